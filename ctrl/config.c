@@ -1,0 +1,495 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Config loader (libconfig). The file is small and read once at start, so
+ * clarity wins over speed: each group is checked against its list of known
+ * settings, each value against its range, and the first problem is
+ * reported as "FILE:LINE: reason".
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <libconfig.h>
+
+#include "nodemesh/config.h"
+
+struct ctx {
+	const char *file;
+	char *err;
+	size_t errlen;
+};
+
+static int
+line_of(const config_setting_t *s)
+{
+	return s ? (int)config_setting_source_line(s) : 0;
+}
+
+void
+nm_config_defaults(struct nm_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	snprintf(cfg->node_name, sizeof(cfg->node_name), "node-a");
+	snprintf(cfg->lcores, sizeof(cfg->lcores), "0-1");
+	snprintf(cfg->file_prefix, sizeof(cfg->file_prefix), "nodemesh");
+	snprintf(cfg->socket_path, sizeof(cfg->socket_path), "/run/nodemesh/nodemesh.sock");
+	snprintf(cfg->admin_group, sizeof(cfg->admin_group), "root");
+	cfg->mbufs = 16384;
+	cfg->idle_pause_after = 16;
+	cfg->idle_sleep_after = 256;
+	cfg->idle_sleep_us = 50;
+	cfg->frag_max_flows = 4096;
+	cfg->frag_timeout_ms = 2000;
+	cfg->pod_mtu = 1500;
+}
+
+/* Every member of group s must be named in known[]. */
+static int
+check_members(struct ctx *c, const config_setting_t *s, const char *const *known)
+{
+	/* A scalar has no members: without this, `dataplane = 5;` would pass. */
+	if (!config_setting_is_group(s)) {
+		snprintf(c->err, c->errlen, "%s:%d: '%s' must be a group { ... }", c->file,
+			 line_of(s), config_setting_name(s) ? config_setting_name(s) : "?");
+		return -EINVAL;
+	}
+	for (int i = 0; i < config_setting_length(s); i++) {
+		const config_setting_t *m = config_setting_get_elem(s, (unsigned int)i);
+		const char *name = config_setting_name(m);
+		const char *const *k;
+
+		for (k = known; *k != NULL; k++)
+			if (name != NULL && strcmp(name, *k) == 0)
+				break;
+		if (*k == NULL) {
+			snprintf(c->err, c->errlen, "%s:%d: unknown setting '%s'", c->file,
+				 line_of(m), name ? name : "?");
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
+static int
+get_string(struct ctx *c, const config_setting_t *grp, const char *name, char *dst, size_t dstlen)
+{
+	const config_setting_t *s = config_setting_get_member(grp, name);
+
+	if (s == NULL)
+		return 0;
+	const char *v = config_setting_get_string(s);
+	if (v == NULL) {
+		snprintf(c->err, c->errlen, "%s:%d: '%s' must be a string", c->file, line_of(s),
+			 name);
+		return -EINVAL;
+	}
+	if (strlen(v) >= dstlen || v[0] == '\0') {
+		snprintf(c->err, c->errlen, "%s:%d: '%s' must be 1 to %zu characters", c->file,
+			 line_of(s), name, dstlen - 1);
+		return -EINVAL;
+	}
+	memcpy(dst, v, strlen(v) + 1);
+	return 0;
+}
+
+static int
+get_uint(struct ctx *c, const config_setting_t *grp, const char *name, uint32_t *dst,
+	 uint32_t min, uint32_t max)
+{
+	const config_setting_t *s = config_setting_get_member(grp, name);
+
+	if (s == NULL)
+		return 0;
+	if (config_setting_type(s) != CONFIG_TYPE_INT) {
+		snprintf(c->err, c->errlen, "%s:%d: '%s' must be an integer", c->file, line_of(s),
+			 name);
+		return -EINVAL;
+	}
+	int v = config_setting_get_int(s);
+	if (v < 0 || (uint32_t)v < min || (uint32_t)v > max) {
+		snprintf(c->err, c->errlen, "%s:%d: '%s' = %d is outside %u..%u", c->file,
+			 line_of(s), name, v, min, max);
+		return -EINVAL;
+	}
+	*dst = (uint32_t)v;
+	return 0;
+}
+
+static const char *
+pod_key(const void *ctx, const char *key)
+{
+	const config_setting_t *s = config_setting_get_member(ctx, key);
+
+	return s ? config_setting_get_string(s) : NULL;
+}
+
+static int
+load_pods(struct ctx *c, const config_setting_t *pods, struct nm_config *cfg)
+{
+	static const char *const known[] = {"name", "namespace", "serviceaccount", "ip", "iface",
+					    "labels", "image", "driver", NULL};
+
+	if (!config_setting_is_list(pods) && !config_setting_is_array(pods)) {
+		snprintf(c->err, c->errlen, "%s:%d: 'pods' must be a list ( {...}, ... )", c->file,
+			 line_of(pods));
+		return -EINVAL;
+	}
+	for (int i = 0; i < config_setting_length(pods); i++) {
+		const config_setting_t *p = config_setting_get_elem(pods, (unsigned int)i);
+		char why[192];
+
+		if (!config_setting_is_group(p)) {
+			snprintf(c->err, c->errlen, "%s:%d: pods[%d] must be a group { ... }", c->file,
+				 line_of(p), i);
+			return -EINVAL;
+		}
+		if (check_members(c, p, known) < 0)
+			return -EINVAL;
+		for (int k = 0; known[k] != NULL; k++) {
+			const config_setting_t *m = config_setting_get_member(p, known[k]);
+			if (m != NULL && config_setting_type(m) != CONFIG_TYPE_STRING) {
+				snprintf(c->err, c->errlen, "%s:%d: pods[%d].%s must be a string",
+					 c->file, line_of(m), i, known[k]);
+				return -EINVAL;
+			}
+		}
+		if (cfg->n_pods == NM_CFG_MAX_STATIC_PODS) {
+			snprintf(c->err, c->errlen, "%s:%d: more than %d static pods", c->file,
+				 line_of(p), NM_CFG_MAX_STATIC_PODS);
+			return -EINVAL;
+		}
+		struct nm_pod_spec *spec = &cfg->pods[cfg->n_pods];
+		if (nm_pod_spec_fill(spec, pod_key, p, why, sizeof(why)) < 0) {
+			snprintf(c->err, c->errlen, "%s:%d: pods[%d]: %s", c->file, line_of(p), i,
+				 why);
+			return -EINVAL;
+		}
+		for (unsigned int j = 0; j < cfg->n_pods; j++) {
+			if (strcmp(cfg->pods[j].name, spec->name) == 0 ||
+			    cfg->pods[j].ip == spec->ip ||
+			    strcmp(cfg->pods[j].iface, spec->iface) == 0) {
+				snprintf(c->err, c->errlen,
+					 "%s:%d: pods[%d] repeats the name, ip or iface of pods[%u]",
+					 c->file, line_of(p), i, j);
+				return -EINVAL;
+			}
+		}
+		cfg->n_pods++;
+	}
+	return 0;
+}
+
+static int
+load_eal(struct ctx *c, const config_setting_t *eal, struct nm_config *cfg)
+{
+	static const char *const known[] = {"lcores", "file_prefix", "args", NULL};
+
+	if (check_members(c, eal, known) < 0 ||
+	    get_string(c, eal, "lcores", cfg->lcores, sizeof(cfg->lcores)) < 0 ||
+	    get_string(c, eal, "file_prefix", cfg->file_prefix, sizeof(cfg->file_prefix)) < 0)
+		return -EINVAL;
+
+	const config_setting_t *args = config_setting_get_member(eal, "args");
+	if (args == NULL)
+		return 0;
+	if (!config_setting_is_array(args) && !config_setting_is_list(args)) {
+		snprintf(c->err, c->errlen, "%s:%d: 'eal.args' must be an array of strings",
+			 c->file, line_of(args));
+		return -EINVAL;
+	}
+	int n = config_setting_length(args);
+	if (n > NM_CFG_MAX_EAL_ARGS) {
+		snprintf(c->err, c->errlen, "%s:%d: more than %d EAL arguments", c->file,
+			 line_of(args), NM_CFG_MAX_EAL_ARGS);
+		return -EINVAL;
+	}
+	for (int i = 0; i < n; i++) {
+		const char *v = config_setting_get_string_elem(args, i);
+		if (v == NULL || strlen(v) >= NM_CFG_ARG_LEN) {
+			snprintf(c->err, c->errlen,
+				 "%s:%d: eal.args[%d] must be a string shorter than %d", c->file,
+				 line_of(args), i, NM_CFG_ARG_LEN);
+			return -EINVAL;
+		}
+		/* These are owned by their own settings; two sources would disagree. */
+		if (strncmp(v, "-l", 2) == 0 || strncmp(v, "--lcores", 8) == 0 ||
+		    strncmp(v, "--file-prefix", 13) == 0) {
+			snprintf(c->err, c->errlen,
+				 "%s:%d: eal.args[%d] '%s': use eal.lcores / eal.file_prefix instead",
+				 c->file, line_of(args), i, v);
+			return -EINVAL;
+		}
+		snprintf(cfg->eal_args[i], NM_CFG_ARG_LEN, "%s", v);
+	}
+	cfg->n_eal_args = (unsigned int)n;
+	return 0;
+}
+
+static int
+load_dataplane(struct ctx *c, const config_setting_t *dp, struct nm_config *cfg)
+{
+	static const char *const known[] = {"mbufs", "pod_mtu", "idle", "fragments", NULL};
+	static const char *const idle_known[] = {"pause_after", "sleep_after", "sleep_us", NULL};
+	static const char *const frag_known[] = {"max_flows", "timeout_ms", NULL};
+
+	if (check_members(c, dp, known) < 0 ||
+	    get_uint(c, dp, "mbufs", &cfg->mbufs, 2048, 1u << 22) < 0 ||
+	    get_uint(c, dp, "pod_mtu", &cfg->pod_mtu, 576, 9000) < 0)
+		return -EINVAL;
+
+	const config_setting_t *idle = config_setting_get_member(dp, "idle");
+	if (idle != NULL &&
+	    (check_members(c, idle, idle_known) < 0 ||
+	     get_uint(c, idle, "pause_after", &cfg->idle_pause_after, 0, UINT32_MAX >> 1) < 0 ||
+	     get_uint(c, idle, "sleep_after", &cfg->idle_sleep_after, 0, UINT32_MAX >> 1) < 0 ||
+	     get_uint(c, idle, "sleep_us", &cfg->idle_sleep_us, 0, 100000) < 0))
+		return -EINVAL;
+	if (idle != NULL && cfg->idle_sleep_after != 0 &&
+	    cfg->idle_sleep_after < cfg->idle_pause_after) {
+		snprintf(c->err, c->errlen, "%s:%d: idle.sleep_after must be 0 or >= pause_after",
+			 c->file, line_of(idle));
+		return -EINVAL;
+	}
+
+	const config_setting_t *frag = config_setting_get_member(dp, "fragments");
+	if (frag != NULL &&
+	    (check_members(c, frag, frag_known) < 0 ||
+	     get_uint(c, frag, "max_flows", &cfg->frag_max_flows, 16, 1u << 20) < 0 ||
+	     get_uint(c, frag, "timeout_ms", &cfg->frag_timeout_ms, 10, 60000) < 0))
+		return -EINVAL;
+	return 0;
+}
+
+static int
+load_root(struct ctx *c, config_t *lc, struct nm_config *cfg)
+{
+	static const char *const known[] = {"node", "eal", "control", "dataplane", "fabric", "pods",
+					    NULL};
+	static const char *const node_known[] = {"name", NULL};
+	static const char *const ctl_known[] = {"socket", "group", NULL};
+	const config_setting_t *root = config_root_setting(lc);
+	const config_setting_t *s;
+
+	if (check_members(c, root, known) < 0)
+		return -EINVAL;
+
+	s = config_setting_get_member(root, "node");
+	if (s != NULL && (check_members(c, s, node_known) < 0 ||
+			  get_string(c, s, "name", cfg->node_name, sizeof(cfg->node_name)) < 0))
+		return -EINVAL;
+
+	s = config_setting_get_member(root, "eal");
+	if (s != NULL && load_eal(c, s, cfg) < 0)
+		return -EINVAL;
+
+	s = config_setting_get_member(root, "control");
+	if (s != NULL &&
+	    (check_members(c, s, ctl_known) < 0 ||
+	     get_string(c, s, "socket", cfg->socket_path, sizeof(cfg->socket_path)) < 0 ||
+	     get_string(c, s, "group", cfg->admin_group, sizeof(cfg->admin_group)) < 0))
+		return -EINVAL;
+
+	s = config_setting_get_member(root, "dataplane");
+	if (s != NULL && load_dataplane(c, s, cfg) < 0)
+		return -EINVAL;
+
+	/* Fabric ports carry the node-to-node tunnel, which does not exist yet. */
+	s = config_setting_get_member(root, "fabric");
+	if (s != NULL && (!config_setting_is_aggregate(s) || config_setting_length(s) > 0)) {
+		snprintf(c->err, c->errlen,
+			 "%s:%d: fabric ports are not supported yet (node-to-node tunnels are "
+			 "not implemented); leave 'fabric' empty",
+			 c->file, line_of(s));
+		return -EINVAL;
+	}
+
+	s = config_setting_get_member(root, "pods");
+	if (s != NULL && load_pods(c, s, cfg) < 0)
+		return -EINVAL;
+	return 0;
+}
+
+static int
+load(config_t *lc, int read_ok, const char *name, struct nm_config *cfg, char *err, size_t errlen)
+{
+	struct ctx c = {.file = name, .err = err, .errlen = errlen};
+	int rc;
+
+	if (!read_ok) {
+		if (config_error_type(lc) == CONFIG_ERR_FILE_IO) {
+			snprintf(err, errlen, "%s: cannot read: %s", name, strerror(errno));
+			return -EIO;
+		}
+		snprintf(err, errlen, "%s:%d: %s", config_error_file(lc) ? config_error_file(lc) : name,
+			 config_error_line(lc), config_error_text(lc));
+		return -EINVAL;
+	}
+	nm_config_defaults(cfg);
+	rc = load_root(&c, lc, cfg);
+	return rc;
+}
+
+int
+nm_config_load(const char *path, struct nm_config *cfg, char *err, size_t errlen)
+{
+	config_t lc;
+	int rc;
+
+	config_init(&lc);
+	errno = 0;
+	rc = load(&lc, config_read_file(&lc, path) == CONFIG_TRUE, path, cfg, err, errlen);
+	config_destroy(&lc);
+	return rc;
+}
+
+int
+nm_config_load_string(const char *text, const char *name, struct nm_config *cfg, char *err,
+		      size_t errlen)
+{
+	config_t lc;
+	int rc;
+
+	config_init(&lc);
+	rc = load(&lc, config_read_string(&lc, text) == CONFIG_TRUE, name, cfg, err, errlen);
+	config_destroy(&lc);
+	return rc;
+}
+
+/* Names: DNS-label-like, as Kubernetes requires of pods and namespaces. */
+static int
+valid_name(const char *s, size_t max)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n >= max)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		char ch = s[i];
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-' ||
+		      ch == '.' || ch == '_'))
+			return 0;
+	}
+	return 1;
+}
+
+/* "k=v,k=v": keys and values of [A-Za-z0-9._/-], at least one char each. */
+static int
+valid_labels(const char *s)
+{
+	int in_key = 1;
+	size_t tok = 0;
+
+	if (*s == '\0')
+		return 1;
+	for (; *s != '\0'; s++) {
+		char ch = *s;
+		if (ch == '=' && in_key && tok > 0) {
+			in_key = 0;
+			tok = 0;
+		} else if (ch == ',' && !in_key && tok > 0) {
+			in_key = 1;
+			tok = 0;
+		} else if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+			   (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' || ch == '-' ||
+			   ch == '/') {
+			tok++;
+		} else {
+			return 0;
+		}
+	}
+	return !in_key && tok > 0;
+}
+
+int
+nm_pod_spec_fill(struct nm_pod_spec *spec, const char *(*key_fn)(const void *, const char *),
+		 const void *ctx, char *err, size_t errlen)
+{
+	static const struct {
+		const char *key;
+		size_t off;
+		size_t len;
+	} names[] = {
+		{"name", offsetof(struct nm_pod_spec, name), NM_NAME_LEN},
+		{"namespace", offsetof(struct nm_pod_spec, ns), NM_NAME_LEN},
+		{"serviceaccount", offsetof(struct nm_pod_spec, sa), NM_NAME_LEN},
+	};
+	const char *v;
+
+	memset(spec, 0, sizeof(*spec));
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		v = key_fn(ctx, names[i].key);
+		if (v == NULL) {
+			snprintf(err, errlen, "missing '%s'", names[i].key);
+			return -EINVAL;
+		}
+		if (!valid_name(v, names[i].len)) {
+			snprintf(err, errlen,
+				 "'%s' must be 1 to %zu characters of a-z, 0-9, '-', '.', '_'",
+				 names[i].key, names[i].len - 1);
+			return -EINVAL;
+		}
+		memcpy((char *)spec + names[i].off, v, strlen(v) + 1);
+	}
+
+	v = key_fn(ctx, "ip");
+	if (v == NULL) {
+		snprintf(err, errlen, "missing 'ip'");
+		return -EINVAL;
+	}
+	struct in_addr a;
+	if (inet_pton(AF_INET, v, &a) != 1) {
+		snprintf(err, errlen, "'ip' %.64s is not an IPv4 address", v);
+		return -EINVAL;
+	}
+	uint32_t h = ntohl(a.s_addr);
+	if (h == 0 || h == 0xffffffffu || (h >> 28) == 0xe || (h >> 24) == 127 ||
+	    (h >> 16) == 0xa9fe) {
+		snprintf(err, errlen,
+			 "'ip' %s is not a unicast pod address (0, broadcast, multicast, loopback "
+			 "and 169.254/16 are not)",
+			 v);
+		return -EINVAL;
+	}
+	spec->ip = a.s_addr;
+
+	v = key_fn(ctx, "iface");
+	if (v == NULL) {
+		snprintf(err, errlen, "missing 'iface'");
+		return -EINVAL;
+	}
+	if (v[0] == '\0' || strlen(v) >= IF_NAMESIZE || strpbrk(v, " ,=/") != NULL) {
+		snprintf(err, errlen, "'iface' must be an interface name of 1 to %d characters",
+			 IF_NAMESIZE - 1);
+		return -EINVAL;
+	}
+	memcpy(spec->iface, v, strlen(v) + 1);
+
+	v = key_fn(ctx, "labels");
+	if (v != NULL) {
+		if (strlen(v) >= NM_LABELS_LEN || !valid_labels(v)) {
+			snprintf(err, errlen, "'labels' must be k=v[,k=v...] of [A-Za-z0-9._/-]");
+			return -EINVAL;
+		}
+		memcpy(spec->labels, v, strlen(v) + 1);
+	}
+
+	v = key_fn(ctx, "image");
+	if (v != NULL) {
+		if (v[0] == '\0' || strlen(v) >= NM_IMAGE_LEN) {
+			snprintf(err, errlen, "'image' must be 1 to %d characters", NM_IMAGE_LEN - 1);
+			return -EINVAL;
+		}
+		memcpy(spec->image, v, strlen(v) + 1);
+	}
+
+	v = key_fn(ctx, "driver");
+	if (v == NULL || strcmp(v, "af_packet") == 0) {
+		spec->driver = NM_DRV_AF_PACKET;
+	} else if (strcmp(v, "af_xdp") == 0) {
+		spec->driver = NM_DRV_AF_XDP;
+	} else {
+		snprintf(err, errlen, "'driver' must be af_packet or af_xdp");
+		return -EINVAL;
+	}
+	return 0;
+}

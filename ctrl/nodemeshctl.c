@@ -1,0 +1,291 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * nodemeshctl: send one request to a nodemeshd control socket and print
+ * the answer, as tables for a person or as the raw JSON line (--json).
+ * Exit status: 0 ok, 1 the daemon refused the request, 2 no answer.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "nodemesh/request.h"
+
+#define DEFAULT_SOCKET "/run/nodemesh/nodemesh.sock"
+#define MAX_RESPONSE (16u << 20)
+
+static void
+usage(FILE *out)
+{
+	fprintf(out,
+		"usage: nodemeshctl [-s PATH] [--json] [-t SECONDS] COMMAND [key=value ...]\n"
+		"\n"
+		"  -s, --socket PATH   control socket (default %s, or $NODEMESH_SOCKET)\n"
+		"  -j, --json          print the daemon's JSON answer as it is\n"
+		"  -t, --timeout SEC   give up after SEC seconds without an answer (default 10)\n"
+		"  -h, --help          this text\n"
+		"\n"
+		"Commands (the daemon's own list: nodemeshctl help):\n"
+		"  help | version | stats\n"
+		"  pod add name=N namespace=NS serviceaccount=SA ip=A.B.C.D iface=IF\n"
+		"          [labels=k=v,...] [image=REF] [driver=af_packet|af_xdp]\n"
+		"  pod del name=N\n"
+		"  pod list\n",
+		DEFAULT_SOCKET);
+}
+
+static char *
+transact(const char *path, const char *line, int timeout_s)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	size_t cap = 65536, len = 0;
+	char *buf;
+	int fd;
+
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		fprintf(stderr, "nodemeshctl: socket path too long: %s\n", path);
+		return NULL;
+	}
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
+		fprintf(stderr, "nodemeshctl: connect(%s) failed: %s\n", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	size_t llen = strlen(line);
+	if (send(fd, line, llen, MSG_NOSIGNAL) != (ssize_t)llen ||
+	    send(fd, "\n", 1, MSG_NOSIGNAL) != 1) {
+		fprintf(stderr, "nodemeshctl: send(%s) failed: %s\n", path, strerror(errno));
+		close(fd);
+		return NULL;
+	}
+	buf = malloc(cap);
+	while (buf != NULL) {
+		struct pollfd p = {.fd = fd, .events = POLLIN};
+		if (poll(&p, 1, timeout_s * 1000) <= 0) {
+			fprintf(stderr, "nodemeshctl: no answer from %s within %d s\n", path,
+				timeout_s);
+			break;
+		}
+		if (len + 1 == cap) {
+			if (cap >= MAX_RESPONSE) {
+				fprintf(stderr, "nodemeshctl: answer longer than %u bytes\n",
+					MAX_RESPONSE);
+				break;
+			}
+			char *nb = realloc(buf, cap * 2);
+			if (nb == NULL)
+				break;
+			buf = nb;
+			cap *= 2;
+		}
+		ssize_t n = recv(fd, buf + len, cap - 1 - len, 0);
+		if (n <= 0) {
+			fprintf(stderr, "nodemeshctl: connection closed before a full answer\n");
+			break;
+		}
+		len += (size_t)n;
+		buf[len] = '\0';
+		char *nl = memchr(buf, '\n', len);
+		if (nl != NULL) {
+			*nl = '\0';
+			close(fd);
+			return buf;
+		}
+	}
+	free(buf);
+	close(fd);
+	return NULL;
+}
+
+static json_int_t
+geti(const json_t *o, const char *key)
+{
+	return json_integer_value(json_object_get(o, key));
+}
+
+static const char *
+gets_(const json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+	return s && *s ? s : "-";
+}
+
+static void
+print_pods(const json_t *pods)
+{
+	size_t i;
+	json_t *p;
+
+	printf("%-16s %-24s %-15s %-12s %3s %10s %12s %10s %12s %8s\n", "POD", "IDENTITY", "IP",
+	       "IFACE", "WRK", "RX_PKTS", "RX_BYTES", "TX_PKTS", "TX_BYTES", "DROPS");
+	json_array_foreach(pods, i, p) {
+		char ident[160];
+		snprintf(ident, sizeof(ident), "%s/%s", gets_(p, "namespace"),
+			 gets_(p, "serviceaccount"));
+		printf("%-16s %-24s %-15s %-12s %3lld %10lld %12lld %10lld %12lld %8lld\n",
+		       gets_(p, "name"), ident, gets_(p, "ip"), gets_(p, "iface"),
+		       (long long)geti(p, "worker"), (long long)geti(p, "rx_packets"),
+		       (long long)geti(p, "rx_bytes"), (long long)geti(p, "tx_packets"),
+		       (long long)geti(p, "tx_bytes"), (long long)geti(p, "drops"));
+	}
+	if (json_array_size(pods) == 0)
+		printf("(no pods)\n");
+}
+
+static void
+print_drops(const char *title, const json_t *drops)
+{
+	const char *k;
+	json_t *v;
+	int any = 0;
+
+	json_object_foreach((json_t *)drops, k, v) {
+		if (json_integer_value(v) == 0)
+			continue;
+		if (!any)
+			printf("%s\n", title);
+		printf("  %-28s %12lld\n", k, (long long)json_integer_value(v));
+		any = 1;
+	}
+	if (!any)
+		printf("%s none\n", title);
+}
+
+static void
+print_stats(const json_t *r)
+{
+	size_t i;
+	json_t *w;
+
+	printf("node %s: %lld pods, rx %lld, tx %lld, dropped %lld packets\n\n", gets_(r, "node"),
+	       (long long)geti(r, "pod_count"), (long long)geti(r, "rx_packets"),
+	       (long long)geti(r, "tx_packets"), (long long)geti(r, "dropped"));
+	printf("%-6s %-5s %12s %12s %10s %10s %8s %8s %8s\n", "WORKER", "LCORE", "RX_PKTS",
+	       "TX_PKTS", "HANDOFF_O", "HANDOFF_I", "ARP_REP", "ICMP", "REASM");
+	json_array_foreach(json_object_get(r, "workers"), i, w) {
+		printf("%-6lld %-5lld %12lld %12lld %10lld %10lld %8lld %8lld %8lld\n",
+		       (long long)geti(w, "worker"), (long long)geti(w, "lcore"),
+		       (long long)geti(w, "rx_packets"), (long long)geti(w, "tx_packets"),
+		       (long long)geti(w, "handoff_out"), (long long)geti(w, "handoff_in"),
+		       (long long)geti(w, "arp_replies"), (long long)geti(w, "icmp_sent"),
+		       (long long)geti(w, "reassembled"));
+	}
+	printf("\n");
+	print_pods(json_object_get(r, "pods"));
+	printf("\n");
+	print_drops("drops by reason:", json_object_get(r, "drops"));
+}
+
+static void
+print_generic(const json_t *r)
+{
+	const char *k;
+	json_t *v;
+
+	json_object_foreach((json_t *)r, k, v) {
+		if (strcmp(k, "ok") == 0)
+			continue;
+		char *s = json_is_string(v) ? strdup(json_string_value(v))
+					    : json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+		printf("%s: %s\n", k, s ? s : "?");
+		free(s);
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{"socket", required_argument, NULL, 's'}, {"json", no_argument, NULL, 'j'},
+		{"timeout", required_argument, NULL, 't'}, {"help", no_argument, NULL, 'h'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *path = getenv("NODEMESH_SOCKET") ? getenv("NODEMESH_SOCKET") : DEFAULT_SOCKET;
+	int as_json = 0, timeout_s = 10, c;
+
+	while ((c = getopt_long(argc, argv, "+s:jt:h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 's':
+			path = optarg;
+			break;
+		case 'j':
+			as_json = 1;
+			break;
+		case 't':
+			timeout_s = atoi(optarg);
+			if (timeout_s <= 0) {
+				fprintf(stderr, "nodemeshctl: --timeout needs a positive number\n");
+				return 2;
+			}
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind == argc) {
+		usage(stderr);
+		return 2;
+	}
+
+	char line[NM_REQ_MAX_LINE + 1] = "";
+	size_t used = 0;
+	for (int i = optind; i < argc; i++) {
+		if (strpbrk(argv[i], " \t\r\n") != NULL) {
+			fprintf(stderr, "nodemeshctl: argument '%s' contains blanks\n", argv[i]);
+			return 2;
+		}
+		int n = snprintf(line + used, sizeof(line) - used, "%s%s", i > optind ? " " : "",
+				 argv[i]);
+		if (n < 0 || (size_t)n >= sizeof(line) - used) {
+			fprintf(stderr, "nodemeshctl: request longer than %d bytes\n",
+				NM_REQ_MAX_LINE);
+			return 2;
+		}
+		used += (size_t)n;
+	}
+
+	char *answer = transact(path, line, timeout_s);
+	if (answer == NULL)
+		return 2;
+	json_error_t jerr;
+	json_t *r = json_loads(answer, 0, &jerr);
+	if (r == NULL || !json_is_object(r)) {
+		fprintf(stderr, "nodemeshctl: answer is not a JSON object: %s\n", jerr.text);
+		free(answer);
+		return 2;
+	}
+	int ok = json_is_true(json_object_get(r, "ok"));
+	if (as_json) {
+		printf("%s\n", answer);
+	} else if (!ok) {
+		fprintf(stderr, "error: %s\n", gets_(r, "error"));
+	} else if (strcmp(argv[optind], "stats") == 0) {
+		print_stats(r);
+	} else if (json_object_get(r, "pods") != NULL) {
+		print_pods(json_object_get(r, "pods"));
+	} else if (json_object_get(r, "commands") != NULL) {
+		size_t i;
+		json_t *cmd;
+		json_array_foreach(json_object_get(r, "commands"), i, cmd)
+			printf("  %-40s  %s\n", gets_(cmd, "usage"), gets_(cmd, "help"));
+	} else {
+		print_generic(r);
+	}
+	json_decref(r);
+	free(answer);
+	return ok ? 0 : 1;
+}

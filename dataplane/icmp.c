@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * ICMP errors a router sends (RFC 792, RFC 1812 §4.3.2): destination
+ * unreachable, fragmentation needed (RFC 1191 next-hop MTU) and time
+ * exceeded. Sent from the gateway address back to the pod that sent the
+ * offending packet, quoting its IP header and first 8 payload bytes.
+ */
+#include <string.h>
+
+#include <rte_byteorder.h>
+#include <rte_ether.h>
+#include <rte_icmp.h>
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+
+#include "dp.h"
+
+#define ICMP_QUOTE_PAYLOAD 8 /* bytes of the offending datagram past its header, RFC 792 */
+
+struct rte_mbuf *
+nm_icmp_error(struct rte_mempool *pool, const struct rte_mbuf *orig, uint16_t l2_len,
+	      uint8_t type, uint8_t code, uint16_t mtu, const struct rte_ether_addr *gw_mac)
+{
+	const struct rte_ether_hdr *oeth = rte_pktmbuf_mtod(orig, const struct rte_ether_hdr *);
+	const struct rte_ipv4_hdr *oip =
+		rte_pktmbuf_mtod_offset(orig, const struct rte_ipv4_hdr *, l2_len);
+	uint16_t ihl = rte_ipv4_hdr_len(oip);
+	uint16_t quote = (uint16_t)RTE_MIN((uint32_t)ihl + ICMP_QUOTE_PAYLOAD,
+					   (uint32_t)rte_be_to_cpu_16(oip->total_length));
+
+	/* The parser validated the header; the quote must still lie in segment one. */
+	if ((uint32_t)l2_len + quote > rte_pktmbuf_data_len(orig))
+		quote = (uint16_t)(rte_pktmbuf_data_len(orig) - l2_len);
+
+	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+	if (m == NULL)
+		return NULL;
+	uint16_t len = (uint16_t)(sizeof(struct rte_ether_hdr) + sizeof(struct rte_ipv4_hdr) +
+				  sizeof(struct rte_icmp_hdr) + quote);
+	uint8_t *p = (uint8_t *)rte_pktmbuf_append(m, len);
+	if (p == NULL) {
+		rte_pktmbuf_free(m);
+		return NULL;
+	}
+
+	struct rte_ether_hdr *eth = (struct rte_ether_hdr *)p;
+	rte_ether_addr_copy(&oeth->src_addr, &eth->dst_addr);
+	rte_ether_addr_copy(gw_mac, &eth->src_addr);
+	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
+	memset(ip, 0, sizeof(*ip));
+	ip->version_ihl = RTE_IPV4_VHL_DEF;
+	ip->total_length = rte_cpu_to_be_16((uint16_t)(len - sizeof(*eth)));
+	ip->time_to_live = 64;
+	ip->next_proto_id = IPPROTO_ICMP;
+	ip->src_addr = rte_cpu_to_be_32(NM_GATEWAY_IP);
+	ip->dst_addr = oip->src_addr;
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+
+	struct rte_icmp_hdr *icmp = (struct rte_icmp_hdr *)(ip + 1);
+	icmp->icmp_type = type;
+	icmp->icmp_code = code;
+	icmp->icmp_cksum = 0;
+	/* Unused for most errors; the next-hop MTU for "fragmentation needed" (RFC 1191). */
+	icmp->icmp_ident = 0;
+	icmp->icmp_seq_nb = rte_cpu_to_be_16(mtu);
+	memcpy(icmp + 1, oip, quote);
+	icmp->icmp_cksum = (uint16_t)~rte_raw_cksum(icmp, sizeof(*icmp) + quote);
+	return m;
+}

@@ -1,0 +1,263 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The node on the control thread: pod add and delete (port hot-plug plus
+ * table publication) and the JSON views of pods and counters.
+ *
+ * Publication protocol: build the new table completely, store its pointer
+ * with release order, wait until every worker has passed a quiescent point
+ * (rte_rcu_qsbr_synchronize), and only then free the old table or tear
+ * down a removed pod's port. A worker therefore never sees a half-built
+ * table nor a freed one, and traffic of other pods never stops.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <arpa/inet.h>
+
+#include <rte_ethdev.h>
+#include <rte_malloc.h>
+
+#include "dp.h"
+#include "nodemesh/node.h"
+
+const struct nm_config *
+nm_node_config(const struct nm_node *node)
+{
+	return &node->cfg;
+}
+
+static void
+publish(struct nm_node *node, struct nm_pod_table *next)
+{
+	struct nm_pod_table *old = node->pods;
+
+	/* Release: every store into *next happens-before a worker's acquire load of it. */
+	__atomic_store_n(&node->pods, next, __ATOMIC_RELEASE);
+	rte_rcu_qsbr_synchronize(node->qsbr, RTE_QSBR_THRID_INVALID);
+	nm_pod_table_free(old);
+}
+
+static unsigned int
+least_loaded_worker(const struct nm_node *node)
+{
+	const struct nm_pod_table *t = node->pods;
+	unsigned int best = 0;
+
+	for (unsigned int w = 1; w < node->n_workers; w++)
+		if (t->n_owned[w] < t->n_owned[best])
+			best = w;
+	return best;
+}
+
+int
+nm_node_pod_add(struct nm_node *node, const struct nm_pod_spec *spec, char *err, size_t errlen)
+{
+	const struct nm_pod_table *cur = node->pods;
+	int free_slot = -1;
+	char ip[INET_ADDRSTRLEN];
+
+	inet_ntop(AF_INET, &spec->ip, ip, sizeof(ip));
+	for (int slot = 0; slot < NM_MAX_PODS; slot++) {
+		const struct nm_pod *p = &cur->pods[slot];
+
+		if (p->live == NULL) {
+			if (free_slot < 0)
+				free_slot = slot;
+			continue;
+		}
+		if (strcmp(p->spec.name, spec->name) == 0) {
+			snprintf(err, errlen, "pod '%s' exists already", spec->name);
+			return -EEXIST;
+		}
+		if (p->spec.ip == spec->ip) {
+			snprintf(err, errlen, "ip %s belongs to pod '%s' already", ip, p->spec.name);
+			return -EEXIST;
+		}
+		if (strcmp(p->spec.iface, spec->iface) == 0) {
+			snprintf(err, errlen, "iface '%s' belongs to pod '%s' already", spec->iface,
+				 p->spec.name);
+			return -EEXIST;
+		}
+	}
+	if (free_slot < 0) {
+		snprintf(err, errlen, "node is full: %d pods", NM_MAX_PODS);
+		return -ENOSPC;
+	}
+
+	struct nm_pod pod = {.spec = *spec, .id = node->next_pod_id++};
+	pod.worker = (uint16_t)least_loaded_worker(node);
+	pod.live = rte_zmalloc("nm_pod_live", sizeof(*pod.live), RTE_CACHE_LINE_SIZE);
+	if (pod.live == NULL) {
+		snprintf(err, errlen, "out of memory for pod state");
+		return -ENOMEM;
+	}
+	int rc = nm_port_attach(spec, pod.id, node->pool, &pod.port_id, &pod.port_mac, err, errlen);
+	if (rc < 0) {
+		rte_free(pod.live);
+		pod.live = NULL;
+		return rc;
+	}
+
+	struct nm_pod_table *next = nm_pod_table_clone(cur, node->hash_seed, node->n_workers);
+	if (next != NULL) {
+		next->pods[free_slot] = pod;
+		rc = nm_pod_table_index(next, node->hash_seed, node->n_workers);
+	}
+	if (next == NULL || rc < 0) {
+		snprintf(err, errlen, "building the pod table failed");
+		nm_pod_table_free(next);
+		nm_port_detach(pod.port_id);
+		rte_free(pod.live);
+		pod.live = NULL;
+		return -ENOMEM;
+	}
+	publish(node, next);
+	RTE_LOG(INFO, USER1, "pod %s (%s/%s, %s) added on port %u (%s), worker %u\n", spec->name,
+		spec->ns, spec->sa, ip, pod.port_id, spec->iface, pod.worker);
+	return 0;
+}
+
+int
+nm_node_pod_del(struct nm_node *node, const char *name, char *err, size_t errlen)
+{
+	int slot = nm_pod_table_find_name(node->pods, name);
+
+	if (slot < 0) {
+		snprintf(err, errlen, "no pod named '%s'", name);
+		return -ENOENT;
+	}
+	struct nm_pod gone = node->pods->pods[slot];
+	struct nm_pod_table *next = nm_pod_table_clone(node->pods, node->hash_seed,
+						       node->n_workers);
+	if (next == NULL) {
+		snprintf(err, errlen, "out of memory for the pod table");
+		return -ENOMEM;
+	}
+	memset(&next->pods[slot], 0, sizeof(next->pods[slot]));
+	if (nm_pod_table_index(next, node->hash_seed, node->n_workers) < 0) {
+		nm_pod_table_free(next);
+		snprintf(err, errlen, "building the pod table failed");
+		return -ENOMEM;
+	}
+	/* After publish() returns no worker polls, transmits on or counts into the pod. */
+	publish(node, next);
+	nm_port_detach(gone.port_id);
+	rte_free(gone.live);
+	gone.live = NULL;
+	RTE_LOG(INFO, USER1, "pod %s deleted\n", name);
+	return 0;
+}
+
+/* Counters are written by one worker each; relaxed loads give a torn-free snapshot. */
+#define LOAD(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
+
+static json_t *
+pod_json(const struct nm_pod *p)
+{
+	char ip[INET_ADDRSTRLEN], mac[RTE_ETHER_ADDR_FMT_SIZE];
+
+	inet_ntop(AF_INET, &p->spec.ip, ip, sizeof(ip));
+	rte_ether_format_addr(mac, sizeof(mac), &p->live->pod_mac);
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:s?, s:I, s:I, s:I, "
+			 "s:I, s:I}",
+			 "name", p->spec.name, "namespace", p->spec.ns, "serviceaccount",
+			 p->spec.sa, "ip", ip, "iface", p->spec.iface, "driver",
+			 p->spec.driver == NM_DRV_AF_XDP ? "af_xdp" : "af_packet", "labels",
+			 p->spec.labels, "image", p->spec.image, "worker", p->worker, "port_id",
+			 p->port_id, "mac", LOAD(p->live->mac_known) ? mac : NULL, "rx_packets",
+			 (json_int_t)LOAD(p->live->c.rx_packets), "rx_bytes",
+			 (json_int_t)LOAD(p->live->c.rx_bytes), "tx_packets",
+			 (json_int_t)LOAD(p->live->c.tx_packets), "tx_bytes",
+			 (json_int_t)LOAD(p->live->c.tx_bytes), "drops",
+			 (json_int_t)LOAD(p->live->c.drops));
+}
+
+json_t *
+nm_node_pods_json(struct nm_node *node)
+{
+	json_t *arr = json_array();
+
+	for (int slot = 0; slot < NM_MAX_PODS; slot++)
+		if (node->pods->pods[slot].live != NULL)
+			json_array_append_new(arr, pod_json(&node->pods->pods[slot]));
+	return arr;
+}
+
+static json_t *
+drops_json(const uint64_t *drops)
+{
+	json_t *o = json_object();
+
+	for (unsigned int r = 1; r < NM_DROP_MAX; r++)
+		json_object_set_new(o, nm_drop_name(r), json_integer((json_int_t)LOAD(drops[r])));
+	return o;
+}
+
+static json_t *
+worker_json(const struct nm_worker *w)
+{
+	const struct nm_worker_counters *c = &w->c;
+
+	return json_pack("{s:i, s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
+			 "s:I, s:o}",
+			 "worker", w->idx, "lcore", w->lcore, "rx_packets",
+			 (json_int_t)LOAD(c->rx_packets), "rx_bytes", (json_int_t)LOAD(c->rx_bytes),
+			 "tx_packets", (json_int_t)LOAD(c->tx_packets), "tx_bytes",
+			 (json_int_t)LOAD(c->tx_bytes), "handoff_out",
+			 (json_int_t)LOAD(c->handoff_out), "handoff_in",
+			 (json_int_t)LOAD(c->handoff_in), "arp_replies",
+			 (json_int_t)LOAD(c->arp_replies), "arp_requests",
+			 (json_int_t)LOAD(c->arp_requests), "icmp_sent",
+			 (json_int_t)LOAD(c->icmp_sent), "icmp_suppressed",
+			 (json_int_t)LOAD(c->icmp_suppressed), "reassembled",
+			 (json_int_t)LOAD(c->reassembled), "fragmented",
+			 (json_int_t)LOAD(c->fragmented), "idle_sleeps",
+			 (json_int_t)LOAD(c->idle_sleeps), "drops", drops_json(c->drops));
+}
+
+static json_t *
+port_json(const struct nm_pod *p)
+{
+	struct rte_eth_stats st;
+	char name[RTE_ETH_NAME_MAX_LEN] = "";
+
+	memset(&st, 0, sizeof(st));
+	rte_eth_stats_get(p->port_id, &st);
+	rte_eth_dev_get_name_by_port(p->port_id, name);
+	return json_pack("{s:i, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "port_id",
+			 p->port_id, "name", name, "iface", p->spec.iface, "pod", p->spec.name,
+			 "rx_packets", (json_int_t)st.ipackets, "rx_bytes", (json_int_t)st.ibytes,
+			 "tx_packets", (json_int_t)st.opackets, "tx_bytes", (json_int_t)st.obytes,
+			 "rx_missed", (json_int_t)st.imissed, "rx_errors", (json_int_t)st.ierrors,
+			 "tx_errors", (json_int_t)st.oerrors);
+}
+
+json_t *
+nm_node_stats_json(struct nm_node *node)
+{
+	uint64_t drops[NM_DROP_MAX] = {0};
+	json_t *workers = json_array(), *ports = json_array();
+	uint64_t rx = 0, tx = 0, dropped = 0;
+
+	for (unsigned int i = 0; i < node->n_workers; i++) {
+		const struct nm_worker *w = node->workers[i];
+
+		json_array_append_new(workers, worker_json(w));
+		rx += LOAD(w->c.rx_packets);
+		tx += LOAD(w->c.tx_packets);
+		for (unsigned int r = 1; r < NM_DROP_MAX; r++) {
+			drops[r] += LOAD(w->c.drops[r]);
+			dropped += LOAD(w->c.drops[r]);
+		}
+	}
+	for (int slot = 0; slot < NM_MAX_PODS; slot++)
+		if (node->pods->pods[slot].live != NULL)
+			json_array_append_new(ports, port_json(&node->pods->pods[slot]));
+
+	return json_pack("{s:s, s:I, s:I, s:I, s:i, s:I, s:o, s:o, s:o, s:o}", "node",
+			 node->cfg.node_name, "rx_packets", (json_int_t)rx, "tx_packets",
+			 (json_int_t)tx, "dropped", (json_int_t)dropped, "pod_count",
+			 (int)node->pods->n_pods, "pod_table_generation",
+			 (json_int_t)node->pods->generation, "drops", drops_json(drops), "workers",
+			 workers, "pods", nm_node_pods_json(node), "ports", ports);
+}

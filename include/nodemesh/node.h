@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The node: what the control thread owns and changes (pod table, ports),
+ * and the calls the control commands make on it. All of these run on the
+ * control thread only; workers see the results through RCU-published
+ * tables (dataplane/dp.h).
+ */
+#ifndef NM_NODE_H
+#define NM_NODE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+
+#include "nodemesh/config.h"
+#include "nodemesh/pod-t.h"
+
+struct nm_node;
+
+/*
+ * Attach the pod's port, give the pod to the least-loaded worker and
+ * publish it. Returns 0, or -errno with err saying why; on error nothing
+ * changed.
+ */
+int nm_node_pod_add(struct nm_node *node, const struct nm_pod_spec *spec, char *err,
+		    size_t errlen);
+
+/* Unpublish the pod, wait for every worker to drop it, detach its port. */
+int nm_node_pod_del(struct nm_node *node, const char *name, char *err, size_t errlen);
+
+/* JSON array of pods with their counters. */
+json_t *nm_node_pods_json(struct nm_node *node);
+
+/* JSON object: node, totals, drops by reason, per worker, per pod, per port. */
+json_t *nm_node_stats_json(struct nm_node *node);
+
+/* The configuration the node runs with. */
+const struct nm_config *nm_node_config(const struct nm_node *node);
+
+#endif

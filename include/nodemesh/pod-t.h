@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Pod specification: what an operator gives for one pod, at `pod add` or in
+ * the config file. Validated once by nm_pod_spec_check() and then trusted.
+ */
+#ifndef NM_POD_T_H
+#define NM_POD_T_H
+
+#include <stdint.h>
+#include <net/if.h>
+
+#define NM_MAX_PODS 256      /* pods per node */
+#define NM_NAME_LEN 64       /* names incl. NUL: pod, namespace, service account */
+#define NM_IMAGE_LEN 160     /* container image reference incl. NUL */
+#define NM_LABELS_LEN 256    /* "k=v,k=v" incl. NUL */
+
+enum nm_port_driver {
+	NM_DRV_AF_PACKET = 0, /* net_af_packet on the host end of the pod's veth */
+	NM_DRV_AF_XDP,        /* net_af_xdp on the same */
+};
+
+struct nm_pod_spec {
+	char name[NM_NAME_LEN];
+	char ns[NM_NAME_LEN];
+	char sa[NM_NAME_LEN];
+	char iface[IF_NAMESIZE];
+	char image[NM_IMAGE_LEN];
+	char labels[NM_LABELS_LEN];
+	uint32_t ip; /* IPv4, network byte order */
+	uint8_t driver; /* enum nm_port_driver */
+};
+
+#endif
