@@ -126,8 +126,9 @@ pod_key(const void *ctx, const char *key)
 static int
 load_pods(struct ctx *c, const config_setting_t *pods, struct nm_config *cfg)
 {
-	static const char *const known[] = {"name", "namespace", "serviceaccount", "ip", "iface",
-					    "labels", "image", "driver", NULL};
+	static const char *const known[] = {"name",   "namespace", "serviceaccount", "ip",
+					    "iface",  "labels",    "image",          "driver",
+					    "socket", NULL};
 
 	if (!config_setting_is_list(pods) && !config_setting_is_array(pods)) {
 		snprintf(c->err, c->errlen, "%s:%d: 'pods' must be a list ( {...}, ... )", c->file,
@@ -167,9 +168,12 @@ load_pods(struct ctx *c, const config_setting_t *pods, struct nm_config *cfg)
 		for (unsigned int j = 0; j < cfg->n_pods; j++) {
 			if (strcmp(cfg->pods[j].name, spec->name) == 0 ||
 			    cfg->pods[j].ip == spec->ip ||
-			    strcmp(cfg->pods[j].iface, spec->iface) == 0) {
+			    (spec->iface[0] != '\0' &&
+			     strcmp(cfg->pods[j].iface, spec->iface) == 0) ||
+			    (spec->memif_socket[0] != '\0' &&
+			     strcmp(cfg->pods[j].memif_socket, spec->memif_socket) == 0)) {
 				snprintf(c->err, c->errlen,
-					 "%s:%d: pods[%d] repeats the name, ip or iface of pods[%u]",
+					 "%s:%d: pods[%d] repeats the name, ip, iface or socket of pods[%u]",
 					 c->file, line_of(p), i, j);
 				return -EINVAL;
 			}
@@ -452,18 +456,6 @@ nm_pod_spec_fill(struct nm_pod_spec *spec, const char *(*key_fn)(const void *, c
 	}
 	spec->ip = a.s_addr;
 
-	v = key_fn(ctx, "iface");
-	if (v == NULL) {
-		snprintf(err, errlen, "missing 'iface'");
-		return -EINVAL;
-	}
-	if (v[0] == '\0' || strlen(v) >= IF_NAMESIZE || strpbrk(v, " ,=/") != NULL) {
-		snprintf(err, errlen, "'iface' must be an interface name of 1 to %d characters",
-			 IF_NAMESIZE - 1);
-		return -EINVAL;
-	}
-	memcpy(spec->iface, v, strlen(v) + 1);
-
 	v = key_fn(ctx, "labels");
 	if (v != NULL) {
 		if (strlen(v) >= NM_LABELS_LEN || !valid_labels(v)) {
@@ -487,9 +479,45 @@ nm_pod_spec_fill(struct nm_pod_spec *spec, const char *(*key_fn)(const void *, c
 		spec->driver = NM_DRV_AF_PACKET;
 	} else if (strcmp(v, "af_xdp") == 0) {
 		spec->driver = NM_DRV_AF_XDP;
+	} else if (strcmp(v, "memif") == 0) {
+		spec->driver = NM_DRV_MEMIF;
 	} else {
-		snprintf(err, errlen, "'driver' must be af_packet or af_xdp");
+		snprintf(err, errlen, "'driver' must be af_packet, af_xdp or memif");
 		return -EINVAL;
 	}
+
+	/* A memif pod has a socket instead of an interface. */
+	v = key_fn(ctx, "socket");
+	if (spec->driver == NM_DRV_MEMIF) {
+		if (v == NULL || v[0] != '/' || strlen(v) >= NM_SOCKET_PATH_LEN ||
+		    strpbrk(v, " ,=") != NULL) {
+			snprintf(err, errlen,
+				 "driver memif needs 'socket', an absolute path of at most %d "
+				 "characters without ' ', ',' or '='",
+				 NM_SOCKET_PATH_LEN - 1);
+			return -EINVAL;
+		}
+		memcpy(spec->memif_socket, v, strlen(v) + 1);
+		if (key_fn(ctx, "iface") != NULL) {
+			snprintf(err, errlen, "driver memif takes 'socket', not 'iface'");
+			return -EINVAL;
+		}
+		return 0;
+	}
+	if (v != NULL) {
+		snprintf(err, errlen, "'socket' is only for driver memif");
+		return -EINVAL;
+	}
+	v = key_fn(ctx, "iface");
+	if (v == NULL) {
+		snprintf(err, errlen, "missing 'iface'");
+		return -EINVAL;
+	}
+	if (v[0] == '\0' || strlen(v) >= IF_NAMESIZE || strpbrk(v, " ,=/") != NULL) {
+		snprintf(err, errlen, "'iface' must be an interface name of 1 to %d characters",
+			 IF_NAMESIZE - 1);
+		return -EINVAL;
+	}
+	memcpy(spec->iface, v, strlen(v) + 1);
 	return 0;
 }

@@ -177,6 +177,7 @@ int nm_pod_table_find_name(const struct nm_pod_table *tbl, const char *name);
 int nm_port_attach(const struct nm_pod_spec *spec, uint32_t pod_id, struct rte_mempool *pool,
 		   uint16_t *port_id, struct rte_ether_addr *mac, char *err, size_t errlen);
 void nm_port_detach(uint16_t port_id);
+const char *nm_port_driver_name(uint8_t driver);
 
 /* arp.c */
 void nm_arp_reply_inplace(struct rte_mbuf *m, uint16_t l2_len, const struct rte_ether_addr *mac);

@@ -12,13 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
-#include <rte_malloc.h>
-#include <rte_mbuf_dyn.h>
-#include <rte_random.h>
 
 #include "dp.h"
 #include "nodemesh/commands.h"
@@ -112,7 +108,8 @@ eal_init(const struct nm_config *cfg)
 	int argc = 0;
 
 	argv[argc++] = (char *)"nodemeshd";
-	argv[argc++] = (char *)"-l";
+	/* --lcores takes "0-1" as -l does, and also "0@0,(1,2)@1" to share CPUs. */
+	argv[argc++] = (char *)"--lcores";
 	argv[argc++] = (char *)cfg->lcores;
 	argv[argc++] = (char *)"--file-prefix";
 	argv[argc++] = (char *)cfg->file_prefix;
@@ -122,143 +119,43 @@ eal_init(const struct nm_config *cfg)
 	return rte_eal_init(argc, argv);
 }
 
-static int
-node_init(struct nm_node *node)
-{
-	static const struct rte_mbuf_dynfield meta_desc = {
-		.name = "nodemesh_meta",
-		.size = sizeof(struct nm_mbuf_meta),
-		.align = __alignof__(struct nm_mbuf_meta),
-	};
-	unsigned int lcore;
-
-	node->tsc_hz = rte_get_tsc_hz();
-	node->hash_seed = rte_rand();
-	node->next_pod_id = 1;
-	node->n_workers = rte_lcore_count() - 1;
-	if (node->n_workers == 0 || node->n_workers > NM_MAX_WORKERS) {
-		fprintf(stderr, "nodemeshd: eal.lcores '%s' gives %u workers; need 1..%d (the "
-			"first lcore is the control thread)\n", node->cfg.lcores, node->n_workers,
-			NM_MAX_WORKERS);
-		return -EINVAL;
-	}
-
-	node->pool = rte_pktmbuf_pool_create("nm_pkts", node->cfg.mbufs, 256, 0,
-					     RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
-	node->indirect = rte_pktmbuf_pool_create("nm_indirect", node->cfg.mbufs / 4, 64, 0, 0,
-						 (int)rte_socket_id());
-	if (node->pool == NULL || node->indirect == NULL) {
-		fprintf(stderr, "nodemeshd: rte_pktmbuf_pool_create(%u mbufs) failed: %s\n",
-			node->cfg.mbufs, rte_strerror(rte_errno));
-		return -ENOMEM;
-	}
-	node->meta_off = rte_mbuf_dynfield_register(&meta_desc);
-	if (node->meta_off < 0) {
-		fprintf(stderr, "nodemeshd: rte_mbuf_dynfield_register failed: %s\n",
-			rte_strerror(rte_errno));
-		return -ENOMEM;
-	}
-
-	size_t sz = rte_rcu_qsbr_get_memsize(node->n_workers);
-	node->qsbr = rte_zmalloc("nm_qsbr", sz, RTE_CACHE_LINE_SIZE);
-	if (node->qsbr == NULL || rte_rcu_qsbr_init(node->qsbr, node->n_workers) < 0)
-		return -ENOMEM;
-
-	unsigned int idx = 0;
-	RTE_LCORE_FOREACH_WORKER(lcore) {
-		node->workers[idx] = nm_worker_create(node, idx, lcore);
-		if (node->workers[idx] == NULL) {
-			fprintf(stderr, "nodemeshd: creating worker %u (lcore %u) failed\n", idx,
-				lcore);
-			return -ENOMEM;
-		}
-		idx++;
-	}
-	/* One single-producer single-consumer ring per ordered worker pair. */
-	for (unsigned int s = 0; s < node->n_workers; s++) {
-		for (unsigned int d = 0; d < node->n_workers; d++) {
-			char name[64]; /* rte_ring_create checks it fits RTE_RING_NAMESIZE */
-
-			if (s == d)
-				continue;
-			snprintf(name, sizeof(name), "nm_handoff_%u_%u", s, d);
-			struct rte_ring *r = rte_ring_create(name, NM_RING_SIZE, (int)rte_socket_id(),
-							     RING_F_SP_ENQ | RING_F_SC_DEQ);
-			if (r == NULL) {
-				fprintf(stderr, "nodemeshd: rte_ring_create(%s) failed: %s\n", name,
-					rte_strerror(rte_errno));
-				return -ENOMEM;
-			}
-			node->workers[s]->out[d] = r;
-			node->workers[d]->in[s] = r;
-		}
-	}
-
-	node->pods = nm_pod_table_clone(NULL, node->hash_seed, node->n_workers);
-	if (node->pods == NULL)
-		return -ENOMEM;
-	return 0;
-}
-
-static void
-node_fini(struct nm_node *node)
-{
-	if (node->pods != NULL) {
-		for (int slot = 0; slot < NM_MAX_PODS; slot++) {
-			struct nm_pod *p = &node->pods->pods[slot];
-			if (p->live == NULL)
-				continue;
-			nm_port_detach(p->port_id);
-			rte_free(p->live);
-			p->live = NULL;
-		}
-		nm_pod_table_free(node->pods);
-		node->pods = NULL;
-	}
-	for (unsigned int i = 0; i < node->n_workers; i++) {
-		if (node->workers[i] == NULL)
-			continue;
-		for (unsigned int d = 0; d < node->n_workers; d++)
-			rte_ring_free(node->workers[i]->out[d]);
-		nm_worker_free(node->workers[i]);
-		node->workers[i] = NULL;
-	}
-	rte_free(node->qsbr);
-	node->qsbr = NULL;
-}
-
 int
 main(int argc, char **argv)
 {
 	struct options opt = {0};
-	struct nm_node *node;
+	struct nm_config *cfg;
+	struct nm_node *node = NULL;
 	struct nm_server *srv = NULL;
 	char err[512];
 	int rc = 1;
 
 	if (parse_args(argc, argv, &opt) < 0)
 		return 2;
-	node = calloc(1, sizeof(*node));
-	if (node == NULL)
+	cfg = calloc(1, sizeof(*cfg));
+	if (cfg == NULL)
 		return 1;
-	if (nm_config_load(opt.config, &node->cfg, err, sizeof(err)) < 0) {
+	if (nm_config_load(opt.config, cfg, err, sizeof(err)) < 0) {
 		fprintf(stderr, "nodemeshd: %s\n", err);
-		free(node);
+		free(cfg);
 		return 1;
 	}
 	if (opt.socket != NULL)
-		snprintf(node->cfg.socket_path, sizeof(node->cfg.socket_path), "%s", opt.socket);
+		snprintf(cfg->socket_path, sizeof(cfg->socket_path), "%s", opt.socket);
 	if (opt.file_prefix != NULL)
-		snprintf(node->cfg.file_prefix, sizeof(node->cfg.file_prefix), "%s",
-			 opt.file_prefix);
+		snprintf(cfg->file_prefix, sizeof(cfg->file_prefix), "%s", opt.file_prefix);
 
-	if (eal_init(&node->cfg) < 0) {
+	if (eal_init(cfg) < 0) {
 		fprintf(stderr, "nodemeshd: rte_eal_init failed: %s\n", rte_strerror(rte_errno));
-		free(node);
+		free(cfg);
 		return 1;
 	}
-	if (node_init(node) < 0)
+	node = nm_node_create(cfg, err, sizeof(err));
+	free(cfg);
+	cfg = NULL;
+	if (node == NULL) {
+		fprintf(stderr, "nodemeshd: %s\n", err);
 		goto out;
+	}
 
 	for (unsigned int i = 0; i < node->cfg.n_pods; i++) {
 		if (nm_node_pod_add(node, &node->cfg.pods[i], err, sizeof(err)) < 0) {
@@ -281,8 +178,7 @@ main(int argc, char **argv)
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	for (unsigned int i = 0; i < node->n_workers; i++)
-		rte_eal_remote_launch(nm_worker_main, node->workers[i], node->workers[i]->lcore);
+	nm_node_start(node);
 
 	fprintf(stderr, "nodemeshd: node %s ready: %u worker(s), control socket %s\n",
 		node->cfg.node_name, node->n_workers, node->cfg.socket_path);
@@ -298,12 +194,10 @@ main(int argc, char **argv)
 		stop_signal ? strsignal(stop_signal) : "error");
 	rc = 0;
 
-	__atomic_store_n(&node->stop, true, __ATOMIC_RELAXED);
-	rte_eal_mp_wait_lcore();
+	nm_node_stop(node);
 out:
 	nm_server_close(srv);
-	node_fini(node);
+	nm_node_destroy(node);
 	rte_eal_cleanup();
-	free(node);
 	return rc;
 }

@@ -11,8 +11,14 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
+
+#include <rte_cycles.h>
+#include <rte_lcore.h>
+#include <rte_mbuf_dyn.h>
+#include <rte_random.h>
 
 #include <rte_ethdev.h>
 #include <rte_malloc.h>
@@ -24,6 +30,144 @@ const struct nm_config *
 nm_node_config(const struct nm_node *node)
 {
 	return &node->cfg;
+}
+
+struct nm_node *
+nm_node_create(const struct nm_config *cfg, char *err, size_t errlen)
+{
+	static const struct rte_mbuf_dynfield meta_desc = {
+		.name = "nodemesh_meta",
+		.size = sizeof(struct nm_mbuf_meta),
+		.align = __alignof__(struct nm_mbuf_meta),
+	};
+	unsigned int lcore;
+	struct nm_node *node = calloc(1, sizeof(*node));
+
+	if (node == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	node->cfg = *cfg;
+	node->tsc_hz = rte_get_tsc_hz();
+	node->hash_seed = rte_rand();
+	node->next_pod_id = 1;
+	node->n_workers = rte_lcore_count() - 1;
+	if (node->n_workers == 0 || node->n_workers > NM_MAX_WORKERS) {
+		snprintf(err, errlen, "eal.lcores '%s' gives %u workers; need 1..%d (the "
+			"first lcore is the control thread)", node->cfg.lcores, node->n_workers,
+			NM_MAX_WORKERS);
+		goto fail;
+	}
+
+	node->pool = rte_pktmbuf_pool_create("nm_pkts", node->cfg.mbufs, 256, 0,
+					     RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
+	node->indirect = rte_pktmbuf_pool_create("nm_indirect", node->cfg.mbufs / 4, 64, 0, 0,
+						 (int)rte_socket_id());
+	if (node->pool == NULL || node->indirect == NULL) {
+		snprintf(err, errlen, "rte_pktmbuf_pool_create(%u mbufs) failed: %s",
+			node->cfg.mbufs, rte_strerror(rte_errno));
+		goto fail;
+	}
+	node->meta_off = rte_mbuf_dynfield_register(&meta_desc);
+	if (node->meta_off < 0) {
+		snprintf(err, errlen, "rte_mbuf_dynfield_register failed: %s",
+			rte_strerror(rte_errno));
+		goto fail;
+	}
+
+	size_t sz = rte_rcu_qsbr_get_memsize(node->n_workers);
+	node->qsbr = rte_zmalloc("nm_qsbr", sz, RTE_CACHE_LINE_SIZE);
+	if (node->qsbr == NULL || rte_rcu_qsbr_init(node->qsbr, node->n_workers) < 0) {
+		snprintf(err, errlen, "rte_rcu_qsbr_init(%u workers) failed", node->n_workers);
+		goto fail;
+	}
+
+	unsigned int idx = 0;
+	RTE_LCORE_FOREACH_WORKER(lcore) {
+		node->workers[idx] = nm_worker_create(node, idx, lcore);
+		if (node->workers[idx] == NULL) {
+			snprintf(err, errlen, "creating worker %u (lcore %u) failed", idx,
+				lcore);
+			goto fail;
+		}
+		idx++;
+	}
+	/* One single-producer single-consumer ring per ordered worker pair. */
+	for (unsigned int s = 0; s < node->n_workers; s++) {
+		for (unsigned int d = 0; d < node->n_workers; d++) {
+			char name[64]; /* rte_ring_create checks it fits RTE_RING_NAMESIZE */
+
+			if (s == d)
+				continue;
+			snprintf(name, sizeof(name), "nm_handoff_%u_%u", s, d);
+			struct rte_ring *r = rte_ring_create(name, NM_RING_SIZE, (int)rte_socket_id(),
+							     RING_F_SP_ENQ | RING_F_SC_DEQ);
+			if (r == NULL) {
+				snprintf(err, errlen, "rte_ring_create(%s) failed: %s", name,
+					rte_strerror(rte_errno));
+				goto fail;
+			}
+			node->workers[s]->out[d] = r;
+			node->workers[d]->in[s] = r;
+		}
+	}
+
+	node->pods = nm_pod_table_clone(NULL, node->hash_seed, node->n_workers);
+	if (node->pods == NULL) {
+		snprintf(err, errlen, "creating the pod table failed");
+		goto fail;
+	}
+	return node;
+fail:
+	nm_node_destroy(node);
+	return NULL;
+}
+
+void
+nm_node_destroy(struct nm_node *node)
+{
+	if (node == NULL)
+		return;
+	if (node->pods != NULL) {
+		for (int slot = 0; slot < NM_MAX_PODS; slot++) {
+			struct nm_pod *p = &node->pods->pods[slot];
+			if (p->live == NULL)
+				continue;
+			nm_port_detach(p->port_id);
+			rte_free(p->live);
+			p->live = NULL;
+		}
+		nm_pod_table_free(node->pods);
+		node->pods = NULL;
+	}
+	for (unsigned int i = 0; i < node->n_workers; i++) {
+		if (node->workers[i] == NULL)
+			continue;
+		for (unsigned int d = 0; d < node->n_workers; d++)
+			rte_ring_free(node->workers[i]->out[d]);
+		nm_worker_free(node->workers[i]);
+		node->workers[i] = NULL;
+	}
+	rte_free(node->qsbr);
+	node->qsbr = NULL;
+	rte_mempool_free(node->indirect);
+	rte_mempool_free(node->pool);
+	free(node);
+}
+
+void
+nm_node_start(struct nm_node *node)
+{
+	for (unsigned int i = 0; i < node->n_workers; i++)
+		rte_eal_remote_launch(nm_worker_main, node->workers[i], node->workers[i]->lcore);
+}
+
+void
+nm_node_stop(struct nm_node *node)
+{
+	/* Workers poll this flag once per turn; relaxed is enough for a one-way stop. */
+	__atomic_store_n(&node->stop, true, __ATOMIC_RELAXED);
+	rte_eal_mp_wait_lcore();
 }
 
 static void
@@ -73,9 +217,15 @@ nm_node_pod_add(struct nm_node *node, const struct nm_pod_spec *spec, char *err,
 			snprintf(err, errlen, "ip %s belongs to pod '%s' already", ip, p->spec.name);
 			return -EEXIST;
 		}
-		if (strcmp(p->spec.iface, spec->iface) == 0) {
+		if (spec->iface[0] != '\0' && strcmp(p->spec.iface, spec->iface) == 0) {
 			snprintf(err, errlen, "iface '%s' belongs to pod '%s' already", spec->iface,
 				 p->spec.name);
+			return -EEXIST;
+		}
+		if (spec->memif_socket[0] != '\0' &&
+		    strcmp(p->spec.memif_socket, spec->memif_socket) == 0) {
+			snprintf(err, errlen, "socket '%s' belongs to pod '%s' already",
+				 spec->memif_socket, p->spec.name);
 			return -EEXIST;
 		}
 	}
@@ -162,7 +312,7 @@ pod_json(const struct nm_pod *p)
 			 "s:I, s:I}",
 			 "name", p->spec.name, "namespace", p->spec.ns, "serviceaccount",
 			 p->spec.sa, "ip", ip, "iface", p->spec.iface, "driver",
-			 p->spec.driver == NM_DRV_AF_XDP ? "af_xdp" : "af_packet", "labels",
+			 nm_port_driver_name(p->spec.driver), "labels",
 			 p->spec.labels, "image", p->spec.image, "worker", p->worker, "port_id",
 			 p->port_id, "mac", LOAD(p->live->mac_known) ? mac : NULL, "rx_packets",
 			 (json_int_t)LOAD(p->live->c.rx_packets), "rx_bytes",

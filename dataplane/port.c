@@ -15,11 +15,23 @@
 
 #include "dp.h"
 
+const char *
+nm_port_driver_name(uint8_t driver)
+{
+	switch (driver) {
+	case NM_DRV_AF_XDP:
+		return "af_xdp";
+	case NM_DRV_MEMIF:
+		return "memif";
+	default:
+		return "af_packet";
+	}
+}
+
 static void
 devname(char *buf, size_t len, uint8_t driver, uint32_t pod_id)
 {
-	snprintf(buf, len, "%s_nm%u", driver == NM_DRV_AF_XDP ? "net_af_xdp" : "net_af_packet",
-		 pod_id);
+	snprintf(buf, len, "net_%s_nm%u", nm_port_driver_name(driver), pod_id);
 }
 
 int
@@ -27,21 +39,32 @@ nm_port_attach(const struct nm_pod_spec *spec, uint32_t pod_id, struct rte_mempo
 	       uint16_t *port_id, struct rte_ether_addr *mac, char *err, size_t errlen)
 {
 	struct rte_eth_conf conf;
-	char name[64], args[128];
+	char name[64], args[256];
 	uint16_t pid;
 	int rc;
 
 	devname(name, sizeof(name), spec->driver, pod_id);
-	if (spec->driver == NM_DRV_AF_XDP)
-		snprintf(args, sizeof(args), "iface=%s,start_queue=0,queue_count=1", spec->iface);
-	else
-		snprintf(args, sizeof(args), "iface=%s,qpairs=1", spec->iface);
+	switch (spec->driver) {
+	case NM_DRV_AF_XDP:
+		snprintf(args, sizeof(args), "%s,iface=%s,start_queue=0,queue_count=1", name,
+			 spec->iface);
+		break;
+	case NM_DRV_MEMIF:
+		/* We are the server; the pod's DPDK process connects as client. */
+		snprintf(args, sizeof(args), "%s,role=server,id=0,socket=%s,socket-abstract=no",
+			 name, spec->memif_socket);
+		break;
+	default:
+		snprintf(args, sizeof(args), "%s,iface=%s,qpairs=1", name, spec->iface);
+		break;
+	}
 
-	rc = rte_dev_probe(strcat(strcat(name, ","), args));
-	devname(name, sizeof(name), spec->driver, pod_id);
+	rc = rte_dev_probe(args);
 	if (rc < 0) {
-		snprintf(err, errlen, "attaching %s on interface '%s' failed: %s (does it exist "
-			 "in the daemon's network namespace?)", name, spec->iface, rte_strerror(-rc));
+		snprintf(err, errlen, "attaching %s failed: %s (%s)", args, rte_strerror(-rc),
+			 spec->driver == NM_DRV_MEMIF
+				 ? "is the socket's directory there?"
+				 : "does the interface exist in the daemon's network namespace?");
 		return rc;
 	}
 	rc = rte_eth_dev_get_port_by_name(name, &pid);

@@ -18,6 +18,21 @@
 struct nm_node;
 
 /*
+ * After rte_eal_init(): pools, RCU, workers (one per worker lcore),
+ * handoff rings and an empty pod table. NULL with err filled on failure.
+ */
+struct nm_node *nm_node_create(const struct nm_config *cfg, char *err, size_t errlen);
+
+/* Launch the workers on their lcores. */
+void nm_node_start(struct nm_node *node);
+
+/* Stop the workers and wait for them. */
+void nm_node_stop(struct nm_node *node);
+
+/* Detach every pod and free everything; workers must be stopped. NULL is fine. */
+void nm_node_destroy(struct nm_node *node);
+
+/*
  * Attach the pod's port, give the pod to the least-loaded worker and
  * publish it. Returns 0, or -errno with err saying why; on error nothing
  * changed.

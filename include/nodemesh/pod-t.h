@@ -17,7 +17,10 @@
 enum nm_port_driver {
 	NM_DRV_AF_PACKET = 0, /* net_af_packet on the host end of the pod's veth */
 	NM_DRV_AF_XDP,        /* net_af_xdp on the same */
+	NM_DRV_MEMIF,         /* net_memif server on a Unix socket, for DPDK-aware pods */
 };
+
+#define NM_SOCKET_PATH_LEN 108 /* sizeof(sockaddr_un.sun_path) */
 
 struct nm_pod_spec {
 	char name[NM_NAME_LEN];
@@ -26,6 +29,7 @@ struct nm_pod_spec {
 	char iface[IF_NAMESIZE];
 	char image[NM_IMAGE_LEN];
 	char labels[NM_LABELS_LEN];
+	char memif_socket[NM_SOCKET_PATH_LEN]; /* driver memif: socket path; else "" */
 	uint32_t ip; /* IPv4, network byte order */
 	uint8_t driver; /* enum nm_port_driver */
 };
