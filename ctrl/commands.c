@@ -27,7 +27,7 @@ struct command {
 
 static const char *const no_keys[] = {NULL};
 static const char *const pod_add_keys[] = {"name",  "namespace", "serviceaccount", "ip", "iface",
-					   "labels", "image",     "driver",         "socket", NULL};
+					   "labels", "image",     "driver",         "socket", "mac", NULL};
 static const char *const pod_del_keys[] = {"name", NULL};
 
 static json_t *cmd_help(struct nm_node *node, const struct nm_req *req);
@@ -107,7 +107,8 @@ static const struct command commands[] = {
 	 pod_add_keys,
 	 cmd_pod_add,
 	 "pod add name=N namespace=NS serviceaccount=SA ip=A.B.C.D iface=IF [labels=k=v,...] "
-	 "[image=REF] [driver=af_packet|af_xdp]  |  ... driver=memif socket=PATH (no iface)",
+	 "[image=REF] [mac=STATIC_MAC] [driver=af_packet|af_xdp]  |  ... driver=memif "
+	 "socket=PATH (instead of iface)",
 	 "attach a pod's veth and start forwarding for it"},
 	{{"pod", "del"}, pod_del_keys, cmd_pod_del, "pod del name=N",
 	 "detach a pod; other pods' traffic is not disturbed"},

@@ -128,7 +128,7 @@ load_pods(struct ctx *c, const config_setting_t *pods, struct nm_config *cfg)
 {
 	static const char *const known[] = {"name",   "namespace", "serviceaccount", "ip",
 					    "iface",  "labels",    "image",          "driver",
-					    "socket", NULL};
+					    "socket", "mac",       NULL};
 
 	if (!config_setting_is_list(pods) && !config_setting_is_array(pods)) {
 		snprintf(c->err, c->errlen, "%s:%d: 'pods' must be a list ( {...}, ... )", c->file,
@@ -472,6 +472,20 @@ nm_pod_spec_fill(struct nm_pod_spec *spec, const char *(*key_fn)(const void *, c
 			return -EINVAL;
 		}
 		memcpy(spec->image, v, strlen(v) + 1);
+	}
+
+	v = key_fn(ctx, "mac");
+	if (v != NULL) {
+		unsigned int b[6];
+		char tail;
+		if (sscanf(v, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5],
+			   &tail) != 6 || strlen(v) != 17 || (b[0] & 1) != 0) {
+			snprintf(err, errlen, "'mac' must be a unicast MAC like 02:00:00:00:00:01");
+			return -EINVAL;
+		}
+		for (int i = 0; i < 6; i++)
+			spec->mac[i] = (uint8_t)b[i];
+		spec->has_mac = 1;
 	}
 
 	v = key_fn(ctx, "driver");

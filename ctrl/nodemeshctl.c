@@ -35,7 +35,8 @@ usage(FILE *out)
 		"Commands (the daemon's own list: nodemeshctl help):\n"
 		"  help | version | stats\n"
 		"  pod add name=N namespace=NS serviceaccount=SA ip=A.B.C.D iface=IF\n"
-		"          [labels=k=v,...] [image=REF] [driver=af_packet|af_xdp]\n"
+		"          [labels=k=v,...] [image=REF] [mac=MAC] [driver=af_packet|af_xdp]\n"
+		"  pod add ... driver=memif socket=PATH     (a memif pod has no iface)\n"
 		"  pod del name=N\n"
 		"  pod list\n",
 		DEFAULT_SOCKET);

@@ -241,6 +241,10 @@ nm_node_pod_add(struct nm_node *node, const struct nm_pod_spec *spec, char *err,
 		snprintf(err, errlen, "out of memory for pod state");
 		return -ENOMEM;
 	}
+	if (spec->has_mac) {
+		memcpy(pod.live->pod_mac.addr_bytes, spec->mac, RTE_ETHER_ADDR_LEN);
+		pod.live->mac_known = true;
+	}
 	int rc = nm_port_attach(spec, pod.id, node->pool, &pod.port_id, &pod.port_mac, err, errlen);
 	if (rc < 0) {
 		rte_free(pod.live);
@@ -308,12 +312,12 @@ pod_json(const struct nm_pod *p)
 
 	inet_ntop(AF_INET, &p->spec.ip, ip, sizeof(ip));
 	rte_ether_format_addr(mac, sizeof(mac), &p->live->pod_mac);
-	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:s?, s:I, s:I, s:I, "
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:s?, s:I, s:I, s:I, "
 			 "s:I, s:I}",
 			 "name", p->spec.name, "namespace", p->spec.ns, "serviceaccount",
 			 p->spec.sa, "ip", ip, "iface", p->spec.iface, "driver",
 			 nm_port_driver_name(p->spec.driver), "labels",
-			 p->spec.labels, "image", p->spec.image, "worker", p->worker, "port_id",
+			 p->spec.labels, "image", p->spec.image, "socket", p->spec.memif_socket, "worker", p->worker, "port_id",
 			 p->port_id, "mac", LOAD(p->live->mac_known) ? mac : NULL, "rx_packets",
 			 (json_int_t)LOAD(p->live->c.rx_packets), "rx_bytes",
 			 (json_int_t)LOAD(p->live->c.rx_bytes), "tx_packets",

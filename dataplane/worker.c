@@ -353,7 +353,7 @@ nm_worker_rx_pod(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t s
 		const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
 		if (unlikely(!live->mac_known ||
 			     !rte_is_same_ether_addr(&live->pod_mac, &eth->src_addr)) &&
-		    rte_is_unicast_ether_addr(&eth->src_addr)) {
+		    !src->spec.has_mac && rte_is_unicast_ether_addr(&eth->src_addr)) {
 			rte_ether_addr_copy(&eth->src_addr, &live->pod_mac);
 			live->mac_known = true;
 		}

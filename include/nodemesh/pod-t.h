@@ -30,6 +30,8 @@ struct nm_pod_spec {
 	char image[NM_IMAGE_LEN];
 	char labels[NM_LABELS_LEN];
 	char memif_socket[NM_SOCKET_PATH_LEN]; /* driver memif: socket path; else "" */
+	uint8_t mac[6];   /* static pod MAC (mac=), for pods without ARP; see has_mac */
+	uint8_t has_mac;  /* 1: mac is static and never re-learnt */
 	uint32_t ip; /* IPv4, network byte order */
 	uint8_t driver; /* enum nm_port_driver */
 };
