@@ -185,6 +185,8 @@ struct rte_mbuf *nm_arp_request(struct rte_mempool *pool, const struct rte_ether
 				uint32_t target_ip);
 
 /* icmp.c */
+/* May a router answer this IPv4 packet with an ICMP error (RFC 1812 §4.3.2.7)? */
+bool nm_icmp_error_allowed(const struct rte_mbuf *orig, uint16_t l2_len);
 struct rte_mbuf *nm_icmp_error(struct rte_mempool *pool, const struct rte_mbuf *orig,
 			       uint16_t l2_len, uint8_t type, uint8_t code, uint16_t mtu,
 			       const struct rte_ether_addr *gw_mac);

@@ -5,6 +5,7 @@
  * exceeded. Sent from the gateway address back to the pod that sent the
  * offending packet, quoting its IP header and first 8 payload bytes.
  */
+#include <stdbool.h>
 #include <string.h>
 
 #include <rte_byteorder.h>
@@ -16,6 +17,33 @@
 #include "dp.h"
 
 #define ICMP_QUOTE_PAYLOAD 8 /* bytes of the offending datagram past its header, RFC 792 */
+
+bool
+nm_icmp_error_allowed(const struct rte_mbuf *orig, uint16_t l2_len)
+{
+	const struct rte_ipv4_hdr *ip =
+		rte_pktmbuf_mtod_offset(orig, const struct rte_ipv4_hdr *, l2_len);
+	uint32_t dst = rte_be_to_cpu_32(ip->dst_addr);
+	uint32_t src = rte_be_to_cpu_32(ip->src_addr);
+	uint16_t ihl = rte_ipv4_hdr_len(ip);
+
+	/* RFC 1812 §4.3.2.7: never about broadcast, multicast or unspecified addresses, */
+	if (dst == UINT32_MAX || (dst >> 28) == 0xe || src == 0 || (src >> 28) == 0xe)
+		return false;
+	/* nor about a fragment other than the first, */
+	if ((rte_be_to_cpu_16(ip->fragment_offset) & RTE_IPV4_HDR_OFFSET_MASK) != 0)
+		return false;
+	/* nor about an ICMP error (only queries such as echo may be answered). */
+	if (ip->next_proto_id == IPPROTO_ICMP) {
+		if ((uint32_t)l2_len + ihl + 1 > rte_pktmbuf_data_len(orig))
+			return false;
+		uint8_t type = *rte_pktmbuf_mtod_offset(orig, const uint8_t *, l2_len + ihl);
+		if (type != RTE_IP_ICMP_ECHO_REQUEST && type != RTE_IP_ICMP_ECHO_REPLY &&
+		    type != 13 && type != 14) /* timestamp, timestamp reply */
+			return false;
+	}
+	return true;
+}
 
 struct rte_mbuf *
 nm_icmp_error(struct rte_mempool *pool, const struct rte_mbuf *orig, uint16_t l2_len,

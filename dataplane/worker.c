@@ -133,7 +133,7 @@ icmp_reply(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t slot,
 	   const struct rte_mbuf *m, uint16_t l2_len, uint8_t type, uint8_t code, uint16_t mtu,
 	   uint64_t now)
 {
-	if (!icmp_allowed(w, now))
+	if (!nm_icmp_error_allowed(m, l2_len) || !icmp_allowed(w, now))
 		return;
 	struct rte_mbuf *e = nm_icmp_error(w->node->pool, m, l2_len, type, code, mtu,
 					   &tbl->pods[slot].port_mac);
