@@ -1,0 +1,662 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Unit tests of the config loader (ctrl/config.c): the example config in
+ * conf/ loads to the documented values, and every refusal names the file,
+ * the line and the reason. nm_pod_spec_fill, which `pod add` shares with
+ * the static pods list, is tested directly at the end.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+
+#include <criterion/criterion.h>
+
+#include "nodemesh/config.h"
+
+#ifndef NM_SRC_ROOT
+#error "NM_SRC_ROOT must name the source tree (set by tests/unit/meson.build)"
+#endif
+#define EXAMPLE_CONF NM_SRC_ROOT "/conf/nodemesh.conf"
+
+static struct nm_config cfg; /* 40 KiB: not on the stack of every test */
+static char err[512];
+
+static int
+load_str(const char *text)
+{
+	memset(err, 0, sizeof(err));
+	return nm_config_load_string(text, "t.conf", &cfg, err, sizeof(err));
+}
+
+static uint32_t
+ip4(const char *s)
+{
+	struct in_addr a;
+
+	cr_assert_eq(inet_pton(AF_INET, s, &a), 1, "%s", s);
+	return a.s_addr;
+}
+
+/* ---- invalid input ----------------------------------------------------- */
+
+Test(config_invalid, nonexistent_file_is_eio)
+{
+	const char *path = NM_SRC_ROOT "/conf/does-not-exist.conf";
+
+	cr_assert_eq(nm_config_load(path, &cfg, err, sizeof(err)), -EIO);
+	cr_assert_not_null(strstr(err, path), "%s", err);
+	cr_assert_not_null(strstr(err, "cannot read: No such file or directory"), "%s", err);
+}
+
+Test(config_invalid, syntax_error_in_file_names_path_and_line)
+{
+	char path[] = "/tmp/nm-test-config-XXXXXX";
+	int fd = mkstemp(path);
+	char want[128];
+	FILE *f;
+
+	cr_assert_geq(fd, 0);
+	f = fdopen(fd, "w");
+	cr_assert_not_null(f);
+	fputs("# comment\nnode: {\n  name = ;\n};\n", f);
+	fclose(f);
+
+	cr_assert_eq(nm_config_load(path, &cfg, err, sizeof(err)), -EINVAL);
+	snprintf(want, sizeof(want), "%s:3: syntax error", path);
+	cr_assert_str_eq(err, want);
+	unlink(path);
+}
+
+static const struct {
+	const char *what;
+	const char *text;
+	int line;
+	const char *reason; /* must appear after "t.conf:LINE: " */
+} bad_configs[] = {
+    /* libconfig's own parse errors */
+    {"syntax error", "node: {\n  name = \"a\";\n  = 5;\n};\n", 3, "syntax error"},
+    {"unterminated group", "node: {\n  name = \"a\";\n", 3, "syntax error"},
+    {"duplicate setting", "node: { name = \"a\"; };\n\nnode: { name = \"b\"; };\n", 3,
+     "duplicate setting name"},
+
+    /* unknown settings */
+    {"unknown top-level setting", "# comment\n\nnodes: { name = \"a\"; };\n", 3,
+     "unknown setting 'nodes'"},
+    {"unknown setting in node", "node: {\n  name = \"a\";\n  id = 1;\n};\n", 3,
+     "unknown setting 'id'"},
+    {"unknown setting in eal", "eal: {\n  lcore = \"0-3\";\n};\n", 2, "unknown setting 'lcore'"},
+    {"unknown setting in control", "control: { socket = \"/tmp/s\"; mode = 432; };\n", 1,
+     "unknown setting 'mode'"},
+    {"unknown setting in dataplane", "dataplane: {\n  mbufs = 4096;\n  mbuf = 4096;\n};\n", 3,
+     "unknown setting 'mbuf'"},
+    {"unknown setting in idle", "dataplane: {\n  idle: {\n    sleep = 1;\n  };\n};\n", 3,
+     "unknown setting 'sleep'"},
+    {"unknown setting in fragments", "dataplane: {\n  fragments: { flows = 16; };\n};\n", 2,
+     "unknown setting 'flows'"},
+
+    /* wrong types */
+    {"integer as string", "dataplane: {\n  mbufs = \"4096\";\n};\n", 2,
+     "'mbufs' must be an integer"},
+    {"integer as float", "dataplane: { pod_mtu = 1500.0; };\n", 1, "'pod_mtu' must be an integer"},
+    {"integer as 64-bit", "dataplane: { mbufs = 4096L; };\n", 1, "'mbufs' must be an integer"},
+    {"string as integer", "node: { name = 5; };\n", 1, "'name' must be a string"},
+    {"string as boolean", "control: {\n  group = true;\n};\n", 2, "'group' must be a string"},
+    {"group as scalar", "\ndataplane = 5;\n", 2, "'dataplane' must be a group"},
+    {"nested group as list", "dataplane: {\n  idle = ( 1 );\n};\n", 2, "'idle' must be a group"},
+
+    /* strings out of range */
+    {"empty node name", "node: { name = \"\"; };\n", 1, "'name' must be 1 to 63 characters"},
+    {"empty group", "control: { group = \"\"; };\n", 1, "'group' must be 1 to 63 characters"},
+    {"socket path too long",
+     "control: { socket = \"/run/nodemesh/"
+     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+     "aaaaaaaa\"; };\n",
+     1, "'socket' must be 1 to 107 characters"},
+
+    /* integers out of range */
+    {"mbufs below minimum", "dataplane: {\n  mbufs = 2047;\n};\n", 2,
+     "'mbufs' = 2047 is outside 2048..4194304"},
+    {"mbufs above maximum", "dataplane: { mbufs = 4194305; };\n", 1,
+     "'mbufs' = 4194305 is outside 2048..4194304"},
+    {"mbufs negative", "dataplane: { mbufs = -1; };\n", 1, "'mbufs' = -1 is outside"},
+    {"pod_mtu above maximum", "dataplane: { pod_mtu = 9001; };\n", 1,
+     "'pod_mtu' = 9001 is outside 576..9000"},
+    {"pod_mtu below minimum", "dataplane: { pod_mtu = 575; };\n", 1,
+     "'pod_mtu' = 575 is outside 576..9000"},
+    {"sleep_us above maximum", "dataplane: { idle: { sleep_us = 100001; }; };\n", 1,
+     "'sleep_us' = 100001 is outside 0..100000"},
+    {"pause_after negative", "dataplane: { idle: { pause_after = -5; }; };\n", 1,
+     "'pause_after' = -5 is outside 0..2147483647"},
+    {"max_flows below minimum", "dataplane: { fragments: { max_flows = 15; }; };\n", 1,
+     "'max_flows' = 15 is outside 16..1048576"},
+    {"timeout_ms above maximum", "dataplane: {\n fragments: {\n  timeout_ms = 60001;\n };\n};\n", 3,
+     "'timeout_ms' = 60001 is outside 10..60000"},
+    {"sleep_after below pause_after",
+     "dataplane: {\n  idle: {\n    pause_after = 100;\n    sleep_after = 10;\n  };\n};\n", 2,
+     "idle.sleep_after must be 0 or >= pause_after"},
+
+    /* fabric */
+    {"non-empty fabric", "\n\nfabric = ( { port = \"0000:00:04.0\"; } );\n", 3,
+     "fabric ports are not supported yet"},
+    {"fabric scalar", "fabric = \"eth1\";\n", 1, "fabric ports are not supported yet"},
+
+    /* EAL arguments */
+    {"eal.args with -l", "eal: {\n  args = [\"--no-huge\", \"-l\", \"0-3\"];\n};\n", 2,
+     "eal.args[1] '-l': use eal.lcores / eal.file_prefix instead"},
+    {"eal.args with -l attached", "eal: { args = [\"-l0-3\"]; };\n", 1,
+     "eal.args[0] '-l0-3': use eal.lcores / eal.file_prefix instead"},
+    {"eal.args with --lcores", "eal: { args = [\"--lcores=0@0,1@1\"]; };\n", 1,
+     "eal.args[0] '--lcores=0@0,1@1': use eal.lcores / eal.file_prefix instead"},
+    {"eal.args with --file-prefix", "eal: { args = [\"--file-prefix\", \"x\"]; };\n", 1,
+     "eal.args[0] '--file-prefix': use eal.lcores / eal.file_prefix instead"},
+    {"eal.args not a list", "eal: { args = \"--no-huge\"; };\n", 1,
+     "'eal.args' must be an array of strings"},
+    {"eal.args element not a string", "eal: { args = ( \"--no-huge\", 5 ); };\n", 1,
+     "eal.args[1] must be a string shorter than 256"},
+    {"eal.lcores empty", "eal: { lcores = \"\"; };\n", 1, "'lcores' must be 1 to 255 characters"},
+
+    /* static pods */
+    {"pods not a list", "pods = { name = \"web\"; };\n", 1, "'pods' must be a list ( {...}, ... )"},
+    {"pod not a group", "pods = ( \"web\" );\n", 1, "pods[0] must be a group { ... }"},
+    {"pod unknown setting",
+     "pods = (\n  { name = \"web\"; namespace = \"default\"; serviceaccount = \"web\";\n"
+     "    ip = \"198.18.0.2\"; iface = \"nm-web\"; port = \"x\"; }\n);\n",
+     3, "unknown setting 'port'"},
+    {"pod setting not a string",
+     "pods = (\n  { name = \"web\"; namespace = \"default\"; serviceaccount = \"web\";\n"
+     "    ip = 5; iface = \"nm-web\"; }\n);\n",
+     3, "pods[0].ip must be a string"},
+    {"pod missing ip",
+     "pods = (\n  { name = \"web\"; namespace = \"default\"; serviceaccount = \"web\";\n"
+     "    iface = \"nm-web\"; }\n);\n",
+     2, "pods[0]: missing 'ip'"},
+    {"pod bad ip",
+     "pods = (\n  { name = \"web\"; namespace = \"default\"; serviceaccount = \"web\";\n"
+     "    ip = \"198.18.0\"; iface = \"nm-web\"; }\n);\n",
+     2, "pods[0]: 'ip' 198.18.0 is not an IPv4 address"},
+    {"pod multicast ip",
+     "pods = (\n  { name = \"web\"; namespace = \"default\"; serviceaccount = \"web\";\n"
+     "    ip = \"224.0.0.5\"; iface = \"nm-web\"; }\n);\n",
+     2, "pods[0]: 'ip' 224.0.0.5 is not a unicast pod address"},
+    {"pod bad labels",
+     "pods = (\n  { name = \"web\"; namespace = \"default\"; serviceaccount = \"web\";\n"
+     "    ip = \"198.18.0.2\"; iface = \"nm-web\"; labels = \"app\"; }\n);\n",
+     2, "pods[0]: 'labels' must be k=v[,k=v...] of [A-Za-z0-9._/-]"},
+    {"pod bad driver",
+     "pods = (\n  { name = \"web\"; namespace = \"default\"; serviceaccount = \"web\";\n"
+     "    ip = \"198.18.0.2\"; iface = \"nm-web\"; driver = \"dpdk\"; }\n);\n",
+     2, "pods[0]: 'driver' must be af_packet, af_xdp"},
+    {"pod bad name",
+     "pods = (\n  { name = \"Web\"; namespace = \"default\"; serviceaccount = \"web\";\n"
+     "    ip = \"198.18.0.2\"; iface = \"nm-web\"; }\n);\n",
+     2, "pods[0]: 'name' must be 1 to 63 characters of a-z, 0-9, '-', '.', '_'"},
+    {"pod duplicate name",
+     "pods = (\n"
+     "  { name = \"web\"; namespace = \"a\"; serviceaccount = \"a\"; ip = \"198.18.0.2\";"
+     " iface = \"nm-a\"; },\n"
+     "  { name = \"web\"; namespace = \"b\"; serviceaccount = \"b\"; ip = \"198.18.0.3\";"
+     " iface = \"nm-b\"; }\n);\n",
+     3, "pods[1] repeats the name"},
+    {"pod duplicate ip",
+     "pods = (\n"
+     "  { name = \"a\"; namespace = \"a\"; serviceaccount = \"a\"; ip = \"198.18.0.2\";"
+     " iface = \"nm-a\"; },\n"
+     "  { name = \"b\"; namespace = \"b\"; serviceaccount = \"b\"; ip = \"198.18.0.2\";"
+     " iface = \"nm-b\"; }\n);\n",
+     3, "pods[1] repeats the name"},
+    {"pod duplicate iface",
+     "pods = (\n"
+     "  { name = \"a\"; namespace = \"a\"; serviceaccount = \"a\"; ip = \"198.18.0.2\";"
+     " iface = \"nm-a\"; },\n"
+     "  { name = \"b\"; namespace = \"b\"; serviceaccount = \"b\"; ip = \"198.18.0.3\";"
+     " iface = \"nm-a\"; }\n);\n",
+     3, "pods[1] repeats the name"},
+    {"pod duplicate memif socket",
+     "pods = (\n"
+     "  { name = \"a\"; namespace = \"a\"; serviceaccount = \"a\"; ip = \"198.18.0.2\";"
+     " driver = \"memif\"; socket = \"/run/nm/a.sock\"; },\n"
+     "  { name = \"b\"; namespace = \"b\"; serviceaccount = \"b\"; ip = \"198.18.0.3\";"
+     " driver = \"memif\"; socket = \"/run/nm/a.sock\"; }\n);\n",
+     3, "pods[1] repeats the name"},
+};
+
+Test(config_invalid, each_bad_config_names_line_and_reason)
+{
+	for (size_t i = 0; i < sizeof(bad_configs) / sizeof(bad_configs[0]); i++) {
+		char prefix[32];
+		int rc = load_str(bad_configs[i].text);
+
+		snprintf(prefix, sizeof(prefix), "t.conf:%d: ", bad_configs[i].line);
+		cr_expect_eq(rc, -EINVAL, "%s: rc %d", bad_configs[i].what, rc);
+		cr_expect_eq(strncmp(err, prefix, strlen(prefix)), 0, "%s: \"%s\" lacks \"%s\"",
+			     bad_configs[i].what, err, prefix);
+		cr_expect_not_null(strstr(err, bad_configs[i].reason), "%s: \"%s\" lacks \"%s\"",
+				   bad_configs[i].what, err, bad_configs[i].reason);
+	}
+}
+
+Test(config_invalid, more_than_32_eal_args)
+{
+	char text[1024] = "eal: { args = [";
+
+	for (int i = 0; i <= NM_CFG_MAX_EAL_ARGS; i++)
+		strcat(text, i ? ", \"--no-pci\"" : "\"--no-pci\"");
+	strcat(text, "]; };\n");
+	cr_assert_eq(load_str(text), -EINVAL);
+	cr_assert_str_eq(err, "t.conf:1: more than 32 EAL arguments");
+}
+
+Test(config_invalid, more_than_64_static_pods)
+{
+	size_t cap = 64 * 1024;
+	char *text = malloc(cap);
+	size_t off;
+
+	cr_assert_not_null(text);
+	off = (size_t)snprintf(text, cap, "pods = (\n");
+	for (int i = 0; i <= NM_CFG_MAX_STATIC_PODS; i++)
+		off += (size_t)snprintf(
+		    text + off, cap - off,
+		    "  { name = \"p%d\"; namespace = \"n\"; serviceaccount = \"s\";"
+		    " ip = \"10.0.%d.%d\"; iface = \"nm%d\"; }%s\n",
+		    i, i / 200, i % 200 + 1, i, i < NM_CFG_MAX_STATIC_PODS ? "," : "");
+	snprintf(text + off, cap - off, ");\n");
+
+	cr_assert_eq(load_str(text), -EINVAL);
+	cr_assert_str_eq(err, "t.conf:66: more than 64 static pods");
+	free(text);
+}
+
+/* ---- valid input ------------------------------------------------------- */
+
+static void
+assert_defaults(const struct nm_config *c)
+{
+	cr_assert_str_eq(c->node_name, "node-a");
+	cr_assert_str_eq(c->lcores, "0-1");
+	cr_assert_str_eq(c->file_prefix, "nodemesh");
+	cr_assert_str_eq(c->socket_path, "/run/nodemesh/nodemesh.sock");
+	cr_assert_str_eq(c->admin_group, "root");
+	cr_assert_eq(c->mbufs, 16384);
+	cr_assert_eq(c->pod_mtu, 1500);
+	cr_assert_eq(c->idle_pause_after, 16);
+	cr_assert_eq(c->idle_sleep_after, 256);
+	cr_assert_eq(c->idle_sleep_us, 50);
+	cr_assert_eq(c->frag_max_flows, 4096);
+	cr_assert_eq(c->frag_timeout_ms, 2000);
+}
+
+Test(config_load, defaults)
+{
+	memset(&cfg, 0xa5, sizeof(cfg));
+	nm_config_defaults(&cfg);
+	assert_defaults(&cfg);
+	cr_assert_eq(cfg.n_eal_args, 0);
+	cr_assert_eq(cfg.n_pods, 0);
+}
+
+Test(config_load, example_config_gives_documented_values)
+{
+	static const char *const args[] = {"--no-huge", "-m", "512", "--no-pci",
+					   "--log-level=lib.eal:warning"};
+
+	memset(&cfg, 0xa5, sizeof(cfg));
+	cr_assert_eq(nm_config_load(EXAMPLE_CONF, &cfg, err, sizeof(err)), 0, "%s", err);
+	assert_defaults(&cfg);
+	cr_assert_eq(cfg.n_eal_args, 5);
+	for (unsigned int i = 0; i < 5; i++)
+		cr_assert_str_eq(cfg.eal_args[i], args[i], "eal_args[%u]", i);
+	cr_assert_eq(cfg.n_pods, 0);
+}
+
+Test(config_load, empty_config_gives_defaults)
+{
+	memset(&cfg, 0xa5, sizeof(cfg));
+	cr_assert_eq(load_str(""), 0, "%s", err);
+	assert_defaults(&cfg);
+	cr_assert_eq(cfg.n_eal_args, 0);
+	cr_assert_eq(cfg.n_pods, 0);
+}
+
+Test(config_load, every_setting_is_read)
+{
+	static const char text[] =
+	    "node: { name = \"node-b\"; };\n"
+	    "eal: { lcores = \"2-5\"; file_prefix = \"nm2\"; args = (\"--no-pci\"); };\n"
+	    "control: { socket = \"/tmp/nm.sock\"; group = \"nodemesh\"; };\n"
+	    "dataplane: {\n"
+	    "  mbufs = 2048; pod_mtu = 9000;\n"
+	    "  idle: { pause_after = 0; sleep_after = 0; sleep_us = 100000; };\n"
+	    "  fragments: { max_flows = 16; timeout_ms = 60000; };\n"
+	    "};\n"
+	    "fabric = [];\n";
+
+	cr_assert_eq(load_str(text), 0, "%s", err);
+	cr_assert_str_eq(cfg.node_name, "node-b");
+	cr_assert_str_eq(cfg.lcores, "2-5");
+	cr_assert_str_eq(cfg.file_prefix, "nm2");
+	cr_assert_eq(cfg.n_eal_args, 1);
+	cr_assert_str_eq(cfg.eal_args[0], "--no-pci");
+	cr_assert_str_eq(cfg.socket_path, "/tmp/nm.sock");
+	cr_assert_str_eq(cfg.admin_group, "nodemesh");
+	cr_assert_eq(cfg.mbufs, 2048);
+	cr_assert_eq(cfg.pod_mtu, 9000);
+	cr_assert_eq(cfg.idle_pause_after, 0);
+	cr_assert_eq(cfg.idle_sleep_after, 0);
+	cr_assert_eq(cfg.idle_sleep_us, 100000);
+	cr_assert_eq(cfg.frag_max_flows, 16);
+	cr_assert_eq(cfg.frag_timeout_ms, 60000);
+}
+
+Test(config_load, upper_limits_are_accepted)
+{
+	cr_assert_eq(load_str("dataplane: { mbufs = 4194304; pod_mtu = 576;"
+			      " idle: { pause_after = 2147483647; sleep_after = 0; };"
+			      " fragments: { max_flows = 1048576; timeout_ms = 10; }; };"),
+		     0, "%s", err);
+	cr_assert_eq(cfg.mbufs, 1u << 22);
+	cr_assert_eq(cfg.pod_mtu, 576);
+	cr_assert_eq(cfg.idle_pause_after, 2147483647u);
+	cr_assert_eq(cfg.frag_max_flows, 1u << 20);
+	cr_assert_eq(cfg.frag_timeout_ms, 10);
+}
+
+Test(config_load, sleep_after_equal_to_pause_after_is_accepted)
+{
+	cr_assert_eq(load_str("dataplane: { idle: { pause_after = 64; sleep_after = 64; }; };"), 0,
+		     "%s", err);
+	cr_assert_eq(cfg.idle_sleep_after, 64);
+}
+
+Test(config_load, static_pods)
+{
+	static const char text[] =
+	    "pods = (\n"
+	    "  { name = \"web-0\"; namespace = \"default\"; serviceaccount = \"web\";\n"
+	    "    ip = \"198.18.0.10\"; iface = \"nm-web0\"; labels = \"app=web,tier=front\";\n"
+	    "    image = \"nginx:1.25\"; driver = \"af_xdp\"; },\n"
+	    "  { name = \"db-0\"; namespace = \"data\"; serviceaccount = \"db\";\n"
+	    "    ip = \"198.18.0.11\"; iface = \"nm-db0\"; },\n"
+	    /* two memif pods: no iface, so their empty ifaces are no duplicate */
+	    "  { name = \"vnf-0\"; namespace = \"nfv\"; serviceaccount = \"vnf\";\n"
+	    "    ip = \"198.18.0.12\"; driver = \"memif\"; socket = \"/run/nm/vnf0.sock\"; },\n"
+	    "  { name = \"vnf-1\"; namespace = \"nfv\"; serviceaccount = \"vnf\";\n"
+	    "    ip = \"198.18.0.13\"; driver = \"memif\"; socket = \"/run/nm/vnf1.sock\"; }\n"
+	    ");\n";
+
+	cr_assert_eq(load_str(text), 0, "%s", err);
+	cr_assert_eq(cfg.n_pods, 4);
+	cr_assert_str_eq(cfg.pods[0].name, "web-0");
+	cr_assert_str_eq(cfg.pods[0].ns, "default");
+	cr_assert_str_eq(cfg.pods[0].sa, "web");
+	cr_assert_eq(cfg.pods[0].ip, ip4("198.18.0.10"));
+	cr_assert_str_eq(cfg.pods[0].iface, "nm-web0");
+	cr_assert_str_eq(cfg.pods[0].labels, "app=web,tier=front");
+	cr_assert_str_eq(cfg.pods[0].image, "nginx:1.25");
+	cr_assert_eq(cfg.pods[0].driver, NM_DRV_AF_XDP);
+	cr_assert_str_eq(cfg.pods[1].name, "db-0");
+	cr_assert_eq(cfg.pods[1].ip, ip4("198.18.0.11"));
+	cr_assert_str_eq(cfg.pods[1].labels, "");
+	cr_assert_str_eq(cfg.pods[1].image, "");
+	cr_assert_eq(cfg.pods[1].driver, NM_DRV_AF_PACKET);
+	cr_assert_eq(cfg.pods[2].driver, NM_DRV_MEMIF);
+	cr_assert_str_eq(cfg.pods[2].memif_socket, "/run/nm/vnf0.sock");
+	cr_assert_str_eq(cfg.pods[2].iface, "");
+	cr_assert_str_eq(cfg.pods[3].memif_socket, "/run/nm/vnf1.sock");
+}
+
+Test(config_load, error_message_is_truncated_to_errlen)
+{
+	char small[12];
+
+	memset(small, 'Z', sizeof(small));
+	cr_assert_eq(nm_config_load_string("nodes = 1;", "t.conf", &cfg, small, 10), -EINVAL);
+	cr_assert_str_eq(small, "t.conf:1:");
+	cr_assert_eq(small[10], 'Z');
+}
+
+/* ---- nm_pod_spec_fill -------------------------------------------------- */
+
+struct kv {
+	const char *key;
+	const char *val;
+};
+
+/* key_fn over a NULL-key-terminated kv array. */
+static const char *
+kv_get(const void *ctx, const char *key)
+{
+	for (const struct kv *kv = ctx; kv->key != NULL; kv++)
+		if (strcmp(kv->key, key) == 0)
+			return kv->val;
+	return NULL;
+}
+
+/*
+ * A minimal valid spec with the keys in over[] (NULL-key-terminated)
+ * replaced; a NULL value removes the key. Returns nm_pod_spec_fill's result.
+ */
+static int
+fill_over(struct nm_pod_spec *spec, const struct kv *over)
+{
+	struct kv kvs[] = {
+	    {"name", "web"},	  {"namespace", "default"}, {"serviceaccount", "web"},
+	    {"ip", "198.18.0.2"}, {"iface", "nm-web"},	    {"labels", NULL},
+	    {"image", NULL},	  {"driver", NULL},	    {"socket", NULL},
+	    {NULL, NULL},
+	};
+	struct kv *out = kvs;
+
+	for (struct kv *kv = kvs; kv->key != NULL; kv++) {
+		for (const struct kv *o = over; o->key != NULL; o++)
+			if (strcmp(kv->key, o->key) == 0)
+				kv->val = o->val;
+		if (kv->val != NULL)
+			*out++ = *kv;
+	}
+	out->key = NULL;
+	memset(err, 0, sizeof(err));
+	return nm_pod_spec_fill(spec, kv_get, kvs, err, sizeof(err));
+}
+
+/* The minimal valid spec with one key replaced (key NULL: none). */
+static int
+fill_with(struct nm_pod_spec *spec, const char *key, const char *val)
+{
+	const struct kv over[] = {{key, val}, {NULL, NULL}};
+
+	return fill_over(spec, over);
+}
+
+/* printf-safe form of a value that may be NULL (key missing) */
+static const char *
+shown(const char *val)
+{
+	return val != NULL ? val : "(missing)";
+}
+
+static const struct {
+	const char *key;
+	const char *val;  /* NULL: key missing */
+	const char *want; /* error substring, or NULL: accepted */
+} spec_cases[] = {
+    {"name", NULL, "missing 'name'"},
+    {"namespace", NULL, "missing 'namespace'"},
+    {"serviceaccount", NULL, "missing 'serviceaccount'"},
+    {"ip", NULL, "missing 'ip'"},
+    {"iface", NULL, "missing 'iface'"},
+    {"name", "", "'name' must be 1 to 63 characters"},
+    {"name", "Web", "'name' must be 1 to 63 characters"},
+    {"name", "web 0", "'name' must be 1 to 63 characters"},
+    {"name", "web-0.a_b", NULL},
+    {"name", "123456789012345678901234567890123456789012345678901234567890123", NULL},
+    {"name", "1234567890123456789012345678901234567890123456789012345678901234",
+     "'name' must be 1 to 63 characters"},
+    {"namespace", "kube/system", "'namespace' must be 1 to 63 characters"},
+    {"serviceaccount", "SA", "'serviceaccount' must be 1 to 63 characters"},
+    {"ip", "", "is not an IPv4 address"},
+    {"ip", "198.18.0", "is not an IPv4 address"},
+    {"ip", "198.18.0.256", "is not an IPv4 address"},
+    {"ip", "fd00::2", "is not an IPv4 address"},
+    {"ip", " 198.18.0.2", "is not an IPv4 address"},
+    {"ip", "0.0.0.0", "is not a unicast pod address"},
+    {"ip", "255.255.255.255", "is not a unicast pod address"},
+    {"ip", "224.0.0.1", "is not a unicast pod address"},
+    {"ip", "239.255.255.255", "is not a unicast pod address"},
+    {"ip", "127.0.0.1", "is not a unicast pod address"},
+    {"ip", "169.254.1.1", "is not a unicast pod address"},
+    {"ip", "10.0.0.1", NULL},
+    {"ip", "223.255.255.254", NULL},
+    {"ip", "169.253.255.255", NULL},
+    {"iface", "", "'iface' must be an interface name of 1 to 15 characters"},
+    {"iface", "nm-0123456789ab", NULL},
+    {"iface", "nm-0123456789abc", "'iface' must be an interface name"},
+    {"iface", "nm web", "'iface' must be an interface name"},
+    {"iface", "nm/web", "'iface' must be an interface name"},
+    {"labels", "", NULL},
+    {"labels", "app=web", NULL},
+    {"labels", "app=web,tier=front", NULL},
+    {"labels", "app.kubernetes.io/name=Web-1_x", NULL},
+    {"labels", "app", "'labels' must be"},
+    {"labels", "=web", "'labels' must be"},
+    {"labels", "app=", "'labels' must be"},
+    {"labels", "app=web,", "'labels' must be"},
+    {"labels", "app==web", "'labels' must be"},
+    {"labels", "a=b,,c=d", "'labels' must be"},
+    {"labels", "a=b c", "'labels' must be"},
+    {"image", "", "'image' must be 1 to 159 characters"},
+    {"image", "registry.example/nginx:1.25", NULL},
+    {"driver", "af_packet", NULL},
+    {"driver", "af_xdp", NULL},
+    {"driver", "AF_XDP", "'driver' must be af_packet, af_xdp"},
+    {"driver", "", "'driver' must be af_packet, af_xdp"},
+};
+
+Test(config_pod_spec, fill_table)
+{
+	for (size_t i = 0; i < sizeof(spec_cases) / sizeof(spec_cases[0]); i++) {
+		struct nm_pod_spec spec;
+		int rc = fill_with(&spec, spec_cases[i].key, spec_cases[i].val);
+
+		if (spec_cases[i].want == NULL) {
+			cr_expect_eq(rc, 0, "%s=%s: %s", spec_cases[i].key,
+				     shown(spec_cases[i].val), err);
+		} else {
+			cr_expect_eq(rc, -EINVAL, "%s=%s accepted", spec_cases[i].key,
+				     shown(spec_cases[i].val));
+			cr_expect_not_null(strstr(err, spec_cases[i].want), "%s=%s: \"%s\"",
+					   spec_cases[i].key, shown(spec_cases[i].val), err);
+		}
+	}
+}
+
+/* memif pods name a socket instead of an interface. */
+static const struct {
+	const char *what;
+	struct kv over[4];
+	const char *want; /* error substring, or NULL: accepted */
+} memif_cases[] = {
+    {"memif with socket",
+     {{"driver", "memif"}, {"iface", NULL}, {"socket", "/run/nodemesh/web.sock"}, {NULL, NULL}},
+     NULL},
+    {"memif without socket",
+     {{"driver", "memif"}, {"iface", NULL}, {NULL, NULL}},
+     "driver memif needs 'socket'"},
+    {"memif relative socket",
+     {{"driver", "memif"}, {"iface", NULL}, {"socket", "web.sock"}, {NULL, NULL}},
+     "driver memif needs 'socket'"},
+    {"memif socket with ','",
+     {{"driver", "memif"}, {"iface", NULL}, {"socket", "/run/a,b"}, {NULL, NULL}},
+     "driver memif needs 'socket'"},
+    {"memif with iface too",
+     {{"driver", "memif"}, {"socket", "/run/nodemesh/web.sock"}, {NULL, NULL}},
+     "driver memif takes 'socket', not 'iface'"},
+    {"af_packet with socket",
+     {{"driver", "af_packet"}, {"socket", "/run/nodemesh/web.sock"}, {NULL, NULL}},
+     "'socket' is only for driver memif"},
+    {"default driver with socket",
+     {{"socket", "/run/nodemesh/web.sock"}, {NULL, NULL}},
+     "'socket' is only for driver memif"},
+};
+
+Test(config_pod_spec, memif_table)
+{
+	for (size_t i = 0; i < sizeof(memif_cases) / sizeof(memif_cases[0]); i++) {
+		struct nm_pod_spec spec;
+		int rc = fill_over(&spec, memif_cases[i].over);
+
+		if (memif_cases[i].want == NULL) {
+			cr_expect_eq(rc, 0, "%s: %s", memif_cases[i].what, err);
+		} else {
+			cr_expect_eq(rc, -EINVAL, "%s accepted", memif_cases[i].what);
+			cr_expect_not_null(strstr(err, memif_cases[i].want), "%s: \"%s\"",
+					   memif_cases[i].what, err);
+		}
+	}
+}
+
+Test(config_pod_spec, memif_spec_is_filled)
+{
+	static const struct kv over[] = {{"driver", "memif"},
+					 {"iface", NULL},
+					 {"socket", "/run/nodemesh/web.sock"},
+					 {NULL, NULL}};
+	struct nm_pod_spec spec;
+
+	cr_assert_eq(fill_over(&spec, over), 0, "%s", err);
+	cr_assert_eq(spec.driver, NM_DRV_MEMIF);
+	cr_assert_str_eq(spec.memif_socket, "/run/nodemesh/web.sock");
+	cr_assert_str_eq(spec.iface, "");
+}
+
+Test(config_pod_spec, minimal_spec_is_filled)
+{
+	struct nm_pod_spec spec;
+
+	memset(&spec, 0xa5, sizeof(spec));
+	cr_assert_eq(fill_with(&spec, NULL, NULL), 0, "%s", err);
+	cr_assert_str_eq(spec.name, "web");
+	cr_assert_str_eq(spec.ns, "default");
+	cr_assert_str_eq(spec.sa, "web");
+	cr_assert_eq(spec.ip, ip4("198.18.0.2"));
+	cr_assert_str_eq(spec.iface, "nm-web");
+	cr_assert_str_eq(spec.labels, "");
+	cr_assert_str_eq(spec.image, "");
+	cr_assert_str_eq(spec.memif_socket, "");
+	cr_assert_eq(spec.driver, NM_DRV_AF_PACKET);
+}
+
+Test(config_pod_spec, labels_too_long)
+{
+	struct nm_pod_spec spec;
+	char labels[NM_LABELS_LEN + 1];
+
+	/* "a=" and 253 'b': 255 characters fit, 256 do not. */
+	memset(labels, 'b', sizeof(labels));
+	labels[0] = 'a';
+	labels[1] = '=';
+	labels[NM_LABELS_LEN - 1] = '\0';
+	cr_assert_eq(fill_with(&spec, "labels", labels), 0, "%s", err);
+	cr_assert_eq(strlen(spec.labels), NM_LABELS_LEN - 1);
+	labels[NM_LABELS_LEN - 1] = 'b';
+	labels[NM_LABELS_LEN] = '\0';
+	cr_assert_eq(fill_with(&spec, "labels", labels), -EINVAL);
+	cr_assert_not_null(strstr(err, "'labels' must be"), "%s", err);
+}
+
+Test(config_pod_spec, image_too_long)
+{
+	struct nm_pod_spec spec;
+	char image[NM_IMAGE_LEN + 1];
+
+	memset(image, 'i', sizeof(image));
+	image[NM_IMAGE_LEN - 1] = '\0';
+	cr_assert_eq(fill_with(&spec, "image", image), 0, "%s", err);
+	image[NM_IMAGE_LEN - 1] = 'i';
+	image[NM_IMAGE_LEN] = '\0';
+	cr_assert_eq(fill_with(&spec, "image", image), -EINVAL);
+	cr_assert_str_eq(err, "'image' must be 1 to 159 characters");
+}
