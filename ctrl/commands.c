@@ -10,15 +10,21 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+
 #include <rte_version.h>
 
 #include "nodemesh/commands.h"
 #include "nodemesh/config.h"
+#include "nodemesh/flowkey.h"
 #include "nodemesh/node.h"
 #include "nodemesh/server.h"
 
 struct command {
 	const char *words[2];
+	unsigned int extra_words; /* words after the command words the handler reads itself */
 	const char *const *keys; /* allowed argument keys, NULL-terminated */
 	json_t *(*fn)(struct nm_node *node, const struct nm_req *req);
 	const char *usage;
@@ -29,6 +35,11 @@ static const char *const no_keys[] = {NULL};
 static const char *const pod_add_keys[] = {"name",  "namespace", "serviceaccount", "ip", "iface",
 					   "labels", "image",     "driver",         "socket", "mac", NULL};
 static const char *const pod_del_keys[] = {"name", NULL};
+static const char *const id_keys[] = {"id", NULL};
+static const char *const file_keys[] = {"file", NULL};
+static const char *const pod_keys[] = {"pod", NULL};
+static const char *const flow_list_keys[] = {"pod", "limit", NULL};
+static const char *const flow_show_keys[] = {"proto", "src", "dst", NULL};
 
 static json_t *cmd_help(struct nm_node *node, const struct nm_req *req);
 
@@ -100,21 +111,209 @@ cmd_stats(struct nm_node *node, const struct nm_req *req)
 	return r;
 }
 
+static json_t *
+cmd_policy_add(struct nm_node *node, const struct nm_req *req)
+{
+	char err[256];
+	uint32_t id;
+
+	if (req->rest[0] == '\0')
+		return nm_reply_error("policy add: missing the rule, e.g. 'policy add allow from "
+				      "default/web to default/db proto tcp port 5432'");
+	if (nm_node_policy_add(node, req->rest, &id, err, sizeof(err)) < 0)
+		return nm_reply_error("policy add: %s", err);
+	json_t *r = nm_reply_ok();
+	json_object_set_new(r, "id", json_integer(id));
+	return r;
+}
+
+static int
+parse_uint(const char *s, unsigned long max, unsigned long *out)
+{
+	char *end;
+
+	if (s == NULL || *s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	*out = strtoul(s, &end, 10);
+	return (*end != '\0' || errno != 0 || *out > max) ? -EINVAL : 0;
+}
+
+static json_t *
+cmd_policy_del(struct nm_node *node, const struct nm_req *req)
+{
+	unsigned long id;
+	char err[256];
+
+	if (parse_uint(nm_req_arg(req, "id"), UINT32_MAX, &id) < 0 || id == 0)
+		return nm_reply_error("policy del: need id=N (a rule id from policy list)");
+	if (nm_node_policy_del(node, (uint32_t)id, err, sizeof(err)) < 0)
+		return nm_reply_error("policy del: %s", err);
+	return nm_reply_ok();
+}
+
+static json_t *
+cmd_policy_list(struct nm_node *node, const struct nm_req *req)
+{
+	json_t *r = nm_reply_ok();
+
+	(void)req;
+	json_object_update(r, nm_node_policy_json(node));
+	return r;
+}
+
+static json_t *
+cmd_policy_load(struct nm_node *node, const struct nm_req *req)
+{
+	const char *file = nm_req_arg(req, "file");
+	char err[512];
+	int n;
+
+	if (file == NULL)
+		return nm_reply_error("policy load: need file=PATH");
+	n = nm_node_policy_load(node, file, err, sizeof(err));
+	if (n < 0)
+		return nm_reply_error("policy load: %s; the rules in force are unchanged", err);
+	json_t *r = nm_reply_ok();
+	json_object_set_new(r, "rules", json_integer(n));
+	return r;
+}
+
+static json_t *
+cmd_policy_default(struct nm_node *node, const struct nm_req *req)
+{
+	char err[256];
+	bool allow;
+
+	if (req->nwords != 3 ||
+	    (strcmp(req->words[2], "allow") != 0 && strcmp(req->words[2], "deny") != 0))
+		return nm_reply_error("policy default: say 'policy default allow' or 'policy "
+				      "default deny'");
+	allow = strcmp(req->words[2], "allow") == 0;
+	if (nm_node_policy_default(node, allow, err, sizeof(err)) < 0)
+		return nm_reply_error("policy default: %s", err);
+	return nm_reply_ok();
+}
+
+static json_t *
+cmd_flow_list(struct nm_node *node, const struct nm_req *req)
+{
+	unsigned long limit = 100;
+	char err[256];
+
+	if (nm_req_arg(req, "limit") != NULL &&
+	    parse_uint(nm_req_arg(req, "limit"), 100000, &limit) < 0)
+		return nm_reply_error("flow list: limit must be 0-100000");
+	json_t *flows = nm_node_flows_json(node, nm_req_arg(req, "pod"), NULL,
+					   (unsigned int)limit, err, sizeof(err));
+	if (flows == NULL)
+		return nm_reply_error("flow list: %s", err);
+	json_t *r = nm_reply_ok();
+	json_object_set_new(r, "flows", flows);
+	return r;
+}
+
+/* "198.18.0.1:80" or "198.18.0.1" (port 0) into a meta's address and port. */
+static int
+parse_endpoint(const char *s, uint32_t *ip, uint16_t *port)
+{
+	char buf[64];
+	unsigned long p = 0;
+
+	if (s == NULL || strlen(s) >= sizeof(buf))
+		return -EINVAL;
+	snprintf(buf, sizeof(buf), "%s", s);
+	char *colon = strchr(buf, ':');
+	if (colon != NULL) {
+		*colon = '\0';
+		if (parse_uint(colon + 1, 65535, &p) < 0)
+			return -EINVAL;
+	}
+	*port = (uint16_t)p;
+	return inet_pton(AF_INET, buf, ip) == 1 ? 0 : -EINVAL;
+}
+
+static json_t *
+cmd_flow_show(struct nm_node *node, const struct nm_req *req)
+{
+	const char *proto = nm_req_arg(req, "proto");
+	struct nm_pkt_meta m;
+	struct nm_flow_key key;
+	char err[256];
+
+	memset(&m, 0, sizeof(m));
+	m.cls = NM_PKT_IPV4;
+	m.flags = NM_PKT_F_L4;
+	if (proto == NULL || strcmp(proto, "tcp") == 0)
+		m.ip_proto = IPPROTO_TCP;
+	else if (strcmp(proto, "udp") == 0)
+		m.ip_proto = IPPROTO_UDP;
+	else if (strcmp(proto, "icmp") == 0)
+		m.ip_proto = IPPROTO_ICMP;
+	else
+		return nm_reply_error("flow show: proto must be tcp, udp or icmp");
+	if (parse_endpoint(nm_req_arg(req, "src"), &m.src.v4, &m.sport) < 0 ||
+	    parse_endpoint(nm_req_arg(req, "dst"), &m.dst.v4, &m.dport) < 0)
+		return nm_reply_error("flow show: need src=IP[:PORT] dst=IP[:PORT] [proto=tcp|udp|"
+				      "icmp] (icmp: PORT is the echo identifier)");
+	if (m.ip_proto == IPPROTO_ICMP)
+		m.sport = m.dport; /* the flow key uses the identifier for both */
+	nm_flow_key_make(&key, &m);
+	json_t *flows = nm_node_flows_json(node, NULL, &key, 16, err, sizeof(err));
+	if (flows == NULL)
+		return nm_reply_error("flow show: %s", err);
+	if (json_array_size(flows) == 0) {
+		json_decref(flows);
+		return nm_reply_error("flow show: no such flow");
+	}
+	json_t *r = nm_reply_ok();
+	json_object_set_new(r, "flows", flows);
+	return r;
+}
+
+static json_t *
+cmd_flow_flush(struct nm_node *node, const struct nm_req *req)
+{
+	char err[256];
+
+	if (nm_node_flow_flush(node, nm_req_arg(req, "pod"), err, sizeof(err)) < 0)
+		return nm_reply_error("flow flush: %s", err);
+	return nm_reply_ok();
+}
+
 static const struct command commands[] = {
-	{{"help", NULL}, no_keys, cmd_help, "help", "list the commands"},
-	{{"version", NULL}, no_keys, cmd_version, "version", "daemon and DPDK versions"},
+	{{"help", NULL}, 0, no_keys, cmd_help, "help", "list the commands"},
+	{{"version", NULL}, 0, no_keys, cmd_version, "version", "daemon and DPDK versions"},
 	{{"pod", "add"},
+	 0,
 	 pod_add_keys,
 	 cmd_pod_add,
 	 "pod add name=N namespace=NS serviceaccount=SA ip=A.B.C.D iface=IF [labels=k=v,...] "
 	 "[image=REF] [mac=STATIC_MAC] [driver=af_packet|af_xdp]  |  ... driver=memif "
 	 "socket=PATH (instead of iface)",
 	 "attach a pod's veth and start forwarding for it"},
-	{{"pod", "del"}, pod_del_keys, cmd_pod_del, "pod del name=N",
+	{{"pod", "del"}, 0, pod_del_keys, cmd_pod_del, "pod del name=N",
 	 "detach a pod; other pods' traffic is not disturbed"},
-	{{"pod", "list"}, no_keys, cmd_pod_list, "pod list", "pods with their counters"},
-	{{"stats", NULL}, no_keys, cmd_stats, "stats",
-	 "counters per worker, pod and port; drops by reason"},
+	{{"pod", "list"}, 0, no_keys, cmd_pod_list, "pod list", "pods with their counters"},
+	{{"stats", NULL}, 0, no_keys, cmd_stats, "stats",
+	 "counters per worker, pod, port and rule; flow table; drops by reason"},
+	{{"policy", "add"}, 0, no_keys, cmd_policy_add,
+	 "policy add allow|deny from SEL to SEL [proto P] [port N|N-M|N,M] [rate Npps] "
+	 "[rate Nmbps] [burst N] [inspect on|off]",
+	 "append a rule (first match in list order decides)"},
+	{{"policy", "del"}, 0, id_keys, cmd_policy_del, "policy del id=N", "remove a rule"},
+	{{"policy", "list"}, 0, no_keys, cmd_policy_list, "policy list",
+	 "rules in order with ids and counters, default action"},
+	{{"policy", "load"}, 0, file_keys, cmd_policy_load, "policy load file=PATH",
+	 "replace all rules with a file's, all or nothing"},
+	{{"policy", "default"}, 1, no_keys, cmd_policy_default, "policy default allow|deny",
+	 "action when no rule matches (default deny)"},
+	{{"flow", "list"}, 0, flow_list_keys, cmd_flow_list, "flow list [pod=NAME] [limit=N]",
+	 "tracked flows (both sides of local flows)"},
+	{{"flow", "show"}, 0, flow_show_keys, cmd_flow_show,
+	 "flow show src=IP[:PORT] dst=IP[:PORT] [proto=tcp|udp|icmp]", "one flow in detail"},
+	{{"flow", "flush"}, 0, pod_keys, cmd_flow_flush, "flow flush [pod=NAME]",
+	 "end flows now and write their records"},
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -152,7 +351,7 @@ nm_commands_dispatch(void *ctx, const struct nm_req *req)
 		if (strcmp(req->words[0], c->words[0]) != 0)
 			continue;
 		known_first = true;
-		if (n_words(c) != req->nwords ||
+		if (req->nwords < n_words(c) || req->nwords > n_words(c) + c->extra_words ||
 		    (c->words[1] != NULL && strcmp(req->words[1], c->words[1]) != 0))
 			continue;
 		if (nm_req_check_keys(req, c->keys, err, sizeof(err)) < 0)

@@ -41,6 +41,12 @@ nm_config_defaults(struct nm_config *cfg)
 	cfg->frag_max_flows = 4096;
 	cfg->frag_timeout_ms = 2000;
 	cfg->pod_mtu = 1500;
+	cfg->flow_capacity = 65536;
+	/* syn, established, closing, closed, udp, icmp, other */
+	static const uint32_t timeouts[7] = {30, 3600, 30, 5, 60, 30, 60};
+	memcpy(cfg->flow_timeout_s, timeouts, sizeof(timeouts));
+	cfg->default_allow = 0;
+	snprintf(cfg->flow_log, sizeof(cfg->flow_log), "/var/log/nodemesh/flows.jsonl");
 }
 
 /* Every member of group s must be named in known[]. */
@@ -265,10 +271,54 @@ load_dataplane(struct ctx *c, const config_setting_t *dp, struct nm_config *cfg)
 }
 
 static int
+load_policy(struct ctx *c, const config_setting_t *pol, struct nm_config *cfg)
+{
+	static const char *const known[] = {"rules", "default", NULL};
+	char def[16] = "deny";
+
+	if (check_members(c, pol, known) < 0 ||
+	    get_string(c, pol, "rules", cfg->rules_file, sizeof(cfg->rules_file)) < 0 ||
+	    get_string(c, pol, "default", def, sizeof(def)) < 0)
+		return -EINVAL;
+	if (strcmp(def, "allow") == 0) {
+		cfg->default_allow = 1;
+	} else if (strcmp(def, "deny") == 0) {
+		cfg->default_allow = 0;
+	} else {
+		snprintf(c->err, c->errlen, "%s:%d: policy.default must be \"allow\" or \"deny\"",
+			 c->file, line_of(config_setting_get_member(pol, "default")));
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int
+load_conntrack(struct ctx *c, const config_setting_t *ct, struct nm_config *cfg)
+{
+	static const char *const known[] = {"capacity", "timeouts", NULL};
+	static const char *const names[] = {"tcp_syn", "tcp_established", "tcp_closing",
+					    "tcp_closed", "udp", "icmp", "other", NULL};
+
+	if (check_members(c, ct, known) < 0 ||
+	    get_uint(c, ct, "capacity", &cfg->flow_capacity, 64, 1u << 24) < 0)
+		return -EINVAL;
+	const config_setting_t *to = config_setting_get_member(ct, "timeouts");
+	if (to == NULL)
+		return 0;
+	if (check_members(c, to, names) < 0)
+		return -EINVAL;
+	for (int i = 0; names[i] != NULL; i++)
+		if (get_uint(c, to, names[i], &cfg->flow_timeout_s[i], 1, 7 * 86400) < 0)
+			return -EINVAL;
+	return 0;
+}
+
+static int
 load_root(struct ctx *c, config_t *lc, struct nm_config *cfg)
 {
-	static const char *const known[] = {"node", "eal", "control", "dataplane", "fabric", "pods",
-					    NULL};
+	static const char *const known[] = {"node",   "eal",       "control", "dataplane",
+					    "fabric", "pods",      "policy",  "conntrack",
+					    "logs",   NULL};
 	static const char *const node_known[] = {"name", NULL};
 	static const char *const ctl_known[] = {"socket", "group", NULL};
 	const config_setting_t *root = config_root_setting(lc);
@@ -296,6 +346,27 @@ load_root(struct ctx *c, config_t *lc, struct nm_config *cfg)
 	s = config_setting_get_member(root, "dataplane");
 	if (s != NULL && load_dataplane(c, s, cfg) < 0)
 		return -EINVAL;
+
+	s = config_setting_get_member(root, "policy");
+	if (s != NULL && load_policy(c, s, cfg) < 0)
+		return -EINVAL;
+
+	s = config_setting_get_member(root, "conntrack");
+	if (s != NULL && load_conntrack(c, s, cfg) < 0)
+		return -EINVAL;
+
+	s = config_setting_get_member(root, "logs");
+	if (s != NULL) {
+		static const char *const logs_known[] = {"flows", NULL};
+		if (check_members(c, s, logs_known) < 0)
+			return -EINVAL;
+		const config_setting_t *f = config_setting_get_member(s, "flows");
+		if (f != NULL && config_setting_get_string(f) != NULL &&
+		    config_setting_get_string(f)[0] == '\0')
+			cfg->flow_log[0] = '\0'; /* "" turns the flow log off */
+		else if (get_string(c, s, "flows", cfg->flow_log, sizeof(cfg->flow_log)) < 0)
+			return -EINVAL;
+	}
 
 	/* Fabric ports carry the node-to-node tunnel, which does not exist yet. */
 	s = config_setting_get_member(root, "fabric");

@@ -5,6 +5,7 @@
  * only printable ASCII is accepted, and errors name the column.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -22,10 +23,19 @@ is_blank(char c)
 	return c == ' ' || c == '\t';
 }
 
+/* Commands whose words after the command are one free-text argument. */
+static bool
+takes_free_text(const struct nm_req *req)
+{
+	return req->nwords == 2 && strcmp(req->words[0], "policy") == 0 &&
+	       strcmp(req->words[1], "add") == 0;
+}
+
 int
 nm_req_parse(const char *line, size_t len, struct nm_req *req, char *err, size_t errlen)
 {
-	memset(req, 0, offsetof(struct nm_req, words));
+	memset(req, 0, offsetof(struct nm_req, rest));
+	req->rest[0] = '\0';
 	if (len > 0 && line[len - 1] == '\r')
 		len--;
 	if (len > NM_REQ_MAX_LINE) {
@@ -74,6 +84,22 @@ nm_req_parse(const char *line, size_t len, struct nm_req *req, char *err, size_t
 			memcpy(req->words[req->nwords], line + start, tlen);
 			req->words[req->nwords][tlen] = '\0';
 			req->nwords++;
+			if (takes_free_text(req)) {
+				while (i < len && is_blank(line[i]))
+					i++;
+				for (size_t k = i; k < len; k++) {
+					unsigned char c = (unsigned char)line[k];
+					if ((c < 0x20 || c > 0x7e) && c != '\t') {
+						snprintf(err, errlen,
+							 "column %zu: byte 0x%02x is not printable ASCII",
+							 k + 1, c);
+						return -EINVAL;
+					}
+				}
+				memcpy(req->rest, line + i, len - i);
+				req->rest[len - i] = '\0';
+				return 0;
+			}
 			continue;
 		}
 

@@ -30,12 +30,16 @@
 #include "nodemesh/config.h"
 #include "nodemesh/drop-t.h"
 #include "nodemesh/pod-t.h"
+#include "nodemesh/policy-t.h"
+#include "flow.h"
+#include "policy.h"
 
 #define NM_MAX_WORKERS 8
 #define NM_BURST 32
 #define NM_RING_SIZE 1024       /* mbufs per handoff ring */
 #define NM_PORT_DESC 1024       /* RX/TX descriptors per pod port */
 #define NM_GATEWAY_IP RTE_IPV4(169, 254, 1, 1) /* every pod's default gateway */
+#define NM_POD_HISTORY 4096     /* identities of recent pods kept for flow records */
 #define NM_ICMP_ERRORS_PER_SEC 1000 /* ICMP errors one worker may send per second */
 
 /* ICMP types and codes (RFC 792) that DPDK's rte_icmp.h does not name. */
@@ -74,9 +78,14 @@ struct nm_pod {
 	struct nm_pod_live *live;       /* NULL: slot free */
 };
 
-/* Immutable once published. Slots keep their index for a pod's lifetime. */
+/*
+ * Immutable once published. Slots keep their index for a pod's lifetime.
+ * The policy is compiled against these pods; the generation changes with
+ * every publication, and flows re-judge themselves when it does.
+ */
 struct nm_pod_table {
 	uint64_t generation;
+	struct nm_policy *policy; /* owned by the table */
 	struct rte_hash *by_ip;  /* pod IPv4 (network order) -> slot */
 	uint32_t n_pods;
 	uint16_t n_owned[NM_MAX_WORKERS];
@@ -86,8 +95,9 @@ struct nm_pod_table {
 
 /* Where a packet handed to another worker is going (mbuf dynamic field). */
 struct nm_mbuf_meta {
-	uint32_t pod_id;
-	uint16_t slot;
+	uint32_t pod_id;   /* destination pod */
+	uint16_t slot;     /* its slot */
+	uint16_t src_slot; /* slot of the pod that sent it */
 };
 
 struct nm_txbuf {
@@ -113,6 +123,26 @@ struct nm_worker_counters {
 	uint64_t drops[NM_DROP_MAX];
 };
 
+/* A finished flow, handed from a worker to the control thread's flow log. */
+struct nm_flow_record {
+	struct nm_flow_key key;
+	uint32_t init_pod_id;
+	uint32_t resp_pod_id;
+	uint64_t first_tsc;
+	uint64_t last_tsc;
+	uint64_t pkts[2];  /* by enum nm_flow_dir */
+	uint64_t bytes[2];
+	uint64_t rate_drops;
+	uint32_t rule_id;  /* 0: the default action decided */
+	uint8_t init_is_lo;
+	uint8_t verdict;
+	uint8_t state;
+	uint8_t end;       /* enum nm_flow_end */
+};
+
+#define NM_FLOW_SWEEP 64        /* flow entries checked for expiry per loop turn */
+#define NM_REC_RING_SIZE 4096   /* flow records in flight per worker */
+
 struct nm_node;
 
 struct nm_worker {
@@ -128,6 +158,13 @@ struct nm_worker {
 	uint16_t n_dirty;                     /* slots with something in txbuf */
 	uint16_t dirty[NM_MAX_PODS];
 	struct nm_txbuf txbuf[NM_MAX_PODS];   /* per destination slot */
+	struct nm_flow_table flows;
+	struct rte_ring *rec_ring;            /* finished flows to the control thread */
+	uint64_t flush_done;                  /* last flow-flush request served */
+	uint64_t rule_flows[NM_MAX_RULES];    /* flows judged by rule counter slot */
+	uint64_t rule_drops[NM_MAX_RULES];    /* packets dropped by rule (deny or rate) */
+	uint64_t default_flows;               /* flows judged by the default action */
+	uint64_t default_drops;
 	double icmp_tokens;                   /* ICMP error budget, token bucket */
 	uint64_t icmp_last_tsc;
 	struct nm_worker_counters c;
@@ -144,6 +181,23 @@ struct nm_node {
 	struct nm_worker *workers[NM_MAX_WORKERS];
 	volatile bool stop;
 	uint32_t next_pod_id;
+	uint64_t flush_seq;           /* flow flush requests: control writes, workers serve */
+	uint32_t flush_pod_id;        /* 0: every pod */
+	struct rte_mempool *rec_pool; /* struct nm_flow_record */
+
+	/* Control thread only. */
+	struct nm_rule *rules;        /* NM_MAX_RULES, the first n_rules in force, in order */
+	unsigned int n_rules;
+	uint32_t next_rule_id;
+	uint8_t default_allow;
+	uint64_t rule_base_flows[NM_MAX_RULES]; /* counter values when the slot was taken */
+	uint64_t rule_base_drops[NM_MAX_RULES];
+	struct nm_pod_spec *pod_history; /* by pod id % NM_POD_HISTORY, for flow records */
+	uint32_t *pod_history_id;
+	FILE *flow_log;
+	uint64_t records_written;
+	uint64_t wall_ns0;            /* wall clock at tsc0, for record times */
+	uint64_t tsc0;
 	uint64_t hash_seed;           /* random per run: no hash flooding */
 	uint64_t tsc_hz;
 };
@@ -172,6 +226,9 @@ struct nm_pod_table *nm_pod_table_clone(const struct nm_pod_table *old, uint64_t
 int nm_pod_table_index(struct nm_pod_table *tbl, uint64_t seed, unsigned int n_workers);
 void nm_pod_table_free(struct nm_pod_table *tbl);
 int nm_pod_table_find_name(const struct nm_pod_table *tbl, const char *name);
+
+/* node.c: store next as the current table, wait out readers of the old one, free it. */
+void nm_node_publish(struct nm_node *node, struct nm_pod_table *next);
 
 /* port.c */
 int nm_port_attach(const struct nm_pod_spec *spec, uint32_t pod_id, struct rte_mempool *pool,

@@ -21,7 +21,7 @@
 #include "nodemesh/node.h"
 #include "nodemesh/server.h"
 
-#define CONTROL_POLL_MS 200
+#define CONTROL_POLL_MS 100 /* also how often finished flows reach the flow log */
 
 static volatile sig_atomic_t stop_signal;
 
@@ -185,6 +185,7 @@ main(int argc, char **argv)
 
 	while (!stop_signal) {
 		int prc = nm_server_poll(srv, CONTROL_POLL_MS);
+		nm_node_drain_records(node);
 		if (prc < 0 && prc != -EINTR) {
 			fprintf(stderr, "nodemeshd: poll failed: %s\n", strerror(-prc));
 			break;

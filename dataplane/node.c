@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <sys/stat.h>
 #include <arpa/inet.h>
 
 #include <rte_cycles.h>
@@ -112,11 +114,54 @@ nm_node_create(const struct nm_config *cfg, char *err, size_t errlen)
 		}
 	}
 
+	node->rec_pool = rte_mempool_create("nm_flow_records",
+					    NM_REC_RING_SIZE * node->n_workers * 2 - 1,
+					    sizeof(struct nm_flow_record), 64, 0, NULL, NULL, NULL,
+					    NULL, (int)rte_socket_id(), 0);
+	node->rules = calloc(NM_MAX_RULES, sizeof(*node->rules));
+	node->pod_history = calloc(NM_POD_HISTORY, sizeof(*node->pod_history));
+	node->pod_history_id = calloc(NM_POD_HISTORY, sizeof(*node->pod_history_id));
+	if (node->rec_pool == NULL || node->rules == NULL || node->pod_history == NULL ||
+	    node->pod_history_id == NULL) {
+		snprintf(err, errlen, "out of memory for flow records or rules");
+		goto fail;
+	}
+	node->next_rule_id = 1;
+	node->default_allow = cfg->default_allow;
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	node->tsc0 = rte_rdtsc();
+	node->wall_ns0 = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+
+	if (cfg->flow_log[0] != '\0') {
+		char dir[sizeof(cfg->flow_log)];
+		snprintf(dir, sizeof(dir), "%s", cfg->flow_log);
+		char *slash = strrchr(dir, '/');
+		if (slash != NULL && slash != dir) {
+			*slash = '\0';
+			mkdir(dir, 0750);
+		}
+		node->flow_log = fopen(cfg->flow_log, "a");
+		if (node->flow_log == NULL) {
+			snprintf(err, errlen, "logs.flows: fopen(%s) failed: %s", cfg->flow_log,
+				 strerror(errno));
+			goto fail;
+		}
+	}
+
 	node->pods = nm_pod_table_clone(NULL, node->hash_seed, node->n_workers);
 	if (node->pods == NULL) {
 		snprintf(err, errlen, "creating the pod table failed");
 		goto fail;
 	}
+	node->pods->policy = nm_policy_compile(NULL, 0, node->default_allow, node->pods);
+	if (node->pods->policy == NULL) {
+		snprintf(err, errlen, "compiling the empty policy failed");
+		goto fail;
+	}
+	if (cfg->rules_file[0] != '\0' &&
+	    nm_node_policy_load(node, cfg->rules_file, err, errlen) < 0)
+		goto fail;
 	return node;
 fail:
 	nm_node_destroy(node);
@@ -152,6 +197,12 @@ nm_node_destroy(struct nm_node *node)
 	node->qsbr = NULL;
 	rte_mempool_free(node->indirect);
 	rte_mempool_free(node->pool);
+	rte_mempool_free(node->rec_pool);
+	if (node->flow_log != NULL)
+		fclose(node->flow_log);
+	free(node->rules);
+	free(node->pod_history);
+	free(node->pod_history_id);
 	free(node);
 }
 
@@ -168,10 +219,28 @@ nm_node_stop(struct nm_node *node)
 	/* Workers poll this flag once per turn; relaxed is enough for a one-way stop. */
 	__atomic_store_n(&node->stop, true, __ATOMIC_RELAXED);
 	rte_eal_mp_wait_lcore();
+	nm_node_drain_records(node);
 }
 
-static void
-publish(struct nm_node *node, struct nm_pod_table *next)
+/* Compile rules into next, whose pods are final. */
+static int
+compile_into(struct nm_node *node, struct nm_pod_table *next, const struct nm_rule *rules,
+	     unsigned int n, uint8_t default_allow, char *err, size_t errlen)
+{
+	nm_policy_free(next->policy);
+	next->policy = nm_policy_compile(rules, n, default_allow ? NM_VERDICT_ALLOW
+								   : NM_VERDICT_DENY,
+					 next);
+	if (next->policy == NULL) {
+		snprintf(err, errlen, "compiling the policy failed: %s", strerror(errno));
+		return -errno;
+	}
+	(void)node;
+	return 0;
+}
+
+void
+nm_node_publish(struct nm_node *node, struct nm_pod_table *next)
 {
 	struct nm_pod_table *old = node->pods;
 
@@ -256,6 +325,9 @@ nm_node_pod_add(struct nm_node *node, const struct nm_pod_spec *spec, char *err,
 	if (next != NULL) {
 		next->pods[free_slot] = pod;
 		rc = nm_pod_table_index(next, node->hash_seed, node->n_workers);
+		if (rc == 0)
+			rc = compile_into(node, next, node->rules, node->n_rules,
+					  node->default_allow, err, errlen);
 	}
 	if (next == NULL || rc < 0) {
 		snprintf(err, errlen, "building the pod table failed");
@@ -265,7 +337,9 @@ nm_node_pod_add(struct nm_node *node, const struct nm_pod_spec *spec, char *err,
 		pod.live = NULL;
 		return -ENOMEM;
 	}
-	publish(node, next);
+	nm_node_publish(node, next);
+	node->pod_history[pod.id % NM_POD_HISTORY] = *spec;
+	node->pod_history_id[pod.id % NM_POD_HISTORY] = pod.id;
 	RTE_LOG(INFO, USER1, "pod %s (%s/%s, %s) added on port %u (%s), worker %u\n", spec->name,
 		spec->ns, spec->sa, ip, pod.port_id, spec->iface, pod.worker);
 	return 0;
@@ -288,13 +362,15 @@ nm_node_pod_del(struct nm_node *node, const char *name, char *err, size_t errlen
 		return -ENOMEM;
 	}
 	memset(&next->pods[slot], 0, sizeof(next->pods[slot]));
-	if (nm_pod_table_index(next, node->hash_seed, node->n_workers) < 0) {
+	if (nm_pod_table_index(next, node->hash_seed, node->n_workers) < 0 ||
+	    compile_into(node, next, node->rules, node->n_rules, node->default_allow, err,
+			 errlen) < 0) {
 		nm_pod_table_free(next);
 		snprintf(err, errlen, "building the pod table failed");
 		return -ENOMEM;
 	}
-	/* After publish() returns no worker polls, transmits on or counts into the pod. */
-	publish(node, next);
+	/* After nm_node_publish() returns no worker polls, transmits on or counts into the pod. */
+	nm_node_publish(node, next);
 	nm_port_detach(gone.port_id);
 	rte_free(gone.live);
 	gone.live = NULL;
@@ -348,12 +424,26 @@ drops_json(const uint64_t *drops)
 }
 
 static json_t *
+flows_json(const struct nm_flow_table *t)
+{
+	const struct nm_flow_counters *c = &t->c;
+
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "capacity",
+			 (json_int_t)t->cap, "active", (json_int_t)LOAD(t->n), "created",
+			 (json_int_t)LOAD(c->created), "refused", (json_int_t)LOAD(c->refused),
+			 "expired", (json_int_t)LOAD(c->expired), "closed",
+			 (json_int_t)LOAD(c->closed), "flushed", (json_int_t)LOAD(c->flushed),
+			 "records_lost", (json_int_t)LOAD(c->records_lost), "reevaluated",
+			 (json_int_t)LOAD(c->reevaluated));
+}
+
+static json_t *
 worker_json(const struct nm_worker *w)
 {
 	const struct nm_worker_counters *c = &w->c;
 
-	return json_pack("{s:i, s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
-			 "s:I, s:o}",
+	json_t *o = json_pack("{s:i, s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
+			      "s:I, s:I, s:o}",
 			 "worker", w->idx, "lcore", w->lcore, "rx_packets",
 			 (json_int_t)LOAD(c->rx_packets), "rx_bytes", (json_int_t)LOAD(c->rx_bytes),
 			 "tx_packets", (json_int_t)LOAD(c->tx_packets), "tx_bytes",
@@ -367,6 +457,8 @@ worker_json(const struct nm_worker *w)
 			 (json_int_t)LOAD(c->reassembled), "fragmented",
 			 (json_int_t)LOAD(c->fragmented), "idle_sleeps",
 			 (json_int_t)LOAD(c->idle_sleeps), "drops", drops_json(c->drops));
+	json_object_set_new(o, "flows", flows_json(&w->flows));
+	return o;
 }
 
 static json_t *
@@ -408,10 +500,20 @@ nm_node_stats_json(struct nm_node *node)
 		if (node->pods->pods[slot].live != NULL)
 			json_array_append_new(ports, port_json(&node->pods->pods[slot]));
 
-	return json_pack("{s:s, s:I, s:I, s:I, s:i, s:I, s:o, s:o, s:o, s:o}", "node",
+	uint64_t active = 0, refused = 0;
+	for (unsigned int i = 0; i < node->n_workers; i++) {
+		active += LOAD(node->workers[i]->flows.n);
+		refused += LOAD(node->workers[i]->flows.c.refused);
+	}
+	json_t *flows = json_pack("{s:I, s:I, s:I, s:I}", "capacity",
+				  (json_int_t)node->cfg.flow_capacity * node->n_workers, "active",
+				  (json_int_t)active, "refused", (json_int_t)refused,
+				  "records_written", (json_int_t)node->records_written);
+	return json_pack("{s:s, s:I, s:I, s:I, s:i, s:I, s:o, s:o, s:o, s:o, s:o, s:o}", "node",
 			 node->cfg.node_name, "rx_packets", (json_int_t)rx, "tx_packets",
 			 (json_int_t)tx, "dropped", (json_int_t)dropped, "pod_count",
 			 (int)node->pods->n_pods, "pod_table_generation",
 			 (json_int_t)node->pods->generation, "drops", drops_json(drops), "workers",
-			 workers, "pods", nm_node_pods_json(node), "ports", ports);
+			 workers, "pods", nm_node_pods_json(node), "ports", ports, "flows", flows,
+			 "policy", nm_node_policy_json(node));
 }

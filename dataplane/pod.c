@@ -86,6 +86,8 @@ nm_pod_table_free(struct nm_pod_table *t)
 		return;
 	rte_hash_free(t->by_ip);
 	t->by_ip = NULL;
+	nm_policy_free(t->policy);
+	t->policy = NULL;
 	rte_free(t);
 }
 

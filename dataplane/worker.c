@@ -14,6 +14,7 @@
  * Nothing here allocates from the heap, takes a lock or makes a syscall,
  * except the idle sleep when there is no traffic at all.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include <rte_arp.h>
@@ -145,57 +146,203 @@ icmp_reply(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t slot,
 	tx_enqueue(w, tbl, slot, e);
 }
 
-/* Ingress: m is an IPv4 packet for the pod at slot, which this worker owns. */
+/* Judge the flow of a packet whose rule and verdict are stale or unset. */
+static void
+judge(struct nm_worker *w, const struct nm_pod_table *tbl, struct nm_flow *f, uint8_t proto)
+{
+	/* Not const: rte_meter's API takes profiles by plain pointer, never writing them. */
+	struct nm_policy *pol = tbl->policy;
+	const struct nm_pod *init = &tbl->pods[f->init_slot];
+	const struct nm_pod *resp = &tbl->pods[f->resp_slot];
+	bool first = f->policy_gen == 0;
+	int idx = NM_POLICY_DEFAULT;
+	uint8_t verdict;
+
+	if (init->live == NULL || init->id != f->init_pod_id || resp->live == NULL ||
+	    resp->id != f->resp_pod_id) {
+		/* An end of the flow is gone (or its slot reused): nothing may flow. */
+		verdict = NM_VERDICT_DENY;
+	} else {
+		/* The responder's port: the destination of the initiator's packets. */
+		uint16_t dport = f->init_is_lo ? f->hk.k.port_hi : f->hk.k.port_lo;
+		idx = nm_policy_eval(pol, f->init_slot, f->resp_slot, proto, dport);
+		verdict = idx == NM_POLICY_DEFAULT ? pol->default_action : pol->rules[idx].action;
+	}
+
+	uint32_t rule_id = idx == NM_POLICY_DEFAULT ? 0 : pol->rules[idx].id;
+	if (first || rule_id != f->rule_id) {
+		if (idx != NM_POLICY_DEFAULT) {
+			struct nm_policy_rule *r = &pol->rules[idx];
+			for (int d = 0; d < 2; d++) {
+				if (r->has_pps)
+					rte_meter_srtcm_config(&f->pps[d], &r->pps);
+				if (r->has_bps)
+					rte_meter_srtcm_config(&f->bps[d], &r->bps);
+			}
+			f->rule_slot = r->slot;
+			f->inspect = r->inspect;
+			w->rule_flows[r->slot]++;
+		} else {
+			w->default_flows++;
+		}
+	}
+	if (!first)
+		w->flows.c.reevaluated++;
+	f->rule_id = rule_id;
+	f->rule_idx = (int16_t)idx;
+	f->verdict = verdict;
+	f->policy_gen = tbl->generation;
+}
+
 static inline void
-deliver(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t slot, struct rte_mbuf *m)
+count_rule_drop(struct nm_worker *w, const struct nm_flow *f)
+{
+	if (f->rule_idx == NM_POLICY_DEFAULT)
+		w->default_drops++;
+	else
+		w->rule_drops[f->rule_slot]++;
+}
+
+/*
+ * Track the packet in the flow table of the pod at side_slot (the source
+ * pod at egress, the destination pod at ingress) and judge it. Rates are
+ * metered at ingress only, per direction, so a packet is metered once.
+ * Returns NM_DROP_NONE or why the packet must be dropped.
+ */
+static enum nm_drop_reason
+flow_track(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t side_slot,
+	   uint16_t src_slot, uint16_t dst_slot, const struct nm_pkt_meta *meta, uint64_t now,
+	   bool ingress)
+{
+	struct nm_flow_hkey hk;
+	bool from_hi = nm_flow_key_make(&hk.k, meta);
+
+	hk.pod_id = tbl->pods[side_slot].id;
+	struct nm_flow *f = nm_flow_lookup(&w->flows, &hk);
+	if (unlikely(f == NULL)) {
+		/* New here, or never seen (mid-stream after a restart): judged as new. */
+		f = nm_flow_create(&w->flows, &hk, now);
+		if (f == NULL)
+			return NM_DROP_FLOW_TABLE_FULL;
+		f->init_is_lo = !from_hi;
+		f->init_slot = src_slot;
+		f->resp_slot = dst_slot;
+		f->init_pod_id = tbl->pods[src_slot].id;
+		f->resp_pod_id = tbl->pods[dst_slot].id;
+		f->local_is_init = side_slot == src_slot;
+		f->state = nm_flow_initial_state(meta->ip_proto, meta->tcp_flags);
+	}
+	unsigned int dir = from_hi == (bool)f->init_is_lo ? NM_DIR_REPLY : NM_DIR_ORIG;
+
+	if (unlikely(f->policy_gen != tbl->generation))
+		judge(w, tbl, f, meta->ip_proto);
+	f->last_tsc = now;
+	f->pkts[dir]++;
+	f->bytes[dir] += meta->ip_len;
+	if (meta->ip_proto == IPPROTO_TCP && (meta->flags & NM_PKT_F_L4))
+		nm_flow_tcp_update(f, dir, meta->tcp_flags);
+
+	if (unlikely(f->verdict != NM_VERDICT_ALLOW)) {
+		count_rule_drop(w, f);
+		return NM_DROP_POLICY_DENIED;
+	}
+	if (ingress && f->rule_idx != NM_POLICY_DEFAULT) {
+		struct nm_policy_rule *r = &tbl->policy->rules[f->rule_idx];
+		if ((r->has_pps && rte_meter_srtcm_color_blind_check(&f->pps[dir], &r->pps, now,
+								     1) != RTE_COLOR_GREEN) ||
+		    (r->has_bps && rte_meter_srtcm_color_blind_check(&f->bps[dir], &r->bps, now,
+								     meta->ip_len) != RTE_COLOR_GREEN)) {
+			f->rate_drops++;
+			count_rule_drop(w, f);
+			return NM_DROP_RATE_LIMITED;
+		}
+	}
+	return NM_DROP_NONE;
+}
+
+static void
+tx_fragments(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t slot,
+	     struct rte_mbuf *m, uint16_t l2_len);
+
+/*
+ * Ingress: m is an IPv4 packet from the pod at src_slot for the pod at
+ * slot, which this worker owns. meta is NULL for a handed-off packet.
+ */
+static void
+deliver(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t slot, uint16_t src_slot,
+	struct rte_mbuf *m, const struct nm_pkt_meta *meta, uint64_t now)
 {
 	struct nm_pod_live *dst = tbl->pods[slot].live;
+	struct nm_pkt_meta parsed;
 
-	if (unlikely(!dst->mac_known)) {
-		drop(w, NULL, m, NM_DROP_NO_MAC);
+	if (meta == NULL) {
+		int cls = nm_pkt_parse_partial(rte_pktmbuf_mtod(m, const uint8_t *), m->data_len,
+					       m->pkt_len, &parsed);
+		if (unlikely(cls != NM_PKT_IPV4)) {
+			drop(w, NULL, m, cls < 0 ? (enum nm_drop_reason)-cls : NM_DROP_ETHERTYPE);
+			return;
+		}
+		meta = &parsed;
+	}
+	enum nm_drop_reason why = flow_track(w, tbl, slot, src_slot, slot, meta, now, true);
+	if (unlikely(why != NM_DROP_NONE)) {
+		drop(w, NULL, m, why);
 		return;
 	}
-	/*
-	 * Reassembled or re-fragmented packets are chains; not every PMD
-	 * transmits chains (af_xdp does not), and each fits one mbuf here.
-	 */
-	if (unlikely(m->nb_segs > 1) && rte_pktmbuf_linearize(m) < 0) {
-		drop(w, NULL, m, NM_DROP_NO_MBUF);
+	if (unlikely(!dst->mac_known)) {
+		drop(w, NULL, m, NM_DROP_NO_MAC);
 		return;
 	}
 	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
 	rte_ether_addr_copy(&dst->pod_mac, &eth->dst_addr);
 	rte_ether_addr_copy(&tbl->pods[slot].port_mac, &eth->src_addr);
 	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+
+	/* A reassembled datagram larger than the pod MTU leaves as fragments again. */
+	if (unlikely(meta->ip_len > w->node->cfg.pod_mtu)) {
+		tx_fragments(w, tbl, slot, m, meta->l2_len);
+		return;
+	}
+	/*
+	 * Reassembled packets are chains; not every PMD transmits chains
+	 * (af_xdp does not), and each fits one mbuf here.
+	 */
+	if (unlikely(m->nb_segs > 1) && rte_pktmbuf_linearize(m) < 0) {
+		drop(w, NULL, m, NM_DROP_NO_MBUF);
+		return;
+	}
 	tx_enqueue(w, tbl, slot, m);
 }
 
 static inline void
-route(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t slot, struct rte_mbuf *m)
+route(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t slot, uint16_t src_slot,
+      struct rte_mbuf *m, const struct nm_pkt_meta *meta, uint64_t now)
 {
 	const struct nm_pod *pod = &tbl->pods[slot];
 
 	if (pod->worker == w->idx) {
-		deliver(w, tbl, slot, m);
+		deliver(w, tbl, slot, src_slot, m, meta, now);
 		return;
 	}
-	struct nm_mbuf_meta *meta = nm_mbuf_meta(w->node, m);
-	meta->pod_id = pod->id;
-	meta->slot = slot;
+	struct nm_mbuf_meta *hm = nm_mbuf_meta(w->node, m);
+	hm->pod_id = pod->id;
+	hm->slot = slot;
+	hm->src_slot = src_slot;
 	w->handoff[pod->worker][w->n_handoff[pod->worker]++] = m;
 	if (unlikely(w->n_handoff[pod->worker] == NM_BURST))
 		handoff_flush(w, pod->worker);
 }
 
 /*
- * A reassembled datagram larger than the pod MTU leaves as fragments again
- * (RFC 791); the DF case was answered with "fragmentation needed" earlier.
+ * Split m (RFC 791) for the pod MTU and queue the fragments; the DF case
+ * was answered with "fragmentation needed" at egress.
  */
 static void
-route_fragmented(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t slot,
-		 struct rte_mbuf *m, uint16_t l2_len, struct nm_pod_live *from)
+tx_fragments(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t slot,
+	     struct rte_mbuf *m, uint16_t l2_len)
 {
 	struct rte_mbuf *frags[MAX_FRAGS];
+	struct rte_ether_hdr eth = *rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
 	int n;
 
 	rte_pktmbuf_adj(m, l2_len);
@@ -204,21 +351,26 @@ route_fragmented(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t s
 	rte_pktmbuf_free(m);
 	if (unlikely(n < 0)) {
 		w->c.drops[NM_DROP_NO_MBUF]++;
-		from->c.drops++;
 		return;
 	}
 	w->c.fragmented++;
 	for (int i = 0; i < n; i++) {
-		if (unlikely(rte_pktmbuf_prepend(frags[i], sizeof(struct rte_ether_hdr)) == NULL)) {
-			drop(w, from, frags[i], NM_DROP_NO_MBUF);
+		struct rte_ether_hdr *h =
+			(struct rte_ether_hdr *)rte_pktmbuf_prepend(frags[i], sizeof(eth));
+		if (unlikely(h == NULL)) {
+			drop(w, NULL, frags[i], NM_DROP_NO_MBUF);
 			continue;
 		}
+		*h = eth;
 		/* rte_ipv4_fragment_packet leaves the header checksum to the caller. */
-		struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(frags[i], struct rte_ipv4_hdr *,
-								  sizeof(struct rte_ether_hdr));
+		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(h + 1);
 		ip->hdr_checksum = 0;
 		ip->hdr_checksum = rte_ipv4_cksum(ip);
-		route(w, tbl, slot, frags[i]);
+		if (frags[i]->nb_segs > 1 && rte_pktmbuf_linearize(frags[i]) < 0) {
+			drop(w, NULL, frags[i], NM_DROP_NO_MBUF);
+			continue;
+		}
+		tx_enqueue(w, tbl, slot, frags[i]);
 	}
 }
 
@@ -314,8 +466,7 @@ nm_worker_rx_pod(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t s
 	const struct nm_pod *src = &tbl->pods[slot];
 	struct nm_pod_live *live = src->live;
 	struct rte_mbuf *fwd[NM_BURST];
-	uint16_t fwd_l2[NM_BURST];
-	uint8_t needs_frag[NM_BURST]; /* reassembled and larger than the pod MTU */
+	struct nm_pkt_meta fwd_meta[NM_BURST];
 	uint32_t dst_ip[NM_BURST];
 	const void *keys[NM_BURST];
 	void *found[NM_BURST];
@@ -392,8 +543,7 @@ nm_worker_rx_pod(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t s
 			continue;
 		}
 		fwd[nf] = m;
-		fwd_l2[nf] = meta.l2_len;
-		needs_frag[nf] = meta.ip_len > w->node->cfg.pod_mtu;
+		fwd_meta[nf] = meta;
 		dst_ip[nf] = meta.dst.v4;
 		keys[nf] = &dst_ip[nf];
 		nf++;
@@ -406,19 +556,24 @@ nm_worker_rx_pod(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t s
 	for (i = 0; i < nf; i++) {
 		struct rte_mbuf *m = fwd[i];
 
+		const struct nm_pkt_meta *pm = &fwd_meta[i];
+
 		if (unlikely(!(hits & (1ULL << i)))) {
-			icmp_reply(w, tbl, slot, m, fwd_l2[i], NM_ICMP_DEST_UNREACH,
+			icmp_reply(w, tbl, slot, m, pm->l2_len, NM_ICMP_DEST_UNREACH,
 				   NM_ICMP_HOST_UNREACH, 0, now);
 			drop(w, live, m, NM_DROP_NO_POD);
 			continue;
 		}
 		uint16_t dslot = (uint16_t)(uintptr_t)found[i];
 
-		ttl_decrement(rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, fwd_l2[i]));
-		if (unlikely(needs_frag[i]))
-			route_fragmented(w, tbl, dslot, m, fwd_l2[i], live);
-		else
-			route(w, tbl, dslot, m);
+		/* Source-side enforcement: a denied packet never leaves its worker. */
+		enum nm_drop_reason why = flow_track(w, tbl, slot, slot, dslot, pm, now, false);
+		if (unlikely(why != NM_DROP_NONE)) {
+			drop(w, live, m, why);
+			continue;
+		}
+		ttl_decrement(rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, pm->l2_len));
+		route(w, tbl, dslot, slot, m, pm, now);
 	}
 }
 
@@ -426,6 +581,8 @@ void
 nm_worker_rx_handoff(struct nm_worker *w, const struct nm_pod_table *tbl, struct rte_mbuf **pkts,
 		     uint16_t n)
 {
+	uint64_t now = rte_rdtsc();
+
 	w->c.handoff_in += n;
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
@@ -438,7 +595,7 @@ nm_worker_rx_handoff(struct nm_worker *w, const struct nm_pod_table *tbl, struct
 			drop(w, NULL, m, NM_DROP_POD_GONE);
 			continue;
 		}
-		deliver(w, tbl, meta->slot, m);
+		deliver(w, tbl, meta->slot, meta->src_slot, m, NULL, now);
 	}
 }
 
@@ -458,6 +615,85 @@ resolve(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t slot, uint
 	}
 	w->c.arp_requests++;
 	tx_enqueue(w, tbl, slot, m);
+}
+
+/*
+ * One side writes the record of a flow: the responder's, which sees every
+ * flow that got through; the initiator's only when nothing came back and
+ * the flow was denied (the responder never saw it).
+ */
+static void
+flow_end(struct nm_worker *w, struct nm_flow *f, uint8_t end)
+{
+	bool mine = !f->local_is_init ||
+		    (f->verdict != NM_VERDICT_ALLOW && f->pkts[NM_DIR_REPLY] == 0);
+	struct nm_flow_record *rec;
+
+	if (mine && w->rec_ring != NULL) {
+		if (rte_mempool_get(w->node->rec_pool, (void **)&rec) == 0) {
+			rec->key = f->hk.k;
+			rec->init_pod_id = f->init_pod_id;
+			rec->resp_pod_id = f->resp_pod_id;
+			rec->first_tsc = f->first_tsc;
+			rec->last_tsc = f->last_tsc;
+			memcpy(rec->pkts, f->pkts, sizeof(rec->pkts));
+			memcpy(rec->bytes, f->bytes, sizeof(rec->bytes));
+			rec->rate_drops = f->rate_drops;
+			rec->rule_id = f->rule_id;
+			rec->init_is_lo = f->init_is_lo;
+			rec->verdict = f->verdict;
+			rec->state = f->state;
+			rec->end = end;
+			if (rte_ring_sp_enqueue(w->rec_ring, rec) != 0) {
+				rte_mempool_put(w->node->rec_pool, rec);
+				w->flows.c.records_lost++;
+			}
+		} else {
+			w->flows.c.records_lost++;
+		}
+	}
+	nm_flow_delete(&w->flows, f);
+}
+
+/* Expire a few entries per turn; a full pass over the table takes cap/NM_FLOW_SWEEP turns. */
+static void
+flow_sweep(struct nm_worker *w, uint64_t now)
+{
+	struct nm_flow_table *t = &w->flows;
+
+	if (t->n == 0)
+		return;
+	for (unsigned int k = 0; k < NM_FLOW_SWEEP; k++) {
+		struct nm_flow *f = &t->e[t->sweep_pos];
+
+		t->sweep_pos = t->sweep_pos + 1 == t->cap ? 0 : t->sweep_pos + 1;
+		if (f->in_use && nm_flow_expired(t, f, now)) {
+			bool closed = f->state == NM_FLOW_TCP_CLOSED;
+			if (closed)
+				t->c.closed++;
+			else
+				t->c.expired++;
+			flow_end(w, f, closed ? NM_FLOW_END_CLOSED : NM_FLOW_END_TIMEOUT);
+		}
+	}
+}
+
+/* Serve a `flow flush` request: end every flow of one pod (or all). */
+static void
+flow_flush(struct nm_worker *w, uint64_t seq)
+{
+	uint32_t pod_id = __atomic_load_n(&w->node->flush_pod_id, __ATOMIC_RELAXED);
+	struct nm_flow_table *t = &w->flows;
+
+	for (uint32_t i = 0; i < t->cap && t->n > 0; i++) {
+		struct nm_flow *f = &t->e[i];
+		if (f->in_use && (pod_id == 0 || f->hk.pod_id == pod_id)) {
+			t->c.flushed++;
+			flow_end(w, f, NM_FLOW_END_FLUSH);
+		}
+	}
+	/* Release: the control thread reads our counters after it sees this. */
+	__atomic_store_n(&w->flush_done, seq, __ATOMIC_RELEASE);
 }
 
 static void
@@ -519,6 +755,11 @@ nm_worker_main(void *arg)
 		}
 		nm_worker_flush(w, tbl);
 
+		flow_sweep(w, now);
+		uint64_t seq = __atomic_load_n(&node->flush_seq, __ATOMIC_ACQUIRE);
+		if (unlikely(seq != w->flush_done))
+			flow_flush(w, seq);
+
 		uint32_t dead = w->death_row.cnt;
 		rte_ip_frag_table_del_expired_entries(w->frag_tbl, &w->death_row, now);
 		w->c.drops[NM_DROP_FRAG_INVALID] += w->death_row.cnt - dead;
@@ -560,6 +801,23 @@ nm_worker_create(struct nm_node *node, unsigned int idx, unsigned int lcore)
 		rte_free(w);
 		return NULL;
 	}
+	if (nm_flow_table_init(&w->flows, node->cfg.flow_capacity, node->cfg.flow_timeout_s,
+			       node->tsc_hz, (uint32_t)(node->hash_seed >> 32) ^ idx, socket,
+			       idx) < 0) {
+		rte_ip_frag_table_destroy(w->frag_tbl);
+		rte_free(w);
+		return NULL;
+	}
+	char name[RTE_RING_NAMESIZE];
+	snprintf(name, sizeof(name), "nm_rec_%u", idx);
+	w->rec_ring = rte_ring_create(name, NM_REC_RING_SIZE, socket,
+				      RING_F_SP_ENQ | RING_F_SC_DEQ);
+	if (w->rec_ring == NULL) {
+		nm_flow_table_fini(&w->flows);
+		rte_ip_frag_table_destroy(w->frag_tbl);
+		rte_free(w);
+		return NULL;
+	}
 	return w;
 }
 
@@ -570,5 +828,8 @@ nm_worker_free(struct nm_worker *w)
 		return;
 	rte_ip_frag_table_destroy(w->frag_tbl);
 	w->frag_tbl = NULL;
+	nm_flow_table_fini(&w->flows);
+	rte_ring_free(w->rec_ring);
+	w->rec_ring = NULL;
 	rte_free(w);
 }

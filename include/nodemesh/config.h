@@ -35,6 +35,12 @@ struct nm_config {
 	uint32_t frag_timeout_ms;         /* reassembly timeout, milliseconds */
 	uint32_t pod_mtu;                 /* bytes of IP packet a pod port carries */
 
+	uint32_t flow_capacity;           /* tracked flows per worker */
+	uint32_t flow_timeout_s[7];       /* seconds, by enum nm_flow_state (dataplane/flow.h) */
+	char rules_file[NM_CFG_ARG_LEN];  /* policy rules loaded at start; "" = none */
+	uint8_t default_allow;            /* 1: traffic no rule matches is allowed */
+	char flow_log[NM_CFG_ARG_LEN];    /* JSON-lines flow records; "" = off */
+
 	unsigned int n_pods;
 	struct nm_pod_spec pods[NM_CFG_MAX_STATIC_PODS];
 };

@@ -33,7 +33,10 @@
 	_(NO_MBUF, "no_mbuf", "mbuf pool empty when building a reply or fragment")                \
 	_(VLAN_ON_POD, "vlan_on_pod_port", "802.1Q-tagged frame on a pod port")                     \
 	_(ARP_OWN_ADDRESS, "arp_own_address", "ARP request for the pod's own address (not answered)") \
-	_(ARP_UNEXPECTED, "arp_unexpected", "ARP reply not from the pod's own address")
+	_(ARP_UNEXPECTED, "arp_unexpected", "ARP reply not from the pod's own address")             \
+	_(POLICY_DENIED, "policy_denied", "no rule allows the flow (or a deny rule matched)")       \
+	_(RATE_LIMITED, "rate_limited", "over the flow's rate in the matching rule")                \
+	_(FLOW_TABLE_FULL, "flow_table_full", "new flow refused: the worker's flow table is full")
 
 enum nm_drop_reason {
 	NM_DROP_NONE = 0, /* not a drop; keeps every reason non-zero */

@@ -8,6 +8,7 @@
 #ifndef NM_NODE_H
 #define NM_NODE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <jansson.h>
@@ -48,6 +49,29 @@ json_t *nm_node_pods_json(struct nm_node *node);
 
 /* JSON object: node, totals, drops by reason, per worker, per pod, per port. */
 json_t *nm_node_stats_json(struct nm_node *node);
+
+/*
+ * Policy (dataplane/node_policy.c). Each returns 0 (load: the number of
+ * rules) or -errno with err saying why; on error the rules in force stay.
+ */
+int nm_node_policy_add(struct nm_node *node, const char *text, uint32_t *id, char *err,
+		       size_t errlen);
+int nm_node_policy_del(struct nm_node *node, uint32_t id, char *err, size_t errlen);
+int nm_node_policy_load(struct nm_node *node, const char *path, char *err, size_t errlen);
+int nm_node_policy_default(struct nm_node *node, bool allow, char *err, size_t errlen);
+json_t *nm_node_policy_json(struct nm_node *node);
+
+/*
+ * Flows (dataplane/node_flow.c). pod: only that pod's flows (NULL: all).
+ * match: only flows with this key (NULL: any). At most limit entries.
+ */
+struct nm_flow_key;
+json_t *nm_node_flows_json(struct nm_node *node, const char *pod, const struct nm_flow_key *match,
+			   unsigned int limit, char *err, size_t errlen);
+/* End every flow of pod (NULL: all) and write their records. */
+int nm_node_flow_flush(struct nm_node *node, const char *pod, char *err, size_t errlen);
+/* Write finished flows the workers handed over to the flow log. */
+void nm_node_drain_records(struct nm_node *node);
 
 /* The configuration the node runs with. */
 const struct nm_config *nm_node_config(const struct nm_node *node);

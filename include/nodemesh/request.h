@@ -24,6 +24,12 @@ struct nm_req_arg {
 struct nm_req {
 	unsigned int nwords;
 	unsigned int nargs;
+	/*
+	 * Free text after the command words, for commands whose argument is a
+	 * sentence of its own ("policy add allow from app=web to ..." has '='
+	 * in its words). Only the commands in request.c's free-text list get it.
+	 */
+	char rest[NM_REQ_MAX_LINE + 1];
 	char words[NM_REQ_MAX_WORDS][NM_REQ_MAX_TOKEN + 1];
 	struct nm_req_arg args[NM_REQ_MAX_ARGS];
 };

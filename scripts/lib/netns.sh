@@ -156,6 +156,10 @@ dataplane: {
   # Sleep when idle: on two cores the clients need the other core's time.
   idle: { pause_after = 16; sleep_after = 256; sleep_us = 50; };
 };
+# Forwarding tests run with default allow; policy tests set NM_POLICY_DEFAULT=deny.
+policy: { default = "${NM_POLICY_DEFAULT:-allow}"; };
+conntrack: { capacity = ${NM_FLOW_CAPACITY:-65536}; };
+logs: { flows = "${NM_FLOW_LOG:-$NM_TMP/flows.jsonl}"; };
 fabric = ( );
 pods = ( );
 EOF

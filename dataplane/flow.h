@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Connection tracking, per worker. Every flow that touches a pod has an
+ * entry in the table of that pod's owner worker, keyed by (pod, normalised
+ * 5-tuple); a flow between two local pods therefore has one entry on each
+ * side, and each side sees both directions of it (egress of its pod's
+ * packets, ingress of the peer's). Both sides judge the flow by the same
+ * policy (initiator to responder) and cache the verdict with the policy
+ * generation that produced it.
+ *
+ * Entries live in a preallocated array indexed by the rte_hash key
+ * position; nothing is allocated per packet. When the table is full a new
+ * flow is refused and counted; established flows are never evicted to make
+ * room. Entries expire by state-dependent timeouts, swept a few per loop
+ * turn.
+ */
+#ifndef NM_DP_FLOW_H
+#define NM_DP_FLOW_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_hash.h>
+#include <rte_meter.h>
+
+#include "nodemesh/flowkey.h"
+
+enum nm_flow_state {
+	NM_FLOW_TCP_SYN = 0,     /* SYN seen, no answer yet */
+	NM_FLOW_TCP_ESTABLISHED, /* answered (or picked up mid-stream) */
+	NM_FLOW_TCP_CLOSING,     /* FIN seen in one direction */
+	NM_FLOW_TCP_CLOSED,      /* RST, or FIN both ways */
+	NM_FLOW_UDP,
+	NM_FLOW_ICMP,
+	NM_FLOW_OTHER,
+	NM_FLOW_STATES
+};
+
+enum nm_flow_dir {
+	NM_DIR_ORIG = 0,  /* from the initiator */
+	NM_DIR_REPLY = 1, /* from the responder */
+};
+
+enum nm_flow_end {
+	NM_FLOW_END_TIMEOUT = 0,
+	NM_FLOW_END_CLOSED,   /* TCP FIN both ways or RST, after its short timeout */
+	NM_FLOW_END_FLUSH,    /* flow flush */
+	NM_FLOW_END_SHUTDOWN,
+};
+
+struct nm_flow_hkey {
+	struct nm_flow_key k;
+	uint32_t pod_id; /* the pod on this side */
+};
+
+struct nm_flow {
+	struct nm_flow_hkey hk;
+	uint64_t first_tsc;
+	uint64_t last_tsc;
+	uint64_t pkts[2];        /* by enum nm_flow_dir */
+	uint64_t bytes[2];
+	uint64_t rate_drops;     /* packets the rule's rate dropped */
+	uint64_t policy_gen;     /* generation the cached verdict came from */
+	struct rte_meter_srtcm pps[2]; /* by direction of arrival into this side's pod */
+	struct rte_meter_srtcm bps[2];
+	uint32_t init_pod_id;    /* initiator and responder pods */
+	uint32_t resp_pod_id;
+	uint32_t rule_id;        /* 0: default action */
+	int16_t rule_idx;        /* index in the policy of policy_gen, or NM_POLICY_DEFAULT */
+	uint16_t rule_slot;
+	uint16_t init_slot;
+	uint16_t resp_slot;
+	uint8_t in_use;
+	uint8_t state;           /* enum nm_flow_state */
+	uint8_t verdict;         /* enum nm_verdict */
+	uint8_t init_is_lo;      /* the initiator is the key's lo endpoint */
+	uint8_t local_is_init;   /* this side's pod is the initiator */
+	uint8_t fin_seen;        /* bit per direction */
+	uint8_t inspect;
+} __rte_cache_aligned;
+
+struct nm_flow_counters {
+	uint64_t created;
+	uint64_t refused;        /* table full: new flow dropped */
+	uint64_t expired;
+	uint64_t closed;
+	uint64_t flushed;
+	uint64_t records_lost;   /* flow record ring or pool full */
+	uint64_t reevaluated;    /* verdicts recomputed after a policy change */
+};
+
+struct nm_flow_table {
+	struct rte_hash *h;
+	struct nm_flow *e;       /* cap entries, by rte_hash key position */
+	uint32_t cap;
+	uint32_t n;              /* entries in use */
+	uint32_t sweep_pos;
+	uint64_t timeout_tsc[NM_FLOW_STATES];
+	struct nm_flow_counters c;
+};
+
+/* flow.c */
+int nm_flow_table_init(struct nm_flow_table *t, uint32_t cap,
+		       const uint32_t timeout_s[NM_FLOW_STATES], uint64_t tsc_hz, uint32_t seed,
+		       int socket, unsigned int worker);
+void nm_flow_table_fini(struct nm_flow_table *t);
+struct nm_flow *nm_flow_lookup(struct nm_flow_table *t, const struct nm_flow_hkey *hk);
+/* New entry, or NULL (counted as refused) when the table is full. */
+struct nm_flow *nm_flow_create(struct nm_flow_table *t, const struct nm_flow_hkey *hk,
+			       uint64_t now);
+void nm_flow_delete(struct nm_flow_table *t, struct nm_flow *f);
+/* TCP state after a packet with flags in direction dir (enum nm_flow_dir). */
+void nm_flow_tcp_update(struct nm_flow *f, unsigned int dir, uint8_t flags);
+uint8_t nm_flow_initial_state(uint8_t proto, uint8_t tcp_flags);
+bool nm_flow_expired(const struct nm_flow_table *t, const struct nm_flow *f, uint64_t now);
+const char *nm_flow_state_name(uint8_t state);
+
+#endif
