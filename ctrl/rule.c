@@ -288,7 +288,8 @@ nm_rule_parse(const char *text, struct nm_rule *r, char *err, size_t errlen)
 	if (parse_selector(ws->w[4], &r->to, err, errlen) < 0)
 		goto out;
 
-	for (unsigned int i = 5; i < ws->n; i++) {
+	/* Options are word pairs; "rate 10 mbps" takes one word more. */
+	for (unsigned int i = 5; i < ws->n; i += 2) {
 		const char *opt = ws->w[i];
 		const char *arg = i + 1 < ws->n ? ws->w[i + 1] : NULL;
 
@@ -349,7 +350,6 @@ nm_rule_parse(const char *text, struct nm_rule *r, char *err, size_t errlen)
 				 opt);
 			goto out;
 		}
-		i++;
 	}
 
 	if (r->n_ports > 0 && r->proto != IPPROTO_TCP && r->proto != IPPROTO_UDP) {
