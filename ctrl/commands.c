@@ -300,7 +300,7 @@ static const struct command commands[] = {
 	{{"policy", "add"}, 0, no_keys, cmd_policy_add,
 	 "policy add allow|deny from SEL to SEL [proto P] [port N|N-M|N,M] [rate Npps] "
 	 "[rate Nmbps] [burst N] [inspect on|off]",
-	 "append a rule (first match in list order decides)"},
+	 "append a rule (deny rules beat allow rules; within each, list order)"},
 	{{"policy", "del"}, 0, id_keys, cmd_policy_del, "policy del id=N", "remove a rule"},
 	{{"policy", "list"}, 0, no_keys, cmd_policy_list, "policy list",
 	 "rules in order with ids and counters, default action"},

@@ -38,7 +38,12 @@ usage(FILE *out)
 		"          [labels=k=v,...] [image=REF] [mac=MAC] [driver=af_packet|af_xdp]\n"
 		"  pod add ... driver=memif socket=PATH     (a memif pod has no iface)\n"
 		"  pod del name=N\n"
-		"  pod list\n",
+		"  pod list\n"
+		"  policy add allow|deny from SEL to SEL [proto P] [port N] [rate R] [burst N]\n"
+		"  policy del id=N | policy list | policy load file=PATH\n"
+		"  policy default allow|deny\n"
+		"  flow list [pod=NAME] [limit=N] | flow flush [pod=NAME]\n"
+		"  flow show src=IP[:PORT] dst=IP[:PORT] [proto=tcp|udp|icmp]\n",
 		DEFAULT_SOCKET);
 }
 
@@ -162,6 +167,8 @@ print_drops(const char *title, const json_t *drops)
 		printf("%s none\n", title);
 }
 
+static void print_rules(const json_t *r);
+
 static void
 print_stats(const json_t *r)
 {
@@ -184,7 +191,54 @@ print_stats(const json_t *r)
 	printf("\n");
 	print_pods(json_object_get(r, "pods"));
 	printf("\n");
+	const json_t *fl = json_object_get(r, "flows");
+	printf("flows: %lld active of %lld, %lld refused (table full), %lld records written\n\n",
+	       (long long)geti(fl, "active"), (long long)geti(fl, "capacity"),
+	       (long long)geti(fl, "refused"), (long long)geti(fl, "records_written"));
+	print_rules(json_object_get(r, "policy"));
+	printf("\n");
 	print_drops("drops by reason:", json_object_get(r, "drops"));
+}
+
+static void
+print_rules(const json_t *r)
+{
+	size_t i;
+	json_t *rule;
+
+	printf("default: %s (flows %lld, drops %lld)\n", gets_(r, "default"),
+	       (long long)geti(r, "default_flows"), (long long)geti(r, "default_drops"));
+	printf("%-5s %10s %10s  %s\n", "ID", "FLOWS", "DROPS", "RULE");
+	json_array_foreach(json_object_get(r, "rules"), i, rule) {
+		printf("%-5lld %10lld %10lld  %s\n", (long long)geti(rule, "id"),
+		       (long long)geti(rule, "flows"), (long long)geti(rule, "drops"),
+		       gets_(rule, "rule"));
+	}
+	if (json_array_size(json_object_get(r, "rules")) == 0)
+		printf("(no rules)\n");
+}
+
+static void
+print_flows(const json_t *flows)
+{
+	size_t i;
+	json_t *f;
+
+	printf("%-10s %-5s %-21s %-21s %-11s %8s %8s %6s %5s %7s\n", "SIDE", "PROTO", "SRC", "DST",
+	       "STATE", "PKTS_O", "PKTS_R", "VERDCT", "RULE", "AGE_S");
+	json_array_foreach(flows, i, f) {
+		const json_t *src = json_object_get(f, "src"), *dst = json_object_get(f, "dst");
+		char a[64], b[64];
+		snprintf(a, sizeof(a), "%s:%lld", gets_(src, "ip"), (long long)geti(src, "port"));
+		snprintf(b, sizeof(b), "%s:%lld", gets_(dst, "ip"), (long long)geti(dst, "port"));
+		printf("%-10s %-5s %-21s %-21s %-11s %8lld %8lld %6s %5lld %7.1f\n",
+		       gets_(f, "side"), gets_(f, "proto"), a, b, gets_(f, "state"),
+		       (long long)geti(json_object_get(f, "packets"), "orig"),
+		       (long long)geti(json_object_get(f, "packets"), "reply"), gets_(f, "verdict"),
+		       (long long)geti(f, "rule_id"), json_real_value(json_object_get(f, "age_s")));
+	}
+	if (json_array_size(flows) == 0)
+		printf("(no flows)\n");
 }
 
 static void
@@ -276,6 +330,10 @@ main(int argc, char **argv)
 		fprintf(stderr, "error: %s\n", gets_(r, "error"));
 	} else if (strcmp(argv[optind], "stats") == 0) {
 		print_stats(r);
+	} else if (json_object_get(r, "rules") != NULL && json_is_array(json_object_get(r, "rules"))) {
+		print_rules(r);
+	} else if (json_object_get(r, "flows") != NULL) {
+		print_flows(json_object_get(r, "flows"));
 	} else if (json_object_get(r, "pods") != NULL) {
 		print_pods(json_object_get(r, "pods"));
 	} else if (json_object_get(r, "commands") != NULL) {

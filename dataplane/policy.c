@@ -15,15 +15,15 @@
 #include "policy.h"
 
 #define BPS_BURST_PACKET_BYTES 1500 /* a burst of N packets is N full-size packets of bytes */
-#define DEFAULT_BURST_MS 100        /* default bucket: 100 ms worth of the rate */
+#define DEFAULT_BURST_MS       100  /* default bucket: 100 ms worth of the rate */
 
 static int
 meter_profile(struct rte_meter_srtcm_profile *prof, uint64_t per_sec, uint64_t bucket)
 {
 	struct rte_meter_srtcm_params params = {
-		.cir = per_sec,
-		.cbs = bucket,
-		.ebs = 0,
+	    .cir = per_sec,
+	    .cbs = bucket,
+	    .ebs = 0,
 	};
 
 	return rte_meter_srtcm_profile_config(prof, &params);
@@ -33,9 +33,8 @@ struct nm_policy *
 nm_policy_compile(const struct nm_rule *rules, unsigned int n, uint8_t default_action,
 		  const struct nm_pod_table *tbl)
 {
-	struct nm_policy *p = rte_zmalloc("nm_policy",
-					  sizeof(*p) + n * sizeof(struct nm_policy_rule),
-					  RTE_CACHE_LINE_SIZE);
+	struct nm_policy *p = rte_zmalloc(
+	    "nm_policy", sizeof(*p) + n * sizeof(struct nm_policy_rule), RTE_CACHE_LINE_SIZE);
 
 	if (p == NULL) {
 		errno = ENOMEM;
@@ -43,41 +42,54 @@ nm_policy_compile(const struct nm_rule *rules, unsigned int n, uint8_t default_a
 	}
 	p->default_action = default_action;
 	p->n_rules = n;
-	for (unsigned int i = 0; i < n; i++) {
-		const struct nm_rule *r = &rules[i];
-		struct nm_policy_rule *c = &p->rules[i];
-
-		c->id = r->id;
-		c->slot = r->slot;
-		c->action = r->action;
-		c->proto = r->proto;
-		c->inspect = r->inspect;
-		c->n_ports = r->n_ports;
-		memcpy(c->ports, r->ports, sizeof(c->ports));
-		for (uint16_t slot = 0; tbl != NULL && slot < NM_MAX_PODS; slot++) {
-			const struct nm_pod *pod = &tbl->pods[slot];
-			if (pod->live == NULL)
+	/*
+	 * Deny beats allow: every deny rule is placed before every allow rule,
+	 * each group keeping list order, so "first match" in the compiled list
+	 * means "first matching deny, else first matching allow".
+	 */
+	unsigned int out = 0;
+	for (int pass = 0; pass < 2; pass++) {
+		for (unsigned int i = 0; i < n; i++) {
+			const struct nm_rule *r = &rules[i];
+			if ((pass == 0) != (r->action == NM_VERDICT_DENY))
 				continue;
-			if (nm_selector_match(&r->from, &pod->spec))
-				c->from[slot >> 6] |= 1ULL << (slot & 63);
-			if (nm_selector_match(&r->to, &pod->spec))
-				c->to[slot >> 6] |= 1ULL << (slot & 63);
-		}
-		if (r->rate_pps != 0) {
-			uint64_t burst = r->burst ? r->burst
-						  : RTE_MAX(r->rate_pps * DEFAULT_BURST_MS / 1000, UINT64_C(1));
-			if (meter_profile(&c->pps, r->rate_pps, burst) < 0)
-				goto einval;
-			c->has_pps = 1;
-		}
-		if (r->rate_bps != 0) {
-			uint64_t bytes_per_sec = RTE_MAX(r->rate_bps / 8, UINT64_C(1));
-			uint64_t burst = r->burst ? r->burst * BPS_BURST_PACKET_BYTES
-						  : RTE_MAX(bytes_per_sec * DEFAULT_BURST_MS / 1000,
-							    (uint64_t)BPS_BURST_PACKET_BYTES);
-			if (meter_profile(&c->bps, bytes_per_sec, burst) < 0)
-				goto einval;
-			c->has_bps = 1;
+			struct nm_policy_rule *c = &p->rules[out++];
+
+			c->id = r->id;
+			c->slot = r->slot;
+			c->action = r->action;
+			c->proto = r->proto;
+			c->inspect = r->inspect;
+			c->n_ports = r->n_ports;
+			memcpy(c->ports, r->ports, sizeof(c->ports));
+			for (uint16_t slot = 0; tbl != NULL && slot < NM_MAX_PODS; slot++) {
+				const struct nm_pod *pod = &tbl->pods[slot];
+				if (pod->live == NULL)
+					continue;
+				if (nm_selector_match(&r->from, &pod->spec))
+					c->from[slot >> 6] |= 1ULL << (slot & 63);
+				if (nm_selector_match(&r->to, &pod->spec))
+					c->to[slot >> 6] |= 1ULL << (slot & 63);
+			}
+			if (r->rate_pps != 0) {
+				uint64_t burst =
+				    r->burst ? r->burst
+					     : RTE_MAX(r->rate_pps * DEFAULT_BURST_MS / 1000,
+						       UINT64_C(1));
+				if (meter_profile(&c->pps, r->rate_pps, burst) < 0)
+					goto einval;
+				c->has_pps = 1;
+			}
+			if (r->rate_bps != 0) {
+				uint64_t bytes_per_sec = RTE_MAX(r->rate_bps / 8, UINT64_C(1));
+				uint64_t burst =
+				    r->burst ? r->burst * BPS_BURST_PACKET_BYTES
+					     : RTE_MAX(bytes_per_sec * DEFAULT_BURST_MS / 1000,
+						       (uint64_t)BPS_BURST_PACKET_BYTES);
+				if (meter_profile(&c->bps, bytes_per_sec, burst) < 0)
+					goto einval;
+				c->has_bps = 1;
+			}
 		}
 	}
 	return p;

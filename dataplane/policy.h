@@ -6,8 +6,11 @@
  * Compiled by the control thread whenever rules or pods change, and
  * published inside the pod table (its generation is the table's).
  *
- * Order: rules are evaluated in list order and the first match decides;
- * no match takes the default action (deny unless configured otherwise).
+ * Order: deny beats allow. The first matching deny rule (in list order)
+ * denies; otherwise the first matching allow rule (in list order) allows,
+ * and its rate applies; otherwise the default action (deny unless
+ * configured otherwise) decides. nm_policy_compile() sorts deny rules
+ * first, so evaluation is a plain first-match walk.
  */
 #ifndef NM_DP_POLICY_H
 #define NM_DP_POLICY_H
