@@ -183,6 +183,7 @@ struct nm_node {
 	uint32_t next_pod_id;
 	uint64_t flush_seq;           /* flow flush requests: control writes, workers serve */
 	uint32_t flush_pod_id;        /* 0: every pod */
+	uint8_t flush_end;            /* enum nm_flow_end the flushed records carry */
 	struct rte_mempool *rec_pool; /* struct nm_flow_record */
 
 	/* Control thread only. */

@@ -195,6 +195,8 @@ main(int argc, char **argv)
 		stop_signal ? strsignal(stop_signal) : "error");
 	rc = 0;
 
+	/* Every live flow gets its record before the workers stop. */
+	nm_node_flow_shutdown(node);
 	nm_node_stop(node);
 out:
 	nm_server_close(srv);

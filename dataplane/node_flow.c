@@ -146,8 +146,24 @@ nm_node_flows_json(struct nm_node *node, const char *pod, const struct nm_flow_k
 	return list;
 }
 
+static int flush(struct nm_node *node, const char *pod, uint8_t end, char *err, size_t errlen);
+
 int
 nm_node_flow_flush(struct nm_node *node, const char *pod, char *err, size_t errlen)
+{
+	return flush(node, pod, NM_FLOW_END_FLUSH, err, errlen);
+}
+
+int
+nm_node_flow_shutdown(struct nm_node *node)
+{
+	char err[128];
+
+	return flush(node, NULL, NM_FLOW_END_SHUTDOWN, err, sizeof(err));
+}
+
+static int
+flush(struct nm_node *node, const char *pod, uint8_t end, char *err, size_t errlen)
 {
 	uint32_t pod_id = 0;
 
@@ -160,6 +176,7 @@ nm_node_flow_flush(struct nm_node *node, const char *pod, char *err, size_t errl
 		pod_id = node->pods->pods[slot].id;
 	}
 	__atomic_store_n(&node->flush_pod_id, pod_id, __ATOMIC_RELAXED);
+	__atomic_store_n(&node->flush_end, end, __ATOMIC_RELAXED);
 	/* Release: workers that see the new sequence also see flush_pod_id. */
 	uint64_t seq = __atomic_add_fetch(&node->flush_seq, 1, __ATOMIC_RELEASE);
 

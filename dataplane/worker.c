@@ -689,7 +689,7 @@ flow_flush(struct nm_worker *w, uint64_t seq)
 		struct nm_flow *f = &t->e[i];
 		if (f->in_use && (pod_id == 0 || f->hk.pod_id == pod_id)) {
 			t->c.flushed++;
-			flow_end(w, f, NM_FLOW_END_FLUSH);
+			flow_end(w, f, __atomic_load_n(&w->node->flush_end, __ATOMIC_RELAXED));
 		}
 	}
 	/* Release: the control thread reads our counters after it sees this. */

@@ -70,6 +70,8 @@ json_t *nm_node_flows_json(struct nm_node *node, const char *pod, const struct n
 			   unsigned int limit, char *err, size_t errlen);
 /* End every flow of pod (NULL: all) and write their records. */
 int nm_node_flow_flush(struct nm_node *node, const char *pod, char *err, size_t errlen);
+/* End every flow with reason "shutdown" (workers still running). */
+int nm_node_flow_shutdown(struct nm_node *node);
 /* Write finished flows the workers handed over to the flow log. */
 void nm_node_drain_records(struct nm_node *node);
 
