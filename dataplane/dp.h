@@ -38,7 +38,9 @@
 #define NM_BURST 32
 #define NM_RING_SIZE 1024       /* mbufs per handoff ring */
 #define NM_PORT_DESC 1024       /* RX/TX descriptors per pod port */
-#define NM_GATEWAY_IP RTE_IPV4(169, 254, 1, 1) /* every pod's default gateway */
+/* Every pod's default gateway. Unsigned: DPDK 22.11's RTE_IPV4 shifts its
+ * argument as given, and 169 << 24 overflows an int. */
+#define NM_GATEWAY_IP RTE_IPV4(169u, 254u, 1u, 1u)
 #define NM_POD_HISTORY 4096     /* identities of recent pods kept for flow records */
 #define NM_ICMP_ERRORS_PER_SEC 1000 /* ICMP errors one worker may send per second */
 
@@ -54,7 +56,7 @@ struct nm_pod_counters {
 	uint64_t rx_bytes;
 	uint64_t tx_packets;
 	uint64_t tx_bytes;
-	uint64_t drops; /* packets from this pod that were dropped, any reason */
+	uint64_t drops; /* packets from this pod dropped on the way out (egress checks) */
 };
 
 /*

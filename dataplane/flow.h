@@ -46,6 +46,7 @@ enum nm_flow_end {
 	NM_FLOW_END_CLOSED,   /* TCP FIN both ways or RST, after its short timeout */
 	NM_FLOW_END_FLUSH,    /* flow flush */
 	NM_FLOW_END_SHUTDOWN,
+	NM_FLOW_END_POD_GONE, /* an end pod was deleted; a packet for its address came */
 };
 
 struct nm_flow_hkey {

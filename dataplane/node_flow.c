@@ -213,7 +213,7 @@ iso_time(const struct nm_node *node, uint64_t tsc, char *buf, size_t len)
 static void
 write_record(struct nm_node *node, const struct nm_flow_record *r)
 {
-	static const char *const ends[] = {"timeout", "closed", "flush", "shutdown"};
+	static const char *const ends[] = {"timeout", "closed", "flush", "shutdown", "pod_gone"};
 	char start[40], end[40];
 
 	iso_time(node, r->first_tsc, start, sizeof(start));
@@ -229,7 +229,7 @@ write_record(struct nm_node *node, const struct nm_flow_record *r)
 			      r->verdict == NM_VERDICT_ALLOW ? "allow" : "deny", "rule_id",
 			      (json_int_t)r->rule_id, "rate_drops", (json_int_t)r->rate_drops,
 			      "state", nm_flow_state_name(r->state), "end_reason",
-			      r->end < 4 ? ends[r->end] : "?");
+			      r->end < 5 ? ends[r->end] : "?");
 	set_endpoints(node, o, &r->key, r->init_is_lo, r->init_pod_id, r->resp_pod_id);
 	if (json_dumpf(o, node->flow_log, JSON_COMPACT) == 0)
 		fputc('\n', node->flow_log);

@@ -146,21 +146,29 @@ icmp_reply(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t slot,
 	tx_enqueue(w, tbl, slot, e);
 }
 
+/* Is either end of f no longer the pod that was there when f began? */
+static inline bool
+stale_ends(const struct nm_pod_table *tbl, const struct nm_flow *f)
+{
+	const struct nm_pod *init = &tbl->pods[f->init_slot];
+	const struct nm_pod *resp = &tbl->pods[f->resp_slot];
+
+	return init->live == NULL || init->id != f->init_pod_id || resp->live == NULL ||
+	       resp->id != f->resp_pod_id;
+}
+
 /* Judge the flow of a packet whose rule and verdict are stale or unset. */
 static void
 judge(struct nm_worker *w, const struct nm_pod_table *tbl, struct nm_flow *f, uint8_t proto)
 {
 	/* Not const: rte_meter's API takes profiles by plain pointer, never writing them. */
 	struct nm_policy *pol = tbl->policy;
-	const struct nm_pod *init = &tbl->pods[f->init_slot];
-	const struct nm_pod *resp = &tbl->pods[f->resp_slot];
 	bool first = f->policy_gen == 0;
 	int idx = NM_POLICY_DEFAULT;
 	uint8_t verdict;
 
-	if (init->live == NULL || init->id != f->init_pod_id || resp->live == NULL ||
-	    resp->id != f->resp_pod_id) {
-		/* An end of the flow is gone (or its slot reused): nothing may flow. */
+	if (stale_ends(tbl, f)) {
+		/* flow_track ends such flows first; kept as a guard: nothing may flow. */
 		verdict = NM_VERDICT_DENY;
 	} else {
 		/* The responder's port: the destination of the initiator's packets. */
@@ -193,6 +201,8 @@ judge(struct nm_worker *w, const struct nm_pod_table *tbl, struct nm_flow *f, ui
 	f->verdict = verdict;
 	f->policy_gen = tbl->generation;
 }
+
+static void flow_end(struct nm_worker *w, struct nm_flow *f, uint8_t end);
 
 static inline void
 count_rule_drop(struct nm_worker *w, const struct nm_flow *f)
@@ -231,6 +241,14 @@ flow_track(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t side_sl
 		f->resp_pod_id = tbl->pods[dst_slot].id;
 		f->local_is_init = side_slot == src_slot;
 		f->state = nm_flow_initial_state(meta->ip_proto, meta->tcp_flags);
+	}
+	if (unlikely(f->policy_gen != tbl->generation) && stale_ends(tbl, f)) {
+		/*
+		 * An end of this flow was deleted and maybe re-created at the same
+		 * address: the old flow is over, this packet starts a new one.
+		 */
+		flow_end(w, f, NM_FLOW_END_POD_GONE);
+		return flow_track(w, tbl, side_slot, src_slot, dst_slot, meta, now, ingress);
 	}
 	unsigned int dir = from_hi == (bool)f->init_is_lo ? NM_DIR_REPLY : NM_DIR_ORIG;
 

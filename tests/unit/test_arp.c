@@ -77,8 +77,8 @@ arp_frame(uint8_t *f, uint16_t vid, const uint8_t *eth_dst, const uint8_t *eth_s
 	p = put16(p, 0x0806);
 	p = put16(p, 1);      /* htype: Ethernet */
 	p = put16(p, 0x0800); /* ptype: IPv4 */
-	*p++ = 6;             /* hlen */
-	*p++ = 4;             /* plen */
+	*p++ = 6;	      /* hlen */
+	*p++ = 4;	      /* plen */
 	p = put16(p, op);
 	p = put(p, sha, 6);
 	p = put(p, spa, 4);
@@ -119,7 +119,7 @@ assert_bytes(const uint8_t *got, const uint8_t *want, size_t len)
  * UBSan for that reason alone, and passes once the constant has an unsigned
  * first octet (RTE_IPV4(169u, 254, 1, 1)).
  */
-Test(arp, bug_gateway_ip_constant_is_defined_behaviour)
+Test(arp, gateway_ip_constant_is_defined_behaviour)
 {
 	uint32_t gw = rte_cpu_to_be_32(NM_GATEWAY_IP);
 
@@ -130,9 +130,8 @@ Test(arp, bug_gateway_ip_constant_is_defined_behaviour)
 
 Test(arp, request_returns_null_when_pool_is_empty)
 {
-	struct rte_mempool *tiny = rte_pktmbuf_pool_create("arp_tiny", 2, 0, 0,
-							   RTE_MBUF_DEFAULT_BUF_SIZE,
-							   (int)rte_socket_id());
+	struct rte_mempool *tiny = rte_pktmbuf_pool_create(
+	    "arp_tiny", 2, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
 	struct rte_mbuf *held[2];
 	struct rte_ether_addr gw;
 
@@ -176,12 +175,12 @@ static const struct {
 	const char *what;
 	uint16_t vid;
 	const uint8_t *target; /* address asked for */
-	size_t pad;            /* zero bytes after the ARP payload */
+	size_t pad;	       /* zero bytes after the ARP payload */
 } reply_cases[] = {
-	{"gateway address", 0, GW_IP, 0},
-	{"another pod's address (proxy ARP)", 0, OTHER_IP, 0},
-	{"padded to 60 bytes", 0, GW_IP, 18},
-	{"802.1Q tagged, l2_len 18", 7, GW_IP, 0},
+    {"gateway address", 0, GW_IP, 0},
+    {"another pod's address (proxy ARP)", 0, OTHER_IP, 0},
+    {"padded to 60 bytes", 0, GW_IP, 18},
+    {"802.1Q tagged, l2_len 18", 7, GW_IP, 0},
 };
 
 Test(arp, reply_inplace_answers_request)
@@ -192,8 +191,8 @@ Test(arp, reply_inplace_answers_request)
 	memcpy(gw.addr_bytes, GW_MAC, 6);
 	for (size_t i = 0; i < RTE_DIM(reply_cases); i++) {
 		uint8_t req[64] = {0}, want[64] = {0};
-		size_t len = arp_frame(req, reply_cases[i].vid, BCAST, POD_MAC, 1, POD_MAC,
-				       POD_IP, zero_mac, reply_cases[i].target);
+		size_t len = arp_frame(req, reply_cases[i].vid, BCAST, POD_MAC, 1, POD_MAC, POD_IP,
+				       zero_mac, reply_cases[i].target);
 		size_t wlen = arp_frame(want, reply_cases[i].vid, POD_MAC, GW_MAC, 2, GW_MAC,
 					reply_cases[i].target, POD_MAC, POD_IP);
 		uint16_t l2_len = reply_cases[i].vid != 0 ? 18 : 14;
@@ -204,7 +203,8 @@ Test(arp, reply_inplace_answers_request)
 
 		nm_arp_reply_inplace(m, l2_len, &gw);
 
-		cr_assert_eq(rte_pktmbuf_pkt_len(m), len, "%s: length changed", reply_cases[i].what);
+		cr_assert_eq(rte_pktmbuf_pkt_len(m), len, "%s: length changed",
+			     reply_cases[i].what);
 		const uint8_t *got = rte_pktmbuf_mtod(m, const uint8_t *);
 		for (size_t b = 0; b < len; b++)
 			cr_assert_eq(got[b], want[b], "%s: byte %zu: got 0x%02x, want 0x%02x",
