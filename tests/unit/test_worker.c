@@ -26,6 +26,7 @@
 #include "dp.h"
 #include "nodemesh/config.h"
 #include "nodemesh/node.h"
+#include "nodemesh/rule.h"
 
 /*
  * Per-table policy (dataplane/policy.h, default deny) is being added beside
@@ -1218,4 +1219,103 @@ Test(worker, flow_to_recreated_pod_at_same_address_delivered)
 	assert_drops(0, NM_DROP_NONE, 0);
 	cr_assert_eq(sent_to(POD_B, out), 3, "the re-created pod B is unreachable");
 	rte_pktmbuf_free_bulk(out, 3);
+}
+
+/* ==== policy: cached verdicts and generations ============================ */
+
+/* Publish a copy of the current table whose policy is `rules` and `dflt`. */
+static void
+policy_publish(const char *const *rules, unsigned int n, uint8_t dflt)
+{
+	struct nm_rule r[4];
+	char err[256];
+
+	cr_assert_leq(n, 4);
+	for (unsigned int i = 0; i < n; i++) {
+		cr_assert_eq(nm_rule_parse(rules[i], &r[i], err, sizeof(err)), 0, "%s: %s",
+			     rules[i], err);
+		r[i].id = i + 1;
+		r[i].slot = (uint16_t)i;
+	}
+	struct nm_pod_table *t = nm_pod_table_clone(node->pods, node->hash_seed, node->n_workers);
+	cr_assert_not_null(t);
+	/* Identity test/<pod name> for every pod, for the selectors. */
+	for (unsigned int i = 0; i < NM_MAX_PODS; i++) {
+		if (t->pods[i].live == NULL)
+			continue;
+		snprintf(t->pods[i].spec.ns, sizeof(t->pods[i].spec.ns), "test");
+		snprintf(t->pods[i].spec.sa, sizeof(t->pods[i].spec.sa), "%s", t->pods[i].spec.name);
+	}
+	cr_assert_eq(nm_pod_table_index(t, node->hash_seed, node->n_workers), 0);
+	t->policy = nm_policy_compile(r, n, dflt, t);
+	cr_assert_not_null(t->policy);
+	nm_pod_table_free(node->pods);
+	node->pods = t;
+}
+
+Test(worker, new_deny_cuts_an_established_flow_at_its_next_packet)
+{
+	static const char *const allow[] = {"allow from * to * proto udp"};
+	static const char *const deny[] = {"allow from * to * proto udp",
+					   "deny from * to * proto udp port 53"};
+	struct udp_spec s = {IP_A, IP_B, 64, 1, 0, 32, 0};
+	struct rte_mbuf *out[MAX_OUT];
+	uint8_t f[128];
+
+	learn_mac(POD_B, MAC_B);
+	policy_publish(allow, 1, NM_VERDICT_DENY);
+	for (int k = 0; k < 3; k++)
+		feed(POD_A, f, udp_frame(f, PORT_MAC_A, MAC_A, &s));
+	cr_assert_eq(sent_to(POD_B, out), 3);
+	rte_pktmbuf_free_bulk(out, 3);
+	uint64_t gen = node->pods->generation;
+
+	/* The deny matches the flow's responder port (udp_frame: 40000 -> 53). */
+	policy_publish(deny, 2, NM_VERDICT_DENY);
+	cr_assert_gt(node->pods->generation, gen);
+	reset_counters();
+	feed(POD_A, f, udp_frame(f, PORT_MAC_A, MAC_A, &s));
+	assert_drops(0, NM_DROP_POLICY_DENIED, 1);
+	cr_assert_eq(sent_to(POD_B, out), 0, "the established flow got through a new deny");
+	cr_assert_eq(node->workers[0]->flows.c.reevaluated, 1);
+
+	/* Back to allow: the same flow flows again. */
+	policy_publish(allow, 1, NM_VERDICT_DENY);
+	reset_counters();
+	feed(POD_A, f, udp_frame(f, PORT_MAC_A, MAC_A, &s));
+	assert_drops(0, NM_DROP_NONE, 0);
+	cr_assert_eq(sent_to(POD_B, out), 1);
+	rte_pktmbuf_free(out[0]);
+}
+
+Test(worker, reply_of_a_one_way_rule_passes_and_the_reverse_call_does_not)
+{
+	static const char *const oneway[] = {"allow from test/a to test/b proto udp"};
+	struct udp_spec req = {IP_A, IP_B, 64, 1, 0, 32, 0};
+	struct rte_mbuf *out[MAX_OUT];
+	uint8_t f[128];
+
+	learn_mac(POD_A, MAC_A);
+	learn_mac(POD_B, MAC_B);
+	policy_publish(oneway, 1, NM_VERDICT_DENY);
+	feed(POD_A, f, udp_frame(f, PORT_MAC_A, MAC_A, &req));
+	cr_assert_eq(sent_to(POD_B, out), 1, "A -> B not allowed by its rule");
+	rte_pktmbuf_free(out[0]);
+
+	/* B answers 53 -> 40000: the reply direction of A's flow. */
+	size_t len = udp_frame(f, PORT_MAC_B, MAC_B,
+			       &(struct udp_spec){IP_B, IP_A, 64, 2, 0, 32, 53});
+	put16(f + ETH_LEN + 20 + 2, 40000);
+	reset_counters();
+	feed(POD_B, f, len);
+	assert_drops(0, NM_DROP_NONE, 0);
+	cr_assert_eq(sent_to(POD_A, out), 1, "B's reply did not reach A");
+	rte_pktmbuf_free(out[0]);
+
+	/* B calling A on a new flow is not allowed. */
+	put16(f + ETH_LEN + 20, 50000);
+	reset_counters();
+	feed(POD_B, f, len);
+	assert_drops(0, NM_DROP_POLICY_DENIED, 1);
+	cr_assert_eq(sent_to(POD_A, out), 0);
 }
