@@ -15,7 +15,7 @@
 #include "policy.h"
 
 #define BPS_BURST_PACKET_BYTES 1500 /* a burst of N packets is N full-size packets of bytes */
-#define DEFAULT_BURST_MS       100  /* default bucket: 100 ms worth of the rate */
+#define DEFAULT_BURST_MS       100  /* default bucket: 100 ms worth of the rate (divides 1000; divide, never multiply the rate: it may be near 2^64) */
 
 static int
 meter_profile(struct rte_meter_srtcm_profile *prof, uint64_t per_sec, uint64_t bucket)
@@ -74,7 +74,7 @@ nm_policy_compile(const struct nm_rule *rules, unsigned int n, uint8_t default_a
 			if (r->rate_pps != 0) {
 				uint64_t burst =
 				    r->burst ? r->burst
-					     : RTE_MAX(r->rate_pps * DEFAULT_BURST_MS / 1000,
+					     : RTE_MAX(r->rate_pps / (1000 / DEFAULT_BURST_MS),
 						       UINT64_C(1));
 				if (meter_profile(&c->pps, r->rate_pps, burst) < 0)
 					goto einval;
@@ -84,7 +84,7 @@ nm_policy_compile(const struct nm_rule *rules, unsigned int n, uint8_t default_a
 				uint64_t bytes_per_sec = RTE_MAX(r->rate_bps / 8, UINT64_C(1));
 				uint64_t burst =
 				    r->burst ? r->burst * BPS_BURST_PACKET_BYTES
-					     : RTE_MAX(bytes_per_sec * DEFAULT_BURST_MS / 1000,
+					     : RTE_MAX(bytes_per_sec / (1000 / DEFAULT_BURST_MS),
 						       (uint64_t)BPS_BURST_PACKET_BYTES);
 				if (meter_profile(&c->bps, bytes_per_sec, burst) < 0)
 					goto einval;

@@ -74,10 +74,10 @@ struct orig {
 	uint8_t dst[4];
 	uint8_t src[4];
 	uint8_t proto;
-	uint16_t frag;      /* flags and offset field, host order */
-	uint8_t opt_words;  /* 32-bit option words past the 20-byte header */
-	uint8_t l4[16];     /* first payload bytes (an ICMP type in l4[0]) */
-	uint16_t l4_len;    /* payload bytes; the rest of l4[] repeats a pattern */
+	uint16_t frag;	   /* flags and offset field, host order */
+	uint8_t opt_words; /* 32-bit option words past the 20-byte header */
+	uint8_t l4[16];	   /* first payload bytes (an ICMP type in l4[0]) */
+	uint16_t l4_len;   /* payload bytes; the rest of l4[] repeats a pattern */
 };
 
 /* Writes the frame; returns its length. */
@@ -120,8 +120,14 @@ mbuf_of(const uint8_t *bytes, size_t len)
 	return m;
 }
 
-#define A(a, b, c, d) {a, b, c, d}
-#define UDP_HDR(len) {0x30, 0x39, 0x00, 0x35, (uint8_t)((len) >> 8), (uint8_t)(len), 0, 0}
+#define A(a, b, c, d)                                                                              \
+	{                                                                                          \
+		a, b, c, d                                                                         \
+	}
+#define UDP_HDR(len)                                                                               \
+	{                                                                                          \
+		0x30, 0x39, 0x00, 0x35, (uint8_t)((len) >> 8), (uint8_t)(len), 0, 0                \
+	}
 
 /* ---- nm_icmp_error_allowed --------------------------------------------- */
 
@@ -130,26 +136,44 @@ static const struct {
 	struct orig o;
 	bool allowed;
 } allowed_cases[] = {
-	/* RFC 1812 §4.3.2.7: never. */
-	{"dst limited broadcast", {A(255, 255, 255, 255), A(198, 18, 0, 1), 17, 0, 0, UDP_HDR(16), 16}, false},
-	{"dst multicast 224.0.0.1", {A(224, 0, 0, 1), A(198, 18, 0, 1), 17, 0, 0, UDP_HDR(16), 16}, false},
-	{"dst multicast 239.255.255.250", {A(239, 255, 255, 250), A(198, 18, 0, 1), 17, 0, 0, UDP_HDR(16), 16}, false},
-	{"src 0.0.0.0", {A(198, 18, 0, 9), A(0, 0, 0, 0), 17, 0, 0, UDP_HDR(16), 16}, false},
-	{"src multicast 224.0.0.5", {A(198, 18, 0, 9), A(224, 0, 0, 5), 17, 0, 0, UDP_HDR(16), 16}, false},
-	{"non-first fragment (offset 1480)", {A(198, 18, 0, 9), A(198, 18, 0, 1), 17, 0x2000 | 185, 0, {0}, 16}, false},
-	{"last fragment (offset 8, MF clear)", {A(198, 18, 0, 9), A(198, 18, 0, 1), 17, 1, 0, {0}, 16}, false},
-	{"ICMP dest unreachable (3)", {A(198, 18, 0, 9), A(198, 18, 0, 1), 1, 0, 0, {3, 1}, 16}, false},
-	{"ICMP time exceeded (11)", {A(198, 18, 0, 9), A(198, 18, 0, 1), 1, 0, 0, {11, 0}, 16}, false},
-	{"ICMP redirect (5)", {A(198, 18, 0, 9), A(198, 18, 0, 1), 1, 0, 0, {5, 0}, 16}, false},
-	{"ICMP parameter problem (12), behind IP options", {A(198, 18, 0, 9), A(198, 18, 0, 1), 1, 0, 2, {12, 0}, 16}, false},
-	/* Allowed. */
-	{"ICMP echo request (8)", {A(198, 18, 0, 9), A(198, 18, 0, 1), 1, 0, 0, {8, 0}, 16}, true},
-	{"ICMP echo reply (0)", {A(198, 18, 0, 9), A(198, 18, 0, 1), 1, 0, 0, {0, 0}, 16}, true},
-	{"ICMP echo request behind IP options", {A(198, 18, 0, 9), A(198, 18, 0, 1), 1, 0, 2, {8, 0}, 16}, true},
-	{"UDP", {A(198, 18, 0, 9), A(198, 18, 0, 1), 17, 0, 0, UDP_HDR(16), 16}, true},
-	{"TCP", {A(198, 18, 0, 9), A(198, 18, 0, 1), 6, 0, 0, {0x30, 0x39, 0x00, 0x50}, 20}, true},
-	{"UDP with DF", {A(198, 18, 0, 9), A(198, 18, 0, 1), 17, 0x4000, 0, UDP_HDR(16), 16}, true},
-	{"first fragment (MF, offset 0)", {A(198, 18, 0, 9), A(198, 18, 0, 1), 17, 0x2000, 0, UDP_HDR(1488), 16}, true},
+    /* RFC 1812 §4.3.2.7: never. */
+    {"dst limited broadcast",
+     {A(255, 255, 255, 255), A(198, 18, 0, 1), 17, 0, 0, UDP_HDR(16), 16},
+     false},
+    {"dst multicast 224.0.0.1",
+     {A(224, 0, 0, 1), A(198, 18, 0, 1), 17, 0, 0, UDP_HDR(16), 16},
+     false},
+    {"dst multicast 239.255.255.250",
+     {A(239, 255, 255, 250), A(198, 18, 0, 1), 17, 0, 0, UDP_HDR(16), 16},
+     false},
+    {"src 0.0.0.0", {A(198, 18, 0, 9), A(0, 0, 0, 0), 17, 0, 0, UDP_HDR(16), 16}, false},
+    {"src multicast 224.0.0.5",
+     {A(198, 18, 0, 9), A(224, 0, 0, 5), 17, 0, 0, UDP_HDR(16), 16},
+     false},
+    {"non-first fragment (offset 1480)",
+     {A(198, 18, 0, 9), A(198, 18, 0, 1), 17, 0x2000 | 185, 0, {0}, 16},
+     false},
+    {"last fragment (offset 8, MF clear)",
+     {A(198, 18, 0, 9), A(198, 18, 0, 1), 17, 1, 0, {0}, 16},
+     false},
+    {"ICMP dest unreachable (3)", {A(198, 18, 0, 9), A(198, 18, 0, 1), 1, 0, 0, {3, 1}, 16}, false},
+    {"ICMP time exceeded (11)", {A(198, 18, 0, 9), A(198, 18, 0, 1), 1, 0, 0, {11, 0}, 16}, false},
+    {"ICMP redirect (5)", {A(198, 18, 0, 9), A(198, 18, 0, 1), 1, 0, 0, {5, 0}, 16}, false},
+    {"ICMP parameter problem (12), behind IP options",
+     {A(198, 18, 0, 9), A(198, 18, 0, 1), 1, 0, 2, {12, 0}, 16},
+     false},
+    /* Allowed. */
+    {"ICMP echo request (8)", {A(198, 18, 0, 9), A(198, 18, 0, 1), 1, 0, 0, {8, 0}, 16}, true},
+    {"ICMP echo reply (0)", {A(198, 18, 0, 9), A(198, 18, 0, 1), 1, 0, 0, {0, 0}, 16}, true},
+    {"ICMP echo request behind IP options",
+     {A(198, 18, 0, 9), A(198, 18, 0, 1), 1, 0, 2, {8, 0}, 16},
+     true},
+    {"UDP", {A(198, 18, 0, 9), A(198, 18, 0, 1), 17, 0, 0, UDP_HDR(16), 16}, true},
+    {"TCP", {A(198, 18, 0, 9), A(198, 18, 0, 1), 6, 0, 0, {0x30, 0x39, 0x00, 0x50}, 20}, true},
+    {"UDP with DF", {A(198, 18, 0, 9), A(198, 18, 0, 1), 17, 0x4000, 0, UDP_HDR(16), 16}, true},
+    {"first fragment (MF, offset 0)",
+     {A(198, 18, 0, 9), A(198, 18, 0, 1), 17, 0x2000, 0, UDP_HDR(1488), 16},
+     true},
 };
 
 Test(icmp, error_allowed_follows_rfc1812)
@@ -182,9 +206,8 @@ Test(icmp, error_allowed_refuses_icmp_without_type_byte)
 
 Test(icmp, error_returns_null_when_pool_is_empty)
 {
-	struct rte_mempool *tiny = rte_pktmbuf_pool_create("icmp_tiny", 2, 0, 0,
-							   RTE_MBUF_DEFAULT_BUF_SIZE,
-							   (int)rte_socket_id());
+	struct rte_mempool *tiny = rte_pktmbuf_pool_create(
+	    "icmp_tiny", 2, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
 	struct rte_mbuf *held[2];
 	struct rte_ether_addr gw;
 	struct orig o = {A(198, 18, 0, 9), A(198, 18, 0, 1), 17, 0, 0, UDP_HDR(16), 16};
@@ -203,24 +226,52 @@ Test(icmp, error_returns_null_when_pool_is_empty)
 static const struct {
 	const char *what;
 	uint8_t type, code;
-	uint16_t mtu;      /* argument, and bytes 6-7 of the ICMP header */
+	uint16_t mtu; /* argument, and bytes 6-7 of the ICMP header */
 	struct orig o;
-	uint16_t quote;    /* original bytes quoted: IP header + 8, or all if shorter */
+	uint16_t quote; /* original bytes quoted: IP header + 8, or all if shorter */
 } error_cases[] = {
-	{"time exceeded 11/0", 11, 0, 0,
-	 {A(198, 18, 0, 9), A(198, 18, 0, 1), 17, 0, 0, UDP_HDR(40), 40}, 28},
-	{"host unreachable 3/1", 3, 1, 0,
-	 {A(198, 18, 0, 9), A(198, 18, 0, 1), 17, 0, 0, UDP_HDR(40), 40}, 28},
-	{"fragmentation needed 3/4, MTU 1500", 3, 4, 1500,
-	 {A(198, 18, 0, 9), A(198, 18, 0, 1), 17, 0x4000, 0, UDP_HDR(40), 40}, 28},
-	{"fragmentation needed 3/4, MTU 576", 3, 4, 576,
-	 {A(198, 18, 0, 9), A(198, 18, 0, 1), 6, 0x4000, 0, {0x30, 0x39, 0x00, 0x50}, 40}, 28},
-	{"IP options: header of 28 bytes quoted whole", 11, 0, 0,
-	 {A(198, 18, 0, 9), A(198, 18, 0, 1), 17, 0, 2, UDP_HDR(40), 40}, 36},
-	{"datagram shorter than header + 8: odd quote of 25", 3, 1, 0,
-	 {A(198, 18, 0, 9), A(198, 18, 0, 1), 253, 0, 0, {1, 2, 3, 4, 5}, 5}, 25},
-	{"echo request", 11, 0, 0,
-	 {A(198, 18, 0, 9), A(198, 18, 0, 1), 1, 0, 0, {8, 0, 0, 0, 0, 7, 0, 1}, 64}, 28},
+    {"time exceeded 11/0",
+     11,
+     0,
+     0,
+     {A(198, 18, 0, 9), A(198, 18, 0, 1), 17, 0, 0, UDP_HDR(40), 40},
+     28},
+    {"host unreachable 3/1",
+     3,
+     1,
+     0,
+     {A(198, 18, 0, 9), A(198, 18, 0, 1), 17, 0, 0, UDP_HDR(40), 40},
+     28},
+    {"fragmentation needed 3/4, MTU 1500",
+     3,
+     4,
+     1500,
+     {A(198, 18, 0, 9), A(198, 18, 0, 1), 17, 0x4000, 0, UDP_HDR(40), 40},
+     28},
+    {"fragmentation needed 3/4, MTU 576",
+     3,
+     4,
+     576,
+     {A(198, 18, 0, 9), A(198, 18, 0, 1), 6, 0x4000, 0, {0x30, 0x39, 0x00, 0x50}, 40},
+     28},
+    {"IP options: header of 28 bytes quoted whole",
+     11,
+     0,
+     0,
+     {A(198, 18, 0, 9), A(198, 18, 0, 1), 17, 0, 2, UDP_HDR(40), 40},
+     36},
+    {"datagram shorter than header + 8: odd quote of 25",
+     3,
+     1,
+     0,
+     {A(198, 18, 0, 9), A(198, 18, 0, 1), 253, 0, 0, {1, 2, 3, 4, 5}, 5},
+     25},
+    {"echo request",
+     11,
+     0,
+     0,
+     {A(198, 18, 0, 9), A(198, 18, 0, 1), 1, 0, 0, {8, 0, 0, 0, 0, 7, 0, 1}, 64},
+     28},
 };
 
 Test(icmp, error_bytes_match_rfc792)
@@ -267,12 +318,13 @@ Test(icmp, error_bytes_match_rfc792)
 		cr_assert_eq(rd16(icmp + 4), 0, "%s: unused bytes 4-5", what);
 		cr_assert_eq(rd16(icmp + 6), error_cases[i].mtu, "%s: bytes 6-7 = %u", what,
 			     rd16(icmp + 6));
-		cr_assert_eq(ones_sum(icmp, 8 + quote), 0xffff,
-			     "%s: ICMP checksum 0x%04x wrong", what, rd16(icmp + 2));
+		cr_assert_eq(ones_sum(icmp, 8 + quote), 0xffff, "%s: ICMP checksum 0x%04x wrong",
+			     what, rd16(icmp + 2));
 		const uint8_t *orig_ip = f + ETH_LEN;
 		for (uint16_t b = 0; b < quote; b++)
-			cr_assert_eq(icmp[8 + b], orig_ip[b], "%s: quoted byte %u: 0x%02x != 0x%02x",
-				     what, b, icmp[8 + b], orig_ip[b]);
+			cr_assert_eq(icmp[8 + b], orig_ip[b],
+				     "%s: quoted byte %u: 0x%02x != 0x%02x", what, b, icmp[8 + b],
+				     orig_ip[b]);
 
 		rte_pktmbuf_free(m);
 		rte_pktmbuf_free(o);
