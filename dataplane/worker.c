@@ -215,23 +215,58 @@ count_rule_drop(struct nm_worker *w, const struct nm_flow *f)
 
 /*
  * Track the packet in the flow table of the pod at side_slot (the source
- * pod at egress, the destination pod at ingress) and judge it. Rates are
+ * pod at egress, the destination pod at ingress) and judge it. f is what a
+ * bulk lookup found for ref (or NULL). Rates are
  * metered at ingress only, per direction, so a packet is metered once.
  * Returns NM_DROP_NONE or why the packet must be dropped.
  */
-static enum nm_drop_reason
-flow_track(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t side_slot,
-	   uint16_t src_slot, uint16_t dst_slot, const struct nm_pkt_meta *meta, uint64_t now,
-	   bool ingress)
-{
+/* A packet's flow key on one side, prepared for a bulk lookup. */
+struct flow_ref {
 	struct nm_flow_hkey hk;
-	bool from_hi = nm_flow_key_make(&hk.k, meta);
+	bool from_hi; /* the packet runs from the key's hi endpoint to its lo one */
+};
 
-	hk.pod_id = tbl->pods[side_slot].id;
-	struct nm_flow *f = nm_flow_lookup(&w->flows, &hk);
+static inline void
+flow_ref_make(struct flow_ref *r, const struct nm_pod_table *tbl, uint16_t side_slot,
+	      const struct nm_pkt_meta *meta)
+{
+	r->from_hi = nm_flow_key_make(&r->hk.k, meta);
+	r->hk.pod_id = tbl->pods[side_slot].id;
+}
+
+/*
+ * Look up a burst's keys at once (rte_hash prefetches buckets across the
+ * burst). found[i] is the entry or NULL; flow_track_ref revalidates it,
+ * since an earlier packet of the same burst may have ended or created it.
+ */
+static inline void
+flow_lookup_bulk(struct nm_worker *w, const struct flow_ref *refs, uint16_t n,
+		 struct nm_flow **found)
+{
+	const void *keys[NM_BURST];
+	int32_t pos[NM_BURST];
+
+	if (n == 0)
+		return;
+	for (uint16_t i = 0; i < n; i++)
+		keys[i] = &refs[i].hk;
+	rte_hash_lookup_bulk(w->flows.h, keys, n, pos);
+	for (uint16_t i = 0; i < n; i++)
+		found[i] = pos[i] >= 0 ? &w->flows.e[pos[i]] : NULL;
+}
+
+static enum nm_drop_reason
+flow_track_ref(struct nm_worker *w, const struct nm_pod_table *tbl, struct nm_flow *f,
+	       const struct flow_ref *ref, uint16_t side_slot, uint16_t src_slot,
+	       uint16_t dst_slot, const struct nm_pkt_meta *meta, uint64_t now, bool ingress)
+{
+	bool from_hi = ref->from_hi;
+
+	if (f == NULL || unlikely(!f->in_use || memcmp(&f->hk, &ref->hk, sizeof(f->hk)) != 0))
+		f = nm_flow_lookup(&w->flows, &ref->hk);
 	if (unlikely(f == NULL)) {
 		/* New here, or never seen (mid-stream after a restart): judged as new. */
-		f = nm_flow_create(&w->flows, &hk, now);
+		f = nm_flow_create(&w->flows, &ref->hk, now);
 		if (f == NULL)
 			return NM_DROP_FLOW_TABLE_FULL;
 		f->init_is_lo = !from_hi;
@@ -248,7 +283,8 @@ flow_track(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t side_sl
 		 * address: the old flow is over, this packet starts a new one.
 		 */
 		flow_end(w, f, NM_FLOW_END_POD_GONE);
-		return flow_track(w, tbl, side_slot, src_slot, dst_slot, meta, now, ingress);
+		return flow_track_ref(w, tbl, NULL, ref, side_slot, src_slot, dst_slot, meta, now,
+				      ingress);
 	}
 	unsigned int dir = from_hi == (bool)f->init_is_lo ? NM_DIR_REPLY : NM_DIR_ORIG;
 
@@ -278,35 +314,16 @@ flow_track(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t side_sl
 	return NM_DROP_NONE;
 }
 
-static void
-tx_fragments(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t slot,
-	     struct rte_mbuf *m, uint16_t l2_len);
+static void tx_fragments(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t slot,
+			 struct rte_mbuf *m, uint16_t l2_len);
 
-/*
- * Ingress: m is an IPv4 packet from the pod at src_slot for the pod at
- * slot, which this worker owns. meta is NULL for a handed-off packet.
- */
+/* Ingress after the flow allowed it: rewrite MACs, fragment if needed, queue. */
 static void
-deliver(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t slot, uint16_t src_slot,
-	struct rte_mbuf *m, const struct nm_pkt_meta *meta, uint64_t now)
+deliver_one(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t slot,
+	    struct rte_mbuf *m, const struct nm_pkt_meta *meta)
 {
 	struct nm_pod_live *dst = tbl->pods[slot].live;
-	struct nm_pkt_meta parsed;
 
-	if (meta == NULL) {
-		int cls = nm_pkt_parse_partial(rte_pktmbuf_mtod(m, const uint8_t *), m->data_len,
-					       m->pkt_len, &parsed);
-		if (unlikely(cls != NM_PKT_IPV4)) {
-			drop(w, NULL, m, cls < 0 ? (enum nm_drop_reason)-cls : NM_DROP_ETHERTYPE);
-			return;
-		}
-		meta = &parsed;
-	}
-	enum nm_drop_reason why = flow_track(w, tbl, slot, src_slot, slot, meta, now, true);
-	if (unlikely(why != NM_DROP_NONE)) {
-		drop(w, NULL, m, why);
-		return;
-	}
 	if (unlikely(!dst->mac_known)) {
 		drop(w, NULL, m, NM_DROP_NO_MAC);
 		return;
@@ -332,14 +349,51 @@ deliver(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t slot, uint
 	tx_enqueue(w, tbl, slot, m);
 }
 
+/* Packets for pods this worker owns, with what ingress needs to know of each. */
+struct ingress_burst {
+	uint16_t n;
+	struct rte_mbuf *pkts[NM_BURST];
+	const struct nm_pkt_meta *meta[NM_BURST];
+	uint16_t slot[NM_BURST];     /* destination pod */
+	uint16_t src_slot[NM_BURST]; /* the pod that sent it */
+};
+
+/* Ingress for a burst: one bulk flow lookup, then judge, meter and deliver each. */
+static void
+deliver_bulk(struct nm_worker *w, const struct nm_pod_table *tbl, struct ingress_burst *in,
+	     uint64_t now)
+{
+	struct flow_ref refs[NM_BURST];
+	struct nm_flow *found[NM_BURST];
+
+	for (uint16_t i = 0; i < in->n; i++)
+		flow_ref_make(&refs[i], tbl, in->slot[i], in->meta[i]);
+	flow_lookup_bulk(w, refs, in->n, found);
+	for (uint16_t i = 0; i < in->n; i++) {
+		enum nm_drop_reason why =
+			flow_track_ref(w, tbl, found[i], &refs[i], in->slot[i], in->src_slot[i],
+				       in->slot[i], in->meta[i], now, true);
+		if (unlikely(why != NM_DROP_NONE)) {
+			drop(w, NULL, in->pkts[i], why);
+			continue;
+		}
+		deliver_one(w, tbl, in->slot[i], in->pkts[i], in->meta[i]);
+	}
+	in->n = 0;
+}
+
 static inline void
 route(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t slot, uint16_t src_slot,
-      struct rte_mbuf *m, const struct nm_pkt_meta *meta, uint64_t now)
+      struct rte_mbuf *m, const struct nm_pkt_meta *meta, struct ingress_burst *local)
 {
 	const struct nm_pod *pod = &tbl->pods[slot];
 
 	if (pod->worker == w->idx) {
-		deliver(w, tbl, slot, src_slot, m, meta, now);
+		local->pkts[local->n] = m;
+		local->meta[local->n] = meta;
+		local->slot[local->n] = slot;
+		local->src_slot[local->n] = src_slot;
+		local->n++;
 		return;
 	}
 	struct nm_mbuf_meta *hm = nm_mbuf_meta(w->node, m);
@@ -571,50 +625,77 @@ nm_worker_rx_pod(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t s
 
 	rte_hash_lookup_bulk_data(tbl->by_ip, keys, nf, &hits, found);
 
+	/* Egress: the source pod's side of each flow, looked up as one burst. */
+	struct flow_ref refs[NM_BURST];
+	struct nm_flow *flows[NM_BURST];
+	uint16_t which[NM_BURST], dslot[NM_BURST], ne = 0;
+
 	for (i = 0; i < nf; i++) {
-		struct rte_mbuf *m = fwd[i];
-
-		const struct nm_pkt_meta *pm = &fwd_meta[i];
-
 		if (unlikely(!(hits & (1ULL << i)))) {
-			icmp_reply(w, tbl, slot, m, pm->l2_len, NM_ICMP_DEST_UNREACH,
+			icmp_reply(w, tbl, slot, fwd[i], fwd_meta[i].l2_len, NM_ICMP_DEST_UNREACH,
 				   NM_ICMP_HOST_UNREACH, 0, now);
-			drop(w, live, m, NM_DROP_NO_POD);
+			drop(w, live, fwd[i], NM_DROP_NO_POD);
 			continue;
 		}
-		uint16_t dslot = (uint16_t)(uintptr_t)found[i];
+		dslot[ne] = (uint16_t)(uintptr_t)found[i];
+		flow_ref_make(&refs[ne], tbl, slot, &fwd_meta[i]);
+		which[ne++] = (uint16_t)i;
+	}
+	flow_lookup_bulk(w, refs, ne, flows);
+
+	struct ingress_burst local;
+	local.n = 0;
+	for (uint16_t k = 0; k < ne; k++) {
+		struct rte_mbuf *m = fwd[which[k]];
+		const struct nm_pkt_meta *pm = &fwd_meta[which[k]];
 
 		/* Source-side enforcement: a denied packet never leaves its worker. */
-		enum nm_drop_reason why = flow_track(w, tbl, slot, slot, dslot, pm, now, false);
+		enum nm_drop_reason why = flow_track_ref(w, tbl, flows[k], &refs[k], slot, slot,
+							 dslot[k], pm, now, false);
 		if (unlikely(why != NM_DROP_NONE)) {
 			drop(w, live, m, why);
 			continue;
 		}
 		ttl_decrement(rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, pm->l2_len));
-		route(w, tbl, dslot, slot, m, pm, now);
+		route(w, tbl, dslot[k], slot, m, pm, &local);
 	}
+	deliver_bulk(w, tbl, &local, now);
 }
 
 void
 nm_worker_rx_handoff(struct nm_worker *w, const struct nm_pod_table *tbl, struct rte_mbuf **pkts,
 		     uint16_t n)
 {
+	struct nm_pkt_meta metas[NM_BURST];
+	struct ingress_burst in;
 	uint64_t now = rte_rdtsc();
 
 	w->c.handoff_in += n;
+	in.n = 0;
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
-		const struct nm_mbuf_meta *meta = nm_mbuf_meta(w->node, m);
-		const struct nm_pod *pod = &tbl->pods[meta->slot];
+		const struct nm_mbuf_meta *hm = nm_mbuf_meta(w->node, m);
+		const struct nm_pod *pod = &tbl->pods[hm->slot];
 
 		/* The pod may have been deleted, or its slot reused, since the handoff. */
-		if (unlikely(pod->live == NULL || pod->id != meta->pod_id ||
+		if (unlikely(pod->live == NULL || pod->id != hm->pod_id ||
 			     pod->worker != w->idx)) {
 			drop(w, NULL, m, NM_DROP_POD_GONE);
 			continue;
 		}
-		deliver(w, tbl, meta->slot, meta->src_slot, m, NULL, now);
+		int cls = nm_pkt_parse_partial(rte_pktmbuf_mtod(m, const uint8_t *), m->data_len,
+					       m->pkt_len, &metas[in.n]);
+		if (unlikely(cls != NM_PKT_IPV4)) {
+			drop(w, NULL, m, cls < 0 ? (enum nm_drop_reason)-cls : NM_DROP_ETHERTYPE);
+			continue;
+		}
+		in.pkts[in.n] = m;
+		in.meta[in.n] = &metas[in.n];
+		in.slot[in.n] = hm->slot;
+		in.src_slot[in.n] = hm->src_slot;
+		in.n++;
 	}
+	deliver_bulk(w, tbl, &in, now);
 }
 
 /* Ask a pod for its MAC until it answers (or sends anything). */
