@@ -141,8 +141,19 @@ nm_pod_create() {
 }
 
 # nm_write_config FILE [LCORES]: a config for one test run.
+# Conntrack timeouts (seconds) come from the daemon's defaults unless set in
+# the environment: NM_TCP_SYN_TIMEOUT, NM_TCP_ESTABLISHED_TIMEOUT,
+# NM_TCP_CLOSING_TIMEOUT, NM_TCP_CLOSED_TIMEOUT, NM_UDP_TIMEOUT,
+# NM_ICMP_TIMEOUT, NM_OTHER_TIMEOUT.
 nm_write_config() {
-	local file=$1 lcores=${2:-0-1}
+	local file=$1 lcores=${2:-0-1} timeouts="" t var
+	for t in tcp_syn tcp_established tcp_closing tcp_closed udp icmp other; do
+		var="NM_${t^^}_TIMEOUT"
+		if [[ -n ${!var:-} ]]; then
+			timeouts+=" $t = ${!var};"
+		fi
+	done
+	[[ -z $timeouts ]] || timeouts=" timeouts: {$timeouts };"
 	cat >"$file" <<EOF
 # written by scripts/lib/netns.sh for run $NM_SFX
 node: { name = "${NM_NODE_NAME:-nmtest-$NM_SFX}"; };
@@ -158,7 +169,7 @@ dataplane: {
 };
 # Forwarding tests run with default allow; policy tests set NM_POLICY_DEFAULT=deny.
 policy: { default = "${NM_POLICY_DEFAULT:-allow}"; };
-conntrack: { capacity = ${NM_FLOW_CAPACITY:-65536}; };
+conntrack: { capacity = ${NM_FLOW_CAPACITY:-65536};$timeouts };
 logs: { flows = "${NM_FLOW_LOG:-$NM_TMP/flows.jsonl}"; };
 fabric = ( );
 pods = ( );
