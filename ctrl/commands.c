@@ -299,7 +299,7 @@ static const struct command commands[] = {
 	 "counters per worker, pod, port and rule; flow table; drops by reason"},
 	{{"policy", "add"}, 0, no_keys, cmd_policy_add,
 	 "policy add allow|deny from SEL to SEL [proto P] [port N|N-M|N,M] [rate Npps] "
-	 "[rate Nmbps] [burst N] [inspect on|off]",
+	 "[rate Nmbps] [burst N]",
 	 "append a rule (deny rules beat allow rules; within each, list order)"},
 	{{"policy", "del"}, 0, id_keys, cmd_policy_del, "policy del id=N", "remove a rule"},
 	{{"policy", "list"}, 0, no_keys, cmd_policy_list, "policy list",

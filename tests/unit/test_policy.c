@@ -180,14 +180,14 @@ Test(policy_compile, fields_are_copied)
 {
 	struct nm_pod_table *t = pods_up();
 	struct nm_policy *p =
-	    compile1("allow from * to * proto udp port 53,5000-5010 inspect off", t);
+	    compile1("allow from * to * proto udp port 53,5000-5010", t);
 	const struct nm_policy_rule *r = &p->rules[0];
 
 	cr_assert_eq(r->id, 11);
 	cr_assert_eq(r->slot, 0);
 	cr_assert_eq(r->action, NM_VERDICT_ALLOW);
 	cr_assert_eq(r->proto, IPPROTO_UDP);
-	cr_assert_eq(r->inspect, 0);
+	cr_assert_eq(r->inspect, 1); /* the default; "inspect" is refused until issue 5 */
 	cr_assert_eq(r->n_ports, 2);
 	cr_assert_eq(r->ports[0].lo, 53);
 	cr_assert_eq(r->ports[0].hi, 53);
