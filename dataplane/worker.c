@@ -168,7 +168,7 @@ judge(struct nm_worker *w, const struct nm_pod_table *tbl, struct nm_flow *f, ui
 	uint8_t verdict;
 
 	if (stale_ends(tbl, f)) {
-		/* flow_track ends such flows first; kept as a guard: nothing may flow. */
+		/* A flow whose sender or receiver is gone: nothing may flow. */
 		verdict = NM_VERDICT_DENY;
 	} else {
 		/* The responder's port: the destination of the initiator's packets. */
@@ -261,10 +261,12 @@ flow_track_ref(struct nm_worker *w, const struct nm_pod_table *tbl, struct nm_fl
 	       uint16_t dst_slot, const struct nm_pkt_meta *meta, uint64_t now, bool ingress)
 {
 	bool from_hi = ref->from_hi;
+	bool fresh = false;
 
 	if (f == NULL || unlikely(!f->in_use || memcmp(&f->hk, &ref->hk, sizeof(f->hk)) != 0))
 		f = nm_flow_lookup(&w->flows, &ref->hk);
 	if (unlikely(f == NULL)) {
+		fresh = true;
 		/* New here, or never seen (mid-stream after a restart): judged as new. */
 		f = nm_flow_create(&w->flows, &ref->hk, now);
 		if (f == NULL)
@@ -277,10 +279,12 @@ flow_track_ref(struct nm_worker *w, const struct nm_pod_table *tbl, struct nm_fl
 		f->local_is_init = side_slot == src_slot;
 		f->state = nm_flow_initial_state(meta->ip_proto, meta->tcp_flags);
 	}
-	if (unlikely(f->policy_gen != tbl->generation) && stale_ends(tbl, f)) {
+	if (unlikely(f->policy_gen != tbl->generation) && !fresh && stale_ends(tbl, f)) {
 		/*
 		 * An end of this flow was deleted and maybe re-created at the same
-		 * address: the old flow is over, this packet starts a new one.
+		 * address: the old flow is over, this packet starts a new one. (A
+		 * fresh entry with a stale end, such as a handed-off packet whose
+		 * sender was deleted in flight, is judged: judge() denies it.)
 		 */
 		flow_end(w, f, NM_FLOW_END_POD_GONE);
 		return flow_track_ref(w, tbl, NULL, ref, side_slot, src_slot, dst_slot, meta, now,

@@ -1179,6 +1179,34 @@ Test(handoff, packet_for_deleted_pod_is_pod_gone)
 	}
 }
 
+/*
+ * The sender is deleted while its packet sits in the handoff ring: the
+ * receiving worker must drop it (a flow with a vanished end is denied),
+ * not deliver it and not loop ending and re-creating the flow.
+ */
+Test(handoff, packet_from_sender_deleted_in_flight_is_denied)
+{
+	struct rte_mbuf *got[NM_BURST], *out[MAX_OUT];
+	uint8_t f[128];
+	size_t len;
+
+	reset_counters();
+	unsigned int n = a_to_c_handed_off(got, f, &len, 42000);
+	cr_assert_eq(n, 1);
+
+	struct nm_pod_live *old = live(POD_A);
+	struct nm_pod_table *t = nm_pod_table_clone(node->pods, node->hash_seed, node->n_workers);
+	cr_assert_not_null(t);
+	memset(&t->pods[slot_of[POD_A]], 0, sizeof(t->pods[0]));
+	table_publish(t);
+
+	nm_worker_rx_handoff(node->workers[1], node->pods, got, (uint16_t)n);
+	nm_worker_flush(node->workers[1], node->pods);
+	assert_drops(1, NM_DROP_POLICY_DENIED, 1);
+	cr_assert_eq(sent_to(POD_C, out), 0, "a packet of a deleted pod was delivered");
+	rte_free(old);
+}
+
 /* ==== a pod re-created at the same address ================================ */
 
 /*
