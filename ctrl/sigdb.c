@@ -1,0 +1,629 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Signature rules → Hyperscan databases. Each rule becomes one or more
+ * Hyperscan expressions: a rule with a single positive content/pcre is one
+ * expression whose id is the rule index; anything else is a set of quiet
+ * sub-expressions (ids from n_rules upward, so they never collide with a
+ * rule index) and one logical combination "s1 & s2 & !s3" whose id is the
+ * rule index. TCP rules go to the streaming database, UDP/ICMP rules to the
+ * block database, ip rules to both, with the same ids in each.
+ *
+ * Decisions (the header comment of sigdb.h states the overall design):
+ *
+ * - content bytes are written as \xHH, every one, so no byte (NUL, 0xff,
+ *   a regex metacharacter) can change the expression's meaning.
+ * - content offset/depth bound the match END (Hyperscan reports ends):
+ *   min_offset = offset + len, max_offset = offset + depth, depth counted
+ *   from offset as in Snort/Suricata. In the streaming database both count
+ *   from the start of the direction's byte stream, not of a segment. A
+ *   depth shorter than the content can never match and is refused.
+ * - pcre flags i, s, m map to HS_FLAG_CASELESS, _DOTALL, _MULTILINE.
+ *   Hyperscan has no compile flag for x, but its parser implements PCRE's
+ *   (?x) option setting (whitespace outside classes and #-comments to end of
+ *   line ignored, whitespace inside [...] literal), so x becomes a "(?x)"
+ *   prefix: Hyperscan strips exactly what PCRE strips, and nothing is
+ *   re-implemented here.
+ * - Negation. Hyperscan evaluates a combination at every offset where one
+ *   of its sub-expressions matches, so "a & !c" would fire when a matches
+ *   before c appears later in the same payload (intel/hyperscan#415).
+ *   Suricata's content:!"c" means "c is nowhere in the buffer". Every
+ *   combination with a negated operand therefore also requires an
+ *   end-of-data marker, one shared quiet expression [\x00-\xff]\z that
+ *   matches only at the last byte of a block or, in streaming mode, at
+ *   hs_close_stream. Such rules report at the end of a block scan, or when
+ *   the stream closes; never mid-stream. An empty payload never reaches
+ *   the marker, so a purely negated rule does not fire on it (Suricata does
+ *   not inspect an empty payload either).
+ * - Streaming-mode limitation of Hyperscan 5.4: a combination is evaluated
+ *   for offset X only when a sub-expression match at an offset after X
+ *   arrives, or at hs_close_stream; not at the end of each hs_scan_stream.
+ *   So a multi-pattern TCP rule completed by one segment is reported with a
+ *   later segment that matches any sub-expression, or at close at the
+ *   latest: never lost, never twice, but possibly late (too late to drop
+ *   the packet that completed it). Single-pattern rules report in the
+ *   segment that completes them. Block mode flushes at the end of each scan.
+ * - An empty rule set compiles to a valid struct with both databases NULL;
+ *   scratch allocation then gives a NULL scratch, scans report nothing and
+ *   nm_sigdb_stream_open returns NULL with errno ENOENT. Likewise a set
+ *   with no TCP/ip rule has a NULL stream database, and one with no
+ *   UDP/ICMP/ip rule a NULL block database.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "nodemesh/sigdb.h"
+
+#define IN_STREAM (1u << 0)
+#define IN_BLOCK  (1u << 1)
+
+/* Matches only at the last byte of the data: the end-of-data marker. */
+static const char eod_marker[] = "[\\x00-\\xff]\\z";
+
+/* Every expression of every rule, before they are split by database. */
+struct pool {
+	unsigned int n;
+	char **expr; /* malloc'd; the marker's entry is not (see pool_free) */
+	unsigned int *flags;
+	unsigned int *ids;
+	hs_expr_ext_t *ext;
+	bool *has_ext;
+	unsigned int *rule;   /* rule index; UINT_MAX for the marker */
+	unsigned int *dbmask; /* IN_STREAM | IN_BLOCK */
+};
+
+/* One database's view of the pool, in the layout hs_compile_ext_multi takes. */
+struct dbset {
+	unsigned int n;
+	const char **expr;
+	unsigned int *flags;
+	unsigned int *ids;
+	const hs_expr_ext_t **ext;
+	unsigned int *from; /* pool index of each entry */
+};
+
+static unsigned int
+dbmask_of(uint8_t proto)
+{
+	switch (proto) {
+	case NM_SIG_PROTO_TCP:
+		return IN_STREAM;
+	case NM_SIG_PROTO_UDP:
+	case NM_SIG_PROTO_ICMP:
+		return IN_BLOCK;
+	default:
+		return IN_STREAM | IN_BLOCK;
+	}
+}
+
+static int
+pool_init(struct pool *p, size_t cap)
+{
+	memset(p, 0, sizeof(*p));
+	p->expr = calloc(cap, sizeof(*p->expr));
+	p->flags = calloc(cap, sizeof(*p->flags));
+	p->ids = calloc(cap, sizeof(*p->ids));
+	p->ext = calloc(cap, sizeof(*p->ext));
+	p->has_ext = calloc(cap, sizeof(*p->has_ext));
+	p->rule = calloc(cap, sizeof(*p->rule));
+	p->dbmask = calloc(cap, sizeof(*p->dbmask));
+	if (!p->expr || !p->flags || !p->ids || !p->ext || !p->has_ext || !p->rule || !p->dbmask)
+		return -ENOMEM;
+	return 0;
+}
+
+static void
+pool_free(struct pool *p)
+{
+	for (unsigned int i = 0; p->expr && i < p->n; i++)
+		if (p->expr[i] != eod_marker)
+			free(p->expr[i]);
+	free(p->expr);
+	free(p->flags);
+	free(p->ids);
+	free(p->ext);
+	free(p->has_ext);
+	free(p->rule);
+	free(p->dbmask);
+	memset(p, 0, sizeof(*p));
+}
+
+/* Append one expression; takes ownership of expr. */
+static void
+pool_add(struct pool *p, char *expr, unsigned int flags, unsigned int id, const hs_expr_ext_t *ext,
+	 unsigned int rule, unsigned int dbmask)
+{
+	unsigned int i = p->n++;
+
+	p->expr[i] = expr;
+	p->flags[i] = flags;
+	p->ids[i] = id;
+	if (ext) {
+		p->ext[i] = *ext;
+		p->has_ext[i] = true;
+	}
+	p->rule[i] = rule;
+	p->dbmask[i] = dbmask;
+}
+
+static char *
+content_regex(const struct nm_sig_pattern *pat)
+{
+	static const char hex[] = "0123456789abcdef";
+	char *re = malloc((size_t)pat->len * 4 + 1);
+	char *o = re;
+
+	if (!re)
+		return NULL;
+	for (unsigned int i = 0; i < pat->len; i++) {
+		*o++ = '\\';
+		*o++ = 'x';
+		*o++ = hex[pat->data[i] >> 4];
+		*o++ = hex[pat->data[i] & 0xf];
+	}
+	*o = '\0';
+	return re;
+}
+
+static char *
+pcre_regex(const struct nm_sig_pattern *pat)
+{
+	const char *prefix = pat->extended ? "(?x)" : "";
+	size_t plen = strlen(prefix);
+	char *re = malloc(plen + pat->len + 1);
+
+	if (!re)
+		return NULL;
+	memcpy(re, prefix, plen);
+	memcpy(re + plen, pat->data, pat->len);
+	re[plen + pat->len] = '\0';
+	return re;
+}
+
+/* Check what Hyperscan would not catch, or would report less clearly. */
+static int
+check_pattern(const struct nm_sig_rule *r, unsigned int k, char *err, size_t errlen)
+{
+	const struct nm_sig_pattern *pat = &r->patterns[k];
+
+	if (pat->len == 0 || pat->data == NULL) {
+		snprintf(err, errlen, "sid %u line %u: pattern %u is empty", r->sid, r->line,
+			 k + 1);
+		return -EINVAL;
+	}
+	if (pat->kind == NM_SIG_PCRE) {
+		if (memchr(pat->data, '\0', pat->len) != NULL) {
+			snprintf(err, errlen,
+				 "sid %u line %u: pcre %u contains a NUL byte (write \\x00)",
+				 r->sid, r->line, k + 1);
+			return -EINVAL;
+		}
+		if (pat->offset >= 0 || pat->depth >= 0) {
+			snprintf(err, errlen,
+				 "sid %u line %u: offset/depth apply to content, not to pcre %u",
+				 r->sid, r->line, k + 1);
+			return -EINVAL;
+		}
+		return 0;
+	}
+	if (pat->kind != NM_SIG_CONTENT) {
+		snprintf(err, errlen, "sid %u line %u: pattern %u has unknown kind %u", r->sid,
+			 r->line, k + 1, pat->kind);
+		return -EINVAL;
+	}
+	if (pat->offset < -1 || pat->depth < -1) {
+		snprintf(err, errlen, "sid %u line %u: content %u has a negative offset or depth",
+			 r->sid, r->line, k + 1);
+		return -EINVAL;
+	}
+	if (pat->depth >= 0 && pat->depth < pat->len) {
+		snprintf(
+		    err, errlen,
+		    "sid %u line %u: content %u: depth %d is shorter than the content (%u bytes)",
+		    r->sid, r->line, k + 1, pat->depth, pat->len);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/*
+ * Add rule ri's expressions to the pool. *next_sub is the next free
+ * sub-expression id; *needs_marker gets the databases whose rules use the
+ * end-of-data marker.
+ */
+static int
+add_rule(struct pool *p, const struct nm_sig_rule *r, unsigned int ri, unsigned int *next_sub,
+	 unsigned int marker_id, unsigned int *needs_marker, char *err, size_t errlen)
+{
+	unsigned int dbmask = dbmask_of(r->proto);
+	bool negated = false;
+	bool single;
+	char *comb, *o;
+
+	if (r->n_patterns == 0 || r->n_patterns > NM_SIG_MAX_PATTERNS) {
+		snprintf(err, errlen, "sid %u line %u: %u patterns (1..%d allowed)", r->sid,
+			 r->line, r->n_patterns, NM_SIG_MAX_PATTERNS);
+		return -EINVAL;
+	}
+	for (unsigned int k = 0; k < r->n_patterns; k++) {
+		int rc = check_pattern(r, k, err, errlen);
+
+		if (rc < 0)
+			return rc;
+		negated |= r->patterns[k].negated;
+	}
+	single = r->n_patterns == 1 && !negated;
+
+	/* "(" + per operand "!" + 10 digits + " & ", the marker, ")" */
+	comb = malloc((size_t)(r->n_patterns + 1) * 16 + 3);
+	if (!comb)
+		goto nomem;
+	o = comb;
+
+	for (unsigned int k = 0; k < r->n_patterns; k++) {
+		const struct nm_sig_pattern *pat = &r->patterns[k];
+		hs_expr_ext_t ext = {0};
+		unsigned int flags = HS_FLAG_SINGLEMATCH;
+		char *re;
+
+		if (pat->kind == NM_SIG_CONTENT) {
+			re = content_regex(pat);
+			if (pat->nocase)
+				flags |= HS_FLAG_CASELESS;
+			if (pat->offset > 0) {
+				ext.flags |= HS_EXT_FLAG_MIN_OFFSET;
+				ext.min_offset = (unsigned long long)pat->offset + pat->len;
+			}
+			if (pat->depth >= 0) {
+				ext.flags |= HS_EXT_FLAG_MAX_OFFSET;
+				ext.max_offset =
+				    (unsigned long long)(pat->offset > 0 ? pat->offset : 0) +
+				    (unsigned long long)pat->depth;
+			}
+		} else {
+			re = pcre_regex(pat);
+			flags |= (pat->nocase ? HS_FLAG_CASELESS : 0) |
+				 (pat->dotall ? HS_FLAG_DOTALL : 0) |
+				 (pat->multiline ? HS_FLAG_MULTILINE : 0);
+		}
+		if (!re)
+			goto nomem;
+
+		if (single) {
+			pool_add(p, re, flags, ri, ext.flags ? &ext : NULL, ri, dbmask);
+			break;
+		}
+		/*
+		 * Not SINGLEMATCH: in streaming mode Hyperscan evaluates combinations
+		 * lazily, when a later sub-expression match arrives (or at close), so
+		 * every sub-expression match is a chance to report (file comment).
+		 */
+		o += sprintf(o, "%s%s%u", k ? " & " : "(", pat->negated ? "!" : "", *next_sub);
+		pool_add(p, re, (flags & ~HS_FLAG_SINGLEMATCH) | HS_FLAG_QUIET, (*next_sub)++,
+			 ext.flags ? &ext : NULL, ri, dbmask);
+	}
+
+	if (single) {
+		free(comb);
+		comb = NULL;
+		return 0;
+	}
+	/* See the file comment: negation is only decided at the end of the data. */
+	if (negated) {
+		o += sprintf(o, " & %u", marker_id);
+		*needs_marker |= dbmask;
+	}
+	strcpy(o, ")");
+	pool_add(p, comb, HS_FLAG_COMBINATION | HS_FLAG_SINGLEMATCH, ri, NULL, ri, dbmask);
+	return 0;
+
+nomem:
+	free(comb);
+	comb = NULL;
+	snprintf(err, errlen, "sid %u line %u: out of memory", r->sid, r->line);
+	return -ENOMEM;
+}
+
+static int
+compile_db(const struct pool *p, const struct nm_sig_rule *rules, unsigned int which,
+	   hs_database_t **db, char *err, size_t errlen)
+{
+	struct dbset s = {0};
+	hs_compile_error_t *cerr = NULL;
+	hs_error_t hrc;
+	int rc = 0;
+
+	*db = NULL;
+	s.expr = calloc(p->n, sizeof(*s.expr));
+	s.flags = calloc(p->n, sizeof(*s.flags));
+	s.ids = calloc(p->n, sizeof(*s.ids));
+	s.ext = calloc(p->n, sizeof(*s.ext));
+	s.from = calloc(p->n, sizeof(*s.from));
+	if (!s.expr || !s.flags || !s.ids || !s.ext || !s.from) {
+		snprintf(err, errlen, "out of memory");
+		rc = -ENOMEM;
+		goto out;
+	}
+	for (unsigned int i = 0; i < p->n; i++) {
+		if (!(p->dbmask[i] & which))
+			continue;
+		s.expr[s.n] = p->expr[i];
+		s.flags[s.n] = p->flags[i];
+		s.ids[s.n] = p->ids[i];
+		s.ext[s.n] = p->has_ext[i] ? &p->ext[i] : NULL;
+		s.from[s.n] = i;
+		s.n++;
+	}
+	if (s.n == 0)
+		goto out; /* nothing for this database: NULL */
+
+	hrc = hs_compile_ext_multi(s.expr, s.flags, s.ids, s.ext, s.n,
+				   which == IN_STREAM ? HS_MODE_STREAM : HS_MODE_BLOCK, NULL, db,
+				   &cerr);
+	if (hrc == HS_SUCCESS)
+		goto out;
+
+	rc = -EINVAL;
+	if (cerr && cerr->expression >= 0 && (unsigned int)cerr->expression < s.n &&
+	    p->rule[s.from[cerr->expression]] != UINT_MAX) {
+		const struct nm_sig_rule *r = &rules[p->rule[s.from[cerr->expression]]];
+
+		snprintf(err, errlen, "sid %u line %u: Hyperscan refused \"%s\": %s", r->sid,
+			 r->line, s.expr[cerr->expression], cerr->message);
+	} else {
+		snprintf(err, errlen, "hs_compile_ext_multi(%u expressions, %s) failed: %s", s.n,
+			 which == IN_STREAM ? "stream" : "block",
+			 cerr ? cerr->message : "no reason given");
+		if (hrc == HS_NOMEM)
+			rc = -ENOMEM;
+	}
+	*db = NULL;
+
+out:
+	if (cerr)
+		hs_free_compile_error(cerr);
+	free(s.expr);
+	free(s.flags);
+	free(s.ids);
+	free(s.ext);
+	free(s.from);
+	return rc;
+}
+
+static void
+copy_rule(struct nm_sigdb_rule *d, const struct nm_sig_rule *r)
+{
+	d->sid = r->sid;
+	d->rev = r->rev;
+	d->action = r->action;
+	d->proto = r->proto;
+	d->flow = r->flow;
+	d->bidirectional = r->bidirectional;
+	d->src = r->src;
+	d->dst = r->dst;
+	d->sport = r->sport;
+	d->dport = r->dport;
+	memcpy(d->msg, r->msg, sizeof(d->msg));
+	d->msg[sizeof(d->msg) - 1] = '\0';
+	memcpy(d->classtype, r->classtype, sizeof(d->classtype));
+	d->classtype[sizeof(d->classtype) - 1] = '\0';
+}
+
+static double
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+struct nm_sigdb *
+nm_sigdb_compile(const struct nm_sig_rule *rules, unsigned int n, char *err, size_t errlen)
+{
+	struct nm_sigdb *db = NULL;
+	struct pool pool = {0};
+	unsigned int needs_marker = 0, next_sub = n, marker_id;
+	double t0;
+	int rc = 0;
+
+	if (hs_valid_platform() != HS_SUCCESS) {
+		snprintf(err, errlen, "hs_valid_platform() failed: this CPU lacks SSSE3");
+		rc = -ENOTSUP;
+		goto out;
+	}
+	if (n > 0 && rules == NULL) {
+		snprintf(err, errlen, "%u rules but no rule array", n);
+		rc = -EINVAL;
+		goto out;
+	}
+	/* Ids: rules 0..n-1, sub-expressions and the marker above; all must fit. */
+	if (n > (UINT_MAX - 2) / (NM_SIG_MAX_PATTERNS + 1)) {
+		snprintf(err, errlen, "%u rules: too many", n);
+		rc = -E2BIG;
+		goto out;
+	}
+
+	db = calloc(1, sizeof(*db));
+	if (!db || (n > 0 && !(db->rules = calloc(n, sizeof(*db->rules))))) {
+		snprintf(err, errlen, "out of memory for %u rules", n);
+		rc = -ENOMEM;
+		goto out;
+	}
+	db->n_rules = n;
+	if (n == 0)
+		goto out;
+
+	/* Per rule at most n_patterns sub-expressions and one combination; one marker. */
+	rc = pool_init(&pool, (size_t)n * (NM_SIG_MAX_PATTERNS + 1) + 1);
+	if (rc < 0) {
+		snprintf(err, errlen, "out of memory for %u rules", n);
+		goto out;
+	}
+	marker_id = n + n * NM_SIG_MAX_PATTERNS; /* above every sub-expression id */
+	for (unsigned int i = 0; i < n; i++) {
+		copy_rule(&db->rules[i], &rules[i]);
+		rc =
+		    add_rule(&pool, &rules[i], i, &next_sub, marker_id, &needs_marker, err, errlen);
+		if (rc < 0)
+			goto out;
+	}
+	if (needs_marker)
+		pool_add(&pool, (char *)eod_marker, HS_FLAG_QUIET | HS_FLAG_SINGLEMATCH, marker_id,
+			 NULL, UINT_MAX, needs_marker);
+
+	t0 = now_ms();
+	rc = compile_db(&pool, rules, IN_STREAM, &db->stream, err, errlen);
+	if (rc == 0)
+		rc = compile_db(&pool, rules, IN_BLOCK, &db->block, err, errlen);
+	db->compile_ms = now_ms() - t0;
+	if (rc < 0)
+		goto out;
+
+	if (db->stream && hs_stream_size(db->stream, &db->stream_state_bytes) != HS_SUCCESS) {
+		snprintf(err, errlen, "hs_stream_size() failed");
+		rc = -EIO;
+		goto out;
+	}
+
+out:
+	pool_free(&pool);
+	if (rc < 0) {
+		nm_sigdb_free(db);
+		db = NULL;
+		errno = -rc;
+	}
+	return db;
+}
+
+void
+nm_sigdb_free(struct nm_sigdb *db)
+{
+	if (!db)
+		return;
+	hs_free_database(db->stream);
+	db->stream = NULL;
+	hs_free_database(db->block);
+	db->block = NULL;
+	free(db->rules);
+	db->rules = NULL;
+	free(db);
+}
+
+/*
+ * *scratch may be NULL or a scratch from an earlier call (Hyperscan grows
+ * it in place). With no database at all, *scratch is left as it was.
+ */
+int
+nm_sigdb_scratch_alloc(const struct nm_sigdb *db, hs_scratch_t **scratch)
+{
+	hs_scratch_t *s = *scratch;
+	hs_error_t hrc = HS_SUCCESS;
+
+	if (db->stream)
+		hrc = hs_alloc_scratch(db->stream, &s);
+	if (hrc == HS_SUCCESS && db->block)
+		hrc = hs_alloc_scratch(db->block, &s);
+	if (hrc != HS_SUCCESS) {
+		/* Only free what this call allocated; a caller's scratch stays theirs. */
+		if (*scratch == NULL && s != NULL)
+			hs_free_scratch(s);
+		return hrc == HS_NOMEM ? -ENOMEM : -EINVAL;
+	}
+	*scratch = s;
+	return 0;
+}
+
+struct hit_ctx {
+	nm_sigdb_hit_fn fn;
+	void *ctx;
+	unsigned int n_rules;
+};
+
+static int
+on_match(unsigned int id, unsigned long long from, unsigned long long to, unsigned int flags,
+	 void *arg)
+{
+	const struct hit_ctx *h = arg;
+
+	(void)from;
+	(void)to;
+	(void)flags;
+	/* Sub-expressions and the marker are quiet; only rule ids arrive here. */
+	if (id >= h->n_rules)
+		return 0;
+	return h->fn(h->ctx, id) != 0;
+}
+
+/* HS_SCAN_TERMINATED means the callback asked to stop: not an error. */
+static int
+scan_rc(hs_error_t hrc)
+{
+	return hrc == HS_SUCCESS || hrc == HS_SCAN_TERMINATED ? 0 : -EIO;
+}
+
+int
+nm_sigdb_scan_block(const struct nm_sigdb *db, hs_scratch_t *scratch, const uint8_t *data,
+		    size_t len, nm_sigdb_hit_fn fn, void *ctx)
+{
+	struct hit_ctx h = {fn, ctx, db->n_rules};
+
+	if (!db->block || len == 0)
+		return 0;
+	if (len > UINT_MAX)
+		return -EIO;
+	return scan_rc(
+	    hs_scan(db->block, (const char *)data, (unsigned int)len, 0, scratch, on_match, &h));
+}
+
+hs_stream_t *
+nm_sigdb_stream_open(const struct nm_sigdb *db)
+{
+	hs_stream_t *st = NULL;
+	hs_error_t hrc;
+
+	if (!db->stream) {
+		errno = ENOENT;
+		return NULL;
+	}
+	hrc = hs_open_stream(db->stream, 0, &st);
+	if (hrc != HS_SUCCESS) {
+		errno = hrc == HS_NOMEM ? ENOMEM : EINVAL;
+		return NULL;
+	}
+	return st;
+}
+
+int
+nm_sigdb_stream_scan(const struct nm_sigdb *db, hs_stream_t *st, hs_scratch_t *scratch,
+		     const uint8_t *data, size_t len, nm_sigdb_hit_fn fn, void *ctx)
+{
+	struct hit_ctx h = {fn, ctx, db->n_rules};
+
+	if (!st || len == 0)
+		return 0; /* no stream database: nothing can match */
+	if (len > UINT_MAX)
+		return -EIO;
+	return scan_rc(
+	    hs_scan_stream(st, (const char *)data, (unsigned int)len, 0, scratch, on_match, &h));
+}
+
+/* fn may be NULL to drop a stream without end-of-stream reports (scratch may then be NULL). */
+int
+nm_sigdb_stream_close(const struct nm_sigdb *db, hs_stream_t *st, hs_scratch_t *scratch,
+		      nm_sigdb_hit_fn fn, void *ctx)
+{
+	struct hit_ctx h = {fn, ctx, db->n_rules};
+
+	if (!st)
+		return 0;
+	if (!fn || !scratch) {
+		/* Hyperscan needs scratch to report; without it the stream must still be freed. */
+		hs_close_stream(st, NULL, NULL, NULL);
+		return fn ? -EIO : 0;
+	}
+	return scan_rc(hs_close_stream(st, scratch, on_match, &h));
+}

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Signature rules: parser (ctrl/sigrule.c) and Hyperscan databases
+ * (ctrl/sigdb.c). Control thread only; workers get compiled databases.
+ *
+ * Accepted grammar (Suricata subset):
+ *   ACTION PROTO SRC SPORT DIR DST DPORT (OPTIONS)
+ *   ACTION  := alert | drop | reject | pass
+ *   PROTO   := tcp | udp | icmp | ip
+ *   SRC/DST := any | CIDR | a.b.c.d | [item,item,...] | !item | ![list]
+ *   PORT    := any | N | N:M | N: | :M | [item,...] | !item
+ *   DIR     := -> | <>
+ *   OPTIONS := KEY[:VALUE]; ...   with KEY one of
+ *     msg:"..."; content:"..."/!"..." (|hex| allowed); nocase; offset:N;
+ *     depth:N; pcre:"/body/flags" (flags i s m x only); flow:to_server|
+ *     to_client|from_client|from_server|established (comma list);
+ *     sid:N; rev:N; classtype:NAME; priority:N
+ *   Modifiers (nocase, offset, depth) apply to the content before them.
+ * Anything else (another keyword, a pcre flag Hyperscan cannot honour,
+ * depth/offset on a negated content) is refused with the reason.
+ */
+#ifndef NM_SIG_H
+#define NM_SIG_H
+
+#include <stddef.h>
+
+#include "nodemesh/sig-t.h"
+
+/*
+ * Parse one rule line. Returns 0, or -EINVAL with err saying why (and the
+ * sid when it was already read). On error *rule holds nothing to free.
+ */
+int nm_sig_rule_parse(const char *line, struct nm_sig_rule *rule, char *err, size_t errlen);
+
+/* Free what a parsed rule holds (pattern bytes); the rule can be parsed into again. */
+void nm_sig_rule_clear(struct nm_sig_rule *rule);
+
+/*
+ * Parse a rules file, all or nothing: blank lines and '#' comments are
+ * skipped, a line may continue with a trailing '\\'. Returns the number of
+ * rules in *rules (malloc'd; free with nm_sig_rules_free), or -errno with
+ * err holding "FILE:LINE: sid N: reason". Duplicate sids are refused.
+ */
+int nm_sig_file_parse(const char *path, struct nm_sig_rule **rules, char *err, size_t errlen);
+void nm_sig_rules_free(struct nm_sig_rule *rules, unsigned int n);
+
+#endif
