@@ -45,20 +45,15 @@
 #include <rte_mbuf.h>
 #include <rte_udp.h>
 
+#include "bench_common.h"
 #include "dp.h"
-#include "nodemesh/rule.h"
 #include "nodemesh/config.h"
 #include "nodemesh/node.h"
 
-#define FRAME_LEN 64
 #define N_HOT 4096 /* connections 0..N_HOT-1 */
-#define WARMUP_BURSTS 20000
 #define SPORT_SPAN 64512 /* source ports 1024..65535 */
 
-static const struct rte_ether_addr pod_a_mac = {{0x02, 0, 0, 0, 0, 0x0a}};
-static const struct rte_ether_addr pod_b_mac = {{0x02, 0, 0, 0, 0, 0x0b}};
-
-static uint8_t tmpl[FRAME_LEN];
+static uint8_t tmpl[BENCH_FRAME_LEN];
 
 /* Which connection each packet of a burst belongs to. */
 enum order { SEQ, HOT, RANDOM };
@@ -70,62 +65,6 @@ struct feed {
 	uint64_t span;  /* RANDOM: connections 0..span-1 */
 	uint64_t rng;
 };
-
-struct timing {
-	uint64_t refill;
-	uint64_t work;
-	uint64_t pkts;
-	uint32_t *per_burst;
-	uint64_t n_bursts;
-};
-
-static int
-cmp_u32(const void *a, const void *b)
-{
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* Median burst, per packet (robust against preemption on a busy machine). */
-static double
-median_per_pkt(struct timing *t)
-{
-	if (t->n_bursts == 0)
-		return 0;
-	qsort(t->per_burst, t->n_bursts, sizeof(t->per_burst[0]), cmp_u32);
-	return (double)t->per_burst[t->n_bursts / 2] / NM_BURST;
-}
-
-static double
-mean_per_pkt(const struct timing *t)
-{
-	return t->pkts ? (double)t->work / (double)t->pkts : 0;
-}
-
-static void
-build_template(const struct rte_ether_addr *gw_mac, uint32_t src_ip, uint32_t dst_ip)
-{
-	struct rte_ether_hdr *eth = (struct rte_ether_hdr *)tmpl;
-	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
-	struct rte_udp_hdr *udp = (struct rte_udp_hdr *)(ip + 1);
-	uint16_t ip_len = FRAME_LEN - sizeof(*eth);
-
-	memset(tmpl, 0, sizeof(tmpl));
-	rte_ether_addr_copy(gw_mac, &eth->dst_addr);
-	rte_ether_addr_copy(&pod_a_mac, &eth->src_addr);
-	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
-	ip->version_ihl = RTE_IPV4_VHL_DEF;
-	ip->total_length = rte_cpu_to_be_16(ip_len);
-	ip->time_to_live = 64;
-	ip->next_proto_id = IPPROTO_UDP;
-	ip->src_addr = src_ip;
-	ip->dst_addr = dst_ip;
-	ip->hdr_checksum = rte_ipv4_cksum(ip); /* ports are not in it */
-	udp->dgram_len = rte_cpu_to_be_16((uint16_t)(ip_len - sizeof(*ip)));
-}
-
-#define UDP_OFF (sizeof(struct rte_ether_hdr) + sizeof(struct rte_ipv4_hdr))
 
 static inline uint64_t
 next_conn(struct feed *f)
@@ -159,31 +98,20 @@ refill(struct rte_mempool *mp, struct rte_mbuf **pkts, struct feed *f)
 	for (unsigned int i = 0; i < NM_BURST; i++) {
 		struct rte_mbuf *m = pkts[i];
 		uint8_t *d = rte_pktmbuf_mtod(m, uint8_t *);
-		struct rte_udp_hdr *udp = (struct rte_udp_hdr *)(d + UDP_OFF);
+		struct rte_udp_hdr *udp = (struct rte_udp_hdr *)(d + BENCH_UDP_OFF);
 		uint64_t c = next_conn(f);
 
-		rte_memcpy(d, tmpl, FRAME_LEN);
+		rte_memcpy(d, tmpl, BENCH_FRAME_LEN);
 		udp->src_port = rte_cpu_to_be_16((uint16_t)(1024 + c % SPORT_SPAN));
 		udp->dst_port = rte_cpu_to_be_16((uint16_t)(1 + c / SPORT_SPAN));
-		m->data_len = FRAME_LEN;
-		m->pkt_len = FRAME_LEN;
+		m->data_len = BENCH_FRAME_LEN;
+		m->pkt_len = BENCH_FRAME_LEN;
 	}
-}
-
-static inline void
-account(struct timing *t, uint64_t t0, uint64_t t1, uint64_t t2)
-{
-	t->refill += t1 - t0;
-	t->work += t2 - t1;
-	if (t->per_burst != NULL)
-		t->per_burst[t->n_bursts] = (uint32_t)RTE_MIN(t2 - t1, (uint64_t)UINT32_MAX);
-	t->n_bursts++;
-	t->pkts += NM_BURST;
 }
 
 static void
 run_pipeline(struct nm_node *node, struct rte_mempool *mp, uint64_t bursts, struct feed *f,
-	     struct timing *t)
+	     struct bench_timing *t)
 {
 	struct nm_worker *w = node->workers[0];
 	const struct nm_pod_table *tbl = node->pods;
@@ -196,13 +124,13 @@ run_pipeline(struct nm_node *node, struct rte_mempool *mp, uint64_t bursts, stru
 		nm_worker_rx_pod(w, tbl, 0, pkts, NM_BURST);
 		nm_worker_flush(w, tbl);
 		uint64_t t2 = rte_rdtsc();
-		account(t, t0, t1, t2);
+		bench_account(t, t0, t1, t2);
 	}
 }
 
 static void
 run_macswap(uint16_t port, struct rte_mempool *mp, uint64_t bursts, struct feed *f,
-	    struct timing *t)
+	    struct bench_timing *t)
 {
 	struct rte_mbuf *pkts[NM_BURST];
 
@@ -210,86 +138,10 @@ run_macswap(uint16_t port, struct rte_mempool *mp, uint64_t bursts, struct feed 
 		uint64_t t0 = rte_rdtsc();
 		refill(mp, pkts, f);
 		uint64_t t1 = rte_rdtsc();
-		for (unsigned int i = 0; i < NM_BURST; i++) {
-			struct rte_ether_hdr *eth = rte_pktmbuf_mtod(pkts[i], struct rte_ether_hdr *);
-			struct rte_ether_addr tmp = eth->dst_addr;
-
-			eth->dst_addr = eth->src_addr;
-			eth->src_addr = tmp;
-		}
-		uint16_t sent = rte_eth_tx_burst(port, 0, pkts, NM_BURST);
-		if (sent < NM_BURST)
-			rte_pktmbuf_free_bulk(&pkts[sent], NM_BURST - sent);
+		bench_macswap_tx(port, pkts);
 		uint64_t t2 = rte_rdtsc();
-		account(t, t0, t1, t2);
+		bench_account(t, t0, t1, t2);
 	}
-}
-
-static int
-setup_port(uint16_t port, struct rte_mempool *mp)
-{
-	struct rte_eth_conf conf;
-	int rc;
-
-	memset(&conf, 0, sizeof(conf));
-	rc = rte_eth_dev_configure(port, 1, 1, &conf);
-	if (rc == 0)
-		rc = rte_eth_rx_queue_setup(port, 0, NM_PORT_DESC, rte_eth_dev_socket_id(port),
-					    NULL, mp);
-	if (rc == 0)
-		rc = rte_eth_tx_queue_setup(port, 0, NM_PORT_DESC, rte_eth_dev_socket_id(port),
-					    NULL);
-	if (rc == 0)
-		rc = rte_eth_dev_start(port);
-	return rc;
-}
-
-/* Pods A (slot 0) and B (slot 1), both owned by worker 0; one allow rule. */
-static int
-insert_pods(struct nm_node *node, uint16_t port_a, uint16_t port_b, uint32_t ip_a,
-	    uint32_t ip_b)
-{
-	struct nm_pod_table *t = nm_pod_table_clone(node->pods, node->hash_seed, node->n_workers);
-	const uint16_t ports[2] = {port_a, port_b};
-	const uint32_t ips[2] = {ip_a, ip_b};
-
-	if (t == NULL)
-		return -1;
-	for (unsigned int s = 0; s < 2; s++) {
-		struct nm_pod *p = &t->pods[s];
-
-		memset(p, 0, sizeof(*p));
-		snprintf(p->spec.name, sizeof(p->spec.name), "bench-%c", 'a' + s);
-		snprintf(p->spec.ns, sizeof(p->spec.ns), "bench");
-		snprintf(p->spec.sa, sizeof(p->spec.sa), "bench");
-		p->spec.ip = ips[s];
-		p->spec.driver = NM_DRV_AF_PACKET;
-		p->id = node->next_pod_id++;
-		p->port_id = ports[s];
-		p->worker = 0;
-		if (rte_eth_macaddr_get(ports[s], &p->port_mac) != 0)
-			return -1;
-		p->live = rte_zmalloc("nm_pod_live", sizeof(*p->live), RTE_CACHE_LINE_SIZE);
-		if (p->live == NULL)
-			return -1;
-	}
-	t->pods[0].live->pod_mac = pod_a_mac;
-	t->pods[0].live->mac_known = true;
-	t->pods[1].live->pod_mac = pod_b_mac;
-	t->pods[1].live->mac_known = true;
-	if (nm_pod_table_index(t, node->hash_seed, node->n_workers) < 0)
-		return -1;
-	struct nm_rule rule;
-	char err[256];
-	if (nm_rule_parse("allow from bench/* to bench/* proto udp", &rule, err, sizeof(err)) < 0)
-		return -1;
-	rule.id = 1;
-	t->policy = nm_policy_compile(&rule, 1, NM_VERDICT_DENY, t);
-	if (t->policy == NULL)
-		return -1;
-	nm_pod_table_free(node->pods);
-	node->pods = t;
-	return 0;
 }
 
 static size_t
@@ -314,16 +166,6 @@ rss_bytes(void)
 		resident = 0;
 	fclose(f);
 	return (uint64_t)resident * (uint64_t)sysconf(_SC_PAGESIZE);
-}
-
-static uint64_t
-dropped(const struct nm_worker *w)
-{
-	uint64_t d = 0;
-
-	for (unsigned int r = 1; r < NM_DROP_MAX; r++)
-		d += w->c.drops[r];
-	return d;
 }
 
 static uint32_t *
@@ -385,29 +227,17 @@ main(int argc, char **argv)
 		 RTE_MAX((uint64_t)3072, 1024 + 2 * (uint64_t)cap * 400 / (1 << 20)));
 	if (prefix[0] == '\0')
 		snprintf(prefix, sizeof(prefix), "nmflows%d", (int)getpid());
-	char *eal_argv[] = {
-		argv[0], "--lcores", "0@0,1@0", "--no-huge", "-m", mem, "--no-pci",
-		"--file-prefix", prefix, "--vdev", "net_null0", "--vdev",
-		"net_null1", "--log-level", "lib.eal:warning", NULL,
-	};
-	int eal_argc = (int)RTE_DIM(eal_argv) - 1;
-	if (rte_eal_init(eal_argc, eal_argv) < 0) {
-		fprintf(stderr, "bench_flows: rte_eal_init failed: %s\n", rte_strerror(rte_errno));
+	if (bench_eal_init("bench_flows", argv[0], mem, prefix) != 0)
 		return 1;
-	}
 
-	struct rte_mempool *mp = rte_pktmbuf_pool_create("bench_pkts", 8192, 256, 0,
-							 RTE_MBUF_DEFAULT_BUF_SIZE,
-							 (int)rte_socket_id());
-	if (mp == NULL) {
-		fprintf(stderr, "bench_flows: pool: %s\n", rte_strerror(rte_errno));
+	struct rte_mempool *mp = bench_pool_create("bench_flows");
+	if (mp == NULL)
 		return 1;
-	}
 	uint64_t steady_bursts = RTE_MAX((uint64_t)(mpkts * 1e6 / NM_BURST) & ~(uint64_t)1, (uint64_t)2);
 	uint64_t setup_bursts = n_conn / NM_BURST;
 	uint64_t max_bursts = RTE_MAX(steady_bursts, setup_bursts);
-	struct timing hot = {0}, swap = {0}, setup = {0}, replay = {0}, cold = {0}, hot2 = {0};
-	struct timing warm = {0};
+	struct bench_timing hot = {0}, swap = {0}, setup = {0}, replay = {0}, cold = {0}, hot2 = {0};
+	struct bench_timing warm = {0};
 	hot.per_burst = burst_array(max_bursts);
 	swap.per_burst = burst_array(max_bursts);
 	setup.per_burst = burst_array(max_bursts);
@@ -431,32 +261,23 @@ main(int argc, char **argv)
 	size_t heap1 = heap_bytes();
 	uint64_t rss1 = rss_bytes();
 
-	uint16_t port_a, port_b;
-	if (rte_eth_dev_get_port_by_name("net_null0", &port_a) != 0 ||
-	    rte_eth_dev_get_port_by_name("net_null1", &port_b) != 0 ||
-	    setup_port(port_a, node->pool) != 0 || setup_port(port_b, node->pool) != 0) {
-		fprintf(stderr, "bench_flows: net_null ports not available\n");
+	struct bench_pods bp;
+	if (bench_pods_setup(node, "bench_flows", &bp) != 0)
 		return 1;
-	}
-	uint32_t ip_a = rte_cpu_to_be_32(RTE_IPV4(198, 18, 0, 1));
-	uint32_t ip_b = rte_cpu_to_be_32(RTE_IPV4(198, 18, 0, 2));
-	if (insert_pods(node, port_a, port_b, ip_a, ip_b) != 0) {
-		fprintf(stderr, "bench_flows: inserting pods failed\n");
-		return 1;
-	}
-	build_template(&node->pods->pods[0].port_mac, ip_a, ip_b);
+	/* UDP ports are written per packet (refill); they are not in the IP checksum. */
+	bench_frame_build(tmpl, &node->pods->pods[0].port_mac, bp.ip_a, bp.ip_b, 0);
 	struct nm_worker *w = node->workers[0];
 	struct nm_flow_table *ft = &w->flows;
 	int rc = 0;
 
 	/* 1. 4096 connections only, vs MAC swap; alternate halves against drift. */
 	struct feed fh = {.order = HOT};
-	run_pipeline(node, mp, WARMUP_BURSTS, &fh, &warm);
-	run_macswap(port_b, mp, WARMUP_BURSTS, &fh, &warm);
-	uint64_t tx0 = w->c.tx_packets, d0 = dropped(w);
+	run_pipeline(node, mp, BENCH_WARMUP_BURSTS, &fh, &warm);
+	run_macswap(bp.port_b, mp, BENCH_WARMUP_BURSTS, &fh, &warm);
+	uint64_t tx0 = w->c.tx_packets, d0 = bench_dropped(w);
 	for (int half = 0; half < 2; half++) {
 		run_pipeline(node, mp, steady_bursts / 2, &fh, &hot);
-		run_macswap(port_b, mp, steady_bursts / 2, &fh, &swap);
+		run_macswap(bp.port_b, mp, steady_bursts / 2, &fh, &swap);
 	}
 	uint64_t hot_fwd = w->c.tx_packets - tx0;
 	uint32_t n_hot_entries = ft->n;
@@ -490,7 +311,7 @@ main(int argc, char **argv)
 		run_pipeline(node, mp, steady_bursts / 2, &fh, &hot2);
 	}
 	uint64_t cold_fwd = w->c.tx_packets - tx0;
-	uint64_t drops_total = dropped(w) - d0;
+	uint64_t drops_total = bench_dropped(w) - d0;
 	uint32_t n_final = ft->n;
 
 	/* 4. heap of a flow table of the same capacity, measured on a scratch one. */
@@ -511,11 +332,11 @@ main(int argc, char **argv)
 	double rss_fill_entry = entries_added ? (double)(rss3 - rss2) / (double)entries_added : 0;
 	double rss_all_entry = (double)(rss3 - rss0) / (double)n_after;
 
-	double hot_cpp = median_per_pkt(&hot), swap_cpp = median_per_pkt(&swap);
-	double setup_cpp = median_per_pkt(&setup), replay_cpp = median_per_pkt(&replay);
-	double cold_cpp = median_per_pkt(&cold), hot2_cpp = median_per_pkt(&hot2);
-	double setup_mean = mean_per_pkt(&setup), replay_mean = mean_per_pkt(&replay);
-	double cold_mean = mean_per_pkt(&cold), hot_mean = mean_per_pkt(&hot);
+	double hot_cpp = bench_median_per_pkt(&hot), swap_cpp = bench_median_per_pkt(&swap);
+	double setup_cpp = bench_median_per_pkt(&setup), replay_cpp = bench_median_per_pkt(&replay);
+	double cold_cpp = bench_median_per_pkt(&cold), hot2_cpp = bench_median_per_pkt(&hot2);
+	double setup_mean = bench_mean_per_pkt(&setup), replay_mean = bench_mean_per_pkt(&replay);
+	double cold_mean = bench_mean_per_pkt(&cold), hot_mean = bench_mean_per_pkt(&hot);
 	double refill_cpp = (double)(setup.refill + replay.refill + cold.refill + hot.refill) /
 			    (double)(setup.pkts + replay.pkts + cold.pkts + hot.pkts);
 
