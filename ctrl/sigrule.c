@@ -10,6 +10,8 @@
  * escaped (even inside quotes), content mixes text with |hex| blocks,
  * nocase/offset/depth modify the content before them, depth counts from
  * offset, and both are at most 65535 (Suricata keeps them in 16 bits).
+ * The informational keywords reference, metadata and target change no
+ * match, so they are checked for shape and dropped, not refused.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -737,6 +739,36 @@ opt_classtype(struct nm_sig_rule *rule, const char *val, struct ctx *c)
 	return 0;
 }
 
+/*
+ * reference:TYPE,ID; names an advisory (url, cve, bugtraq, md5, ...). Only
+ * read for shape: TYPE a name, ID any text; nothing is kept.
+ */
+static int
+opt_reference(char *val, struct ctx *c)
+{
+	char *comma = strchr(val, ',');
+
+	if (comma == NULL)
+		return fail(c, "reference '%.64s': must be TYPE,ID", val);
+	*comma = '\0';
+	char *type = trim(val), *id = trim(comma + 1);
+	size_t n = strlen(type);
+	if (n == 0 || *id == '\0')
+		return fail(c, "reference '%.32s,%.64s': TYPE and ID must both be given", type, id);
+	if (strspn(type, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") != n)
+		return fail(c, "reference type '%.32s': must be [A-Za-z0-9_-]", type);
+	return 0;
+}
+
+/* target:src_ip|dest_ip; says which side is the victim, for logging only. */
+static int
+opt_target(const char *val, struct ctx *c)
+{
+	if (strcmp(val, "src_ip") != 0 && strcmp(val, "dest_ip") != 0)
+		return fail(c, "target '%.64s': must be src_ip or dest_ip", val);
+	return 0;
+}
+
 enum seen {
 	SEEN_MSG = 1 << 0,
 	SEEN_SID = 1 << 1,
@@ -744,6 +776,7 @@ enum seen {
 	SEEN_PRIORITY = 1 << 3,
 	SEEN_FLOW = 1 << 4,
 	SEEN_CLASSTYPE = 1 << 5,
+	SEEN_TARGET = 1 << 6,
 };
 
 static const struct {
@@ -762,6 +795,10 @@ static const struct {
     {"rev", true, SEEN_REV},
     {"classtype", true, SEEN_CLASSTYPE},
     {"priority", true, SEEN_PRIORITY},
+    /* Informational: checked for shape, then dropped (they change no match). */
+    {"reference", true, 0},
+    {"metadata", true, 0},
+    {"target", true, SEEN_TARGET},
 };
 
 static int
@@ -802,6 +839,12 @@ apply_option(struct nm_sig_rule *rule, struct option *o, unsigned int *seen, str
 		return opt_flow(rule, val, c);
 	if (strcmp(key, "classtype") == 0)
 		return opt_classtype(rule, val, c);
+	if (strcmp(key, "reference") == 0)
+		return opt_reference(val, c);
+	if (strcmp(key, "metadata") == 0)
+		return 0; /* any text up to the unescaped ';': free-form key/value notes */
+	if (strcmp(key, "target") == 0)
+		return opt_target(val, c);
 	if (strcmp(key, "sid") == 0) {
 		if (!parse_uint(val, UINT32_MAX, &v) || v == 0)
 			return fail(c, "sid '%s': must be a number 1..%u", val, UINT32_MAX);

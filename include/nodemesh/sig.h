@@ -15,9 +15,14 @@
  *     depth:N; pcre:"/body/flags" (flags i s m x only); flow:to_server|
  *     to_client|from_client|from_server|established (comma list);
  *     sid:N; rev:N; classtype:NAME; priority:N
+ *   and, accepted but not kept (informational, they change no match):
+ *     reference:TYPE,ID (TYPE [A-Za-z0-9_-]+, ID any non-empty text, may repeat);
+ *     metadata:TEXT (any non-empty text up to the unescaped ';', may repeat);
+ *     target:src_ip|dest_ip (once)
  *   Modifiers (nocase, offset, depth) apply to the content before them.
- * Anything else (another keyword, a pcre flag Hyperscan cannot honour,
- * depth/offset on a negated content) is refused with the reason.
+ * Anything else (another keyword, e.g. distance/within/fast_pattern or a
+ * sticky buffer, a pcre flag Hyperscan cannot honour, depth/offset on a
+ * negated content) is refused with the reason.
  */
 #ifndef NM_SIG_H
 #define NM_SIG_H

@@ -129,12 +129,63 @@ static const struct {
      "sid 1001: unsupported keyword 'http_uri'"},
     {"sticky buffer", ANY_ANY "(http.uri; content:\"a\"; sid:1;)",
      "sid 1: unsupported keyword 'http.uri'"},
-    {"reference", ANY_ANY "(content:\"a\"; reference:url,example.com; sid:1;)",
-     "unsupported keyword 'reference'"},
-    {"metadata", ANY_ANY "(content:\"a\"; sid:1; metadata:created_at 2020_01_01;)",
-     "sid 1: unsupported keyword 'metadata'"},
     {"distance", ANY_ANY "(content:\"a\"; content:\"b\"; distance:0; sid:1;)",
      "unsupported keyword 'distance'"},
+    {"within", ANY_ANY "(content:\"a\"; content:\"b\"; within:4; sid:1;)",
+     "sid 1: unsupported keyword 'within'"},
+    {"fast_pattern", ANY_ANY "(content:\"a\"; fast_pattern; sid:1;)",
+     "sid 1: unsupported keyword 'fast_pattern'"},
+    {"isdataat", ANY_ANY "(content:\"a\"; isdataat:2,relative; sid:1;)",
+     "sid 1: unsupported keyword 'isdataat'"},
+    {"flowbits", ANY_ANY "(flowbits:set,x; content:\"a\"; sid:1;)",
+     "sid 1: unsupported keyword 'flowbits'"},
+    {"threshold",
+     ANY_ANY "(content:\"a\"; threshold:type limit,track by_src,count 1,seconds 60; "
+	     "sid:1;)",
+     "sid 1: unsupported keyword 'threshold'"},
+    {"unsupported keyword after the informational ones",
+     ANY_ANY "(content:\"a\"; reference:url,x; metadata:m 1; target:dest_ip; distance:0; "
+	     "sid:1;)",
+     "sid 1: unsupported keyword 'distance'"},
+
+    /* informational keywords: shape only */
+    {"reference without comma", ANY_ANY "(content:\"a\"; reference:url; sid:1;)",
+     "sid 1: reference 'url': must be TYPE,ID"},
+    {"reference without id", ANY_ANY "(content:\"a\"; reference:url, ; sid:1;)",
+     "sid 1: reference 'url,': TYPE and ID must both be given"},
+    {"reference without type", ANY_ANY "(content:\"a\"; reference:,example.com; sid:1;)",
+     "sid 1: reference ',example.com': TYPE and ID must both be given"},
+    {"reference only a comma", ANY_ANY "(content:\"a\"; reference: , ; sid:1;)",
+     "reference ',': TYPE and ID must both be given"},
+    {"reference type with a blank", ANY_ANY "(content:\"a\"; reference:my url,x; sid:1;)",
+     "sid 1: reference type 'my url': must be [A-Za-z0-9_-]"},
+    {"reference without value", ANY_ANY "(content:\"a\"; reference; sid:1;)",
+     "sid 1: reference: needs a value"},
+    {"reference with empty value", ANY_ANY "(content:\"a\"; reference: ; sid:1;)",
+     "sid 1: reference: needs a value"},
+    {"metadata empty", ANY_ANY "(content:\"a\"; sid:1; metadata:;)",
+     "sid 1: metadata: needs a value"},
+    {"metadata blanks only", ANY_ANY "(content:\"a\"; sid:1; metadata:  \t;)",
+     "sid 1: metadata: needs a value"},
+    {"metadata without value", ANY_ANY "(content:\"a\"; sid:1; metadata;)",
+     "sid 1: metadata: needs a value"},
+    {"metadata not terminated", ANY_ANY "(content:\"a\"; sid:1; metadata:created_at 2020)",
+     "sid 1: option 'metadata' is not terminated by ';'"},
+    {"target any", ANY_ANY "(content:\"a\"; target:any; sid:1;)",
+     "sid 1: target 'any': must be src_ip or dest_ip"},
+    {"target dst_ip", ANY_ANY "(content:\"a\"; target:dst_ip; sid:1;)",
+     "target 'dst_ip': must be src_ip or dest_ip"},
+    {"target both", ANY_ANY "(content:\"a\"; target:src_ip,dest_ip; sid:1;)",
+     "target 'src_ip,dest_ip': must be src_ip or dest_ip"},
+    {"target upper case", ANY_ANY "(content:\"a\"; target:SRC_IP; sid:1;)",
+     "target 'SRC_IP': must be src_ip or dest_ip"},
+    {"target twice", ANY_ANY "(content:\"a\"; target:src_ip; target:src_ip; sid:1;)",
+     "sid 1: target: given twice"},
+    {"target without value", ANY_ANY "(content:\"a\"; target; sid:1;)",
+     "sid 1: target: needs a value"},
+    {"only informational options",
+     ANY_ANY "(msg:\"x\"; reference:url,x; metadata:a b; target:src_ip; sid:3;)",
+     "sid 3: rule has no content or pcre: nothing to match"},
     {"nocase with a value", ANY_ANY "(content:\"a\"; nocase:1; sid:1;)",
      "sid 1: nocase: takes no value"},
     {"content without value", ANY_ANY "(content; sid:1;)", "sid 1: content: needs a value"},
@@ -472,6 +523,124 @@ static const struct {
       .classtype = "shellcode-detect",
       .n_patterns = 1,
       .patterns = {CONTENT("\xe8\x00\x00\x00\x00\x58", false, false, -1, -1)}}},
+
+    /*
+     * The real rules above again, with their reference/metadata options as
+     * shipped in ET Open (variables written as any; application-layer
+     * protocols as tcp and matching keywords this parser refuses dropped,
+     * as noted). Informational options leave every field as without them.
+     */
+    /* ET Open 2013028 rev 6: http.user_agent, startswith and http header dropped. */
+    {"ET POLICY curl User-Agent Outbound, with reference and metadata",
+     "alert tcp any any -> any any (msg:\"ET POLICY curl User-Agent Outbound\"; "
+     "flow:established,to_server; content:\"User-Agent|3a 20|curl/\"; nocase; "
+     "reference:url,www.useragentstring.com/pages/useragentstring.php; "
+     "classtype:attempted-recon; sid:2013028; rev:6; "
+     "metadata:created_at 2011_06_14, updated_at 2021_12_01;)",
+     {.action = NM_SIG_ALERT,
+      .proto = NM_SIG_PROTO_TCP,
+      .sid = 2013028,
+      .rev = 6,
+      .flow = NM_SIG_FLOW_ESTABLISHED | NM_SIG_FLOW_TO_SERVER,
+      .msg = "ET POLICY curl User-Agent Outbound",
+      .classtype = "attempted-recon",
+      .n_patterns = 1,
+      .patterns = {CONTENT("User-Agent: curl/", true, false, -1, -1)}}},
+
+    /* GPL 2100498 rev 7, verbatim. */
+    {"GPL ATTACK_RESPONSE id check returned root, verbatim",
+     "alert ip any any -> any any (msg:\"GPL ATTACK_RESPONSE id check returned root\"; "
+     "content:\"uid=0|28|root|29|\"; classtype:bad-unknown; sid:2100498; rev:7; "
+     "metadata:created_at 2010_09_23, updated_at 2010_09_23;)",
+     {.action = NM_SIG_ALERT,
+      .proto = NM_SIG_PROTO_IP,
+      .sid = 2100498,
+      .rev = 7,
+      .msg = "GPL ATTACK_RESPONSE id check returned root",
+      .classtype = "bad-unknown",
+      .n_patterns = 1,
+      .patterns = {CONTENT("uid=0(root)", false, false, -1, -1)}}},
+
+    /* GPL 2101971 rev 5 (the SITE EXEC format string rule): ftp as tcp, distance:0 dropped. */
+    {"GPL FTP SITE EXEC format string attempt, with metadata",
+     "alert tcp any any -> any any (msg:\"GPL FTP SITE EXEC format string attempt\"; "
+     "flow:to_server,established; content:\"SITE\"; nocase; content:\"EXEC\"; nocase; "
+     "pcre:\"/^SITE\\s+EXEC\\s[^\\n]*?%[^\\n]*?%/smi\"; classtype:bad-unknown; sid:2101971; "
+     "rev:5; metadata:created_at 2010_09_23, updated_at 2010_09_23;)",
+     {.action = NM_SIG_ALERT,
+      .proto = NM_SIG_PROTO_TCP,
+      .sid = 2101971,
+      .rev = 5,
+      .flow = NM_SIG_FLOW_TO_SERVER | NM_SIG_FLOW_ESTABLISHED,
+      .msg = "GPL FTP SITE EXEC format string attempt",
+      .classtype = "bad-unknown",
+      .n_patterns = 3,
+      .patterns = {CONTENT("SITE", true, false, -1, -1), CONTENT("EXEC", true, false, -1, -1),
+		   PCRE("^SITE\\s+EXEC\\s[^\\n]*?%[^\\n]*?%", true, true, true, false)}}},
+
+    /* GPL 2100361 rev 17, the SITE EXEC rule itself: several references. */
+    {"GPL FTP SITE EXEC attempt, four references",
+     "alert tcp any any -> any any (msg:\"GPL FTP SITE EXEC attempt\"; "
+     "flow:to_server,established; content:\"SITE\"; nocase; content:\"EXEC\"; nocase; "
+     "pcre:\"/^SITE\\s+EXEC/smi\"; reference:arachnids,317; reference:bugtraq,2241; "
+     "reference:cve,1999-0080; reference:cve,1999-0955; classtype:bad-unknown; sid:2100361; "
+     "rev:17; metadata:created_at 2010_09_23, updated_at 2010_09_23;)",
+     {.action = NM_SIG_ALERT,
+      .proto = NM_SIG_PROTO_TCP,
+      .sid = 2100361,
+      .rev = 17,
+      .flow = NM_SIG_FLOW_TO_SERVER | NM_SIG_FLOW_ESTABLISHED,
+      .msg = "GPL FTP SITE EXEC attempt",
+      .classtype = "bad-unknown",
+      .n_patterns = 3,
+      .patterns = {CONTENT("SITE", true, false, -1, -1), CONTENT("EXEC", true, false, -1, -1),
+		   PCRE("^SITE\\s+EXEC", true, true, true, false)}}},
+
+    /* ET Open 2014939 style DNS rule; ET-style options (not checked against the feed). */
+    {"ET DNS Query for .onion, with reference, metadata and target",
+     "alert udp any any -> any 53 (msg:\"ET DNS Query for .onion proxy Domain\"; "
+     "content:\"|01 00 00 01 00 00 00 00 00 00|\"; depth:10; offset:2; "
+     "content:\"|05|onion|00|\"; nocase; reference:url,en.wikipedia.org/wiki/Tor_(network); "
+     "classtype:bad-unknown; sid:2014939; rev:3; target:src_ip; "
+     "metadata:affected_product Any, attack_target Client_Endpoint, created_at 2012_06_19, "
+     "deployment Perimeter, signature_severity Minor, updated_at 2019_07_26;)",
+     {.action = NM_SIG_ALERT,
+      .proto = NM_SIG_PROTO_UDP,
+      .dport = {.n = 1, .items = {{53, 53}}},
+      .sid = 2014939,
+      .rev = 3,
+      .msg = "ET DNS Query for .onion proxy Domain",
+      .classtype = "bad-unknown",
+      .n_patterns = 2,
+      .patterns = {CONTENT("\x01\x00\x00\x01\x00\x00\x00\x00\x00\x00", false, false, 2, 10),
+		   CONTENT("\x05onion\x00", true, false, -1, -1)}}},
+
+    /* ET Open 2012088 rev 4, verbatim apart from the variables. */
+    {"ET SHELLCODE call with no offset, verbatim",
+     "alert tcp any any -> any any (msg:\"ET SHELLCODE Possible Call with No Offset TCP "
+     "Shellcode\"; flow:established; content:\"|E8 00 00 00 00 8F|\"; "
+     "reference:url,community.rsa.com/community/products/netwitness/blog/2012/08/22/"
+     "network-detection-of-x86-buffer-overflow-shellcode; classtype:shellcode-detect; "
+     "sid:2012088; rev:4; metadata:created_at 2010_12_23, updated_at 2019_07_26;)",
+     {.action = NM_SIG_ALERT,
+      .proto = NM_SIG_PROTO_TCP,
+      .sid = 2012088,
+      .rev = 4,
+      .flow = NM_SIG_FLOW_ESTABLISHED,
+      .msg = "ET SHELLCODE Possible Call with No Offset TCP Shellcode",
+      .classtype = "shellcode-detect",
+      .n_patterns = 1,
+      .patterns = {CONTENT("\xe8\x00\x00\x00\x00\x8f", false, false, -1, -1)}}},
+
+    {"informational options: repeats, escapes, blanks, case, before the content",
+     ANY_ANY "(REFERENCE : cve , 2021-44228 ; reference:url,http://x/?a=1\\;b=2&c=(d); "
+	     "Metadata: a \"quoted\\; value\", b 2; metadata:x; target : dest_ip ; content:\"a\"; "
+	     "sid:13;)",
+     {.action = NM_SIG_ALERT,
+      .proto = NM_SIG_PROTO_TCP,
+      .sid = 13,
+      .n_patterns = 1,
+      .patterns = {CONTENT("a", false, false, -1, -1)}}},
 
     {"every option, escapes, negations, lists",
      "drop tcp [10.1.2.3/8, 192.168.1.1] [1024:,:99] <> !192.168.0.0/16 ![80,443,8000:8080] "
