@@ -6,7 +6,9 @@
  * sub-expressions (ids from n_rules upward, so they never collide with a
  * rule index) and one logical combination "s1 & s2 & !s3" whose id is the
  * rule index. TCP rules go to the streaming database, UDP/ICMP rules to the
- * block database, ip rules to both, with the same ids in each.
+ * block database, ip rules to both, with the same rule ids in each; in the
+ * streaming database a multi-pattern rule without negation has reporting
+ * sub-expressions instead of a combination (see below).
  *
  * Decisions (the header comment of sigdb.h states the overall design):
  *
@@ -37,11 +39,20 @@
  * - Streaming-mode limitation of Hyperscan 5.4: a combination is evaluated
  *   for offset X only when a sub-expression match at an offset after X
  *   arrives, or at hs_close_stream; not at the end of each hs_scan_stream.
- *   So a multi-pattern TCP rule completed by one segment is reported with a
- *   later segment that matches any sub-expression, or at close at the
- *   latest: never lost, never twice, but possibly late (too late to drop
- *   the packet that completed it). Single-pattern rules report in the
- *   segment that completes them. Block mode flushes at the end of each scan.
+ *   A combination would therefore report a multi-pattern TCP rule with a
+ *   later segment, too late to drop the one that completed it. So the
+ *   streaming database uses no combination for a rule with several
+ *   patterns and no negation: each pattern is its own reporting
+ *   SINGLEMATCH expression (id n_rules + i, nm_sigdb.stream_subs[i] names
+ *   its rule, bitmap slot and bit), every nm_sigdb_stream carries one
+ *   16-bit bitmap per such rule, and on_match reports the rule when the
+ *   match that sets its last bit arrives: in the hs_scan_stream call (the
+ *   segment) that completes it, exactly once per stream. The bitmaps are
+ *   allocated with the handle at open; scans allocate nothing. ip rules
+ *   keep the combination in the block database (block mode flushes at the
+ *   end of each scan). Rules with a negated content keep the combination
+ *   and the marker in both databases: they can only be decided at the end
+ *   of the data, i.e. at close for a stream.
  * - An empty rule set compiles to a valid struct with both databases NULL;
  *   scratch allocation then gives a NULL scratch, scans report nothing and
  *   nm_sigdb_stream_open returns NULL with errno ENOENT. Likewise a set
@@ -229,19 +240,28 @@ check_pattern(const struct nm_sig_rule *r, unsigned int k, char *err, size_t err
 	return 0;
 }
 
+/* Where the reporting sub-patterns of multi-pattern stream rules map to. */
+struct submap {
+	struct nm_sigdb_sub *subs; /* by id - n_rules */
+	unsigned int n_rules;
+	unsigned int n_multi; /* bitmaps handed out */
+};
+
 /*
  * Add rule ri's expressions to the pool. *next_sub is the next free
  * sub-expression id; *needs_marker gets the databases whose rules use the
- * end-of-data marker.
+ * end-of-data marker; sm records the stream rules sigdb decides itself.
  */
 static int
 add_rule(struct pool *p, const struct nm_sig_rule *r, unsigned int ri, unsigned int *next_sub,
-	 unsigned int marker_id, unsigned int *needs_marker, char *err, size_t errlen)
+	 unsigned int marker_id, unsigned int *needs_marker, struct submap *sm, char *err,
+	 size_t errlen)
 {
 	unsigned int dbmask = dbmask_of(r->proto);
+	unsigned int comb_mask, slot = 0;
 	bool negated = false;
-	bool single;
-	char *comb, *o;
+	bool single, split;
+	char *comb = NULL, *o = NULL;
 
 	if (r->n_patterns == 0 || r->n_patterns > NM_SIG_MAX_PATTERNS) {
 		snprintf(err, errlen, "sid %u line %u: %u patterns (1..%d allowed)", r->sid,
@@ -256,12 +276,23 @@ add_rule(struct pool *p, const struct nm_sig_rule *r, unsigned int ri, unsigned 
 		negated |= r->patterns[k].negated;
 	}
 	single = r->n_patterns == 1 && !negated;
+	/*
+	 * Several patterns, none negated, in the streaming database: each
+	 * pattern reports on its own and on_match completes the rule (file
+	 * comment). The block database (ip rules) keeps the combination.
+	 */
+	split = !single && !negated && (dbmask & IN_STREAM);
+	comb_mask = split ? dbmask & ~IN_STREAM : dbmask;
+	if (split)
+		slot = sm->n_multi++;
 
-	/* "(" + per operand "!" + 10 digits + " & ", the marker, ")" */
-	comb = malloc((size_t)(r->n_patterns + 1) * 16 + 3);
-	if (!comb)
-		goto nomem;
-	o = comb;
+	if (!single && comb_mask) {
+		/* "(" + per operand "!" + 10 digits + " & ", the marker, ")" */
+		comb = malloc((size_t)(r->n_patterns + 1) * 16 + 3);
+		if (!comb)
+			goto nomem;
+		o = comb;
+	}
 
 	for (unsigned int k = 0; k < r->n_patterns; k++) {
 		const struct nm_sig_pattern *pat = &r->patterns[k];
@@ -296,6 +327,27 @@ add_rule(struct pool *p, const struct nm_sig_rule *r, unsigned int ri, unsigned 
 			pool_add(p, re, flags, ri, ext.flags ? &ext : NULL, ri, dbmask);
 			break;
 		}
+		if (split) {
+			/*
+			 * Reporting, SINGLEMATCH: each pattern reports once per stream,
+			 * so the rule's bitmap fills exactly once.
+			 */
+			char *sre = comb_mask ? strdup(re) : re;
+			struct nm_sigdb_sub *sub = &sm->subs[*next_sub - sm->n_rules];
+
+			if (!sre) {
+				free(re);
+				goto nomem;
+			}
+			sub->rule = ri;
+			sub->slot = slot;
+			sub->bit = (uint16_t)(1u << k);
+			sub->all = (uint16_t)((1u << r->n_patterns) - 1);
+			pool_add(p, sre, flags, (*next_sub)++, ext.flags ? &ext : NULL, ri,
+				 IN_STREAM);
+			if (!comb_mask)
+				continue;
+		}
 		/*
 		 * Not SINGLEMATCH: in streaming mode Hyperscan evaluates combinations
 		 * lazily, when a later sub-expression match arrives (or at close), so
@@ -303,21 +355,18 @@ add_rule(struct pool *p, const struct nm_sig_rule *r, unsigned int ri, unsigned 
 		 */
 		o += sprintf(o, "%s%s%u", k ? " & " : "(", pat->negated ? "!" : "", *next_sub);
 		pool_add(p, re, (flags & ~HS_FLAG_SINGLEMATCH) | HS_FLAG_QUIET, (*next_sub)++,
-			 ext.flags ? &ext : NULL, ri, dbmask);
+			 ext.flags ? &ext : NULL, ri, comb_mask);
 	}
 
-	if (single) {
-		free(comb);
-		comb = NULL;
+	if (!comb)
 		return 0;
-	}
 	/* See the file comment: negation is only decided at the end of the data. */
 	if (negated) {
 		o += sprintf(o, " & %u", marker_id);
-		*needs_marker |= dbmask;
+		*needs_marker |= comb_mask;
 	}
 	strcpy(o, ")");
-	pool_add(p, comb, HS_FLAG_COMBINATION | HS_FLAG_SINGLEMATCH, ri, NULL, ri, dbmask);
+	pool_add(p, comb, HS_FLAG_COMBINATION | HS_FLAG_SINGLEMATCH, ri, NULL, ri, comb_mask);
 	return 0;
 
 nomem:
@@ -426,6 +475,7 @@ nm_sigdb_compile(const struct nm_sig_rule *rules, unsigned int n, char *err, siz
 {
 	struct nm_sigdb *db = NULL;
 	struct pool pool = {0};
+	struct submap sm = {NULL, n, 0};
 	unsigned int needs_marker = 0, next_sub = n, marker_id;
 	double t0;
 	int rc = 0;
@@ -440,8 +490,11 @@ nm_sigdb_compile(const struct nm_sig_rule *rules, unsigned int n, char *err, siz
 		rc = -EINVAL;
 		goto out;
 	}
-	/* Ids: rules 0..n-1, sub-expressions and the marker above; all must fit. */
-	if (n > (UINT_MAX - 2) / (NM_SIG_MAX_PATTERNS + 1)) {
+	/*
+	 * Ids: rules 0..n-1, sub-expressions (at most two per pattern: quiet for
+	 * a combination, reporting for the stream) and the marker above.
+	 */
+	if (n > (UINT_MAX - 2) / (2 * NM_SIG_MAX_PATTERNS + 1)) {
 		snprintf(err, errlen, "%u rules: too many", n);
 		rc = -E2BIG;
 		goto out;
@@ -457,19 +510,31 @@ nm_sigdb_compile(const struct nm_sig_rule *rules, unsigned int n, char *err, siz
 	if (n == 0)
 		goto out;
 
-	/* Per rule at most n_patterns sub-expressions and one combination; one marker. */
-	rc = pool_init(&pool, (size_t)n * (NM_SIG_MAX_PATTERNS + 1) + 1);
-	if (rc < 0) {
+	/* Per rule at most 2 * n_patterns sub-expressions and one combination; one marker. */
+	rc = pool_init(&pool, (size_t)n * (2 * NM_SIG_MAX_PATTERNS + 1) + 1);
+	sm.subs = calloc((size_t)n * 2 * NM_SIG_MAX_PATTERNS, sizeof(*sm.subs));
+	if (rc < 0 || !sm.subs) {
 		snprintf(err, errlen, "out of memory for %u rules", n);
+		rc = -ENOMEM;
 		goto out;
 	}
-	marker_id = n + n * NM_SIG_MAX_PATTERNS; /* above every sub-expression id */
+	marker_id = n + n * 2 * NM_SIG_MAX_PATTERNS; /* above every sub-expression id */
 	for (unsigned int i = 0; i < n; i++) {
 		copy_rule(&db->rules[i], &rules[i]);
-		rc =
-		    add_rule(&pool, &rules[i], i, &next_sub, marker_id, &needs_marker, err, errlen);
+		rc = add_rule(&pool, &rules[i], i, &next_sub, marker_id, &needs_marker, &sm, err,
+			      errlen);
 		if (rc < 0)
 			goto out;
+	}
+	if (sm.n_multi) {
+		/* Keep the map only up to the last sub-expression id handed out. */
+		struct nm_sigdb_sub *subs =
+		    realloc(sm.subs, (size_t)(next_sub - n) * sizeof(*sm.subs));
+
+		db->stream_subs = subs ? subs : sm.subs;
+		sm.subs = NULL;
+		db->n_stream_subs = next_sub - n;
+		db->n_stream_multi = sm.n_multi;
 	}
 	if (needs_marker)
 		pool_add(&pool, (char *)eod_marker, HS_FLAG_QUIET | HS_FLAG_SINGLEMATCH, marker_id,
@@ -488,8 +553,14 @@ nm_sigdb_compile(const struct nm_sig_rule *rules, unsigned int n, char *err, siz
 		rc = -EIO;
 		goto out;
 	}
+	if (db->stream) {
+		db->stream_seen_bytes = sizeof(struct nm_sigdb_stream) +
+					(size_t)db->n_stream_multi * sizeof(uint16_t);
+		db->stream_state_bytes += db->stream_seen_bytes;
+	}
 
 out:
+	free(sm.subs);
 	pool_free(&pool);
 	if (rc < 0) {
 		nm_sigdb_free(db);
@@ -510,6 +581,8 @@ nm_sigdb_free(struct nm_sigdb *db)
 	db->block = NULL;
 	free(db->rules);
 	db->rules = NULL;
+	free(db->stream_subs);
+	db->stream_subs = NULL;
 	free(db);
 }
 
@@ -541,6 +614,8 @@ struct hit_ctx {
 	nm_sigdb_hit_fn fn;
 	void *ctx;
 	unsigned int n_rules;
+	const struct nm_sigdb *db;  /* stream scans: the sub-pattern map */
+	struct nm_sigdb_stream *st; /* stream scans: the bitmaps */
 };
 
 static int
@@ -548,14 +623,33 @@ on_match(unsigned int id, unsigned long long from, unsigned long long to, unsign
 	 void *arg)
 {
 	const struct hit_ctx *h = arg;
+	const struct nm_sigdb_sub *sub;
+	uint16_t *seen;
 
 	(void)from;
 	(void)to;
 	(void)flags;
-	/* Sub-expressions and the marker are quiet; only rule ids arrive here. */
-	if (id >= h->n_rules)
+	if (id < h->n_rules)
+		return h->fn(h->ctx, id) != 0;
+	/*
+	 * Otherwise a reporting sub-pattern of a multi-pattern stream rule
+	 * (quiet sub-expressions and the marker never arrive): the rule is
+	 * reported by the match that sets its last bit, in the scan call
+	 * that saw it. Each sub-pattern is SINGLEMATCH, and a complete bitmap
+	 * is never reported again.
+	 */
+	if (!h->st || id - h->n_rules >= h->db->n_stream_subs)
 		return 0;
-	return h->fn(h->ctx, id) != 0;
+	sub = &h->db->stream_subs[id - h->n_rules];
+	if (!sub->all)
+		return 0;
+	seen = &h->st->seen[sub->slot];
+	if (*seen == sub->all || (*seen & sub->bit))
+		return 0;
+	*seen |= sub->bit;
+	if (*seen != sub->all)
+		return 0;
+	return h->fn(h->ctx, sub->rule) != 0;
 }
 
 /* HS_SCAN_TERMINATED means the callback asked to stop: not an error. */
@@ -569,7 +663,7 @@ int
 nm_sigdb_scan_block(const struct nm_sigdb *db, hs_scratch_t *scratch, const uint8_t *data,
 		    size_t len, nm_sigdb_hit_fn fn, void *ctx)
 {
-	struct hit_ctx h = {fn, ctx, db->n_rules};
+	struct hit_ctx h = {fn, ctx, db->n_rules, db, NULL};
 
 	if (!db->block || len == 0)
 		return 0;
@@ -579,18 +673,24 @@ nm_sigdb_scan_block(const struct nm_sigdb *db, hs_scratch_t *scratch, const uint
 	    hs_scan(db->block, (const char *)data, (unsigned int)len, 0, scratch, on_match, &h));
 }
 
-hs_stream_t *
+struct nm_sigdb_stream *
 nm_sigdb_stream_open(const struct nm_sigdb *db)
 {
-	hs_stream_t *st = NULL;
+	struct nm_sigdb_stream *st;
 	hs_error_t hrc;
 
 	if (!db->stream) {
 		errno = ENOENT;
 		return NULL;
 	}
-	hrc = hs_open_stream(db->stream, 0, &st);
+	st = calloc(1, sizeof(*st) + (size_t)db->n_stream_multi * sizeof(st->seen[0]));
+	if (!st) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	hrc = hs_open_stream(db->stream, 0, &st->hs);
 	if (hrc != HS_SUCCESS) {
+		free(st);
 		errno = hrc == HS_NOMEM ? ENOMEM : EINVAL;
 		return NULL;
 	}
@@ -598,32 +698,38 @@ nm_sigdb_stream_open(const struct nm_sigdb *db)
 }
 
 int
-nm_sigdb_stream_scan(const struct nm_sigdb *db, hs_stream_t *st, hs_scratch_t *scratch,
-		     const uint8_t *data, size_t len, nm_sigdb_hit_fn fn, void *ctx)
+nm_sigdb_stream_scan(const struct nm_sigdb *db, struct nm_sigdb_stream *st,
+		     hs_scratch_t *scratch, const uint8_t *data, size_t len, nm_sigdb_hit_fn fn,
+		     void *ctx)
 {
-	struct hit_ctx h = {fn, ctx, db->n_rules};
+	struct hit_ctx h = {fn, ctx, db->n_rules, db, st};
 
 	if (!st || len == 0)
 		return 0; /* no stream database: nothing can match */
 	if (len > UINT_MAX)
 		return -EIO;
-	return scan_rc(
-	    hs_scan_stream(st, (const char *)data, (unsigned int)len, 0, scratch, on_match, &h));
+	return scan_rc(hs_scan_stream(st->hs, (const char *)data, (unsigned int)len, 0, scratch,
+				      on_match, &h));
 }
 
 /* fn may be NULL to drop a stream without end-of-stream reports (scratch may then be NULL). */
 int
-nm_sigdb_stream_close(const struct nm_sigdb *db, hs_stream_t *st, hs_scratch_t *scratch,
-		      nm_sigdb_hit_fn fn, void *ctx)
+nm_sigdb_stream_close(const struct nm_sigdb *db, struct nm_sigdb_stream *st,
+		      hs_scratch_t *scratch, nm_sigdb_hit_fn fn, void *ctx)
 {
-	struct hit_ctx h = {fn, ctx, db->n_rules};
+	struct hit_ctx h = {fn, ctx, db->n_rules, db, st};
+	int rc;
 
 	if (!st)
 		return 0;
 	if (!fn || !scratch) {
 		/* Hyperscan needs scratch to report; without it the stream must still be freed. */
-		hs_close_stream(st, NULL, NULL, NULL);
+		hs_close_stream(st->hs, NULL, NULL, NULL);
+		free(st);
 		return fn ? -EIO : 0;
 	}
-	return scan_rc(hs_close_stream(st, scratch, on_match, &h));
+	/* A pcre ending in $ or \z may complete a split rule only now. */
+	rc = scan_rc(hs_close_stream(st->hs, scratch, on_match, &h));
+	free(st);
+	return rc;
 }

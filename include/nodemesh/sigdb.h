@@ -6,7 +6,12 @@
  * flow and direction) and a block one for UDP, ICMP and the first packet
  * of anything else. A rule with several content/pcre items becomes quiet
  * sub-expressions plus one Hyperscan logical combination that reports
- * only when all of them (and none of its negated contents) matched.
+ * only when all of them (and none of its negated contents) matched; except
+ * in the streaming database, where a rule with several patterns and no
+ * negated content is decided by sigdb itself: each pattern reports on its
+ * own and a per-stream bitmap reports the rule in the segment whose match
+ * completes it (Hyperscan 5.4 would only evaluate the combination at a
+ * later sub-expression match or at close; see ctrl/sigdb.c).
  * content offset/depth become Hyperscan extended parameters
  * (min_offset/max_offset of the match end), counted from the start of the
  * packet payload (block) or of the direction's byte stream (stream).
@@ -40,13 +45,42 @@ struct nm_sigdb_rule {
 	char classtype[NM_SIG_CLASSTYPE_LEN];
 };
 
+/*
+ * A reporting sub-pattern of a multi-pattern stream rule: Hyperscan id
+ * n_rules + i is stream_subs[i] (entries with all == 0 are not such ids).
+ */
+struct nm_sigdb_sub {
+	uint32_t rule; /* rule index */
+	uint32_t slot; /* index of the rule's bitmap in nm_sigdb_stream.seen */
+	uint16_t bit;  /* this pattern's bit */
+	uint16_t all;  /* every pattern's bit: the rule is complete */
+};
+
 struct nm_sigdb {
 	hs_database_t *stream; /* TCP and ip rules; NULL when there are none */
 	hs_database_t *block;  /* UDP, ICMP and ip rules; NULL when there are none */
 	unsigned int n_rules;
 	struct nm_sigdb_rule *rules; /* by rule index = Hyperscan report id */
 	double compile_ms;           /* wall time of both compilations */
-	size_t stream_state_bytes;   /* hs_stream_size of the stream database */
+	/*
+	 * Per stream: hs_stream_size of the stream database plus the
+	 * nm_sigdb_stream handle and its bitmaps (stream_seen_bytes).
+	 */
+	size_t stream_state_bytes;
+	size_t stream_seen_bytes;     /* handle + bitmaps, included above */
+	unsigned int n_stream_multi;  /* multi-pattern stream rules = bitmaps */
+	unsigned int n_stream_subs;   /* entries of stream_subs */
+	struct nm_sigdb_sub *stream_subs;
+};
+
+/*
+ * One TCP flow direction: the Hyperscan stream and one 16-bit bitmap per
+ * multi-pattern stream rule (NM_SIG_MAX_PATTERNS <= 16) of the patterns
+ * matched so far. Allocated whole at open; scanning allocates nothing.
+ */
+struct nm_sigdb_stream {
+	hs_stream_t *hs;
+	uint16_t seen[];
 };
 
 /*
@@ -68,12 +102,20 @@ typedef int (*nm_sigdb_hit_fn)(void *ctx, unsigned int rule);
 int nm_sigdb_scan_block(const struct nm_sigdb *db, hs_scratch_t *scratch, const uint8_t *data,
 			size_t len, nm_sigdb_hit_fn fn, void *ctx);
 
-/* Streams: one per TCP flow direction. open returns NULL on allocation failure. */
-hs_stream_t *nm_sigdb_stream_open(const struct nm_sigdb *db);
-int nm_sigdb_stream_scan(const struct nm_sigdb *db, hs_stream_t *st, hs_scratch_t *scratch,
-			 const uint8_t *data, size_t len, nm_sigdb_hit_fn fn, void *ctx);
-/* Close (reporting end-of-stream matches such as combinations with negation). */
-int nm_sigdb_stream_close(const struct nm_sigdb *db, hs_stream_t *st, hs_scratch_t *scratch,
-			  nm_sigdb_hit_fn fn, void *ctx);
+/*
+ * Streams: one per TCP flow direction. open returns NULL on allocation
+ * failure (errno ENOMEM) or when there is no stream database (ENOENT).
+ * A rule is reported at most once per stream.
+ */
+struct nm_sigdb_stream *nm_sigdb_stream_open(const struct nm_sigdb *db);
+int nm_sigdb_stream_scan(const struct nm_sigdb *db, struct nm_sigdb_stream *st,
+			 hs_scratch_t *scratch, const uint8_t *data, size_t len,
+			 nm_sigdb_hit_fn fn, void *ctx);
+/*
+ * Close and free st (reporting end-of-stream matches such as combinations
+ * with negation). fn may be NULL to drop the stream without reports.
+ */
+int nm_sigdb_stream_close(const struct nm_sigdb *db, struct nm_sigdb_stream *st,
+			  hs_scratch_t *scratch, nm_sigdb_hit_fn fn, void *ctx);
 
 #endif

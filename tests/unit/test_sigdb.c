@@ -6,7 +6,8 @@
  * then block matching (content, nocase, hex bytes, pcre flags, several
  * contents, negation, offset/depth edges, which database holds which
  * protocol), then streams (signatures split at every cut point, one byte a
- * segment, negation reported at close).
+ * segment, multi-pattern rules reported in the segment that completes
+ * them, negation reported at close).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -159,7 +160,7 @@ hit_mask(void)
 static unsigned int
 stream_segments(const char *const *segs, unsigned int n, unsigned int *hits_before_close)
 {
-	hs_stream_t *st = nm_sigdb_stream_open(db);
+	struct nm_sigdb_stream *st = nm_sigdb_stream_open(db);
 
 	cr_assert_not_null(st);
 	n_hits = 0;
@@ -571,7 +572,7 @@ Test(sigdb, stream_one_byte_segments_match_once)
 	content_add(rule_add(NM_SIG_PROTO_TCP, 1), sig);
 	compile_ok();
 
-	hs_stream_t *st = nm_sigdb_stream_open(db);
+	struct nm_sigdb_stream *st = nm_sigdb_stream_open(db);
 	const char data[] = "xxEVIL-PAYLOADyyEVIL-PAYLOAD";
 
 	cr_assert_not_null(st);
@@ -596,7 +597,7 @@ Test(sigdb, stream_split_at_every_cut_point)
 	len = strlen(data);
 
 	for (size_t cut = 0; cut <= len; cut++) {
-		hs_stream_t *st = nm_sigdb_stream_open(db);
+		struct nm_sigdb_stream *st = nm_sigdb_stream_open(db);
 
 		cr_assert_not_null(st);
 		n_hits = 0;
@@ -626,29 +627,237 @@ Test(sigdb, stream_match_spanning_segments_reported_before_close)
 }
 
 /*
- * Hyperscan 5.4 evaluates a streaming combination only when a later
- * sub-expression match arrives or the stream closes (see ctrl/sigdb.c):
- * late, but never lost and never twice. This pins that behaviour so a fix
- * changes the test on purpose.
+ * One stream over the segments, then close. after[i] = hits after segment
+ * i; returns the mask of scan and close hits (each rule at most once).
  */
-Test(sigdb, stream_combination_reported_late_but_once)
+static unsigned int
+stream_each(const char *const *segs, unsigned int n, unsigned int *after)
+{
+	struct nm_sigdb_stream *st = nm_sigdb_stream_open(db);
+
+	cr_assert_not_null(st);
+	n_hits = 0;
+	for (unsigned int i = 0; i < n; i++) {
+		cr_assert_eq(nm_sigdb_stream_scan(db, st, scratch, (const uint8_t *)segs[i],
+						  strlen(segs[i]), on_hit, NULL),
+			     0);
+		after[i] = n_hits;
+	}
+	cr_assert_eq(nm_sigdb_stream_close(db, st, scratch, on_hit, NULL), 0);
+	return hit_mask();
+}
+
+/* Segment index at which the first hit arrived; n when only at close or never. */
+static unsigned int
+first_hit_segment(const unsigned int *after, unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++)
+		if (after[i])
+			return i;
+	return n;
+}
+
+/*
+ * Hyperscan 5.4 evaluates a streaming combination only when a later
+ * sub-expression match arrives or the stream closes; sigdb therefore
+ * decides non-negated multi-pattern stream rules itself (ctrl/sigdb.c).
+ * The rule is reported in the segment that completes it, exactly once,
+ * whatever the order, overlap or segmentation.
+ */
+Test(sigdb, stream_combination_reported_in_completing_segment_once)
 {
 	struct nm_sig_rule *r = rule_add(NM_SIG_PROTO_TCP, 1);
-	unsigned int before;
+	unsigned int after[64];
+
+	content_add(r, "foo");
+	content_add(r, "bar");
+	compile_ok();
+	cr_assert_eq(db->n_stream_multi, 1);
+
+	const char *quiet_tail[] = {"xxfo", "o yy b", "ar zz"};
+	cr_assert_eq(stream_each(quiet_tail, 3, after), 0x1);
+	cr_assert_eq(first_hit_segment(after, 3), 2, "reported with the completing segment");
+	cr_assert_eq(n_hits, 1);
+
+	const char *busy_tail[] = {"xxfo", "o yy b", "ar zz", "bar", "foo bar foo"};
+	cr_assert_eq(stream_each(busy_tail, 5, after), 0x1);
+	cr_assert_eq(first_hit_segment(after, 5), 2);
+	cr_assert_eq(n_hits, 1, "never twice in a stream");
+
+	const char *reversed[] = {"GET /bar", " HTTP/1.1", "Host: fo", "o"};
+	cr_assert_eq(stream_each(reversed, 4, after), 0x1);
+	cr_assert_eq(first_hit_segment(after, 4), 3, "either order");
+	cr_assert_eq(n_hits, 1);
+
+	const char *together[] = {"nothing", "barfoo", "x"};
+	cr_assert_eq(stream_each(together, 3, after), 0x1);
+	cr_assert_eq(first_hit_segment(after, 3), 1, "both in one segment");
+	cr_assert_eq(n_hits, 1);
+
+	const char *half[] = {"foo", "foo", "xx"};
+	cr_assert_eq(stream_each(half, 3, after), 0, "one pattern twice is not both");
+
+	/* A new stream starts with an empty bitmap. */
+	const char *only_bar[] = {"bar"};
+	cr_assert_eq(stream_each(only_bar, 1, after), 0);
+}
+
+Test(sigdb, stream_combination_one_byte_segments)
+{
+	struct nm_sig_rule *r = rule_add(NM_SIG_PROTO_TCP, 1);
+	static const char data[] = "xxbaXbarybfoofoobarfoo";
+	const char *segs[sizeof(data) - 1];
+	char bytes[sizeof(data) - 1][2];
+	unsigned int after[sizeof(data) - 1];
+	const unsigned int n = sizeof(data) - 1;
 
 	content_add(r, "foo");
 	content_add(r, "bar");
 	compile_ok();
 
-	const char *quiet_tail[] = {"xxfo", "o yy b", "ar zz"};
-	cr_assert_eq(stream_segments(quiet_tail, 3, &before), 0x1);
-	cr_assert_eq(before, 0, "reported at close");
+	for (unsigned int i = 0; i < n; i++) {
+		bytes[i][0] = data[i];
+		bytes[i][1] = '\0';
+		segs[i] = bytes[i];
+	}
+	cr_assert_eq(stream_each(segs, n, after), 0x1);
+	/* "bar" ends at byte 7, "foo" first ends at byte 12: the rule comes with byte 12 */
+	cr_assert_eq(first_hit_segment(after, n), 12);
+	cr_assert_eq(n_hits, 1);
+}
+
+Test(sigdb, stream_combination_overlapping_patterns)
+{
+	struct nm_sig_rule *r = rule_add(NM_SIG_PROTO_TCP, 1);
+	unsigned int after[8];
+
+	content_add(r, "foob");
+	content_add(r, "obar");
+	pcre_add(r, "o+b", "");
+	compile_ok();
+
+	const char *one[] = {"xfoobarx"};
+	cr_assert_eq(stream_each(one, 1, after), 0x1);
+	cr_assert_eq(after[0], 1);
+
+	const char *split[] = {"xfo", "ob", "ar", "foobar"};
+	cr_assert_eq(stream_each(split, 4, after), 0x1);
+	cr_assert_eq(first_hit_segment(after, 4), 2);
 	cr_assert_eq(n_hits, 1);
 
-	const char *busy_tail[] = {"xxfo", "o yy b", "ar zz", "bar"};
-	cr_assert_eq(stream_segments(busy_tail, 4, &before), 0x1);
-	cr_assert_eq(before, 1, "reported with the next sub-expression match");
+	const char *not_overlapping[] = {"xfooc", "obax"};
+	cr_assert_eq(stream_each(not_overlapping, 2, after), 0);
+}
+
+/* Split at every cut point, several multi-pattern rules, a single one beside them. */
+Test(sigdb, stream_combinations_split_at_every_cut_point)
+{
+	struct nm_sig_rule *r;
+	const char data[] = "GET /admin/42 HTTP/1.1\r\nHost: evil\r\n";
+	const size_t len = strlen(data);
+	const size_t ends_host = strstr(data, "evil") - data + 4; /* rule 1 complete */
+
+	r = rule_add(NM_SIG_PROTO_TCP, 1);
+	content_add(r, "GET ");
+	pcre_add(r, "/admin/\\d+", "i");
+	content_add(r, "evil");
+	r = rule_add(NM_SIG_PROTO_IP, 2);
+	content_add(r, "HTTP/1.");
+	content_add(r, "GET");
+	content_add(rule_add(NM_SIG_PROTO_TCP, 3), "Host:");
+	r = rule_add(NM_SIG_PROTO_TCP, 4);
+	content_add(r, "GET");
+	content_add(r, "POST");
+	compile_ok();
+	cr_assert_eq(db->n_stream_multi, 3);
+
+	for (size_t cut = 0; cut <= len; cut++) {
+		char a[64], b[64];
+		const char *segs[] = {a, b};
+		unsigned int after[2], before_mask = 0;
+
+		memcpy(a, data, cut);
+		a[cut] = '\0';
+		strcpy(b, data + cut);
+		cr_assert_eq(stream_each(segs, 2, after), 0x7, "cut at %zu", cut);
+		cr_assert_eq(n_hits, 3, "cut at %zu", cut);
+		cr_assert_eq(after[1], 3, "all reported before close, cut at %zu", cut);
+		for (unsigned int i = 0; i < after[0]; i++)
+			before_mask |= 1u << hits[i];
+		/* rule 1 is in the first segment's hits exactly when that segment completes it */
+		cr_assert_eq((before_mask & 1) != 0, cut >= ends_host, "cut at %zu", cut);
+	}
+	/* the ip rule keeps its block-mode combination */
+	cr_assert_eq(block_str("GET / HTTP/1.0"), 0x2);
+	cr_assert_eq(block_str("GET / HTTP/2"), 0);
+}
+
+/* A pcre anchored at the end of the data completes its rule at close. */
+Test(sigdb, stream_combination_completed_at_close)
+{
+	struct nm_sig_rule *r = rule_add(NM_SIG_PROTO_TCP, 1);
+	unsigned int after[2];
+
+	content_add(r, "foo");
+	pcre_add(r, "bar\\z", "");
+	compile_ok();
+
+	const char *segs[] = {"foo", " bar"};
+	cr_assert_eq(stream_each(segs, 2, after), 0x1);
+	cr_assert_eq(after[1], 0);
 	cr_assert_eq(n_hits, 1);
+}
+
+Test(sigdb, stream_state_counts_the_bitmaps)
+{
+	struct nm_sig_rule *r;
+	size_t hs_bytes = 0;
+
+	r = rule_add(NM_SIG_PROTO_TCP, 1);
+	content_add(r, "a1");
+	content_add(r, "a2");
+	r = rule_add(NM_SIG_PROTO_IP, 2);
+	content_add(r, "b1");
+	content_add(r, "b2");
+	r = rule_add(NM_SIG_PROTO_TCP, 3); /* negated: a combination, no bitmap */
+	content_add(r, "c1");
+	content_add(r, "c2")->negated = true;
+	content_add(rule_add(NM_SIG_PROTO_TCP, 4), "d1"); /* single: no bitmap */
+	r = rule_add(NM_SIG_PROTO_UDP, 5); /* block only: no bitmap */
+	content_add(r, "e1");
+	content_add(r, "e2");
+	compile_ok();
+
+	cr_assert_eq(hs_stream_size(db->stream, &hs_bytes), HS_SUCCESS);
+	cr_assert_eq(db->n_stream_multi, 2);
+	cr_assert_eq(db->stream_seen_bytes, sizeof(struct nm_sigdb_stream) + 2 * sizeof(uint16_t));
+	cr_assert_eq(db->stream_state_bytes, hs_bytes + db->stream_seen_bytes);
+	cr_log_info("stream state: %zu bytes (hs %zu + handle/bitmaps %zu)",
+		    db->stream_state_bytes, hs_bytes, db->stream_seen_bytes);
+
+	const char *segs[] = {"a1 b1 c1 d1 e1 e2", " a2", " b2"};
+	unsigned int after[3];
+	cr_assert_eq(stream_each(segs, 3, after), 0xf);
+	cr_assert_eq(after[0], 1); /* d1 */
+	cr_assert_eq(after[1], 2); /* rule 1 */
+	cr_assert_eq(after[2], 3); /* rule 2; rule 3 only at close */
+}
+
+/* Dropping a stream with fn NULL frees the handle (checked under ASan). */
+Test(sigdb, stream_close_without_callback_frees)
+{
+	struct nm_sig_rule *r = rule_add(NM_SIG_PROTO_TCP, 1);
+	struct nm_sigdb_stream *st;
+
+	content_add(r, "foo");
+	content_add(r, "bar");
+	compile_ok();
+	st = nm_sigdb_stream_open(db);
+	cr_assert_not_null(st);
+	cr_assert_eq(nm_sigdb_stream_scan(db, st, scratch, (const uint8_t *)"foo", 3, on_hit, NULL),
+		     0);
+	cr_assert_eq(nm_sigdb_stream_close(db, st, NULL, NULL, NULL), 0);
+	cr_assert_eq(n_hits, 0);
 }
 
 Test(sigdb, stream_negation_reported_at_close)
