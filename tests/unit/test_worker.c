@@ -1213,12 +1213,10 @@ Test(handoff, packet_from_sender_deleted_in_flight_is_denied)
  * Pods come and go and a new one often gets a departed pod's address. A
  * sender that kept one 5-tuple across the change must reach the new pod.
  *
- * BUG (in-flight flow tracking in dataplane/worker.c, not at HEAD): the flow
- * A->B made before B was re-created keeps resp_pod_id of the old B; judge()
- * then denies it ("an end of the flow is gone") and, since every packet
- * refreshes last_tsc, the entry never idles out while A keeps sending: the
- * new B is unreachable on that 5-tuple for good (policy_denied). This test
- * fails on that code and passes at HEAD.
+ * Regression: the flow A->B made before B was re-created keeps the old B's
+ * pod id. An earlier version denied such a flow for as long as A kept it
+ * alive, so the new B was unreachable on that 5-tuple for good; now its next
+ * packet ends the old flow (pod_gone) and starts a new one.
  */
 Test(worker, flow_to_recreated_pod_at_same_address_delivered)
 {
