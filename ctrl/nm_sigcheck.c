@@ -165,6 +165,59 @@ dup_sid(const struct accepted *a, uint32_t sid)
 	return 0;
 }
 
+/* What check_one needs while nm_sig_file_each walks the file. */
+struct check {
+	const char *path;
+	bool quiet;
+	struct accepted *acc;
+	struct groups *groups; /* parser refusals by reason */
+	char *err;             /* ERR_LEN bytes */
+	unsigned int n_rules;
+	unsigned int n_parse_refused;
+};
+
+/* Parse one rule; keep it if it parses and its sid is new, else count the refusal. */
+static int
+check_one(void *ctx, const char *text, unsigned int first)
+{
+	struct check *c = ctx;
+	struct accepted *acc = c->acc;
+
+	c->n_rules++;
+	if (acc->n == acc->cap) {
+		acc->cap = acc->cap ? 2 * acc->cap : 256;
+		acc->rules = xrealloc(acc->rules, acc->cap * sizeof(*acc->rules));
+		acc->text = xrealloc(acc->text, acc->cap * sizeof(*acc->text));
+	}
+	struct nm_sig_rule *r = &acc->rules[acc->n];
+	if (nm_sig_rule_parse(text, r, c->err, ERR_LEN) < 0) {
+		c->n_parse_refused++;
+		if (!c->quiet)
+			printf("%s:%u: refused by the parser: %s\n", c->path, first, c->err);
+		group_add(c->groups, strip_sid(c->err));
+		return 0;
+	}
+	uint32_t earlier = dup_sid(acc, r->sid);
+	if (earlier != 0) {
+		c->n_parse_refused++;
+		if (!c->quiet)
+			printf("%s:%u: refused by the parser: sid %u: duplicate sid, first on line "
+			       "%u\n",
+			       c->path, first, r->sid, earlier);
+		group_add(c->groups, "duplicate sid");
+		nm_sig_rule_clear(r);
+		return 0;
+	}
+	r->line = first;
+	acc->text[acc->n] = strdup(text);
+	if (acc->text[acc->n] == NULL) {
+		fprintf(stderr, "nm-sigcheck: out of memory\n");
+		exit(1);
+	}
+	acc->n++;
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -198,96 +251,21 @@ main(int argc, char **argv)
 	}
 	path = argv[optind];
 
-	FILE *f = fopen(path, "r");
-	if (f == NULL) {
-		fprintf(stderr, "nm-sigcheck: %s: %s\n", path, strerror(errno));
-		return 1;
-	}
-
 	struct accepted acc = {0};
 	struct groups parse_groups = {0}, hs_groups = {0};
-	unsigned int lines = 0, first = 0, n_rules = 0, n_parse_refused = 0, n_hs_refused = 0;
-	char *line = NULL, *text = NULL;
-	size_t line_cap = 0, text_len = 0;
-	bool pending = false;
+	unsigned int n_hs_refused = 0, lines = 0;
 	char *err = xrealloc(NULL, ERR_LEN);
-	ssize_t got;
+	struct check chk = {.path = path, .quiet = quiet, .acc = &acc, .groups = &parse_groups,
+			    .err = err};
 
 	/* ---- parse, rule by rule ---- */
-	for (;;) {
-		got = getline(&line, &line_cap, f);
-		if (got >= 0) {
-			size_t len = (size_t)got;
-
-			lines++;
-			if (!pending)
-				first = lines;
-			while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-				len--;
-			/* As nm_sig_file_parse: join continuation lines, then look for comments. */
-			pending = len > 0 && line[len - 1] == '\\';
-			if (pending)
-				len--;
-			text = xrealloc(text, text_len + len + 1);
-			memcpy(text + text_len, line, len);
-			text_len += len;
-			text[text_len] = '\0';
-			if (pending)
-				continue;
-		} else if (!pending) {
-			break;
-		}
-		pending = false;
-
-		char *t = text + strspn(text, " \t\r\n");
-		text_len = 0;
-		if (*t == '\0' || *t == '#') {
-			if (got < 0)
-				break;
-			continue;
-		}
-		n_rules++;
-		if (acc.n == acc.cap) {
-			acc.cap = acc.cap ? 2 * acc.cap : 256;
-			acc.rules = xrealloc(acc.rules, acc.cap * sizeof(*acc.rules));
-			acc.text = xrealloc(acc.text, acc.cap * sizeof(*acc.text));
-		}
-		struct nm_sig_rule *r = &acc.rules[acc.n];
-		if (nm_sig_rule_parse(t, r, err, ERR_LEN) < 0) {
-			n_parse_refused++;
-			if (!quiet)
-				printf("%s:%u: refused by the parser: %s\n", path, first, err);
-			group_add(&parse_groups, strip_sid(err));
-		} else {
-			uint32_t earlier = dup_sid(&acc, r->sid);
-			if (earlier != 0) {
-				n_parse_refused++;
-				if (!quiet)
-					printf("%s:%u: refused by the parser: sid %u: duplicate "
-					       "sid, first on line %u\n",
-					       path, first, r->sid, earlier);
-				group_add(&parse_groups, "duplicate sid");
-				nm_sig_rule_clear(r);
-			} else {
-				r->line = first;
-				acc.text[acc.n] = strdup(t);
-				if (acc.text[acc.n] == NULL) {
-					fprintf(stderr, "nm-sigcheck: out of memory\n");
-					return 1;
-				}
-				acc.n++;
-			}
-		}
-		if (got < 0)
-			break;
-	}
-	if (ferror(f)) {
-		fprintf(stderr, "nm-sigcheck: %s: read error\n", path);
+	int each = nm_sig_file_each(path, check_one, &chk, &lines);
+	if (each < 0) {
+		fprintf(stderr, "nm-sigcheck: %s: %s\n", path,
+			each == -EIO ? "read error" : strerror(-each));
 		return 1;
 	}
-	fclose(f);
-	free(line);
-	free(text);
+	unsigned int n_rules = chk.n_rules, n_parse_refused = chk.n_parse_refused;
 	unsigned int n_parsed = acc.n;
 
 	/* ---- compile, dropping what Hyperscan refuses ---- */

@@ -1061,25 +1061,18 @@ append(char **buf, size_t *len, size_t *cap, const char *src, size_t n)
 }
 
 int
-nm_sig_file_parse(const char *path, struct nm_sig_rule **rules, char *err, size_t errlen)
+nm_sig_file_each(const char *path, nm_sig_text_fn fn, void *ctx, unsigned int *lines)
 {
 	FILE *f = fopen(path, "r");
-	struct sid_set sids = {0};
-	struct nm_sig_rule *out = NULL;
 	char *line = NULL, *text = NULL;
-	size_t line_cap = 0, text_len = 0, text_cap = 0, n = 0, cap = 0;
+	size_t line_cap = 0, text_len = 0, text_cap = 0;
 	unsigned int lineno = 0, first = 0;
-	char why[512];
 	bool pending = false; /* text holds the start of a continued rule */
 	ssize_t got;
 	int rc = 0;
 
-	*rules = NULL;
-	if (f == NULL) {
-		rc = -errno;
-		snprintf(err, errlen, "%s: cannot open: %s", path, strerror(errno));
-		return rc;
-	}
+	if (f == NULL)
+		return -errno;
 	for (;;) {
 		got = getline(&line, &line_cap, f);
 		if (got >= 0) {
@@ -1092,8 +1085,11 @@ nm_sig_file_parse(const char *path, struct nm_sig_rule **rules, char *err, size_
 				len--;
 			/* As Suricata: join continuation lines first, then look for comments. */
 			pending = len > 0 && line[len - 1] == '\\';
-			if (append(&text, &text_len, &text_cap, line, pending ? len - 1 : len) < 0)
-				goto nomem;
+			size_t keep = pending ? len - 1 : len;
+			if (append(&text, &text_len, &text_cap, line, keep) < 0) {
+				rc = -ENOMEM;
+				break;
+			}
 			if (pending)
 				continue;
 		} else if (!pending) {
@@ -1103,61 +1099,100 @@ nm_sig_file_parse(const char *path, struct nm_sig_rule **rules, char *err, size_
 
 		char *t = text + strspn(text, WS);
 		text_len = 0;
-		if (*t == '\0' || *t == '#')
-			continue;
-		if (n == cap) {
-			size_t want = cap ? 2 * cap : 64;
-			struct nm_sig_rule *p = realloc(out, want * sizeof(*out));
-			if (p == NULL)
-				goto nomem;
-			out = p;
-			cap = want;
+		if (*t != '\0' && *t != '#') {
+			rc = fn(ctx, t, first);
+			if (rc < 0)
+				break;
 		}
-		rc = nm_sig_rule_parse(t, &out[n], why, sizeof(why));
-		if (rc < 0) {
-			snprintf(err, errlen, "%s:%u: %s", path, first, why);
-			goto out;
-		}
-		out[n].line = first;
-		long earlier = sid_set_add(&sids, out[n].sid, first);
-		if (earlier < 0) {
-			nm_sig_rule_clear(&out[n]);
-			goto nomem;
-		}
-		if (earlier > 0) {
-			snprintf(err, errlen, "%s:%u: sid %u: duplicate sid, first on line %ld",
-				 path, first, out[n].sid, earlier);
-			nm_sig_rule_clear(&out[n]);
-			rc = -EINVAL;
-			goto out;
-		}
-		n++;
 		if (got < 0)
 			break;
 	}
-	if (ferror(f)) {
-		snprintf(err, errlen, "%s: read error", path);
+	if (rc == 0 && ferror(f))
 		rc = -EIO;
-	}
-	goto out;
-
-nomem:
-	snprintf(err, errlen, "%s:%u: out of memory", path, lineno);
-	rc = -ENOMEM;
-out:
+	if (lines != NULL)
+		*lines = lineno;
 	fclose(f);
 	free(line);
 	line = NULL;
 	free(text);
 	text = NULL;
-	free(sids.sid);
-	free(sids.line);
+	return rc;
+}
+
+/* nm_sig_file_parse's state while nm_sig_file_each walks the file. */
+struct file_parse {
+	const char *path;
+	char *err;
+	size_t errlen;
+	struct sid_set sids;
+	struct nm_sig_rule *out;
+	size_t n, cap;
+};
+
+static int
+parse_one(void *ctx, const char *text, unsigned int first)
+{
+	struct file_parse *fp = ctx;
+	char why[512];
+
+	if (fp->n == fp->cap) {
+		size_t want = fp->cap ? 2 * fp->cap : 64;
+		struct nm_sig_rule *p = realloc(fp->out, want * sizeof(*fp->out));
+		if (p == NULL)
+			goto nomem;
+		fp->out = p;
+		fp->cap = want;
+	}
+	struct nm_sig_rule *r = &fp->out[fp->n];
+	if (nm_sig_rule_parse(text, r, why, sizeof(why)) < 0) {
+		snprintf(fp->err, fp->errlen, "%s:%u: %s", fp->path, first, why);
+		return -EINVAL;
+	}
+	r->line = first;
+	long earlier = sid_set_add(&fp->sids, r->sid, first);
+	if (earlier < 0) {
+		nm_sig_rule_clear(r);
+		goto nomem;
+	}
+	if (earlier > 0) {
+		snprintf(fp->err, fp->errlen, "%s:%u: sid %u: duplicate sid, first on line %ld",
+			 fp->path, first, r->sid, earlier);
+		nm_sig_rule_clear(r);
+		return -EINVAL;
+	}
+	fp->n++;
+	return 0;
+nomem:
+	snprintf(fp->err, fp->errlen, "%s:%u: out of memory", fp->path, first);
+	return -ENOMEM;
+}
+
+int
+nm_sig_file_parse(const char *path, struct nm_sig_rule **rules, char *err, size_t errlen)
+{
+	struct file_parse fp = {.path = path, .err = err, .errlen = errlen};
+	int rc;
+
+	*rules = NULL;
+	err[0] = '\0';
+	rc = nm_sig_file_each(path, parse_one, &fp, NULL);
+	/* Errors from parse_one wrote err; the reader's own do not. */
+	if (rc < 0 && err[0] == '\0') {
+		if (rc == -EIO)
+			snprintf(err, errlen, "%s: read error", path);
+		else if (rc == -ENOMEM)
+			snprintf(err, errlen, "%s: out of memory", path);
+		else
+			snprintf(err, errlen, "%s: cannot open: %s", path, strerror(-rc));
+	}
+	free(fp.sids.sid);
+	free(fp.sids.line);
 	if (rc < 0) {
-		nm_sig_rules_free(out, (unsigned int)n);
+		nm_sig_rules_free(fp.out, (unsigned int)fp.n);
 		return rc;
 	}
-	*rules = out;
-	return (int)n;
+	*rules = fp.out;
+	return (int)fp.n;
 }
 
 void

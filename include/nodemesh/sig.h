@@ -49,4 +49,17 @@ void nm_sig_rule_clear(struct nm_sig_rule *rule);
 int nm_sig_file_parse(const char *path, struct nm_sig_rule **rules, char *err, size_t errlen);
 void nm_sig_rules_free(struct nm_sig_rule *rules, unsigned int n);
 
+/* Called with one rule's text (continuations joined) and the line it starts on. */
+typedef int (*nm_sig_text_fn)(void *ctx, const char *text, unsigned int first_line);
+
+/*
+ * The rules-file reader under nm_sig_file_parse, for callers that treat
+ * each rule on its own (nm-sigcheck): calls fn for every rule text in
+ * order, after joining '\\' continuations and skipping blank lines and '#'
+ * comments. Stops at the first negative fn result and returns it; else 0,
+ * or -errno when the file cannot be opened or read, -ENOMEM. *lines (if
+ * not NULL) gets the number of lines read.
+ */
+int nm_sig_file_each(const char *path, nm_sig_text_fn fn, void *ctx, unsigned int *lines);
+
 #endif
