@@ -15,6 +15,7 @@
 #include <rte_mbuf.h>
 
 #include "dp.h"
+#include "unit_eal.h"
 
 #define ARP_FRAME_LEN 42 /* 14 Ethernet + 28 ARP (Ethernet/IPv4) */
 
@@ -30,10 +31,7 @@ static struct rte_mempool *pool;
 static void
 eal_up(void)
 {
-	char *argv[] = {"test_arp",    "--no-huge",	      "-m", "64", "--no-pci",
-			"--no-shconf", "--log-level=*:error", "-l", "0",  NULL};
-
-	cr_assert_geq(rte_eal_init(9, argv), 0, "rte_eal_init failed");
+	nm_test_eal_up();
 	pool = rte_pktmbuf_pool_create("arp_test", 64, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
 				       (int)rte_socket_id());
 	cr_assert_not_null(pool);

@@ -15,6 +15,7 @@
 #include <criterion/criterion.h>
 
 #include "nodemesh/config.h"
+#include "unit_tmp.h"
 
 #ifndef NM_SRC_ROOT
 #error "NM_SRC_ROOT must name the source tree (set by tests/unit/meson.build)"
@@ -54,15 +55,9 @@ Test(config_invalid, nonexistent_file_is_eio)
 Test(config_invalid, syntax_error_in_file_names_path_and_line)
 {
 	char path[] = "/tmp/nm-test-config-XXXXXX";
-	int fd = mkstemp(path);
 	char want[128];
-	FILE *f;
 
-	cr_assert_geq(fd, 0);
-	f = fdopen(fd, "w");
-	cr_assert_not_null(f);
-	fputs("# comment\nnode: {\n  name = ;\n};\n", f);
-	fclose(f);
+	nm_test_write_tmp(path, "# comment\nnode: {\n  name = ;\n};\n");
 
 	cr_assert_eq(nm_config_load(path, &cfg, err, sizeof(err)), -EINVAL);
 	snprintf(want, sizeof(want), "%s:3: syntax error", path);

@@ -18,21 +18,13 @@
 #include <rte_tcp.h>
 
 #include "flow.h"
+#include "unit_eal.h"
 
 #define CAP 64
 
-static void
-eal_up(void)
-{
-	char *argv[] = {"test_flow",   "--no-huge",	      "-m", "64", "--no-pci",
-			"--no-shconf", "--log-level=*:error", "-l", "0",  NULL};
-
-	cr_assert_geq(rte_eal_init(9, argv), 0, "rte_eal_init failed");
-}
-
-TestSuite(flow_table, .init = eal_up);
+TestSuite(flow_table, .init = nm_test_eal_up);
 TestSuite(flow_tcp);
-TestSuite(flow_expiry, .init = eal_up);
+TestSuite(flow_expiry, .init = nm_test_eal_up);
 
 /* Timeouts in seconds, by enum nm_flow_state; all different so a mix-up shows. */
 static const uint32_t timeout_s[NM_FLOW_STATES] = {

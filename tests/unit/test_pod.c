@@ -15,17 +15,9 @@
 #include <rte_malloc.h>
 
 #include "dp.h"
+#include "unit_eal.h"
 
-static void
-eal_up(void)
-{
-	char *argv[] = {"test_pod",    "--no-huge",	      "-m", "64", "--no-pci",
-			"--no-shconf", "--log-level=*:error", "-l", "0",  NULL};
-
-	cr_assert_geq(rte_eal_init(9, argv), 0, "rte_eal_init failed");
-}
-
-TestSuite(pod, .init = eal_up);
+TestSuite(pod, .init = nm_test_eal_up);
 
 static uint32_t
 ip(const char *s)

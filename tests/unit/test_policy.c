@@ -24,20 +24,12 @@
 
 #include "dp.h"
 #include "nodemesh/rule.h"
+#include "unit_eal.h"
 
-static void
-eal_up(void)
-{
-	char *argv[] = {"test_policy", "--no-huge",	      "-m", "64", "--no-pci",
-			"--no-shconf", "--log-level=*:error", "-l", "0",  NULL};
-
-	cr_assert_geq(rte_eal_init(9, argv), 0, "rte_eal_init failed");
-}
-
-TestSuite(policy_compile, .init = eal_up);
-TestSuite(policy_eval, .init = eal_up);
-TestSuite(policy_order, .init = eal_up);
-TestSuite(policy_rate, .init = eal_up);
+TestSuite(policy_compile, .init = nm_test_eal_up);
+TestSuite(policy_eval, .init = nm_test_eal_up);
+TestSuite(policy_order, .init = nm_test_eal_up);
+TestSuite(policy_rate, .init = nm_test_eal_up);
 
 /* ---- fixtures ------------------------------------------------------------ */
 

@@ -14,6 +14,7 @@
 #include <criterion/criterion.h>
 
 #include "nodemesh/rule.h"
+#include "unit_tmp.h"
 
 static struct nm_rule rule; /* 5 KiB: not on the stack of every test */
 static struct nm_rule rules[4];
@@ -26,24 +27,10 @@ parse(const char *text)
 	return nm_rule_parse(text, &rule, err, sizeof(err));
 }
 
-/* Write text to a fresh temp file; path must hold "/tmp/nm-test-rule-XXXXXX". */
-static void
-write_tmp(char *path, const char *text)
-{
-	int fd = mkstemp(path);
-	FILE *f;
-
-	cr_assert_geq(fd, 0);
-	f = fdopen(fd, "w");
-	cr_assert_not_null(f);
-	fputs(text, f);
-	fclose(f);
-}
-
 static int
 parse_file(const char *text, unsigned int max, char *path)
 {
-	write_tmp(path, text);
+	nm_test_write_tmp(path, text);
 	memset(err, 0, sizeof(err));
 	return nm_rule_file_parse(path, rules, max, err, sizeof(err));
 }

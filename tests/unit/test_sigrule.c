@@ -16,6 +16,7 @@
 #include <criterion/criterion.h>
 
 #include "nodemesh/sig.h"
+#include "unit_tmp.h"
 
 static struct nm_sig_rule rule; /* 5 KiB: not on the stack of every test */
 static char err[1024];
@@ -879,24 +880,10 @@ Test(sigrule_parse, cleared_rule_parses_again)
 
 static struct nm_sig_rule *rules;
 
-/* Write text to a fresh temp file; path must hold "/tmp/nm-test-sigrule-XXXXXX". */
-static void
-write_tmp(char *path, const char *text)
-{
-	int fd = mkstemp(path);
-	FILE *f;
-
-	cr_assert_geq(fd, 0);
-	f = fdopen(fd, "w");
-	cr_assert_not_null(f);
-	fputs(text, f);
-	fclose(f);
-}
-
 static int
 parse_file(const char *text, char *path)
 {
-	write_tmp(path, text);
+	nm_test_write_tmp(path, text);
 	memset(err, 0, sizeof(err));
 	rules = (struct nm_sig_rule *)&err; /* must be reset either way */
 	int rc = nm_sig_file_parse(path, &rules, err, sizeof(err));
