@@ -154,11 +154,8 @@ nm_node_create(const struct nm_config *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "creating the pod table failed");
 		goto fail;
 	}
-	node->pods->policy = nm_policy_compile(NULL, 0, node->default_allow, node->pods);
-	if (node->pods->policy == NULL) {
-		snprintf(err, errlen, "compiling the empty policy failed");
+	if (nm_policy_attach(node->pods, NULL, 0, node->default_allow, err, errlen) < 0)
 		goto fail;
-	}
 	if (cfg->rules_file[0] != '\0' &&
 	    nm_node_policy_load(node, cfg->rules_file, err, errlen) < 0)
 		goto fail;
@@ -220,23 +217,6 @@ nm_node_stop(struct nm_node *node)
 	__atomic_store_n(&node->stop, true, __ATOMIC_RELAXED);
 	rte_eal_mp_wait_lcore();
 	nm_node_drain_records(node);
-}
-
-/* Compile rules into next, whose pods are final. */
-static int
-compile_into(struct nm_node *node, struct nm_pod_table *next, const struct nm_rule *rules,
-	     unsigned int n, uint8_t default_allow, char *err, size_t errlen)
-{
-	nm_policy_free(next->policy);
-	next->policy = nm_policy_compile(rules, n, default_allow ? NM_VERDICT_ALLOW
-								   : NM_VERDICT_DENY,
-					 next);
-	if (next->policy == NULL) {
-		snprintf(err, errlen, "compiling the policy failed: %s", strerror(errno));
-		return -errno;
-	}
-	(void)node;
-	return 0;
 }
 
 void
@@ -326,8 +306,8 @@ nm_node_pod_add(struct nm_node *node, const struct nm_pod_spec *spec, char *err,
 		next->pods[free_slot] = pod;
 		rc = nm_pod_table_index(next, node->hash_seed, node->n_workers);
 		if (rc == 0)
-			rc = compile_into(node, next, node->rules, node->n_rules,
-					  node->default_allow, err, errlen);
+			rc = nm_policy_attach(next, node->rules, node->n_rules,
+					      node->default_allow, err, errlen);
 	}
 	if (next == NULL || rc < 0) {
 		snprintf(err, errlen, "building the pod table failed");
@@ -363,8 +343,8 @@ nm_node_pod_del(struct nm_node *node, const char *name, char *err, size_t errlen
 	}
 	memset(&next->pods[slot], 0, sizeof(next->pods[slot]));
 	if (nm_pod_table_index(next, node->hash_seed, node->n_workers) < 0 ||
-	    compile_into(node, next, node->rules, node->n_rules, node->default_allow, err,
-			 errlen) < 0) {
+	    nm_policy_attach(next, node->rules, node->n_rules, node->default_allow, err,
+			     errlen) < 0) {
 		nm_pod_table_free(next);
 		snprintf(err, errlen, "building the pod table failed");
 		return -ENOMEM;

@@ -72,12 +72,10 @@ apply(struct nm_node *node, struct nm_rule *rules, unsigned int n, uint8_t defau
 		snprintf(err, errlen, "out of memory for the pod table");
 		return -ENOMEM;
 	}
-	next->policy = nm_policy_compile(rules, n,
-					 default_allow ? NM_VERDICT_ALLOW : NM_VERDICT_DENY, next);
-	if (next->policy == NULL) {
-		snprintf(err, errlen, "compiling the policy failed: %s", strerror(errno));
+	int rc = nm_policy_attach(next, rules, n, default_allow, err, errlen);
+	if (rc < 0) {
 		nm_pod_table_free(next);
-		return -EINVAL;
+		return rc;
 	}
 	nm_node_publish(node, next);
 	if (rules != node->rules)

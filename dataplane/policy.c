@@ -6,6 +6,7 @@
  * bucket, so a packet is either green and passes or red and is dropped).
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <rte_malloc.h>
@@ -103,4 +104,19 @@ void
 nm_policy_free(struct nm_policy *p)
 {
 	rte_free(p);
+}
+
+int
+nm_policy_attach(struct nm_pod_table *tbl, const struct nm_rule *rules, unsigned int n,
+		 bool default_allow, char *err, size_t errlen)
+{
+	nm_policy_free(tbl->policy);
+	tbl->policy = nm_policy_compile(rules, n, default_allow ? NM_VERDICT_ALLOW : NM_VERDICT_DENY,
+					tbl);
+	if (tbl->policy == NULL) {
+		int rc = -errno;
+		snprintf(err, errlen, "compiling the policy failed: %s", strerror(errno));
+		return rc;
+	}
+	return 0;
 }

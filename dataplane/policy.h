@@ -16,6 +16,7 @@
 #define NM_DP_POLICY_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include <rte_meter.h>
@@ -85,5 +86,12 @@ nm_policy_eval(const struct nm_policy *p, uint16_t src_slot, uint16_t dst_slot, 
 struct nm_policy *nm_policy_compile(const struct nm_rule *rules, unsigned int n,
 				    uint8_t default_action, const struct nm_pod_table *tbl);
 void nm_policy_free(struct nm_policy *p);
+
+/*
+ * Compile rules against tbl's pods (whose index is final) and make the
+ * result tbl's policy, replacing any it had. 0, or -errno with err set.
+ */
+int nm_policy_attach(struct nm_pod_table *tbl, const struct nm_rule *rules, unsigned int n,
+		     bool default_allow, char *err, size_t errlen);
 
 #endif
