@@ -358,6 +358,7 @@ struct ingress_burst {
 	uint16_t n;
 	struct rte_mbuf *pkts[NM_BURST];
 	const struct nm_pkt_meta *meta[NM_BURST];
+	struct flow_ref ref[NM_BURST]; /* the flow key; deliver_bulk sets its pod */
 	uint16_t slot[NM_BURST];     /* destination pod */
 	uint16_t src_slot[NM_BURST]; /* the pod that sent it */
 };
@@ -367,15 +368,15 @@ static void
 deliver_bulk(struct nm_worker *w, const struct nm_pod_table *tbl, struct ingress_burst *in,
 	     uint64_t now)
 {
-	struct flow_ref refs[NM_BURST];
 	struct nm_flow *found[NM_BURST];
 
+	/* Same 5-tuple as at egress; this side's entry belongs to the destination pod. */
 	for (uint16_t i = 0; i < in->n; i++)
-		flow_ref_make(&refs[i], tbl, in->slot[i], in->meta[i]);
-	flow_lookup_bulk(w, refs, in->n, found);
+		in->ref[i].hk.pod_id = tbl->pods[in->slot[i]].id;
+	flow_lookup_bulk(w, in->ref, in->n, found);
 	for (uint16_t i = 0; i < in->n; i++) {
 		enum nm_drop_reason why =
-			flow_track_ref(w, tbl, found[i], &refs[i], in->slot[i], in->src_slot[i],
+			flow_track_ref(w, tbl, found[i], &in->ref[i], in->slot[i], in->src_slot[i],
 				       in->slot[i], in->meta[i], now, true);
 		if (unlikely(why != NM_DROP_NONE)) {
 			drop(w, NULL, in->pkts[i], why);
@@ -388,13 +389,15 @@ deliver_bulk(struct nm_worker *w, const struct nm_pod_table *tbl, struct ingress
 
 static inline void
 route(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t slot, uint16_t src_slot,
-      struct rte_mbuf *m, const struct nm_pkt_meta *meta, struct ingress_burst *local)
+      struct rte_mbuf *m, const struct nm_pkt_meta *meta, const struct flow_ref *ref,
+      struct ingress_burst *local)
 {
 	const struct nm_pod *pod = &tbl->pods[slot];
 
 	if (pod->worker == w->idx) {
 		local->pkts[local->n] = m;
 		local->meta[local->n] = meta;
+		local->ref[local->n] = *ref;
 		local->slot[local->n] = slot;
 		local->src_slot[local->n] = src_slot;
 		local->n++;
@@ -661,7 +664,7 @@ nm_worker_rx_pod(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t s
 			continue;
 		}
 		ttl_decrement(rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, pm->l2_len));
-		route(w, tbl, dslot[k], slot, m, pm, &local);
+		route(w, tbl, dslot[k], slot, m, pm, &refs[k], &local);
 	}
 	deliver_bulk(w, tbl, &local, now);
 }
@@ -695,6 +698,7 @@ nm_worker_rx_handoff(struct nm_worker *w, const struct nm_pod_table *tbl, struct
 		}
 		in.pkts[in.n] = m;
 		in.meta[in.n] = &metas[in.n];
+		flow_ref_make(&in.ref[in.n], tbl, hm->slot, &metas[in.n]);
 		in.slot[in.n] = hm->slot;
 		in.src_slot[in.n] = hm->src_slot;
 		in.n++;
