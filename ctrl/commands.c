@@ -25,15 +25,16 @@
 struct command {
 	const char *words[2];
 	unsigned int extra_words; /* words after the command words the handler reads itself */
-	const char *const *keys; /* allowed argument keys, NULL-terminated */
+	const char *const *keys;  /* allowed argument keys, NULL-terminated */
 	json_t *(*fn)(struct nm_node *node, const struct nm_req *req);
 	const char *usage;
 	const char *help;
 };
 
 static const char *const no_keys[] = {NULL};
-static const char *const pod_add_keys[] = {"name",  "namespace", "serviceaccount", "ip", "iface",
-					   "labels", "image",     "driver",         "socket", "mac", NULL};
+static const char *const pod_add_keys[] = {
+    "name",  "namespace", "serviceaccount", "ip",  "iface", "labels",
+    "image", "driver",	  "socket",	    "mac", NULL};
 static const char *const pod_del_keys[] = {"name", NULL};
 static const char *const id_keys[] = {"id", NULL};
 static const char *const file_keys[] = {"file", NULL};
@@ -204,8 +205,8 @@ cmd_flow_list(struct nm_node *node, const struct nm_req *req)
 	if (nm_req_arg(req, "limit") != NULL &&
 	    parse_uint(nm_req_arg(req, "limit"), 100000, &limit) < 0)
 		return nm_reply_error("flow list: limit must be 0-100000");
-	json_t *flows = nm_node_flows_json(node, nm_req_arg(req, "pod"), NULL,
-					   (unsigned int)limit, err, sizeof(err));
+	json_t *flows = nm_node_flows_json(node, nm_req_arg(req, "pod"), NULL, (unsigned int)limit,
+					   err, sizeof(err));
 	if (flows == NULL)
 		return nm_reply_error("flow list: %s", err);
 	json_t *r = nm_reply_ok();
@@ -282,38 +283,73 @@ cmd_flow_flush(struct nm_node *node, const struct nm_req *req)
 }
 
 static const struct command commands[] = {
-	{{"help", NULL}, 0, no_keys, cmd_help, "help", "list the commands"},
-	{{"version", NULL}, 0, no_keys, cmd_version, "version", "daemon and DPDK versions"},
-	{{"pod", "add"},
-	 0,
-	 pod_add_keys,
-	 cmd_pod_add,
-	 "pod add name=N namespace=NS serviceaccount=SA ip=A.B.C.D iface=IF [labels=k=v,...] "
-	 "[image=REF] [mac=STATIC_MAC] [driver=af_packet|af_xdp]  |  ... driver=memif "
-	 "socket=PATH (instead of iface)",
-	 "attach a pod's veth and start forwarding for it"},
-	{{"pod", "del"}, 0, pod_del_keys, cmd_pod_del, "pod del name=N",
-	 "detach a pod; other pods' traffic is not disturbed"},
-	{{"pod", "list"}, 0, no_keys, cmd_pod_list, "pod list", "pods with their counters"},
-	{{"stats", NULL}, 0, no_keys, cmd_stats, "stats",
-	 "counters per worker, pod, port and rule; flow table; drops by reason"},
-	{{"policy", "add"}, 0, no_keys, cmd_policy_add,
-	 "policy add allow|deny from SEL to SEL [proto P] [port N|N-M|N,M] [rate Npps] "
-	 "[rate Nmbps] [burst N]",
-	 "append a rule (deny rules beat allow rules; within each, list order)"},
-	{{"policy", "del"}, 0, id_keys, cmd_policy_del, "policy del id=N", "remove a rule"},
-	{{"policy", "list"}, 0, no_keys, cmd_policy_list, "policy list",
-	 "rules in order with ids and counters, default action"},
-	{{"policy", "load"}, 0, file_keys, cmd_policy_load, "policy load file=PATH",
-	 "replace all rules with a file's, all or nothing"},
-	{{"policy", "default"}, 1, no_keys, cmd_policy_default, "policy default allow|deny",
-	 "action when no rule matches (default deny)"},
-	{{"flow", "list"}, 0, flow_list_keys, cmd_flow_list, "flow list [pod=NAME] [limit=N]",
-	 "tracked flows (both sides of local flows)"},
-	{{"flow", "show"}, 0, flow_show_keys, cmd_flow_show,
-	 "flow show src=IP[:PORT] dst=IP[:PORT] [proto=tcp|udp|icmp]", "one flow in detail"},
-	{{"flow", "flush"}, 0, pod_keys, cmd_flow_flush, "flow flush [pod=NAME]",
-	 "end flows now and write their records"},
+    {{"help", NULL}, 0, no_keys, cmd_help, "help", "list the commands"},
+    {{"version", NULL}, 0, no_keys, cmd_version, "version", "daemon and DPDK versions"},
+    {{"pod", "add"},
+     0,
+     pod_add_keys,
+     cmd_pod_add,
+     "pod add name=N namespace=NS serviceaccount=SA ip=A.B.C.D iface=IF [labels=k=v,...] "
+     "[image=REF] [mac=STATIC_MAC] [driver=af_packet|af_xdp]  |  ... driver=memif "
+     "socket=PATH (instead of iface)",
+     "attach a pod's veth and start forwarding for it"},
+    {{"pod", "del"},
+     0,
+     pod_del_keys,
+     cmd_pod_del,
+     "pod del name=N",
+     "detach a pod; other pods' traffic is not disturbed"},
+    {{"pod", "list"}, 0, no_keys, cmd_pod_list, "pod list", "pods with their counters"},
+    {{"stats", NULL},
+     0,
+     no_keys,
+     cmd_stats,
+     "stats",
+     "counters per worker, pod, port and rule; flow table; drops by reason"},
+    {{"policy", "add"},
+     0,
+     no_keys,
+     cmd_policy_add,
+     "policy add allow|deny from SEL to SEL [proto P] [port N|N-M|N,M] [rate Npps] "
+     "[rate Nmbps] [burst N]",
+     "append a rule (deny rules beat allow rules; within each, list order)"},
+    {{"policy", "del"}, 0, id_keys, cmd_policy_del, "policy del id=N", "remove a rule"},
+    {{"policy", "list"},
+     0,
+     no_keys,
+     cmd_policy_list,
+     "policy list",
+     "rules in order with ids and counters, default action"},
+    {{"policy", "load"},
+     0,
+     file_keys,
+     cmd_policy_load,
+     "policy load file=PATH",
+     "replace all rules with a file's, all or nothing"},
+    {{"policy", "default"},
+     1,
+     no_keys,
+     cmd_policy_default,
+     "policy default allow|deny",
+     "action when no rule matches (default deny)"},
+    {{"flow", "list"},
+     0,
+     flow_list_keys,
+     cmd_flow_list,
+     "flow list [pod=NAME] [limit=N]",
+     "tracked flows (both sides of local flows)"},
+    {{"flow", "show"},
+     0,
+     flow_show_keys,
+     cmd_flow_show,
+     "flow show src=IP[:PORT] dst=IP[:PORT] [proto=tcp|udp|icmp]",
+     "one flow in detail"},
+    {{"flow", "flush"},
+     0,
+     pod_keys,
+     cmd_flow_flush,
+     "flow flush [pod=NAME]",
+     "end flows now and write their records"},
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))

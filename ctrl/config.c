@@ -99,8 +99,8 @@ get_string(struct ctx *c, const config_setting_t *grp, const char *name, char *d
 }
 
 static int
-get_uint(struct ctx *c, const config_setting_t *grp, const char *name, uint32_t *dst,
-	 uint32_t min, uint32_t max)
+get_uint(struct ctx *c, const config_setting_t *grp, const char *name, uint32_t *dst, uint32_t min,
+	 uint32_t max)
 {
 	const config_setting_t *s = config_setting_get_member(grp, name);
 
@@ -132,9 +132,9 @@ pod_key(const void *ctx, const char *key)
 static int
 load_pods(struct ctx *c, const config_setting_t *pods, struct nm_config *cfg)
 {
-	static const char *const known[] = {"name",   "namespace", "serviceaccount", "ip",
-					    "iface",  "labels",    "image",          "driver",
-					    "socket", "mac",       NULL};
+	static const char *const known[] = {
+	    "name",  "namespace", "serviceaccount", "ip",  "iface", "labels",
+	    "image", "driver",	  "socket",	    "mac", NULL};
 
 	if (!config_setting_is_list(pods) && !config_setting_is_array(pods)) {
 		snprintf(c->err, c->errlen, "%s:%d: 'pods' must be a list ( {...}, ... )", c->file,
@@ -146,8 +146,8 @@ load_pods(struct ctx *c, const config_setting_t *pods, struct nm_config *cfg)
 		char why[192];
 
 		if (!config_setting_is_group(p)) {
-			snprintf(c->err, c->errlen, "%s:%d: pods[%d] must be a group { ... }", c->file,
-				 line_of(p), i);
+			snprintf(c->err, c->errlen, "%s:%d: pods[%d] must be a group { ... }",
+				 c->file, line_of(p), i);
 			return -EINVAL;
 		}
 		if (check_members(c, p, known) < 0)
@@ -179,7 +179,8 @@ load_pods(struct ctx *c, const config_setting_t *pods, struct nm_config *cfg)
 			    (spec->memif_socket[0] != '\0' &&
 			     strcmp(cfg->pods[j].memif_socket, spec->memif_socket) == 0)) {
 				snprintf(c->err, c->errlen,
-					 "%s:%d: pods[%d] repeats the name, ip, iface or socket of pods[%u]",
+					 "%s:%d: pods[%d] repeats the name, ip, iface or socket of "
+					 "pods[%u]",
 					 c->file, line_of(p), i, j);
 				return -EINVAL;
 			}
@@ -224,9 +225,10 @@ load_eal(struct ctx *c, const config_setting_t *eal, struct nm_config *cfg)
 		/* These are owned by their own settings; two sources would disagree. */
 		if (strncmp(v, "-l", 2) == 0 || strncmp(v, "--lcores", 8) == 0 ||
 		    strncmp(v, "--file-prefix", 13) == 0) {
-			snprintf(c->err, c->errlen,
-				 "%s:%d: eal.args[%d] '%s': use eal.lcores / eal.file_prefix instead",
-				 c->file, line_of(args), i, v);
+			snprintf(
+			    c->err, c->errlen,
+			    "%s:%d: eal.args[%d] '%s': use eal.lcores / eal.file_prefix instead",
+			    c->file, line_of(args), i, v);
 			return -EINVAL;
 		}
 		snprintf(cfg->eal_args[i], NM_CFG_ARG_LEN, "%s", v);
@@ -296,8 +298,9 @@ static int
 load_conntrack(struct ctx *c, const config_setting_t *ct, struct nm_config *cfg)
 {
 	static const char *const known[] = {"capacity", "timeouts", NULL};
-	static const char *const names[] = {"tcp_syn", "tcp_established", "tcp_closing",
-					    "tcp_closed", "udp", "icmp", "other", NULL};
+	static const char *const names[] = {
+	    "tcp_syn", "tcp_established", "tcp_closing", "tcp_closed", "udp",
+	    "icmp",    "other",		  NULL};
 
 	if (check_members(c, ct, known) < 0 ||
 	    get_uint(c, ct, "capacity", &cfg->flow_capacity, 64, 1u << 24) < 0)
@@ -316,9 +319,8 @@ load_conntrack(struct ctx *c, const config_setting_t *ct, struct nm_config *cfg)
 static int
 load_root(struct ctx *c, config_t *lc, struct nm_config *cfg)
 {
-	static const char *const known[] = {"node",   "eal",       "control", "dataplane",
-					    "fabric", "pods",      "policy",  "conntrack",
-					    "logs",   NULL};
+	static const char *const known[] = {"node", "eal",    "control",   "dataplane", "fabric",
+					    "pods", "policy", "conntrack", "logs",	NULL};
 	static const char *const node_known[] = {"name", NULL};
 	static const char *const ctl_known[] = {"socket", "group", NULL};
 	const config_setting_t *root = config_root_setting(lc);
@@ -395,7 +397,8 @@ load(config_t *lc, int read_ok, const char *name, struct nm_config *cfg, char *e
 			snprintf(err, errlen, "%s: cannot read: %s", name, strerror(errno));
 			return -EIO;
 		}
-		snprintf(err, errlen, "%s:%d: %s", config_error_file(lc) ? config_error_file(lc) : name,
+		snprintf(err, errlen, "%s:%d: %s",
+			 config_error_file(lc) ? config_error_file(lc) : name,
 			 config_error_line(lc), config_error_text(lc));
 		return -EINVAL;
 	}
@@ -484,9 +487,9 @@ nm_pod_spec_fill(struct nm_pod_spec *spec, const char *(*key_fn)(const void *, c
 		size_t off;
 		size_t len;
 	} names[] = {
-		{"name", offsetof(struct nm_pod_spec, name), NM_NAME_LEN},
-		{"namespace", offsetof(struct nm_pod_spec, ns), NM_NAME_LEN},
-		{"serviceaccount", offsetof(struct nm_pod_spec, sa), NM_NAME_LEN},
+	    {"name", offsetof(struct nm_pod_spec, name), NM_NAME_LEN},
+	    {"namespace", offsetof(struct nm_pod_spec, ns), NM_NAME_LEN},
+	    {"serviceaccount", offsetof(struct nm_pod_spec, sa), NM_NAME_LEN},
 	};
 	const char *v;
 
@@ -539,7 +542,8 @@ nm_pod_spec_fill(struct nm_pod_spec *spec, const char *(*key_fn)(const void *, c
 	v = key_fn(ctx, "image");
 	if (v != NULL) {
 		if (v[0] == '\0' || strlen(v) >= NM_IMAGE_LEN) {
-			snprintf(err, errlen, "'image' must be 1 to %d characters", NM_IMAGE_LEN - 1);
+			snprintf(err, errlen, "'image' must be 1 to %d characters",
+				 NM_IMAGE_LEN - 1);
 			return -EINVAL;
 		}
 		memcpy(spec->image, v, strlen(v) + 1);
@@ -550,7 +554,8 @@ nm_pod_spec_fill(struct nm_pod_spec *spec, const char *(*key_fn)(const void *, c
 		unsigned int b[6];
 		char tail;
 		if (sscanf(v, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5],
-			   &tail) != 6 || strlen(v) != 17 || (b[0] & 1) != 0) {
+			   &tail) != 6 ||
+		    strlen(v) != 17 || (b[0] & 1) != 0) {
 			snprintf(err, errlen, "'mac' must be a unicast MAC like 02:00:00:00:00:01");
 			return -EINVAL;
 		}

@@ -45,20 +45,19 @@ struct accepted {
 static void
 usage(FILE *f)
 {
-	fprintf(f,
-		"Usage: nm-sigcheck [-q] [-o FILE] RULES\n"
-		"\n"
-		"Parse RULES (Suricata subset, see include/nodemesh/sig.h) rule by rule,\n"
-		"report each refused rule with the reason, compile the accepted ones with\n"
-		"Hyperscan (dropping each rule Hyperscan refuses and compiling again) and\n"
-		"print a summary with the reasons grouped.\n"
-		"\n"
-		"  -o FILE   write the rules that compile to FILE\n"
-		"  -q        no per-rule refusal lines, only the summary\n"
-		"  -h, --help\n"
-		"\n"
-		"Exit status: 0 when the file was read and what remained compiled (even\n"
-		"if rules were refused), 1 on a usage, I/O or unexpected compile error.\n");
+	fprintf(f, "Usage: nm-sigcheck [-q] [-o FILE] RULES\n"
+		   "\n"
+		   "Parse RULES (Suricata subset, see include/nodemesh/sig.h) rule by rule,\n"
+		   "report each refused rule with the reason, compile the accepted ones with\n"
+		   "Hyperscan (dropping each rule Hyperscan refuses and compiling again) and\n"
+		   "print a summary with the reasons grouped.\n"
+		   "\n"
+		   "  -o FILE   write the rules that compile to FILE\n"
+		   "  -q        no per-rule refusal lines, only the summary\n"
+		   "  -h, --help\n"
+		   "\n"
+		   "Exit status: 0 when the file was read and what remained compiled (even\n"
+		   "if rules were refused), 1 on a usage, I/O or unexpected compile error.\n");
 }
 
 static void *
@@ -171,7 +170,7 @@ struct check {
 	bool quiet;
 	struct accepted *acc;
 	struct groups *groups; /* parser refusals by reason */
-	char *err;             /* ERR_LEN bytes */
+	char *err;	       /* ERR_LEN bytes */
 	unsigned int n_rules;
 	unsigned int n_parse_refused;
 };
@@ -255,8 +254,8 @@ main(int argc, char **argv)
 	struct groups parse_groups = {0}, hs_groups = {0};
 	unsigned int n_hs_refused = 0, lines = 0;
 	char *err = xrealloc(NULL, ERR_LEN);
-	struct check chk = {.path = path, .quiet = quiet, .acc = &acc, .groups = &parse_groups,
-			    .err = err};
+	struct check chk = {
+	    .path = path, .quiet = quiet, .acc = &acc, .groups = &parse_groups, .err = err};
 
 	/* ---- parse, rule by rule ---- */
 	int each = nm_sig_file_each(path, check_one, &chk, &lines);

@@ -19,7 +19,7 @@
 #include "nodemesh/request.h"
 
 #define DEFAULT_SOCKET "/run/nodemesh/nodemesh.sock"
-#define MAX_RESPONSE (16u << 20)
+#define MAX_RESPONSE   (16u << 20)
 
 static void
 usage(FILE *out)
@@ -134,7 +134,8 @@ print_pods(const json_t *pods)
 
 	printf("%-16s %-24s %-15s %-12s %3s %10s %12s %10s %12s %8s\n", "POD", "IDENTITY", "IP",
 	       "IFACE", "WRK", "RX_PKTS", "RX_BYTES", "TX_PKTS", "TX_BYTES", "DROPS");
-	json_array_foreach(pods, i, p) {
+	json_array_foreach(pods, i, p)
+	{
 		char ident[160];
 		snprintf(ident, sizeof(ident), "%s/%s", gets_(p, "namespace"),
 			 gets_(p, "serviceaccount"));
@@ -155,7 +156,8 @@ print_drops(const char *title, const json_t *drops)
 	json_t *v;
 	int any = 0;
 
-	json_object_foreach((json_t *)drops, k, v) {
+	json_object_foreach((json_t *)drops, k, v)
+	{
 		if (json_integer_value(v) == 0)
 			continue;
 		if (!any)
@@ -180,7 +182,8 @@ print_stats(const json_t *r)
 	       (long long)geti(r, "tx_packets"), (long long)geti(r, "dropped"));
 	printf("%-6s %-5s %12s %12s %10s %10s %8s %8s %8s\n", "WORKER", "LCORE", "RX_PKTS",
 	       "TX_PKTS", "HANDOFF_O", "HANDOFF_I", "ARP_REP", "ICMP", "REASM");
-	json_array_foreach(json_object_get(r, "workers"), i, w) {
+	json_array_foreach(json_object_get(r, "workers"), i, w)
+	{
 		printf("%-6lld %-5lld %12lld %12lld %10lld %10lld %8lld %8lld %8lld\n",
 		       (long long)geti(w, "worker"), (long long)geti(w, "lcore"),
 		       (long long)geti(w, "rx_packets"), (long long)geti(w, "tx_packets"),
@@ -209,7 +212,8 @@ print_rules(const json_t *r)
 	printf("default: %s (flows %lld, drops %lld)\n", gets_(r, "default"),
 	       (long long)geti(r, "default_flows"), (long long)geti(r, "default_drops"));
 	printf("%-5s %10s %10s  %s\n", "ID", "FLOWS", "DROPS", "RULE");
-	json_array_foreach(json_object_get(r, "rules"), i, rule) {
+	json_array_foreach(json_object_get(r, "rules"), i, rule)
+	{
 		printf("%-5lld %10lld %10lld  %s\n", (long long)geti(rule, "id"),
 		       (long long)geti(rule, "flows"), (long long)geti(rule, "drops"),
 		       gets_(rule, "rule"));
@@ -226,7 +230,8 @@ print_flows(const json_t *flows)
 
 	printf("%-10s %-5s %-21s %-21s %-11s %8s %8s %6s %5s %7s\n", "SIDE", "PROTO", "SRC", "DST",
 	       "STATE", "PKTS_O", "PKTS_R", "VERDCT", "RULE", "AGE_S");
-	json_array_foreach(flows, i, f) {
+	json_array_foreach(flows, i, f)
+	{
 		const json_t *src = json_object_get(f, "src"), *dst = json_object_get(f, "dst");
 		char a[64], b[64];
 		snprintf(a, sizeof(a), "%s:%lld", gets_(src, "ip"), (long long)geti(src, "port"));
@@ -247,7 +252,8 @@ print_generic(const json_t *r)
 	const char *k;
 	json_t *v;
 
-	json_object_foreach((json_t *)r, k, v) {
+	json_object_foreach((json_t *)r, k, v)
+	{
 		if (strcmp(k, "ok") == 0)
 			continue;
 		char *s = json_is_string(v) ? strdup(json_string_value(v))
@@ -261,9 +267,11 @@ int
 main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{"socket", required_argument, NULL, 's'}, {"json", no_argument, NULL, 'j'},
-		{"timeout", required_argument, NULL, 't'}, {"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"socket", required_argument, NULL, 's'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"timeout", required_argument, NULL, 't'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *path = getenv("NODEMESH_SOCKET") ? getenv("NODEMESH_SOCKET") : DEFAULT_SOCKET;
 	int as_json = 0, timeout_s = 10, c;
@@ -330,7 +338,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "error: %s\n", gets_(r, "error"));
 	} else if (strcmp(argv[optind], "stats") == 0) {
 		print_stats(r);
-	} else if (json_object_get(r, "rules") != NULL && json_is_array(json_object_get(r, "rules"))) {
+	} else if (json_object_get(r, "rules") != NULL &&
+		   json_is_array(json_object_get(r, "rules"))) {
 		print_rules(r);
 	} else if (json_object_get(r, "flows") != NULL) {
 		print_flows(json_object_get(r, "flows"));
@@ -340,7 +349,7 @@ main(int argc, char **argv)
 		size_t i;
 		json_t *cmd;
 		json_array_foreach(json_object_get(r, "commands"), i, cmd)
-			printf("  %-40s  %s\n", gets_(cmd, "usage"), gets_(cmd, "help"));
+		    printf("  %-40s  %s\n", gets_(cmd, "usage"), gets_(cmd, "help"));
 	} else {
 		print_generic(r);
 	}

@@ -50,13 +50,14 @@ nm_req_parse(const char *line, size_t len, struct nm_req *req, char *err, size_t
 			continue;
 		}
 		size_t start = i;
-		size_t eq = 0; /* index of the first '=', valid if has_eq */
+		size_t eq = 0;	/* index of the first '=', valid if has_eq */
 		int has_eq = 0; /* eq == 0 alone cannot tell "=v" at column 1 from no '=' */
 		for (; i < len && !is_blank(line[i]); i++) {
 			unsigned char c = (unsigned char)line[i];
 			if (c < 0x21 || c > 0x7e) {
-				snprintf(err, errlen, "column %zu: byte 0x%02x is not printable ASCII",
-					 i + 1, c);
+				snprintf(err, errlen,
+					 "column %zu: byte 0x%02x is not printable ASCII", i + 1,
+					 c);
 				return -EINVAL;
 			}
 			if (c == '=' && !has_eq) {
@@ -73,7 +74,8 @@ nm_req_parse(const char *line, size_t len, struct nm_req *req, char *err, size_t
 				return -EINVAL;
 			}
 			if (req->nwords == NM_REQ_MAX_WORDS) {
-				snprintf(err, errlen, "more than %d command words", NM_REQ_MAX_WORDS);
+				snprintf(err, errlen, "more than %d command words",
+					 NM_REQ_MAX_WORDS);
 				return -EINVAL;
 			}
 			if (tlen > NM_REQ_MAX_TOKEN) {
@@ -91,7 +93,8 @@ nm_req_parse(const char *line, size_t len, struct nm_req *req, char *err, size_t
 					unsigned char c = (unsigned char)line[k];
 					if ((c < 0x20 || c > 0x7e) && c != '\t') {
 						snprintf(err, errlen,
-							 "column %zu: byte 0x%02x is not printable ASCII",
+							 "column %zu: byte 0x%02x is not printable "
+							 "ASCII",
 							 k + 1, c);
 						return -EINVAL;
 					}
@@ -121,7 +124,8 @@ nm_req_parse(const char *line, size_t len, struct nm_req *req, char *err, size_t
 		for (size_t k = start; k < eq; k++) {
 			if (!is_key_char(line[k])) {
 				snprintf(err, errlen,
-					 "column %zu: key may hold only a-z, 0-9, '_' and '-'", k + 1);
+					 "column %zu: key may hold only a-z, 0-9, '_' and '-'",
+					 k + 1);
 				return -EINVAL;
 			}
 		}

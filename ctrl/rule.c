@@ -215,8 +215,8 @@ parse_rate(const char *word, const char *next, bool *used_next, struct nm_rule *
 		uint64_t mult;
 		bool packets;
 	} units[] = {
-		{"pps", 1, true},   {"bps", 1, false},     {"kbps", 1000, false},
-		{"mbps", 1000000, false}, {"gbps", 1000000000, false},
+	    {"pps", 1, true},	      {"bps", 1, false},	   {"kbps", 1000, false},
+	    {"mbps", 1000000, false}, {"gbps", 1000000000, false},
 	};
 	size_t digits = strspn(word, "0123456789");
 	const char *unit = word + digits;
@@ -264,7 +264,8 @@ nm_rule_parse(const char *text, struct nm_rule *r, char *err, size_t errlen)
 	if (split(text, ws, err, errlen) < 0)
 		goto out;
 	if (ws->n < 5) {
-		snprintf(err, errlen, "a rule needs at least: allow|deny from SELECTOR to SELECTOR");
+		snprintf(err, errlen,
+			 "a rule needs at least: allow|deny from SELECTOR to SELECTOR");
 		goto out;
 	}
 	if (strcmp(ws->w[0], "allow") == 0) {
@@ -307,8 +308,8 @@ nm_rule_parse(const char *text, struct nm_rule *r, char *err, size_t errlen)
 			else if (strcmp(arg, "any") == 0)
 				r->proto = 0;
 			else {
-				snprintf(err, errlen, "proto '%.32s': must be tcp, udp, icmp or any",
-					 arg);
+				snprintf(err, errlen,
+					 "proto '%.32s': must be tcp, udp, icmp or any", arg);
 				goto out;
 			}
 			seen_proto = true;
@@ -324,9 +325,10 @@ nm_rule_parse(const char *text, struct nm_rule *r, char *err, size_t errlen)
 			if (used_next)
 				i++;
 		} else if (strcmp(opt, "burst") == 0 && !seen_burst) {
-			if (parse_u64(arg, strlen(arg), 100000000, &r->burst) < 0 || r->burst == 0) {
-				snprintf(err, errlen, "burst '%.32s': need a packet count 1-100000000",
-					 arg);
+			if (parse_u64(arg, strlen(arg), 100000000, &r->burst) < 0 ||
+			    r->burst == 0) {
+				snprintf(err, errlen,
+					 "burst '%.32s': need a packet count 1-100000000", arg);
 				goto out;
 			}
 			seen_burst = true;
@@ -350,8 +352,8 @@ nm_rule_parse(const char *text, struct nm_rule *r, char *err, size_t errlen)
 			goto out;
 		} else {
 			snprintf(err, errlen,
-				 "word %u '%.32s': expected proto, port, rate, burst or inspect", i + 1,
-				 opt);
+				 "word %u '%.32s': expected proto, port, rate, burst or inspect",
+				 i + 1, opt);
 			goto out;
 		}
 	}

@@ -23,7 +23,7 @@
 
 #include "nodemesh/server.h"
 
-#define MAX_CLIENTS 32
+#define MAX_CLIENTS	32
 #define SEND_TIMEOUT_MS 1000 /* a client that does not read its answer is dropped */
 
 struct client {
@@ -274,8 +274,8 @@ accept_clients(struct nm_server *srv)
 			;
 		struct client *c = i < MAX_CLIENTS ? calloc(1, sizeof(*c)) : NULL;
 		if (c == NULL) {
-			respond(fd, nm_reply_error("too many control connections (%d)",
-						   MAX_CLIENTS));
+			respond(fd,
+				nm_reply_error("too many control connections (%d)", MAX_CLIENTS));
 			close(fd);
 			continue;
 		}

@@ -554,8 +554,8 @@ nm_sigdb_compile(const struct nm_sig_rule *rules, unsigned int n, char *err, siz
 		goto out;
 	}
 	if (db->stream) {
-		db->stream_seen_bytes = sizeof(struct nm_sigdb_stream) +
-					(size_t)db->n_stream_multi * sizeof(uint16_t);
+		db->stream_seen_bytes =
+		    sizeof(struct nm_sigdb_stream) + (size_t)db->n_stream_multi * sizeof(uint16_t);
 		db->stream_state_bytes += db->stream_seen_bytes;
 	}
 
@@ -698,9 +698,8 @@ nm_sigdb_stream_open(const struct nm_sigdb *db)
 }
 
 int
-nm_sigdb_stream_scan(const struct nm_sigdb *db, struct nm_sigdb_stream *st,
-		     hs_scratch_t *scratch, const uint8_t *data, size_t len, nm_sigdb_hit_fn fn,
-		     void *ctx)
+nm_sigdb_stream_scan(const struct nm_sigdb *db, struct nm_sigdb_stream *st, hs_scratch_t *scratch,
+		     const uint8_t *data, size_t len, nm_sigdb_hit_fn fn, void *ctx)
 {
 	struct hit_ctx h = {fn, ctx, db->n_rules, db, st};
 
@@ -714,8 +713,8 @@ nm_sigdb_stream_scan(const struct nm_sigdb *db, struct nm_sigdb_stream *st,
 
 /* fn may be NULL to drop a stream without end-of-stream reports (scratch may then be NULL). */
 int
-nm_sigdb_stream_close(const struct nm_sigdb *db, struct nm_sigdb_stream *st,
-		      hs_scratch_t *scratch, nm_sigdb_hit_fn fn, void *ctx)
+nm_sigdb_stream_close(const struct nm_sigdb *db, struct nm_sigdb_stream *st, hs_scratch_t *scratch,
+		      nm_sigdb_hit_fn fn, void *ctx)
 {
 	struct hit_ctx h = {fn, ctx, db->n_rules, db, st};
 	int rc;

@@ -22,14 +22,14 @@ nm_flow_table_init(struct nm_flow_table *t, uint32_t cap, const uint32_t timeout
 {
 	char name[RTE_HASH_NAMESIZE];
 	struct rte_hash_parameters hp = {
-		.name = name,
-		.entries = cap,
-		.key_len = sizeof(struct nm_flow_hkey),
-		.hash_func = rte_jhash,
-		.hash_func_init_val = seed, /* per run: chosen 5-tuples cannot aim at a bucket */
-		.socket_id = socket,
-		/* Extendable buckets: the table holds cap keys whatever their hashes. */
-		.extra_flag = RTE_HASH_EXTRA_FLAGS_EXT_TABLE,
+	    .name = name,
+	    .entries = cap,
+	    .key_len = sizeof(struct nm_flow_hkey),
+	    .hash_func = rte_jhash,
+	    .hash_func_init_val = seed, /* per run: chosen 5-tuples cannot aim at a bucket */
+	    .socket_id = socket,
+	    /* Extendable buckets: the table holds cap keys whatever their hashes. */
+	    .extra_flag = RTE_HASH_EXTRA_FLAGS_EXT_TABLE,
 	};
 
 	memset(t, 0, sizeof(*t));
@@ -123,8 +123,8 @@ nm_flow_initial_state(uint8_t proto, uint8_t tcp_flags)
 	case 6:
 		/* A first packet that is not a bare SYN is picked up mid-stream. */
 		return (tcp_flags & (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG)) == RTE_TCP_SYN_FLAG
-			       ? NM_FLOW_TCP_SYN
-			       : NM_FLOW_TCP_ESTABLISHED;
+			   ? NM_FLOW_TCP_SYN
+			   : NM_FLOW_TCP_ESTABLISHED;
 	case 17:
 		return NM_FLOW_UDP;
 	case 1:
@@ -146,10 +146,13 @@ const char *
 nm_flow_state_name(uint8_t state)
 {
 	static const char *const names[NM_FLOW_STATES] = {
-		[NM_FLOW_TCP_SYN] = "syn",       [NM_FLOW_TCP_ESTABLISHED] = "established",
-		[NM_FLOW_TCP_CLOSING] = "closing", [NM_FLOW_TCP_CLOSED] = "closed",
-		[NM_FLOW_UDP] = "udp",           [NM_FLOW_ICMP] = "icmp",
-		[NM_FLOW_OTHER] = "other",
+	    [NM_FLOW_TCP_SYN] = "syn",
+	    [NM_FLOW_TCP_ESTABLISHED] = "established",
+	    [NM_FLOW_TCP_CLOSING] = "closing",
+	    [NM_FLOW_TCP_CLOSED] = "closed",
+	    [NM_FLOW_UDP] = "udp",
+	    [NM_FLOW_ICMP] = "icmp",
+	    [NM_FLOW_OTHER] = "other",
 	};
 	return state < NM_FLOW_STATES ? names[state] : "?";
 }

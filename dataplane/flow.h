@@ -26,10 +26,10 @@
 #include "nodemesh/flowkey.h"
 
 enum nm_flow_state {
-	NM_FLOW_TCP_SYN = 0,     /* SYN seen, no answer yet */
+	NM_FLOW_TCP_SYN = 0,	 /* SYN seen, no answer yet */
 	NM_FLOW_TCP_ESTABLISHED, /* answered (or picked up mid-stream) */
-	NM_FLOW_TCP_CLOSING,     /* FIN seen in one direction */
-	NM_FLOW_TCP_CLOSED,      /* RST, or FIN both ways */
+	NM_FLOW_TCP_CLOSING,	 /* FIN seen in one direction */
+	NM_FLOW_TCP_CLOSED,	 /* RST, or FIN both ways */
 	NM_FLOW_UDP,
 	NM_FLOW_ICMP,
 	NM_FLOW_OTHER,
@@ -43,8 +43,8 @@ enum nm_flow_dir {
 
 enum nm_flow_end {
 	NM_FLOW_END_TIMEOUT = 0,
-	NM_FLOW_END_CLOSED,   /* TCP FIN both ways or RST, after its short timeout */
-	NM_FLOW_END_FLUSH,    /* flow flush */
+	NM_FLOW_END_CLOSED, /* TCP FIN both ways or RST, after its short timeout */
+	NM_FLOW_END_FLUSH,  /* flow flush */
 	NM_FLOW_END_SHUTDOWN,
 	NM_FLOW_END_POD_GONE, /* an end pod was deleted; a packet for its address came */
 };
@@ -58,43 +58,43 @@ struct nm_flow {
 	struct nm_flow_hkey hk;
 	uint64_t first_tsc;
 	uint64_t last_tsc;
-	uint64_t pkts[2];        /* by enum nm_flow_dir */
+	uint64_t pkts[2]; /* by enum nm_flow_dir */
 	uint64_t bytes[2];
-	uint64_t rate_drops;     /* packets the rule's rate dropped */
-	uint64_t policy_gen;     /* generation the cached verdict came from */
+	uint64_t rate_drops;	       /* packets the rule's rate dropped */
+	uint64_t policy_gen;	       /* generation the cached verdict came from */
 	struct rte_meter_srtcm pps[2]; /* by direction of arrival into this side's pod */
 	struct rte_meter_srtcm bps[2];
-	uint32_t init_pod_id;    /* initiator and responder pods */
+	uint32_t init_pod_id; /* initiator and responder pods */
 	uint32_t resp_pod_id;
-	uint32_t rule_id;        /* 0: default action */
-	int16_t rule_idx;        /* index in the policy of policy_gen, or NM_POLICY_DEFAULT */
+	uint32_t rule_id; /* 0: default action */
+	int16_t rule_idx; /* index in the policy of policy_gen, or NM_POLICY_DEFAULT */
 	uint16_t rule_slot;
 	uint16_t init_slot;
 	uint16_t resp_slot;
 	uint8_t in_use;
-	uint8_t state;           /* enum nm_flow_state */
-	uint8_t verdict;         /* enum nm_verdict */
-	uint8_t init_is_lo;      /* the initiator is the key's lo endpoint */
-	uint8_t local_is_init;   /* this side's pod is the initiator */
-	uint8_t fin_seen;        /* bit per direction */
+	uint8_t state;	       /* enum nm_flow_state */
+	uint8_t verdict;       /* enum nm_verdict */
+	uint8_t init_is_lo;    /* the initiator is the key's lo endpoint */
+	uint8_t local_is_init; /* this side's pod is the initiator */
+	uint8_t fin_seen;      /* bit per direction */
 	uint8_t inspect;
 } __rte_cache_aligned;
 
 struct nm_flow_counters {
 	uint64_t created;
-	uint64_t refused;        /* table full: new flow dropped */
+	uint64_t refused; /* table full: new flow dropped */
 	uint64_t expired;
 	uint64_t closed;
 	uint64_t flushed;
-	uint64_t records_lost;   /* flow record ring or pool full */
-	uint64_t reevaluated;    /* verdicts recomputed after a policy change */
+	uint64_t records_lost; /* flow record ring or pool full */
+	uint64_t reevaluated;  /* verdicts recomputed after a policy change */
 };
 
 struct nm_flow_table {
 	struct rte_hash *h;
-	struct nm_flow *e;       /* cap entries, by rte_hash key position */
+	struct nm_flow *e; /* cap entries, by rte_hash key position */
 	uint32_t cap;
-	uint32_t n;              /* entries in use */
+	uint32_t n; /* entries in use */
 	uint32_t sweep_pos;
 	uint64_t timeout_tsc[NM_FLOW_STATES];
 	struct nm_flow_counters c;

@@ -22,7 +22,7 @@ bool
 nm_icmp_error_allowed(const struct rte_mbuf *orig, uint16_t l2_len)
 {
 	const struct rte_ipv4_hdr *ip =
-		rte_pktmbuf_mtod_offset(orig, const struct rte_ipv4_hdr *, l2_len);
+	    rte_pktmbuf_mtod_offset(orig, const struct rte_ipv4_hdr *, l2_len);
 	uint32_t dst = rte_be_to_cpu_32(ip->dst_addr);
 	uint32_t src = rte_be_to_cpu_32(ip->src_addr);
 	uint16_t ihl = rte_ipv4_hdr_len(ip);
@@ -46,12 +46,12 @@ nm_icmp_error_allowed(const struct rte_mbuf *orig, uint16_t l2_len)
 }
 
 struct rte_mbuf *
-nm_icmp_error(struct rte_mempool *pool, const struct rte_mbuf *orig, uint16_t l2_len,
-	      uint8_t type, uint8_t code, uint16_t mtu, const struct rte_ether_addr *gw_mac)
+nm_icmp_error(struct rte_mempool *pool, const struct rte_mbuf *orig, uint16_t l2_len, uint8_t type,
+	      uint8_t code, uint16_t mtu, const struct rte_ether_addr *gw_mac)
 {
 	const struct rte_ether_hdr *oeth = rte_pktmbuf_mtod(orig, const struct rte_ether_hdr *);
 	const struct rte_ipv4_hdr *oip =
-		rte_pktmbuf_mtod_offset(orig, const struct rte_ipv4_hdr *, l2_len);
+	    rte_pktmbuf_mtod_offset(orig, const struct rte_ipv4_hdr *, l2_len);
 	uint16_t ihl = rte_ipv4_hdr_len(oip);
 	uint16_t quote = (uint16_t)RTE_MIN((uint32_t)ihl + ICMP_QUOTE_PAYLOAD,
 					   (uint32_t)rte_be_to_cpu_16(oip->total_length));

@@ -34,17 +34,16 @@ on_signal(int sig)
 static void
 usage(FILE *out)
 {
-	fprintf(out,
-		"usage: nodemeshd -c FILE [-s PATH] [--file-prefix NAME]\n"
-		"\n"
-		"One dataplane per node: forwards, polices and records the traffic of every\n"
-		"pod on this node. Runs in the foreground; SIGINT or SIGTERM stop it.\n"
-		"\n"
-		"  -c, --config FILE       libconfig file (see conf/nodemesh.conf)\n"
-		"  -s, --socket PATH       control socket, overrides control.socket\n"
-		"      --file-prefix NAME  DPDK runtime prefix, overrides eal.file_prefix\n"
-		"  -h, --help              this text\n"
-		"  -V, --version           print the version\n");
+	fprintf(out, "usage: nodemeshd -c FILE [-s PATH] [--file-prefix NAME]\n"
+		     "\n"
+		     "One dataplane per node: forwards, polices and records the traffic of every\n"
+		     "pod on this node. Runs in the foreground; SIGINT or SIGTERM stop it.\n"
+		     "\n"
+		     "  -c, --config FILE       libconfig file (see conf/nodemesh.conf)\n"
+		     "  -s, --socket PATH       control socket, overrides control.socket\n"
+		     "      --file-prefix NAME  DPDK runtime prefix, overrides eal.file_prefix\n"
+		     "  -h, --help              this text\n"
+		     "  -V, --version           print the version\n");
 }
 
 struct options {
@@ -57,12 +56,9 @@ static int
 parse_args(int argc, char **argv, struct options *o)
 {
 	static const struct option longopts[] = {
-		{"config", required_argument, NULL, 'c'},
-		{"socket", required_argument, NULL, 's'},
-		{"file-prefix", required_argument, NULL, 'p'},
-		{"help", no_argument, NULL, 'h'},
-		{"version", no_argument, NULL, 'V'},
-		{NULL, 0, NULL, 0},
+	    {"config", required_argument, NULL, 'c'},	   {"socket", required_argument, NULL, 's'},
+	    {"file-prefix", required_argument, NULL, 'p'}, {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},	   {NULL, 0, NULL, 0},
 	};
 	int c;
 

@@ -38,9 +38,9 @@ struct nm_node *
 nm_node_create(const struct nm_config *cfg, char *err, size_t errlen)
 {
 	static const struct rte_mbuf_dynfield meta_desc = {
-		.name = "nodemesh_meta",
-		.size = sizeof(struct nm_mbuf_meta),
-		.align = __alignof__(struct nm_mbuf_meta),
+	    .name = "nodemesh_meta",
+	    .size = sizeof(struct nm_mbuf_meta),
+	    .align = __alignof__(struct nm_mbuf_meta),
 	};
 	unsigned int lcore;
 	struct nm_node *node = calloc(1, sizeof(*node));
@@ -55,9 +55,10 @@ nm_node_create(const struct nm_config *cfg, char *err, size_t errlen)
 	node->next_pod_id = 1;
 	node->n_workers = rte_lcore_count() - 1;
 	if (node->n_workers == 0 || node->n_workers > NM_MAX_WORKERS) {
-		snprintf(err, errlen, "eal.lcores '%s' gives %u workers; need 1..%d (the "
-			"first lcore is the control thread)", node->cfg.lcores, node->n_workers,
-			NM_MAX_WORKERS);
+		snprintf(err, errlen,
+			 "eal.lcores '%s' gives %u workers; need 1..%d (the "
+			 "first lcore is the control thread)",
+			 node->cfg.lcores, node->n_workers, NM_MAX_WORKERS);
 		goto fail;
 	}
 
@@ -67,13 +68,13 @@ nm_node_create(const struct nm_config *cfg, char *err, size_t errlen)
 						 (int)rte_socket_id());
 	if (node->pool == NULL || node->indirect == NULL) {
 		snprintf(err, errlen, "rte_pktmbuf_pool_create(%u mbufs) failed: %s",
-			node->cfg.mbufs, rte_strerror(rte_errno));
+			 node->cfg.mbufs, rte_strerror(rte_errno));
 		goto fail;
 	}
 	node->meta_off = rte_mbuf_dynfield_register(&meta_desc);
 	if (node->meta_off < 0) {
 		snprintf(err, errlen, "rte_mbuf_dynfield_register failed: %s",
-			rte_strerror(rte_errno));
+			 rte_strerror(rte_errno));
 		goto fail;
 	}
 
@@ -85,11 +86,11 @@ nm_node_create(const struct nm_config *cfg, char *err, size_t errlen)
 	}
 
 	unsigned int idx = 0;
-	RTE_LCORE_FOREACH_WORKER(lcore) {
+	RTE_LCORE_FOREACH_WORKER(lcore)
+	{
 		node->workers[idx] = nm_worker_create(node, idx, lcore);
 		if (node->workers[idx] == NULL) {
-			snprintf(err, errlen, "creating worker %u (lcore %u) failed", idx,
-				lcore);
+			snprintf(err, errlen, "creating worker %u (lcore %u) failed", idx, lcore);
 			goto fail;
 		}
 		idx++;
@@ -102,11 +103,12 @@ nm_node_create(const struct nm_config *cfg, char *err, size_t errlen)
 			if (s == d)
 				continue;
 			snprintf(name, sizeof(name), "nm_handoff_%u_%u", s, d);
-			struct rte_ring *r = rte_ring_create(name, NM_RING_SIZE, (int)rte_socket_id(),
-							     RING_F_SP_ENQ | RING_F_SC_DEQ);
+			struct rte_ring *r =
+			    rte_ring_create(name, NM_RING_SIZE, (int)rte_socket_id(),
+					    RING_F_SP_ENQ | RING_F_SC_DEQ);
 			if (r == NULL) {
 				snprintf(err, errlen, "rte_ring_create(%s) failed: %s", name,
-					rte_strerror(rte_errno));
+					 rte_strerror(rte_errno));
 				goto fail;
 			}
 			node->workers[s]->out[d] = r;
@@ -114,10 +116,9 @@ nm_node_create(const struct nm_config *cfg, char *err, size_t errlen)
 		}
 	}
 
-	node->rec_pool = rte_mempool_create("nm_flow_records",
-					    NM_REC_RING_SIZE * node->n_workers * 2 - 1,
-					    sizeof(struct nm_flow_record), 64, 0, NULL, NULL, NULL,
-					    NULL, (int)rte_socket_id(), 0);
+	node->rec_pool = rte_mempool_create(
+	    "nm_flow_records", NM_REC_RING_SIZE * node->n_workers * 2 - 1,
+	    sizeof(struct nm_flow_record), 64, 0, NULL, NULL, NULL, NULL, (int)rte_socket_id(), 0);
 	node->rules = calloc(NM_MAX_RULES, sizeof(*node->rules));
 	node->pod_history = calloc(NM_POD_HISTORY, sizeof(*node->pod_history));
 	node->pod_history_id = calloc(NM_POD_HISTORY, sizeof(*node->pod_history_id));
@@ -263,7 +264,8 @@ nm_node_pod_add(struct nm_node *node, const struct nm_pod_spec *spec, char *err,
 			return -EEXIST;
 		}
 		if (p->spec.ip == spec->ip) {
-			snprintf(err, errlen, "ip %s belongs to pod '%s' already", ip, p->spec.name);
+			snprintf(err, errlen, "ip %s belongs to pod '%s' already", ip,
+				 p->spec.name);
 			return -EEXIST;
 		}
 		if (spec->iface[0] != '\0' && strcmp(p->spec.iface, spec->iface) == 0) {
@@ -306,8 +308,8 @@ nm_node_pod_add(struct nm_node *node, const struct nm_pod_spec *spec, char *err,
 		next->pods[free_slot] = pod;
 		rc = nm_pod_table_index(next, node->hash_seed, node->n_workers);
 		if (rc == 0)
-			rc = nm_policy_attach(next, node->rules, node->n_rules,
-					      node->default_allow, err, errlen);
+			rc = nm_policy_attach(next, node->rules, node->n_rules, node->default_allow,
+					      err, errlen);
 	}
 	if (next == NULL || rc < 0) {
 		snprintf(err, errlen, "building the pod table failed");
@@ -335,16 +337,16 @@ nm_node_pod_del(struct nm_node *node, const char *name, char *err, size_t errlen
 		return -ENOENT;
 	}
 	struct nm_pod gone = node->pods->pods[slot];
-	struct nm_pod_table *next = nm_pod_table_clone(node->pods, node->hash_seed,
-						       node->n_workers);
+	struct nm_pod_table *next =
+	    nm_pod_table_clone(node->pods, node->hash_seed, node->n_workers);
 	if (next == NULL) {
 		snprintf(err, errlen, "out of memory for the pod table");
 		return -ENOMEM;
 	}
 	memset(&next->pods[slot], 0, sizeof(next->pods[slot]));
 	if (nm_pod_table_index(next, node->hash_seed, node->n_workers) < 0 ||
-	    nm_policy_attach(next, node->rules, node->n_rules, node->default_allow, err,
-			     errlen) < 0) {
+	    nm_policy_attach(next, node->rules, node->n_rules, node->default_allow, err, errlen) <
+		0) {
 		nm_pod_table_free(next);
 		snprintf(err, errlen, "building the pod table failed");
 		return -ENOMEM;
@@ -368,18 +370,17 @@ pod_json(const struct nm_pod *p)
 
 	inet_ntop(AF_INET, &p->spec.ip, ip, sizeof(ip));
 	rte_ether_format_addr(mac, sizeof(mac), &p->live->pod_mac);
-	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:s?, s:I, s:I, s:I, "
-			 "s:I, s:I}",
-			 "name", p->spec.name, "namespace", p->spec.ns, "serviceaccount",
-			 p->spec.sa, "ip", ip, "iface", p->spec.iface, "driver",
-			 nm_port_driver_name(p->spec.driver), "labels",
-			 p->spec.labels, "image", p->spec.image, "socket", p->spec.memif_socket, "worker", p->worker, "port_id",
-			 p->port_id, "mac", LOAD(p->live->mac_known) ? mac : NULL, "rx_packets",
-			 (json_int_t)LOAD(p->live->c.rx_packets), "rx_bytes",
-			 (json_int_t)LOAD(p->live->c.rx_bytes), "tx_packets",
-			 (json_int_t)LOAD(p->live->c.tx_packets), "tx_bytes",
-			 (json_int_t)LOAD(p->live->c.tx_bytes), "drops",
-			 (json_int_t)LOAD(p->live->c.drops));
+	return json_pack(
+	    "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:s?, s:I, s:I, s:I, "
+	    "s:I, s:I}",
+	    "name", p->spec.name, "namespace", p->spec.ns, "serviceaccount", p->spec.sa, "ip", ip,
+	    "iface", p->spec.iface, "driver", nm_port_driver_name(p->spec.driver), "labels",
+	    p->spec.labels, "image", p->spec.image, "socket", p->spec.memif_socket, "worker",
+	    p->worker, "port_id", p->port_id, "mac", LOAD(p->live->mac_known) ? mac : NULL,
+	    "rx_packets", (json_int_t)LOAD(p->live->c.rx_packets), "rx_bytes",
+	    (json_int_t)LOAD(p->live->c.rx_bytes), "tx_packets",
+	    (json_int_t)LOAD(p->live->c.tx_packets), "tx_bytes",
+	    (json_int_t)LOAD(p->live->c.tx_bytes), "drops", (json_int_t)LOAD(p->live->c.drops));
 }
 
 json_t *
@@ -408,13 +409,12 @@ flows_json(const struct nm_flow_table *t)
 {
 	const struct nm_flow_counters *c = &t->c;
 
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "capacity",
-			 (json_int_t)t->cap, "active", (json_int_t)LOAD(t->n), "created",
-			 (json_int_t)LOAD(c->created), "refused", (json_int_t)LOAD(c->refused),
-			 "expired", (json_int_t)LOAD(c->expired), "closed",
-			 (json_int_t)LOAD(c->closed), "flushed", (json_int_t)LOAD(c->flushed),
-			 "records_lost", (json_int_t)LOAD(c->records_lost), "reevaluated",
-			 (json_int_t)LOAD(c->reevaluated));
+	return json_pack(
+	    "{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "capacity", (json_int_t)t->cap,
+	    "active", (json_int_t)LOAD(t->n), "created", (json_int_t)LOAD(c->created), "refused",
+	    (json_int_t)LOAD(c->refused), "expired", (json_int_t)LOAD(c->expired), "closed",
+	    (json_int_t)LOAD(c->closed), "flushed", (json_int_t)LOAD(c->flushed), "records_lost",
+	    (json_int_t)LOAD(c->records_lost), "reevaluated", (json_int_t)LOAD(c->reevaluated));
 }
 
 static json_t *
@@ -422,21 +422,19 @@ worker_json(const struct nm_worker *w)
 {
 	const struct nm_worker_counters *c = &w->c;
 
-	json_t *o = json_pack("{s:i, s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
-			      "s:I, s:I, s:o}",
-			 "worker", w->idx, "lcore", w->lcore, "rx_packets",
-			 (json_int_t)LOAD(c->rx_packets), "rx_bytes", (json_int_t)LOAD(c->rx_bytes),
-			 "tx_packets", (json_int_t)LOAD(c->tx_packets), "tx_bytes",
-			 (json_int_t)LOAD(c->tx_bytes), "handoff_out",
-			 (json_int_t)LOAD(c->handoff_out), "handoff_in",
-			 (json_int_t)LOAD(c->handoff_in), "arp_replies",
-			 (json_int_t)LOAD(c->arp_replies), "arp_requests",
-			 (json_int_t)LOAD(c->arp_requests), "icmp_sent",
-			 (json_int_t)LOAD(c->icmp_sent), "icmp_suppressed",
-			 (json_int_t)LOAD(c->icmp_suppressed), "reassembled",
-			 (json_int_t)LOAD(c->reassembled), "fragmented",
-			 (json_int_t)LOAD(c->fragmented), "idle_sleeps",
-			 (json_int_t)LOAD(c->idle_sleeps), "drops", drops_json(c->drops));
+	json_t *o = json_pack(
+	    "{s:i, s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
+	    "s:I, s:I, s:o}",
+	    "worker", w->idx, "lcore", w->lcore, "rx_packets", (json_int_t)LOAD(c->rx_packets),
+	    "rx_bytes", (json_int_t)LOAD(c->rx_bytes), "tx_packets",
+	    (json_int_t)LOAD(c->tx_packets), "tx_bytes", (json_int_t)LOAD(c->tx_bytes),
+	    "handoff_out", (json_int_t)LOAD(c->handoff_out), "handoff_in",
+	    (json_int_t)LOAD(c->handoff_in), "arp_replies", (json_int_t)LOAD(c->arp_replies),
+	    "arp_requests", (json_int_t)LOAD(c->arp_requests), "icmp_sent",
+	    (json_int_t)LOAD(c->icmp_sent), "icmp_suppressed", (json_int_t)LOAD(c->icmp_suppressed),
+	    "reassembled", (json_int_t)LOAD(c->reassembled), "fragmented",
+	    (json_int_t)LOAD(c->fragmented), "idle_sleeps", (json_int_t)LOAD(c->idle_sleeps),
+	    "drops", drops_json(c->drops));
 	json_object_set_new(o, "flows", flows_json(&w->flows));
 	return o;
 }

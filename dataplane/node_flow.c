@@ -20,7 +20,7 @@
 #include "nodemesh/node.h"
 
 #define FLUSH_WAIT_MS 2000
-#define LOAD(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
+#define LOAD(x)	      __atomic_load_n(&(x), __ATOMIC_RELAXED)
 
 static const struct nm_pod_spec *
 pod_by_id(const struct nm_node *node, uint32_t id)
@@ -125,19 +125,19 @@ nm_node_flows_json(struct nm_node *node, const char *pod, const struct nm_flow_k
 				continue;
 			const struct nm_pod_spec *side = pod_by_id(node, f->hk.pod_id);
 			json_t *o = json_pack(
-				"{s:i, s:s, s:s, s:s, s:f, s:f, s:{s:I, s:I}, s:{s:I, s:I}, s:s, s:I, "
-				"s:I}",
-				"worker", wi, "side", side ? side->name : "?", "side_role",
-				f->local_is_init ? "initiator" : "responder", "state",
-				nm_flow_state_name(LOAD(f->state)), "age_s",
-				tsc_seconds(node, now - LOAD(f->first_tsc)), "idle_s",
-				tsc_seconds(node, now - LOAD(f->last_tsc)), "packets", "orig",
-				(json_int_t)LOAD(f->pkts[0]), "reply", (json_int_t)LOAD(f->pkts[1]),
-				"bytes", "orig", (json_int_t)LOAD(f->bytes[0]), "reply",
-				(json_int_t)LOAD(f->bytes[1]), "verdict",
-				LOAD(f->verdict) == NM_VERDICT_ALLOW ? "allow" : "deny", "rule_id",
-				(json_int_t)LOAD(f->rule_id), "rate_drops",
-				(json_int_t)LOAD(f->rate_drops));
+			    "{s:i, s:s, s:s, s:s, s:f, s:f, s:{s:I, s:I}, s:{s:I, s:I}, s:s, s:I, "
+			    "s:I}",
+			    "worker", wi, "side", side ? side->name : "?", "side_role",
+			    f->local_is_init ? "initiator" : "responder", "state",
+			    nm_flow_state_name(LOAD(f->state)), "age_s",
+			    tsc_seconds(node, now - LOAD(f->first_tsc)), "idle_s",
+			    tsc_seconds(node, now - LOAD(f->last_tsc)), "packets", "orig",
+			    (json_int_t)LOAD(f->pkts[0]), "reply", (json_int_t)LOAD(f->pkts[1]),
+			    "bytes", "orig", (json_int_t)LOAD(f->bytes[0]), "reply",
+			    (json_int_t)LOAD(f->bytes[1]), "verdict",
+			    LOAD(f->verdict) == NM_VERDICT_ALLOW ? "allow" : "deny", "rule_id",
+			    (json_int_t)LOAD(f->rule_id), "rate_drops",
+			    (json_int_t)LOAD(f->rate_drops));
 			set_endpoints(node, o, &f->hk.k, f->init_is_lo, f->init_pod_id,
 				      f->resp_pod_id);
 			json_array_append_new(list, o);
@@ -183,8 +183,8 @@ flush(struct nm_node *node, const char *pod, uint8_t end, char *err, size_t errl
 	for (int waited = 0; waited < FLUSH_WAIT_MS; waited++) {
 		unsigned int done = 0;
 		for (unsigned int i = 0; i < node->n_workers; i++)
-			done += __atomic_load_n(&node->workers[i]->flush_done, __ATOMIC_ACQUIRE) ==
-				seq;
+			done +=
+			    __atomic_load_n(&node->workers[i]->flush_done, __ATOMIC_ACQUIRE) == seq;
 		if (done == node->n_workers) {
 			nm_node_drain_records(node);
 			return 0;
@@ -199,8 +199,8 @@ flush(struct nm_node *node, const char *pod, uint8_t end, char *err, size_t errl
 static void
 iso_time(const struct nm_node *node, uint64_t tsc, char *buf, size_t len)
 {
-	uint64_t ns = node->wall_ns0 + (uint64_t)((double)(tsc - node->tsc0) * 1e9 /
-						  (double)node->tsc_hz);
+	uint64_t ns =
+	    node->wall_ns0 + (uint64_t)((double)(tsc - node->tsc0) * 1e9 / (double)node->tsc_hz);
 	time_t sec = (time_t)(ns / 1000000000ull);
 	struct tm tm;
 	char base[32];
@@ -218,18 +218,16 @@ write_record(struct nm_node *node, const struct nm_flow_record *r)
 
 	iso_time(node, r->first_tsc, start, sizeof(start));
 	iso_time(node, r->last_tsc, end, sizeof(end));
-	json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:f, s:{s:I, s:I}, s:{s:I, s:I}, s:s, s:I, "
-			      "s:I, s:s, s:s}",
-			      "type", "flow", "node", node->cfg.node_name, "start", start, "end",
-			      end, "duration_s",
-			      (double)(r->last_tsc - r->first_tsc) / (double)node->tsc_hz,
-			      "packets", "orig", (json_int_t)r->pkts[0], "reply",
-			      (json_int_t)r->pkts[1], "bytes", "orig", (json_int_t)r->bytes[0],
-			      "reply", (json_int_t)r->bytes[1], "verdict",
-			      r->verdict == NM_VERDICT_ALLOW ? "allow" : "deny", "rule_id",
-			      (json_int_t)r->rule_id, "rate_drops", (json_int_t)r->rate_drops,
-			      "state", nm_flow_state_name(r->state), "end_reason",
-			      r->end < 5 ? ends[r->end] : "?");
+	json_t *o =
+	    json_pack("{s:s, s:s, s:s, s:s, s:f, s:{s:I, s:I}, s:{s:I, s:I}, s:s, s:I, "
+		      "s:I, s:s, s:s}",
+		      "type", "flow", "node", node->cfg.node_name, "start", start, "end", end,
+		      "duration_s", (double)(r->last_tsc - r->first_tsc) / (double)node->tsc_hz,
+		      "packets", "orig", (json_int_t)r->pkts[0], "reply", (json_int_t)r->pkts[1],
+		      "bytes", "orig", (json_int_t)r->bytes[0], "reply", (json_int_t)r->bytes[1],
+		      "verdict", r->verdict == NM_VERDICT_ALLOW ? "allow" : "deny", "rule_id",
+		      (json_int_t)r->rule_id, "rate_drops", (json_int_t)r->rate_drops, "state",
+		      nm_flow_state_name(r->state), "end_reason", r->end < 5 ? ends[r->end] : "?");
 	set_endpoints(node, o, &r->key, r->init_is_lo, r->init_pod_id, r->resp_pod_id);
 	if (json_dumpf(o, node->flow_log, JSON_COMPACT) == 0)
 		fputc('\n', node->flow_log);

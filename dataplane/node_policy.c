@@ -30,8 +30,7 @@ rule_counters(const struct nm_node *node, uint16_t slot, uint64_t *flows, uint64
 
 /* Give rules without an id (id 0) an id and a counter slot no kept rule uses. */
 static int
-number_rules(struct nm_node *node, struct nm_rule *rules, unsigned int n, char *err,
-	     size_t errlen)
+number_rules(struct nm_node *node, struct nm_rule *rules, unsigned int n, char *err, size_t errlen)
 {
 	uint64_t used[NM_MAX_RULES / 64] = {0};
 	uint16_t next = 0;
@@ -63,11 +62,11 @@ number_rules(struct nm_node *node, struct nm_rule *rules, unsigned int n, char *
 
 /* Publish rules[0..n) with the default action; on success they are the node's. */
 static int
-apply(struct nm_node *node, struct nm_rule *rules, unsigned int n, uint8_t default_allow,
-      char *err, size_t errlen)
+apply(struct nm_node *node, struct nm_rule *rules, unsigned int n, uint8_t default_allow, char *err,
+      size_t errlen)
 {
-	struct nm_pod_table *next = nm_pod_table_clone(node->pods, node->hash_seed,
-						       node->n_workers);
+	struct nm_pod_table *next =
+	    nm_pod_table_clone(node->pods, node->hash_seed, node->n_workers);
 	if (next == NULL) {
 		snprintf(err, errlen, "out of memory for the pod table");
 		return -ENOMEM;
@@ -86,8 +85,7 @@ apply(struct nm_node *node, struct nm_rule *rules, unsigned int n, uint8_t defau
 }
 
 int
-nm_node_policy_add(struct nm_node *node, const char *text, uint32_t *id, char *err,
-		   size_t errlen)
+nm_node_policy_add(struct nm_node *node, const char *text, uint32_t *id, char *err, size_t errlen)
 {
 	struct nm_rule *rules;
 	int rc;
@@ -171,10 +169,10 @@ nm_node_policy_json(struct nm_node *node)
 
 		rule_counters(node, r->slot, &flows, &drops);
 		json_array_append_new(
-			list, json_pack("{s:I, s:s, s:I, s:I}", "id", (json_int_t)r->id, "rule",
-					r->text, "flows",
-					(json_int_t)(flows - node->rule_base_flows[r->slot]), "drops",
-					(json_int_t)(drops - node->rule_base_drops[r->slot])));
+		    list,
+		    json_pack("{s:I, s:s, s:I, s:I}", "id", (json_int_t)r->id, "rule", r->text,
+			      "flows", (json_int_t)(flows - node->rule_base_flows[r->slot]),
+			      "drops", (json_int_t)(drops - node->rule_base_drops[r->slot])));
 	}
 	for (unsigned int i = 0; i < node->n_workers; i++) {
 		dflows += LOAD(node->workers[i]->default_flows);

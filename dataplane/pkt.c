@@ -25,7 +25,7 @@ static const struct {
 	const char *help;
 } drop_names[NM_DROP_MAX] = {
 #define NM_DROP_STR(sym, n, h) [NM_DROP_##sym] = {n, h},
-	NM_DROP_REASONS(NM_DROP_STR)
+    NM_DROP_REASONS(NM_DROP_STR)
 #undef NM_DROP_STR
 };
 
@@ -96,7 +96,7 @@ parse_l4(const uint8_t *l4, uint32_t avail, uint32_t cap, struct nm_pkt_meta *me
 			return DROP(TRUNC_L4);
 		if (cap < 8)
 			return DROP(NOT_CONTIGUOUS);
-		meta->sport = rd16(l4); /* type << 8 | code */
+		meta->sport = rd16(l4);	    /* type << 8 | code */
 		meta->dport = rd16(l4 + 4); /* echo identifier */
 		meta->l4_len = 8;
 		break;

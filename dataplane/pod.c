@@ -42,13 +42,13 @@ nm_pod_table_index(struct nm_pod_table *t, uint64_t seed, unsigned int n_workers
 {
 	char name[RTE_HASH_NAMESIZE];
 	struct rte_hash_parameters hp = {
-		.name = name,
-		.entries = NM_MAX_PODS * 2,
-		.key_len = sizeof(uint32_t),
-		.hash_func = rte_jhash,
-		/* A per-run random seed: addresses an attacker picks cannot aim at one bucket. */
-		.hash_func_init_val = (uint32_t)seed,
-		.socket_id = (int)rte_socket_id(),
+	    .name = name,
+	    .entries = NM_MAX_PODS * 2,
+	    .key_len = sizeof(uint32_t),
+	    .hash_func = rte_jhash,
+	    /* A per-run random seed: addresses an attacker picks cannot aim at one bucket. */
+	    .hash_func_init_val = (uint32_t)seed,
+	    .socket_id = (int)rte_socket_id(),
 	};
 
 	if (t->by_ip != NULL) {
@@ -69,8 +69,7 @@ nm_pod_table_index(struct nm_pod_table *t, uint64_t seed, unsigned int n_workers
 			continue;
 		if (p->worker >= n_workers)
 			return -EINVAL;
-		int rc = rte_hash_add_key_data(t->by_ip, &p->spec.ip,
-					       (void *)(uintptr_t)slot);
+		int rc = rte_hash_add_key_data(t->by_ip, &p->spec.ip, (void *)(uintptr_t)slot);
 		if (rc < 0)
 			return rc;
 		t->owned[p->worker][t->n_owned[p->worker]++] = slot;

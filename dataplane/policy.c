@@ -16,7 +16,9 @@
 #include "policy.h"
 
 #define BPS_BURST_PACKET_BYTES 1500 /* a burst of N packets is N full-size packets of bytes */
-#define DEFAULT_BURST_MS       100  /* default bucket: 100 ms worth of the rate (divides 1000; divide, never multiply the rate: it may be near 2^64) */
+#define DEFAULT_BURST_MS                                                                           \
+	100 /* default bucket: 100 ms worth of the rate (divides 1000; divide, never multiply the  \
+	       rate: it may be near 2^64) */
 
 static int
 meter_profile(struct rte_meter_srtcm_profile *prof, uint64_t per_sec, uint64_t bucket)
@@ -111,8 +113,8 @@ nm_policy_attach(struct nm_pod_table *tbl, const struct nm_rule *rules, unsigned
 		 bool default_allow, char *err, size_t errlen)
 {
 	nm_policy_free(tbl->policy);
-	tbl->policy = nm_policy_compile(rules, n, default_allow ? NM_VERDICT_ALLOW : NM_VERDICT_DENY,
-					tbl);
+	tbl->policy =
+	    nm_policy_compile(rules, n, default_allow ? NM_VERDICT_ALLOW : NM_VERDICT_DENY, tbl);
 	if (tbl->policy == NULL) {
 		int rc = -errno;
 		snprintf(err, errlen, "compiling the policy failed: %s", strerror(errno));

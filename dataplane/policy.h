@@ -29,9 +29,9 @@ struct nm_policy_rule {
 	uint64_t from[NM_POD_WORDS]; /* pod slots the from-selector matches */
 	uint64_t to[NM_POD_WORDS];
 	uint32_t id;
-	uint16_t slot;               /* counter slot */
-	uint8_t action;              /* enum nm_verdict */
-	uint8_t proto;               /* 0: any */
+	uint16_t slot;	/* counter slot */
+	uint8_t action; /* enum nm_verdict */
+	uint8_t proto;	/* 0: any */
 	uint8_t inspect;
 	uint8_t n_ports;
 	uint8_t has_pps;
@@ -42,7 +42,7 @@ struct nm_policy_rule {
 };
 
 struct nm_policy {
-	uint8_t default_action;      /* enum nm_verdict */
+	uint8_t default_action; /* enum nm_verdict */
 	uint32_t n_rules;
 	struct nm_policy_rule rules[];
 };

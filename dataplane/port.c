@@ -63,8 +63,8 @@ nm_port_attach(const struct nm_pod_spec *spec, uint32_t pod_id, struct rte_mempo
 	if (rc < 0) {
 		snprintf(err, errlen, "attaching %s failed: %s (%s)", args, rte_strerror(-rc),
 			 spec->driver == NM_DRV_MEMIF
-				 ? "is the socket's directory there?"
-				 : "does the interface exist in the daemon's network namespace?");
+			     ? "is the socket's directory there?"
+			     : "does the interface exist in the daemon's network namespace?");
 		return rc;
 	}
 	rc = rte_eth_dev_get_port_by_name(name, &pid);

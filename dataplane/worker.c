@@ -136,8 +136,8 @@ icmp_reply(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t slot,
 {
 	if (!nm_icmp_error_allowed(m, l2_len) || !icmp_allowed(w, now))
 		return;
-	struct rte_mbuf *e = nm_icmp_error(w->node->pool, m, l2_len, type, code, mtu,
-					   &tbl->pods[slot].port_mac);
+	struct rte_mbuf *e =
+	    nm_icmp_error(w->node->pool, m, l2_len, type, code, mtu, &tbl->pods[slot].port_mac);
 	if (unlikely(e == NULL)) {
 		w->c.drops[NM_DROP_NO_MBUF]++;
 		return;
@@ -257,8 +257,8 @@ flow_lookup_bulk(struct nm_worker *w, const struct flow_ref *refs, uint16_t n,
 
 static enum nm_drop_reason
 flow_track_ref(struct nm_worker *w, const struct nm_pod_table *tbl, struct nm_flow *f,
-	       const struct flow_ref *ref, uint16_t side_slot, uint16_t src_slot,
-	       uint16_t dst_slot, const struct nm_pkt_meta *meta, uint64_t now, bool ingress)
+	       const struct flow_ref *ref, uint16_t side_slot, uint16_t src_slot, uint16_t dst_slot,
+	       const struct nm_pkt_meta *meta, uint64_t now, bool ingress)
 {
 	bool from_hi = ref->from_hi;
 	bool fresh = false;
@@ -308,8 +308,9 @@ flow_track_ref(struct nm_worker *w, const struct nm_pod_table *tbl, struct nm_fl
 		struct nm_policy_rule *r = &tbl->policy->rules[f->rule_idx];
 		if ((r->has_pps && rte_meter_srtcm_color_blind_check(&f->pps[dir], &r->pps, now,
 								     1) != RTE_COLOR_GREEN) ||
-		    (r->has_bps && rte_meter_srtcm_color_blind_check(&f->bps[dir], &r->bps, now,
-								     meta->ip_len) != RTE_COLOR_GREEN)) {
+		    (r->has_bps &&
+		     rte_meter_srtcm_color_blind_check(&f->bps[dir], &r->bps, now, meta->ip_len) !=
+			 RTE_COLOR_GREEN)) {
 			f->rate_drops++;
 			count_rule_drop(w, f);
 			return NM_DROP_RATE_LIMITED;
@@ -323,8 +324,8 @@ static void tx_fragments(struct nm_worker *w, const struct nm_pod_table *tbl, ui
 
 /* Ingress after the flow allowed it: rewrite MACs, fragment if needed, queue. */
 static void
-deliver_one(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t slot,
-	    struct rte_mbuf *m, const struct nm_pkt_meta *meta)
+deliver_one(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t slot, struct rte_mbuf *m,
+	    const struct nm_pkt_meta *meta)
 {
 	struct nm_pod_live *dst = tbl->pods[slot].live;
 
@@ -359,8 +360,8 @@ struct ingress_burst {
 	struct rte_mbuf *pkts[NM_BURST];
 	const struct nm_pkt_meta *meta[NM_BURST];
 	struct flow_ref ref[NM_BURST]; /* the flow key; deliver_bulk sets its pod */
-	uint16_t slot[NM_BURST];     /* destination pod */
-	uint16_t src_slot[NM_BURST]; /* the pod that sent it */
+	uint16_t slot[NM_BURST];       /* destination pod */
+	uint16_t src_slot[NM_BURST];   /* the pod that sent it */
 };
 
 /* Ingress for a burst: one bulk flow lookup, then judge, meter and deliver each. */
@@ -376,8 +377,8 @@ deliver_bulk(struct nm_worker *w, const struct nm_pod_table *tbl, struct ingress
 	flow_lookup_bulk(w, in->ref, in->n, found);
 	for (uint16_t i = 0; i < in->n; i++) {
 		enum nm_drop_reason why =
-			flow_track_ref(w, tbl, found[i], &in->ref[i], in->slot[i], in->src_slot[i],
-				       in->slot[i], in->meta[i], now, true);
+		    flow_track_ref(w, tbl, found[i], &in->ref[i], in->slot[i], in->src_slot[i],
+				   in->slot[i], in->meta[i], now, true);
 		if (unlikely(why != NM_DROP_NONE)) {
 			drop(w, NULL, in->pkts[i], why);
 			continue;
@@ -417,8 +418,8 @@ route(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t slot, uint16
  * was answered with "fragmentation needed" at egress.
  */
 static void
-tx_fragments(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t slot,
-	     struct rte_mbuf *m, uint16_t l2_len)
+tx_fragments(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t slot, struct rte_mbuf *m,
+	     uint16_t l2_len)
 {
 	struct rte_mbuf *frags[MAX_FRAGS];
 	struct rte_ether_hdr eth = *rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
@@ -435,7 +436,7 @@ tx_fragments(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t slot,
 	w->c.fragmented++;
 	for (int i = 0; i < n; i++) {
 		struct rte_ether_hdr *h =
-			(struct rte_ether_hdr *)rte_pktmbuf_prepend(frags[i], sizeof(eth));
+		    (struct rte_ether_hdr *)rte_pktmbuf_prepend(frags[i], sizeof(eth));
 		if (unlikely(h == NULL)) {
 			drop(w, NULL, frags[i], NM_DROP_NO_MBUF);
 			continue;
@@ -464,8 +465,9 @@ reassemble(struct nm_worker *w, struct rte_mbuf *m, struct nm_pkt_meta *meta,
 	   struct nm_pod_live *from, uint64_t now)
 {
 	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, meta->l2_len);
-	uint32_t off = (uint32_t)(rte_be_to_cpu_16(ip->fragment_offset) &
-				  RTE_IPV4_HDR_OFFSET_MASK) * RTE_IPV4_HDR_OFFSET_UNITS;
+	uint32_t off =
+	    (uint32_t)(rte_be_to_cpu_16(ip->fragment_offset) & RTE_IPV4_HDR_OFFSET_MASK) *
+	    RTE_IPV4_HDR_OFFSET_UNITS;
 
 	/* A fragment ending past 65535 bytes belongs to no valid datagram. */
 	if (unlikely(off + meta->ip_len > UINT16_MAX)) {
@@ -475,8 +477,8 @@ reassemble(struct nm_worker *w, struct rte_mbuf *m, struct nm_pkt_meta *meta,
 	m->l2_len = meta->l2_len;
 	m->l3_len = meta->l3_len;
 	uint32_t dead = w->death_row.cnt;
-	struct rte_mbuf *whole = rte_ipv4_frag_reassemble_packet(w->frag_tbl, &w->death_row, m,
-								 now, ip);
+	struct rte_mbuf *whole =
+	    rte_ipv4_frag_reassemble_packet(w->frag_tbl, &w->death_row, m, now, ip);
 	uint32_t died = w->death_row.cnt - dead;
 	w->c.drops[NM_DROP_FRAG_INVALID] += died;
 	from->c.drops += died;
@@ -491,7 +493,7 @@ reassemble(struct nm_worker *w, struct rte_mbuf *m, struct nm_pkt_meta *meta,
 	int rc = nm_pkt_parse_partial(rte_pktmbuf_mtod(whole, const uint8_t *), whole->data_len,
 				      whole->pkt_len, meta);
 	if (unlikely(rc != NM_PKT_IPV4)) {
-		drop(w, from, whole, rc < 0 ? (enum nm_drop_reason)-rc : NM_DROP_FRAG_INVALID);
+		drop(w, from, whole, rc < 0 ? (enum nm_drop_reason) - rc : NM_DROP_FRAG_INVALID);
 		return NULL;
 	}
 	return whole;
@@ -571,7 +573,7 @@ nm_worker_rx_pod(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t s
 		int cls = nm_pkt_parse_partial(rte_pktmbuf_mtod(m, const uint8_t *), m->data_len,
 					       m->pkt_len, &meta);
 		if (unlikely(cls < 0)) {
-			drop(w, live, m, (enum nm_drop_reason)-cls);
+			drop(w, live, m, (enum nm_drop_reason) - cls);
 			continue;
 		}
 		if (unlikely(meta.l2_len != sizeof(struct rte_ether_hdr))) {
@@ -610,8 +612,7 @@ nm_worker_rx_pod(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t s
 			continue;
 		}
 		if (unlikely(meta.ttl <= 1)) {
-			icmp_reply(w, tbl, slot, m, meta.l2_len, NM_ICMP_TIME_EXCEEDED, 0, 0,
-				   now);
+			icmp_reply(w, tbl, slot, m, meta.l2_len, NM_ICMP_TIME_EXCEEDED, 0, 0, now);
 			drop(w, live, m, NM_DROP_TTL_EXCEEDED);
 			continue;
 		}
@@ -685,15 +686,14 @@ nm_worker_rx_handoff(struct nm_worker *w, const struct nm_pod_table *tbl, struct
 		const struct nm_pod *pod = &tbl->pods[hm->slot];
 
 		/* The pod may have been deleted, or its slot reused, since the handoff. */
-		if (unlikely(pod->live == NULL || pod->id != hm->pod_id ||
-			     pod->worker != w->idx)) {
+		if (unlikely(pod->live == NULL || pod->id != hm->pod_id || pod->worker != w->idx)) {
 			drop(w, NULL, m, NM_DROP_POD_GONE);
 			continue;
 		}
 		int cls = nm_pkt_parse_partial(rte_pktmbuf_mtod(m, const uint8_t *), m->data_len,
 					       m->pkt_len, &metas[in.n]);
 		if (unlikely(cls != NM_PKT_IPV4)) {
-			drop(w, NULL, m, cls < 0 ? (enum nm_drop_reason)-cls : NM_DROP_ETHERTYPE);
+			drop(w, NULL, m, cls < 0 ? (enum nm_drop_reason) - cls : NM_DROP_ETHERTYPE);
 			continue;
 		}
 		in.pkts[in.n] = m;
@@ -732,8 +732,8 @@ resolve(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t slot, uint
 static void
 flow_end(struct nm_worker *w, struct nm_flow *f, uint8_t end)
 {
-	bool mine = !f->local_is_init ||
-		    (f->verdict != NM_VERDICT_ALLOW && f->pkts[NM_DIR_REPLY] == 0);
+	bool mine =
+	    !f->local_is_init || (f->verdict != NM_VERDICT_ALLOW && f->pkts[NM_DIR_REPLY] == 0);
 	struct nm_flow_record *rec;
 
 	if (mine && w->rec_ring != NULL) {
@@ -853,8 +853,8 @@ nm_worker_main(void *arg)
 		for (unsigned int s = 0; s < node->n_workers; s++) {
 			if (w->in[s] == NULL)
 				continue;
-			unsigned int n = rte_ring_sc_dequeue_burst(w->in[s], (void **)pkts,
-								   NM_BURST, NULL);
+			unsigned int n =
+			    rte_ring_sc_dequeue_burst(w->in[s], (void **)pkts, NM_BURST, NULL);
 			if (n > 0) {
 				work += n;
 				nm_worker_rx_handoff(w, tbl, pkts, (uint16_t)n);
@@ -891,8 +891,8 @@ struct nm_worker *
 nm_worker_create(struct nm_node *node, unsigned int idx, unsigned int lcore)
 {
 	int socket = (int)rte_lcore_to_socket_id(lcore);
-	struct nm_worker *w = rte_zmalloc_socket("nm_worker", sizeof(*w), RTE_CACHE_LINE_SIZE,
-						 socket);
+	struct nm_worker *w =
+	    rte_zmalloc_socket("nm_worker", sizeof(*w), RTE_CACHE_LINE_SIZE, socket);
 	if (w == NULL)
 		return NULL;
 	w->idx = idx;
@@ -917,8 +917,8 @@ nm_worker_create(struct nm_node *node, unsigned int idx, unsigned int lcore)
 	}
 	char name[RTE_RING_NAMESIZE];
 	snprintf(name, sizeof(name), "nm_rec_%u", idx);
-	w->rec_ring = rte_ring_create(name, NM_REC_RING_SIZE, socket,
-				      RING_F_SP_ENQ | RING_F_SC_DEQ);
+	w->rec_ring =
+	    rte_ring_create(name, NM_REC_RING_SIZE, socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
 	if (w->rec_ring == NULL) {
 		nm_flow_table_fini(&w->flows);
 		rte_ip_frag_table_destroy(w->frag_tbl);

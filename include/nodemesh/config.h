@@ -13,33 +13,33 @@
 
 #include "nodemesh/pod-t.h"
 
-#define NM_CFG_MAX_EAL_ARGS 32
-#define NM_CFG_ARG_LEN 256
+#define NM_CFG_MAX_EAL_ARGS    32
+#define NM_CFG_ARG_LEN	       256
 #define NM_CFG_MAX_STATIC_PODS 64
 
 struct nm_config {
 	char node_name[NM_NAME_LEN];
-	char lcores[NM_CFG_ARG_LEN];      /* EAL -l list: first is the control lcore */
-	char file_prefix[NM_NAME_LEN];    /* EAL --file-prefix */
+	char lcores[NM_CFG_ARG_LEN];   /* EAL -l list: first is the control lcore */
+	char file_prefix[NM_NAME_LEN]; /* EAL --file-prefix */
 	unsigned int n_eal_args;
 	char eal_args[NM_CFG_MAX_EAL_ARGS][NM_CFG_ARG_LEN]; /* extra EAL arguments */
 
 	char socket_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	char admin_group[NM_NAME_LEN];    /* group allowed on the socket besides root */
+	char admin_group[NM_NAME_LEN]; /* group allowed on the socket besides root */
 
-	uint32_t mbufs;                   /* mbufs in the packet pool */
-	uint32_t idle_pause_after;        /* empty polls before rte_pause() between polls */
-	uint32_t idle_sleep_after;        /* empty polls before sleeping between polls */
-	uint32_t idle_sleep_us;           /* microseconds of one idle sleep */
-	uint32_t frag_max_flows;          /* IPv4 reassembly slots per worker */
-	uint32_t frag_timeout_ms;         /* reassembly timeout, milliseconds */
-	uint32_t pod_mtu;                 /* bytes of IP packet a pod port carries */
+	uint32_t mbufs;		   /* mbufs in the packet pool */
+	uint32_t idle_pause_after; /* empty polls before rte_pause() between polls */
+	uint32_t idle_sleep_after; /* empty polls before sleeping between polls */
+	uint32_t idle_sleep_us;	   /* microseconds of one idle sleep */
+	uint32_t frag_max_flows;   /* IPv4 reassembly slots per worker */
+	uint32_t frag_timeout_ms;  /* reassembly timeout, milliseconds */
+	uint32_t pod_mtu;	   /* bytes of IP packet a pod port carries */
 
-	uint32_t flow_capacity;           /* tracked flows per worker */
-	uint32_t flow_timeout_s[7];       /* seconds, by enum nm_flow_state (dataplane/flow.h) */
-	char rules_file[NM_CFG_ARG_LEN];  /* policy rules loaded at start; "" = none */
-	uint8_t default_allow;            /* 1: traffic no rule matches is allowed */
-	char flow_log[NM_CFG_ARG_LEN];    /* JSON-lines flow records; "" = off */
+	uint32_t flow_capacity;		 /* tracked flows per worker */
+	uint32_t flow_timeout_s[7];	 /* seconds, by enum nm_flow_state (dataplane/flow.h) */
+	char rules_file[NM_CFG_ARG_LEN]; /* policy rules loaded at start; "" = none */
+	uint8_t default_allow;		 /* 1: traffic no rule matches is allowed */
+	char flow_log[NM_CFG_ARG_LEN];	 /* JSON-lines flow records; "" = off */
 
 	unsigned int n_pods;
 	struct nm_pod_spec pods[NM_CFG_MAX_STATIC_PODS];

@@ -6,36 +6,37 @@
 #ifndef NM_DROP_T_H
 #define NM_DROP_T_H
 
-#define NM_DROP_REASONS(_)                                                                          \
-	_(TRUNC_ETH, "truncated_eth", "frame shorter than an Ethernet header")                      \
-	_(ETHERTYPE, "unsupported_ethertype", "neither ARP, IPv4 nor IPv6")                         \
-	_(TRUNC_ARP, "truncated_arp", "ARP shorter than 28 bytes")                                  \
-	_(BAD_ARP, "bad_arp", "ARP not Ethernet/IPv4 or unknown opcode")                            \
-	_(TRUNC_IP4, "truncated_ipv4", "IPv4 header or total length past the frame end")            \
-	_(BAD_IP4_HDR, "bad_ipv4_header", "IPv4 version, IHL or total length invalid")              \
-	_(BAD_IP4_CSUM, "bad_ipv4_checksum", "IPv4 header checksum wrong")                          \
-	_(TRUNC_IP6, "truncated_ipv6", "IPv6 header or payload length past the frame end")          \
-	_(BAD_IP6_HDR, "bad_ipv6_header", "IPv6 version or extension header chain invalid")         \
-	_(TRUNC_L4, "truncated_l4", "TCP/UDP/ICMP header past the IP payload end")                  \
-	_(BAD_L4_HDR, "bad_l4_header", "TCP data offset or UDP length invalid")                      \
-	_(IPV6_NOT_FORWARDED, "ipv6_not_forwarded", "IPv6 is parsed but not forwarded yet")         \
-	_(NOT_CONTIGUOUS, "headers_not_contiguous", "headers span mbuf segments")                   \
-	_(SPOOFED_SRC, "spoofed_source", "source address is not the pod's own")                     \
-	_(NO_POD, "no_pod", "destination address is no pod (ICMP unreachable sent)")                \
-	_(TO_GATEWAY, "to_gateway", "addressed to the gateway address itself")                      \
-	_(TTL_EXCEEDED, "ttl_exceeded", "TTL reached zero (ICMP time exceeded sent)")               \
-	_(FRAG_INVALID, "fragment_invalid", "overlapping, oversize or timed-out fragment set")      \
-	_(FRAG_NEEDED, "fragmentation_needed", "DF set and larger than the port MTU")               \
-	_(NO_MAC, "neighbour_unresolved", "destination pod MAC not learnt yet (ARP sent)")          \
-	_(POD_GONE, "pod_gone", "destination pod removed while the packet was in flight")           \
-	_(RING_FULL, "handoff_ring_full", "handoff ring to the owner worker full")                  \
-	_(TX_FULL, "tx_full", "port TX queue full")                                                 \
-	_(NO_MBUF, "no_mbuf", "mbuf pool empty when building a reply or fragment")                \
-	_(VLAN_ON_POD, "vlan_on_pod_port", "802.1Q-tagged frame on a pod port")                     \
-	_(ARP_OWN_ADDRESS, "arp_own_address", "ARP request for the pod's own address (not answered)") \
-	_(ARP_UNEXPECTED, "arp_unexpected", "ARP reply not from the pod's own address")             \
-	_(POLICY_DENIED, "policy_denied", "no rule allows the flow (or a deny rule matched)")       \
-	_(RATE_LIMITED, "rate_limited", "over the flow's rate in the matching rule")                \
+#define NM_DROP_REASONS(_)                                                                         \
+	_(TRUNC_ETH, "truncated_eth", "frame shorter than an Ethernet header")                     \
+	_(ETHERTYPE, "unsupported_ethertype", "neither ARP, IPv4 nor IPv6")                        \
+	_(TRUNC_ARP, "truncated_arp", "ARP shorter than 28 bytes")                                 \
+	_(BAD_ARP, "bad_arp", "ARP not Ethernet/IPv4 or unknown opcode")                           \
+	_(TRUNC_IP4, "truncated_ipv4", "IPv4 header or total length past the frame end")           \
+	_(BAD_IP4_HDR, "bad_ipv4_header", "IPv4 version, IHL or total length invalid")             \
+	_(BAD_IP4_CSUM, "bad_ipv4_checksum", "IPv4 header checksum wrong")                         \
+	_(TRUNC_IP6, "truncated_ipv6", "IPv6 header or payload length past the frame end")         \
+	_(BAD_IP6_HDR, "bad_ipv6_header", "IPv6 version or extension header chain invalid")        \
+	_(TRUNC_L4, "truncated_l4", "TCP/UDP/ICMP header past the IP payload end")                 \
+	_(BAD_L4_HDR, "bad_l4_header", "TCP data offset or UDP length invalid")                    \
+	_(IPV6_NOT_FORWARDED, "ipv6_not_forwarded", "IPv6 is parsed but not forwarded yet")        \
+	_(NOT_CONTIGUOUS, "headers_not_contiguous", "headers span mbuf segments")                  \
+	_(SPOOFED_SRC, "spoofed_source", "source address is not the pod's own")                    \
+	_(NO_POD, "no_pod", "destination address is no pod (ICMP unreachable sent)")               \
+	_(TO_GATEWAY, "to_gateway", "addressed to the gateway address itself")                     \
+	_(TTL_EXCEEDED, "ttl_exceeded", "TTL reached zero (ICMP time exceeded sent)")              \
+	_(FRAG_INVALID, "fragment_invalid", "overlapping, oversize or timed-out fragment set")     \
+	_(FRAG_NEEDED, "fragmentation_needed", "DF set and larger than the port MTU")              \
+	_(NO_MAC, "neighbour_unresolved", "destination pod MAC not learnt yet (ARP sent)")         \
+	_(POD_GONE, "pod_gone", "destination pod removed while the packet was in flight")          \
+	_(RING_FULL, "handoff_ring_full", "handoff ring to the owner worker full")                 \
+	_(TX_FULL, "tx_full", "port TX queue full")                                                \
+	_(NO_MBUF, "no_mbuf", "mbuf pool empty when building a reply or fragment")                 \
+	_(VLAN_ON_POD, "vlan_on_pod_port", "802.1Q-tagged frame on a pod port")                    \
+	_(ARP_OWN_ADDRESS, "arp_own_address",                                                      \
+	  "ARP request for the pod's own address (not answered)")                                  \
+	_(ARP_UNEXPECTED, "arp_unexpected", "ARP reply not from the pod's own address")            \
+	_(POLICY_DENIED, "policy_denied", "no rule allows the flow (or a deny rule matched)")      \
+	_(RATE_LIMITED, "rate_limited", "over the flow's rate in the matching rule")               \
 	_(FLOW_TABLE_FULL, "flow_table_full", "new flow refused: the worker's flow table is full")
 
 enum nm_drop_reason {
@@ -43,7 +44,7 @@ enum nm_drop_reason {
 #define NM_DROP_ENUM(sym, name, help) NM_DROP_##sym,
 	NM_DROP_REASONS(NM_DROP_ENUM)
 #undef NM_DROP_ENUM
-	NM_DROP_MAX
+	    NM_DROP_MAX
 };
 
 /* Short name of a drop reason ("spoofed_source"), or "unknown". */

@@ -18,10 +18,10 @@
 struct nm_flow_key {
 	uint8_t addr_lo[16]; /* lower endpoint's address (IPv4-mapped for IPv4) */
 	uint8_t addr_hi[16];
-	uint16_t port_lo;    /* its TCP/UDP port, or ICMP echo identifier; host order */
+	uint16_t port_lo; /* its TCP/UDP port, or ICMP echo identifier; host order */
 	uint16_t port_hi;
-	uint8_t proto;       /* IPPROTO_* */
-	uint8_t pad[3];      /* zero: the key is hashed as bytes */
+	uint8_t proto;	/* IPPROTO_* */
+	uint8_t pad[3]; /* zero: the key is hashed as bytes */
 } __attribute__((packed, aligned(4)));
 
 static inline void

@@ -38,8 +38,7 @@ void nm_node_destroy(struct nm_node *node);
  * publish it. Returns 0, or -errno with err saying why; on error nothing
  * changed.
  */
-int nm_node_pod_add(struct nm_node *node, const struct nm_pod_spec *spec, char *err,
-		    size_t errlen);
+int nm_node_pod_add(struct nm_node *node, const struct nm_pod_spec *spec, char *err, size_t errlen);
 
 /* Unpublish the pod, wait for every worker to drop it, detach its port. */
 int nm_node_pod_del(struct nm_node *node, const char *name, char *err, size_t errlen);

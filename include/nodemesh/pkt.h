@@ -28,7 +28,6 @@ int nm_pkt_parse(const uint8_t *buf, uint32_t len, struct nm_pkt_meta *meta);
  * reassembled datagram). Lengths are checked against len; headers that do
  * not lie within cap give -NM_DROP_NOT_CONTIGUOUS.
  */
-int nm_pkt_parse_partial(const uint8_t *buf, uint32_t cap, uint32_t len,
-			 struct nm_pkt_meta *meta);
+int nm_pkt_parse_partial(const uint8_t *buf, uint32_t cap, uint32_t len, struct nm_pkt_meta *meta);
 
 #endif

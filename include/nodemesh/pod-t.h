@@ -9,15 +9,15 @@
 #include <stdint.h>
 #include <net/if.h>
 
-#define NM_MAX_PODS 256      /* pods per node */
-#define NM_NAME_LEN 64       /* names incl. NUL: pod, namespace, service account */
-#define NM_IMAGE_LEN 160     /* container image reference incl. NUL */
-#define NM_LABELS_LEN 256    /* "k=v,k=v" incl. NUL */
+#define NM_MAX_PODS   256 /* pods per node */
+#define NM_NAME_LEN   64  /* names incl. NUL: pod, namespace, service account */
+#define NM_IMAGE_LEN  160 /* container image reference incl. NUL */
+#define NM_LABELS_LEN 256 /* "k=v,k=v" incl. NUL */
 
 enum nm_port_driver {
 	NM_DRV_AF_PACKET = 0, /* net_af_packet on the host end of the pod's veth */
-	NM_DRV_AF_XDP,        /* net_af_xdp on the same */
-	NM_DRV_MEMIF,         /* net_memif server on a Unix socket, for DPDK-aware pods */
+	NM_DRV_AF_XDP,	      /* net_af_xdp on the same */
+	NM_DRV_MEMIF,	      /* net_memif server on a Unix socket, for DPDK-aware pods */
 };
 
 #define NM_SOCKET_PATH_LEN 108 /* sizeof(sockaddr_un.sun_path) */
@@ -30,10 +30,10 @@ struct nm_pod_spec {
 	char image[NM_IMAGE_LEN];
 	char labels[NM_LABELS_LEN];
 	char memif_socket[NM_SOCKET_PATH_LEN]; /* driver memif: socket path; else "" */
-	uint8_t mac[6];   /* static pod MAC (mac=), for pods without ARP; see has_mac */
-	uint8_t has_mac;  /* 1: mac is static and never re-learnt */
-	uint32_t ip; /* IPv4, network byte order */
-	uint8_t driver; /* enum nm_port_driver */
+	uint8_t mac[6];	 /* static pod MAC (mac=), for pods without ARP; see has_mac */
+	uint8_t has_mac; /* 1: mac is static and never re-learnt */
+	uint32_t ip;	 /* IPv4, network byte order */
+	uint8_t driver;	 /* enum nm_port_driver */
 };
 
 #endif

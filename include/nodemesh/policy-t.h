@@ -13,11 +13,11 @@
 
 #include "nodemesh/pod-t.h"
 
-#define NM_MAX_RULES 1024
-#define NM_RULE_MAX_PORTS 16   /* port items in one rule: "80,443,8000-8080" */
+#define NM_MAX_RULES	  1024
+#define NM_RULE_MAX_PORTS 16 /* port items in one rule: "80,443,8000-8080" */
 #define NM_SEL_MAX_LABELS 8
-#define NM_RULE_TEXT_LEN 512
-#define NM_POD_WORDS (NM_MAX_PODS / 64)
+#define NM_RULE_TEXT_LEN  512
+#define NM_POD_WORDS	  (NM_MAX_PODS / 64)
 
 enum nm_verdict {
 	NM_VERDICT_DENY = 0,
@@ -25,10 +25,10 @@ enum nm_verdict {
 };
 
 enum nm_sel_kind {
-	NM_SEL_ANY = 0,  /* "*" */
-	NM_SEL_NS_SA,    /* "ns/sa" */
-	NM_SEL_NS,       /* "ns/" followed by "*" */
-	NM_SEL_LABELS,   /* "app=web,tier=front": every label must be present */
+	NM_SEL_ANY = 0, /* "*" */
+	NM_SEL_NS_SA,	/* "ns/sa" */
+	NM_SEL_NS,	/* "ns/" followed by "*" */
+	NM_SEL_LABELS,	/* "app=web,tier=front": every label must be present */
 };
 
 struct nm_label {
@@ -50,16 +50,16 @@ struct nm_port_range {
 };
 
 struct nm_rule {
-	uint32_t id;        /* assigned when the rule enters the list; 0 before */
-	uint16_t slot;      /* counter slot, 0..NM_MAX_RULES-1, assigned with the id */
-	uint8_t action;     /* enum nm_verdict */
-	uint8_t proto;      /* 0: any, else IPPROTO_TCP, IPPROTO_UDP or IPPROTO_ICMP */
-	uint8_t inspect;    /* 1: payload inspection on (default), 0: off */
-	uint8_t n_ports;    /* 0: any port */
+	uint32_t id;	 /* assigned when the rule enters the list; 0 before */
+	uint16_t slot;	 /* counter slot, 0..NM_MAX_RULES-1, assigned with the id */
+	uint8_t action;	 /* enum nm_verdict */
+	uint8_t proto;	 /* 0: any, else IPPROTO_TCP, IPPROTO_UDP or IPPROTO_ICMP */
+	uint8_t inspect; /* 1: payload inspection on (default), 0: off */
+	uint8_t n_ports; /* 0: any port */
 	struct nm_port_range ports[NM_RULE_MAX_PORTS];
-	uint64_t rate_pps;  /* packets per second per flow and direction; 0: unlimited */
-	uint64_t rate_bps;  /* bits per second per flow and direction; 0: unlimited */
-	uint64_t burst;     /* packets the buckets hold (bps bucket: burst x 1500 bytes); 0: default */
+	uint64_t rate_pps; /* packets per second per flow and direction; 0: unlimited */
+	uint64_t rate_bps; /* bits per second per flow and direction; 0: unlimited */
+	uint64_t burst; /* packets the buckets hold (bps bucket: burst x 1500 bytes); 0: default */
 	struct nm_selector from;
 	struct nm_selector to;
 	char text[NM_RULE_TEXT_LEN]; /* the rule as written, normalised spacing */

@@ -11,9 +11,9 @@
 
 #include <stddef.h>
 
-#define NM_REQ_MAX_LINE 4096 /* bytes, newline excluded */
+#define NM_REQ_MAX_LINE	 4096 /* bytes, newline excluded */
 #define NM_REQ_MAX_WORDS 8
-#define NM_REQ_MAX_ARGS 24
+#define NM_REQ_MAX_ARGS	 24
 #define NM_REQ_MAX_TOKEN 256 /* bytes of one word, key or value, NUL excluded */
 
 struct nm_req_arg {

@@ -11,18 +11,18 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define NM_SIG_MAX_PATTERNS 16   /* content + pcre items in one rule */
-#define NM_SIG_MAX_PATTERN 8192  /* bytes of one content (decoded) or pcre body */
-#define NM_SIG_MAX_ADDRS 16      /* items in one address list */
-#define NM_SIG_MAX_PORTS 16      /* items in one port list */
-#define NM_SIG_MSG_LEN 256
+#define NM_SIG_MAX_PATTERNS  16	  /* content + pcre items in one rule */
+#define NM_SIG_MAX_PATTERN   8192 /* bytes of one content (decoded) or pcre body */
+#define NM_SIG_MAX_ADDRS     16	  /* items in one address list */
+#define NM_SIG_MAX_PORTS     16	  /* items in one port list */
+#define NM_SIG_MSG_LEN	     256
 #define NM_SIG_CLASSTYPE_LEN 64
 
 enum nm_sig_action {
 	NM_SIG_ALERT = 0, /* log, pass */
-	NM_SIG_DROP,      /* drop this packet and every later one of the flow */
-	NM_SIG_REJECT,    /* drop, and reset the connection (ICMP unreachable for UDP) */
-	NM_SIG_PASS,      /* stop inspecting the flow */
+	NM_SIG_DROP,	  /* drop this packet and every later one of the flow */
+	NM_SIG_REJECT,	  /* drop, and reset the connection (ICMP unreachable for UDP) */
+	NM_SIG_PASS,	  /* stop inspecting the flow */
 };
 
 enum nm_sig_proto {
@@ -39,8 +39,8 @@ struct nm_sig_cidr {
 };
 
 struct nm_sig_addrs {
-	bool negated;  /* "!" before the item or the list */
-	uint8_t n;     /* 0: any */
+	bool negated; /* "!" before the item or the list */
+	uint8_t n;    /* 0: any */
 	struct nm_sig_cidr items[NM_SIG_MAX_ADDRS];
 };
 
@@ -51,27 +51,27 @@ struct nm_sig_port_range {
 
 struct nm_sig_ports {
 	bool negated;
-	uint8_t n;     /* 0: any */
+	uint8_t n; /* 0: any */
 	struct nm_sig_port_range items[NM_SIG_MAX_PORTS];
 };
 
 enum nm_sig_pattern_kind {
 	NM_SIG_CONTENT = 0, /* literal bytes */
-	NM_SIG_PCRE,        /* regular expression (Hyperscan-compatible PCRE subset) */
+	NM_SIG_PCRE,	    /* regular expression (Hyperscan-compatible PCRE subset) */
 };
 
 struct nm_sig_pattern {
-	uint8_t kind;       /* enum nm_sig_pattern_kind */
-	bool nocase;        /* content: nocase; pcre: flag i */
-	bool negated;       /* content:!"..." (must not match) */
-	bool dotall;        /* pcre flag s */
-	bool multiline;     /* pcre flag m */
-	bool extended;      /* pcre flag x */
-	int32_t offset;     /* content offset; -1 when not given */
-	int32_t depth;      /* content depth; -1 when not given */
-	uint16_t len;       /* bytes in data */
-	uint8_t *data;      /* heap; content: decoded bytes; pcre: the body without slashes,
-			     * NUL-terminated (len excludes the NUL). Freed by nm_sig_rule_clear(). */
+	uint8_t kind;	/* enum nm_sig_pattern_kind */
+	bool nocase;	/* content: nocase; pcre: flag i */
+	bool negated;	/* content:!"..." (must not match) */
+	bool dotall;	/* pcre flag s */
+	bool multiline; /* pcre flag m */
+	bool extended;	/* pcre flag x */
+	int32_t offset; /* content offset; -1 when not given */
+	int32_t depth;	/* content depth; -1 when not given */
+	uint16_t len;	/* bytes in data */
+	uint8_t *data;	/* heap; content: decoded bytes; pcre: the body without slashes,
+			 * NUL-terminated (len excludes the NUL). Freed by nm_sig_rule_clear(). */
 };
 
 enum nm_sig_flow_flags {
@@ -81,20 +81,20 @@ enum nm_sig_flow_flags {
 };
 
 struct nm_sig_rule {
-	uint8_t action;     /* enum nm_sig_action */
-	uint8_t proto;      /* enum nm_sig_proto */
+	uint8_t action;	    /* enum nm_sig_action */
+	uint8_t proto;	    /* enum nm_sig_proto */
 	bool bidirectional; /* "<>" */
 	struct nm_sig_addrs src, dst;
 	struct nm_sig_ports sport, dport;
 	uint32_t sid;
-	uint32_t rev;       /* 0 when not given */
-	uint32_t priority;  /* 0 when not given */
-	uint8_t flow;       /* enum nm_sig_flow_flags */
+	uint32_t rev;	   /* 0 when not given */
+	uint32_t priority; /* 0 when not given */
+	uint8_t flow;	   /* enum nm_sig_flow_flags */
 	char msg[NM_SIG_MSG_LEN];
 	char classtype[NM_SIG_CLASSTYPE_LEN];
 	uint8_t n_patterns; /* at least one: a rule with nothing to match is refused */
 	struct nm_sig_pattern patterns[NM_SIG_MAX_PATTERNS];
-	uint32_t line;      /* line in its file, for messages */
+	uint32_t line; /* line in its file, for messages */
 };
 
 #endif

@@ -35,9 +35,9 @@
 struct nm_sigdb_rule {
 	uint32_t sid;
 	uint32_t rev;
-	uint8_t action;   /* enum nm_sig_action */
-	uint8_t proto;    /* enum nm_sig_proto */
-	uint8_t flow;     /* enum nm_sig_flow_flags */
+	uint8_t action; /* enum nm_sig_action */
+	uint8_t proto;	/* enum nm_sig_proto */
+	uint8_t flow;	/* enum nm_sig_flow_flags */
 	bool bidirectional;
 	struct nm_sig_addrs src, dst;
 	struct nm_sig_ports sport, dport;
@@ -61,15 +61,15 @@ struct nm_sigdb {
 	hs_database_t *block;  /* UDP, ICMP and ip rules; NULL when there are none */
 	unsigned int n_rules;
 	struct nm_sigdb_rule *rules; /* by rule index = Hyperscan report id */
-	double compile_ms;           /* wall time of both compilations */
+	double compile_ms;	     /* wall time of both compilations */
 	/*
 	 * Per stream: hs_stream_size of the stream database plus the
 	 * nm_sigdb_stream handle and its bitmaps (stream_seen_bytes).
 	 */
 	size_t stream_state_bytes;
-	size_t stream_seen_bytes;     /* handle + bitmaps, included above */
-	unsigned int n_stream_multi;  /* multi-pattern stream rules = bitmaps */
-	unsigned int n_stream_subs;   /* entries of stream_subs */
+	size_t stream_seen_bytes;    /* handle + bitmaps, included above */
+	unsigned int n_stream_multi; /* multi-pattern stream rules = bitmaps */
+	unsigned int n_stream_subs;  /* entries of stream_subs */
 	struct nm_sigdb_sub *stream_subs;
 };
 
@@ -109,8 +109,8 @@ int nm_sigdb_scan_block(const struct nm_sigdb *db, hs_scratch_t *scratch, const 
  */
 struct nm_sigdb_stream *nm_sigdb_stream_open(const struct nm_sigdb *db);
 int nm_sigdb_stream_scan(const struct nm_sigdb *db, struct nm_sigdb_stream *st,
-			 hs_scratch_t *scratch, const uint8_t *data, size_t len,
-			 nm_sigdb_hit_fn fn, void *ctx);
+			 hs_scratch_t *scratch, const uint8_t *data, size_t len, nm_sigdb_hit_fn fn,
+			 void *ctx);
 /*
  * Close and free st (reporting end-of-stream matches such as combinations
  * with negation). fn may be NULL to drop the stream without reports.
