@@ -197,6 +197,43 @@ cmd_policy_default(struct nm_node *node, const struct nm_req *req)
 }
 
 static json_t *
+cmd_sig_load(struct nm_node *node, const struct nm_req *req)
+{
+	const char *file = nm_req_arg(req, "file");
+	char err[1024];
+	int n;
+
+	if (file == NULL)
+		return nm_reply_error("sig load: need file=PATH");
+	n = nm_node_sig_load(node, file, err, sizeof(err));
+	if (n < 0)
+		return nm_reply_error("sig load: %s; the signatures in force are unchanged", err);
+	json_t *r = nm_reply_ok();
+	json_object_set_new(r, "signatures_loaded", json_integer(n));
+	return r;
+}
+
+static json_t *
+cmd_sig_list(struct nm_node *node, const struct nm_req *req)
+{
+	json_t *r = nm_reply_ok();
+
+	(void)req;
+	json_object_update_new(r, nm_node_sig_json(node));
+	return r;
+}
+
+static json_t *
+cmd_sig_stats(struct nm_node *node, const struct nm_req *req)
+{
+	json_t *r = nm_reply_ok();
+
+	(void)req;
+	json_object_set_new(r, "signatures", nm_node_sig_stats_json(node));
+	return r;
+}
+
+static json_t *
 cmd_flow_list(struct nm_node *node, const struct nm_req *req)
 {
 	unsigned long limit = 100;
@@ -332,6 +369,19 @@ static const struct command commands[] = {
      cmd_policy_default,
      "policy default allow|deny",
      "action when no rule matches (default deny)"},
+    {{"sig", "load"},
+     0,
+     file_keys,
+     cmd_sig_load,
+     "sig load file=PATH",
+     "replace the signature rules with a file's, all or nothing (open streams keep theirs)"},
+    {{"sig", "list"}, 0, no_keys, cmd_sig_list, "sig list", "signature rules with hit counts"},
+    {{"sig", "stats"},
+     0,
+     no_keys,
+     cmd_sig_stats,
+     "sig stats",
+     "scanning: bytes, time, streams and their memory, hits per sid, stream drops"},
     {{"flow", "list"},
      0,
      flow_list_keys,

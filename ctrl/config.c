@@ -47,6 +47,8 @@ nm_config_defaults(struct nm_config *cfg)
 	memcpy(cfg->flow_timeout_s, timeouts, sizeof(timeouts));
 	cfg->default_allow = 0;
 	snprintf(cfg->flow_log, sizeof(cfg->flow_log), "/var/log/nodemesh/flows.jsonl");
+	cfg->sig_max_streams = 65536;
+	snprintf(cfg->alert_log, sizeof(cfg->alert_log), "/var/log/nodemesh/alerts.jsonl");
 }
 
 /* Every member of group s must be named in known[]. */
@@ -316,11 +318,26 @@ load_conntrack(struct ctx *c, const config_setting_t *ct, struct nm_config *cfg)
 	return 0;
 }
 
+/* A path that may be "" (that log or file is off). */
+static int
+get_optional_path(struct ctx *c, const config_setting_t *s, const char *name, char *out, size_t len)
+{
+	const config_setting_t *f = config_setting_get_member(s, name);
+
+	if (f != NULL && config_setting_get_string(f) != NULL &&
+	    config_setting_get_string(f)[0] == '\0') {
+		out[0] = '\0';
+		return 0;
+	}
+	return get_string(c, s, name, out, len);
+}
+
 static int
 load_root(struct ctx *c, config_t *lc, struct nm_config *cfg)
 {
-	static const char *const known[] = {"node", "eal",    "control",   "dataplane", "fabric",
-					    "pods", "policy", "conntrack", "logs",	NULL};
+	static const char *const known[] = {"node",   "eal",	    "control", "dataplane",
+					    "fabric", "pods",	    "policy",  "conntrack",
+					    "logs",   "signatures", NULL};
 	static const char *const node_known[] = {"name", NULL};
 	static const char *const ctl_known[] = {"socket", "group", NULL};
 	const config_setting_t *root = config_root_setting(lc);
@@ -359,14 +376,19 @@ load_root(struct ctx *c, config_t *lc, struct nm_config *cfg)
 
 	s = config_setting_get_member(root, "logs");
 	if (s != NULL) {
-		static const char *const logs_known[] = {"flows", NULL};
-		if (check_members(c, s, logs_known) < 0)
+		static const char *const logs_known[] = {"flows", "alerts", NULL};
+		if (check_members(c, s, logs_known) < 0 ||
+		    get_optional_path(c, s, "flows", cfg->flow_log, sizeof(cfg->flow_log)) < 0 ||
+		    get_optional_path(c, s, "alerts", cfg->alert_log, sizeof(cfg->alert_log)) < 0)
 			return -EINVAL;
-		const config_setting_t *f = config_setting_get_member(s, "flows");
-		if (f != NULL && config_setting_get_string(f) != NULL &&
-		    config_setting_get_string(f)[0] == '\0')
-			cfg->flow_log[0] = '\0'; /* "" turns the flow log off */
-		else if (get_string(c, s, "flows", cfg->flow_log, sizeof(cfg->flow_log)) < 0)
+	}
+
+	s = config_setting_get_member(root, "signatures");
+	if (s != NULL) {
+		static const char *const sig_known[] = {"file", "max_streams", NULL};
+		if (check_members(c, s, sig_known) < 0 ||
+		    get_optional_path(c, s, "file", cfg->sig_file, sizeof(cfg->sig_file)) < 0 ||
+		    get_uint(c, s, "max_streams", &cfg->sig_max_streams, 1, 1u << 24) < 0)
 			return -EINVAL;
 	}
 

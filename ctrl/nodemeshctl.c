@@ -43,7 +43,8 @@ usage(FILE *out)
 		"  policy del id=N | policy list | policy load file=PATH\n"
 		"  policy default allow|deny\n"
 		"  flow list [pod=NAME] [limit=N] | flow flush [pod=NAME]\n"
-		"  flow show src=IP[:PORT] dst=IP[:PORT] [proto=tcp|udp|icmp]\n",
+		"  flow show src=IP[:PORT] dst=IP[:PORT] [proto=tcp|udp|icmp]\n"
+		"  sig load file=PATH | sig list | sig stats\n",
 		DEFAULT_SOCKET);
 }
 
@@ -223,6 +224,27 @@ print_rules(const json_t *r)
 }
 
 static void
+print_sigs(const json_t *r)
+{
+	size_t i;
+	json_t *s;
+
+	if (!json_is_true(json_object_get(r, "loaded"))) {
+		printf("(no signatures loaded)\n");
+		return;
+	}
+	printf("file %s, generation %lld, compiled in %.0f ms, %lld bytes of stream state\n",
+	       gets_(r, "file"), (long long)geti(r, "generation"),
+	       json_real_value(json_object_get(r, "compile_ms")),
+	       (long long)geti(r, "stream_state_bytes"));
+	printf("%-10s %-4s %-7s %-5s %10s  %s\n", "SID", "REV", "ACTION", "PROTO", "HITS", "MSG");
+	json_array_foreach(json_object_get(r, "signatures"), i, s)
+	    printf("%-10lld %-4lld %-7s %-5s %10lld  %s\n", (long long)geti(s, "sid"),
+		   (long long)geti(s, "rev"), gets_(s, "action"), gets_(s, "proto"),
+		   (long long)geti(s, "hits"), gets_(s, "msg"));
+}
+
+static void
 print_flows(const json_t *flows)
 {
 	size_t i;
@@ -341,6 +363,8 @@ main(int argc, char **argv)
 	} else if (json_object_get(r, "rules") != NULL &&
 		   json_is_array(json_object_get(r, "rules"))) {
 		print_rules(r);
+	} else if (json_is_array(json_object_get(r, "signatures"))) {
+		print_sigs(r);
 	} else if (json_object_get(r, "flows") != NULL) {
 		print_flows(json_object_get(r, "flows"));
 	} else if (json_object_get(r, "pods") != NULL) {

@@ -252,7 +252,7 @@ int
 nm_rule_parse(const char *text, struct nm_rule *r, char *err, size_t errlen)
 {
 	struct words *ws = malloc(sizeof(*ws));
-	bool seen_proto = false, seen_port = false, seen_burst = false;
+	bool seen_proto = false, seen_port = false, seen_burst = false, seen_inspect = false;
 	int rc = -EINVAL;
 
 	if (ws == NULL) {
@@ -332,22 +332,15 @@ nm_rule_parse(const char *text, struct nm_rule *r, char *err, size_t errlen)
 				goto out;
 			}
 			seen_burst = true;
-		} else if (strcmp(opt, "inspect") == 0) {
+		} else if (strcmp(opt, "inspect") == 0 && !seen_inspect) {
 			if (strcmp(arg, "on") != 0 && strcmp(arg, "off") != 0) {
 				snprintf(err, errlen, "inspect '%.32s': must be on or off", arg);
 				goto out;
 			}
-			/*
-			 * Refused, not ignored: with no signature engine yet (issue 5),
-			 * "inspect on" would promise inspection that does not happen.
-			 */
-			snprintf(err, errlen,
-				 "inspect %s: payload inspection (signature matching) is not "
-				 "implemented yet; remove the option",
-				 arg);
-			goto out;
+			r->inspect = strcmp(arg, "on") == 0;
+			seen_inspect = true;
 		} else if (strcmp(opt, "proto") == 0 || strcmp(opt, "port") == 0 ||
-			   strcmp(opt, "burst") == 0) {
+			   strcmp(opt, "burst") == 0 || strcmp(opt, "inspect") == 0) {
 			snprintf(err, errlen, "word %u '%s': given twice", i + 1, opt);
 			goto out;
 		} else {

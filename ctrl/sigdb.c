@@ -447,6 +447,7 @@ copy_rule(struct nm_sigdb_rule *d, const struct nm_sig_rule *r)
 {
 	d->sid = r->sid;
 	d->rev = r->rev;
+	d->priority = r->priority;
 	d->action = r->action;
 	d->proto = r->proto;
 	d->flow = r->flow;

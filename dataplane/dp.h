@@ -15,6 +15,9 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
+
+#include <jansson.h>
 
 #include <rte_common.h>
 #include <rte_ether.h>
@@ -27,10 +30,15 @@
 #include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
 
+#include <hs/hs.h>
+
 #include "nodemesh/config.h"
 #include "nodemesh/drop-t.h"
+#include "nodemesh/pkt-t.h"
 #include "nodemesh/pod-t.h"
 #include "nodemesh/policy-t.h"
+#include "nodemesh/sig-t.h"
+#include "nodemesh/sigdb.h"
 #include "flow.h"
 #include "policy.h"
 
@@ -100,6 +108,7 @@ struct nm_mbuf_meta {
 	uint32_t pod_id;   /* destination pod */
 	uint16_t slot;	   /* its slot */
 	uint16_t src_slot; /* slot of the pod that sent it */
+	uint8_t raw;	   /* made by nodemesh (reset, ICMP error): deliver, do not track */
 };
 
 struct nm_txbuf {
@@ -125,6 +134,70 @@ struct nm_worker_counters {
 	uint64_t drops[NM_DROP_MAX];
 };
 
+/*
+ * A loaded signature rule set. Immutable once published except for the
+ * counters and refs. Workers read the current set at the top of each turn;
+ * every TCP stream holds a reference to the set it was opened with, so a
+ * reload never changes the rules of a stream already open. A replaced set
+ * is freed by the control thread once no stream holds it and an RCU grace
+ * period has passed. Each worker's scratch was grown for every set alive
+ * when this one was loaded, so the current set's scratch serves streams
+ * of older sets too.
+ */
+struct nm_sig_set {
+	struct nm_sigdb *db;
+	uint64_t generation; /* 1 for the first load, +1 per load */
+	uint32_t refs;	     /* streams open on this set (atomic) */
+	hs_scratch_t *scratch[NM_MAX_WORKERS];
+	uint64_t *hits; /* [worker][rule]: header-matching hits, each worker its row */
+	uint64_t loaded_ns;
+	char file[NM_CFG_ARG_LEN];
+	struct nm_sig_set *next; /* retired list, control thread */
+};
+
+/* Inspection counters of one worker. */
+struct nm_sig_counters {
+	uint64_t packets;	 /* payloads scanned (segments and datagrams) */
+	uint64_t bytes;		 /* payload bytes scanned */
+	uint64_t cycles;	 /* TSC cycles spent in Hyperscan */
+	uint64_t streams_opened; /* TCP streams opened */
+	uint64_t streams_open;	 /* open now */
+	uint64_t hits;		 /* header-matching rule hits */
+	uint64_t alerts;	 /* alert records handed to the control thread */
+	uint64_t alerts_lost;	 /* alert ring or pool full */
+	uint64_t flows_passed;	 /* flows a pass rule took out of inspection */
+	uint64_t flows_blocked;	 /* flows a drop/reject rule blocked */
+	uint64_t resets_sent;	 /* TCP RSTs sent by reject */
+	uint64_t unreach_sent;	 /* ICMP unreachables sent by reject */
+	uint64_t retransmits;	 /* retransmitted bytes verified and forwarded */
+	uint64_t urgent_cleared; /* segments whose URG flag and pointer were cleared */
+	uint64_t uninspected;	 /* TCP payloads of flows older than the first rule set */
+};
+
+/* A signature hit, handed from a worker to the control thread's alert log. */
+struct nm_alert_record {
+	struct nm_flow_key key; /* the flow, for flow_id */
+	uint32_t init_pod_id;
+	uint32_t src_pod_id; /* the packet's sender and receiver */
+	uint32_t dst_pod_id;
+	uint32_t src_ip; /* network order */
+	uint32_t dst_ip;
+	uint16_t sport;
+	uint16_t dport;
+	uint8_t proto;
+	uint8_t action;	   /* enum nm_sig_action of the rule */
+	uint8_t blocked;   /* the packet was dropped */
+	uint8_t to_server; /* the packet came from the flow's initiator */
+	uint64_t tsc;
+	uint32_t sid;
+	uint32_t rev;
+	uint32_t priority;
+	char msg[NM_SIG_MSG_LEN];
+	char classtype[NM_SIG_CLASSTYPE_LEN];
+};
+
+#define NM_ALERT_RING_SIZE 1024 /* alerts in flight per worker */
+
 /* A finished flow, handed from a worker to the control thread's flow log. */
 struct nm_flow_record {
 	struct nm_flow_key key;
@@ -140,6 +213,7 @@ struct nm_flow_record {
 	uint8_t verdict;
 	uint8_t state;
 	uint8_t end; /* enum nm_flow_end */
+	uint8_t sig; /* enum nm_flow_sig */
 };
 
 #define NM_FLOW_SWEEP	 64   /* flow entries checked for expiry per loop turn */
@@ -167,6 +241,9 @@ struct nm_worker {
 	uint64_t rule_drops[NM_MAX_RULES]; /* packets dropped by rule (deny or rate) */
 	uint64_t default_flows;		   /* flows judged by the default action */
 	uint64_t default_drops;
+	struct nm_sig_set *sigs;     /* current rule set, read at the top of each turn */
+	struct rte_ring *alert_ring; /* alerts to the control thread */
+	struct nm_sig_counters sc;
 	double icmp_tokens; /* ICMP error budget, token bucket */
 	uint64_t icmp_last_tsc;
 	struct nm_worker_counters c;
@@ -183,10 +260,12 @@ struct nm_node {
 	struct nm_worker *workers[NM_MAX_WORKERS];
 	volatile bool stop;
 	uint32_t next_pod_id;
-	uint64_t flush_seq;	      /* flow flush requests: control writes, workers serve */
-	uint32_t flush_pod_id;	      /* 0: every pod */
-	uint8_t flush_end;	      /* enum nm_flow_end the flushed records carry */
-	struct rte_mempool *rec_pool; /* struct nm_flow_record */
+	uint64_t flush_seq;		/* flow flush requests: control writes, workers serve */
+	uint32_t flush_pod_id;		/* 0: every pod */
+	uint8_t flush_end;		/* enum nm_flow_end the flushed records carry */
+	struct rte_mempool *rec_pool;	/* struct nm_flow_record */
+	struct nm_sig_set *sigs;	/* current rule set (NULL: none loaded) */
+	struct rte_mempool *alert_pool; /* struct nm_alert_record */
 
 	/* Control thread only. */
 	struct nm_rule *rules; /* NM_MAX_RULES, the first n_rules in force, in order */
@@ -199,6 +278,11 @@ struct nm_node {
 	uint32_t *pod_history_id;
 	FILE *flow_log;
 	uint64_t records_written;
+	struct nm_sig_set *sigs_retired; /* replaced sets, freed when no stream holds them */
+	uint64_t sig_generation;
+	uint64_t sig_hits_retired; /* hits counted by sets already freed */
+	FILE *alert_log;
+	uint64_t alerts_written;
 	uint64_t wall_ns0; /* wall clock at tsc0, for record times */
 	uint64_t tsc0;
 	uint64_t hash_seed; /* random per run: no hash flooding */
@@ -232,6 +316,46 @@ int nm_pod_table_find_name(const struct nm_pod_table *tbl, const char *name);
 
 /* node.c: store next as the current table, wait out readers of the old one, free it. */
 void nm_node_publish(struct nm_node *node, struct nm_pod_table *next);
+
+/* inspect.c: signature matching on the workers */
+/*
+ * Inspect one packet arriving into the pod at slot (its flow entry f on
+ * this side, direction dir). Returns NM_DROP_NONE or why it must be
+ * dropped; a reject also queues resets or an ICMP error.
+ */
+enum nm_drop_reason nm_inspect(struct nm_worker *w, const struct nm_pod_table *tbl,
+			       struct nm_flow *f, unsigned int dir, struct rte_mbuf *m,
+			       const struct nm_pkt_meta *meta, uint16_t src_slot, uint16_t slot,
+			       uint64_t now);
+/* The receiving pod acknowledged up to ack (its egress on this side). */
+static inline void
+nm_inspect_acked(struct nm_flow *f, uint32_t ack)
+{
+	if (!f->insp.acked_known || (int32_t)(ack - f->insp.acked) > 0) {
+		f->insp.acked = ack;
+		f->insp.acked_known = 1;
+	}
+}
+/* Close f's stream (end-of-stream hits are logged); f is ending. */
+void nm_inspect_release(struct nm_worker *w, struct nm_flow *f, bool report);
+/* Deliver a packet nodemesh made (reset, ICMP error) to the pod at slot. */
+void nm_worker_send_raw(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t slot,
+			struct rte_mbuf *m);
+bool nm_worker_icmp_allowed(struct nm_worker *w, uint64_t now);
+
+/* reject.c */
+struct rte_mbuf *nm_tcp_reset(struct rte_mempool *pool, uint32_t saddr, uint32_t daddr,
+			      uint16_t sport, uint16_t dport, uint32_t seq, uint32_t ack);
+
+/* node_sig.c (control thread) */
+void nm_sig_set_free(struct nm_sig_set *set, unsigned int n_workers);
+void nm_node_sig_gc(struct nm_node *node);
+
+/* node_flow.c: shared with the alert log */
+uint64_t nm_flow_id(const struct nm_flow_key *k, uint32_t init_pod_id);
+json_t *nm_endpoint_json(const struct nm_node *node, const uint8_t addr[16], uint16_t port,
+			 uint32_t pod_id);
+void nm_iso_time(const struct nm_node *node, uint64_t tsc, char *buf, size_t len);
 
 /* port.c */
 int nm_port_attach(const struct nm_pod_spec *spec, uint32_t pod_id, struct rte_mempool *pool,

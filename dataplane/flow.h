@@ -49,6 +49,36 @@ enum nm_flow_end {
 	NM_FLOW_END_POD_GONE, /* an end pod was deleted; a packet for its address came */
 };
 
+enum nm_flow_sig {
+	NM_FLOW_SIG_INSPECT = 0, /* scanned when rules are loaded and the policy says inspect */
+	NM_FLOW_SIG_PASS,	 /* a pass signature matched: no more scanning */
+	NM_FLOW_SIG_BLOCKED,	 /* a drop/reject signature matched: every packet dropped */
+};
+
+#define NM_INSP_SEGS 8 /* scanned segments remembered per stream, to check retransmissions */
+
+struct nm_sig_set;
+struct nm_sigdb_stream;
+
+/*
+ * Inspection of the TCP bytes arriving into this side's pod (one stream per
+ * flow entry; the other direction is the other side's). set != NULL while
+ * a stream is open; the stream keeps its set (rules) until it closes.
+ */
+struct nm_insp {
+	struct nm_sig_set *set;
+	struct nm_sigdb_stream *st;
+	uint32_t next;	/* sequence number of the next byte to scan */
+	uint32_t acked; /* highest acknowledgement the receiving pod sent */
+	uint8_t acked_known;
+	uint8_t seg_pos; /* next slot of seg[] to overwrite */
+	struct {
+		uint32_t seq;
+		uint32_t crc; /* CRC32C of the payload */
+		uint16_t len; /* 0: slot unused */
+	} seg[NM_INSP_SEGS];
+};
+
 struct nm_flow_hkey {
 	struct nm_flow_key k;
 	uint32_t pod_id; /* the pod on this side */
@@ -78,6 +108,9 @@ struct nm_flow {
 	uint8_t local_is_init; /* this side's pod is the initiator */
 	uint8_t fin_seen;      /* bit per direction */
 	uint8_t inspect;
+	uint8_t sig;	  /* enum nm_flow_sig */
+	uint8_t sig_born; /* a rule set existed when this entry was created */
+	struct nm_insp insp;
 } __rte_cache_aligned;
 
 struct nm_flow_counters {

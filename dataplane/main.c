@@ -182,6 +182,7 @@ main(int argc, char **argv)
 	while (!stop_signal) {
 		int prc = nm_server_poll(srv, CONTROL_POLL_MS);
 		nm_node_drain_records(node);
+		nm_node_drain_alerts(node);
 		if (prc < 0 && prc != -EINTR) {
 			fprintf(stderr, "nodemeshd: poll failed: %s\n", strerror(-prc));
 			break;

@@ -34,6 +34,28 @@ nm_node_config(const struct nm_node *node)
 	return &node->cfg;
 }
 
+/* Open path for appending ("" leaves *f NULL: that log is off). */
+static int
+open_log(const char *what, const char *path, FILE **f, char *err, size_t errlen)
+{
+	char dir[NM_CFG_ARG_LEN];
+
+	if (path[0] == '\0')
+		return 0;
+	snprintf(dir, sizeof(dir), "%s", path);
+	char *slash = strrchr(dir, '/');
+	if (slash != NULL && slash != dir) {
+		*slash = '\0';
+		mkdir(dir, 0750);
+	}
+	*f = fopen(path, "a");
+	if (*f == NULL) {
+		snprintf(err, errlen, "%s: fopen(%s) failed: %s", what, path, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
 struct nm_node *
 nm_node_create(const struct nm_config *cfg, char *err, size_t errlen)
 {
@@ -134,21 +156,16 @@ nm_node_create(const struct nm_config *cfg, char *err, size_t errlen)
 	node->tsc0 = rte_rdtsc();
 	node->wall_ns0 = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 
-	if (cfg->flow_log[0] != '\0') {
-		char dir[sizeof(cfg->flow_log)];
-		snprintf(dir, sizeof(dir), "%s", cfg->flow_log);
-		char *slash = strrchr(dir, '/');
-		if (slash != NULL && slash != dir) {
-			*slash = '\0';
-			mkdir(dir, 0750);
-		}
-		node->flow_log = fopen(cfg->flow_log, "a");
-		if (node->flow_log == NULL) {
-			snprintf(err, errlen, "logs.flows: fopen(%s) failed: %s", cfg->flow_log,
-				 strerror(errno));
-			goto fail;
-		}
+	node->alert_pool = rte_mempool_create(
+	    "nm_alerts", NM_ALERT_RING_SIZE * node->n_workers * 2 - 1,
+	    sizeof(struct nm_alert_record), 64, 0, NULL, NULL, NULL, NULL, (int)rte_socket_id(), 0);
+	if (node->alert_pool == NULL) {
+		snprintf(err, errlen, "out of memory for alert records");
+		goto fail;
 	}
+	if (open_log("logs.flows", cfg->flow_log, &node->flow_log, err, errlen) < 0 ||
+	    open_log("logs.alerts", cfg->alert_log, &node->alert_log, err, errlen) < 0)
+		goto fail;
 
 	node->pods = nm_pod_table_clone(NULL, node->hash_seed, node->n_workers);
 	if (node->pods == NULL) {
@@ -159,6 +176,8 @@ nm_node_create(const struct nm_config *cfg, char *err, size_t errlen)
 		goto fail;
 	if (cfg->rules_file[0] != '\0' &&
 	    nm_node_policy_load(node, cfg->rules_file, err, errlen) < 0)
+		goto fail;
+	if (cfg->sig_file[0] != '\0' && nm_node_sig_load(node, cfg->sig_file, err, errlen) < 0)
 		goto fail;
 	return node;
 fail:
@@ -191,13 +210,24 @@ nm_node_destroy(struct nm_node *node)
 		nm_worker_free(node->workers[i]);
 		node->workers[i] = NULL;
 	}
+	/* Workers are gone and released their streams: every set can go. */
+	nm_sig_set_free(node->sigs, node->n_workers);
+	node->sigs = NULL;
+	while (node->sigs_retired != NULL) {
+		struct nm_sig_set *next = node->sigs_retired->next;
+		nm_sig_set_free(node->sigs_retired, node->n_workers);
+		node->sigs_retired = next;
+	}
 	rte_free(node->qsbr);
 	node->qsbr = NULL;
 	rte_mempool_free(node->indirect);
 	rte_mempool_free(node->pool);
 	rte_mempool_free(node->rec_pool);
+	rte_mempool_free(node->alert_pool);
 	if (node->flow_log != NULL)
 		fclose(node->flow_log);
+	if (node->alert_log != NULL)
+		fclose(node->alert_log);
 	free(node->rules);
 	free(node->pod_history);
 	free(node->pod_history_id);
@@ -218,6 +248,7 @@ nm_node_stop(struct nm_node *node)
 	__atomic_store_n(&node->stop, true, __ATOMIC_RELAXED);
 	rte_eal_mp_wait_lcore();
 	nm_node_drain_records(node);
+	nm_node_drain_alerts(node);
 }
 
 void
@@ -487,11 +518,11 @@ nm_node_stats_json(struct nm_node *node)
 				  (json_int_t)node->cfg.flow_capacity * node->n_workers, "active",
 				  (json_int_t)active, "refused", (json_int_t)refused,
 				  "records_written", (json_int_t)node->records_written);
-	return json_pack("{s:s, s:I, s:I, s:I, s:i, s:I, s:o, s:o, s:o, s:o, s:o, s:o}", "node",
-			 node->cfg.node_name, "rx_packets", (json_int_t)rx, "tx_packets",
-			 (json_int_t)tx, "dropped", (json_int_t)dropped, "pod_count",
-			 (int)node->pods->n_pods, "pod_table_generation",
-			 (json_int_t)node->pods->generation, "drops", drops_json(drops), "workers",
-			 workers, "pods", nm_node_pods_json(node), "ports", ports, "flows", flows,
-			 "policy", nm_node_policy_json(node));
+	return json_pack(
+	    "{s:s, s:I, s:I, s:I, s:i, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "node",
+	    node->cfg.node_name, "rx_packets", (json_int_t)rx, "tx_packets", (json_int_t)tx,
+	    "dropped", (json_int_t)dropped, "pod_count", (int)node->pods->n_pods,
+	    "pod_table_generation", (json_int_t)node->pods->generation, "drops", drops_json(drops),
+	    "workers", workers, "pods", nm_node_pods_json(node), "ports", ports, "flows", flows,
+	    "policy", nm_node_policy_json(node), "signatures", nm_node_sig_stats_json(node));
 }

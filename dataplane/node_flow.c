@@ -15,6 +15,7 @@
 #include <arpa/inet.h>
 
 #include <rte_cycles.h>
+#include <rte_hash_crc.h>
 
 #include "dp.h"
 #include "nodemesh/node.h"
@@ -58,9 +59,22 @@ proto_name(uint8_t p)
 	}
 }
 
+/*
+ * The same 53-bit number for a flow on both sides and in every record and
+ * alert about it (JSON readers keep integers below 2^53 exact).
+ */
+uint64_t
+nm_flow_id(const struct nm_flow_key *k, uint32_t init_pod_id)
+{
+	uint64_t hi = rte_hash_crc(k, sizeof(*k), init_pod_id);
+	uint64_t lo = rte_hash_crc(k, sizeof(*k), ~init_pod_id);
+
+	return (hi << 32 | lo) & ((1ull << 53) - 1);
+}
+
 /* One endpoint: address, port and, when the pod is known, its identity. */
-static json_t *
-endpoint_json(const struct nm_node *node, const uint8_t addr[16], uint16_t port, uint32_t pod_id)
+json_t *
+nm_endpoint_json(const struct nm_node *node, const uint8_t addr[16], uint16_t port, uint32_t pod_id)
 {
 	char ip[INET6_ADDRSTRLEN];
 	const struct nm_pod_spec *p = pod_by_id(node, pod_id);
@@ -82,12 +96,24 @@ set_endpoints(const struct nm_node *node, json_t *o, const struct nm_flow_key *k
 	      uint32_t init_id, uint32_t resp_id)
 {
 	json_object_set_new(o, "src",
-			    endpoint_json(node, init_is_lo ? k->addr_lo : k->addr_hi,
-					  init_is_lo ? k->port_lo : k->port_hi, init_id));
+			    nm_endpoint_json(node, init_is_lo ? k->addr_lo : k->addr_hi,
+					     init_is_lo ? k->port_lo : k->port_hi, init_id));
 	json_object_set_new(o, "dst",
-			    endpoint_json(node, init_is_lo ? k->addr_hi : k->addr_lo,
-					  init_is_lo ? k->port_hi : k->port_lo, resp_id));
+			    nm_endpoint_json(node, init_is_lo ? k->addr_hi : k->addr_lo,
+					     init_is_lo ? k->port_hi : k->port_lo, resp_id));
 	json_object_set_new(o, "proto", json_string(proto_name(k->proto)));
+}
+
+static const char *
+sig_state_name(uint8_t sig, const struct nm_flow *f)
+{
+	if (sig == NM_FLOW_SIG_BLOCKED)
+		return "blocked";
+	if (sig == NM_FLOW_SIG_PASS)
+		return "passed";
+	if (LOAD(f->insp.set) != NULL)
+		return "stream";
+	return LOAD(f->inspect) ? "on" : "off";
 }
 
 static double
@@ -140,6 +166,11 @@ nm_node_flows_json(struct nm_node *node, const char *pod, const struct nm_flow_k
 			    (json_int_t)LOAD(f->rate_drops));
 			set_endpoints(node, o, &f->hk.k, f->init_is_lo, f->init_pod_id,
 				      f->resp_pod_id);
+			json_object_set_new(
+			    o, "flow_id",
+			    json_integer((json_int_t)nm_flow_id(&f->hk.k, f->init_pod_id)));
+			json_object_set_new(o, "inspection",
+					    json_string(sig_state_name(LOAD(f->sig), f)));
 			json_array_append_new(list, o);
 		}
 	}
@@ -196,8 +227,8 @@ flush(struct nm_node *node, const char *pod, uint8_t end, char *err, size_t errl
 	return -ETIMEDOUT;
 }
 
-static void
-iso_time(const struct nm_node *node, uint64_t tsc, char *buf, size_t len)
+void
+nm_iso_time(const struct nm_node *node, uint64_t tsc, char *buf, size_t len)
 {
 	uint64_t ns =
 	    node->wall_ns0 + (uint64_t)((double)(tsc - node->tsc0) * 1e9 / (double)node->tsc_hz);
@@ -216,8 +247,8 @@ write_record(struct nm_node *node, const struct nm_flow_record *r)
 	static const char *const ends[] = {"timeout", "closed", "flush", "shutdown", "pod_gone"};
 	char start[40], end[40];
 
-	iso_time(node, r->first_tsc, start, sizeof(start));
-	iso_time(node, r->last_tsc, end, sizeof(end));
+	nm_iso_time(node, r->first_tsc, start, sizeof(start));
+	nm_iso_time(node, r->last_tsc, end, sizeof(end));
 	json_t *o =
 	    json_pack("{s:s, s:s, s:s, s:s, s:f, s:{s:I, s:I}, s:{s:I, s:I}, s:s, s:I, "
 		      "s:I, s:s, s:s}",
@@ -229,6 +260,11 @@ write_record(struct nm_node *node, const struct nm_flow_record *r)
 		      (json_int_t)r->rule_id, "rate_drops", (json_int_t)r->rate_drops, "state",
 		      nm_flow_state_name(r->state), "end_reason", r->end < 5 ? ends[r->end] : "?");
 	set_endpoints(node, o, &r->key, r->init_is_lo, r->init_pod_id, r->resp_pod_id);
+	json_object_set_new(o, "flow_id",
+			    json_integer((json_int_t)nm_flow_id(&r->key, r->init_pod_id)));
+	if (r->sig != NM_FLOW_SIG_INSPECT)
+		json_object_set_new(o, "signature",
+				    json_string(r->sig == NM_FLOW_SIG_PASS ? "passed" : "blocked"));
 	if (json_dumpf(o, node->flow_log, JSON_COMPACT) == 0)
 		fputc('\n', node->flow_log);
 	json_decref(o);

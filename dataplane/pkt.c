@@ -51,6 +51,12 @@ rd16(const uint8_t *p)
 	return (uint16_t)(p[0] << 8 | p[1]);
 }
 
+static inline uint32_t
+rd32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
 /*
  * Transport header at l4[0..avail). Fills ports and flags; the IP layer
  * already checked that avail does not pass the IP payload end.
@@ -74,6 +80,8 @@ parse_l4(const uint8_t *l4, uint32_t avail, uint32_t cap, struct nm_pkt_meta *me
 		meta->sport = rd16(l4);
 		meta->dport = rd16(l4 + 2);
 		meta->tcp_flags = l4[13];
+		meta->tcp_seq = rd32(l4 + 4);
+		meta->tcp_ack = rd32(l4 + 8);
 		meta->l4_len = doff;
 		break;
 	}

@@ -28,6 +28,7 @@
 #include <rte_malloc.h>
 #include <rte_pause.h>
 #include <rte_prefetch.h>
+#include <rte_tcp.h>
 
 #include "dp.h"
 #include "nodemesh/pkt.h"
@@ -111,8 +112,8 @@ nm_worker_flush(struct nm_worker *w, const struct nm_pod_table *tbl)
 }
 
 /* Token bucket for ICMP errors (RFC 1812 §4.3.2.8: a router must limit them). */
-static bool
-icmp_allowed(struct nm_worker *w, uint64_t now)
+bool
+nm_worker_icmp_allowed(struct nm_worker *w, uint64_t now)
 {
 	double rate = NM_ICMP_ERRORS_PER_SEC;
 
@@ -134,7 +135,7 @@ icmp_reply(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t slot,
 	   const struct rte_mbuf *m, uint16_t l2_len, uint8_t type, uint8_t code, uint16_t mtu,
 	   uint64_t now)
 {
-	if (!nm_icmp_error_allowed(m, l2_len) || !icmp_allowed(w, now))
+	if (!nm_icmp_error_allowed(m, l2_len) || !nm_worker_icmp_allowed(w, now))
 		return;
 	struct rte_mbuf *e =
 	    nm_icmp_error(w->node->pool, m, l2_len, type, code, mtu, &tbl->pods[slot].port_mac);
@@ -191,9 +192,13 @@ judge(struct nm_worker *w, const struct nm_pod_table *tbl, struct nm_flow *f, ui
 			f->inspect = r->inspect;
 			w->rule_flows[r->slot]++;
 		} else {
+			f->inspect = 1;
 			w->default_flows++;
 		}
 	}
+	/* Inspection is decided when a flow begins: a stream cannot start mid-flow. */
+	if (first)
+		f->sig_born = w->sigs != NULL && f->inspect;
 	if (!first)
 		w->flows.c.reevaluated++;
 	f->rule_id = rule_id;
@@ -258,7 +263,8 @@ flow_lookup_bulk(struct nm_worker *w, const struct flow_ref *refs, uint16_t n,
 static enum nm_drop_reason
 flow_track_ref(struct nm_worker *w, const struct nm_pod_table *tbl, struct nm_flow *f,
 	       const struct flow_ref *ref, uint16_t side_slot, uint16_t src_slot, uint16_t dst_slot,
-	       const struct nm_pkt_meta *meta, uint64_t now, bool ingress)
+	       const struct nm_pkt_meta *meta, uint64_t now, bool ingress, struct nm_flow **out,
+	       unsigned int *out_dir)
 {
 	bool from_hi = ref->from_hi;
 	bool fresh = false;
@@ -288,7 +294,7 @@ flow_track_ref(struct nm_worker *w, const struct nm_pod_table *tbl, struct nm_fl
 		 */
 		flow_end(w, f, NM_FLOW_END_POD_GONE);
 		return flow_track_ref(w, tbl, NULL, ref, side_slot, src_slot, dst_slot, meta, now,
-				      ingress);
+				      ingress, out, out_dir);
 	}
 	unsigned int dir = from_hi == (bool)f->init_is_lo ? NM_DIR_REPLY : NM_DIR_ORIG;
 
@@ -304,6 +310,13 @@ flow_track_ref(struct nm_worker *w, const struct nm_pod_table *tbl, struct nm_fl
 		count_rule_drop(w, f);
 		return NM_DROP_POLICY_DENIED;
 	}
+	if (unlikely(f->sig == NM_FLOW_SIG_BLOCKED))
+		return NM_DROP_SIG_DROP;
+	/* This side's pod acknowledging the bytes its stream scanned. */
+	if (!ingress && f->insp.set != NULL && (meta->tcp_flags & RTE_TCP_ACK_FLAG))
+		nm_inspect_acked(f, meta->tcp_ack);
+	*out = f;
+	*out_dir = dir;
 	if (ingress && f->rule_idx != NM_POLICY_DEFAULT) {
 		struct nm_policy_rule *r = &tbl->policy->rules[f->rule_idx];
 		if ((r->has_pps && rte_meter_srtcm_color_blind_check(&f->pps[dir], &r->pps, now,
@@ -354,6 +367,21 @@ deliver_one(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t slot, 
 	tx_enqueue(w, tbl, slot, m);
 }
 
+/* Signature matching for a packet policy allowed, unless its rule turned inspection off. */
+static inline enum nm_drop_reason
+inspect(struct nm_worker *w, const struct nm_pod_table *tbl, struct nm_flow *f, unsigned int dir,
+	struct rte_mbuf *m, const struct nm_pkt_meta *meta, uint16_t src_slot, uint16_t slot,
+	uint64_t now)
+{
+	if (unlikely(!f->inspect)) {
+		/* Turned off for good: a stream cannot resume after unscanned bytes. */
+		nm_inspect_release(w, f, true);
+		f->sig = NM_FLOW_SIG_PASS;
+		return NM_DROP_NONE;
+	}
+	return nm_inspect(w, tbl, f, dir, m, meta, src_slot, slot, now);
+}
+
 /* Packets for pods this worker owns, with what ingress needs to know of each. */
 struct ingress_burst {
 	uint16_t n;
@@ -376,9 +404,14 @@ deliver_bulk(struct nm_worker *w, const struct nm_pod_table *tbl, struct ingress
 		in->ref[i].hk.pod_id = tbl->pods[in->slot[i]].id;
 	flow_lookup_bulk(w, in->ref, in->n, found);
 	for (uint16_t i = 0; i < in->n; i++) {
+		struct nm_flow *f;
+		unsigned int dir;
 		enum nm_drop_reason why =
 		    flow_track_ref(w, tbl, found[i], &in->ref[i], in->slot[i], in->src_slot[i],
-				   in->slot[i], in->meta[i], now, true);
+				   in->slot[i], in->meta[i], now, true, &f, &dir);
+		if (why == NM_DROP_NONE && w->sigs != NULL && f->sig == NM_FLOW_SIG_INSPECT)
+			why = inspect(w, tbl, f, dir, in->pkts[i], in->meta[i], in->src_slot[i],
+				      in->slot[i], now);
 		if (unlikely(why != NM_DROP_NONE)) {
 			drop(w, NULL, in->pkts[i], why);
 			continue;
@@ -408,6 +441,33 @@ route(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t slot, uint16
 	hm->pod_id = pod->id;
 	hm->slot = slot;
 	hm->src_slot = src_slot;
+	hm->raw = 0;
+	w->handoff[pod->worker][w->n_handoff[pod->worker]++] = m;
+	if (unlikely(w->n_handoff[pod->worker] == NM_BURST))
+		handoff_flush(w, pod->worker);
+}
+
+void
+nm_worker_send_raw(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t slot,
+		   struct rte_mbuf *m)
+{
+	const struct nm_pod *pod = &tbl->pods[slot];
+
+	if (pod->worker == w->idx) {
+		struct nm_pkt_meta meta;
+		if (nm_pkt_parse_partial(rte_pktmbuf_mtod(m, const uint8_t *), m->data_len,
+					 m->pkt_len, &meta) != NM_PKT_IPV4) {
+			drop(w, NULL, m, NM_DROP_BAD_IP4_HDR);
+			return;
+		}
+		deliver_one(w, tbl, slot, m, &meta);
+		return;
+	}
+	struct nm_mbuf_meta *hm = nm_mbuf_meta(w->node, m);
+	hm->pod_id = pod->id;
+	hm->slot = slot;
+	hm->src_slot = slot;
+	hm->raw = 1;
 	w->handoff[pod->worker][w->n_handoff[pod->worker]++] = m;
 	if (unlikely(w->n_handoff[pod->worker] == NM_BURST))
 		handoff_flush(w, pod->worker);
@@ -658,8 +718,10 @@ nm_worker_rx_pod(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t s
 		const struct nm_pkt_meta *pm = &fwd_meta[which[k]];
 
 		/* Source-side enforcement: a denied packet never leaves its worker. */
+		struct nm_flow *f;
+		unsigned int dir;
 		enum nm_drop_reason why = flow_track_ref(w, tbl, flows[k], &refs[k], slot, slot,
-							 dslot[k], pm, now, false);
+							 dslot[k], pm, now, false, &f, &dir);
 		if (unlikely(why != NM_DROP_NONE)) {
 			drop(w, live, m, why);
 			continue;
@@ -694,6 +756,10 @@ nm_worker_rx_handoff(struct nm_worker *w, const struct nm_pod_table *tbl, struct
 					       m->pkt_len, &metas[in.n]);
 		if (unlikely(cls != NM_PKT_IPV4)) {
 			drop(w, NULL, m, cls < 0 ? (enum nm_drop_reason) - cls : NM_DROP_ETHERTYPE);
+			continue;
+		}
+		if (unlikely(hm->raw)) {
+			deliver_one(w, tbl, hm->slot, m, &metas[in.n]);
 			continue;
 		}
 		in.pkts[in.n] = m;
@@ -736,6 +802,7 @@ flow_end(struct nm_worker *w, struct nm_flow *f, uint8_t end)
 	    !f->local_is_init || (f->verdict != NM_VERDICT_ALLOW && f->pkts[NM_DIR_REPLY] == 0);
 	struct nm_flow_record *rec;
 
+	nm_inspect_release(w, f, true);
 	if (mine && w->rec_ring != NULL) {
 		if (rte_mempool_get(w->node->rec_pool, (void **)&rec) == 0) {
 			rec->key = f->hk.k;
@@ -751,6 +818,7 @@ flow_end(struct nm_worker *w, struct nm_flow *f, uint8_t end)
 			rec->verdict = f->verdict;
 			rec->state = f->state;
 			rec->end = end;
+			rec->sig = f->sig;
 			if (rte_ring_sp_enqueue(w->rec_ring, rec) != 0) {
 				rte_mempool_put(w->node->rec_pool, rec);
 				w->flows.c.records_lost++;
@@ -835,6 +903,8 @@ nm_worker_main(void *arg)
 	while (!__atomic_load_n(&node->stop, __ATOMIC_RELAXED)) {
 		/* Acquire pairs with the release in node.c's publish: the table is complete. */
 		const struct nm_pod_table *tbl = __atomic_load_n(&node->pods, __ATOMIC_ACQUIRE);
+		/* Same pairing for the rule set (node_sig.c). */
+		w->sigs = __atomic_load_n(&node->sigs, __ATOMIC_ACQUIRE);
 		uint64_t now = rte_rdtsc();
 		uint32_t work = 0;
 
@@ -919,7 +989,12 @@ nm_worker_create(struct nm_node *node, unsigned int idx, unsigned int lcore)
 	snprintf(name, sizeof(name), "nm_rec_%u", idx);
 	w->rec_ring =
 	    rte_ring_create(name, NM_REC_RING_SIZE, socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
-	if (w->rec_ring == NULL) {
+	snprintf(name, sizeof(name), "nm_alert_%u", idx);
+	w->alert_ring =
+	    rte_ring_create(name, NM_ALERT_RING_SIZE, socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	if (w->rec_ring == NULL || w->alert_ring == NULL) {
+		rte_ring_free(w->rec_ring);
+		rte_ring_free(w->alert_ring);
 		nm_flow_table_fini(&w->flows);
 		rte_ip_frag_table_destroy(w->frag_tbl);
 		rte_free(w);
@@ -935,8 +1010,14 @@ nm_worker_free(struct nm_worker *w)
 		return;
 	rte_ip_frag_table_destroy(w->frag_tbl);
 	w->frag_tbl = NULL;
+	/* Streams of flows still open when the workers stopped. */
+	for (uint32_t i = 0; w->flows.e != NULL && i < w->flows.cap; i++)
+		if (w->flows.e[i].in_use)
+			nm_inspect_release(w, &w->flows.e[i], false);
 	nm_flow_table_fini(&w->flows);
 	rte_ring_free(w->rec_ring);
 	w->rec_ring = NULL;
+	rte_ring_free(w->alert_ring);
+	w->alert_ring = NULL;
 	rte_free(w);
 }

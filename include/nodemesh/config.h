@@ -40,6 +40,9 @@ struct nm_config {
 	char rules_file[NM_CFG_ARG_LEN]; /* policy rules loaded at start; "" = none */
 	uint8_t default_allow;		 /* 1: traffic no rule matches is allowed */
 	char flow_log[NM_CFG_ARG_LEN];	 /* JSON-lines flow records; "" = off */
+	char sig_file[NM_CFG_ARG_LEN];	 /* signature rules loaded at start; "" = none */
+	uint32_t sig_max_streams;	 /* open TCP inspection streams per worker */
+	char alert_log[NM_CFG_ARG_LEN];	 /* JSON-lines alerts (EVE-like); "" = off */
 
 	unsigned int n_pods;
 	struct nm_pod_spec pods[NM_CFG_MAX_STATIC_PODS];

@@ -37,7 +37,23 @@
 	_(ARP_UNEXPECTED, "arp_unexpected", "ARP reply not from the pod's own address")            \
 	_(POLICY_DENIED, "policy_denied", "no rule allows the flow (or a deny rule matched)")      \
 	_(RATE_LIMITED, "rate_limited", "over the flow's rate in the matching rule")               \
-	_(FLOW_TABLE_FULL, "flow_table_full", "new flow refused: the worker's flow table is full")
+	_(FLOW_TABLE_FULL, "flow_table_full", "new flow refused: the worker's flow table is full") \
+	_(SIG_DROP, "signature_drop",                                                              \
+	  "a drop/reject signature matched the packet, or earlier in its flow")                    \
+	_(SIG_NO_STREAM, "signature_no_stream",                                                    \
+	  "inspected TCP flow without a stream (limit reached or no memory): fail closed")         \
+	_(SIG_SCAN_ERROR, "signature_scan_error", "Hyperscan returned an error: fail closed")      \
+	_(TCP_OUT_OF_ORDER, "tcp_out_of_order",                                                    \
+	  "inspected segment ahead of the next byte to scan (the sender retransmits in order)")    \
+	_(TCP_OVERLAP_DIFFERENT, "tcp_overlap_different",                                          \
+	  "retransmitted unacknowledged bytes differ from the bytes scanned")                      \
+	_(TCP_RETRANS_UNVERIFIED, "tcp_retransmit_unverified",                                     \
+	  "retransmitted unacknowledged bytes in a shape not recorded: cannot be checked")         \
+	_(TCP_DATA_BEFORE_HANDSHAKE, "tcp_data_before_handshake",                                  \
+	  "payload on a SYN or before the handshake completed")                                    \
+	_(TCP_RST_WITH_DATA, "tcp_rst_with_data", "RST segment carrying payload")                  \
+	_(TCP_MIDSTREAM, "tcp_midstream",                                                          \
+	  "inspected TCP payload in a flow whose handshake was not seen")
 
 enum nm_drop_reason {
 	NM_DROP_NONE = 0, /* not a drop; keeps every reason non-zero */

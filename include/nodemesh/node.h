@@ -74,6 +74,18 @@ int nm_node_flow_shutdown(struct nm_node *node);
 /* Write finished flows the workers handed over to the flow log. */
 void nm_node_drain_records(struct nm_node *node);
 
+/*
+ * Signatures (dataplane/node_sig.c). load: parse and compile the file and
+ * swap it in (RCU); returns the number of rules, or -errno with err
+ * naming FILE:LINE and the sid; on error the rules in force stay. Streams
+ * open at the swap keep their rules until they end.
+ */
+int nm_node_sig_load(struct nm_node *node, const char *path, char *err, size_t errlen);
+json_t *nm_node_sig_json(struct nm_node *node);
+json_t *nm_node_sig_stats_json(struct nm_node *node);
+/* Write the workers' alerts to the alert log; free unused replaced rule sets. */
+void nm_node_drain_alerts(struct nm_node *node);
+
 /* The configuration the node runs with. */
 const struct nm_config *nm_node_config(const struct nm_node *node);
 

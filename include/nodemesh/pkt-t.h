@@ -35,6 +35,8 @@ struct nm_pkt_meta {
 	uint16_t sport;	   /* TCP/UDP source port; ICMP: type << 8 | code */
 	uint16_t dport;	   /* TCP/UDP destination port; ICMP echo: identifier */
 	uint8_t tcp_flags; /* TCP flags byte */
+	uint32_t tcp_seq;  /* TCP sequence number, host order */
+	uint32_t tcp_ack;  /* TCP acknowledgement number, host order */
 	uint16_t arp_op;   /* ARP opcode, host order */
 	union {
 		uint32_t v4;

@@ -8,7 +8,7 @@
  *             | "port" ITEM ("," ITEM)*          ITEM := N | N "-" M   (tcp/udp only)
  *             | "rate" N ("pps" | "bps" | "kbps" | "mbps" | "gbps")   (once per kind)
  *             | "burst" N                          (packets; needs a rate)
- *             | "inspect" ("on" | "off")   (refused until signature matching exists)
+ *             | "inspect" ("on" | "off")   (default on: signature matching)
  *
  * A unit may also stand as its own word ("rate 10 mbps"). Each option may
  * appear once (rate once as pps and once as a bit rate).

@@ -35,9 +35,10 @@
 struct nm_sigdb_rule {
 	uint32_t sid;
 	uint32_t rev;
-	uint8_t action; /* enum nm_sig_action */
-	uint8_t proto;	/* enum nm_sig_proto */
-	uint8_t flow;	/* enum nm_sig_flow_flags */
+	uint32_t priority; /* 0 when not given */
+	uint8_t action;	   /* enum nm_sig_action */
+	uint8_t proto;	   /* enum nm_sig_proto */
+	uint8_t flow;	   /* enum nm_sig_flow_flags */
 	bool bidirectional;
 	struct nm_sig_addrs src, dst;
 	struct nm_sig_ports sport, dport;

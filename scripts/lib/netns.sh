@@ -170,7 +170,11 @@ dataplane: {
 # Forwarding tests run with default allow; policy tests set NM_POLICY_DEFAULT=deny.
 policy: { default = "${NM_POLICY_DEFAULT:-allow}"; };
 conntrack: { capacity = ${NM_FLOW_CAPACITY:-65536};$timeouts };
-logs: { flows = "${NM_FLOW_LOG:-$NM_TMP/flows.jsonl}"; };
+logs: {
+  flows = "${NM_FLOW_LOG:-$NM_TMP/flows.jsonl}";
+  alerts = "${NM_ALERT_LOG:-$NM_TMP/alerts.jsonl}";
+};
+signatures: { file = "${NM_SIG_FILE:-}"; max_streams = ${NM_SIG_MAX_STREAMS:-65536}; };
 fabric = ( );
 pods = ( );
 EOF

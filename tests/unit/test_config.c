@@ -346,6 +346,26 @@ Test(config_load, every_setting_is_read)
 	cr_assert_eq(cfg.frag_timeout_ms, 60000);
 }
 
+Test(config_load, signatures_and_logs)
+{
+	static const char text[] =
+	    "signatures: { file = \"/etc/nm/sigs.rules\"; max_streams = 100; };\n"
+	    "logs: { flows = \"\"; alerts = \"/tmp/a.jsonl\"; };\n";
+
+	cr_assert_eq(load_str(text), 0, "%s", err);
+	cr_assert_str_eq(cfg.sig_file, "/etc/nm/sigs.rules");
+	cr_assert_eq(cfg.sig_max_streams, 100);
+	cr_assert_str_eq(cfg.flow_log, "");
+	cr_assert_str_eq(cfg.alert_log, "/tmp/a.jsonl");
+
+	cr_assert_eq(load_str("signatures: { max_streams = 0; };\n"), -EINVAL);
+	cr_assert(strstr(err, "max_streams") != NULL, "%s", err);
+	cr_assert_eq(load_str("signatures: { rules = \"x\"; };\n"), -EINVAL);
+	cr_assert(strstr(err, "rules") != NULL, "%s", err);
+	cr_assert_eq(load_str("logs: { alert = \"x\"; };\n"), -EINVAL);
+	cr_assert(strstr(err, "alert") != NULL, "%s", err);
+}
+
 Test(config_load, upper_limits_are_accepted)
 {
 	cr_assert_eq(load_str("dataplane: { mbufs = 4194304; pod_mtu = 576;"

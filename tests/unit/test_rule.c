@@ -137,10 +137,7 @@ static const struct {
     {"proto twice", "allow from * to * proto tcp proto udp", "word 8 'proto': given twice"},
     {"port twice", "allow from * to * proto tcp port 80 port 443", "word 10 'port': given twice"},
     {"burst twice", "allow from * to * rate 1pps burst 2 burst 3", "word 10 'burst': given twice"},
-    {"inspect on (no signature engine yet)", "allow from * to * inspect on",
-     "inspect on: payload inspection (signature matching) is not implemented yet"},
-    {"inspect off (no signature engine yet)", "allow from * to * inspect off",
-     "inspect off: payload inspection (signature matching) is not implemented yet"},
+    {"inspect twice", "allow from * to * inspect on inspect off", "word 8 'inspect': given twice"},
     {"unknown option", "allow from * to * color red",
      "word 6 'color': expected proto, port, rate, burst or inspect"},
     {"unknown option after one", "allow from * to * proto tcp via eth0", "word 8 'via': expected"},
@@ -261,13 +258,15 @@ Test(rule_parse, proto_numbers)
 	}
 }
 
-Test(rule_parse, inspect_defaults_to_on_and_is_not_yet_settable)
+Test(rule_parse, inspect_defaults_to_on_and_can_be_turned_off)
 {
-	/* Parsed rules carry inspect = 1 for the signature engine to come. */
 	cr_assert_eq(parse("allow from * to *"), 0, "%s", err);
 	cr_assert_eq(rule.inspect, 1);
-	cr_assert_eq(parse("allow from * to * inspect off"), -EINVAL);
-	cr_assert(strstr(err, "not implemented yet") != NULL, "%s", err);
+	cr_assert_eq(parse("allow from * to * proto tcp port 80 inspect off"), 0, "%s", err);
+	cr_assert_eq(rule.inspect, 0);
+	cr_assert_str_eq(rule.text, "allow from * to * proto tcp port 80 inspect off");
+	cr_assert_eq(parse("allow from * to * inspect on"), 0, "%s", err);
+	cr_assert_eq(rule.inspect, 1);
 }
 
 Test(rule_parse, text_normalised_to_single_spaces)

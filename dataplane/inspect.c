@@ -1,0 +1,537 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Signature matching on the workers (IDS/IPS).
+ *
+ * A packet is inspected at ingress, on the worker that owns the receiving
+ * pod, after policy allowed it. Each flow entry scans the bytes arriving
+ * into its pod: at the responder's side the initiator's bytes (to_server),
+ * at the initiator's side the responder's (to_client). TCP payload goes
+ * through one Hyperscan stream per entry, strictly in sequence order; UDP
+ * and ICMP payloads, and the first packet of any other protocol, are
+ * scanned as blocks.
+ *
+ * The TCP stream policy (README "Signatures" documents it for operators):
+ *
+ *   - a segment starting at the next byte to scan is scanned and forwarded;
+ *   - a segment starting after it (out of order) is dropped: the sender
+ *     retransmits in order, so no byte reaches the pod unscanned;
+ *   - a segment starting before it (retransmission or overlap) is forwarded
+ *     only if the receiving pod has acknowledged all of its bytes (its
+ *     stack discards them), or if it repeats exactly, by sequence number,
+ *     length and CRC32C, one of the last NM_INSP_SEGS segments scanned;
+ *     otherwise it is dropped and counted (different data, or a shape we
+ *     cannot check). A segment that also carries new bytes after fully
+ *     acknowledged old ones has its new bytes scanned. Insertion tricks
+ *     that make the pod drop a scanned segment (bad checksum, out of its
+ *     window, low TTL past us) therefore end in the second copy being
+ *     dropped, not in unscanned bytes reaching the pod;
+ *   - payload on a SYN or before the responder answered is dropped; so is
+ *     a RST carrying payload;
+ *   - URG is cleared (flag and pointer, checksum fixed) so the pod reads
+ *     the urgent byte inline, as it was scanned;
+ *   - payload of a flow whose handshake this entry did not see is dropped
+ *     (tcp_midstream), unless the flow began before any rule set was
+ *     loaded (then it is not inspected at all, and counted).
+ *
+ * Low TTL is handled by the foundation (a packet that could not reach the
+ * pod is never forwarded), IP fragments are reassembled before this.
+ */
+#include <string.h>
+
+#include <rte_branch_prediction.h>
+#include <rte_cycles.h>
+#include <rte_hash_crc.h>
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+#include <rte_tcp.h>
+#include <rte_udp.h>
+
+#include "dp.h"
+
+#define MAX_HITS 16 /* rule hits recorded for one packet; more are counted, not logged */
+
+/* Stronger first: Suricata's default action order (pass, drop, reject, alert). */
+static const uint8_t action_rank[] = {
+    [NM_SIG_ALERT] = 1,
+    [NM_SIG_REJECT] = 2,
+    [NM_SIG_DROP] = 3,
+    [NM_SIG_PASS] = 4,
+};
+
+/* What one scan needs to judge a rule's header, and what it found. */
+struct hit_ctx {
+	const struct nm_sigdb *db;
+	uint64_t *hits_row;
+	uint32_t src, dst; /* host order */
+	uint16_t sport, dport;
+	uint8_t proto;
+	bool ports; /* TCP or UDP: rules' ports apply */
+	bool to_server;
+	bool established;
+	uint8_t best; /* strongest action among hits + 1; 0: none */
+	uint16_t n;
+	uint32_t rule[MAX_HITS];
+};
+
+static bool
+addrs_match(const struct nm_sig_addrs *a, uint32_t ip)
+{
+	bool in = false;
+
+	if (a->n == 0)
+		return true; /* any */
+	for (unsigned int i = 0; i < a->n && !in; i++) {
+		uint32_t mask = a->items[i].len == 0 ? 0 : ~0u << (32 - a->items[i].len);
+		in = (ip & mask) == a->items[i].addr;
+	}
+	return in != a->negated;
+}
+
+static bool
+ports_match(const struct nm_sig_ports *p, uint16_t port)
+{
+	bool in = false;
+
+	if (p->n == 0)
+		return true;
+	for (unsigned int i = 0; i < p->n && !in; i++)
+		in = port >= p->items[i].lo && port <= p->items[i].hi;
+	return in != p->negated;
+}
+
+static bool
+endpoints_match(const struct nm_sigdb_rule *r, const struct hit_ctx *h, bool swap)
+{
+	uint32_t s = swap ? h->dst : h->src, d = swap ? h->src : h->dst;
+	uint16_t sp = swap ? h->dport : h->sport, dp = swap ? h->sport : h->dport;
+
+	if (!addrs_match(&r->src, s) || !addrs_match(&r->dst, d))
+		return false;
+	return !h->ports || (ports_match(&r->sport, sp) && ports_match(&r->dport, dp));
+}
+
+static bool
+header_match(const struct nm_sigdb_rule *r, const struct hit_ctx *h)
+{
+	static const uint8_t protos[] = {[NM_SIG_PROTO_TCP] = IPPROTO_TCP,
+					 [NM_SIG_PROTO_UDP] = IPPROTO_UDP,
+					 [NM_SIG_PROTO_ICMP] = IPPROTO_ICMP};
+
+	if (r->proto != NM_SIG_PROTO_IP && protos[r->proto] != h->proto)
+		return false;
+	if ((r->flow & NM_SIG_FLOW_TO_SERVER) && !h->to_server)
+		return false;
+	if ((r->flow & NM_SIG_FLOW_TO_CLIENT) && h->to_server)
+		return false;
+	if ((r->flow & NM_SIG_FLOW_ESTABLISHED) && !h->established)
+		return false;
+	return endpoints_match(r, h, false) || (r->bidirectional && endpoints_match(r, h, true));
+}
+
+static int
+on_hit(void *arg, unsigned int rule)
+{
+	struct hit_ctx *h = arg;
+	const struct nm_sigdb_rule *r = &h->db->rules[rule];
+
+	if (!header_match(r, h))
+		return 0;
+	h->hits_row[rule]++;
+	if (h->n < MAX_HITS)
+		h->rule[h->n++] = rule;
+	if (action_rank[r->action] > h->best)
+		h->best = action_rank[r->action];
+	return 0;
+}
+
+static void
+hit_ctx_init(struct hit_ctx *h, const struct nm_worker *w, const struct nm_sig_set *set,
+	     const struct nm_flow *f, unsigned int dir, const struct nm_pkt_meta *meta)
+{
+	h->db = set->db;
+	h->hits_row = set->hits + (size_t)w->idx * set->db->n_rules;
+	h->src = rte_be_to_cpu_32(meta->src.v4);
+	h->dst = rte_be_to_cpu_32(meta->dst.v4);
+	h->proto = meta->ip_proto;
+	h->ports = meta->ip_proto == IPPROTO_TCP || meta->ip_proto == IPPROTO_UDP;
+	h->sport = h->ports ? meta->sport : 0;
+	h->dport = h->ports ? meta->dport : 0;
+	h->to_server = dir == NM_DIR_ORIG;
+	if (meta->ip_proto == IPPROTO_TCP)
+		h->established =
+		    f->state == NM_FLOW_TCP_ESTABLISHED || f->state == NM_FLOW_TCP_CLOSING;
+	else
+		h->established = f->pkts[NM_DIR_ORIG] > 0 && f->pkts[NM_DIR_REPLY] > 0;
+	h->best = 0;
+	h->n = 0;
+}
+
+/* Hand one alert per recorded hit to the control thread. */
+static void
+alerts_emit(struct nm_worker *w, const struct nm_flow *f, const struct hit_ctx *h,
+	    uint32_t src_pod_id, uint32_t dst_pod_id, bool blocked, uint64_t now)
+{
+	for (uint16_t i = 0; i < h->n; i++) {
+		const struct nm_sigdb_rule *r = &h->db->rules[h->rule[i]];
+		struct nm_alert_record *a;
+
+		if (r->action == NM_SIG_PASS)
+			continue;
+		if (rte_mempool_get(w->node->alert_pool, (void **)&a) != 0) {
+			w->sc.alerts_lost++;
+			continue;
+		}
+		a->key = f->hk.k;
+		a->init_pod_id = f->init_pod_id;
+		a->src_pod_id = src_pod_id;
+		a->dst_pod_id = dst_pod_id;
+		a->src_ip = rte_cpu_to_be_32(h->src);
+		a->dst_ip = rte_cpu_to_be_32(h->dst);
+		a->sport = h->sport;
+		a->dport = h->dport;
+		a->proto = h->proto;
+		a->action = r->action;
+		a->blocked = blocked;
+		a->to_server = h->to_server;
+		a->tsc = now;
+		a->sid = r->sid;
+		a->rev = r->rev;
+		a->priority = r->priority;
+		memcpy(a->msg, r->msg, sizeof(a->msg));
+		memcpy(a->classtype, r->classtype, sizeof(a->classtype));
+		if (rte_ring_sp_enqueue(w->alert_ring, a) != 0) {
+			rte_mempool_put(w->node->alert_pool, a);
+			w->sc.alerts_lost++;
+			continue;
+		}
+		w->sc.alerts++;
+	}
+}
+
+/* The bytes arriving into this side's pod, as a header context without a packet. */
+static void
+hit_ctx_from_flow(struct hit_ctx *h, const struct nm_worker *w, const struct nm_sig_set *set,
+		  const struct nm_flow *f)
+{
+	const struct nm_flow_key *k = &f->hk.k;
+	/* The peer sends what this side receives: the responder if we are the initiator. */
+	bool src_is_lo = f->local_is_init ? !f->init_is_lo : f->init_is_lo;
+	const uint8_t *src = src_is_lo ? k->addr_lo : k->addr_hi;
+	const uint8_t *dst = src_is_lo ? k->addr_hi : k->addr_lo;
+
+	h->db = set->db;
+	h->hits_row = set->hits + (size_t)w->idx * set->db->n_rules;
+	h->src =
+	    (uint32_t)src[12] << 24 | (uint32_t)src[13] << 16 | (uint32_t)src[14] << 8 | src[15];
+	h->dst =
+	    (uint32_t)dst[12] << 24 | (uint32_t)dst[13] << 16 | (uint32_t)dst[14] << 8 | dst[15];
+	h->sport = src_is_lo ? k->port_lo : k->port_hi;
+	h->dport = src_is_lo ? k->port_hi : k->port_lo;
+	h->proto = k->proto;
+	h->ports = true;
+	h->to_server = !f->local_is_init;
+	h->established = true;
+	h->best = 0;
+	h->n = 0;
+}
+
+void
+nm_inspect_release(struct nm_worker *w, struct nm_flow *f, bool report)
+{
+	struct nm_sig_set *set = f->insp.set;
+
+	if (set == NULL)
+		return;
+	/*
+	 * End-of-stream matches (a negated content, a pcre anchored at the
+	 * end) are decided only now, when the flow is over: they are logged,
+	 * nothing is left to block.
+	 */
+	if (report && w->sigs != NULL) {
+		struct hit_ctx h;
+		hit_ctx_from_flow(&h, w, set, f);
+		nm_sigdb_stream_close(set->db, f->insp.st, w->sigs->scratch[w->idx], on_hit, &h);
+		if (h.best != 0 && h.best != action_rank[NM_SIG_PASS]) {
+			w->sc.hits += h.n;
+			bool to_server = h.to_server;
+			uint32_t src_id = to_server ? f->init_pod_id : f->resp_pod_id;
+			uint32_t dst_id = to_server ? f->resp_pod_id : f->init_pod_id;
+			alerts_emit(w, f, &h, src_id, dst_id, false, rte_rdtsc());
+		}
+	} else {
+		nm_sigdb_stream_close(set->db, f->insp.st, NULL, NULL, NULL);
+	}
+	f->insp.st = NULL;
+	f->insp.set = NULL;
+	w->sc.streams_open--;
+	/* Release: our last use of the set happens-before the control thread frees it. */
+	__atomic_sub_fetch(&set->refs, 1, __ATOMIC_RELEASE);
+}
+
+static struct rte_mbuf *
+icmp_prohibited(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t src_slot,
+		const struct rte_mbuf *m, const struct nm_pkt_meta *meta, uint64_t now)
+{
+	if (!nm_icmp_error_allowed(m, meta->l2_len) || !nm_worker_icmp_allowed(w, now))
+		return NULL;
+	/* RFC 1812 5.2.7.1: code 13, communication administratively prohibited. */
+	return nm_icmp_error(w->node->pool, m, meta->l2_len, NM_ICMP_DEST_UNREACH, 13, 0,
+			     &tbl->pods[src_slot].port_mac);
+}
+
+/*
+ * reject: the receiver gets a RST in place of the segment (its next
+ * expected byte is this segment's first), the sender a RST at the byte it
+ * expects from the receiver (this segment's acknowledgement number). For
+ * anything but TCP the sender gets ICMP "administratively prohibited".
+ */
+static void
+reject(struct nm_worker *w, const struct nm_pod_table *tbl, const struct rte_mbuf *m,
+       const struct nm_pkt_meta *meta, uint32_t plen, uint16_t src_slot, uint16_t slot,
+       uint64_t now)
+{
+	struct rte_mbuf *r;
+
+	if (meta->ip_proto != IPPROTO_TCP) {
+		r = icmp_prohibited(w, tbl, src_slot, m, meta, now);
+		if (r != NULL) {
+			w->sc.unreach_sent++;
+			nm_worker_send_raw(w, tbl, src_slot, r);
+		}
+		return;
+	}
+	r = nm_tcp_reset(w->node->pool, meta->src.v4, meta->dst.v4, meta->sport, meta->dport,
+			 meta->tcp_seq, meta->tcp_seq + plen);
+	if (r != NULL) {
+		w->sc.resets_sent++;
+		nm_worker_send_raw(w, tbl, slot, r);
+	}
+	r = nm_tcp_reset(w->node->pool, meta->dst.v4, meta->src.v4, meta->dport, meta->sport,
+			 meta->tcp_ack, meta->tcp_seq + plen);
+	if (r != NULL) {
+		w->sc.resets_sent++;
+		nm_worker_send_raw(w, tbl, src_slot, r);
+	}
+}
+
+/* Act on a scan's hits. Returns NM_DROP_NONE or NM_DROP_SIG_DROP. */
+static enum nm_drop_reason
+verdict(struct nm_worker *w, const struct nm_pod_table *tbl, struct nm_flow *f,
+	const struct hit_ctx *h, const struct rte_mbuf *m, const struct nm_pkt_meta *meta,
+	uint32_t plen, uint16_t src_slot, uint16_t slot, uint64_t now)
+{
+	if (likely(h->best == 0))
+		return NM_DROP_NONE;
+	w->sc.hits += h->n;
+	if (h->best == action_rank[NM_SIG_PASS]) {
+		f->sig = NM_FLOW_SIG_PASS;
+		w->sc.flows_passed++;
+		nm_inspect_release(w, f, false);
+		return NM_DROP_NONE;
+	}
+	bool blocked = h->best >= action_rank[NM_SIG_REJECT];
+	alerts_emit(w, f, h, tbl->pods[src_slot].id, tbl->pods[slot].id, blocked, now);
+	if (!blocked)
+		return NM_DROP_NONE;
+	f->sig = NM_FLOW_SIG_BLOCKED;
+	w->sc.flows_blocked++;
+	if (h->best == action_rank[NM_SIG_REJECT])
+		reject(w, tbl, m, meta, plen, src_slot, slot, now);
+	nm_inspect_release(w, f, false);
+	return NM_DROP_SIG_DROP;
+}
+
+static inline int
+scan_timed(struct nm_worker *w, const struct nm_sig_set *cur, const struct nm_sigdb *db,
+	   struct nm_sigdb_stream *st, const uint8_t *data, uint32_t len, struct hit_ctx *h)
+{
+	uint64_t t0 = rte_rdtsc();
+	int rc = st != NULL
+		     ? nm_sigdb_stream_scan(db, st, cur->scratch[w->idx], data, len, on_hit, h)
+		     : nm_sigdb_scan_block(db, cur->scratch[w->idx], data, len, on_hit, h);
+	w->sc.cycles += rte_rdtsc() - t0;
+	w->sc.packets++;
+	w->sc.bytes += len;
+	return rc;
+}
+
+/* RFC 1624: fix a 16-bit checksum for one 16-bit word changing from old to new. */
+static inline uint16_t
+cksum_adjust(uint16_t cksum, uint16_t old, uint16_t new)
+{
+	uint32_t sum = (uint16_t)~rte_be_to_cpu_16(cksum);
+
+	sum += (uint16_t)~old;
+	sum += new;
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return rte_cpu_to_be_16((uint16_t)~sum);
+}
+
+/* Clear URG and the urgent pointer so the pod reads every byte inline, as scanned. */
+static void
+clear_urgent(struct rte_tcp_hdr *tcp)
+{
+	uint16_t *word = (uint16_t *)&tcp->data_off; /* data offset and flags */
+	uint16_t old = rte_be_to_cpu_16(*word);
+	uint16_t new = (uint16_t)(old & ~RTE_TCP_URG_FLAG);
+
+	*word = rte_cpu_to_be_16(new);
+	tcp->cksum = cksum_adjust(tcp->cksum, old, new);
+	tcp->cksum = cksum_adjust(tcp->cksum, rte_be_to_cpu_16(tcp->tcp_urp), 0);
+	tcp->tcp_urp = 0;
+}
+
+static void
+seg_remember(struct nm_insp *s, uint32_t seq, uint16_t len, uint32_t crc)
+{
+	s->seg[s->seg_pos].seq = seq;
+	s->seg[s->seg_pos].len = len;
+	s->seg[s->seg_pos].crc = crc;
+	s->seg_pos = (uint8_t)((s->seg_pos + 1) % NM_INSP_SEGS);
+}
+
+/* Does [seq, seq+len) repeat a remembered segment? 1 same bytes, -1 other bytes, 0 unknown. */
+static int
+seg_check(const struct nm_insp *s, uint32_t seq, uint16_t len, uint32_t crc)
+{
+	for (unsigned int i = 0; i < NM_INSP_SEGS; i++)
+		if (s->seg[i].len == len && s->seg[i].seq == seq)
+			return s->seg[i].crc == crc ? 1 : -1;
+	return 0;
+}
+
+static bool
+stream_open(struct nm_worker *w, struct nm_flow *f, uint32_t isn)
+{
+	struct nm_sig_set *set = w->sigs;
+
+	if (w->sc.streams_open >= w->node->cfg.sig_max_streams)
+		return false;
+	f->insp.st = nm_sigdb_stream_open(set->db);
+	if (f->insp.st == NULL)
+		return false;
+	__atomic_add_fetch(&set->refs, 1, __ATOMIC_RELAXED);
+	f->insp.set = set;
+	f->insp.next = isn + 1;
+	f->insp.acked_known = 0;
+	f->insp.seg_pos = 0;
+	memset(f->insp.seg, 0, sizeof(f->insp.seg));
+	w->sc.streams_opened++;
+	w->sc.streams_open++;
+	return true;
+}
+
+static enum nm_drop_reason
+inspect_tcp(struct nm_worker *w, const struct nm_pod_table *tbl, struct nm_flow *f,
+	    unsigned int dir, struct rte_mbuf *m, const struct nm_pkt_meta *meta, uint16_t src_slot,
+	    uint16_t slot, uint64_t now)
+{
+	struct nm_insp *s = &f->insp;
+	uint8_t flags = meta->tcp_flags;
+	uint32_t plen = meta->ip_len - meta->l3_len - meta->l4_len;
+	uint32_t seq = meta->tcp_seq;
+
+	if (s->set == NULL) {
+		if (flags & RTE_TCP_SYN_FLAG) {
+			if (plen > 0)
+				return NM_DROP_TCP_DATA_BEFORE_HANDSHAKE;
+			if (w->sigs->db->stream == NULL) {
+				/* No TCP rules in this set: this flow is not inspected. */
+				f->sig = NM_FLOW_SIG_PASS;
+				return NM_DROP_NONE;
+			}
+			return stream_open(w, f, seq) ? NM_DROP_NONE : NM_DROP_SIG_NO_STREAM;
+		}
+		if (plen == 0)
+			return NM_DROP_NONE;
+		if (!f->sig_born) {
+			w->sc.uninspected++;
+			return NM_DROP_NONE;
+		}
+		return NM_DROP_TCP_MIDSTREAM;
+	}
+	if (flags & RTE_TCP_RST_FLAG)
+		return plen > 0 ? NM_DROP_TCP_RST_WITH_DATA : NM_DROP_NONE;
+	if (plen == 0)
+		return NM_DROP_NONE;
+	if ((flags & RTE_TCP_SYN_FLAG) || f->state == NM_FLOW_TCP_SYN)
+		return NM_DROP_TCP_DATA_BEFORE_HANDSHAKE;
+
+	int32_t ahead = (int32_t)(seq - s->next);
+	if (ahead > 0)
+		return NM_DROP_TCP_OUT_OF_ORDER;
+
+	/* Reassembled datagrams are chains; scanning needs the bytes in one piece. */
+	if (unlikely(m->nb_segs > 1) && rte_pktmbuf_linearize(m) < 0)
+		return NM_DROP_SIG_SCAN_ERROR;
+	uint8_t *l4 = rte_pktmbuf_mtod_offset(m, uint8_t *, meta->l2_len + meta->l3_len);
+	const uint8_t *payload = l4 + meta->l4_len;
+	uint32_t crc = rte_hash_crc(payload, plen, 0);
+	uint32_t end = seq + plen;
+	uint32_t skip = 0;
+
+	if (ahead < 0) {
+		/* Some or all of these bytes were scanned already. */
+		if (s->acked_known && (int32_t)(end - s->acked) <= 0) {
+			w->sc.retransmits++; /* the pod has them all: it discards them */
+			return NM_DROP_NONE;
+		}
+		int same = seg_check(s, seq, (uint16_t)plen, crc);
+		if (same > 0) {
+			w->sc.retransmits++;
+			return NM_DROP_NONE;
+		}
+		if (same < 0)
+			return NM_DROP_TCP_OVERLAP_DIFFERENT;
+		/* New bytes after old ones the pod has acknowledged: scan the new part. */
+		if ((int32_t)(end - s->next) > 0 && s->acked_known &&
+		    (int32_t)(s->next - s->acked) <= 0)
+			skip = s->next - seq;
+		else
+			return NM_DROP_TCP_RETRANS_UNVERIFIED;
+	}
+	if (unlikely(flags & RTE_TCP_URG_FLAG)) {
+		clear_urgent((struct rte_tcp_hdr *)l4);
+		w->sc.urgent_cleared++;
+	}
+
+	struct hit_ctx h;
+	hit_ctx_init(&h, w, s->set, f, dir, meta);
+	if (unlikely(scan_timed(w, w->sigs, s->set->db, s->st, payload + skip, plen - skip, &h) <
+		     0))
+		return NM_DROP_SIG_SCAN_ERROR;
+	s->next = end;
+	seg_remember(s, seq, (uint16_t)plen, crc);
+	return verdict(w, tbl, f, &h, m, meta, plen, src_slot, slot, now);
+}
+
+enum nm_drop_reason
+nm_inspect(struct nm_worker *w, const struct nm_pod_table *tbl, struct nm_flow *f, unsigned int dir,
+	   struct rte_mbuf *m, const struct nm_pkt_meta *meta, uint16_t src_slot, uint16_t slot,
+	   uint64_t now)
+{
+	if (meta->ip_proto == IPPROTO_TCP)
+		return inspect_tcp(w, tbl, f, dir, m, meta, src_slot, slot, now);
+
+	/* UDP, ICMP: every datagram; anything else: the first packet of the flow. */
+	if (meta->ip_proto != IPPROTO_UDP && meta->ip_proto != IPPROTO_ICMP &&
+	    f->pkts[NM_DIR_ORIG] + f->pkts[NM_DIR_REPLY] > 1)
+		return NM_DROP_NONE;
+	const struct nm_sig_set *set = w->sigs;
+	if (set->db->block == NULL)
+		return NM_DROP_NONE;
+	uint32_t hdr = meta->l3_len + meta->l4_len;
+	uint32_t plen = meta->ip_len > hdr ? meta->ip_len - hdr : 0;
+	if (plen == 0)
+		return NM_DROP_NONE;
+	if (unlikely(m->nb_segs > 1) && rte_pktmbuf_linearize(m) < 0)
+		return NM_DROP_SIG_SCAN_ERROR;
+
+	struct hit_ctx h;
+	hit_ctx_init(&h, w, set, f, dir, meta);
+	const uint8_t *payload = rte_pktmbuf_mtod_offset(m, const uint8_t *, meta->l2_len + hdr);
+	if (unlikely(scan_timed(w, set, set->db, NULL, payload, plen, &h) < 0))
+		return NM_DROP_SIG_SCAN_ERROR;
+	return verdict(w, tbl, f, &h, m, meta, plen, src_slot, slot, now);
+}
