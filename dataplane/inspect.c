@@ -382,6 +382,23 @@ clear_urgent(struct rte_tcp_hdr *tcp)
 	tcp->tcp_urp = 0;
 }
 
+/* CRC32C of a payload at any alignment (rte_hash_crc loads whole words in place). */
+static uint32_t
+payload_crc(const uint8_t *p, uint32_t len)
+{
+	uint32_t crc = 0;
+	uint64_t v8;
+	uint32_t i = 0;
+
+	for (; i + 8 <= len; i += 8) {
+		memcpy(&v8, p + i, 8);
+		crc = rte_hash_crc_8byte(v8, crc);
+	}
+	for (; i < len; i++)
+		crc = rte_hash_crc_1byte(p[i], crc);
+	return crc;
+}
+
 static void
 seg_remember(struct nm_insp *s, uint32_t seq, uint16_t len, uint32_t crc)
 {
@@ -467,7 +484,7 @@ inspect_tcp(struct nm_worker *w, const struct nm_pod_table *tbl, struct nm_flow 
 		return NM_DROP_SIG_SCAN_ERROR;
 	uint8_t *l4 = rte_pktmbuf_mtod_offset(m, uint8_t *, meta->l2_len + meta->l3_len);
 	const uint8_t *payload = l4 + meta->l4_len;
-	uint32_t crc = rte_hash_crc(payload, plen, 0);
+	uint32_t crc = payload_crc(payload, plen);
 	uint32_t end = seq + plen;
 	uint32_t skip = 0;
 

@@ -15,7 +15,7 @@
 #include <arpa/inet.h>
 
 #include <rte_cycles.h>
-#include <rte_hash_crc.h>
+#include <rte_jhash.h>
 
 #include "dp.h"
 #include "nodemesh/node.h"
@@ -66,8 +66,8 @@ proto_name(uint8_t p)
 uint64_t
 nm_flow_id(const struct nm_flow_key *k, uint32_t init_pod_id)
 {
-	uint64_t hi = rte_hash_crc(k, sizeof(*k), init_pod_id);
-	uint64_t lo = rte_hash_crc(k, sizeof(*k), ~init_pod_id);
+	uint64_t hi = rte_jhash(k, sizeof(*k), init_pod_id);
+	uint64_t lo = rte_jhash(k, sizeof(*k), ~init_pod_id);
 
 	return (hi << 32 | lo) & ((1ull << 53) - 1);
 }

@@ -1,0 +1,620 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Unit tests of signature matching in the pipeline (dataplane/inspect.c)
+ * on the in-memory ports of unit_pipeline.h. Pod A (client, port 40000)
+ * talks to pod B (server, port 80) through one worker; every packet is
+ * written byte by byte, so each evasion class of issue 5 is a crafted
+ * sequence of segments: split signatures, out of order, overlapping with
+ * other bytes, retransmissions, data before the handshake, RST with data,
+ * urgent data, mid-stream pickup. Each case asserts what reached pod B,
+ * the drop counters and what the alert ring got.
+ */
+#include <unistd.h>
+
+#include <rte_tcp.h>
+
+#include "unit_pipeline.h"
+#include "unit_tmp.h"
+
+#define CPORT 40000
+#define SPORT 80
+#define C_ISN 1000u
+#define S_ISN 5000u
+
+#define F_FIN RTE_TCP_FIN_FLAG
+#define F_SYN RTE_TCP_SYN_FLAG
+#define F_RST RTE_TCP_RST_FLAG
+#define F_PSH RTE_TCP_PSH_FLAG
+#define F_ACK RTE_TCP_ACK_FLAG
+#define F_URG RTE_TCP_URG_FLAG
+
+static const char rules_text[] =
+    "reject tcp any any -> any 80 (msg:\"union select\"; flow:to_server,established; "
+    "content:\"UNION SELECT\"; nocase; classtype:web-application-attack; sid:1001; rev:3; "
+    "priority:1;)\n"
+    "drop tcp any 80 -> any any (msg:\"secret leaves\"; flow:to_client; content:\"TOPSECRET\"; "
+    "sid:1002;)\n"
+    "pass tcp any any -> any 80 (msg:\"trusted client\"; content:\"X-Trusted: yes\"; "
+    "sid:1003;)\n"
+    "alert tcp any any -> any 80 (msg:\"two parts\"; content:\"alpha\"; content:\"omega\"; "
+    "sid:1004;)\n"
+    "drop udp any any -> any 53 (msg:\"evil datagram\"; content:\"EVIL\"; sid:2001;)\n"
+    "reject udp any any -> any 54 (msg:\"rejected datagram\"; content:\"EVIL\"; sid:2002;)\n";
+
+static struct nm_worker *w0;
+static uint16_t cport = CPORT; /* the client's port: a test may start a second connection */
+
+/* One TCP segment; checksum over the pseudo header. Returns the frame length. */
+static size_t
+tcp_frame(uint8_t *f, bool from_a, uint32_t seq, uint32_t ack, uint8_t flags, const char *data,
+	  size_t len, uint8_t ttl, uint16_t urp)
+{
+	uint32_t src = from_a ? IP_A : IP_B, dst = from_a ? IP_B : IP_A;
+	uint8_t *p = put_eth(f, from_a ? PORT_MAC_A : PORT_MAC_B, from_a ? MAC_A : MAC_B, 0x0800);
+	uint8_t *tcp = put_ip4(p, src, dst, 6, ttl, 1, IP4_DF, (uint16_t)(20 + 20 + len));
+
+	p = put16(tcp, from_a ? cport : SPORT);
+	p = put16(p, from_a ? SPORT : cport);
+	p = put32(p, seq);
+	p = put32(p, ack);
+	*p++ = 5 << 4;
+	*p++ = flags;
+	p = put16(p, 65535);
+	p = put16(p, 0);
+	p = put16(p, urp);
+	p = put(p, data, len);
+
+	uint8_t pseudo[12];
+	put32(pseudo, src);
+	put32(pseudo + 4, dst);
+	pseudo[8] = 0;
+	pseudo[9] = 6;
+	put16(pseudo + 10, (uint16_t)(20 + len));
+	uint32_t sum = (uint32_t)ones_sum(pseudo, 12) + ones_sum(tcp, 20 + len);
+	sum = (sum & 0xffff) + (sum >> 16);
+	put16(tcp + 16, (uint16_t)~sum);
+	return (size_t)(p - f);
+}
+
+static void
+send_tcp(bool from_a, uint32_t seq, uint32_t ack, uint8_t flags, const char *data)
+{
+	uint8_t f[2048];
+	size_t len = tcp_frame(f, from_a, seq, ack, flags, data, data ? strlen(data) : 0, 64, 0);
+
+	feed(from_a ? POD_A : POD_B, f, len);
+}
+
+/* Client data at seq (relative to the first byte after the SYN). */
+static void
+client_data(uint32_t off, const char *data)
+{
+	send_tcp(true, C_ISN + 1 + off, S_ISN + 1, F_ACK | F_PSH, data);
+}
+
+/* The server acknowledges the client's bytes up to off. */
+static void
+server_ack(uint32_t off)
+{
+	send_tcp(false, S_ISN + 1, C_ISN + 1 + off, F_ACK, NULL);
+}
+
+static void
+handshake(void)
+{
+	send_tcp(true, C_ISN, 0, F_SYN, NULL);
+	send_tcp(false, S_ISN, C_ISN + 1, F_SYN | F_ACK, NULL);
+	send_tcp(true, C_ISN + 1, S_ISN + 1, F_ACK, NULL);
+}
+
+/* Payload bytes of the TCP segments pod i received since the last call, concatenated. */
+static size_t
+received(unsigned int i, char *buf, size_t cap, unsigned int *n_rst)
+{
+	struct rte_mbuf *m[MAX_OUT];
+	unsigned int n = sent_to(i, m);
+	size_t len = 0;
+
+	*n_rst = 0;
+	for (unsigned int k = 0; k < n; k++) {
+		const uint8_t *ip = rte_pktmbuf_mtod_offset(m[k], const uint8_t *, ETH_LEN);
+		const uint8_t *tcp = ip + 20;
+		size_t plen = rd16(ip + 2) - 20 - (size_t)(tcp[12] >> 4) * 4;
+
+		if (ip[9] == 6 && (tcp[13] & F_RST))
+			(*n_rst)++;
+		if (ip[9] == 6 && len + plen < cap) {
+			memcpy(buf + len, tcp + (tcp[12] >> 4) * 4, plen);
+			len += plen;
+		}
+		rte_pktmbuf_free(m[k]);
+	}
+	buf[len] = '\0';
+	return len;
+}
+
+static void
+inspect_up(void)
+{
+	char path[] = "/tmp/nm-test-sigs-XXXXXX";
+	char err[512] = "";
+
+	one_worker_up();
+	learn_mac(POD_A, MAC_A);
+	learn_mac(POD_B, MAC_B);
+	nm_test_write_tmp(path, rules_text);
+	cr_assert_eq(nm_node_sig_load(node, path, err, sizeof(err)), 6, "%s", err);
+	unlink(path);
+	w0 = node->workers[0];
+	w0->sigs = node->sigs; /* what the top of a worker turn does */
+}
+
+TestSuite(inspect, .init = inspect_up, .fini = node_down);
+
+/* Count the alert records waiting in worker 0's ring with this sid; free them all. */
+static unsigned int
+alerts_for(uint32_t sid, struct nm_alert_record *copy)
+{
+	struct nm_alert_record *a;
+	unsigned int n = 0;
+
+	while (rte_ring_dequeue(w0->alert_ring, (void **)&a) == 0) {
+		if (a->sid == sid) {
+			n++;
+			if (copy != NULL)
+				*copy = *a;
+		}
+		rte_mempool_put(node->alert_pool, a);
+	}
+	return n;
+}
+
+static void
+assert_no_drops(void)
+{
+	for (unsigned int r = 1; r < NM_DROP_MAX; r++)
+		cr_assert_eq(w0->c.drops[r], 0, "drops[%s] = %lu", nm_drop_name(r),
+			     (unsigned long)w0->c.drops[r]);
+}
+
+Test(inspect, clean_request_passes_and_is_scanned)
+{
+	char got[256];
+	unsigned int rst;
+
+	handshake();
+	client_data(0, "GET /index.html HTTP/1.1\r\n\r\n");
+	cr_assert_str_eq(received(POD_B, got, sizeof(got), &rst) > 0 ? got + 0 : "",
+			 "GET /index.html HTTP/1.1\r\n\r\n");
+	assert_no_drops();
+	cr_assert_eq(w0->sc.packets, 1);
+	cr_assert_eq(w0->sc.bytes, 28);
+	/* One stream per side: the server's (to_server) and the client's (to_client). */
+	cr_assert_eq(w0->sc.streams_open, 2);
+	cr_assert_eq(alerts_for(1001, NULL), 0);
+}
+
+Test(inspect, signature_in_one_segment_is_rejected_with_resets_both_ways)
+{
+	struct nm_alert_record a;
+	char got[256];
+	unsigned int rst_b, rst_a;
+
+	handshake();
+	received(POD_B, got, sizeof(got), &rst_b);
+	received(POD_A, got, sizeof(got), &rst_a);
+	client_data(0, "GET /?id=1 union select pw HTTP/1.1\r\n\r\n");
+	cr_assert_eq(received(POD_B, got, sizeof(got), &rst_b), 0, "the server got: %s", got);
+	cr_assert_eq(rst_b, 1, "the server gets a RST in place of the segment");
+	received(POD_A, got, sizeof(got), &rst_a);
+	cr_assert_eq(rst_a, 1, "the client gets a RST");
+	assert_drops(0, NM_DROP_SIG_DROP, 1);
+	cr_assert_eq(w0->sc.resets_sent, 2);
+	cr_assert_eq(w0->sc.flows_blocked, 1);
+	cr_assert_eq(alerts_for(1001, &a), 1);
+	cr_assert_eq(a.rev, 3);
+	cr_assert_eq(a.priority, 1);
+	cr_assert_eq(a.action, NM_SIG_REJECT);
+	cr_assert(a.blocked);
+	cr_assert(a.to_server);
+	cr_assert_eq(a.sport, CPORT);
+	cr_assert_eq(a.dport, SPORT);
+	cr_assert_eq(rte_be_to_cpu_32(a.src_ip), IP_A);
+	cr_assert_str_eq(a.msg, "union select");
+	cr_assert_str_eq(a.classtype, "web-application-attack");
+
+	/* Every later packet of the flow, either way, is dropped. */
+	client_data(39, "more");
+	server_ack(39);
+	assert_drops(0, NM_DROP_SIG_DROP, 3);
+	received(POD_B, got, sizeof(got), &rst_b);
+	received(POD_A, got, sizeof(got), &rst_a);
+	cr_assert_eq(rst_a + rst_b, 0);
+}
+
+/* The reset the server got: from the client's address, at the dropped segment's first byte. */
+Test(inspect, reset_to_server_sits_at_the_dropped_segment)
+{
+	struct rte_mbuf *m[MAX_OUT];
+
+	handshake();
+	drain_all();
+	client_data(5, "UNION SELECT"); /* out of order: nothing scanned yet */
+	client_data(0, "abcdeUNION SELECT");
+	cr_assert_eq(sent_to(POD_B, m), 1);
+	const uint8_t *e = rte_pktmbuf_mtod(m[0], const uint8_t *);
+	const uint8_t *ip = e + ETH_LEN, *tcp = ip + 20;
+	cr_assert_arr_eq(e, MAC_B, 6);
+	cr_assert_arr_eq(e + 6, PORT_MAC_B, 6);
+	cr_assert_eq(rd32(ip + 12), IP_A);
+	cr_assert_eq(rd32(ip + 16), IP_B);
+	cr_assert_eq(ones_sum(ip, 20), 0xffff);
+	cr_assert_eq(rd16(tcp), CPORT);
+	cr_assert_eq(rd16(tcp + 2), SPORT);
+	cr_assert_eq(rd32(tcp + 4), C_ISN + 1);
+	cr_assert_eq(tcp[13], F_RST | F_ACK);
+	rte_pktmbuf_free(m[0]);
+	cr_assert_eq(sent_to(POD_A, m), 1);
+	tcp = rte_pktmbuf_mtod_offset(m[0], const uint8_t *, ETH_LEN + 20);
+	cr_assert_eq(rd32(tcp + 4), S_ISN + 1, "the client's RST sits at the byte it expects");
+	rte_pktmbuf_free(m[0]);
+	cr_assert_eq(w0->c.drops[NM_DROP_TCP_OUT_OF_ORDER], 1);
+	cr_assert_eq(w0->c.drops[NM_DROP_SIG_DROP], 1);
+}
+
+Test(inspect, signature_one_byte_per_segment_is_caught_at_its_last_byte)
+{
+	static const char req[] = "GET /?q=UNION SELECT";
+	char got[256], one[2] = {0};
+	unsigned int rst;
+
+	handshake();
+	drain_all();
+	for (size_t i = 0; i < strlen(req); i++) {
+		one[0] = req[i];
+		client_data((uint32_t)i, one);
+	}
+	received(POD_B, got, sizeof(got), &rst);
+	cr_assert_str_eq(got, "GET /?q=UNION SELEC", "every byte but the last reached the server");
+	cr_assert_eq(rst, 1);
+	assert_drops(0, NM_DROP_SIG_DROP, 1);
+	cr_assert_eq(w0->sc.packets, strlen(req));
+	cr_assert_eq(alerts_for(1001, NULL), 1);
+}
+
+Test(inspect, multi_pattern_rule_across_segments_alerts_once)
+{
+	char got[256];
+	unsigned int rst;
+
+	handshake();
+	drain_all();
+	client_data(0, "xx alp");
+	client_data(6, "ha yy ome");
+	client_data(15, "ga zz");
+	client_data(20, "alpha omega again");
+	received(POD_B, got, sizeof(got), &rst);
+	cr_assert_str_eq(got, "xx alpha yy omega zzalpha omega again", "alert passes everything");
+	assert_no_drops();
+	cr_assert_eq(alerts_for(1004, NULL), 1, "reported once per stream");
+}
+
+Test(inspect, out_of_order_segment_dropped_until_the_gap_is_filled)
+{
+	char got[256];
+	unsigned int rst;
+
+	handshake();
+	drain_all();
+	client_data(6, "SELECT");
+	cr_assert_eq(received(POD_B, got, sizeof(got), &rst), 0);
+	assert_drops(0, NM_DROP_TCP_OUT_OF_ORDER, 1);
+	client_data(0, "UNION ");
+	received(POD_B, got, sizeof(got), &rst);
+	cr_assert_str_eq(got, "UNION ");
+	client_data(6, "SELECT"); /* the sender's retransmission, now in order */
+	cr_assert_eq(received(POD_B, got, sizeof(got), &rst), 0);
+	cr_assert_eq(w0->c.drops[NM_DROP_SIG_DROP], 1);
+	cr_assert_eq(alerts_for(1001, NULL), 1);
+}
+
+Test(inspect, overlap_with_different_bytes_is_dropped)
+{
+	char got[256];
+	unsigned int rst;
+
+	handshake();
+	drain_all();
+	client_data(0, "q=UNION XELECT"); /* scanned, harmless */
+	received(POD_B, got, sizeof(got), &rst);
+	cr_assert_str_eq(got, "q=UNION XELECT");
+	/* Same bytes of the stream, other contents, not yet acknowledged by the server. */
+	client_data(0, "q=UNION SELECT");
+	cr_assert_eq(received(POD_B, got, sizeof(got), &rst), 0);
+	assert_drops(0, NM_DROP_TCP_OVERLAP_DIFFERENT, 1);
+	/* A partial overlap in another shape cannot be checked: dropped too. */
+	client_data(8, "SELECT");
+	cr_assert_eq(w0->c.drops[NM_DROP_TCP_OVERLAP_DIFFERENT], 1);
+	cr_assert_eq(w0->c.drops[NM_DROP_TCP_RETRANS_UNVERIFIED], 1);
+	cr_assert_eq(received(POD_B, got, sizeof(got), &rst), 0);
+	cr_assert_eq(alerts_for(1001, NULL), 0);
+}
+
+Test(inspect, exact_retransmission_and_acknowledged_bytes_pass)
+{
+	char got[256];
+	unsigned int rst;
+
+	handshake();
+	drain_all();
+	client_data(0, "hello ");
+	client_data(0, "hello "); /* lost after us? the same bytes again */
+	received(POD_B, got, sizeof(got), &rst);
+	cr_assert_str_eq(got, "hello hello ");
+	cr_assert_eq(w0->sc.retransmits, 1);
+	server_ack(6);
+	client_data(0, "HELLO "); /* acknowledged bytes: the server discards whatever they say */
+	received(POD_B, got, sizeof(got), &rst);
+	cr_assert_str_eq(got, "HELLO ");
+	cr_assert_eq(w0->sc.retransmits, 2);
+	assert_no_drops();
+	cr_assert_eq(w0->sc.packets, 1, "retransmissions are not scanned again");
+}
+
+Test(inspect, new_bytes_after_acknowledged_ones_are_scanned)
+{
+	char got[256];
+	unsigned int rst;
+
+	handshake();
+	drain_all();
+	client_data(0, "a UNION ");
+	server_ack(8);
+	/* Repeats the acknowledged "a UNION " and adds "SELECT": only the new part is scanned. */
+	client_data(0, "a UNION SELECT");
+	cr_assert_eq(received(POD_B, got, sizeof(got), &rst), 8);
+	cr_assert_eq(rst, 1);
+	assert_drops(0, NM_DROP_SIG_DROP, 1);
+	cr_assert_eq(w0->sc.bytes, 8 + 6);
+}
+
+Test(inspect, data_before_the_handshake_is_dropped)
+{
+	uint8_t f[256];
+	char got[256];
+	unsigned int rst;
+
+	/* Data on the SYN. */
+	size_t len = tcp_frame(f, true, C_ISN, 0, F_SYN, "UNION SELECT", 12, 64, 0);
+	feed(POD_A, f, len);
+	assert_drops(0, NM_DROP_TCP_DATA_BEFORE_HANDSHAKE, 1);
+	/* A plain SYN, then data before the server answered. */
+	send_tcp(true, C_ISN, 0, F_SYN, NULL);
+	client_data(0, "UNION SELECT");
+	assert_drops(0, NM_DROP_TCP_DATA_BEFORE_HANDSHAKE, 2);
+	/* Data on the SYN-ACK. */
+	len = tcp_frame(f, false, S_ISN, C_ISN + 1, F_SYN | F_ACK, "hi", 2, 64, 0);
+	feed(POD_B, f, len);
+	assert_drops(0, NM_DROP_TCP_DATA_BEFORE_HANDSHAKE, 3);
+	cr_assert_eq(received(POD_B, got, sizeof(got), &rst), 0);
+}
+
+Test(inspect, rst_with_data_is_dropped_and_midstream_data_too)
+{
+	char got[256];
+	unsigned int rst;
+
+	handshake();
+	drain_all();
+	send_tcp(true, C_ISN + 1, S_ISN + 1, F_RST | F_ACK, "UNION SELECT");
+	assert_drops(0, NM_DROP_TCP_RST_WITH_DATA, 1);
+	cr_assert_eq(received(POD_B, got, sizeof(got), &rst), 0);
+	cr_assert_eq(rst, 0);
+
+	/* A flow whose handshake nodemesh never saw (other ports): its payload is refused. */
+	uint8_t f[256];
+	size_t len = tcp_frame(f, true, 7, 9, F_ACK | F_PSH, "UNION SELECT", 12, 64, 0);
+	f[ETH_LEN + 20 + 1] = 0x41; /* source port 40001 (checksum unchecked by nodemesh) */
+	feed(POD_A, f, len);
+	cr_assert_eq(w0->c.drops[NM_DROP_TCP_MIDSTREAM], 1);
+}
+
+Test(inspect, urgent_pointer_is_cleared_so_the_server_reads_what_was_scanned)
+{
+	struct rte_mbuf *m[MAX_OUT];
+	uint8_t f[256];
+
+	handshake();
+	drain_all();
+	/* With URG the server would take 'X' out of band and read "UNION SELECT". */
+	size_t len =
+	    tcp_frame(f, true, C_ISN + 1, S_ISN + 1, F_ACK | F_PSH | F_URG, "UNIONX", 6, 64, 6);
+	feed(POD_A, f, len);
+	cr_assert_eq(sent_to(POD_B, m), 1);
+	const uint8_t *ip = rte_pktmbuf_mtod_offset(m[0], const uint8_t *, ETH_LEN);
+	const uint8_t *tcp = ip + 20;
+	cr_assert_eq(tcp[13], F_ACK | F_PSH, "URG cleared");
+	cr_assert_eq(rd16(tcp + 18), 0, "urgent pointer cleared");
+	uint8_t pseudo[12];
+	put32(pseudo, IP_A);
+	put32(pseudo + 4, IP_B);
+	pseudo[8] = 0;
+	pseudo[9] = 6;
+	put16(pseudo + 10, 26);
+	uint32_t sum = (uint32_t)ones_sum(pseudo, 12) + ones_sum(tcp, 26);
+	sum = (sum & 0xffff) + (sum >> 16);
+	cr_assert_eq(sum, 0xffff, "TCP checksum still right");
+	rte_pktmbuf_free(m[0]);
+	cr_assert_eq(w0->sc.urgent_cleared, 1);
+	assert_no_drops();
+}
+
+Test(inspect, low_ttl_segment_never_reaches_the_stream)
+{
+	uint8_t f[256];
+	char got[256];
+	unsigned int rst;
+
+	handshake();
+	drain_all();
+	/* TTL 1 dies here; the decoy must not advance the scanned stream. */
+	size_t len = tcp_frame(f, true, C_ISN + 1, S_ISN + 1, F_ACK, "xxxxxxxxxxxx", 12, 1, 0);
+	feed(POD_A, f, len);
+	cr_assert_eq(w0->c.drops[NM_DROP_TTL_EXCEEDED], 1);
+	client_data(0, "UNION SELECT");
+	cr_assert_eq(received(POD_B, got, sizeof(got), &rst), 0);
+	cr_assert_eq(w0->c.drops[NM_DROP_SIG_DROP], 1);
+}
+
+Test(inspect, reply_direction_is_scanned_at_the_client_side)
+{
+	char got[256];
+	unsigned int rst;
+
+	handshake();
+	drain_all();
+	client_data(0, "GET /secret\r\n");
+	send_tcp(false, S_ISN + 1, C_ISN + 1 + 13, F_ACK | F_PSH, "200 OK TOPSECRET");
+	cr_assert_eq(received(POD_A, got, sizeof(got), &rst), 0, "the client got: %s", got);
+	cr_assert_eq(rst, 0, "drop sends no reset");
+	cr_assert_eq(w0->c.drops[NM_DROP_SIG_DROP], 1);
+	cr_assert_eq(alerts_for(1002, NULL), 1);
+}
+
+Test(inspect, pass_rule_ends_inspection_of_the_flow)
+{
+	char got[256];
+	unsigned int rst;
+
+	handshake();
+	drain_all();
+	client_data(0, "X-Trusted: yes\r\n");
+	client_data(16, "UNION SELECT");
+	received(POD_B, got, sizeof(got), &rst);
+	cr_assert_str_eq(got, "X-Trusted: yes\r\nUNION SELECT");
+	assert_no_drops();
+	cr_assert_eq(w0->sc.flows_passed, 1);
+	cr_assert_eq(w0->sc.streams_open, 1, "the server side's stream closed");
+	cr_assert_eq(alerts_for(1001, NULL), 0);
+	cr_assert_eq(alerts_for(1003, NULL), 0, "pass rules log nothing");
+}
+
+static size_t
+udp_payload_frame(uint8_t *f, uint16_t sport, uint16_t dport, const char *data)
+{
+	size_t n = strlen(data);
+	uint8_t *p = put_eth(f, PORT_MAC_A, MAC_A, 0x0800);
+
+	p = put_ip4(p, IP_A, IP_B, 17, 64, 1, 0, (uint16_t)(20 + 8 + n));
+	p = put16(p, sport);
+	p = put16(p, dport);
+	p = put16(p, (uint16_t)(8 + n));
+	p = put16(p, 0);
+	p = put(p, data, n);
+	return (size_t)(p - f);
+}
+
+Test(inspect, udp_drop_blocks_only_the_matching_flow)
+{
+	struct rte_mbuf *m[MAX_OUT];
+	uint8_t f[256];
+
+	feed(POD_A, f, udp_payload_frame(f, 1111, 53, "clean"));
+	feed(POD_A, f, udp_payload_frame(f, 2222, 53, "an EVIL one"));
+	feed(POD_A, f, udp_payload_frame(f, 2222, 53, "clean again, same flow"));
+	feed(POD_A, f, udp_payload_frame(f, 1111, 53, "clean, first flow"));
+	unsigned int n = sent_to(POD_B, m);
+	cr_assert_eq(n, 2);
+	rte_pktmbuf_free_bulk(m, n);
+	assert_drops(0, NM_DROP_SIG_DROP, 2);
+	cr_assert_eq(alerts_for(2001, NULL), 1);
+}
+
+Test(inspect, udp_reject_answers_administratively_prohibited)
+{
+	struct rte_mbuf *m[MAX_OUT];
+	uint8_t f[256];
+
+	size_t len = udp_payload_frame(f, 3333, 54, "EVIL");
+	feed(POD_A, f, len);
+	cr_assert_eq(sent_to(POD_B, m), 0);
+	cr_assert_eq(sent_to(POD_A, m), 1);
+	const uint8_t *e = rte_pktmbuf_mtod(m[0], const uint8_t *);
+	const uint8_t *ip = e + ETH_LEN, *icmp = ip + 20;
+	cr_assert_arr_eq(e, MAC_A, 6);
+	cr_assert_eq(rd32(ip + 12), IP_GW);
+	cr_assert_eq(rd32(ip + 16), IP_A);
+	cr_assert_eq(icmp[0], 3);
+	cr_assert_eq(icmp[1], 13, "code 13: communication administratively prohibited");
+	cr_assert_arr_eq(icmp + 8 + 20, f + ETH_LEN + 20, 8, "quotes the datagram's UDP header");
+	rte_pktmbuf_free(m[0]);
+	cr_assert_eq(w0->sc.unreach_sent, 1);
+}
+
+Test(inspect, reload_keeps_open_streams_on_their_rules)
+{
+	char path[] = "/tmp/nm-test-sigs2-XXXXXX";
+	char err[512] = "", got[256];
+	unsigned int rst;
+
+	handshake(); /* this flow's streams use set 1 */
+	drain_all();
+	nm_test_write_tmp(path, "reject tcp any any -> any 80 (msg:\"b\"; content:\"BBBB\"; "
+				"sid:9;)\n");
+	cr_assert_eq(nm_node_sig_load(node, path, err, sizeof(err)), 1, "%s", err);
+	unlink(path);
+	w0->sigs = node->sigs;
+	cr_assert_eq(node->sigs->generation, 2);
+	cr_assert_not_null(node->sigs_retired, "set 1 is held by the open streams");
+
+	client_data(0, "BBBB "); /* not a set-1 signature */
+	received(POD_B, got, sizeof(got), &rst);
+	cr_assert_str_eq(got, "BBBB ");
+	client_data(5, "UNION SELECT"); /* set 1 still applies to this flow */
+	cr_assert_eq(w0->c.drops[NM_DROP_SIG_DROP], 1);
+	cr_assert_eq(alerts_for(1001, NULL), 1);
+
+	/* Once the last stream on set 1 closed, it is freed. */
+	struct nm_flow_table *t = &w0->flows;
+	for (uint32_t i = 0; i < t->cap; i++)
+		if (t->e[i].in_use)
+			nm_inspect_release(w0, &t->e[i], true);
+	nm_node_drain_alerts(node);
+	cr_assert_null(node->sigs_retired);
+	cr_assert_eq(w0->sc.streams_open, 0);
+
+	/* A new connection gets set 2. */
+	cport = CPORT + 1;
+	handshake();
+	drain_all();
+	client_data(0, "UNION SELECT");
+	received(POD_B, got, sizeof(got), &rst);
+	cr_assert_str_eq(got, "UNION SELECT");
+	client_data(12, "BBBB");
+	cr_assert_eq(w0->c.drops[NM_DROP_SIG_DROP], 2);
+	cr_assert_eq(alerts_for(9, NULL), 1);
+}
+
+Test(inspect, bad_rules_file_leaves_the_set_in_force)
+{
+	char path[] = "/tmp/nm-test-sigs3-XXXXXX";
+	char err[512] = "";
+
+	nm_test_write_tmp(path, "alert tcp any any -> any any (msg:\"ok\"; content:\"a\"; sid:1;)\n"
+				"alert tcp any any -> any any (msg:\"bad\"; content:\"b\"; "
+				"distance:3; sid:2;)\n");
+	cr_assert_lt(nm_node_sig_load(node, path, err, sizeof(err)), 0);
+	unlink(path);
+	cr_assert(strstr(err, ":2:") != NULL && strstr(err, "sid 2") != NULL, "%s", err);
+	cr_assert_eq(node->sigs->generation, 1);
+	cr_assert_eq(node->sigs->db->n_rules, 6);
+}
+
+Test(inspect, stream_limit_fails_closed)
+{
+	node->cfg.sig_max_streams = 1;
+	send_tcp(true, C_ISN, 0, F_SYN, NULL); /* opens the server side's stream */
+	send_tcp(false, S_ISN, C_ISN + 1, F_SYN | F_ACK, NULL);
+	assert_drops(0, NM_DROP_SIG_NO_STREAM, 1);
+	cr_assert_eq(w0->sc.streams_open, 1);
+}
