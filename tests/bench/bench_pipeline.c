@@ -15,7 +15,10 @@
  * template frame in): that refill is timed separately and subtracted, so
  * the figures are the forwarding cost only.
  *
- * Usage: bench_pipeline [-n MILLION_PACKETS] [-p FILE_PREFIX]
+ * With -s RULES the node loads that signature file first, so every
+ * datagram's payload is also scanned (block database) by the pipeline.
+ *
+ * Usage: bench_pipeline [-n MILLION_PACKETS] [-p FILE_PREFIX] [-s RULES]
  * (EAL arguments are built in:
  * --no-huge -m 512 --no-pci, own --file-prefix; --in-memory is refused
  * together with --no-huge by DPDK 22.11)
@@ -114,10 +117,11 @@ int
 main(int argc, char **argv)
 {
 	char prefix[64] = "";
+	const char *sigs = NULL;
 	double mpkts = 4.0;
 	int c;
 
-	while ((c = getopt(argc, argv, "n:p:h")) != -1) {
+	while ((c = getopt(argc, argv, "n:p:s:h")) != -1) {
 		switch (c) {
 		case 'n':
 			mpkts = atof(optarg);
@@ -125,8 +129,13 @@ main(int argc, char **argv)
 		case 'p':
 			snprintf(prefix, sizeof(prefix), "%s", optarg);
 			break;
+		case 's':
+			sigs = optarg;
+			break;
 		default:
-			fprintf(stderr, "usage: %s [-n MILLION_PACKETS] [-p FILE_PREFIX]\n", argv[0]);
+			fprintf(stderr,
+				"usage: %s [-n MILLION_PACKETS] [-p FILE_PREFIX] [-s RULES]\n",
+				argv[0]);
 			return c == 'h' ? 0 : 2;
 		}
 	}
@@ -148,6 +157,14 @@ main(int argc, char **argv)
 		fprintf(stderr, "bench_pipeline: nm_node_create: %s\n", err);
 		return 1;
 	}
+
+	char serr[1024];
+	int n_sigs = sigs != NULL ? nm_node_sig_load(node, sigs, serr, sizeof(serr)) : 0;
+	if (n_sigs < 0) {
+		fprintf(stderr, "bench_pipeline: %s\n", serr);
+		return 1;
+	}
+	node->workers[0]->sigs = node->sigs; /* what the top of a worker turn does */
 
 	struct bench_pods bp;
 	if (bench_pods_setup(node, "bench_pipeline", &bp) != 0)
@@ -187,11 +204,13 @@ main(int argc, char **argv)
 	double base_cpp = bench_median_per_pkt(&base);
 	double refill_cpp = (double)(nm.refill + base.refill) / (double)(nm.pkts + base.pkts);
 
-	printf("bench_pipeline: %" PRIu64 " packets per loop, 64 B IPv4/UDP, %d flows, bursts of %d, "
-	       "TSC %.0f MHz\n", nm.pkts, N_FLOWS, NM_BURST, hz / 1e6);
+	printf(
+	    "bench_pipeline: %" PRIu64 " packets per loop, 64 B IPv4/UDP, %d flows, bursts of %d, "
+	    "TSC %.0f MHz, %d signatures%s%s\n",
+	    nm.pkts, N_FLOWS, NM_BURST, hz / 1e6, n_sigs, sigs ? " from " : "", sigs ? sigs : "");
 	printf("  cycles/pkt, median burst (mean over all bursts in brackets):\n");
-	printf("  nodemesh pipeline (rx_pod+flush): %7.1f (%.1f) cycles/pkt  %6.2f Mpps\n",
-	       nm_cpp, nm_mean, hz / nm_cpp / 1e6);
+	printf("  nodemesh pipeline (rx_pod+flush): %7.1f (%.1f) cycles/pkt  %6.2f Mpps\n", nm_cpp,
+	       nm_mean, hz / nm_cpp / 1e6);
 	printf("  baseline mac-swap + tx_burst:     %7.1f (%.1f) cycles/pkt  %6.2f Mpps\n",
 	       base_cpp, base_mean, hz / base_cpp / 1e6);
 	printf("  ratio nodemesh/baseline:          %7.2f\n", nm_cpp / base_cpp);
