@@ -7,10 +7,12 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
 #include <libconfig.h>
 
+#include "nodemesh/cidr.h"
 #include "nodemesh/config.h"
 
 struct ctx {
@@ -48,6 +50,15 @@ nm_config_defaults(struct nm_config *cfg)
 	cfg->default_allow = 0;
 	snprintf(cfg->flow_log, sizeof(cfg->flow_log), "/var/log/nodemesh/flows.jsonl");
 	cfg->sig_max_streams = 65536;
+	cfg->tunnel.fabric_mtu = 1500;
+	cfg->tunnel.udp_port = 4790;
+	cfg->tunnel.listen_port = 7400;
+	snprintf(cfg->tunnel.listen_host, sizeof(cfg->tunnel.listen_host), "0.0.0.0");
+	snprintf(cfg->tunnel.trust_domain, sizeof(cfg->tunnel.trust_domain), "cluster.local");
+	cfg->tunnel.cipher = 0; /* NM_TNL_AES_128_GCM */
+	cfg->tunnel.rekey_s = 300;
+	cfg->tunnel.handshake_s = 3600;
+	cfg->tunnel.grace_s = 10;
 	snprintf(cfg->alert_log, sizeof(cfg->alert_log), "/var/log/nodemesh/alerts.jsonl");
 }
 
@@ -332,11 +343,192 @@ get_optional_path(struct ctx *c, const config_setting_t *s, const char *name, ch
 	return get_string(c, s, name, out, len);
 }
 
+static int valid_name(const char *s, size_t max);
+
+int
+nm_cidr_parse(const char *s, struct nm_cidr *out)
+{
+	char ip[INET_ADDRSTRLEN];
+	const char *slash = strchr(s, '/');
+	struct in_addr a;
+	char *end;
+
+	if (slash == NULL || (size_t)(slash - s) >= sizeof(ip) || slash[1] == '\0')
+		return -EINVAL;
+	memcpy(ip, s, (size_t)(slash - s));
+	ip[slash - s] = '\0';
+	long len = strtol(slash + 1, &end, 10);
+	if (*end != '\0' || len < 0 || len > 32 || inet_pton(AF_INET, ip, &a) != 1)
+		return -EINVAL;
+	uint32_t mask = len == 0 ? 0 : UINT32_MAX << (32 - len);
+	if ((ntohl(a.s_addr) & ~mask) != 0)
+		return -EINVAL;
+	out->net = a.s_addr;
+	out->prefix_len = (uint8_t)len;
+	return 0;
+}
+
+/* "HOST:PORT" with an IPv4 host. */
+static int
+parse_hostport(const char *s, char *host, size_t hostlen, uint16_t *port)
+{
+	const char *colon = strrchr(s, ':');
+	struct in_addr a;
+	char *end;
+
+	if (colon == NULL || (size_t)(colon - s) >= hostlen || colon[1] == '\0')
+		return -EINVAL;
+	memcpy(host, s, (size_t)(colon - s));
+	host[colon - s] = '\0';
+	long p = strtol(colon + 1, &end, 10);
+	if (*end != '\0' || p < 1 || p > 65535 || inet_pton(AF_INET, host, &a) != 1)
+		return -EINVAL;
+	*port = (uint16_t)p;
+	return 0;
+}
+
+static int
+parse_ipv4(const char *s, uint32_t *out)
+{
+	struct in_addr a;
+
+	if (inet_pton(AF_INET, s, &a) != 1 || !nm_ipv4_pod_unicast(a.s_addr))
+		return -EINVAL;
+	*out = a.s_addr;
+	return 0;
+}
+
+int
+nm_peer_spec_fill(struct nm_peer_spec *spec, const char *(*key_fn)(const void *, const char *),
+		  const void *ctx, char *err, size_t errlen)
+{
+	static const char *const need[] = {"name", "address", "fabric_ip", "pod_cidr"};
+	const char *v[4];
+
+	memset(spec, 0, sizeof(*spec));
+	for (int i = 0; i < 4; i++) {
+		v[i] = key_fn(ctx, need[i]);
+		if (v[i] == NULL) {
+			snprintf(err, errlen, "missing '%s'", need[i]);
+			return -EINVAL;
+		}
+	}
+	if (!valid_name(v[0], NM_NAME_LEN)) {
+		snprintf(err, errlen, "'name' must be 1 to %d characters of a-z, 0-9, '-', '.', '_'",
+			 NM_NAME_LEN - 1);
+		return -EINVAL;
+	}
+	snprintf(spec->name, sizeof(spec->name), "%s", v[0]);
+	if (parse_hostport(v[1], spec->host, sizeof(spec->host), &spec->port) < 0) {
+		snprintf(err, errlen, "'address' %.64s is not IPV4:PORT", v[1]);
+		return -EINVAL;
+	}
+	if (parse_ipv4(v[2], &spec->fabric_ip) < 0) {
+		snprintf(err, errlen, "'fabric_ip' %.64s is not a unicast IPv4 address", v[2]);
+		return -EINVAL;
+	}
+	if (nm_cidr_parse(v[3], &spec->pod_cidr) < 0) {
+		snprintf(err, errlen, "'pod_cidr' %.64s is not a.b.c.d/len without host bits", v[3]);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int
+load_tunnel(struct ctx *c, const config_setting_t *t, struct nm_config *cfg)
+{
+	static const char *const known[] = {
+	    "fabric_iface", "fabric_ip", "fabric_mtu", "pod_cidr",    "udp_port",
+	    "listen",	    "trust_domain", "cert",    "key",	      "ca",
+	    "crl",	    "cipher",	    "rekey_s", "handshake_s", "grace_s",
+	    NULL};
+	static const char *const ciphers[] = {"aes-128-gcm", "aes-256-gcm", "chacha20-poly1305"};
+	struct nm_tunnel_config *tc = &cfg->tunnel;
+	char ip[NM_CFG_ARG_LEN] = "", cidr[NM_CFG_ARG_LEN] = "", listen[NM_CFG_ARG_LEN] = "";
+	char cipher[32] = "aes-128-gcm";
+	uint32_t port = tc->udp_port;
+
+	if (check_members(c, t, known) < 0 ||
+	    get_string(c, t, "fabric_iface", tc->fabric_iface, sizeof(tc->fabric_iface)) < 0 ||
+	    get_string(c, t, "fabric_ip", ip, sizeof(ip)) < 0 ||
+	    get_uint(c, t, "fabric_mtu", &tc->fabric_mtu, 576, 9216) < 0 ||
+	    get_string(c, t, "pod_cidr", cidr, sizeof(cidr)) < 0 ||
+	    get_uint(c, t, "udp_port", &port, 1, 65535) < 0 ||
+	    get_string(c, t, "listen", listen, sizeof(listen)) < 0 ||
+	    get_string(c, t, "trust_domain", tc->trust_domain, sizeof(tc->trust_domain)) < 0 ||
+	    get_string(c, t, "cert", tc->cert, sizeof(tc->cert)) < 0 ||
+	    get_string(c, t, "key", tc->key, sizeof(tc->key)) < 0 ||
+	    get_string(c, t, "ca", tc->ca, sizeof(tc->ca)) < 0 ||
+	    get_optional_path(c, t, "crl", tc->crl, sizeof(tc->crl)) < 0 ||
+	    get_string(c, t, "cipher", cipher, sizeof(cipher)) < 0 ||
+	    get_uint(c, t, "rekey_s", &tc->rekey_s, 1, 86400) < 0 ||
+	    get_uint(c, t, "handshake_s", &tc->handshake_s, 10, 7 * 86400) < 0 ||
+	    get_uint(c, t, "grace_s", &tc->grace_s, 1, 3600) < 0)
+		return -EINVAL;
+	tc->udp_port = (uint16_t)port;
+	const char *bad = NULL;
+	if (tc->fabric_iface[0] == '\0')
+		bad = "tunnel.fabric_iface is required";
+	else if (parse_ipv4(ip, &tc->fabric_ip) < 0)
+		bad = "tunnel.fabric_ip must be a unicast IPv4 address";
+	else if (nm_cidr_parse(cidr, &tc->pod_cidr) < 0)
+		bad = "tunnel.pod_cidr must be a.b.c.d/len without host bits";
+	else if (listen[0] != '\0' &&
+		 parse_hostport(listen, tc->listen_host, sizeof(tc->listen_host),
+				&tc->listen_port) < 0)
+		bad = "tunnel.listen must be IPV4:PORT";
+	else if (tc->cert[0] == '\0' || tc->key[0] == '\0' || tc->ca[0] == '\0')
+		bad = "tunnel.cert, tunnel.key and tunnel.ca are required";
+	if (bad == NULL) {
+		bad = "tunnel.cipher must be aes-128-gcm, aes-256-gcm or chacha20-poly1305";
+		for (uint8_t i = 0; i < 3; i++)
+			if (strcmp(cipher, ciphers[i]) == 0) {
+				tc->cipher = i;
+				bad = NULL;
+			}
+	}
+	if (bad != NULL) {
+		snprintf(c->err, c->errlen, "%s:%d: %s", c->file, line_of(t), bad);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int
+load_peers(struct ctx *c, const config_setting_t *peers, struct nm_config *cfg)
+{
+	static const char *const known[] = {"name", "address", "fabric_ip", "pod_cidr", NULL};
+
+	if (!config_setting_is_list(peers) && !config_setting_is_array(peers)) {
+		snprintf(c->err, c->errlen, "%s:%d: 'peers' must be a list ( {...}, ... )", c->file,
+			 line_of(peers));
+		return -EINVAL;
+	}
+	for (int i = 0; i < config_setting_length(peers); i++) {
+		const config_setting_t *p = config_setting_get_elem(peers, (unsigned int)i);
+		char err[256];
+
+		if (cfg->n_peers >= NM_MAX_PEERS) {
+			snprintf(c->err, c->errlen, "%s:%d: more than %d peers", c->file, line_of(p),
+				 NM_MAX_PEERS);
+			return -EINVAL;
+		}
+		if (check_members(c, p, known) < 0)
+			return -EINVAL;
+		if (nm_peer_spec_fill(&cfg->peers[cfg->n_peers], pod_key, p, err, sizeof(err)) < 0) {
+			snprintf(c->err, c->errlen, "%s:%d: peer: %s", c->file, line_of(p), err);
+			return -EINVAL;
+		}
+		cfg->n_peers++;
+	}
+	return 0;
+}
+
 static int
 load_root(struct ctx *c, config_t *lc, struct nm_config *cfg)
 {
 	static const char *const known[] = {"node",   "eal",	    "control", "dataplane",
-					    "fabric", "pods",	    "policy",  "conntrack",
+					    "tunnel", "peers", "pods",	    "policy",  "conntrack",
 					    "logs",   "signatures", NULL};
 	static const char *const node_known[] = {"name", NULL};
 	static const char *const ctl_known[] = {"socket", "group", NULL};
@@ -392,13 +584,15 @@ load_root(struct ctx *c, config_t *lc, struct nm_config *cfg)
 			return -EINVAL;
 	}
 
-	/* Fabric ports carry the node-to-node tunnel, which does not exist yet. */
-	s = config_setting_get_member(root, "fabric");
-	if (s != NULL && (!config_setting_is_aggregate(s) || config_setting_length(s) > 0)) {
-		snprintf(c->err, c->errlen,
-			 "%s:%d: fabric ports are not supported yet (node-to-node tunnels are "
-			 "not implemented); leave 'fabric' empty",
-			 c->file, line_of(s));
+	s = config_setting_get_member(root, "tunnel");
+	if (s != NULL && load_tunnel(c, s, cfg) < 0)
+		return -EINVAL;
+	s = config_setting_get_member(root, "peers");
+	if (s != NULL && load_peers(c, s, cfg) < 0)
+		return -EINVAL;
+	if (cfg->n_peers > 0 && cfg->tunnel.fabric_iface[0] == '\0') {
+		snprintf(c->err, c->errlen, "%s:%d: peers need tunnel.fabric_iface", c->file,
+			 line_of(s));
 		return -EINVAL;
 	}
 

@@ -72,6 +72,11 @@ nm_node_create(const struct nm_config *cfg, char *err, size_t errlen)
 		return NULL;
 	}
 	node->cfg = *cfg;
+	if (cfg->tunnel.fabric_iface[0] != '\0') {
+		snprintf(err, errlen, "tunnel: node-to-node tunnels are not wired into the daemon yet");
+		free(node);
+		return NULL;
+	}
 	node->tsc_hz = rte_get_tsc_hz();
 	node->hash_seed = rte_rand();
 	node->next_pod_id = 1;

@@ -11,11 +11,45 @@
 #include <stdint.h>
 #include <sys/un.h>
 
+#include "nodemesh/cidr-t.h"
 #include "nodemesh/pod-t.h"
 
 #define NM_CFG_MAX_EAL_ARGS    32
 #define NM_CFG_ARG_LEN	       256
 #define NM_CFG_MAX_STATIC_PODS 64
+
+#define NM_MAX_PEERS	   16
+#define NM_CFG_PATH_LEN	   256
+#define NM_TRUST_DOMAIN_LEN 128
+
+/* Another node: where its control thread listens and what it owns. */
+struct nm_peer_spec {
+	char name[NM_NAME_LEN];
+	char host[NM_CFG_ARG_LEN]; /* management address (IPv4) */
+	uint16_t port;		   /* its tunnel.listen port */
+	uint32_t fabric_ip;	   /* network order */
+	struct nm_cidr pod_cidr;   /* the only addresses it may announce */
+};
+
+/* This node's end of the node-to-node tunnels; fabric_iface "" = none. */
+struct nm_tunnel_config {
+	char fabric_iface[IF_NAMESIZE]; /* veth or NIC attached as the fabric port (af_packet) */
+	uint32_t fabric_ip;		/* network order */
+	uint32_t fabric_mtu;		/* bytes of outer IP packet the fabric carries */
+	struct nm_cidr pod_cidr;	/* this node's pods */
+	uint16_t udp_port;		/* tunnel datagrams, both ends */
+	char listen_host[NM_CFG_ARG_LEN];
+	uint16_t listen_port; /* control connections from peers */
+	char trust_domain[NM_TRUST_DOMAIN_LEN];
+	char cert[NM_CFG_PATH_LEN];
+	char key[NM_CFG_PATH_LEN];
+	char ca[NM_CFG_PATH_LEN];
+	char crl[NM_CFG_PATH_LEN]; /* "" = none */
+	uint8_t cipher;		   /* enum nm_tnl_cipher */
+	uint32_t rekey_s;	   /* key epoch lifetime */
+	uint32_t handshake_s;	   /* TLS session lifetime (forward secrecy) */
+	uint32_t grace_s;	   /* the previous epoch is still accepted this long */
+};
 
 struct nm_config {
 	char node_name[NM_NAME_LEN];
@@ -46,6 +80,10 @@ struct nm_config {
 
 	unsigned int n_pods;
 	struct nm_pod_spec pods[NM_CFG_MAX_STATIC_PODS];
+
+	struct nm_tunnel_config tunnel;
+	unsigned int n_peers;
+	struct nm_peer_spec peers[NM_MAX_PEERS];
 };
 
 /* Fill cfg with the built-in defaults (the ones README.md documents). */
@@ -67,5 +105,15 @@ int nm_config_load_string(const char *text, const char *name, struct nm_config *
  */
 int nm_pod_spec_fill(struct nm_pod_spec *spec, const char *(*key_fn)(const void *, const char *),
 		     const void *ctx, char *err, size_t errlen);
+
+/*
+ * Validate and fill a peer spec from key/value strings (name, address
+ * HOST:PORT, fabric_ip, pod_cidr), as nm_pod_spec_fill does for pods.
+ */
+int nm_peer_spec_fill(struct nm_peer_spec *spec, const char *(*key_fn)(const void *, const char *),
+		      const void *ctx, char *err, size_t errlen);
+
+/* "a.b.c.d/len" with no host bits set. 0 or -EINVAL. */
+int nm_cidr_parse(const char *s, struct nm_cidr *out);
 
 #endif

@@ -133,10 +133,31 @@ static const struct {
      "dataplane: {\n  idle: {\n    pause_after = 100;\n    sleep_after = 10;\n  };\n};\n", 2,
      "idle.sleep_after must be 0 or >= pause_after"},
 
-    /* fabric */
-    {"non-empty fabric", "\n\nfabric = ( { port = \"0000:00:04.0\"; } );\n", 3,
-     "fabric ports are not supported yet"},
-    {"fabric scalar", "fabric = \"eth1\";\n", 1, "fabric ports are not supported yet"},
+    /* tunnel and peers */
+    {"fabric is gone", "fabric = ( );\n", 1, "unknown setting 'fabric'"},
+    {"tunnel without iface", "tunnel: { fabric_ip = \"10.9.0.1\"; };\n", 1,
+     "tunnel.fabric_iface is required"},
+    {"tunnel bad fabric_ip", "tunnel: { fabric_iface = \"f\"; fabric_ip = \"10.9.0\"; };\n", 1,
+     "tunnel.fabric_ip must be a unicast IPv4 address"},
+    {"tunnel cidr host bits", "tunnel: { fabric_iface = \"f\"; fabric_ip = \"10.9.0.1\"; "
+     "pod_cidr = \"10.1.0.1/24\"; };\n", 1, "tunnel.pod_cidr must be a.b.c.d/len"},
+    {"tunnel without cert", "tunnel: { fabric_iface = \"f\"; fabric_ip = \"10.9.0.1\"; "
+     "pod_cidr = \"10.1.0.0/24\"; };\n", 1, "tunnel.cert, tunnel.key and tunnel.ca are required"},
+    {"tunnel bad cipher", "tunnel: { fabric_iface = \"fab0\"; fabric_ip = \"10.9.0.1\"; pod_cidr = \"10.1.0.0/24\"; cert = \"c\"; key = \"k\"; ca = \"ca\"; cipher = \"des\"; };\n", 1,
+     "tunnel.cipher must be aes-128-gcm, aes-256-gcm or chacha20-poly1305"},
+    {"tunnel bad listen", "tunnel: { fabric_iface = \"fab0\"; fabric_ip = \"10.9.0.1\"; pod_cidr = \"10.1.0.0/24\"; cert = \"c\"; key = \"k\"; ca = \"ca\"; listen = \"10.9.0.1\"; };\n", 1,
+     "tunnel.listen must be IPV4:PORT"},
+    {"tunnel rekey 0", "tunnel: { fabric_iface = \"fab0\"; fabric_ip = \"10.9.0.1\"; pod_cidr = \"10.1.0.0/24\"; cert = \"c\"; key = \"k\"; ca = \"ca\"; rekey_s = 0; };\n", 1, "'rekey_s' = 0 is outside 1..86400"},
+    {"peers without tunnel", "peers = ( { name = \"b\"; address = \"10.0.0.2:7400\"; "
+     "fabric_ip = \"10.9.0.2\"; pod_cidr = \"10.2.0.0/24\"; } );\n", 1,
+     "peers need tunnel.fabric_iface"},
+    {"peer missing pod_cidr", "peers = (\n { name = \"b\"; address = \"10.0.0.2:7400\"; "
+     "fabric_ip = \"10.9.0.2\"; } );\n", 2, "peer: missing 'pod_cidr'"},
+    {"peer bad address", "peers = (\n { name = \"b\"; address = \"10.0.0.2\"; "
+     "fabric_ip = \"10.9.0.2\"; pod_cidr = \"10.2.0.0/24\"; } );\n", 2,
+     "'address' 10.0.0.2 is not IPV4:PORT"},
+    {"peer unknown key", "peers = (\n { name = \"b\"; color = \"red\"; } );\n", 2,
+     "unknown setting 'color'"},
 
     /* EAL arguments */
     {"eal.args with -l", "eal: {\n  args = [\"--no-huge\", \"-l\", \"0-3\"];\n};\n", 2,
@@ -327,7 +348,13 @@ Test(config_load, every_setting_is_read)
 	    "  idle: { pause_after = 0; sleep_after = 0; sleep_us = 100000; };\n"
 	    "  fragments: { max_flows = 16; timeout_ms = 60000; };\n"
 	    "};\n"
-	    "fabric = [];\n";
+	    "tunnel: { fabric_iface = \"fab0\"; fabric_ip = \"10.9.0.1\"; fabric_mtu = 1600;\n"
+	    "  pod_cidr = \"10.1.0.0/24\"; udp_port = 5000; listen = \"10.8.0.1:7500\";\n"
+	    "  trust_domain = \"td.example\"; cert = \"/c.pem\"; key = \"/k.pem\"; ca = \"/ca.pem\";\n"
+	    "  crl = \"/crl.pem\"; cipher = \"chacha20-poly1305\"; rekey_s = 60; handshake_s = 600;\n"
+	    "  grace_s = 5; };\n"
+	    "peers = ( { name = \"node-c\"; address = \"10.8.0.3:7400\"; fabric_ip = \"10.9.0.3\";\n"
+	    "  pod_cidr = \"10.3.0.0/16\"; } );\n";
 
 	cr_assert_eq(load_str(text), 0, "%s", err);
 	cr_assert_str_eq(cfg.node_name, "node-b");
@@ -344,6 +371,29 @@ Test(config_load, every_setting_is_read)
 	cr_assert_eq(cfg.idle_sleep_us, 100000);
 	cr_assert_eq(cfg.frag_max_flows, 16);
 	cr_assert_eq(cfg.frag_timeout_ms, 60000);
+	cr_assert_str_eq(cfg.tunnel.fabric_iface, "fab0");
+	cr_assert_eq(cfg.tunnel.fabric_ip, htonl(0x0a090001));
+	cr_assert_eq(cfg.tunnel.fabric_mtu, 1600);
+	cr_assert_eq(cfg.tunnel.pod_cidr.net, htonl(0x0a010000));
+	cr_assert_eq(cfg.tunnel.pod_cidr.prefix_len, 24);
+	cr_assert_eq(cfg.tunnel.udp_port, 5000);
+	cr_assert_str_eq(cfg.tunnel.listen_host, "10.8.0.1");
+	cr_assert_eq(cfg.tunnel.listen_port, 7500);
+	cr_assert_str_eq(cfg.tunnel.trust_domain, "td.example");
+	cr_assert_str_eq(cfg.tunnel.cert, "/c.pem");
+	cr_assert_str_eq(cfg.tunnel.key, "/k.pem");
+	cr_assert_str_eq(cfg.tunnel.ca, "/ca.pem");
+	cr_assert_str_eq(cfg.tunnel.crl, "/crl.pem");
+	cr_assert_eq(cfg.tunnel.cipher, 2);
+	cr_assert_eq(cfg.tunnel.rekey_s, 60);
+	cr_assert_eq(cfg.tunnel.handshake_s, 600);
+	cr_assert_eq(cfg.tunnel.grace_s, 5);
+	cr_assert_eq(cfg.n_peers, 1);
+	cr_assert_str_eq(cfg.peers[0].name, "node-c");
+	cr_assert_str_eq(cfg.peers[0].host, "10.8.0.3");
+	cr_assert_eq(cfg.peers[0].port, 7400);
+	cr_assert_eq(cfg.peers[0].fabric_ip, htonl(0x0a090003));
+	cr_assert_eq(cfg.peers[0].pod_cidr.prefix_len, 16);
 }
 
 Test(config_load, signatures_and_logs)
