@@ -2,8 +2,8 @@
 /*
  * Tunnel key contexts: one OpenSSL cipher context per direction, peer and
  * epoch, fetched and keyed once when the control thread installs the key.
- * Per record the data path sets only the nonce (EVP_*Init_ex with NULL
- * cipher and NULL key keeps the key schedule), feeds the additional data
+ * Per record the data path sets only the nonce (EVP_CipherInit_ex with
+ * NULL cipher and NULL key keeps the key schedule), feeds the additional data
  * and the message, and sets or reads the tag: no allocation, no key
  * expansion per packet. Also the AEAD usage limits (tunnel-t.h).
  */
@@ -125,22 +125,39 @@ nm_tnl_key_should_rotate(const struct nm_tnl_key *key)
 	return key->records >= key->record_limit / 2 || key->next_seq >= NM_TNL_SEQ_LIMIT / 2;
 }
 
+/*
+ * The part sealing and opening share: the nonce (EVP_CipherInit_ex with
+ * enc -1 keeps the key and the direction the context was created for),
+ * the additional data, then the message into out.
+ */
+static unsigned int
+aead_start(struct nm_tnl_key *key, unsigned int dir, const uint8_t *nonce, const uint8_t *aad,
+	   size_t aad_len, const uint8_t *in, size_t len, uint8_t *out)
+{
+	int outl;
+
+	if (tnl_unlikely(key->dir != dir || len > INT32_MAX || aad_len > INT32_MAX))
+		return NM_TNL_E_CRYPTO_ERROR;
+	if (tnl_unlikely(EVP_CipherInit_ex(key->ctx, NULL, NULL, NULL, nonce, -1) != 1))
+		return NM_TNL_E_CRYPTO_ERROR;
+	if (aad_len > 0 &&
+	    tnl_unlikely(EVP_CipherUpdate(key->ctx, NULL, &outl, aad, (int)aad_len) != 1))
+		return NM_TNL_E_CRYPTO_ERROR;
+	if (len > 0 && tnl_unlikely(EVP_CipherUpdate(key->ctx, out, &outl, in, (int)len) != 1 ||
+				    (size_t)outl != len))
+		return NM_TNL_E_CRYPTO_ERROR;
+	return NM_TNL_OK;
+}
+
 unsigned int
 nm_tnl_aead_seal(struct nm_tnl_key *key, const uint8_t *nonce, const uint8_t *aad, size_t aad_len,
 		 const uint8_t *in, size_t len, uint8_t *out, uint8_t *tag)
 {
+	unsigned int reason = aead_start(key, NM_TNL_SEAL, nonce, aad, aad_len, in, len, out);
 	int outl;
 
-	if (tnl_unlikely(key->dir != NM_TNL_SEAL || len > INT32_MAX || aad_len > INT32_MAX))
-		return NM_TNL_E_CRYPTO_ERROR;
-	if (tnl_unlikely(EVP_EncryptInit_ex(key->ctx, NULL, NULL, NULL, nonce) != 1))
-		return NM_TNL_E_CRYPTO_ERROR;
-	if (aad_len > 0 &&
-	    tnl_unlikely(EVP_EncryptUpdate(key->ctx, NULL, &outl, aad, (int)aad_len) != 1))
-		return NM_TNL_E_CRYPTO_ERROR;
-	if (len > 0 && tnl_unlikely(EVP_EncryptUpdate(key->ctx, out, &outl, in, (int)len) != 1 ||
-				    (size_t)outl != len))
-		return NM_TNL_E_CRYPTO_ERROR;
+	if (tnl_unlikely(reason != NM_TNL_OK))
+		return reason;
 	/* AEAD stream ciphers buffer nothing: Final writes no bytes. */
 	if (tnl_unlikely(EVP_EncryptFinal_ex(key->ctx, out + len, &outl) != 1 || outl != 0))
 		return NM_TNL_E_CRYPTO_ERROR;
@@ -154,18 +171,11 @@ unsigned int
 nm_tnl_aead_open(struct nm_tnl_key *key, const uint8_t *nonce, const uint8_t *aad, size_t aad_len,
 		 const uint8_t *in, size_t len, uint8_t *out, const uint8_t *tag)
 {
+	unsigned int reason = aead_start(key, NM_TNL_OPEN, nonce, aad, aad_len, in, len, out);
 	int outl;
 
-	if (tnl_unlikely(key->dir != NM_TNL_OPEN || len > INT32_MAX || aad_len > INT32_MAX))
-		return NM_TNL_E_CRYPTO_ERROR;
-	if (tnl_unlikely(EVP_DecryptInit_ex(key->ctx, NULL, NULL, NULL, nonce) != 1))
-		return NM_TNL_E_CRYPTO_ERROR;
-	if (aad_len > 0 &&
-	    tnl_unlikely(EVP_DecryptUpdate(key->ctx, NULL, &outl, aad, (int)aad_len) != 1))
-		return NM_TNL_E_CRYPTO_ERROR;
-	if (len > 0 && tnl_unlikely(EVP_DecryptUpdate(key->ctx, out, &outl, in, (int)len) != 1 ||
-				    (size_t)outl != len))
-		return NM_TNL_E_CRYPTO_ERROR;
+	if (tnl_unlikely(reason != NM_TNL_OK))
+		return reason;
 	/* The ctrl copies the tag; it does not write through the pointer. */
 	if (tnl_unlikely(EVP_CIPHER_CTX_ctrl(key->ctx, EVP_CTRL_AEAD_SET_TAG, NM_TNL_TAG_LEN,
 					     (void *)(uintptr_t)tag) != 1))
