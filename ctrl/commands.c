@@ -20,6 +20,7 @@
 #include "nodemesh/config.h"
 #include "nodemesh/flowkey.h"
 #include "nodemesh/node.h"
+#include "nodemesh/peers.h"
 #include "nodemesh/server.h"
 
 struct command {
@@ -39,6 +40,8 @@ static const char *const pod_del_keys[] = {"name", NULL};
 static const char *const id_keys[] = {"id", NULL};
 static const char *const file_keys[] = {"file", NULL};
 static const char *const pod_keys[] = {"pod", NULL};
+static const char *const peer_add_keys[] = {"name", "address", "fabric_ip", "pod_cidr", NULL};
+static const char *const peer_keys[] = {"peer", NULL};
 static const char *const flow_list_keys[] = {"pod", "limit", NULL};
 static const char *const flow_show_keys[] = {"proto", "src", "dst", NULL};
 
@@ -95,11 +98,83 @@ cmd_pod_del(struct nm_node *node, const struct nm_req *req)
 static json_t *
 cmd_pod_list(struct nm_node *node, const struct nm_req *req)
 {
+	if (req->nwords == 3 && strcmp(req->words[2], "remote") != 0)
+		return nm_reply_error("pod list: say 'pod list' or 'pod list remote'");
+	json_t *r = nm_reply_ok();
+	if (req->nwords == 3)
+		json_object_set_new(r, "remote_pods", nm_node_remote_pods_json(node));
+	else
+		json_object_set_new(r, "pods", nm_node_pods_json(node));
+	return r;
+}
+
+static json_t *
+cmd_peer_add(struct nm_node *node, const struct nm_req *req)
+{
+	struct nm_peer_spec spec;
+	char err[256];
+
+	if (nm_peer_spec_fill(&spec, req_key, req, err, sizeof(err)) < 0 ||
+	    nm_peers_add(nm_node_peers(node), &spec, err, sizeof(err)) < 0)
+		return nm_reply_error("peer add: %s", err);
+	return nm_reply_ok();
+}
+
+static json_t *
+cmd_peer_del(struct nm_node *node, const struct nm_req *req)
+{
+	const char *name = nm_req_arg(req, "name");
+	char err[256];
+
+	if (name == NULL)
+		return nm_reply_error("peer del: need name=NAME");
+	if (nm_peers_del(nm_node_peers(node), name, err, sizeof(err)) < 0)
+		return nm_reply_error("peer del: %s", err);
+	return nm_reply_ok();
+}
+
+static json_t *
+cmd_peer_list(struct nm_node *node, const struct nm_req *req)
+{
 	json_t *r = nm_reply_ok();
 
 	(void)req;
-	json_object_set_new(r, "pods", nm_node_pods_json(node));
+	json_object_set_new(r, "peers", nm_peers_json(nm_node_peers(node), false));
 	return r;
+}
+
+static json_t *
+cmd_tunnel_list(struct nm_node *node, const struct nm_req *req)
+{
+	json_t *r = nm_reply_ok();
+
+	(void)req;
+	json_object_set_new(r, "tunnels", nm_peers_json(nm_node_peers(node), true));
+	return r;
+}
+
+static json_t *
+cmd_tunnel_rekey(struct nm_node *node, const struct nm_req *req)
+{
+	const char *name = nm_req_arg(req, "peer");
+	char err[256];
+
+	if (name == NULL)
+		return nm_reply_error("tunnel rekey: need peer=NAME");
+	if (nm_peers_rekey(nm_node_peers(node), name, err, sizeof(err)) < 0)
+		return nm_reply_error("tunnel rekey: %s", err);
+	return nm_reply_ok();
+}
+
+static json_t *
+cmd_cert_reload(struct nm_node *node, const struct nm_req *req)
+{
+	char err[512];
+
+	(void)req;
+	if (nm_peers_cert_reload(nm_node_peers(node), err, sizeof(err)) < 0)
+		return nm_reply_error("cert reload: %s; the certificate in use is unchanged", err);
+	return nm_reply_ok();
 }
 
 static json_t *
@@ -336,7 +411,48 @@ static const struct command commands[] = {
      cmd_pod_del,
      "pod del name=N",
      "detach a pod; other pods' traffic is not disturbed"},
-    {{"pod", "list"}, 0, no_keys, cmd_pod_list, "pod list", "pods with their counters"},
+    {{"pod", "list"},
+     1,
+     no_keys,
+     cmd_pod_list,
+     "pod list [remote]",
+     "this node's pods with their counters, or the pods peers announced"},
+    {{"peer", "add"},
+     0,
+     peer_add_keys,
+     cmd_peer_add,
+     "peer add name=N address=IP:PORT fabric_ip=IP pod_cidr=A.B.C.D/LEN",
+     "another node to tunnel to (mutual TLS on its address)"},
+    {{"peer", "del"},
+     0,
+     pod_del_keys,
+     cmd_peer_del,
+     "peer del name=N",
+     "forget a node: its tunnel, keys and pods"},
+    {{"peer", "list"},
+     0,
+     no_keys,
+     cmd_peer_list,
+     "peer list",
+     "peers with their connection state and last error"},
+    {{"tunnel", "list"},
+     0,
+     no_keys,
+     cmd_tunnel_list,
+     "tunnel list",
+     "per peer: state, epoch, packets, bytes, failures by reason"},
+    {{"tunnel", "rekey"},
+     0,
+     peer_keys,
+     cmd_tunnel_rekey,
+     "tunnel rekey peer=N",
+     "rotate the sending key toward a peer now"},
+    {{"cert", "reload"},
+     0,
+     no_keys,
+     cmd_cert_reload,
+     "cert reload",
+     "read certificate, key, CA and CRL again, then handshake anew with every peer"},
     {{"stats", NULL},
      0,
      no_keys,

@@ -414,7 +414,8 @@ nm_peer_spec_fill(struct nm_peer_spec *spec, const char *(*key_fn)(const void *,
 		}
 	}
 	if (!valid_name(v[0], NM_NAME_LEN)) {
-		snprintf(err, errlen, "'name' must be 1 to %d characters of a-z, 0-9, '-', '.', '_'",
+		snprintf(err, errlen,
+			 "'name' must be 1 to %d characters of a-z, 0-9, '-', '.', '_'",
 			 NM_NAME_LEN - 1);
 		return -EINVAL;
 	}
@@ -428,7 +429,8 @@ nm_peer_spec_fill(struct nm_peer_spec *spec, const char *(*key_fn)(const void *,
 		return -EINVAL;
 	}
 	if (nm_cidr_parse(v[3], &spec->pod_cidr) < 0) {
-		snprintf(err, errlen, "'pod_cidr' %.64s is not a.b.c.d/len without host bits", v[3]);
+		snprintf(err, errlen, "'pod_cidr' %.64s is not a.b.c.d/len without host bits",
+			 v[3]);
 		return -EINVAL;
 	}
 	return 0;
@@ -438,10 +440,9 @@ static int
 load_tunnel(struct ctx *c, const config_setting_t *t, struct nm_config *cfg)
 {
 	static const char *const known[] = {
-	    "fabric_iface", "fabric_ip", "fabric_mtu", "pod_cidr",    "udp_port",
-	    "listen",	    "trust_domain", "cert",    "key",	      "ca",
-	    "crl",	    "cipher",	    "rekey_s", "handshake_s", "grace_s",
-	    NULL};
+	    "fabric_iface", "fabric_ip",   "fabric_mtu", "pod_cidr", "udp_port", "listen",
+	    "trust_domain", "cert",	   "key",	 "ca",	     "crl",	 "cipher",
+	    "rekey_s",	    "handshake_s", "grace_s",	 NULL};
 	static const char *const ciphers[] = {"aes-128-gcm", "aes-256-gcm", "chacha20-poly1305"};
 	struct nm_tunnel_config *tc = &cfg->tunnel;
 	char ip[NM_CFG_ARG_LEN] = "", cidr[NM_CFG_ARG_LEN] = "", listen[NM_CFG_ARG_LEN] = "";
@@ -473,9 +474,8 @@ load_tunnel(struct ctx *c, const config_setting_t *t, struct nm_config *cfg)
 		bad = "tunnel.fabric_ip must be a unicast IPv4 address";
 	else if (nm_cidr_parse(cidr, &tc->pod_cidr) < 0)
 		bad = "tunnel.pod_cidr must be a.b.c.d/len without host bits";
-	else if (listen[0] != '\0' &&
-		 parse_hostport(listen, tc->listen_host, sizeof(tc->listen_host),
-				&tc->listen_port) < 0)
+	else if (listen[0] != '\0' && parse_hostport(listen, tc->listen_host,
+						     sizeof(tc->listen_host), &tc->listen_port) < 0)
 		bad = "tunnel.listen must be IPV4:PORT";
 	else if (tc->cert[0] == '\0' || tc->key[0] == '\0' || tc->ca[0] == '\0')
 		bad = "tunnel.cert, tunnel.key and tunnel.ca are required";
@@ -509,13 +509,14 @@ load_peers(struct ctx *c, const config_setting_t *peers, struct nm_config *cfg)
 		char err[256];
 
 		if (cfg->n_peers >= NM_MAX_PEERS) {
-			snprintf(c->err, c->errlen, "%s:%d: more than %d peers", c->file, line_of(p),
-				 NM_MAX_PEERS);
+			snprintf(c->err, c->errlen, "%s:%d: more than %d peers", c->file,
+				 line_of(p), NM_MAX_PEERS);
 			return -EINVAL;
 		}
 		if (check_members(c, p, known) < 0)
 			return -EINVAL;
-		if (nm_peer_spec_fill(&cfg->peers[cfg->n_peers], pod_key, p, err, sizeof(err)) < 0) {
+		if (nm_peer_spec_fill(&cfg->peers[cfg->n_peers], pod_key, p, err, sizeof(err)) <
+		    0) {
 			snprintf(c->err, c->errlen, "%s:%d: peer: %s", c->file, line_of(p), err);
 			return -EINVAL;
 		}
@@ -527,9 +528,9 @@ load_peers(struct ctx *c, const config_setting_t *peers, struct nm_config *cfg)
 static int
 load_root(struct ctx *c, config_t *lc, struct nm_config *cfg)
 {
-	static const char *const known[] = {"node",   "eal",	    "control", "dataplane",
-					    "tunnel", "peers", "pods",	    "policy",  "conntrack",
-					    "logs",   "signatures", NULL};
+	static const char *const known[] = {"node",	 "eal",	  "control",	"dataplane",
+					    "tunnel",	 "peers", "pods",	"policy",
+					    "conntrack", "logs",  "signatures", NULL};
 	static const char *const node_known[] = {"name", NULL};
 	static const char *const ctl_known[] = {"socket", "group", NULL};
 	const config_setting_t *root = config_root_setting(lc);

@@ -39,6 +39,7 @@
 #include "nodemesh/policy-t.h"
 #include "nodemesh/sig-t.h"
 #include "nodemesh/sigdb.h"
+#include "nodemesh/tunnel.h"
 #include "flow.h"
 #include "policy.h"
 
@@ -81,12 +82,21 @@ struct nm_pod_live {
 
 struct nm_pod {
 	struct nm_pod_spec spec;
-	uint32_t id; /* unique for the run, never reused */
+	uint32_t id;	/* unique for the run, never reused */
+	uint8_t remote; /* a pod of another node (announced by its peer): no port, no live */
+	uint8_t peer;	/* remote: index of its node in the tunnel state */
 	uint16_t port_id;
 	uint16_t worker;		/* index of the owner worker */
 	struct rte_ether_addr port_mac; /* our end of the link: the gateway MAC */
-	struct nm_pod_live *live;	/* NULL: slot free */
+	struct nm_pod_live *live;	/* NULL: slot free, or a remote pod */
 };
+
+/* Is the slot in use (a local pod with its port, or a remote pod)? */
+static inline bool
+nm_pod_present(const struct nm_pod *p)
+{
+	return p->live != NULL || p->remote;
+}
 
 /*
  * Immutable once published. Slots keep their index for a pod's lifetime.
@@ -105,15 +115,75 @@ struct nm_pod_table {
 
 /* Where a packet handed to another worker is going (mbuf dynamic field). */
 struct nm_mbuf_meta {
-	uint32_t pod_id;   /* destination pod */
-	uint16_t slot;	   /* its slot */
-	uint16_t src_slot; /* slot of the pod that sent it */
-	uint8_t raw;	   /* made by nodemesh (reset, ICMP error): deliver, do not track */
+	uint32_t pod_id;    /* destination pod */
+	uint16_t slot;	    /* its slot */
+	uint16_t src_slot;  /* slot of the pod that sent it */
+	uint8_t raw;	    /* enum nm_handoff_kind */
+	uint16_t flow_hash; /* to the fabric: the inner flow's hash (outer UDP source port) */
+};
+
+enum nm_handoff_kind {
+	NM_HANDOFF_POD = 0, /* to a local pod: ingress conntrack, policy, inspection */
+	NM_HANDOFF_RAW,	    /* made by nodemesh (reset, ICMP error): deliver, do not track */
+	NM_HANDOFF_FABRIC,  /* to a remote pod: the fabric worker seals and sends it */
+};
+
+/*
+ * Tunnels. The fabric port is owned by one worker (NM_FABRIC_WORKER): it
+ * seals every packet to other nodes and opens every packet from them, so
+ * each key context, sequence counter and replay window has one writer.
+ * Other workers hand their packets for remote pods to it.
+ */
+#define NM_FABRIC_WORKER 0
+#define NM_TNL_OUTER_LEN (RTE_ETHER_HDR_LEN + 20 + 8) /* outer Ethernet, IPv4, UDP */
+/* Bytes a tunnel adds to an inner IP packet on the fabric (outer IPv4 + UDP + record). */
+#define NM_TNL_IP_OVERHEAD (20 + 8 + NM_TNL_OVERHEAD)
+
+/* One receive epoch of a peer: its key and replay window (fabric worker writes both). */
+struct nm_tnl_rx {
+	struct nm_tnl_key *key;
+	struct nm_tnl_replay replay;
+};
+
+/* Per-peer state the fabric worker writes; lives as long as the peer slot. */
+struct nm_peer_live {
+	struct rte_ether_addr mac; /* the peer's fabric MAC */
+	bool mac_known;
+	uint64_t arp_sent_tsc;
+	uint64_t tx_packets;
+	uint64_t tx_bytes;
+	uint64_t rx_packets;
+	uint64_t rx_bytes;
+	uint64_t no_key;		      /* dropped: no established keys (fail closed) */
+	uint64_t unresolved;		      /* dropped: fabric MAC unknown (ARP sent) */
+	uint64_t inner_spoofed;		      /* opened, inner source not a pod of this peer */
+	uint64_t rejected[NM_TNL_REASON_MAX]; /* records refused, by reason */
+} __rte_cache_aligned;
+
+struct nm_tnl_peer {
+	uint8_t in_use;
+	uint32_t fabric_ip; /* network order */
+	struct nm_cidr pod_cidr;
+	struct nm_tnl_key *tx;	   /* NULL: no keys yet, every packet to it is dropped */
+	struct nm_tnl_rx *rx[2];   /* receive epochs: the current one and the previous */
+	struct nm_peer_live *live; /* allocated with the slot */
+	char name[NM_NAME_LEN];
+};
+
+/* Immutable once published (RCU, like the pod table). */
+struct nm_tnl_state {
+	uint64_t generation;
+	struct nm_tnl_peer peers[NM_MAX_PEERS];
 };
 
 struct nm_txbuf {
 	uint16_t n;
 	bool dirty; /* listed in the worker's dirty[] until the end-of-turn flush */
+	struct rte_mbuf *pkts[NM_BURST];
+};
+
+struct nm_fabric_out {
+	uint16_t n;
 	struct rte_mbuf *pkts[NM_BURST];
 };
 
@@ -241,8 +311,11 @@ struct nm_worker {
 	uint64_t rule_drops[NM_MAX_RULES]; /* packets dropped by rule (deny or rate) */
 	uint64_t default_flows;		   /* flows judged by the default action */
 	uint64_t default_drops;
-	struct nm_sig_set *sigs;     /* current rule set, read at the top of each turn */
-	struct rte_ring *alert_ring; /* alerts to the control thread */
+	struct nm_sig_set *sigs;	/* current rule set, read at the top of each turn */
+	const struct nm_tnl_state *tnl; /* current tunnel state, same */
+	struct nm_fabric_out fabric_out[NM_MAX_PEERS]; /* fabric worker: to seal, per peer */
+	uint64_t tnl_rejected[NM_TNL_REASON_MAX]; /* fabric worker: records refused, by reason */
+	struct rte_ring *alert_ring;		  /* alerts to the control thread */
 	struct nm_sig_counters sc;
 	double icmp_tokens; /* ICMP error budget, token bucket */
 	uint64_t icmp_last_tsc;
@@ -260,11 +333,17 @@ struct nm_node {
 	struct nm_worker *workers[NM_MAX_WORKERS];
 	volatile bool stop;
 	uint32_t next_pod_id;
-	uint64_t flush_seq;		/* flow flush requests: control writes, workers serve */
-	uint32_t flush_pod_id;		/* 0: every pod */
-	uint8_t flush_end;		/* enum nm_flow_end the flushed records carry */
-	struct rte_mempool *rec_pool;	/* struct nm_flow_record */
-	struct nm_sig_set *sigs;	/* current rule set (NULL: none loaded) */
+	uint64_t flush_seq;	      /* flow flush requests: control writes, workers serve */
+	uint32_t flush_pod_id;	      /* 0: every pod */
+	uint8_t flush_end;	      /* enum nm_flow_end the flushed records carry */
+	struct rte_mempool *rec_pool; /* struct nm_flow_record */
+	struct nm_sig_set *sigs;      /* current rule set (NULL: none loaded) */
+	struct nm_tnl_state *tnl;     /* current tunnel state (never NULL) */
+	bool has_fabric;
+	uint16_t fabric_port;
+	struct rte_ether_addr fabric_mac;
+	uint32_t tnl_mtu;		/* largest inner IP packet a tunnel carries */
+	struct nm_peers *peers;		/* control connections to other nodes (peer.c) */
 	struct rte_mempool *alert_pool; /* struct nm_alert_record */
 
 	/* Control thread only. */
@@ -343,9 +422,26 @@ void nm_worker_send_raw(struct nm_worker *w, const struct nm_pod_table *tbl, uin
 			struct rte_mbuf *m);
 bool nm_worker_icmp_allowed(struct nm_worker *w, uint64_t now);
 
+/* fabric.c: the fabric worker's side of the tunnels */
+void nm_fabric_rx(struct nm_worker *w, const struct nm_pod_table *tbl, struct rte_mbuf **pkts,
+		  uint16_t n, uint64_t now);
+void nm_fabric_enqueue(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t slot,
+		       struct rte_mbuf *m, uint16_t flow_hash);
+void nm_fabric_flush(struct nm_worker *w, uint64_t now);
+/* Ingress for packets whose destination pods this worker or another owns (worker.c). */
+void nm_worker_deliver(struct nm_worker *w, const struct nm_pod_table *tbl, struct rte_mbuf **pkts,
+		       const struct nm_pkt_meta *meta, const uint16_t *slot,
+		       const uint16_t *src_slot, uint16_t n, uint64_t now);
+/* Clamp the MSS option of a SYN leaving through the tunnel to mss. */
+void nm_tcp_mss_clamp(struct rte_mbuf *m, const struct nm_pkt_meta *meta, uint16_t mss);
+
 /* reject.c */
 struct rte_mbuf *nm_tcp_reset(struct rte_mempool *pool, uint32_t saddr, uint32_t daddr,
 			      uint16_t sport, uint16_t dport, uint32_t seq, uint32_t ack);
+
+/* node_tunnel.c (control thread) */
+int nm_node_tunnel_init(struct nm_node *node, char *err, size_t errlen);
+void nm_node_tunnel_fini(struct nm_node *node);
 
 /* node_sig.c (control thread) */
 void nm_sig_set_free(struct nm_sig_set *set, unsigned int n_workers);

@@ -19,9 +19,11 @@
 #include "dp.h"
 #include "nodemesh/commands.h"
 #include "nodemesh/node.h"
+#include "nodemesh/peers.h"
 #include "nodemesh/server.h"
 
 #define CONTROL_POLL_MS 100 /* also how often finished flows reach the flow log */
+#define PEER_POLL_MS	10  /* each of the socket and the peers, when there are tunnels */
 
 static volatile sig_atomic_t stop_signal;
 
@@ -122,6 +124,7 @@ main(int argc, char **argv)
 	struct nm_config *cfg;
 	struct nm_node *node = NULL;
 	struct nm_server *srv = NULL;
+	struct nm_peers *peers = NULL;
 	char err[512];
 	int rc = 1;
 
@@ -161,6 +164,13 @@ main(int argc, char **argv)
 		}
 	}
 
+	peers = nm_peers_create(node, nm_node_config(node), err, sizeof(err));
+	if (peers == NULL) {
+		fprintf(stderr, "nodemeshd: %s: %s\n", opt.config, err);
+		goto out;
+	}
+	nm_node_set_peers(node, peers);
+
 	srv = nm_server_open(node->cfg.socket_path, node->cfg.admin_group, nm_commands_dispatch,
 			     node, err, sizeof(err));
 	if (srv == NULL) {
@@ -180,7 +190,12 @@ main(int argc, char **argv)
 		node->cfg.node_name, node->n_workers, node->cfg.socket_path);
 
 	while (!stop_signal) {
-		int prc = nm_server_poll(srv, CONTROL_POLL_MS);
+		/* With peers, the socket and the peer connections take turns. */
+		int prc =
+		    nm_server_poll(srv, node->cfg.n_peers > 0 || node->cfg.tunnel.fabric_iface[0]
+					    ? PEER_POLL_MS
+					    : CONTROL_POLL_MS);
+		nm_peers_poll(peers, node->cfg.tunnel.fabric_iface[0] ? PEER_POLL_MS : 0);
 		nm_node_drain_records(node);
 		nm_node_drain_alerts(node);
 		if (prc < 0 && prc != -EINTR) {
@@ -197,6 +212,9 @@ main(int argc, char **argv)
 	nm_node_stop(node);
 out:
 	nm_server_close(srv);
+	if (node != NULL)
+		nm_node_set_peers(node, NULL);
+	nm_peers_destroy(peers);
 	nm_node_destroy(node);
 	rte_eal_cleanup();
 	return rc;

@@ -27,6 +27,19 @@
 
 #include "dp.h"
 #include "nodemesh/node.h"
+#include "nodemesh/peers.h"
+
+void
+nm_node_set_peers(struct nm_node *node, struct nm_peers *peers)
+{
+	node->peers = peers;
+}
+
+struct nm_peers *
+nm_node_peers(struct nm_node *node)
+{
+	return node->peers;
+}
 
 const struct nm_config *
 nm_node_config(const struct nm_node *node)
@@ -72,11 +85,6 @@ nm_node_create(const struct nm_config *cfg, char *err, size_t errlen)
 		return NULL;
 	}
 	node->cfg = *cfg;
-	if (cfg->tunnel.fabric_iface[0] != '\0') {
-		snprintf(err, errlen, "tunnel: node-to-node tunnels are not wired into the daemon yet");
-		free(node);
-		return NULL;
-	}
 	node->tsc_hz = rte_get_tsc_hz();
 	node->hash_seed = rte_rand();
 	node->next_pod_id = 1;
@@ -172,6 +180,8 @@ nm_node_create(const struct nm_config *cfg, char *err, size_t errlen)
 	    open_log("logs.alerts", cfg->alert_log, &node->alert_log, err, errlen) < 0)
 		goto fail;
 
+	if (nm_node_tunnel_init(node, err, errlen) < 0)
+		goto fail;
 	node->pods = nm_pod_table_clone(NULL, node->hash_seed, node->n_workers);
 	if (node->pods == NULL) {
 		snprintf(err, errlen, "creating the pod table failed");
@@ -215,6 +225,7 @@ nm_node_destroy(struct nm_node *node)
 		nm_worker_free(node->workers[i]);
 		node->workers[i] = NULL;
 	}
+	nm_node_tunnel_fini(node);
 	/* Workers are gone and released their streams: every set can go. */
 	nm_sig_set_free(node->sigs, node->n_workers);
 	node->sigs = NULL;
@@ -290,7 +301,7 @@ nm_node_pod_add(struct nm_node *node, const struct nm_pod_spec *spec, char *err,
 	for (int slot = 0; slot < NM_MAX_PODS; slot++) {
 		const struct nm_pod *p = &cur->pods[slot];
 
-		if (p->live == NULL) {
+		if (!nm_pod_present(p)) {
 			if (free_slot < 0)
 				free_slot = slot;
 			continue;
@@ -356,6 +367,7 @@ nm_node_pod_add(struct nm_node *node, const struct nm_pod_spec *spec, char *err,
 		return -ENOMEM;
 	}
 	nm_node_publish(node, next);
+	nm_peers_pod_changed(node->peers, spec, true);
 	node->pod_history[pod.id % NM_POD_HISTORY] = *spec;
 	node->pod_history_id[pod.id % NM_POD_HISTORY] = pod.id;
 	RTE_LOG(INFO, USER1, "pod %s (%s/%s, %s) added on port %u (%s), worker %u\n", spec->name,
@@ -389,6 +401,7 @@ nm_node_pod_del(struct nm_node *node, const char *name, char *err, size_t errlen
 	}
 	/* After nm_node_publish() returns no worker polls, transmits on or counts into the pod. */
 	nm_node_publish(node, next);
+	nm_peers_pod_changed(node->peers, &gone.spec, false);
 	nm_port_detach(gone.port_id);
 	rte_free(gone.live);
 	gone.live = NULL;

@@ -65,13 +65,15 @@ nm_pod_table_index(struct nm_pod_table *t, uint64_t seed, unsigned int n_workers
 	for (uint16_t slot = 0; slot < NM_MAX_PODS; slot++) {
 		const struct nm_pod *p = &t->pods[slot];
 
-		if (p->live == NULL)
+		if (!nm_pod_present(p))
 			continue;
 		if (p->worker >= n_workers)
 			return -EINVAL;
 		int rc = rte_hash_add_key_data(t->by_ip, &p->spec.ip, (void *)(uintptr_t)slot);
 		if (rc < 0)
 			return rc;
+		if (p->remote)
+			continue; /* announced by a peer: no port to poll */
 		t->owned[p->worker][t->n_owned[p->worker]++] = slot;
 		t->n_pods++;
 	}

@@ -67,7 +67,7 @@ nm_policy_compile(const struct nm_rule *rules, unsigned int n, uint8_t default_a
 			memcpy(c->ports, r->ports, sizeof(c->ports));
 			for (uint16_t slot = 0; tbl != NULL && slot < NM_MAX_PODS; slot++) {
 				const struct nm_pod *pod = &tbl->pods[slot];
-				if (pod->live == NULL)
+				if (!nm_pod_present(pod))
 					continue;
 				if (nm_selector_match(&r->from, &pod->spec))
 					c->from[slot >> 6] |= 1ULL << (slot & 63);

@@ -100,6 +100,8 @@ handoff_flush(struct nm_worker *w, unsigned int d)
 void
 nm_worker_flush(struct nm_worker *w, const struct nm_pod_table *tbl)
 {
+	if (w->idx == NM_FABRIC_WORKER && w->node->has_fabric)
+		nm_fabric_flush(w, rte_rdtsc());
 	for (unsigned int d = 0; d < w->node->n_workers; d++)
 		handoff_flush(w, d);
 	for (uint16_t i = 0; i < w->n_dirty; i++) {
@@ -154,7 +156,7 @@ stale_ends(const struct nm_pod_table *tbl, const struct nm_flow *f)
 	const struct nm_pod *init = &tbl->pods[f->init_slot];
 	const struct nm_pod *resp = &tbl->pods[f->resp_slot];
 
-	return init->live == NULL || init->id != f->init_pod_id || resp->live == NULL ||
+	return !nm_pod_present(init) || init->id != f->init_pod_id || !nm_pod_present(resp) ||
 	       resp->id != f->resp_pod_id;
 }
 
@@ -441,10 +443,26 @@ route(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t slot, uint16
 	hm->pod_id = pod->id;
 	hm->slot = slot;
 	hm->src_slot = src_slot;
-	hm->raw = 0;
+	hm->raw = NM_HANDOFF_POD;
 	w->handoff[pod->worker][w->n_handoff[pod->worker]++] = m;
 	if (unlikely(w->n_handoff[pod->worker] == NM_BURST))
 		handoff_flush(w, pod->worker);
+}
+
+void
+nm_worker_deliver(struct nm_worker *w, const struct nm_pod_table *tbl, struct rte_mbuf **pkts,
+		  const struct nm_pkt_meta *meta, const uint16_t *slot, const uint16_t *src_slot,
+		  uint16_t n, uint64_t now)
+{
+	struct ingress_burst local;
+
+	local.n = 0;
+	for (uint16_t i = 0; i < n; i++) {
+		struct flow_ref ref;
+		flow_ref_make(&ref, tbl, slot[i], &meta[i]);
+		route(w, tbl, slot[i], src_slot[i], pkts[i], &meta[i], &ref, &local);
+	}
+	deliver_bulk(w, tbl, &local, now);
 }
 
 void
@@ -467,7 +485,7 @@ nm_worker_send_raw(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t
 	hm->pod_id = pod->id;
 	hm->slot = slot;
 	hm->src_slot = slot;
-	hm->raw = 1;
+	hm->raw = NM_HANDOFF_RAW;
 	w->handoff[pod->worker][w->n_handoff[pod->worker]++] = m;
 	if (unlikely(w->n_handoff[pod->worker] == NM_BURST))
 		handoff_flush(w, pod->worker);
@@ -600,6 +618,78 @@ ttl_decrement(struct rte_ipv4_hdr *ip)
 	ip->hdr_checksum = rte_cpu_to_be_16((uint16_t)~sum);
 }
 
+/* Hand a packet for a remote pod to the fabric worker (or seal it here if we are it). */
+static void
+fabric_handoff(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t dslot,
+	       struct rte_mbuf *m, uint16_t flow_hash)
+{
+	if (w->idx == NM_FABRIC_WORKER) {
+		nm_fabric_enqueue(w, tbl, dslot, m, flow_hash);
+		return;
+	}
+	struct nm_mbuf_meta *hm = nm_mbuf_meta(w->node, m);
+	hm->pod_id = tbl->pods[dslot].id;
+	hm->slot = dslot;
+	hm->src_slot = dslot;
+	hm->raw = NM_HANDOFF_FABRIC;
+	hm->flow_hash = flow_hash;
+	w->handoff[NM_FABRIC_WORKER][w->n_handoff[NM_FABRIC_WORKER]++] = m;
+	if (unlikely(w->n_handoff[NM_FABRIC_WORKER] == NM_BURST))
+		handoff_flush(w, NM_FABRIC_WORKER);
+}
+
+/*
+ * A packet from the pod at slot to the remote pod at dslot: it must fit the
+ * tunnel (DF: ICMP fragmentation needed with the tunnel MTU; otherwise
+ * fragments), and a SYN's MSS is clamped so TCP never needs that.
+ */
+static void
+to_fabric(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t slot, uint16_t dslot,
+	  struct rte_mbuf *m, const struct nm_pkt_meta *meta, uint64_t now)
+{
+	uint32_t mtu = w->node->tnl_mtu;
+	uint16_t hash =
+	    (uint16_t)(rte_be_to_cpu_32(meta->src.v4 ^ meta->dst.v4) ^ meta->sport ^ meta->dport);
+
+	if (meta->ip_proto == IPPROTO_TCP && (meta->tcp_flags & RTE_TCP_SYN_FLAG))
+		nm_tcp_mss_clamp(m, meta, (uint16_t)(mtu - 40));
+	if (likely(meta->ip_len <= mtu)) {
+		fabric_handoff(w, tbl, dslot, m, hash);
+		return;
+	}
+	if (meta->flags & NM_PKT_F_DF) {
+		icmp_reply(w, tbl, slot, m, meta->l2_len, NM_ICMP_DEST_UNREACH, NM_ICMP_FRAG_NEEDED,
+			   (uint16_t)mtu, now);
+		drop(w, tbl->pods[slot].live, m, NM_DROP_FRAG_NEEDED);
+		return;
+	}
+	struct rte_mbuf *frags[MAX_FRAGS];
+	struct rte_ether_hdr eth = *rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	rte_pktmbuf_adj(m, meta->l2_len);
+	int nf = rte_ipv4_fragment_packet(m, frags, MAX_FRAGS, (uint16_t)mtu, w->node->pool,
+					  w->node->indirect);
+	rte_pktmbuf_free(m);
+	if (unlikely(nf < 0)) {
+		w->c.drops[NM_DROP_NO_MBUF]++;
+		return;
+	}
+	w->c.fragmented++;
+	for (int i = 0; i < nf; i++) {
+		struct rte_ether_hdr *h =
+		    (struct rte_ether_hdr *)rte_pktmbuf_prepend(frags[i], sizeof(eth));
+		if (unlikely(h == NULL) ||
+		    (frags[i]->nb_segs > 1 && rte_pktmbuf_linearize(frags[i]) < 0)) {
+			drop(w, NULL, frags[i], NM_DROP_NO_MBUF);
+			continue;
+		}
+		*h = eth;
+		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(h + 1);
+		ip->hdr_checksum = 0;
+		ip->hdr_checksum = rte_ipv4_cksum(ip);
+		fabric_handoff(w, tbl, dslot, frags[i], hash);
+	}
+}
+
 void
 nm_worker_rx_pod(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t slot,
 		 struct rte_mbuf **pkts, uint16_t n)
@@ -727,6 +817,10 @@ nm_worker_rx_pod(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t s
 			continue;
 		}
 		ttl_decrement(rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, pm->l2_len));
+		if (unlikely(tbl->pods[dslot[k]].remote)) {
+			to_fabric(w, tbl, slot, dslot[k], m, pm, now);
+			continue;
+		}
 		route(w, tbl, dslot[k], slot, m, pm, &refs[k], &local);
 	}
 	deliver_bulk(w, tbl, &local, now);
@@ -747,6 +841,14 @@ nm_worker_rx_handoff(struct nm_worker *w, const struct nm_pod_table *tbl, struct
 		const struct nm_mbuf_meta *hm = nm_mbuf_meta(w->node, m);
 		const struct nm_pod *pod = &tbl->pods[hm->slot];
 
+		if (hm->raw == NM_HANDOFF_FABRIC) {
+			if (unlikely(!pod->remote || pod->id != hm->pod_id)) {
+				drop(w, NULL, m, NM_DROP_POD_GONE);
+				continue;
+			}
+			nm_fabric_enqueue(w, tbl, hm->slot, m, hm->flow_hash);
+			continue;
+		}
 		/* The pod may have been deleted, or its slot reused, since the handoff. */
 		if (unlikely(pod->live == NULL || pod->id != hm->pod_id || pod->worker != w->idx)) {
 			drop(w, NULL, m, NM_DROP_POD_GONE);
@@ -905,6 +1007,7 @@ nm_worker_main(void *arg)
 		const struct nm_pod_table *tbl = __atomic_load_n(&node->pods, __ATOMIC_ACQUIRE);
 		/* Same pairing for the rule set (node_sig.c). */
 		w->sigs = __atomic_load_n(&node->sigs, __ATOMIC_ACQUIRE);
+		w->tnl = __atomic_load_n(&node->tnl, __ATOMIC_ACQUIRE);
 		uint64_t now = rte_rdtsc();
 		uint32_t work = 0;
 
@@ -919,6 +1022,13 @@ nm_worker_main(void *arg)
 			}
 			if (unlikely(!pod->live->mac_known))
 				resolve(w, tbl, slot, now);
+		}
+		if (w->idx == NM_FABRIC_WORKER && node->has_fabric) {
+			uint16_t n = rte_eth_rx_burst(node->fabric_port, 0, pkts, NM_BURST);
+			if (n > 0) {
+				work += n;
+				nm_fabric_rx(w, tbl, pkts, n, now);
+			}
 		}
 		for (unsigned int s = 0; s < node->n_workers; s++) {
 			if (w->in[s] == NULL)

@@ -18,9 +18,9 @@
 #define NM_CFG_ARG_LEN	       256
 #define NM_CFG_MAX_STATIC_PODS 64
 
-#define NM_MAX_PEERS	   16
-#define NM_CFG_PATH_LEN	   256
-#define NM_TRUST_DOMAIN_LEN 128
+#define NM_MAX_PEERS	    16
+#define NM_CFG_PATH_LEN	    256
+#define NM_TRUST_DOMAIN_LEN NM_NAME_LEN
 
 /* Another node: where its control thread listens and what it owns. */
 struct nm_peer_spec {

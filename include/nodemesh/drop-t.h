@@ -53,7 +53,21 @@
 	  "payload on a SYN or before the handshake completed")                                    \
 	_(TCP_RST_WITH_DATA, "tcp_rst_with_data", "RST segment carrying payload")                  \
 	_(TCP_MIDSTREAM, "tcp_midstream",                                                          \
-	  "inspected TCP payload in a flow whose handshake was not seen")
+	  "inspected TCP payload in a flow whose handshake was not seen")                          \
+	_(TNL_NO_KEY, "tunnel_no_key",                                                             \
+	  "to a remote pod whose node has no established keys (fail closed)")                      \
+	_(TNL_UNRESOLVED, "tunnel_peer_unresolved",                                                \
+	  "the peer's fabric MAC is not known yet (ARP sent)")                                     \
+	_(TNL_SEAL_FAILED, "tunnel_seal_failed", "sealing refused (key exhausted or no room)")     \
+	_(FABRIC_NOT_TUNNEL, "fabric_not_tunnel",                                                  \
+	  "a frame on the fabric port that is no tunnel datagram for this node")                   \
+	_(TNL_UNKNOWN_PEER, "tunnel_unknown_peer",                                                 \
+	  "tunnel datagram from an address that is no peer")                                       \
+	_(TNL_REJECTED, "tunnel_record_rejected",                                                  \
+	  "record refused (bad tag, replay, unknown epoch...: see tunnel list)")                   \
+	_(TNL_INNER_SPOOFED, "tunnel_inner_spoofed",                                               \
+	  "inner source is not a pod of the sending peer")                                         \
+	_(TNL_INNER_NO_POD, "tunnel_inner_no_pod", "inner destination is not a pod of this node")
 
 enum nm_drop_reason {
 	NM_DROP_NONE = 0, /* not a drop; keeps every reason non-zero */

@@ -86,6 +86,39 @@ json_t *nm_node_sig_stats_json(struct nm_node *node);
 /* Write the workers' alerts to the alert log; free unused replaced rule sets. */
 void nm_node_drain_alerts(struct nm_node *node);
 
+/*
+ * Tunnels (dataplane/node_tunnel.c), driven by the peer manager (peer.c).
+ * idx is the peer's slot (0..NM_MAX_PEERS-1). Keys take effect for the
+ * fabric worker with one RCU publication; replaced keys are freed after.
+ */
+struct nm_tnl_key_params;
+struct nm_announce;
+int nm_node_tnl_peer_set(struct nm_node *node, unsigned int idx, const struct nm_peer_spec *spec,
+			 char *err, size_t errlen);
+/* Forget the peer: its keys and its pods. */
+void nm_node_tnl_peer_clear(struct nm_node *node, unsigned int idx);
+int nm_node_tnl_set_tx(struct nm_node *node, unsigned int idx, const struct nm_tnl_key_params *kp,
+		       char *err, size_t errlen);
+/* The new receive epoch becomes current; the current one stays as previous. */
+int nm_node_tnl_set_rx(struct nm_node *node, unsigned int idx, const struct nm_tnl_key_params *kp,
+		       char *err, size_t errlen);
+void nm_node_tnl_drop_prev_rx(struct nm_node *node, unsigned int idx);
+bool nm_node_tnl_tx_should_rotate(const struct nm_node *node, unsigned int idx);
+json_t *nm_node_tnl_peer_json(struct nm_node *node, unsigned int idx);
+/* The ipcache: pods a peer announced (inside its pod CIDR only). */
+int nm_node_remote_pod_add(struct nm_node *node, unsigned int peer, const struct nm_announce *a,
+			   char *err, size_t errlen);
+int nm_node_remote_pod_del(struct nm_node *node, unsigned int peer, uint32_t ip, char *err,
+			   size_t errlen);
+void nm_node_remote_pods_clear(struct nm_node *node, unsigned int peer);
+json_t *nm_node_remote_pods_json(struct nm_node *node);
+void nm_node_local_pods_each(struct nm_node *node, void (*fn)(void *, const struct nm_pod_spec *),
+			     void *ctx);
+/* The peer manager commands reach through the node (NULL: none). */
+struct nm_peers;
+void nm_node_set_peers(struct nm_node *node, struct nm_peers *peers);
+struct nm_peers *nm_node_peers(struct nm_node *node);
+
 /* The configuration the node runs with. */
 const struct nm_config *nm_node_config(const struct nm_node *node);
 

@@ -1,0 +1,450 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The fabric worker's side of the node-to-node tunnels: sealing packets
+ * for remote pods into records, per peer and per burst, and opening the
+ * records other nodes send. Only NM_FABRIC_WORKER runs this code, so each
+ * key context (and its sequence counter) and each replay window has one
+ * writer; the control thread creates and frees them (node_tunnel.c).
+ *
+ * On the fabric a tunnel datagram is outer Ethernet / IPv4 (DF, no
+ * options) / UDP (destination tunnel.udp_port, source 49152 + 14 bits of
+ * the inner flow's hash, checksum 0) / tunnel header and TLS record
+ * (include/nodemesh/tunnel-t.h). Nothing leaves for a peer without keys
+ * (fail closed), and nothing from the fabric reaches a pod unless it
+ * opened under a peer's key, passed its replay window and carries an
+ * inner source that is one of that peer's pods.
+ */
+#include <string.h>
+
+#include <rte_arp.h>
+#include <rte_branch_prediction.h>
+#include <rte_ethdev.h>
+#include <rte_hash.h>
+#include <rte_ip.h>
+#include <rte_mbuf.h>
+#include <rte_tcp.h>
+#include <rte_udp.h>
+
+#include "dp.h"
+#include "nodemesh/pkt.h"
+
+#define MAX_GROUPS 4 /* (peer, epoch) groups opened as bursts in one RX burst */
+
+static inline void
+fdrop(struct nm_worker *w, struct rte_mbuf *m, enum nm_drop_reason why)
+{
+	w->c.drops[why]++;
+	rte_pktmbuf_free(m);
+}
+
+/* Ask for a peer's fabric MAC, at most twice a second. */
+static void
+resolve_peer(struct nm_worker *w, const struct nm_tnl_peer *p, uint64_t now)
+{
+	const struct nm_node *node = w->node;
+
+	if (now - p->live->arp_sent_tsc < node->tsc_hz / 2)
+		return;
+	p->live->arp_sent_tsc = now;
+	struct rte_mbuf *m = nm_arp_request(node->pool, &node->fabric_mac, p->fabric_ip);
+	if (m == NULL) {
+		w->c.drops[NM_DROP_NO_MBUF]++;
+		return;
+	}
+	struct rte_arp_hdr *arp =
+	    rte_pktmbuf_mtod_offset(m, struct rte_arp_hdr *, sizeof(struct rte_ether_hdr));
+	arp->arp_data.arp_sip = node->cfg.tunnel.fabric_ip;
+	w->c.arp_requests++;
+	if (rte_eth_tx_burst(node->fabric_port, 0, &m, 1) != 1)
+		fdrop(w, m, NM_DROP_TX_FULL);
+}
+
+void
+nm_fabric_enqueue(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t slot,
+		  struct rte_mbuf *m, uint16_t flow_hash)
+{
+	uint8_t idx = tbl->pods[slot].peer;
+	const struct nm_tnl_peer *p = &w->tnl->peers[idx];
+
+	if (unlikely(!p->in_use || p->tx == NULL)) {
+		if (p->live != NULL)
+			p->live->no_key++;
+		fdrop(w, m, NM_DROP_TNL_NO_KEY);
+		return;
+	}
+	if (unlikely(!p->live->mac_known)) {
+		p->live->unresolved++;
+		resolve_peer(w, p, rte_rdtsc());
+		fdrop(w, m, NM_DROP_TNL_UNRESOLVED);
+		return;
+	}
+	nm_mbuf_meta(w->node, m)->flow_hash = flow_hash;
+	struct nm_fabric_out *out = &w->fabric_out[idx];
+	out->pkts[out->n++] = m;
+	if (unlikely(out->n == NM_BURST))
+		nm_fabric_flush(w, 0);
+}
+
+/* Turn m (Ethernet + inner IPv4) into room for the outer headers and the record around it. */
+static int
+make_room(struct rte_mbuf *m, struct nm_tnl_buf *b)
+{
+	if (unlikely(m->nb_segs > 1) && rte_pktmbuf_linearize(m) < 0)
+		return -1;
+	uint32_t inner = m->pkt_len - RTE_ETHER_HDR_LEN;
+	rte_pktmbuf_adj(m, RTE_ETHER_HDR_LEN);
+	if (rte_pktmbuf_prepend(m, NM_TNL_OUTER_LEN + NM_TNL_HDRS_LEN) == NULL ||
+	    rte_pktmbuf_append(m, NM_TNL_TRAILER_LEN) == NULL)
+		return -1;
+	b->data = rte_pktmbuf_mtod_offset(m, uint8_t *, NM_TNL_OUTER_LEN);
+	b->len = NM_TNL_HDRS_LEN + inner;
+	b->room = NM_TNL_HDRS_LEN + inner + NM_TNL_TRAILER_LEN;
+	return 0;
+}
+
+static void
+write_outer(const struct nm_node *node, const struct nm_tnl_peer *p, struct rte_mbuf *m,
+	    uint32_t rec_len)
+{
+	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
+	struct rte_udp_hdr *udp = (struct rte_udp_hdr *)(ip + 1);
+	uint16_t udp_len = (uint16_t)(sizeof(*udp) + rec_len);
+
+	rte_ether_addr_copy(&p->live->mac, &eth->dst_addr);
+	rte_ether_addr_copy(&node->fabric_mac, &eth->src_addr);
+	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+	ip->version_ihl = RTE_IPV4_VHL_DEF;
+	ip->type_of_service = 0;
+	ip->total_length = rte_cpu_to_be_16((uint16_t)(sizeof(*ip) + udp_len));
+	ip->packet_id = 0;
+	ip->fragment_offset = rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG);
+	ip->time_to_live = 64;
+	ip->next_proto_id = IPPROTO_UDP;
+	ip->src_addr = node->cfg.tunnel.fabric_ip;
+	ip->dst_addr = p->fabric_ip;
+	ip->hdr_checksum = 0;
+	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	/* Spread flows over the fabric's queues and ECMP paths, as VXLAN does. */
+	udp->src_port =
+	    rte_cpu_to_be_16((uint16_t)(0xc000 | (nm_mbuf_meta(node, m)->flow_hash & 0x3fff)));
+	udp->dst_port = rte_cpu_to_be_16(node->cfg.tunnel.udp_port);
+	udp->dgram_len = rte_cpu_to_be_16(udp_len);
+	udp->dgram_cksum = 0; /* the record's tag protects the payload (RFC 768 allows 0) */
+}
+
+static void
+flush_peer(struct nm_worker *w, unsigned int idx)
+{
+	struct nm_fabric_out *out = &w->fabric_out[idx];
+	const struct nm_tnl_peer *p = &w->tnl->peers[idx];
+	struct nm_tnl_buf bufs[NM_BURST];
+	struct rte_mbuf *ok[NM_BURST];
+	uint16_t n = 0, sent;
+	uint64_t bytes = 0;
+
+	for (uint16_t i = 0; i < out->n; i++) {
+		if (unlikely(make_room(out->pkts[i], &bufs[n]) < 0)) {
+			fdrop(w, out->pkts[i], NM_DROP_NO_MBUF);
+			continue;
+		}
+		ok[n++] = out->pkts[i];
+	}
+	out->n = 0;
+	if (n == 0)
+		return;
+	/* A peer whose keys were withdrawn since the packets were queued. */
+	if (unlikely(!p->in_use || p->tx == NULL)) {
+		for (uint16_t i = 0; i < n; i++)
+			fdrop(w, ok[i], NM_DROP_TNL_NO_KEY);
+		return;
+	}
+	nm_tnl_seal_burst(p->tx, bufs, n);
+	uint16_t k = 0;
+	for (uint16_t i = 0; i < n; i++) {
+		if (unlikely(bufs[i].reason != NM_TNL_OK)) {
+			fdrop(w, ok[i], NM_DROP_TNL_SEAL_FAILED);
+			continue;
+		}
+		write_outer(w->node, p, ok[i], bufs[i].len);
+		bytes += ok[i]->pkt_len;
+		ok[k++] = ok[i];
+	}
+	sent = rte_eth_tx_burst(w->node->fabric_port, 0, ok, k);
+	for (uint16_t i = sent; i < k; i++) {
+		bytes -= ok[i]->pkt_len;
+		fdrop(w, ok[i], NM_DROP_TX_FULL);
+	}
+	p->live->tx_packets += sent;
+	p->live->tx_bytes += bytes;
+	w->c.tx_packets += sent;
+	w->c.tx_bytes += bytes;
+}
+
+void
+nm_fabric_flush(struct nm_worker *w, uint64_t now)
+{
+	for (unsigned int i = 0; i < NM_MAX_PEERS; i++) {
+		if (w->fabric_out[i].n > 0)
+			flush_peer(w, i);
+		/* Learn a keyed peer's MAC before its first packet needs it. */
+		const struct nm_tnl_peer *p = &w->tnl->peers[i];
+		if (unlikely(now != 0 && p->in_use && p->tx != NULL && !p->live->mac_known))
+			resolve_peer(w, p, now);
+	}
+}
+
+/* ARP on the fabric: answer for our fabric address, learn peers' MACs. */
+static void
+fabric_arp(struct nm_worker *w, struct rte_mbuf *m, const struct nm_pkt_meta *meta)
+{
+	const struct nm_node *node = w->node;
+	const struct rte_arp_hdr *arp =
+	    rte_pktmbuf_mtod_offset(m, const struct rte_arp_hdr *, meta->l2_len);
+
+	for (unsigned int i = 0; i < NM_MAX_PEERS; i++) {
+		const struct nm_tnl_peer *p = &w->tnl->peers[i];
+		if (p->in_use && p->fabric_ip == meta->src.v4) {
+			rte_ether_addr_copy(&arp->arp_data.arp_sha, &p->live->mac);
+			p->live->mac_known = true;
+		}
+	}
+	if (meta->arp_op == RTE_ARP_OP_REQUEST && meta->dst.v4 == node->cfg.tunnel.fabric_ip) {
+		nm_arp_reply_inplace(m, meta->l2_len, &node->fabric_mac);
+		w->c.arp_replies++;
+		if (rte_eth_tx_burst(node->fabric_port, 0, &m, 1) != 1)
+			fdrop(w, m, NM_DROP_TX_FULL);
+		return;
+	}
+	rte_pktmbuf_free(m);
+}
+
+struct open_group {
+	struct nm_tnl_rx *rx;
+	uint8_t peer;
+	uint16_t n;
+	struct rte_mbuf *pkts[NM_BURST];
+	struct nm_tnl_buf bufs[NM_BURST];
+};
+
+/* Which peer sent a datagram from this fabric address? -1: none. */
+static int
+peer_of(const struct nm_tnl_state *tnl, uint32_t ip)
+{
+	for (int i = 0; i < NM_MAX_PEERS; i++)
+		if (tnl->peers[i].in_use && tnl->peers[i].fabric_ip == ip)
+			return i;
+	return -1;
+}
+
+static void
+reject(struct nm_worker *w, const struct nm_tnl_peer *p, struct rte_mbuf *m, unsigned int reason)
+{
+	if (reason < NM_TNL_REASON_MAX) {
+		p->live->rejected[reason]++;
+		w->tnl_rejected[reason]++;
+	}
+	fdrop(w, m, NM_DROP_TNL_REJECTED);
+}
+
+/*
+ * Check an outer frame and file it under its (peer, epoch) group. Returns
+ * 0 when filed; otherwise m was consumed (ARP, or dropped and counted).
+ */
+static int
+classify(struct nm_worker *w, struct rte_mbuf *m, struct open_group *g, unsigned int *ng)
+{
+	const struct nm_node *node = w->node;
+	struct nm_pkt_meta meta;
+	int cls = nm_pkt_parse_partial(rte_pktmbuf_mtod(m, const uint8_t *), m->data_len,
+				       m->pkt_len, &meta);
+
+	if (cls == NM_PKT_ARP) {
+		fabric_arp(w, m, &meta);
+		return -1;
+	}
+	if (cls != NM_PKT_IPV4 || meta.ip_proto != IPPROTO_UDP || !(meta.flags & NM_PKT_F_L4) ||
+	    (meta.flags & NM_PKT_F_FRAG) || meta.dst.v4 != node->cfg.tunnel.fabric_ip ||
+	    meta.dport != node->cfg.tunnel.udp_port) {
+		fdrop(w, m, NM_DROP_FABRIC_NOT_TUNNEL);
+		return -1;
+	}
+	int idx = peer_of(w->tnl, meta.src.v4);
+	if (idx < 0) {
+		fdrop(w, m, NM_DROP_TNL_UNKNOWN_PEER);
+		return -1;
+	}
+	const struct nm_tnl_peer *p = &w->tnl->peers[idx];
+	if (unlikely(m->nb_segs > 1) && rte_pktmbuf_linearize(m) < 0) {
+		fdrop(w, m, NM_DROP_NO_MBUF);
+		return -1;
+	}
+	uint32_t off = meta.l2_len + meta.l3_len + meta.l4_len;
+	uint8_t *rec = rte_pktmbuf_mtod_offset(m, uint8_t *, off);
+	uint32_t len = meta.ip_len - meta.l3_len - meta.l4_len;
+	struct nm_tnl_hdr h;
+	int rc = nm_tnl_hdr_parse(rec, len, &h);
+	if (rc < 0) {
+		reject(w, p, m, (unsigned int)-rc);
+		return -1;
+	}
+	struct nm_tnl_rx *rx = NULL;
+	for (int k = 0; k < 2 && rx == NULL; k++)
+		if (p->rx[k] != NULL && nm_tnl_key_epoch(p->rx[k]->key) == h.epoch)
+			rx = p->rx[k];
+	if (rx == NULL) {
+		reject(w, p, m, NM_TNL_E_WRONG_EPOCH);
+		return -1;
+	}
+	unsigned int k;
+	for (k = 0; k < *ng && g[k].rx != rx; k++)
+		;
+	if (k == *ng) {
+		if (*ng == MAX_GROUPS) {
+			/* More groups than we open at once: count it as an epoch we do not serve.
+			 */
+			reject(w, p, m, NM_TNL_E_WRONG_EPOCH);
+			return -1;
+		}
+		g[k].rx = rx;
+		g[k].peer = (uint8_t)idx;
+		g[k].n = 0;
+		(*ng)++;
+	}
+	g[k].pkts[g[k].n] = m;
+	g[k].bufs[g[k].n].data = rec;
+	g[k].bufs[g[k].n].len = len;
+	g[k].bufs[g[k].n].room = len;
+	g[k].n++;
+	return 0;
+}
+
+/* An opened record: strip the tunnel, check the inner addresses, hand it to ingress. */
+static void
+deliver_inner(struct nm_worker *w, const struct nm_pod_table *tbl, const struct open_group *g,
+	      uint16_t i, struct nm_pkt_meta *meta, uint16_t *slot, uint16_t *src_slot,
+	      struct rte_mbuf **out, uint16_t *n_out)
+{
+	const struct nm_tnl_peer *p = &w->tnl->peers[g->peer];
+	struct rte_mbuf *m = g->pkts[i];
+	uint32_t inner = g->bufs[i].len - NM_TNL_HDRS_LEN;
+	const struct rte_ether_hdr *oeth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+
+	/* The frame is authentic: its source is the peer's MAC now. */
+	if (unlikely(!p->live->mac_known ||
+		     !rte_is_same_ether_addr(&p->live->mac, &oeth->src_addr))) {
+		rte_ether_addr_copy(&oeth->src_addr, &p->live->mac);
+		p->live->mac_known = true;
+	}
+	p->live->rx_packets++;
+	p->live->rx_bytes += m->pkt_len;
+
+	/* Keep 14 bytes in front of the inner packet for its Ethernet header. */
+	uint32_t lead = (uint32_t)(g->bufs[i].data - rte_pktmbuf_mtod(m, uint8_t *)) +
+			NM_TNL_HDRS_LEN - RTE_ETHER_HDR_LEN;
+	rte_pktmbuf_adj(m, (uint16_t)lead);
+	rte_pktmbuf_trim(m, (uint16_t)(m->pkt_len - RTE_ETHER_HDR_LEN - inner));
+	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+
+	int cls = nm_pkt_parse_partial(rte_pktmbuf_mtod(m, const uint8_t *), m->data_len,
+				       m->pkt_len, meta);
+	if (unlikely(cls != NM_PKT_IPV4)) {
+		fdrop(w, m, cls < 0 ? (enum nm_drop_reason) - cls : NM_DROP_ETHERTYPE);
+		return;
+	}
+	void *data;
+	if (rte_hash_lookup_data(tbl->by_ip, &meta->src.v4, &data) < 0 ||
+	    !tbl->pods[(uintptr_t)data].remote || tbl->pods[(uintptr_t)data].peer != g->peer) {
+		p->live->inner_spoofed++;
+		fdrop(w, m, NM_DROP_TNL_INNER_SPOOFED);
+		return;
+	}
+	*src_slot = (uint16_t)(uintptr_t)data;
+	if (rte_hash_lookup_data(tbl->by_ip, &meta->dst.v4, &data) < 0 ||
+	    tbl->pods[(uintptr_t)data].live == NULL) {
+		fdrop(w, m, NM_DROP_TNL_INNER_NO_POD);
+		return;
+	}
+	*slot = (uint16_t)(uintptr_t)data;
+	out[(*n_out)++] = m;
+}
+
+void
+nm_fabric_rx(struct nm_worker *w, const struct nm_pod_table *tbl, struct rte_mbuf **pkts,
+	     uint16_t n, uint64_t now)
+{
+	struct open_group g[MAX_GROUPS];
+	unsigned int ng = 0;
+	struct rte_mbuf *in[NM_BURST];
+	struct nm_pkt_meta meta[NM_BURST];
+	uint16_t slot[NM_BURST], src_slot[NM_BURST], n_in = 0;
+
+	w->c.rx_packets += n;
+	for (uint16_t i = 0; i < n; i++) {
+		w->c.rx_bytes += pkts[i]->pkt_len;
+		classify(w, pkts[i], g, &ng);
+	}
+	for (unsigned int k = 0; k < ng; k++) {
+		const struct nm_tnl_peer *p = &w->tnl->peers[g[k].peer];
+
+		nm_tnl_open_burst(g[k].rx->key, &g[k].rx->replay, g[k].bufs, g[k].n);
+		for (uint16_t i = 0; i < g[k].n; i++) {
+			if (unlikely(g[k].bufs[i].reason != NM_TNL_OK)) {
+				reject(w, p, g[k].pkts[i], g[k].bufs[i].reason);
+				continue;
+			}
+			deliver_inner(w, tbl, &g[k], i, &meta[n_in], &slot[n_in], &src_slot[n_in],
+				      in, &n_in);
+		}
+	}
+	nm_worker_deliver(w, tbl, in, meta, slot, src_slot, n_in, now);
+}
+
+/* RFC 1624 update of a 16-bit one's complement checksum for one changed word. */
+static inline uint16_t
+cksum_fix(uint16_t cksum, uint16_t old, uint16_t new)
+{
+	uint32_t sum = (uint16_t)~rte_be_to_cpu_16(cksum);
+
+	sum += (uint16_t)~old;
+	sum += new;
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return rte_cpu_to_be_16((uint16_t)~sum);
+}
+
+void
+nm_tcp_mss_clamp(struct rte_mbuf *m, const struct nm_pkt_meta *meta, uint16_t mss)
+{
+	struct rte_tcp_hdr *tcp =
+	    rte_pktmbuf_mtod_offset(m, struct rte_tcp_hdr *, meta->l2_len + meta->l3_len);
+	uint8_t *opt = (uint8_t *)(tcp + 1);
+	uint8_t *end = (uint8_t *)tcp + meta->l4_len;
+
+	while (opt < end) {
+		if (opt[0] == 0) /* end of options */
+			return;
+		if (opt[0] == 1) { /* no-op */
+			opt++;
+			continue;
+		}
+		if (opt + 1 >= end || opt[1] < 2 || opt + opt[1] > end)
+			return;
+		if (opt[0] == 2 && opt[1] == 4) {
+			uint16_t old = (uint16_t)(opt[2] << 8 | opt[3]);
+			if (old > mss) {
+				opt[2] = (uint8_t)(mss >> 8);
+				opt[3] = (uint8_t)mss;
+				/* At an odd offset the value straddles two checksum words: swapped.
+				 */
+				bool odd = ((opt + 2 - (uint8_t *)tcp) & 1) != 0;
+				tcp->cksum =
+				    odd ? cksum_fix(tcp->cksum, rte_bswap16(old), rte_bswap16(mss))
+					: cksum_fix(tcp->cksum, old, mss);
+			}
+			return;
+		}
+		opt += opt[1];
+	}
+}

@@ -1,0 +1,174 @@
+# SPDX-License-Identifier: BSD-3-Clause
+# shellcheck shell=bash
+#
+# Two nodes on one machine, for the tunnel tests, the demo and the
+# benchmarks: source scripts/lib/netns.sh first, then this file.
+#
+#   node a (namespace nma$SFX)                 node b (namespace nmb$SFX)
+#     nodemeshd, pods 198.18.1.0/24              nodemeshd, pods 198.18.2.0/24
+#     fab0 ─────────── fabric veth ──────────── fab0     (DPDK af_packet, no kernel IP)
+#     mgmt 198.19.1.1 ─ management veth ─ mgmt 198.19.1.2 (kernel TCP: the TLS control link)
+#
+# Fabric addresses 198.19.0.1 and .2 exist only in nodemesh's packets.
+# Certificates come from scripts/mkcerts (trust domain nodemesh.test).
+#
+#   nm2_setup                      namespaces, links, certificates
+#   nm2_pod NODE N                 pod N on NODE (a|b): namespace, veth
+#   nm2_start NODE [EXTRA_CONFIG]  write NODE's config and start its daemon
+#   nm2_pod_add NODE N             `pod add` pod N to NODE's daemon
+#   nm2_ctl NODE ARGS...           nodemeshctl against NODE's daemon
+#   nm2_stop NODE                  stop NODE's daemon (SIGTERM)
+#   nm2_wait_up NODE PEER [SECS]   until NODE's tunnel to PEER is up
+#
+# Pod N of node a is 198.18.1.N, of node b 198.18.2.N; namespaces nm2pa$N$SFX.
+
+NM2_TD=nodemesh.test
+declare -A NM2_NS NM2_SOCK NM2_PID NM2_LOG NM2_PREFIX NM2_FABIP NM2_MGMT NM2_CIDR NM2_NET
+declare -A NM2_POD_NS NM2_POD_IP
+NM2_NS[a]="nma$NM_SFX"
+NM2_NS[b]="nmb$NM_SFX"
+NM2_FABIP[a]=198.19.0.1
+NM2_FABIP[b]=198.19.0.2
+NM2_MGMT[a]=198.19.1.1
+NM2_MGMT[b]=198.19.1.2
+NM2_CIDR[a]=198.18.1.0/24
+NM2_CIDR[b]=198.18.2.0/24
+NM2_NET[a]=198.18.1
+NM2_NET[b]=198.18.2
+NM2_CERTS=""
+
+nm2_other() { [[ $1 == a ]] && echo b || echo a; }
+
+nm2_setup() {
+	nm_tmp_init
+	nm_ns_add "${NM2_NS[a]}"
+	nm_ns_add "${NM2_NS[b]}"
+	ip -n "${NM2_NS[a]}" link add fab0 type veth peer name fab0 netns "${NM2_NS[b]}"
+	ip -n "${NM2_NS[a]}" link add mgmt type veth peer name mgmt netns "${NM2_NS[b]}"
+	local n
+	for n in a b; do
+		ip netns exec "${NM2_NS[$n]}" sysctl -qw net.ipv6.conf.fab0.disable_ipv6=1
+		ip -n "${NM2_NS[$n]}" link set fab0 up
+		ip -n "${NM2_NS[$n]}" addr add "${NM2_MGMT[$n]}/30" dev mgmt
+		ip -n "${NM2_NS[$n]}" link set mgmt up
+	done
+	NM2_CERTS=$NM_TMP/certs
+	"$NM_SRC/scripts/mkcerts" "$NM2_CERTS" "$NM2_TD" node-a node-b >/dev/null
+}
+
+# nm2_pod NODE N [HOSTIF]
+nm2_pod() {
+	local node=$1 n=$2 hostif=${3:-"nm2$1$2x$NM_SFX"}
+	hostif=${hostif:0:15}
+	NM2_POD_NS[$node$n]="nm2p$node$n$NM_SFX"
+	NM2_POD_IP[$node$n]="${NM2_NET[$node]}.$n"
+	NM2_POD_IF[$node$n]=$hostif
+	nm_pod_create "${NM2_NS[$node]}" "${NM2_POD_NS[$node$n]}" "$hostif" "${NM2_POD_IP[$node$n]}"
+}
+declare -A NM2_POD_IF
+
+# nm2_config NODE FILE [EXTRA]: EXTRA is appended inside the tunnel group.
+nm2_config() {
+	local node=$1 file=$2 extra=${3:-} other
+	other=$(nm2_other "$node")
+	cat >"$file" <<EOF
+node: { name = "node-$node"; };
+eal: {
+  lcores = "0-1";
+  file_prefix = "${NM2_PREFIX[$node]}";
+  args = ["--no-huge", "-m", "512", "--no-pci", "--log-level=lib.eal:warning"];
+};
+control: { socket = "${NM2_SOCK[$node]}"; group = "root"; };
+dataplane: { idle: { pause_after = 16; sleep_after = 256; sleep_us = 50; }; };
+policy: { default = "${NM_POLICY_DEFAULT:-allow}"; };
+conntrack: { timeouts: { tcp_closed = ${NM_TCP_CLOSED_TIMEOUT:-5}; }; };
+logs: { flows = "$NM_TMP/flows-$node.jsonl"; alerts = "$NM_TMP/alerts-$node.jsonl"; };
+tunnel: {
+  fabric_iface = "fab0";
+  fabric_ip = "${NM2_FABIP[$node]}";
+  fabric_mtu = ${NM2_FABRIC_MTU:-1500};
+  pod_cidr = "${NM2_CIDR[$node]}";
+  listen = "${NM2_MGMT[$node]}:7400";
+  trust_domain = "$NM2_TD";
+  cert = "${NM2_CERT[$node]:-$NM2_CERTS/node-$node.pem}";
+  key = "${NM2_KEY[$node]:-$NM2_CERTS/node-$node.key}";
+  ca = "$NM2_CERTS/ca.pem";
+  crl = "$NM2_CERTS/crl.pem";
+  cipher = "${NM2_CIPHER:-aes-128-gcm}";
+  rekey_s = ${NM2_REKEY_S:-300};
+  $extra
+};
+peers = ( { name = "node-$other"; address = "${NM2_MGMT[$other]}:7400";
+            fabric_ip = "${NM2_FABIP[$other]}"; pod_cidr = "${NM2_CIDR[$other]}"; } );
+EOF
+}
+declare -A NM2_CERT NM2_KEY
+
+nm2_start() {
+	local node=$1 extra=${2:-} conf i
+	NM2_SOCK[$node]=$NM_TMP/ctl-$node.sock
+	NM2_LOG[$node]=$NM_TMP/nodemeshd-$node.log
+	NM2_PREFIX[$node]="nm$node$NM_SFX"
+	conf=$NM_TMP/node-$node.conf
+	nm2_config "$node" "$conf" "$extra"
+	ip netns exec "${NM2_NS[$node]}" "$NM_DAEMON" -c "$conf" \
+		>>"${NM2_LOG[$node]}" 2>&1 </dev/null &
+	NM2_PID[$node]=$!
+	NM_BG_PIDS+=("$!")
+	for ((i = 0; i < 100; i++)); do
+		nm2_ctl "$node" version >/dev/null 2>&1 && return 0
+		kill -0 "${NM2_PID[$node]}" 2>/dev/null || {
+			tail -5 "${NM2_LOG[$node]}" >&2
+			nm_fail "nodemeshd of node $node exited before it was ready"
+		}
+		sleep 0.2
+	done
+	nm_fail "nodemeshd of node $node not ready after 20 s"
+}
+
+nm2_ctl() {
+	local node=$1
+	shift
+	"$NM_CTL_BIN" -s "${NM2_SOCK[$node]}" "$@"
+}
+
+nm2_pod_add() {
+	local node=$1 n=$2
+	nm2_ctl "$node" pod add "name=pod-$node$n" namespace=test "serviceaccount=sa-$node$n" \
+		"ip=${NM2_POD_IP[$node$n]}" "iface=${NM2_POD_IF[$node$n]}" "labels=app=$node$n" \
+		"image=example/$node$n:1" >/dev/null
+}
+
+nm2_stop() {
+	local node=$1 pid=${NM2_PID[$1]:-} i
+	[[ -n $pid ]] || return 0
+	kill -TERM "$pid" 2>/dev/null
+	for ((i = 0; i < 50; i++)); do
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.2
+	done
+	kill -KILL "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	rm -rf "/var/run/dpdk/${NM2_PREFIX[$node]}"
+	NM2_PID[$node]=""
+}
+
+# nm2_wait_up NODE PEER [SECS]: the tunnel NODE -> PEER has keys both ways
+# (state "up" on NODE) within SECS (default 20).
+nm2_wait_up() {
+	local node=$1 peer=$2 secs=${3:-20} i state
+	for ((i = 0; i < secs * 5; i++)); do
+		state=$(nm2_ctl "$node" --json tunnel list 2>/dev/null | nm_json \
+			"[t['state'] for t in j['tunnels'] if t['name'] == 'node-$peer'][0]" 2>/dev/null)
+		[[ $state == up ]] && return 0
+		sleep 0.2
+	done
+	return 1
+}
+
+# Stop both daemons before netns.sh's cleanup deletes the namespaces.
+nm2_cleanup() {
+	nm2_stop a
+	nm2_stop b
+	for n in a b; do rm -rf "/var/run/dpdk/${NM2_PREFIX[$n]:-none}"; done
+}
