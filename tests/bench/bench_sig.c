@@ -20,7 +20,8 @@
  * (content as \xHH, pcre as its body with its flags), in HS_MODE_BLOCK and
  * HS_MODE_STREAM. That is the same database nodemesh builds for rules of a
  * single non-negated pattern without offset/depth (all generated and CRS
- * rules); other rules are counted and said to make the baseline inexact.
+ * rules), and the program checks that the databases are byte for byte
+ * the same; other rules are counted and said to make the baseline inexact.
  *
  * Payloads: N_PAYLOADS payloads of each size (-s, default 64, 512 and
  * 1400 bytes) cut from HTTP-like request text (fixed seed), holding no
@@ -532,6 +533,44 @@ out:
 	return rc;
 }
 
+/*
+ * 1 when two databases are byte for byte the same (hs_serialize_database),
+ * 0 when not, -1 when that cannot be told.
+ */
+static int
+same_database(const hs_database_t *a, const hs_database_t *b)
+{
+	char *bytes_a = NULL, *bytes_b = NULL;
+	size_t len_a = 0, len_b = 0;
+	int same = -1;
+
+	if (hs_serialize_database(a, &bytes_a, &len_a) == HS_SUCCESS &&
+	    hs_serialize_database(b, &bytes_b, &len_b) == HS_SUCCESS)
+		same = len_a == len_b && memcmp(bytes_a, bytes_b, len_a) == 0;
+	free(bytes_a);
+	free(bytes_b);
+	return same;
+}
+
+/* What the ratios compare: the same database, or not (the rules make the baseline inexact). */
+static char *
+database_note(const struct ruleset *rs)
+{
+	static const char *const answer[] = {"?", "no", "yes"};
+	int block = same_database(rs->nm_block->block, rs->raw_block);
+	int stream = same_database(rs->nm_stream->stream, rs->raw_stream);
+	char *note;
+
+	if (asprintf(&note,
+		     "%s: nodemesh's databases byte for byte the raw ones "
+		     "(hs_serialize_database): block %s, stream %s\n",
+		     rs->name, answer[block + 1], answer[stream + 1]) < 0) {
+		fprintf(stderr, "bench_sig: out of memory\n");
+		exit(1);
+	}
+	return note;
+}
+
 static void
 ruleset_free(struct ruleset *rs)
 {
@@ -1034,8 +1073,8 @@ main(int argc, char **argv)
 	struct options o;
 	struct literal *lits = NULL;
 	uint8_t *text, *base[MAX_LIST];
-	unsigned int max_n = 0, n_results = 0;
-	char **results;
+	unsigned int max_n = 0, n_results = 0, n_notes = 0;
+	char **results, *notes[MAX_LIST + 1];
 	size_t max_size = 0;
 	int rc = 0;
 
@@ -1094,8 +1133,14 @@ main(int argc, char **argv)
 				"alike\n",
 				rs.name, rs.inexact);
 		if (rc == 0)
+			notes[n_notes++] = database_note(&rs);
+		if (rc == 0)
 			rc = bench_set(&rs, base, &o, results, &n_results);
 		ruleset_free(&rs);
+	}
+	for (unsigned int i = 0; i < n_notes; i++) {
+		fputs(notes[i], stdout);
+		free(notes[i]);
 	}
 	for (unsigned int i = 0; i < n_results; i++) {
 		fputs(results[i], stdout);
