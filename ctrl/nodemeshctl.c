@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,7 +45,10 @@ usage(FILE *out)
 		"  policy default allow|deny\n"
 		"  flow list [pod=NAME] [limit=N] | flow flush [pod=NAME]\n"
 		"  flow show src=IP[:PORT] dst=IP[:PORT] [proto=tcp|udp|icmp]\n"
-		"  sig load file=PATH | sig list | sig stats\n",
+		"  sig load file=PATH | sig list | sig stats\n"
+		"  peer add name=N address=IP:PORT fabric_ip=IP pod_cidr=A.B.C.D/LEN\n"
+		"  peer del name=N | peer list | pod list remote\n"
+		"  tunnel list | tunnel rekey peer=N | cert reload\n",
 		DEFAULT_SOCKET);
 }
 
@@ -148,6 +152,62 @@ print_pods(const json_t *pods)
 	}
 	if (json_array_size(pods) == 0)
 		printf("(no pods)\n");
+}
+
+static void
+print_remote_pods(const json_t *pods)
+{
+	size_t i;
+	json_t *p;
+
+	printf("%-28s %-10s %-15s %-28s %s\n", "POD", "NODE", "IP", "IDENTITY", "IMAGE");
+	json_array_foreach(pods, i, p)
+	{
+		char ident[160];
+		snprintf(ident, sizeof(ident), "%s/%s", gets_(p, "namespace"),
+			 gets_(p, "serviceaccount"));
+		printf("%-28s %-10s %-15s %-28s %s\n", gets_(p, "name"), gets_(p, "node"),
+		       gets_(p, "ip"), ident, gets_(p, "image"));
+	}
+	if (json_array_size(pods) == 0)
+		printf("(no remote pods)\n");
+}
+
+/* peer list, and tunnel list (with tunnel = the dataplane's counters). */
+static void
+print_peers(const json_t *peers, bool tunnel)
+{
+	size_t i;
+	json_t *p;
+
+	if (!tunnel)
+		printf("%-12s %-21s %-15s %-18s %-10s %8s %8s  %s\n", "PEER", "ADDRESS",
+		       "FABRIC_IP", "POD_CIDR", "STATE", "SESSIONS", "FAILURES", "LAST_ERROR");
+	else
+		printf("%-12s %-10s %5s %6s %10s %12s %10s %12s %8s %8s\n", "PEER", "STATE",
+		       "EPOCH", "REKEYS", "TX_PKTS", "TX_BYTES", "RX_PKTS", "RX_BYTES", "NO_KEY",
+		       "REJECTED");
+	json_array_foreach(peers, i, p)
+	{
+		if (!tunnel) {
+			char addr[64];
+			snprintf(addr, sizeof(addr), "%s:%lld", gets_(p, "address"),
+				 (long long)geti(p, "port"));
+			printf("%-12s %-21s %-15s %-18s %-10s %8lld %8lld  %s\n", gets_(p, "name"),
+			       addr, gets_(p, "fabric_ip"), gets_(p, "pod_cidr"), gets_(p, "state"),
+			       (long long)geti(p, "sessions"), (long long)geti(p, "failures"),
+			       gets_(p, "last_error"));
+			continue;
+		}
+		printf("%-12s %-10s %5lld %6lld %10lld %12lld %10lld %12lld %8lld %8lld\n",
+		       gets_(p, "name"), gets_(p, "state"), (long long)geti(p, "epoch"),
+		       (long long)geti(p, "rekeys"), (long long)geti(p, "tx_packets"),
+		       (long long)geti(p, "tx_bytes"), (long long)geti(p, "rx_packets"),
+		       (long long)geti(p, "rx_bytes"), (long long)geti(p, "dropped_no_key"),
+		       (long long)geti(p, "rejected_total"));
+	}
+	if (json_array_size(peers) == 0)
+		printf("(no peers)\n");
 }
 
 static void
@@ -367,6 +427,12 @@ main(int argc, char **argv)
 		print_sigs(r);
 	} else if (json_object_get(r, "flows") != NULL) {
 		print_flows(json_object_get(r, "flows"));
+	} else if (json_object_get(r, "remote_pods") != NULL) {
+		print_remote_pods(json_object_get(r, "remote_pods"));
+	} else if (json_object_get(r, "peers") != NULL) {
+		print_peers(json_object_get(r, "peers"), false);
+	} else if (json_object_get(r, "tunnels") != NULL) {
+		print_peers(json_object_get(r, "tunnels"), true);
 	} else if (json_object_get(r, "pods") != NULL) {
 		print_pods(json_object_get(r, "pods"));
 	} else if (json_object_get(r, "commands") != NULL) {

@@ -28,7 +28,7 @@
 #ifndef NM_CRYPTO_VECTORS
 #error "NM_CRYPTO_VECTORS must name cryptography_vectors/ciphers (tests/unit/meson.build)"
 #endif
-#define EXAMPLE_MD NM_SRC_ROOT "/tests/unit/tnl_example.md"
+#define EXAMPLE_MD NM_SRC_ROOT "/README.md" /* its "### Worked example" */
 
 /* Room for the largest record the tests build, with slack past the tag. */
 #define BUF_ROOM (NM_TNL_HDRS_LEN + 1500 + NM_TNL_TRAILER_LEN + 64)
@@ -511,7 +511,7 @@ static const uint8_t ex_record[94] = {
     /* tag */
     0x9b, 0xb2, 0x69, 0x5a, 0x9d, 0xa4, 0xa1, 0xe1, 0x5d, 0x29, 0x0d, 0x1e, 0x49, 0xca, 0xce, 0x97};
 
-/* The example block of tnl_example.md: label -> value text (spaces kept). */
+/* The example block of README.md's "Worked example": label -> value text (spaces kept). */
 #define EX_FIELDS 16
 struct example {
 	char label[EX_FIELDS][16];
@@ -524,13 +524,17 @@ example_read(struct example *ex)
 {
 	FILE *f = fopen(EXAMPLE_MD, "r");
 	char line[256];
-	bool in_block = false, done = false;
+	bool in_section = false, in_block = false, done = false;
 
 	cr_assert_not_null(f, "%s: %s", EXAMPLE_MD, strerror(errno));
 	memset(ex, 0, sizeof(*ex));
 	ex->n = -1;
 	while (!done && fgets(line, sizeof(line), f) != NULL) {
 		line[strcspn(line, "\r\n")] = '\0';
+		if (!in_section) {
+			in_section = strcmp(line, "### Worked example") == 0;
+			continue;
+		}
 		if (!in_block) {
 			in_block = strcmp(line, "```text") == 0;
 			continue;
