@@ -102,35 +102,44 @@ make_room(struct rte_mbuf *m, struct nm_tnl_buf *b)
 	return 0;
 }
 
+/*
+ * The outer headers sit 59 bytes before the inner IPv4 header (an odd
+ * offset): they are built in an aligned buffer and copied in as bytes.
+ */
+struct outer_hdrs {
+	struct rte_ether_hdr eth;
+	struct rte_ipv4_hdr ip;
+	struct rte_udp_hdr udp;
+} __rte_packed __rte_aligned(2);
+
 static void
 write_outer(const struct nm_node *node, const struct nm_tnl_peer *p, struct rte_mbuf *m,
 	    uint32_t rec_len)
 {
-	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
-	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
-	struct rte_udp_hdr *udp = (struct rte_udp_hdr *)(ip + 1);
-	uint16_t udp_len = (uint16_t)(sizeof(*udp) + rec_len);
+	struct outer_hdrs h;
+	uint16_t udp_len = (uint16_t)(sizeof(h.udp) + rec_len);
 
-	rte_ether_addr_copy(&p->live->mac, &eth->dst_addr);
-	rte_ether_addr_copy(&node->fabric_mac, &eth->src_addr);
-	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
-	ip->version_ihl = RTE_IPV4_VHL_DEF;
-	ip->type_of_service = 0;
-	ip->total_length = rte_cpu_to_be_16((uint16_t)(sizeof(*ip) + udp_len));
-	ip->packet_id = 0;
-	ip->fragment_offset = rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG);
-	ip->time_to_live = 64;
-	ip->next_proto_id = IPPROTO_UDP;
-	ip->src_addr = node->cfg.tunnel.fabric_ip;
-	ip->dst_addr = p->fabric_ip;
-	ip->hdr_checksum = 0;
-	ip->hdr_checksum = rte_ipv4_cksum(ip);
+	rte_ether_addr_copy(&p->live->mac, &h.eth.dst_addr);
+	rte_ether_addr_copy(&node->fabric_mac, &h.eth.src_addr);
+	h.eth.ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+	h.ip.version_ihl = RTE_IPV4_VHL_DEF;
+	h.ip.type_of_service = 0;
+	h.ip.total_length = rte_cpu_to_be_16((uint16_t)(sizeof(h.ip) + udp_len));
+	h.ip.packet_id = 0;
+	h.ip.fragment_offset = rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG);
+	h.ip.time_to_live = 64;
+	h.ip.next_proto_id = IPPROTO_UDP;
+	h.ip.src_addr = node->cfg.tunnel.fabric_ip;
+	h.ip.dst_addr = p->fabric_ip;
+	h.ip.hdr_checksum = 0;
+	h.ip.hdr_checksum = rte_ipv4_cksum(&h.ip);
 	/* Spread flows over the fabric's queues and ECMP paths, as VXLAN does. */
-	udp->src_port =
+	h.udp.src_port =
 	    rte_cpu_to_be_16((uint16_t)(0xc000 | (nm_mbuf_meta(node, m)->flow_hash & 0x3fff)));
-	udp->dst_port = rte_cpu_to_be_16(node->cfg.tunnel.udp_port);
-	udp->dgram_len = rte_cpu_to_be_16(udp_len);
-	udp->dgram_cksum = 0; /* the record's tag protects the payload (RFC 768 allows 0) */
+	h.udp.dst_port = rte_cpu_to_be_16(node->cfg.tunnel.udp_port);
+	h.udp.dgram_len = rte_cpu_to_be_16(udp_len);
+	h.udp.dgram_cksum = 0; /* the record's tag protects the payload (RFC 768 allows 0) */
+	memcpy(rte_pktmbuf_mtod(m, void *), &h, sizeof(h));
 }
 
 static void
@@ -344,6 +353,16 @@ deliver_inner(struct nm_worker *w, const struct nm_pod_table *tbl, const struct 
 			NM_TNL_HDRS_LEN - RTE_ETHER_HDR_LEN;
 	rte_pktmbuf_adj(m, (uint16_t)lead);
 	rte_pktmbuf_trim(m, (uint16_t)(m->pkt_len - RTE_ETHER_HDR_LEN - inner));
+	/*
+	 * The inner packet lies 59 bytes into the datagram, at an odd address;
+	 * the rest of the pipeline reads its headers as structs: move it one byte
+	 * down (a copy of the packet, the price of this wire format's layout).
+	 */
+	if ((uintptr_t)rte_pktmbuf_mtod(m, uint8_t *) & 1) {
+		memmove(rte_pktmbuf_mtod(m, uint8_t *) - 1, rte_pktmbuf_mtod(m, uint8_t *),
+			m->data_len);
+		m->data_off--;
+	}
 	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
 	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
 

@@ -1,0 +1,352 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Unit tests of the fabric worker (dataplane/fabric.c) on the in-memory
+ * ports of unit_pipeline.h. The node has a fabric port (a net_ring ethdev
+ * too) and one peer, node-b at 198.19.0.2, with keys the test knows: the
+ * test plays node b, opening what the node seals and sealing what it
+ * feeds to the node's fabric RX. Node b announced one pod, 198.18.2.5.
+ */
+#include <rte_tcp.h>
+
+#include "unit_pipeline.h"
+#include "nodemesh/peer_msg.h"
+
+#define FAB_IP	   IP4(198, 19, 0, 1)
+#define PEER_IP	   IP4(198, 19, 0, 2)
+#define REMOTE_POD IP4(198, 18, 2, 5)
+#define UDP_PORT   4790
+#define TX_EPOCH   7 /* we seal with this */
+#define RX_EPOCH   9 /* the peer seals with this */
+
+static const uint8_t PEER_MAC[6] = {0x02, 0xfb, 0, 0, 0, 2};
+static struct tport fab;
+static struct nm_worker *w0;
+
+static void
+key_params(struct nm_tnl_key_params *kp, uint16_t epoch, uint8_t dir, uint8_t salt)
+{
+	memset(kp, 0, sizeof(*kp));
+	kp->cipher = NM_TNL_AES_128_GCM;
+	kp->dir = dir;
+	kp->epoch = epoch;
+	for (int i = 0; i < 16; i++)
+		kp->key[i] = (uint8_t)(salt + i);
+	for (int i = 0; i < 12; i++)
+		kp->iv[i] = (uint8_t)(salt * 3 + i);
+}
+
+static void
+fabric_up(void)
+{
+	struct nm_peer_spec spec = {.name = "node-b", .fabric_ip = 0, .port = 7400};
+	struct nm_tnl_key_params kp;
+	struct nm_announce a = {.type = NM_ANNOUNCE_POD_ADD};
+	char err[256] = "";
+
+	one_worker_up();
+	learn_mac(POD_A, MAC_A);
+	learn_mac(POD_B, MAC_B);
+	fab = port_create("net_ring_f");
+	node->has_fabric = true;
+	node->fabric_port = fab.id;
+	memcpy(node->fabric_mac.addr_bytes, PORT_MAC_C, 6);
+	node->cfg.tunnel.fabric_ip = rte_cpu_to_be_32(FAB_IP);
+	node->cfg.tunnel.udp_port = UDP_PORT;
+	node->tnl_mtu = 1500 - NM_TNL_IP_OVERHEAD;
+	node->default_allow = 1; /* tables node_tunnel.c publishes allow all, as the harness's do */
+
+	spec.fabric_ip = rte_cpu_to_be_32(PEER_IP);
+	spec.pod_cidr.net = rte_cpu_to_be_32(IP4(198, 18, 2, 0));
+	spec.pod_cidr.prefix_len = 24;
+	cr_assert_eq(nm_node_tnl_peer_set(node, 0, &spec, err, sizeof(err)), 0, "%s", err);
+	key_params(&kp, TX_EPOCH, NM_TNL_SEAL, 0x10);
+	cr_assert_eq(nm_node_tnl_set_tx(node, 0, &kp, err, sizeof(err)), 0, "%s", err);
+	key_params(&kp, RX_EPOCH, NM_TNL_OPEN, 0x40);
+	cr_assert_eq(nm_node_tnl_set_rx(node, 0, &kp, err, sizeof(err)), 0, "%s", err);
+	struct nm_peer_live *pl = node->tnl->peers[0].live;
+	memcpy(pl->mac.addr_bytes, PEER_MAC, 6);
+	pl->mac_known = true;
+
+	a.ip = rte_cpu_to_be_32(REMOTE_POD);
+	snprintf(a.ns, sizeof(a.ns), "remote");
+	snprintf(a.sa, sizeof(a.sa), "sa-r");
+	cr_assert_eq(nm_node_remote_pod_add(node, 0, &a, err, sizeof(err)), 0, "%s", err);
+	a.ip = rte_cpu_to_be_32(IP4(198, 18, 3, 1)); /* outside node-b's CIDR */
+	cr_assert_eq(nm_node_remote_pod_add(node, 0, &a, err, sizeof(err)), -EPERM);
+
+	w0 = node->workers[0];
+	w0->tnl = node->tnl; /* what the top of a worker turn does */
+}
+
+static void
+fabric_down(void)
+{
+	struct rte_mbuf *m[MAX_OUT];
+	unsigned int n;
+
+	while ((n = rte_ring_dequeue_burst(fab.tx, (void **)m, MAX_OUT, NULL)) > 0)
+		rte_pktmbuf_free_bulk(m, n);
+	node->has_fabric = false; /* the test's port is no af_packet port to detach */
+	node_down();
+}
+
+TestSuite(fabric, .init = fabric_up, .fini = fabric_down);
+
+/* Open a frame the node sealed, as node b would: returns the inner length, -1 if refused. */
+static long
+peer_open(struct rte_mbuf *m, uint8_t *inner, size_t cap)
+{
+	const uint8_t *f = rte_pktmbuf_mtod(m, const uint8_t *);
+	const uint8_t *ip = f + ETH_LEN, *udp = ip + 20;
+	uint8_t rec[2048];
+	uint32_t len = rd16(udp + 4) - 8;
+	struct nm_tnl_key_params kp;
+	struct nm_tnl_replay replay;
+
+	cr_assert_arr_eq(f, PEER_MAC, 6, "outer destination is the peer's MAC");
+	cr_assert_arr_eq(f + 6, PORT_MAC_C, 6, "outer source is the fabric MAC");
+	cr_assert_eq(rd32(ip + 12), FAB_IP);
+	cr_assert_eq(rd32(ip + 16), PEER_IP);
+	cr_assert_eq(ip[9], 17);
+	cr_assert_eq(rd16(ip + 6) & 0x4000, 0x4000, "DF");
+	cr_assert_eq(ones_sum(ip, 20), 0xffff);
+	cr_assert_eq(rd16(udp + 2), UDP_PORT);
+	cr_assert_geq(rd16(udp), 0xc000);
+	memcpy(rec, udp + 8, len);
+	key_params(&kp, TX_EPOCH, NM_TNL_OPEN, 0x10);
+	struct nm_tnl_key *k = nm_tnl_key_create(&kp);
+	nm_tnl_replay_init(&replay);
+	struct nm_tnl_buf b = {.data = rec, .len = len, .room = len};
+	nm_tnl_open_burst(k, &replay, &b, 1);
+	nm_tnl_key_free(k);
+	if (b.reason != NM_TNL_OK)
+		return -1;
+	cr_assert_leq(b.len - NM_TNL_HDRS_LEN, cap);
+	memcpy(inner, rec + NM_TNL_HDRS_LEN, b.len - NM_TNL_HDRS_LEN);
+	return (long)(b.len - NM_TNL_HDRS_LEN);
+}
+
+/* A frame from node b carrying inner (an IPv4 packet), sealed at seq. */
+static struct rte_mbuf *
+peer_frame(const uint8_t *inner, size_t inner_len, uint16_t epoch, uint64_t seq, uint32_t src)
+{
+	uint8_t f[2048], *p = put_eth(f, PORT_MAC_C, PEER_MAC, 0x0800);
+	struct nm_tnl_key_params kp;
+	uint32_t rec_len = NM_TNL_HDRS_LEN + (uint32_t)inner_len + NM_TNL_TRAILER_LEN;
+
+	p = put_ip4(p, src, FAB_IP, 17, 64, 0, IP4_DF, (uint16_t)(20 + 8 + rec_len));
+	p = put16(p, 0xc123);
+	p = put16(p, UDP_PORT);
+	p = put16(p, (uint16_t)(8 + rec_len));
+	p = put16(p, 0);
+	memcpy(p + NM_TNL_HDRS_LEN, inner, inner_len);
+	key_params(&kp, epoch, NM_TNL_SEAL, 0x40);
+	struct nm_tnl_key *k = nm_tnl_key_create(&kp);
+	struct nm_tnl_buf b = {
+	    .data = p, .len = NM_TNL_HDRS_LEN + (uint32_t)inner_len, .room = rec_len};
+	/* The key numbers records from 0: seal up to seq to reach it. */
+	for (uint64_t s = 0; s <= seq; s++) {
+		b.len = NM_TNL_HDRS_LEN + (uint32_t)inner_len;
+		memcpy(p + NM_TNL_HDRS_LEN, inner, inner_len);
+		cr_assert_eq(nm_tnl_seal_burst(k, &b, 1), 1);
+	}
+	nm_tnl_key_free(k);
+	return mbuf_of(f, (size_t)(p - f) + rec_len);
+}
+
+static void
+fabric_feed(struct rte_mbuf *m)
+{
+	nm_fabric_rx(w0, node->pods, &m, 1, rte_rdtsc());
+	nm_worker_flush(w0, node->pods);
+}
+
+/* An ICMP echo from the remote pod to pod A: 20 + 8 + 4 bytes. */
+static size_t
+remote_echo(uint8_t *ip, uint32_t src)
+{
+	uint8_t *p = put_ip4(ip, src, IP_A, 1, 63, 5, 0, 32);
+	*p++ = 8, *p++ = 0;
+	p = put16(p, 0);
+	p = put32(p, 0x12340001);
+	p = put32(p, 0xdeadbeef);
+	put16(ip + 22, (uint16_t)~ones_sum(ip + 20, 12));
+	return (size_t)(p - ip);
+}
+
+static uint64_t
+rejected(unsigned int reason)
+{
+	return node->tnl->peers[0].live->rejected[reason];
+}
+
+Test(fabric, packet_to_a_remote_pod_is_sealed_for_its_node)
+{
+	static const struct udp_spec s = {IP_A, REMOTE_POD, 64, 1, 0, 100, 0};
+	uint8_t f[256], inner[256];
+	struct rte_mbuf *m[MAX_OUT];
+	size_t len = udp_frame(f, PORT_MAC_A, MAC_A, &s);
+
+	feed(POD_A, f, len);
+	cr_assert_eq(rte_ring_dequeue_burst(fab.tx, (void **)m, MAX_OUT, NULL), 1);
+	long n = peer_open(m[0], inner, sizeof(inner));
+	cr_assert_eq(n, (long)(len - ETH_LEN), "the inner packet whole");
+	cr_assert_eq(inner[8], 63, "TTL decremented once");
+	cr_assert_arr_eq(inner + 20, f + ETH_LEN + 20, 108, "UDP header and payload intact");
+	rte_pktmbuf_free(m[0]);
+	assert_drops(0, NM_DROP_NONE, 0);
+	cr_assert_eq(node->tnl->peers[0].live->tx_packets, 1);
+}
+
+Test(fabric, no_keys_means_no_packet_leaves)
+{
+	static const struct udp_spec s = {IP_A, IP4(198, 18, 4, 1), 64, 1, 0, 100, 0};
+	struct nm_peer_spec spec = {.name = "node-c", .port = 7400};
+	struct nm_announce a = {.type = NM_ANNOUNCE_POD_ADD};
+	char err[256] = "";
+	uint8_t f[256];
+
+	/* A second peer whose session never came up: it has no keys. */
+	spec.fabric_ip = rte_cpu_to_be_32(IP4(198, 19, 0, 3));
+	spec.pod_cidr.net = rte_cpu_to_be_32(IP4(198, 18, 4, 0));
+	spec.pod_cidr.prefix_len = 24;
+	cr_assert_eq(nm_node_tnl_peer_set(node, 1, &spec, err, sizeof(err)), 0, "%s", err);
+	a.ip = rte_cpu_to_be_32(IP4(198, 18, 4, 1));
+	snprintf(a.ns, sizeof(a.ns), "remote");
+	snprintf(a.sa, sizeof(a.sa), "sa-c");
+	cr_assert_eq(nm_node_remote_pod_add(node, 1, &a, err, sizeof(err)), 0, "%s", err);
+	w0->tnl = node->tnl;
+
+	feed(POD_A, f, udp_frame(f, PORT_MAC_A, MAC_A, &s));
+	cr_assert_eq(rte_ring_count(fab.tx), 0, "nothing on the fabric, not even in the clear");
+	assert_drops(0, NM_DROP_TNL_NO_KEY, 1);
+	cr_assert_eq(node->tnl->peers[1].live->no_key, 1);
+}
+
+Test(fabric, sealed_packet_from_the_peer_reaches_the_pod)
+{
+	uint8_t inner[64];
+	struct rte_mbuf *m[MAX_OUT];
+	size_t n = remote_echo(inner, REMOTE_POD);
+
+	fabric_feed(peer_frame(inner, n, RX_EPOCH, 0, PEER_IP));
+	cr_assert_eq(sent_to(POD_A, m), 1);
+	const uint8_t *e = rte_pktmbuf_mtod(m[0], const uint8_t *);
+	cr_assert_arr_eq(e, MAC_A, 6);
+	cr_assert_arr_eq(e + 6, PORT_MAC_A, 6);
+	cr_assert_eq(rte_pktmbuf_pkt_len(m[0]), ETH_LEN + n);
+	cr_assert_arr_eq(e + ETH_LEN, inner, n);
+	rte_pktmbuf_free(m[0]);
+	assert_drops(0, NM_DROP_NONE, 0);
+	cr_assert_eq(node->tnl->peers[0].live->rx_packets, 1);
+}
+
+Test(fabric, replayed_flipped_and_wrong_epoch_records_are_refused)
+{
+	uint8_t inner[64];
+	struct rte_mbuf *m[MAX_OUT];
+	size_t n = remote_echo(inner, REMOTE_POD);
+	struct rte_mbuf *good = peer_frame(inner, n, RX_EPOCH, 3, PEER_IP);
+	struct rte_mbuf *copy = rte_pktmbuf_copy(good, node->pool, 0, UINT32_MAX);
+
+	fabric_feed(good);
+	cr_assert_eq(sent_to(POD_A, m), 1);
+	rte_pktmbuf_free(m[0]);
+	fabric_feed(copy); /* the same record again */
+	cr_assert_eq(rejected(NM_TNL_E_REPLAY_DUPLICATE), 1);
+
+	struct rte_mbuf *flip = peer_frame(inner, n, RX_EPOCH, 4, PEER_IP);
+	rte_pktmbuf_mtod(flip, uint8_t *)[ETH_LEN + 28 + NM_TNL_HDRS_LEN + 3] ^= 0x10;
+	fabric_feed(flip);
+	cr_assert_eq(rejected(NM_TNL_E_BAD_TAG), 1);
+
+	fabric_feed(peer_frame(inner, n, RX_EPOCH + 1, 5, PEER_IP));
+	cr_assert_eq(rejected(NM_TNL_E_WRONG_EPOCH), 1);
+	cr_assert_eq(sent_to(POD_A, m), 0);
+	assert_drops(0, NM_DROP_TNL_REJECTED, 3);
+
+	/* The window moved on: the next fresh record still passes. */
+	fabric_feed(peer_frame(inner, n, RX_EPOCH, 6, PEER_IP));
+	cr_assert_eq(sent_to(POD_A, m), 1);
+	rte_pktmbuf_free(m[0]);
+}
+
+Test(fabric, inner_source_must_be_a_pod_of_that_peer)
+{
+	uint8_t inner[64];
+	struct rte_mbuf *m[MAX_OUT];
+
+	/* Authentic record, but the inner source is no pod node-b announced. */
+	size_t n = remote_echo(inner, IP4(198, 18, 2, 77));
+	fabric_feed(peer_frame(inner, n, RX_EPOCH, 0, PEER_IP));
+	assert_drops(0, NM_DROP_TNL_INNER_SPOOFED, 1);
+	/* Nor a local pod's address. */
+	n = remote_echo(inner, IP_B);
+	fabric_feed(peer_frame(inner, n, RX_EPOCH, 1, PEER_IP));
+	assert_drops(0, NM_DROP_TNL_INNER_SPOOFED, 2);
+	cr_assert_eq(sent_to(POD_A, m), 0);
+	cr_assert_eq(sent_to(POD_B, m), 0);
+}
+
+Test(fabric, datagram_from_an_unknown_address_is_dropped)
+{
+	uint8_t inner[64];
+	size_t n = remote_echo(inner, REMOTE_POD);
+
+	fabric_feed(peer_frame(inner, n, RX_EPOCH, 0, IP4(198, 19, 0, 9)));
+	assert_drops(0, NM_DROP_TNL_UNKNOWN_PEER, 1);
+}
+
+Test(fabric, too_big_with_df_gets_fragmentation_needed_with_the_tunnel_mtu)
+{
+	static const struct udp_spec s = {IP_A, REMOTE_POD, 64, 1, IP4_DF, 1450, 0};
+	static uint8_t f[1600];
+	struct rte_mbuf *m[MAX_OUT];
+	size_t len = udp_frame(f, PORT_MAC_A, MAC_A, &s);
+
+	feed(POD_A, f, len);
+	cr_assert_eq(rte_ring_count(fab.tx), 0);
+	cr_assert_eq(sent_to(POD_A, m), 1);
+	const uint8_t *icmp = rte_pktmbuf_mtod_offset(m[0], const uint8_t *, ETH_LEN + 20);
+	cr_assert_eq(icmp[0], 3);
+	cr_assert_eq(icmp[1], 4);
+	cr_assert_eq(rd16(icmp + 6), 1500 - 62, "the tunnel MTU");
+	rte_pktmbuf_free(m[0]);
+	assert_drops(0, NM_DROP_FRAG_NEEDED, 1);
+}
+
+Test(fabric, syn_to_a_remote_pod_has_its_mss_clamped)
+{
+	uint8_t f[128], inner[128];
+	struct rte_mbuf *m[MAX_OUT];
+	uint8_t *p = put_eth(f, PORT_MAC_A, MAC_A, 0x0800);
+	uint8_t *tcp = put_ip4(p, IP_A, REMOTE_POD, 6, 64, 1, IP4_DF, 20 + 24);
+
+	p = put16(tcp, 40000);
+	p = put16(p, 80);
+	p = put32(p, 1000);
+	p = put32(p, 0);
+	*p++ = 6 << 4;
+	*p++ = RTE_TCP_SYN_FLAG;
+	p = put16(p, 65535);
+	p = put16(p, 0);
+	p = put16(p, 0);
+	*p++ = 2, *p++ = 4;
+	p = put16(p, 1460);
+	uint8_t pseudo[12];
+	put32(pseudo, IP_A);
+	put32(pseudo + 4, REMOTE_POD);
+	pseudo[8] = 0, pseudo[9] = 6;
+	put16(pseudo + 10, 24);
+	uint32_t sum = (uint32_t)ones_sum(pseudo, 12) + ones_sum(tcp, 24);
+	put16(tcp + 16, (uint16_t) ~((sum & 0xffff) + (sum >> 16)));
+
+	feed(POD_A, f, (size_t)(p - f));
+	cr_assert_eq(rte_ring_dequeue_burst(fab.tx, (void **)m, MAX_OUT, NULL), 1);
+	cr_assert_eq(peer_open(m[0], inner, sizeof(inner)), 44);
+	rte_pktmbuf_free(m[0]);
+	cr_assert_eq(rd16(inner + 20 + 22), 1500 - 62 - 40, "MSS clamped to the tunnel MTU - 40");
+	sum = (uint32_t)ones_sum(pseudo, 12) + ones_sum(inner + 20, 24);
+	sum = (sum & 0xffff) + (sum >> 16);
+	cr_assert_eq(sum, 0xffff, "TCP checksum still right");
+}
