@@ -420,6 +420,13 @@ void nm_inspect_release(struct nm_worker *w, struct nm_flow *f, bool report);
 /* Deliver a packet nodemesh made (reset, ICMP error) to the pod at slot. */
 void nm_worker_send_raw(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t slot,
 			struct rte_mbuf *m);
+/*
+ * Deliver a packet nodemesh made as if the pod at src_slot had sent it to
+ * the pod at slot: through conntrack on the receiving side (a reset then
+ * closes that side's flow), not through policy again.
+ */
+void nm_worker_send_tracked(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t slot,
+			    uint16_t src_slot, struct rte_mbuf *m);
 bool nm_worker_icmp_allowed(struct nm_worker *w, uint64_t now);
 
 /* fabric.c: the fabric worker's side of the tunnels */

@@ -157,9 +157,14 @@ hit_ctx_init(struct hit_ctx *h, const struct nm_worker *w, const struct nm_sig_s
 	h->sport = h->ports ? meta->sport : 0;
 	h->dport = h->ports ? meta->dport : 0;
 	h->to_server = dir == NM_DIR_ORIG;
+	/*
+	 * TCP: the handshake completed. A flow that closed since (a RST or FIN,
+	 * valid or not: conntrack does not check their sequence numbers) stays
+	 * established for the rules, so a forged RST cannot switch them off.
+	 * Payload before the handshake never gets here (it is dropped).
+	 */
 	if (meta->ip_proto == IPPROTO_TCP)
-		h->established =
-		    f->state == NM_FLOW_TCP_ESTABLISHED || f->state == NM_FLOW_TCP_CLOSING;
+		h->established = f->state != NM_FLOW_TCP_SYN;
 	else
 		h->established = f->pkts[NM_DIR_ORIG] > 0 && f->pkts[NM_DIR_REPLY] > 0;
 	h->best = 0;
@@ -310,7 +315,8 @@ reject(struct nm_worker *w, const struct nm_pod_table *tbl, const struct rte_mbu
 			 meta->tcp_ack, meta->tcp_seq + plen);
 	if (r != NULL) {
 		w->sc.resets_sent++;
-		nm_worker_send_raw(w, tbl, src_slot, r);
+		/* Through the sender's conntrack, so its side of the flow closes too. */
+		nm_worker_send_tracked(w, tbl, src_slot, slot, r);
 	}
 }
 
@@ -335,6 +341,9 @@ verdict(struct nm_worker *w, const struct nm_pod_table *tbl, struct nm_flow *f,
 		return NM_DROP_NONE;
 	f->sig = NM_FLOW_SIG_BLOCKED;
 	w->sc.flows_blocked++;
+	/* Nothing will pass any more: this side's entry ends after the closed timeout. */
+	if (meta->ip_proto == IPPROTO_TCP)
+		f->state = NM_FLOW_TCP_CLOSED;
 	if (h->best == action_rank[NM_SIG_REJECT])
 		reject(w, tbl, m, meta, plen, src_slot, slot, now);
 	nm_inspect_release(w, f, false);

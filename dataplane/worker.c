@@ -466,6 +466,42 @@ nm_worker_deliver(struct nm_worker *w, const struct nm_pod_table *tbl, struct rt
 }
 
 void
+nm_worker_send_tracked(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t slot,
+		       uint16_t src_slot, struct rte_mbuf *m)
+{
+	const struct nm_pod *pod = &tbl->pods[slot];
+
+	if (pod->worker != w->idx) {
+		struct nm_mbuf_meta *hm = nm_mbuf_meta(w->node, m);
+		hm->pod_id = pod->id;
+		hm->slot = slot;
+		hm->src_slot = src_slot;
+		hm->raw = NM_HANDOFF_POD;
+		w->handoff[pod->worker][w->n_handoff[pod->worker]++] = m;
+		if (unlikely(w->n_handoff[pod->worker] == NM_BURST))
+			handoff_flush(w, pod->worker);
+		return;
+	}
+	struct nm_pkt_meta meta;
+	struct flow_ref ref;
+	struct nm_flow *f;
+	unsigned int dir;
+	if (nm_pkt_parse_partial(rte_pktmbuf_mtod(m, const uint8_t *), m->data_len, m->pkt_len,
+				 &meta) != NM_PKT_IPV4) {
+		drop(w, NULL, m, NM_DROP_BAD_IP4_HDR);
+		return;
+	}
+	flow_ref_make(&ref, tbl, slot, &meta);
+	enum nm_drop_reason why = flow_track_ref(w, tbl, NULL, &ref, slot, src_slot, slot, &meta,
+						 rte_rdtsc(), true, &f, &dir);
+	if (why != NM_DROP_NONE) {
+		drop(w, NULL, m, why);
+		return;
+	}
+	deliver_one(w, tbl, slot, m, &meta);
+}
+
+void
 nm_worker_send_raw(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t slot,
 		   struct rte_mbuf *m)
 {

@@ -223,6 +223,14 @@ Test(inspect, signature_in_one_segment_is_rejected_with_resets_both_ways)
 	cr_assert_str_eq(a.msg, "union select");
 	cr_assert_str_eq(a.classtype, "web-application-attack");
 
+	/* Both sides' entries closed: the server's at once, the client's by the RST it got. */
+	unsigned int closed = 0;
+	for (uint32_t i = 0; i < w0->flows.cap; i++)
+		if (w0->flows.e[i].in_use && w0->flows.e[i].state == NM_FLOW_TCP_CLOSED)
+			closed++;
+	cr_assert_eq(closed, 2, "both entries closed, so they expire after tcp_closed");
+	cr_assert_eq(w0->sc.streams_open, 1, "the client side's stream closes when it expires");
+
 	/* Every later packet of the flow, either way, is dropped. */
 	client_data(39, "more");
 	server_ack(39);
@@ -617,4 +625,22 @@ Test(inspect, stream_limit_fails_closed)
 	send_tcp(false, S_ISN, C_ISN + 1, F_SYN | F_ACK, NULL);
 	assert_drops(0, NM_DROP_SIG_NO_STREAM, 1);
 	cr_assert_eq(w0->sc.streams_open, 1);
+}
+
+Test(inspect, a_forged_rst_does_not_switch_established_rules_off)
+{
+	char got[256];
+	unsigned int rst;
+
+	handshake();
+	drain_all();
+	client_data(0, "id=11 ");
+	/* A RST far outside the window: the server ignores it, conntrack closes the flow. */
+	send_tcp(true, C_ISN + 3000000, S_ISN + 1, F_RST | F_ACK, NULL);
+	client_data(6, "UNION SEL");
+	client_data(15, "ECT pw");
+	received(POD_B, got, sizeof(got), &rst);
+	cr_assert_str_eq(got, "id=11 UNION SEL", "the server never gets the whole signature");
+	cr_assert_eq(w0->c.drops[NM_DROP_SIG_DROP], 1);
+	cr_assert_eq(alerts_for(1001, NULL), 1, "flow:established still holds");
 }
