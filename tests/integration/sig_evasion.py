@@ -254,14 +254,24 @@ def run(name, fn, sport):
     before = counters()
     try:
         want = fn(c)
-        # Alerts go through the control thread, the server through its
-        # own thread: give both a moment.
+        # The worker may not have handled the last packet yet (nothing
+        # comes back for a dropped one), alerts go through the control
+        # thread, the server writes from its own thread: wait, up to 3 s,
+        # until everything expected is there.
         deadline = time.monotonic() + 3.0
         while True:
             after = counters()
             got = server_data(sport)
             alerts = alerts_for(sport)
-            settled = (not want.get("caught") or alerts) and got == want["server"]
+            settled = (
+                (not want.get("caught") or alerts)
+                and got == want["server"]
+                and all(after[k] > before[k] for k in want.get("grew", []))
+                and (
+                    not want.get("grew_any")
+                    or any(after[k] > before[k] for k in want["grew_any"])
+                )
+            )
             if settled or time.monotonic() > deadline:
                 break
             time.sleep(0.1)
