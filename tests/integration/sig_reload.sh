@@ -48,6 +48,7 @@ sigstat() {
 load "$big" 100
 [[ $(sigstat "j['generation']") == 1 ]] || nm_fail "generation after the first load: $(sigstat "j['generation']")"
 b0=$(sigstat "j['bytes_scanned']")
+drops0=$(nm_ctl --json stats | nm_json "j['drops']")
 
 # 1. iperf3, one connection, 8 s, 0.5 s intervals, three reloads during it.
 nm_bg "$P2" "$NM_TMP/iperf3-s.log" iperf3 -s -1 -B "$IP2" -p 5201
@@ -65,6 +66,10 @@ done
 rc=0
 wait "$client" || rc=$?
 ((rc == 0)) || nm_fail "iperf3 client exited $rc: $(tail -c 2000 "$NM_TMP/iperf3.json")"
+# What the dataplane dropped during the run, and what iperf3 retransmitted.
+drops=$(nm_ctl --json stats | nm_json "{k: v - ${drops0}[k] for k, v in j['drops'].items() if v != ${drops0}[k]}")
+retrans=$("$NM_PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["end"]["sum_sent"].get("retransmits"))' "$NM_TMP/iperf3.json" 2>/dev/null || echo "?")
+echo "drops during the run: $drops; iperf3 retransmits: $retrans"
 res=$("$NM_PY" - "$NM_TMP/iperf3.json" <<'EOF'
 import json, sys
 j = json.load(open(sys.argv[1]))
@@ -78,7 +83,7 @@ total = j["end"]["sum_received"]["bytes"]
 print("%d intervals, after 1 s min %d bytes, zero %s, received %d bytes" % (len(iv), min(late), zero, total))
 sys.exit(0 if len(iv) >= 15 and not zero and total > 0 else 1)
 EOF
-) || nm_fail "iperf3 transfer stalled during the reloads: $res"
+) || nm_fail "iperf3 transfer stalled during the reloads: $res; drops during the run $drops, iperf3 retransmits $retrans"
 echo "iperf3 bytes per 0.5 s interval: $("$NM_PY" -c 'import json,sys; print([i["sum"]["bytes"] for i in json.load(open(sys.argv[1]))["intervals"]])' "$NM_TMP/iperf3.json")"
 received=$("$NM_PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["end"]["sum_received"]["bytes"])' "$NM_TMP/iperf3.json")
 nm_ok "iperf3 through 3 reloads: $res"
