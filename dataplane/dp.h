@@ -374,6 +374,23 @@ nm_mbuf_meta(const struct nm_node *node, struct rte_mbuf *m)
 	return RTE_MBUF_DYNFIELD(m, node->meta_off, struct nm_mbuf_meta *);
 }
 
+/*
+ * RFC 1624 eqn. 3: the one's complement checksum cksum (network order) of
+ * a header in which one 16-bit word (host order values) changes from old
+ * to new: HC' = ~(~HC + ~m + m').
+ */
+static inline uint16_t
+nm_cksum_adjust(uint16_t cksum, uint16_t old, uint16_t new)
+{
+	uint32_t sum = (uint16_t)~rte_be_to_cpu_16(cksum);
+
+	sum += (uint16_t)~old;
+	sum += new;
+	sum = (sum & 0xffff) + (sum >> 16);
+	sum = (sum & 0xffff) + (sum >> 16);
+	return rte_cpu_to_be_16((uint16_t)~sum);
+}
+
 /* worker.c */
 int nm_worker_main(void *arg);
 struct nm_worker *nm_worker_create(struct nm_node *node, unsigned int idx, unsigned int lcore);

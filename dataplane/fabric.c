@@ -420,19 +420,6 @@ nm_fabric_rx(struct nm_worker *w, const struct nm_pod_table *tbl, struct rte_mbu
 	nm_worker_deliver(w, tbl, in, meta, slot, src_slot, n_in, now);
 }
 
-/* RFC 1624 update of a 16-bit one's complement checksum for one changed word. */
-static inline uint16_t
-cksum_fix(uint16_t cksum, uint16_t old, uint16_t new)
-{
-	uint32_t sum = (uint16_t)~rte_be_to_cpu_16(cksum);
-
-	sum += (uint16_t)~old;
-	sum += new;
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	return rte_cpu_to_be_16((uint16_t)~sum);
-}
-
 void
 nm_tcp_mss_clamp(struct rte_mbuf *m, const struct nm_pkt_meta *meta, uint16_t mss)
 {
@@ -458,9 +445,9 @@ nm_tcp_mss_clamp(struct rte_mbuf *m, const struct nm_pkt_meta *meta, uint16_t ms
 				/* At an odd offset the value straddles two checksum words: swapped.
 				 */
 				bool odd = ((opt + 2 - (uint8_t *)tcp) & 1) != 0;
-				tcp->cksum =
-				    odd ? cksum_fix(tcp->cksum, rte_bswap16(old), rte_bswap16(mss))
-					: cksum_fix(tcp->cksum, old, mss);
+				tcp->cksum = odd ? nm_cksum_adjust(tcp->cksum, rte_bswap16(old),
+								   rte_bswap16(mss))
+						 : nm_cksum_adjust(tcp->cksum, old, mss);
 			}
 			return;
 		}

@@ -364,19 +364,6 @@ scan_timed(struct nm_worker *w, const struct nm_sig_set *cur, const struct nm_si
 	return rc;
 }
 
-/* RFC 1624: fix a 16-bit checksum for one 16-bit word changing from old to new. */
-static inline uint16_t
-cksum_adjust(uint16_t cksum, uint16_t old, uint16_t new)
-{
-	uint32_t sum = (uint16_t)~rte_be_to_cpu_16(cksum);
-
-	sum += (uint16_t)~old;
-	sum += new;
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
-	return rte_cpu_to_be_16((uint16_t)~sum);
-}
-
 /* Clear URG and the urgent pointer so the pod reads every byte inline, as scanned. */
 static void
 clear_urgent(struct rte_tcp_hdr *tcp)
@@ -386,8 +373,8 @@ clear_urgent(struct rte_tcp_hdr *tcp)
 	uint16_t new = (uint16_t)(old & ~RTE_TCP_URG_FLAG);
 
 	*word = rte_cpu_to_be_16(new);
-	tcp->cksum = cksum_adjust(tcp->cksum, old, new);
-	tcp->cksum = cksum_adjust(tcp->cksum, rte_be_to_cpu_16(tcp->tcp_urp), 0);
+	tcp->cksum = nm_cksum_adjust(tcp->cksum, old, new);
+	tcp->cksum = nm_cksum_adjust(tcp->cksum, rte_be_to_cpu_16(tcp->tcp_urp), 0);
 	tcp->tcp_urp = 0;
 }
 

@@ -528,44 +528,59 @@ nm_worker_send_raw(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t
 }
 
 /*
- * Split m (RFC 791) for the pod MTU and queue the fragments; the DF case
- * was answered with "fragmentation needed" at egress.
+ * Split m (Ethernet + IPv4, RFC 791) into fragments of at most mtu bytes
+ * of IP, each whole in one mbuf with m's Ethernet header and a fresh IP
+ * checksum. m is consumed. Returns how many are in frags (failures are
+ * dropped and counted).
+ */
+static unsigned int
+fragment(struct nm_worker *w, struct rte_mbuf *m, uint16_t l2_len, uint32_t mtu,
+	 struct rte_mbuf **frags)
+{
+	struct rte_ether_hdr eth = *rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	unsigned int k = 0;
+
+	rte_pktmbuf_adj(m, l2_len);
+	int n = rte_ipv4_fragment_packet(m, frags, MAX_FRAGS, (uint16_t)mtu, w->node->pool,
+					 w->node->indirect);
+	rte_pktmbuf_free(m);
+	if (unlikely(n < 0)) {
+		w->c.drops[NM_DROP_NO_MBUF]++;
+		return 0;
+	}
+	w->c.fragmented++;
+	for (int i = 0; i < n; i++) {
+		struct rte_ether_hdr *h =
+		    (struct rte_ether_hdr *)rte_pktmbuf_prepend(frags[i], sizeof(eth));
+		if (unlikely(h == NULL) ||
+		    (frags[i]->nb_segs > 1 && rte_pktmbuf_linearize(frags[i]) < 0)) {
+			drop(w, NULL, frags[i], NM_DROP_NO_MBUF);
+			continue;
+		}
+		h = rte_pktmbuf_mtod(frags[i], struct rte_ether_hdr *);
+		*h = eth;
+		/* rte_ipv4_fragment_packet leaves the header checksum to the caller. */
+		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(h + 1);
+		ip->hdr_checksum = 0;
+		ip->hdr_checksum = rte_ipv4_cksum(ip);
+		frags[k++] = frags[i];
+	}
+	return k;
+}
+
+/*
+ * Split m for the pod MTU and queue the fragments; the DF case was
+ * answered with "fragmentation needed" at egress.
  */
 static void
 tx_fragments(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t slot, struct rte_mbuf *m,
 	     uint16_t l2_len)
 {
 	struct rte_mbuf *frags[MAX_FRAGS];
-	struct rte_ether_hdr eth = *rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
-	int n;
+	unsigned int n = fragment(w, m, l2_len, w->node->cfg.pod_mtu, frags);
 
-	rte_pktmbuf_adj(m, l2_len);
-	n = rte_ipv4_fragment_packet(m, frags, MAX_FRAGS, (uint16_t)w->node->cfg.pod_mtu,
-				     w->node->pool, w->node->indirect);
-	rte_pktmbuf_free(m);
-	if (unlikely(n < 0)) {
-		w->c.drops[NM_DROP_NO_MBUF]++;
-		return;
-	}
-	w->c.fragmented++;
-	for (int i = 0; i < n; i++) {
-		struct rte_ether_hdr *h =
-		    (struct rte_ether_hdr *)rte_pktmbuf_prepend(frags[i], sizeof(eth));
-		if (unlikely(h == NULL)) {
-			drop(w, NULL, frags[i], NM_DROP_NO_MBUF);
-			continue;
-		}
-		*h = eth;
-		/* rte_ipv4_fragment_packet leaves the header checksum to the caller. */
-		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(h + 1);
-		ip->hdr_checksum = 0;
-		ip->hdr_checksum = rte_ipv4_cksum(ip);
-		if (frags[i]->nb_segs > 1 && rte_pktmbuf_linearize(frags[i]) < 0) {
-			drop(w, NULL, frags[i], NM_DROP_NO_MBUF);
-			continue;
-		}
+	for (unsigned int i = 0; i < n; i++)
 		tx_enqueue(w, tbl, slot, frags[i]);
-	}
 }
 
 /*
@@ -638,20 +653,14 @@ handle_arp(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t slot, s
 	tx_enqueue(w, tbl, slot, m);
 }
 
-/* RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m') for the TTL/protocol word. */
+/* TTL - 1 with the header checksum updated for the TTL/protocol word (RFC 1624). */
 static inline void
 ttl_decrement(struct rte_ipv4_hdr *ip)
 {
 	uint16_t old = (uint16_t)(ip->time_to_live << 8 | ip->next_proto_id);
-	uint16_t new = (uint16_t)(old - 0x0100);
-	uint32_t sum = (uint16_t)~rte_be_to_cpu_16(ip->hdr_checksum);
 
-	sum += (uint16_t)~old;
-	sum += new;
-	sum = (sum & 0xffff) + (sum >> 16);
-	sum = (sum & 0xffff) + (sum >> 16);
 	ip->time_to_live--;
-	ip->hdr_checksum = rte_cpu_to_be_16((uint16_t)~sum);
+	ip->hdr_checksum = nm_cksum_adjust(ip->hdr_checksum, old, (uint16_t)(old - 0x0100));
 }
 
 /* Hand a packet for a remote pod to the fabric worker (or seal it here if we are it). */
@@ -700,30 +709,9 @@ to_fabric(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t slot, ui
 		return;
 	}
 	struct rte_mbuf *frags[MAX_FRAGS];
-	struct rte_ether_hdr eth = *rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
-	rte_pktmbuf_adj(m, meta->l2_len);
-	int nf = rte_ipv4_fragment_packet(m, frags, MAX_FRAGS, (uint16_t)mtu, w->node->pool,
-					  w->node->indirect);
-	rte_pktmbuf_free(m);
-	if (unlikely(nf < 0)) {
-		w->c.drops[NM_DROP_NO_MBUF]++;
-		return;
-	}
-	w->c.fragmented++;
-	for (int i = 0; i < nf; i++) {
-		struct rte_ether_hdr *h =
-		    (struct rte_ether_hdr *)rte_pktmbuf_prepend(frags[i], sizeof(eth));
-		if (unlikely(h == NULL) ||
-		    (frags[i]->nb_segs > 1 && rte_pktmbuf_linearize(frags[i]) < 0)) {
-			drop(w, NULL, frags[i], NM_DROP_NO_MBUF);
-			continue;
-		}
-		*h = eth;
-		struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(h + 1);
-		ip->hdr_checksum = 0;
-		ip->hdr_checksum = rte_ipv4_cksum(ip);
+	unsigned int nf = fragment(w, m, meta->l2_len, mtu, frags);
+	for (unsigned int i = 0; i < nf; i++)
 		fabric_handoff(w, tbl, dslot, frags[i], hash);
-	}
 }
 
 void

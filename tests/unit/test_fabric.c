@@ -350,3 +350,24 @@ Test(fabric, syn_to_a_remote_pod_has_its_mss_clamped)
 	sum = (sum & 0xffff) + (sum >> 16);
 	cr_assert_eq(sum, 0xffff, "TCP checksum still right");
 }
+
+Test(fabric, too_big_without_df_is_fragmented_then_sealed)
+{
+	static const struct udp_spec s = {IP_A, REMOTE_POD, 64, 9, 0, 1450, 0};
+	static uint8_t f[1600];
+	uint8_t inner[1600];
+	struct rte_mbuf *m[MAX_OUT];
+	size_t len = udp_frame(f, PORT_MAC_A, MAC_A, &s);
+
+	feed(POD_A, f, len);
+	cr_assert_eq(rte_ring_dequeue_burst(fab.tx, (void **)m, MAX_OUT, NULL), 2);
+	long a = peer_open(m[0], inner, sizeof(inner));
+	cr_assert_leq(a, 1500 - 62, "each fragment fits the tunnel MTU");
+	cr_assert_eq(rd16(inner + 6) & 0x2000, 0x2000, "first fragment: more fragments");
+	cr_assert_eq(ones_sum(inner, 20), 0xffff);
+	long b = peer_open(m[1], inner, sizeof(inner));
+	cr_assert_eq((a - 20) + (b - 20), 8 + 1450, "together the whole datagram");
+	cr_assert_eq(ones_sum(inner, 20), 0xffff);
+	rte_pktmbuf_free_bulk(m, 2);
+	cr_assert_eq(w0->c.fragmented, 1);
+}
