@@ -412,6 +412,9 @@ int nm_pod_table_find_name(const struct nm_pod_table *tbl, const char *name);
 
 /* node.c: store next as the current table, wait out readers of the old one, free it. */
 void nm_node_publish(struct nm_node *node, struct nm_pod_table *next);
+/* Index next, compile the policy into it and publish it; frees next on error. */
+int nm_node_publish_rebuilt(struct nm_node *node, struct nm_pod_table *next, char *err,
+			    size_t errlen);
 
 /* inspect.c: signature matching on the workers */
 /*

@@ -267,6 +267,20 @@ nm_node_stop(struct nm_node *node)
 	nm_node_drain_alerts(node);
 }
 
+int
+nm_node_publish_rebuilt(struct nm_node *node, struct nm_pod_table *next, char *err, size_t errlen)
+{
+	if (nm_pod_table_index(next, node->hash_seed, node->n_workers) < 0 ||
+	    nm_policy_attach(next, node->rules, node->n_rules, node->default_allow, err, errlen) <
+		0) {
+		nm_pod_table_free(next);
+		snprintf(err, errlen, "building the pod table failed");
+		return -ENOMEM;
+	}
+	nm_node_publish(node, next);
+	return 0;
+}
+
 void
 nm_node_publish(struct nm_node *node, struct nm_pod_table *next)
 {
@@ -351,22 +365,15 @@ nm_node_pod_add(struct nm_node *node, const struct nm_pod_spec *spec, char *err,
 	}
 
 	struct nm_pod_table *next = nm_pod_table_clone(cur, node->hash_seed, node->n_workers);
-	if (next != NULL) {
+	if (next != NULL)
 		next->pods[free_slot] = pod;
-		rc = nm_pod_table_index(next, node->hash_seed, node->n_workers);
-		if (rc == 0)
-			rc = nm_policy_attach(next, node->rules, node->n_rules, node->default_allow,
-					      err, errlen);
-	}
-	if (next == NULL || rc < 0) {
+	if (next == NULL || nm_node_publish_rebuilt(node, next, err, errlen) < 0) {
 		snprintf(err, errlen, "building the pod table failed");
-		nm_pod_table_free(next);
 		nm_port_detach(pod.port_id);
 		rte_free(pod.live);
 		pod.live = NULL;
 		return -ENOMEM;
 	}
-	nm_node_publish(node, next);
 	nm_peers_pod_changed(node->peers, spec, true);
 	node->pod_history[pod.id % NM_POD_HISTORY] = *spec;
 	node->pod_history_id[pod.id % NM_POD_HISTORY] = pod.id;
@@ -392,15 +399,9 @@ nm_node_pod_del(struct nm_node *node, const char *name, char *err, size_t errlen
 		return -ENOMEM;
 	}
 	memset(&next->pods[slot], 0, sizeof(next->pods[slot]));
-	if (nm_pod_table_index(next, node->hash_seed, node->n_workers) < 0 ||
-	    nm_policy_attach(next, node->rules, node->n_rules, node->default_allow, err, errlen) <
-		0) {
-		nm_pod_table_free(next);
-		snprintf(err, errlen, "building the pod table failed");
+	/* Once published no worker polls, transmits on or counts into the pod. */
+	if (nm_node_publish_rebuilt(node, next, err, errlen) < 0)
 		return -ENOMEM;
-	}
-	/* After nm_node_publish() returns no worker polls, transmits on or counts into the pod. */
-	nm_node_publish(node, next);
 	nm_peers_pod_changed(node->peers, &gone.spec, false);
 	nm_port_detach(gone.port_id);
 	rte_free(gone.live);

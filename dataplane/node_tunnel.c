@@ -228,20 +228,6 @@ nm_node_tnl_tx_should_rotate(const struct nm_node *node, unsigned int idx)
 
 /* ---- remote pods (ipcache) ---------------------------------------------- */
 
-static int
-pods_publish(struct nm_node *node, struct nm_pod_table *next, char *err, size_t errlen)
-{
-	if (nm_pod_table_index(next, node->hash_seed, node->n_workers) < 0 ||
-	    nm_policy_attach(next, node->rules, node->n_rules, node->default_allow, err, errlen) <
-		0) {
-		nm_pod_table_free(next);
-		snprintf(err, errlen, "building the pod table failed");
-		return -ENOMEM;
-	}
-	nm_node_publish(node, next);
-	return 0;
-}
-
 int
 nm_node_remote_pod_add(struct nm_node *node, unsigned int peer, const struct nm_announce *a,
 		       char *err, size_t errlen)
@@ -290,7 +276,7 @@ nm_node_remote_pod_add(struct nm_node *node, unsigned int peer, const struct nm_
 	snprintf(q->spec.sa, sizeof(q->spec.sa), "%s", a->sa);
 	snprintf(q->spec.labels, sizeof(q->spec.labels), "%s", a->labels);
 	snprintf(q->spec.image, sizeof(q->spec.image), "%s", a->image);
-	int rc = pods_publish(node, next, err, errlen);
+	int rc = nm_node_publish_rebuilt(node, next, err, errlen);
 	if (rc == 0) {
 		node->pod_history[q->id % NM_POD_HISTORY] = node->pods->pods[slot].spec;
 		node->pod_history_id[q->id % NM_POD_HISTORY] = node->pods->pods[slot].id;
@@ -298,7 +284,7 @@ nm_node_remote_pod_add(struct nm_node *node, unsigned int peer, const struct nm_
 	return rc;
 }
 
-/* Remove the remote pods of peer for which keep(ip) is false (NULL: all). */
+/* Remove the remote pods of peer: the one at only_ip, or all of them. */
 static int
 remote_remove(struct nm_node *node, unsigned int peer, uint32_t only_ip, bool all)
 {
@@ -320,7 +306,7 @@ remote_remove(struct nm_node *node, unsigned int peer, uint32_t only_ip, bool al
 			memset(q, 0, sizeof(*q));
 	}
 	char err[128];
-	return pods_publish(node, next, err, sizeof(err));
+	return nm_node_publish_rebuilt(node, next, err, sizeof(err));
 }
 
 int

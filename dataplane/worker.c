@@ -423,6 +423,22 @@ deliver_bulk(struct nm_worker *w, const struct nm_pod_table *tbl, struct ingress
 	in->n = 0;
 }
 
+/* Queue m for worker d with where it goes; flushed by the burst or at the end of the turn. */
+static inline void
+handoff(struct nm_worker *w, unsigned int d, struct rte_mbuf *m, uint32_t pod_id, uint16_t slot,
+	uint16_t src_slot, uint8_t kind)
+{
+	struct nm_mbuf_meta *hm = nm_mbuf_meta(w->node, m);
+
+	hm->pod_id = pod_id;
+	hm->slot = slot;
+	hm->src_slot = src_slot;
+	hm->raw = kind;
+	w->handoff[d][w->n_handoff[d]++] = m;
+	if (unlikely(w->n_handoff[d] == NM_BURST))
+		handoff_flush(w, d);
+}
+
 static inline void
 route(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t slot, uint16_t src_slot,
       struct rte_mbuf *m, const struct nm_pkt_meta *meta, const struct flow_ref *ref,
@@ -439,14 +455,7 @@ route(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t slot, uint16
 		local->n++;
 		return;
 	}
-	struct nm_mbuf_meta *hm = nm_mbuf_meta(w->node, m);
-	hm->pod_id = pod->id;
-	hm->slot = slot;
-	hm->src_slot = src_slot;
-	hm->raw = NM_HANDOFF_POD;
-	w->handoff[pod->worker][w->n_handoff[pod->worker]++] = m;
-	if (unlikely(w->n_handoff[pod->worker] == NM_BURST))
-		handoff_flush(w, pod->worker);
+	handoff(w, pod->worker, m, pod->id, slot, src_slot, NM_HANDOFF_POD);
 }
 
 void
@@ -472,14 +481,7 @@ nm_worker_send_tracked(struct nm_worker *w, const struct nm_pod_table *tbl, uint
 	const struct nm_pod *pod = &tbl->pods[slot];
 
 	if (pod->worker != w->idx) {
-		struct nm_mbuf_meta *hm = nm_mbuf_meta(w->node, m);
-		hm->pod_id = pod->id;
-		hm->slot = slot;
-		hm->src_slot = src_slot;
-		hm->raw = NM_HANDOFF_POD;
-		w->handoff[pod->worker][w->n_handoff[pod->worker]++] = m;
-		if (unlikely(w->n_handoff[pod->worker] == NM_BURST))
-			handoff_flush(w, pod->worker);
+		handoff(w, pod->worker, m, pod->id, slot, src_slot, NM_HANDOFF_POD);
 		return;
 	}
 	struct nm_pkt_meta meta;
@@ -517,14 +519,7 @@ nm_worker_send_raw(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t
 		deliver_one(w, tbl, slot, m, &meta);
 		return;
 	}
-	struct nm_mbuf_meta *hm = nm_mbuf_meta(w->node, m);
-	hm->pod_id = pod->id;
-	hm->slot = slot;
-	hm->src_slot = slot;
-	hm->raw = NM_HANDOFF_RAW;
-	w->handoff[pod->worker][w->n_handoff[pod->worker]++] = m;
-	if (unlikely(w->n_handoff[pod->worker] == NM_BURST))
-		handoff_flush(w, pod->worker);
+	handoff(w, pod->worker, m, pod->id, slot, slot, NM_HANDOFF_RAW);
 }
 
 /*
@@ -672,15 +667,8 @@ fabric_handoff(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t dsl
 		nm_fabric_enqueue(w, tbl, dslot, m, flow_hash);
 		return;
 	}
-	struct nm_mbuf_meta *hm = nm_mbuf_meta(w->node, m);
-	hm->pod_id = tbl->pods[dslot].id;
-	hm->slot = dslot;
-	hm->src_slot = dslot;
-	hm->raw = NM_HANDOFF_FABRIC;
-	hm->flow_hash = flow_hash;
-	w->handoff[NM_FABRIC_WORKER][w->n_handoff[NM_FABRIC_WORKER]++] = m;
-	if (unlikely(w->n_handoff[NM_FABRIC_WORKER] == NM_BURST))
-		handoff_flush(w, NM_FABRIC_WORKER);
+	nm_mbuf_meta(w->node, m)->flow_hash = flow_hash;
+	handoff(w, NM_FABRIC_WORKER, m, tbl->pods[dslot].id, dslot, dslot, NM_HANDOFF_FABRIC);
 }
 
 /*
