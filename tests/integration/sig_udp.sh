@@ -41,11 +41,13 @@ send() {
 		nm_fail "udp_flow.py --sport $1 --tag $2 failed"
 }
 
-# listen SECONDS: (re)start the listener in pod-2, output in $NM_TMP/listen.out.
+# listen SECONDS: (re)start the listener in pod-2, output in $NM_TMP/listen.out. It
+# stops after SECONDS, or 10 s without a datagram (the senders start one python
+# each, which can take seconds on a loaded 2-core machine).
 listen() {
 	rm -f "$NM_TMP/listen.ready"
 	nm_bg "$P2" "$NM_TMP/listen.out" "$NM_PY" "$here/udp_listen.py" --bind 0.0.0.0 \
-		--port "$port" --ready-file "$NM_TMP/listen.ready" --idle 4 --total "$1"
+		--port "$port" --ready-file "$NM_TMP/listen.ready" --idle 10 --total "$1"
 	listener=$NM_LAST_BG
 	nm_wait_file "$NM_TMP/listen.ready" || nm_fail "UDP listener in pod-2 did not start"
 }
