@@ -299,6 +299,17 @@ reject(struct nm_worker *w, const struct nm_pod_table *tbl, const struct rte_mbu
 
 	if (meta->ip_proto != IPPROTO_TCP) {
 		r = icmp_prohibited(w, tbl, src_slot, m, meta, now);
+		if (r != NULL && tbl->pods[src_slot].remote) {
+			/*
+			 * A sender on another node accepts tunnel packets only from pods
+			 * of this node: the error comes from the pod it wrote to.
+			 */
+			struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(
+			    r, struct rte_ipv4_hdr *, sizeof(struct rte_ether_hdr));
+			ip->src_addr = meta->dst.v4;
+			ip->hdr_checksum = 0;
+			ip->hdr_checksum = rte_ipv4_cksum(ip);
+		}
 		if (r != NULL) {
 			w->sc.unreach_sent++;
 			nm_worker_send_raw(w, tbl, src_slot, r);

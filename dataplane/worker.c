@@ -474,12 +474,20 @@ nm_worker_deliver(struct nm_worker *w, const struct nm_pod_table *tbl, struct rt
 	deliver_bulk(w, tbl, &local, now);
 }
 
+static void fabric_handoff(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t dslot,
+			   struct rte_mbuf *m, uint16_t flow_hash);
+
 void
 nm_worker_send_tracked(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t slot,
 		       uint16_t src_slot, struct rte_mbuf *m)
 {
 	const struct nm_pod *pod = &tbl->pods[slot];
 
+	if (pod->remote) {
+		/* Its node's conntrack sees it when it arrives there. */
+		fabric_handoff(w, tbl, slot, m, 0);
+		return;
+	}
 	if (pod->worker != w->idx) {
 		handoff(w, pod->worker, m, pod->id, slot, src_slot, NM_HANDOFF_POD);
 		return;
@@ -509,6 +517,10 @@ nm_worker_send_raw(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t
 {
 	const struct nm_pod *pod = &tbl->pods[slot];
 
+	if (pod->remote) {
+		fabric_handoff(w, tbl, slot, m, 0);
+		return;
+	}
 	if (pod->worker == w->idx) {
 		struct nm_pkt_meta meta;
 		if (nm_pkt_parse_partial(rte_pktmbuf_mtod(m, const uint8_t *), m->data_len,

@@ -6,10 +6,13 @@
  * test plays node b, opening what the node seals and sealing what it
  * feeds to the node's fabric RX. Node b announced one pod, 198.18.2.5.
  */
+#include <unistd.h>
+
 #include <rte_tcp.h>
 
 #include "unit_pipeline.h"
 #include "nodemesh/peer_msg.h"
+#include "unit_tmp.h"
 
 #define FAB_IP	   IP4(198, 19, 0, 1)
 #define PEER_IP	   IP4(198, 19, 0, 2)
@@ -370,4 +373,107 @@ Test(fabric, too_big_without_df_is_fragmented_then_sealed)
 	cr_assert_eq(ones_sum(inner, 20), 0xffff);
 	rte_pktmbuf_free_bulk(m, 2);
 	cr_assert_eq(w0->c.fragmented, 1);
+}
+
+static void
+load_rules(void)
+{
+	char path[] = "/tmp/nm-test-fabric-sigs-XXXXXX";
+	char err[512] = "";
+
+	nm_test_write_tmp(
+	    path, "reject tcp any any -> any 80 (msg:\"sqli\"; flow:to_server,established; "
+		  "content:\"UNION SELECT\"; sid:1;)\n"
+		  "reject udp any any -> any 54 (msg:\"evil\"; content:\"EVIL\"; sid:2;)\n");
+	cr_assert_eq(nm_node_sig_load(node, path, err, sizeof(err)), 2, "%s", err);
+	unlink(path);
+	w0->sigs = node->sigs;
+}
+
+/* A TCP segment from the remote pod (port 40000) to pod A port 80. */
+static size_t
+remote_tcp(uint8_t *ip, uint32_t seq, uint32_t ack, uint8_t flags, const char *data)
+{
+	size_t n = strlen(data);
+	uint8_t *tcp = put_ip4(ip, REMOTE_POD, IP_A, 6, 63, 1, IP4_DF, (uint16_t)(40 + n));
+	uint8_t *p = put16(tcp, 40000);
+
+	p = put16(p, 80);
+	p = put32(p, seq);
+	p = put32(p, ack);
+	*p++ = 5 << 4;
+	*p++ = flags;
+	p = put16(p, 65535);
+	p = put16(p, 0);
+	p = put16(p, 0);
+	p = put(p, data, n);
+	return (size_t)(p - ip);
+}
+
+Test(fabric, reject_of_a_remote_client_resets_it_through_the_tunnel)
+{
+	uint8_t ip[256], inner[256];
+	struct rte_mbuf *m[MAX_OUT];
+
+	load_rules();
+	fabric_feed(
+	    peer_frame(ip, remote_tcp(ip, 100, 0, RTE_TCP_SYN_FLAG, ""), RX_EPOCH, 0, PEER_IP));
+	cr_assert_eq(sent_to(POD_A, m), 1, "the SYN reaches pod A");
+	rte_pktmbuf_free(m[0]);
+	/* Pod A answers: the SYN-ACK leaves sealed. */
+	uint8_t f[128], *p = put_eth(f, PORT_MAC_A, MAC_A, 0x0800);
+	uint8_t *tcp = put_ip4(p, IP_A, REMOTE_POD, 6, 64, 2, IP4_DF, 40);
+	p = put16(tcp, 80);
+	p = put16(p, 40000);
+	p = put32(p, 500);
+	p = put32(p, 101);
+	*p++ = 5 << 4;
+	*p++ = RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG;
+	p = put16(p, 65535);
+	p = put32(p, 0);
+	feed(POD_A, f, (size_t)(p - f));
+	cr_assert_eq(rte_ring_dequeue_burst(fab.tx, (void **)m, MAX_OUT, NULL), 1);
+	rte_pktmbuf_free(m[0]);
+
+	fabric_feed(peer_frame(ip, remote_tcp(ip, 101, 501, RTE_TCP_ACK_FLAG, "a UNION SELECT"),
+			       RX_EPOCH, 1, PEER_IP));
+	cr_assert_eq(sent_to(POD_A, m), 1, "pod A gets a RST, not the segment");
+	cr_assert_eq(rte_pktmbuf_mtod_offset(m[0], uint8_t *, ETH_LEN + 33)[0] & RTE_TCP_RST_FLAG,
+		     RTE_TCP_RST_FLAG);
+	rte_pktmbuf_free(m[0]);
+	cr_assert_eq(rte_ring_dequeue_burst(fab.tx, (void **)m, MAX_OUT, NULL), 1,
+		     "the remote client's RST leaves sealed");
+	cr_assert_eq(peer_open(m[0], inner, sizeof(inner)), 40);
+	rte_pktmbuf_free(m[0]);
+	cr_assert_eq(rd32(inner + 12), IP_A);
+	cr_assert_eq(rd32(inner + 16), REMOTE_POD);
+	cr_assert_eq(inner[33] & RTE_TCP_RST_FLAG, RTE_TCP_RST_FLAG);
+	cr_assert_eq(rd32(inner + 24), 501, "at the byte the client expects");
+	cr_assert_eq(w0->c.drops[NM_DROP_SIG_DROP], 1);
+}
+
+Test(fabric, udp_reject_of_a_remote_sender_answers_through_the_tunnel)
+{
+	uint8_t ip[128], inner[256];
+	struct rte_mbuf *m[MAX_OUT];
+
+	load_rules();
+	uint8_t *p = put_ip4(ip, REMOTE_POD, IP_A, 17, 63, 3, 0, 20 + 8 + 4);
+	p = put16(p, 5000);
+	p = put16(p, 54);
+	p = put16(p, 12);
+	p = put16(p, 0);
+	p = put(p, "EVIL", 4);
+	fabric_feed(peer_frame(ip, (size_t)(p - ip), RX_EPOCH, 0, PEER_IP));
+	cr_assert_eq(sent_to(POD_A, m), 0);
+	cr_assert_eq(rte_ring_dequeue_burst(fab.tx, (void **)m, MAX_OUT, NULL), 1);
+	long n = peer_open(m[0], inner, sizeof(inner));
+	rte_pktmbuf_free(m[0]);
+	cr_assert_gt(n, 28);
+	cr_assert_eq(rd32(inner + 12), IP_A, "from the pod it wrote to: its node accepts that");
+	cr_assert_eq(ones_sum(inner, 20), 0xffff);
+	cr_assert_eq(rd32(inner + 16), REMOTE_POD, "ICMP to the remote sender");
+	cr_assert_eq(inner[9], 1);
+	cr_assert_eq(inner[20], 3);
+	cr_assert_eq(inner[21], 13, "administratively prohibited");
 }
