@@ -20,6 +20,9 @@
 #   nm2_stop NODE                  stop NODE's daemon (SIGTERM)
 #   nm2_wait_up NODE PEER [SECS]   until NODE's tunnel to PEER is up
 #
+# NM2_CONFIG_EXTRA, if set, is appended to both nodes' configs at the top
+# level (after peers), e.g. 'signatures: { file = "/path/rules"; };'.
+#
 # Pod N of node a is 198.18.1.N, of node b 198.18.2.N; namespaces nm2pa$N$SFX.
 
 NM2_TD=nodemesh.test
@@ -100,6 +103,7 @@ tunnel: {
 };
 peers = ( { name = "node-$other"; address = "${NM2_MGMT[$other]}:7400";
             fabric_ip = "${NM2_FABIP[$other]}"; pod_cidr = "${NM2_CIDR[$other]}"; } );
+${NM2_CONFIG_EXTRA:-}
 EOF
 }
 declare -A NM2_CERT NM2_KEY
