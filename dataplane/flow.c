@@ -106,6 +106,13 @@ nm_flow_tcp_update(struct nm_flow *f, unsigned int dir, uint8_t flags)
 		f->state = NM_FLOW_TCP_CLOSED;
 		return;
 	}
+	/* The ports reused for a new connection once the old one closed. */
+	if ((flags & (RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG)) == RTE_TCP_SYN_FLAG &&
+	    f->state == NM_FLOW_TCP_CLOSED) {
+		f->state = NM_FLOW_TCP_SYN;
+		f->fin_seen = 0;
+		return;
+	}
 	if (flags & RTE_TCP_FIN_FLAG) {
 		f->fin_seen |= (uint8_t)(1u << dir);
 		f->state = f->fin_seen == 3 ? NM_FLOW_TCP_CLOSED : NM_FLOW_TCP_CLOSING;

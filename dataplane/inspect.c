@@ -456,6 +456,14 @@ inspect_tcp(struct nm_worker *w, const struct nm_pod_table *tbl, struct nm_flow 
 	uint32_t plen = meta->ip_len - meta->l3_len - meta->l4_len;
 	uint32_t seq = meta->tcp_seq;
 
+	/*
+	 * A SYN with another initial sequence number: the ports were reused
+	 * for a new connection. Its bytes get a new stream; bytes of the old
+	 * connection then fall outside it and are dropped, so this cannot hide
+	 * anything from the scan.
+	 */
+	if (unlikely(s->set != NULL && (flags & RTE_TCP_SYN_FLAG) && seq + 1 != s->next))
+		nm_inspect_release(w, f, true);
 	if (s->set == NULL) {
 		if (flags & RTE_TCP_SYN_FLAG) {
 			if (plen > 0)

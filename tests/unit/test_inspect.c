@@ -644,3 +644,26 @@ Test(inspect, a_forged_rst_does_not_switch_established_rules_off)
 	cr_assert_eq(w0->c.drops[NM_DROP_SIG_DROP], 1);
 	cr_assert_eq(alerts_for(1001, NULL), 1, "flow:established still holds");
 }
+
+Test(inspect, ports_reused_after_close_get_a_new_stream)
+{
+	char got[256];
+	unsigned int rst;
+
+	handshake();
+	drain_all();
+	client_data(0, "first connection ");
+	send_tcp(true, C_ISN + 1 + 17, S_ISN + 1, F_FIN | F_ACK, NULL);
+	send_tcp(false, S_ISN + 1, C_ISN + 1 + 18, F_FIN | F_ACK, NULL);
+	drain_all();
+	/* Same ports, new initial sequence numbers, before the closed entries expired. */
+	send_tcp(true, 90000, 0, F_SYN, NULL);
+	send_tcp(false, 70000, 90001, F_SYN | F_ACK, NULL);
+	send_tcp(true, 90001, 70001, F_ACK, NULL);
+	send_tcp(true, 90001, 70001, F_ACK | F_PSH, "second connection");
+	received(POD_B, got, sizeof(got), &rst);
+	cr_assert_str_eq(got, "second connection");
+	assert_no_drops();
+	send_tcp(true, 90018, 70001, F_ACK | F_PSH, " UNION SELECT");
+	cr_assert_eq(w0->c.drops[NM_DROP_SIG_DROP], 1, "the new stream is scanned");
+}
