@@ -85,10 +85,23 @@ tn_ping_replies() {
 	grep -c "bytes from" "$1" || true
 }
 
-# tn_keep_logs DIR: copy both daemons' logs to DIR (nm_cleanup deletes
-# NM_TMP) when NM_KEEP_LOGS names a directory; for bug reports.
+# tn_keep_logs: first in the EXIT trap, before nm_cleanup deletes NM_TMP.
+# On a failure, the last lines of both daemons' logs go to stderr (nm_fail
+# shows only the one-node daemon's); when NM_KEEP_LOGS names a directory,
+# both logs are copied there, pass or fail.
 tn_keep_logs() {
-	[[ -n ${NM_KEEP_LOGS:-} && -n $NM_TMP ]] || return 0
-	mkdir -p "$NM_KEEP_LOGS"
-	cp "$NM_TMP"/nodemeshd-*.log "$NM_KEEP_LOGS/" 2>/dev/null || true
+	local rc=$? n
+	[[ -n $NM_TMP ]] || return 0
+	if ((rc != 0 && rc != 77)); then
+		for n in a b; do
+			[[ -s $NM_TMP/nodemeshd-$n.log ]] || continue
+			echo "--- last lines of node $n's nodemeshd log ---" >&2
+			grep -v '^EAL: \|^TELEMETRY: ' "$NM_TMP/nodemeshd-$n.log" | tail -n 15 >&2
+		done
+	fi
+	if [[ -n ${NM_KEEP_LOGS:-} ]]; then
+		mkdir -p "$NM_KEEP_LOGS"
+		cp "$NM_TMP"/nodemeshd-*.log "$NM_KEEP_LOGS/" 2>/dev/null || true
+	fi
+	return 0
 }
