@@ -41,9 +41,9 @@ not_up() {
 # ARP crosses the fabric.
 fabric_quiet() {
 	local tag=$1 before after c
-	tn_cap_start "${NM2_NS[a]}" fab0 "$NM_TMP/$tag-a.pcap"
+	tn_cap_start "${NM2_NS[a]}" fab0 "$NM_TMP/${tag// /-}-a.pcap"
 	local cap_a=$TN_CAP_PID
-	tn_cap_start "${NM2_NS[b]}" fab0 "$NM_TMP/$tag-b.pcap"
+	tn_cap_start "${NM2_NS[b]}" fab0 "$NM_TMP/${tag// /-}-b.pcap"
 	local cap_b=$TN_CAP_PID
 	before=$(($(tn_drop a tunnel_no_key) + $(tn_drop a no_pod)))
 	nm_ping_fails "${NM2_POD_NS[a1]}" "${NM2_POD_IP[b1]}" || nm_fail "$tag: ping a1 -> b1 answered"
@@ -54,9 +54,9 @@ fabric_quiet() {
 	tn_cap_stop "$cap_b"
 	((after - before >= 2)) || nm_fail "$tag: a's drops tunnel_no_key + no_pod grew by $((after - before)) for 2 pings"
 	for n in a b; do
-		c=$(tn_pcap_count "$NM_TMP/$tag-$n.pcap" 'not arp')
+		c=$(tn_pcap_count "$NM_TMP/${tag// /-}-$n.pcap" 'not arp')
 		((c == 0)) || nm_fail "$tag: capture on $n's fab0 holds $c frames other than ARP: \
-$(tcpdump -n -r "$NM_TMP/$tag-$n.pcap" 'not arp' 2>/dev/null | head -5)"
+$(tcpdump -n -r "$NM_TMP/${tag// /-}-$n.pcap" 'not arp' 2>/dev/null | head -5)"
 	done
 	nm_ok "$tag: pings fail both ways; a dropped $((after - before)) (tunnel_no_key $(tn_drop a tunnel_no_key), no_pod $(tn_drop a no_pod)); only ARP on the fabric"
 }
