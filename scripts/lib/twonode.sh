@@ -146,13 +146,17 @@ nm2_pod_add() {
 nm2_stop() {
 	local node=$1 pid=${NM2_PID[$1]:-} i
 	[[ -n $pid ]] || return 0
-	kill -TERM "$pid" 2>/dev/null
+	# Every step may fail (the daemon gone already, a non-zero exit
+	# status): under `set -e` in a caller that must not end the caller,
+	# or the EXIT trap would stop before the other daemon and the
+	# namespaces are gone.
+	kill -TERM "$pid" 2>/dev/null || true
 	for ((i = 0; i < 50; i++)); do
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.2
 	done
-	kill -KILL "$pid" 2>/dev/null
-	wait "$pid" 2>/dev/null
+	kill -KILL "$pid" 2>/dev/null || true
+	wait "$pid" 2>/dev/null || true
 	rm -rf "/var/run/dpdk/${NM2_PREFIX[$node]}"
 	NM2_PID[$node]=""
 }
