@@ -218,6 +218,13 @@ nm_node_tnl_drop_prev_rx(struct nm_node *node, unsigned int idx)
 		keys_swap(node, idx, p->tx, p->rx[0], NULL, false);
 }
 
+void
+nm_node_tnl_withdraw(struct nm_node *node, unsigned int idx)
+{
+	if (node->tnl->peers[idx].in_use)
+		keys_swap(node, idx, NULL, NULL, NULL, false);
+}
+
 bool
 nm_node_tnl_tx_should_rotate(const struct nm_node *node, unsigned int idx)
 {

@@ -69,6 +69,7 @@ struct peer {
 	uint64_t rx_prev_until_ms; /* drop the previous receive epoch then (0: none) */
 	uint64_t rekeys;
 	bool rekey_now;
+	uint64_t down_ms; /* when an up session was lost (0: up, or keys withdrawn) */
 };
 
 struct pending {
@@ -101,6 +102,8 @@ now_ms(void)
 static void
 peer_close(struct peer *p)
 {
+	if (p->state == PEER_UP && p->hello_rx)
+		p->down_ms = now_ms();
 	if (p->tls != NULL)
 		nm_tls_conn_free(p->tls);
 	p->tls = NULL;
@@ -175,6 +178,7 @@ peer_up(struct nm_peers *ps, struct peer *p, int tx_dir)
 	p->session_ms = p->state_ms;
 	p->tx_dir = tx_dir;
 	p->sessions++;
+	p->down_ms = 0;
 	p->backoff_ms = BACKOFF_MIN_MS;
 	p->last_error[0] = '\0';
 	PLOG(p, "TLS 1.3 session up (%s, %s)", p->dialer ? "dialled" : "accepted",
@@ -455,6 +459,17 @@ peer_timers(struct nm_peers *ps, struct peer *p, unsigned int idx, uint64_t now)
 	if (p->rx_prev_until_ms != 0 && now >= p->rx_prev_until_ms) {
 		nm_node_tnl_drop_prev_rx(ps->node, idx);
 		p->rx_prev_until_ms = 0;
+	}
+	/*
+	 * Fail closed: keys outlive a lost session for grace_s only, enough
+	 * for a new session to replace them without a gap; then nothing is
+	 * sealed for or accepted from the peer until it authenticates again.
+	 */
+	if (p->state != PEER_UP && p->down_ms != 0 && now - p->down_ms >= tc->grace_s * 1000ull) {
+		nm_node_tnl_withdraw(ps->node, idx);
+		p->down_ms = 0;
+		p->tx_epoch = 0;
+		PLOG(p, "session lost for %u s: keys withdrawn", tc->grace_s);
 	}
 	if (p->state != PEER_UP)
 		return;

@@ -103,6 +103,8 @@ int nm_node_tnl_set_tx(struct nm_node *node, unsigned int idx, const struct nm_t
 int nm_node_tnl_set_rx(struct nm_node *node, unsigned int idx, const struct nm_tnl_key_params *kp,
 		       char *err, size_t errlen);
 void nm_node_tnl_drop_prev_rx(struct nm_node *node, unsigned int idx);
+/* Drop every key of the peer: nothing is sealed for it or opened from it. */
+void nm_node_tnl_withdraw(struct nm_node *node, unsigned int idx);
 bool nm_node_tnl_tx_should_rotate(const struct nm_node *node, unsigned int idx);
 json_t *nm_node_tnl_peer_json(struct nm_node *node, unsigned int idx);
 /* The ipcache: pods a peer announced (inside its pod CIDR only). */
