@@ -22,12 +22,14 @@
 #
 # NM2_CONFIG_EXTRA, if set, is appended to both nodes' configs at the top
 # level (after peers), e.g. 'signatures: { file = "/path/rules"; };'.
+# NM2_LCORES[NODE] sets NODE's eal.lcores (default "0-1": main lcore on CPU
+# 0, worker on CPU 1, for both nodes); "0@1,1@0" puts the worker on CPU 0.
 #
 # Pod N of node a is 198.18.1.N, of node b 198.18.2.N; namespaces nm2pa$N$SFX.
 
 NM2_TD=nodemesh.test
 declare -A NM2_NS NM2_SOCK NM2_PID NM2_LOG NM2_PREFIX NM2_FABIP NM2_MGMT NM2_CIDR NM2_NET
-declare -A NM2_POD_NS NM2_POD_IP
+declare -A NM2_POD_NS NM2_POD_IP NM2_LCORES
 NM2_NS[a]="nma$NM_SFX"
 NM2_NS[b]="nmb$NM_SFX"
 NM2_FABIP[a]=198.19.0.1
@@ -77,7 +79,7 @@ nm2_config() {
 	cat >"$file" <<EOF
 node: { name = "node-$node"; };
 eal: {
-  lcores = "0-1";
+  lcores = "${NM2_LCORES[$node]:-0-1}";
   file_prefix = "${NM2_PREFIX[$node]}";
   args = ["--no-huge", "-m", "512", "--no-pci", "--log-level=lib.eal:warning"];
 };
