@@ -242,6 +242,8 @@ struct nm_sig_counters {
 	uint64_t retransmits;	 /* retransmitted bytes verified and forwarded */
 	uint64_t urgent_cleared; /* segments whose URG flag and pointer were cleared */
 	uint64_t uninspected;	 /* TCP payloads of flows older than the first rule set */
+	uint64_t held;		 /* out-of-order segments forwarded and held until the gap filled */
+	uint64_t held_now;	 /* held now (mbuf references) */
 };
 
 /* A signature hit, handed from a worker to the control thread's alert log. */

@@ -55,7 +55,11 @@ enum nm_flow_sig {
 	NM_FLOW_SIG_BLOCKED,	 /* a drop/reject signature matched: every packet dropped */
 };
 
-#define NM_INSP_SEGS 8 /* scanned segments remembered per stream, to check retransmissions */
+#define NM_INSP_SEGS	    8 /* scanned segments remembered per stream, to check retransmissions */
+#define NM_INSP_HOLD	    8 /* out-of-order segments held per stream until the gap fills */
+#define NM_INSP_HOLD_WINDOW 262144 /* bytes past the next one a held segment may start */
+
+struct rte_mbuf;
 
 struct nm_sig_set;
 struct nm_sigdb_stream;
@@ -77,6 +81,13 @@ struct nm_insp {
 		uint32_t crc; /* CRC32C of the payload */
 		uint16_t len; /* 0: slot unused */
 	} seg[NM_INSP_SEGS];
+	uint8_t n_held;
+	struct {
+		struct rte_mbuf *m; /* a reference to a segment forwarded ahead of a gap */
+		uint32_t seq;
+		uint16_t off; /* payload offset in m */
+		uint16_t len;
+	} held[NM_INSP_HOLD];
 };
 
 struct nm_flow_hkey {

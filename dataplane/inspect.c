@@ -240,6 +240,15 @@ hit_ctx_from_flow(struct hit_ctx *h, const struct nm_worker *w, const struct nm_
 	h->n = 0;
 }
 
+static void
+held_free(struct nm_worker *w, struct nm_insp *s)
+{
+	for (uint8_t i = 0; i < s->n_held; i++)
+		rte_pktmbuf_free(s->held[i].m);
+	w->sc.held_now -= s->n_held;
+	s->n_held = 0;
+}
+
 void
 nm_inspect_release(struct nm_worker *w, struct nm_flow *f, bool report)
 {
@@ -247,6 +256,7 @@ nm_inspect_release(struct nm_worker *w, struct nm_flow *f, bool report)
 
 	if (set == NULL)
 		return;
+	held_free(w, &f->insp);
 	/*
 	 * End-of-stream matches (a negated content, a pcre anchored at the
 	 * end) are decided only now, when the flow is over: they are logged,
@@ -425,6 +435,82 @@ seg_check(const struct nm_insp *s, uint32_t seq, uint16_t len, uint32_t crc)
 	return 0;
 }
 
+/*
+ * A segment after a gap: forward it (the pod queues it, its duplicate ACKs
+ * make the sender retransmit the gap at once) and keep a reference, to
+ * scan it when the gap fills. The pod cannot hand these bytes to its
+ * application before the gap's segment arrives, and that segment passes
+ * only if the scan of it and of what is held after it finds nothing.
+ * Held segments may not overlap one another; beyond the per-stream and
+ * per-worker bounds, or too far ahead, it is dropped as before.
+ */
+static enum nm_drop_reason
+hold(struct nm_worker *w, struct nm_insp *s, struct rte_mbuf *m, const struct nm_pkt_meta *meta,
+     uint8_t *l4, uint32_t seq, uint32_t plen, uint32_t ahead)
+{
+	uint32_t cap = w->node->cfg.mbufs / 4 / w->node->n_workers;
+
+	if (s->n_held == NM_INSP_HOLD || ahead > NM_INSP_HOLD_WINDOW || w->sc.held_now >= cap)
+		return NM_DROP_TCP_OUT_OF_ORDER;
+	for (uint8_t i = 0; i < s->n_held; i++)
+		if ((int32_t)(seq - (s->held[i].seq + s->held[i].len)) < 0 &&
+		    (int32_t)(s->held[i].seq - (seq + plen)) < 0)
+			return NM_DROP_TCP_OUT_OF_ORDER; /* overlaps one held: which copy would
+							    count? */
+	if (unlikely(meta->tcp_flags & RTE_TCP_URG_FLAG)) {
+		clear_urgent((struct rte_tcp_hdr *)l4);
+		w->sc.urgent_cleared++;
+	}
+	rte_mbuf_refcnt_update(m, 1); /* the port's TX frees one reference, we keep the other */
+	s->held[s->n_held].m = m;
+	s->held[s->n_held].seq = seq;
+	s->held[s->n_held].off = (uint16_t)(meta->l2_len + meta->l3_len + meta->l4_len);
+	s->held[s->n_held].len = (uint16_t)plen;
+	s->n_held++;
+	w->sc.held++;
+	w->sc.held_now++;
+	return NM_DROP_NONE;
+}
+
+/*
+ * The gap filled: scan the held segments that now continue the stream, in
+ * order. A held segment starting before the next byte is scanned from it
+ * (Linux keeps the in-order copy of overlapping bytes and takes the rest
+ * from its out-of-order queue); one wholly before it is spent.
+ */
+static int
+held_drain(struct nm_worker *w, struct nm_insp *s, struct hit_ctx *h)
+{
+	bool progress = true;
+
+	while (progress && s->n_held > 0) {
+		progress = false;
+		for (uint8_t i = 0; i < s->n_held; i++) {
+			uint32_t seq = s->held[i].seq, len = s->held[i].len;
+			if ((int32_t)(seq - s->next) > 0)
+				continue;
+			struct rte_mbuf *m = s->held[i].m;
+			const uint8_t *p =
+			    rte_pktmbuf_mtod_offset(m, const uint8_t *, s->held[i].off);
+			uint32_t end = seq + len;
+			if ((int32_t)(end - s->next) > 0) {
+				uint32_t skip = s->next - seq;
+				if (scan_timed(w, w->sigs, s->set->db, s->st, p + skip, len - skip,
+					       h) < 0)
+					return -1;
+				seg_remember(s, seq, (uint16_t)len, payload_crc(p, len));
+				s->next = end;
+			}
+			rte_pktmbuf_free(m);
+			s->held[i] = s->held[--s->n_held];
+			w->sc.held_now--;
+			progress = true;
+			break;
+		}
+	}
+	return 0;
+}
+
 static bool
 stream_open(struct nm_worker *w, struct nm_flow *f, uint32_t isn)
 {
@@ -439,6 +525,7 @@ stream_open(struct nm_worker *w, struct nm_flow *f, uint32_t isn)
 	f->insp.set = set;
 	f->insp.next = isn + 1;
 	f->insp.acked_known = 0;
+	f->insp.n_held = 0;
 	f->insp.seg_pos = 0;
 	memset(f->insp.seg, 0, sizeof(f->insp.seg));
 	w->sc.streams_opened++;
@@ -490,14 +577,14 @@ inspect_tcp(struct nm_worker *w, const struct nm_pod_table *tbl, struct nm_flow 
 	if ((flags & RTE_TCP_SYN_FLAG) || f->state == NM_FLOW_TCP_SYN)
 		return NM_DROP_TCP_DATA_BEFORE_HANDSHAKE;
 
-	int32_t ahead = (int32_t)(seq - s->next);
-	if (ahead > 0)
-		return NM_DROP_TCP_OUT_OF_ORDER;
-
 	/* Reassembled datagrams are chains; scanning needs the bytes in one piece. */
 	if (unlikely(m->nb_segs > 1) && rte_pktmbuf_linearize(m) < 0)
 		return NM_DROP_SIG_SCAN_ERROR;
 	uint8_t *l4 = rte_pktmbuf_mtod_offset(m, uint8_t *, meta->l2_len + meta->l3_len);
+	int32_t ahead = (int32_t)(seq - s->next);
+	if (ahead > 0)
+		return hold(w, s, m, meta, l4, seq, plen, (uint32_t)ahead);
+
 	const uint8_t *payload = l4 + meta->l4_len;
 	uint32_t crc = payload_crc(payload, plen);
 	uint32_t end = seq + plen;
@@ -535,6 +622,8 @@ inspect_tcp(struct nm_worker *w, const struct nm_pod_table *tbl, struct nm_flow 
 		return NM_DROP_SIG_SCAN_ERROR;
 	s->next = end;
 	seg_remember(s, seq, (uint16_t)plen, crc);
+	if (s->n_held > 0 && held_drain(w, s, &h) < 0)
+		return NM_DROP_SIG_SCAN_ERROR;
 	return verdict(w, tbl, f, &h, m, meta, plen, src_slot, slot, now);
 }
 
