@@ -319,6 +319,9 @@ struct nm_worker {
 	uint64_t tnl_rejected[NM_TNL_REASON_MAX]; /* fabric worker: records refused, by reason */
 	struct rte_ring *alert_ring;		  /* alerts to the control thread */
 	struct nm_sig_counters sc;
+	struct nm_insp *insp_pool; /* signatures.max_streams stream states */
+	uint32_t *insp_free;	   /* indices of the free ones, a stack */
+	uint32_t n_insp_free;
 	double icmp_tokens; /* ICMP error budget, token bucket */
 	uint64_t icmp_last_tsc;
 	struct nm_worker_counters c;
@@ -432,9 +435,11 @@ enum nm_drop_reason nm_inspect(struct nm_worker *w, const struct nm_pod_table *t
 static inline void
 nm_inspect_acked(struct nm_flow *f, uint32_t ack)
 {
-	if (!f->insp.acked_known || (int32_t)(ack - f->insp.acked) > 0) {
-		f->insp.acked = ack;
-		f->insp.acked_known = 1;
+	struct nm_insp *s = f->insp;
+
+	if (!s->acked_known || (int32_t)(ack - s->acked) > 0) {
+		s->acked = ack;
+		s->acked_known = 1;
 	}
 }
 /* Close f's stream (end-of-stream hits are logged); f is ending. */

@@ -66,8 +66,10 @@ struct nm_sigdb_stream;
 
 /*
  * Inspection of the TCP bytes arriving into this side's pod (one stream per
- * flow entry; the other direction is the other side's). set != NULL while
- * a stream is open; the stream keeps its set (rules) until it closes.
+ * flow entry; the other direction is the other side's). Taken from the
+ * worker's pool (signatures.max_streams of them) when a stream opens, so
+ * flows without a stream carry only a pointer; the stream keeps its set
+ * (rules) until it closes.
  */
 struct nm_insp {
 	struct nm_sig_set *set;
@@ -119,9 +121,9 @@ struct nm_flow {
 	uint8_t local_is_init; /* this side's pod is the initiator */
 	uint8_t fin_seen;      /* bit per direction */
 	uint8_t inspect;
-	uint8_t sig;	  /* enum nm_flow_sig */
-	uint8_t sig_born; /* a rule set existed when this entry was created */
-	struct nm_insp insp;
+	uint8_t sig;	      /* enum nm_flow_sig */
+	uint8_t sig_born;     /* a rule set existed when this entry was created */
+	struct nm_insp *insp; /* NULL: no stream open */
 } __rte_cache_aligned;
 
 struct nm_flow_counters {

@@ -252,11 +252,12 @@ held_free(struct nm_worker *w, struct nm_insp *s)
 void
 nm_inspect_release(struct nm_worker *w, struct nm_flow *f, bool report)
 {
-	struct nm_sig_set *set = f->insp.set;
+	struct nm_insp *s = f->insp;
 
-	if (set == NULL)
+	if (s == NULL)
 		return;
-	held_free(w, &f->insp);
+	struct nm_sig_set *set = s->set;
+	held_free(w, s);
 	/*
 	 * End-of-stream matches (a negated content, a pcre anchored at the
 	 * end) are decided only now, when the flow is over: they are logged,
@@ -265,7 +266,7 @@ nm_inspect_release(struct nm_worker *w, struct nm_flow *f, bool report)
 	if (report && w->sigs != NULL) {
 		struct hit_ctx h;
 		hit_ctx_from_flow(&h, w, set, f);
-		nm_sigdb_stream_close(set->db, f->insp.st, w->sigs->scratch[w->idx], on_hit, &h);
+		nm_sigdb_stream_close(set->db, s->st, w->sigs->scratch[w->idx], on_hit, &h);
 		if (h.best != 0 && h.best != action_rank[NM_SIG_PASS]) {
 			w->sc.hits += h.n;
 			bool to_server = h.to_server;
@@ -274,10 +275,12 @@ nm_inspect_release(struct nm_worker *w, struct nm_flow *f, bool report)
 			alerts_emit(w, f, &h, src_id, dst_id, false, rte_rdtsc());
 		}
 	} else {
-		nm_sigdb_stream_close(set->db, f->insp.st, NULL, NULL, NULL);
+		nm_sigdb_stream_close(set->db, s->st, NULL, NULL, NULL);
 	}
-	f->insp.st = NULL;
-	f->insp.set = NULL;
+	s->st = NULL;
+	s->set = NULL;
+	f->insp = NULL;
+	w->insp_free[w->n_insp_free++] = (uint32_t)(s - w->insp_pool);
 	w->sc.streams_open--;
 	/* Release: our last use of the set happens-before the control thread frees it. */
 	__atomic_sub_fetch(&set->refs, 1, __ATOMIC_RELEASE);
@@ -516,18 +519,18 @@ stream_open(struct nm_worker *w, struct nm_flow *f, uint32_t isn)
 {
 	struct nm_sig_set *set = w->sigs;
 
-	if (w->sc.streams_open >= w->node->cfg.sig_max_streams)
+	if (w->n_insp_free == 0 || w->sc.streams_open >= w->node->cfg.sig_max_streams)
+		return false; /* signatures.max_streams open on this worker */
+	struct nm_insp *s = &w->insp_pool[w->insp_free[w->n_insp_free - 1]];
+	memset(s, 0, sizeof(*s));
+	s->st = nm_sigdb_stream_open(set->db);
+	if (s->st == NULL)
 		return false;
-	f->insp.st = nm_sigdb_stream_open(set->db);
-	if (f->insp.st == NULL)
-		return false;
+	w->n_insp_free--;
 	__atomic_add_fetch(&set->refs, 1, __ATOMIC_RELAXED);
-	f->insp.set = set;
-	f->insp.next = isn + 1;
-	f->insp.acked_known = 0;
-	f->insp.n_held = 0;
-	f->insp.seg_pos = 0;
-	memset(f->insp.seg, 0, sizeof(f->insp.seg));
+	s->set = set;
+	s->next = isn + 1;
+	f->insp = s;
 	w->sc.streams_opened++;
 	w->sc.streams_open++;
 	return true;
@@ -538,7 +541,7 @@ inspect_tcp(struct nm_worker *w, const struct nm_pod_table *tbl, struct nm_flow 
 	    unsigned int dir, struct rte_mbuf *m, const struct nm_pkt_meta *meta, uint16_t src_slot,
 	    uint16_t slot, uint64_t now)
 {
-	struct nm_insp *s = &f->insp;
+	struct nm_insp *s = f->insp;
 	uint8_t flags = meta->tcp_flags;
 	uint32_t plen = meta->ip_len - meta->l3_len - meta->l4_len;
 	uint32_t seq = meta->tcp_seq;
@@ -549,9 +552,11 @@ inspect_tcp(struct nm_worker *w, const struct nm_pod_table *tbl, struct nm_flow 
 	 * connection then fall outside it and are dropped, so this cannot hide
 	 * anything from the scan.
 	 */
-	if (unlikely(s->set != NULL && (flags & RTE_TCP_SYN_FLAG) && seq + 1 != s->next))
+	if (unlikely(s != NULL && (flags & RTE_TCP_SYN_FLAG) && seq + 1 != s->next)) {
 		nm_inspect_release(w, f, true);
-	if (s->set == NULL) {
+		s = NULL;
+	}
+	if (s == NULL) {
 		if (flags & RTE_TCP_SYN_FLAG) {
 			if (plen > 0)
 				return NM_DROP_TCP_DATA_BEFORE_HANDSHAKE;

@@ -111,7 +111,7 @@ sig_state_name(uint8_t sig, const struct nm_flow *f)
 		return "blocked";
 	if (sig == NM_FLOW_SIG_PASS)
 		return "passed";
-	if (LOAD(f->insp.set) != NULL)
+	if (LOAD(f->insp) != NULL)
 		return "stream";
 	return LOAD(f->inspect) ? "on" : "off";
 }

@@ -315,7 +315,7 @@ flow_track_ref(struct nm_worker *w, const struct nm_pod_table *tbl, struct nm_fl
 	if (unlikely(f->sig == NM_FLOW_SIG_BLOCKED))
 		return NM_DROP_SIG_DROP;
 	/* This side's pod acknowledging the bytes its stream scanned. */
-	if (!ingress && f->insp.set != NULL && (meta->tcp_flags & RTE_TCP_ACK_FLAG))
+	if (!ingress && f->insp != NULL && (meta->tcp_flags & RTE_TCP_ACK_FLAG))
 		nm_inspect_acked(f, meta->tcp_ack);
 	*out = f;
 	*out_dir = dir;
@@ -1123,6 +1123,22 @@ nm_worker_create(struct nm_node *node, unsigned int idx, unsigned int lcore)
 	snprintf(name, sizeof(name), "nm_rec_%u", idx);
 	w->rec_ring =
 	    rte_ring_create(name, NM_REC_RING_SIZE, socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	uint32_t n = node->cfg.sig_max_streams;
+	w->insp_pool = rte_zmalloc_socket("nm_insp", (size_t)n * sizeof(*w->insp_pool),
+					  RTE_CACHE_LINE_SIZE, socket);
+	w->insp_free = rte_malloc_socket("nm_insp_free", (size_t)n * sizeof(uint32_t), 0, socket);
+	if (w->insp_pool == NULL || w->insp_free == NULL) {
+		rte_free(w->insp_pool);
+		rte_free(w->insp_free);
+		rte_ring_free(w->rec_ring);
+		nm_flow_table_fini(&w->flows);
+		rte_ip_frag_table_destroy(w->frag_tbl);
+		rte_free(w);
+		return NULL;
+	}
+	for (uint32_t i = 0; i < n; i++)
+		w->insp_free[i] = n - 1 - i;
+	w->n_insp_free = n;
 	snprintf(name, sizeof(name), "nm_alert_%u", idx);
 	w->alert_ring =
 	    rte_ring_create(name, NM_ALERT_RING_SIZE, socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
@@ -1153,5 +1169,7 @@ nm_worker_free(struct nm_worker *w)
 	w->rec_ring = NULL;
 	rte_ring_free(w->alert_ring);
 	w->alert_ring = NULL;
+	rte_free(w->insp_pool);
+	rte_free(w->insp_free);
 	rte_free(w);
 }
