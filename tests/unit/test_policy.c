@@ -179,7 +179,7 @@ Test(policy_compile, fields_are_copied)
 	cr_assert_eq(r->slot, 0);
 	cr_assert_eq(r->action, NM_VERDICT_ALLOW);
 	cr_assert_eq(r->proto, IPPROTO_UDP);
-	cr_assert_eq(r->inspect, 1); /* the default; "inspect" is refused until issue 5 */
+	cr_assert_eq(r->inspect, 1); /* the default: rules inspect unless they say inspect off */
 	cr_assert_eq(r->n_ports, 2);
 	cr_assert_eq(r->ports[0].lo, 53);
 	cr_assert_eq(r->ports[0].hi, 53);
