@@ -14,6 +14,7 @@
 
 #include "nodemesh/cidr.h"
 #include "nodemesh/config.h"
+#include "nodemesh/names.h"
 
 struct ctx {
 	const char *file;
@@ -343,8 +344,6 @@ get_optional_path(struct ctx *c, const config_setting_t *s, const char *name, ch
 	return get_string(c, s, name, out, len);
 }
 
-static int valid_name(const char *s, size_t max);
-
 int
 nm_cidr_parse(const char *s, struct nm_cidr *out)
 {
@@ -413,7 +412,7 @@ nm_peer_spec_fill(struct nm_peer_spec *spec, const char *(*key_fn)(const void *,
 			return -EINVAL;
 		}
 	}
-	if (!valid_name(v[0], NM_NAME_LEN)) {
+	if (!nm_name_valid(v[0], strlen(v[0]))) {
 		snprintf(err, errlen,
 			 "'name' must be 1 to %d characters of a-z, 0-9, '-', '.', '_'",
 			 NM_NAME_LEN - 1);
@@ -650,23 +649,6 @@ nm_config_load_string(const char *text, const char *name, struct nm_config *cfg,
 	return rc;
 }
 
-/* Names: DNS-label-like, as Kubernetes requires of pods and namespaces. */
-static int
-valid_name(const char *s, size_t max)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n >= max)
-		return 0;
-	for (size_t i = 0; i < n; i++) {
-		char ch = s[i];
-		if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-' ||
-		      ch == '.' || ch == '_'))
-			return 0;
-	}
-	return 1;
-}
-
 /* "k=v,k=v": keys and values of [A-Za-z0-9._/-], at least one char each. */
 static int
 valid_labels(const char *s)
@@ -717,7 +699,7 @@ nm_pod_spec_fill(struct nm_pod_spec *spec, const char *(*key_fn)(const void *, c
 			snprintf(err, errlen, "missing '%s'", names[i].key);
 			return -EINVAL;
 		}
-		if (!valid_name(v, names[i].len)) {
+		if (!nm_name_valid(v, strlen(v))) {
 			snprintf(err, errlen,
 				 "'%s' must be 1 to %zu characters of a-z, 0-9, '-', '.', '_'",
 				 names[i].key, names[i].len - 1);
@@ -736,9 +718,7 @@ nm_pod_spec_fill(struct nm_pod_spec *spec, const char *(*key_fn)(const void *, c
 		snprintf(err, errlen, "'ip' %.64s is not an IPv4 address", v);
 		return -EINVAL;
 	}
-	uint32_t h = ntohl(a.s_addr);
-	if (h == 0 || h == 0xffffffffu || (h >> 28) == 0xe || (h >> 24) == 127 ||
-	    (h >> 16) == 0xa9fe) {
+	if (!nm_ipv4_pod_unicast(a.s_addr)) {
 		snprintf(err, errlen,
 			 "'ip' %s is not a unicast pod address (0, broadcast, multicast, loopback "
 			 "and 169.254/16 are not)",

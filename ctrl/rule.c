@@ -12,6 +12,7 @@
 #include <string.h>
 #include <netinet/in.h>
 
+#include "nodemesh/names.h"
 #include "nodemesh/rule.h"
 
 #define MAX_WORDS 64
@@ -44,33 +45,6 @@ split(const char *text, struct words *ws, char *err, size_t errlen)
 	return 0;
 }
 
-/* Kubernetes-ish names: [a-z0-9._-], 1..63. */
-static bool
-valid_name(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n >= NM_NAME_LEN)
-		return false;
-	for (; *s; s++)
-		if (!(islower((unsigned char)*s) || isdigit((unsigned char)*s) || *s == '-' ||
-		      *s == '.' || *s == '_'))
-			return false;
-	return true;
-}
-
-static bool
-valid_label_part(const char *s, size_t n)
-{
-	if (n == 0 || n >= NM_NAME_LEN)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!(isalnum((unsigned char)s[i]) || s[i] == '.' || s[i] == '_' || s[i] == '-' ||
-		      s[i] == '/'))
-			return false;
-	return true;
-}
-
 static int
 parse_selector(const char *word, struct nm_selector *sel, char *err, size_t errlen)
 {
@@ -91,8 +65,8 @@ parse_selector(const char *word, struct nm_selector *sel, char *err, size_t errl
 					 NM_SEL_MAX_LABELS);
 				return -EINVAL;
 			}
-			if (eq == NULL || !valid_label_part(p, (size_t)(eq - p)) ||
-			    !valid_label_part(eq + 1, len - (size_t)(eq - p) - 1)) {
+			if (eq == NULL || !nm_label_part_valid(p, (size_t)(eq - p)) ||
+			    !nm_label_part_valid(eq + 1, len - (size_t)(eq - p) - 1)) {
 				snprintf(err, errlen,
 					 "selector '%s': labels must be key=value[,key=value] of "
 					 "[A-Za-z0-9._/-]",
@@ -126,7 +100,7 @@ parse_selector(const char *word, struct nm_selector *sel, char *err, size_t errl
 		return -EINVAL;
 	}
 	memcpy(sel->ns, word, nslen);
-	if (!valid_name(sel->ns)) {
+	if (!nm_name_valid(sel->ns, strlen(sel->ns))) {
 		snprintf(err, errlen, "selector '%s': namespace must be [a-z0-9._-]", word);
 		return -EINVAL;
 	}
@@ -134,7 +108,7 @@ parse_selector(const char *word, struct nm_selector *sel, char *err, size_t errl
 		sel->kind = NM_SEL_NS;
 		return 0;
 	}
-	if (!valid_name(slash + 1)) {
+	if (!nm_name_valid(slash + 1, strlen(slash + 1))) {
 		snprintf(err, errlen, "selector '%s': service account must be [a-z0-9._-] or '*'",
 			 word);
 		return -EINVAL;

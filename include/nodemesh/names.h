@@ -2,11 +2,10 @@
 /*
  * What a name may be. Pod, namespace, service account and node names follow
  * Kubernetes' DNS-label-like rule, and labels Kubernetes' key/value
- * alphabet. These are the rules ctrl/config.c (valid_name, valid_labels)
- * and ctrl/rule.c (valid_name, valid_label_part) apply to local pods and
- * selectors, so that what a peer announces is held to the same ones: a
- * remote pod can be matched by any selector a local pod can. (Those two
- * files still carry private copies; they can switch to these.)
+ * alphabet. The config, pod add, policy selectors, peer certificates and
+ * peer announcements all check names with these, so that what a peer
+ * announces is held to the same rules as a local pod: a remote pod can be
+ * matched by any selector a local pod can.
  */
 #ifndef NM_NAMES_H
 #define NM_NAMES_H
