@@ -37,6 +37,17 @@ nm_sig_set_free(struct nm_sig_set *set, unsigned int n_workers)
 	free(set);
 }
 
+/* Hits of rule i of set over every worker's row. */
+static uint64_t
+rule_hits(const struct nm_node *node, const struct nm_sig_set *set, unsigned int i)
+{
+	uint64_t sum = 0;
+
+	for (unsigned int w = 0; w < node->n_workers; w++)
+		sum += LOAD(set->hits[(size_t)w * set->db->n_rules + i]);
+	return sum;
+}
+
 static uint64_t
 set_hits(const struct nm_sig_set *set, unsigned int n_workers)
 {
@@ -179,9 +190,7 @@ nm_node_sig_json(struct nm_node *node)
 			    json_integer((json_int_t)set->db->stream_state_bytes));
 	for (unsigned int i = 0; i < set->db->n_rules; i++) {
 		const struct nm_sigdb_rule *r = &set->db->rules[i];
-		uint64_t hits = 0;
-		for (unsigned int w = 0; w < node->n_workers; w++)
-			hits += LOAD(set->hits[(size_t)w * set->db->n_rules + i]);
+		uint64_t hits = rule_hits(node, set, i);
 		json_array_append_new(
 		    list, json_pack("{s:I, s:I, s:s, s:s, s:o, s:o, s:s, s:s, s:I}", "sid",
 				    (json_int_t)r->sid, "rev", (json_int_t)r->rev, "action",
@@ -254,9 +263,7 @@ nm_node_sig_stats_json(struct nm_node *node)
 
 	json_t *sids = json_object();
 	for (unsigned int i = 0; set != NULL && i < set->db->n_rules; i++) {
-		uint64_t hits = 0;
-		for (unsigned int w = 0; w < node->n_workers; w++)
-			hits += LOAD(set->hits[(size_t)w * set->db->n_rules + i]);
+		uint64_t hits = rule_hits(node, set, i);
 		if (hits == 0)
 			continue;
 		char key[16];
