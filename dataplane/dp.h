@@ -118,7 +118,7 @@ struct nm_mbuf_meta {
 	uint32_t pod_id;    /* destination pod */
 	uint16_t slot;	    /* its slot */
 	uint16_t src_slot;  /* slot of the pod that sent it */
-	uint8_t raw;	    /* enum nm_handoff_kind */
+	uint8_t kind;	    /* enum nm_handoff_kind */
 	uint16_t flow_hash; /* to the fabric: the inner flow's hash (outer UDP source port) */
 };
 
@@ -444,16 +444,14 @@ nm_inspect_acked(struct nm_flow *f, uint32_t ack)
 }
 /* Close f's stream (end-of-stream hits are logged); f is ending. */
 void nm_inspect_release(struct nm_worker *w, struct nm_flow *f, bool report);
-/* Deliver a packet nodemesh made (reset, ICMP error) to the pod at slot. */
-void nm_worker_send_raw(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t slot,
-			struct rte_mbuf *m);
 /*
- * Deliver a packet nodemesh made as if the pod at src_slot had sent it to
- * the pod at slot: through conntrack on the receiving side (a reset then
- * closes that side's flow), not through policy again.
+ * Deliver a packet nodemesh made (a reset, an ICMP error) to the pod at
+ * slot, on whichever worker owns it or through the tunnel. With track it
+ * passes the receiving side's conntrack as if the pod at src_slot had
+ * sent it (a reset then closes that side's flow), never policy again.
  */
-void nm_worker_send_tracked(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t slot,
-			    uint16_t src_slot, struct rte_mbuf *m);
+void nm_worker_send_made(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t slot,
+			 uint16_t src_slot, struct rte_mbuf *m, bool track);
 bool nm_worker_icmp_allowed(struct nm_worker *w, uint64_t now);
 
 /* fabric.c: the fabric worker's side of the tunnels */

@@ -203,6 +203,16 @@ nm_fabric_flush(struct nm_worker *w, uint64_t now)
 	}
 }
 
+/* Which peer sent a datagram from this fabric address? -1: none. */
+static int
+peer_of(const struct nm_tnl_state *tnl, uint32_t ip)
+{
+	for (int i = 0; i < NM_MAX_PEERS; i++)
+		if (tnl->peers[i].in_use && tnl->peers[i].fabric_ip == ip)
+			return i;
+	return -1;
+}
+
 /* ARP on the fabric: answer for our fabric address, learn peers' MACs. */
 static void
 fabric_arp(struct nm_worker *w, struct rte_mbuf *m, const struct nm_pkt_meta *meta)
@@ -211,12 +221,11 @@ fabric_arp(struct nm_worker *w, struct rte_mbuf *m, const struct nm_pkt_meta *me
 	const struct rte_arp_hdr *arp =
 	    rte_pktmbuf_mtod_offset(m, const struct rte_arp_hdr *, meta->l2_len);
 
-	for (unsigned int i = 0; i < NM_MAX_PEERS; i++) {
-		const struct nm_tnl_peer *p = &w->tnl->peers[i];
-		if (p->in_use && p->fabric_ip == meta->src.v4) {
-			rte_ether_addr_copy(&arp->arp_data.arp_sha, &p->live->mac);
-			p->live->mac_known = true;
-		}
+	int idx = peer_of(w->tnl, meta->src.v4);
+	if (idx >= 0) {
+		struct nm_peer_live *l = w->tnl->peers[idx].live;
+		rte_ether_addr_copy(&arp->arp_data.arp_sha, &l->mac);
+		l->mac_known = true;
 	}
 	if (meta->arp_op == RTE_ARP_OP_REQUEST && meta->dst.v4 == node->cfg.tunnel.fabric_ip) {
 		nm_arp_reply_inplace(m, meta->l2_len, &node->fabric_mac);
@@ -235,16 +244,6 @@ struct open_group {
 	struct rte_mbuf *pkts[NM_BURST];
 	struct nm_tnl_buf bufs[NM_BURST];
 };
-
-/* Which peer sent a datagram from this fabric address? -1: none. */
-static int
-peer_of(const struct nm_tnl_state *tnl, uint32_t ip)
-{
-	for (int i = 0; i < NM_MAX_PEERS; i++)
-		if (tnl->peers[i].in_use && tnl->peers[i].fabric_ip == ip)
-			return i;
-	return -1;
-}
 
 static void
 reject(struct nm_worker *w, const struct nm_tnl_peer *p, struct rte_mbuf *m, unsigned int reason)

@@ -325,7 +325,7 @@ reject(struct nm_worker *w, const struct nm_pod_table *tbl, const struct rte_mbu
 		}
 		if (r != NULL) {
 			w->sc.unreach_sent++;
-			nm_worker_send_raw(w, tbl, src_slot, r);
+			nm_worker_send_made(w, tbl, src_slot, src_slot, r, false);
 		}
 		return;
 	}
@@ -333,14 +333,14 @@ reject(struct nm_worker *w, const struct nm_pod_table *tbl, const struct rte_mbu
 			 meta->tcp_seq, meta->tcp_seq + plen);
 	if (r != NULL) {
 		w->sc.resets_sent++;
-		nm_worker_send_raw(w, tbl, slot, r);
+		nm_worker_send_made(w, tbl, slot, slot, r, false);
 	}
 	r = nm_tcp_reset(w->node->pool, meta->dst.v4, meta->src.v4, meta->dport, meta->sport,
 			 meta->tcp_ack, meta->tcp_seq + plen);
 	if (r != NULL) {
 		w->sc.resets_sent++;
 		/* Through the sender's conntrack, so its side of the flow closes too. */
-		nm_worker_send_tracked(w, tbl, src_slot, slot, r);
+		nm_worker_send_made(w, tbl, src_slot, slot, r, true);
 	}
 }
 

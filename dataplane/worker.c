@@ -433,7 +433,7 @@ handoff(struct nm_worker *w, unsigned int d, struct rte_mbuf *m, uint32_t pod_id
 	hm->pod_id = pod_id;
 	hm->slot = slot;
 	hm->src_slot = src_slot;
-	hm->raw = kind;
+	hm->kind = kind;
 	w->handoff[d][w->n_handoff[d]++] = m;
 	if (unlikely(w->n_handoff[d] == NM_BURST))
 		handoff_flush(w, d);
@@ -478,60 +478,40 @@ static void fabric_handoff(struct nm_worker *w, const struct nm_pod_table *tbl, 
 			   struct rte_mbuf *m, uint16_t flow_hash);
 
 void
-nm_worker_send_tracked(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t slot,
-		       uint16_t src_slot, struct rte_mbuf *m)
+nm_worker_send_made(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t slot,
+		    uint16_t src_slot, struct rte_mbuf *m, bool track)
 {
 	const struct nm_pod *pod = &tbl->pods[slot];
 
 	if (pod->remote) {
-		/* Its node's conntrack sees it when it arrives there. */
+		/* Sealed like any packet for that node; its conntrack sees it there. */
 		fabric_handoff(w, tbl, slot, m, 0);
 		return;
 	}
 	if (pod->worker != w->idx) {
-		handoff(w, pod->worker, m, pod->id, slot, src_slot, NM_HANDOFF_POD);
+		handoff(w, pod->worker, m, pod->id, slot, src_slot,
+			track ? NM_HANDOFF_POD : NM_HANDOFF_RAW);
 		return;
 	}
 	struct nm_pkt_meta meta;
-	struct flow_ref ref;
-	struct nm_flow *f;
-	unsigned int dir;
 	if (nm_pkt_parse_partial(rte_pktmbuf_mtod(m, const uint8_t *), m->data_len, m->pkt_len,
 				 &meta) != NM_PKT_IPV4) {
 		drop(w, NULL, m, NM_DROP_BAD_IP4_HDR);
 		return;
 	}
-	flow_ref_make(&ref, tbl, slot, &meta);
-	enum nm_drop_reason why = flow_track_ref(w, tbl, NULL, &ref, slot, src_slot, slot, &meta,
-						 rte_rdtsc(), true, &f, &dir);
-	if (why != NM_DROP_NONE) {
-		drop(w, NULL, m, why);
-		return;
-	}
-	deliver_one(w, tbl, slot, m, &meta);
-}
-
-void
-nm_worker_send_raw(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t slot,
-		   struct rte_mbuf *m)
-{
-	const struct nm_pod *pod = &tbl->pods[slot];
-
-	if (pod->remote) {
-		fabric_handoff(w, tbl, slot, m, 0);
-		return;
-	}
-	if (pod->worker == w->idx) {
-		struct nm_pkt_meta meta;
-		if (nm_pkt_parse_partial(rte_pktmbuf_mtod(m, const uint8_t *), m->data_len,
-					 m->pkt_len, &meta) != NM_PKT_IPV4) {
-			drop(w, NULL, m, NM_DROP_BAD_IP4_HDR);
+	if (track) {
+		struct flow_ref ref;
+		struct nm_flow *f;
+		unsigned int dir;
+		flow_ref_make(&ref, tbl, slot, &meta);
+		enum nm_drop_reason why = flow_track_ref(w, tbl, NULL, &ref, slot, src_slot, slot,
+							 &meta, rte_rdtsc(), true, &f, &dir);
+		if (why != NM_DROP_NONE) {
+			drop(w, NULL, m, why);
 			return;
 		}
-		deliver_one(w, tbl, slot, m, &meta);
-		return;
 	}
-	handoff(w, pod->worker, m, pod->id, slot, slot, NM_HANDOFF_RAW);
+	deliver_one(w, tbl, slot, m, &meta);
 }
 
 /*
@@ -865,7 +845,7 @@ nm_worker_rx_handoff(struct nm_worker *w, const struct nm_pod_table *tbl, struct
 		const struct nm_mbuf_meta *hm = nm_mbuf_meta(w->node, m);
 		const struct nm_pod *pod = &tbl->pods[hm->slot];
 
-		if (hm->raw == NM_HANDOFF_FABRIC) {
+		if (hm->kind == NM_HANDOFF_FABRIC) {
 			if (unlikely(!pod->remote || pod->id != hm->pod_id)) {
 				drop(w, NULL, m, NM_DROP_POD_GONE);
 				continue;
@@ -884,7 +864,7 @@ nm_worker_rx_handoff(struct nm_worker *w, const struct nm_pod_table *tbl, struct
 			drop(w, NULL, m, cls < 0 ? (enum nm_drop_reason) - cls : NM_DROP_ETHERTYPE);
 			continue;
 		}
-		if (unlikely(hm->raw)) {
+		if (unlikely(hm->kind == NM_HANDOFF_RAW)) {
 			deliver_one(w, tbl, hm->slot, m, &metas[in.n]);
 			continue;
 		}
