@@ -16,12 +16,12 @@
 
 #include <rte_version.h>
 
-#include "nodemesh/commands.h"
-#include "nodemesh/config.h"
+#include "commands.h"
+#include "config.h"
 #include "nodemesh/flowkey.h"
-#include "nodemesh/node.h"
-#include "nodemesh/peers.h"
-#include "nodemesh/server.h"
+#include "node.h"
+#include "peers.h"
+#include "server.h"
 
 struct command {
 	const char *words[2];

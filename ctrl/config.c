@@ -13,8 +13,8 @@
 #include <libconfig.h>
 
 #include "nodemesh/cidr.h"
-#include "nodemesh/config.h"
-#include "nodemesh/names.h"
+#include "config.h"
+#include "names.h"
 
 struct ctx {
 	const char *file;
@@ -51,6 +51,7 @@ nm_config_defaults(struct nm_config *cfg)
 	cfg->default_allow = 0;
 	snprintf(cfg->flow_log, sizeof(cfg->flow_log), "/var/log/nodemesh/flows.jsonl");
 	cfg->sig_max_streams = 65536;
+	cfg->sig_stream_state_max = 8192;
 	cfg->tunnel.fabric_mtu = 1500;
 	cfg->tunnel.udp_port = 4790;
 	cfg->tunnel.listen_port = 7400;
@@ -577,11 +578,20 @@ load_root(struct ctx *c, config_t *lc, struct nm_config *cfg)
 
 	s = config_setting_get_member(root, "signatures");
 	if (s != NULL) {
-		static const char *const sig_known[] = {"file", "max_streams", NULL};
+		static const char *const sig_known[] = {"file", "max_streams", "stream_state_max",
+							NULL};
 		if (check_members(c, s, sig_known) < 0 ||
 		    get_optional_path(c, s, "file", cfg->sig_file, sizeof(cfg->sig_file)) < 0 ||
-		    get_uint(c, s, "max_streams", &cfg->sig_max_streams, 1, 1u << 24) < 0)
+		    get_uint(c, s, "max_streams", &cfg->sig_max_streams, 1, 1u << 24) < 0 ||
+		    get_uint(c, s, "stream_state_max", &cfg->sig_stream_state_max, 1024, 1u << 20) <
+			0)
 			return -EINVAL;
+		if (cfg->sig_stream_state_max % 64 != 0) {
+			snprintf(c->err, c->errlen,
+				 "%s:%d: signatures.stream_state_max must be a multiple of 64, not %u",
+				 c->file, line_of(s), cfg->sig_stream_state_max);
+			return -EINVAL;
+		}
 	}
 
 	s = config_setting_get_member(root, "tunnel");

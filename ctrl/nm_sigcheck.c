@@ -20,8 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "nodemesh/sig.h"
-#include "nodemesh/sigdb.h"
+#include "sig.h"
+#include "sigdb.h"
 
 #define ERR_LEN	  65536 /* nm_sigdb_compile quotes the whole expression */
 #define GROUP_KEY 160

@@ -17,7 +17,7 @@
 
 #include <jansson.h>
 
-#include "nodemesh/request.h"
+#include "request.h"
 
 #define DEFAULT_SOCKET "/run/nodemesh/nodemesh.sock"
 #define MAX_RESPONSE   (16u << 20)

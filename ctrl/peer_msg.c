@@ -14,8 +14,8 @@
 #include <string.h>
 
 #include "nodemesh/cidr.h"
-#include "nodemesh/names.h"
-#include "nodemesh/peer_msg.h"
+#include "names.h"
+#include "peer_msg.h"
 
 static uint32_t
 get_be32(const uint8_t *p)

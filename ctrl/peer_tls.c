@@ -16,9 +16,9 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
-#include "nodemesh/names.h"
-#include "nodemesh/peer_msg.h"
-#include "nodemesh/peer_tls.h"
+#include "names.h"
+#include "peer_msg.h"
+#include "peer_tls.h"
 
 #define TX_MAX	     (1024 * 1024) /* bytes queued for one peer before send refuses */
 #define REASON_LEN   256

@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "nodemesh/request.h"
+#include "request.h"
 
 static int
 is_key_char(char c)

@@ -12,8 +12,8 @@
 #include <string.h>
 #include <netinet/in.h>
 
-#include "nodemesh/names.h"
-#include "nodemesh/rule.h"
+#include "names.h"
+#include "rule.h"
 
 #define MAX_WORDS 64
 

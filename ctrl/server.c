@@ -21,7 +21,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "nodemesh/server.h"
+#include "server.h"
 
 #define MAX_CLIENTS	32
 #define SEND_TIMEOUT_MS 1000 /* a client that does not read its answer is dropped */

@@ -22,7 +22,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "nodemesh/sig.h"
+#include "sig.h"
 
 #define WS		 " \t\r\n"
 #define MAX_HEADER_WORDS 8

@@ -12,7 +12,8 @@
 #include <rte_ether.h>
 #include <rte_mbuf.h>
 
-#include "dp.h"
+#include "arp.h"
+#include "nodemesh/dataplane-t.h"
 
 void
 nm_arp_reply_inplace(struct rte_mbuf *m, uint16_t l2_len, const struct rte_ether_addr *mac)

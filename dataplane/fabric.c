@@ -25,38 +25,37 @@
 #include <rte_tcp.h>
 #include <rte_udp.h>
 
-#include "dp.h"
+#include "fabric.h"
+#include "arp.h"
+#include "cksum.h"
+#include "nodemesh/tnl_state-t.h"
+#include "nodemesh/tunnel.h"
+#include "nodemesh/worker.h"
+#include "tx.h"
 #include "nodemesh/pkt.h"
 
 #define MAX_GROUPS 4 /* (peer, epoch) groups opened as bursts in one RX burst */
-
-static inline void
-fdrop(struct nm_worker *w, struct rte_mbuf *m, enum nm_drop_reason why)
-{
-	w->c.drops[why]++;
-	rte_pktmbuf_free(m);
-}
 
 /* Ask for a peer's fabric MAC, at most twice a second. */
 static void
 resolve_peer(struct nm_worker *w, const struct nm_tnl_peer *p, uint64_t now)
 {
-	const struct nm_node *node = w->node;
+	const struct nm_dataplane *dp = w->dp;
 
-	if (now - p->live->arp_sent_tsc < node->tsc_hz / 2)
+	if (now - p->live->arp_sent_tsc < dp->tsc_hz / 2)
 		return;
 	p->live->arp_sent_tsc = now;
-	struct rte_mbuf *m = nm_arp_request(node->pool, &node->fabric_mac, p->fabric_ip);
+	struct rte_mbuf *m = nm_arp_request(dp->pool, &dp->fabric_mac, p->fabric_ip);
 	if (m == NULL) {
 		w->c.drops[NM_DROP_NO_MBUF]++;
 		return;
 	}
 	struct rte_arp_hdr *arp =
 	    rte_pktmbuf_mtod_offset(m, struct rte_arp_hdr *, sizeof(struct rte_ether_hdr));
-	arp->arp_data.arp_sip = node->cfg.tunnel.fabric_ip;
+	arp->arp_data.arp_sip = dp->params.fabric_ip;
 	w->c.arp_requests++;
-	if (rte_eth_tx_burst(node->fabric_port, 0, &m, 1) != 1)
-		fdrop(w, m, NM_DROP_TX_FULL);
+	if (rte_eth_tx_burst(dp->fabric_port, 0, &m, 1) != 1)
+		nm_drop(w, NULL, m, NM_DROP_TX_FULL);
 }
 
 void
@@ -69,16 +68,16 @@ nm_fabric_enqueue(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t 
 	if (unlikely(!p->in_use || p->tx == NULL)) {
 		if (p->live != NULL)
 			p->live->no_key++;
-		fdrop(w, m, NM_DROP_TNL_NO_KEY);
+		nm_drop(w, NULL, m, NM_DROP_TNL_NO_KEY);
 		return;
 	}
 	if (unlikely(!p->live->mac_known)) {
 		p->live->unresolved++;
 		resolve_peer(w, p, rte_rdtsc());
-		fdrop(w, m, NM_DROP_TNL_UNRESOLVED);
+		nm_drop(w, NULL, m, NM_DROP_TNL_UNRESOLVED);
 		return;
 	}
-	nm_mbuf_meta(w->node, m)->flow_hash = flow_hash;
+	nm_mbuf_meta(w->dp, m)->flow_hash = flow_hash;
 	struct nm_fabric_out *out = &w->fabric_out[idx];
 	out->pkts[out->n++] = m;
 	if (unlikely(out->n == NM_BURST))
@@ -113,14 +112,14 @@ struct outer_hdrs {
 } __rte_packed __rte_aligned(2);
 
 static void
-write_outer(const struct nm_node *node, const struct nm_tnl_peer *p, struct rte_mbuf *m,
+write_outer(const struct nm_dataplane *dp, const struct nm_tnl_peer *p, struct rte_mbuf *m,
 	    uint32_t rec_len)
 {
 	struct outer_hdrs h;
 	uint16_t udp_len = (uint16_t)(sizeof(h.udp) + rec_len);
 
 	rte_ether_addr_copy(&p->live->mac, &h.eth.dst_addr);
-	rte_ether_addr_copy(&node->fabric_mac, &h.eth.src_addr);
+	rte_ether_addr_copy(&dp->fabric_mac, &h.eth.src_addr);
 	h.eth.ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
 	h.ip.version_ihl = RTE_IPV4_VHL_DEF;
 	h.ip.type_of_service = 0;
@@ -129,14 +128,14 @@ write_outer(const struct nm_node *node, const struct nm_tnl_peer *p, struct rte_
 	h.ip.fragment_offset = rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG);
 	h.ip.time_to_live = 64;
 	h.ip.next_proto_id = IPPROTO_UDP;
-	h.ip.src_addr = node->cfg.tunnel.fabric_ip;
+	h.ip.src_addr = dp->params.fabric_ip;
 	h.ip.dst_addr = p->fabric_ip;
 	h.ip.hdr_checksum = 0;
 	h.ip.hdr_checksum = rte_ipv4_cksum(&h.ip);
 	/* Spread flows over the fabric's queues and ECMP paths, as VXLAN does. */
 	h.udp.src_port =
-	    rte_cpu_to_be_16((uint16_t)(0xc000 | (nm_mbuf_meta(node, m)->flow_hash & 0x3fff)));
-	h.udp.dst_port = rte_cpu_to_be_16(node->cfg.tunnel.udp_port);
+	    rte_cpu_to_be_16((uint16_t)(0xc000 | (nm_mbuf_meta(dp, m)->flow_hash & 0x3fff)));
+	h.udp.dst_port = rte_cpu_to_be_16(dp->params.udp_port);
 	h.udp.dgram_len = rte_cpu_to_be_16(udp_len);
 	h.udp.dgram_cksum = 0; /* the record's tag protects the payload (RFC 768 allows 0) */
 	memcpy(rte_pktmbuf_mtod(m, void *), &h, sizeof(h));
@@ -154,7 +153,7 @@ flush_peer(struct nm_worker *w, unsigned int idx)
 
 	for (uint16_t i = 0; i < out->n; i++) {
 		if (unlikely(make_room(out->pkts[i], &bufs[n]) < 0)) {
-			fdrop(w, out->pkts[i], NM_DROP_NO_MBUF);
+			nm_drop(w, NULL, out->pkts[i], NM_DROP_NO_MBUF);
 			continue;
 		}
 		ok[n++] = out->pkts[i];
@@ -165,24 +164,24 @@ flush_peer(struct nm_worker *w, unsigned int idx)
 	/* A peer whose keys were withdrawn since the packets were queued. */
 	if (unlikely(!p->in_use || p->tx == NULL)) {
 		for (uint16_t i = 0; i < n; i++)
-			fdrop(w, ok[i], NM_DROP_TNL_NO_KEY);
+			nm_drop(w, NULL, ok[i], NM_DROP_TNL_NO_KEY);
 		return;
 	}
 	nm_tnl_seal_burst(p->tx, bufs, n);
 	uint16_t k = 0;
 	for (uint16_t i = 0; i < n; i++) {
 		if (unlikely(bufs[i].reason != NM_TNL_OK)) {
-			fdrop(w, ok[i], NM_DROP_TNL_SEAL_FAILED);
+			nm_drop(w, NULL, ok[i], NM_DROP_TNL_SEAL_FAILED);
 			continue;
 		}
-		write_outer(w->node, p, ok[i], bufs[i].len);
+		write_outer(w->dp, p, ok[i], bufs[i].len);
 		bytes += ok[i]->pkt_len;
 		ok[k++] = ok[i];
 	}
-	sent = rte_eth_tx_burst(w->node->fabric_port, 0, ok, k);
+	sent = rte_eth_tx_burst(w->dp->fabric_port, 0, ok, k);
 	for (uint16_t i = sent; i < k; i++) {
 		bytes -= ok[i]->pkt_len;
-		fdrop(w, ok[i], NM_DROP_TX_FULL);
+		nm_drop(w, NULL, ok[i], NM_DROP_TX_FULL);
 	}
 	p->live->tx_packets += sent;
 	p->live->tx_bytes += bytes;
@@ -217,7 +216,7 @@ peer_of(const struct nm_tnl_state *tnl, uint32_t ip)
 static void
 fabric_arp(struct nm_worker *w, struct rte_mbuf *m, const struct nm_pkt_meta *meta)
 {
-	const struct nm_node *node = w->node;
+	const struct nm_dataplane *dp = w->dp;
 	const struct rte_arp_hdr *arp =
 	    rte_pktmbuf_mtod_offset(m, const struct rte_arp_hdr *, meta->l2_len);
 
@@ -227,11 +226,11 @@ fabric_arp(struct nm_worker *w, struct rte_mbuf *m, const struct nm_pkt_meta *me
 		rte_ether_addr_copy(&arp->arp_data.arp_sha, &l->mac);
 		l->mac_known = true;
 	}
-	if (meta->arp_op == RTE_ARP_OP_REQUEST && meta->dst.v4 == node->cfg.tunnel.fabric_ip) {
-		nm_arp_reply_inplace(m, meta->l2_len, &node->fabric_mac);
+	if (meta->arp_op == RTE_ARP_OP_REQUEST && meta->dst.v4 == dp->params.fabric_ip) {
+		nm_arp_reply_inplace(m, meta->l2_len, &dp->fabric_mac);
 		w->c.arp_replies++;
-		if (rte_eth_tx_burst(node->fabric_port, 0, &m, 1) != 1)
-			fdrop(w, m, NM_DROP_TX_FULL);
+		if (rte_eth_tx_burst(dp->fabric_port, 0, &m, 1) != 1)
+			nm_drop(w, NULL, m, NM_DROP_TX_FULL);
 		return;
 	}
 	rte_pktmbuf_free(m);
@@ -252,7 +251,7 @@ reject(struct nm_worker *w, const struct nm_tnl_peer *p, struct rte_mbuf *m, uns
 		p->live->rejected[reason]++;
 		w->tnl_rejected[reason]++;
 	}
-	fdrop(w, m, NM_DROP_TNL_REJECTED);
+	nm_drop(w, NULL, m, NM_DROP_TNL_REJECTED);
 }
 
 /*
@@ -262,7 +261,7 @@ reject(struct nm_worker *w, const struct nm_tnl_peer *p, struct rte_mbuf *m, uns
 static int
 classify(struct nm_worker *w, struct rte_mbuf *m, struct open_group *g, unsigned int *ng)
 {
-	const struct nm_node *node = w->node;
+	const struct nm_dataplane *dp = w->dp;
 	struct nm_pkt_meta meta;
 	int cls = nm_pkt_parse_partial(rte_pktmbuf_mtod(m, const uint8_t *), m->data_len,
 				       m->pkt_len, &meta);
@@ -272,19 +271,19 @@ classify(struct nm_worker *w, struct rte_mbuf *m, struct open_group *g, unsigned
 		return -1;
 	}
 	if (cls != NM_PKT_IPV4 || meta.ip_proto != IPPROTO_UDP || !(meta.flags & NM_PKT_F_L4) ||
-	    (meta.flags & NM_PKT_F_FRAG) || meta.dst.v4 != node->cfg.tunnel.fabric_ip ||
-	    meta.dport != node->cfg.tunnel.udp_port) {
-		fdrop(w, m, NM_DROP_FABRIC_NOT_TUNNEL);
+	    (meta.flags & NM_PKT_F_FRAG) || meta.dst.v4 != dp->params.fabric_ip ||
+	    meta.dport != dp->params.udp_port) {
+		nm_drop(w, NULL, m, NM_DROP_FABRIC_NOT_TUNNEL);
 		return -1;
 	}
 	int idx = peer_of(w->tnl, meta.src.v4);
 	if (idx < 0) {
-		fdrop(w, m, NM_DROP_TNL_UNKNOWN_PEER);
+		nm_drop(w, NULL, m, NM_DROP_TNL_UNKNOWN_PEER);
 		return -1;
 	}
 	const struct nm_tnl_peer *p = &w->tnl->peers[idx];
 	if (unlikely(m->nb_segs > 1) && rte_pktmbuf_linearize(m) < 0) {
-		fdrop(w, m, NM_DROP_NO_MBUF);
+		nm_drop(w, NULL, m, NM_DROP_NO_MBUF);
 		return -1;
 	}
 	uint32_t off = meta.l2_len + meta.l3_len + meta.l4_len;
@@ -327,7 +326,7 @@ classify(struct nm_worker *w, struct rte_mbuf *m, struct open_group *g, unsigned
 	return 0;
 }
 
-/* An opened record: strip the tunnel, check the inner addresses, hand it to ingress. */
+/* An opened record: strip the tunnel, check the inner addresses, file it for ingress. */
 static void
 deliver_inner(struct nm_worker *w, const struct nm_pod_table *tbl, const struct open_group *g,
 	      uint16_t i, struct nm_pkt_meta *meta, uint16_t *slot, uint16_t *src_slot,
@@ -368,20 +367,20 @@ deliver_inner(struct nm_worker *w, const struct nm_pod_table *tbl, const struct 
 	int cls = nm_pkt_parse_partial(rte_pktmbuf_mtod(m, const uint8_t *), m->data_len,
 				       m->pkt_len, meta);
 	if (unlikely(cls != NM_PKT_IPV4)) {
-		fdrop(w, m, cls < 0 ? (enum nm_drop_reason) - cls : NM_DROP_ETHERTYPE);
+		nm_drop(w, NULL, m, cls < 0 ? (enum nm_drop_reason) - cls : NM_DROP_ETHERTYPE);
 		return;
 	}
 	void *data;
 	if (rte_hash_lookup_data(tbl->by_ip, &meta->src.v4, &data) < 0 ||
 	    !tbl->pods[(uintptr_t)data].remote || tbl->pods[(uintptr_t)data].peer != g->peer) {
 		p->live->inner_spoofed++;
-		fdrop(w, m, NM_DROP_TNL_INNER_SPOOFED);
+		nm_drop(w, NULL, m, NM_DROP_TNL_INNER_SPOOFED);
 		return;
 	}
 	*src_slot = (uint16_t)(uintptr_t)data;
 	if (rte_hash_lookup_data(tbl->by_ip, &meta->dst.v4, &data) < 0 ||
 	    tbl->pods[(uintptr_t)data].live == NULL) {
-		fdrop(w, m, NM_DROP_TNL_INNER_NO_POD);
+		nm_drop(w, NULL, m, NM_DROP_TNL_INNER_NO_POD);
 		return;
 	}
 	*slot = (uint16_t)(uintptr_t)data;
@@ -390,14 +389,12 @@ deliver_inner(struct nm_worker *w, const struct nm_pod_table *tbl, const struct 
 
 void
 nm_fabric_rx(struct nm_worker *w, const struct nm_pod_table *tbl, struct rte_mbuf **pkts,
-	     uint16_t n, uint64_t now)
+	     uint16_t n, struct nm_fabric_opened *out)
 {
 	struct open_group g[MAX_GROUPS];
 	unsigned int ng = 0;
-	struct rte_mbuf *in[NM_BURST];
-	struct nm_pkt_meta meta[NM_BURST];
-	uint16_t slot[NM_BURST], src_slot[NM_BURST], n_in = 0;
 
+	out->n = 0;
 	w->c.rx_packets += n;
 	for (uint16_t i = 0; i < n; i++) {
 		w->c.rx_bytes += pkts[i]->pkt_len;
@@ -412,11 +409,22 @@ nm_fabric_rx(struct nm_worker *w, const struct nm_pod_table *tbl, struct rte_mbu
 				reject(w, p, g[k].pkts[i], g[k].bufs[i].reason);
 				continue;
 			}
-			deliver_inner(w, tbl, &g[k], i, &meta[n_in], &slot[n_in], &src_slot[n_in],
-				      in, &n_in);
+			deliver_inner(w, tbl, &g[k], i, &out->meta[out->n], &out->slot[out->n],
+				      &out->src_slot[out->n], out->pkts, &out->n);
 		}
 	}
-	nm_worker_deliver(w, tbl, in, meta, slot, src_slot, n_in, now);
+}
+
+void
+nm_fabric_send(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t dslot,
+	       struct rte_mbuf *m, uint16_t flow_hash)
+{
+	if (w->idx == NM_FABRIC_WORKER) {
+		nm_fabric_enqueue(w, tbl, dslot, m, flow_hash);
+		return;
+	}
+	nm_mbuf_meta(w->dp, m)->flow_hash = flow_hash;
+	nm_handoff(w, NM_FABRIC_WORKER, m, tbl->pods[dslot].id, dslot, dslot, NM_HANDOFF_FABRIC);
 }
 
 void

@@ -14,7 +14,7 @@
 #include <rte_malloc.h>
 #include <rte_tcp.h>
 
-#include "flow.h"
+#include "nodemesh/flow.h"
 
 int
 nm_flow_table_init(struct nm_flow_table *t, uint32_t cap, const uint32_t timeout_s[NM_FLOW_STATES],

@@ -3,7 +3,8 @@
  * ICMP errors a router sends (RFC 792, RFC 1812 §4.3.2): destination
  * unreachable, fragmentation needed (RFC 1191 next-hop MTU) and time
  * exceeded. Sent from the gateway address back to the pod that sent the
- * offending packet, quoting its IP header and first 8 payload bytes.
+ * offending packet, quoting its IP header and first 8 payload bytes,
+ * within a per-worker budget.
  */
 #include <stdbool.h>
 #include <string.h>
@@ -14,7 +15,9 @@
 #include <rte_ip.h>
 #include <rte_mbuf.h>
 
-#include "dp.h"
+#include "icmp.h"
+#include "nodemesh/dataplane-t.h"
+#include "tx.h"
 
 #define ICMP_QUOTE_PAYLOAD 8 /* bytes of the offending datagram past its header, RFC 792 */
 
@@ -96,4 +99,38 @@ nm_icmp_error(struct rte_mempool *pool, const struct rte_mbuf *orig, uint16_t l2
 	memcpy(icmp + 1, oip, quote);
 	icmp->icmp_cksum = (uint16_t)~rte_raw_cksum(icmp, sizeof(*icmp) + quote);
 	return m;
+}
+
+bool
+nm_icmp_budget_take(struct nm_worker *w, uint64_t now)
+{
+	double rate = NM_ICMP_ERRORS_PER_SEC;
+
+	w->icmp_tokens += (double)(now - w->icmp_last_tsc) * rate / (double)w->dp->tsc_hz;
+	w->icmp_last_tsc = now;
+	if (w->icmp_tokens > rate / 10) /* burst: a tenth of a second's worth */
+		w->icmp_tokens = rate / 10;
+	if (w->icmp_tokens < 1.0) {
+		w->c.icmp_suppressed++;
+		return false;
+	}
+	w->icmp_tokens -= 1.0;
+	return true;
+}
+
+void
+nm_icmp_reply(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t slot,
+	      const struct rte_mbuf *m, uint16_t l2_len, uint8_t type, uint8_t code, uint16_t mtu,
+	      uint64_t now)
+{
+	if (!nm_icmp_error_allowed(m, l2_len) || !nm_icmp_budget_take(w, now))
+		return;
+	struct rte_mbuf *e =
+	    nm_icmp_error(w->dp->pool, m, l2_len, type, code, mtu, &tbl->pods[slot].port_mac);
+	if (unlikely(e == NULL)) {
+		w->c.drops[NM_DROP_NO_MBUF]++;
+		return;
+	}
+	w->c.icmp_sent++;
+	nm_tx_enqueue(w, tbl, slot, e);
 }

@@ -46,7 +46,13 @@
 #include <rte_tcp.h>
 #include <rte_udp.h>
 
-#include "dp.h"
+#include "cksum.h"
+#include "inspect.h"
+#include "icmp.h"
+#include "reject.h"
+#include "sig_scan.h"
+#include "nodemesh/sig_set-t.h"
+#include "nodemesh/worker.h"
 
 #define MAX_HITS 16 /* rule hits recorded for one packet; more are counted, not logged */
 
@@ -182,7 +188,7 @@ alerts_emit(struct nm_worker *w, const struct nm_flow *f, const struct hit_ctx *
 
 		if (r->action == NM_SIG_PASS)
 			continue;
-		if (rte_mempool_get(w->node->alert_pool, (void **)&a) != 0) {
+		if (rte_mempool_get(w->dp->alert_pool, (void **)&a) != 0) {
 			w->sc.alerts_lost++;
 			continue;
 		}
@@ -205,7 +211,7 @@ alerts_emit(struct nm_worker *w, const struct nm_flow *f, const struct hit_ctx *
 		memcpy(a->msg, r->msg, sizeof(a->msg));
 		memcpy(a->classtype, r->classtype, sizeof(a->classtype));
 		if (rte_ring_sp_enqueue(w->alert_ring, a) != 0) {
-			rte_mempool_put(w->node->alert_pool, a);
+			rte_mempool_put(w->dp->alert_pool, a);
 			w->sc.alerts_lost++;
 			continue;
 		}
@@ -290,11 +296,22 @@ static struct rte_mbuf *
 icmp_prohibited(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t src_slot,
 		const struct rte_mbuf *m, const struct nm_pkt_meta *meta, uint64_t now)
 {
-	if (!nm_icmp_error_allowed(m, meta->l2_len) || !nm_worker_icmp_allowed(w, now))
+	if (!nm_icmp_error_allowed(m, meta->l2_len) || !nm_icmp_budget_take(w, now))
 		return NULL;
 	/* RFC 1812 5.2.7.1: code 13, communication administratively prohibited. */
-	return nm_icmp_error(w->node->pool, m, meta->l2_len, NM_ICMP_DEST_UNREACH, 13, 0,
+	return nm_icmp_error(w->dp->pool, m, meta->l2_len, NM_ICMP_DEST_UNREACH, 13, 0,
 			     &tbl->pods[src_slot].port_mac);
+}
+
+/* File a packet this stage made for the caller to send. */
+static inline void
+made_add(struct nm_made *made, struct rte_mbuf *m, uint16_t slot, uint16_t src_slot, bool track)
+{
+	made->pkt[made->n].m = m;
+	made->pkt[made->n].slot = slot;
+	made->pkt[made->n].src_slot = src_slot;
+	made->pkt[made->n].track = track;
+	made->n++;
 }
 
 /*
@@ -306,7 +323,7 @@ icmp_prohibited(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t sr
 static void
 reject(struct nm_worker *w, const struct nm_pod_table *tbl, const struct rte_mbuf *m,
        const struct nm_pkt_meta *meta, uint32_t plen, uint16_t src_slot, uint16_t slot,
-       uint64_t now)
+       uint64_t now, struct nm_made *made)
 {
 	struct rte_mbuf *r;
 
@@ -325,22 +342,22 @@ reject(struct nm_worker *w, const struct nm_pod_table *tbl, const struct rte_mbu
 		}
 		if (r != NULL) {
 			w->sc.unreach_sent++;
-			nm_worker_send_made(w, tbl, src_slot, src_slot, r, false);
+			made_add(made, r, src_slot, src_slot, false);
 		}
 		return;
 	}
-	r = nm_tcp_reset(w->node->pool, meta->src.v4, meta->dst.v4, meta->sport, meta->dport,
+	r = nm_tcp_reset(w->dp->pool, meta->src.v4, meta->dst.v4, meta->sport, meta->dport,
 			 meta->tcp_seq, meta->tcp_seq + plen);
 	if (r != NULL) {
 		w->sc.resets_sent++;
-		nm_worker_send_made(w, tbl, slot, slot, r, false);
+		made_add(made, r, slot, slot, false);
 	}
-	r = nm_tcp_reset(w->node->pool, meta->dst.v4, meta->src.v4, meta->dport, meta->sport,
+	r = nm_tcp_reset(w->dp->pool, meta->dst.v4, meta->src.v4, meta->dport, meta->sport,
 			 meta->tcp_ack, meta->tcp_seq + plen);
 	if (r != NULL) {
 		w->sc.resets_sent++;
 		/* Through the sender's conntrack, so its side of the flow closes too. */
-		nm_worker_send_made(w, tbl, src_slot, slot, r, true);
+		made_add(made, r, src_slot, slot, true);
 	}
 }
 
@@ -348,7 +365,7 @@ reject(struct nm_worker *w, const struct nm_pod_table *tbl, const struct rte_mbu
 static enum nm_drop_reason
 verdict(struct nm_worker *w, const struct nm_pod_table *tbl, struct nm_flow *f,
 	const struct hit_ctx *h, const struct rte_mbuf *m, const struct nm_pkt_meta *meta,
-	uint32_t plen, uint16_t src_slot, uint16_t slot, uint64_t now)
+	uint32_t plen, uint16_t src_slot, uint16_t slot, uint64_t now, struct nm_made *made)
 {
 	if (likely(h->best == 0))
 		return NM_DROP_NONE;
@@ -369,7 +386,7 @@ verdict(struct nm_worker *w, const struct nm_pod_table *tbl, struct nm_flow *f,
 	if (meta->ip_proto == IPPROTO_TCP)
 		f->state = NM_FLOW_TCP_CLOSED;
 	if (h->best == action_rank[NM_SIG_REJECT])
-		reject(w, tbl, m, meta, plen, src_slot, slot, now);
+		reject(w, tbl, m, meta, plen, src_slot, slot, now, made);
 	nm_inspect_release(w, f, false);
 	return NM_DROP_SIG_DROP;
 }
@@ -451,7 +468,7 @@ static enum nm_drop_reason
 hold(struct nm_worker *w, struct nm_insp *s, struct rte_mbuf *m, const struct nm_pkt_meta *meta,
      uint8_t *l4, uint32_t seq, uint32_t plen, uint32_t ahead)
 {
-	uint32_t cap = w->node->cfg.mbufs / 4 / w->node->n_workers;
+	uint32_t cap = w->dp->params.mbufs / 4 / w->dp->n_workers;
 
 	if (s->n_held == NM_INSP_HOLD || ahead > NM_INSP_HOLD_WINDOW || w->sc.held_now >= cap)
 		return NM_DROP_TCP_OUT_OF_ORDER;
@@ -519,11 +536,11 @@ stream_open(struct nm_worker *w, struct nm_flow *f, uint32_t isn)
 {
 	struct nm_sig_set *set = w->sigs;
 
-	if (w->n_insp_free == 0 || w->sc.streams_open >= w->node->cfg.sig_max_streams)
+	if (w->n_insp_free == 0 || w->sc.streams_open >= w->dp->params.sig_max_streams)
 		return false; /* signatures.max_streams open on this worker */
 	struct nm_insp *s = &w->insp_pool[w->insp_free[w->n_insp_free - 1]];
 	memset(s, 0, sizeof(*s));
-	s->st = nm_sigdb_stream_open(set->db);
+	s->st = nm_sigdb_stream_open(set->db, w->stream_pool);
 	if (s->st == NULL)
 		return false;
 	w->n_insp_free--;
@@ -539,7 +556,7 @@ stream_open(struct nm_worker *w, struct nm_flow *f, uint32_t isn)
 static enum nm_drop_reason
 inspect_tcp(struct nm_worker *w, const struct nm_pod_table *tbl, struct nm_flow *f,
 	    unsigned int dir, struct rte_mbuf *m, const struct nm_pkt_meta *meta, uint16_t src_slot,
-	    uint16_t slot, uint64_t now)
+	    uint16_t slot, uint64_t now, struct nm_made *made)
 {
 	struct nm_insp *s = f->insp;
 	uint8_t flags = meta->tcp_flags;
@@ -629,16 +646,16 @@ inspect_tcp(struct nm_worker *w, const struct nm_pod_table *tbl, struct nm_flow 
 	seg_remember(s, seq, (uint16_t)plen, crc);
 	if (s->n_held > 0 && held_drain(w, s, &h) < 0)
 		return NM_DROP_SIG_SCAN_ERROR;
-	return verdict(w, tbl, f, &h, m, meta, plen, src_slot, slot, now);
+	return verdict(w, tbl, f, &h, m, meta, plen, src_slot, slot, now, made);
 }
 
 enum nm_drop_reason
 nm_inspect(struct nm_worker *w, const struct nm_pod_table *tbl, struct nm_flow *f, unsigned int dir,
 	   struct rte_mbuf *m, const struct nm_pkt_meta *meta, uint16_t src_slot, uint16_t slot,
-	   uint64_t now)
+	   uint64_t now, struct nm_made *made)
 {
 	if (meta->ip_proto == IPPROTO_TCP)
-		return inspect_tcp(w, tbl, f, dir, m, meta, src_slot, slot, now);
+		return inspect_tcp(w, tbl, f, dir, m, meta, src_slot, slot, now, made);
 
 	/* UDP, ICMP: every datagram; anything else: the first packet of the flow. */
 	if (meta->ip_proto != IPPROTO_UDP && meta->ip_proto != IPPROTO_ICMP &&
@@ -659,5 +676,5 @@ nm_inspect(struct nm_worker *w, const struct nm_pod_table *tbl, struct nm_flow *
 	const uint8_t *payload = rte_pktmbuf_mtod_offset(m, const uint8_t *, meta->l2_len + hdr);
 	if (unlikely(scan_timed(w, set, set->db, NULL, payload, plen, &h) < 0))
 		return NM_DROP_SIG_SCAN_ERROR;
-	return verdict(w, tbl, f, &h, m, meta, plen, src_slot, slot, now);
+	return verdict(w, tbl, f, &h, m, meta, plen, src_slot, slot, now, made);
 }

@@ -11,7 +11,7 @@
 #include <rte_mbuf.h>
 #include <rte_tcp.h>
 
-#include "dp.h"
+#include "reject.h"
 
 /* Addresses in network order, ports and numbers in host order. */
 struct rte_mbuf *

@@ -27,6 +27,8 @@
 
 #include <stdint.h>
 
+#define NM_MAX_PEERS 16 /* nodes one node keeps tunnels to */
+
 #define NM_TNL_VERSION	      1
 #define NM_TNL_HDR_LEN	      12 /* tunnel header: version, reserved, epoch, sequence */
 #define NM_TNL_REC_HDR_LEN    5	 /* TLS record header: type, legacy version, length */

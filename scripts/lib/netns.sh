@@ -22,19 +22,11 @@
 NM_SRC=${NM_SRC:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 NM_BUILD=${NM_BUILD:-$NM_SRC/build}
 NM_SFX=${NM_SFX:-$$}
-# The binaries: top of the build dir, or where meson puts them (per subdir).
-nm_find_bin() {
-	local name=$1 d
-	for d in "$NM_BUILD" "$NM_BUILD/dataplane" "$NM_BUILD/ctrl"; do
-		if [[ -x $d/$name ]]; then
-			printf '%s\n' "$d/$name"
-			return 0
-		fi
-	done
-	printf '%s\n' "$NM_BUILD/$name"
-}
-NM_DAEMON=${NM_DAEMON:-$(nm_find_bin nodemeshd)}
-NM_CTL_BIN=${NM_CTL_BIN:-$(nm_find_bin nodemeshctl)}
+# The binaries, where meson puts them. Named, not searched for: a search
+# done before scripts/setup built them (or one that finds a stale binary
+# from an older layout of the build dir) would pick the wrong file.
+NM_DAEMON=${NM_DAEMON:-$NM_BUILD/ctrl/nodemeshd}
+NM_CTL_BIN=${NM_CTL_BIN:-$NM_BUILD/ctrl/nodemeshctl}
 # Debian's python3 has scapy; a python3 earlier on PATH (pyenv) may not.
 NM_PY=${NM_PY:-/usr/bin/python3}
 

@@ -18,7 +18,7 @@
 #include <rte_udp.h>
 
 #include "bench_common.h"
-#include "nodemesh/rule.h"
+#include "rule.h"
 
 static const struct rte_ether_addr pod_a_mac = {{0x02, 0, 0, 0, 0, 0x0a}};
 static const struct rte_ether_addr pod_b_mac = {{0x02, 0, 0, 0, 0, 0x0b}};
@@ -98,7 +98,7 @@ setup_port(uint16_t port, struct rte_mempool *mp)
 static int
 insert_pods(struct nm_node *node, const struct bench_pods *bp)
 {
-	struct nm_pod_table *t = nm_pod_table_clone(node->pods, node->hash_seed, node->n_workers);
+	struct nm_pod_table *t = nm_pod_table_clone(node->dp.pods, node->dp.hash_seed, node->dp.n_workers);
 	const uint16_t ports[2] = {bp->port_a, bp->port_b};
 	const uint32_t ips[2] = {bp->ip_a, bp->ip_b};
 
@@ -127,7 +127,7 @@ insert_pods(struct nm_node *node, const struct bench_pods *bp)
 	t->pods[0].live->mac_known = true;
 	t->pods[1].live->pod_mac = pod_b_mac;
 	t->pods[1].live->mac_known = true;
-	if (nm_pod_table_index(t, node->hash_seed, node->n_workers) < 0)
+	if (nm_pod_table_index(t, node->dp.hash_seed, node->dp.n_workers) < 0)
 		return -1;
 	/* Default deny and one allow rule, as a production node would run. */
 	struct nm_rule rule;
@@ -139,8 +139,8 @@ insert_pods(struct nm_node *node, const struct bench_pods *bp)
 	if (t->policy == NULL)
 		return -1;
 	/* No worker runs: swapping the pointer needs no grace period. */
-	nm_pod_table_free(node->pods);
-	node->pods = t;
+	nm_pod_table_free(node->dp.pods);
+	node->dp.pods = t;
 	return 0;
 }
 
@@ -149,7 +149,7 @@ bench_pods_setup(struct nm_node *node, const char *prog, struct bench_pods *bp)
 {
 	if (rte_eth_dev_get_port_by_name("net_null0", &bp->port_a) != 0 ||
 	    rte_eth_dev_get_port_by_name("net_null1", &bp->port_b) != 0 ||
-	    setup_port(bp->port_a, node->pool) != 0 || setup_port(bp->port_b, node->pool) != 0) {
+	    setup_port(bp->port_a, node->dp.pool) != 0 || setup_port(bp->port_b, node->dp.pool) != 0) {
 		fprintf(stderr, "%s: net_null ports not available\n", prog);
 		return -1;
 	}

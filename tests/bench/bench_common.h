@@ -20,7 +20,11 @@
 #include <rte_mbuf.h>
 #include <rte_mempool.h>
 
-#include "dp.h"
+#include "node_priv.h"
+#include "pod_table.h"
+#include "nodemesh/flow.h"
+#include "nodemesh/worker.h"
+#include "policy_compile.h"
 
 #define BENCH_FRAME_LEN 64
 #define BENCH_WARMUP_BURSTS 20000

@@ -46,9 +46,11 @@
 #include <rte_udp.h>
 
 #include "bench_common.h"
-#include "dp.h"
-#include "nodemesh/config.h"
-#include "nodemesh/node.h"
+#include "node_priv.h"
+#include "pod_table.h"
+#include "nodemesh/worker.h"
+#include "config.h"
+#include "node.h"
 
 #define N_HOT 4096 /* connections 0..N_HOT-1 */
 #define SPORT_SPAN 64512 /* source ports 1024..65535 */
@@ -113,8 +115,8 @@ static void
 run_pipeline(struct nm_node *node, struct rte_mempool *mp, uint64_t bursts, struct feed *f,
 	     struct bench_timing *t)
 {
-	struct nm_worker *w = node->workers[0];
-	const struct nm_pod_table *tbl = node->pods;
+	struct nm_worker *w = node->dp.workers[0];
+	const struct nm_pod_table *tbl = node->dp.pods;
 	struct rte_mbuf *pkts[NM_BURST];
 
 	for (uint64_t b = 0; b < bursts; b++) {
@@ -265,8 +267,8 @@ main(int argc, char **argv)
 	if (bench_pods_setup(node, "bench_flows", &bp) != 0)
 		return 1;
 	/* UDP ports are written per packet (refill); they are not in the IP checksum. */
-	bench_frame_build(tmpl, &node->pods->pods[0].port_mac, bp.ip_a, bp.ip_b, 0);
-	struct nm_worker *w = node->workers[0];
+	bench_frame_build(tmpl, &node->dp.pods->pods[0].port_mac, bp.ip_a, bp.ip_b, 0);
+	struct nm_worker *w = node->dp.workers[0];
 	struct nm_flow_table *ft = &w->flows;
 	int rc = 0;
 
@@ -317,7 +319,7 @@ main(int argc, char **argv)
 	/* 4. heap of a flow table of the same capacity, measured on a scratch one. */
 	struct nm_flow_table scratch;
 	size_t heap_s0 = heap_bytes();
-	if (nm_flow_table_init(&scratch, cap, cfg.flow_timeout_s, node->tsc_hz, 1,
+	if (nm_flow_table_init(&scratch, cap, cfg.flow_timeout_s, node->dp.tsc_hz, 1,
 			       (int)rte_socket_id(), 7) < 0) {
 		fprintf(stderr, "bench_flows: scratch nm_flow_table_init(%u) failed\n", cap);
 		return 1;

@@ -39,9 +39,11 @@
 #include <rte_udp.h>
 
 #include "bench_common.h"
-#include "dp.h"
-#include "nodemesh/config.h"
-#include "nodemesh/node.h"
+#include "node_priv.h"
+#include "pod_table.h"
+#include "nodemesh/worker.h"
+#include "config.h"
+#include "node.h"
 
 #define N_FLOWS 4096
 
@@ -81,8 +83,8 @@ refill(struct rte_mempool *mp, struct rte_mbuf **pkts, unsigned int *flow)
 static void
 run_pipeline(struct nm_node *node, struct rte_mempool *mp, uint64_t bursts, struct bench_timing *t)
 {
-	struct nm_worker *w = node->workers[0];
-	const struct nm_pod_table *tbl = node->pods;
+	struct nm_worker *w = node->dp.workers[0];
+	const struct nm_pod_table *tbl = node->dp.pods;
 	struct rte_mbuf *pkts[NM_BURST];
 	unsigned int flow = 0;
 
@@ -164,12 +166,12 @@ main(int argc, char **argv)
 		fprintf(stderr, "bench_pipeline: %s\n", serr);
 		return 1;
 	}
-	node->workers[0]->sigs = node->sigs; /* what the top of a worker turn does */
+	node->dp.workers[0]->sigs = node->dp.sigs; /* what the top of a worker turn does */
 
 	struct bench_pods bp;
 	if (bench_pods_setup(node, "bench_pipeline", &bp) != 0)
 		return 1;
-	build_templates(&node->pods->pods[0].port_mac, bp.ip_a, bp.ip_b);
+	build_templates(&node->dp.pods->pods[0].port_mac, bp.ip_a, bp.ip_b);
 
 	struct rte_mempool *mp = bench_pool_create("bench_pipeline");
 	if (mp == NULL)
@@ -184,7 +186,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "bench_pipeline: out of memory\n");
 		return 1;
 	}
-	struct nm_worker *w = node->workers[0];
+	struct nm_worker *w = node->dp.workers[0];
 
 	/* Warm caches and pools, then alternate halves so drift hits both alike. */
 	run_pipeline(node, mp, BENCH_WARMUP_BURSTS, &warm);

@@ -63,8 +63,9 @@
 
 #include <hs/hs.h>
 
-#include "nodemesh/sig.h"
-#include "nodemesh/sigdb.h"
+#include "sig.h"
+#include "sigdb.h"
+#include "sig_scan.h"
 
 #define N_PAYLOADS 4099 /* prime: coprime with N_STREAMS */
 #define N_STREAMS  1024 /* power of two */
@@ -674,7 +675,7 @@ static void
 nm_open(struct run *r)
 {
 	for (unsigned int s = 0; s < N_STREAMS; s++) {
-		r->nm_st[s] = nm_sigdb_stream_open(r->rs->nm_stream);
+		r->nm_st[s] = nm_sigdb_stream_open(r->rs->nm_stream, NULL);
 		if (r->nm_st[s] == NULL) {
 			fprintf(stderr, "bench_sig: nm_sigdb_stream_open failed: %s\n",
 				strerror(errno));

@@ -17,8 +17,8 @@
 #include <string.h>
 
 #include "nodemesh/cidr.h"
-#include "nodemesh/names.h"
-#include "nodemesh/peer_msg.h"
+#include "names.h"
+#include "peer_msg.h"
 
 #define CHECK(cond)                                                                                \
 	do {                                                                                       \

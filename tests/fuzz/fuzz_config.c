@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "nodemesh/config.h"
+#include "config.h"
 
 #define CHECK(cond)                                                                                \
 	do {                                                                                       \

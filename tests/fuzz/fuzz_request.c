@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "nodemesh/request.h"
+#include "request.h"
 
 #define CHECK(cond)                                                                                \
 	do {                                                                                       \

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "nodemesh/rule.h"
+#include "rule.h"
 
 #define CHECK(cond)                                                                                \
 	do {                                                                                       \

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "nodemesh/sig.h"
+#include "sig.h"
 
 #define CHECK(cond)                                                                                \
 	do {                                                                                       \

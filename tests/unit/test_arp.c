@@ -14,7 +14,8 @@
 #include <rte_eal.h>
 #include <rte_mbuf.h>
 
-#include "dp.h"
+#include "arp.h"
+#include "nodemesh/dataplane-t.h"
 #include "unit_eal.h"
 
 #define ARP_FRAME_LEN 42 /* 14 Ethernet + 28 ARP (Ethernet/IPv4) */

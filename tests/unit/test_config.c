@@ -14,7 +14,7 @@
 
 #include <criterion/criterion.h>
 
-#include "nodemesh/config.h"
+#include "config.h"
 #include "unit_tmp.h"
 
 #ifndef NM_SRC_ROOT
@@ -724,4 +724,17 @@ Test(config_pod_spec, image_too_long)
 	image[NM_IMAGE_LEN] = '\0';
 	cr_assert_eq(fill_with(&spec, "image", image), -EINVAL);
 	cr_assert_str_eq(err, "'image' must be 1 to 159 characters");
+}
+
+Test(config_load, signatures_stream_state_max)
+{
+	cr_assert_eq(load_str("signatures: { max_streams = 100; };\n"), 0, "%s", err);
+	cr_assert_eq(cfg.sig_stream_state_max, 8192, "default");
+	cr_assert_eq(load_str("signatures: { stream_state_max = 16384; };\n"), 0, "%s", err);
+	cr_assert_eq(cfg.sig_stream_state_max, 16384);
+
+	cr_assert_eq(load_str("signatures: { stream_state_max = 4100; };\n"), -EINVAL);
+	cr_assert(strstr(err, "multiple of 64") != NULL, "%s", err);
+	cr_assert_eq(load_str("signatures: { stream_state_max = 512; };\n"), -EINVAL);
+	cr_assert(strstr(err, "stream_state_max") != NULL, "%s", err);
 }

@@ -11,7 +11,7 @@
 #include <rte_tcp.h>
 
 #include "unit_pipeline.h"
-#include "nodemesh/peer_msg.h"
+#include "peer_msg.h"
 #include "unit_tmp.h"
 
 #define FAB_IP	   IP4(198, 19, 0, 1)
@@ -50,12 +50,14 @@ fabric_up(void)
 	learn_mac(POD_A, MAC_A);
 	learn_mac(POD_B, MAC_B);
 	fab = port_create("net_ring_f");
-	node->has_fabric = true;
-	node->fabric_port = fab.id;
-	memcpy(node->fabric_mac.addr_bytes, PORT_MAC_C, 6);
+	node->dp.has_fabric = true;
+	node->dp.fabric_port = fab.id;
+	memcpy(node->dp.fabric_mac.addr_bytes, PORT_MAC_C, 6);
 	node->cfg.tunnel.fabric_ip = rte_cpu_to_be_32(FAB_IP);
+	node->dp.params.fabric_ip = node->cfg.tunnel.fabric_ip;
 	node->cfg.tunnel.udp_port = UDP_PORT;
-	node->tnl_mtu = 1500 - NM_TNL_IP_OVERHEAD;
+	node->dp.params.udp_port = UDP_PORT;
+	node->dp.tnl_mtu = 1500 - NM_TNL_IP_OVERHEAD;
 	node->default_allow = 1; /* tables node_tunnel.c publishes allow all, as the harness's do */
 
 	spec.fabric_ip = rte_cpu_to_be_32(PEER_IP);
@@ -66,7 +68,7 @@ fabric_up(void)
 	cr_assert_eq(nm_node_tnl_set_tx(node, 0, &kp, err, sizeof(err)), 0, "%s", err);
 	key_params(&kp, RX_EPOCH, NM_TNL_OPEN, 0x40);
 	cr_assert_eq(nm_node_tnl_set_rx(node, 0, &kp, err, sizeof(err)), 0, "%s", err);
-	struct nm_peer_live *pl = node->tnl->peers[0].live;
+	struct nm_peer_live *pl = node->dp.tnl->peers[0].live;
 	memcpy(pl->mac.addr_bytes, PEER_MAC, 6);
 	pl->mac_known = true;
 
@@ -77,8 +79,8 @@ fabric_up(void)
 	a.ip = rte_cpu_to_be_32(IP4(198, 18, 3, 1)); /* outside node-b's CIDR */
 	cr_assert_eq(nm_node_remote_pod_add(node, 0, &a, err, sizeof(err)), -EPERM);
 
-	w0 = node->workers[0];
-	w0->tnl = node->tnl; /* what the top of a worker turn does */
+	w0 = node->dp.workers[0];
+	w0->tnl = node->dp.tnl; /* what the top of a worker turn does */
 }
 
 static void
@@ -89,7 +91,7 @@ fabric_down(void)
 
 	while ((n = rte_ring_dequeue_burst(fab.tx, (void **)m, MAX_OUT, NULL)) > 0)
 		rte_pktmbuf_free_bulk(m, n);
-	node->has_fabric = false; /* the test's port is no af_packet port to detach */
+	node->dp.has_fabric = false; /* the test's port is no af_packet port to detach */
 	node_down();
 }
 
@@ -160,8 +162,8 @@ peer_frame(const uint8_t *inner, size_t inner_len, uint16_t epoch, uint64_t seq,
 static void
 fabric_feed(struct rte_mbuf *m)
 {
-	nm_fabric_rx(w0, node->pods, &m, 1, rte_rdtsc());
-	nm_worker_flush(w0, node->pods);
+	nm_worker_rx_fabric(w0, node->dp.pods, &m, 1);
+	nm_worker_flush(w0, node->dp.pods);
 }
 
 /* An ICMP echo from the remote pod to pod A: 20 + 8 + 4 bytes. */
@@ -180,7 +182,7 @@ remote_echo(uint8_t *ip, uint32_t src)
 static uint64_t
 rejected(unsigned int reason)
 {
-	return node->tnl->peers[0].live->rejected[reason];
+	return node->dp.tnl->peers[0].live->rejected[reason];
 }
 
 Test(fabric, packet_to_a_remote_pod_is_sealed_for_its_node)
@@ -198,7 +200,7 @@ Test(fabric, packet_to_a_remote_pod_is_sealed_for_its_node)
 	cr_assert_arr_eq(inner + 20, f + ETH_LEN + 20, 108, "UDP header and payload intact");
 	rte_pktmbuf_free(m[0]);
 	assert_drops(0, NM_DROP_NONE, 0);
-	cr_assert_eq(node->tnl->peers[0].live->tx_packets, 1);
+	cr_assert_eq(node->dp.tnl->peers[0].live->tx_packets, 1);
 }
 
 Test(fabric, no_keys_means_no_packet_leaves)
@@ -218,12 +220,12 @@ Test(fabric, no_keys_means_no_packet_leaves)
 	snprintf(a.ns, sizeof(a.ns), "remote");
 	snprintf(a.sa, sizeof(a.sa), "sa-c");
 	cr_assert_eq(nm_node_remote_pod_add(node, 1, &a, err, sizeof(err)), 0, "%s", err);
-	w0->tnl = node->tnl;
+	w0->tnl = node->dp.tnl;
 
 	feed(POD_A, f, udp_frame(f, PORT_MAC_A, MAC_A, &s));
 	cr_assert_eq(rte_ring_count(fab.tx), 0, "nothing on the fabric, not even in the clear");
 	assert_drops(0, NM_DROP_TNL_NO_KEY, 1);
-	cr_assert_eq(node->tnl->peers[1].live->no_key, 1);
+	cr_assert_eq(node->dp.tnl->peers[1].live->no_key, 1);
 }
 
 Test(fabric, sealed_packet_from_the_peer_reaches_the_pod)
@@ -241,7 +243,7 @@ Test(fabric, sealed_packet_from_the_peer_reaches_the_pod)
 	cr_assert_arr_eq(e + ETH_LEN, inner, n);
 	rte_pktmbuf_free(m[0]);
 	assert_drops(0, NM_DROP_NONE, 0);
-	cr_assert_eq(node->tnl->peers[0].live->rx_packets, 1);
+	cr_assert_eq(node->dp.tnl->peers[0].live->rx_packets, 1);
 }
 
 Test(fabric, replayed_flipped_and_wrong_epoch_records_are_refused)
@@ -250,7 +252,7 @@ Test(fabric, replayed_flipped_and_wrong_epoch_records_are_refused)
 	struct rte_mbuf *m[MAX_OUT];
 	size_t n = remote_echo(inner, REMOTE_POD);
 	struct rte_mbuf *good = peer_frame(inner, n, RX_EPOCH, 3, PEER_IP);
-	struct rte_mbuf *copy = rte_pktmbuf_copy(good, node->pool, 0, UINT32_MAX);
+	struct rte_mbuf *copy = rte_pktmbuf_copy(good, node->dp.pool, 0, UINT32_MAX);
 
 	fabric_feed(good);
 	cr_assert_eq(sent_to(POD_A, m), 1);
@@ -387,7 +389,7 @@ load_rules(void)
 		  "reject udp any any -> any 54 (msg:\"evil\"; content:\"EVIL\"; sid:2;)\n");
 	cr_assert_eq(nm_node_sig_load(node, path, err, sizeof(err)), 2, "%s", err);
 	unlink(path);
-	w0->sigs = node->sigs;
+	w0->sigs = node->dp.sigs;
 }
 
 /* A TCP segment from the remote pod (port 40000) to pod A port 80. */

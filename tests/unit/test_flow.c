@@ -17,7 +17,7 @@
 #include <rte_memory.h>
 #include <rte_tcp.h>
 
-#include "flow.h"
+#include "nodemesh/flow.h"
 #include "unit_eal.h"
 
 #define CAP 64

@@ -14,7 +14,8 @@
 #include <rte_eal.h>
 #include <rte_mbuf.h>
 
-#include "dp.h"
+#include "icmp.h"
+#include "nodemesh/dataplane-t.h"
 #include "unit_eal.h"
 
 #define ETH_LEN 14

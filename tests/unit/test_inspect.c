@@ -145,8 +145,8 @@ inspect_up(void)
 	nm_test_write_tmp(path, rules_text);
 	cr_assert_eq(nm_node_sig_load(node, path, err, sizeof(err)), 6, "%s", err);
 	unlink(path);
-	w0 = node->workers[0];
-	w0->sigs = node->sigs; /* what the top of a worker turn does */
+	w0 = node->dp.workers[0];
+	w0->sigs = node->dp.sigs; /* what the top of a worker turn does */
 }
 
 TestSuite(inspect, .init = inspect_up, .fini = node_down);
@@ -164,7 +164,7 @@ alerts_for(uint32_t sid, struct nm_alert_record *copy)
 			if (copy != NULL)
 				*copy = *a;
 		}
-		rte_mempool_put(node->alert_pool, a);
+		rte_mempool_put(node->dp.alert_pool, a);
 	}
 	return n;
 }
@@ -614,8 +614,8 @@ Test(inspect, reload_keeps_open_streams_on_their_rules)
 				"sid:9;)\n");
 	cr_assert_eq(nm_node_sig_load(node, path, err, sizeof(err)), 1, "%s", err);
 	unlink(path);
-	w0->sigs = node->sigs;
-	cr_assert_eq(node->sigs->generation, 2);
+	w0->sigs = node->dp.sigs;
+	cr_assert_eq(node->dp.sigs->generation, 2);
 	cr_assert_not_null(node->sigs_retired, "set 1 is held by the open streams");
 
 	client_data(0, "BBBB "); /* not a set-1 signature */
@@ -657,13 +657,14 @@ Test(inspect, bad_rules_file_leaves_the_set_in_force)
 	cr_assert_lt(nm_node_sig_load(node, path, err, sizeof(err)), 0);
 	unlink(path);
 	cr_assert(strstr(err, ":2:") != NULL && strstr(err, "sid 2") != NULL, "%s", err);
-	cr_assert_eq(node->sigs->generation, 1);
-	cr_assert_eq(node->sigs->db->n_rules, 6);
+	cr_assert_eq(node->dp.sigs->generation, 1);
+	cr_assert_eq(node->dp.sigs->db->n_rules, 6);
 }
 
 Test(inspect, stream_limit_fails_closed)
 {
 	node->cfg.sig_max_streams = 1;
+	node->dp.params.sig_max_streams = 1;
 	send_tcp(true, C_ISN, 0, F_SYN, NULL); /* opens the server side's stream */
 	send_tcp(false, S_ISN, C_ISN + 1, F_SYN | F_ACK, NULL);
 	assert_drops(0, NM_DROP_SIG_NO_STREAM, 1);
@@ -709,4 +710,18 @@ Test(inspect, ports_reused_after_close_get_a_new_stream)
 	assert_no_drops();
 	send_tcp(true, 90018, 70001, F_ACK | F_PSH, " UNION SELECT");
 	cr_assert_eq(w0->c.drops[NM_DROP_SIG_DROP], 1, "the new stream is scanned");
+}
+
+Test(inspect, rules_whose_streams_exceed_the_pool_chunk_are_refused)
+{
+	char path[] = "/tmp/nm-test-sigs4-XXXXXX";
+	char err[512] = "";
+
+	node->dp.params.sig_stream_state_max = 64; /* smaller than any stream database's */
+	nm_test_write_tmp(path, "alert tcp any any -> any any (msg:\"x\"; content:\"x\"; sid:7;)\n");
+	cr_assert_eq(nm_node_sig_load(node, path, err, sizeof(err)), -EINVAL);
+	unlink(path);
+	cr_assert(strstr(err, "signatures.stream_state_max (64)") != NULL, "%s", err);
+	cr_assert_eq(node->dp.sigs->generation, 1, "the set in force stays");
+	cr_assert_eq(node->dp.sigs->db->n_rules, 6);
 }

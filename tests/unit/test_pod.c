@@ -14,7 +14,8 @@
 #include <rte_hash.h>
 #include <rte_malloc.h>
 
-#include "dp.h"
+#include "pod_table.h"
+#include "policy_compile.h"
 #include "unit_eal.h"
 
 TestSuite(pod, .init = nm_test_eal_up);

@@ -22,8 +22,10 @@
 #include <rte_eal.h>
 #include <rte_meter.h>
 
-#include "dp.h"
-#include "nodemesh/rule.h"
+#include "pod_table.h"
+#include "policy_compile.h"
+#include "policy_eval.h"
+#include "rule.h"
 #include "unit_eal.h"
 
 TestSuite(policy_compile, .init = nm_test_eal_up);

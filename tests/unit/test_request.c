@@ -11,7 +11,7 @@
 
 #include <criterion/criterion.h>
 
-#include "nodemesh/request.h"
+#include "request.h"
 
 static struct nm_req req; /* 14 KiB: not on the stack of every test */
 static char err[256];

@@ -13,7 +13,7 @@
 
 #include <criterion/criterion.h>
 
-#include "nodemesh/rule.h"
+#include "rule.h"
 #include "unit_tmp.h"
 
 static struct nm_rule rule; /* 5 KiB: not on the stack of every test */

@@ -16,7 +16,8 @@
 
 #include <criterion/criterion.h>
 
-#include "nodemesh/sigdb.h"
+#include "sigdb.h"
+#include "sig_scan.h"
 
 #define MAX_RULES 8
 #define MAX_HITS  64
@@ -160,7 +161,7 @@ hit_mask(void)
 static unsigned int
 stream_segments(const char *const *segs, unsigned int n, unsigned int *hits_before_close)
 {
-	struct nm_sigdb_stream *st = nm_sigdb_stream_open(db);
+	struct nm_sigdb_stream *st = nm_sigdb_stream_open(db, NULL);
 
 	cr_assert_not_null(st);
 	n_hits = 0;
@@ -275,7 +276,7 @@ Test(sigdb, empty_set_yields_null_databases)
 	cr_assert_eq(nm_sigdb_scan_block(db, scratch, &byte, 1, on_hit, NULL), 0);
 	cr_assert_eq(n_hits, 0);
 	errno = 0;
-	cr_assert_null(nm_sigdb_stream_open(db));
+	cr_assert_null(nm_sigdb_stream_open(db, NULL));
 	cr_assert_eq(errno, ENOENT);
 	cr_assert_eq(nm_sigdb_stream_scan(db, NULL, scratch, &byte, 1, on_hit, NULL), 0);
 	cr_assert_eq(nm_sigdb_stream_close(db, NULL, scratch, on_hit, NULL), 0);
@@ -572,7 +573,7 @@ Test(sigdb, stream_one_byte_segments_match_once)
 	content_add(rule_add(NM_SIG_PROTO_TCP, 1), sig);
 	compile_ok();
 
-	struct nm_sigdb_stream *st = nm_sigdb_stream_open(db);
+	struct nm_sigdb_stream *st = nm_sigdb_stream_open(db, NULL);
 	const char data[] = "xxEVIL-PAYLOADyyEVIL-PAYLOAD";
 
 	cr_assert_not_null(st);
@@ -597,7 +598,7 @@ Test(sigdb, stream_split_at_every_cut_point)
 	len = strlen(data);
 
 	for (size_t cut = 0; cut <= len; cut++) {
-		struct nm_sigdb_stream *st = nm_sigdb_stream_open(db);
+		struct nm_sigdb_stream *st = nm_sigdb_stream_open(db, NULL);
 
 		cr_assert_not_null(st);
 		n_hits = 0;
@@ -633,7 +634,7 @@ Test(sigdb, stream_match_spanning_segments_reported_before_close)
 static unsigned int
 stream_each(const char *const *segs, unsigned int n, unsigned int *after)
 {
-	struct nm_sigdb_stream *st = nm_sigdb_stream_open(db);
+	struct nm_sigdb_stream *st = nm_sigdb_stream_open(db, NULL);
 
 	cr_assert_not_null(st);
 	n_hits = 0;
@@ -852,7 +853,7 @@ Test(sigdb, stream_close_without_callback_frees)
 	content_add(r, "foo");
 	content_add(r, "bar");
 	compile_ok();
-	st = nm_sigdb_stream_open(db);
+	st = nm_sigdb_stream_open(db, NULL);
 	cr_assert_not_null(st);
 	cr_assert_eq(nm_sigdb_stream_scan(db, st, scratch, (const uint8_t *)"foo", 3, on_hit, NULL),
 		     0);
@@ -926,4 +927,84 @@ Test(sigdb, scratch_serves_both_databases)
 	/* growing an existing scratch for a new database keeps it usable */
 	cr_assert_eq(nm_sigdb_scratch_alloc(db, &scratch), 0);
 	cr_assert_eq(block_str("uuuv"), 0x2);
+}
+
+/* ---- the workers' stream pool (dataplane/sig_scan.c) ---- */
+
+Test(sigdb, pooled_stream_matches_like_a_heap_stream)
+{
+	const char *const segs[] = {"xxEVIL-", "PAY", "LOADyy"};
+
+	content_add(rule_add(NM_SIG_PROTO_TCP, 1), sig);
+	compile_ok();
+	struct nm_sig_stream_pool *pool = nm_sig_stream_pool_create(4, 4096);
+	cr_assert_not_null(pool);
+	cr_assert_leq(nm_sigdb_stream_chunk_bytes(db), 4096);
+
+	for (int round = 0; round < 8; round++) { /* chunks are reused after close */
+		struct nm_sigdb_stream *st = nm_sigdb_stream_open(db, pool);
+		cr_assert_not_null(st, "round %d: %s", round, strerror(errno));
+		cr_assert_eq(pool->n_free, 3);
+		cr_assert_geq((uint8_t *)st, pool->mem);
+		cr_assert_lt((uint8_t *)st, pool->mem + pool->bytes, "not from the pool");
+		n_hits = 0;
+		for (unsigned int i = 0; i < 3; i++)
+			cr_assert_eq(nm_sigdb_stream_scan(db, st, scratch, (const uint8_t *)segs[i],
+							  strlen(segs[i]), on_hit, NULL),
+				     0);
+		cr_assert_eq(n_hits, 1, "round %d", round);
+		cr_assert_eq(nm_sigdb_stream_close(db, st, scratch, on_hit, NULL), 0);
+		cr_assert_eq(pool->n_free, 4);
+	}
+	nm_sig_stream_pool_free(pool);
+}
+
+Test(sigdb, pool_empty_refuses_open_until_a_stream_closes)
+{
+	content_add(rule_add(NM_SIG_PROTO_TCP, 1), sig);
+	compile_ok();
+	struct nm_sig_stream_pool *pool = nm_sig_stream_pool_create(2, 4096);
+	cr_assert_not_null(pool);
+
+	struct nm_sigdb_stream *a = nm_sigdb_stream_open(db, pool);
+	struct nm_sigdb_stream *b = nm_sigdb_stream_open(db, pool);
+	cr_assert_not_null(a);
+	cr_assert_not_null(b);
+	cr_assert_neq(a, b);
+	errno = 0;
+	cr_assert_null(nm_sigdb_stream_open(db, pool));
+	cr_assert_eq(errno, ENOMEM);
+	cr_assert_eq(pool->n_free, 0);
+
+	cr_assert_eq(nm_sigdb_stream_close(db, a, NULL, NULL, NULL), 0);
+	struct nm_sigdb_stream *c = nm_sigdb_stream_open(db, pool);
+	cr_assert_eq(c, a, "the chunk just freed is the next one taken");
+	cr_assert_eq(nm_sigdb_stream_close(db, b, scratch, on_hit, NULL), 0);
+	cr_assert_eq(nm_sigdb_stream_close(db, c, scratch, on_hit, NULL), 0);
+	cr_assert_eq(pool->n_free, 2);
+	nm_sig_stream_pool_free(pool);
+}
+
+Test(sigdb, pool_chunk_too_small_for_the_database_refuses_open)
+{
+	content_add(rule_add(NM_SIG_PROTO_TCP, 1), sig);
+	compile_ok();
+	struct nm_sig_stream_pool *pool = nm_sig_stream_pool_create(2, 64);
+	cr_assert_not_null(pool);
+	cr_assert_gt(nm_sigdb_stream_chunk_bytes(db), 64);
+
+	errno = 0;
+	cr_assert_null(nm_sigdb_stream_open(db, pool));
+	cr_assert_eq(errno, ENOMEM);
+	cr_assert_eq(pool->n_free, 2, "a refused open takes nothing");
+	nm_sig_stream_pool_free(pool);
+}
+
+Test(sigdb, pool_refuses_sizes_that_break_alignment)
+{
+	errno = 0;
+	cr_assert_null(nm_sig_stream_pool_create(4, 100));
+	cr_assert_eq(errno, EINVAL);
+	cr_assert_null(nm_sig_stream_pool_create(0, 4096));
+	cr_assert_eq(errno, EINVAL);
 }

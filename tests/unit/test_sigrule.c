@@ -15,7 +15,7 @@
 
 #include <criterion/criterion.h>
 
-#include "nodemesh/sig.h"
+#include "sig.h"
 #include "unit_tmp.h"
 
 static struct nm_sig_rule rule; /* 5 KiB: not on the stack of every test */

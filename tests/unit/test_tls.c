@@ -26,8 +26,8 @@
 #include <openssl/evp.h>
 #include <openssl/kdf.h>
 
-#include "nodemesh/peer_msg.h"
-#include "nodemesh/peer_tls.h"
+#include "peer_msg.h"
+#include "peer_tls.h"
 
 #ifndef NM_SRC_ROOT
 #error "NM_SRC_ROOT must name the source tree (set by tests/unit/meson.build)"

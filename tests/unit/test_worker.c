@@ -7,7 +7,7 @@
  * Every case asserts the whole drop vector (the expected reason at its
  * count, every other reason at zero) and which TX rings got what.
  */
-#include "nodemesh/rule.h"
+#include "rule.h"
 
 /* Every table the harness publishes carries an allow-all policy. */
 #include "unit_pipeline.h"
@@ -203,7 +203,7 @@ Test(worker, arp_request_answered_on_requesters_port)
 		rte_pktmbuf_free(out[0]);
 
 		assert_drops(0, NM_DROP_NONE, 0);
-		cr_assert_eq(node->workers[0]->c.arp_replies, 1);
+		cr_assert_eq(node->dp.workers[0]->c.arp_replies, 1);
 		cr_assert_eq(live(POD_A)->c.rx_packets, 1);
 		cr_assert_eq(live(POD_A)->c.tx_packets, 1);
 		cr_assert_eq(live(POD_A)->c.drops, 0);
@@ -222,7 +222,7 @@ Test(worker, arp_request_for_own_address_dropped)
 		feed(POD_A, req, arp_frame(req, MAC_A, 1, MAC_A, senders[c], ZERO_MAC, IP_A));
 		assert_drops(0, NM_DROP_ARP_OWN_ADDRESS, 1);
 		cr_assert_eq(live(POD_A)->c.drops, 1);
-		cr_assert_eq(node->workers[0]->c.arp_replies, 0);
+		cr_assert_eq(node->dp.workers[0]->c.arp_replies, 0);
 		assert_nothing_sent();
 	}
 }
@@ -309,8 +309,8 @@ Test(worker, udp_forwarded_to_b_with_ttl_decremented)
 		cr_assert_eq(live(POD_A)->c.rx_bytes, len);
 		cr_assert_eq(live(POD_B)->c.tx_packets, 1);
 		cr_assert_eq(live(POD_B)->c.tx_bytes, len);
-		cr_assert_eq(node->workers[0]->c.tx_packets, 1);
-		cr_assert_eq(node->workers[0]->c.handoff_out, 0);
+		cr_assert_eq(node->dp.workers[0]->c.tx_packets, 1);
+		cr_assert_eq(node->dp.workers[0]->c.handoff_out, 0);
 	}
 }
 
@@ -359,7 +359,7 @@ Test(worker, no_pod_for_destination_answers_host_unreachable)
 	cr_assert_eq(sent_to(POD_A, out), 1, "no ICMP on A's port");
 	assert_icmp_to_a(out[0], 3, 1, 0, f);
 	rte_pktmbuf_free(out[0]);
-	cr_assert_eq(node->workers[0]->c.icmp_sent, 1);
+	cr_assert_eq(node->dp.workers[0]->c.icmp_sent, 1);
 	cr_assert_eq(live(POD_A)->c.drops, 1);
 	cr_assert_eq(live(POD_A)->c.tx_packets, 1);
 }
@@ -407,7 +407,7 @@ Test(worker, to_gateway_dropped_without_icmp)
 	feed(POD_A, f, udp_frame(f, PORT_MAC_A, MAC_A, &s));
 	assert_drops(0, NM_DROP_TO_GATEWAY, 1);
 	cr_assert_eq(live(POD_A)->c.drops, 1);
-	cr_assert_eq(node->workers[0]->c.icmp_sent, 0);
+	cr_assert_eq(node->dp.workers[0]->c.icmp_sent, 0);
 	assert_nothing_sent();
 }
 
@@ -489,8 +489,8 @@ Test(worker, fragments_reassembled_and_refragmented_for_b)
 		feed_mbufs(0, POD_A, in, 3);
 
 		assert_drops(0, NM_DROP_NONE, 0);
-		cr_assert_eq(node->workers[0]->c.reassembled, 1, "%s", what);
-		cr_assert_eq(node->workers[0]->c.fragmented, 1, "%s", what);
+		cr_assert_eq(node->dp.workers[0]->c.reassembled, 1, "%s", what);
+		cr_assert_eq(node->dp.workers[0]->c.fragmented, 1, "%s", what);
 		cr_assert_eq(sent_to(POD_A, out), 0, "%s", what);
 		unsigned int n = sent_to(POD_B, out);
 		cr_assert_eq(n, 3, "%s: %u fragments reached B, want 3", what, n);
@@ -557,8 +557,8 @@ Test(worker, small_fragmented_datagram_delivered_whole)
 	feed_mbufs(0, POD_A, in, 2);
 
 	assert_drops(0, NM_DROP_NONE, 0);
-	cr_assert_eq(node->workers[0]->c.reassembled, 1);
-	cr_assert_eq(node->workers[0]->c.fragmented, 0);
+	cr_assert_eq(node->dp.workers[0]->c.reassembled, 1);
+	cr_assert_eq(node->dp.workers[0]->c.fragmented, 0);
 	cr_assert_eq(sent_to(POD_B, out), 1);
 	const uint8_t *ip = rte_pktmbuf_mtod(out[0], const uint8_t *) + ETH_LEN;
 	cr_assert_eq(out[0]->nb_segs, 1);
@@ -604,7 +604,7 @@ Test(worker, overlapping_fragments_dropped)
 
 		assert_drops(0, NM_DROP_FRAG_INVALID, overlap_cases[c].n);
 		cr_assert_eq(live(POD_A)->c.drops, overlap_cases[c].n, "%s", overlap_cases[c].what);
-		cr_assert_eq(node->workers[0]->c.reassembled, 0, "%s", overlap_cases[c].what);
+		cr_assert_eq(node->dp.workers[0]->c.reassembled, 0, "%s", overlap_cases[c].what);
 		assert_nothing_sent();
 	}
 }
@@ -647,11 +647,11 @@ a_to_c_handed_off(struct rte_mbuf **got, uint8_t *f, size_t *len, uint16_t sport
 	struct rte_mbuf *m = mbuf_of(f, *len);
 	feed_mbufs(0, POD_A, &m, 1);
 
-	cr_assert_eq(node->workers[0]->c.handoff_out, 1);
+	cr_assert_eq(node->dp.workers[0]->c.handoff_out, 1);
 	assert_drops(0, NM_DROP_NONE, 0);
 	assert_nothing_sent(); /* worker 0 must not transmit on C's port */
-	cr_assert_null(node->workers[1]->in[1]);
-	return rte_ring_sc_dequeue_burst(node->workers[1]->in[0], (void **)got, NM_BURST, NULL);
+	cr_assert_null(node->dp.workers[1]->in[1]);
+	return rte_ring_sc_dequeue_burst(node->dp.workers[1]->in[0], (void **)got, NM_BURST, NULL);
 }
 
 Test(handoff, packet_for_other_workers_pod_delivered_by_owner)
@@ -662,11 +662,11 @@ Test(handoff, packet_for_other_workers_pod_delivered_by_owner)
 	unsigned int n = a_to_c_handed_off(got, f, &len, 0);
 
 	cr_assert_eq(n, 1, "worker 1's ring from worker 0 holds %u packets", n);
-	nm_worker_rx_handoff(node->workers[1], node->pods, got, (uint16_t)n);
-	nm_worker_flush(node->workers[1], node->pods);
+	nm_worker_rx_handoff(node->dp.workers[1], node->dp.pods, got, (uint16_t)n);
+	nm_worker_flush(node->dp.workers[1], node->dp.pods);
 
 	assert_drops(1, NM_DROP_NONE, 0);
-	cr_assert_eq(node->workers[1]->c.handoff_in, 1);
+	cr_assert_eq(node->dp.workers[1]->c.handoff_in, 1);
 	cr_assert_eq(sent_to(POD_A, out), 0);
 	cr_assert_eq(sent_to(POD_C, out), 1);
 	const uint8_t *g = rte_pktmbuf_mtod(out[0], const uint8_t *);
@@ -677,8 +677,8 @@ Test(handoff, packet_for_other_workers_pod_delivered_by_owner)
 	cr_assert_arr_eq(g + ETH_LEN + 12, f + ETH_LEN + 12, len - ETH_LEN - 12);
 	rte_pktmbuf_free(out[0]);
 	cr_assert_eq(live(POD_C)->c.tx_packets, 1);
-	cr_assert_eq(node->workers[1]->c.tx_packets, 1);
-	cr_assert_eq(node->workers[0]->c.tx_packets, 0);
+	cr_assert_eq(node->dp.workers[1]->c.tx_packets, 1);
+	cr_assert_eq(node->dp.workers[0]->c.tx_packets, 0);
 }
 
 /* Publish a table in which pod C's slot is empty, or reused by a new pod. */
@@ -686,7 +686,7 @@ static struct nm_pod_live *
 delete_c(bool reuse)
 {
 	struct nm_pod_live *old = live(POD_C);
-	struct nm_pod_table *t = nm_pod_table_clone(node->pods, node->hash_seed, node->n_workers);
+	struct nm_pod_table *t = nm_pod_table_clone(node->dp.pods, node->dp.hash_seed, node->dp.n_workers);
 
 	cr_assert_not_null(t);
 	memset(&t->pods[slot_of[POD_C]], 0, sizeof(t->pods[0]));
@@ -719,8 +719,8 @@ Test(handoff, packet_for_deleted_pod_is_pod_gone)
 		cr_assert_eq(n, 1);
 		struct nm_pod_live *old = delete_c(gone_cases[c].reuse);
 
-		nm_worker_rx_handoff(node->workers[1], node->pods, got, (uint16_t)n);
-		nm_worker_flush(node->workers[1], node->pods);
+		nm_worker_rx_handoff(node->dp.workers[1], node->dp.pods, got, (uint16_t)n);
+		nm_worker_flush(node->dp.workers[1], node->dp.pods);
 		assert_drops(1, NM_DROP_POD_GONE, 1);
 		cr_assert_eq(sent_to(POD_C, out), 0, "%s: delivered", gone_cases[c].what);
 		assert_nothing_sent();
@@ -751,13 +751,13 @@ Test(handoff, packet_from_sender_deleted_in_flight_is_denied)
 	cr_assert_eq(n, 1);
 
 	struct nm_pod_live *old = live(POD_A);
-	struct nm_pod_table *t = nm_pod_table_clone(node->pods, node->hash_seed, node->n_workers);
+	struct nm_pod_table *t = nm_pod_table_clone(node->dp.pods, node->dp.hash_seed, node->dp.n_workers);
 	cr_assert_not_null(t);
 	memset(&t->pods[slot_of[POD_A]], 0, sizeof(t->pods[0]));
 	table_publish(t);
 
-	nm_worker_rx_handoff(node->workers[1], node->pods, got, (uint16_t)n);
-	nm_worker_flush(node->workers[1], node->pods);
+	nm_worker_rx_handoff(node->dp.workers[1], node->dp.pods, got, (uint16_t)n);
+	nm_worker_flush(node->dp.workers[1], node->dp.pods);
 	assert_drops(1, NM_DROP_POLICY_DENIED, 1);
 	cr_assert_eq(sent_to(POD_C, out), 0, "a packet of a deleted pod was delivered");
 	rte_free(old);
@@ -787,7 +787,7 @@ Test(worker, flow_to_recreated_pod_at_same_address_delivered)
 
 	/* pod del b; pod add b (same address, same port, new pod id). */
 	struct nm_pod_live *old = live(POD_B);
-	struct nm_pod_table *t = nm_pod_table_clone(node->pods, node->hash_seed, node->n_workers);
+	struct nm_pod_table *t = nm_pod_table_clone(node->dp.pods, node->dp.hash_seed, node->dp.n_workers);
 	cr_assert_not_null(t);
 	memset(&t->pods[slot_of[POD_B]], 0, sizeof(t->pods[0]));
 	table_publish(t);
@@ -819,7 +819,7 @@ policy_publish(const char *const *rules, unsigned int n, uint8_t dflt)
 		r[i].id = i + 1;
 		r[i].slot = (uint16_t)i;
 	}
-	struct nm_pod_table *t = nm_pod_table_clone(node->pods, node->hash_seed, node->n_workers);
+	struct nm_pod_table *t = nm_pod_table_clone(node->dp.pods, node->dp.hash_seed, node->dp.n_workers);
 	cr_assert_not_null(t);
 	/* Identity test/<pod name> for every pod, for the selectors. */
 	for (unsigned int i = 0; i < NM_MAX_PODS; i++) {
@@ -829,11 +829,11 @@ policy_publish(const char *const *rules, unsigned int n, uint8_t dflt)
 		snprintf(t->pods[i].spec.sa, sizeof(t->pods[i].spec.sa), "%s",
 			 t->pods[i].spec.name);
 	}
-	cr_assert_eq(nm_pod_table_index(t, node->hash_seed, node->n_workers), 0);
+	cr_assert_eq(nm_pod_table_index(t, node->dp.hash_seed, node->dp.n_workers), 0);
 	t->policy = nm_policy_compile(r, n, dflt, t);
 	cr_assert_not_null(t->policy);
-	nm_pod_table_free(node->pods);
-	node->pods = t;
+	nm_pod_table_free(node->dp.pods);
+	node->dp.pods = t;
 }
 
 Test(worker, new_deny_cuts_an_established_flow_at_its_next_packet)
@@ -851,16 +851,16 @@ Test(worker, new_deny_cuts_an_established_flow_at_its_next_packet)
 		feed(POD_A, f, udp_frame(f, PORT_MAC_A, MAC_A, &s));
 	cr_assert_eq(sent_to(POD_B, out), 3);
 	rte_pktmbuf_free_bulk(out, 3);
-	uint64_t gen = node->pods->generation;
+	uint64_t gen = node->dp.pods->generation;
 
 	/* The deny matches the flow's responder port (udp_frame: 40000 -> 53). */
 	policy_publish(deny, 2, NM_VERDICT_DENY);
-	cr_assert_gt(node->pods->generation, gen);
+	cr_assert_gt(node->dp.pods->generation, gen);
 	reset_counters();
 	feed(POD_A, f, udp_frame(f, PORT_MAC_A, MAC_A, &s));
 	assert_drops(0, NM_DROP_POLICY_DENIED, 1);
 	cr_assert_eq(sent_to(POD_B, out), 0, "the established flow got through a new deny");
-	cr_assert_eq(node->workers[0]->flows.c.reevaluated, 1);
+	cr_assert_eq(node->dp.workers[0]->flows.c.reevaluated, 1);
 
 	/* Back to allow: the same flow flows again. */
 	policy_publish(allow, 1, NM_VERDICT_DENY);

@@ -22,9 +22,15 @@
 #include <rte_malloc.h>
 #include <rte_ring.h>
 
-#include "dp.h"
-#include "nodemesh/config.h"
-#include "nodemesh/node.h"
+#include "node_priv.h"
+#include "pod_table.h"
+#include "nodemesh/worker.h"
+#include "nodemesh/tunnel.h"
+#include "fabric.h"
+#include "inspect.h"
+#include "policy_compile.h"
+#include "config.h"
+#include "node.h"
 
 /* Not every test program uses every address and MAC. */
 #pragma GCC diagnostic ignored "-Wunused-const-variable"
@@ -222,7 +228,7 @@ port_create(const char *name)
 
 	memset(&conf, 0, sizeof(conf));
 	cr_assert_eq(rte_eth_dev_configure(p.id, 1, 1, &conf), 0);
-	cr_assert_eq(rte_eth_rx_queue_setup(p.id, 0, 256, rte_socket_id(), NULL, node->pool), 0);
+	cr_assert_eq(rte_eth_rx_queue_setup(p.id, 0, 256, rte_socket_id(), NULL, node->dp.pool), 0);
 	cr_assert_eq(rte_eth_tx_queue_setup(p.id, 0, 256, rte_socket_id(), NULL), 0);
 	cr_assert_eq(rte_eth_dev_start(p.id), 0);
 	return p;
@@ -232,19 +238,19 @@ port_create(const char *name)
 static inline void
 table_publish(struct nm_pod_table *t)
 {
-	cr_assert_eq(nm_pod_table_index(t, node->hash_seed, node->n_workers), 0);
+	cr_assert_eq(nm_pod_table_index(t, node->dp.hash_seed, node->dp.n_workers), 0);
 	nm_policy_free(t->policy);
 	t->policy = nm_policy_compile(NULL, 0, NM_VERDICT_ALLOW, t);
 	cr_assert_not_null(t->policy);
-	nm_pod_table_free(node->pods);
-	node->pods = t;
+	nm_pod_table_free(node->dp.pods);
+	node->dp.pods = t;
 }
 
 /* Publish a copy of the current table with pod i in its slot, owned by worker. */
 static inline struct nm_pod_live *
 pod_insert(unsigned int i, const char *name, uint32_t ip, const uint8_t *port_mac, uint16_t worker)
 {
-	struct nm_pod_table *t = nm_pod_table_clone(node->pods, node->hash_seed, node->n_workers);
+	struct nm_pod_table *t = nm_pod_table_clone(node->dp.pods, node->dp.hash_seed, node->dp.n_workers);
 
 	cr_assert_not_null(t);
 	struct nm_pod *p = &t->pods[slot_of[i]];
@@ -264,7 +270,7 @@ pod_insert(unsigned int i, const char *name, uint32_t ip, const uint8_t *port_ma
 static inline struct nm_pod_live *
 live(unsigned int i)
 {
-	return node->pods->pods[slot_of[i]].live;
+	return node->dp.pods->pods[slot_of[i]].live;
 }
 
 static inline void
@@ -309,8 +315,8 @@ node_down(void)
 	drain_all();
 	/* The test's pods have no af_packet port for nm_node_destroy to detach. */
 	for (int slot = 0; slot < NM_MAX_PODS; slot++) {
-		rte_free(node->pods->pods[slot].live);
-		node->pods->pods[slot].live = NULL;
+		rte_free(node->dp.pods->pods[slot].live);
+		node->dp.pods->pods[slot].live = NULL;
 	}
 	nm_node_destroy(node);
 	node = NULL;
@@ -325,7 +331,7 @@ one_worker_up(void)
 	    "--log-level=*:error", "--lcores=0@0,1@0", NULL};
 
 	node_up(8, argv);
-	cr_assert_eq(node->n_workers, 1);
+	cr_assert_eq(node->dp.n_workers, 1);
 	pod_insert(POD_A, "a", IP_A, PORT_MAC_A, 0);
 	pod_insert(POD_B, "b", IP_B, PORT_MAC_B, 0);
 }
@@ -344,7 +350,7 @@ two_workers_up(void)
 			NULL};
 
 	node_up(8, argv);
-	cr_assert_eq(node->n_workers, 2);
+	cr_assert_eq(node->dp.n_workers, 2);
 	pod_insert(POD_A, "a", IP_A, PORT_MAC_A, 0);
 	pod_insert(POD_C, "c", IP_C, PORT_MAC_C, 1);
 	learn_mac(POD_C, MAC_C);
@@ -355,7 +361,7 @@ two_workers_up(void)
 static inline struct rte_mbuf *
 mbuf_of(const uint8_t *bytes, size_t len)
 {
-	struct rte_mbuf *m = rte_pktmbuf_alloc(node->pool);
+	struct rte_mbuf *m = rte_pktmbuf_alloc(node->dp.pool);
 
 	cr_assert_not_null(m);
 	uint8_t *d = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)len);
@@ -368,14 +374,14 @@ mbuf_of(const uint8_t *bytes, size_t len)
 static inline void
 feed_mbufs(unsigned int w, unsigned int i, struct rte_mbuf **m, unsigned int n)
 {
-	const struct nm_pod_table *t = node->pods;
+	const struct nm_pod_table *t = node->dp.pods;
 	struct rte_mbuf *pkts[NM_BURST];
 
 	cr_assert_eq(rte_ring_enqueue_burst(ports[i].rx, (void **)m, n, NULL), n);
 	uint16_t got = rte_eth_rx_burst(ports[i].id, 0, pkts, NM_BURST);
 	cr_assert_eq(got, n, "port RX gave %u of %u frames", got, n);
-	nm_worker_rx_pod(node->workers[w], t, slot_of[i], pkts, got);
-	nm_worker_flush(node->workers[w], t);
+	nm_worker_rx_pod(node->dp.workers[w], t, slot_of[i], pkts, got);
+	nm_worker_flush(node->dp.workers[w], t);
 }
 
 static inline void
@@ -405,7 +411,7 @@ assert_nothing_sent(void)
 static inline void
 assert_drops(unsigned int w, enum nm_drop_reason reason, uint64_t count)
 {
-	const struct nm_worker *wk = node->workers[w];
+	const struct nm_worker *wk = node->dp.workers[w];
 
 	for (unsigned int r = 1; r < NM_DROP_MAX; r++) {
 		uint64_t want = r == (unsigned int)reason ? count : 0;
@@ -417,8 +423,8 @@ assert_drops(unsigned int w, enum nm_drop_reason reason, uint64_t count)
 static inline void
 reset_counters(void)
 {
-	for (unsigned int w = 0; w < node->n_workers; w++)
-		memset(&node->workers[w]->c, 0, sizeof(node->workers[w]->c));
+	for (unsigned int w = 0; w < node->dp.n_workers; w++)
+		memset(&node->dp.workers[w]->c, 0, sizeof(node->dp.workers[w]->c));
 	for (unsigned int i = 0; i < N_TEST_PODS; i++)
 		if (live(i) != NULL)
 			memset(&live(i)->c, 0, sizeof(live(i)->c));

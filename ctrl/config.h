@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * nodemeshd configuration, read from a libconfig file. Unknown settings are
+ * errors (a typo must not silently fall back to a default), and every error
+ * names the file, the line and what was wrong.
+ */
+#ifndef NM_CONFIG_H
+#define NM_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/un.h>
+
+#include "nodemesh/cidr-t.h"
+#include "nodemesh/pod-t.h"
+#include "nodemesh/tunnel-t.h" /* NM_MAX_PEERS */
+
+#define NM_CFG_MAX_EAL_ARGS    32
+#define NM_CFG_ARG_LEN	       256
+#define NM_CFG_MAX_STATIC_PODS 64
+
+#define NM_CFG_PATH_LEN	    256
+#define NM_TRUST_DOMAIN_LEN NM_NAME_LEN
+
+/* Another node: where its control thread listens and what it owns. */
+struct nm_peer_spec {
+	char name[NM_NAME_LEN];
+	char host[NM_CFG_ARG_LEN]; /* management address (IPv4) */
+	uint16_t port;		   /* its tunnel.listen port */
+	uint32_t fabric_ip;	   /* network order */
+	struct nm_cidr pod_cidr;   /* the only addresses it may announce */
+};
+
+/* This node's end of the node-to-node tunnels; fabric_iface "" = none. */
+struct nm_tunnel_config {
+	char fabric_iface[IF_NAMESIZE]; /* veth or NIC attached as the fabric port (af_packet) */
+	uint32_t fabric_ip;		/* network order */
+	uint32_t fabric_mtu;		/* bytes of outer IP packet the fabric carries */
+	struct nm_cidr pod_cidr;	/* this node's pods */
+	uint16_t udp_port;		/* tunnel datagrams, both ends */
+	char listen_host[NM_CFG_ARG_LEN];
+	uint16_t listen_port; /* control connections from peers */
+	char trust_domain[NM_TRUST_DOMAIN_LEN];
+	char cert[NM_CFG_PATH_LEN];
+	char key[NM_CFG_PATH_LEN];
+	char ca[NM_CFG_PATH_LEN];
+	char crl[NM_CFG_PATH_LEN]; /* "" = none */
+	uint8_t cipher;		   /* enum nm_tnl_cipher */
+	uint32_t rekey_s;	   /* key epoch lifetime */
+	uint32_t handshake_s;	   /* TLS session lifetime (forward secrecy) */
+	uint32_t grace_s;	   /* the previous epoch is still accepted this long */
+};
+
+struct nm_config {
+	char node_name[NM_NAME_LEN];
+	char lcores[NM_CFG_ARG_LEN];   /* EAL -l list: first is the control lcore */
+	char file_prefix[NM_NAME_LEN]; /* EAL --file-prefix */
+	unsigned int n_eal_args;
+	char eal_args[NM_CFG_MAX_EAL_ARGS][NM_CFG_ARG_LEN]; /* extra EAL arguments */
+
+	char socket_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	char admin_group[NM_NAME_LEN]; /* group allowed on the socket besides root */
+
+	uint32_t mbufs;		   /* mbufs in the packet pool */
+	uint32_t idle_pause_after; /* empty polls before rte_pause() between polls */
+	uint32_t idle_sleep_after; /* empty polls before sleeping between polls */
+	uint32_t idle_sleep_us;	   /* microseconds of one idle sleep */
+	uint32_t frag_max_flows;   /* IPv4 reassembly slots per worker */
+	uint32_t frag_timeout_ms;  /* reassembly timeout, milliseconds */
+	uint32_t pod_mtu;	   /* bytes of IP packet a pod port carries */
+
+	uint32_t flow_capacity;		 /* tracked flows per worker */
+	uint32_t flow_timeout_s[7];	 /* seconds, by enum nm_flow_state (nodemesh/flow-t.h) */
+	char rules_file[NM_CFG_ARG_LEN]; /* policy rules loaded at start; "" = none */
+	uint8_t default_allow;		 /* 1: traffic no rule matches is allowed */
+	char flow_log[NM_CFG_ARG_LEN];	 /* JSON-lines flow records; "" = off */
+	char sig_file[NM_CFG_ARG_LEN];	 /* signature rules loaded at start; "" = none */
+	uint32_t sig_max_streams;	 /* open TCP inspection streams per worker */
+	uint32_t sig_stream_state_max;	 /* bytes per inspection stream (Hyperscan state and more) */
+	char alert_log[NM_CFG_ARG_LEN];	 /* JSON-lines alerts (EVE-like); "" = off */
+
+	unsigned int n_pods;
+	struct nm_pod_spec pods[NM_CFG_MAX_STATIC_PODS];
+
+	struct nm_tunnel_config tunnel;
+	unsigned int n_peers;
+	struct nm_peer_spec peers[NM_MAX_PEERS];
+};
+
+/* Fill cfg with the built-in defaults (the ones README.md documents). */
+void nm_config_defaults(struct nm_config *cfg);
+
+/*
+ * Load path over the defaults. Returns 0, or -errno with err holding
+ * "FILE:LINE: reason".
+ */
+int nm_config_load(const char *path, struct nm_config *cfg, char *err, size_t errlen);
+
+/* Same for a config held in a string; name is used in messages. */
+int nm_config_load_string(const char *text, const char *name, struct nm_config *cfg, char *err,
+			  size_t errlen);
+
+/*
+ * Validate and fill a pod spec from key/value strings. key_fn(ctx, key)
+ * returns the value or NULL. Returns 0 or -EINVAL with err naming the key.
+ */
+int nm_pod_spec_fill(struct nm_pod_spec *spec, const char *(*key_fn)(const void *, const char *),
+		     const void *ctx, char *err, size_t errlen);
+
+/*
+ * Validate and fill a peer spec from key/value strings (name, address
+ * HOST:PORT, fabric_ip, pod_cidr), as nm_pod_spec_fill does for pods.
+ */
+int nm_peer_spec_fill(struct nm_peer_spec *spec, const char *(*key_fn)(const void *, const char *),
+		      const void *ctx, char *err, size_t errlen);
+
+/* "a.b.c.d/len" with no host bits set. 0 or -EINVAL. */
+int nm_cidr_parse(const char *s, struct nm_cidr *out);
+
+#endif

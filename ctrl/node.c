@@ -1,0 +1,577 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The node on the control thread: pod add and delete (port hot-plug plus
+ * table publication) and the JSON views of pods and counters.
+ *
+ * Publication protocol: build the new table completely, store its pointer
+ * with release order, wait until every worker has passed a quiescent point
+ * (rte_rcu_qsbr_synchronize), and only then free the old table or tear
+ * down a removed pod's port. A worker therefore never sees a half-built
+ * table nor a freed one, and traffic of other pods never stops.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <sys/stat.h>
+#include <arpa/inet.h>
+
+#include <rte_cycles.h>
+#include <rte_lcore.h>
+#include <rte_mbuf_dyn.h>
+#include <rte_random.h>
+
+#include <rte_ethdev.h>
+#include <rte_malloc.h>
+
+#include <rte_rcu_qsbr.h>
+
+#include "node_priv.h"
+#include "pod_table.h"
+#include "policy_compile.h"
+#include "port.h"
+#include "nodemesh/flow.h"
+#include "nodemesh/pkt.h"
+#include "nodemesh/worker.h"
+#include "node.h"
+#include "peers.h"
+
+void
+nm_node_set_peers(struct nm_node *node, struct nm_peers *peers)
+{
+	node->peers = peers;
+}
+
+struct nm_peers *
+nm_node_peers(struct nm_node *node)
+{
+	return node->peers;
+}
+
+const struct nm_config *
+nm_node_config(const struct nm_node *node)
+{
+	return &node->cfg;
+}
+
+/* Open path for appending ("" leaves *f NULL: that log is off). */
+static int
+open_log(const char *what, const char *path, FILE **f, char *err, size_t errlen)
+{
+	char dir[NM_CFG_ARG_LEN];
+
+	if (path[0] == '\0')
+		return 0;
+	snprintf(dir, sizeof(dir), "%s", path);
+	char *slash = strrchr(dir, '/');
+	if (slash != NULL && slash != dir) {
+		*slash = '\0';
+		mkdir(dir, 0750);
+	}
+	*f = fopen(path, "a");
+	if (*f == NULL) {
+		snprintf(err, errlen, "%s: fopen(%s) failed: %s", what, path, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+/* What the workers need of the configuration (nodemesh/dataplane-t.h). */
+static void
+params_from_config(struct nm_dp_params *p, const struct nm_config *cfg)
+{
+	p->mbufs = cfg->mbufs;
+	p->pod_mtu = cfg->pod_mtu;
+	p->idle_pause_after = cfg->idle_pause_after;
+	p->idle_sleep_after = cfg->idle_sleep_after;
+	p->idle_sleep_us = cfg->idle_sleep_us;
+	p->frag_max_flows = cfg->frag_max_flows;
+	p->frag_timeout_ms = cfg->frag_timeout_ms;
+	p->flow_capacity = cfg->flow_capacity;
+	_Static_assert(sizeof(p->flow_timeout_s) == sizeof(cfg->flow_timeout_s),
+		       "one flow timeout per state in both");
+	memcpy(p->flow_timeout_s, cfg->flow_timeout_s, sizeof(p->flow_timeout_s));
+	p->sig_max_streams = cfg->sig_max_streams;
+	p->sig_stream_state_max = cfg->sig_stream_state_max;
+	p->fabric_ip = cfg->tunnel.fabric_ip;
+	p->udp_port = cfg->tunnel.udp_port;
+}
+
+struct nm_node *
+nm_node_create(const struct nm_config *cfg, char *err, size_t errlen)
+{
+	static const struct rte_mbuf_dynfield meta_desc = {
+	    .name = "nodemesh_meta",
+	    .size = sizeof(struct nm_mbuf_meta),
+	    .align = __alignof__(struct nm_mbuf_meta),
+	};
+	unsigned int lcore;
+	struct nm_node *node = calloc(1, sizeof(*node));
+
+	if (node == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	node->cfg = *cfg;
+	params_from_config(&node->dp.params, cfg);
+	node->dp.tsc_hz = rte_get_tsc_hz();
+	node->dp.hash_seed = rte_rand();
+	node->next_pod_id = 1;
+	node->dp.n_workers = rte_lcore_count() - 1;
+	if (node->dp.n_workers == 0 || node->dp.n_workers > NM_MAX_WORKERS) {
+		snprintf(err, errlen,
+			 "eal.lcores '%s' gives %u workers; need 1..%d (the "
+			 "first lcore is the control thread)",
+			 node->cfg.lcores, node->dp.n_workers, NM_MAX_WORKERS);
+		goto fail;
+	}
+
+	node->dp.pool = rte_pktmbuf_pool_create("nm_pkts", node->cfg.mbufs, 256, 0,
+					     RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
+	node->dp.indirect = rte_pktmbuf_pool_create("nm_indirect", node->cfg.mbufs / 4, 64, 0, 0,
+						 (int)rte_socket_id());
+	if (node->dp.pool == NULL || node->dp.indirect == NULL) {
+		snprintf(err, errlen, "rte_pktmbuf_pool_create(%u mbufs) failed: %s",
+			 node->cfg.mbufs, rte_strerror(rte_errno));
+		goto fail;
+	}
+	node->dp.meta_off = rte_mbuf_dynfield_register(&meta_desc);
+	if (node->dp.meta_off < 0) {
+		snprintf(err, errlen, "rte_mbuf_dynfield_register failed: %s",
+			 rte_strerror(rte_errno));
+		goto fail;
+	}
+
+	size_t sz = rte_rcu_qsbr_get_memsize(node->dp.n_workers);
+	node->dp.qsbr = rte_zmalloc("nm_qsbr", sz, RTE_CACHE_LINE_SIZE);
+	if (node->dp.qsbr == NULL || rte_rcu_qsbr_init(node->dp.qsbr, node->dp.n_workers) < 0) {
+		snprintf(err, errlen, "rte_rcu_qsbr_init(%u workers) failed", node->dp.n_workers);
+		goto fail;
+	}
+
+	unsigned int idx = 0;
+	RTE_LCORE_FOREACH_WORKER(lcore)
+	{
+		node->dp.workers[idx] = nm_worker_create(&node->dp, idx, lcore);
+		if (node->dp.workers[idx] == NULL) {
+			snprintf(err, errlen, "creating worker %u (lcore %u) failed", idx, lcore);
+			goto fail;
+		}
+		idx++;
+	}
+	/* One single-producer single-consumer ring per ordered worker pair. */
+	for (unsigned int s = 0; s < node->dp.n_workers; s++) {
+		for (unsigned int d = 0; d < node->dp.n_workers; d++) {
+			char name[64]; /* rte_ring_create checks it fits RTE_RING_NAMESIZE */
+
+			if (s == d)
+				continue;
+			snprintf(name, sizeof(name), "nm_handoff_%u_%u", s, d);
+			struct rte_ring *r =
+			    rte_ring_create(name, NM_RING_SIZE, (int)rte_socket_id(),
+					    RING_F_SP_ENQ | RING_F_SC_DEQ);
+			if (r == NULL) {
+				snprintf(err, errlen, "rte_ring_create(%s) failed: %s", name,
+					 rte_strerror(rte_errno));
+				goto fail;
+			}
+			node->dp.workers[s]->out[d] = r;
+			node->dp.workers[d]->in[s] = r;
+		}
+	}
+
+	node->dp.rec_pool = rte_mempool_create(
+	    "nm_flow_records", NM_REC_RING_SIZE * node->dp.n_workers * 2 - 1,
+	    sizeof(struct nm_flow_record), 64, 0, NULL, NULL, NULL, NULL, (int)rte_socket_id(), 0);
+	node->rules = calloc(NM_MAX_RULES, sizeof(*node->rules));
+	node->pod_history = calloc(NM_POD_HISTORY, sizeof(*node->pod_history));
+	node->pod_history_id = calloc(NM_POD_HISTORY, sizeof(*node->pod_history_id));
+	if (node->dp.rec_pool == NULL || node->rules == NULL || node->pod_history == NULL ||
+	    node->pod_history_id == NULL) {
+		snprintf(err, errlen, "out of memory for flow records or rules");
+		goto fail;
+	}
+	node->next_rule_id = 1;
+	node->default_allow = cfg->default_allow;
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	node->tsc0 = rte_rdtsc();
+	node->wall_ns0 = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+
+	node->dp.alert_pool = rte_mempool_create(
+	    "nm_alerts", NM_ALERT_RING_SIZE * node->dp.n_workers * 2 - 1,
+	    sizeof(struct nm_alert_record), 64, 0, NULL, NULL, NULL, NULL, (int)rte_socket_id(), 0);
+	if (node->dp.alert_pool == NULL) {
+		snprintf(err, errlen, "out of memory for alert records");
+		goto fail;
+	}
+	if (open_log("logs.flows", cfg->flow_log, &node->flow_log, err, errlen) < 0 ||
+	    open_log("logs.alerts", cfg->alert_log, &node->alert_log, err, errlen) < 0)
+		goto fail;
+
+	if (nm_node_tunnel_init(node, err, errlen) < 0)
+		goto fail;
+	node->dp.pods = nm_pod_table_clone(NULL, node->dp.hash_seed, node->dp.n_workers);
+	if (node->dp.pods == NULL) {
+		snprintf(err, errlen, "creating the pod table failed");
+		goto fail;
+	}
+	if (nm_policy_attach(node->dp.pods, NULL, 0, node->default_allow, err, errlen) < 0)
+		goto fail;
+	if (cfg->rules_file[0] != '\0' &&
+	    nm_node_policy_load(node, cfg->rules_file, err, errlen) < 0)
+		goto fail;
+	if (cfg->sig_file[0] != '\0' && nm_node_sig_load(node, cfg->sig_file, err, errlen) < 0)
+		goto fail;
+	return node;
+fail:
+	nm_node_destroy(node);
+	return NULL;
+}
+
+void
+nm_node_destroy(struct nm_node *node)
+{
+	if (node == NULL)
+		return;
+	if (node->dp.pods != NULL) {
+		for (int slot = 0; slot < NM_MAX_PODS; slot++) {
+			struct nm_pod *p = &node->dp.pods->pods[slot];
+			if (p->live == NULL)
+				continue;
+			nm_port_detach(p->port_id);
+			rte_free(p->live);
+			p->live = NULL;
+		}
+		nm_pod_table_free(node->dp.pods);
+		node->dp.pods = NULL;
+	}
+	for (unsigned int i = 0; i < node->dp.n_workers; i++) {
+		if (node->dp.workers[i] == NULL)
+			continue;
+		for (unsigned int d = 0; d < node->dp.n_workers; d++)
+			rte_ring_free(node->dp.workers[i]->out[d]);
+		nm_worker_free(node->dp.workers[i]);
+		node->dp.workers[i] = NULL;
+	}
+	nm_node_tunnel_fini(node);
+	/* Workers are gone and released their streams: every set can go. */
+	nm_sig_set_free(node->dp.sigs, node->dp.n_workers);
+	node->dp.sigs = NULL;
+	while (node->sigs_retired != NULL) {
+		struct nm_sig_set *next = node->sigs_retired->next;
+		nm_sig_set_free(node->sigs_retired, node->dp.n_workers);
+		node->sigs_retired = next;
+	}
+	rte_free(node->dp.qsbr);
+	node->dp.qsbr = NULL;
+	rte_mempool_free(node->dp.indirect);
+	rte_mempool_free(node->dp.pool);
+	rte_mempool_free(node->dp.rec_pool);
+	rte_mempool_free(node->dp.alert_pool);
+	if (node->flow_log != NULL)
+		fclose(node->flow_log);
+	if (node->alert_log != NULL)
+		fclose(node->alert_log);
+	free(node->rules);
+	free(node->pod_history);
+	free(node->pod_history_id);
+	free(node);
+}
+
+void
+nm_node_start(struct nm_node *node)
+{
+	for (unsigned int i = 0; i < node->dp.n_workers; i++)
+		rte_eal_remote_launch(nm_worker_main, node->dp.workers[i], node->dp.workers[i]->lcore);
+}
+
+void
+nm_node_stop(struct nm_node *node)
+{
+	/* Workers poll this flag once per turn; relaxed is enough for a one-way stop. */
+	__atomic_store_n(&node->dp.stop, true, __ATOMIC_RELAXED);
+	rte_eal_mp_wait_lcore();
+	nm_node_drain_records(node);
+	nm_node_drain_alerts(node);
+}
+
+int
+nm_node_publish_rebuilt(struct nm_node *node, struct nm_pod_table *next, char *err, size_t errlen)
+{
+	if (nm_pod_table_index(next, node->dp.hash_seed, node->dp.n_workers) < 0 ||
+	    nm_policy_attach(next, node->rules, node->n_rules, node->default_allow, err, errlen) <
+		0) {
+		nm_pod_table_free(next);
+		snprintf(err, errlen, "building the pod table failed");
+		return -ENOMEM;
+	}
+	nm_node_publish(node, next);
+	return 0;
+}
+
+void
+nm_node_publish(struct nm_node *node, struct nm_pod_table *next)
+{
+	struct nm_pod_table *old = node->dp.pods;
+
+	/* Release: every store into *next happens-before a worker's acquire load of it. */
+	__atomic_store_n(&node->dp.pods, next, __ATOMIC_RELEASE);
+	rte_rcu_qsbr_synchronize(node->dp.qsbr, RTE_QSBR_THRID_INVALID);
+	nm_pod_table_free(old);
+}
+
+static unsigned int
+least_loaded_worker(const struct nm_node *node)
+{
+	const struct nm_pod_table *t = node->dp.pods;
+	unsigned int best = 0;
+
+	for (unsigned int w = 1; w < node->dp.n_workers; w++)
+		if (t->n_owned[w] < t->n_owned[best])
+			best = w;
+	return best;
+}
+
+int
+nm_node_pod_add(struct nm_node *node, const struct nm_pod_spec *spec, char *err, size_t errlen)
+{
+	const struct nm_pod_table *cur = node->dp.pods;
+	int free_slot = -1;
+	char ip[INET_ADDRSTRLEN];
+
+	inet_ntop(AF_INET, &spec->ip, ip, sizeof(ip));
+	for (int slot = 0; slot < NM_MAX_PODS; slot++) {
+		const struct nm_pod *p = &cur->pods[slot];
+
+		if (!nm_pod_present(p)) {
+			if (free_slot < 0)
+				free_slot = slot;
+			continue;
+		}
+		if (strcmp(p->spec.name, spec->name) == 0) {
+			snprintf(err, errlen, "pod '%s' exists already", spec->name);
+			return -EEXIST;
+		}
+		if (p->spec.ip == spec->ip) {
+			snprintf(err, errlen, "ip %s belongs to pod '%s' already", ip,
+				 p->spec.name);
+			return -EEXIST;
+		}
+		if (spec->iface[0] != '\0' && strcmp(p->spec.iface, spec->iface) == 0) {
+			snprintf(err, errlen, "iface '%s' belongs to pod '%s' already", spec->iface,
+				 p->spec.name);
+			return -EEXIST;
+		}
+		if (spec->memif_socket[0] != '\0' &&
+		    strcmp(p->spec.memif_socket, spec->memif_socket) == 0) {
+			snprintf(err, errlen, "socket '%s' belongs to pod '%s' already",
+				 spec->memif_socket, p->spec.name);
+			return -EEXIST;
+		}
+	}
+	if (free_slot < 0) {
+		snprintf(err, errlen, "node is full: %d pods", NM_MAX_PODS);
+		return -ENOSPC;
+	}
+
+	struct nm_pod pod = {.spec = *spec, .id = node->next_pod_id++};
+	pod.worker = (uint16_t)least_loaded_worker(node);
+	pod.live = rte_zmalloc("nm_pod_live", sizeof(*pod.live), RTE_CACHE_LINE_SIZE);
+	if (pod.live == NULL) {
+		snprintf(err, errlen, "out of memory for pod state");
+		return -ENOMEM;
+	}
+	if (spec->has_mac) {
+		memcpy(pod.live->pod_mac.addr_bytes, spec->mac, RTE_ETHER_ADDR_LEN);
+		pod.live->mac_known = true;
+	}
+	int rc = nm_port_attach(spec, pod.id, node->dp.pool, &pod.port_id, &pod.port_mac, err, errlen);
+	if (rc < 0) {
+		rte_free(pod.live);
+		pod.live = NULL;
+		return rc;
+	}
+
+	struct nm_pod_table *next = nm_pod_table_clone(cur, node->dp.hash_seed, node->dp.n_workers);
+	if (next != NULL)
+		next->pods[free_slot] = pod;
+	if (next == NULL || nm_node_publish_rebuilt(node, next, err, errlen) < 0) {
+		snprintf(err, errlen, "building the pod table failed");
+		nm_port_detach(pod.port_id);
+		rte_free(pod.live);
+		pod.live = NULL;
+		return -ENOMEM;
+	}
+	nm_peers_pod_changed(node->peers, spec, true);
+	node->pod_history[pod.id % NM_POD_HISTORY] = *spec;
+	node->pod_history_id[pod.id % NM_POD_HISTORY] = pod.id;
+	RTE_LOG(INFO, USER1, "pod %s (%s/%s, %s) added on port %u (%s), worker %u\n", spec->name,
+		spec->ns, spec->sa, ip, pod.port_id, spec->iface, pod.worker);
+	return 0;
+}
+
+int
+nm_node_pod_del(struct nm_node *node, const char *name, char *err, size_t errlen)
+{
+	int slot = nm_pod_table_find_name(node->dp.pods, name);
+
+	if (slot < 0) {
+		snprintf(err, errlen, "no pod named '%s'", name);
+		return -ENOENT;
+	}
+	struct nm_pod gone = node->dp.pods->pods[slot];
+	struct nm_pod_table *next =
+	    nm_pod_table_clone(node->dp.pods, node->dp.hash_seed, node->dp.n_workers);
+	if (next == NULL) {
+		snprintf(err, errlen, "out of memory for the pod table");
+		return -ENOMEM;
+	}
+	memset(&next->pods[slot], 0, sizeof(next->pods[slot]));
+	/* Once published no worker polls, transmits on or counts into the pod. */
+	if (nm_node_publish_rebuilt(node, next, err, errlen) < 0)
+		return -ENOMEM;
+	nm_peers_pod_changed(node->peers, &gone.spec, false);
+	nm_port_detach(gone.port_id);
+	rte_free(gone.live);
+	gone.live = NULL;
+	RTE_LOG(INFO, USER1, "pod %s deleted\n", name);
+	return 0;
+}
+
+/* Counters are written by one worker each; relaxed loads give a torn-free snapshot. */
+#define LOAD(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
+
+static json_t *
+pod_json(const struct nm_pod *p)
+{
+	char ip[INET_ADDRSTRLEN], mac[RTE_ETHER_ADDR_FMT_SIZE];
+
+	inet_ntop(AF_INET, &p->spec.ip, ip, sizeof(ip));
+	rte_ether_format_addr(mac, sizeof(mac), &p->live->pod_mac);
+	return json_pack(
+	    "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:s?, s:I, s:I, s:I, "
+	    "s:I, s:I}",
+	    "name", p->spec.name, "namespace", p->spec.ns, "serviceaccount", p->spec.sa, "ip", ip,
+	    "iface", p->spec.iface, "driver", nm_port_driver_name(p->spec.driver), "labels",
+	    p->spec.labels, "image", p->spec.image, "socket", p->spec.memif_socket, "worker",
+	    p->worker, "port_id", p->port_id, "mac", LOAD(p->live->mac_known) ? mac : NULL,
+	    "rx_packets", (json_int_t)LOAD(p->live->c.rx_packets), "rx_bytes",
+	    (json_int_t)LOAD(p->live->c.rx_bytes), "tx_packets",
+	    (json_int_t)LOAD(p->live->c.tx_packets), "tx_bytes",
+	    (json_int_t)LOAD(p->live->c.tx_bytes), "drops", (json_int_t)LOAD(p->live->c.drops));
+}
+
+json_t *
+nm_node_pods_json(struct nm_node *node)
+{
+	json_t *arr = json_array();
+
+	for (int slot = 0; slot < NM_MAX_PODS; slot++)
+		if (node->dp.pods->pods[slot].live != NULL)
+			json_array_append_new(arr, pod_json(&node->dp.pods->pods[slot]));
+	return arr;
+}
+
+static json_t *
+drops_json(const uint64_t *drops)
+{
+	json_t *o = json_object();
+
+	for (unsigned int r = 1; r < NM_DROP_MAX; r++)
+		json_object_set_new(o, nm_drop_name(r), json_integer((json_int_t)LOAD(drops[r])));
+	return o;
+}
+
+static json_t *
+flows_json(const struct nm_flow_table *t)
+{
+	const struct nm_flow_counters *c = &t->c;
+
+	return json_pack(
+	    "{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "capacity", (json_int_t)t->cap,
+	    "active", (json_int_t)LOAD(t->n), "created", (json_int_t)LOAD(c->created), "refused",
+	    (json_int_t)LOAD(c->refused), "expired", (json_int_t)LOAD(c->expired), "closed",
+	    (json_int_t)LOAD(c->closed), "flushed", (json_int_t)LOAD(c->flushed), "records_lost",
+	    (json_int_t)LOAD(c->records_lost), "reevaluated", (json_int_t)LOAD(c->reevaluated));
+}
+
+static json_t *
+worker_json(const struct nm_worker *w)
+{
+	const struct nm_worker_counters *c = &w->c;
+
+	json_t *o = json_pack(
+	    "{s:i, s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
+	    "s:I, s:I, s:o}",
+	    "worker", w->idx, "lcore", w->lcore, "rx_packets", (json_int_t)LOAD(c->rx_packets),
+	    "rx_bytes", (json_int_t)LOAD(c->rx_bytes), "tx_packets",
+	    (json_int_t)LOAD(c->tx_packets), "tx_bytes", (json_int_t)LOAD(c->tx_bytes),
+	    "handoff_out", (json_int_t)LOAD(c->handoff_out), "handoff_in",
+	    (json_int_t)LOAD(c->handoff_in), "arp_replies", (json_int_t)LOAD(c->arp_replies),
+	    "arp_requests", (json_int_t)LOAD(c->arp_requests), "icmp_sent",
+	    (json_int_t)LOAD(c->icmp_sent), "icmp_suppressed", (json_int_t)LOAD(c->icmp_suppressed),
+	    "reassembled", (json_int_t)LOAD(c->reassembled), "fragmented",
+	    (json_int_t)LOAD(c->fragmented), "idle_sleeps", (json_int_t)LOAD(c->idle_sleeps),
+	    "drops", drops_json(c->drops));
+	json_object_set_new(o, "flows", flows_json(&w->flows));
+	return o;
+}
+
+static json_t *
+port_json(const struct nm_pod *p)
+{
+	struct rte_eth_stats st;
+	char name[RTE_ETH_NAME_MAX_LEN] = "";
+
+	memset(&st, 0, sizeof(st));
+	rte_eth_stats_get(p->port_id, &st);
+	rte_eth_dev_get_name_by_port(p->port_id, name);
+	return json_pack("{s:i, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "port_id",
+			 p->port_id, "name", name, "iface", p->spec.iface, "pod", p->spec.name,
+			 "rx_packets", (json_int_t)st.ipackets, "rx_bytes", (json_int_t)st.ibytes,
+			 "tx_packets", (json_int_t)st.opackets, "tx_bytes", (json_int_t)st.obytes,
+			 "rx_missed", (json_int_t)st.imissed, "rx_errors", (json_int_t)st.ierrors,
+			 "tx_errors", (json_int_t)st.oerrors);
+}
+
+json_t *
+nm_node_stats_json(struct nm_node *node)
+{
+	uint64_t drops[NM_DROP_MAX] = {0};
+	json_t *workers = json_array(), *ports = json_array();
+	uint64_t rx = 0, tx = 0, dropped = 0;
+
+	for (unsigned int i = 0; i < node->dp.n_workers; i++) {
+		const struct nm_worker *w = node->dp.workers[i];
+
+		json_array_append_new(workers, worker_json(w));
+		rx += LOAD(w->c.rx_packets);
+		tx += LOAD(w->c.tx_packets);
+		for (unsigned int r = 1; r < NM_DROP_MAX; r++) {
+			drops[r] += LOAD(w->c.drops[r]);
+			dropped += LOAD(w->c.drops[r]);
+		}
+	}
+	for (int slot = 0; slot < NM_MAX_PODS; slot++)
+		if (node->dp.pods->pods[slot].live != NULL)
+			json_array_append_new(ports, port_json(&node->dp.pods->pods[slot]));
+
+	uint64_t active = 0, refused = 0;
+	for (unsigned int i = 0; i < node->dp.n_workers; i++) {
+		active += LOAD(node->dp.workers[i]->flows.n);
+		refused += LOAD(node->dp.workers[i]->flows.c.refused);
+	}
+	json_t *flows = json_pack("{s:I, s:I, s:I, s:I}", "capacity",
+				  (json_int_t)node->cfg.flow_capacity * node->dp.n_workers, "active",
+				  (json_int_t)active, "refused", (json_int_t)refused,
+				  "records_written", (json_int_t)node->records_written);
+	return json_pack(
+	    "{s:s, s:I, s:I, s:I, s:i, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "node",
+	    node->cfg.node_name, "rx_packets", (json_int_t)rx, "tx_packets", (json_int_t)tx,
+	    "dropped", (json_int_t)dropped, "pod_count", (int)node->dp.pods->n_pods,
+	    "pod_table_generation", (json_int_t)node->dp.pods->generation, "drops", drops_json(drops),
+	    "workers", workers, "pods", nm_node_pods_json(node), "ports", ports, "flows", flows,
+	    "policy", nm_node_policy_json(node), "signatures", nm_node_sig_stats_json(node));
+}

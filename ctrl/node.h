@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The node: what the control thread owns and changes (pod table, ports),
+ * and the calls the control commands make on it. All of these run on the
+ * control thread only; workers see the results through RCU-published
+ * tables (dataplane/dp.h).
+ */
+#ifndef NM_NODE_H
+#define NM_NODE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <jansson.h>
+
+#include "config.h"
+#include "nodemesh/pod-t.h"
+
+struct nm_node;
+
+/*
+ * After rte_eal_init(): pools, RCU, workers (one per worker lcore),
+ * handoff rings and an empty pod table. NULL with err filled on failure.
+ */
+struct nm_node *nm_node_create(const struct nm_config *cfg, char *err, size_t errlen);
+
+/* Launch the workers on their lcores. */
+void nm_node_start(struct nm_node *node);
+
+/* Stop the workers and wait for them. */
+void nm_node_stop(struct nm_node *node);
+
+/* Detach every pod and free everything; workers must be stopped. NULL is fine. */
+void nm_node_destroy(struct nm_node *node);
+
+/*
+ * Attach the pod's port, give the pod to the least-loaded worker and
+ * publish it. Returns 0, or -errno with err saying why; on error nothing
+ * changed.
+ */
+int nm_node_pod_add(struct nm_node *node, const struct nm_pod_spec *spec, char *err, size_t errlen);
+
+/* Unpublish the pod, wait for every worker to drop it, detach its port. */
+int nm_node_pod_del(struct nm_node *node, const char *name, char *err, size_t errlen);
+
+/* JSON array of pods with their counters. */
+json_t *nm_node_pods_json(struct nm_node *node);
+
+/* JSON object: node, totals, drops by reason, per worker, per pod, per port. */
+json_t *nm_node_stats_json(struct nm_node *node);
+
+/*
+ * Policy (dataplane/node_policy.c). Each returns 0 (load: the number of
+ * rules) or -errno with err saying why; on error the rules in force stay.
+ */
+int nm_node_policy_add(struct nm_node *node, const char *text, uint32_t *id, char *err,
+		       size_t errlen);
+int nm_node_policy_del(struct nm_node *node, uint32_t id, char *err, size_t errlen);
+int nm_node_policy_load(struct nm_node *node, const char *path, char *err, size_t errlen);
+int nm_node_policy_default(struct nm_node *node, bool allow, char *err, size_t errlen);
+json_t *nm_node_policy_json(struct nm_node *node);
+
+/*
+ * Flows (dataplane/node_flow.c). pod: only that pod's flows (NULL: all).
+ * match: only flows with this key (NULL: any). At most limit entries.
+ */
+struct nm_flow_key;
+json_t *nm_node_flows_json(struct nm_node *node, const char *pod, const struct nm_flow_key *match,
+			   unsigned int limit, char *err, size_t errlen);
+/* End every flow of pod (NULL: all) and write their records. */
+int nm_node_flow_flush(struct nm_node *node, const char *pod, char *err, size_t errlen);
+/* End every flow with reason "shutdown" (workers still running). */
+int nm_node_flow_shutdown(struct nm_node *node);
+/* Write finished flows the workers handed over to the flow log. */
+void nm_node_drain_records(struct nm_node *node);
+
+/*
+ * Signatures (dataplane/node_sig.c). load: parse and compile the file and
+ * swap it in (RCU); returns the number of rules, or -errno with err
+ * naming FILE:LINE and the sid; on error the rules in force stay. Streams
+ * open at the swap keep their rules until they end.
+ */
+int nm_node_sig_load(struct nm_node *node, const char *path, char *err, size_t errlen);
+json_t *nm_node_sig_json(struct nm_node *node);
+json_t *nm_node_sig_stats_json(struct nm_node *node);
+/* Write the workers' alerts to the alert log; free unused replaced rule sets. */
+void nm_node_drain_alerts(struct nm_node *node);
+
+/*
+ * Tunnels (dataplane/node_tunnel.c), driven by the peer manager (peer.c).
+ * idx is the peer's slot (0..NM_MAX_PEERS-1). Keys take effect for the
+ * fabric worker with one RCU publication; replaced keys are freed after.
+ */
+struct nm_tnl_key_params;
+struct nm_announce;
+int nm_node_tnl_peer_set(struct nm_node *node, unsigned int idx, const struct nm_peer_spec *spec,
+			 char *err, size_t errlen);
+/* Forget the peer: its keys and its pods. */
+void nm_node_tnl_peer_clear(struct nm_node *node, unsigned int idx);
+int nm_node_tnl_set_tx(struct nm_node *node, unsigned int idx, const struct nm_tnl_key_params *kp,
+		       char *err, size_t errlen);
+/* The new receive epoch becomes current; the current one stays as previous. */
+int nm_node_tnl_set_rx(struct nm_node *node, unsigned int idx, const struct nm_tnl_key_params *kp,
+		       char *err, size_t errlen);
+void nm_node_tnl_drop_prev_rx(struct nm_node *node, unsigned int idx);
+/* Drop every key of the peer: nothing is sealed for it or opened from it. */
+void nm_node_tnl_withdraw(struct nm_node *node, unsigned int idx);
+bool nm_node_tnl_tx_should_rotate(const struct nm_node *node, unsigned int idx);
+json_t *nm_node_tnl_peer_json(struct nm_node *node, unsigned int idx);
+/* The ipcache: pods a peer announced (inside its pod CIDR only). */
+int nm_node_remote_pod_add(struct nm_node *node, unsigned int peer, const struct nm_announce *a,
+			   char *err, size_t errlen);
+int nm_node_remote_pod_del(struct nm_node *node, unsigned int peer, uint32_t ip, char *err,
+			   size_t errlen);
+void nm_node_remote_pods_clear(struct nm_node *node, unsigned int peer);
+json_t *nm_node_remote_pods_json(struct nm_node *node);
+void nm_node_local_pods_each(struct nm_node *node, void (*fn)(void *, const struct nm_pod_spec *),
+			     void *ctx);
+/* The peer manager commands reach through the node (NULL: none). */
+struct nm_peers;
+void nm_node_set_peers(struct nm_node *node, struct nm_peers *peers);
+struct nm_peers *nm_node_peers(struct nm_node *node);
+
+/* The configuration the node runs with. */
+const struct nm_config *nm_node_config(const struct nm_node *node);
+
+#endif

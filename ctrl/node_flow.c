@@ -1,0 +1,297 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Flows seen from the control thread: listing the workers' flow tables,
+ * flushing them, and writing finished flows to the flow log (JSON lines).
+ * Entries are read while their worker may update them; a listing is a
+ * snapshot in which one flow's counters can be a packet apart, never a
+ * pointer into freed memory (entries are preallocated).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+
+#include <rte_cycles.h>
+#include <rte_jhash.h>
+
+#include "node_priv.h"
+#include "pod_table.h"
+#include "nodemesh/flow.h"
+#include "nodemesh/worker.h"
+#include "node.h"
+
+#define FLUSH_WAIT_MS 2000
+#define LOAD(x)	      __atomic_load_n(&(x), __ATOMIC_RELAXED)
+
+static const struct nm_pod_spec *
+pod_by_id(const struct nm_node *node, uint32_t id)
+{
+	if (id == 0 || node->pod_history_id[id % NM_POD_HISTORY] != id)
+		return NULL;
+	return &node->pod_history[id % NM_POD_HISTORY];
+}
+
+static void
+addr_str(const uint8_t a[16], char *buf, size_t len)
+{
+	static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+
+	if (memcmp(a, mapped, sizeof(mapped)) == 0)
+		inet_ntop(AF_INET, a + 12, buf, (socklen_t)len);
+	else
+		inet_ntop(AF_INET6, a, buf, (socklen_t)len);
+}
+
+static const char *
+proto_name(uint8_t p)
+{
+	switch (p) {
+	case IPPROTO_TCP:
+		return "tcp";
+	case IPPROTO_UDP:
+		return "udp";
+	case IPPROTO_ICMP:
+		return "icmp";
+	case IPPROTO_ICMPV6:
+		return "icmpv6";
+	default:
+		return "other";
+	}
+}
+
+/*
+ * The same 53-bit number for a flow on both sides and in every record and
+ * alert about it (JSON readers keep integers below 2^53 exact).
+ */
+uint64_t
+nm_flow_id(const struct nm_flow_key *k, uint32_t init_pod_id)
+{
+	uint64_t hi = rte_jhash(k, sizeof(*k), init_pod_id);
+	uint64_t lo = rte_jhash(k, sizeof(*k), ~init_pod_id);
+
+	return (hi << 32 | lo) & ((1ull << 53) - 1);
+}
+
+/* One endpoint: address, port and, when the pod is known, its identity. */
+json_t *
+nm_endpoint_json(const struct nm_node *node, const uint8_t addr[16], uint16_t port, uint32_t pod_id)
+{
+	char ip[INET6_ADDRSTRLEN];
+	const struct nm_pod_spec *p = pod_by_id(node, pod_id);
+
+	addr_str(addr, ip, sizeof(ip));
+	json_t *o = json_pack("{s:s, s:i}", "ip", ip, "port", port);
+	if (p != NULL) {
+		json_object_set_new(o, "pod", json_string(p->name));
+		json_object_set_new(o, "namespace", json_string(p->ns));
+		json_object_set_new(o, "serviceaccount", json_string(p->sa));
+		json_object_set_new(o, "labels", json_string(p->labels));
+		json_object_set_new(o, "image", json_string(p->image));
+	}
+	return o;
+}
+
+static void
+set_endpoints(const struct nm_node *node, json_t *o, const struct nm_flow_key *k, bool init_is_lo,
+	      uint32_t init_id, uint32_t resp_id)
+{
+	json_object_set_new(o, "src",
+			    nm_endpoint_json(node, init_is_lo ? k->addr_lo : k->addr_hi,
+					     init_is_lo ? k->port_lo : k->port_hi, init_id));
+	json_object_set_new(o, "dst",
+			    nm_endpoint_json(node, init_is_lo ? k->addr_hi : k->addr_lo,
+					     init_is_lo ? k->port_hi : k->port_lo, resp_id));
+	json_object_set_new(o, "proto", json_string(proto_name(k->proto)));
+}
+
+static const char *
+sig_state_name(uint8_t sig, const struct nm_flow *f)
+{
+	if (sig == NM_FLOW_SIG_BLOCKED)
+		return "blocked";
+	if (sig == NM_FLOW_SIG_PASS)
+		return "passed";
+	if (LOAD(f->insp) != NULL)
+		return "stream";
+	return LOAD(f->inspect) ? "on" : "off";
+}
+
+static double
+tsc_seconds(const struct nm_node *node, uint64_t tsc)
+{
+	return (double)tsc / (double)node->dp.tsc_hz;
+}
+
+json_t *
+nm_node_flows_json(struct nm_node *node, const char *pod, const struct nm_flow_key *match,
+		   unsigned int limit, char *err, size_t errlen)
+{
+	uint32_t pod_id = 0;
+	uint64_t now = rte_rdtsc();
+	json_t *list = json_array();
+
+	if (pod != NULL) {
+		int slot = nm_pod_table_find_name(node->dp.pods, pod);
+		if (slot < 0) {
+			snprintf(err, errlen, "no pod named '%s'", pod);
+			json_decref(list);
+			return NULL;
+		}
+		pod_id = node->dp.pods->pods[slot].id;
+	}
+	for (unsigned int wi = 0; wi < node->dp.n_workers; wi++) {
+		const struct nm_flow_table *t = &node->dp.workers[wi]->flows;
+
+		for (uint32_t i = 0; i < t->cap && json_array_size(list) < limit; i++) {
+			const struct nm_flow *f = &t->e[i];
+
+			if (!LOAD(f->in_use) || (pod_id != 0 && f->hk.pod_id != pod_id))
+				continue;
+			if (match != NULL && memcmp(&f->hk.k, match, sizeof(*match)) != 0)
+				continue;
+			const struct nm_pod_spec *side = pod_by_id(node, f->hk.pod_id);
+			json_t *o = json_pack(
+			    "{s:i, s:s, s:s, s:s, s:f, s:f, s:{s:I, s:I}, s:{s:I, s:I}, s:s, s:I, "
+			    "s:I}",
+			    "worker", wi, "side", side ? side->name : "?", "side_role",
+			    f->local_is_init ? "initiator" : "responder", "state",
+			    nm_flow_state_name(LOAD(f->state)), "age_s",
+			    tsc_seconds(node, now - LOAD(f->first_tsc)), "idle_s",
+			    tsc_seconds(node, now - LOAD(f->last_tsc)), "packets", "orig",
+			    (json_int_t)LOAD(f->pkts[0]), "reply", (json_int_t)LOAD(f->pkts[1]),
+			    "bytes", "orig", (json_int_t)LOAD(f->bytes[0]), "reply",
+			    (json_int_t)LOAD(f->bytes[1]), "verdict",
+			    LOAD(f->verdict) == NM_VERDICT_ALLOW ? "allow" : "deny", "rule_id",
+			    (json_int_t)LOAD(f->rule_id), "rate_drops",
+			    (json_int_t)LOAD(f->rate_drops));
+			set_endpoints(node, o, &f->hk.k, f->init_is_lo, f->init_pod_id,
+				      f->resp_pod_id);
+			json_object_set_new(
+			    o, "flow_id",
+			    json_integer((json_int_t)nm_flow_id(&f->hk.k, f->init_pod_id)));
+			json_object_set_new(o, "inspection",
+					    json_string(sig_state_name(LOAD(f->sig), f)));
+			json_array_append_new(list, o);
+		}
+	}
+	return list;
+}
+
+static int flush(struct nm_node *node, const char *pod, uint8_t end, char *err, size_t errlen);
+
+int
+nm_node_flow_flush(struct nm_node *node, const char *pod, char *err, size_t errlen)
+{
+	return flush(node, pod, NM_FLOW_END_FLUSH, err, errlen);
+}
+
+int
+nm_node_flow_shutdown(struct nm_node *node)
+{
+	char err[128];
+
+	return flush(node, NULL, NM_FLOW_END_SHUTDOWN, err, sizeof(err));
+}
+
+static int
+flush(struct nm_node *node, const char *pod, uint8_t end, char *err, size_t errlen)
+{
+	uint32_t pod_id = 0;
+
+	if (pod != NULL) {
+		int slot = nm_pod_table_find_name(node->dp.pods, pod);
+		if (slot < 0) {
+			snprintf(err, errlen, "no pod named '%s'", pod);
+			return -ENOENT;
+		}
+		pod_id = node->dp.pods->pods[slot].id;
+	}
+	__atomic_store_n(&node->dp.flush_pod_id, pod_id, __ATOMIC_RELAXED);
+	__atomic_store_n(&node->dp.flush_end, end, __ATOMIC_RELAXED);
+	/* Release: workers that see the new sequence also see flush_pod_id. */
+	uint64_t seq = __atomic_add_fetch(&node->dp.flush_seq, 1, __ATOMIC_RELEASE);
+
+	for (int waited = 0; waited < FLUSH_WAIT_MS; waited++) {
+		unsigned int done = 0;
+		for (unsigned int i = 0; i < node->dp.n_workers; i++)
+			done +=
+			    __atomic_load_n(&node->dp.workers[i]->flush_done, __ATOMIC_ACQUIRE) == seq;
+		if (done == node->dp.n_workers) {
+			nm_node_drain_records(node);
+			return 0;
+		}
+		nm_node_drain_records(node); /* a big flush can fill the record rings */
+		usleep(1000);
+	}
+	snprintf(err, errlen, "workers did not finish the flush within %d ms", FLUSH_WAIT_MS);
+	return -ETIMEDOUT;
+}
+
+void
+nm_iso_time(const struct nm_node *node, uint64_t tsc, char *buf, size_t len)
+{
+	uint64_t ns =
+	    node->wall_ns0 + (uint64_t)((double)(tsc - node->tsc0) * 1e9 / (double)node->dp.tsc_hz);
+	time_t sec = (time_t)(ns / 1000000000ull);
+	struct tm tm;
+	char base[32];
+
+	gmtime_r(&sec, &tm);
+	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf, len, "%s.%03" PRIu64 "Z", base, (uint64_t)((ns / 1000000u) % 1000));
+}
+
+static void
+write_record(struct nm_node *node, const struct nm_flow_record *r)
+{
+	static const char *const ends[] = {"timeout", "closed", "flush", "shutdown", "pod_gone"};
+	char start[40], end[40];
+
+	nm_iso_time(node, r->first_tsc, start, sizeof(start));
+	nm_iso_time(node, r->last_tsc, end, sizeof(end));
+	json_t *o =
+	    json_pack("{s:s, s:s, s:s, s:s, s:f, s:{s:I, s:I}, s:{s:I, s:I}, s:s, s:I, "
+		      "s:I, s:s, s:s}",
+		      "type", "flow", "node", node->cfg.node_name, "start", start, "end", end,
+		      "duration_s", (double)(r->last_tsc - r->first_tsc) / (double)node->dp.tsc_hz,
+		      "packets", "orig", (json_int_t)r->pkts[0], "reply", (json_int_t)r->pkts[1],
+		      "bytes", "orig", (json_int_t)r->bytes[0], "reply", (json_int_t)r->bytes[1],
+		      "verdict", r->verdict == NM_VERDICT_ALLOW ? "allow" : "deny", "rule_id",
+		      (json_int_t)r->rule_id, "rate_drops", (json_int_t)r->rate_drops, "state",
+		      nm_flow_state_name(r->state), "end_reason", r->end < 5 ? ends[r->end] : "?");
+	set_endpoints(node, o, &r->key, r->init_is_lo, r->init_pod_id, r->resp_pod_id);
+	json_object_set_new(o, "flow_id",
+			    json_integer((json_int_t)nm_flow_id(&r->key, r->init_pod_id)));
+	if (r->sig != NM_FLOW_SIG_INSPECT)
+		json_object_set_new(o, "signature",
+				    json_string(r->sig == NM_FLOW_SIG_PASS ? "passed" : "blocked"));
+	if (json_dumpf(o, node->flow_log, JSON_COMPACT) == 0)
+		fputc('\n', node->flow_log);
+	json_decref(o);
+	node->records_written++;
+}
+
+void
+nm_node_drain_records(struct nm_node *node)
+{
+	struct nm_flow_record *recs[64];
+	bool wrote = false;
+
+	for (unsigned int i = 0; i < node->dp.n_workers; i++) {
+		struct rte_ring *ring = node->dp.workers[i]->rec_ring;
+		unsigned int n;
+
+		while ((n = rte_ring_sc_dequeue_burst(ring, (void **)recs, 64, NULL)) > 0) {
+			for (unsigned int k = 0; k < n; k++)
+				if (node->flow_log != NULL)
+					write_record(node, recs[k]);
+			rte_mempool_put_bulk(node->dp.rec_pool, (void **)recs, n);
+			wrote = true;
+		}
+	}
+	if (wrote && node->flow_log != NULL)
+		fflush(node->flow_log);
+}

@@ -1,0 +1,190 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Policy management on the control thread: the rule list in force, its
+ * changes (add, delete, load a file, default action) and its counters.
+ * Every change builds the complete new rule list first, compiles it
+ * against the current pods into a new table and publishes that; a change
+ * that fails at any step leaves the rules in force untouched.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "node_priv.h"
+#include "pod_table.h"
+#include "policy_compile.h"
+#include "nodemesh/worker.h"
+#include "node.h"
+#include "rule.h"
+
+#define LOAD(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
+
+static void
+rule_counters(const struct nm_node *node, uint16_t slot, uint64_t *flows, uint64_t *drops)
+{
+	*flows = 0;
+	*drops = 0;
+	for (unsigned int i = 0; i < node->dp.n_workers; i++) {
+		*flows += LOAD(node->dp.workers[i]->rule_flows[slot]);
+		*drops += LOAD(node->dp.workers[i]->rule_drops[slot]);
+	}
+}
+
+/* Give rules without an id (id 0) an id and a counter slot no kept rule uses. */
+static int
+number_rules(struct nm_node *node, struct nm_rule *rules, unsigned int n, char *err, size_t errlen)
+{
+	uint64_t used[NM_MAX_RULES / 64] = {0};
+	uint16_t next = 0;
+
+	for (unsigned int i = 0; i < n; i++)
+		if (rules[i].id != 0)
+			used[rules[i].slot / 64] |= 1ULL << (rules[i].slot % 64);
+	for (unsigned int i = 0; i < n; i++) {
+		if (rules[i].id != 0)
+			continue;
+		while (next < NM_MAX_RULES && (used[next / 64] >> (next % 64)) & 1)
+			next++;
+		if (next == NM_MAX_RULES) {
+			snprintf(err, errlen, "more than %d rules", NM_MAX_RULES);
+			return -E2BIG;
+		}
+		used[next / 64] |= 1ULL << (next % 64);
+		rules[i].slot = next;
+	}
+	for (unsigned int i = 0; i < n; i++) {
+		if (rules[i].id != 0)
+			continue;
+		rules[i].id = node->next_rule_id++;
+		rule_counters(node, rules[i].slot, &node->rule_base_flows[rules[i].slot],
+			      &node->rule_base_drops[rules[i].slot]);
+	}
+	return 0;
+}
+
+/* Publish rules[0..n) with the default action; on success they are the node's. */
+static int
+apply(struct nm_node *node, struct nm_rule *rules, unsigned int n, uint8_t default_allow, char *err,
+      size_t errlen)
+{
+	struct nm_pod_table *next =
+	    nm_pod_table_clone(node->dp.pods, node->dp.hash_seed, node->dp.n_workers);
+	if (next == NULL) {
+		snprintf(err, errlen, "out of memory for the pod table");
+		return -ENOMEM;
+	}
+	int rc = nm_policy_attach(next, rules, n, default_allow, err, errlen);
+	if (rc < 0) {
+		nm_pod_table_free(next);
+		return rc;
+	}
+	nm_node_publish(node, next);
+	if (rules != node->rules)
+		memcpy(node->rules, rules, n * sizeof(*rules));
+	node->n_rules = n;
+	node->default_allow = default_allow;
+	return 0;
+}
+
+int
+nm_node_policy_add(struct nm_node *node, const char *text, uint32_t *id, char *err, size_t errlen)
+{
+	struct nm_rule *rules;
+	int rc;
+
+	if (node->n_rules == NM_MAX_RULES) {
+		snprintf(err, errlen, "policy holds %d rules already", NM_MAX_RULES);
+		return -E2BIG;
+	}
+	rules = malloc((node->n_rules + 1) * sizeof(*rules));
+	if (rules == NULL)
+		return -ENOMEM;
+	memcpy(rules, node->rules, node->n_rules * sizeof(*rules));
+	rc = nm_rule_parse(text, &rules[node->n_rules], err, errlen);
+	if (rc == 0)
+		rc = number_rules(node, rules, node->n_rules + 1, err, errlen);
+	if (rc == 0)
+		rc = apply(node, rules, node->n_rules + 1, node->default_allow, err, errlen);
+	if (rc == 0)
+		*id = node->rules[node->n_rules - 1].id;
+	free(rules);
+	return rc;
+}
+
+int
+nm_node_policy_del(struct nm_node *node, uint32_t id, char *err, size_t errlen)
+{
+	struct nm_rule *rules = malloc(NM_MAX_RULES * sizeof(*rules));
+	unsigned int n = 0;
+	int rc;
+
+	if (rules == NULL)
+		return -ENOMEM;
+	for (unsigned int i = 0; i < node->n_rules; i++)
+		if (node->rules[i].id != id)
+			rules[n++] = node->rules[i];
+	if (n == node->n_rules) {
+		snprintf(err, errlen, "no rule with id %u", id);
+		free(rules);
+		return -ENOENT;
+	}
+	rc = apply(node, rules, n, node->default_allow, err, errlen);
+	free(rules);
+	return rc;
+}
+
+int
+nm_node_policy_load(struct nm_node *node, const char *path, char *err, size_t errlen)
+{
+	struct nm_rule *rules = malloc(NM_MAX_RULES * sizeof(*rules));
+	int n, rc;
+
+	if (rules == NULL)
+		return -ENOMEM;
+	n = nm_rule_file_parse(path, rules, NM_MAX_RULES, err, errlen);
+	if (n < 0) {
+		free(rules);
+		return n;
+	}
+	rc = number_rules(node, rules, (unsigned int)n, err, errlen);
+	if (rc == 0)
+		rc = apply(node, rules, (unsigned int)n, node->default_allow, err, errlen);
+	free(rules);
+	return rc < 0 ? rc : n;
+}
+
+int
+nm_node_policy_default(struct nm_node *node, bool allow, char *err, size_t errlen)
+{
+	return apply(node, node->rules, node->n_rules, allow ? 1 : 0, err, errlen);
+}
+
+json_t *
+nm_node_policy_json(struct nm_node *node)
+{
+	json_t *o = json_object(), *list = json_array();
+	uint64_t dflows = 0, ddrops = 0;
+
+	for (unsigned int i = 0; i < node->n_rules; i++) {
+		const struct nm_rule *r = &node->rules[i];
+		uint64_t flows, drops;
+
+		rule_counters(node, r->slot, &flows, &drops);
+		json_array_append_new(
+		    list,
+		    json_pack("{s:I, s:s, s:I, s:I}", "id", (json_int_t)r->id, "rule", r->text,
+			      "flows", (json_int_t)(flows - node->rule_base_flows[r->slot]),
+			      "drops", (json_int_t)(drops - node->rule_base_drops[r->slot])));
+	}
+	for (unsigned int i = 0; i < node->dp.n_workers; i++) {
+		dflows += LOAD(node->dp.workers[i]->default_flows);
+		ddrops += LOAD(node->dp.workers[i]->default_drops);
+	}
+	json_object_set_new(o, "default", json_string(node->default_allow ? "allow" : "deny"));
+	json_object_set_new(o, "default_flows", json_integer((json_int_t)dflows));
+	json_object_set_new(o, "default_drops", json_integer((json_int_t)ddrops));
+	json_object_set_new(o, "generation", json_integer((json_int_t)node->dp.pods->generation));
+	json_object_set_new(o, "rules", list);
+	return o;
+}

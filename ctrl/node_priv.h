@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The node object, inside the control side (ctrl/node*.c, peers.c). Its
+ * first member is what the workers read (struct nm_dataplane); the rest is
+ * touched by the control thread only: the configuration, the rule list and
+ * its counter baselines, pod history for records, logs, retired rule sets.
+ * Commands reach the node through ctrl/node.h.
+ */
+#ifndef NM_NODE_PRIV_H
+#define NM_NODE_PRIV_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <jansson.h>
+
+#include "nodemesh/dataplane-t.h"
+#include "nodemesh/flow-t.h"
+#include "nodemesh/pod_table-t.h"
+#include "nodemesh/policy-t.h"
+#include "nodemesh/sig_set-t.h"
+#include "nodemesh/tnl_state-t.h"
+#include "config.h"
+
+#define NM_POD_HISTORY 4096 /* identities of recent pods kept for flow records */
+
+struct nm_node {
+	struct nm_dataplane dp; /* what the workers read */
+
+	/* Control thread only. */
+	struct nm_config cfg;
+	uint32_t next_pod_id;
+	struct nm_peers *peers; /* control connections to other nodes (peers.c) */
+	struct nm_rule *rules;	/* NM_MAX_RULES, the first n_rules in force, in order */
+	unsigned int n_rules;
+	uint32_t next_rule_id;
+	uint8_t default_allow;
+	uint64_t rule_base_flows[NM_MAX_RULES]; /* counter values when the slot was taken */
+	uint64_t rule_base_drops[NM_MAX_RULES];
+	struct nm_pod_spec *pod_history; /* by pod id % NM_POD_HISTORY, for flow records */
+	uint32_t *pod_history_id;
+	FILE *flow_log;
+	uint64_t records_written;
+	struct nm_sig_set *sigs_retired; /* replaced sets, freed when no stream holds them */
+	uint64_t sig_generation;
+	uint64_t sig_hits_retired; /* hits counted by sets already freed */
+	FILE *alert_log;
+	uint64_t alerts_written;
+	uint64_t wall_ns0; /* wall clock at tsc0, for record times */
+	uint64_t tsc0;
+};
+
+/* node.c: store next as the current table, wait out readers of the old one, free it. */
+void nm_node_publish(struct nm_node *node, struct nm_pod_table *next);
+/* Index next, compile the policy into it and publish it; frees next on error. */
+int nm_node_publish_rebuilt(struct nm_node *node, struct nm_pod_table *next, char *err,
+			    size_t errlen);
+
+/* node_tunnel.c */
+int nm_node_tunnel_init(struct nm_node *node, char *err, size_t errlen);
+void nm_node_tunnel_fini(struct nm_node *node);
+
+/* node_sig.c */
+void nm_sig_set_free(struct nm_sig_set *set, unsigned int n_workers);
+void nm_node_sig_gc(struct nm_node *node);
+
+/* node_flow.c: shared with the alert log */
+uint64_t nm_flow_id(const struct nm_flow_key *k, uint32_t init_pod_id);
+json_t *nm_endpoint_json(const struct nm_node *node, const uint8_t addr[16], uint16_t port,
+			 uint32_t pod_id);
+void nm_iso_time(const struct nm_node *node, uint64_t tsc, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,347 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Signature rule sets seen from the control thread: load (parse, compile,
+ * scratch, publish), list, statistics, the alert log, and freeing sets
+ * that no stream holds any more. See struct nm_sig_set in dp.h for the
+ * life cycle.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <arpa/inet.h>
+
+#include <rte_cycles.h>
+#include <rte_rcu_qsbr.h>
+
+#include "node_priv.h"
+#include "sigdb.h"
+#include "nodemesh/sig_stream.h"
+#include "nodemesh/worker.h"
+#include "node.h"
+#include "sig.h"
+
+#define LOAD(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
+
+static const char *const action_names[] = {"alert", "drop", "reject", "pass"};
+static const char *const proto_names[] = {"ip", "tcp", "udp", "icmp"};
+
+void
+nm_sig_set_free(struct nm_sig_set *set, unsigned int n_workers)
+{
+	if (set == NULL)
+		return;
+	for (unsigned int i = 0; i < n_workers; i++)
+		hs_free_scratch(set->scratch[i]);
+	nm_sigdb_free(set->db);
+	free(set->hits);
+	free(set);
+}
+
+/* Hits of rule i of set over every worker's row. */
+static uint64_t
+rule_hits(const struct nm_node *node, const struct nm_sig_set *set, unsigned int i)
+{
+	uint64_t sum = 0;
+
+	for (unsigned int w = 0; w < node->dp.n_workers; w++)
+		sum += LOAD(set->hits[(size_t)w * set->db->n_rules + i]);
+	return sum;
+}
+
+static uint64_t
+set_hits(const struct nm_sig_set *set, unsigned int n_workers)
+{
+	uint64_t sum = 0;
+
+	for (size_t i = 0; i < (size_t)n_workers * set->db->n_rules; i++)
+		sum += LOAD(set->hits[i]);
+	return sum;
+}
+
+/* Free replaced sets that no stream holds any more. */
+void
+nm_node_sig_gc(struct nm_node *node)
+{
+	struct nm_sig_set **pp = &node->sigs_retired;
+
+	while (*pp != NULL) {
+		struct nm_sig_set *set = *pp;
+		/* Acquire pairs with the workers' release when they drop a stream. */
+		if (__atomic_load_n(&set->refs, __ATOMIC_ACQUIRE) != 0) {
+			pp = &set->next;
+			continue;
+		}
+		*pp = set->next;
+		node->sig_hits_retired += set_hits(set, node->dp.n_workers);
+		nm_sig_set_free(set, node->dp.n_workers);
+	}
+}
+
+/*
+ * A set for rules[0..n): compiled, with every worker's scratch grown to
+ * serve it and each set streams may still use (the current one and the
+ * retired ones).
+ */
+static struct nm_sig_set *
+set_build(struct nm_node *node, const struct nm_sig_rule *rules, unsigned int n, const char *file,
+	  char *err, size_t errlen)
+{
+	struct nm_sig_set *set = calloc(1, sizeof(*set));
+
+	if (set == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	set->db = nm_sigdb_compile(rules, n, err, errlen);
+	if (set->db == NULL) {
+		free(set);
+		return NULL;
+	}
+	/* Workers take each stream from a pool of fixed chunks; this set's must fit one. */
+	size_t need = nm_sigdb_stream_chunk_bytes(set->db);
+	if (need > node->dp.params.sig_stream_state_max) {
+		snprintf(err, errlen,
+			 "%s: a TCP stream of these rules needs %zu bytes of state, more than "
+			 "signatures.stream_state_max (%u); raise it (a multiple of 64) and restart",
+			 file, need, node->dp.params.sig_stream_state_max);
+		nm_sig_set_free(set, node->dp.n_workers);
+		return NULL;
+	}
+	set->hits = calloc((size_t)node->dp.n_workers * (n ? n : 1), sizeof(*set->hits));
+	if (set->hits == NULL)
+		goto nomem;
+	for (unsigned int i = 0; i < node->dp.n_workers; i++) {
+		if (nm_sigdb_scratch_alloc(set->db, &set->scratch[i]) < 0)
+			goto nomem;
+		if (node->dp.sigs != NULL &&
+		    nm_sigdb_scratch_alloc(node->dp.sigs->db, &set->scratch[i]) < 0)
+			goto nomem;
+		for (struct nm_sig_set *old = node->sigs_retired; old != NULL; old = old->next)
+			if (nm_sigdb_scratch_alloc(old->db, &set->scratch[i]) < 0)
+				goto nomem;
+	}
+	snprintf(set->file, sizeof(set->file), "%s", file);
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	set->loaded_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	return set;
+nomem:
+	snprintf(err, errlen, "out of memory for Hyperscan scratch or counters");
+	nm_sig_set_free(set, node->dp.n_workers);
+	return NULL;
+}
+
+int
+nm_node_sig_load(struct nm_node *node, const char *path, char *err, size_t errlen)
+{
+	struct nm_sig_rule *rules = NULL;
+	int n = nm_sig_file_parse(path, &rules, err, errlen);
+
+	if (n < 0)
+		return n;
+	struct nm_sig_set *set = set_build(node, rules, (unsigned int)n, path, err, errlen);
+	nm_sig_rules_free(rules, (unsigned int)n);
+	if (set == NULL)
+		return -EINVAL;
+	set->generation = ++node->sig_generation;
+
+	struct nm_sig_set *old = node->dp.sigs;
+	/* Release: the set is complete before a worker's acquire load sees it. */
+	__atomic_store_n(&node->dp.sigs, set, __ATOMIC_RELEASE);
+	/* After this no worker opens a stream on old or uses its scratch. */
+	rte_rcu_qsbr_synchronize(node->dp.qsbr, RTE_QSBR_THRID_INVALID);
+	if (old != NULL) {
+		old->next = node->sigs_retired;
+		node->sigs_retired = old;
+	}
+	nm_node_sig_gc(node);
+	return n;
+}
+
+static json_t *
+addrs_json(const struct nm_sig_addrs *a)
+{
+	char buf[NM_SIG_MAX_ADDRS * 20 + 4];
+	size_t len = 0;
+
+	if (a->n == 0)
+		return json_string("any");
+	len +=
+	    (size_t)snprintf(buf, sizeof(buf), "%s%s", a->negated ? "!" : "", a->n > 1 ? "[" : "");
+	for (unsigned int i = 0; i < a->n; i++) {
+		struct in_addr in = {.s_addr = htonl(a->items[i].addr)};
+		char ip[INET_ADDRSTRLEN];
+
+		inet_ntop(AF_INET, &in, ip, sizeof(ip));
+		len += (size_t)snprintf(buf + len, sizeof(buf) - len, "%s%s/%u", i ? "," : "", ip,
+					a->items[i].len);
+	}
+	if (a->n > 1)
+		snprintf(buf + len, sizeof(buf) - len, "]");
+	return json_string(buf);
+}
+
+json_t *
+nm_node_sig_json(struct nm_node *node)
+{
+	const struct nm_sig_set *set = node->dp.sigs;
+	json_t *o = json_object();
+	json_t *list = json_array();
+
+	json_object_set_new(o, "loaded", json_boolean(set != NULL));
+	if (set == NULL) {
+		json_object_set_new(o, "signatures", list);
+		return o;
+	}
+	json_object_set_new(o, "file", json_string(set->file));
+	json_object_set_new(o, "generation", json_integer((json_int_t)set->generation));
+	json_object_set_new(o, "compile_ms", json_real(set->db->compile_ms));
+	json_object_set_new(o, "stream_state_bytes",
+			    json_integer((json_int_t)set->db->stream_state_bytes));
+	for (unsigned int i = 0; i < set->db->n_rules; i++) {
+		const struct nm_sigdb_rule *r = &set->db->rules[i];
+		uint64_t hits = rule_hits(node, set, i);
+		json_array_append_new(
+		    list, json_pack("{s:I, s:I, s:s, s:s, s:o, s:o, s:s, s:s, s:I}", "sid",
+				    (json_int_t)r->sid, "rev", (json_int_t)r->rev, "action",
+				    action_names[r->action], "proto", proto_names[r->proto], "src",
+				    addrs_json(&r->src), "dst", addrs_json(&r->dst), "msg", r->msg,
+				    "classtype", r->classtype, "hits", (json_int_t)hits));
+	}
+	json_object_set_new(o, "signatures", list);
+	return o;
+}
+
+json_t *
+nm_node_sig_stats_json(struct nm_node *node)
+{
+	static const uint8_t drops[] = {
+	    NM_DROP_SIG_DROP,
+	    NM_DROP_SIG_NO_STREAM,
+	    NM_DROP_SIG_SCAN_ERROR,
+	    NM_DROP_TCP_OUT_OF_ORDER,
+	    NM_DROP_TCP_OVERLAP_DIFFERENT,
+	    NM_DROP_TCP_RETRANS_UNVERIFIED,
+	    NM_DROP_TCP_DATA_BEFORE_HANDSHAKE,
+	    NM_DROP_TCP_RST_WITH_DATA,
+	    NM_DROP_TCP_MIDSTREAM,
+	};
+	const struct nm_sig_set *set = node->dp.sigs;
+	struct nm_sig_counters t = {0};
+	uint64_t d[sizeof(drops)] = {0};
+	unsigned int retired = 0;
+
+	for (unsigned int i = 0; i < node->dp.n_workers; i++) {
+		const struct nm_worker *w = node->dp.workers[i];
+		const uint64_t *src = (const uint64_t *)&w->sc;
+		uint64_t *dst = (uint64_t *)&t;
+		for (size_t k = 0; k < sizeof(t) / sizeof(uint64_t); k++)
+			dst[k] += LOAD(src[k]);
+		for (size_t k = 0; k < sizeof(drops); k++)
+			d[k] += LOAD(w->c.drops[drops[k]]);
+	}
+	for (const struct nm_sig_set *s = node->sigs_retired; s != NULL; s = s->next)
+		retired++;
+
+	double us = (double)t.cycles * 1e6 / (double)node->dp.tsc_hz;
+	size_t state = set != NULL ? set->db->stream_state_bytes : 0;
+	json_t *o = json_pack(
+	    "{s:I, s:I, s:I, s:f, s:f, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, "
+	    "s:I, s:I, s:I}",
+	    "generation", (json_int_t)(set ? set->generation : 0), "packets_scanned",
+	    (json_int_t)t.packets, "bytes_scanned", (json_int_t)t.bytes, "scan_time_us", us,
+	    "scan_gbps", us > 0 ? (double)t.bytes * 8 / us / 1e3 : 0.0, "streams_open",
+	    (json_int_t)t.streams_open, "streams_opened", (json_int_t)t.streams_opened,
+	    "stream_state_bytes", (json_int_t)state, "stream_memory_bytes",
+	    (json_int_t)(t.streams_open * state), "max_streams_per_worker",
+	    (json_int_t)node->cfg.sig_max_streams, "hits", (json_int_t)t.hits, "alerts",
+	    (json_int_t)t.alerts, "alerts_lost", (json_int_t)t.alerts_lost, "alerts_written",
+	    (json_int_t)node->alerts_written, "flows_passed", (json_int_t)t.flows_passed,
+	    "flows_blocked", (json_int_t)t.flows_blocked, "resets_sent", (json_int_t)t.resets_sent,
+	    "unreachables_sent", (json_int_t)t.unreach_sent, "retired_sets_held",
+	    (json_int_t)retired, "hits_of_freed_sets", (json_int_t)node->sig_hits_retired);
+	json_t *tcp =
+	    json_pack("{s:I, s:I, s:I, s:I, s:I}", "retransmits_verified",
+		      (json_int_t)t.retransmits, "urgent_cleared", (json_int_t)t.urgent_cleared,
+		      "uninspected_payloads", (json_int_t)t.uninspected, "held_out_of_order",
+		      (json_int_t)t.held, "held_now", (json_int_t)t.held_now);
+	json_t *dj = json_object();
+	for (size_t k = 0; k < sizeof(drops); k++)
+		json_object_set_new(dj, nm_drop_name(drops[k]), json_integer((json_int_t)d[k]));
+	json_object_set_new(o, "stream", tcp);
+	json_object_set_new(o, "drops", dj);
+
+	json_t *sids = json_object();
+	for (unsigned int i = 0; set != NULL && i < set->db->n_rules; i++) {
+		uint64_t hits = rule_hits(node, set, i);
+		if (hits == 0)
+			continue;
+		char key[16];
+		snprintf(key, sizeof(key), "%" PRIu32, set->db->rules[i].sid);
+		json_object_set_new(sids, key, json_integer((json_int_t)hits));
+	}
+	json_object_set_new(o, "hits_by_sid", sids);
+	return o;
+}
+
+/* One alert as a Suricata EVE "alert" event, plus nodemesh's pod identities. */
+static void
+write_alert(struct nm_node *node, const struct nm_alert_record *a)
+{
+	static const char *const protos[] = {
+	    [IPPROTO_TCP] = "TCP", [IPPROTO_UDP] = "UDP", [IPPROTO_ICMP] = "ICMP"};
+	char ts[40], src[INET_ADDRSTRLEN], dst[INET_ADDRSTRLEN];
+	uint8_t s16[16] = {[10] = 0xff, [11] = 0xff}, d16[16] = {[10] = 0xff, [11] = 0xff};
+	const char *proto =
+	    a->proto < RTE_DIM(protos) && protos[a->proto] ? protos[a->proto] : "IP";
+
+	nm_iso_time(node, a->tsc, ts, sizeof(ts));
+	inet_ntop(AF_INET, &a->src_ip, src, sizeof(src));
+	inet_ntop(AF_INET, &a->dst_ip, dst, sizeof(dst));
+	memcpy(s16 + 12, &a->src_ip, 4);
+	memcpy(d16 + 12, &a->dst_ip, 4);
+	json_t *o = json_pack(
+	    "{s:s, s:I, s:s, s:s, s:i, s:s, s:i, s:s, s:s, s:{s:s, s:i, s:I, s:I, s:s, s:s, s:i}, "
+	    "s:{s:s, s:s, s:o, s:o}}",
+	    "timestamp", ts, "flow_id", (json_int_t)nm_flow_id(&a->key, a->init_pod_id),
+	    "event_type", "alert", "src_ip", src, "src_port", a->sport, "dest_ip", dst, "dest_port",
+	    a->dport, "proto", proto, "direction", a->to_server ? "to_server" : "to_client",
+	    "alert", "action", a->blocked ? "blocked" : "allowed", "gid", 1, "signature_id",
+	    (json_int_t)a->sid, "rev", (json_int_t)a->rev, "signature", a->msg, "category",
+	    a->classtype, "severity", a->priority ? (int)a->priority : 3, "nodemesh", "node",
+	    node->cfg.node_name, "rule_action", action_names[a->action], "src",
+	    nm_endpoint_json(node, s16, a->sport, a->src_pod_id), "dest",
+	    nm_endpoint_json(node, d16, a->dport, a->dst_pod_id));
+	if (o == NULL)
+		return;
+	if (json_dumpf(o, node->alert_log, JSON_COMPACT) == 0)
+		fputc('\n', node->alert_log);
+	json_decref(o);
+	node->alerts_written++;
+}
+
+void
+nm_node_drain_alerts(struct nm_node *node)
+{
+	struct nm_alert_record *recs[64];
+	bool wrote = false;
+
+	for (unsigned int i = 0; i < node->dp.n_workers; i++) {
+		unsigned int n;
+
+		while ((n = rte_ring_sc_dequeue_burst(node->dp.workers[i]->alert_ring, (void **)recs,
+						      64, NULL)) > 0) {
+			for (unsigned int k = 0; k < n; k++)
+				if (node->alert_log != NULL)
+					write_alert(node, recs[k]);
+			rte_mempool_put_bulk(node->dp.alert_pool, (void **)recs, n);
+			wrote = true;
+		}
+	}
+	if (wrote && node->alert_log != NULL)
+		fflush(node->alert_log);
+	nm_node_sig_gc(node);
+}

@@ -1,0 +1,415 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Tunnels seen from the control thread: the fabric port, the peers' slots
+ * in the published tunnel state, their keys, and the pods they announce
+ * (the ipcache: remote pods live in the pod table, so policy selectors
+ * match them like local ones).
+ *
+ * The tunnel state is copy-on-write like the pod table: build a copy,
+ * change it, publish it (store-release, RCU grace period), free what only
+ * the old copy referred to. Key contexts and receive windows are shared
+ * by consecutive copies and freed only when a copy drops them.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+
+#include <rte_malloc.h>
+#include <rte_rcu_qsbr.h>
+
+#include "node_priv.h"
+#include "port.h"
+#include "pod_table.h"
+#include "nodemesh/tunnel.h"
+#include "nodemesh/worker.h"
+#include "nodemesh/cidr.h"
+#include "node.h"
+#include "peer_msg.h"
+
+#define LOAD(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
+
+int
+nm_node_tunnel_init(struct nm_node *node, char *err, size_t errlen)
+{
+	const struct nm_tunnel_config *tc = &node->cfg.tunnel;
+
+	node->dp.tnl = calloc(1, sizeof(*node->dp.tnl));
+	if (node->dp.tnl == NULL) {
+		snprintf(err, errlen, "out of memory for the tunnel state");
+		return -ENOMEM;
+	}
+	if (tc->fabric_iface[0] == '\0')
+		return 0;
+	struct nm_pod_spec fab = {.driver = NM_DRV_AF_PACKET};
+	snprintf(fab.name, sizeof(fab.name), "fabric");
+	snprintf(fab.iface, sizeof(fab.iface), "%s", tc->fabric_iface);
+	/* Pod ids start at 1: 0 names the fabric port's ethdev. */
+	int rc =
+	    nm_port_attach(&fab, 0, node->dp.pool, &node->dp.fabric_port, &node->dp.fabric_mac, err, errlen);
+	if (rc < 0)
+		return rc;
+	node->dp.has_fabric = true;
+	node->dp.tnl_mtu = tc->fabric_mtu - NM_TNL_IP_OVERHEAD;
+	return 0;
+}
+
+static void
+rx_free(struct nm_tnl_rx *rx)
+{
+	if (rx == NULL)
+		return;
+	nm_tnl_key_free(rx->key);
+	rte_free(rx);
+}
+
+void
+nm_node_tunnel_fini(struct nm_node *node)
+{
+	if (node->dp.tnl != NULL) {
+		for (int i = 0; i < NM_MAX_PEERS; i++) {
+			struct nm_tnl_peer *p = &node->dp.tnl->peers[i];
+			nm_tnl_key_free(p->tx);
+			rx_free(p->rx[0]);
+			rx_free(p->rx[1]);
+			rte_free(p->live);
+		}
+		free(node->dp.tnl);
+		node->dp.tnl = NULL;
+	}
+	if (node->dp.has_fabric)
+		nm_port_detach(node->dp.fabric_port);
+	node->dp.has_fabric = false;
+}
+
+/* Publish next as the tunnel state; after this no worker reads the old copy. */
+static void
+tnl_publish(struct nm_node *node, struct nm_tnl_state *next)
+{
+	struct nm_tnl_state *old = node->dp.tnl;
+
+	next->generation = old->generation + 1;
+	__atomic_store_n(&node->dp.tnl, next, __ATOMIC_RELEASE);
+	rte_rcu_qsbr_synchronize(node->dp.qsbr, RTE_QSBR_THRID_INVALID);
+	free(old);
+}
+
+static struct nm_tnl_state *
+tnl_copy(const struct nm_node *node)
+{
+	struct nm_tnl_state *next = malloc(sizeof(*next));
+
+	if (next != NULL)
+		memcpy(next, node->dp.tnl, sizeof(*next));
+	return next;
+}
+
+int
+nm_node_tnl_peer_set(struct nm_node *node, unsigned int idx, const struct nm_peer_spec *spec,
+		     char *err, size_t errlen)
+{
+	if (!node->dp.has_fabric) {
+		snprintf(err, errlen, "this node has no fabric port (tunnel.fabric_iface)");
+		return -ENODEV;
+	}
+	struct nm_tnl_state *next = tnl_copy(node);
+	struct nm_peer_live *live = rte_zmalloc("nm_peer_live", sizeof(*live), RTE_CACHE_LINE_SIZE);
+	if (next == NULL || live == NULL) {
+		free(next);
+		rte_free(live);
+		snprintf(err, errlen, "out of memory for the peer");
+		return -ENOMEM;
+	}
+	struct nm_tnl_peer *p = &next->peers[idx];
+	memset(p, 0, sizeof(*p));
+	p->in_use = 1;
+	p->fabric_ip = spec->fabric_ip;
+	p->pod_cidr = spec->pod_cidr;
+	p->live = live;
+	snprintf(p->name, sizeof(p->name), "%s", spec->name);
+	tnl_publish(node, next);
+	return 0;
+}
+
+/* Replace (tx, rx0, rx1) of peer idx; what is replaced is freed after publication. */
+static int
+keys_swap(struct nm_node *node, unsigned int idx, struct nm_tnl_key *tx, struct nm_tnl_rx *rx0,
+	  struct nm_tnl_rx *rx1, bool free_live)
+{
+	struct nm_tnl_state *next = tnl_copy(node);
+
+	if (next == NULL)
+		return -ENOMEM;
+	struct nm_tnl_peer *p = &next->peers[idx];
+	struct nm_tnl_key *old_tx = p->tx;
+	struct nm_tnl_rx *old_rx[2] = {p->rx[0], p->rx[1]};
+	struct nm_peer_live *old_live = p->live;
+
+	p->tx = tx;
+	p->rx[0] = rx0;
+	p->rx[1] = rx1;
+	if (free_live)
+		memset(p, 0, sizeof(*p));
+	tnl_publish(node, next);
+	if (old_tx != tx)
+		nm_tnl_key_free(old_tx);
+	for (int k = 0; k < 2; k++)
+		if (old_rx[k] != rx0 && old_rx[k] != rx1)
+			rx_free(old_rx[k]);
+	if (free_live)
+		rte_free(old_live);
+	return 0;
+}
+
+void
+nm_node_tnl_peer_clear(struct nm_node *node, unsigned int idx)
+{
+	nm_node_remote_pods_clear(node, idx);
+	if (node->dp.tnl->peers[idx].in_use)
+		keys_swap(node, idx, NULL, NULL, NULL, true);
+}
+
+int
+nm_node_tnl_set_tx(struct nm_node *node, unsigned int idx, const struct nm_tnl_key_params *kp,
+		   char *err, size_t errlen)
+{
+	struct nm_tnl_key *key = nm_tnl_key_create(kp);
+
+	if (key == NULL) {
+		snprintf(err, errlen, "creating the sending key failed");
+		return -ENOMEM;
+	}
+	const struct nm_tnl_peer *p = &node->dp.tnl->peers[idx];
+	if (keys_swap(node, idx, key, p->rx[0], p->rx[1], false) < 0) {
+		nm_tnl_key_free(key);
+		snprintf(err, errlen, "out of memory for the tunnel state");
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+int
+nm_node_tnl_set_rx(struct nm_node *node, unsigned int idx, const struct nm_tnl_key_params *kp,
+		   char *err, size_t errlen)
+{
+	struct nm_tnl_rx *rx = rte_zmalloc("nm_tnl_rx", sizeof(*rx), RTE_CACHE_LINE_SIZE);
+
+	if (rx != NULL)
+		rx->key = nm_tnl_key_create(kp);
+	if (rx == NULL || rx->key == NULL) {
+		rx_free(rx);
+		snprintf(err, errlen, "creating the receiving key failed");
+		return -ENOMEM;
+	}
+	nm_tnl_replay_init(&rx->replay);
+	const struct nm_tnl_peer *p = &node->dp.tnl->peers[idx];
+	/* The new epoch becomes current; the current one stays for the grace period. */
+	if (keys_swap(node, idx, p->tx, rx, p->rx[0], false) < 0) {
+		rx_free(rx);
+		snprintf(err, errlen, "out of memory for the tunnel state");
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void
+nm_node_tnl_drop_prev_rx(struct nm_node *node, unsigned int idx)
+{
+	const struct nm_tnl_peer *p = &node->dp.tnl->peers[idx];
+
+	if (p->rx[1] != NULL)
+		keys_swap(node, idx, p->tx, p->rx[0], NULL, false);
+}
+
+void
+nm_node_tnl_withdraw(struct nm_node *node, unsigned int idx)
+{
+	if (node->dp.tnl->peers[idx].in_use)
+		keys_swap(node, idx, NULL, NULL, NULL, false);
+}
+
+bool
+nm_node_tnl_tx_should_rotate(const struct nm_node *node, unsigned int idx)
+{
+	const struct nm_tnl_key *tx = node->dp.tnl->peers[idx].tx;
+
+	return tx != NULL && nm_tnl_key_should_rotate(tx);
+}
+
+/* ---- remote pods (ipcache) ---------------------------------------------- */
+
+int
+nm_node_remote_pod_add(struct nm_node *node, unsigned int peer, const struct nm_announce *a,
+		       char *err, size_t errlen)
+{
+	const struct nm_pod_table *cur = node->dp.pods;
+	const struct nm_tnl_peer *p = &node->dp.tnl->peers[peer];
+	int slot = -1;
+
+	if (!p->in_use || !nm_cidr_contains(&p->pod_cidr, a->ip)) {
+		snprintf(err, errlen, "address outside the peer's pod CIDR");
+		return -EPERM;
+	}
+	for (int i = 0; i < NM_MAX_PODS; i++) {
+		const struct nm_pod *q = &cur->pods[i];
+		if (nm_pod_present(q) && q->spec.ip == a->ip) {
+			if (!q->remote || q->peer != peer) {
+				snprintf(err, errlen, "address belongs to pod '%s'", q->spec.name);
+				return -EEXIST;
+			}
+			slot = i; /* re-announced: replace */
+			break;
+		}
+	}
+	for (int i = 0; slot < 0 && i < NM_MAX_PODS; i++)
+		if (!nm_pod_present(&cur->pods[i]))
+			slot = i;
+	if (slot < 0) {
+		snprintf(err, errlen, "pod table full (%d)", NM_MAX_PODS);
+		return -ENOSPC;
+	}
+	struct nm_pod_table *next = nm_pod_table_clone(cur, node->dp.hash_seed, node->dp.n_workers);
+	if (next == NULL) {
+		snprintf(err, errlen, "out of memory for the pod table");
+		return -ENOMEM;
+	}
+	struct nm_pod *q = &next->pods[slot];
+	char ip[INET_ADDRSTRLEN];
+	inet_ntop(AF_INET, &a->ip, ip, sizeof(ip));
+	memset(q, 0, sizeof(*q));
+	q->remote = 1;
+	q->peer = (uint8_t)peer;
+	q->id = node->next_pod_id++;
+	q->spec.ip = a->ip;
+	snprintf(q->spec.name, sizeof(q->spec.name), "%s/%s", p->name, ip);
+	snprintf(q->spec.ns, sizeof(q->spec.ns), "%s", a->ns);
+	snprintf(q->spec.sa, sizeof(q->spec.sa), "%s", a->sa);
+	snprintf(q->spec.labels, sizeof(q->spec.labels), "%s", a->labels);
+	snprintf(q->spec.image, sizeof(q->spec.image), "%s", a->image);
+	int rc = nm_node_publish_rebuilt(node, next, err, errlen);
+	if (rc == 0) {
+		node->pod_history[q->id % NM_POD_HISTORY] = node->dp.pods->pods[slot].spec;
+		node->pod_history_id[q->id % NM_POD_HISTORY] = node->dp.pods->pods[slot].id;
+	}
+	return rc;
+}
+
+/* Remove the remote pods of peer: the one at only_ip, or all of them. */
+static int
+remote_remove(struct nm_node *node, unsigned int peer, uint32_t only_ip, bool all)
+{
+	const struct nm_pod_table *cur = node->dp.pods;
+	bool any = false;
+
+	for (int i = 0; i < NM_MAX_PODS; i++) {
+		const struct nm_pod *q = &cur->pods[i];
+		any |= q->remote && q->peer == peer && (all || q->spec.ip == only_ip);
+	}
+	if (!any)
+		return -ENOENT;
+	struct nm_pod_table *next = nm_pod_table_clone(cur, node->dp.hash_seed, node->dp.n_workers);
+	if (next == NULL)
+		return -ENOMEM;
+	for (int i = 0; i < NM_MAX_PODS; i++) {
+		struct nm_pod *q = &next->pods[i];
+		if (q->remote && q->peer == peer && (all || q->spec.ip == only_ip))
+			memset(q, 0, sizeof(*q));
+	}
+	char err[128];
+	return nm_node_publish_rebuilt(node, next, err, sizeof(err));
+}
+
+int
+nm_node_remote_pod_del(struct nm_node *node, unsigned int peer, uint32_t ip, char *err,
+		       size_t errlen)
+{
+	int rc = remote_remove(node, peer, ip, false);
+
+	if (rc == -ENOENT)
+		snprintf(err, errlen, "no pod of this peer at that address");
+	else if (rc < 0)
+		snprintf(err, errlen, "building the pod table failed");
+	return rc;
+}
+
+void
+nm_node_remote_pods_clear(struct nm_node *node, unsigned int peer)
+{
+	remote_remove(node, peer, 0, true);
+}
+
+json_t *
+nm_node_remote_pods_json(struct nm_node *node)
+{
+	json_t *list = json_array();
+
+	for (int i = 0; i < NM_MAX_PODS; i++) {
+		const struct nm_pod *q = &node->dp.pods->pods[i];
+		char ip[INET_ADDRSTRLEN];
+
+		if (!q->remote)
+			continue;
+		inet_ntop(AF_INET, &q->spec.ip, ip, sizeof(ip));
+		json_array_append_new(
+		    list, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "name", q->spec.name,
+				    "node", node->dp.tnl->peers[q->peer].name, "ip", ip, "namespace",
+				    q->spec.ns, "serviceaccount", q->spec.sa, "labels",
+				    q->spec.labels, "image", q->spec.image));
+	}
+	return list;
+}
+
+void
+nm_node_local_pods_each(struct nm_node *node, void (*fn)(void *, const struct nm_pod_spec *),
+			void *ctx)
+{
+	for (int i = 0; i < NM_MAX_PODS; i++)
+		if (node->dp.pods->pods[i].live != NULL)
+			fn(ctx, &node->dp.pods->pods[i].spec);
+}
+
+/* Dataplane view of peer idx for `tunnel list`. */
+json_t *
+nm_node_tnl_peer_json(struct nm_node *node, unsigned int idx)
+{
+	const struct nm_tnl_peer *p = &node->dp.tnl->peers[idx];
+	json_t *o = json_object();
+
+	if (!p->in_use)
+		return o;
+	const struct nm_peer_live *l = p->live;
+	char mac[RTE_ETHER_ADDR_FMT_SIZE];
+	rte_ether_format_addr(mac, sizeof(mac), &l->mac);
+	json_object_set_new(o, "fabric_mac", LOAD(l->mac_known) ? json_string(mac) : json_null());
+	json_object_set_new(o, "tx_packets", json_integer((json_int_t)LOAD(l->tx_packets)));
+	json_object_set_new(o, "tx_bytes", json_integer((json_int_t)LOAD(l->tx_bytes)));
+	json_object_set_new(o, "rx_packets", json_integer((json_int_t)LOAD(l->rx_packets)));
+	json_object_set_new(o, "rx_bytes", json_integer((json_int_t)LOAD(l->rx_bytes)));
+	json_object_set_new(o, "dropped_no_key", json_integer((json_int_t)LOAD(l->no_key)));
+	json_object_set_new(o, "dropped_unresolved", json_integer((json_int_t)LOAD(l->unresolved)));
+	json_object_set_new(o, "inner_spoofed", json_integer((json_int_t)LOAD(l->inner_spoofed)));
+	json_t *rej = json_object();
+	uint64_t failures = 0;
+	for (unsigned int r = 1; r < NM_TNL_REASON_MAX; r++) {
+		uint64_t v = LOAD(l->rejected[r]);
+		failures += v;
+		json_object_set_new(rej, nm_tnl_reason_name(r), json_integer((json_int_t)v));
+	}
+	json_object_set_new(o, "rejected", rej);
+	json_object_set_new(o, "rejected_total", json_integer((json_int_t)failures));
+	if (p->tx != NULL) {
+		struct nm_tnl_key_stats ks;
+		nm_tnl_key_stats_get(p->tx, &ks);
+		json_object_set_new(o, "tx_epoch", json_integer(nm_tnl_key_epoch(p->tx)));
+		json_object_set_new(o, "tx_epoch_records", json_integer((json_int_t)ks.records));
+	} else {
+		json_object_set_new(o, "tx_epoch", json_null());
+	}
+	json_t *rx = json_array();
+	for (int k = 0; k < 2; k++)
+		if (p->rx[k] != NULL)
+			json_array_append_new(rx, json_integer(nm_tnl_key_epoch(p->rx[k]->key)));
+	json_object_set_new(o, "rx_epochs", rx);
+	return o;
+}

@@ -1,0 +1,847 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The control connections to other nodes: mutual TLS 1.3, the ipcache
+ * announcements and the key epochs (protocol in include/nodemesh/peers.h).
+ * Control thread only; sockets are non-blocking and polled between control
+ * requests, so a slow or hostile peer never stalls the node.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+#include <rte_log.h>
+
+#include "node_priv.h"
+#include "nodemesh/tunnel.h"
+#include "nodemesh/cidr.h"
+#include "node.h"
+#include "peer_msg.h"
+#include "peer_tls.h"
+#include "peers.h"
+
+#define BACKOFF_MIN_MS	  1000
+#define BACKOFF_MAX_MS	  30000
+#define HANDSHAKE_MS	  10000 /* a handshake (or the peer's hello) must finish in this */
+#define MAX_PENDING	  8	/* accepted connections still in their handshake */
+#define KEY_RETRY_MS	  5000	/* a key offer not acknowledged in this is sent again */
+#define PLOG(p, fmt, ...) RTE_LOG(INFO, USER1, "peer %s: " fmt "\n", (p)->spec.name, ##__VA_ARGS__)
+
+enum peer_state {
+	PEER_IDLE = 0,	 /* not connected; a dialler tries again at next_try_ms */
+	PEER_CONNECTING, /* TCP connect in progress (dialler) */
+	PEER_HANDSHAKE,	 /* TLS handshake in progress (dialler) */
+	PEER_UP,	 /* authenticated; up for traffic once hello_rx */
+};
+
+static const char *const state_names[] = {"idle", "connecting", "handshake", "up"};
+
+struct peer {
+	bool in_use;
+	bool dialer; /* we connect: our name sorts before the peer's */
+	struct nm_peer_spec spec;
+	enum peer_state state;
+	int fd;
+	struct nm_tls_conn *tls;
+	int tx_dir;    /* enum nm_tls_dir of our sending direction in this session */
+	bool hello_rx; /* the peer's first message came: it accepted us */
+	uint64_t state_ms;
+	uint64_t next_try_ms;
+	uint64_t backoff_ms;
+	uint64_t session_ms; /* when the current TLS session began */
+	uint64_t failures;
+	uint64_t sessions;
+	uint64_t announce_refused;
+	char last_error[256];
+	/* Keys. Epochs count up across sessions; 0 is never used. */
+	uint16_t epoch_seq; /* last epoch number offered */
+	uint16_t tx_epoch;  /* sealing with this (0: none yet) */
+	uint16_t offered;   /* offered, waiting for key_ack (0: none) */
+	uint64_t offered_ms;
+	uint64_t tx_epoch_ms;
+	uint64_t rx_prev_until_ms; /* drop the previous receive epoch then (0: none) */
+	uint64_t rekeys;
+	bool rekey_now;
+	uint64_t down_ms; /* when an up session was lost (0: up, or keys withdrawn) */
+};
+
+struct pending {
+	int fd;
+	struct nm_tls_conn *tls;
+	uint64_t deadline_ms;
+	char addr[INET_ADDRSTRLEN];
+};
+
+struct nm_peers {
+	struct nm_node *node;
+	const struct nm_config *cfg;
+	struct nm_tls_identity id;
+	struct nm_tls_ctx *ctx;
+	int listen_fd;
+	struct peer peers[NM_MAX_PEERS]; /* index = slot in the tunnel state */
+	struct pending pend[MAX_PENDING];
+	uint64_t refused_unknown; /* authenticated nodes that are no configured peer */
+};
+
+static uint64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void
+peer_close(struct peer *p)
+{
+	if (p->state == PEER_UP && p->hello_rx)
+		p->down_ms = now_ms();
+	if (p->tls != NULL)
+		nm_tls_conn_free(p->tls);
+	p->tls = NULL;
+	if (p->fd >= 0)
+		close(p->fd);
+	p->fd = -1;
+	p->hello_rx = false;
+	p->offered = 0;
+	p->state = PEER_IDLE;
+	p->state_ms = now_ms();
+}
+
+/* A failure: log why, close, retry later. Installed keys stay until replaced. */
+static void
+peer_fail(struct peer *p, const char *why)
+{
+	snprintf(p->last_error, sizeof(p->last_error), "%s", why);
+	p->failures++;
+	PLOG(p, "%s (retry in %llu ms)", why, (unsigned long long)p->backoff_ms);
+	peer_close(p);
+	p->next_try_ms = now_ms() + p->backoff_ms;
+	p->backoff_ms = p->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : p->backoff_ms * 2;
+}
+
+static int
+peer_send(struct peer *p, json_t *msg)
+{
+	char err[256];
+	int rc = nm_tls_send_json(p->tls, msg, err, sizeof(err));
+
+	json_decref(msg);
+	if (rc < 0) {
+		char why[300];
+		snprintf(why, sizeof(why), "send failed: %s", err);
+		peer_fail(p, why);
+		return rc;
+	}
+	return 0;
+}
+
+static void
+announce_one(void *arg, const struct nm_pod_spec *spec)
+{
+	struct peer *p = arg;
+	struct nm_announce a = {.type = NM_ANNOUNCE_POD_ADD, .ip = spec->ip};
+
+	if (p->tls == NULL)
+		return;
+	snprintf(a.ns, sizeof(a.ns), "%s", spec->ns);
+	snprintf(a.sa, sizeof(a.sa), "%s", spec->sa);
+	snprintf(a.labels, sizeof(a.labels), "%s", spec->labels);
+	snprintf(a.image, sizeof(a.image), "%s", spec->image);
+	peer_send(p, nm_announce_to_json(&a));
+}
+
+static void
+offer_key(struct peer *p)
+{
+	p->epoch_seq = (uint16_t)(p->epoch_seq + 1 == 0 ? 1 : p->epoch_seq + 1);
+	p->offered = p->epoch_seq;
+	p->offered_ms = now_ms();
+	p->rekey_now = false;
+	peer_send(p, json_pack("{s:s, s:i}", "type", "key", "epoch", p->offered));
+}
+
+/* Authenticated: say hello, announce our pods, offer a sending key. */
+static void
+peer_up(struct nm_peers *ps, struct peer *p, int tx_dir)
+{
+	p->state = PEER_UP;
+	p->state_ms = now_ms();
+	p->session_ms = p->state_ms;
+	p->tx_dir = tx_dir;
+	p->sessions++;
+	p->down_ms = 0;
+	p->backoff_ms = BACKOFF_MIN_MS;
+	p->last_error[0] = '\0';
+	PLOG(p, "TLS 1.3 session up (%s, %s)", p->dialer ? "dialled" : "accepted",
+	     SSL_get_cipher_name(nm_tls_conn_ssl(p->tls)));
+	if (peer_send(p, json_pack("{s:s, s:s}", "type", "hello", "node", ps->cfg->node_name)) < 0)
+		return;
+	nm_node_local_pods_each(ps->node, announce_one, p);
+	if (p->tls != NULL)
+		offer_key(p);
+}
+
+static int
+key_params(struct peer *p, uint16_t epoch, int dir, int use, const struct nm_config *cfg,
+	   struct nm_tnl_key_params *kp)
+{
+	size_t len = nm_tnl_cipher_key_len(cfg->tunnel.cipher);
+
+	memset(kp, 0, sizeof(*kp));
+	kp->cipher = cfg->tunnel.cipher;
+	kp->dir = (uint8_t)use;
+	kp->epoch = epoch;
+	return nm_tls_export_key(nm_tls_conn_ssl(p->tls), epoch, dir, len, kp->key, kp->iv);
+}
+
+static void
+on_message(struct nm_peers *ps, struct peer *p, unsigned int idx, json_t *msg)
+{
+	const char *type = json_string_value(json_object_get(msg, "type"));
+	const struct nm_config *cfg = ps->cfg;
+	char err[256];
+
+	if (type == NULL) {
+		peer_fail(p, "message without a type");
+		return;
+	}
+	if (strcmp(type, "hello") == 0) {
+		const char *name = json_string_value(json_object_get(msg, "node"));
+		if (name == NULL || strcmp(name, p->spec.name) != 0) {
+			peer_fail(p, "hello from another name than the certificate's");
+			return;
+		}
+		p->hello_rx = true;
+		return;
+	}
+	if (!p->hello_rx) {
+		peer_fail(p, "message before hello");
+		return;
+	}
+	if (strcmp(type, "pod_add") == 0 || strcmp(type, "pod_del") == 0) {
+		struct nm_announce a;
+		int rc = nm_announce_parse(msg, &p->spec.pod_cidr, &a, err, sizeof(err));
+		if (rc == 0)
+			rc = a.type == NM_ANNOUNCE_POD_ADD
+				 ? nm_node_remote_pod_add(ps->node, idx, &a, err, sizeof(err))
+				 : nm_node_remote_pod_del(ps->node, idx, a.ip, err, sizeof(err));
+		if (rc < 0) {
+			p->announce_refused++;
+			PLOG(p, "announcement refused: %s", err);
+		}
+		return;
+	}
+	json_int_t epoch = json_integer_value(json_object_get(msg, "epoch"));
+	if (!json_is_integer(json_object_get(msg, "epoch")) || epoch < 1 || epoch > 65535) {
+		peer_fail(p, "key message without a valid epoch");
+		return;
+	}
+	struct nm_tnl_key_params kp;
+	if (strcmp(type, "key") == 0) {
+		/* The peer will seal with epoch E in its direction: open with it. */
+		if (key_params(p, (uint16_t)epoch, 1 - p->tx_dir, NM_TNL_OPEN, cfg, &kp) < 0 ||
+		    nm_node_tnl_set_rx(ps->node, idx, &kp, err, sizeof(err)) < 0) {
+			peer_fail(p, "installing a receive key failed");
+			return;
+		}
+		memset(&kp, 0, sizeof(kp));
+		p->rx_prev_until_ms = now_ms() + (uint64_t)cfg->tunnel.grace_s * 1000;
+		peer_send(p, json_pack("{s:s, s:I}", "type", "key_ack", "epoch", epoch));
+		return;
+	}
+	if (strcmp(type, "key_ack") == 0) {
+		if (epoch != p->offered)
+			return; /* an ack for an offer this session replaced */
+		if (key_params(p, (uint16_t)epoch, p->tx_dir, NM_TNL_SEAL, cfg, &kp) < 0 ||
+		    nm_node_tnl_set_tx(ps->node, idx, &kp, err, sizeof(err)) < 0) {
+			peer_fail(p, "installing the sending key failed");
+			return;
+		}
+		memset(&kp, 0, sizeof(kp));
+		if (p->tx_epoch != 0)
+			p->rekeys++;
+		PLOG(p, "sending with epoch %u", (unsigned int)epoch);
+		p->tx_epoch = (uint16_t)epoch;
+		p->tx_epoch_ms = now_ms();
+		p->offered = 0;
+		return;
+	}
+	PLOG(p, "ignoring a message of type '%.32s'", type);
+}
+
+static void
+peer_read(struct nm_peers *ps, struct peer *p, unsigned int idx)
+{
+	char err[256];
+
+	for (;;) {
+		json_t *msg = NULL;
+		int rc = nm_tls_recv_json(p->tls, &msg, err, sizeof(err));
+		if (rc < 0) {
+			char why[300];
+			snprintf(why, sizeof(why), "connection lost: %s", err);
+			peer_fail(p, why);
+			return;
+		}
+		if (rc != NM_TLS_DONE || msg == NULL)
+			return;
+		on_message(ps, p, idx, msg);
+		json_decref(msg);
+		if (p->tls == NULL)
+			return;
+	}
+}
+
+static void
+peer_dial(struct peer *p)
+{
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(p->spec.port)};
+	int one = 1;
+
+	inet_pton(AF_INET, p->spec.host, &sa.sin_addr);
+	p->fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (p->fd < 0) {
+		peer_fail(p, "socket() failed");
+		return;
+	}
+	setsockopt(p->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (connect(p->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 && errno != EINPROGRESS) {
+		char why[512];
+		snprintf(why, sizeof(why), "connect to %s:%u: %s", p->spec.host, p->spec.port,
+			 strerror(errno));
+		peer_fail(p, why);
+		return;
+	}
+	p->state = PEER_CONNECTING;
+	p->state_ms = now_ms();
+}
+
+static void
+peer_handshake(struct nm_peers *ps, struct peer *p)
+{
+	char err[256];
+	int rc = nm_tls_handshake_step(p->tls, err, sizeof(err));
+
+	if (rc == NM_TLS_DONE) {
+		peer_up(ps, p, NM_TLS_DIR_CLIENT_TO_SERVER);
+	} else if (rc < 0) {
+		char why[300];
+		snprintf(why, sizeof(why), "TLS handshake failed: %s", err);
+		peer_fail(p, why);
+	}
+}
+
+static void
+peer_connected(struct nm_peers *ps, struct peer *p)
+{
+	int soerr = 0;
+	socklen_t len = sizeof(soerr);
+
+	getsockopt(p->fd, SOL_SOCKET, SO_ERROR, &soerr, &len);
+	if (soerr != 0) {
+		char why[512];
+		snprintf(why, sizeof(why), "connect to %s:%u: %s", p->spec.host, p->spec.port,
+			 strerror(soerr));
+		peer_fail(p, why);
+		return;
+	}
+	p->tls = nm_tls_client_new(ps->ctx, p->fd, p->spec.name);
+	if (p->tls == NULL) {
+		peer_fail(p, "creating the TLS connection failed");
+		return;
+	}
+	p->state = PEER_HANDSHAKE;
+	p->state_ms = now_ms();
+	peer_handshake(ps, p);
+}
+
+static struct peer *
+peer_named(struct nm_peers *ps, const char *name, unsigned int *idx)
+{
+	for (unsigned int i = 0; i < NM_MAX_PEERS; i++)
+		if (ps->peers[i].in_use && strcmp(ps->peers[i].spec.name, name) == 0) {
+			if (idx != NULL)
+				*idx = i;
+			return &ps->peers[i];
+		}
+	return NULL;
+}
+
+static void
+pending_drop(struct pending *q)
+{
+	if (q->tls != NULL)
+		nm_tls_conn_free(q->tls);
+	if (q->fd >= 0)
+		close(q->fd);
+	q->tls = NULL;
+	q->fd = -1;
+}
+
+/* An accepted connection finished its handshake: give it to its peer. */
+static void
+pending_step(struct nm_peers *ps, struct pending *q)
+{
+	char err[256];
+	int rc = nm_tls_handshake_step(q->tls, err, sizeof(err));
+
+	if (rc == NM_TLS_WANT_READ || rc == NM_TLS_WANT_WRITE)
+		return;
+	if (rc < 0) {
+		RTE_LOG(INFO, USER1, "peer connection from %s refused: %s\n", q->addr, err);
+		pending_drop(q);
+		return;
+	}
+	const char *name = nm_tls_conn_peer(q->tls);
+	struct peer *p = name ? peer_named(ps, name, NULL) : NULL;
+	if (p == NULL || p->dialer) {
+		ps->refused_unknown++;
+		RTE_LOG(INFO, USER1, "peer connection from %s (node %s) refused: %s\n", q->addr,
+			name ? name : "?", p ? "we dial that peer" : "not a configured peer");
+		pending_drop(q);
+		return;
+	}
+	/* A peer that reconnects (restarted, or a new session) replaces its old one. */
+	if (p->tls != NULL)
+		PLOG(p, "new session replaces the old one");
+	peer_close(p);
+	p->fd = q->fd;
+	p->tls = q->tls;
+	q->fd = -1;
+	q->tls = NULL;
+	peer_up(ps, p, NM_TLS_DIR_SERVER_TO_CLIENT);
+}
+
+static void
+accept_new(struct nm_peers *ps)
+{
+	for (;;) {
+		struct sockaddr_in sa;
+		socklen_t len = sizeof(sa);
+		int fd = accept4(ps->listen_fd, (struct sockaddr *)&sa, &len,
+				 SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0)
+			return;
+		struct pending *q = NULL;
+		for (int i = 0; i < MAX_PENDING && q == NULL; i++)
+			if (ps->pend[i].fd < 0)
+				q = &ps->pend[i];
+		if (q == NULL) {
+			close(fd); /* too many half-open handshakes: the dialler retries */
+			continue;
+		}
+		int one = 1;
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		q->fd = fd;
+		q->tls = nm_tls_server_new(ps->ctx, fd, NULL);
+		q->deadline_ms = now_ms() + HANDSHAKE_MS;
+		inet_ntop(AF_INET, &sa.sin_addr, q->addr, sizeof(q->addr));
+		if (q->tls == NULL)
+			pending_drop(q);
+	}
+}
+
+/* Timers of an up peer: rotation, forward secrecy, end of the grace period. */
+static void
+peer_timers(struct nm_peers *ps, struct peer *p, unsigned int idx, uint64_t now)
+{
+	const struct nm_tunnel_config *tc = &ps->cfg->tunnel;
+
+	if (p->rx_prev_until_ms != 0 && now >= p->rx_prev_until_ms) {
+		nm_node_tnl_drop_prev_rx(ps->node, idx);
+		p->rx_prev_until_ms = 0;
+	}
+	/*
+	 * Fail closed: keys outlive a lost session for grace_s only, enough
+	 * for a new session to replace them without a gap; then nothing is
+	 * sealed for or accepted from the peer until it authenticates again.
+	 */
+	if (p->state != PEER_UP && p->down_ms != 0 && now - p->down_ms >= tc->grace_s * 1000ull) {
+		nm_node_tnl_withdraw(ps->node, idx);
+		p->down_ms = 0;
+		p->tx_epoch = 0;
+		PLOG(p, "session lost for %u s: keys withdrawn", tc->grace_s);
+	}
+	if (p->state != PEER_UP)
+		return;
+	if (!p->hello_rx) {
+		if (now - p->state_ms > HANDSHAKE_MS)
+			peer_fail(p, "no hello from the peer (did it refuse our certificate?)");
+		return;
+	}
+	if (p->offered != 0) {
+		if (now - p->offered_ms > KEY_RETRY_MS)
+			peer_fail(p, "key offer not acknowledged");
+		return;
+	}
+	bool due = p->rekey_now ||
+		   (p->tx_epoch != 0 && now - p->tx_epoch_ms >= tc->rekey_s * 1000ull) ||
+		   nm_node_tnl_tx_should_rotate(ps->node, idx);
+	if (due) {
+		offer_key(p);
+		return;
+	}
+	/* Forward secrecy: the dialler starts a new session; keys stay until replaced. */
+	if (p->dialer && now - p->session_ms >= tc->handshake_s * 1000ull) {
+		PLOG(p, "new TLS session (tunnel.handshake_s)");
+		peer_close(p);
+		p->next_try_ms = now;
+	}
+}
+
+void
+nm_peers_poll(struct nm_peers *ps, int timeout_ms)
+{
+	struct pollfd pfd[1 + MAX_PENDING + NM_MAX_PEERS];
+	void *who[1 + MAX_PENDING + NM_MAX_PEERS];
+	nfds_t n = 0;
+	uint64_t now = now_ms();
+
+	if (ps == NULL || ps->ctx == NULL) {
+		if (timeout_ms > 0)
+			poll(NULL, 0, timeout_ms);
+		return;
+	}
+	for (unsigned int i = 0; i < NM_MAX_PEERS; i++) {
+		struct peer *p = &ps->peers[i];
+		if (p->in_use && p->dialer && p->state == PEER_IDLE && now >= p->next_try_ms)
+			peer_dial(p);
+	}
+	if (ps->listen_fd >= 0) {
+		pfd[n] = (struct pollfd){.fd = ps->listen_fd, .events = POLLIN};
+		who[n++] = NULL;
+	}
+	for (int i = 0; i < MAX_PENDING; i++)
+		if (ps->pend[i].fd >= 0) {
+			pfd[n] = (struct pollfd){.fd = ps->pend[i].fd, .events = POLLIN | POLLOUT};
+			who[n++] = &ps->pend[i];
+		}
+	for (unsigned int i = 0; i < NM_MAX_PEERS; i++) {
+		struct peer *p = &ps->peers[i];
+		if (!p->in_use || p->fd < 0)
+			continue;
+		short ev = POLLIN;
+		if (p->state == PEER_CONNECTING || p->state == PEER_HANDSHAKE ||
+		    (p->tls != NULL && nm_tls_pending(p->tls) > 0))
+			ev |= POLLOUT;
+		pfd[n] = (struct pollfd){.fd = p->fd, .events = ev};
+		who[n++] = p;
+	}
+	if (poll(pfd, n, timeout_ms) < 0)
+		return;
+	now = now_ms();
+	for (nfds_t k = 0; k < n; k++) {
+		if (pfd[k].revents == 0)
+			continue;
+		if (who[k] == NULL) {
+			accept_new(ps);
+			continue;
+		}
+		if ((struct pending *)who[k] >= ps->pend &&
+		    (struct pending *)who[k] < ps->pend + MAX_PENDING) {
+			pending_step(ps, who[k]);
+			continue;
+		}
+		struct peer *p = who[k];
+		unsigned int idx = (unsigned int)(p - ps->peers);
+		if (p->state == PEER_CONNECTING)
+			peer_connected(ps, p);
+		else if (p->state == PEER_HANDSHAKE)
+			peer_handshake(ps, p);
+		else if (p->state == PEER_UP) {
+			char err[256];
+			if ((pfd[k].revents & POLLOUT) &&
+			    nm_tls_flush(p->tls, err, sizeof(err)) < 0) {
+				peer_fail(p, "send failed");
+				continue;
+			}
+			peer_read(ps, p, idx);
+		}
+	}
+	now = now_ms(); /* after the handlers, which stamp state changes */
+	for (int i = 0; i < MAX_PENDING; i++)
+		if (ps->pend[i].fd >= 0 && now > ps->pend[i].deadline_ms)
+			pending_drop(&ps->pend[i]);
+	for (unsigned int i = 0; i < NM_MAX_PEERS; i++) {
+		struct peer *p = &ps->peers[i];
+		if (!p->in_use)
+			continue;
+		if ((p->state == PEER_CONNECTING || p->state == PEER_HANDSHAKE) &&
+		    now - p->state_ms > HANDSHAKE_MS)
+			peer_fail(p, "connection or handshake timed out");
+		peer_timers(ps, p, i, now);
+	}
+}
+
+static int
+listen_on(struct nm_peers *ps, char *err, size_t errlen)
+{
+	const struct nm_tunnel_config *tc = &ps->cfg->tunnel;
+	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(tc->listen_port)};
+	int one = 1;
+
+	inet_pton(AF_INET, tc->listen_host, &sa.sin_addr);
+	ps->listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (ps->listen_fd < 0 ||
+	    setsockopt(ps->listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    bind(ps->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
+	    listen(ps->listen_fd, 16) < 0) {
+		snprintf(err, errlen, "tunnel.listen %s:%u: %s", tc->listen_host, tc->listen_port,
+			 strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+struct nm_peers *
+nm_peers_create(struct nm_node *node, const struct nm_config *cfg, char *err, size_t errlen)
+{
+	struct nm_peers *ps = calloc(1, sizeof(*ps));
+
+	if (ps == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	ps->node = node;
+	ps->cfg = cfg;
+	ps->listen_fd = -1;
+	for (int i = 0; i < MAX_PENDING; i++)
+		ps->pend[i].fd = -1;
+	for (int i = 0; i < NM_MAX_PEERS; i++)
+		ps->peers[i].fd = -1;
+	if (cfg->tunnel.fabric_iface[0] == '\0')
+		return ps;
+
+	const struct nm_tunnel_config *tc = &cfg->tunnel;
+	snprintf(ps->id.node, sizeof(ps->id.node), "%s", cfg->node_name);
+	snprintf(ps->id.trust_domain, sizeof(ps->id.trust_domain), "%s", tc->trust_domain);
+	snprintf(ps->id.cert_file, sizeof(ps->id.cert_file), "%s", tc->cert);
+	snprintf(ps->id.key_file, sizeof(ps->id.key_file), "%s", tc->key);
+	snprintf(ps->id.ca_file, sizeof(ps->id.ca_file), "%s", tc->ca);
+	snprintf(ps->id.crl_file, sizeof(ps->id.crl_file), "%s", tc->crl);
+	ps->ctx = nm_tls_ctx_new(&ps->id, err, errlen);
+	if (ps->ctx == NULL || listen_on(ps, err, errlen) < 0) {
+		nm_peers_destroy(ps);
+		return NULL;
+	}
+	for (unsigned int i = 0; i < cfg->n_peers; i++) {
+		char e[256];
+		if (nm_peers_add(ps, &cfg->peers[i], e, sizeof(e)) < 0) {
+			snprintf(err, errlen, "peer %s: %s", cfg->peers[i].name, e);
+			nm_peers_destroy(ps);
+			return NULL;
+		}
+	}
+	return ps;
+}
+
+void
+nm_peers_destroy(struct nm_peers *ps)
+{
+	if (ps == NULL)
+		return;
+	for (int i = 0; i < NM_MAX_PEERS; i++)
+		if (ps->peers[i].in_use)
+			peer_close(&ps->peers[i]);
+	for (int i = 0; i < MAX_PENDING; i++)
+		pending_drop(&ps->pend[i]);
+	if (ps->listen_fd >= 0)
+		close(ps->listen_fd);
+	nm_tls_ctx_free(ps->ctx);
+	free(ps);
+}
+
+static bool
+cidrs_overlap(const struct nm_cidr *a, const struct nm_cidr *b)
+{
+	uint8_t len = a->prefix_len < b->prefix_len ? a->prefix_len : b->prefix_len;
+	struct nm_cidr shorter = {.net = a->net, .prefix_len = len};
+
+	return nm_cidr_contains(&shorter, b->net);
+}
+
+int
+nm_peers_add(struct nm_peers *ps, const struct nm_peer_spec *spec, char *err, size_t errlen)
+{
+	const struct nm_config *cfg = ps->cfg;
+	int free_idx = -1;
+
+	if (ps->ctx == NULL) {
+		snprintf(err, errlen, "this node has no tunnel (config group 'tunnel')");
+		return -ENODEV;
+	}
+	if (strcmp(spec->name, cfg->node_name) == 0) {
+		snprintf(err, errlen, "'%s' is this node", spec->name);
+		return -EINVAL;
+	}
+	if (spec->fabric_ip == cfg->tunnel.fabric_ip ||
+	    cidrs_overlap(&spec->pod_cidr, &cfg->tunnel.pod_cidr)) {
+		snprintf(err, errlen, "fabric_ip or pod_cidr collides with this node's");
+		return -EINVAL;
+	}
+	for (int i = 0; i < NM_MAX_PEERS; i++) {
+		const struct peer *q = &ps->peers[i];
+		if (!q->in_use) {
+			if (free_idx < 0)
+				free_idx = i;
+			continue;
+		}
+		if (strcmp(q->spec.name, spec->name) == 0) {
+			snprintf(err, errlen, "peer '%s' exists already", spec->name);
+			return -EEXIST;
+		}
+		if (q->spec.fabric_ip == spec->fabric_ip ||
+		    cidrs_overlap(&q->spec.pod_cidr, &spec->pod_cidr)) {
+			snprintf(err, errlen, "fabric_ip or pod_cidr collides with peer '%s'",
+				 q->spec.name);
+			return -EEXIST;
+		}
+	}
+	if (free_idx < 0) {
+		snprintf(err, errlen, "%d peers already", NM_MAX_PEERS);
+		return -ENOSPC;
+	}
+	int rc = nm_node_tnl_peer_set(ps->node, (unsigned int)free_idx, spec, err, errlen);
+	if (rc < 0)
+		return rc;
+	struct peer *p = &ps->peers[free_idx];
+	memset(p, 0, sizeof(*p));
+	p->in_use = true;
+	p->spec = *spec;
+	p->fd = -1;
+	p->dialer = strcmp(cfg->node_name, spec->name) < 0;
+	p->backoff_ms = BACKOFF_MIN_MS;
+	p->state_ms = now_ms();
+	p->next_try_ms = 0;
+	PLOG(p, "added (%s %s:%u)", p->dialer ? "dialling" : "expecting a call from", spec->host,
+	     spec->port);
+	return 0;
+}
+
+int
+nm_peers_del(struct nm_peers *ps, const char *name, char *err, size_t errlen)
+{
+	unsigned int idx;
+	struct peer *p = peer_named(ps, name, &idx);
+
+	if (p == NULL) {
+		snprintf(err, errlen, "no peer named '%s'", name);
+		return -ENOENT;
+	}
+	peer_close(p);
+	nm_node_tnl_peer_clear(ps->node, idx);
+	PLOG(p, "deleted");
+	memset(p, 0, sizeof(*p));
+	p->fd = -1;
+	return 0;
+}
+
+int
+nm_peers_rekey(struct nm_peers *ps, const char *name, char *err, size_t errlen)
+{
+	struct peer *p = peer_named(ps, name, NULL);
+
+	if (p == NULL) {
+		snprintf(err, errlen, "no peer named '%s'", name);
+		return -ENOENT;
+	}
+	if (p->state != PEER_UP || !p->hello_rx) {
+		snprintf(err, errlen, "peer '%s' is not up (%s)", name, state_names[p->state]);
+		return -ENOTCONN;
+	}
+	p->rekey_now = true;
+	return 0;
+}
+
+int
+nm_peers_cert_reload(struct nm_peers *ps, char *err, size_t errlen)
+{
+	if (ps->ctx == NULL) {
+		snprintf(err, errlen, "this node has no tunnel (config group 'tunnel')");
+		return -ENODEV;
+	}
+	struct nm_tls_ctx *ctx = nm_tls_ctx_new(&ps->id, err, errlen);
+	if (ctx == NULL)
+		return -EINVAL; /* the old certificate stays in use */
+	for (int i = 0; i < NM_MAX_PEERS; i++) {
+		struct peer *p = &ps->peers[i];
+		if (!p->in_use)
+			continue;
+		peer_close(p); /* keys stay installed until the new session replaces them */
+		p->next_try_ms = 0;
+	}
+	for (int i = 0; i < MAX_PENDING; i++)
+		pending_drop(&ps->pend[i]);
+	nm_tls_ctx_free(ps->ctx);
+	ps->ctx = ctx;
+	return 0;
+}
+
+void
+nm_peers_pod_changed(struct nm_peers *ps, const struct nm_pod_spec *spec, bool added)
+{
+	if (ps == NULL)
+		return;
+	for (int i = 0; i < NM_MAX_PEERS; i++) {
+		struct peer *p = &ps->peers[i];
+		if (!p->in_use || p->state != PEER_UP || p->tls == NULL)
+			continue;
+		if (added) {
+			announce_one(p, spec);
+		} else {
+			struct nm_announce a = {.type = NM_ANNOUNCE_POD_DEL, .ip = spec->ip};
+			peer_send(p, nm_announce_to_json(&a));
+		}
+	}
+}
+
+json_t *
+nm_peers_json(struct nm_peers *ps, bool tunnel)
+{
+	json_t *list = json_array();
+	uint64_t now = now_ms();
+
+	for (unsigned int i = 0; ps != NULL && i < NM_MAX_PEERS; i++) {
+		const struct peer *p = &ps->peers[i];
+		char fab[INET_ADDRSTRLEN], net[INET_ADDRSTRLEN], cidr[INET_ADDRSTRLEN + 4];
+
+		if (!p->in_use)
+			continue;
+		inet_ntop(AF_INET, &p->spec.fabric_ip, fab, sizeof(fab));
+		inet_ntop(AF_INET, &p->spec.pod_cidr.net, net, sizeof(net));
+		snprintf(cidr, sizeof(cidr), "%s/%u", net, p->spec.pod_cidr.prefix_len);
+		const char *state = p->state == PEER_UP && !p->hello_rx ? "handshake"
+				    : p->state == PEER_UP && p->tx_epoch == 0
+					? "keying"
+					: state_names[p->state];
+		json_t *o =
+		    json_pack("{s:s, s:s, s:i, s:s, s:s, s:s, s:b, s:I, s:I, s:s, s:I}", "name",
+			      p->spec.name, "address", p->spec.host, "port", p->spec.port,
+			      "fabric_ip", fab, "pod_cidr", cidr, "state",
+			      p->state == PEER_UP && p->tx_epoch != 0 && p->hello_rx ? "up" : state,
+			      "dialer", p->dialer, "sessions", (json_int_t)p->sessions, "failures",
+			      (json_int_t)p->failures, "last_error", p->last_error,
+			      "announcements_refused", (json_int_t)p->announce_refused);
+		if (tunnel) {
+			json_object_set_new(o, "epoch", json_integer(p->tx_epoch));
+			json_object_set_new(o, "rekeys", json_integer((json_int_t)p->rekeys));
+			json_object_set_new(
+			    o, "epoch_age_s",
+			    p->tx_epoch ? json_integer((json_int_t)(now - p->tx_epoch_ms) / 1000)
+					: json_null());
+			json_object_update_new(o, nm_node_tnl_peer_json(ps->node, i));
+		}
+		json_array_append_new(list, o);
+	}
+	return list;
+}

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Peers: the control connections to other nodes (dataplane/peer.c), run
+ * by the control thread between control-socket requests.
+ *
+ * One mutual TLS 1.3 connection per peer, dialled by the node whose name
+ * sorts first and accepted by the other. It carries JSON messages:
+ *
+ *   {"type":"hello","node":NAME}          first message each way; a dialler
+ *                                         counts the peer up only once it came
+ *   {"type":"pod_add",...} / "pod_del"    the ipcache (ctrl/peer_msg.c)
+ *   {"type":"key","epoch":E}              "install epoch E for receiving"
+ *   {"type":"key_ack","epoch":E}          "installed": the sender switches
+ *
+ * Keys come from the TLS exporter (nm_tls_export_key) per direction and
+ * epoch, so the receiver has epoch E before the sender seals with it, and
+ * keeps the previous epoch for tunnel.grace_s: a rotation loses nothing.
+ * Failures (connection, handshake, identity) are logged with the reason
+ * and retried with exponential back-off (1 s to 30 s); nothing is sent to
+ * a peer before its certificate and name were verified.
+ */
+#ifndef NM_PEERS_H
+#define NM_PEERS_H
+
+#include <stddef.h>
+#include <jansson.h>
+
+#include "config.h"
+
+struct nm_node;
+struct nm_peers;
+
+/* NULL with err set on failure; a node without a tunnel gets an empty manager. */
+struct nm_peers *nm_peers_create(struct nm_node *node, const struct nm_config *cfg, char *err,
+				 size_t errlen);
+void nm_peers_destroy(struct nm_peers *ps);
+
+/* Do whatever is due, waiting at most timeout_ms for socket activity. */
+void nm_peers_poll(struct nm_peers *ps, int timeout_ms);
+
+int nm_peers_add(struct nm_peers *ps, const struct nm_peer_spec *spec, char *err, size_t errlen);
+int nm_peers_del(struct nm_peers *ps, const char *name, char *err, size_t errlen);
+/* `peer list` and `tunnel list`. */
+json_t *nm_peers_json(struct nm_peers *ps, bool tunnel);
+/* Start a key rotation toward this peer now. */
+int nm_peers_rekey(struct nm_peers *ps, const char *name, char *err, size_t errlen);
+/* Reload certificate, key, CA and CRL from their files, then handshake anew with every peer. */
+int nm_peers_cert_reload(struct nm_peers *ps, char *err, size_t errlen);
+/* Tell the peers a local pod came or went. */
+void nm_peers_pod_changed(struct nm_peers *ps, const struct nm_pod_spec *spec, bool added);
+
+#endif

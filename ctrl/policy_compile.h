@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Policy compilation (control thread): the rule list resolved against the
+ * current pods into the form workers evaluate (nodemesh/policy_table-t.h).
+ */
+#ifndef NM_POLICY_COMPILE_H
+#define NM_POLICY_COMPILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "nodemesh/policy_table-t.h"
+#include "rule.h"
+
+struct nm_pod_table;
+
+/*
+ * Compile rules[0..n) against the pods of tbl. Returns NULL with errno set
+ * (a rate the meter library refuses: EINVAL).
+ */
+struct nm_policy *nm_policy_compile(const struct nm_rule *rules, unsigned int n,
+				    uint8_t default_action, const struct nm_pod_table *tbl);
+void nm_policy_free(struct nm_policy *p);
+
+/*
+ * Compile rules against tbl's pods (whose index is final) and make the
+ * result tbl's policy, replacing any it had. 0, or -errno with err set.
+ */
+int nm_policy_attach(struct nm_pod_table *tbl, const struct nm_rule *rules, unsigned int n,
+		     bool default_allow, char *err, size_t errlen);
+
+#endif

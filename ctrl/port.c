@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Pod ports: hot-plugged DPDK virtual devices on the host end of a pod's
+ * veth (net_af_packet by default, net_af_xdp on request), one RX and one TX
+ * queue each, because only the pod's owner worker ever touches the port.
+ * Control thread only.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <rte_dev.h>
+#include <rte_ethdev.h>
+#include <rte_log.h>
+
+#include "port.h"
+#include "nodemesh/dataplane-t.h"
+
+const char *
+nm_port_driver_name(uint8_t driver)
+{
+	switch (driver) {
+	case NM_DRV_AF_XDP:
+		return "af_xdp";
+	case NM_DRV_MEMIF:
+		return "memif";
+	default:
+		return "af_packet";
+	}
+}
+
+static void
+devname(char *buf, size_t len, uint8_t driver, uint32_t pod_id)
+{
+	snprintf(buf, len, "net_%s_nm%u", nm_port_driver_name(driver), pod_id);
+}
+
+int
+nm_port_attach(const struct nm_pod_spec *spec, uint32_t pod_id, struct rte_mempool *pool,
+	       uint16_t *port_id, struct rte_ether_addr *mac, char *err, size_t errlen)
+{
+	struct rte_eth_conf conf;
+	char name[64], args[256];
+	uint16_t pid;
+	int rc;
+
+	devname(name, sizeof(name), spec->driver, pod_id);
+	switch (spec->driver) {
+	case NM_DRV_AF_XDP:
+		snprintf(args, sizeof(args), "%s,iface=%s,start_queue=0,queue_count=1", name,
+			 spec->iface);
+		break;
+	case NM_DRV_MEMIF:
+		/* We are the server; the pod's DPDK process connects as client. */
+		snprintf(args, sizeof(args), "%s,role=server,id=0,socket=%s,socket-abstract=no",
+			 name, spec->memif_socket);
+		break;
+	default:
+		snprintf(args, sizeof(args), "%s,iface=%s,qpairs=1", name, spec->iface);
+		break;
+	}
+
+	rc = rte_dev_probe(args);
+	if (rc < 0) {
+		snprintf(err, errlen, "attaching %s failed: %s (%s)", args, rte_strerror(-rc),
+			 spec->driver == NM_DRV_MEMIF
+			     ? "is the socket's directory there?"
+			     : "does the interface exist in the daemon's network namespace?");
+		return rc;
+	}
+	rc = rte_eth_dev_get_port_by_name(name, &pid);
+	if (rc < 0) {
+		snprintf(err, errlen, "no ethdev named %s after probe", name);
+		return rc;
+	}
+
+	memset(&conf, 0, sizeof(conf));
+	rc = rte_eth_dev_configure(pid, 1, 1, &conf);
+	if (rc == 0)
+		rc = rte_eth_rx_queue_setup(pid, 0, NM_PORT_DESC, rte_eth_dev_socket_id(pid), NULL,
+					    pool);
+	if (rc == 0)
+		rc = rte_eth_tx_queue_setup(pid, 0, NM_PORT_DESC, rte_eth_dev_socket_id(pid), NULL);
+	if (rc == 0)
+		rc = rte_eth_dev_start(pid);
+	if (rc == 0)
+		rc = rte_eth_macaddr_get(pid, mac);
+	if (rc < 0) {
+		snprintf(err, errlen, "setting up port %s (%s) failed: %s", name, spec->iface,
+			 rte_strerror(-rc));
+		nm_port_detach(pid);
+		return rc;
+	}
+	/* The link is point-to-point to the pod: take every frame it sends. */
+	rte_eth_promiscuous_enable(pid);
+	*port_id = pid;
+	return 0;
+}
+
+void
+nm_port_detach(uint16_t port_id)
+{
+	struct rte_eth_dev_info info;
+	struct rte_device *dev = NULL;
+
+	if (rte_eth_dev_info_get(port_id, &info) == 0)
+		dev = info.device;
+	rte_eth_dev_stop(port_id);
+	rte_eth_dev_close(port_id);
+	if (dev != NULL && rte_dev_remove(dev) < 0)
+		RTE_LOG(WARNING, USER1, "rte_dev_remove(port %u) failed\n", port_id);
+}

@@ -1,0 +1,247 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Ingress (ingress.h): the receiving side of every packet for a pod this
+ * worker owns. A burst gets one bulk flow lookup; then each packet passes
+ * the destination side's conntrack (judged by policy, metered by its
+ * rule's rate) and, unless its rule turned it off, signature inspection;
+ * what survives gets the pod's and the gateway's MACs and is queued for
+ * the pod's port (in fragments again if reassembly made it larger than
+ * the pod MTU). Packets a reject made are sent from here too.
+ */
+#include <string.h>
+
+#include <rte_branch_prediction.h>
+#include <rte_cycles.h>
+#include <rte_ether.h>
+#include <rte_mbuf.h>
+
+#include "fabric.h"
+#include "frag.h"
+#include "ingress.h"
+#include "inspect.h"
+#include "nodemesh/pkt.h"
+#include "track.h"
+#include "tx.h"
+
+/*
+ * Split m for the pod MTU and queue the fragments; the DF case was
+ * answered with "fragmentation needed" at egress.
+ */
+static void
+tx_fragments(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t slot, struct rte_mbuf *m,
+	     uint16_t l2_len)
+{
+	struct rte_mbuf *frags[NM_FRAG_MAX];
+	unsigned int n = nm_frag_split(w, m, l2_len, w->dp->params.pod_mtu, frags);
+
+	for (unsigned int i = 0; i < n; i++)
+		nm_tx_enqueue(w, tbl, slot, frags[i]);
+}
+
+/* Ingress after the flow allowed it: rewrite MACs, fragment if needed, queue. */
+static void
+deliver_one(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t slot, struct rte_mbuf *m,
+	    const struct nm_pkt_meta *meta)
+{
+	struct nm_pod_live *dst = tbl->pods[slot].live;
+
+	if (unlikely(!dst->mac_known)) {
+		nm_drop(w, NULL, m, NM_DROP_NO_MAC);
+		return;
+	}
+	struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+	rte_ether_addr_copy(&dst->pod_mac, &eth->dst_addr);
+	rte_ether_addr_copy(&tbl->pods[slot].port_mac, &eth->src_addr);
+	eth->ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
+
+	/* A reassembled datagram larger than the pod MTU leaves as fragments again. */
+	if (unlikely(meta->ip_len > w->dp->params.pod_mtu)) {
+		tx_fragments(w, tbl, slot, m, meta->l2_len);
+		return;
+	}
+	/*
+	 * Reassembled packets are chains; not every PMD transmits chains
+	 * (af_xdp does not), and each fits one mbuf here.
+	 */
+	if (unlikely(m->nb_segs > 1) && rte_pktmbuf_linearize(m) < 0) {
+		nm_drop(w, NULL, m, NM_DROP_NO_MBUF);
+		return;
+	}
+	nm_tx_enqueue(w, tbl, slot, m);
+}
+
+/* Signature matching for a packet policy allowed, unless its rule turned inspection off. */
+static inline enum nm_drop_reason
+inspect(struct nm_worker *w, const struct nm_pod_table *tbl, struct nm_flow *f, unsigned int dir,
+	struct rte_mbuf *m, const struct nm_pkt_meta *meta, uint16_t src_slot, uint16_t slot,
+	uint64_t now, struct nm_made *made)
+{
+	if (unlikely(!f->inspect)) {
+		/* Turned off for good: a stream cannot resume after unscanned bytes. */
+		nm_inspect_release(w, f, true);
+		f->sig = NM_FLOW_SIG_PASS;
+		return NM_DROP_NONE;
+	}
+	return nm_inspect(w, tbl, f, dir, m, meta, src_slot, slot, now, made);
+}
+
+/*
+ * Deliver a packet nodemesh made (a reset, an ICMP error) to the pod at
+ * slot, on whichever worker owns it or through the tunnel. With track it
+ * passes the receiving side's conntrack as if the pod at src_slot had
+ * sent it (a reset then closes that side's flow), never policy again.
+ */
+static void
+send_made(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t slot,
+		    uint16_t src_slot, struct rte_mbuf *m, bool track)
+{
+	const struct nm_pod *pod = &tbl->pods[slot];
+
+	if (pod->remote) {
+		/* Sealed like any packet for that node; its conntrack sees it there. */
+		nm_fabric_send(w, tbl, slot, m, 0);
+		return;
+	}
+	if (pod->worker != w->idx) {
+		nm_handoff(w, pod->worker, m, pod->id, slot, src_slot,
+			track ? NM_HANDOFF_POD : NM_HANDOFF_RAW);
+		return;
+	}
+	struct nm_pkt_meta meta;
+	if (nm_pkt_parse_partial(rte_pktmbuf_mtod(m, const uint8_t *), m->data_len, m->pkt_len,
+				 &meta) != NM_PKT_IPV4) {
+		nm_drop(w, NULL, m, NM_DROP_BAD_IP4_HDR);
+		return;
+	}
+	if (track) {
+		struct nm_flow_ref ref;
+		struct nm_flow *f;
+		unsigned int dir;
+		nm_flow_ref_make(&ref, tbl, slot, &meta);
+		enum nm_drop_reason why = nm_track(w, tbl, NULL, &ref, slot, src_slot, slot,
+							 &meta, rte_rdtsc(), true, &f, &dir);
+		if (why != NM_DROP_NONE) {
+			nm_drop(w, NULL, m, why);
+			return;
+		}
+	}
+	deliver_one(w, tbl, slot, m, &meta);
+}
+
+/* Ingress for a burst: one bulk flow lookup, then judge, meter and deliver each. */
+void
+nm_ingress_bulk(struct nm_worker *w, const struct nm_pod_table *tbl, struct nm_ingress_burst *in,
+	     uint64_t now)
+{
+	struct nm_flow *found[NM_BURST];
+
+	/* Same 5-tuple as at egress; this side's entry belongs to the destination pod. */
+	for (uint16_t i = 0; i < in->n; i++)
+		in->ref[i].hk.pod_id = tbl->pods[in->slot[i]].id;
+	nm_track_lookup_bulk(w, in->ref, in->n, found);
+	for (uint16_t i = 0; i < in->n; i++) {
+		struct nm_flow *f;
+		unsigned int dir;
+		enum nm_drop_reason why =
+		    nm_track(w, tbl, found[i], &in->ref[i], in->slot[i], in->src_slot[i],
+				   in->slot[i], in->meta[i], now, true, &f, &dir);
+		if (why == NM_DROP_NONE && w->sigs != NULL && f->sig == NM_FLOW_SIG_INSPECT) {
+			struct nm_made made = {.n = 0};
+			why = inspect(w, tbl, f, dir, in->pkts[i], in->meta[i], in->src_slot[i],
+				      in->slot[i], now, &made);
+			for (uint16_t k = 0; k < made.n; k++)
+				send_made(w, tbl, made.pkt[k].slot, made.pkt[k].src_slot,
+					  made.pkt[k].m, made.pkt[k].track);
+		}
+		if (unlikely(why != NM_DROP_NONE)) {
+			nm_drop(w, NULL, in->pkts[i], why);
+			continue;
+		}
+		deliver_one(w, tbl, in->slot[i], in->pkts[i], in->meta[i]);
+	}
+	in->n = 0;
+}
+
+void
+nm_ingress_route(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t slot, uint16_t src_slot,
+      struct rte_mbuf *m, const struct nm_pkt_meta *meta, const struct nm_flow_ref *ref,
+      struct nm_ingress_burst *local)
+{
+	const struct nm_pod *pod = &tbl->pods[slot];
+
+	if (pod->worker == w->idx) {
+		local->pkts[local->n] = m;
+		local->meta[local->n] = meta;
+		local->ref[local->n] = *ref;
+		local->slot[local->n] = slot;
+		local->src_slot[local->n] = src_slot;
+		local->n++;
+		return;
+	}
+	nm_handoff(w, pod->worker, m, pod->id, slot, src_slot, NM_HANDOFF_POD);
+}
+
+void
+nm_ingress_route_bulk(struct nm_worker *w, const struct nm_pod_table *tbl, struct rte_mbuf **pkts,
+		  const struct nm_pkt_meta *meta, const uint16_t *slot, const uint16_t *src_slot,
+		  uint16_t n, uint64_t now)
+{
+	struct nm_ingress_burst local;
+
+	local.n = 0;
+	for (uint16_t i = 0; i < n; i++) {
+		struct nm_flow_ref ref;
+		nm_flow_ref_make(&ref, tbl, slot[i], &meta[i]);
+		nm_ingress_route(w, tbl, slot[i], src_slot[i], pkts[i], &meta[i], &ref, &local);
+	}
+	nm_ingress_bulk(w, tbl, &local, now);
+}
+
+void
+nm_worker_rx_handoff(struct nm_worker *w, const struct nm_pod_table *tbl, struct rte_mbuf **pkts,
+		     uint16_t n)
+{
+	struct nm_pkt_meta metas[NM_BURST];
+	struct nm_ingress_burst in;
+	uint64_t now = rte_rdtsc();
+
+	w->c.handoff_in += n;
+	in.n = 0;
+	for (uint16_t i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i];
+		const struct nm_mbuf_meta *hm = nm_mbuf_meta(w->dp, m);
+		const struct nm_pod *pod = &tbl->pods[hm->slot];
+
+		if (hm->kind == NM_HANDOFF_FABRIC) {
+			if (unlikely(!pod->remote || pod->id != hm->pod_id)) {
+				nm_drop(w, NULL, m, NM_DROP_POD_GONE);
+				continue;
+			}
+			nm_fabric_enqueue(w, tbl, hm->slot, m, hm->flow_hash);
+			continue;
+		}
+		/* The pod may have been deleted, or its slot reused, since the handoff. */
+		if (unlikely(pod->live == NULL || pod->id != hm->pod_id || pod->worker != w->idx)) {
+			nm_drop(w, NULL, m, NM_DROP_POD_GONE);
+			continue;
+		}
+		int cls = nm_pkt_parse_partial(rte_pktmbuf_mtod(m, const uint8_t *), m->data_len,
+					       m->pkt_len, &metas[in.n]);
+		if (unlikely(cls != NM_PKT_IPV4)) {
+			nm_drop(w, NULL, m, cls < 0 ? (enum nm_drop_reason) - cls : NM_DROP_ETHERTYPE);
+			continue;
+		}
+		if (unlikely(hm->kind == NM_HANDOFF_RAW)) {
+			deliver_one(w, tbl, hm->slot, m, &metas[in.n]);
+			continue;
+		}
+		in.pkts[in.n] = m;
+		in.meta[in.n] = &metas[in.n];
+		nm_flow_ref_make(&in.ref[in.n], tbl, hm->slot, &metas[in.n]);
+		in.slot[in.n] = hm->slot;
+		in.src_slot[in.n] = hm->src_slot;
+		in.n++;
+	}
+	nm_ingress_bulk(w, tbl, &in, now);
+}
+

@@ -1,0 +1,276 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The scan half of the signature databases (ctrl/sigdb.c compiles them):
+ * block scans for datagrams and one Hyperscan stream per TCP flow
+ * direction, on the workers. A multi-pattern stream rule is decided here
+ * from a per-stream bitmap of the patterns seen (see ctrl/sigdb.c for
+ * why), so a rule is reported in the segment whose match completes it.
+ *
+ * A worker's streams come from its stream pool: fixed chunks of
+ * signatures.stream_state_max bytes, one per open stream, each holding
+ * the handle, its bitmaps and the Hyperscan stream state (placed there
+ * through hs_set_stream_allocator). Opening and closing a stream on a
+ * worker therefore allocates nothing.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "sig_scan.h"
+
+struct hit_ctx {
+	nm_sigdb_hit_fn fn;
+	void *ctx;
+	unsigned int n_rules;
+	const struct nm_sigdb *db;  /* stream scans: the sub-pattern map */
+	struct nm_sigdb_stream *st; /* stream scans: the bitmaps */
+};
+
+static int
+on_match(unsigned int id, unsigned long long from, unsigned long long to, unsigned int flags,
+	 void *arg)
+{
+	const struct hit_ctx *h = arg;
+	const struct nm_sigdb_sub *sub;
+	uint16_t *seen;
+
+	(void)from;
+	(void)to;
+	(void)flags;
+	if (id < h->n_rules)
+		return h->fn(h->ctx, id) != 0;
+	/*
+	 * Otherwise a reporting sub-pattern of a multi-pattern stream rule
+	 * (quiet sub-expressions and the marker never arrive): the rule is
+	 * reported by the match that sets its last bit, in the scan call
+	 * that saw it. Each sub-pattern is SINGLEMATCH, and a complete bitmap
+	 * is never reported again.
+	 */
+	if (!h->st || id - h->n_rules >= h->db->n_stream_subs)
+		return 0;
+	sub = &h->db->stream_subs[id - h->n_rules];
+	if (!sub->all)
+		return 0;
+	seen = &h->st->seen[sub->slot];
+	if (*seen == sub->all || (*seen & sub->bit))
+		return 0;
+	*seen |= sub->bit;
+	if (*seen != sub->all)
+		return 0;
+	return h->fn(h->ctx, sub->rule) != 0;
+}
+
+/* HS_SCAN_TERMINATED means the callback asked to stop: not an error. */
+static int
+scan_rc(hs_error_t hrc)
+{
+	return hrc == HS_SUCCESS || hrc == HS_SCAN_TERMINATED ? 0 : -EIO;
+}
+
+int
+nm_sigdb_scan_block(const struct nm_sigdb *db, hs_scratch_t *scratch, const uint8_t *data,
+		    size_t len, nm_sigdb_hit_fn fn, void *ctx)
+{
+	struct hit_ctx h = {fn, ctx, db->n_rules, db, NULL};
+
+	if (!db->block || len == 0)
+		return 0;
+	if (len > UINT_MAX)
+		return -EIO;
+	return scan_rc(
+	    hs_scan(db->block, (const char *)data, (unsigned int)len, 0, scratch, on_match, &h));
+}
+
+/*
+ * Hyperscan takes stream state from one process-wide allocator. Inside a
+ * pooled open or close (on a worker) the thread-local chunk below is what
+ * it gets; anywhere else (the control thread, tools, tests) it is the C
+ * heap, as Hyperscan's default is.
+ */
+static __thread void *tls_chunk;     /* an open: the memory hs_open_stream may take */
+static __thread size_t tls_room;     /* its size */
+static __thread bool tls_pooled;     /* inside a pooled open or close */
+
+static void *
+stream_alloc(size_t size)
+{
+	void *p;
+
+	if (!tls_pooled)
+		return malloc(size);
+	if (tls_chunk == NULL || size > tls_room)
+		return NULL; /* Hyperscan reports HS_NOMEM: the open fails, nothing allocated */
+	p = tls_chunk;
+	tls_chunk = NULL;
+	return p;
+}
+
+static void
+stream_free(void *p)
+{
+	if (!tls_pooled)
+		free(p);
+	/* Pooled: the chunk goes back to its pool after hs_close_stream returns. */
+}
+
+static pthread_once_t allocator_once = PTHREAD_ONCE_INIT;
+
+static void
+allocator_install(void)
+{
+	hs_set_stream_allocator(stream_alloc, stream_free);
+}
+
+struct nm_sig_stream_pool *
+nm_sig_stream_pool_create(uint32_t n, size_t chunk)
+{
+	struct nm_sig_stream_pool *pool;
+
+	if (n == 0 || chunk < NM_SIGDB_STREAM_ALIGN || chunk % NM_SIGDB_STREAM_ALIGN != 0) {
+		errno = EINVAL;
+		return NULL;
+	}
+	pthread_once(&allocator_once, allocator_install);
+	pool = calloc(1, sizeof(*pool));
+	if (pool == NULL)
+		return NULL;
+	pool->free = malloc((size_t)n * sizeof(*pool->free));
+	/*
+	 * Reserved, not committed: a page is backed when a stream first uses
+	 * it, so a pool sized for signatures.max_streams costs what the open
+	 * streams use, and a worker still never allocates.
+	 */
+	pool->bytes = (size_t)n * chunk;
+	pool->mem = mmap(NULL, pool->bytes, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (pool->free == NULL || pool->mem == MAP_FAILED) {
+		int e = pool->mem == MAP_FAILED ? errno : ENOMEM;
+
+		if (pool->mem != MAP_FAILED)
+			munmap(pool->mem, pool->bytes);
+		free(pool->free);
+		free(pool);
+		errno = e;
+		return NULL;
+	}
+	pool->chunk = chunk;
+	pool->n = n;
+	for (uint32_t i = 0; i < n; i++)
+		pool->free[i] = n - 1 - i;
+	pool->n_free = n;
+	return pool;
+}
+
+void
+nm_sig_stream_pool_free(struct nm_sig_stream_pool *pool)
+{
+	if (pool == NULL)
+		return;
+	munmap(pool->mem, pool->bytes);
+	free(pool->free);
+	free(pool);
+}
+
+struct nm_sigdb_stream *
+nm_sigdb_stream_open(const struct nm_sigdb *db, struct nm_sig_stream_pool *pool)
+{
+	struct nm_sigdb_stream *st;
+	hs_error_t hrc;
+
+	if (!db->stream) {
+		errno = ENOENT;
+		return NULL;
+	}
+	if (pool == NULL) {
+		st = calloc(1, sizeof(*st) + (size_t)db->n_stream_multi * sizeof(st->seen[0]));
+		if (!st) {
+			errno = ENOMEM;
+			return NULL;
+		}
+		hrc = hs_open_stream(db->stream, 0, &st->hs);
+		if (hrc != HS_SUCCESS) {
+			free(st);
+			errno = hrc == HS_NOMEM ? ENOMEM : EINVAL;
+			return NULL;
+		}
+		return st;
+	}
+
+	size_t head = nm_sigdb_stream_head_bytes(db);
+	if (pool->n_free == 0 || nm_sigdb_stream_chunk_bytes(db) > pool->chunk) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	uint8_t *chunk = pool->mem + (size_t)pool->free[pool->n_free - 1] * pool->chunk;
+	st = (struct nm_sigdb_stream *)chunk;
+	memset(st, 0, head);
+	st->pool = pool;
+	tls_pooled = true;
+	tls_chunk = chunk + head;
+	tls_room = pool->chunk - head;
+	hrc = hs_open_stream(db->stream, 0, &st->hs);
+	tls_pooled = false;
+	tls_chunk = NULL;
+	if (hrc != HS_SUCCESS) {
+		errno = hrc == HS_NOMEM ? ENOMEM : EINVAL;
+		return NULL;
+	}
+	pool->n_free--;
+	return st;
+}
+
+/* Close st's Hyperscan stream and give its memory back (chunk or heap). */
+static hs_error_t
+stream_end(struct nm_sigdb_stream *st, hs_scratch_t *scratch, match_event_handler on,
+	   void *ctx)
+{
+	struct nm_sig_stream_pool *pool = st->pool;
+	hs_error_t hrc;
+
+	if (pool == NULL) {
+		hrc = hs_close_stream(st->hs, scratch, on, ctx);
+		free(st);
+		return hrc;
+	}
+	tls_pooled = true;
+	hrc = hs_close_stream(st->hs, scratch, on, ctx);
+	tls_pooled = false;
+	pool->free[pool->n_free++] = (uint32_t)(((uint8_t *)st - pool->mem) / pool->chunk);
+	return hrc;
+}
+
+int
+nm_sigdb_stream_scan(const struct nm_sigdb *db, struct nm_sigdb_stream *st, hs_scratch_t *scratch,
+		     const uint8_t *data, size_t len, nm_sigdb_hit_fn fn, void *ctx)
+{
+	struct hit_ctx h = {fn, ctx, db->n_rules, db, st};
+
+	if (!st || len == 0)
+		return 0; /* no stream database: nothing can match */
+	if (len > UINT_MAX)
+		return -EIO;
+	return scan_rc(hs_scan_stream(st->hs, (const char *)data, (unsigned int)len, 0, scratch,
+				      on_match, &h));
+}
+
+/* fn may be NULL to drop a stream without end-of-stream reports (scratch may then be NULL). */
+int
+nm_sigdb_stream_close(const struct nm_sigdb *db, struct nm_sigdb_stream *st, hs_scratch_t *scratch,
+		      nm_sigdb_hit_fn fn, void *ctx)
+{
+	struct hit_ctx h = {fn, ctx, db->n_rules, db, st};
+
+	if (!st)
+		return 0;
+	if (!fn || !scratch) {
+		/* Hyperscan needs scratch to report; without it the stream must still be freed. */
+		stream_end(st, NULL, NULL, NULL);
+		return fn ? -EIO : 0;
+	}
+	/* A pcre ending in $ or \z may complete a split rule only now. */
+	return scan_rc(stream_end(st, scratch, on_match, &h));
+}

@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Scanning with a compiled signature database (nodemesh/sigdb-t.h) on the
+ * workers: blocks for datagrams, streams for TCP flow directions. The
+ * control thread compiles the database (ctrl/sigdb.c); nothing here
+ * compiles or allocates scratch.
+ */
+#ifndef NM_SIG_SCAN_H
+#define NM_SIG_SCAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "nodemesh/sig_stream.h"
+#include "nodemesh/sigdb-t.h"
+
+/* Scan one block (UDP/ICMP payload). Returns 0 or -EIO. */
+int nm_sigdb_scan_block(const struct nm_sigdb *db, hs_scratch_t *scratch, const uint8_t *data,
+			size_t len, nm_sigdb_hit_fn fn, void *ctx);
+
+/* A worker's stream memory: n chunks of chunk bytes (nm_sigdb_stream_chunk_bytes() or more). */
+struct nm_sig_stream_pool {
+	uint8_t *mem;	/* n * chunk bytes, reserved with mmap */
+	size_t bytes;	/* n * chunk */
+	size_t chunk;	/* bytes per stream */
+	uint32_t n;	/* streams */
+	uint32_t n_free;
+	uint32_t *free; /* indices of the free chunks, a stack */
+};
+
+/*
+ * A pool of n streams of chunk bytes each (a multiple of 64), on the
+ * control thread before the worker starts. NULL with errno on failure.
+ */
+struct nm_sig_stream_pool *nm_sig_stream_pool_create(uint32_t n, size_t chunk);
+/* Every stream taken from it must be closed first. NULL is fine. */
+void nm_sig_stream_pool_free(struct nm_sig_stream_pool *pool);
+
+/*
+ * Streams: one per TCP flow direction, from pool (a worker: no
+ * allocation; NULL when the pool is empty or its chunks are too small for
+ * db, errno ENOMEM) or, with pool NULL, from the heap (tools and tests).
+ * NULL with errno ENOENT when there is no stream database. A rule is
+ * reported at most once per stream.
+ */
+struct nm_sigdb_stream *nm_sigdb_stream_open(const struct nm_sigdb *db,
+					     struct nm_sig_stream_pool *pool);
+int nm_sigdb_stream_scan(const struct nm_sigdb *db, struct nm_sigdb_stream *st,
+			 hs_scratch_t *scratch, const uint8_t *data, size_t len, nm_sigdb_hit_fn fn,
+			 void *ctx);
+/*
+ * Close st and return its memory (reporting end-of-stream matches such as combinations
+ * with negation). fn may be NULL to drop the stream without reports.
+ */
+int nm_sigdb_stream_close(const struct nm_sigdb *db, struct nm_sigdb_stream *st,
+			  hs_scratch_t *scratch, nm_sigdb_hit_fn fn, void *ctx);
+
+#endif

@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The conntrack stage (dataplane/track.c): find or create a packet's flow
+ * entry on one side (the source pod's at egress, the destination pod's at
+ * ingress), judge it by policy when the pod table changed, meter it, and
+ * end entries (expiry, flush, a pod gone) with a flow record for the
+ * control thread. The table itself is dataplane/flow.c.
+ */
+#ifndef NM_TRACK_H
+#define NM_TRACK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_hash.h>
+
+#include "nodemesh/drop-t.h"
+#include "nodemesh/flow.h"
+#include "nodemesh/pkt-t.h"
+#include "nodemesh/pod_table-t.h"
+#include "nodemesh/worker-t.h"
+
+/* A packet's flow key on one side, prepared for a bulk lookup. */
+struct nm_flow_ref {
+	struct nm_flow_hkey hk;
+	bool from_hi; /* the packet runs from the key's hi endpoint to its lo one */
+};
+
+/* The key of meta's flow on the side of the pod at side_slot. */
+static inline void
+nm_flow_ref_make(struct nm_flow_ref *r, const struct nm_pod_table *tbl, uint16_t side_slot,
+		 const struct nm_pkt_meta *meta)
+{
+	r->from_hi = nm_flow_key_make(&r->hk.k, meta);
+	r->hk.pod_id = tbl->pods[side_slot].id;
+}
+
+/*
+ * Look up a burst's keys at once (rte_hash prefetches buckets across the
+ * burst). found[i] is the entry or NULL; nm_track revalidates it, since
+ * an earlier packet of the same burst may have ended or created it.
+ */
+static inline void
+nm_track_lookup_bulk(struct nm_worker *w, const struct nm_flow_ref *refs, uint16_t n,
+		     struct nm_flow **found)
+{
+	const void *keys[NM_BURST];
+	int32_t pos[NM_BURST];
+
+	if (n == 0)
+		return;
+	for (uint16_t i = 0; i < n; i++)
+		keys[i] = &refs[i].hk;
+	rte_hash_lookup_bulk(w->flows.h, keys, n, pos);
+	for (uint16_t i = 0; i < n; i++)
+		found[i] = pos[i] >= 0 ? &w->flows.e[pos[i]] : NULL;
+}
+
+/*
+ * Track the packet in the flow table of the pod at side_slot (the source
+ * pod at egress, the destination pod at ingress) and judge it. f is what a
+ * bulk lookup found for ref (or NULL). Rates are metered at ingress only,
+ * per direction, so a packet is metered once. Returns NM_DROP_NONE, with
+ * the entry in *out and the packet's direction in *out_dir, or why the
+ * packet must be dropped.
+ */
+enum nm_drop_reason nm_track(struct nm_worker *w, const struct nm_pod_table *tbl,
+			     struct nm_flow *f, const struct nm_flow_ref *ref, uint16_t side_slot,
+			     uint16_t src_slot, uint16_t dst_slot, const struct nm_pkt_meta *meta,
+			     uint64_t now, bool ingress, struct nm_flow **out,
+			     unsigned int *out_dir);
+
+/* End f (enum nm_flow_end): its stream closes, its record goes to the control thread. */
+void nm_track_end(struct nm_worker *w, struct nm_flow *f, uint8_t end);
+/* Expire a few entries; a full pass over the table takes cap/NM_FLOW_SWEEP turns. */
+void nm_track_sweep(struct nm_worker *w, uint64_t now);
+/* Serve a `flow flush` request seq: end every flow of one pod (or all). */
+void nm_track_flush(struct nm_worker *w, uint64_t seq);
+
+#endif

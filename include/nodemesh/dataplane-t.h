@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * What the workers read of the node: the parameters they run with and
+ * the state the control thread shares with them. struct nm_dataplane is
+ * the worker-visible half of the node (ctrl/node_priv.h embeds it in
+ * struct nm_node, whose other half only the control thread touches).
+ *
+ * Publication: pods, sigs and tnl are replaced by the control thread with
+ * one release store each and read by the workers with an acquire load at
+ * the top of every loop turn; a replaced object is freed after every
+ * worker reported a quiescent state on qsbr. Everything else here is set
+ * before the workers start and never changes, except stop and the flow
+ * flush request (flush_*), whose orders are commented where they are used.
+ */
+#ifndef NM_DATAPLANE_T_H
+#define NM_DATAPLANE_T_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_ether.h>
+#include <rte_ip.h>
+
+#include "nodemesh/flow-t.h"
+
+#define NM_MAX_WORKERS 8
+#define NM_BURST       32
+#define NM_RING_SIZE   1024 /* mbufs per handoff ring */
+#define NM_PORT_DESC   1024 /* RX/TX descriptors per pod port */
+/* Every pod's default gateway. Unsigned: DPDK 22.11's RTE_IPV4 shifts its
+ * argument as given, and 169 << 24 overflows an int. */
+#define NM_GATEWAY_IP	       RTE_IPV4(169u, 254u, 1u, 1u)
+#define NM_ICMP_ERRORS_PER_SEC 1000 /* ICMP errors one worker may send per second */
+
+struct rte_mempool;
+struct rte_rcu_qsbr;
+struct nm_pod_table;
+struct nm_sig_set;
+struct nm_tnl_state;
+struct nm_worker;
+
+/*
+ * The configuration the workers run with, copied from the node's
+ * configuration (ctrl/config.h documents each setting) before they start.
+ */
+struct nm_dp_params {
+	uint32_t mbufs;			       /* mbufs in the packet pool */
+	uint32_t pod_mtu;		       /* bytes of IP packet a pod port carries */
+	uint32_t idle_pause_after;	       /* empty polls before rte_pause() */
+	uint32_t idle_sleep_after;	       /* empty polls before sleeping; 0: never */
+	uint32_t idle_sleep_us;		       /* microseconds of one idle sleep */
+	uint32_t frag_max_flows;	       /* IPv4 reassembly slots per worker */
+	uint32_t frag_timeout_ms;	       /* reassembly timeout */
+	uint32_t flow_capacity;		       /* tracked flows per worker */
+	uint32_t flow_timeout_s[NM_FLOW_STATES]; /* by enum nm_flow_state */
+	uint32_t sig_max_streams;	       /* open TCP inspection streams per worker */
+	uint32_t sig_stream_state_max;	       /* bytes of one stream's state (pool chunk) */
+	uint32_t fabric_ip;		       /* this node's fabric address, network order */
+	uint16_t udp_port;		       /* tunnel datagrams, host order */
+};
+
+struct nm_dataplane {
+	struct nm_dp_params params;
+	struct nm_pod_table *pods; /* current table (RCU), never NULL once created */
+	struct nm_sig_set *sigs;   /* current rule set (RCU); NULL: none loaded */
+	struct nm_tnl_state *tnl;  /* current tunnel state (RCU), never NULL */
+	struct rte_rcu_qsbr *qsbr;
+	struct rte_mempool *pool;	/* packets */
+	struct rte_mempool *indirect;	/* fragmentation */
+	struct rte_mempool *rec_pool;	/* struct nm_flow_record */
+	struct rte_mempool *alert_pool; /* struct nm_alert_record */
+	int meta_off;			/* offset of struct nm_mbuf_meta in mbufs */
+	unsigned int n_workers;
+	struct nm_worker *workers[NM_MAX_WORKERS];
+	volatile bool stop;
+	uint64_t flush_seq;    /* flow flush requests: control writes, workers serve */
+	uint32_t flush_pod_id; /* 0: every pod */
+	uint8_t flush_end;     /* enum nm_flow_end the flushed records carry */
+	bool has_fabric;
+	uint16_t fabric_port;
+	struct rte_ether_addr fabric_mac;
+	uint32_t tnl_mtu;   /* largest inner IP packet a tunnel carries */
+	uint64_t hash_seed; /* random per run: no hash flooding */
+	uint64_t tsc_hz;
+};
+
+#endif

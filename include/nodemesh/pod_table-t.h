@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The pod table: what the control thread publishes to the workers about
+ * the node's pods (and the remote pods its peers announced), built by
+ * ctrl/pod_table.c and read by every worker stage.
+ *
+ * Ownership: the control thread builds a new table and publishes it with
+ * one pointer store; workers read the current table at the top of each
+ * loop turn and report a quiescent state at the bottom (rte_rcu_qsbr), so
+ * a replaced table is freed only once no worker can still hold it. Each
+ * pod is owned by one worker: only that worker polls its port, transmits
+ * on it and writes its nm_pod_live.
+ */
+#ifndef NM_POD_TABLE_T_H
+#define NM_POD_TABLE_T_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_common.h>
+#include <rte_ether.h>
+
+#include "nodemesh/dataplane-t.h"
+#include "nodemesh/pod-t.h"
+
+struct rte_hash;
+struct nm_policy;
+
+/* Counters of one pod. Written only by the owner worker. */
+struct nm_pod_counters {
+	uint64_t rx_packets;
+	uint64_t rx_bytes;
+	uint64_t tx_packets;
+	uint64_t tx_bytes;
+	uint64_t drops; /* packets from this pod dropped on the way out (egress checks) */
+};
+
+/*
+ * Per-pod state that changes at packet rate: allocated by the control thread
+ * at `pod add`, written only by the owner worker, freed after an RCU grace
+ * period at `pod del`.
+ */
+struct nm_pod_live {
+	struct nm_pod_counters c;
+	struct rte_ether_addr pod_mac; /* learnt from the pod's frames */
+	bool mac_known;
+	uint64_t arp_sent_tsc; /* last ARP request we sent for the pod */
+} __rte_cache_aligned;
+
+struct nm_pod {
+	struct nm_pod_spec spec;
+	uint32_t id;	/* unique for the run, never reused */
+	uint8_t remote; /* a pod of another node (announced by its peer): no port, no live */
+	uint8_t peer;	/* remote: index of its node in the tunnel state */
+	uint16_t port_id;
+	uint16_t worker;		/* index of the owner worker */
+	struct rte_ether_addr port_mac; /* our end of the link: the gateway MAC */
+	struct nm_pod_live *live;	/* NULL: slot free, or a remote pod */
+};
+
+/* Is the slot in use (a local pod with its port, or a remote pod)? */
+static inline bool
+nm_pod_present(const struct nm_pod *p)
+{
+	return p->live != NULL || p->remote;
+}
+
+/*
+ * Immutable once published. Slots keep their index for a pod's lifetime.
+ * The policy is compiled against these pods; the generation changes with
+ * every publication, and flows re-judge themselves when it does.
+ */
+struct nm_pod_table {
+	uint64_t generation;
+	struct nm_policy *policy; /* owned by the table */
+	struct rte_hash *by_ip;	  /* pod IPv4 (network order) -> slot */
+	uint32_t n_pods;
+	uint16_t n_owned[NM_MAX_WORKERS];
+	uint16_t owned[NM_MAX_WORKERS][NM_MAX_PODS]; /* slots each worker polls */
+	struct nm_pod pods[NM_MAX_PODS];
+};
+
+#endif

@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * A compiled signature database: what the control thread compiles
+ * (ctrl/sigdb.c) and the workers scan with (dataplane/sig_scan.c).
+ *
+ * Two Hyperscan databases: a streaming one for TCP (payload in sequence
+ * order per flow and direction) and a block one for UDP, ICMP and the
+ * first packet of anything else. The database is immutable and shared by
+ * every worker; each worker has its own scratch.
+ */
+#ifndef NM_SIGDB_T_H
+#define NM_SIGDB_T_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <hs/hs.h>
+
+#include "nodemesh/sig-t.h"
+
+/* What a worker needs of a rule after Hyperscan reports it. */
+struct nm_sigdb_rule {
+	uint32_t sid;
+	uint32_t rev;
+	uint32_t priority; /* 0 when not given */
+	uint8_t action;	   /* enum nm_sig_action */
+	uint8_t proto;	   /* enum nm_sig_proto */
+	uint8_t flow;	   /* enum nm_sig_flow_flags */
+	bool bidirectional;
+	struct nm_sig_addrs src, dst;
+	struct nm_sig_ports sport, dport;
+	char msg[NM_SIG_MSG_LEN];
+	char classtype[NM_SIG_CLASSTYPE_LEN];
+};
+
+/*
+ * A reporting sub-pattern of a multi-pattern stream rule: Hyperscan id
+ * n_rules + i is stream_subs[i] (entries with all == 0 are not such ids).
+ */
+struct nm_sigdb_sub {
+	uint32_t rule; /* rule index */
+	uint32_t slot; /* index of the rule's bitmap in nm_sigdb_stream.seen */
+	uint16_t bit;  /* this pattern's bit */
+	uint16_t all;  /* every pattern's bit: the rule is complete */
+};
+
+struct nm_sigdb {
+	hs_database_t *stream; /* TCP and ip rules; NULL when there are none */
+	hs_database_t *block;  /* UDP, ICMP and ip rules; NULL when there are none */
+	unsigned int n_rules;
+	struct nm_sigdb_rule *rules; /* by rule index = Hyperscan report id */
+	double compile_ms;	     /* wall time of both compilations */
+	/*
+	 * Per stream: hs_stream_size of the stream database plus the
+	 * nm_sigdb_stream handle and its bitmaps (stream_seen_bytes).
+	 */
+	size_t stream_state_bytes;
+	size_t stream_seen_bytes;    /* handle + bitmaps, included above */
+	unsigned int n_stream_multi; /* multi-pattern stream rules = bitmaps */
+	unsigned int n_stream_subs;  /* entries of stream_subs */
+	struct nm_sigdb_sub *stream_subs;
+};
+
+struct nm_sig_stream_pool;
+
+/*
+ * One TCP flow direction: the Hyperscan stream and one 16-bit bitmap per
+ * multi-pattern stream rule (NM_SIG_MAX_PATTERNS <= 16) of the patterns
+ * matched so far. Taken whole at open, on a worker from its stream pool
+ * (dataplane/sig_scan.c); scanning allocates nothing.
+ */
+struct nm_sigdb_stream {
+	hs_stream_t *hs;
+	struct nm_sig_stream_pool *pool; /* where its memory came from; NULL: the heap */
+	uint16_t seen[];
+};
+
+/* Called once per matching rule (rule index into db->rules); return 0 to go on. */
+typedef int (*nm_sigdb_hit_fn)(void *ctx, unsigned int rule);
+
+#endif

@@ -1,0 +1,111 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * A worker's state: one per worker lcore, allocated by nm_worker_create()
+ * on the control thread and written only by its worker afterwards. The
+ * control thread reads the counters (c, sc, flows.c, rule_*, tnl_rejected)
+ * for stats, drains rec_ring and alert_ring, and reads flow entries for
+ * listings; it writes nothing here while the worker runs.
+ */
+#ifndef NM_WORKER_T_H
+#define NM_WORKER_T_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_common.h>
+#include <rte_ip_frag.h>
+
+#include "nodemesh/dataplane-t.h"
+#include "nodemesh/drop-t.h"
+#include "nodemesh/flow-t.h"
+#include "nodemesh/pod-t.h"
+#include "nodemesh/policy-t.h"
+#include "nodemesh/sig_set-t.h"
+#include "nodemesh/tunnel-t.h"
+
+struct rte_mbuf;
+struct rte_ring;
+struct nm_tnl_state;
+struct nm_sig_stream_pool;
+
+/* Where a packet handed to another worker is going (mbuf dynamic field). */
+struct nm_mbuf_meta {
+	uint32_t pod_id;    /* destination pod */
+	uint16_t slot;	    /* its slot */
+	uint16_t src_slot;  /* slot of the pod that sent it */
+	uint8_t kind;	    /* enum nm_handoff_kind */
+	uint16_t flow_hash; /* to the fabric: the inner flow's hash (outer UDP source port) */
+};
+
+enum nm_handoff_kind {
+	NM_HANDOFF_POD = 0, /* to a local pod: ingress conntrack, policy, inspection */
+	NM_HANDOFF_RAW,	    /* made by nodemesh (reset, ICMP error): deliver, do not track */
+	NM_HANDOFF_FABRIC,  /* to a remote pod: the fabric worker seals and sends it */
+};
+
+/* Packets queued for one pod port, sent as a burst. */
+struct nm_txbuf {
+	uint16_t n;
+	bool dirty; /* listed in the worker's dirty[] until the end-of-turn flush */
+	struct rte_mbuf *pkts[NM_BURST];
+};
+
+/* Packets for one peer, sealed as a burst (fabric worker). */
+struct nm_fabric_out {
+	uint16_t n;
+	struct rte_mbuf *pkts[NM_BURST];
+};
+
+struct nm_worker_counters {
+	uint64_t rx_packets;
+	uint64_t rx_bytes;
+	uint64_t tx_packets;
+	uint64_t tx_bytes;
+	uint64_t handoff_out; /* packets handed to another worker */
+	uint64_t handoff_in;
+	uint64_t arp_replies;	  /* proxy-ARP answers sent */
+	uint64_t arp_requests;	  /* ARP requests sent to resolve pods */
+	uint64_t icmp_sent;	  /* ICMP errors sent */
+	uint64_t icmp_suppressed; /* ICMP errors not sent: rate limit */
+	uint64_t reassembled;	  /* datagrams rebuilt from fragments */
+	uint64_t fragmented;	  /* datagrams split for the pod MTU */
+	uint64_t idle_sleeps;
+	uint64_t drops[NM_DROP_MAX];
+};
+
+struct nm_worker {
+	unsigned int idx; /* 0..n_workers-1, also the RCU thread id */
+	unsigned int lcore;
+	struct nm_dataplane *dp;
+	struct rte_ip_frag_tbl *frag_tbl;
+	struct rte_ip_frag_death_row death_row;
+	struct rte_ring *in[NM_MAX_WORKERS];  /* from worker s to me; NULL for s == me */
+	struct rte_ring *out[NM_MAX_WORKERS]; /* from me to worker d */
+	uint16_t n_handoff[NM_MAX_WORKERS];
+	struct rte_mbuf *handoff[NM_MAX_WORKERS][NM_BURST];
+	uint16_t n_dirty; /* slots with something in txbuf */
+	uint16_t dirty[NM_MAX_PODS];
+	struct nm_txbuf txbuf[NM_MAX_PODS]; /* per destination slot */
+	struct nm_flow_table flows;
+	struct rte_ring *rec_ring;	   /* finished flows to the control thread */
+	uint64_t flush_done;		   /* last flow-flush request served */
+	uint64_t rule_flows[NM_MAX_RULES]; /* flows judged by rule counter slot */
+	uint64_t rule_drops[NM_MAX_RULES]; /* packets dropped by rule (deny or rate) */
+	uint64_t default_flows;		   /* flows judged by the default action */
+	uint64_t default_drops;
+	struct nm_sig_set *sigs;	/* current rule set, read at the top of each turn */
+	const struct nm_tnl_state *tnl; /* current tunnel state, same */
+	struct nm_fabric_out fabric_out[NM_MAX_PEERS]; /* fabric worker: to seal, per peer */
+	uint64_t tnl_rejected[NM_TNL_REASON_MAX]; /* fabric worker: records refused, by reason */
+	struct rte_ring *alert_ring;		  /* alerts to the control thread */
+	struct nm_sig_counters sc;
+	struct nm_insp *insp_pool; /* signatures.max_streams stream states */
+	uint32_t *insp_free;	   /* indices of the free ones, a stack */
+	uint32_t n_insp_free;
+	struct nm_sig_stream_pool *stream_pool; /* Hyperscan stream memory, as many streams */
+	double icmp_tokens; /* ICMP error budget, token bucket */
+	uint64_t icmp_last_tsc;
+	struct nm_worker_counters c;
+} __rte_cache_aligned;
+
+#endif
