@@ -20,7 +20,7 @@
 #include "peer_msg.h"
 #include "peer_tls.h"
 
-#define TX_MAX	     (1024 * 1024) /* bytes queued for one peer before send refuses */
+#define TX_MAX	     ((size_t)1024 * 1024) /* bytes queued for one peer before send refuses */
 #define REASON_LEN   256
 #define TLS13_GROUPS "X25519:P-256:P-384"
 

@@ -1002,7 +1002,8 @@ struct sid_set {
 static size_t
 sid_slot(const struct sid_set *s, uint32_t sid)
 {
-	size_t i = (sid * 2654435761u) & (s->cap - 1);
+	/* Knuth's multiplicative hash: the product wraps in 32 bits on purpose. */
+	size_t i = (uint32_t)(sid * 2654435761u) & (s->cap - 1);
 
 	while (s->sid[i] != 0 && s->sid[i] != sid)
 		i = (i + 1) & (s->cap - 1);

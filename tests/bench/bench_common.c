@@ -49,11 +49,21 @@ bench_mean_per_pkt(const struct bench_timing *t)
 int
 bench_eal_init(const char *prog, char *argv0, char *mem, char *prefix)
 {
+	/* One option and its value per line. */
+	// clang-format off
 	char *eal_argv[] = {
-		argv0, "--lcores", "0@0,1@0", "--no-huge", "-m", mem, "--no-pci",
-		"--file-prefix", prefix, "--vdev", "net_null0", "--vdev",
-		"net_null1", "--log-level", "lib.eal:warning", NULL,
+		argv0,
+		"--lcores", "0@0,1@0",
+		"--no-huge",
+		"-m", mem,
+		"--no-pci",
+		"--file-prefix", prefix,
+		"--vdev", "net_null0",
+		"--vdev", "net_null1",
+		"--log-level", "lib.eal:warning",
+		NULL,
 	};
+	// clang-format on
 	int eal_argc = (int)RTE_DIM(eal_argv) - 1;
 
 	if (rte_eal_init(eal_argc, eal_argv) < 0) {
@@ -66,9 +76,8 @@ bench_eal_init(const char *prog, char *argv0, char *mem, char *prefix)
 struct rte_mempool *
 bench_pool_create(const char *prog)
 {
-	struct rte_mempool *mp = rte_pktmbuf_pool_create("bench_pkts", 8192, 256, 0,
-							 RTE_MBUF_DEFAULT_BUF_SIZE,
-							 (int)rte_socket_id());
+	struct rte_mempool *mp = rte_pktmbuf_pool_create(
+	    "bench_pkts", 8192, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
 
 	if (mp == NULL)
 		fprintf(stderr, "%s: pool: %s\n", prog, rte_strerror(rte_errno));
@@ -163,8 +172,8 @@ bench_pods_setup(struct nm_node *node, const char *prog, struct bench_pods *bp)
 }
 
 void
-bench_frame_build(uint8_t *b, const struct rte_ether_addr *gw_mac, uint32_t src_ip,
-		  uint32_t dst_ip, uint16_t packet_id)
+bench_frame_build(uint8_t *b, const struct rte_ether_addr *gw_mac, uint32_t src_ip, uint32_t dst_ip,
+		  uint16_t packet_id)
 {
 	struct rte_ether_hdr *eth = (struct rte_ether_hdr *)b;
 	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);

@@ -26,7 +26,7 @@
 #include "nodemesh/worker.h"
 #include "policy_compile.h"
 
-#define BENCH_FRAME_LEN 64
+#define BENCH_FRAME_LEN	    64
 #define BENCH_WARMUP_BURSTS 20000
 /* Offset of the UDP header in the frame (no IP options). */
 #define BENCH_UDP_OFF (sizeof(struct rte_ether_hdr) + sizeof(struct rte_ipv4_hdr))
@@ -91,7 +91,7 @@ struct rte_mempool *bench_pool_create(const char *prog);
 /* Pods A (slot 0) and B (slot 1) of the node's table. */
 struct bench_pods {
 	uint16_t port_a, port_b; /* net_null0, net_null1 */
-	uint32_t ip_a, ip_b;     /* 198.18.0.1, 198.18.0.2, network order */
+	uint32_t ip_a, ip_b;	 /* 198.18.0.1, 198.18.0.2, network order */
 };
 
 /*

@@ -52,7 +52,7 @@
 #include "config.h"
 #include "node.h"
 
-#define N_HOT 4096 /* connections 0..N_HOT-1 */
+#define N_HOT	   4096	 /* connections 0..N_HOT-1 */
 #define SPORT_SPAN 64512 /* source ports 1024..65535 */
 
 static uint8_t tmpl[BENCH_FRAME_LEN];
@@ -62,15 +62,16 @@ enum order { SEQ, HOT, RANDOM };
 
 struct feed {
 	enum order order;
-	uint64_t next;  /* SEQ: next connection; HOT: index in 0..N_HOT-1 */
+	uint64_t next;	/* SEQ: next connection; HOT: index in 0..N_HOT-1 */
 	uint64_t first; /* SEQ: first connection */
-	uint64_t span;  /* RANDOM: connections 0..span-1 */
+	uint64_t span;	/* RANDOM: connections 0..span-1 */
 	uint64_t rng;
 };
 
 static inline uint64_t
 next_conn(struct feed *f)
 {
+	unsigned __int128 scaled;
 	uint64_t c;
 
 	switch (f->order) {
@@ -85,8 +86,8 @@ next_conn(struct feed *f)
 		f->rng ^= f->rng >> 12;
 		f->rng ^= f->rng << 25;
 		f->rng ^= f->rng >> 27;
-		return (uint64_t)(((unsigned __int128)(f->rng * 2685821657736338717ull) *
-				   f->span) >> 64);
+		scaled = (unsigned __int128)(f->rng * 2685821657736338717ull) * f->span;
+		return (uint64_t)(scaled >> 64);
 	}
 }
 
@@ -183,6 +184,16 @@ burst_array(uint64_t n)
 	return a;
 }
 
+/* Frees what burst_array gave each timing: on every way out of main. */
+static void
+bursts_free(struct bench_timing *const *timed, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(timed[i]->per_burst);
+		timed[i]->per_burst = NULL;
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -203,9 +214,10 @@ main(int argc, char **argv)
 			snprintf(prefix, sizeof(prefix), "%s", optarg);
 			break;
 		default:
-			fprintf(stderr,
-				"usage: %s [-n CONNECTIONS] [-P MILLION_PACKETS] [-p FILE_PREFIX]\n",
-				argv[0]);
+			fprintf(
+			    stderr,
+			    "usage: %s [-n CONNECTIONS] [-P MILLION_PACKETS] [-p FILE_PREFIX]\n",
+			    argv[0]);
 			return c == 'h' ? 0 : 2;
 		}
 	}
@@ -235,17 +247,16 @@ main(int argc, char **argv)
 	struct rte_mempool *mp = bench_pool_create("bench_flows");
 	if (mp == NULL)
 		return 1;
-	uint64_t steady_bursts = RTE_MAX((uint64_t)(mpkts * 1e6 / NM_BURST) & ~(uint64_t)1, (uint64_t)2);
+	uint64_t steady_bursts =
+	    RTE_MAX((uint64_t)(mpkts * 1e6 / NM_BURST) & ~(uint64_t)1, (uint64_t)2);
 	uint64_t setup_bursts = n_conn / NM_BURST;
 	uint64_t max_bursts = RTE_MAX(steady_bursts, setup_bursts);
-	struct bench_timing hot = {0}, swap = {0}, setup = {0}, replay = {0}, cold = {0}, hot2 = {0};
+	struct bench_timing hot = {0}, swap = {0}, setup = {0}, replay = {0}, cold = {0},
+			    hot2 = {0};
 	struct bench_timing warm = {0};
-	hot.per_burst = burst_array(max_bursts);
-	swap.per_burst = burst_array(max_bursts);
-	setup.per_burst = burst_array(max_bursts);
-	replay.per_burst = burst_array(max_bursts);
-	cold.per_burst = burst_array(max_bursts);
-	hot2.per_burst = burst_array(max_bursts);
+	struct bench_timing *const timed[] = {&hot, &swap, &setup, &replay, &cold, &hot2};
+	for (size_t i = 0; i < RTE_DIM(timed); i++)
+		timed[i]->per_burst = burst_array(max_bursts);
 
 	struct nm_config cfg;
 	char err[256];
@@ -258,6 +269,7 @@ main(int argc, char **argv)
 	struct nm_node *node = nm_node_create(&cfg, err, sizeof(err));
 	if (node == NULL) {
 		fprintf(stderr, "bench_flows: nm_node_create: %s\n", err);
+		bursts_free(timed, RTE_DIM(timed));
 		return 1;
 	}
 	size_t heap1 = heap_bytes();
@@ -322,6 +334,7 @@ main(int argc, char **argv)
 	if (nm_flow_table_init(&scratch, cap, cfg.flow_timeout_s, node->dp.tsc_hz, 1,
 			       (int)rte_socket_id(), 7) < 0) {
 		fprintf(stderr, "bench_flows: scratch nm_flow_table_init(%u) failed\n", cap);
+		bursts_free(timed, RTE_DIM(timed));
 		return 1;
 	}
 	size_t heap_s1 = heap_bytes();
@@ -346,17 +359,20 @@ main(int argc, char **argv)
 	       " flow_capacity %u entries, sizeof(struct nm_flow) %zu\n",
 	       NM_BURST, hz / 1e6, cap, sizeof(struct nm_flow));
 	printf("  cycles/pkt = median burst / 32 (mean in brackets); refill %.1f cycles/pkt "
-	       "excluded\n", refill_cpp);
+	       "excluded\n",
+	       refill_cpp);
 	printf(" setup: %" PRIu64 " new connections (%" PRIu64 " entries created, %u -> %u in "
-	       "table, %" PRIu64 " refused)\n", n_conn, created, n_before, n_after, refused);
+	       "table, %" PRIu64 " refused)\n",
+	       n_conn, created, n_before, n_after, refused);
 	printf("  new connection (1st packet):      %7.1f (%.1f) cycles  %6.3f M conn/s "
-	       "(wall incl. refill %.3f M/s)\n", setup_cpp, setup_mean, hz / setup_cpp / 1e6,
+	       "(wall incl. refill %.3f M/s)\n",
+	       setup_cpp, setup_mean, hz / setup_cpp / 1e6,
 	       (double)n_conn / ((double)wall_setup / hz) / 1e6);
 	printf("  baseline same pkts, established:  %7.1f (%.1f) cycles/pkt  ratio %.2f\n",
 	       replay_cpp, replay_mean, setup_cpp / replay_cpp);
 	printf(" forwarding, %" PRIu64 " pkts per loop:\n", hot.pkts);
-	printf("  %8" PRIu64 " live conns, random:     %7.1f (%.1f) cycles/pkt  %6.2f Mpps\n",
-	       live, cold_cpp, cold_mean, hz / cold_cpp / 1e6);
+	printf("  %8" PRIu64 " live conns, random:     %7.1f (%.1f) cycles/pkt  %6.2f Mpps\n", live,
+	       cold_cpp, cold_mean, hz / cold_cpp / 1e6);
 	printf("  %8d live conns (table holds only them): %7.1f (%.1f) cycles/pkt  %6.2f Mpps\n",
 	       N_HOT, hot_cpp, hot_mean, hz / hot_cpp / 1e6);
 	printf("  %8d hot conns in the full table:   %7.1f cycles/pkt  %6.2f Mpps\n", N_HOT,
@@ -365,22 +381,23 @@ main(int argc, char **argv)
 	       hz / swap_cpp / 1e6);
 	printf(" memory:\n");
 	printf("  heap (nm_flow_table_init, cap %u): %.1f B/entry, %.1f B/connection "
-	       "(nm_node_create total: %.1f B/entry)\n", cap, heap_entry, 2 * heap_entry,
-	       heap_node_entry);
+	       "(nm_node_create total: %.1f B/entry)\n",
+	       cap, heap_entry, 2 * heap_entry, heap_node_entry);
 	printf("  RSS growth while %" PRIu64 " entries were created: %.1f B/entry, %.1f "
-	       "B/connection\n", entries_added, rss_fill_entry, 2 * rss_fill_entry);
+	       "B/connection\n",
+	       entries_added, rss_fill_entry, 2 * rss_fill_entry);
 	printf("  RSS from before nm_node_create to full (%u entries): %.1f B/entry "
-	       "(node create alone +%.1f MiB)\n", n_after, rss_all_entry,
-	       (double)(rss1 - rss0) / (1 << 20));
+	       "(node create alone +%.1f MiB)\n",
+	       n_after, rss_all_entry, (double)(rss1 - rss0) / (1 << 20));
 	printf("  forwarded: hot %" PRIu64 "/%" PRIu64 ", setup %" PRIu64 "/%" PRIu64
-	       ", replay %" PRIu64 "/%" PRIu64 ", cold+hot %" PRIu64 "/%" PRIu64
-	       "; drops %" PRIu64 "; entries at end %u\n",
+	       ", replay %" PRIu64 "/%" PRIu64 ", cold+hot %" PRIu64 "/%" PRIu64 "; drops %" PRIu64
+	       "; entries at end %u\n",
 	       hot_fwd, hot.pkts, setup_fwd, setup.pkts, replay_fwd, replay.pkts, cold_fwd,
 	       cold.pkts + hot2.pkts, drops_total, n_final);
 
 	if (n_hot_entries != 2 * N_HOT || created != 2 * n_conn || refused != 0 ||
-	    n_after != 2 * live || n_final != n_after || drops_total != 0 ||
-	    hot_fwd != hot.pkts || setup_fwd != setup.pkts || replay_fwd != replay.pkts ||
+	    n_after != 2 * live || n_final != n_after || drops_total != 0 || hot_fwd != hot.pkts ||
+	    setup_fwd != setup.pkts || replay_fwd != replay.pkts ||
 	    cold_fwd != cold.pkts + hot2.pkts) {
 		fprintf(stderr, "bench_flows: FAILED: flows or packets missing (see above)\n");
 		rc = 1;
@@ -397,12 +414,7 @@ main(int argc, char **argv)
 
 	nm_node_destroy(node);
 	rte_mempool_free(mp);
-	free(hot.per_burst);
-	free(swap.per_burst);
-	free(setup.per_burst);
-	free(replay.per_burst);
-	free(cold.per_burst);
-	free(hot2.per_burst);
+	bursts_free(timed, RTE_DIM(timed));
 	rte_eal_cleanup();
 	return rc;
 }

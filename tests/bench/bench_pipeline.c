@@ -184,6 +184,8 @@ main(int argc, char **argv)
 	base.per_burst = calloc(bursts, sizeof(uint32_t));
 	if (bursts == 0 || nm.per_burst == NULL || base.per_burst == NULL) {
 		fprintf(stderr, "bench_pipeline: out of memory\n");
+		free(nm.per_burst);
+		free(base.per_burst);
 		return 1;
 	}
 	struct nm_worker *w = node->dp.workers[0];

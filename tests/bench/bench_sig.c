@@ -452,6 +452,12 @@ raw_compile(struct ruleset *rs, unsigned int mode, hs_database_t **db, double *m
 
 	for (unsigned int i = 0; i < rs->n_rules; i++)
 		cap += rs->tcp[i].n_patterns;
+	if (cap == 0) {
+		/* hs_compile_multi refuses zero expressions; say so before calloc(0). */
+		fprintf(stderr, "bench_sig: %s: no patterns to compile\n", rs->name);
+		*ms = 0;
+		return -1;
+	}
 	expr = xcalloc(cap, sizeof(*expr));
 	flags = xcalloc(cap, sizeof(*flags));
 	ids = xcalloc(cap, sizeof(*ids));
@@ -749,6 +755,8 @@ cmp_double(const void *a, const void *b)
 static double
 median(double *v, size_t n)
 {
+	/* n >= 1 (main refuses --reps 0) and the caller wrote v[0..n-1]. */
+	// cppcheck-suppress uninitvar
 	qsort(v, n, sizeof(*v), cmp_double);
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }

@@ -47,12 +47,12 @@
 #include <rte_mbuf.h>
 #include <rte_udp.h>
 
-#define BURST 32
-#define MAX_FLOWS 65536
-#define RX_RING 1024
-#define TX_RING 1024
-#define RX_POOL 8192
-#define LINK_WAIT_S 20
+#define BURST	       32
+#define MAX_FLOWS      65536
+#define RX_RING	       1024
+#define TX_RING	       1024
+#define RX_POOL	       8192
+#define LINK_WAIT_S    20
 #define RX_DRAIN_EVERY 64 /* bursts */
 
 static volatile sig_atomic_t stop;
@@ -105,10 +105,10 @@ parse_opts(int argc, char **argv, struct opts *o)
 		case 'l':
 		case 'f':
 			v = strtol(optarg, &end, 10);
-			if (*optarg == '\0' || *end != '\0' ||
-			    (c == 'l' && (v < 64 || v > 1500)) ||
+			if (*optarg == '\0' || *end != '\0' || (c == 'l' && (v < 64 || v > 1500)) ||
 			    (c == 'f' && (v < 1 || v > MAX_FLOWS))) {
-				fprintf(stderr, "nm_pktgen: -%c %s out of range (-l 64..1500, -f 1..%d)\n",
+				fprintf(stderr,
+					"nm_pktgen: -%c %s out of range (-l 64..1500, -f 1..%d)\n",
 					c, optarg, MAX_FLOWS);
 				return -1;
 			}
@@ -119,7 +119,8 @@ parse_opts(int argc, char **argv, struct opts *o)
 			break;
 		case 't':
 			o->seconds = strtod(optarg, &end);
-			if (*optarg == '\0' || *end != '\0' || !(o->seconds > 0 && o->seconds <= 3600)) {
+			if (*optarg == '\0' || *end != '\0' ||
+			    !(o->seconds > 0 && o->seconds <= 3600)) {
 				fprintf(stderr, "nm_pktgen: -t must be in (0, 3600]\n");
 				return -1;
 			}
@@ -208,7 +209,8 @@ wait_link(uint16_t port)
 
 	while (!stop && rte_get_timer_cycles() < deadline) {
 		memset(&link, 0, sizeof(link));
-		if (rte_eth_link_get_nowait(port, &link) == 0 && link.link_status == RTE_ETH_LINK_UP)
+		if (rte_eth_link_get_nowait(port, &link) == 0 &&
+		    link.link_status == RTE_ETH_LINK_UP)
 			return 0;
 		rte_delay_ms(10);
 	}

@@ -11,17 +11,9 @@
 # labels and image; policy selectors match remote identities on the
 # receiving node (ingress) and on the sending node (egress).
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-# shellcheck source=scripts/lib/netns.sh
-. "$here/../../scripts/lib/netns.sh"
-# shellcheck source=scripts/lib/twonode.sh
-. "$here/../../scripts/lib/twonode.sh"
 # shellcheck source=tests/integration/tunnel_common.sh
-. "$here/tunnel_common.sh"
-nm_require_root
-trap 'tn_keep_logs; nm2_cleanup; nm_cleanup' EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+. "$(dirname "$0")/tunnel_common.sh"
+tn_init
 
 tn_up 2
 PODS=(a1 a2 b1 b2)
@@ -61,7 +53,7 @@ mark_page=$(openssl rand -hex 16)
 mkdir -p "$NM_TMP/www"
 printf 'page %s\n' "$mark_page" >"$NM_TMP/www/index.html"
 nm_nginx_start "${NM2_POD_NS[b1]}" "$NM_TMP/www" 80 || nm_fail "nginx did not start in b1"
-nm_bg "${NM2_POD_NS[b1]}" "$NM_TMP/udp.out" "$NM_PY" "$here/udp_listen.py" \
+nm_bg "${NM2_POD_NS[b1]}" "$NM_TMP/udp.out" "$NM_PY" "$TN_HERE/udp_listen.py" \
 	--bind 0.0.0.0 --port 5555 --ready-file "$NM_TMP/udp.ready" --idle 2 --total 20
 udp_listener=$NM_LAST_BG
 nm_wait_file "$NM_TMP/udp.ready" || nm_fail "UDP listener in b1 did not start"

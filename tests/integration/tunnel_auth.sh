@@ -10,17 +10,9 @@
 # onto the fabric, and what b still seals with its old keys is refused by
 # a. A new certificate for b (restart b) brings the tunnel back.
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-# shellcheck source=scripts/lib/netns.sh
-. "$here/../../scripts/lib/netns.sh"
-# shellcheck source=scripts/lib/twonode.sh
-. "$here/../../scripts/lib/twonode.sh"
 # shellcheck source=tests/integration/tunnel_common.sh
-. "$here/tunnel_common.sh"
-nm_require_root
-trap 'tn_keep_logs; nm2_cleanup; nm_cleanup' EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+. "$(dirname "$0")/tunnel_common.sh"
+tn_init
 
 # not_up NODE SECS: NODE's tunnel to the other node stays short of "up"
 # for SECS seconds, and at least one handshake failed. Prints last_error.

@@ -1,9 +1,18 @@
 # SPDX-License-Identifier: BSD-3-Clause
 # shellcheck shell=bash
 #
-# Helpers shared by the two-node tunnel tests (tunnel*.sh): source
-# scripts/lib/netns.sh and scripts/lib/twonode.sh first. Not a test itself.
+# Helpers shared by the two-node tunnel tests (tunnel*.sh). Not a test
+# itself. Sourcing it sources scripts/lib/netns.sh and scripts/lib/twonode.sh
+# too, at the top level (twonode.sh's `declare -A` must not run inside a
+# function, where it would declare locals), so a test opens with
 #
+#   set -euo pipefail
+#   . "$(dirname "$0")/tunnel_common.sh"
+#   tn_init
+#
+#   tn_init                       skip unless root (exit 77); on every exit
+#                                 keep the logs and clean up both nodes and
+#                                 the one-node state; INT/TERM exit 130/143
 #   tn_up [PODS]                  nm2_setup, PODS pods (default 1) on each
 #                                 node, both daemons, pods added, tunnel up
 #                                 both ways (fails the test otherwise)
@@ -23,6 +32,17 @@
 # sends: to see both directions of the fabric, capture on both nodes.
 
 TN_HERE=${TN_HERE:-$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)}
+# shellcheck source=scripts/lib/netns.sh
+. "$TN_HERE/../../scripts/lib/netns.sh"
+# shellcheck source=scripts/lib/twonode.sh
+. "$TN_HERE/../../scripts/lib/twonode.sh"
+
+tn_init() {
+	nm_require_root
+	trap 'tn_keep_logs; nm2_cleanup; nm_cleanup' EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+}
 
 tn_up() {
 	local pods=${1:-1} i n

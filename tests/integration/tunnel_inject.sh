@@ -13,17 +13,9 @@
 # and nothing else is rejected. The ping gets replies during every step,
 # and loses at most 5% overall.
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-# shellcheck source=scripts/lib/netns.sh
-. "$here/../../scripts/lib/netns.sh"
-# shellcheck source=scripts/lib/twonode.sh
-. "$here/../../scripts/lib/twonode.sh"
 # shellcheck source=tests/integration/tunnel_common.sh
-. "$here/tunnel_common.sh"
-nm_require_root
-trap 'tn_keep_logs; nm2_cleanup; nm_cleanup' EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+. "$(dirname "$0")/tunnel_common.sh"
+tn_init
 COUNT=5
 
 tn_up 1
@@ -70,7 +62,7 @@ step() {
 	local mode=$1 expect=$2 before after got r0 r1 out
 	before=$(counts)
 	r0=$(tn_ping_replies "$ping_log")
-	out=$(nm_in "${NM2_NS[a]}" "$NM_PY" "$here/tnl_inject.py" --pcap "$NM_TMP/one.pcap" \
+	out=$(nm_in "${NM2_NS[a]}" "$NM_PY" "$TN_HERE/tnl_inject.py" --pcap "$NM_TMP/one.pcap" \
 		--iface fab0 --mode "$mode" --count "$COUNT" 2>&1) || nm_fail "tnl_inject.py --mode $mode: $out"
 	sleep 0.5
 	after=$(counts)

@@ -11,17 +11,9 @@
 #     pings fail as no_pod; `peer add` with the same values brings the
 #     tunnel and the pings back; bad `peer add`s are refused with reasons.
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-# shellcheck source=scripts/lib/netns.sh
-. "$here/../../scripts/lib/netns.sh"
-# shellcheck source=scripts/lib/twonode.sh
-. "$here/../../scripts/lib/twonode.sh"
 # shellcheck source=tests/integration/tunnel_common.sh
-. "$here/tunnel_common.sh"
-nm_require_root
-trap 'tn_keep_logs; nm2_cleanup; nm_cleanup' EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+. "$(dirname "$0")/tunnel_common.sh"
+tn_init
 
 nm2_setup
 nm2_pod a 1

@@ -9,17 +9,9 @@
 # tunnel.rekey_s = 2: during 6 s of ping the epochs advance by themselves
 # and no echo reply is lost (but the first).
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-# shellcheck source=scripts/lib/netns.sh
-. "$here/../../scripts/lib/netns.sh"
-# shellcheck source=scripts/lib/twonode.sh
-. "$here/../../scripts/lib/twonode.sh"
 # shellcheck source=tests/integration/tunnel_common.sh
-. "$here/tunnel_common.sh"
-nm_require_root
-trap 'tn_keep_logs; nm2_cleanup; nm_cleanup' EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+. "$(dirname "$0")/tunnel_common.sh"
+tn_init
 
 # keys NODE: "epoch rekeys rejected_total bad_tag wrong_epoch" toward the other node.
 keys() {

@@ -11,17 +11,9 @@
 # is up on both nodes, a's daemon is the same process, b's pod is in a's
 # remote pods again, and pings across are answered both ways.
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
-# shellcheck source=scripts/lib/netns.sh
-. "$here/../../scripts/lib/netns.sh"
-# shellcheck source=scripts/lib/twonode.sh
-. "$here/../../scripts/lib/twonode.sh"
 # shellcheck source=tests/integration/tunnel_common.sh
-. "$here/tunnel_common.sh"
-nm_require_root
-trap 'tn_keep_logs; nm2_cleanup; nm_cleanup' EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+. "$(dirname "$0")/tunnel_common.sh"
+tn_init
 
 # a_counters: a's view of b: "state tx_packets no_key record_rejected".
 a_counters() {

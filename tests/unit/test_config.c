@@ -139,23 +139,38 @@ static const struct {
      "tunnel.fabric_iface is required"},
     {"tunnel bad fabric_ip", "tunnel: { fabric_iface = \"f\"; fabric_ip = \"10.9.0\"; };\n", 1,
      "tunnel.fabric_ip must be a unicast IPv4 address"},
-    {"tunnel cidr host bits", "tunnel: { fabric_iface = \"f\"; fabric_ip = \"10.9.0.1\"; "
-     "pod_cidr = \"10.1.0.1/24\"; };\n", 1, "tunnel.pod_cidr must be a.b.c.d/len"},
-    {"tunnel without cert", "tunnel: { fabric_iface = \"f\"; fabric_ip = \"10.9.0.1\"; "
-     "pod_cidr = \"10.1.0.0/24\"; };\n", 1, "tunnel.cert, tunnel.key and tunnel.ca are required"},
-    {"tunnel bad cipher", "tunnel: { fabric_iface = \"fab0\"; fabric_ip = \"10.9.0.1\"; pod_cidr = \"10.1.0.0/24\"; cert = \"c\"; key = \"k\"; ca = \"ca\"; cipher = \"des\"; };\n", 1,
-     "tunnel.cipher must be aes-128-gcm, aes-256-gcm or chacha20-poly1305"},
-    {"tunnel bad listen", "tunnel: { fabric_iface = \"fab0\"; fabric_ip = \"10.9.0.1\"; pod_cidr = \"10.1.0.0/24\"; cert = \"c\"; key = \"k\"; ca = \"ca\"; listen = \"10.9.0.1\"; };\n", 1,
-     "tunnel.listen must be IPV4:PORT"},
-    {"tunnel rekey 0", "tunnel: { fabric_iface = \"fab0\"; fabric_ip = \"10.9.0.1\"; pod_cidr = \"10.1.0.0/24\"; cert = \"c\"; key = \"k\"; ca = \"ca\"; rekey_s = 0; };\n", 1, "'rekey_s' = 0 is outside 1..86400"},
-    {"peers without tunnel", "peers = ( { name = \"b\"; address = \"10.0.0.2:7400\"; "
-     "fabric_ip = \"10.9.0.2\"; pod_cidr = \"10.2.0.0/24\"; } );\n", 1,
-     "peers need tunnel.fabric_iface"},
-    {"peer missing pod_cidr", "peers = (\n { name = \"b\"; address = \"10.0.0.2:7400\"; "
-     "fabric_ip = \"10.9.0.2\"; } );\n", 2, "peer: missing 'pod_cidr'"},
-    {"peer bad address", "peers = (\n { name = \"b\"; address = \"10.0.0.2\"; "
-     "fabric_ip = \"10.9.0.2\"; pod_cidr = \"10.2.0.0/24\"; } );\n", 2,
-     "'address' 10.0.0.2 is not IPV4:PORT"},
+    {"tunnel cidr host bits",
+     "tunnel: { fabric_iface = \"f\"; fabric_ip = \"10.9.0.1\"; "
+     "pod_cidr = \"10.1.0.1/24\"; };\n",
+     1, "tunnel.pod_cidr must be a.b.c.d/len"},
+    {"tunnel without cert",
+     "tunnel: { fabric_iface = \"f\"; fabric_ip = \"10.9.0.1\"; "
+     "pod_cidr = \"10.1.0.0/24\"; };\n",
+     1, "tunnel.cert, tunnel.key and tunnel.ca are required"},
+    {"tunnel bad cipher",
+     "tunnel: { fabric_iface = \"fab0\"; fabric_ip = \"10.9.0.1\"; pod_cidr = \"10.1.0.0/24\"; "
+     "cert = \"c\"; key = \"k\"; ca = \"ca\"; cipher = \"des\"; };\n",
+     1, "tunnel.cipher must be aes-128-gcm, aes-256-gcm or chacha20-poly1305"},
+    {"tunnel bad listen",
+     "tunnel: { fabric_iface = \"fab0\"; fabric_ip = \"10.9.0.1\"; pod_cidr = \"10.1.0.0/24\"; "
+     "cert = \"c\"; key = \"k\"; ca = \"ca\"; listen = \"10.9.0.1\"; };\n",
+     1, "tunnel.listen must be IPV4:PORT"},
+    {"tunnel rekey 0",
+     "tunnel: { fabric_iface = \"fab0\"; fabric_ip = \"10.9.0.1\"; pod_cidr = \"10.1.0.0/24\"; "
+     "cert = \"c\"; key = \"k\"; ca = \"ca\"; rekey_s = 0; };\n",
+     1, "'rekey_s' = 0 is outside 1..86400"},
+    {"peers without tunnel",
+     "peers = ( { name = \"b\"; address = \"10.0.0.2:7400\"; "
+     "fabric_ip = \"10.9.0.2\"; pod_cidr = \"10.2.0.0/24\"; } );\n",
+     1, "peers need tunnel.fabric_iface"},
+    {"peer missing pod_cidr",
+     "peers = (\n { name = \"b\"; address = \"10.0.0.2:7400\"; "
+     "fabric_ip = \"10.9.0.2\"; } );\n",
+     2, "peer: missing 'pod_cidr'"},
+    {"peer bad address",
+     "peers = (\n { name = \"b\"; address = \"10.0.0.2\"; "
+     "fabric_ip = \"10.9.0.2\"; pod_cidr = \"10.2.0.0/24\"; } );\n",
+     2, "'address' 10.0.0.2 is not IPV4:PORT"},
     {"peer unknown key", "peers = (\n { name = \"b\"; color = \"red\"; } );\n", 2,
      "unknown setting 'color'"},
 
@@ -350,10 +365,12 @@ Test(config_load, every_setting_is_read)
 	    "};\n"
 	    "tunnel: { fabric_iface = \"fab0\"; fabric_ip = \"10.9.0.1\"; fabric_mtu = 1600;\n"
 	    "  pod_cidr = \"10.1.0.0/24\"; udp_port = 5000; listen = \"10.8.0.1:7500\";\n"
-	    "  trust_domain = \"td.example\"; cert = \"/c.pem\"; key = \"/k.pem\"; ca = \"/ca.pem\";\n"
-	    "  crl = \"/crl.pem\"; cipher = \"chacha20-poly1305\"; rekey_s = 60; handshake_s = 600;\n"
+	    "  trust_domain = \"td.example\"; cert = \"/c.pem\"; key = \"/k.pem\";\n"
+	    "  ca = \"/ca.pem\"; crl = \"/crl.pem\"; cipher = \"chacha20-poly1305\";\n"
+	    "  rekey_s = 60; handshake_s = 600;\n"
 	    "  grace_s = 5; };\n"
-	    "peers = ( { name = \"node-c\"; address = \"10.8.0.3:7400\"; fabric_ip = \"10.9.0.3\";\n"
+	    "peers = ( { name = \"node-c\"; address = \"10.8.0.3:7400\";\n"
+	    "  fabric_ip = \"10.9.0.3\";\n"
 	    "  pod_cidr = \"10.3.0.0/16\"; } );\n";
 
 	cr_assert_eq(load_str(text), 0, "%s", err);

@@ -81,18 +81,18 @@ Test(flowkey, different_connections_differ)
 		uint16_t dport;
 		uint8_t proto;
 	} cases[] = {
-		{"198.18.0.2", 40001, "198.18.0.1", 80, 6}, /* other source port */
-		{"198.18.0.3", 40000, "198.18.0.1", 80, 6}, /* other source */
-		{"198.18.0.2", 40000, "198.18.0.1", 81, 6}, /* other port */
-		{"198.18.0.2", 40000, "198.18.0.1", 80, 17}, /* other protocol */
+	    {"198.18.0.2", 40001, "198.18.0.1", 80, 6},	 /* other source port */
+	    {"198.18.0.3", 40000, "198.18.0.1", 80, 6},	 /* other source */
+	    {"198.18.0.2", 40000, "198.18.0.1", 81, 6},	 /* other port */
+	    {"198.18.0.2", 40000, "198.18.0.1", 80, 17}, /* other protocol */
 	};
 	struct nm_pkt_meta base = v4("198.18.0.2", 40000, "198.18.0.1", 80, 6);
 	struct nm_flow_key kb, k;
 
 	nm_flow_key_make(&kb, &base);
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		struct nm_pkt_meta m = v4(cases[i].src, cases[i].sport, cases[i].dst,
-					  cases[i].dport, cases[i].proto);
+		struct nm_pkt_meta m =
+		    v4(cases[i].src, cases[i].sport, cases[i].dst, cases[i].dport, cases[i].proto);
 		nm_flow_key_make(&k, &m);
 		cr_assert_neq(memcmp(&k, &kb, sizeof(k)), 0, "case %zu collides", i);
 	}

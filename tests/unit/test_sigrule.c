@@ -952,25 +952,22 @@ Test(sigrule_file, each_bad_file_names_file_line_sid_and_reason)
 Test(sigrule_file, good_file_counts_rules_and_their_lines)
 {
 	char path[] = "/tmp/nm-test-sigrule-XXXXXX";
-	const char *text = "# nodemesh test rules\n" /* 1 */
-			   "\n"			     /* 2 */
-	    R(100,
-	      "nocase; ") "\n"						     /* 3 */
-			  "   \t\n"					     /* 4 */
-			  "alert tcp any any -> any 80 (msg:\"multi\"; \\\n" /* 5 */
-			  "    content:\"GET\"; depth:3; \\\n"		     /* 6 */
-			  "    sid:200;)\n"				     /* 7 */
-			  "#" R(
-			      100,
-			      "") " \\\n"		       /* 8: comment */
-				  "  continued comment line\n" /* 9 */
-				  "  " R(300,
-					 "content:\"#not a comment\"; ") "\n" /* 10 */
-									 "alert udp any any -> any "
-									 "53 (content:\"|00|\"; "
-									 "\\\n"		 /* 11 */
-									 "sid:400;) \\"; /* 12: at
-											    EOF */
+	/* One line of the file per line here, its number in the comment. */
+	// clang-format off
+	const char *text =
+		"# nodemesh test rules\n"                              /* 1 */
+		"\n"                                                   /* 2 */
+		R(100, "nocase; ") "\n"                                /* 3 */
+		"   \t\n"                                              /* 4 */
+		"alert tcp any any -> any 80 (msg:\"multi\"; \\\n"     /* 5 */
+		"    content:\"GET\"; depth:3; \\\n"                   /* 6 */
+		"    sid:200;)\n"                                      /* 7 */
+		"#" R(100, "") " \\\n"                                 /* 8: comment */
+		"  continued comment line\n"                           /* 9 */
+		"  " R(300, "content:\"#not a comment\"; ") "\n"       /* 10 */
+		"alert udp any any -> any 53 (content:\"|00|\"; \\\n"  /* 11 */
+		"sid:400;) \\";                                        /* 12: at EOF */
+	// clang-format on
 	int n = parse_file(text, path);
 
 	cr_assert_eq(n, 4, "%s", err);
