@@ -587,9 +587,10 @@ load_root(struct ctx *c, config_t *lc, struct nm_config *cfg)
 			0)
 			return -EINVAL;
 		if (cfg->sig_stream_state_max % 64 != 0) {
-			snprintf(c->err, c->errlen,
-				 "%s:%d: signatures.stream_state_max must be a multiple of 64, not %u",
-				 c->file, line_of(s), cfg->sig_stream_state_max);
+			snprintf(
+			    c->err, c->errlen,
+			    "%s:%d: signatures.stream_state_max must be a multiple of 64, not %u",
+			    c->file, line_of(s), cfg->sig_stream_state_max);
 			return -EINVAL;
 		}
 	}

@@ -76,8 +76,8 @@ struct nm_config {
 	char flow_log[NM_CFG_ARG_LEN];	 /* JSON-lines flow records; "" = off */
 	char sig_file[NM_CFG_ARG_LEN];	 /* signature rules loaded at start; "" = none */
 	uint32_t sig_max_streams;	 /* open TCP inspection streams per worker */
-	uint32_t sig_stream_state_max;	 /* bytes per inspection stream (Hyperscan state and more) */
-	char alert_log[NM_CFG_ARG_LEN];	 /* JSON-lines alerts (EVE-like); "" = off */
+	uint32_t sig_stream_state_max;	/* bytes per inspection stream (Hyperscan state and more) */
+	char alert_log[NM_CFG_ARG_LEN]; /* JSON-lines alerts (EVE-like); "" = off */
 
 	unsigned int n_pods;
 	struct nm_pod_spec pods[NM_CFG_MAX_STATIC_PODS];

@@ -128,9 +128,9 @@ nm_node_create(const struct nm_config *cfg, char *err, size_t errlen)
 	}
 
 	node->dp.pool = rte_pktmbuf_pool_create("nm_pkts", node->cfg.mbufs, 256, 0,
-					     RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
+						RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
 	node->dp.indirect = rte_pktmbuf_pool_create("nm_indirect", node->cfg.mbufs / 4, 64, 0, 0,
-						 (int)rte_socket_id());
+						    (int)rte_socket_id());
 	if (node->dp.pool == NULL || node->dp.indirect == NULL) {
 		snprintf(err, errlen, "rte_pktmbuf_pool_create(%u mbufs) failed: %s",
 			 node->cfg.mbufs, rte_strerror(rte_errno));
@@ -284,7 +284,8 @@ void
 nm_node_start(struct nm_node *node)
 {
 	for (unsigned int i = 0; i < node->dp.n_workers; i++)
-		rte_eal_remote_launch(nm_worker_main, node->dp.workers[i], node->dp.workers[i]->lcore);
+		rte_eal_remote_launch(nm_worker_main, node->dp.workers[i],
+				      node->dp.workers[i]->lcore);
 }
 
 void
@@ -387,7 +388,8 @@ nm_node_pod_add(struct nm_node *node, const struct nm_pod_spec *spec, char *err,
 		memcpy(pod.live->pod_mac.addr_bytes, spec->mac, RTE_ETHER_ADDR_LEN);
 		pod.live->mac_known = true;
 	}
-	int rc = nm_port_attach(spec, pod.id, node->dp.pool, &pod.port_id, &pod.port_mac, err, errlen);
+	int rc =
+	    nm_port_attach(spec, pod.id, node->dp.pool, &pod.port_id, &pod.port_mac, err, errlen);
 	if (rc < 0) {
 		rte_free(pod.live);
 		pod.live = NULL;
@@ -564,14 +566,15 @@ nm_node_stats_json(struct nm_node *node)
 		refused += LOAD(node->dp.workers[i]->flows.c.refused);
 	}
 	json_t *flows = json_pack("{s:I, s:I, s:I, s:I}", "capacity",
-				  (json_int_t)node->cfg.flow_capacity * node->dp.n_workers, "active",
-				  (json_int_t)active, "refused", (json_int_t)refused,
+				  (json_int_t)node->cfg.flow_capacity * node->dp.n_workers,
+				  "active", (json_int_t)active, "refused", (json_int_t)refused,
 				  "records_written", (json_int_t)node->records_written);
-	return json_pack(
-	    "{s:s, s:I, s:I, s:I, s:i, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "node",
-	    node->cfg.node_name, "rx_packets", (json_int_t)rx, "tx_packets", (json_int_t)tx,
-	    "dropped", (json_int_t)dropped, "pod_count", (int)node->dp.pods->n_pods,
-	    "pod_table_generation", (json_int_t)node->dp.pods->generation, "drops", drops_json(drops),
-	    "workers", workers, "pods", nm_node_pods_json(node), "ports", ports, "flows", flows,
-	    "policy", nm_node_policy_json(node), "signatures", nm_node_sig_stats_json(node));
+	return json_pack("{s:s, s:I, s:I, s:I, s:i, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+			 "node", node->cfg.node_name, "rx_packets", (json_int_t)rx, "tx_packets",
+			 (json_int_t)tx, "dropped", (json_int_t)dropped, "pod_count",
+			 (int)node->dp.pods->n_pods, "pod_table_generation",
+			 (json_int_t)node->dp.pods->generation, "drops", drops_json(drops),
+			 "workers", workers, "pods", nm_node_pods_json(node), "ports", ports,
+			 "flows", flows, "policy", nm_node_policy_json(node), "signatures",
+			 nm_node_sig_stats_json(node));
 }

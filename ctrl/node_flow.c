@@ -217,8 +217,8 @@ flush(struct nm_node *node, const char *pod, uint8_t end, char *err, size_t errl
 	for (int waited = 0; waited < FLUSH_WAIT_MS; waited++) {
 		unsigned int done = 0;
 		for (unsigned int i = 0; i < node->dp.n_workers; i++)
-			done +=
-			    __atomic_load_n(&node->dp.workers[i]->flush_done, __ATOMIC_ACQUIRE) == seq;
+			done += __atomic_load_n(&node->dp.workers[i]->flush_done,
+						__ATOMIC_ACQUIRE) == seq;
 		if (done == node->dp.n_workers) {
 			nm_node_drain_records(node);
 			return 0;

@@ -103,10 +103,11 @@ set_build(struct nm_node *node, const struct nm_sig_rule *rules, unsigned int n,
 	/* Workers take each stream from a pool of fixed chunks; this set's must fit one. */
 	size_t need = nm_sigdb_stream_chunk_bytes(set->db);
 	if (need > node->dp.params.sig_stream_state_max) {
-		snprintf(err, errlen,
-			 "%s: a TCP stream of these rules needs %zu bytes of state, more than "
-			 "signatures.stream_state_max (%u); raise it (a multiple of 64) and restart",
-			 file, need, node->dp.params.sig_stream_state_max);
+		snprintf(
+		    err, errlen,
+		    "%s: a TCP stream of these rules needs %zu bytes of state, more than "
+		    "signatures.stream_state_max (%u); raise it (a multiple of 64) and restart",
+		    file, need, node->dp.params.sig_stream_state_max);
 		nm_sig_set_free(set, node->dp.n_workers);
 		return NULL;
 	}
@@ -256,7 +257,7 @@ nm_node_sig_stats_json(struct nm_node *node)
 	    "scan_gbps", us > 0 ? (double)t.bytes * 8 / us / 1e3 : 0.0, "streams_open",
 	    (json_int_t)t.streams_open, "streams_opened", (json_int_t)t.streams_opened,
 	    "stream_state_bytes", (json_int_t)state, "stream_memory_bytes",
-	    (json_int_t)(t.streams_open * state), "max_streams_per_worker",
+	    (json_int_t)t.streams_open * (json_int_t)state, "max_streams_per_worker",
 	    (json_int_t)node->cfg.sig_max_streams, "hits", (json_int_t)t.hits, "alerts",
 	    (json_int_t)t.alerts, "alerts_lost", (json_int_t)t.alerts_lost, "alerts_written",
 	    (json_int_t)node->alerts_written, "flows_passed", (json_int_t)t.flows_passed,
@@ -332,8 +333,8 @@ nm_node_drain_alerts(struct nm_node *node)
 	for (unsigned int i = 0; i < node->dp.n_workers; i++) {
 		unsigned int n;
 
-		while ((n = rte_ring_sc_dequeue_burst(node->dp.workers[i]->alert_ring, (void **)recs,
-						      64, NULL)) > 0) {
+		while ((n = rte_ring_sc_dequeue_burst(node->dp.workers[i]->alert_ring,
+						      (void **)recs, 64, NULL)) > 0) {
 			for (unsigned int k = 0; k < n; k++)
 				if (node->alert_log != NULL)
 					write_alert(node, recs[k]);

@@ -46,8 +46,8 @@ nm_node_tunnel_init(struct nm_node *node, char *err, size_t errlen)
 	snprintf(fab.name, sizeof(fab.name), "fabric");
 	snprintf(fab.iface, sizeof(fab.iface), "%s", tc->fabric_iface);
 	/* Pod ids start at 1: 0 names the fabric port's ethdev. */
-	int rc =
-	    nm_port_attach(&fab, 0, node->dp.pool, &node->dp.fabric_port, &node->dp.fabric_mac, err, errlen);
+	int rc = nm_port_attach(&fab, 0, node->dp.pool, &node->dp.fabric_port, &node->dp.fabric_mac,
+				err, errlen);
 	if (rc < 0)
 		return rc;
 	node->dp.has_fabric = true;
@@ -353,8 +353,8 @@ nm_node_remote_pods_json(struct nm_node *node)
 		inet_ntop(AF_INET, &q->spec.ip, ip, sizeof(ip));
 		json_array_append_new(
 		    list, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "name", q->spec.name,
-				    "node", node->dp.tnl->peers[q->peer].name, "ip", ip, "namespace",
-				    q->spec.ns, "serviceaccount", q->spec.sa, "labels",
+				    "node", node->dp.tnl->peers[q->peer].name, "ip", ip,
+				    "namespace", q->spec.ns, "serviceaccount", q->spec.sa, "labels",
 				    q->spec.labels, "image", q->spec.image));
 	}
 	return list;

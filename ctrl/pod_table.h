@@ -7,7 +7,8 @@
 
 #include "nodemesh/pod_table-t.h"
 
-/* A copy of old (NULL: an empty table) with the next generation, indexed; NULL and errno on failure. */
+/* A copy of old (NULL: an empty table) with the next generation, indexed; NULL and errno on
+ * failure. */
 struct nm_pod_table *nm_pod_table_clone(const struct nm_pod_table *old, uint64_t seed,
 					unsigned int n_workers);
 /* Build by_ip and each worker's owned[] list. 0 or -errno. */

@@ -389,7 +389,8 @@ compile_db(const struct pool *p, const struct nm_sig_rule *rules, unsigned int w
 	s.expr = calloc(p->n, sizeof(*s.expr));
 	s.flags = calloc(p->n, sizeof(*s.flags));
 	s.ids = calloc(p->n, sizeof(*s.ids));
-	s.ext = calloc(p->n, sizeof(*s.ext));
+	/* An array of pointers, one per expression (NULL: no extended parameters). */
+	s.ext = calloc(p->n, sizeof(*s.ext)); // NOLINT(bugprone-sizeof-expression)
 	s.from = calloc(p->n, sizeof(*s.from));
 	if (!s.expr || !s.flags || !s.ids || !s.ext || !s.from) {
 		snprintf(err, errlen, "out of memory");

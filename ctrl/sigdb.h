@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Hyperscan databases compiled from signature rules (ctrl/sigdb.c; the scan half is dataplane/sig_scan.c).
+ * Hyperscan databases compiled from signature rules (ctrl/sigdb.c; the scan half is
+ * dataplane/sig_scan.c).
  *
  * Two databases: a streaming one for TCP (payload in sequence order per
  * flow and direction) and a block one for UDP, ICMP and the first packet

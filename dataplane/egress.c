@@ -105,8 +105,8 @@ to_fabric(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t slot, ui
 		return;
 	}
 	if (meta->flags & NM_PKT_F_DF) {
-		nm_icmp_reply(w, tbl, slot, m, meta->l2_len, NM_ICMP_DEST_UNREACH, NM_ICMP_FRAG_NEEDED,
-			   (uint16_t)mtu, now);
+		nm_icmp_reply(w, tbl, slot, m, meta->l2_len, NM_ICMP_DEST_UNREACH,
+			      NM_ICMP_FRAG_NEEDED, (uint16_t)mtu, now);
 		nm_drop(w, tbl->pods[slot].live, m, NM_DROP_FRAG_NEEDED);
 		return;
 	}
@@ -186,7 +186,8 @@ screen(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t slot, struc
 			continue;
 		}
 		if (unlikely(meta.ttl <= 1)) {
-			nm_icmp_reply(w, tbl, slot, m, meta.l2_len, NM_ICMP_TIME_EXCEEDED, 0, 0, now);
+			nm_icmp_reply(w, tbl, slot, m, meta.l2_len, NM_ICMP_TIME_EXCEEDED, 0, 0,
+				      now);
 			nm_drop(w, live, m, NM_DROP_TTL_EXCEEDED);
 			continue;
 		}
@@ -242,8 +243,8 @@ find_destinations(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t 
  * the destination's owner.
  */
 static void
-forward(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t slot,
-	struct egress_burst *in, struct egress_routed *r, uint64_t now)
+forward(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t slot, struct egress_burst *in,
+	struct egress_routed *r, uint64_t now)
 {
 	struct nm_pod_live *live = tbl->pods[slot].live;
 	struct nm_flow *flows[NM_BURST];

@@ -35,7 +35,8 @@ void nm_fabric_rx(struct nm_worker *w, const struct nm_pod_table *tbl, struct rt
 /* Queue m for sealing to the node of the remote pod at slot (fabric worker). */
 void nm_fabric_enqueue(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t slot,
 		       struct rte_mbuf *m, uint16_t flow_hash);
-/* A packet for the remote pod at dslot, from any worker: queued here or handed to the fabric worker. */
+/* A packet for the remote pod at dslot, from any worker: queued here or handed to the fabric
+ * worker. */
 void nm_fabric_send(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t dslot,
 		    struct rte_mbuf *m, uint16_t flow_hash);
 /* Seal and send what is queued for each peer (fabric worker, end of turn). */

@@ -21,7 +21,7 @@
  */
 unsigned int
 nm_frag_split(struct nm_worker *w, struct rte_mbuf *m, uint16_t l2_len, uint32_t mtu,
-	 struct rte_mbuf **frags)
+	      struct rte_mbuf **frags)
 {
 	struct rte_ether_hdr eth = *rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
 	unsigned int k = 0;
@@ -62,7 +62,7 @@ nm_frag_split(struct nm_worker *w, struct rte_mbuf *m, uint16_t l2_len, uint32_t
  */
 struct rte_mbuf *
 nm_frag_reassemble(struct nm_worker *w, struct rte_mbuf *m, struct nm_pkt_meta *meta,
-	   struct nm_pod_live *from, uint64_t now)
+		   struct nm_pod_live *from, uint64_t now)
 {
 	struct rte_ipv4_hdr *ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, meta->l2_len);
 	uint32_t off =

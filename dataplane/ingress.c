@@ -92,8 +92,8 @@ inspect(struct nm_worker *w, const struct nm_pod_table *tbl, struct nm_flow *f, 
  * sent it (a reset then closes that side's flow), never policy again.
  */
 static void
-send_made(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t slot,
-		    uint16_t src_slot, struct rte_mbuf *m, bool track)
+send_made(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t slot, uint16_t src_slot,
+	  struct rte_mbuf *m, bool track)
 {
 	const struct nm_pod *pod = &tbl->pods[slot];
 
@@ -104,7 +104,7 @@ send_made(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t slot,
 	}
 	if (pod->worker != w->idx) {
 		nm_handoff(w, pod->worker, m, pod->id, slot, src_slot,
-			track ? NM_HANDOFF_POD : NM_HANDOFF_RAW);
+			   track ? NM_HANDOFF_POD : NM_HANDOFF_RAW);
 		return;
 	}
 	struct nm_pkt_meta meta;
@@ -118,8 +118,8 @@ send_made(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t slot,
 		struct nm_flow *f;
 		unsigned int dir;
 		nm_flow_ref_make(&ref, tbl, slot, &meta);
-		enum nm_drop_reason why = nm_track(w, tbl, NULL, &ref, slot, src_slot, slot,
-							 &meta, rte_rdtsc(), true, &f, &dir);
+		enum nm_drop_reason why = nm_track(w, tbl, NULL, &ref, slot, src_slot, slot, &meta,
+						   rte_rdtsc(), true, &f, &dir);
 		if (why != NM_DROP_NONE) {
 			nm_drop(w, NULL, m, why);
 			return;
@@ -131,7 +131,7 @@ send_made(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t slot,
 /* Ingress for a burst: one bulk flow lookup, then judge, meter and deliver each. */
 void
 nm_ingress_bulk(struct nm_worker *w, const struct nm_pod_table *tbl, struct nm_ingress_burst *in,
-	     uint64_t now)
+		uint64_t now)
 {
 	struct nm_flow *found[NM_BURST];
 
@@ -144,7 +144,7 @@ nm_ingress_bulk(struct nm_worker *w, const struct nm_pod_table *tbl, struct nm_i
 		unsigned int dir;
 		enum nm_drop_reason why =
 		    nm_track(w, tbl, found[i], &in->ref[i], in->slot[i], in->src_slot[i],
-				   in->slot[i], in->meta[i], now, true, &f, &dir);
+			     in->slot[i], in->meta[i], now, true, &f, &dir);
 		if (why == NM_DROP_NONE && w->sigs != NULL && f->sig == NM_FLOW_SIG_INSPECT) {
 			struct nm_made made = {.n = 0};
 			why = inspect(w, tbl, f, dir, in->pkts[i], in->meta[i], in->src_slot[i],
@@ -163,9 +163,9 @@ nm_ingress_bulk(struct nm_worker *w, const struct nm_pod_table *tbl, struct nm_i
 }
 
 void
-nm_ingress_route(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t slot, uint16_t src_slot,
-      struct rte_mbuf *m, const struct nm_pkt_meta *meta, const struct nm_flow_ref *ref,
-      struct nm_ingress_burst *local)
+nm_ingress_route(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t slot,
+		 uint16_t src_slot, struct rte_mbuf *m, const struct nm_pkt_meta *meta,
+		 const struct nm_flow_ref *ref, struct nm_ingress_burst *local)
 {
 	const struct nm_pod *pod = &tbl->pods[slot];
 
@@ -183,8 +183,8 @@ nm_ingress_route(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t s
 
 void
 nm_ingress_route_bulk(struct nm_worker *w, const struct nm_pod_table *tbl, struct rte_mbuf **pkts,
-		  const struct nm_pkt_meta *meta, const uint16_t *slot, const uint16_t *src_slot,
-		  uint16_t n, uint64_t now)
+		      const struct nm_pkt_meta *meta, const uint16_t *slot,
+		      const uint16_t *src_slot, uint16_t n, uint64_t now)
 {
 	struct nm_ingress_burst local;
 
@@ -228,7 +228,8 @@ nm_worker_rx_handoff(struct nm_worker *w, const struct nm_pod_table *tbl, struct
 		int cls = nm_pkt_parse_partial(rte_pktmbuf_mtod(m, const uint8_t *), m->data_len,
 					       m->pkt_len, &metas[in.n]);
 		if (unlikely(cls != NM_PKT_IPV4)) {
-			nm_drop(w, NULL, m, cls < 0 ? (enum nm_drop_reason) - cls : NM_DROP_ETHERTYPE);
+			nm_drop(w, NULL, m,
+				cls < 0 ? (enum nm_drop_reason) - cls : NM_DROP_ETHERTYPE);
 			continue;
 		}
 		if (unlikely(hm->kind == NM_HANDOFF_RAW)) {
@@ -244,4 +245,3 @@ nm_worker_rx_handoff(struct nm_worker *w, const struct nm_pod_table *tbl, struct
 	}
 	nm_ingress_bulk(w, tbl, &in, now);
 }
-

@@ -44,6 +44,7 @@ void nm_ingress_bulk(struct nm_worker *w, const struct nm_pod_table *tbl,
  */
 void nm_ingress_route_bulk(struct nm_worker *w, const struct nm_pod_table *tbl,
 			   struct rte_mbuf **pkts, const struct nm_pkt_meta *meta,
-			   const uint16_t *slot, const uint16_t *src_slot, uint16_t n, uint64_t now);
+			   const uint16_t *slot, const uint16_t *src_slot, uint16_t n,
+			   uint64_t now);
 
 #endif

@@ -91,9 +91,9 @@ nm_sigdb_scan_block(const struct nm_sigdb *db, hs_scratch_t *scratch, const uint
  * it gets; anywhere else (the control thread, tools, tests) it is the C
  * heap, as Hyperscan's default is.
  */
-static __thread void *tls_chunk;     /* an open: the memory hs_open_stream may take */
-static __thread size_t tls_room;     /* its size */
-static __thread bool tls_pooled;     /* inside a pooled open or close */
+static __thread void *tls_chunk; /* an open: the memory hs_open_stream may take */
+static __thread size_t tls_room; /* its size */
+static __thread bool tls_pooled; /* inside a pooled open or close */
 
 static void *
 stream_alloc(size_t size)
@@ -225,8 +225,7 @@ nm_sigdb_stream_open(const struct nm_sigdb *db, struct nm_sig_stream_pool *pool)
 
 /* Close st's Hyperscan stream and give its memory back (chunk or heap). */
 static hs_error_t
-stream_end(struct nm_sigdb_stream *st, hs_scratch_t *scratch, match_event_handler on,
-	   void *ctx)
+stream_end(struct nm_sigdb_stream *st, hs_scratch_t *scratch, match_event_handler on, void *ctx)
 {
 	struct nm_sig_stream_pool *pool = st->pool;
 	hs_error_t hrc;

@@ -20,10 +20,10 @@ int nm_sigdb_scan_block(const struct nm_sigdb *db, hs_scratch_t *scratch, const 
 
 /* A worker's stream memory: n chunks of chunk bytes (nm_sigdb_stream_chunk_bytes() or more). */
 struct nm_sig_stream_pool {
-	uint8_t *mem;	/* n * chunk bytes, reserved with mmap */
-	size_t bytes;	/* n * chunk */
-	size_t chunk;	/* bytes per stream */
-	uint32_t n;	/* streams */
+	uint8_t *mem; /* n * chunk bytes, reserved with mmap */
+	size_t bytes; /* n * chunk */
+	size_t chunk; /* bytes per stream */
+	uint32_t n;   /* streams */
 	uint32_t n_free;
 	uint32_t *free; /* indices of the free chunks, a stack */
 };

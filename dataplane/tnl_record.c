@@ -14,13 +14,13 @@
 #include "tnl_priv.h"
 
 static const char *const reason_names[NM_TNL_REASON_MAX] = {[NM_TNL_OK] = "ok",
-#define NM_TNL_REASON_NAME(sym, name, help) [NM_TNL_E_##sym] = name,
+#define NM_TNL_REASON_NAME(sym, name, help) [NM_TNL_E_##sym] = (name),
 							    NM_TNL_REASONS(NM_TNL_REASON_NAME)
 #undef NM_TNL_REASON_NAME
 };
 
 static const char *const reason_helps[NM_TNL_REASON_MAX] = {[NM_TNL_OK] = "not a rejection",
-#define NM_TNL_REASON_HELP(sym, name, help) [NM_TNL_E_##sym] = help,
+#define NM_TNL_REASON_HELP(sym, name, help) [NM_TNL_E_##sym] = (help),
 							    NM_TNL_REASONS(NM_TNL_REASON_HELP)
 #undef NM_TNL_REASON_HELP
 };

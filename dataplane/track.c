@@ -90,9 +90,9 @@ count_rule_drop(struct nm_worker *w, const struct nm_flow *f)
 
 enum nm_drop_reason
 nm_track(struct nm_worker *w, const struct nm_pod_table *tbl, struct nm_flow *f,
-	       const struct nm_flow_ref *ref, uint16_t side_slot, uint16_t src_slot, uint16_t dst_slot,
-	       const struct nm_pkt_meta *meta, uint64_t now, bool ingress, struct nm_flow **out,
-	       unsigned int *out_dir)
+	 const struct nm_flow_ref *ref, uint16_t side_slot, uint16_t src_slot, uint16_t dst_slot,
+	 const struct nm_pkt_meta *meta, uint64_t now, bool ingress, struct nm_flow **out,
+	 unsigned int *out_dir)
 {
 	bool from_hi = ref->from_hi;
 	bool fresh = false;
@@ -122,7 +122,7 @@ nm_track(struct nm_worker *w, const struct nm_pod_table *tbl, struct nm_flow *f,
 		 */
 		nm_track_end(w, f, NM_FLOW_END_POD_GONE);
 		return nm_track(w, tbl, NULL, ref, side_slot, src_slot, dst_slot, meta, now,
-				      ingress, out, out_dir);
+				ingress, out, out_dir);
 	}
 	unsigned int dir = from_hi == (bool)f->init_is_lo ? NM_DIR_REPLY : NM_DIR_ORIG;
 
@@ -238,4 +238,3 @@ nm_track_flush(struct nm_worker *w, uint64_t seq)
 	/* Release: the control thread reads our counters after it sees this. */
 	__atomic_store_n(&w->flush_done, seq, __ATOMIC_RELEASE);
 }
-

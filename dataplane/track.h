@@ -64,11 +64,10 @@ nm_track_lookup_bulk(struct nm_worker *w, const struct nm_flow_ref *refs, uint16
  * the entry in *out and the packet's direction in *out_dir, or why the
  * packet must be dropped.
  */
-enum nm_drop_reason nm_track(struct nm_worker *w, const struct nm_pod_table *tbl,
-			     struct nm_flow *f, const struct nm_flow_ref *ref, uint16_t side_slot,
-			     uint16_t src_slot, uint16_t dst_slot, const struct nm_pkt_meta *meta,
-			     uint64_t now, bool ingress, struct nm_flow **out,
-			     unsigned int *out_dir);
+enum nm_drop_reason nm_track(struct nm_worker *w, const struct nm_pod_table *tbl, struct nm_flow *f,
+			     const struct nm_flow_ref *ref, uint16_t side_slot, uint16_t src_slot,
+			     uint16_t dst_slot, const struct nm_pkt_meta *meta, uint64_t now,
+			     bool ingress, struct nm_flow **out, unsigned int *out_dir);
 
 /* End f (enum nm_flow_end): its stream closes, its record goes to the control thread. */
 void nm_track_end(struct nm_worker *w, struct nm_flow *f, uint8_t end);

@@ -50,8 +50,8 @@ void nm_handoff_flush(struct nm_worker *w, unsigned int d);
 
 /* Queue m for worker d with where it goes; flushed by the burst or at the end of the turn. */
 static inline void
-nm_handoff(struct nm_worker *w, unsigned int d, struct rte_mbuf *m, uint32_t pod_id,
-	   uint16_t slot, uint16_t src_slot, uint8_t kind)
+nm_handoff(struct nm_worker *w, unsigned int d, struct rte_mbuf *m, uint32_t pod_id, uint16_t slot,
+	   uint16_t src_slot, uint8_t kind)
 {
 	struct nm_mbuf_meta *hm = nm_mbuf_meta(w->dp, m);
 

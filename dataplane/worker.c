@@ -66,7 +66,8 @@ nm_worker_main(void *arg)
 	while (!__atomic_load_n(&dp->stop, __ATOMIC_RELAXED)) {
 		/* Acquire pairs with the release in node.c's publish: the table is complete. */
 		const struct nm_pod_table *tbl = __atomic_load_n(&dp->pods, __ATOMIC_ACQUIRE);
-		/* Same pairing for the rule set (node_sig.c) and the tunnel state (node_tunnel.c). */
+		/* Same pairing for the rule set (node_sig.c) and the tunnel state (node_tunnel.c).
+		 */
 		w->sigs = __atomic_load_n(&dp->sigs, __ATOMIC_ACQUIRE);
 		w->tnl = __atomic_load_n(&dp->tnl, __ATOMIC_ACQUIRE);
 		uint64_t now = rte_rdtsc();

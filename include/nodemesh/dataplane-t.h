@@ -44,19 +44,19 @@ struct nm_worker;
  * configuration (ctrl/config.h documents each setting) before they start.
  */
 struct nm_dp_params {
-	uint32_t mbufs;			       /* mbufs in the packet pool */
-	uint32_t pod_mtu;		       /* bytes of IP packet a pod port carries */
-	uint32_t idle_pause_after;	       /* empty polls before rte_pause() */
-	uint32_t idle_sleep_after;	       /* empty polls before sleeping; 0: never */
-	uint32_t idle_sleep_us;		       /* microseconds of one idle sleep */
-	uint32_t frag_max_flows;	       /* IPv4 reassembly slots per worker */
-	uint32_t frag_timeout_ms;	       /* reassembly timeout */
-	uint32_t flow_capacity;		       /* tracked flows per worker */
+	uint32_t mbufs;				 /* mbufs in the packet pool */
+	uint32_t pod_mtu;			 /* bytes of IP packet a pod port carries */
+	uint32_t idle_pause_after;		 /* empty polls before rte_pause() */
+	uint32_t idle_sleep_after;		 /* empty polls before sleeping; 0: never */
+	uint32_t idle_sleep_us;			 /* microseconds of one idle sleep */
+	uint32_t frag_max_flows;		 /* IPv4 reassembly slots per worker */
+	uint32_t frag_timeout_ms;		 /* reassembly timeout */
+	uint32_t flow_capacity;			 /* tracked flows per worker */
 	uint32_t flow_timeout_s[NM_FLOW_STATES]; /* by enum nm_flow_state */
-	uint32_t sig_max_streams;	       /* open TCP inspection streams per worker */
-	uint32_t sig_stream_state_max;	       /* bytes of one stream's state (pool chunk) */
-	uint32_t fabric_ip;		       /* this node's fabric address, network order */
-	uint16_t udp_port;		       /* tunnel datagrams, host order */
+	uint32_t sig_max_streams;		 /* open TCP inspection streams per worker */
+	uint32_t sig_stream_state_max;		 /* bytes of one stream's state (pool chunk) */
+	uint32_t fabric_ip;			 /* this node's fabric address, network order */
+	uint16_t udp_port;			 /* tunnel datagrams, host order */
 };
 
 struct nm_dataplane {

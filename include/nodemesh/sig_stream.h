@@ -19,7 +19,8 @@
 static inline size_t
 nm_sigdb_stream_head_bytes(const struct nm_sigdb *db)
 {
-	size_t seen = sizeof(struct nm_sigdb_stream) + (size_t)db->n_stream_multi * sizeof(uint16_t);
+	size_t seen =
+	    sizeof(struct nm_sigdb_stream) + (size_t)db->n_stream_multi * sizeof(uint16_t);
 
 	return (seen + NM_SIGDB_STREAM_ALIGN - 1) & ~(size_t)(NM_SIGDB_STREAM_ALIGN - 1);
 }

@@ -174,8 +174,8 @@ struct nm_tnl_key_stats {
  * is one word less than the ring. Moving the window clears whole words; the
  * bitmap is never shifted.
  */
-#define NM_TNL_REPLAY_WORDS  64				      /* power of two */
-#define NM_TNL_REPLAY_WINDOW ((NM_TNL_REPLAY_WORDS - 1) * 64) /* 4032 sequences */
+#define NM_TNL_REPLAY_WORDS  64						/* power of two */
+#define NM_TNL_REPLAY_WINDOW ((NM_TNL_REPLAY_WORDS - 1) * UINT64_C(64)) /* 4032 sequences */
 
 struct nm_tnl_replay {
 	uint64_t top; /* highest accepted sequence + 1; 0 before the first record */

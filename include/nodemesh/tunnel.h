@@ -129,7 +129,7 @@ nm_tnl_replay_check(const struct nm_tnl_replay *replay, uint64_t seq)
 
 	uint64_t word = replay->bits[(pos / 64) & (NM_TNL_REPLAY_WORDS - 1)];
 
-	if (__builtin_expect((word >> (pos % 64)) & 1, 0))
+	if (__builtin_expect(((word >> (pos % 64)) & 1) != 0, 0))
 		return NM_TNL_E_REPLAY_DUPLICATE;
 	return NM_TNL_OK;
 }

@@ -103,7 +103,7 @@ struct nm_worker {
 	uint32_t *insp_free;	   /* indices of the free ones, a stack */
 	uint32_t n_insp_free;
 	struct nm_sig_stream_pool *stream_pool; /* Hyperscan stream memory, as many streams */
-	double icmp_tokens; /* ICMP error budget, token bucket */
+	double icmp_tokens;			/* ICMP error budget, token bucket */
 	uint64_t icmp_last_tsc;
 	struct nm_worker_counters c;
 } __rte_cache_aligned;

@@ -107,7 +107,8 @@ setup_port(uint16_t port, struct rte_mempool *mp)
 static int
 insert_pods(struct nm_node *node, const struct bench_pods *bp)
 {
-	struct nm_pod_table *t = nm_pod_table_clone(node->dp.pods, node->dp.hash_seed, node->dp.n_workers);
+	struct nm_pod_table *t =
+	    nm_pod_table_clone(node->dp.pods, node->dp.hash_seed, node->dp.n_workers);
 	const uint16_t ports[2] = {bp->port_a, bp->port_b};
 	const uint32_t ips[2] = {bp->ip_a, bp->ip_b};
 
@@ -158,7 +159,8 @@ bench_pods_setup(struct nm_node *node, const char *prog, struct bench_pods *bp)
 {
 	if (rte_eth_dev_get_port_by_name("net_null0", &bp->port_a) != 0 ||
 	    rte_eth_dev_get_port_by_name("net_null1", &bp->port_b) != 0 ||
-	    setup_port(bp->port_a, node->dp.pool) != 0 || setup_port(bp->port_b, node->dp.pool) != 0) {
+	    setup_port(bp->port_a, node->dp.pool) != 0 ||
+	    setup_port(bp->port_b, node->dp.pool) != 0) {
 		fprintf(stderr, "%s: net_null ports not available\n", prog);
 		return -1;
 	}

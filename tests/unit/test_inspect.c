@@ -718,7 +718,8 @@ Test(inspect, rules_whose_streams_exceed_the_pool_chunk_are_refused)
 	char err[512] = "";
 
 	node->dp.params.sig_stream_state_max = 64; /* smaller than any stream database's */
-	nm_test_write_tmp(path, "alert tcp any any -> any any (msg:\"x\"; content:\"x\"; sid:7;)\n");
+	nm_test_write_tmp(path,
+			  "alert tcp any any -> any any (msg:\"x\"; content:\"x\"; sid:7;)\n");
 	cr_assert_eq(nm_node_sig_load(node, path, err, sizeof(err)), -EINVAL);
 	unlink(path);
 	cr_assert(strstr(err, "signatures.stream_state_max (64)") != NULL, "%s", err);

@@ -131,7 +131,8 @@ Test(pod, full_table_indexes_every_slot)
 
 	for (uint16_t s = 0; s < NM_MAX_PODS; s++) {
 		snprintf(name, sizeof(name), "p%u", s);
-		snprintf(addr, sizeof(addr), "198.18.%u.%u", s / 200, 1 + s % 200);
+		snprintf(addr, sizeof(addr), "198.18.%u.%u", (unsigned int)(s / 200),
+			 (unsigned int)(1 + s % 200));
 		put(t, s, name, addr, s % 4);
 	}
 	cr_assert_eq(nm_pod_table_index(t, 99, 4), 0);

@@ -173,8 +173,7 @@ Test(policy_compile, free_releases_null)
 Test(policy_compile, fields_are_copied)
 {
 	struct nm_pod_table *t = pods_up();
-	struct nm_policy *p =
-	    compile1("allow from * to * proto udp port 53,5000-5010", t);
+	struct nm_policy *p = compile1("allow from * to * proto udp port 53,5000-5010", t);
 	const struct nm_policy_rule *r = &p->rules[0];
 
 	cr_assert_eq(r->id, 11);

@@ -824,7 +824,7 @@ Test(sigdb, stream_state_counts_the_bitmaps)
 	content_add(r, "c1");
 	content_add(r, "c2")->negated = true;
 	content_add(rule_add(NM_SIG_PROTO_TCP, 4), "d1"); /* single: no bitmap */
-	r = rule_add(NM_SIG_PROTO_UDP, 5); /* block only: no bitmap */
+	r = rule_add(NM_SIG_PROTO_UDP, 5);		  /* block only: no bitmap */
 	content_add(r, "e1");
 	content_add(r, "e2");
 	compile_ok();
@@ -833,8 +833,8 @@ Test(sigdb, stream_state_counts_the_bitmaps)
 	cr_assert_eq(db->n_stream_multi, 2);
 	cr_assert_eq(db->stream_seen_bytes, sizeof(struct nm_sigdb_stream) + 2 * sizeof(uint16_t));
 	cr_assert_eq(db->stream_state_bytes, hs_bytes + db->stream_seen_bytes);
-	cr_log_info("stream state: %zu bytes (hs %zu + handle/bitmaps %zu)",
-		    db->stream_state_bytes, hs_bytes, db->stream_seen_bytes);
+	cr_log_info("stream state: %zu bytes (hs %zu + handle/bitmaps %zu)", db->stream_state_bytes,
+		    hs_bytes, db->stream_seen_bytes);
 
 	const char *segs[] = {"a1 b1 c1 d1 e1 e2", " a2", " b2"};
 	unsigned int after[3];

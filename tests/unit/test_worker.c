@@ -686,7 +686,8 @@ static struct nm_pod_live *
 delete_c(bool reuse)
 {
 	struct nm_pod_live *old = live(POD_C);
-	struct nm_pod_table *t = nm_pod_table_clone(node->dp.pods, node->dp.hash_seed, node->dp.n_workers);
+	struct nm_pod_table *t =
+	    nm_pod_table_clone(node->dp.pods, node->dp.hash_seed, node->dp.n_workers);
 
 	cr_assert_not_null(t);
 	memset(&t->pods[slot_of[POD_C]], 0, sizeof(t->pods[0]));
@@ -751,7 +752,8 @@ Test(handoff, packet_from_sender_deleted_in_flight_is_denied)
 	cr_assert_eq(n, 1);
 
 	struct nm_pod_live *old = live(POD_A);
-	struct nm_pod_table *t = nm_pod_table_clone(node->dp.pods, node->dp.hash_seed, node->dp.n_workers);
+	struct nm_pod_table *t =
+	    nm_pod_table_clone(node->dp.pods, node->dp.hash_seed, node->dp.n_workers);
 	cr_assert_not_null(t);
 	memset(&t->pods[slot_of[POD_A]], 0, sizeof(t->pods[0]));
 	table_publish(t);
@@ -787,7 +789,8 @@ Test(worker, flow_to_recreated_pod_at_same_address_delivered)
 
 	/* pod del b; pod add b (same address, same port, new pod id). */
 	struct nm_pod_live *old = live(POD_B);
-	struct nm_pod_table *t = nm_pod_table_clone(node->dp.pods, node->dp.hash_seed, node->dp.n_workers);
+	struct nm_pod_table *t =
+	    nm_pod_table_clone(node->dp.pods, node->dp.hash_seed, node->dp.n_workers);
 	cr_assert_not_null(t);
 	memset(&t->pods[slot_of[POD_B]], 0, sizeof(t->pods[0]));
 	table_publish(t);
@@ -819,7 +822,8 @@ policy_publish(const char *const *rules, unsigned int n, uint8_t dflt)
 		r[i].id = i + 1;
 		r[i].slot = (uint16_t)i;
 	}
-	struct nm_pod_table *t = nm_pod_table_clone(node->dp.pods, node->dp.hash_seed, node->dp.n_workers);
+	struct nm_pod_table *t =
+	    nm_pod_table_clone(node->dp.pods, node->dp.hash_seed, node->dp.n_workers);
 	cr_assert_not_null(t);
 	/* Identity test/<pod name> for every pod, for the selectors. */
 	for (unsigned int i = 0; i < NM_MAX_PODS; i++) {

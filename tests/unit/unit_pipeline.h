@@ -250,7 +250,8 @@ table_publish(struct nm_pod_table *t)
 static inline struct nm_pod_live *
 pod_insert(unsigned int i, const char *name, uint32_t ip, const uint8_t *port_mac, uint16_t worker)
 {
-	struct nm_pod_table *t = nm_pod_table_clone(node->dp.pods, node->dp.hash_seed, node->dp.n_workers);
+	struct nm_pod_table *t =
+	    nm_pod_table_clone(node->dp.pods, node->dp.hash_seed, node->dp.n_workers);
 
 	cr_assert_not_null(t);
 	struct nm_pod *p = &t->pods[slot_of[i]];
