@@ -47,7 +47,7 @@ usage(FILE *f)
 {
 	fprintf(f, "Usage: nm-sigcheck [-q] [-o FILE] RULES\n"
 		   "\n"
-		   "Parse RULES (Suricata subset, see include/nodemesh/sig.h) rule by rule,\n"
+		   "Parse RULES (Suricata subset, see ctrl/sig.h) rule by rule,\n"
 		   "report each refused rule with the reason, compile the accepted ones with\n"
 		   "Hyperscan (dropping each rule Hyperscan refuses and compiling again) and\n"
 		   "print a summary with the reasons grouped.\n"

@@ -3,7 +3,7 @@
  * The node: what the control thread owns and changes (pod table, ports),
  * and the calls the control commands make on it. All of these run on the
  * control thread only; workers see the results through RCU-published
- * tables (dataplane/dp.h).
+ * tables (nodemesh/dataplane-t.h).
  */
 #ifndef NM_NODE_H
 #define NM_NODE_H
@@ -50,7 +50,7 @@ json_t *nm_node_pods_json(struct nm_node *node);
 json_t *nm_node_stats_json(struct nm_node *node);
 
 /*
- * Policy (dataplane/node_policy.c). Each returns 0 (load: the number of
+ * Policy (ctrl/node_policy.c). Each returns 0 (load: the number of
  * rules) or -errno with err saying why; on error the rules in force stay.
  */
 int nm_node_policy_add(struct nm_node *node, const char *text, uint32_t *id, char *err,
@@ -61,7 +61,7 @@ int nm_node_policy_default(struct nm_node *node, bool allow, char *err, size_t e
 json_t *nm_node_policy_json(struct nm_node *node);
 
 /*
- * Flows (dataplane/node_flow.c). pod: only that pod's flows (NULL: all).
+ * Flows (ctrl/node_flow.c). pod: only that pod's flows (NULL: all).
  * match: only flows with this key (NULL: any). At most limit entries.
  */
 struct nm_flow_key;
@@ -75,7 +75,7 @@ int nm_node_flow_shutdown(struct nm_node *node);
 void nm_node_drain_records(struct nm_node *node);
 
 /*
- * Signatures (dataplane/node_sig.c). load: parse and compile the file and
+ * Signatures (ctrl/node_sig.c). load: parse and compile the file and
  * swap it in (RCU); returns the number of rules, or -errno with err
  * naming FILE:LINE and the sid; on error the rules in force stay. Streams
  * open at the swap keep their rules until they end.
@@ -87,7 +87,7 @@ json_t *nm_node_sig_stats_json(struct nm_node *node);
 void nm_node_drain_alerts(struct nm_node *node);
 
 /*
- * Tunnels (dataplane/node_tunnel.c), driven by the peer manager (peer.c).
+ * Tunnels (ctrl/node_tunnel.c), driven by the peer manager (peers.c).
  * idx is the peer's slot (0..NM_MAX_PEERS-1). Keys take effect for the
  * fabric worker with one RCU publication; replaced keys are freed after.
  */

@@ -2,7 +2,7 @@
 /*
  * Signature rule sets seen from the control thread: load (parse, compile,
  * scratch, publish), list, statistics, the alert log, and freeing sets
- * that no stream holds any more. See struct nm_sig_set in dp.h for the
+ * that no stream holds any more. See struct nm_sig_set in nodemesh/sig_set-t.h for the
  * life cycle.
  */
 #include <errno.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Peers: the control connections to other nodes (dataplane/peer.c), run
+ * Peers: the control connections to other nodes (ctrl/peers.c), run
  * by the control thread between control-socket requests.
  *
  * One mutual TLS 1.3 connection per peer, dialled by the node whose name

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Signature rule parser: the Suricata rule-language subset described in
- * include/nodemesh/sig.h, into struct nm_sig_rule. Rules come from
+ * ctrl/sig.h, into struct nm_sig_rule. Rules come from
  * third-party rule sets, so whatever the Hyperscan engine could not honour
  * exactly (an unknown keyword, a pcre flag, a modifier it cannot place) is
  * refused with the keyword and the sid, never silently dropped: a rule that
