@@ -40,6 +40,7 @@ struct egress_burst {
 	uint16_t n;
 	struct rte_mbuf *pkts[NM_BURST];
 	struct nm_pkt_meta meta[NM_BURST];
+	uint32_t dst_ip[NM_BURST]; /* meta[i].dst.v4, the keys of the destination lookup */
 };
 
 /* Survivors whose destination pod exists, with its slot and the source side's flow key. */
@@ -199,6 +200,7 @@ screen(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t slot, struc
 		}
 		out->pkts[out->n] = m;
 		out->meta[out->n] = meta;
+		out->dst_ip[out->n] = meta.dst.v4;
 		out->n++;
 	}
 }
@@ -212,16 +214,13 @@ find_destinations(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t 
 		  struct egress_burst *in, uint64_t now, struct egress_routed *out)
 {
 	struct nm_pod_live *live = tbl->pods[slot].live;
-	uint32_t dst_ip[NM_BURST];
 	const void *keys[NM_BURST];
 	void *found[NM_BURST];
 	uint64_t hits = 0;
 
 	out->n = 0;
-	for (uint16_t i = 0; i < in->n; i++) {
-		dst_ip[i] = in->meta[i].dst.v4;
-		keys[i] = &dst_ip[i];
-	}
+	for (uint16_t i = 0; i < in->n; i++)
+		keys[i] = &in->dst_ip[i];
 	rte_hash_lookup_bulk_data(tbl->by_ip, keys, in->n, &hits, found);
 
 	for (uint16_t i = 0; i < in->n; i++) {

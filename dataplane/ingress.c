@@ -163,25 +163,6 @@ nm_ingress_bulk(struct nm_worker *w, const struct nm_pod_table *tbl, struct nm_i
 }
 
 void
-nm_ingress_route(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t slot,
-		 uint16_t src_slot, struct rte_mbuf *m, const struct nm_pkt_meta *meta,
-		 const struct nm_flow_ref *ref, struct nm_ingress_burst *local)
-{
-	const struct nm_pod *pod = &tbl->pods[slot];
-
-	if (pod->worker == w->idx) {
-		local->pkts[local->n] = m;
-		local->meta[local->n] = meta;
-		local->ref[local->n] = *ref;
-		local->slot[local->n] = slot;
-		local->src_slot[local->n] = src_slot;
-		local->n++;
-		return;
-	}
-	nm_handoff(w, pod->worker, m, pod->id, slot, src_slot, NM_HANDOFF_POD);
-}
-
-void
 nm_ingress_route_bulk(struct nm_worker *w, const struct nm_pod_table *tbl, struct rte_mbuf **pkts,
 		      const struct nm_pkt_meta *meta, const uint16_t *slot,
 		      const uint16_t *src_slot, uint16_t n, uint64_t now)
