@@ -156,7 +156,7 @@ peer_frame(const uint8_t *inner, size_t inner_len, uint16_t epoch, uint64_t seq,
 		cr_assert_eq(nm_tnl_seal_burst(k, &b, 1), 1);
 	}
 	nm_tnl_key_free(k);
-	return mbuf_of(f, (size_t)(p - f) + rec_len);
+	return mbuf_of(node->dp.pool, f, (size_t)(p - f) + rec_len);
 }
 
 static void

@@ -121,7 +121,7 @@ Test(worker, vlan_tagged_frames_dropped)
 	feed(POD_A, tagged, len + 4);
 
 	uint8_t arp[64];
-	size_t alen = arp_frame(arp, MAC_A, 1, MAC_A, IP_A, ZERO_MAC, IP_GW);
+	size_t alen = pod_arp_frame(arp, MAC_A, 1, MAC_A, IP_A, ZERO_MAC, IP_GW);
 	memcpy(tagged, arp, 12);
 	put16(tagged + 12, 0x8100);
 	put16(tagged + 14, 10);
@@ -153,7 +153,7 @@ Test(worker, b_pod_claiming_a_address_is_spoofing)
 	uint8_t f[128];
 
 	learn_mac(POD_B, MAC_B);
-	struct rte_mbuf *m = mbuf_of(f, udp_frame(f, PORT_MAC_B, MAC_B, &s));
+	struct rte_mbuf *m = mbuf_of(node->dp.pool, f, udp_frame(f, PORT_MAC_B, MAC_B, &s));
 	feed_mbufs(0, POD_B, &m, 1);
 	assert_drops(0, NM_DROP_SPOOFED_SRC, 1);
 	cr_assert_eq(live(POD_B)->c.drops, 1);
@@ -177,7 +177,7 @@ Test(worker, arp_request_answered_on_requesters_port)
 		struct rte_mbuf *out[MAX_OUT];
 		uint8_t req[64], want[64];
 		size_t len =
-		    arp_frame(req, MAC_A, 1, MAC_A, IP_A, ZERO_MAC, arp_answered[c].target);
+		    pod_arp_frame(req, MAC_A, 1, MAC_A, IP_A, ZERO_MAC, arp_answered[c].target);
 
 		reset_counters();
 		feed(POD_A, req, len);
@@ -219,7 +219,7 @@ Test(worker, arp_request_for_own_address_dropped)
 		uint8_t req[64];
 
 		reset_counters();
-		feed(POD_A, req, arp_frame(req, MAC_A, 1, MAC_A, senders[c], ZERO_MAC, IP_A));
+		feed(POD_A, req, pod_arp_frame(req, MAC_A, 1, MAC_A, senders[c], ZERO_MAC, IP_A));
 		assert_drops(0, NM_DROP_ARP_OWN_ADDRESS, 1);
 		cr_assert_eq(live(POD_A)->c.drops, 1);
 		cr_assert_eq(node->dp.workers[0]->c.arp_replies, 0);
@@ -231,7 +231,7 @@ Test(worker, arp_reply_from_pod_learns_mac_silently)
 {
 	uint8_t f[64];
 
-	feed(POD_A, f, arp_frame(f, MAC_A, 2, MAC_A, IP_A, PORT_MAC_A, IP_GW));
+	feed(POD_A, f, pod_arp_frame(f, MAC_A, 2, MAC_A, IP_A, PORT_MAC_A, IP_GW));
 	assert_drops(0, NM_DROP_NONE, 0);
 	cr_assert_eq(live(POD_A)->c.drops, 0);
 	cr_assert(live(POD_A)->mac_known);
@@ -243,7 +243,7 @@ Test(worker, arp_reply_for_other_address_dropped)
 {
 	uint8_t f[64];
 
-	feed(POD_A, f, arp_frame(f, MAC_A, 2, MAC_A, IP_B, PORT_MAC_A, IP_GW));
+	feed(POD_A, f, pod_arp_frame(f, MAC_A, 2, MAC_A, IP_B, PORT_MAC_A, IP_GW));
 	assert_drops(0, NM_DROP_ARP_UNEXPECTED, 1);
 	cr_assert_eq(live(POD_A)->c.drops, 1);
 	assert_nothing_sent();
@@ -322,7 +322,8 @@ Test(worker, b_mac_learnt_from_bs_own_frame)
 
 	cr_assert_not(live(POD_B)->mac_known);
 	/* B asks for its gateway: answered, and B's MAC is learnt from the frame. */
-	struct rte_mbuf *m = mbuf_of(f, arp_frame(f, MAC_B, 1, MAC_B, IP_B, ZERO_MAC, IP_GW));
+	struct rte_mbuf *m =
+	    mbuf_of(node->dp.pool, f, pod_arp_frame(f, MAC_B, 1, MAC_B, IP_B, ZERO_MAC, IP_GW));
 	feed_mbufs(0, POD_B, &m, 1);
 	cr_assert_eq(sent_to(POD_B, out), 1);
 	rte_pktmbuf_free(out[0]);
@@ -456,7 +457,7 @@ fragment(const uint8_t *payload, uint16_t id, uint16_t off, uint16_t len, bool m
 		memcpy(p, payload + off, len);
 	else
 		memset(p, 0x5a, len);
-	return mbuf_of(f, ETH_LEN + 20u + len);
+	return mbuf_of(node->dp.pool, f, ETH_LEN + 20u + len);
 }
 
 static const struct {
@@ -644,7 +645,7 @@ a_to_c_handed_off(struct rte_mbuf **got, uint8_t *f, size_t *len, uint16_t sport
 	const struct udp_spec s = {IP_A, IP_C, 64, 3, 0, 32, sport};
 
 	*len = udp_frame(f, PORT_MAC_A, MAC_A, &s);
-	struct rte_mbuf *m = mbuf_of(f, *len);
+	struct rte_mbuf *m = mbuf_of(node->dp.pool, f, *len);
 	feed_mbufs(0, POD_A, &m, 1);
 
 	cr_assert_eq(node->dp.workers[0]->c.handoff_out, 1);
