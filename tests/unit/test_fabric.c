@@ -222,7 +222,8 @@ Test(fabric, no_keys_means_no_packet_leaves)
 	cr_assert_eq(nm_node_remote_pod_add(node, 1, &a, err, sizeof(err)), 0, "%s", err);
 	w0->tnl = node->dp.tnl;
 
-	feed(POD_A, f, udp_frame(f, PORT_MAC_A, MAC_A, &s));
+	size_t len = udp_frame(f, PORT_MAC_A, MAC_A, &s);
+	feed(POD_A, f, len);
 	cr_assert_eq(rte_ring_count(fab.tx), 0, "nothing on the fabric, not even in the clear");
 	assert_drops(0, NM_DROP_TNL_NO_KEY, 1);
 	cr_assert_eq(node->dp.tnl->peers[1].live->no_key, 1);
@@ -412,8 +413,8 @@ Test(fabric, reject_of_a_remote_client_resets_it_through_the_tunnel)
 	struct rte_mbuf *m[MAX_OUT];
 
 	load_rules();
-	fabric_feed(
-	    peer_frame(ip, remote_tcp(ip, 100, 0, RTE_TCP_SYN_FLAG, ""), RX_EPOCH, 0, PEER_IP));
+	size_t n = remote_tcp(ip, 100, 0, RTE_TCP_SYN_FLAG, "");
+	fabric_feed(peer_frame(ip, n, RX_EPOCH, 0, PEER_IP));
 	cr_assert_eq(sent_to(POD_A, m), 1, "the SYN reaches pod A");
 	rte_pktmbuf_free(m[0]);
 	/* Pod A answers: the SYN-ACK leaves sealed. */
@@ -430,8 +431,8 @@ Test(fabric, reject_of_a_remote_client_resets_it_through_the_tunnel)
 	cr_assert_eq(rte_ring_dequeue_burst(fab.tx, (void **)m, MAX_OUT, NULL), 1);
 	rte_pktmbuf_free(m[0]);
 
-	fabric_feed(peer_frame(ip, remote_tcp(ip, 101, 501, RTE_TCP_ACK_FLAG, "a UNION SELECT"),
-			       RX_EPOCH, 1, PEER_IP));
+	n = remote_tcp(ip, 101, 501, RTE_TCP_ACK_FLAG, "a UNION SELECT");
+	fabric_feed(peer_frame(ip, n, RX_EPOCH, 1, PEER_IP));
 	cr_assert_eq(sent_to(POD_A, m), 1, "pod A gets a RST, not the segment");
 	cr_assert_eq(rte_pktmbuf_mtod_offset(m[0], uint8_t *, ETH_LEN + 33)[0] & RTE_TCP_RST_FLAG,
 		     RTE_TCP_RST_FLAG);

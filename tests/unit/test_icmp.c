@@ -154,7 +154,8 @@ Test(icmp, error_returns_null_when_pool_is_empty)
 	struct rte_ether_addr gw;
 	struct orig o = {A(198, 18, 0, 9), A(198, 18, 0, 1), 17, 0, 0, UDP_HDR(16), 16};
 	uint8_t f[128];
-	struct rte_mbuf *m = mbuf_of(pool, f, orig_frame(f, &o));
+	size_t len = orig_frame(f, &o);
+	struct rte_mbuf *m = mbuf_of(pool, f, len);
 
 	cr_assert_not_null(tiny);
 	cr_assert_eq(rte_pktmbuf_alloc_bulk(tiny, held, 2), 0);

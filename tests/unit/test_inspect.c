@@ -560,10 +560,14 @@ Test(inspect, udp_drop_blocks_only_the_matching_flow)
 	struct rte_mbuf *m[MAX_OUT];
 	uint8_t f[256];
 
-	feed(POD_A, f, udp_payload_frame(f, 1111, 53, "clean"));
-	feed(POD_A, f, udp_payload_frame(f, 2222, 53, "an EVIL one"));
-	feed(POD_A, f, udp_payload_frame(f, 2222, 53, "clean again, same flow"));
-	feed(POD_A, f, udp_payload_frame(f, 1111, 53, "clean, first flow"));
+	size_t len = udp_payload_frame(f, 1111, 53, "clean");
+	feed(POD_A, f, len);
+	len = udp_payload_frame(f, 2222, 53, "an EVIL one");
+	feed(POD_A, f, len);
+	len = udp_payload_frame(f, 2222, 53, "clean again, same flow");
+	feed(POD_A, f, len);
+	len = udp_payload_frame(f, 1111, 53, "clean, first flow");
+	feed(POD_A, f, len);
 	unsigned int n = sent_to(POD_B, m);
 	cr_assert_eq(n, 2);
 	rte_pktmbuf_free_bulk(m, n);
