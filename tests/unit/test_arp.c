@@ -16,11 +16,11 @@
 
 #include "arp.h"
 #include "nodemesh/dataplane-t.h"
+#include "frames.h"
 #include "unit_eal.h"
 
 #define ARP_FRAME_LEN 42 /* 14 Ethernet + 28 ARP (Ethernet/IPv4) */
 
-static const uint8_t BCAST[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 static const uint8_t POD_MAC[6] = {0x02, 0xaa, 0x00, 0x00, 0x00, 0x01};
 static const uint8_t GW_MAC[6] = {0x02, 0x0a, 0x00, 0x00, 0x00, 0x01};
 static const uint8_t POD_IP[4] = {198, 18, 0, 1};
@@ -39,64 +39,6 @@ eal_up(void)
 }
 
 TestSuite(arp, .init = eal_up);
-
-/* ---- frame building ---------------------------------------------------- */
-
-static uint8_t *
-put(uint8_t *p, const void *src, size_t len)
-{
-	memcpy(p, src, len);
-	return p + len;
-}
-
-static uint8_t *
-put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-	return p + 2;
-}
-
-/*
- * An ARP frame: optional 802.1Q tag (vid != 0), then RFC 826 Ethernet/IPv4.
- * Returns the length written.
- */
-static size_t
-arp_frame(uint8_t *f, uint16_t vid, const uint8_t *eth_dst, const uint8_t *eth_src, uint16_t op,
-	  const uint8_t *sha, const uint8_t *spa, const uint8_t *tha, const uint8_t *tpa)
-{
-	uint8_t *p = f;
-
-	p = put(p, eth_dst, 6);
-	p = put(p, eth_src, 6);
-	if (vid != 0) {
-		p = put16(p, 0x8100);
-		p = put16(p, vid);
-	}
-	p = put16(p, 0x0806);
-	p = put16(p, 1);      /* htype: Ethernet */
-	p = put16(p, 0x0800); /* ptype: IPv4 */
-	*p++ = 6;	      /* hlen */
-	*p++ = 4;	      /* plen */
-	p = put16(p, op);
-	p = put(p, sha, 6);
-	p = put(p, spa, 4);
-	p = put(p, tha, 6);
-	p = put(p, tpa, 4);
-	return (size_t)(p - f);
-}
-
-static struct rte_mbuf *
-mbuf_of(const uint8_t *bytes, size_t len)
-{
-	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
-
-	cr_assert_not_null(m);
-	uint8_t *d = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)len);
-	cr_assert_not_null(d);
-	memcpy(d, bytes, len);
-	return m;
-}
 
 static void
 assert_bytes(const uint8_t *got, const uint8_t *want, size_t len)
@@ -198,7 +140,7 @@ Test(arp, reply_inplace_answers_request)
 
 		cr_assert_eq(len, wlen);
 		len += reply_cases[i].pad;
-		struct rte_mbuf *m = mbuf_of(req, len);
+		struct rte_mbuf *m = mbuf_of(pool, req, len);
 
 		nm_arp_reply_inplace(m, l2_len, &gw);
 
@@ -221,7 +163,7 @@ Test(arp, reply_inplace_field_by_field)
 
 	memcpy(gw.addr_bytes, GW_MAC, 6);
 	arp_frame(req, 0, BCAST, POD_MAC, 1, POD_MAC, POD_IP, zero_mac, GW_IP);
-	struct rte_mbuf *m = mbuf_of(req, sizeof(req));
+	struct rte_mbuf *m = mbuf_of(pool, req, sizeof(req));
 	nm_arp_reply_inplace(m, 14, &gw);
 	const uint8_t *f = rte_pktmbuf_mtod(m, const uint8_t *);
 

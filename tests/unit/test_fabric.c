@@ -156,7 +156,7 @@ peer_frame(const uint8_t *inner, size_t inner_len, uint16_t epoch, uint64_t seq,
 		cr_assert_eq(nm_tnl_seal_burst(k, &b, 1), 1);
 	}
 	nm_tnl_key_free(k);
-	return mbuf_of(f, (size_t)(p - f) + rec_len);
+	return mbuf_of(node->dp.pool, f, (size_t)(p - f) + rec_len);
 }
 
 static void
@@ -222,7 +222,8 @@ Test(fabric, no_keys_means_no_packet_leaves)
 	cr_assert_eq(nm_node_remote_pod_add(node, 1, &a, err, sizeof(err)), 0, "%s", err);
 	w0->tnl = node->dp.tnl;
 
-	feed(POD_A, f, udp_frame(f, PORT_MAC_A, MAC_A, &s));
+	size_t len = udp_frame(f, PORT_MAC_A, MAC_A, &s);
+	feed(POD_A, f, len);
 	cr_assert_eq(rte_ring_count(fab.tx), 0, "nothing on the fabric, not even in the clear");
 	assert_drops(0, NM_DROP_TNL_NO_KEY, 1);
 	cr_assert_eq(node->dp.tnl->peers[1].live->no_key, 1);
@@ -324,34 +325,31 @@ Test(fabric, syn_to_a_remote_pod_has_its_mss_clamped)
 {
 	uint8_t f[128], inner[128];
 	struct rte_mbuf *m[MAX_OUT];
+	static const uint8_t mss[4] = {2, 4, 1460 >> 8, 1460 & 0xff};
+	const struct tcp_spec syn = {.sport = 40000,
+				     .dport = 80,
+				     .seq = 1000,
+				     .flags = RTE_TCP_SYN_FLAG,
+				     .opts = mss,
+				     .opt_len = 4};
 	uint8_t *p = put_eth(f, PORT_MAC_A, MAC_A, 0x0800);
 	uint8_t *tcp = put_ip4(p, IP_A, REMOTE_POD, 6, 64, 1, IP4_DF, 20 + 24);
 
-	p = put16(tcp, 40000);
-	p = put16(p, 80);
-	p = put32(p, 1000);
-	p = put32(p, 0);
-	*p++ = 6 << 4;
-	*p++ = RTE_TCP_SYN_FLAG;
-	p = put16(p, 65535);
-	p = put16(p, 0);
-	p = put16(p, 0);
-	*p++ = 2, *p++ = 4;
-	p = put16(p, 1460);
+	p = put_tcp(tcp, &syn);
+	tcp_csum_fill(tcp, IP_A, REMOTE_POD, 24);
+	/* The pseudo header (RFC 793) the clamped segment's checksum must still cover. */
 	uint8_t pseudo[12];
 	put32(pseudo, IP_A);
 	put32(pseudo + 4, REMOTE_POD);
 	pseudo[8] = 0, pseudo[9] = 6;
 	put16(pseudo + 10, 24);
-	uint32_t sum = (uint32_t)ones_sum(pseudo, 12) + ones_sum(tcp, 24);
-	put16(tcp + 16, (uint16_t) ~((sum & 0xffff) + (sum >> 16)));
 
 	feed(POD_A, f, (size_t)(p - f));
 	cr_assert_eq(rte_ring_dequeue_burst(fab.tx, (void **)m, MAX_OUT, NULL), 1);
 	cr_assert_eq(peer_open(m[0], inner, sizeof(inner)), 44);
 	rte_pktmbuf_free(m[0]);
 	cr_assert_eq(rd16(inner + 20 + 22), 1500 - 62 - 40, "MSS clamped to the tunnel MTU - 40");
-	sum = (uint32_t)ones_sum(pseudo, 12) + ones_sum(inner + 20, 24);
+	uint32_t sum = (uint32_t)ones_sum(pseudo, 12) + ones_sum(inner + 20, 24);
 	sum = (sum & 0xffff) + (sum >> 16);
 	cr_assert_eq(sum, 0xffff, "TCP checksum still right");
 }
@@ -392,24 +390,21 @@ load_rules(void)
 	w0->sigs = node->dp.sigs;
 }
 
-/* A TCP segment from the remote pod (port 40000) to pod A port 80. */
+/* A TCP segment from the remote pod (port 40000) to pod A port 80; TCP checksum 0. */
 static size_t
 remote_tcp(uint8_t *ip, uint32_t seq, uint32_t ack, uint8_t flags, const char *data)
 {
 	size_t n = strlen(data);
+	const struct tcp_spec t = {.sport = 40000,
+				   .dport = 80,
+				   .seq = seq,
+				   .ack = ack,
+				   .flags = flags,
+				   .data = data,
+				   .len = n};
 	uint8_t *tcp = put_ip4(ip, REMOTE_POD, IP_A, 6, 63, 1, IP4_DF, (uint16_t)(40 + n));
-	uint8_t *p = put16(tcp, 40000);
 
-	p = put16(p, 80);
-	p = put32(p, seq);
-	p = put32(p, ack);
-	*p++ = 5 << 4;
-	*p++ = flags;
-	p = put16(p, 65535);
-	p = put16(p, 0);
-	p = put16(p, 0);
-	p = put(p, data, n);
-	return (size_t)(p - ip);
+	return (size_t)(put_tcp(tcp, &t) - ip);
 }
 
 Test(fabric, reject_of_a_remote_client_resets_it_through_the_tunnel)
@@ -418,27 +413,26 @@ Test(fabric, reject_of_a_remote_client_resets_it_through_the_tunnel)
 	struct rte_mbuf *m[MAX_OUT];
 
 	load_rules();
-	fabric_feed(
-	    peer_frame(ip, remote_tcp(ip, 100, 0, RTE_TCP_SYN_FLAG, ""), RX_EPOCH, 0, PEER_IP));
+	size_t n = remote_tcp(ip, 100, 0, RTE_TCP_SYN_FLAG, "");
+	fabric_feed(peer_frame(ip, n, RX_EPOCH, 0, PEER_IP));
 	cr_assert_eq(sent_to(POD_A, m), 1, "the SYN reaches pod A");
 	rte_pktmbuf_free(m[0]);
 	/* Pod A answers: the SYN-ACK leaves sealed. */
 	uint8_t f[128], *p = put_eth(f, PORT_MAC_A, MAC_A, 0x0800);
-	uint8_t *tcp = put_ip4(p, IP_A, REMOTE_POD, 6, 64, 2, IP4_DF, 40);
-	p = put16(tcp, 80);
-	p = put16(p, 40000);
-	p = put32(p, 500);
-	p = put32(p, 101);
-	*p++ = 5 << 4;
-	*p++ = RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG;
-	p = put16(p, 65535);
-	p = put32(p, 0);
+	const struct tcp_spec syn_ack = {.sport = 80,
+					 .dport = 40000,
+					 .seq = 500,
+					 .ack = 101,
+					 .flags = RTE_TCP_SYN_FLAG | RTE_TCP_ACK_FLAG};
+
+	p = put_ip4(p, IP_A, REMOTE_POD, 6, 64, 2, IP4_DF, 40);
+	p = put_tcp(p, &syn_ack);
 	feed(POD_A, f, (size_t)(p - f));
 	cr_assert_eq(rte_ring_dequeue_burst(fab.tx, (void **)m, MAX_OUT, NULL), 1);
 	rte_pktmbuf_free(m[0]);
 
-	fabric_feed(peer_frame(ip, remote_tcp(ip, 101, 501, RTE_TCP_ACK_FLAG, "a UNION SELECT"),
-			       RX_EPOCH, 1, PEER_IP));
+	n = remote_tcp(ip, 101, 501, RTE_TCP_ACK_FLAG, "a UNION SELECT");
+	fabric_feed(peer_frame(ip, n, RX_EPOCH, 1, PEER_IP));
 	cr_assert_eq(sent_to(POD_A, m), 1, "pod A gets a RST, not the segment");
 	cr_assert_eq(rte_pktmbuf_mtod_offset(m[0], uint8_t *, ETH_LEN + 33)[0] & RTE_TCP_RST_FLAG,
 		     RTE_TCP_RST_FLAG);

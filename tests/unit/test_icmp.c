@@ -16,9 +16,8 @@
 
 #include "icmp.h"
 #include "nodemesh/dataplane-t.h"
+#include "frames.h"
 #include "unit_eal.h"
-
-#define ETH_LEN 14
 
 static const uint8_t POD_MAC[6] = {0x02, 0xaa, 0x00, 0x00, 0x00, 0x01};
 static const uint8_t GW_MAC[6] = {0x02, 0x0a, 0x00, 0x00, 0x00, 0x01};
@@ -38,36 +37,6 @@ eal_up(void)
 
 TestSuite(icmp, .init = eal_up);
 
-/* ---- bytes ------------------------------------------------------------- */
-
-static uint16_t
-rd16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static void
-wr16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-/* RFC 1071 one's-complement sum of len bytes, folded, not inverted. */
-static uint16_t
-ones_sum(const uint8_t *p, size_t len)
-{
-	uint32_t sum = 0;
-
-	for (size_t i = 0; i + 1 < len; i += 2)
-		sum += rd16(p + i);
-	if (len & 1)
-		sum += (uint32_t)p[len - 1] << 8;
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)sum;
-}
-
 /* An IPv4 frame from the pod: what a router may have to answer. */
 struct orig {
 	uint8_t dst[4];
@@ -83,40 +52,14 @@ struct orig {
 static size_t
 orig_frame(uint8_t *f, const struct orig *o)
 {
-	uint8_t *ip = f + ETH_LEN;
 	size_t ihl = 20 + 4u * o->opt_words;
+	uint8_t *p = put_eth(f, GW_MAC, POD_MAC, 0x0800);
 
-	memcpy(f, GW_MAC, 6);
-	memcpy(f + 6, POD_MAC, 6);
-	wr16(f + 12, 0x0800);
-	ip[0] = (uint8_t)(0x40 | ihl / 4);
-	ip[1] = 0;
-	wr16(ip + 2, (uint16_t)(ihl + o->l4_len));
-	wr16(ip + 4, 0x1234); /* identification */
-	wr16(ip + 6, o->frag);
-	ip[8] = 17; /* TTL */
-	ip[9] = o->proto;
-	memcpy(ip + 12, o->src, 4);
-	memcpy(ip + 16, o->dst, 4);
-	for (size_t i = 20; i < ihl; i++)
-		ip[i] = i == 20 ? 0x01 : 0x00; /* NOP options, then end-of-list */
-	wr16(ip + 10, 0);
-	wr16(ip + 10, (uint16_t)~ones_sum(ip, ihl));
+	p = put_ip4_opts(p, rd32(o->src), rd32(o->dst), o->proto, 17, 0x1234, o->frag,
+			 (uint16_t)(ihl + o->l4_len), o->opt_words);
 	for (size_t i = 0; i < o->l4_len; i++)
-		ip[ihl + i] = i < sizeof(o->l4) ? o->l4[i] : (uint8_t)(0xa0 + i);
+		p[i] = i < sizeof(o->l4) ? o->l4[i] : (uint8_t)(0xa0 + i);
 	return ETH_LEN + ihl + o->l4_len;
-}
-
-static struct rte_mbuf *
-mbuf_of(const uint8_t *bytes, size_t len)
-{
-	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
-
-	cr_assert_not_null(m);
-	uint8_t *d = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)len);
-	cr_assert_not_null(d);
-	memcpy(d, bytes, len);
-	return m;
 }
 
 #define A(a, b, c, d)                                                                              \
@@ -180,7 +123,7 @@ Test(icmp, error_allowed_follows_rfc1812)
 	for (size_t i = 0; i < RTE_DIM(allowed_cases); i++) {
 		uint8_t f[128];
 		size_t len = orig_frame(f, &allowed_cases[i].o);
-		struct rte_mbuf *m = mbuf_of(f, len);
+		struct rte_mbuf *m = mbuf_of(pool, f, len);
 
 		cr_expect_eq(nm_icmp_error_allowed(m, ETH_LEN), allowed_cases[i].allowed,
 			     "%s: want %s", allowed_cases[i].what,
@@ -195,7 +138,7 @@ Test(icmp, error_allowed_refuses_icmp_without_type_byte)
 	struct orig o = {A(198, 18, 0, 9), A(198, 18, 0, 1), 1, 0, 0, {8, 0}, 0};
 	uint8_t f[64];
 	size_t len = orig_frame(f, &o);
-	struct rte_mbuf *m = mbuf_of(f, len);
+	struct rte_mbuf *m = mbuf_of(pool, f, len);
 
 	cr_assert_not(nm_icmp_error_allowed(m, ETH_LEN));
 	rte_pktmbuf_free(m);
@@ -211,7 +154,8 @@ Test(icmp, error_returns_null_when_pool_is_empty)
 	struct rte_ether_addr gw;
 	struct orig o = {A(198, 18, 0, 9), A(198, 18, 0, 1), 17, 0, 0, UDP_HDR(16), 16};
 	uint8_t f[128];
-	struct rte_mbuf *m = mbuf_of(f, orig_frame(f, &o));
+	size_t len = orig_frame(f, &o);
+	struct rte_mbuf *m = mbuf_of(pool, f, len);
 
 	cr_assert_not_null(tiny);
 	cr_assert_eq(rte_pktmbuf_alloc_bulk(tiny, held, 2), 0);
@@ -282,7 +226,7 @@ Test(icmp, error_bytes_match_rfc792)
 		const char *what = error_cases[i].what;
 		uint8_t f[256];
 		size_t flen = orig_frame(f, &error_cases[i].o);
-		struct rte_mbuf *o = mbuf_of(f, flen);
+		struct rte_mbuf *o = mbuf_of(pool, f, flen);
 		uint16_t quote = error_cases[i].quote;
 
 		struct rte_mbuf *m = nm_icmp_error(pool, o, ETH_LEN, error_cases[i].type,
@@ -336,7 +280,7 @@ Test(icmp, error_leaves_original_untouched)
 	struct orig o = {A(198, 18, 0, 9), A(198, 18, 0, 1), 17, 0, 0, UDP_HDR(40), 40};
 	uint8_t f[128];
 	size_t flen = orig_frame(f, &o);
-	struct rte_mbuf *om = mbuf_of(f, flen);
+	struct rte_mbuf *om = mbuf_of(pool, f, flen);
 
 	memcpy(gw.addr_bytes, GW_MAC, 6);
 	struct rte_mbuf *m = nm_icmp_error(pool, om, ETH_LEN, 3, 1, 0, &gw);

@@ -50,29 +50,19 @@ tcp_frame(uint8_t *f, bool from_a, uint32_t seq, uint32_t ack, uint8_t flags, co
 	  size_t len, uint8_t ttl, uint16_t urp)
 {
 	uint32_t src = from_a ? IP_A : IP_B, dst = from_a ? IP_B : IP_A;
+	const struct tcp_spec t = {.sport = from_a ? cport : SPORT,
+				   .dport = from_a ? SPORT : cport,
+				   .seq = seq,
+				   .ack = ack,
+				   .flags = flags,
+				   .urp = urp,
+				   .data = data,
+				   .len = len};
 	uint8_t *p = put_eth(f, from_a ? PORT_MAC_A : PORT_MAC_B, from_a ? MAC_A : MAC_B, 0x0800);
 	uint8_t *tcp = put_ip4(p, src, dst, 6, ttl, 1, IP4_DF, (uint16_t)(20 + 20 + len));
 
-	p = put16(tcp, from_a ? cport : SPORT);
-	p = put16(p, from_a ? SPORT : cport);
-	p = put32(p, seq);
-	p = put32(p, ack);
-	*p++ = 5 << 4;
-	*p++ = flags;
-	p = put16(p, 65535);
-	p = put16(p, 0);
-	p = put16(p, urp);
-	p = put(p, data, len);
-
-	uint8_t pseudo[12];
-	put32(pseudo, src);
-	put32(pseudo + 4, dst);
-	pseudo[8] = 0;
-	pseudo[9] = 6;
-	put16(pseudo + 10, (uint16_t)(20 + len));
-	uint32_t sum = (uint32_t)ones_sum(pseudo, 12) + ones_sum(tcp, 20 + len);
-	sum = (sum & 0xffff) + (sum >> 16);
-	put16(tcp + 16, (uint16_t)~sum);
+	p = put_tcp(tcp, &t);
+	tcp_csum_fill(tcp, src, dst, 20 + len);
 	return (size_t)(p - f);
 }
 
@@ -570,10 +560,14 @@ Test(inspect, udp_drop_blocks_only_the_matching_flow)
 	struct rte_mbuf *m[MAX_OUT];
 	uint8_t f[256];
 
-	feed(POD_A, f, udp_payload_frame(f, 1111, 53, "clean"));
-	feed(POD_A, f, udp_payload_frame(f, 2222, 53, "an EVIL one"));
-	feed(POD_A, f, udp_payload_frame(f, 2222, 53, "clean again, same flow"));
-	feed(POD_A, f, udp_payload_frame(f, 1111, 53, "clean, first flow"));
+	size_t len = udp_payload_frame(f, 1111, 53, "clean");
+	feed(POD_A, f, len);
+	len = udp_payload_frame(f, 2222, 53, "an EVIL one");
+	feed(POD_A, f, len);
+	len = udp_payload_frame(f, 2222, 53, "clean again, same flow");
+	feed(POD_A, f, len);
+	len = udp_payload_frame(f, 1111, 53, "clean, first flow");
+	feed(POD_A, f, len);
 	unsigned int n = sent_to(POD_B, m);
 	cr_assert_eq(n, 2);
 	rte_pktmbuf_free_bulk(m, n);

@@ -121,7 +121,7 @@ Test(worker, vlan_tagged_frames_dropped)
 	feed(POD_A, tagged, len + 4);
 
 	uint8_t arp[64];
-	size_t alen = arp_frame(arp, MAC_A, 1, MAC_A, IP_A, ZERO_MAC, IP_GW);
+	size_t alen = pod_arp_frame(arp, MAC_A, 1, MAC_A, IP_A, ZERO_MAC, IP_GW);
 	memcpy(tagged, arp, 12);
 	put16(tagged + 12, 0x8100);
 	put16(tagged + 14, 10);
@@ -139,7 +139,8 @@ Test(worker, spoofed_source_dropped)
 	uint8_t f[128];
 
 	learn_mac(POD_B, MAC_B);
-	feed(POD_A, f, udp_frame(f, PORT_MAC_A, MAC_A, &s));
+	size_t len = udp_frame(f, PORT_MAC_A, MAC_A, &s);
+	feed(POD_A, f, len);
 	assert_drops(0, NM_DROP_SPOOFED_SRC, 1);
 	cr_assert_eq(live(POD_A)->c.drops, 1);
 	cr_assert_eq(live(POD_B)->c.tx_packets, 0);
@@ -153,7 +154,8 @@ Test(worker, b_pod_claiming_a_address_is_spoofing)
 	uint8_t f[128];
 
 	learn_mac(POD_B, MAC_B);
-	struct rte_mbuf *m = mbuf_of(f, udp_frame(f, PORT_MAC_B, MAC_B, &s));
+	size_t len = udp_frame(f, PORT_MAC_B, MAC_B, &s);
+	struct rte_mbuf *m = mbuf_of(node->dp.pool, f, len);
 	feed_mbufs(0, POD_B, &m, 1);
 	assert_drops(0, NM_DROP_SPOOFED_SRC, 1);
 	cr_assert_eq(live(POD_B)->c.drops, 1);
@@ -177,7 +179,7 @@ Test(worker, arp_request_answered_on_requesters_port)
 		struct rte_mbuf *out[MAX_OUT];
 		uint8_t req[64], want[64];
 		size_t len =
-		    arp_frame(req, MAC_A, 1, MAC_A, IP_A, ZERO_MAC, arp_answered[c].target);
+		    pod_arp_frame(req, MAC_A, 1, MAC_A, IP_A, ZERO_MAC, arp_answered[c].target);
 
 		reset_counters();
 		feed(POD_A, req, len);
@@ -219,7 +221,8 @@ Test(worker, arp_request_for_own_address_dropped)
 		uint8_t req[64];
 
 		reset_counters();
-		feed(POD_A, req, arp_frame(req, MAC_A, 1, MAC_A, senders[c], ZERO_MAC, IP_A));
+		size_t len = pod_arp_frame(req, MAC_A, 1, MAC_A, senders[c], ZERO_MAC, IP_A);
+		feed(POD_A, req, len);
 		assert_drops(0, NM_DROP_ARP_OWN_ADDRESS, 1);
 		cr_assert_eq(live(POD_A)->c.drops, 1);
 		cr_assert_eq(node->dp.workers[0]->c.arp_replies, 0);
@@ -231,7 +234,8 @@ Test(worker, arp_reply_from_pod_learns_mac_silently)
 {
 	uint8_t f[64];
 
-	feed(POD_A, f, arp_frame(f, MAC_A, 2, MAC_A, IP_A, PORT_MAC_A, IP_GW));
+	size_t len = pod_arp_frame(f, MAC_A, 2, MAC_A, IP_A, PORT_MAC_A, IP_GW);
+	feed(POD_A, f, len);
 	assert_drops(0, NM_DROP_NONE, 0);
 	cr_assert_eq(live(POD_A)->c.drops, 0);
 	cr_assert(live(POD_A)->mac_known);
@@ -243,7 +247,8 @@ Test(worker, arp_reply_for_other_address_dropped)
 {
 	uint8_t f[64];
 
-	feed(POD_A, f, arp_frame(f, MAC_A, 2, MAC_A, IP_B, PORT_MAC_A, IP_GW));
+	size_t len = pod_arp_frame(f, MAC_A, 2, MAC_A, IP_B, PORT_MAC_A, IP_GW);
+	feed(POD_A, f, len);
 	assert_drops(0, NM_DROP_ARP_UNEXPECTED, 1);
 	cr_assert_eq(live(POD_A)->c.drops, 1);
 	assert_nothing_sent();
@@ -322,13 +327,15 @@ Test(worker, b_mac_learnt_from_bs_own_frame)
 
 	cr_assert_not(live(POD_B)->mac_known);
 	/* B asks for its gateway: answered, and B's MAC is learnt from the frame. */
-	struct rte_mbuf *m = mbuf_of(f, arp_frame(f, MAC_B, 1, MAC_B, IP_B, ZERO_MAC, IP_GW));
+	struct rte_mbuf *m =
+	    mbuf_of(node->dp.pool, f, pod_arp_frame(f, MAC_B, 1, MAC_B, IP_B, ZERO_MAC, IP_GW));
 	feed_mbufs(0, POD_B, &m, 1);
 	cr_assert_eq(sent_to(POD_B, out), 1);
 	rte_pktmbuf_free(out[0]);
 	cr_assert(live(POD_B)->mac_known);
 
-	feed(POD_A, f, udp_frame(f, PORT_MAC_A, MAC_A, &s));
+	size_t len = udp_frame(f, PORT_MAC_A, MAC_A, &s);
+	feed(POD_A, f, len);
 	assert_drops(0, NM_DROP_NONE, 0);
 	cr_assert_eq(sent_to(POD_B, out), 1);
 	cr_assert_arr_eq(rte_pktmbuf_mtod(out[0], const uint8_t *), MAC_B, 6);
@@ -340,7 +347,8 @@ Test(worker, b_mac_unknown_is_neighbour_unresolved)
 	static const struct udp_spec s = {IP_A, IP_B, 64, 1, 0, 32, 0};
 	uint8_t f[128];
 
-	feed(POD_A, f, udp_frame(f, PORT_MAC_A, MAC_A, &s));
+	size_t len = udp_frame(f, PORT_MAC_A, MAC_A, &s);
+	feed(POD_A, f, len);
 	assert_drops(0, NM_DROP_NO_MAC, 1);
 	cr_assert_eq(live(POD_B)->c.tx_packets, 0);
 	assert_nothing_sent();
@@ -353,7 +361,8 @@ Test(worker, no_pod_for_destination_answers_host_unreachable)
 	uint8_t f[128];
 
 	learn_mac(POD_B, MAC_B);
-	feed(POD_A, f, udp_frame(f, PORT_MAC_A, MAC_A, &s));
+	size_t len = udp_frame(f, PORT_MAC_A, MAC_A, &s);
+	feed(POD_A, f, len);
 	assert_drops(0, NM_DROP_NO_POD, 1);
 	cr_assert_eq(sent_to(POD_B, out), 0);
 	cr_assert_eq(sent_to(POD_A, out), 1, "no ICMP on A's port");
@@ -375,7 +384,8 @@ Test(worker, ttl_expiry_answers_time_exceeded)
 		uint8_t f[128];
 
 		reset_counters();
-		feed(POD_A, f, udp_frame(f, PORT_MAC_A, MAC_A, &s));
+		size_t len = udp_frame(f, PORT_MAC_A, MAC_A, &s);
+		feed(POD_A, f, len);
 		assert_drops(0, NM_DROP_TTL_EXCEEDED, 1);
 		cr_assert_eq(sent_to(POD_B, out), 0, "TTL %u forwarded", ttls[c]);
 		cr_assert_eq(sent_to(POD_A, out), 1, "TTL %u: no ICMP on A's port", ttls[c]);
@@ -392,7 +402,8 @@ Test(worker, ttl_2_is_forwarded_with_ttl_1)
 	uint8_t f[128];
 
 	learn_mac(POD_B, MAC_B);
-	feed(POD_A, f, udp_frame(f, PORT_MAC_A, MAC_A, &s));
+	size_t len = udp_frame(f, PORT_MAC_A, MAC_A, &s);
+	feed(POD_A, f, len);
 	assert_drops(0, NM_DROP_NONE, 0);
 	cr_assert_eq(sent_to(POD_B, out), 1);
 	cr_assert_eq(rte_pktmbuf_mtod(out[0], const uint8_t *)[ETH_LEN + 8], 1);
@@ -404,7 +415,8 @@ Test(worker, to_gateway_dropped_without_icmp)
 	static const struct udp_spec s = {IP_A, IP_GW, 64, 1, 0, 32, 0};
 	uint8_t f[128];
 
-	feed(POD_A, f, udp_frame(f, PORT_MAC_A, MAC_A, &s));
+	size_t len = udp_frame(f, PORT_MAC_A, MAC_A, &s);
+	feed(POD_A, f, len);
 	assert_drops(0, NM_DROP_TO_GATEWAY, 1);
 	cr_assert_eq(live(POD_A)->c.drops, 1);
 	cr_assert_eq(node->dp.workers[0]->c.icmp_sent, 0);
@@ -419,7 +431,8 @@ Test(worker, df_larger_than_pod_mtu_answers_fragmentation_needed)
 	static uint8_t f[2048];
 
 	learn_mac(POD_B, MAC_B);
-	feed(POD_A, f, udp_frame(f, PORT_MAC_A, MAC_A, &s));
+	size_t len = udp_frame(f, PORT_MAC_A, MAC_A, &s);
+	feed(POD_A, f, len);
 	assert_drops(0, NM_DROP_FRAG_NEEDED, 1);
 	cr_assert_eq(sent_to(POD_B, out), 0);
 	cr_assert_eq(sent_to(POD_A, out), 1);
@@ -456,7 +469,7 @@ fragment(const uint8_t *payload, uint16_t id, uint16_t off, uint16_t len, bool m
 		memcpy(p, payload + off, len);
 	else
 		memset(p, 0x5a, len);
-	return mbuf_of(f, ETH_LEN + 20u + len);
+	return mbuf_of(node->dp.pool, f, ETH_LEN + 20u + len);
 }
 
 static const struct {
@@ -644,7 +657,7 @@ a_to_c_handed_off(struct rte_mbuf **got, uint8_t *f, size_t *len, uint16_t sport
 	const struct udp_spec s = {IP_A, IP_C, 64, 3, 0, 32, sport};
 
 	*len = udp_frame(f, PORT_MAC_A, MAC_A, &s);
-	struct rte_mbuf *m = mbuf_of(f, *len);
+	struct rte_mbuf *m = mbuf_of(node->dp.pool, f, *len);
 	feed_mbufs(0, POD_A, &m, 1);
 
 	cr_assert_eq(node->dp.workers[0]->c.handoff_out, 1);
@@ -783,7 +796,8 @@ Test(worker, flow_to_recreated_pod_at_same_address_delivered)
 	uint8_t f[128];
 
 	learn_mac(POD_B, MAC_B);
-	feed(POD_A, f, udp_frame(f, PORT_MAC_A, MAC_A, &s));
+	size_t len = udp_frame(f, PORT_MAC_A, MAC_A, &s);
+	feed(POD_A, f, len);
 	cr_assert_eq(sent_to(POD_B, out), 1);
 	rte_pktmbuf_free(out[0]);
 
@@ -799,8 +813,10 @@ Test(worker, flow_to_recreated_pod_at_same_address_delivered)
 	learn_mac(POD_B, MAC_B);
 
 	reset_counters();
-	for (int k = 0; k < 3; k++)
-		feed(POD_A, f, udp_frame(f, PORT_MAC_A, MAC_A, &s));
+	for (int k = 0; k < 3; k++) {
+		len = udp_frame(f, PORT_MAC_A, MAC_A, &s);
+		feed(POD_A, f, len);
+	}
 	assert_drops(0, NM_DROP_NONE, 0);
 	cr_assert_eq(sent_to(POD_B, out), 3, "the re-created pod B is unreachable");
 	rte_pktmbuf_free_bulk(out, 3);
@@ -851,8 +867,10 @@ Test(worker, new_deny_cuts_an_established_flow_at_its_next_packet)
 
 	learn_mac(POD_B, MAC_B);
 	policy_publish(allow, 1, NM_VERDICT_DENY);
-	for (int k = 0; k < 3; k++)
-		feed(POD_A, f, udp_frame(f, PORT_MAC_A, MAC_A, &s));
+	for (int k = 0; k < 3; k++) {
+		size_t len = udp_frame(f, PORT_MAC_A, MAC_A, &s);
+		feed(POD_A, f, len);
+	}
 	cr_assert_eq(sent_to(POD_B, out), 3);
 	rte_pktmbuf_free_bulk(out, 3);
 	uint64_t gen = node->dp.pods->generation;
@@ -861,7 +879,8 @@ Test(worker, new_deny_cuts_an_established_flow_at_its_next_packet)
 	policy_publish(deny, 2, NM_VERDICT_DENY);
 	cr_assert_gt(node->dp.pods->generation, gen);
 	reset_counters();
-	feed(POD_A, f, udp_frame(f, PORT_MAC_A, MAC_A, &s));
+	size_t len = udp_frame(f, PORT_MAC_A, MAC_A, &s);
+	feed(POD_A, f, len);
 	assert_drops(0, NM_DROP_POLICY_DENIED, 1);
 	cr_assert_eq(sent_to(POD_B, out), 0, "the established flow got through a new deny");
 	cr_assert_eq(node->dp.workers[0]->flows.c.reevaluated, 1);
@@ -869,7 +888,8 @@ Test(worker, new_deny_cuts_an_established_flow_at_its_next_packet)
 	/* Back to allow: the same flow flows again. */
 	policy_publish(allow, 1, NM_VERDICT_DENY);
 	reset_counters();
-	feed(POD_A, f, udp_frame(f, PORT_MAC_A, MAC_A, &s));
+	len = udp_frame(f, PORT_MAC_A, MAC_A, &s);
+	feed(POD_A, f, len);
 	assert_drops(0, NM_DROP_NONE, 0);
 	cr_assert_eq(sent_to(POD_B, out), 1);
 	rte_pktmbuf_free(out[0]);
@@ -885,13 +905,13 @@ Test(worker, reply_of_a_one_way_rule_passes_and_the_reverse_call_does_not)
 	learn_mac(POD_A, MAC_A);
 	learn_mac(POD_B, MAC_B);
 	policy_publish(oneway, 1, NM_VERDICT_DENY);
-	feed(POD_A, f, udp_frame(f, PORT_MAC_A, MAC_A, &req));
+	size_t len = udp_frame(f, PORT_MAC_A, MAC_A, &req);
+	feed(POD_A, f, len);
 	cr_assert_eq(sent_to(POD_B, out), 1, "A -> B not allowed by its rule");
 	rte_pktmbuf_free(out[0]);
 
 	/* B answers 53 -> 40000: the reply direction of A's flow. */
-	size_t len =
-	    udp_frame(f, PORT_MAC_B, MAC_B, &(struct udp_spec){IP_B, IP_A, 64, 2, 0, 32, 53});
+	len = udp_frame(f, PORT_MAC_B, MAC_B, &(struct udp_spec){IP_B, IP_A, 64, 2, 0, 32, 53});
 	put16(f + ETH_LEN + 20 + 2, 40000);
 	reset_counters();
 	feed(POD_B, f, len);
