@@ -51,6 +51,11 @@ struct egress_routed {
 	struct nm_flow_ref ref[NM_BURST];
 };
 
+/*
+ * An ARP frame from the pod: the answer to our own request (its MAC was
+ * learnt from the frame already), or a request for any address but the
+ * pod's own, answered with the gateway's MAC (proxy ARP).
+ */
 static void
 handle_arp(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t slot, struct rte_mbuf *m,
 	   const struct nm_pkt_meta *meta)
