@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <rte_eal.h>
 #include <rte_ethdev.h>
@@ -33,13 +34,33 @@ on_signal(int sig)
 	stop_signal = sig;
 }
 
+/*
+ * SIGHUP must not kill the daemon (its default action would, and
+ * logrotate's usual postrotate sends it). Until the logs can be reopened
+ * on reload, it is ignored and said so; write(2) because stdio is not
+ * async-signal-safe.
+ */
+static void
+on_hup(int sig)
+{
+	static const char msg[] = "nodemeshd: SIGHUP ignored: reopening logs is not "
+				  "implemented yet\n";
+	int saved = errno;
+
+	(void)sig;
+	ssize_t n = write(STDERR_FILENO, msg, sizeof(msg) - 1);
+	(void)n; /* nothing to do if stderr is gone */
+	errno = saved;
+}
+
 static void
 usage(FILE *out)
 {
 	fprintf(out, "usage: nodemeshd -c FILE [-s PATH] [--file-prefix NAME]\n"
 		     "\n"
 		     "One dataplane per node: forwards, polices and records the traffic of every\n"
-		     "pod on this node. Runs in the foreground; SIGINT or SIGTERM stop it.\n"
+		     "pod on this node. Runs in the foreground; SIGINT or SIGTERM stop it,\n"
+		     "SIGHUP is ignored (logged).\n"
 		     "\n"
 		     "  -c, --config FILE       libconfig file (see conf/nodemesh.conf)\n"
 		     "  -s, --socket PATH       control socket, overrides control.socket\n"
@@ -182,6 +203,9 @@ main(int argc, char **argv)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	struct sigaction hup = {.sa_handler = on_hup, .sa_flags = SA_RESTART};
+	sigemptyset(&hup.sa_mask);
+	sigaction(SIGHUP, &hup, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
 	nm_node_start(node);

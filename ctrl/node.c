@@ -55,28 +55,6 @@ nm_node_config(const struct nm_node *node)
 	return &node->cfg;
 }
 
-/* Open path for appending ("" leaves *f NULL: that log is off). */
-static int
-open_log(const char *what, const char *path, FILE **f, char *err, size_t errlen)
-{
-	char dir[NM_CFG_ARG_LEN];
-
-	if (path[0] == '\0')
-		return 0;
-	snprintf(dir, sizeof(dir), "%s", path);
-	char *slash = strrchr(dir, '/');
-	if (slash != NULL && slash != dir) {
-		*slash = '\0';
-		mkdir(dir, 0750);
-	}
-	*f = fopen(path, "a");
-	if (*f == NULL) {
-		snprintf(err, errlen, "%s: fopen(%s) failed: %s", what, path, strerror(errno));
-		return -errno;
-	}
-	return 0;
-}
-
 /* What the workers need of the configuration (nodemesh/dataplane-t.h). */
 static void
 params_from_config(struct nm_dp_params *p, const struct nm_config *cfg)
@@ -113,6 +91,8 @@ nm_node_create(const struct nm_config *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
+	nm_jsonlog_init(&node->flow_log, "logs.flows");
+	nm_jsonlog_init(&node->alert_log, "logs.alerts");
 	node->cfg = *cfg;
 	params_from_config(&node->dp.params, cfg);
 	node->dp.tsc_hz = rte_get_tsc_hz();
@@ -206,8 +186,8 @@ nm_node_create(const struct nm_config *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory for alert records");
 		goto fail;
 	}
-	if (open_log("logs.flows", cfg->flow_log, &node->flow_log, err, errlen) < 0 ||
-	    open_log("logs.alerts", cfg->alert_log, &node->alert_log, err, errlen) < 0)
+	if (nm_jsonlog_open(&node->flow_log, "logs.flows", cfg->flow_log, err, errlen) < 0 ||
+	    nm_jsonlog_open(&node->alert_log, "logs.alerts", cfg->alert_log, err, errlen) < 0)
 		goto fail;
 
 	if (nm_node_tunnel_init(node, err, errlen) < 0)
@@ -270,10 +250,8 @@ nm_node_destroy(struct nm_node *node)
 	rte_mempool_free(node->dp.pool);
 	rte_mempool_free(node->dp.rec_pool);
 	rte_mempool_free(node->dp.alert_pool);
-	if (node->flow_log != NULL)
-		fclose(node->flow_log);
-	if (node->alert_log != NULL)
-		fclose(node->alert_log);
+	nm_jsonlog_close(&node->flow_log);
+	nm_jsonlog_close(&node->alert_log);
 	free(node->rules);
 	free(node->pod_history);
 	free(node->pod_history_id);
@@ -569,12 +547,14 @@ nm_node_stats_json(struct nm_node *node)
 				  (json_int_t)node->cfg.flow_capacity * node->dp.n_workers,
 				  "active", (json_int_t)active, "refused", (json_int_t)refused,
 				  "records_written", (json_int_t)node->records_written);
-	return json_pack("{s:s, s:I, s:I, s:I, s:i, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+	json_t *logs = json_pack("{s:o, s:o}", "flows", nm_jsonlog_json(&node->flow_log), "alerts",
+				 nm_jsonlog_json(&node->alert_log));
+	return json_pack("{s:s, s:I, s:I, s:I, s:i, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
 			 "node", node->cfg.node_name, "rx_packets", (json_int_t)rx, "tx_packets",
 			 (json_int_t)tx, "dropped", (json_int_t)dropped, "pod_count",
 			 (int)node->dp.pods->n_pods, "pod_table_generation",
 			 (json_int_t)node->dp.pods->generation, "drops", drops_json(drops),
 			 "workers", workers, "pods", nm_node_pods_json(node), "ports", ports,
 			 "flows", flows, "policy", nm_node_policy_json(node), "signatures",
-			 nm_node_sig_stats_json(node));
+			 nm_node_sig_stats_json(node), "logs", logs);
 }

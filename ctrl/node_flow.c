@@ -268,17 +268,16 @@ write_record(struct nm_node *node, const struct nm_flow_record *r)
 	if (r->sig != NM_FLOW_SIG_INSPECT)
 		json_object_set_new(o, "signature",
 				    json_string(r->sig == NM_FLOW_SIG_PASS ? "passed" : "blocked"));
-	if (json_dumpf(o, node->flow_log, JSON_COMPACT) == 0)
-		fputc('\n', node->flow_log);
+	/* Whole or not at all; a failure is counted (flow_log.lost) and logged per episode. */
+	if (o != NULL && nm_jsonlog_write(&node->flow_log, o) == 0)
+		node->records_written++;
 	json_decref(o);
-	node->records_written++;
 }
 
 void
 nm_node_drain_records(struct nm_node *node)
 {
 	struct nm_flow_record *recs[64];
-	bool wrote = false;
 
 	for (unsigned int i = 0; i < node->dp.n_workers; i++) {
 		struct rte_ring *ring = node->dp.workers[i]->rec_ring;
@@ -286,12 +285,9 @@ nm_node_drain_records(struct nm_node *node)
 
 		while ((n = rte_ring_sc_dequeue_burst(ring, (void **)recs, 64, NULL)) > 0) {
 			for (unsigned int k = 0; k < n; k++)
-				if (node->flow_log != NULL)
+				if (nm_jsonlog_is_open(&node->flow_log))
 					write_record(node, recs[k]);
 			rte_mempool_put_bulk(node->dp.rec_pool, (void **)recs, n);
-			wrote = true;
 		}
 	}
-	if (wrote && node->flow_log != NULL)
-		fflush(node->flow_log);
 }

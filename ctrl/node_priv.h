@@ -22,6 +22,7 @@
 #include "nodemesh/sig_set-t.h"
 #include "nodemesh/tnl_state-t.h"
 #include "config.h"
+#include "jsonlog.h"
 
 #define NM_POD_HISTORY 4096 /* identities of recent pods kept for flow records */
 
@@ -40,14 +41,14 @@ struct nm_node {
 	uint64_t rule_base_drops[NM_MAX_RULES];
 	struct nm_pod_spec *pod_history; /* by pod id % NM_POD_HISTORY, for flow records */
 	uint32_t *pod_history_id;
-	FILE *flow_log;
-	uint64_t records_written;
+	struct nm_jsonlog flow_log;
+	uint64_t records_written;	 /* == flow_log.written */
 	struct nm_sig_set *sigs_retired; /* replaced sets, freed when no stream holds them */
 	uint64_t sig_generation;
 	uint64_t sig_hits_retired; /* hits counted by sets already freed */
-	FILE *alert_log;
-	uint64_t alerts_written;
-	uint64_t wall_ns0; /* wall clock at tsc0, for record times */
+	struct nm_jsonlog alert_log;
+	uint64_t alerts_written; /* == alert_log.written */
+	uint64_t wall_ns0;	 /* wall clock at tsc0, for record times */
 	uint64_t tsc0;
 };
 

@@ -318,17 +318,16 @@ write_alert(struct nm_node *node, const struct nm_alert_record *a)
 	    nm_endpoint_json(node, d16, a->dport, a->dst_pod_id));
 	if (o == NULL)
 		return;
-	if (json_dumpf(o, node->alert_log, JSON_COMPACT) == 0)
-		fputc('\n', node->alert_log);
+	/* Whole or not at all; a failure is counted (alert_log.lost) and logged per episode. */
+	if (nm_jsonlog_write(&node->alert_log, o) == 0)
+		node->alerts_written++;
 	json_decref(o);
-	node->alerts_written++;
 }
 
 void
 nm_node_drain_alerts(struct nm_node *node)
 {
 	struct nm_alert_record *recs[64];
-	bool wrote = false;
 
 	for (unsigned int i = 0; i < node->dp.n_workers; i++) {
 		unsigned int n;
@@ -336,13 +335,10 @@ nm_node_drain_alerts(struct nm_node *node)
 		while ((n = rte_ring_sc_dequeue_burst(node->dp.workers[i]->alert_ring,
 						      (void **)recs, 64, NULL)) > 0) {
 			for (unsigned int k = 0; k < n; k++)
-				if (node->alert_log != NULL)
+				if (nm_jsonlog_is_open(&node->alert_log))
 					write_alert(node, recs[k]);
 			rte_mempool_put_bulk(node->dp.alert_pool, (void **)recs, n);
-			wrote = true;
 		}
 	}
-	if (wrote && node->alert_log != NULL)
-		fflush(node->alert_log);
 	nm_node_sig_gc(node);
 }

@@ -72,10 +72,24 @@ transact(const char *path, const char *line, int timeout_s)
 			close(fd);
 		return NULL;
 	}
+	/*
+	 * A daemon that refuses the connection (permission, too many
+	 * connections) answers and closes, possibly before our request
+	 * arrives: the send then fails with EPIPE, but the refusal is waiting
+	 * to be read. Read before deciding the daemon does not answer.
+	 */
 	size_t llen = strlen(line);
-	if (send(fd, line, llen, MSG_NOSIGNAL) != (ssize_t)llen ||
-	    send(fd, "\n", 1, MSG_NOSIGNAL) != 1) {
-		fprintf(stderr, "nodemeshctl: send(%s) failed: %s\n", path, strerror(errno));
+	char *req = malloc(llen + 2);
+	if (req == NULL) {
+		close(fd);
+		return NULL;
+	}
+	snprintf(req, llen + 2, "%s\n", line);
+	ssize_t sent = send(fd, req, llen + 1, MSG_NOSIGNAL);
+	int send_errno = errno;
+	free(req);
+	if (sent != (ssize_t)(llen + 1) && send_errno != EPIPE && send_errno != ECONNRESET) {
+		fprintf(stderr, "nodemeshctl: send(%s) failed: %s\n", path, strerror(send_errno));
 		close(fd);
 		return NULL;
 	}
@@ -101,7 +115,8 @@ transact(const char *path, const char *line, int timeout_s)
 		}
 		ssize_t n = recv(fd, buf + len, cap - 1 - len, 0);
 		if (n <= 0) {
-			fprintf(stderr, "nodemeshctl: connection closed before a full answer\n");
+			fprintf(stderr, "nodemeshctl: connection closed before a full answer%s%s\n",
+				n < 0 ? ": " : "", n < 0 ? strerror(errno) : "");
 			break;
 		}
 		len += (size_t)n;
@@ -262,6 +277,24 @@ print_stats(const json_t *r)
 	print_rules(json_object_get(r, "policy"));
 	printf("\n");
 	print_drops("drops by reason:", json_object_get(r, "drops"));
+
+	const json_t *logs = json_object_get(r, "logs");
+	const char *const log_names[] = {"flows", "alerts"};
+	printf("\n");
+	for (i = 0; i < 2; i++) {
+		const json_t *l = json_object_get(logs, log_names[i]);
+		printf("%s log %s: %lld written, %lld lost%s%s\n", log_names[i], gets_(l, "path"),
+		       (long long)geti(l, "written"), (long long)geti(l, "lost"),
+		       json_is_true(json_object_get(l, "failing")) ? ", failing: " : "",
+		       json_is_true(json_object_get(l, "failing")) ? gets_(l, "error") : "");
+	}
+	const json_t *ctl = json_object_get(r, "control");
+	printf("control socket: %lld of %lld connections; refused %lld (denied) %lld (full), "
+	       "silent evicted %lld, idle closed %lld, unread dropped %lld\n",
+	       (long long)geti(ctl, "connections"), (long long)geti(ctl, "max_connections"),
+	       (long long)geti(ctl, "refused_denied"), (long long)geti(ctl, "refused_full"),
+	       (long long)geti(ctl, "evicted_silent"), (long long)geti(ctl, "closed_idle"),
+	       (long long)geti(ctl, "dropped_unread"));
 }
 
 static void

@@ -1,10 +1,29 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Control socket server. Connections are non-blocking and served from one
- * poll() loop on the control thread. Each connection has a line buffer of
- * NM_REQ_MAX_LINE bytes; a longer line is answered with an error and
- * skipped up to its newline, so one bad client cannot make the daemon
- * read without bound or lose its place in the stream.
+ * poll() loop on the control thread, which never waits on a client:
+ *
+ * - Each connection has a line buffer of NM_REQ_MAX_LINE bytes; a longer
+ *   line is answered with an error and skipped up to its newline, so one
+ *   bad client cannot make the daemon read without bound or lose its place.
+ * - Answers are sent without blocking. A connection has at most one answer
+ *   in flight (at most OUT_MAX bytes): its next request is not read until
+ *   the previous answer is out, so a client that pipelines requests and
+ *   never reads stops costing anything once its socket buffer is full, and
+ *   is dropped when its answer has made no progress for UNREAD_TIMEOUT_MS.
+ * - A connection with no complete request for IDLE_TIMEOUT_MS is closed.
+ * - At most MAX_CLIENTS connections; non-root users together hold at most
+ *   MAX_CLIENTS - ROOT_RESERVED of them. When no slot is free, a newcomer
+ *   takes the slot of the connection of its own uid (root: of any uid)
+ *   that has been silent longest, so connections that never send cannot
+ *   lock anyone out: root always gets in, and a user's own silent
+ *   connections give way to that user's next one. Only when every eligible
+ *   connection is busy is the newcomer refused.
+ * - At most LINES_PER_TURN requests of one connection per poll turn, so one
+ *   busy client cannot hold the loop.
+ *
+ * Every refusal, eviction and drop is counted; `stats` shows the counters
+ * as its "control" object.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -13,24 +32,48 @@
 #include <pwd.h>
 #include <stdarg.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "server.h"
 
-#define MAX_CLIENTS	32
-#define SEND_TIMEOUT_MS 1000 /* a client that does not read its answer is dropped */
+#define MAX_CLIENTS	  32
+#define ROOT_RESERVED	  4	      /* slots non-root connections cannot take */
+#define IDLE_TIMEOUT_MS	  10000	      /* no complete request for this long: closed */
+#define UNREAD_TIMEOUT_MS 2000	      /* an answer not read for this long: dropped */
+#define OUT_MAX		  (16u << 20) /* bytes of one answer (nodemeshctl reads as much) */
+#define LINES_PER_TURN	  8	      /* requests of one connection per poll turn */
+#define ACCEPTS_PER_TURN  8	      /* new connections per poll turn */
 
 struct client {
 	int fd;
+	uid_t uid;
+	bool skipping;	  /* inside an oversized line, discarding to its newline */
+	bool eof;	  /* the client shut its side: answer what is buffered, then close */
+	uint64_t last_ms; /* accept, last complete request or last answer sent (monotonic) */
+	char *out;	  /* the answer in flight (newline-terminated), NULL if none */
+	size_t out_len, out_off;
+	uint64_t out_ms; /* when the answer last made progress */
 	size_t len;
-	bool skipping; /* inside an oversized line, discarding to its newline */
 	char buf[NM_REQ_MAX_LINE + 2];
+};
+
+/* What the server refused or dropped, for `stats` ("control"). */
+struct server_stats {
+	uint64_t accepted;
+	uint64_t refused_denied;   /* not root nor in the admin group */
+	uint64_t refused_full;	   /* every slot busy, none silent to give way */
+	uint64_t evicted_silent;   /* gave its slot to a newcomer */
+	uint64_t closed_idle;	   /* no complete request for IDLE_TIMEOUT_MS */
+	uint64_t dropped_unread;   /* answer not read for UNREAD_TIMEOUT_MS */
+	uint64_t answers_too_long; /* replaced by an error */
 };
 
 struct nm_server {
@@ -40,7 +83,17 @@ struct nm_server {
 	nm_server_handler_fn fn;
 	void *ctx;
 	struct client *clients[MAX_CLIENTS];
+	struct server_stats st;
 };
+
+static uint64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
 
 json_t *
 nm_reply_error(const char *fmt, ...)
@@ -138,29 +191,64 @@ fail:
 	return NULL;
 }
 
+/* Best effort: one error line to a connection about to be closed. */
 static void
-client_close(struct nm_server *srv, int i)
+say_goodbye(int fd, const char *why)
 {
-	close(srv->clients[i]->fd);
-	free(srv->clients[i]);
+	json_t *r = nm_reply_error("%s", why);
+	char *text = r != NULL ? json_dumps(r, JSON_COMPACT) : NULL;
+
+	json_decref(r);
+	if (text != NULL) {
+		size_t len = strlen(text);
+		text[len++] = '\n';
+		ssize_t n = send(fd, text, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+		(void)n; /* a client gone or not reading misses the reason, nothing more */
+	}
+	free(text);
+}
+
+/*
+ * Refuse a connection: the reason, then close. The request it may have sent
+ * is read first: closing a Unix socket with unread data makes the peer's
+ * next read fail with ECONNRESET instead of returning our answer.
+ */
+static void
+refuse(int fd, const char *why)
+{
+	char scratch[NM_REQ_MAX_LINE];
+
+	say_goodbye(fd, why);
+	shutdown(fd, SHUT_WR);
+	for (int i = 0; i < 4 && recv(fd, scratch, sizeof(scratch), MSG_DONTWAIT) > 0; i++)
+		;
+	close(fd);
+}
+
+static void
+client_close(struct nm_server *srv, int i, const char *why)
+{
+	struct client *c = srv->clients[i];
+
+	if (why != NULL)
+		say_goodbye(c->fd, why);
+	close(c->fd);
+	free(c->out);
+	c->out = NULL;
+	free(c);
 	srv->clients[i] = NULL;
 }
 
 /* Root, or a member of the admin group (primary or supplementary). */
 static bool
-peer_allowed(const struct nm_server *srv, int fd)
+peer_allowed(const struct nm_server *srv, const struct ucred *cred)
 {
-	struct ucred cred;
-	socklen_t len = sizeof(cred);
-
-	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
-		return false;
-	if (cred.uid == 0 || cred.gid == srv->gid)
+	if (cred->uid == 0 || cred->gid == srv->gid)
 		return true;
 
 	/* Only the control thread looks up users and groups: not reentrant is fine. */
 	// cppcheck-suppress getpwuidCalled
-	struct passwd *pw = getpwuid(cred.uid);
+	struct passwd *pw = getpwuid(cred->uid);
 	gid_t groups[64];
 	int n = 64;
 	if (pw == NULL || getgrouplist(pw->pw_name, pw->pw_gid, groups, &n) < 0)
@@ -171,123 +259,275 @@ peer_allowed(const struct nm_server *srv, int fd)
 	return false;
 }
 
+/* Send what the socket takes now. Returns <0 when the connection is broken. */
 static int
-send_all(int fd, const char *buf, size_t len)
+flush_out(struct client *c, uint64_t now)
 {
-	struct pollfd p = {.fd = fd, .events = POLLOUT};
-
-	while (len > 0) {
-		ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
+	while (c->out != NULL && c->out_off < c->out_len) {
+		ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n > 0) {
-			buf += n;
-			len -= (size_t)n;
+			c->out_off += (size_t)n;
+			c->out_ms = now;
 			continue;
 		}
-		if (n < 0 && errno != EAGAIN && errno != EINTR)
-			return -errno;
-		if (poll(&p, 1, SEND_TIMEOUT_MS) <= 0)
-			return -ETIMEDOUT;
+		if (n < 0 && errno == EINTR)
+			continue;
+		return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) ? 0 : -1;
 	}
+	free(c->out);
+	c->out = NULL;
+	c->last_ms = now;
 	return 0;
 }
 
+/* Make reply the connection's answer in flight and send what fits. */
 static int
-respond(int fd, json_t *reply)
+respond(struct nm_server *srv, struct client *c, json_t *reply, uint64_t now)
 {
-	char *text = json_dumps(reply, JSON_COMPACT);
-	int rc;
+	char *text = reply != NULL ? json_dumps(reply, JSON_COMPACT) : NULL;
 
 	json_decref(reply);
+	if (text != NULL && strlen(text) + 1 > OUT_MAX) {
+		srv->st.answers_too_long++;
+		free(text);
+		json_t *e =
+		    nm_reply_error("answer longer than %u bytes: ask for less (limit=)", OUT_MAX);
+		text = e != NULL ? json_dumps(e, JSON_COMPACT) : NULL;
+		json_decref(e);
+	}
 	if (text == NULL)
 		return -ENOMEM;
-	size_t len = strlen(text);
-	rc = send_all(fd, text, len);
-	if (rc == 0)
-		rc = send_all(fd, "\n", 1);
-	free(text);
-	return rc;
+	c->out_len = strlen(text) + 1;
+	text[c->out_len - 1] = '\n'; /* json_dumps' NUL becomes the newline */
+	c->out = text;
+	c->out_off = 0;
+	c->out_ms = now;
+	return flush_out(c, now);
+}
+
+static json_t *
+stats_json(const struct nm_server *srv)
+{
+	int n = 0;
+
+	for (int i = 0; i < MAX_CLIENTS; i++)
+		n += srv->clients[i] != NULL;
+	return json_pack(
+	    "{s:i, s:i, s:i, s:i, s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "connections", n,
+	    "max_connections", MAX_CLIENTS, "root_reserved", ROOT_RESERVED, "idle_timeout_ms",
+	    IDLE_TIMEOUT_MS, "unread_timeout_ms", UNREAD_TIMEOUT_MS, "accepted",
+	    (json_int_t)srv->st.accepted, "refused_denied", (json_int_t)srv->st.refused_denied,
+	    "refused_full", (json_int_t)srv->st.refused_full, "evicted_silent",
+	    (json_int_t)srv->st.evicted_silent, "closed_idle", (json_int_t)srv->st.closed_idle,
+	    "dropped_unread", (json_int_t)srv->st.dropped_unread, "answers_too_long",
+	    (json_int_t)srv->st.answers_too_long);
 }
 
 static int
-handle_line(struct nm_server *srv, int fd, const char *line, size_t len)
+handle_line(struct nm_server *srv, struct client *c, const char *line, size_t len, uint64_t now)
 {
 	struct nm_req *req = malloc(sizeof(*req));
 	char err[256];
 	json_t *reply;
 
+	c->last_ms = now;
 	if (req == NULL)
-		return respond(fd, nm_reply_error("out of memory"));
-	if (nm_req_parse(line, len, req, err, sizeof(err)) < 0)
+		return respond(srv, c, nm_reply_error("out of memory"), now);
+	if (nm_req_parse(line, len, req, err, sizeof(err)) < 0) {
 		reply = nm_reply_error("%s", err);
-	else
+	} else {
 		reply = srv->fn(srv->ctx, req);
+		/* The server keeps its own counters; stats shows them beside the node's. */
+		if (req->nwords == 1 && strcmp(req->words[0], "stats") == 0 &&
+		    json_is_true(json_object_get(reply, "ok")))
+			json_object_set_new(reply, "control", stats_json(srv));
+	}
 	free(req);
-	return respond(fd, reply);
+	return respond(srv, c, reply, now);
 }
 
-/* Read what is there; answer each complete line. Returns <0 to close. */
-static int
-client_read(struct nm_server *srv, struct client *c)
+static bool
+has_line(const struct client *c)
 {
+	return memchr(c->buf, '\n', c->len) != NULL;
+}
+
+/*
+ * Answer complete lines in the buffer while no answer is in flight and the
+ * turn's budget lasts. Returns <0 to close.
+ */
+static int
+serve_lines(struct nm_server *srv, struct client *c, int *budget, uint64_t now)
+{
+	char *start = c->buf, *nl;
+	int rc = 0;
+
+	while (c->out == NULL && *budget > 0 &&
+	       (nl = memchr(start, '\n', c->len - (size_t)(start - c->buf))) != NULL) {
+		if (c->skipping) {
+			c->skipping = false;
+		} else {
+			(*budget)--;
+			rc = handle_line(srv, c, start, (size_t)(nl - start), now);
+		}
+		start = nl + 1;
+		if (rc < 0)
+			return rc;
+	}
+	c->len -= (size_t)(start - c->buf);
+	memmove(c->buf, start, c->len);
+
+	if (c->out == NULL && c->len > NM_REQ_MAX_LINE) {
+		/* Oversized line: answer once, then drop bytes up to its newline. */
+		c->len = 0;
+		if (!c->skipping) {
+			c->skipping = true;
+			return respond(
+			    srv, c, nm_reply_error("request longer than %d bytes", NM_REQ_MAX_LINE),
+			    now);
+		}
+	}
+	return 0;
+}
+
+/* Send, answer and read what can be done now without waiting. Returns <0 to close. */
+static int
+client_serve(struct nm_server *srv, struct client *c, uint64_t now)
+{
+	int budget = LINES_PER_TURN;
+
 	for (;;) {
-		ssize_t n = recv(c->fd, c->buf + c->len, sizeof(c->buf) - 1 - c->len, 0);
-		if (n == 0)
+		if (flush_out(c, now) < 0)
 			return -1;
+		if (c->out != NULL)
+			return 0; /* wait for POLLOUT: nothing more is read meanwhile */
+		if (serve_lines(srv, c, &budget, now) < 0)
+			return -1;
+		if (c->out != NULL || budget == 0 || has_line(c))
+			return 0;
+		if (c->eof)
+			return -1; /* everything it sent is answered */
+
+		ssize_t n = recv(c->fd, c->buf + c->len, sizeof(c->buf) - 1 - c->len, 0);
+		if (n == 0) {
+			c->eof = true;
+			continue;
+		}
 		if (n < 0)
 			return (errno == EAGAIN || errno == EINTR) ? 0 : -1;
 		c->len += (size_t)n;
-
-		char *start = c->buf, *nl;
-		while ((nl = memchr(start, '\n', c->len - (size_t)(start - c->buf))) != NULL) {
-			if (c->skipping)
-				c->skipping = false;
-			else if (handle_line(srv, c->fd, start, (size_t)(nl - start)) < 0)
-				return -1;
-			start = nl + 1;
-		}
-		c->len -= (size_t)(start - c->buf);
-		memmove(c->buf, start, c->len);
-
-		if (c->len > NM_REQ_MAX_LINE) {
-			/* Oversized line: answer once, then drop bytes up to its newline. */
-			if (!c->skipping &&
-			    respond(c->fd, nm_reply_error("request longer than %d bytes",
-							  NM_REQ_MAX_LINE)) < 0)
-				return -1;
-			c->skipping = true;
-			c->len = 0;
-		}
 	}
 }
 
-static void
-accept_clients(struct nm_server *srv)
+/* The connection that has been silent longest among those uid may displace, or -1. */
+static int
+longest_silent(const struct nm_server *srv, uid_t uid)
 {
-	for (;;) {
+	int best = -1;
+
+	for (int i = 0; i < MAX_CLIENTS; i++) {
+		const struct client *c = srv->clients[i];
+		if (c == NULL || c->out != NULL || c->eof || has_line(c))
+			continue;
+		if (uid != 0 && c->uid != uid)
+			continue;
+		if (best < 0 || c->last_ms < srv->clients[best]->last_ms)
+			best = i;
+	}
+	return best;
+}
+
+/* A free slot uid may take, making one from a silent connection if need be; or -1. */
+static int
+take_slot(struct nm_server *srv, uid_t uid)
+{
+	int free_slot = -1, non_root = 0;
+
+	for (int i = 0; i < MAX_CLIENTS; i++) {
+		if (srv->clients[i] == NULL) {
+			if (free_slot < 0)
+				free_slot = i;
+		} else if (srv->clients[i]->uid != 0) {
+			non_root++;
+		}
+	}
+	if (free_slot >= 0 && (uid == 0 || non_root < MAX_CLIENTS - ROOT_RESERVED))
+		return free_slot;
+
+	int victim = longest_silent(srv, uid);
+	if (victim >= 0) {
+		srv->st.evicted_silent++;
+		client_close(srv, victim,
+			     "closed: the control socket is full and this connection sent "
+			     "nothing");
+	}
+	return victim;
+}
+
+static void
+accept_clients(struct nm_server *srv, uint64_t now)
+{
+	for (int k = 0; k < ACCEPTS_PER_TURN; k++) {
 		/* accept4(2) takes a NULL addrlen with a NULL addr; gnu.cfg says not. */
 		// cppcheck-suppress nullPointer
 		int fd = accept4(srv->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0)
 			return;
-		if (!peer_allowed(srv, fd)) {
-			respond(fd, nm_reply_error("permission denied: not root nor in the "
-						   "admin group"));
-			close(fd);
+		srv->st.accepted++;
+
+		struct ucred cred;
+		socklen_t len = sizeof(cred);
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 ||
+		    !peer_allowed(srv, &cred)) {
+			srv->st.refused_denied++;
+			refuse(fd, "permission denied: not root nor in the admin group");
 			continue;
 		}
-		int i;
-		for (i = 0; i < MAX_CLIENTS && srv->clients[i] != NULL; i++)
-			;
-		struct client *c = i < MAX_CLIENTS ? calloc(1, sizeof(*c)) : NULL;
+		int i = take_slot(srv, cred.uid);
+		struct client *c = i >= 0 ? calloc(1, sizeof(*c)) : NULL;
 		if (c == NULL) {
-			respond(fd,
-				nm_reply_error("too many control connections (%d)", MAX_CLIENTS));
-			close(fd);
+			char why[96];
+			srv->st.refused_full++;
+			snprintf(why, sizeof(why),
+				 "too many control connections (%d), none of them idle",
+				 MAX_CLIENTS);
+			refuse(fd, why);
 			continue;
 		}
 		c->fd = fd;
+		c->uid = cred.uid;
+		c->last_ms = now;
 		srv->clients[i] = c;
+		/* A client that sent its request with the connect is answered now. */
+		if (client_serve(srv, c, now) < 0)
+			client_close(srv, i, NULL);
 	}
+}
+
+/* Close what timed out; returns the earliest deadline left (or now + limit). */
+static uint64_t
+expire(struct nm_server *srv, uint64_t now, uint64_t limit)
+{
+	uint64_t next = now + limit;
+
+	for (int i = 0; i < MAX_CLIENTS; i++) {
+		struct client *c = srv->clients[i];
+		if (c == NULL)
+			continue;
+		uint64_t due =
+		    c->out != NULL ? c->out_ms + UNREAD_TIMEOUT_MS : c->last_ms + IDLE_TIMEOUT_MS;
+		if (now >= due && c->out != NULL) {
+			srv->st.dropped_unread++;
+			client_close(srv, i, NULL);
+		} else if (now >= due && !has_line(c)) {
+			srv->st.closed_idle++;
+			client_close(srv, i, "closed: no request within the idle timeout");
+		} else if (due < next) {
+			next = due;
+		}
+	}
+	return next;
 }
 
 int
@@ -295,29 +535,39 @@ nm_server_poll(struct nm_server *srv, int timeout_ms)
 {
 	struct pollfd pfd[MAX_CLIENTS + 1];
 	int who[MAX_CLIENTS + 1];
+	uint64_t now = now_ms();
+	uint64_t next = expire(srv, now, timeout_ms > 0 ? (uint64_t)timeout_ms : 0);
+	bool ready = false;
 	nfds_t n = 0;
 
 	pfd[n].fd = srv->fd;
 	pfd[n].events = POLLIN;
 	who[n++] = -1;
 	for (int i = 0; i < MAX_CLIENTS; i++) {
-		if (srv->clients[i] == NULL)
+		const struct client *c = srv->clients[i];
+		if (c == NULL)
 			continue;
-		pfd[n].fd = srv->clients[i]->fd;
-		pfd[n].events = POLLIN;
+		/* Lines left over from the last turn's budget are served without waiting. */
+		if (c->out == NULL && (has_line(c) || c->eof))
+			ready = true;
+		pfd[n].fd = c->fd;
+		pfd[n].events = (short)(c->out != NULL ? POLLOUT : (c->eof ? 0 : POLLIN));
 		who[n++] = i;
 	}
-	int rc = poll(pfd, n, timeout_ms);
+	int rc = poll(pfd, n, ready ? 0 : (int)(next - now));
 	if (rc < 0)
 		return -errno;
-	for (nfds_t k = 0; k < n; k++) {
-		if (pfd[k].revents == 0)
-			continue;
-		if (who[k] < 0)
-			accept_clients(srv);
-		else if (client_read(srv, srv->clients[who[k]]) < 0)
-			client_close(srv, who[k]);
+
+	now = now_ms();
+	for (nfds_t k = 1; k < n; k++) {
+		struct client *c = srv->clients[who[k]];
+		bool work = c->out == NULL && (has_line(c) || c->eof);
+		if ((pfd[k].revents != 0 || work) && client_serve(srv, c, now) < 0)
+			client_close(srv, who[k], NULL);
 	}
+	/* New connections after the old ones' requests: an old client is never starved. */
+	if (pfd[0].revents != 0)
+		accept_clients(srv, now);
 	return 0;
 }
 
@@ -328,7 +578,7 @@ nm_server_close(struct nm_server *srv)
 		return;
 	for (int i = 0; i < MAX_CLIENTS; i++)
 		if (srv->clients[i] != NULL)
-			client_close(srv, i);
+			client_close(srv, i, NULL);
 	close(srv->fd);
 	unlink(srv->path);
 	free(srv);

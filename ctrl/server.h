@@ -3,7 +3,10 @@
  * Control socket server: a Unix stream socket, mode 0660, owned by root and
  * the admin group; peers are checked with SO_PEERCRED. One request per
  * line, one single-line JSON response each. Runs on the control thread
- * inside its poll loop; never blocks for long on a slow client.
+ * inside its poll loop and never waits on a client: answers are sent
+ * without blocking, a client that does not read them is dropped, a silent
+ * connection times out or gives its slot to a newcomer (server.c says how).
+ * The answer to `stats` gets the server's counters as its "control" object.
  */
 #ifndef NM_SERVER_H
 #define NM_SERVER_H

@@ -1,0 +1,144 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * JSON-lines logs written whole or not at all (see jsonlog.h). Only the
+ * control thread writes a log, so the offset before a write is the file's
+ * end and nothing else can append between the lseek and the write; an
+ * outside writer (logrotate's copytruncate) at worst makes us truncate to
+ * a stale offset, which again leaves whole lines only.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "jsonlog.h"
+
+void
+nm_jsonlog_init(struct nm_jsonlog *log, const char *what)
+{
+	memset(log, 0, sizeof(*log));
+	log->fd = -1;
+	log->what = what;
+}
+
+int
+nm_jsonlog_open(struct nm_jsonlog *log, const char *what, const char *path, char *err,
+		size_t errlen)
+{
+	char dir[sizeof(log->path)];
+
+	nm_jsonlog_init(log, what);
+	if (path[0] == '\0')
+		return 0;
+	if (strlen(path) >= sizeof(log->path)) {
+		snprintf(err, errlen, "%s: path '%s' longer than %zu bytes", what, path,
+			 sizeof(log->path) - 1);
+		return -ENAMETOOLONG;
+	}
+	snprintf(log->path, sizeof(log->path), "%s", path);
+	snprintf(dir, sizeof(dir), "%s", path);
+	char *slash = strrchr(dir, '/');
+	if (slash != NULL && slash != dir) {
+		*slash = '\0';
+		mkdir(dir, 0750);
+	}
+	log->fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+	if (log->fd < 0) {
+		int e = errno;
+		snprintf(err, errlen, "%s: open(%s) failed: %s", what, path, strerror(e));
+		return -e;
+	}
+	return 0;
+}
+
+/* First failure of an episode: say so once, with the call and its arguments. */
+static void
+lost(struct nm_jsonlog *log, const char *call, size_t len, int e)
+{
+	log->lost++;
+	log->episode_lost++;
+	if (log->last_errno == 0)
+		fprintf(stderr,
+			"nodemeshd: %s: %s(%s, %zu bytes) failed: %s; records are counted as "
+			"lost until a write succeeds\n",
+			log->what, call, log->path, len, strerror(e));
+	log->last_errno = e;
+}
+
+/* Cut a torn record off; true when the file ends with a whole line again. */
+static bool
+untear(struct nm_jsonlog *log)
+{
+	if (!log->torn)
+		return true;
+	if (ftruncate(log->fd, log->torn_at) < 0)
+		return false;
+	log->torn = false;
+	return true;
+}
+
+int
+nm_jsonlog_write(struct nm_jsonlog *log, const json_t *o)
+{
+	if (log->fd < 0)
+		return 0;
+
+	char *text = json_dumps(o, JSON_COMPACT);
+	if (text == NULL) {
+		lost(log, "json_dumps", 0, ENOMEM);
+		return -ENOMEM;
+	}
+	size_t len = strlen(text);
+	text[len++] = '\n'; /* json_dumps' NUL becomes the newline: one write, one line */
+	int rc = 0;
+
+	if (!untear(log)) {
+		rc = -errno;
+		lost(log, "ftruncate", (size_t)log->torn_at, -rc);
+		goto out;
+	}
+	off_t end = lseek(log->fd, 0, SEEK_END);
+	ssize_t n = write(log->fd, text, len);
+	if (n == (ssize_t)len) {
+		log->written++;
+		if (log->last_errno != 0)
+			fprintf(stderr,
+				"nodemeshd: %s: writing %s again; %llu record(s) lost meanwhile\n",
+				log->what, log->path, (unsigned long long)log->episode_lost);
+		log->last_errno = 0;
+		log->episode_lost = 0;
+		goto out;
+	}
+
+	/* Failed or short: a short write (ENOSPC, EFBIG part way) leaves part of a line. */
+	rc = n < 0 ? -errno : -ENOSPC;
+	if (n > 0 && end >= 0) { /* end < 0: not a regular file, nothing to cut */
+		log->torn = true;
+		log->torn_at = end;
+		untear(log);
+	}
+	lost(log, "write", len, -rc);
+out:
+	free(text);
+	return rc;
+}
+
+json_t *
+nm_jsonlog_json(const struct nm_jsonlog *log)
+{
+	return json_pack("{s:s, s:I, s:I, s:b, s:s}", "path", log->path, "written",
+			 (json_int_t)log->written, "lost", (json_int_t)log->lost, "failing",
+			 log->last_errno != 0, "error",
+			 log->last_errno != 0 ? strerror(log->last_errno) : "");
+}
+
+void
+nm_jsonlog_close(struct nm_jsonlog *log)
+{
+	if (log->fd >= 0)
+		close(log->fd);
+	log->fd = -1;
+}
