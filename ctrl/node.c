@@ -256,6 +256,8 @@ nm_node_destroy(struct nm_node *node)
 		node->dp.workers[i] = NULL;
 	}
 	nm_node_tunnel_fini(node);
+	/* A compile still running writes only to its load: join it before freeing. */
+	nm_node_jobs_cancel(node);
 	/* Workers are gone and released their streams: every set can go. */
 	nm_sig_set_free(node->dp.sigs, node->dp.n_workers);
 	node->dp.sigs = NULL;
@@ -569,12 +571,12 @@ nm_node_stats_json(struct nm_node *node)
 				  (json_int_t)node->cfg.flow_capacity * node->dp.n_workers,
 				  "active", (json_int_t)active, "refused", (json_int_t)refused,
 				  "records_written", (json_int_t)node->records_written);
-	return json_pack("{s:s, s:I, s:I, s:I, s:i, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
-			 "node", node->cfg.node_name, "rx_packets", (json_int_t)rx, "tx_packets",
-			 (json_int_t)tx, "dropped", (json_int_t)dropped, "pod_count",
-			 (int)node->dp.pods->n_pods, "pod_table_generation",
-			 (json_int_t)node->dp.pods->generation, "drops", drops_json(drops),
-			 "workers", workers, "pods", nm_node_pods_json(node), "ports", ports,
-			 "flows", flows, "policy", nm_node_policy_json(node), "signatures",
-			 nm_node_sig_stats_json(node));
+	return json_pack(
+	    "{s:s, s:I, s:I, s:I, s:i, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "node",
+	    node->cfg.node_name, "rx_packets", (json_int_t)rx, "tx_packets", (json_int_t)tx,
+	    "dropped", (json_int_t)dropped, "pod_count", (int)node->dp.pods->n_pods,
+	    "pod_table_generation", (json_int_t)node->dp.pods->generation, "drops",
+	    drops_json(drops), "workers", workers, "pods", nm_node_pods_json(node), "ports", ports,
+	    "flows", flows, "policy", nm_node_policy_json(node), "signatures",
+	    nm_node_sig_stats_json(node), "control_loop", nm_loop_stats_json(&node->loop));
 }
