@@ -87,7 +87,7 @@ nm_node_sig_gc(struct nm_node *node)
  */
 struct nm_sig_load {
 	/* In, written by the control thread before the compile starts. */
-	char file[NM_SIG_FILE_LEN];
+	char *file; /* as given (malloc'd); the set keeps its first NM_SIG_FILE_LEN - 1 bytes */
 	size_t stream_state_max; /* signatures.stream_state_max */
 	uint64_t id;		 /* load number, for sig list and nodemeshctl */
 	uint64_t started_ns;	 /* CLOCK_REALTIME */
@@ -188,7 +188,7 @@ nomem:
 	return NULL;
 }
 
-/* Control thread: build the set from a finished compile and publish it. n or -errno. */
+/* Control thread: build the set from a finished compile and publish it. n or -EINVAL. */
 static int
 sig_publish(struct nm_node *node, struct nm_sig_load *l)
 {
@@ -197,7 +197,7 @@ sig_publish(struct nm_node *node, struct nm_sig_load *l)
 
 	l->db = NULL; /* set_build took it */
 	if (set == NULL)
-		return -ENOMEM;
+		return -EINVAL;
 	set->generation = ++node->sig_generation;
 
 	struct nm_sig_set *old = node->dp.sigs;
@@ -220,7 +220,11 @@ load_new(struct nm_node *node, const char *path)
 
 	if (l == NULL)
 		return NULL;
-	snprintf(l->file, sizeof(l->file), "%s", path);
+	l->file = strdup(path);
+	if (l->file == NULL) {
+		free(l);
+		return NULL;
+	}
 	l->stream_state_max = node->dp.params.sig_stream_state_max;
 	l->id = ++node->sig_load_id;
 	l->started_ns = wall_ns();
@@ -233,6 +237,7 @@ load_free(struct nm_sig_load *l)
 	if (l == NULL)
 		return;
 	nm_sigdb_free(l->db);
+	free(l->file);
 	free(l);
 }
 
@@ -251,7 +256,7 @@ nm_node_sig_load(struct nm_node *node, const char *path, char *err, size_t errle
 	if (rc < 0)
 		snprintf(err, errlen, "%s", l->err);
 	load_free(l);
-	return rc < 0 && rc != -ENOMEM ? -EINVAL : rc;
+	return rc;
 }
 
 static void

@@ -28,7 +28,7 @@ log=$NM_TMP/flows.jsonl
 
 # A set that takes seconds to compile: distinct pcre rules, each with a
 # literal prefix (what Hyperscan spends its time on is the regexes).
-N_RULES=${NM_SIG_ASYNC_RULES:-1000}
+N_RULES=${NM_SIG_ASYNC_RULES:-1300}
 "$NM_PY" - "$NM_TMP/slow.rules" "$N_RULES" <<'EOF'
 import random, sys
 random.seed(16)
