@@ -361,8 +361,11 @@ wait_sig_load(const char *path, json_int_t id, int timeout_s)
 			return NULL;
 		json_t *st = json_loads(a, 0, NULL);
 		free(a);
-		json_t *last = json_object_get(json_object_get(st, "signatures"), "last_load");
+		json_t *sigs = json_object_get(st, "signatures");
+		json_t *last = json_object_get(sigs, "last_load");
 		json_int_t last_id = json_integer_value(json_object_get(last, "id"));
+		json_int_t loading_id =
+		    json_integer_value(json_object_get(json_object_get(sigs, "loading"), "id"));
 		json_t *out = NULL;
 
 		if (last_id == id) {
@@ -372,6 +375,11 @@ wait_sig_load(const char *path, json_int_t id, int timeout_s)
 		} else if (last_id > id) {
 			out = json_pack("{s:b, s:s}", "ok", 0, "error",
 					"sig load: a later load finished first; see sig list");
+		} else if (loading_id != id) {
+			/* Neither compiling nor finished: the daemon restarted, or no sig stats. */
+			out = json_pack(
+			    "{s:b, s:s}", "ok", 0, "error",
+			    "sig load: the daemon no longer knows this load (restarted?)");
 		}
 		json_decref(st);
 		if (out != NULL)
