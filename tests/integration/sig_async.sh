@@ -8,7 +8,8 @@
 # second `sig load` is refused naming the load in progress, and `sig list`
 # shows the compile. Afterwards the new set is in force (generation 1),
 # every connection made meanwhile has its flow record (records_lost 0),
-# and `stats` control_loop says how long the loop's turns were.
+# and `stats` control_loop says how long the loop's turns were. Last,
+# SIGTERM during a second compile: nodemeshd exits 0.
 set -euo pipefail
 # shellcheck source=scripts/lib/netns.sh
 . "$(dirname "$0")/../../scripts/lib/netns.sh"
@@ -145,4 +146,20 @@ loop=$(nm_json "j['control_loop']" <<<"$stats")
 max=$(nm_json "round(j['control_loop']['max_turn_ms'])" <<<"$stats")
 ((max < 400)) || nm_fail "a control loop turn took $max ms: $loop"
 nm_ok "control_loop: longest turn $max ms (poll timeout $(nm_json "j['control_loop']['poll_timeout_ms']" <<<"$stats") ms): $loop"
+# 6. Shutdown during a compile: the daemon waits the compile out, frees it
+#    and exits 0 (nm_stop_daemon allows 10 s before SIGKILL).
+"$NM_CTL_BIN" -s "$NM_SOCK" sig load file="$NM_TMP/slow.rules" >"$NM_TMP/load2.out" 2>&1 &
+load_pid=$!
+for ((i = 0; i < 50; i++)); do
+	[[ $(nm_ctl --json sig stats | nm_json "j['signatures']['loading'] is not None") == True ]] && break
+	sleep 0.1
+done
+((i < 50)) || nm_fail "the second load never showed as compiling"
+t=$(ms_now)
+rc=0
+nm_stop_daemon || rc=$?
+((rc == 0)) || nm_fail "nodemeshd stopped during a compile with status $rc"
+wait "$load_pid" 2>/dev/null || true
+grep -q "stopping (Terminated)" "$NM_DAEMON_LOG" || nm_fail "nodemeshd did not log its stop"
+nm_ok "SIGTERM during a compile: nodemeshd exited 0 after $(($(ms_now) - t)) ms"
 echo "sig_async: PASS"
