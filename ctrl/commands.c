@@ -275,16 +275,18 @@ static json_t *
 cmd_sig_load(struct nm_node *node, const struct nm_req *req)
 {
 	const char *file = nm_req_arg(req, "file");
-	char err[1024];
-	int n;
+	char err[1400];
+	uint64_t id = 0;
 
 	if (file == NULL)
 		return nm_reply_error("sig load: need file=PATH");
-	n = nm_node_sig_load(node, file, err, sizeof(err));
-	if (n < 0)
+	/* Answered at once; the compile runs on a job thread (sig list shows it). */
+	if (nm_node_sig_load_start(node, file, &id, err, sizeof(err)) < 0)
 		return nm_reply_error("sig load: %s; the signatures in force are unchanged", err);
 	json_t *r = nm_reply_ok();
-	json_object_set_new(r, "signatures_loaded", json_integer(n));
+	json_object_set_new(r, "loading", json_true());
+	json_object_set_new(r, "load_id", json_integer((json_int_t)id));
+	json_object_set_new(r, "file", json_string(file));
 	return r;
 }
 
@@ -490,7 +492,8 @@ static const struct command commands[] = {
      file_keys,
      cmd_sig_load,
      "sig load file=PATH",
-     "replace the signature rules with a file's, all or nothing (open streams keep theirs)"},
+     "replace the signature rules with a file's, all or nothing (open streams keep theirs); "
+     "compiles in the background, one load at a time (sig list shows it)"},
     {{"sig", "list"}, 0, no_keys, cmd_sig_list, "sig list", "signature rules with hit counts"},
     {{"sig", "stats"},
      0,

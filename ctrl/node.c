@@ -236,6 +236,8 @@ nm_node_destroy(struct nm_node *node)
 		node->dp.workers[i] = NULL;
 	}
 	nm_node_tunnel_fini(node);
+	/* A compile still running writes only to its load: join it before freeing. */
+	nm_node_jobs_cancel(node);
 	/* Workers are gone and released their streams: every set can go. */
 	nm_sig_set_free(node->dp.sigs, node->dp.n_workers);
 	node->dp.sigs = NULL;
@@ -549,12 +551,13 @@ nm_node_stats_json(struct nm_node *node)
 				  "records_written", (json_int_t)node->records_written);
 	json_t *logs = json_pack("{s:o, s:o}", "flows", nm_jsonlog_json(&node->flow_log), "alerts",
 				 nm_jsonlog_json(&node->alert_log));
-	return json_pack("{s:s, s:I, s:I, s:I, s:i, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
-			 "node", node->cfg.node_name, "rx_packets", (json_int_t)rx, "tx_packets",
-			 (json_int_t)tx, "dropped", (json_int_t)dropped, "pod_count",
-			 (int)node->dp.pods->n_pods, "pod_table_generation",
-			 (json_int_t)node->dp.pods->generation, "drops", drops_json(drops),
-			 "workers", workers, "pods", nm_node_pods_json(node), "ports", ports,
-			 "flows", flows, "policy", nm_node_policy_json(node), "signatures",
-			 nm_node_sig_stats_json(node), "logs", logs);
+	return json_pack(
+	    "{s:s, s:I, s:I, s:I, s:i, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "node",
+	    node->cfg.node_name, "rx_packets", (json_int_t)rx, "tx_packets", (json_int_t)tx,
+	    "dropped", (json_int_t)dropped, "pod_count", (int)node->dp.pods->n_pods,
+	    "pod_table_generation", (json_int_t)node->dp.pods->generation, "drops",
+	    drops_json(drops), "workers", workers, "pods", nm_node_pods_json(node), "ports", ports,
+	    "flows", flows, "policy", nm_node_policy_json(node), "signatures",
+	    nm_node_sig_stats_json(node), "logs", logs, "control_loop",
+	    nm_loop_stats_json(&node->loop));
 }

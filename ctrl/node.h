@@ -81,6 +81,22 @@ void nm_node_drain_records(struct nm_node *node);
  * open at the swap keep their rules until they end.
  */
 int nm_node_sig_load(struct nm_node *node, const char *path, char *err, size_t errlen);
+/*
+ * The same load off the event loop (the `sig load` command): parse, compile
+ * and the stream-size check run on a job thread (ctrl/jobs.h); the control
+ * thread grows scratch and publishes in nm_node_jobs_poll when the compile
+ * is done. Returns 0 with *id the load's number, or -EBUSY with err naming
+ * the load still compiling (one at a time), or -errno. The outcome appears
+ * in sig list ("loading" while it compiles, then "last_load").
+ */
+int nm_node_sig_load_start(struct nm_node *node, const char *path, uint64_t *id, char *err,
+			   size_t errlen);
+/* Event loop, every turn: finish (publish) jobs that are done. Never blocks on a job. */
+void nm_node_jobs_poll(struct nm_node *node);
+/* True while a job runs: the loop then polls more often, to notice the end promptly. */
+bool nm_node_jobs_busy(const struct nm_node *node);
+/* Shutdown: stop and join a running job, free what it held. Waits out a compile step. */
+void nm_node_jobs_cancel(struct nm_node *node);
 json_t *nm_node_sig_json(struct nm_node *node);
 json_t *nm_node_sig_stats_json(struct nm_node *node);
 /* Write the workers' alerts to the alert log; free unused replaced rule sets. */

@@ -17,6 +17,7 @@
 #include <rte_rcu_qsbr.h>
 
 #include "node_priv.h"
+#include "jobs.h"
 #include "sigdb.h"
 #include "nodemesh/sig_stream.h"
 #include "nodemesh/worker.h"
@@ -81,36 +82,90 @@ nm_node_sig_gc(struct nm_node *node)
 }
 
 /*
- * A set for rules[0..n): compiled, with every worker's scratch grown to
- * serve it and each set streams may still use (the current one and the
- * retired ones).
+ * One signature load: what the compile step reads (a copy, so it may run on
+ * the job thread without touching the node) and what it produces.
+ */
+struct nm_sig_load {
+	/* In, written by the control thread before the compile starts. */
+	char *file; /* as given (malloc'd); the set keeps its first NM_SIG_FILE_LEN - 1 bytes */
+	size_t stream_state_max; /* signatures.stream_state_max */
+	uint64_t id;		 /* load number, for sig list and nodemeshctl */
+	uint64_t started_ns;	 /* CLOCK_REALTIME */
+	/* Out, written by the compile step. */
+	struct nm_sigdb *db;
+	int n; /* rules compiled, or -errno with err */
+	char err[1024];
+};
+
+static uint64_t
+wall_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * Parse, compile and check the stream size: everything long about a load,
+ * and nothing the workers can see. job is NULL when run inline.
+ */
+static void
+sig_compile(struct nm_job *job, void *arg)
+{
+	struct nm_sig_load *l = arg;
+	struct nm_sig_rule *rules = NULL;
+	int n = nm_sig_file_parse(l->file, &rules, l->err, sizeof(l->err));
+
+	if (n < 0) {
+		l->n = n;
+		return;
+	}
+	if (job != NULL && nm_job_cancelled(job)) {
+		snprintf(l->err, sizeof(l->err), "%s: cancelled at shutdown", l->file);
+		l->n = -ECANCELED;
+		goto out;
+	}
+	l->db = nm_sigdb_compile(rules, (unsigned int)n, l->err, sizeof(l->err));
+	if (l->db == NULL) {
+		l->n = -EINVAL;
+		goto out;
+	}
+	/* Workers take each stream from a pool of fixed chunks; this set's must fit one. */
+	size_t need = nm_sigdb_stream_chunk_bytes(l->db);
+	if (need > l->stream_state_max) {
+		snprintf(
+		    l->err, sizeof(l->err),
+		    "%s: a TCP stream of these rules needs %zu bytes of state, more than "
+		    "signatures.stream_state_max (%zu); raise it (a multiple of 64) and restart",
+		    l->file, need, l->stream_state_max);
+		nm_sigdb_free(l->db);
+		l->db = NULL;
+		l->n = -EINVAL;
+		goto out;
+	}
+	l->n = n;
+out:
+	nm_sig_rules_free(rules, (unsigned int)n);
+}
+
+/*
+ * Control thread: a set around the compiled db (taken over, freed on
+ * error) with every worker's scratch grown to serve it and each set
+ * streams may still use (the current one and the retired ones).
  */
 static struct nm_sig_set *
-set_build(struct nm_node *node, const struct nm_sig_rule *rules, unsigned int n, const char *file,
-	  char *err, size_t errlen)
+set_build(struct nm_node *node, struct nm_sigdb *db, unsigned int n, const char *file, char *err,
+	  size_t errlen)
 {
 	struct nm_sig_set *set = calloc(1, sizeof(*set));
 
 	if (set == NULL) {
+		nm_sigdb_free(db);
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	set->db = nm_sigdb_compile(rules, n, err, errlen);
-	if (set->db == NULL) {
-		free(set);
-		return NULL;
-	}
-	/* Workers take each stream from a pool of fixed chunks; this set's must fit one. */
-	size_t need = nm_sigdb_stream_chunk_bytes(set->db);
-	if (need > node->dp.params.sig_stream_state_max) {
-		snprintf(
-		    err, errlen,
-		    "%s: a TCP stream of these rules needs %zu bytes of state, more than "
-		    "signatures.stream_state_max (%u); raise it (a multiple of 64) and restart",
-		    file, need, node->dp.params.sig_stream_state_max);
-		nm_sig_set_free(set, node->dp.n_workers);
-		return NULL;
-	}
+	set->db = db;
 	set->hits = calloc((size_t)node->dp.n_workers * (n ? n : 1), sizeof(*set->hits));
 	if (set->hits == NULL)
 		goto nomem;
@@ -125,9 +180,7 @@ set_build(struct nm_node *node, const struct nm_sig_rule *rules, unsigned int n,
 				goto nomem;
 	}
 	snprintf(set->file, sizeof(set->file), "%s", file);
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	set->loaded_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	set->loaded_ns = wall_ns();
 	return set;
 nomem:
 	snprintf(err, errlen, "out of memory for Hyperscan scratch or counters");
@@ -135,16 +188,14 @@ nomem:
 	return NULL;
 }
 
-int
-nm_node_sig_load(struct nm_node *node, const char *path, char *err, size_t errlen)
+/* Control thread: build the set from a finished compile and publish it. n or -EINVAL. */
+static int
+sig_publish(struct nm_node *node, struct nm_sig_load *l)
 {
-	struct nm_sig_rule *rules = NULL;
-	int n = nm_sig_file_parse(path, &rules, err, errlen);
+	struct nm_sig_set *set =
+	    set_build(node, l->db, (unsigned int)l->n, l->file, l->err, sizeof(l->err));
 
-	if (n < 0)
-		return n;
-	struct nm_sig_set *set = set_build(node, rules, (unsigned int)n, path, err, errlen);
-	nm_sig_rules_free(rules, (unsigned int)n);
+	l->db = NULL; /* set_build took it */
 	if (set == NULL)
 		return -EINVAL;
 	set->generation = ++node->sig_generation;
@@ -159,7 +210,174 @@ nm_node_sig_load(struct nm_node *node, const char *path, char *err, size_t errle
 		node->sigs_retired = old;
 	}
 	nm_node_sig_gc(node);
-	return n;
+	return l->n;
+}
+
+static struct nm_sig_load *
+load_new(struct nm_node *node, const char *path)
+{
+	struct nm_sig_load *l = calloc(1, sizeof(*l));
+
+	if (l == NULL)
+		return NULL;
+	l->file = strdup(path);
+	if (l->file == NULL) {
+		free(l);
+		return NULL;
+	}
+	l->stream_state_max = node->dp.params.sig_stream_state_max;
+	l->id = ++node->sig_load_id;
+	l->started_ns = wall_ns();
+	return l;
+}
+
+static void
+load_free(struct nm_sig_load *l)
+{
+	if (l == NULL)
+		return;
+	nm_sigdb_free(l->db);
+	free(l->file);
+	free(l);
+}
+
+int
+nm_node_sig_load(struct nm_node *node, const char *path, char *err, size_t errlen)
+{
+	struct nm_sig_load *l = load_new(node, path);
+	int rc;
+
+	if (l == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	sig_compile(NULL, l);
+	rc = l->n < 0 ? l->n : sig_publish(node, l);
+	if (rc < 0)
+		snprintf(err, errlen, "%s", l->err);
+	load_free(l);
+	return rc;
+}
+
+static void
+iso_wall(uint64_t ns, char *buf, size_t len)
+{
+	time_t t = (time_t)(ns / 1000000000ull);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+int
+nm_node_sig_load_start(struct nm_node *node, const char *path, uint64_t *id, char *err,
+		       size_t errlen)
+{
+	const struct nm_sig_load *busy = node->sig_loading;
+
+	if (busy != NULL) {
+		char since[32];
+
+		iso_wall(busy->started_ns, since, sizeof(since));
+		snprintf(err, errlen,
+			 "%s refused: load %" PRIu64
+			 " of %s is still compiling (since %s, %.1f s); "
+			 "one load at a time, see sig list, then load again",
+			 path, busy->id, busy->file, since,
+			 (double)(wall_ns() - busy->started_ns) / 1e9);
+		return -EBUSY;
+	}
+	struct nm_sig_load *l = load_new(node, path);
+	if (l == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	int rc = nm_job_start(&node->sig_job, sig_compile, l);
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot start the compile thread: %s", strerror(-rc));
+		load_free(l);
+		return rc;
+	}
+	node->sig_loading = l;
+	*id = l->id;
+	return 0;
+}
+
+/* The outcome of a load, as sig list's "last_load". */
+static json_t *
+load_json(const struct nm_sig_load *l, int rc, uint64_t generation)
+{
+	char started[32], finished[32];
+	uint64_t now = wall_ns();
+
+	iso_wall(l->started_ns, started, sizeof(started));
+	iso_wall(now, finished, sizeof(finished));
+	json_t *o = json_pack("{s:I, s:s, s:b, s:s, s:s, s:I}", "id", (json_int_t)l->id, "file",
+			      l->file, "ok", rc >= 0, "started", started, "finished", finished,
+			      "took_ms", (json_int_t)((now - l->started_ns) / 1000000u));
+	if (rc >= 0) {
+		json_object_set_new(o, "signatures_loaded", json_integer(rc));
+		json_object_set_new(o, "generation", json_integer((json_int_t)generation));
+	} else {
+		char msg[1200];
+
+		snprintf(msg, sizeof(msg), "sig load: %s; the signatures in force are unchanged",
+			 l->err);
+		json_object_set_new(o, "error", json_string(msg));
+	}
+	return o;
+}
+
+void
+nm_node_jobs_poll(struct nm_node *node)
+{
+	struct nm_sig_load *l = node->sig_loading;
+
+	if (l == NULL || !nm_job_reap(&node->sig_job))
+		return;
+	node->sig_loading = NULL;
+	int rc = l->n < 0 ? l->n : sig_publish(node, l);
+	if (rc < 0)
+		fprintf(stderr, "nodemeshd: sig load %" PRIu64 ": %s\n", l->id, l->err);
+	json_decref(node->sig_last_load);
+	node->sig_last_load = load_json(l, rc, node->sig_generation);
+	load_free(l);
+}
+
+bool
+nm_node_jobs_busy(const struct nm_node *node)
+{
+	return nm_job_busy(&node->sig_job);
+}
+
+void
+nm_node_jobs_cancel(struct nm_node *node)
+{
+	nm_job_cancel(&node->sig_job);
+	load_free(node->sig_loading);
+	node->sig_loading = NULL;
+	json_decref(node->sig_last_load);
+	node->sig_last_load = NULL;
+}
+
+/* sig list's "loading" (the compile in progress, or null) and "last_load". */
+static void
+loads_json(const struct nm_node *node, json_t *o)
+{
+	const struct nm_sig_load *l = node->sig_loading;
+	json_t *loading = json_null();
+
+	if (l != NULL) {
+		char since[32];
+
+		iso_wall(l->started_ns, since, sizeof(since));
+		loading = json_pack("{s:I, s:s, s:s, s:I}", "id", (json_int_t)l->id, "file",
+				    l->file, "since", since, "elapsed_ms",
+				    (json_int_t)((wall_ns() - l->started_ns) / 1000000u));
+	}
+	json_object_set_new(o, "loading", loading);
+	json_object_set_new(o, "last_load",
+			    node->sig_last_load ? json_incref(node->sig_last_load) : json_null());
 }
 
 static json_t *
@@ -193,6 +411,7 @@ nm_node_sig_json(struct nm_node *node)
 	json_t *list = json_array();
 
 	json_object_set_new(o, "loaded", json_boolean(set != NULL));
+	loads_json(node, o);
 	if (set == NULL) {
 		json_object_set_new(o, "signatures", list);
 		return o;
@@ -285,6 +504,7 @@ nm_node_sig_stats_json(struct nm_node *node)
 		json_object_set_new(sids, key, json_integer((json_int_t)hits));
 	}
 	json_object_set_new(o, "hits_by_sid", sids);
+	loads_json(node, o);
 	return o;
 }
 

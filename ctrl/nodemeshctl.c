@@ -46,6 +46,7 @@ usage(FILE *out)
 		"  flow list [pod=NAME] [limit=N] | flow flush [pod=NAME]\n"
 		"  flow show src=IP[:PORT] dst=IP[:PORT] [proto=tcp|udp|icmp]\n"
 		"  sig load file=PATH | sig list | sig stats\n"
+		"  (sig load waits for the background compile and prints its outcome)\n"
 		"  peer add name=N address=IP:PORT fabric_ip=IP pod_cidr=A.B.C.D/LEN\n"
 		"  peer del name=N | peer list | pod list remote\n"
 		"  tunnel list | tunnel rekey peer=N | cert reload\n",
@@ -378,6 +379,48 @@ print_generic(const json_t *r)
 	}
 }
 
+/*
+ * `sig load` answers at once ({"loading":true,"load_id":N}) and compiles in
+ * the background; wait for its outcome by polling `sig stats` and return it
+ * as the answer the command used to give: {"ok":true,"signatures_loaded":n,
+ * ...} or {"ok":false,"error":...}. NULL if the daemon stops answering.
+ */
+static json_t *
+wait_sig_load(const char *path, json_int_t id, int timeout_s)
+{
+	for (;;) {
+		char *a = transact(path, "sig stats", timeout_s);
+		if (a == NULL)
+			return NULL;
+		json_t *st = json_loads(a, 0, NULL);
+		free(a);
+		json_t *sigs = json_object_get(st, "signatures");
+		json_t *last = json_object_get(sigs, "last_load");
+		json_int_t last_id = json_integer_value(json_object_get(last, "id"));
+		json_int_t loading_id =
+		    json_integer_value(json_object_get(json_object_get(sigs, "loading"), "id"));
+		json_t *out = NULL;
+
+		if (last_id == id) {
+			out = json_deep_copy(last);
+			json_object_del(out, "id");
+			json_object_set_new(out, "load_id", json_integer(id));
+		} else if (last_id > id) {
+			out = json_pack("{s:b, s:s}", "ok", 0, "error",
+					"sig load: a later load finished first; see sig list");
+		} else if (loading_id != id) {
+			/* Neither compiling nor finished: the daemon restarted, or no sig stats. */
+			out = json_pack(
+			    "{s:b, s:s}", "ok", 0, "error",
+			    "sig load: the daemon no longer knows this load (restarted?)");
+		}
+		json_decref(st);
+		if (out != NULL)
+			return out;
+		usleep(100 * 1000);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -445,6 +488,15 @@ main(int argc, char **argv)
 		fprintf(stderr, "nodemeshctl: answer is not a JSON object: %s\n", jerr.text);
 		free(answer);
 		return 2;
+	}
+	if (json_is_true(json_object_get(r, "loading")) && strcmp(argv[optind], "sig") == 0) {
+		json_t *done = wait_sig_load(path, geti(r, "load_id"), timeout_s);
+		json_decref(r);
+		free(answer);
+		if (done == NULL)
+			return 2;
+		r = done;
+		answer = json_dumps(r, JSON_COMPACT);
 	}
 	int ok = json_is_true(json_object_get(r, "ok"));
 	if (as_json) {

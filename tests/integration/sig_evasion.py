@@ -260,11 +260,17 @@ def run(name, fn, sport):
         # until everything expected is there.
         deadline = time.monotonic() + 3.0
         while True:
-            after = counters()
             got = server_data(sport)
             alerts = alerts_for(sport)
+            # Counters after the alerts, and a caught case waits for its
+            # drop too: the worker queues the alert a moment before it
+            # counts the drop, so the alert can reach the log first.
+            after = counters()
             settled = (
-                (not want.get("caught") or alerts)
+                (
+                    not want.get("caught")
+                    or (alerts and after["signature_drop"] > before["signature_drop"])
+                )
                 and got == want["server"]
                 and all(after[k] > before[k] for k in want.get("grew", []))
                 and (
