@@ -349,9 +349,10 @@ peer_read(struct nm_peers *ps, struct peer *p, unsigned int idx)
 }
 
 static void
-peer_dial(struct peer *p)
+peer_dial(const struct nm_peers *ps, struct peer *p)
 {
 	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(p->spec.port)};
+	struct sockaddr_in self = {.sin_family = AF_INET};
 	int one = 1;
 
 	inet_pton(AF_INET, p->spec.host, &sa.sin_addr);
@@ -361,6 +362,19 @@ peer_dial(struct peer *p)
 		return;
 	}
 	setsockopt(p->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	/*
+	 * The peer accepts only from the address it has for us, our listen
+	 * address: dial from it (any port) when it is a specific one.
+	 */
+	inet_pton(AF_INET, ps->cfg->tunnel.listen_host, &self.sin_addr);
+	if (self.sin_addr.s_addr != htonl(INADDR_ANY) &&
+	    bind(p->fd, (struct sockaddr *)&self, sizeof(self)) < 0) {
+		char why[512];
+		snprintf(why, sizeof(why), "bind(%s) for dialling: %s", ps->cfg->tunnel.listen_host,
+			 strerror(errno));
+		peer_fail(p, why);
+		return;
+	}
 	if (connect(p->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 && errno != EINPROGRESS) {
 		char why[512];
 		snprintf(why, sizeof(why), "connect to %s:%u: %s", p->spec.host, p->spec.port,
@@ -649,7 +663,7 @@ nm_peers_poll(struct nm_peers *ps, int timeout_ms)
 	for (unsigned int i = 0; i < NM_MAX_PEERS; i++) {
 		struct peer *p = &ps->peers[i];
 		if (p->in_use && p->dialer && p->state == PEER_IDLE && now >= p->next_try_ms)
-			peer_dial(p);
+			peer_dial(ps, p);
 	}
 	if (ps->listen_fd >= 0) {
 		pfd[n] = (struct pollfd){.fd = ps->listen_fd, .events = POLLIN};
