@@ -140,6 +140,7 @@ cmd_peer_list(struct nm_node *node, const struct nm_req *req)
 
 	(void)req;
 	json_object_set_new(r, "peers", nm_peers_json(nm_node_peers(node), false));
+	json_object_set_new(r, "listener", nm_peers_listener_json(nm_node_peers(node)));
 	return r;
 }
 
@@ -150,6 +151,7 @@ cmd_tunnel_list(struct nm_node *node, const struct nm_req *req)
 
 	(void)req;
 	json_object_set_new(r, "tunnels", nm_peers_json(nm_node_peers(node), true));
+	json_object_set_new(r, "listener", nm_peers_listener_json(nm_node_peers(node)));
 	return r;
 }
 

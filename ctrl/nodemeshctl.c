@@ -226,6 +226,26 @@ print_peers(const json_t *peers, bool tunnel)
 		printf("(no peers)\n");
 }
 
+/* The tunnel listener's refusals of unauthenticated connections (peer list). */
+static void
+print_listener(const json_t *l)
+{
+	const char *k;
+	json_t *v;
+
+	if (l == NULL)
+		return;
+	printf("listener: %lld accepted, %lld pending, %lld refused",
+	       (long long)geti(l, "accepted"), (long long)geti(l, "pending"),
+	       (long long)geti(l, "refused_total"));
+	json_object_foreach(json_object_get(l, "refused"), k, v)
+	{
+		if (json_integer_value(v) != 0)
+			printf(" %s=%lld", k, (long long)json_integer_value(v));
+	}
+	printf("\n");
+}
+
 static void
 print_drops(const char *title, const json_t *drops)
 {
@@ -516,6 +536,7 @@ main(int argc, char **argv)
 		print_remote_pods(json_object_get(r, "remote_pods"));
 	} else if (json_object_get(r, "peers") != NULL) {
 		print_peers(json_object_get(r, "peers"), false);
+		print_listener(json_object_get(r, "listener"));
 	} else if (json_object_get(r, "tunnels") != NULL) {
 		print_peers(json_object_get(r, "tunnels"), true);
 	} else if (json_object_get(r, "pods") != NULL) {

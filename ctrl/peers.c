@@ -28,12 +28,32 @@
 #include "peer_tls.h"
 #include "peers.h"
 
-#define BACKOFF_MIN_MS	  1000
-#define BACKOFF_MAX_MS	  30000
-#define HANDSHAKE_MS	  10000 /* a handshake (or the peer's hello) must finish in this */
-#define MAX_PENDING	  8	/* accepted connections still in their handshake */
-#define KEY_RETRY_MS	  5000	/* a key offer not acknowledged in this is sent again */
+#define BACKOFF_MIN_MS 1000
+#define BACKOFF_MAX_MS 30000
+#define HANDSHAKE_MS   10000 /* a handshake (or the peer's hello) must finish in this */
+#define KEY_RETRY_MS   5000  /* a key offer not acknowledged in this is sent again */
+/*
+ * The listener, against connections that never authenticate. Only the
+ * addresses of peers that dial us are accepted; the kernel hands over a
+ * connection once its first bytes came (TCP_DEFER_ACCEPT), and one that
+ * sends nothing within FIRST_BYTES_MS, or has not finished its handshake
+ * within PENDING_MS, is closed. An address has at most PENDING_PER_SRC
+ * handshakes in progress: the newest replaces the oldest that sent
+ * nothing (else the oldest), so a peer's real dial, whose ClientHello
+ * comes with it, is never pushed out by idle connections from its own
+ * address. Handshakes are non-blocking steps, at most ACCEPT_BURST
+ * accepts per poll, so no amount of them delays an up session or a dial.
+ */
+#define FIRST_BYTES_MS	  1000
+#define PENDING_MS	  3000
+#define DEFER_ACCEPT_S	  1
+#define PENDING_PER_SRC	  4
+#define MAX_PENDING	  64
+#define ACCEPT_BURST	  64
+#define LISTEN_BACKLOG	  128
 #define PLOG(p, fmt, ...) RTE_LOG(INFO, USER1, "peer %s: " fmt "\n", (p)->spec.name, ##__VA_ARGS__)
+
+_Static_assert(MAX_PENDING == NM_MAX_PEERS * PENDING_PER_SRC, "a slot per source and peer");
 
 enum peer_state {
 	PEER_IDLE = 0,	 /* not connected; a dialler tries again at next_try_ms */
@@ -76,8 +96,33 @@ struct peer {
 struct pending {
 	int fd;
 	struct nm_tls_conn *tls;
-	uint64_t deadline_ms;
+	uint64_t accepted_ms;
+	uint64_t seq;	/* accept order: the oldest of an address is replaced first */
+	bool got_bytes; /* the client sent something (a real dial sends its ClientHello) */
+	uint32_t src;	/* source address, network order */
 	char addr[INET_ADDRSTRLEN];
+};
+
+/* Why the listener closed a connection before it authenticated, counted in `peer list`. */
+#define LISTEN_REFUSALS(_)                                                                         \
+	_(NOT_PEER_ADDRESS, "not_peer_address")                                                    \
+	_(FIRST_BYTES_TIMEOUT, "first_bytes_timeout")                                              \
+	_(HANDSHAKE_TIMEOUT, "handshake_timeout")                                                  \
+	_(REPLACED, "replaced_by_newer")                                                           \
+	_(HANDSHAKE_FAILED, "handshake_failed")                                                    \
+	_(NOT_CONFIGURED_NODE, "not_configured_node")
+
+enum listen_refusal {
+#define REFUSAL_ENUM(e, s) REFUSED_##e,
+	LISTEN_REFUSALS(REFUSAL_ENUM)
+#undef REFUSAL_ENUM
+	    REFUSED_MAX
+};
+
+static const char *const refusal_names[] = {
+#define REFUSAL_NAME(e, s) s,
+    LISTEN_REFUSALS(REFUSAL_NAME)
+#undef REFUSAL_NAME
 };
 
 struct nm_peers {
@@ -88,7 +133,8 @@ struct nm_peers {
 	int listen_fd;
 	struct peer peers[NM_MAX_PEERS]; /* index = slot in the tunnel state */
 	struct pending pend[MAX_PENDING];
-	uint64_t refused_unknown; /* authenticated nodes that are no configured peer */
+	uint64_t accept_seq;	       /* connections accepted (orders pend[]) */
+	uint64_t refused[REFUSED_MAX]; /* listener refusals, by reason */
 };
 
 static uint64_t
@@ -303,9 +349,10 @@ peer_read(struct nm_peers *ps, struct peer *p, unsigned int idx)
 }
 
 static void
-peer_dial(struct peer *p)
+peer_dial(const struct nm_peers *ps, struct peer *p)
 {
 	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(p->spec.port)};
+	struct sockaddr_in self = {.sin_family = AF_INET};
 	int one = 1;
 
 	inet_pton(AF_INET, p->spec.host, &sa.sin_addr);
@@ -315,6 +362,19 @@ peer_dial(struct peer *p)
 		return;
 	}
 	setsockopt(p->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	/*
+	 * The peer accepts only from the address it has for us, our listen
+	 * address: dial from it (any port) when it is a specific one.
+	 */
+	inet_pton(AF_INET, ps->cfg->tunnel.listen_host, &self.sin_addr);
+	if (self.sin_addr.s_addr != htonl(INADDR_ANY) &&
+	    bind(p->fd, (struct sockaddr *)&self, sizeof(self)) < 0) {
+		char why[512];
+		snprintf(why, sizeof(why), "bind(%s) for dialling: %s", ps->cfg->tunnel.listen_host,
+			 strerror(errno));
+		peer_fail(p, why);
+		return;
+	}
 	if (connect(p->fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 && errno != EINPROGRESS) {
 		char why[512];
 		snprintf(why, sizeof(why), "connect to %s:%u: %s", p->spec.host, p->spec.port,
@@ -393,11 +453,23 @@ static void
 pending_step(struct nm_peers *ps, struct pending *q)
 {
 	char err[256];
-	int rc = nm_tls_handshake_step(q->tls, err, sizeof(err));
 
+	if (!q->got_bytes) {
+		uint8_t b;
+		ssize_t r = recv(q->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
+		if (r == 0 || (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
+			pending_drop(q); /* closed before it said anything */
+			return;
+		}
+		if (r < 0)
+			return;
+		q->got_bytes = true;
+	}
+	int rc = nm_tls_handshake_step(q->tls, err, sizeof(err));
 	if (rc == NM_TLS_WANT_READ || rc == NM_TLS_WANT_WRITE)
 		return;
 	if (rc < 0) {
+		ps->refused[REFUSED_HANDSHAKE_FAILED]++;
 		RTE_LOG(INFO, USER1, "peer connection from %s refused: %s\n", q->addr, err);
 		pending_drop(q);
 		return;
@@ -405,7 +477,7 @@ pending_step(struct nm_peers *ps, struct pending *q)
 	const char *name = nm_tls_conn_peer(q->tls);
 	struct peer *p = name ? peer_named(ps, name, NULL) : NULL;
 	if (p == NULL || p->dialer) {
-		ps->refused_unknown++;
+		ps->refused[REFUSED_NOT_CONFIGURED_NODE]++;
 		RTE_LOG(INFO, USER1, "peer connection from %s (node %s) refused: %s\n", q->addr,
 			name ? name : "?", p ? "we dial that peer" : "not a configured peer");
 		pending_drop(q);
@@ -422,32 +494,108 @@ pending_step(struct nm_peers *ps, struct pending *q)
 	peer_up(ps, p, NM_TLS_DIR_SERVER_TO_CLIENT);
 }
 
+/* Is addr (network order) the address of a peer that dials us? */
+static bool
+from_peer(const struct nm_peers *ps, uint32_t addr)
+{
+	for (unsigned int i = 0; i < NM_MAX_PEERS; i++) {
+		const struct peer *p = &ps->peers[i];
+		struct in_addr host;
+
+		if (p->in_use && !p->dialer && inet_pton(AF_INET, p->spec.host, &host) == 1 &&
+		    host.s_addr == addr)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * A slot for a new connection from src: a free one, unless src has
+ * PENDING_PER_SRC already; then src's oldest that sent nothing, else its
+ * oldest. With every slot taken (peers changed meanwhile), the oldest.
+ */
+static struct pending *
+pending_slot(struct nm_peers *ps, uint32_t src)
+{
+	struct pending *free_q = NULL, *idle = NULL, *old = NULL, *any = NULL;
+	unsigned int from_src = 0;
+
+	for (int i = 0; i < MAX_PENDING; i++) {
+		struct pending *q = &ps->pend[i];
+		if (q->fd < 0) {
+			if (free_q == NULL)
+				free_q = q;
+			continue;
+		}
+		if (any == NULL || q->seq < any->seq)
+			any = q;
+		if (q->src != src)
+			continue;
+		from_src++;
+		if (old == NULL || q->seq < old->seq)
+			old = q;
+		if (!q->got_bytes && (idle == NULL || q->seq < idle->seq))
+			idle = q;
+	}
+	struct pending *victim = from_src >= PENDING_PER_SRC ? (idle ? idle : old) : NULL;
+	if (victim == NULL && free_q == NULL)
+		victim = any;
+	if (victim == NULL)
+		return free_q;
+	ps->refused[REFUSED_REPLACED]++;
+	pending_drop(victim);
+	return victim;
+}
+
 static void
 accept_new(struct nm_peers *ps)
 {
-	for (;;) {
+	for (int n = 0; n < ACCEPT_BURST; n++) {
 		struct sockaddr_in sa;
 		socklen_t len = sizeof(sa);
 		int fd = accept4(ps->listen_fd, (struct sockaddr *)&sa, &len,
 				 SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0)
 			return;
-		struct pending *q = NULL;
-		for (int i = 0; i < MAX_PENDING && q == NULL; i++)
-			if (ps->pend[i].fd < 0)
-				q = &ps->pend[i];
-		if (q == NULL) {
-			close(fd); /* too many half-open handshakes: the dialler retries */
+		if (!from_peer(ps, sa.sin_addr.s_addr)) {
+			ps->refused[REFUSED_NOT_PEER_ADDRESS]++;
+			close(fd);
 			continue;
 		}
+		struct pending *q = pending_slot(ps, sa.sin_addr.s_addr);
 		int one = 1;
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		q->fd = fd;
 		q->tls = nm_tls_server_new(ps->ctx, fd, NULL);
-		q->deadline_ms = now_ms() + HANDSHAKE_MS;
+		q->accepted_ms = now_ms();
+		q->seq = ++ps->accept_seq;
+		q->got_bytes = false;
+		q->src = sa.sin_addr.s_addr;
 		inet_ntop(AF_INET, &sa.sin_addr, q->addr, sizeof(q->addr));
-		if (q->tls == NULL)
+		if (q->tls == NULL) {
 			pending_drop(q);
+			continue;
+		}
+		/* With TCP_DEFER_ACCEPT a real dial's ClientHello is here already. */
+		pending_step(ps, q);
+	}
+}
+
+/* Close accepted connections that missed their deadline for first bytes or handshake. */
+static void
+pending_expire(struct nm_peers *ps, uint64_t now)
+{
+	for (int i = 0; i < MAX_PENDING; i++) {
+		struct pending *q = &ps->pend[i];
+		if (q->fd < 0)
+			continue;
+		if (!q->got_bytes && now - q->accepted_ms > FIRST_BYTES_MS) {
+			ps->refused[REFUSED_FIRST_BYTES_TIMEOUT]++;
+			pending_drop(q);
+		} else if (now - q->accepted_ms > PENDING_MS) {
+			ps->refused[REFUSED_HANDSHAKE_TIMEOUT]++;
+			pending_drop(q);
+		}
 	}
 }
 
@@ -515,7 +663,7 @@ nm_peers_poll(struct nm_peers *ps, int timeout_ms)
 	for (unsigned int i = 0; i < NM_MAX_PEERS; i++) {
 		struct peer *p = &ps->peers[i];
 		if (p->in_use && p->dialer && p->state == PEER_IDLE && now >= p->next_try_ms)
-			peer_dial(p);
+			peer_dial(ps, p);
 	}
 	if (ps->listen_fd >= 0) {
 		pfd[n] = (struct pollfd){.fd = ps->listen_fd, .events = POLLIN};
@@ -540,11 +688,12 @@ nm_peers_poll(struct nm_peers *ps, int timeout_ms)
 	if (poll(pfd, n, timeout_ms) < 0)
 		return;
 	now = now_ms();
+	bool accepting = false;
 	for (nfds_t k = 0; k < n; k++) {
 		if (pfd[k].revents == 0)
 			continue;
 		if (who[k] == NULL) {
-			accept_new(ps);
+			accepting = true; /* after the handshakes in progress have read what came */
 			continue;
 		}
 		if ((struct pending *)who[k] >= ps->pend &&
@@ -568,10 +717,10 @@ nm_peers_poll(struct nm_peers *ps, int timeout_ms)
 			peer_read(ps, p, idx);
 		}
 	}
+	if (accepting)
+		accept_new(ps);
 	now = now_ms(); /* after the handlers, which stamp state changes */
-	for (int i = 0; i < MAX_PENDING; i++)
-		if (ps->pend[i].fd >= 0 && now > ps->pend[i].deadline_ms)
-			pending_drop(&ps->pend[i]);
+	pending_expire(ps, now);
 	for (unsigned int i = 0; i < NM_MAX_PEERS; i++) {
 		struct peer *p = &ps->peers[i];
 		if (!p->in_use)
@@ -595,11 +744,16 @@ listen_on(struct nm_peers *ps, char *err, size_t errlen)
 	if (ps->listen_fd < 0 ||
 	    setsockopt(ps->listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
 	    bind(ps->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    listen(ps->listen_fd, 16) < 0) {
+	    listen(ps->listen_fd, LISTEN_BACKLOG) < 0) {
 		snprintf(err, errlen, "tunnel.listen %s:%u: %s", tc->listen_host, tc->listen_port,
 			 strerror(errno));
 		return -errno;
 	}
+	/* Hand over connections once their first bytes came: idle ones wait in the kernel. */
+	int defer_s = DEFER_ACCEPT_S;
+	if (setsockopt(ps->listen_fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer_s, sizeof(defer_s)) < 0)
+		RTE_LOG(WARNING, USER1, "setsockopt(TCP_DEFER_ACCEPT, %d) failed: %s\n", defer_s,
+			strerror(errno));
 	return 0;
 }
 
@@ -844,4 +998,22 @@ nm_peers_json(struct nm_peers *ps, bool tunnel)
 		json_array_append_new(list, o);
 	}
 	return list;
+}
+
+json_t *
+nm_peers_listener_json(struct nm_peers *ps)
+{
+	json_t *refused = json_object();
+	json_int_t total = 0, pending = 0;
+
+	for (int r = 0; r < REFUSED_MAX; r++) {
+		json_int_t v = ps != NULL ? (json_int_t)ps->refused[r] : 0;
+		json_object_set_new(refused, refusal_names[r], json_integer(v));
+		total += v;
+	}
+	for (int i = 0; ps != NULL && i < MAX_PENDING; i++)
+		pending += ps->pend[i].fd >= 0;
+	return json_pack("{s:I, s:I, s:I, s:o}", "accepted",
+			 (json_int_t)(ps != NULL ? ps->accept_seq : 0), "pending", pending,
+			 "refused_total", total, "refused", refused);
 }

@@ -42,6 +42,8 @@ int nm_peers_add(struct nm_peers *ps, const struct nm_peer_spec *spec, char *err
 int nm_peers_del(struct nm_peers *ps, const char *name, char *err, size_t errlen);
 /* `peer list` and `tunnel list`. */
 json_t *nm_peers_json(struct nm_peers *ps, bool tunnel);
+/* The listener's counters: accepted, pending handshakes, refusals by reason. */
+json_t *nm_peers_listener_json(struct nm_peers *ps);
 /* Start a key rotation toward this peer now. */
 int nm_peers_rekey(struct nm_peers *ps, const char *name, char *err, size_t errlen);
 /* Reload certificate, key, CA and CRL from their files, then handshake anew with every peer. */

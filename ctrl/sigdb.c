@@ -53,6 +53,12 @@
  *   end of each scan). Rules with a negated content keep the combination
  *   and the marker in both databases: they can only be decided at the end
  *   of the data, i.e. at close for a stream.
+ * - The block database is compiled in HS_MODE_VECTORED, so a datagram
+ *   reassembled into an mbuf chain is scanned as it lies, pattern across
+ *   segments included (hs_scan_vector), never linearised first. Vectored
+ *   mode is block mode over the concatenation: the same expressions,
+ *   flags, offsets, combinations and \z marker; only hs_scan refuses such
+ *   a database, so every block scan goes through nm_sigdb_scan_vector.
  * - An empty rule set compiles to a valid struct with both databases NULL;
  *   scratch allocation then gives a NULL scratch, scans report nothing and
  *   nm_sigdb_stream_open returns NULL with errno ENOENT. Likewise a set
@@ -411,7 +417,7 @@ compile_db(const struct pool *p, const struct nm_sig_rule *rules, unsigned int w
 		goto out; /* nothing for this database: NULL */
 
 	hrc = hs_compile_ext_multi(s.expr, s.flags, s.ids, s.ext, s.n,
-				   which == IN_STREAM ? HS_MODE_STREAM : HS_MODE_BLOCK, NULL, db,
+				   which == IN_STREAM ? HS_MODE_STREAM : HS_MODE_VECTORED, NULL, db,
 				   &cerr);
 	if (hrc == HS_SUCCESS)
 		goto out;

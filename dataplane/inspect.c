@@ -35,6 +35,14 @@
  *
  * Low TTL is handled by the foundation (a packet that could not reach the
  * pod is never forwarded), IP fragments are reassembled before this.
+ *
+ * A reassembled datagram is an mbuf chain and is scanned as it lies, never
+ * linearised: a block scan takes the payload's pieces in one vectored
+ * Hyperscan call (a pattern across segments matches), a stream scan feeds
+ * them to the flow's stream in order. A payload that is not in the chain
+ * as the headers say (or lies in more than SCAN_PIECES segments) is
+ * dropped as signature_scan_buffer; signature_scan_error stays for
+ * Hyperscan's own errors.
  */
 #include <string.h>
 
@@ -54,7 +62,39 @@
 #include "nodemesh/sig_set-t.h"
 #include "nodemesh/worker.h"
 
-#define MAX_HITS 16 /* rule hits recorded for one packet; more are counted, not logged */
+#define MAX_HITS    16 /* rule hits recorded for one packet; more are counted, not logged */
+#define SCAN_PIECES 64 /* mbuf segments one scan takes: 64 KiB in 2 KiB buffers is 33 */
+
+/* A payload as the segments of the mbuf chain hold it, in order. */
+struct pieces {
+	unsigned int n;
+	const uint8_t *data[SCAN_PIECES];
+	unsigned int len[SCAN_PIECES];
+};
+
+/*
+ * The len bytes at off in chain m, piece by piece. -1 if the chain ends
+ * before them or they lie in more than SCAN_PIECES segments.
+ */
+static int
+pieces_of(struct pieces *pc, const struct rte_mbuf *m, uint32_t off, uint32_t len)
+{
+	pc->n = 0;
+	for (; m != NULL && len > 0; m = m->next) {
+		if (off >= m->data_len) {
+			off -= m->data_len;
+			continue;
+		}
+		uint32_t take = RTE_MIN((uint32_t)m->data_len - off, len);
+		if (unlikely(pc->n == SCAN_PIECES))
+			return -1;
+		pc->data[pc->n] = rte_pktmbuf_mtod_offset(m, const uint8_t *, off);
+		pc->len[pc->n++] = take;
+		len -= take;
+		off = 0;
+	}
+	return len == 0 ? 0 : -1;
+}
 
 /* Stronger first: Suricata's default action order (pass, drop, reject, alert). */
 static const uint8_t action_rank[] = {
@@ -391,17 +431,23 @@ verdict(struct nm_worker *w, const struct nm_pod_table *tbl, struct nm_flow *f,
 	return NM_DROP_SIG_DROP;
 }
 
+/* Scan a payload's pieces: one vectored block scan, or each piece into the stream in order. */
 static inline int
 scan_timed(struct nm_worker *w, const struct nm_sig_set *cur, const struct nm_sigdb *db,
-	   struct nm_sigdb_stream *st, const uint8_t *data, uint32_t len, struct hit_ctx *h)
+	   struct nm_sigdb_stream *st, const struct pieces *pc, struct hit_ctx *h)
 {
+	hs_scratch_t *scratch = cur->scratch[w->idx];
 	uint64_t t0 = rte_rdtsc();
-	int rc = st != NULL
-		     ? nm_sigdb_stream_scan(db, st, cur->scratch[w->idx], data, len, on_hit, h)
-		     : nm_sigdb_scan_block(db, cur->scratch[w->idx], data, len, on_hit, h);
+	int rc = 0;
+
+	if (st == NULL)
+		rc = nm_sigdb_scan_vector(db, scratch, pc->data, pc->len, pc->n, on_hit, h);
+	for (unsigned int i = 0; st != NULL && i < pc->n && rc == 0; i++)
+		rc = nm_sigdb_stream_scan(db, st, scratch, pc->data[i], pc->len[i], on_hit, h);
 	w->sc.cycles += rte_rdtsc() - t0;
 	w->sc.packets++;
-	w->sc.bytes += len;
+	for (unsigned int i = 0; i < pc->n; i++)
+		w->sc.bytes += pc->len[i];
 	return rc;
 }
 
@@ -419,20 +465,28 @@ clear_urgent(struct rte_tcp_hdr *tcp)
 	tcp->tcp_urp = 0;
 }
 
-/* CRC32C of a payload at any alignment (rte_hash_crc loads whole words in place). */
+/*
+ * CRC32C of a payload at any alignment (rte_hash_crc loads whole words in
+ * place), carried across its pieces: CRC32C of 8 bytes at once equals the
+ * same 8 bytes one by one, so the result does not depend on how the
+ * payload is cut.
+ */
 static uint32_t
-payload_crc(const uint8_t *p, uint32_t len)
+payload_crc(const struct pieces *pc)
 {
 	uint32_t crc = 0;
 	uint64_t v8;
-	uint32_t i = 0;
 
-	for (; i + 8 <= len; i += 8) {
-		memcpy(&v8, p + i, 8);
-		crc = rte_hash_crc_8byte(v8, crc);
+	for (unsigned int k = 0; k < pc->n; k++) {
+		const uint8_t *p = pc->data[k];
+		uint32_t len = pc->len[k], i = 0;
+		for (; i + 8 <= len; i += 8) {
+			memcpy(&v8, p + i, 8);
+			crc = rte_hash_crc_8byte(v8, crc);
+		}
+		for (; i < len; i++)
+			crc = rte_hash_crc_1byte(p[i], crc);
 	}
-	for (; i < len; i++)
-		crc = rte_hash_crc_1byte(p[i], crc);
 	return crc;
 }
 
@@ -498,10 +552,11 @@ hold(struct nm_worker *w, struct nm_insp *s, struct rte_mbuf *m, const struct nm
  * (Linux keeps the in-order copy of overlapping bytes and takes the rest
  * from its out-of-order queue); one wholly before it is spent.
  */
-static int
+static enum nm_drop_reason
 held_drain(struct nm_worker *w, struct nm_insp *s, struct hit_ctx *h)
 {
 	bool progress = true;
+	struct pieces pc;
 
 	while (progress && s->n_held > 0) {
 		progress = false;
@@ -510,15 +565,17 @@ held_drain(struct nm_worker *w, struct nm_insp *s, struct hit_ctx *h)
 			if ((int32_t)(seq - s->next) > 0)
 				continue;
 			struct rte_mbuf *m = s->held[i].m;
-			const uint8_t *p =
-			    rte_pktmbuf_mtod_offset(m, const uint8_t *, s->held[i].off);
 			uint32_t end = seq + len;
 			if ((int32_t)(end - s->next) > 0) {
 				uint32_t skip = s->next - seq;
-				if (scan_timed(w, w->sigs, s->set->db, s->st, p + skip, len - skip,
-					       h) < 0)
-					return -1;
-				seg_remember(s, seq, (uint16_t)len, payload_crc(p, len));
+				if (unlikely(pieces_of(&pc, m, s->held[i].off, len) < 0))
+					return NM_DROP_SIG_SCAN_BUFFER;
+				uint32_t crc = payload_crc(&pc);
+				if (skip > 0)
+					pieces_of(&pc, m, s->held[i].off + skip, len - skip);
+				if (scan_timed(w, w->sigs, s->set->db, s->st, &pc, h) < 0)
+					return NM_DROP_SIG_SCAN_ERROR;
+				seg_remember(s, seq, (uint16_t)len, crc);
 				s->next = end;
 			}
 			rte_pktmbuf_free(m);
@@ -528,7 +585,7 @@ held_drain(struct nm_worker *w, struct nm_insp *s, struct hit_ctx *h)
 			break;
 		}
 	}
-	return 0;
+	return NM_DROP_NONE;
 }
 
 static bool
@@ -599,16 +656,17 @@ inspect_tcp(struct nm_worker *w, const struct nm_pod_table *tbl, struct nm_flow 
 	if ((flags & RTE_TCP_SYN_FLAG) || f->state == NM_FLOW_TCP_SYN)
 		return NM_DROP_TCP_DATA_BEFORE_HANDSHAKE;
 
-	/* Reassembled datagrams are chains; scanning needs the bytes in one piece. */
-	if (unlikely(m->nb_segs > 1) && rte_pktmbuf_linearize(m) < 0)
-		return NM_DROP_SIG_SCAN_ERROR;
+	/* The headers are in the first segment (the parser saw to it); the payload may not be. */
 	uint8_t *l4 = rte_pktmbuf_mtod_offset(m, uint8_t *, meta->l2_len + meta->l3_len);
+	uint32_t off = meta->l2_len + meta->l3_len + meta->l4_len;
+	struct pieces pc;
+	if (unlikely(pieces_of(&pc, m, off, plen) < 0))
+		return NM_DROP_SIG_SCAN_BUFFER;
 	int32_t ahead = (int32_t)(seq - s->next);
 	if (ahead > 0)
 		return hold(w, s, m, meta, l4, seq, plen, (uint32_t)ahead);
 
-	const uint8_t *payload = l4 + meta->l4_len;
-	uint32_t crc = payload_crc(payload, plen);
+	uint32_t crc = payload_crc(&pc);
 	uint32_t end = seq + plen;
 	uint32_t skip = 0;
 
@@ -637,15 +695,20 @@ inspect_tcp(struct nm_worker *w, const struct nm_pod_table *tbl, struct nm_flow 
 		w->sc.urgent_cleared++;
 	}
 
+	if (skip > 0)
+		pieces_of(&pc, m, off + skip, plen - skip); /* within what was found above */
+
 	struct hit_ctx h;
 	hit_ctx_init(&h, w, s->set, f, dir, meta);
-	if (unlikely(scan_timed(w, w->sigs, s->set->db, s->st, payload + skip, plen - skip, &h) <
-		     0))
+	if (unlikely(scan_timed(w, w->sigs, s->set->db, s->st, &pc, &h) < 0))
 		return NM_DROP_SIG_SCAN_ERROR;
 	s->next = end;
 	seg_remember(s, seq, (uint16_t)plen, crc);
-	if (s->n_held > 0 && held_drain(w, s, &h) < 0)
-		return NM_DROP_SIG_SCAN_ERROR;
+	if (s->n_held > 0) {
+		enum nm_drop_reason why = held_drain(w, s, &h);
+		if (unlikely(why != NM_DROP_NONE))
+			return why;
+	}
 	return verdict(w, tbl, f, &h, m, meta, plen, src_slot, slot, now, made);
 }
 
@@ -668,13 +731,14 @@ nm_inspect(struct nm_worker *w, const struct nm_pod_table *tbl, struct nm_flow *
 	uint32_t plen = meta->ip_len > hdr ? meta->ip_len - hdr : 0;
 	if (plen == 0)
 		return NM_DROP_NONE;
-	if (unlikely(m->nb_segs > 1) && rte_pktmbuf_linearize(m) < 0)
-		return NM_DROP_SIG_SCAN_ERROR;
+	/* A reassembled datagram is a chain: scanned piece by piece in one vectored scan. */
+	struct pieces pc;
+	if (unlikely(pieces_of(&pc, m, meta->l2_len + hdr, plen) < 0))
+		return NM_DROP_SIG_SCAN_BUFFER;
 
 	struct hit_ctx h;
 	hit_ctx_init(&h, w, set, f, dir, meta);
-	const uint8_t *payload = rte_pktmbuf_mtod_offset(m, const uint8_t *, meta->l2_len + hdr);
-	if (unlikely(scan_timed(w, set, set->db, NULL, payload, plen, &h) < 0))
+	if (unlikely(scan_timed(w, set, set->db, NULL, &pc, &h) < 0))
 		return NM_DROP_SIG_SCAN_ERROR;
 	return verdict(w, tbl, f, &h, m, meta, plen, src_slot, slot, now, made);
 }

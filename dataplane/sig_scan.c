@@ -71,18 +71,38 @@ scan_rc(hs_error_t hrc)
 	return hrc == HS_SUCCESS || hrc == HS_SCAN_TERMINATED ? 0 : -EIO;
 }
 
+/*
+ * The block database is compiled in HS_MODE_VECTORED (ctrl/sigdb.c): a
+ * scan takes the payload as the pieces it lies in (an mbuf chain) and
+ * matches as if they were one buffer, patterns across pieces included.
+ * Offsets, depths and the end-of-data marker count over the whole.
+ */
+int
+nm_sigdb_scan_vector(const struct nm_sigdb *db, hs_scratch_t *scratch, const uint8_t *const *data,
+		     const unsigned int *len, unsigned int n, nm_sigdb_hit_fn fn, void *ctx)
+{
+	struct hit_ctx h = {fn, ctx, db->n_rules, db, NULL};
+	uint64_t total = 0;
+
+	for (unsigned int i = 0; i < n; i++)
+		total += len[i];
+	if (!db->block || total == 0)
+		return 0;
+	if (total > UINT_MAX)
+		return -EIO;
+	/* uint8_t and char pointers share representation; Hyperscan reads bytes. */
+	return scan_rc(
+	    hs_scan_vector(db->block, (const char *const *)data, len, n, 0, scratch, on_match, &h));
+}
+
 int
 nm_sigdb_scan_block(const struct nm_sigdb *db, hs_scratch_t *scratch, const uint8_t *data,
 		    size_t len, nm_sigdb_hit_fn fn, void *ctx)
 {
-	struct hit_ctx h = {fn, ctx, db->n_rules, db, NULL};
-
-	if (!db->block || len == 0)
-		return 0;
 	if (len > UINT_MAX)
 		return -EIO;
-	return scan_rc(
-	    hs_scan(db->block, (const char *)data, (unsigned int)len, 0, scratch, on_match, &h));
+	unsigned int len1 = (unsigned int)len;
+	return nm_sigdb_scan_vector(db, scratch, &data, &len1, 1, fn, ctx);
 }
 
 /*

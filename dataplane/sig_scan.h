@@ -17,6 +17,14 @@
 /* Scan one block (UDP/ICMP payload). Returns 0 or -EIO. */
 int nm_sigdb_scan_block(const struct nm_sigdb *db, hs_scratch_t *scratch, const uint8_t *data,
 			size_t len, nm_sigdb_hit_fn fn, void *ctx);
+/*
+ * Scan one block that lies in n pieces (data[i], len[i] bytes each; the
+ * segments of an mbuf chain) as if they were contiguous: a pattern split
+ * across pieces matches. Returns 0 or -EIO.
+ */
+int nm_sigdb_scan_vector(const struct nm_sigdb *db, hs_scratch_t *scratch,
+			 const uint8_t *const *data, const unsigned int *len, unsigned int n,
+			 nm_sigdb_hit_fn fn, void *ctx);
 
 /* A worker's stream memory: n chunks of chunk bytes (nm_sigdb_stream_chunk_bytes() or more). */
 struct nm_sig_stream_pool {

@@ -43,6 +43,8 @@
 	_(SIG_NO_STREAM, "signature_no_stream",                                                    \
 	  "inspected TCP flow without a stream (limit reached or no memory): fail closed")         \
 	_(SIG_SCAN_ERROR, "signature_scan_error", "Hyperscan returned an error: fail closed")      \
+	_(SIG_SCAN_BUFFER, "signature_scan_buffer",                                                \
+	  "inspected payload not in its mbuf chain as its headers say, or in too many segments")   \
 	_(TCP_OUT_OF_ORDER, "tcp_out_of_order",                                                    \
 	  "inspected segment ahead of the next byte to scan (the sender retransmits in order)")    \
 	_(TCP_OVERLAP_DIFFERENT, "tcp_overlap_different",                                          \

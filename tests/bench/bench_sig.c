@@ -17,7 +17,7 @@
  *
  * Baseline ("raw"): hs_compile_multi of the rules' patterns written here,
  * one expression per pattern with id = rule index and HS_FLAG_SINGLEMATCH
- * (content as \xHH, pcre as its body with its flags), in HS_MODE_BLOCK and
+ * (content as \xHH, pcre as its body with its flags), in HS_MODE_VECTORED and
  * HS_MODE_STREAM. That is the same database nodemesh builds for rules of a
  * single non-negated pattern without offset/depth (all generated and CRS
  * rules), and the program checks that the databases are byte for byte
@@ -29,7 +29,7 @@
  * carries one literal of the set (a rules file without plain contents
  * gets one of a few attack strings instead) at a random position.
  *
- * Modes, single core: block, nm_sigdb_scan_block vs hs_scan over the
+ * Modes, single core: block, nm_sigdb_scan_block vs hs_scan_vector (one piece) over the
  * payloads in turn; stream, N_STREAMS streams open (opened and closed
  * outside the timing) fed round-robin, payload after payload, with
  * nm_sigdb_stream_scan vs hs_scan_stream. N_PAYLOADS is prime, so stream
@@ -172,10 +172,12 @@ nm_block(struct run *r, unsigned int n)
 static void
 raw_block(struct run *r, unsigned int n)
 {
-	for (unsigned int i = 0; i < n; i++)
-		r->errors +=
-		    hs_scan(r->rs->raw_block, (const char *)next_payload(r), (unsigned int)r->size,
-			    0, r->rs->scratch, raw_hit, &r->hits) != HS_SUCCESS;
+	for (unsigned int i = 0; i < n; i++) {
+		const char *data = (const char *)next_payload(r);
+		unsigned int len = (unsigned int)r->size;
+		r->errors += hs_scan_vector(r->rs->raw_block, &data, &len, 1, 0, r->rs->scratch,
+					    raw_hit, &r->hits) != HS_SUCCESS;
+	}
 }
 
 static void
@@ -637,7 +639,8 @@ main(int argc, char **argv)
 	printf("bench_sig: Hyperscan %s, one core; %d payloads per size cut from HTTP-like "
 	       "requests; %d streams fed round-robin\n",
 	       hs_version(), N_PAYLOADS, N_STREAMS);
-	printf("  nm = nm_sigdb_scan_block / nm_sigdb_stream_scan; raw = hs_scan / hs_scan_stream, "
+	printf("  nm = nm_sigdb_scan_block / nm_sigdb_stream_scan; raw = hs_scan_vector / "
+	       "hs_scan_stream, "
 	       "hs_compile_multi of the same patterns\n");
 	printf("  Gb/s, ns/pkt: median of %u slices of %.2f s per side, nm and raw alternating; a "
 	       "slice counts its median batch of %d packets\n",

@@ -363,7 +363,7 @@ ruleset_compile(struct ruleset *rs)
 	if (rs->nm_block == NULL)
 		goto fail_nm;
 	if (raw_compile(rs, HS_MODE_STREAM, &rs->raw_stream, &rs->raw_stream_ms) < 0 ||
-	    raw_compile(rs, HS_MODE_BLOCK, &rs->raw_block, &rs->raw_block_ms) < 0)
+	    raw_compile(rs, HS_MODE_VECTORED, &rs->raw_block, &rs->raw_block_ms) < 0)
 		goto out;
 	if (hs_stream_size(rs->raw_stream, &rs->raw_state_bytes) != HS_SUCCESS) {
 		fprintf(stderr, "bench_sig: %s: hs_stream_size failed\n", rs->name);

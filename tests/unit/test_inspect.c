@@ -720,3 +720,129 @@ Test(inspect, rules_whose_streams_exceed_the_pool_chunk_are_refused)
 	cr_assert_eq(node->dp.sigs->generation, 1, "the set in force stays");
 	cr_assert_eq(node->dp.sigs->db->n_rules, 6);
 }
+
+/* ==== reassembled datagrams: mbuf chains scanned as they lie ============ */
+
+#define CHAIN_UDP_LEN 3000 /* UDP header + data of the datagram A sends in three fragments */
+
+/* A fragment of dgram[off..off+len) (an IP payload of protocol proto) from A to B. */
+static struct rte_mbuf *
+chain_fragment(const uint8_t *dgram, uint8_t proto, uint16_t off, uint16_t len, bool more)
+{
+	static uint8_t f[2048];
+	uint8_t *p = put_eth(f, PORT_MAC_A, MAC_A, 0x0800);
+
+	p = put_ip4(p, IP_A, IP_B, proto, 64, 0x77, (uint16_t)((more ? IP4_MF : 0) | off / 8),
+		    (uint16_t)(20 + len));
+	memcpy(p, dgram + off, len);
+	return mbuf_of(node->dp.pool, f, ETH_LEN + 20u + len);
+}
+
+/*
+ * Pod A sends a 3000-byte UDP datagram to port 53 in fragments of 1480,
+ * 1480 and 40 bytes, which reassemble into a chain of three mbufs; word,
+ * if not NULL, is written at IP payload offset at. Returns the frames B got.
+ */
+static unsigned int
+send_chained(const char *word, size_t at)
+{
+	static uint8_t dgram[CHAIN_UDP_LEN];
+	static const uint16_t offs[3] = {0, 1480, 2960}, lens[3] = {1480, 1480, 40};
+	struct rte_mbuf *in[3], *out[MAX_OUT];
+
+	put16(dgram, 40000);
+	put16(dgram + 2, 53);
+	put16(dgram + 4, CHAIN_UDP_LEN);
+	put16(dgram + 6, 0);
+	memset(dgram + 8, '.', CHAIN_UDP_LEN - 8);
+	if (word != NULL)
+		memcpy(dgram + at, word, strlen(word));
+	for (int k = 0; k < 3; k++)
+		in[k] = chain_fragment(dgram, 17, offs[k], lens[k], k < 2);
+	feed_mbufs(0, POD_A, in, 3);
+	cr_assert_eq(w0->c.reassembled, 1);
+	unsigned int n = sent_to(POD_B, out);
+	rte_pktmbuf_free_bulk(out, n);
+	return n;
+}
+
+Test(inspect, chained_datagram_with_a_signature_across_mbufs_is_dropped)
+{
+	reset_counters();
+	/* "EV" ends the first fragment's bytes, "IL" starts the second's. */
+	cr_assert_eq(send_chained("EVIL", 1478), 0, "the datagram must not reach B");
+	assert_drops(0, NM_DROP_SIG_DROP, 1);
+	cr_assert_eq(alerts_for(2001, NULL), 1);
+	cr_assert_eq(w0->sc.bytes, CHAIN_UDP_LEN - 8, "the whole payload scanned once");
+}
+
+Test(inspect, clean_chained_datagram_is_scanned_and_delivered)
+{
+	reset_counters();
+	uint64_t packets = w0->sc.packets;
+	cr_assert_eq(send_chained(NULL, 0), 3, "B gets the datagram, fragmented for its MTU");
+	assert_drops(0, NM_DROP_NONE, 0);
+	cr_assert_eq(w0->sc.packets, packets + 1);
+	cr_assert_eq(w0->sc.bytes, CHAIN_UDP_LEN - 8);
+	cr_assert_eq(alerts_for(2001, NULL), 0);
+}
+
+/*
+ * A TCP segment of 2000 bytes that A sent in two IP fragments reassembles
+ * into a chain; its payload goes into the flow's stream piece by piece, so
+ * "union select" across the two mbufs is caught, and a clean segment
+ * after it in a second connection passes.
+ */
+Test(inspect, chained_tcp_segment_is_streamed_piece_by_piece)
+{
+	static const uint16_t offs[2] = {0, 1480}, lens[2] = {1480, 540};
+	static char data[2000];
+	static uint8_t f[4096];
+	struct rte_mbuf *in[2];
+	char got[2048];
+	unsigned int rst_b, rst_a;
+
+	for (int round = 0; round < 2; round++) {
+		bool evil = round == 0;
+		cport = (uint16_t)(CPORT + round);
+		reset_counters();
+		uint64_t bytes0 = w0->sc.bytes; /* the scan counters run on */
+		handshake();
+		received(POD_B, got, sizeof(got), &rst_b);
+		received(POD_A, got, sizeof(got), &rst_a);
+		memset(data, 'x', sizeof(data));
+		/* TCP payload starts at IP payload byte 20: "union " ends fragment one. */
+		if (evil)
+			memcpy(data + 1480 - 20 - 6, "union select", 12);
+		size_t len = tcp_frame(f, true, C_ISN + 1, S_ISN + 1, F_ACK | F_PSH, data,
+				       sizeof(data), 64, 0);
+		cr_assert_eq(len, ETH_LEN + 20 + 20 + sizeof(data));
+		for (int k = 0; k < 2; k++)
+			in[k] = chain_fragment(f + ETH_LEN + 20, 6, offs[k], lens[k], k == 0);
+		feed_mbufs(0, POD_A, in, 2);
+		cr_assert_eq(w0->c.reassembled, 1);
+		cr_assert_eq(w0->sc.bytes - bytes0, sizeof(data), "the whole payload scanned once");
+		if (evil) {
+			received(POD_B, got, sizeof(got), &rst_b);
+			received(POD_A, got, sizeof(got), &rst_a);
+			cr_assert_eq(rst_b + rst_a, 2, "resets both ways");
+			assert_drops(0, NM_DROP_SIG_DROP, 1);
+			cr_assert_eq(alerts_for(1001, NULL), 1);
+			continue;
+		}
+		/* B gets the segment fragmented again for its MTU: count IP payload bytes. */
+		struct rte_mbuf *out[MAX_OUT];
+		unsigned int n = sent_to(POD_B, out);
+		size_t bytes = 0;
+		for (unsigned int k = 0; k < n; k++) {
+			const uint8_t *ip =
+			    rte_pktmbuf_mtod_offset(out[k], const uint8_t *, ETH_LEN);
+			bytes += rd16(ip + 2) - 20u;
+		}
+		rte_pktmbuf_free_bulk(out, n);
+		cr_assert_eq(bytes, 20 + sizeof(data), "the server got %zu bytes in %u frames",
+			     bytes, n);
+		assert_drops(0, NM_DROP_NONE, 0);
+	}
+	cport = CPORT;
+}

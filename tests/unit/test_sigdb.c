@@ -412,3 +412,87 @@ Test(sigdb, callback_can_stop_the_scan)
 	    "a stop asked for by the callback is not an error");
 	cr_assert_eq(calls, 1);
 }
+
+/* Vector-scan the pieces; a bitmask of rule indexes hit, as block() gives. */
+static unsigned int
+vector(const char *const *piece, unsigned int n)
+{
+	const uint8_t *data[8];
+	unsigned int len[8], mask = 0;
+
+	cr_assert_leq(n, 8);
+	for (unsigned int i = 0; i < n; i++) {
+		data[i] = (const uint8_t *)piece[i];
+		len[i] = (unsigned int)strlen(piece[i]);
+	}
+	n_hits = 0;
+	cr_assert_eq(nm_sigdb_scan_vector(db, scratch, data, len, n, on_hit, NULL), 0);
+	for (unsigned int i = 0; i < n_hits; i++) {
+		cr_assert_eq(mask & (1u << hits[i]), 0, "rule %u reported twice", hits[i]);
+		mask |= 1u << hits[i];
+	}
+	return mask;
+}
+
+Test(sigdb, vector_scan_of_nothing_reports_nothing)
+{
+	static const char *const empty[] = {"", ""};
+
+	content_add(rule_add(NM_SIG_PROTO_UDP, 1), "a")->negated = true;
+	compile_ok();
+	cr_assert_eq(nm_sigdb_scan_vector(db, scratch, NULL, NULL, 0, on_hit, NULL), 0);
+	cr_assert_eq(vector(empty, 2), 0, "no bytes: the end-of-data marker never matches");
+}
+
+/*
+ * The same payload cut into two and three pieces at every point hits
+ * exactly what one block scan of it hits: a pattern across the cut,
+ * offset and depth counted over the whole, a negated content whose veto
+ * lies in another piece, the end-of-data marker on the last piece's last
+ * byte.
+ */
+Test(sigdb, vector_scan_matches_across_pieces_as_one_block)
+{
+	static const char *const payloads[] = {
+	    "xx attack yy", "attack", "..foo....bar", "foo.bar", "foo only",
+	    "..abc......",  "abc",    "bar",	      "",
+	};
+	struct nm_sig_pattern *p;
+
+	content_add(rule_add(NM_SIG_PROTO_UDP, 1), "attack");
+	struct nm_sig_rule *r = rule_add(NM_SIG_PROTO_UDP, 2);
+	content_add(r, "foo");
+	content_add(r, "bar");
+	r = rule_add(NM_SIG_PROTO_UDP, 3);
+	content_add(r, "foo");
+	content_add(r, "bar")->negated = true;
+	p = content_add(rule_add(NM_SIG_PROTO_UDP, 4), "abc");
+	p->offset = 2;
+	p->depth = 3;
+	compile_ok();
+
+	for (unsigned int k = 0; k < sizeof(payloads) / sizeof(payloads[0]); k++) {
+		const char *s = payloads[k];
+		size_t n = strlen(s);
+		unsigned int want = block_str(s);
+		char a[32], b[32], c[32];
+
+		for (size_t i = 0; i <= n; i++) {
+			snprintf(a, sizeof(a), "%.*s", (int)i, s);
+			snprintf(b, sizeof(b), "%s", s + i);
+			const char *two[] = {a, b};
+			cr_assert_eq(vector(two, 2), want, "'%s' cut at %zu", s, i);
+			for (size_t j = i; j <= n; j++) {
+				snprintf(b, sizeof(b), "%.*s", (int)(j - i), s + i);
+				snprintf(c, sizeof(c), "%s", s + j);
+				const char *three[] = {a, b, c};
+				cr_assert_eq(vector(three, 3), want, "'%s' cut at %zu and %zu", s,
+					     i, j);
+			}
+		}
+	}
+	cr_assert_eq(block_str("xx attack yy"), 0x1, "the cases above are not all misses");
+	cr_assert_eq(block_str("foo.bar"), 0x2);
+	cr_assert_eq(block_str("foo only"), 0x4);
+	cr_assert_eq(block_str("..abc......"), 0x8);
+}
