@@ -7,8 +7,10 @@
  * record layer in both directions.
  *
  * LLVMFuzzerInitialize brings up an EAL without hugepages or PCI, a node
- * with one worker that is never launched (this thread plays it, as the
- * unit tests' harness does), two local pods A and B on net_ring ports, a
+ * with two workers that are never launched (this thread plays both, as
+ * the unit tests' harness does), two local pods A and B on net_ring ports,
+ * A on worker 0 (also the fabric worker) and B on worker 1, so that
+ * traffic between them and to and from B crosses the handoff rings; a
  * policy (default allow, a deny and a metered allow), six signatures (TCP
  * and UDP content, a two-content rule, a pcre, ICMP) and a fabric port with
  * one peer, node-b, whose keys the target knows and which announced one
@@ -29,15 +31,16 @@
  *     when sealed), so that mutated headers get past the parser;
  *   bit 3: end the worker turn after this frame;
  *   bits 4-6: when the turn ends, advance the housekeeping clock
- *     (0: no; else by 1 ms .. 1 h, see advance_s) and run a full expiry
+ *     (0: no; else by 1 ms up to a day, see advance_ms) and run a full expiry
  *     pass over flows and fragments at that time.
  *
- * A turn runs like the loop's: the pods' bursts, the fabric's, flush,
- * housekeeping. After the input every flow is flushed, every fragment
- * expired, the ports drained and the record and alert rings written out
- * (to /dev/null), so no state carries into the next input; and every
- * mbuf, flow record and alert must then be back in its pool: an mbuf the
- * pipeline lost is a crash here, not a slow leak that ASan cannot see.
+ * A turn runs like the loops': the pods' bursts, the fabric's, flush,
+ * the handoff rings (until empty), housekeeping. After the input every
+ * flow is flushed, every fragment expired, the ports drained and the
+ * record and alert rings written out (to /dev/null), so no state carries
+ * into the next input; and every mbuf, flow record and alert must then
+ * be back in its pool: an mbuf the pipeline lost is a crash here, not a
+ * slow leak that ASan cannot see.
  * Every frame the node sends on the fabric must open under node-b's key,
  * in sequence, and carry a packet for node-b's pod.
  */
@@ -132,7 +135,8 @@ struct fport {
 };
 
 static struct nm_node *node;
-static struct nm_worker *w0;
+#define N_WORKERS 2
+static struct nm_worker *wk[N_WORKERS]; /* 0: pod A and the fabric; 1: pod B */
 static struct fport port_a, port_b, port_fab;
 static uint16_t slot_a, slot_b;
 static struct nm_tnl_key *peer_seal; /* node-b's sealing key, as node-b holds it */
@@ -169,10 +173,10 @@ port_create(const char *name)
 	return p;
 }
 
-/* A local pod on port, owned by worker 0, published the way node.c's pod add does. */
+/* A local pod on port, owned by worker, published the way node.c's pod add does. */
 static uint16_t
 pod_add(const char *name, uint32_t ip, const struct fport *port, const uint8_t *port_mac,
-	const uint8_t *pod_mac)
+	const uint8_t *pod_mac, uint16_t worker)
 {
 	char err[256] = "";
 	struct nm_pod_table *t =
@@ -194,7 +198,7 @@ pod_add(const char *name, uint32_t ip, const struct fport *port, const uint8_t *
 	p->spec.ip = rte_cpu_to_be_32(ip);
 	p->port_id = port->id;
 	memcpy(p->port_mac.addr_bytes, port_mac, 6);
-	p->worker = 0;
+	p->worker = worker;
 	p->id = node->next_pod_id++;
 	p->live = rte_zmalloc("fuzz_pod_live", sizeof(*p->live), RTE_CACHE_LINE_SIZE);
 	CHECK(p->live != NULL);
@@ -347,10 +351,17 @@ int
 LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	char prefix[64];
-	/* lcore 0: the control thread; lcore 1 (same CPU): the worker, never launched. */
-	char *eal_argv[] = {"fuzz_pipeline",	"--no-huge",   "-m",   "256",
-			    "--no-pci",		"--no-shconf", prefix, "--log-level=*:error",
-			    "--lcores=0@0,1@0", NULL};
+	/* lcore 0: the control thread; lcores 1 and 2 (same CPU): the workers, never launched. */
+	char *eal_argv[] = {"fuzz_pipeline",
+			    "--no-huge",
+			    "-m",
+			    "256",
+			    "--no-pci",
+			    "--no-shconf",
+			    prefix,
+			    "--log-level=*:error",
+			    "--lcores=0@0,1@0,2@0",
+			    NULL};
 	struct nm_config cfg;
 	char err[256] = "";
 
@@ -374,18 +385,20 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 		fprintf(stderr, "fuzz_pipeline: nm_node_create: %s\n", err);
 		abort();
 	}
-	CHECK(node->dp.n_workers == 1);
-	w0 = node->dp.workers[0];
+	CHECK(node->dp.n_workers == N_WORKERS);
+	for (unsigned int i = 0; i < N_WORKERS; i++)
+		wk[i] = node->dp.workers[i];
 
 	port_a = port_create("net_ring_a");
 	port_b = port_create("net_ring_b");
-	slot_a = pod_add("a", IP_A, &port_a, PORT_MAC_A, MAC_A);
-	slot_b = pod_add("b", IP_B, &port_b, PORT_MAC_B, MAC_B);
+	slot_a = pod_add("a", IP_A, &port_a, PORT_MAC_A, MAC_A, 0);
+	slot_b = pod_add("b", IP_B, &port_b, PORT_MAC_B, MAC_B, 1);
 	policy_up();
 	sigs_up();
 	fabric_up();
 
-	w0->icmp_last_tsc = rte_rdtsc();
+	for (unsigned int i = 0; i < N_WORKERS; i++)
+		wk[i]->icmp_last_tsc = rte_rdtsc();
 	trace = getenv("NM_FUZZ_TRACE") != NULL;
 	pkts_baseline = rte_mempool_in_use_count(node->dp.pool);
 	return 0;
@@ -559,18 +572,39 @@ drain_ports(void)
 
 /* With NM_FUZZ_TRACE=1 (to check what a seed reaches): what the input made the worker do. */
 static void
+counters_sum(struct nm_worker_counters *sum)
+{
+	memset(sum, 0, sizeof(*sum));
+	for (unsigned int i = 0; i < N_WORKERS; i++) {
+		const struct nm_worker_counters *c = &wk[i]->c;
+
+		sum->reassembled += c->reassembled;
+		sum->fragmented += c->fragmented;
+		sum->icmp_sent += c->icmp_sent;
+		sum->arp_replies += c->arp_replies;
+		sum->handoff_out += c->handoff_out;
+		for (unsigned int r = 0; r < NM_DROP_MAX; r++)
+			sum->drops[r] += c->drops[r];
+	}
+}
+
+static void
 trace_input(const struct nm_worker_counters *before, unsigned int alerts)
 {
-	const struct nm_worker_counters *c = &w0->c;
+	struct nm_worker_counters now;
+	const struct nm_worker_counters *c = &now;
+
+	counters_sum(&now);
 
 	fprintf(stderr,
 		"fuzz_pipeline: sent a=%u b=%u fabric=%u, alerts %u, reassembled %lu, "
-		"fragmented %lu, icmp %lu, arp %lu;",
+		"fragmented %lu, icmp %lu, arp %lu, handoffs %lu;",
 		sent[0], sent[1], sent[2], alerts,
 		(unsigned long)(c->reassembled - before->reassembled),
 		(unsigned long)(c->fragmented - before->fragmented),
 		(unsigned long)(c->icmp_sent - before->icmp_sent),
-		(unsigned long)(c->arp_replies - before->arp_replies));
+		(unsigned long)(c->arp_replies - before->arp_replies),
+		(unsigned long)(c->handoff_out - before->handoff_out));
 	for (unsigned int r = 1; r < NM_DROP_MAX; r++)
 		if (c->drops[r] != before->drops[r])
 			fprintf(stderr, " %s %lu", nm_drop_name(r),
@@ -578,13 +612,44 @@ trace_input(const struct nm_worker_counters *before, unsigned int alerts)
 	fprintf(stderr, "\n");
 }
 
-/* Expire what is due at now: a full pass over the flow table, then the fragments. */
+/* Expire what is due at now: a full pass over each flow table, then the fragments. */
 static void
 expire_all(uint64_t now)
 {
-	for (uint32_t k = 0; k < w0->flows.cap; k += NM_FLOW_SWEEP)
-		nm_track_sweep(w0, now);
-	nm_frag_expire(w0, now);
+	for (unsigned int i = 0; i < N_WORKERS; i++) {
+		for (uint32_t k = 0; k < wk[i]->flows.cap; k += NM_FLOW_SWEEP)
+			nm_track_sweep(wk[i], now);
+		nm_frag_expire(wk[i], now);
+	}
+}
+
+/*
+ * Flush every worker, then serve the handoff rings until they are empty
+ * (what a worker delivers for another can make replies that go back).
+ */
+static void
+flush_all(const struct nm_pod_table *tbl)
+{
+	struct rte_mbuf *pkts[NM_BURST];
+	unsigned int moved;
+
+	do {
+		for (unsigned int i = 0; i < N_WORKERS; i++)
+			nm_worker_flush(wk[i], tbl);
+		moved = 0;
+		for (unsigned int d = 0; d < N_WORKERS; d++)
+			for (unsigned int s = 0; s < N_WORKERS; s++) {
+				unsigned int n;
+
+				if (wk[d]->in[s] == NULL)
+					continue;
+				while ((n = rte_ring_sc_dequeue_burst(wk[d]->in[s], (void **)pkts,
+								      NM_BURST, NULL)) > 0) {
+					nm_worker_rx_handoff(wk[d], tbl, pkts, (uint16_t)n);
+					moved += n;
+				}
+			}
+	} while (moved > 0);
 }
 
 /* Steps 2-6 of a loop turn over what the input gave; advance: extra clock for housekeeping. */
@@ -594,20 +659,22 @@ turn_run(struct turn *t, uint64_t advance)
 	const struct nm_pod_table *tbl = node->dp.pods;
 
 	if (t->n_a > 0)
-		nm_worker_rx_pod(w0, tbl, slot_a, t->from_a, t->n_a);
+		nm_worker_rx_pod(wk[0], tbl, slot_a, t->from_a, t->n_a);
 	if (t->n_b > 0)
-		nm_worker_rx_pod(w0, tbl, slot_b, t->from_b, t->n_b);
+		nm_worker_rx_pod(wk[1], tbl, slot_b, t->from_b, t->n_b);
 	if (t->n_fabric > 0)
-		nm_worker_rx_fabric(w0, tbl, t->from_fabric, t->n_fabric);
-	nm_worker_flush(w0, tbl);
+		nm_worker_rx_fabric(wk[NM_FABRIC_WORKER], tbl, t->from_fabric, t->n_fabric);
+	flush_all(tbl);
 
 	uint64_t now = rte_rdtsc();
 	if (advance == 0) {
-		nm_track_sweep(w0, now);
-		nm_frag_expire(w0, now);
+		for (unsigned int i = 0; i < N_WORKERS; i++) {
+			nm_track_sweep(wk[i], now);
+			nm_frag_expire(wk[i], now);
+		}
 	} else {
 		expire_all(now + advance);
-		nm_worker_flush(w0, tbl); /* what ending flows released */
+		flush_all(tbl); /* what ending flows released */
 	}
 	drain_ports();
 	t->n_a = t->n_b = t->n_fabric = 0;
@@ -622,12 +689,16 @@ reset(unsigned int *alerts)
 	__atomic_store_n(&node->dp.flush_pod_id, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&node->dp.flush_end, NM_FLOW_END_FLUSH, __ATOMIC_RELAXED);
 	uint64_t seq = __atomic_add_fetch(&node->dp.flush_seq, 1, __ATOMIC_RELEASE);
-	nm_track_flush(w0, seq);
-	CHECK(w0->flows.n == 0);
-	nm_frag_expire(w0, rte_rdtsc() + 1000 * node->dp.tsc_hz);
-	nm_worker_flush(w0, tbl);
+	*alerts = 0;
+	for (unsigned int i = 0; i < N_WORKERS; i++) {
+		nm_track_flush(wk[i], seq);
+		CHECK(wk[i]->flows.n == 0);
+		nm_frag_expire(wk[i], rte_rdtsc() + 1000 * node->dp.tsc_hz);
+	}
+	flush_all(tbl);
 	drain_ports();
-	*alerts = rte_ring_count(w0->alert_ring);
+	for (unsigned int i = 0; i < N_WORKERS; i++)
+		*alerts += rte_ring_count(wk[i]->alert_ring);
 	nm_node_drain_records(node);
 	nm_node_drain_alerts(node);
 
@@ -662,7 +733,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct turn t;
-	struct nm_worker_counters before = w0->c;
+	struct nm_worker_counters before;
 	size_t off = 0;
 	unsigned int frames = 0, alerts;
 
@@ -670,8 +741,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	rekey_if_due();
 	/* What the top of a loop turn does: the published rule set and tunnel state. */
-	w0->sigs = node->dp.sigs;
-	w0->tnl = node->dp.tnl;
+	for (unsigned int i = 0; i < N_WORKERS; i++) {
+		wk[i]->sigs = node->dp.sigs;
+		wk[i]->tnl = node->dp.tnl;
+	}
+	if (trace)
+		counters_sum(&before);
 
 	while (off + 3 <= size && frames < MAX_FRAMES) {
 		uint8_t sel = data[off];
