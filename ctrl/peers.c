@@ -27,127 +27,12 @@
 #include "peer_msg.h"
 #include "peer_tls.h"
 #include "peers.h"
-
-#define BACKOFF_MIN_MS 1000
-#define BACKOFF_MAX_MS 30000
-#define HANDSHAKE_MS   10000 /* a handshake (or the peer's hello) must finish in this */
-#define KEY_RETRY_MS   5000  /* a key offer not acknowledged in this is sent again */
-/*
- * The listener, against connections that never authenticate. Only the
- * addresses of peers that dial us are accepted; the kernel hands over a
- * connection once its first bytes came (TCP_DEFER_ACCEPT), and one that
- * sends nothing within FIRST_BYTES_MS, or has not finished its handshake
- * within PENDING_MS, is closed. An address has at most PENDING_PER_SRC
- * handshakes in progress: the newest replaces the oldest that sent
- * nothing (else the oldest), so a peer's real dial, whose ClientHello
- * comes with it, is never pushed out by idle connections from its own
- * address. Handshakes are non-blocking steps, at most ACCEPT_BURST
- * accepts per poll, so no amount of them delays an up session or a dial.
- */
-#define FIRST_BYTES_MS	  1000
-#define PENDING_MS	  3000
-#define DEFER_ACCEPT_S	  1
-#define PENDING_PER_SRC	  4
-#define MAX_PENDING	  64
-#define ACCEPT_BURST	  64
-#define LISTEN_BACKLOG	  128
-#define PLOG(p, fmt, ...) RTE_LOG(INFO, USER1, "peer %s: " fmt "\n", (p)->spec.name, ##__VA_ARGS__)
-
-_Static_assert(MAX_PENDING == NM_MAX_PEERS * PENDING_PER_SRC, "a slot per source and peer");
-
-enum peer_state {
-	PEER_IDLE = 0,	 /* not connected; a dialler tries again at next_try_ms */
-	PEER_CONNECTING, /* TCP connect in progress (dialler) */
-	PEER_HANDSHAKE,	 /* TLS handshake in progress (dialler) */
-	PEER_UP,	 /* authenticated; up for traffic once hello_rx */
-};
+#include "peers_priv.h"
 
 static const char *const state_names[] = {"idle", "connecting", "handshake", "up"};
 
-struct peer {
-	bool in_use;
-	bool dialer; /* we connect: our name sorts before the peer's */
-	struct nm_peer_spec spec;
-	enum peer_state state;
-	int fd;
-	struct nm_tls_conn *tls;
-	int tx_dir;    /* enum nm_tls_dir of our sending direction in this session */
-	bool hello_rx; /* the peer's first message came: it accepted us */
-	uint64_t state_ms;
-	uint64_t next_try_ms;
-	uint64_t backoff_ms;
-	uint64_t session_ms; /* when the current TLS session began */
-	uint64_t failures;
-	uint64_t sessions;
-	uint64_t announce_refused;
-	char last_error[256];
-	/* Keys. Epochs count up across sessions; 0 is never used. */
-	uint16_t epoch_seq; /* last epoch number offered */
-	uint16_t tx_epoch;  /* sealing with this (0: none yet) */
-	uint16_t offered;   /* offered, waiting for key_ack (0: none) */
-	uint64_t offered_ms;
-	uint64_t tx_epoch_ms;
-	uint64_t rx_prev_until_ms; /* drop the previous receive epoch then (0: none) */
-	uint64_t rekeys;
-	bool rekey_now;
-	uint64_t down_ms; /* when an up session was lost (0: up, or keys withdrawn) */
-};
-
-struct pending {
-	int fd;
-	struct nm_tls_conn *tls;
-	uint64_t accepted_ms;
-	uint64_t seq;	/* accept order: the oldest of an address is replaced first */
-	bool got_bytes; /* the client sent something (a real dial sends its ClientHello) */
-	uint32_t src;	/* source address, network order */
-	char addr[INET_ADDRSTRLEN];
-};
-
-/* Why the listener closed a connection before it authenticated, counted in `peer list`. */
-#define LISTEN_REFUSALS(_)                                                                         \
-	_(NOT_PEER_ADDRESS, "not_peer_address")                                                    \
-	_(FIRST_BYTES_TIMEOUT, "first_bytes_timeout")                                              \
-	_(HANDSHAKE_TIMEOUT, "handshake_timeout")                                                  \
-	_(REPLACED, "replaced_by_newer")                                                           \
-	_(HANDSHAKE_FAILED, "handshake_failed")                                                    \
-	_(NOT_CONFIGURED_NODE, "not_configured_node")
-
-enum listen_refusal {
-#define REFUSAL_ENUM(e, s) REFUSED_##e,
-	LISTEN_REFUSALS(REFUSAL_ENUM)
-#undef REFUSAL_ENUM
-	    REFUSED_MAX
-};
-
-static const char *const refusal_names[] = {
-#define REFUSAL_NAME(e, s) s,
-    LISTEN_REFUSALS(REFUSAL_NAME)
-#undef REFUSAL_NAME
-};
-
-struct nm_peers {
-	struct nm_node *node;
-	const struct nm_config *cfg;
-	struct nm_tls_identity id;
-	struct nm_tls_ctx *ctx;
-	int listen_fd;
-	struct peer peers[NM_MAX_PEERS]; /* index = slot in the tunnel state */
-	struct pending pend[MAX_PENDING];
-	uint64_t accept_seq;	       /* connections accepted (orders pend[]) */
-	uint64_t refused[REFUSED_MAX]; /* listener refusals, by reason */
-};
-
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-static void
-peer_close(struct peer *p)
+void
+nm_peer_close(struct peer *p)
 {
 	if (p->state == PEER_UP && p->hello_rx)
 		p->down_ms = now_ms();
@@ -170,7 +55,7 @@ peer_fail(struct peer *p, const char *why)
 	snprintf(p->last_error, sizeof(p->last_error), "%s", why);
 	p->failures++;
 	PLOG(p, "%s (retry in %llu ms)", why, (unsigned long long)p->backoff_ms);
-	peer_close(p);
+	nm_peer_close(p);
 	p->next_try_ms = now_ms() + p->backoff_ms;
 	p->backoff_ms = p->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : p->backoff_ms * 2;
 }
@@ -217,8 +102,8 @@ offer_key(struct peer *p)
 }
 
 /* Authenticated: say hello, announce our pods, offer a sending key. */
-static void
-peer_up(struct nm_peers *ps, struct peer *p, int tx_dir)
+void
+nm_peer_up(struct nm_peers *ps, struct peer *p, int tx_dir)
 {
 	p->state = PEER_UP;
 	p->state_ms = now_ms();
@@ -393,7 +278,7 @@ peer_handshake(struct nm_peers *ps, struct peer *p)
 	int rc = nm_tls_handshake_step(p->tls, err, sizeof(err));
 
 	if (rc == NM_TLS_DONE) {
-		peer_up(ps, p, NM_TLS_DIR_CLIENT_TO_SERVER);
+		nm_peer_up(ps, p, NM_TLS_DIR_CLIENT_TO_SERVER);
 	} else if (rc < 0) {
 		char why[300];
 		snprintf(why, sizeof(why), "TLS handshake failed: %s", err);
@@ -425,8 +310,8 @@ peer_connected(struct nm_peers *ps, struct peer *p)
 	peer_handshake(ps, p);
 }
 
-static struct peer *
-peer_named(struct nm_peers *ps, const char *name, unsigned int *idx)
+struct peer *
+nm_peer_named(struct nm_peers *ps, const char *name, unsigned int *idx)
 {
 	for (unsigned int i = 0; i < NM_MAX_PEERS; i++)
 		if (ps->peers[i].in_use && strcmp(ps->peers[i].spec.name, name) == 0) {
@@ -435,168 +320,6 @@ peer_named(struct nm_peers *ps, const char *name, unsigned int *idx)
 			return &ps->peers[i];
 		}
 	return NULL;
-}
-
-static void
-pending_drop(struct pending *q)
-{
-	if (q->tls != NULL)
-		nm_tls_conn_free(q->tls);
-	if (q->fd >= 0)
-		close(q->fd);
-	q->tls = NULL;
-	q->fd = -1;
-}
-
-/* An accepted connection finished its handshake: give it to its peer. */
-static void
-pending_step(struct nm_peers *ps, struct pending *q)
-{
-	char err[256];
-
-	if (!q->got_bytes) {
-		uint8_t b;
-		ssize_t r = recv(q->fd, &b, 1, MSG_PEEK | MSG_DONTWAIT);
-		if (r == 0 || (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
-			pending_drop(q); /* closed before it said anything */
-			return;
-		}
-		if (r < 0)
-			return;
-		q->got_bytes = true;
-	}
-	int rc = nm_tls_handshake_step(q->tls, err, sizeof(err));
-	if (rc == NM_TLS_WANT_READ || rc == NM_TLS_WANT_WRITE)
-		return;
-	if (rc < 0) {
-		ps->refused[REFUSED_HANDSHAKE_FAILED]++;
-		RTE_LOG(INFO, USER1, "peer connection from %s refused: %s\n", q->addr, err);
-		pending_drop(q);
-		return;
-	}
-	const char *name = nm_tls_conn_peer(q->tls);
-	struct peer *p = name ? peer_named(ps, name, NULL) : NULL;
-	if (p == NULL || p->dialer) {
-		ps->refused[REFUSED_NOT_CONFIGURED_NODE]++;
-		RTE_LOG(INFO, USER1, "peer connection from %s (node %s) refused: %s\n", q->addr,
-			name ? name : "?", p ? "we dial that peer" : "not a configured peer");
-		pending_drop(q);
-		return;
-	}
-	/* A peer that reconnects (restarted, or a new session) replaces its old one. */
-	if (p->tls != NULL)
-		PLOG(p, "new session replaces the old one");
-	peer_close(p);
-	p->fd = q->fd;
-	p->tls = q->tls;
-	q->fd = -1;
-	q->tls = NULL;
-	peer_up(ps, p, NM_TLS_DIR_SERVER_TO_CLIENT);
-}
-
-/* Is addr (network order) the address of a peer that dials us? */
-static bool
-from_peer(const struct nm_peers *ps, uint32_t addr)
-{
-	for (unsigned int i = 0; i < NM_MAX_PEERS; i++) {
-		const struct peer *p = &ps->peers[i];
-		struct in_addr host;
-
-		if (p->in_use && !p->dialer && inet_pton(AF_INET, p->spec.host, &host) == 1 &&
-		    host.s_addr == addr)
-			return true;
-	}
-	return false;
-}
-
-/*
- * A slot for a new connection from src: a free one, unless src has
- * PENDING_PER_SRC already; then src's oldest that sent nothing, else its
- * oldest. With every slot taken (peers changed meanwhile), the oldest.
- */
-static struct pending *
-pending_slot(struct nm_peers *ps, uint32_t src)
-{
-	struct pending *free_q = NULL, *idle = NULL, *old = NULL, *any = NULL;
-	unsigned int from_src = 0;
-
-	for (int i = 0; i < MAX_PENDING; i++) {
-		struct pending *q = &ps->pend[i];
-		if (q->fd < 0) {
-			if (free_q == NULL)
-				free_q = q;
-			continue;
-		}
-		if (any == NULL || q->seq < any->seq)
-			any = q;
-		if (q->src != src)
-			continue;
-		from_src++;
-		if (old == NULL || q->seq < old->seq)
-			old = q;
-		if (!q->got_bytes && (idle == NULL || q->seq < idle->seq))
-			idle = q;
-	}
-	struct pending *victim = from_src >= PENDING_PER_SRC ? (idle ? idle : old) : NULL;
-	if (victim == NULL && free_q == NULL)
-		victim = any;
-	if (victim == NULL)
-		return free_q;
-	ps->refused[REFUSED_REPLACED]++;
-	pending_drop(victim);
-	return victim;
-}
-
-static void
-accept_new(struct nm_peers *ps)
-{
-	for (int n = 0; n < ACCEPT_BURST; n++) {
-		struct sockaddr_in sa;
-		socklen_t len = sizeof(sa);
-		int fd = accept4(ps->listen_fd, (struct sockaddr *)&sa, &len,
-				 SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (fd < 0)
-			return;
-		if (!from_peer(ps, sa.sin_addr.s_addr)) {
-			ps->refused[REFUSED_NOT_PEER_ADDRESS]++;
-			close(fd);
-			continue;
-		}
-		struct pending *q = pending_slot(ps, sa.sin_addr.s_addr);
-		int one = 1;
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-		q->fd = fd;
-		q->tls = nm_tls_server_new(ps->ctx, fd, NULL);
-		q->accepted_ms = now_ms();
-		q->seq = ++ps->accept_seq;
-		q->got_bytes = false;
-		q->src = sa.sin_addr.s_addr;
-		inet_ntop(AF_INET, &sa.sin_addr, q->addr, sizeof(q->addr));
-		if (q->tls == NULL) {
-			pending_drop(q);
-			continue;
-		}
-		/* With TCP_DEFER_ACCEPT a real dial's ClientHello is here already. */
-		pending_step(ps, q);
-	}
-}
-
-/* Close accepted connections that missed their deadline for first bytes or handshake. */
-static void
-pending_expire(struct nm_peers *ps, uint64_t now)
-{
-	for (int i = 0; i < MAX_PENDING; i++) {
-		struct pending *q = &ps->pend[i];
-		if (q->fd < 0)
-			continue;
-		if (!q->got_bytes && now - q->accepted_ms > FIRST_BYTES_MS) {
-			ps->refused[REFUSED_FIRST_BYTES_TIMEOUT]++;
-			pending_drop(q);
-		} else if (now - q->accepted_ms > PENDING_MS) {
-			ps->refused[REFUSED_HANDSHAKE_TIMEOUT]++;
-			pending_drop(q);
-		}
-	}
 }
 
 /* Timers of an up peer: rotation, forward secrecy, end of the grace period. */
@@ -642,7 +365,7 @@ peer_timers(struct nm_peers *ps, struct peer *p, unsigned int idx, uint64_t now)
 	/* Forward secrecy: the dialler starts a new session; keys stay until replaced. */
 	if (p->dialer && now - p->session_ms >= tc->handshake_s * 1000ull) {
 		PLOG(p, "new TLS session (tunnel.handshake_s)");
-		peer_close(p);
+		nm_peer_close(p);
 		p->next_try_ms = now;
 	}
 }
@@ -698,7 +421,7 @@ nm_peers_poll(struct nm_peers *ps, int timeout_ms)
 		}
 		if ((struct pending *)who[k] >= ps->pend &&
 		    (struct pending *)who[k] < ps->pend + MAX_PENDING) {
-			pending_step(ps, who[k]);
+			nm_peers_pending_step(ps, who[k]);
 			continue;
 		}
 		struct peer *p = who[k];
@@ -718,9 +441,9 @@ nm_peers_poll(struct nm_peers *ps, int timeout_ms)
 		}
 	}
 	if (accepting)
-		accept_new(ps);
+		nm_peers_accept(ps);
 	now = now_ms(); /* after the handlers, which stamp state changes */
-	pending_expire(ps, now);
+	nm_peers_pending_expire(ps, now);
 	for (unsigned int i = 0; i < NM_MAX_PEERS; i++) {
 		struct peer *p = &ps->peers[i];
 		if (!p->in_use)
@@ -730,31 +453,6 @@ nm_peers_poll(struct nm_peers *ps, int timeout_ms)
 			peer_fail(p, "connection or handshake timed out");
 		peer_timers(ps, p, i, now);
 	}
-}
-
-static int
-listen_on(struct nm_peers *ps, char *err, size_t errlen)
-{
-	const struct nm_tunnel_config *tc = &ps->cfg->tunnel;
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(tc->listen_port)};
-	int one = 1;
-
-	inet_pton(AF_INET, tc->listen_host, &sa.sin_addr);
-	ps->listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (ps->listen_fd < 0 ||
-	    setsockopt(ps->listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-	    bind(ps->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    listen(ps->listen_fd, LISTEN_BACKLOG) < 0) {
-		snprintf(err, errlen, "tunnel.listen %s:%u: %s", tc->listen_host, tc->listen_port,
-			 strerror(errno));
-		return -errno;
-	}
-	/* Hand over connections once their first bytes came: idle ones wait in the kernel. */
-	int defer_s = DEFER_ACCEPT_S;
-	if (setsockopt(ps->listen_fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer_s, sizeof(defer_s)) < 0)
-		RTE_LOG(WARNING, USER1, "setsockopt(TCP_DEFER_ACCEPT, %d) failed: %s\n", defer_s,
-			strerror(errno));
-	return 0;
 }
 
 struct nm_peers *
@@ -784,7 +482,7 @@ nm_peers_create(struct nm_node *node, const struct nm_config *cfg, char *err, si
 	snprintf(ps->id.ca_file, sizeof(ps->id.ca_file), "%s", tc->ca);
 	snprintf(ps->id.crl_file, sizeof(ps->id.crl_file), "%s", tc->crl);
 	ps->ctx = nm_tls_ctx_new(&ps->id, err, errlen);
-	if (ps->ctx == NULL || listen_on(ps, err, errlen) < 0) {
+	if (ps->ctx == NULL || nm_peers_listen(ps, err, errlen) < 0) {
 		nm_peers_destroy(ps);
 		return NULL;
 	}
@@ -806,9 +504,9 @@ nm_peers_destroy(struct nm_peers *ps)
 		return;
 	for (int i = 0; i < NM_MAX_PEERS; i++)
 		if (ps->peers[i].in_use)
-			peer_close(&ps->peers[i]);
+			nm_peer_close(&ps->peers[i]);
 	for (int i = 0; i < MAX_PENDING; i++)
-		pending_drop(&ps->pend[i]);
+		nm_peers_pending_drop(&ps->pend[i]);
 	if (ps->listen_fd >= 0)
 		close(ps->listen_fd);
 	nm_tls_ctx_free(ps->ctx);
@@ -886,13 +584,13 @@ int
 nm_peers_del(struct nm_peers *ps, const char *name, char *err, size_t errlen)
 {
 	unsigned int idx;
-	struct peer *p = peer_named(ps, name, &idx);
+	struct peer *p = nm_peer_named(ps, name, &idx);
 
 	if (p == NULL) {
 		snprintf(err, errlen, "no peer named '%s'", name);
 		return -ENOENT;
 	}
-	peer_close(p);
+	nm_peer_close(p);
 	nm_node_tnl_peer_clear(ps->node, idx);
 	PLOG(p, "deleted");
 	memset(p, 0, sizeof(*p));
@@ -903,7 +601,7 @@ nm_peers_del(struct nm_peers *ps, const char *name, char *err, size_t errlen)
 int
 nm_peers_rekey(struct nm_peers *ps, const char *name, char *err, size_t errlen)
 {
-	struct peer *p = peer_named(ps, name, NULL);
+	struct peer *p = nm_peer_named(ps, name, NULL);
 
 	if (p == NULL) {
 		snprintf(err, errlen, "no peer named '%s'", name);
@@ -931,11 +629,11 @@ nm_peers_cert_reload(struct nm_peers *ps, char *err, size_t errlen)
 		struct peer *p = &ps->peers[i];
 		if (!p->in_use)
 			continue;
-		peer_close(p); /* keys stay installed until the new session replaces them */
+		nm_peer_close(p); /* keys stay installed until the new session replaces them */
 		p->next_try_ms = 0;
 	}
 	for (int i = 0; i < MAX_PENDING; i++)
-		pending_drop(&ps->pend[i]);
+		nm_peers_pending_drop(&ps->pend[i]);
 	nm_tls_ctx_free(ps->ctx);
 	ps->ctx = ctx;
 	return 0;
@@ -998,22 +696,4 @@ nm_peers_json(struct nm_peers *ps, bool tunnel)
 		json_array_append_new(list, o);
 	}
 	return list;
-}
-
-json_t *
-nm_peers_listener_json(struct nm_peers *ps)
-{
-	json_t *refused = json_object();
-	json_int_t total = 0, pending = 0;
-
-	for (int r = 0; r < REFUSED_MAX; r++) {
-		json_int_t v = ps != NULL ? (json_int_t)ps->refused[r] : 0;
-		json_object_set_new(refused, refusal_names[r], json_integer(v));
-		total += v;
-	}
-	for (int i = 0; ps != NULL && i < MAX_PENDING; i++)
-		pending += ps->pend[i].fd >= 0;
-	return json_pack("{s:I, s:I, s:I, s:o}", "accepted",
-			 (json_int_t)(ps != NULL ? ps->accept_seq : 0), "pending", pending,
-			 "refused_total", total, "refused", refused);
 }
