@@ -17,33 +17,50 @@ now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-void
-nm_loop_stats_turn(struct nm_loop_stats *s)
+/* Bucket b >= 1 holds [2^(b-1), 2^b) ms. */
+static unsigned int
+bucket(uint64_t ns)
 {
-	uint64_t now = now_ns();
+	uint64_t ms = ns / 1000000u;
+	unsigned int b = 0;
 
+	while (ms > 0 && b < NM_LOOP_BUCKETS - 1) {
+		ms >>= 1;
+		b++;
+	}
+	return b;
+}
+
+void
+nm_loop_stats_turn_at(struct nm_loop_stats *s, uint64_t now, uint64_t waited_ns)
+{
 	if (s->last_ns != 0) {
 		uint64_t dt = now - s->last_ns;
-		uint64_t ms = dt / 1000000u;
-		unsigned int b = 0;
+		uint64_t waited = waited_ns - s->last_waited_ns;
+		uint64_t busy = waited < dt ? dt - waited : 0;
 
-		/* Bucket b >= 1 holds [2^(b-1), 2^b) ms. */
-		while (ms > 0 && b < NM_LOOP_BUCKETS - 1) {
-			ms >>= 1;
-			b++;
-		}
-		s->hist[b]++;
+		s->hist[bucket(dt)]++;
+		s->busy_hist[bucket(busy)]++;
 		if (dt > s->max_ns)
 			s->max_ns = dt;
+		if (busy > s->max_busy_ns)
+			s->max_busy_ns = busy;
 		s->turns++;
 	}
 	s->last_ns = now;
+	s->last_waited_ns = waited_ns;
 }
 
-json_t *
-nm_loop_stats_json(const struct nm_loop_stats *s)
+void
+nm_loop_stats_turn(struct nm_loop_stats *s, uint64_t waited_ns)
 {
-	json_t *hist = json_object();
+	nm_loop_stats_turn_at(s, now_ns(), waited_ns);
+}
+
+static json_t *
+hist_json(const uint64_t *hist)
+{
+	json_t *o = json_object();
 	char key[16];
 
 	for (unsigned int b = 0; b < NM_LOOP_BUCKETS; b++) {
@@ -51,9 +68,17 @@ nm_loop_stats_json(const struct nm_loop_stats *s)
 			snprintf(key, sizeof(key), ">=%u", 1u << (b - 1));
 		else
 			snprintf(key, sizeof(key), "<%u", 1u << b);
-		json_object_set_new(hist, key, json_integer((json_int_t)s->hist[b]));
+		json_object_set_new(o, key, json_integer((json_int_t)hist[b]));
 	}
-	return json_pack("{s:I, s:f, s:i, s:o}", "turns", (json_int_t)s->turns, "max_turn_ms",
-			 (double)s->max_ns / 1e6, "poll_timeout_ms", (int)s->poll_timeout_ms,
-			 "turn_ms_histogram", hist);
+	return o;
+}
+
+json_t *
+nm_loop_stats_json(const struct nm_loop_stats *s)
+{
+	return json_pack("{s:I, s:f, s:f, s:i, s:o, s:o}", "turns", (json_int_t)s->turns,
+			 "max_turn_ms", (double)s->max_ns / 1e6, "max_busy_ms",
+			 (double)s->max_busy_ns / 1e6, "poll_timeout_ms", (int)s->poll_timeout_ms,
+			 "turn_ms_histogram", hist_json(s->hist), "busy_ms_histogram",
+			 hist_json(s->busy_hist));
 }

@@ -19,6 +19,7 @@
 
 #include "node_priv.h"
 #include "commands.h"
+#include "loop_wait.h"
 #include "node.h"
 #include "peers.h"
 #include "server.h"
@@ -220,7 +221,7 @@ main(int argc, char **argv)
 				  ? PEER_POLL_MS
 				  : CONTROL_POLL_MS;
 		node->loop.poll_timeout_ms = (unsigned int)poll_ms;
-		nm_loop_stats_turn(&node->loop);
+		nm_loop_stats_turn(&node->loop, nm_loop_waited_ns());
 		/* A job's end is seen at the next turn: come round sooner while one runs. */
 		int prc = nm_server_poll(
 		    srv, nm_node_jobs_busy(node) && poll_ms > JOB_POLL_MS ? JOB_POLL_MS : poll_ms);

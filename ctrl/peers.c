@@ -23,6 +23,7 @@
 #include "node_priv.h"
 #include "nodemesh/tunnel.h"
 #include "nodemesh/cidr.h"
+#include "loop_wait.h"
 #include "node.h"
 #include "peer_msg.h"
 #include "peer_tls.h"
@@ -380,7 +381,7 @@ nm_peers_poll(struct nm_peers *ps, int timeout_ms)
 
 	if (ps == NULL || ps->ctx == NULL) {
 		if (timeout_ms > 0)
-			poll(NULL, 0, timeout_ms);
+			nm_loop_poll(NULL, 0, timeout_ms);
 		return;
 	}
 	for (unsigned int i = 0; i < NM_MAX_PEERS; i++) {
@@ -408,7 +409,7 @@ nm_peers_poll(struct nm_peers *ps, int timeout_ms)
 		pfd[n] = (struct pollfd){.fd = p->fd, .events = ev};
 		who[n++] = p;
 	}
-	if (poll(pfd, n, timeout_ms) < 0)
+	if (nm_loop_poll(pfd, n, timeout_ms) < 0)
 		return;
 	now = now_ms();
 	bool accepting = false;

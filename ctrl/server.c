@@ -42,6 +42,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "loop_wait.h"
 #include "server.h"
 
 #define MAX_CLIENTS	  32
@@ -554,7 +555,7 @@ nm_server_poll(struct nm_server *srv, int timeout_ms)
 		pfd[n].events = (short)(c->out != NULL ? POLLOUT : (c->eof ? 0 : POLLIN));
 		who[n++] = i;
 	}
-	int rc = poll(pfd, n, ready ? 0 : (int)(next - now));
+	int rc = nm_loop_poll(pfd, n, ready ? 0 : (int)(next - now));
 	if (rc < 0)
 		return -errno;
 
