@@ -172,11 +172,26 @@ static json_t *
 cmd_cert_reload(struct nm_node *node, const struct nm_req *req)
 {
 	char err[512];
+	uint64_t id = 0;
 
 	(void)req;
-	if (nm_peers_cert_reload(nm_node_peers(node), err, sizeof(err)) < 0)
+	/* Answered at once; the files are read on a job thread (cert status shows it). */
+	if (nm_peers_cert_reload_start(nm_node_peers(node), &id, err, sizeof(err)) < 0)
 		return nm_reply_error("cert reload: %s; the certificate in use is unchanged", err);
-	return nm_reply_ok();
+	json_t *r = nm_reply_ok();
+	json_object_set_new(r, "loading", json_true());
+	json_object_set_new(r, "reload_id", json_integer((json_int_t)id));
+	return r;
+}
+
+static json_t *
+cmd_cert_status(struct nm_node *node, const struct nm_req *req)
+{
+	json_t *r = nm_reply_ok();
+
+	(void)req;
+	json_object_update_new(r, nm_peers_cert_json(nm_node_peers(node)));
+	return r;
 }
 
 static json_t *
@@ -456,7 +471,14 @@ static const struct command commands[] = {
      no_keys,
      cmd_cert_reload,
      "cert reload",
-     "read certificate, key, CA and CRL again, then handshake anew with every peer"},
+     "read certificate, key, CA and CRL again, then handshake anew with every peer; "
+     "loads in the background, one reload at a time (cert status shows it)"},
+    {{"cert", "status"},
+     0,
+     no_keys,
+     cmd_cert_status,
+     "cert status",
+     "the certificate reload in progress, if any, and how the last one ended"},
     {{"stats", NULL},
      0,
      no_keys,

@@ -26,7 +26,8 @@
 
 #define CONTROL_POLL_MS 100 /* also how often finished flows reach the flow log */
 #define PEER_POLL_MS	10  /* each of the socket and the peers, when there are tunnels */
-#define JOB_POLL_MS	20  /* while a job runs (sig load), so its end is published promptly */
+#define JOB_POLL_MS                                                                                \
+	20 /* while a job runs (sig load, cert reload), so its end is applied promptly */
 
 static volatile sig_atomic_t stop_signal;
 
@@ -223,12 +224,14 @@ main(int argc, char **argv)
 		node->loop.poll_timeout_ms = (unsigned int)poll_ms;
 		nm_loop_stats_turn(&node->loop, nm_loop_waited_ns());
 		/* A job's end is seen at the next turn: come round sooner while one runs. */
-		int prc = nm_server_poll(
-		    srv, nm_node_jobs_busy(node) && poll_ms > JOB_POLL_MS ? JOB_POLL_MS : poll_ms);
+		bool jobs = nm_node_jobs_busy(node) || nm_peers_jobs_busy(peers);
+		int prc =
+		    nm_server_poll(srv, jobs && poll_ms > JOB_POLL_MS ? JOB_POLL_MS : poll_ms);
 		nm_peers_poll(peers, node->cfg.tunnel.fabric_iface[0] ? PEER_POLL_MS : 0);
 		nm_node_drain_records(node);
 		nm_node_drain_alerts(node);
 		nm_node_jobs_poll(node);
+		nm_peers_jobs_poll(peers);
 		if (prc < 0 && prc != -EINTR) {
 			fprintf(stderr, "nodemeshd: poll failed: %s\n", strerror(-prc));
 			break;

@@ -49,7 +49,8 @@ usage(FILE *out)
 		"  (sig load waits for the background compile and prints its outcome)\n"
 		"  peer add name=N address=IP:PORT fabric_ip=IP pod_cidr=A.B.C.D/LEN\n"
 		"  peer del name=N | peer list | pod list remote\n"
-		"  tunnel list | tunnel rekey peer=N | cert reload\n",
+		"  tunnel list | tunnel rekey peer=N | cert reload | cert status\n"
+		"  (cert reload waits for the background load and prints its outcome)\n",
 		DEFAULT_SOCKET);
 }
 
@@ -441,6 +442,47 @@ wait_sig_load(const char *path, json_int_t id, int timeout_s)
 	}
 }
 
+/*
+ * `cert reload` answers at once ({"loading":true,"reload_id":N}) and reads
+ * the files in the background; wait for its outcome by polling `cert
+ * status` and return it: {"ok":true,...} or {"ok":false,"error":...}.
+ * NULL if the daemon stops answering.
+ */
+static json_t *
+wait_cert_reload(const char *path, json_int_t id, int timeout_s)
+{
+	for (;;) {
+		char *a = transact(path, "cert status", timeout_s);
+		if (a == NULL)
+			return NULL;
+		json_t *st = json_loads(a, 0, NULL);
+		free(a);
+		json_t *last = json_object_get(st, "last_reload");
+		json_int_t last_id = json_integer_value(json_object_get(last, "id"));
+		json_int_t loading_id =
+		    json_integer_value(json_object_get(json_object_get(st, "loading"), "id"));
+		json_t *out = NULL;
+
+		if (last_id == id) {
+			out = json_deep_copy(last);
+			json_object_del(out, "id");
+			json_object_set_new(out, "reload_id", json_integer(id));
+		} else if (last_id > id) {
+			out = json_pack(
+			    "{s:b, s:s}", "ok", 0, "error",
+			    "cert reload: a later reload finished first; see cert status");
+		} else if (loading_id != id) {
+			out = json_pack(
+			    "{s:b, s:s}", "ok", 0, "error",
+			    "cert reload: the daemon no longer knows this reload (restarted?)");
+		}
+		json_decref(st);
+		if (out != NULL)
+			return out;
+		usleep(20 * 1000);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -509,8 +551,11 @@ main(int argc, char **argv)
 		free(answer);
 		return 2;
 	}
-	if (json_is_true(json_object_get(r, "loading")) && strcmp(argv[optind], "sig") == 0) {
-		json_t *done = wait_sig_load(path, geti(r, "load_id"), timeout_s);
+	bool is_sig = strcmp(argv[optind], "sig") == 0;
+	if (json_is_true(json_object_get(r, "loading")) &&
+	    (is_sig || strcmp(argv[optind], "cert") == 0)) {
+		json_t *done = is_sig ? wait_sig_load(path, geti(r, "load_id"), timeout_s)
+				      : wait_cert_reload(path, geti(r, "reload_id"), timeout_s);
 		json_decref(r);
 		free(answer);
 		if (done == NULL)

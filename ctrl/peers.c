@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -503,6 +504,12 @@ nm_peers_destroy(struct nm_peers *ps)
 {
 	if (ps == NULL)
 		return;
+	/* A reload in progress is waited out (it reads a few files) and thrown away. */
+	nm_job_cancel(&ps->cert_job);
+	if (ps->cert_loading != NULL)
+		nm_tls_ctx_free(ps->cert_loading->ctx);
+	free(ps->cert_loading);
+	json_decref(ps->cert_last);
 	for (int i = 0; i < NM_MAX_PEERS; i++)
 		if (ps->peers[i].in_use)
 			nm_peer_close(&ps->peers[i]);
@@ -616,16 +623,29 @@ nm_peers_rekey(struct nm_peers *ps, const char *name, char *err, size_t errlen)
 	return 0;
 }
 
-int
-nm_peers_cert_reload(struct nm_peers *ps, char *err, size_t errlen)
+static uint64_t
+wall_ns(void)
 {
-	if (ps->ctx == NULL) {
-		snprintf(err, errlen, "this node has no tunnel (config group 'tunnel')");
-		return -ENODEV;
-	}
-	struct nm_tls_ctx *ctx = nm_tls_ctx_new(&ps->id, err, errlen);
-	if (ctx == NULL)
-		return -EINVAL; /* the old certificate stays in use */
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void
+iso_wall(uint64_t ns, char *buf, size_t len)
+{
+	time_t t = (time_t)(ns / 1000000000ull);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* Control thread: use ctx from now on and handshake anew with every peer. */
+static void
+cert_swap(struct nm_peers *ps, struct nm_tls_ctx *ctx)
+{
 	for (int i = 0; i < NM_MAX_PEERS; i++) {
 		struct peer *p = &ps->peers[i];
 		if (!p->in_use)
@@ -637,7 +657,106 @@ nm_peers_cert_reload(struct nm_peers *ps, char *err, size_t errlen)
 		nm_peers_pending_drop(&ps->pend[i]);
 	nm_tls_ctx_free(ps->ctx);
 	ps->ctx = ctx;
+}
+
+/* Job thread: read and check the files, build the context. Nothing else. */
+static void
+cert_build(struct nm_job *job, void *arg)
+{
+	struct cert_load *l = arg;
+
+	(void)job;
+	l->ctx = nm_tls_ctx_new(&l->ident, l->err, sizeof(l->err));
+}
+
+int
+nm_peers_cert_reload_start(struct nm_peers *ps, uint64_t *id, char *err, size_t errlen)
+{
+	if (ps == NULL || ps->ctx == NULL) {
+		snprintf(err, errlen, "this node has no tunnel (config group 'tunnel')");
+		return -ENODEV;
+	}
+	if (ps->cert_loading != NULL) {
+		char since[32];
+
+		iso_wall(ps->cert_loading->started_ns, since, sizeof(since));
+		snprintf(err, errlen,
+			 "refused: reload %" PRIu64 " is still loading (since %s); one at a time, "
+			 "see cert status",
+			 ps->cert_loading->id, since);
+		return -EBUSY;
+	}
+	struct cert_load *l = calloc(1, sizeof(*l));
+	if (l == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	l->ident = ps->id;
+	l->id = ps->cert_load_id + 1;
+	l->started_ns = wall_ns();
+	int rc = nm_job_start(&ps->cert_job, cert_build, l);
+	if (rc < 0) {
+		snprintf(err, errlen, "cannot start the loading thread: %s", strerror(-rc));
+		free(l);
+		return rc;
+	}
+	ps->cert_load_id = l->id;
+	ps->cert_loading = l;
+	*id = l->id;
 	return 0;
+}
+
+void
+nm_peers_jobs_poll(struct nm_peers *ps)
+{
+	struct cert_load *l = ps != NULL ? ps->cert_loading : NULL;
+	char started[32], finished[32];
+
+	if (l == NULL || !nm_job_reap(&ps->cert_job))
+		return;
+	ps->cert_loading = NULL;
+	uint64_t now = wall_ns();
+	iso_wall(l->started_ns, started, sizeof(started));
+	iso_wall(now, finished, sizeof(finished));
+	json_decref(ps->cert_last);
+	ps->cert_last = json_pack("{s:I, s:b, s:s, s:s, s:I}", "id", (json_int_t)l->id, "ok",
+				  l->ctx != NULL, "started", started, "finished", finished,
+				  "took_ms", (json_int_t)((now - l->started_ns) / 1000000u));
+	if (l->ctx != NULL) {
+		cert_swap(ps, l->ctx);
+	} else {
+		char msg[700];
+
+		snprintf(msg, sizeof(msg), "cert reload: %s; the certificate in use is unchanged",
+			 l->err);
+		fprintf(stderr, "nodemeshd: %s\n", msg);
+		json_object_set_new(ps->cert_last, "error", json_string(msg));
+	}
+	free(l);
+}
+
+bool
+nm_peers_jobs_busy(const struct nm_peers *ps)
+{
+	return ps != NULL && nm_job_busy(&ps->cert_job);
+}
+
+json_t *
+nm_peers_cert_json(const struct nm_peers *ps)
+{
+	const struct cert_load *l = ps != NULL ? ps->cert_loading : NULL;
+	json_t *loading = json_null();
+
+	if (l != NULL) {
+		char since[32];
+
+		iso_wall(l->started_ns, since, sizeof(since));
+		loading =
+		    json_pack("{s:I, s:s, s:I}", "id", (json_int_t)l->id, "since", since,
+			      "elapsed_ms", (json_int_t)((wall_ns() - l->started_ns) / 1000000u));
+	}
+	return json_pack("{s:o, s:o}", "loading", loading, "last_reload",
+			 ps != NULL && ps->cert_last ? json_incref(ps->cert_last) : json_null());
 }
 
 void

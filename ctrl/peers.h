@@ -22,7 +22,9 @@
 #ifndef NM_PEERS_H
 #define NM_PEERS_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <jansson.h>
 
 #include "config.h"
@@ -46,8 +48,23 @@ json_t *nm_peers_json(struct nm_peers *ps, bool tunnel);
 json_t *nm_peers_listener_json(struct nm_peers *ps);
 /* Start a key rotation toward this peer now. */
 int nm_peers_rekey(struct nm_peers *ps, const char *name, char *err, size_t errlen);
-/* Reload certificate, key, CA and CRL from their files, then handshake anew with every peer. */
-int nm_peers_cert_reload(struct nm_peers *ps, char *err, size_t errlen);
+/*
+ * `cert reload`: read certificate, key, CA and CRL from their files again,
+ * then handshake anew with every peer, off the event loop: the files are
+ * read and the TLS context built on a job thread (ctrl/jobs.h); nm_peers_jobs_poll,
+ * each loop turn, swaps it in on the control thread once it is done. 0
+ * with *id the reload's number, -EBUSY while one is in progress (one at a
+ * time), -ENODEV without a tunnel. A failed reload leaves the certificate
+ * in use unchanged; nm_peers_cert_json says how each ended.
+ */
+int nm_peers_cert_reload_start(struct nm_peers *ps, uint64_t *id, char *err, size_t errlen);
+/* Each loop turn: finish a reload whose job is done. */
+void nm_peers_jobs_poll(struct nm_peers *ps);
+/* True while a reload's job runs. */
+bool nm_peers_jobs_busy(const struct nm_peers *ps);
+/* `cert status`: {"loading": null|{"id","since","elapsed_ms"}, "last_reload": null|{"id",
+ * "ok", "started", "finished", "took_ms"[, "error"]}}. */
+json_t *nm_peers_cert_json(const struct nm_peers *ps);
 /* Tell the peers a local pod came or went. */
 void nm_peers_pod_changed(struct nm_peers *ps, const struct nm_pod_spec *spec, bool added);
 

@@ -17,6 +17,7 @@
 #include <rte_log.h>
 
 #include "config.h"
+#include "jobs.h"
 #include "peer_tls.h"
 
 #define BACKOFF_MIN_MS 1000
@@ -108,11 +109,28 @@ enum listen_refusal {
 	    REFUSED_MAX
 };
 
+/*
+ * A `cert reload` in progress: the TLS context is built (files read and
+ * checked, SSL_CTX made) on a job thread from a copy of the identity; the
+ * control thread swaps it in when the job is done (nm_peers_jobs_poll).
+ */
+struct cert_load {
+	uint64_t id;
+	uint64_t started_ns; /* CLOCK_REALTIME */
+	struct nm_tls_identity ident;
+	struct nm_tls_ctx *ctx; /* the job's result; NULL with err on failure */
+	char err[512];
+};
+
 struct nm_peers {
 	struct nm_node *node;
 	const struct nm_config *cfg;
 	struct nm_tls_identity id;
 	struct nm_tls_ctx *ctx;
+	struct nm_job cert_job;
+	struct cert_load *cert_loading; /* the reload in progress, or NULL */
+	uint64_t cert_load_id;		/* reloads started so far */
+	json_t *cert_last;		/* outcome of the last finished reload, or NULL */
 	int listen_fd;
 	struct peer peers[NM_MAX_PEERS]; /* index = slot in the tunnel state */
 	struct pending pend[MAX_PENDING];
