@@ -428,6 +428,7 @@ def data_on_syn(c):
 
 def data_before_synack(c):
     # SYN and data back to back: the data is there before the server answers.
+    early = counters()["tcp_data_before_handshake"]
     net.send(c.syn(), c.seg(b"id=9 UNION SELECT pw\n"))
     if c.syn_ack() is None:
         raise Failure("no SYN-ACK from the server")
@@ -436,6 +437,13 @@ def data_before_synack(c):
         if server_data(c.sport) is not None:
             break
         time.sleep(0.1)
+    if server_data(c.sport) is None and counters()["tcp_data_before_handshake"] == early:
+        # On a loaded machine the data can reach nodemesh after the
+        # server's SYN-ACK (this script was descheduled between the two
+        # frames): then it is in-window data after the handshake, scanned,
+        # caught and reset before the server accepted. Not an evasion, and
+        # judged as what it is: caught, nothing delivered.
+        return {"caught": True, "server": None, "grew": ["signature_drop"]}
     if server_data(c.sport) != b"":
         raise Failure("server got %r before the handshake data was resent" % server_data(c.sport))
     # The sender retransmits after the handshake: scanned and caught.
