@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Signature scanning throughput of one worker: nodemesh's Hyperscan
- * wrapper (ctrl/sigdb.c) against raw Hyperscan on the same patterns and
- * the same payloads, in the same process and run.
+ * wrapper (compiled by ctrl/sigdb.c, scanned by dataplane/sig_scan.c) against raw Hyperscan on the
+ * same patterns and the same payloads, in the same process and run.
  *
  * Rule sets: N generated rules (-n, default 100, 1000 and 10000), each
  *   alert tcp any any -> any any (msg:"gen I"; content:"LIT"; sid:I;)

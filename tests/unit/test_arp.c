@@ -51,7 +51,7 @@ assert_bytes(const uint8_t *got, const uint8_t *want, size_t len)
 /* ---- the gateway address ----------------------------------------------- */
 
 /*
- * BUG (dataplane/dp.h, NM_GATEWAY_IP): DPDK 22.11's RTE_IPV4(a, b, c, d)
+ * BUG (nodemesh/dataplane-t.h, NM_GATEWAY_IP): DPDK 22.11's RTE_IPV4(a, b, c, d)
  * shifts ((a) & 0xff) << 24 as an int and casts afterwards, so
  * RTE_IPV4(169, 254, 1, 1) overflows int: undefined (C11 6.5.7p4). Under
  * -Db_sanitize=undefined, arp.c, icmp.c and worker.c abort on it ("left

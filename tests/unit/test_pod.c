@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Unit tests of the pod table (dataplane/pod.c): copy-on-write clones,
+ * Unit tests of the pod table (ctrl/pod_table.c): copy-on-write clones,
  * the by-address index, per-worker ownership lists and the refusals. The
  * table lives in DPDK memory, so each test runs with a small in-memory EAL
  * (Criterion forks one process per test).

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Unit tests of policy compilation and evaluation (dataplane/policy.c,
- * policy.h): rules parsed by nm_rule_parse() and compiled against a pod
+ * Unit tests of policy compilation and evaluation (ctrl/policy_compile.c,
+ * dataplane/policy_eval.h): rules parsed by nm_rule_parse() and compiled against a pod
  * table, then judged with nm_policy_eval(). Covers every selector kind,
  * protocols, port lists and range edges, the default action, the order
  * (deny beats allow, first allow wins), the generation semantics (a policy
