@@ -145,6 +145,19 @@ screen(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t slot, struc
 
 		if (i + 3 < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 3], void *));
+		/*
+		 * af_packet and af_xdp also see what the host kernel itself sends
+		 * out of the port's end of the veth (with IPv6 on: router
+		 * solicitations, MLD, DAD), from that end's MAC, which is the
+		 * port's. Not the pod's: neither counted as its traffic nor
+		 * learnt as its MAC.
+		 */
+		const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+		if (unlikely(m->data_len >= sizeof(*eth) &&
+			     rte_is_same_ether_addr(&eth->src_addr, &src->port_mac))) {
+			nm_drop(w, NULL, m, NM_DROP_HOST_FRAME);
+			continue;
+		}
 		live->c.rx_packets++;
 		live->c.rx_bytes += m->pkt_len;
 		w->c.rx_packets++;
@@ -161,8 +174,7 @@ screen(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t slot, struc
 			continue;
 		}
 
-		/* The link is point-to-point: whatever sends on it is the pod. */
-		const struct rte_ether_hdr *eth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+		/* The link is point-to-point: whatever else sends on it is the pod. */
 		if (unlikely(!live->mac_known ||
 			     !rte_is_same_ether_addr(&live->pod_mac, &eth->src_addr)) &&
 		    !src->spec.has_mac && rte_is_unicast_ether_addr(&eth->src_addr)) {

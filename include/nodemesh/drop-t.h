@@ -32,6 +32,8 @@
 	_(TX_FULL, "tx_full", "port TX queue full")                                                \
 	_(NO_MBUF, "no_mbuf", "mbuf pool empty when building a reply or fragment")                 \
 	_(VLAN_ON_POD, "vlan_on_pod_port", "802.1Q-tagged frame on a pod port")                    \
+	_(HOST_FRAME, "host_frame",                                                                \
+	  "sent by the host out of the pod port's own end (IPv6 RS, MLD, DAD), not by the pod")    \
 	_(ARP_OWN_ADDRESS, "arp_own_address",                                                      \
 	  "ARP request for the pod's own address (not answered)")                                  \
 	_(ARP_UNEXPECTED, "arp_unexpected", "ARP reply not from the pod's own address")            \

@@ -88,14 +88,30 @@ nm_bg() {
 	NM_BG_PIDS+=("$NM_LAST_BG")
 }
 
-# A namespace with IPv6 off (so pods and host ends send no ND/RS noise that
-# the dataplane would have to count) and loopback up.
+# IPv6 in the test namespaces: off by default (so pods and host ends send
+# no RS/MLD/DAD noise that the counters a test checks would have to allow
+# for); NM_IPV6=1 leaves it on everywhere, as on a real node, where the
+# host kernel sends that noise out of every pod's host end.
+NM_IPV6=${NM_IPV6:-0}
+
+# nm_ipv6_off NS [IF]: IPv6 off in NS (on IF), unless NM_IPV6=1.
+nm_ipv6_off() {
+	local ns=$1 ifname=${2:-}
+	[[ $NM_IPV6 == 1 ]] && return 0
+	if [[ -n $ifname ]]; then
+		ip netns exec "$ns" sysctl -qw "net.ipv6.conf.$ifname.disable_ipv6=1"
+	else
+		ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
+		ip netns exec "$ns" sysctl -qw net.ipv6.conf.default.disable_ipv6=1
+	fi
+}
+
+# A namespace with loopback up (and IPv6 off unless NM_IPV6=1).
 nm_ns_add() {
 	local ns=$1
 	ip netns add "$ns"
 	NM_NAMESPACES=("$ns" "${NM_NAMESPACES[@]}")
-	ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
-	ip netns exec "$ns" sysctl -qw net.ipv6.conf.default.disable_ipv6=1
+	nm_ipv6_off "$ns"
 	ip -n "$ns" link set lo up
 }
 
@@ -119,10 +135,10 @@ nm_pod_create() {
 	nm_ns_add "$pod"
 	ip -n "$node" link add "$hostif" type veth peer name eth0 netns "$pod"
 	# default.disable_ipv6 already covers new links; set it explicitly anyway
-	# because the host end is what nodemeshd reads and it must stay quiet.
-	ip netns exec "$node" sysctl -qw "net.ipv6.conf.$hostif.disable_ipv6=1"
+	# (unless NM_IPV6=1: then the host end sends what a real node's does).
+	nm_ipv6_off "$node" "$hostif"
 	ip -n "$node" link set "$hostif" up
-	ip netns exec "$pod" sysctl -qw net.ipv6.conf.eth0.disable_ipv6=1
+	nm_ipv6_off "$pod" eth0
 	ip -n "$pod" addr add "$ip/32" dev eth0
 	ip -n "$pod" link set eth0 up
 	ip -n "$pod" route add 169.254.1.1 dev eth0 scope link

@@ -926,3 +926,46 @@ Test(worker, reply_of_a_one_way_rule_passes_and_the_reverse_call_does_not)
 	assert_drops(0, NM_DROP_POLICY_DENIED, 1);
 	cr_assert_eq(sent_to(POD_A, out), 0);
 }
+
+/*
+ * With IPv6 on, the host kernel sends router solicitations, MLD and DAD
+ * out of the port's end of the veth, from that end's MAC (the port's);
+ * af_packet hands them to nodemesh as if the pod had sent them. They are
+ * dropped as the host's, and never taken for the pod's MAC (issue 11).
+ */
+Test(worker, host_end_frames_are_not_the_pods)
+{
+	static const uint8_t all_routers[6] = {0x33, 0x33, 0, 0, 0, 2};
+	static const struct udp_spec s = {IP_A, IP_B, 64, 1, 0, 32, 0};
+	uint8_t rs[128], *p = put_eth(rs, all_routers, PORT_MAC_A, 0x86dd);
+
+	/* An ICMPv6 router solicitation from fe80::1 to ff02::2. */
+	*p++ = 0x60, *p++ = 0, *p++ = 0, *p++ = 0;
+	p = put16(p, 8);
+	*p++ = 58;
+	*p++ = 255;
+	memset(p, 0, 32);
+	p[0] = 0xfe, p[1] = 0x80, p[15] = 1, p[16] = 0xff, p[17] = 0x02, p[31] = 2;
+	p += 32;
+	*p++ = 133, *p++ = 0, *p++ = 0, *p++ = 0;
+	memset(p, 0, 4);
+	p += 4;
+
+	cr_assert_not(live(POD_A)->mac_known);
+	feed(POD_A, rs, (size_t)(p - rs));
+	assert_drops(0, NM_DROP_HOST_FRAME, 1);
+	cr_assert_not(live(POD_A)->mac_known, "the host end's MAC was taken for the pod's");
+	cr_assert_eq(live(POD_A)->c.rx_packets, 0);
+	cr_assert_eq(live(POD_A)->c.drops, 0, "not the pod's drop");
+
+	/* The pod's own frame still teaches its MAC, and a later host frame does not undo it. */
+	uint8_t f[128];
+	size_t len = udp_frame(f, PORT_MAC_A, MAC_A, &s);
+	learn_mac(POD_B, MAC_B);
+	feed(POD_A, f, len);
+	cr_assert(live(POD_A)->mac_known);
+	feed(POD_A, rs, (size_t)(p - rs));
+	assert_drops(0, NM_DROP_HOST_FRAME, 2);
+	cr_assert_arr_eq(live(POD_A)->pod_mac.addr_bytes, MAC_A, 6);
+	cr_assert_eq(live(POD_A)->c.rx_packets, 1);
+}
