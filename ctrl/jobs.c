@@ -27,16 +27,13 @@ job_main(void *p)
 int
 nm_job_start(struct nm_job *job, nm_job_fn fn, void *arg)
 {
-	struct timespec ts;
-
 	if (job->running)
 		return -EBUSY;
 	job->fn = fn;
 	job->arg = arg;
 	job->done = 0;
 	job->cancel = 0;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	job->started_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	job->started_ns = nm_wall_ns();
 	int rc = pthread_create(&job->thread, NULL, job_main, job);
 	if (rc != 0)
 		return -rc;
@@ -76,4 +73,23 @@ bool
 nm_job_cancelled(const struct nm_job *job)
 {
 	return __atomic_load_n(&job->cancel, __ATOMIC_RELAXED) != 0;
+}
+
+uint64_t
+nm_wall_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+void
+nm_wall_iso(uint64_t ns, char *buf, size_t len)
+{
+	time_t t = (time_t)(ns / 1000000000ull);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }

@@ -57,4 +57,9 @@ void nm_job_cancel(struct nm_job *job);
 /* For the job's function: true once nm_job_cancel was called. */
 bool nm_job_cancelled(const struct nm_job *job);
 
+/* Wall clock (CLOCK_REALTIME) in ns, for when a job started and ended. */
+uint64_t nm_wall_ns(void);
+/* ns as an ISO 8601 UTC time, "2026-12-06T15:45:14Z". */
+void nm_wall_iso(uint64_t ns, char *buf, size_t len);
+
 #endif

@@ -97,15 +97,6 @@ struct nm_sig_load {
 	char err[1024];
 };
 
-static uint64_t
-wall_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 /*
  * Parse, compile and check the stream size: everything long about a load,
  * and nothing the workers can see. job is NULL when run inline.
@@ -180,7 +171,7 @@ set_build(struct nm_node *node, struct nm_sigdb *db, unsigned int n, const char 
 				goto nomem;
 	}
 	snprintf(set->file, sizeof(set->file), "%s", file);
-	set->loaded_ns = wall_ns();
+	set->loaded_ns = nm_wall_ns();
 	return set;
 nomem:
 	snprintf(err, errlen, "out of memory for Hyperscan scratch or counters");
@@ -227,7 +218,7 @@ load_new(struct nm_node *node, const char *path)
 	}
 	l->stream_state_max = node->dp.params.sig_stream_state_max;
 	l->id = ++node->sig_load_id;
-	l->started_ns = wall_ns();
+	l->started_ns = nm_wall_ns();
 	return l;
 }
 
@@ -259,16 +250,6 @@ nm_node_sig_load(struct nm_node *node, const char *path, char *err, size_t errle
 	return rc;
 }
 
-static void
-iso_wall(uint64_t ns, char *buf, size_t len)
-{
-	time_t t = (time_t)(ns / 1000000000ull);
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 int
 nm_node_sig_load_start(struct nm_node *node, const char *path, uint64_t *id, char *err,
 		       size_t errlen)
@@ -278,13 +259,13 @@ nm_node_sig_load_start(struct nm_node *node, const char *path, uint64_t *id, cha
 	if (busy != NULL) {
 		char since[32];
 
-		iso_wall(busy->started_ns, since, sizeof(since));
+		nm_wall_iso(busy->started_ns, since, sizeof(since));
 		snprintf(err, errlen,
 			 "%s refused: load %" PRIu64
 			 " of %s is still compiling (since %s, %.1f s); "
 			 "one load at a time, see sig list, then load again",
 			 path, busy->id, busy->file, since,
-			 (double)(wall_ns() - busy->started_ns) / 1e9);
+			 (double)(nm_wall_ns() - busy->started_ns) / 1e9);
 		return -EBUSY;
 	}
 	struct nm_sig_load *l = load_new(node, path);
@@ -308,10 +289,10 @@ static json_t *
 load_json(const struct nm_sig_load *l, int rc, uint64_t generation)
 {
 	char started[32], finished[32];
-	uint64_t now = wall_ns();
+	uint64_t now = nm_wall_ns();
 
-	iso_wall(l->started_ns, started, sizeof(started));
-	iso_wall(now, finished, sizeof(finished));
+	nm_wall_iso(l->started_ns, started, sizeof(started));
+	nm_wall_iso(now, finished, sizeof(finished));
 	json_t *o = json_pack("{s:I, s:s, s:b, s:s, s:s, s:I}", "id", (json_int_t)l->id, "file",
 			      l->file, "ok", rc >= 0, "started", started, "finished", finished,
 			      "took_ms", (json_int_t)((now - l->started_ns) / 1000000u));
@@ -370,10 +351,10 @@ loads_json(const struct nm_node *node, json_t *o)
 	if (l != NULL) {
 		char since[32];
 
-		iso_wall(l->started_ns, since, sizeof(since));
+		nm_wall_iso(l->started_ns, since, sizeof(since));
 		loading = json_pack("{s:I, s:s, s:s, s:I}", "id", (json_int_t)l->id, "file",
 				    l->file, "since", since, "elapsed_ms",
-				    (json_int_t)((wall_ns() - l->started_ns) / 1000000u));
+				    (json_int_t)((nm_wall_ns() - l->started_ns) / 1000000u));
 	}
 	json_object_set_new(o, "loading", loading);
 	json_object_set_new(o, "last_load",

@@ -623,25 +623,6 @@ nm_peers_rekey(struct nm_peers *ps, const char *name, char *err, size_t errlen)
 	return 0;
 }
 
-static uint64_t
-wall_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static void
-iso_wall(uint64_t ns, char *buf, size_t len)
-{
-	time_t t = (time_t)(ns / 1000000000ull);
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 /* Control thread: use ctx from now on and handshake anew with every peer. */
 static void
 cert_swap(struct nm_peers *ps, struct nm_tls_ctx *ctx)
@@ -679,7 +660,7 @@ nm_peers_cert_reload_start(struct nm_peers *ps, uint64_t *id, char *err, size_t 
 	if (ps->cert_loading != NULL) {
 		char since[32];
 
-		iso_wall(ps->cert_loading->started_ns, since, sizeof(since));
+		nm_wall_iso(ps->cert_loading->started_ns, since, sizeof(since));
 		snprintf(err, errlen,
 			 "refused: reload %" PRIu64 " is still loading (since %s); one at a time, "
 			 "see cert status",
@@ -693,7 +674,7 @@ nm_peers_cert_reload_start(struct nm_peers *ps, uint64_t *id, char *err, size_t 
 	}
 	l->ident = ps->id;
 	l->id = ps->cert_load_id + 1;
-	l->started_ns = wall_ns();
+	l->started_ns = nm_wall_ns();
 	int rc = nm_job_start(&ps->cert_job, cert_build, l);
 	if (rc < 0) {
 		snprintf(err, errlen, "cannot start the loading thread: %s", strerror(-rc));
@@ -715,9 +696,9 @@ nm_peers_jobs_poll(struct nm_peers *ps)
 	if (l == NULL || !nm_job_reap(&ps->cert_job))
 		return;
 	ps->cert_loading = NULL;
-	uint64_t now = wall_ns();
-	iso_wall(l->started_ns, started, sizeof(started));
-	iso_wall(now, finished, sizeof(finished));
+	uint64_t now = nm_wall_ns();
+	nm_wall_iso(l->started_ns, started, sizeof(started));
+	nm_wall_iso(now, finished, sizeof(finished));
 	json_decref(ps->cert_last);
 	ps->cert_last = json_pack("{s:I, s:b, s:s, s:s, s:I}", "id", (json_int_t)l->id, "ok",
 				  l->ctx != NULL, "started", started, "finished", finished,
@@ -750,10 +731,10 @@ nm_peers_cert_json(const struct nm_peers *ps)
 	if (l != NULL) {
 		char since[32];
 
-		iso_wall(l->started_ns, since, sizeof(since));
-		loading =
-		    json_pack("{s:I, s:s, s:I}", "id", (json_int_t)l->id, "since", since,
-			      "elapsed_ms", (json_int_t)((wall_ns() - l->started_ns) / 1000000u));
+		nm_wall_iso(l->started_ns, since, sizeof(since));
+		loading = json_pack("{s:I, s:s, s:I}", "id", (json_int_t)l->id, "since", since,
+				    "elapsed_ms",
+				    (json_int_t)((nm_wall_ns() - l->started_ns) / 1000000u));
 	}
 	return json_pack("{s:o, s:o}", "loading", loading, "last_reload",
 			 ps != NULL && ps->cert_last ? json_incref(ps->cert_last) : json_null());
