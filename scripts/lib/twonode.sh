@@ -52,7 +52,7 @@ nm2_setup() {
 	ip -n "${NM2_NS[a]}" link add mgmt type veth peer name mgmt netns "${NM2_NS[b]}"
 	local n
 	for n in a b; do
-		ip netns exec "${NM2_NS[$n]}" sysctl -qw net.ipv6.conf.fab0.disable_ipv6=1
+		nm_ipv6_off "${NM2_NS[$n]}" fab0
 		ip -n "${NM2_NS[$n]}" link set fab0 up
 		ip -n "${NM2_NS[$n]}" addr add "${NM2_MGMT[$n]}/30" dev mgmt
 		ip -n "${NM2_NS[$n]}" link set mgmt up

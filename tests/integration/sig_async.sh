@@ -28,20 +28,10 @@ IP2=${NM_POD_IP[2]}
 PORT=7100
 log=$NM_TMP/flows.jsonl
 
-# A set that takes seconds to compile: distinct pcre rules, each with a
-# literal prefix (what Hyperscan spends its time on is the regexes).
+# A set that takes seconds to compile (slow_rules.py).
 # gen_rules FILE N: N distinct pcre rules.
 gen_rules() {
-	"$NM_PY" - "$1" "$2" <<'EOF'
-import random, sys
-random.seed(16)
-with open(sys.argv[1], "w") as f:
-    for i in range(int(sys.argv[2])):
-        w = "".join(random.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(6))
-        f.write('alert tcp any any -> any any (msg:"slow %d"; content:"%s"; '
-                'pcre:"/%s[a-z]{2,9}\\d+(q%d|z%d)x/i"; sid:%d;)\n'
-                % (i, w, w, i % 97, i % 89, 100000 + i))
-EOF
+	"$NM_PY" "$(dirname "${BASH_SOURCE[0]}")/slow_rules.py" "$1" "$2"
 }
 N_RULES=${NM_SIG_ASYNC_RULES:-1500}
 gen_rules "$NM_TMP/slow.rules" "$N_RULES"

@@ -64,17 +64,8 @@ the set compiled too fast to test (NM_TUNNEL_SIG_ASYNC_RULES=$N_RULES)"
 tn_up 1
 nm_ping_ok "${NM2_POD_NS[a1]}" "${NM2_POD_IP[b1]}" || nm_fail "ping a1 -> b1 got no reply"
 
-# Distinct pcre rules, each with a literal prefix (as in sig_async.sh).
-"$NM_PY" - "$NM_TMP/slow.rules" "$N_RULES" <<'EOF'
-import random, sys
-random.seed(16)
-with open(sys.argv[1], "w") as f:
-    for i in range(int(sys.argv[2])):
-        w = "".join(random.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(6))
-        f.write('alert tcp any any -> any any (msg:"slow %d"; content:"%s"; '
-                'pcre:"/%s[a-z]{2,9}\\d+(q%d|z%d)x/i"; sid:%d;)\n'
-                % (i, w, w, i % 97, i % 89, 100000 + i))
-EOF
+# Distinct pcre rules that take seconds to compile (as in sig_async.sh).
+"$NM_PY" "$TN_HERE/slow_rules.py" "$NM_TMP/slow.rules" "$N_RULES"
 
 tn_ping_start "${NM2_POD_NS[a1]}" "${NM2_POD_IP[b1]}" "$NM_TMP/ping.log"
 ping_pid=$TN_PING_PID
