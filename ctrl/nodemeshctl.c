@@ -401,85 +401,69 @@ print_generic(const json_t *r)
 }
 
 /*
- * `sig load` answers at once ({"loading":true,"load_id":N}) and compiles in
- * the background; wait for its outcome by polling `sig stats` and return it
- * as the answer the command used to give: {"ok":true,"signatures_loaded":n,
- * ...} or {"ok":false,"error":...}. NULL if the daemon stops answering.
+ * Commands the daemon answers at once ({"loading":true,"<id_key>":N}) and
+ * finishes in the background: `sig load` compiles, `cert reload` reads the
+ * certificate files. The CLI waits for the outcome by polling a status
+ * command, so it prints what the command used to answer.
  */
-static json_t *
-wait_sig_load(const char *path, json_int_t id, int timeout_s)
-{
-	for (;;) {
-		char *a = transact(path, "sig stats", timeout_s);
-		if (a == NULL)
-			return NULL;
-		json_t *st = json_loads(a, 0, NULL);
-		free(a);
-		json_t *sigs = json_object_get(st, "signatures");
-		json_t *last = json_object_get(sigs, "last_load");
-		json_int_t last_id = json_integer_value(json_object_get(last, "id"));
-		json_int_t loading_id =
-		    json_integer_value(json_object_get(json_object_get(sigs, "loading"), "id"));
-		json_t *out = NULL;
+struct background {
+	const char *status_cmd; /* polled for the outcome */
+	const char *group;	/* object of its answer holding loading and last_key (NULL: top) */
+	const char *last_key;	/* the outcome of the last job */
+	const char *id_key;	/* the job's number in the first answer and in the outcome */
+	const char *what;	/* the command, for errors */
+	const char *noun;	/* what one job is called */
+	const char *see;	/* where to look when another job finished first */
+	useconds_t poll_us;
+};
 
-		if (last_id == id) {
-			out = json_deep_copy(last);
-			json_object_del(out, "id");
-			json_object_set_new(out, "load_id", json_integer(id));
-		} else if (last_id > id) {
-			out = json_pack("{s:b, s:s}", "ok", 0, "error",
-					"sig load: a later load finished first; see sig list");
-		} else if (loading_id != id) {
-			/* Neither compiling nor finished: the daemon restarted, or no sig stats. */
-			out = json_pack(
-			    "{s:b, s:s}", "ok", 0, "error",
-			    "sig load: the daemon no longer knows this load (restarted?)");
-		}
-		json_decref(st);
-		if (out != NULL)
-			return out;
-		usleep(100 * 1000);
-	}
-}
+static const struct background sig_load = {"sig stats", "signatures", "last_load", "load_id",
+					   "sig load",	"load",	      "sig list",  100 * 1000};
+static const struct background cert_reload = {"cert status", NULL,     "last_reload", "reload_id",
+					      "cert reload", "reload", "cert status", 20 * 1000};
 
 /*
- * `cert reload` answers at once ({"loading":true,"reload_id":N}) and reads
- * the files in the background; wait for its outcome by polling `cert
- * status` and return it: {"ok":true,...} or {"ok":false,"error":...}.
- * NULL if the daemon stops answering.
+ * Poll b's status until job id finished; return its outcome as the command's
+ * answer ({"ok":true,...} or {"ok":false,"error":...}), or NULL if the
+ * daemon stops answering.
  */
 static json_t *
-wait_cert_reload(const char *path, json_int_t id, int timeout_s)
+wait_background(const char *path, const struct background *b, json_int_t id, int timeout_s)
 {
+	char msg[160];
+
 	for (;;) {
-		char *a = transact(path, "cert status", timeout_s);
+		char *a = transact(path, b->status_cmd, timeout_s);
 		if (a == NULL)
 			return NULL;
 		json_t *st = json_loads(a, 0, NULL);
 		free(a);
-		json_t *last = json_object_get(st, "last_reload");
+		json_t *g = b->group != NULL ? json_object_get(st, b->group) : st;
+		json_t *last = json_object_get(g, b->last_key);
 		json_int_t last_id = json_integer_value(json_object_get(last, "id"));
 		json_int_t loading_id =
-		    json_integer_value(json_object_get(json_object_get(st, "loading"), "id"));
+		    json_integer_value(json_object_get(json_object_get(g, "loading"), "id"));
 		json_t *out = NULL;
 
 		if (last_id == id) {
 			out = json_deep_copy(last);
 			json_object_del(out, "id");
-			json_object_set_new(out, "reload_id", json_integer(id));
+			json_object_set_new(out, b->id_key, json_integer(id));
 		} else if (last_id > id) {
-			out = json_pack(
-			    "{s:b, s:s}", "ok", 0, "error",
-			    "cert reload: a later reload finished first; see cert status");
+			snprintf(msg, sizeof(msg), "%s: a later %s finished first; see %s", b->what,
+				 b->noun, b->see);
+			out = json_pack("{s:b, s:s}", "ok", 0, "error", msg);
 		} else if (loading_id != id) {
-			out = json_pack(
-			    "{s:b, s:s}", "ok", 0, "error",
-			    "cert reload: the daemon no longer knows this reload (restarted?)");
+			/* Neither running nor finished: the daemon restarted, or no status. */
+			snprintf(msg, sizeof(msg),
+				 "%s: the daemon no longer knows this %s (restarted?)", b->what,
+				 b->noun);
+			out = json_pack("{s:b, s:s}", "ok", 0, "error", msg);
 		}
 		json_decref(st);
 		if (out != NULL)
 			return out;
-		usleep(20 * 1000);
+		usleep(b->poll_us);
 	}
 }
 
@@ -554,8 +538,8 @@ main(int argc, char **argv)
 	bool is_sig = strcmp(argv[optind], "sig") == 0;
 	if (json_is_true(json_object_get(r, "loading")) &&
 	    (is_sig || strcmp(argv[optind], "cert") == 0)) {
-		json_t *done = is_sig ? wait_sig_load(path, geti(r, "load_id"), timeout_s)
-				      : wait_cert_reload(path, geti(r, "reload_id"), timeout_s);
+		const struct background *b = is_sig ? &sig_load : &cert_reload;
+		json_t *done = wait_background(path, b, geti(r, b->id_key), timeout_s);
 		json_decref(r);
 		free(answer);
 		if (done == NULL)
