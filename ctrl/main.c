@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <rte_eal.h>
@@ -21,6 +22,7 @@
 #include "commands.h"
 #include "loop_wait.h"
 #include "metrics_http.h"
+#include "telemetry.h"
 #include "node.h"
 #include "peers.h"
 #include "server.h"
@@ -139,6 +141,21 @@ render_metrics(void *node, size_t *len)
 	return nm_node_metrics_text(node, len);
 }
 
+/* DPDK telemetry answers from a snapshot of stats, renewed once a second. */
+static void
+publish_telemetry(struct nm_node *node)
+{
+	static uint64_t last_ms;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	uint64_t now = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+	if (now - last_ms < 1000)
+		return;
+	last_ms = now;
+	nm_telemetry_publish(nm_node_stats_json(node));
+}
+
 static int
 eal_init(const struct nm_config *cfg)
 {
@@ -243,6 +260,9 @@ main(int argc, char **argv)
 		nm_node_set_metrics_http(node, mh);
 	}
 
+	if (nm_telemetry_init() < 0)
+		fprintf(stderr, "nodemeshd: DPDK telemetry commands not registered\n");
+
 	struct sigaction sa = {.sa_handler = on_signal};
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
@@ -275,6 +295,7 @@ main(int argc, char **argv)
 		nm_peers_jobs_poll(peers);
 		nm_node_state_flush(node);
 		nm_metrics_http_poll(mh, render_metrics, node);
+		publish_telemetry(node);
 		if (prc < 0 && prc != -EINTR) {
 			fprintf(stderr, "nodemeshd: poll failed: %s\n", strerror(-prc));
 			break;
@@ -289,6 +310,7 @@ main(int argc, char **argv)
 	nm_node_flow_shutdown(node);
 	nm_node_stop(node);
 out:
+	nm_telemetry_fini();
 	if (node != NULL)
 		nm_node_set_metrics_http(node, NULL);
 	nm_metrics_http_close(mh);

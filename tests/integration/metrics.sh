@@ -109,3 +109,28 @@ nm_json "j['refused_busy'] >= 2 and j['timed_out'] >= 1" <<<"$st" | grep -q True
 body=$(ip netns exec "$N" curl -sS --max-time 5 "http://$NM_METRICS_LISTEN/metrics") ||
 	nm_fail "GET /metrics failed after the silent scrapers"
 nm_ok "10 silent connections: version answered in $ms ms, $(nm_json "j['refused_busy']" <<<"$st") refused beyond the slots, $(nm_json "j['timed_out']" <<<"$st") cut at the deadline; scraping works after"
+
+# 5. DPDK telemetry: dpdk-telemetry.py reads the node's and the pods' counters
+#    (from a snapshot the control thread renews every second).
+sleep 1.2
+tel=$(printf '/nodemesh/stats\n/nodemesh/pods\n/nodemesh/pod,pod-1\n/nodemesh/worker,0\n' |
+	dpdk-telemetry.py -f "$NM_FILE_PREFIX" 2>&1) || nm_fail "dpdk-telemetry.py failed: $tel"
+want=$(nm_ctl --json stats | nm_json "[p['rx_packets'] for p in j['pods'] if p['name'] == 'pod-1'][0]")
+printf '%s\n' "$tel" >"$NM_TMP/telemetry.out"
+"$NM_PY" - "$want" "$NM_TMP/telemetry.out" <<'PY' || nm_fail "dpdk-telemetry.py answers wrong: $tel"
+import json, sys
+want = int(sys.argv[1])
+docs = {}
+for line in open(sys.argv[2]):
+    line = line.strip()
+    if line.startswith("{"):
+        docs.update(json.loads(line))
+assert docs["/nodemesh/pods"] == ["pod-1", "pod-2"], docs["/nodemesh/pods"]
+pod = docs["/nodemesh/pod"]
+assert pod["identity"] == "test/sa-1", pod
+# The snapshot is at most a second old: IPv6 noise may have moved stats since.
+assert 0 < pod["rx_packets"] <= want, (pod["rx_packets"], want)
+assert docs["/nodemesh/stats"]["pod_count"] == 2, docs["/nodemesh/stats"]
+assert docs["/nodemesh/worker"]["worker"] == 0
+PY
+nm_ok "dpdk-telemetry.py: /nodemesh/stats, /nodemesh/pods, /nodemesh/pod,pod-1 (rx_packets as stats, at most 1 s old), /nodemesh/worker,0"
