@@ -174,6 +174,96 @@ eal_init(const struct nm_config *cfg)
 	return rte_eal_init(argc, argv);
 }
 
+/* The config file with the command line's overrides; NULL (said) on error. */
+static struct nm_config *
+load_config(const struct options *opt)
+{
+	struct nm_config *cfg = calloc(1, sizeof(*cfg));
+	char err[512];
+
+	if (cfg == NULL)
+		return NULL;
+	if (nm_config_load(opt->config, cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "nodemeshd: %s\n", err);
+		free(cfg);
+		return NULL;
+	}
+	if (opt->socket != NULL)
+		snprintf(cfg->socket_path, sizeof(cfg->socket_path), "%s", opt->socket);
+	if (opt->file_prefix != NULL)
+		snprintf(cfg->file_prefix, sizeof(cfg->file_prefix), "%s", opt->file_prefix);
+	if (opt->state != NULL)
+		snprintf(cfg->state_file, sizeof(cfg->state_file), "%s", opt->state);
+	return cfg;
+}
+
+/* The /metrics endpoint if metrics.listen is set. 0, or -1 (said). */
+static int
+open_metrics(struct nm_node *node, struct nm_metrics_http **mh)
+{
+	const char *listen = node->cfg.metrics_listen;
+	char host[NM_CFG_ARG_LEN], err[256];
+
+	if (listen[0] == '\0')
+		return 0;
+	snprintf(host, sizeof(host), "%.*s", (int)(strrchr(listen, ':') - listen), listen);
+	*mh = nm_metrics_http_open(host, node->cfg.metrics_port, err, sizeof(err));
+	if (*mh == NULL) {
+		fprintf(stderr, "nodemeshd: %s\n", err);
+		return -1;
+	}
+	nm_node_set_metrics_http(node, *mh);
+	return 0;
+}
+
+static void
+install_signals(void)
+{
+	struct sigaction sa = {.sa_handler = on_signal};
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	struct sigaction hup = {.sa_handler = on_hup, .sa_flags = SA_RESTART};
+	sigemptyset(&hup.sa_mask);
+	sigaction(SIGHUP, &hup, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+/*
+ * The control thread's event loop, until SIGINT or SIGTERM: the control
+ * socket, the peers, the workers' records and alerts, finished jobs, the
+ * state file, /metrics and telemetry, each turn.
+ */
+static void
+event_loop(struct nm_node *node, struct nm_server *srv, struct nm_peers *peers,
+	   struct nm_metrics_http *mh)
+{
+	while (!stop_signal) {
+		/* With peers, the socket and the peer connections take turns. */
+		int poll_ms = node->cfg.n_peers > 0 || node->cfg.tunnel.fabric_iface[0]
+				  ? PEER_POLL_MS
+				  : CONTROL_POLL_MS;
+		node->loop.poll_timeout_ms = (unsigned int)poll_ms;
+		nm_loop_stats_turn(&node->loop, nm_loop_waited_ns());
+		/* A job's end is seen at the next turn: come round sooner while one runs. */
+		bool jobs = nm_node_jobs_busy(node) || nm_peers_jobs_busy(peers);
+		int prc =
+		    nm_server_poll(srv, jobs && poll_ms > JOB_POLL_MS ? JOB_POLL_MS : poll_ms);
+		nm_peers_poll(peers, node->cfg.tunnel.fabric_iface[0] ? PEER_POLL_MS : 0);
+		nm_node_drain_records(node);
+		nm_node_drain_alerts(node);
+		nm_node_jobs_poll(node);
+		nm_peers_jobs_poll(peers);
+		nm_node_state_flush(node);
+		nm_metrics_http_poll(mh, render_metrics, node);
+		publish_telemetry(node);
+		if (prc < 0 && prc != -EINTR) {
+			fprintf(stderr, "nodemeshd: poll failed: %s\n", strerror(-prc));
+			break;
+		}
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -188,20 +278,9 @@ main(int argc, char **argv)
 
 	if (parse_args(argc, argv, &opt) < 0)
 		return 2;
-	cfg = calloc(1, sizeof(*cfg));
+	cfg = load_config(&opt);
 	if (cfg == NULL)
 		return 1;
-	if (nm_config_load(opt.config, cfg, err, sizeof(err)) < 0) {
-		fprintf(stderr, "nodemeshd: %s\n", err);
-		free(cfg);
-		return 1;
-	}
-	if (opt.socket != NULL)
-		snprintf(cfg->socket_path, sizeof(cfg->socket_path), "%s", opt.socket);
-	if (opt.file_prefix != NULL)
-		snprintf(cfg->file_prefix, sizeof(cfg->file_prefix), "%s", opt.file_prefix);
-	if (opt.state != NULL)
-		snprintf(cfg->state_file, sizeof(cfg->state_file), "%s", opt.state);
 
 	if (eal_init(cfg) < 0) {
 		fprintf(stderr, "nodemeshd: rte_eal_init failed: %s\n", rte_strerror(rte_errno));
@@ -247,60 +326,20 @@ main(int argc, char **argv)
 		goto out;
 	}
 
-	if (node->cfg.metrics_listen[0] != '\0') {
-		char host[NM_CFG_ARG_LEN];
-		snprintf(host, sizeof(host), "%.*s",
-			 (int)(strrchr(node->cfg.metrics_listen, ':') - node->cfg.metrics_listen),
-			 node->cfg.metrics_listen);
-		mh = nm_metrics_http_open(host, node->cfg.metrics_port, err, sizeof(err));
-		if (mh == NULL) {
-			fprintf(stderr, "nodemeshd: %s\n", err);
-			goto out;
-		}
-		nm_node_set_metrics_http(node, mh);
-	}
+	if (open_metrics(node, &mh) < 0)
+		goto out;
 
 	if (nm_telemetry_init() < 0)
 		fprintf(stderr, "nodemeshd: DPDK telemetry commands not registered\n");
 
-	struct sigaction sa = {.sa_handler = on_signal};
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	struct sigaction hup = {.sa_handler = on_hup, .sa_flags = SA_RESTART};
-	sigemptyset(&hup.sa_mask);
-	sigaction(SIGHUP, &hup, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	install_signals();
 
 	nm_node_start(node);
 
 	fprintf(stderr, "nodemeshd: node %s ready: %u worker(s), control socket %s\n",
 		node->cfg.node_name, node->dp.n_workers, node->cfg.socket_path);
 
-	while (!stop_signal) {
-		/* With peers, the socket and the peer connections take turns. */
-		int poll_ms = node->cfg.n_peers > 0 || node->cfg.tunnel.fabric_iface[0]
-				  ? PEER_POLL_MS
-				  : CONTROL_POLL_MS;
-		node->loop.poll_timeout_ms = (unsigned int)poll_ms;
-		nm_loop_stats_turn(&node->loop, nm_loop_waited_ns());
-		/* A job's end is seen at the next turn: come round sooner while one runs. */
-		bool jobs = nm_node_jobs_busy(node) || nm_peers_jobs_busy(peers);
-		int prc =
-		    nm_server_poll(srv, jobs && poll_ms > JOB_POLL_MS ? JOB_POLL_MS : poll_ms);
-		nm_peers_poll(peers, node->cfg.tunnel.fabric_iface[0] ? PEER_POLL_MS : 0);
-		nm_node_drain_records(node);
-		nm_node_drain_alerts(node);
-		nm_node_jobs_poll(node);
-		nm_peers_jobs_poll(peers);
-		nm_node_state_flush(node);
-		nm_metrics_http_poll(mh, render_metrics, node);
-		publish_telemetry(node);
-		if (prc < 0 && prc != -EINTR) {
-			fprintf(stderr, "nodemeshd: poll failed: %s\n", strerror(-prc));
-			break;
-		}
-	}
+	event_loop(node, srv, peers, mh);
 	fprintf(stderr, "nodemeshd: stopping (%s)\n",
 		stop_signal ? strsignal(stop_signal) : "error");
 	rc = 0;
