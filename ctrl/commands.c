@@ -19,6 +19,7 @@
 #include "commands.h"
 #include "config.h"
 #include "identity.h"
+#include "observe.h"
 #include "nodemesh/flowkey.h"
 #include "node.h"
 #include "peers.h"
@@ -50,6 +51,8 @@ static const char *const peer_add_keys[] = {"name", "address", "fabric_ip", "pod
 static const char *const peer_keys[] = {"peer", NULL};
 static const char *const flow_list_keys[] = {"pod", "limit", NULL};
 static const char *const flow_show_keys[] = {"proto", "src", "dst", NULL};
+static const char *const observe_keys[] = {"since",    "limit", "pod",	   "namespace",
+					   "identity", "type",	"verdict", NULL};
 
 static json_t *cmd_help(struct nm_node *node, const struct nm_req *req);
 
@@ -136,6 +139,27 @@ cmd_identity_del(struct nm_node *node, const struct nm_req *req)
 	if (nm_node_identity_del(node, ns, name, err, sizeof(err)) < 0)
 		return nm_reply_error("identity del: %s", err);
 	return nm_reply_ok();
+}
+
+/* observe since=N: the events after N (the answer's "next" is the N to ask with next). */
+static json_t *
+cmd_observe(struct nm_node *node, const struct nm_req *req)
+{
+	struct nm_observe_filter f;
+	const char *since = nm_req_arg(req, "since"), *limit = nm_req_arg(req, "limit");
+	unsigned long long s = 0, l = NM_OBSERVE_LIMIT;
+	char err[256], *end;
+
+	if (nm_observe_filter_fill(&f, req_key, req, err, sizeof(err)) < 0)
+		return nm_reply_error("observe: %s", err);
+	if (since != NULL && (s = strtoull(since, &end, 10), *end != '\0' || since[0] == '-'))
+		return nm_reply_error("observe: 'since' must be an event number");
+	if (limit != NULL &&
+	    (l = strtoull(limit, &end, 10), *end != '\0' || l == 0 || l > NM_OBSERVE_LIMIT))
+		return nm_reply_error("observe: 'limit' must be 1 to %d", NM_OBSERVE_LIMIT);
+	json_t *r = nm_reply_ok();
+	json_object_update_new(r, nm_node_observe_query(node, &f, s, (unsigned int)l));
+	return r;
 }
 
 static json_t *
@@ -580,6 +604,15 @@ static const struct command commands[] = {
      cmd_cert_status,
      "cert status",
      "the certificate reload in progress, if any, and how the last one ended",
+     false},
+    {{"observe", NULL},
+     0,
+     observe_keys,
+     cmd_observe,
+     "observe [since=N] [limit=N] [pod=P] [namespace=NS] [identity=NS/SA|unknown] "
+     "[type=flow|drop|alert] [verdict=allow|deny]",
+     "the events after event N: drops with their reason, flow starts and ends, alerts, both "
+     "ends' identities; nodemeshctl observe follows them",
      false},
     {{"metrics", NULL},
      0,

@@ -170,7 +170,7 @@ nm_node_create(const struct nm_config *cfg, char *err, size_t errlen)
 	node->pod_history = calloc(NM_POD_HISTORY, sizeof(*node->pod_history));
 	node->pod_history_id = calloc(NM_POD_HISTORY, sizeof(*node->pod_history_id));
 	if (node->dp.rec_pool == NULL || node->rules == NULL || node->pod_history == NULL ||
-	    node->pod_history_id == NULL) {
+	    node->pod_history_id == NULL || nm_observe_init(&node->observe) < 0) {
 		snprintf(err, errlen, "out of memory for flow records or rules");
 		goto fail;
 	}
@@ -257,6 +257,7 @@ nm_node_destroy(struct nm_node *node)
 	nm_jsonlog_close(&node->flow_log);
 	nm_jsonlog_close(&node->alert_log);
 	free(node->rules);
+	nm_observe_fini(&node->observe);
 	free(node->pod_history);
 	nm_identities_free(&node->identities);
 	free(node->pod_history_id);

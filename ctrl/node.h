@@ -72,6 +72,16 @@ char *nm_node_metrics_text(struct nm_node *node, size_t *len);
 struct nm_metrics_http;
 void nm_node_set_metrics_http(struct nm_node *node, struct nm_metrics_http *h);
 
+/*
+ * Observation (ctrl/node_observe.c): poll each loop turn (switches the
+ * workers' events on while an observer holds the lease, and keeps their
+ * events); query answers `observe` (see ctrl/observe.h).
+ */
+struct nm_observe_filter;
+void nm_node_observe_poll(struct nm_node *node);
+json_t *nm_node_observe_query(struct nm_node *node, const struct nm_observe_filter *f,
+			      uint64_t since, unsigned int limit);
+
 /* JSON object: node, totals, drops by reason, per worker, per pod, per port. */
 json_t *nm_node_stats_json(struct nm_node *node);
 

@@ -45,8 +45,8 @@ addr_str(const uint8_t a[16], char *buf, size_t len)
 		inet_ntop(AF_INET6, a, buf, (socklen_t)len);
 }
 
-static const char *
-proto_name(uint8_t p)
+const char *
+nm_proto_name(uint8_t p)
 {
 	switch (p) {
 	case IPPROTO_TCP:
@@ -107,7 +107,7 @@ set_endpoints(const struct nm_node *node, json_t *o, const struct nm_flow_key *k
 	json_object_set_new(o, "dst",
 			    nm_endpoint_json(node, init_is_lo ? k->addr_hi : k->addr_lo,
 					     init_is_lo ? k->port_hi : k->port_lo, resp_id));
-	json_object_set_new(o, "proto", json_string(proto_name(k->proto)));
+	json_object_set_new(o, "proto", json_string(nm_proto_name(k->proto)));
 }
 
 static const char *
@@ -274,6 +274,7 @@ write_record(struct nm_node *node, const struct nm_flow_record *r)
 	/* Whole or not at all; a failure is counted (flow_log.lost) and logged per episode. */
 	if (o != NULL && nm_jsonlog_write(&node->flow_log, o) == 0)
 		node->records_written++;
+	nm_node_observe_record(node, o);
 	json_decref(o);
 }
 

@@ -26,6 +26,7 @@
 #include "jobs.h"
 #include "jsonlog.h"
 #include "loop_stats.h"
+#include "observe.h"
 
 #define NM_POD_HISTORY 4096 /* identities of recent pods kept for flow records */
 
@@ -56,6 +57,7 @@ struct nm_node {
 	json_t *sig_last_load;		      /* outcome of the last asynchronous load, or NULL */
 	struct nm_loop_stats loop;	      /* event-loop turn times (ctrl/main.c) */
 	struct nm_metrics_http *metrics_http; /* main.c's /metrics endpoint, or NULL */
+	struct nm_observe observe;	      /* events kept for `observe` (ctrl/observe.c) */
 	struct nm_jsonlog alert_log;
 	uint64_t alerts_written; /* == alert_log.written */
 	struct {
@@ -90,5 +92,10 @@ uint64_t nm_flow_id(const struct nm_flow_key *k, uint32_t init_pod_id);
 json_t *nm_endpoint_json(const struct nm_node *node, const uint8_t addr[16], uint16_t port,
 			 uint32_t pod_id);
 void nm_iso_time(const struct nm_node *node, uint64_t tsc, char *buf, size_t len);
+const char *nm_proto_name(uint8_t proto);
+
+/* node_observe.c: a record or an alert just written, for observers (not taken). */
+void nm_node_observe_record(struct nm_node *node, const json_t *rec);
+void nm_node_observe_alert(struct nm_node *node, const json_t *alert);
 
 #endif

@@ -8,6 +8,7 @@
 #include <getopt.h>
 #include <poll.h>
 #include <stdbool.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,9 @@ usage(FILE *out)
 		"\n"
 		"Commands (the daemon's own list: nodemeshctl help):\n"
 		"  help | version | stats | metrics (Prometheus text)\n"
+		"  observe [pod=P] [namespace=NS] [identity=NS/SA|unknown] [type=flow|drop|alert]\n"
+		"          [verdict=allow|deny]   (follows the events until interrupted;\n"
+		"          with since=N it answers once: the events after N)\n"
 		"  pod add name=N namespace=NS ip=A.B.C.D iface=IF [container=ID]\n"
 		"          [serviceaccount=SA [labels=k=v,...] [image=REF]] [mac=MAC]\n"
 		"          [driver=af_packet|af_xdp]\n"
@@ -471,6 +475,97 @@ wait_background(const char *path, const struct background *b, json_int_t id, int
 	}
 }
 
+static volatile sig_atomic_t observe_stop;
+
+static void
+on_observe_signal(int sig)
+{
+	(void)sig;
+	observe_stop = 1;
+}
+
+/* "pod (ns/sa) ip:port", or "ip:port" for an address of no pod. */
+static void
+print_endpoint(const json_t *e)
+{
+	const char *pod = gets_(e, "pod");
+	json_int_t port = geti(e, "port");
+
+	if (pod[0] != '\0') {
+		const char *sa = gets_(e, "serviceaccount");
+		printf("%s (%s/%s) ", pod, gets_(e, "namespace"), sa[0] ? sa : "?unknown");
+	}
+	printf(port ? "%s:%lld" : "%s", gets_(e, "ip"), (long long)port);
+}
+
+static void
+print_event(const json_t *ev)
+{
+	const char *type = gets_(ev, "type");
+	const char *what = strcmp(type, "drop") == 0 ? gets_(ev, "reason")
+			   : strcmp(type, "alert") == 0
+			       ? gets_(json_object_get(ev, "alert"), "signature")
+			       : gets_(ev, "verdict");
+	const char *time = gets_(ev, strcmp(type, "alert") == 0 ? "timestamp" : "time");
+
+	printf("%s  %-5s %-5s %-22s ", time, type, gets_(ev, "event"), what);
+	if (json_object_get(ev, "src") != NULL) {
+		print_endpoint(json_object_get(ev, "src"));
+		printf(" -> ");
+		print_endpoint(json_object_get(ev, "dst"));
+		printf(" %s", gets_(ev, "proto"));
+	}
+	printf("\n");
+}
+
+/*
+ * observe: ask for the events after the last one seen, four times a
+ * second, until interrupted. The daemon keeps the events; we only follow.
+ */
+static int
+observe(const char *path, const char *filters, bool as_json, int timeout_s)
+{
+	char line[NM_REQ_MAX_LINE + 64];
+	json_int_t since = 0;
+
+	signal(SIGINT, on_observe_signal);
+	signal(SIGTERM, on_observe_signal);
+	while (!observe_stop) {
+		snprintf(line, sizeof(line), "observe since=%lld%s%s", (long long)since,
+			 filters[0] ? " " : "", filters);
+		char *a = transact(path, line, timeout_s);
+		if (a == NULL)
+			return 2;
+		json_t *r = json_loads(a, 0, NULL);
+		free(a);
+		if (!json_is_true(json_object_get(r, "ok"))) {
+			fprintf(stderr, "error: %s\n", gets_(r, "error"));
+			json_decref(r);
+			return 1;
+		}
+		if (geti(r, "lost") > 0)
+			fprintf(stderr, "nodemeshctl: %lld events lost (read too slowly)\n",
+				(long long)geti(r, "lost"));
+		size_t i;
+		json_t *ev;
+		json_array_foreach(json_object_get(r, "events"), i, ev)
+		{
+			if (as_json) {
+				char *t = json_dumps(ev, JSON_COMPACT);
+				printf("%s\n", t);
+				free(t);
+			} else {
+				print_event(ev);
+			}
+		}
+		fflush(stdout);
+		since = geti(r, "next");
+		json_decref(r);
+		usleep(250000);
+	}
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -529,6 +624,10 @@ main(int argc, char **argv)
 		used += (size_t)n;
 	}
 
+	/* observe follows; observe since=N asks once (for scripts). */
+	if (strcmp(argv[optind], "observe") == 0 && strstr(line, " since=") == NULL)
+		return observe(path, line + strlen("observe") + (line[7] == ' '), as_json,
+			       timeout_s);
 	char *answer = transact(path, line, timeout_s);
 	if (answer == NULL)
 		return 2;

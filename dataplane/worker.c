@@ -32,6 +32,7 @@
 #include <rte_pause.h>
 #include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
+#include <rte_ring_elem.h>
 
 #include "arp.h"
 #include "fabric.h"
@@ -39,6 +40,7 @@
 #include "ingress.h"
 #include "inspect.h"
 #include "nodemesh/flow.h"
+#include "nodemesh/observe-t.h"
 #include "nodemesh/tnl_state-t.h"
 #include "nodemesh/worker.h"
 #include "sig_scan.h"
@@ -279,11 +281,18 @@ nm_worker_create(struct nm_dataplane *dp, unsigned int idx, unsigned int lcore)
 	    rte_ring_create(name, NM_ALERT_RING_SIZE, socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
 	if (w->alert_ring == NULL)
 		goto fail_alert_ring;
+	snprintf(name, sizeof(name), "nm_ev_%u", idx);
+	w->events = rte_ring_create_elem(name, sizeof(struct nm_event), NM_EVENT_RING_SIZE, socket,
+					 RING_F_SP_ENQ | RING_F_SC_DEQ);
+	if (w->events == NULL)
+		goto fail_events;
 	if (insp_pool_init(w, socket) < 0)
 		goto fail_insp;
 	return w;
 
 fail_insp:
+	rte_ring_free(w->events);
+fail_events:
 	rte_ring_free(w->alert_ring);
 fail_alert_ring:
 	rte_ring_free(w->rec_ring);
@@ -312,6 +321,8 @@ nm_worker_free(struct nm_worker *w)
 	w->rec_ring = NULL;
 	rte_ring_free(w->alert_ring);
 	w->alert_ring = NULL;
+	rte_ring_free(w->events);
+	w->events = NULL;
 	nm_sig_stream_pool_free(w->stream_pool);
 	w->stream_pool = NULL;
 	rte_free(w->insp_pool);

@@ -76,6 +76,7 @@ struct nm_dataplane {
 	uint64_t flush_seq;    /* flow flush requests: control writes, workers serve */
 	uint32_t flush_pod_id; /* 0: every pod */
 	uint8_t flush_end;     /* enum nm_flow_end the flushed records carry */
+	uint32_t observing;    /* non-zero while someone observes: workers write events */
 	bool has_fabric;
 	uint16_t fabric_port;
 	struct rte_ether_addr fabric_mac;

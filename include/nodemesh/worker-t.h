@@ -70,6 +70,7 @@ struct nm_worker_counters {
 	uint64_t reassembled;	  /* datagrams rebuilt from fragments */
 	uint64_t fragmented;	  /* datagrams split for the pod MTU */
 	uint64_t idle_sleeps;
+	uint64_t events_lost; /* observation events the event ring had no room for */
 	uint64_t drops[NM_DROP_MAX];
 };
 
@@ -98,6 +99,7 @@ struct nm_worker {
 	struct nm_fabric_out fabric_out[NM_MAX_PEERS]; /* fabric worker: to seal, per peer */
 	uint64_t tnl_rejected[NM_TNL_REASON_MAX]; /* fabric worker: records refused, by reason */
 	struct rte_ring *alert_ring;		  /* alerts to the control thread */
+	struct rte_ring *events; /* observation events to the control thread (observe-t.h) */
 	struct nm_sig_counters sc;
 	struct nm_insp *insp_pool; /* signatures.max_streams stream states */
 	uint32_t *insp_free;	   /* indices of the free ones, a stack */

@@ -28,7 +28,9 @@ N=$NM_NODE_NS
 # metric NAME LABEL_MATCH: the value of the first sample of NAME whose
 # labels contain LABEL_MATCH, from nodemeshctl metrics.
 metric() {
-	nm_ctl metrics | awk -v n="$1" -v m="$2" '$1 ~ "^"n"[{ ]" && index($1, m) { print $2; exit }'
+	local text
+	text=$(nm_ctl metrics) # whole, so awk's early exit cannot SIGPIPE the client
+	awk -v n="$1" -v m="$2" '$1 ~ "^"n"[{ ]" && index($1, m) { print $2; exit }' <<<"$text"
 }
 
 # 1. promtool accepts the exposition.
