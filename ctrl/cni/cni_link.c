@@ -67,11 +67,18 @@ out:
 	return rc;
 }
 
-/* A request of type in buf with a zeroed family header of hdr_len bytes. */
+/*
+ * A request of type in buf (MNL_SOCKET_BUFFER_SIZE bytes) with a zeroed
+ * family header of hdr_len bytes. The whole buffer is zeroed first: the
+ * attributes' alignment padding is sent too, and must not be stack garbage.
+ */
 static struct nlmsghdr *
 request_msg(char *buf, uint16_t type, uint16_t flags, size_t hdr_len)
 {
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct nlmsghdr *nlh;
+
+	memset(buf, 0, MNL_SOCKET_BUFFER_SIZE);
+	nlh = mnl_nlmsg_put_header(buf);
 
 	nlh->nlmsg_type = type;
 	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
