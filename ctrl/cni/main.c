@@ -351,7 +351,7 @@ read_stdin(size_t *len, struct nm_cni_err *err)
 		*len += (size_t)n;
 	}
 	nm_cni_err_set(err, NM_CNI_ERR_IO, "reading the network config failed",
-		       "no memory, or more than %u bytes on stdin", MAX_CONFIG);
+		       "no memory, or %u bytes or more on stdin", MAX_CONFIG);
 	free(buf);
 	return NULL;
 }
@@ -374,11 +374,14 @@ run(struct cni *c, struct nm_cni_err *err)
 
 	if (nm_cni_env_read(&c->env, env_get, err) < 0)
 		return -EINVAL;
-	if (c->env.cmd == NM_CNI_CMD_VERSION)
-		return print_json(nm_cni_version_json());
+	/* Read stdin whole even for VERSION, so a runtime's write never hits a closed pipe. */
 	char *buf = read_stdin(&len, err);
 	if (buf == NULL)
 		return -EIO;
+	if (c->env.cmd == NM_CNI_CMD_VERSION) {
+		free(buf);
+		return print_json(nm_cni_version_json());
+	}
 	c->stdin_buf = buf;
 	c->stdin_len = len;
 	rc = nm_cni_conf_parse(buf, len, &c->conf, err);
