@@ -530,9 +530,9 @@ load_peers(struct ctx *c, const config_setting_t *peers, struct nm_config *cfg)
 static int
 load_root(struct ctx *c, config_t *lc, struct nm_config *cfg)
 {
-	static const char *const known[] = {"node",	 "eal",	  "control",	"dataplane",
-					    "tunnel",	 "peers", "pods",	"policy",
-					    "conntrack", "logs",  "signatures", NULL};
+	static const char *const known[] = {"node",	  "eal",   "control", "dataplane", "tunnel",
+					    "peers",	  "pods",  "policy",  "conntrack", "logs",
+					    "signatures", "state", NULL};
 	static const char *const node_known[] = {"name", NULL};
 	static const char *const ctl_known[] = {"socket", "group", NULL};
 	const config_setting_t *root = config_root_setting(lc);
@@ -575,6 +575,14 @@ load_root(struct ctx *c, config_t *lc, struct nm_config *cfg)
 		if (check_members(c, s, logs_known) < 0 ||
 		    get_optional_path(c, s, "flows", cfg->flow_log, sizeof(cfg->flow_log)) < 0 ||
 		    get_optional_path(c, s, "alerts", cfg->alert_log, sizeof(cfg->alert_log)) < 0)
+			return -EINVAL;
+	}
+
+	s = config_setting_get_member(root, "state");
+	if (s != NULL) {
+		static const char *const state_known[] = {"file", NULL};
+		if (check_members(c, s, state_known) < 0 ||
+		    get_optional_path(c, s, "file", cfg->state_file, sizeof(cfg->state_file)) < 0)
 			return -EINVAL;
 	}
 

@@ -59,7 +59,7 @@ on_hup(int sig)
 static void
 usage(FILE *out)
 {
-	fprintf(out, "usage: nodemeshd -c FILE [-s PATH] [--file-prefix NAME]\n"
+	fprintf(out, "usage: nodemeshd -c FILE [-s PATH] [--state PATH] [--file-prefix NAME]\n"
 		     "\n"
 		     "One dataplane per node: forwards, polices and records the traffic of every\n"
 		     "pod on this node. Runs in the foreground; SIGINT or SIGTERM stop it,\n"
@@ -67,6 +67,7 @@ usage(FILE *out)
 		     "\n"
 		     "  -c, --config FILE       libconfig file (see conf/nodemesh.conf)\n"
 		     "  -s, --socket PATH       control socket, overrides control.socket\n"
+		     "      --state PATH        run-time state file, overrides state.file\n"
 		     "      --file-prefix NAME  DPDK runtime prefix, overrides eal.file_prefix\n"
 		     "  -h, --help              this text\n"
 		     "  -V, --version           print the version\n");
@@ -76,15 +77,20 @@ struct options {
 	const char *config;
 	const char *socket;
 	const char *file_prefix;
+	const char *state;
 };
 
 static int
 parse_args(int argc, char **argv, struct options *o)
 {
 	static const struct option longopts[] = {
-	    {"config", required_argument, NULL, 'c'},	   {"socket", required_argument, NULL, 's'},
-	    {"file-prefix", required_argument, NULL, 'p'}, {"help", no_argument, NULL, 'h'},
-	    {"version", no_argument, NULL, 'V'},	   {NULL, 0, NULL, 0},
+	    {"config", required_argument, NULL, 'c'},
+	    {"socket", required_argument, NULL, 's'},
+	    {"file-prefix", required_argument, NULL, 'p'},
+	    {"state", required_argument, NULL, 'S'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {NULL, 0, NULL, 0},
 	};
 	int c;
 
@@ -98,6 +104,9 @@ parse_args(int argc, char **argv, struct options *o)
 			break;
 		case 'p':
 			o->file_prefix = optarg;
+			break;
+		case 'S':
+			o->state = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -166,6 +175,8 @@ main(int argc, char **argv)
 		snprintf(cfg->socket_path, sizeof(cfg->socket_path), "%s", opt.socket);
 	if (opt.file_prefix != NULL)
 		snprintf(cfg->file_prefix, sizeof(cfg->file_prefix), "%s", opt.file_prefix);
+	if (opt.state != NULL)
+		snprintf(cfg->state_file, sizeof(cfg->state_file), "%s", opt.state);
 
 	if (eal_init(cfg) < 0) {
 		fprintf(stderr, "nodemeshd: rte_eal_init failed: %s\n", rte_strerror(rte_errno));
@@ -177,6 +188,18 @@ main(int argc, char **argv)
 	cfg = NULL;
 	if (node == NULL) {
 		fprintf(stderr, "nodemeshd: %s\n", err);
+		goto out;
+	}
+
+	/*
+	 * The socket first: if another daemon answers on it, stop before
+	 * touching a pod's interface (its pods are its own). Requests wait in
+	 * the backlog until the event loop starts.
+	 */
+	srv = nm_server_open(node->cfg.socket_path, node->cfg.admin_group, nm_commands_dispatch,
+			     node, err, sizeof(err));
+	if (srv == NULL) {
+		fprintf(stderr, "nodemeshd: control socket: %s\n", err);
 		goto out;
 	}
 
@@ -194,11 +217,8 @@ main(int argc, char **argv)
 		goto out;
 	}
 	nm_node_set_peers(node, peers);
-
-	srv = nm_server_open(node->cfg.socket_path, node->cfg.admin_group, nm_commands_dispatch,
-			     node, err, sizeof(err));
-	if (srv == NULL) {
-		fprintf(stderr, "nodemeshd: control socket: %s\n", err);
+	if (nm_node_state_restore(node, node->cfg.state_file) < 0) {
+		fprintf(stderr, "nodemeshd: out of memory restoring %s\n", node->cfg.state_file);
 		goto out;
 	}
 
@@ -232,6 +252,7 @@ main(int argc, char **argv)
 		nm_node_drain_alerts(node);
 		nm_node_jobs_poll(node);
 		nm_peers_jobs_poll(peers);
+		nm_node_state_flush(node);
 		if (prc < 0 && prc != -EINTR) {
 			fprintf(stderr, "nodemeshd: poll failed: %s\n", strerror(-prc));
 			break;
@@ -241,6 +262,7 @@ main(int argc, char **argv)
 		stop_signal ? strsignal(stop_signal) : "error");
 	rc = 0;
 
+	nm_node_state_flush(node);
 	/* Every live flow gets its record before the workers stop. */
 	nm_node_flow_shutdown(node);
 	nm_node_stop(node);

@@ -79,6 +79,28 @@ int nm_node_policy_del(struct nm_node *node, uint32_t id, char *err, size_t errl
 int nm_node_policy_load(struct nm_node *node, const char *path, char *err, size_t errlen);
 int nm_node_policy_default(struct nm_node *node, bool allow, char *err, size_t errlen);
 json_t *nm_node_policy_json(struct nm_node *node);
+/*
+ * Replace the rules with rules[0..n) keeping their ids (a restart's state
+ * file); later rules get ids from next_id on. All or nothing.
+ */
+struct nm_rule;
+int nm_node_policy_restore(struct nm_node *node, const struct nm_rule *rules, unsigned int n,
+			   uint32_t next_id, bool allow, char *err, size_t errlen);
+
+/*
+ * The run-time state file (ctrl/node_state.c). restore: read path, and if
+ * it is a good state put its pods, identities, rules, peers and signature
+ * file in force (what the config gave at start is replaced); a missing
+ * file is a first start, a bad one is refused with a log line, moved aside
+ * to PATH.refused, and the node runs on its config. Returns 0 unless the
+ * node cannot go on (out of memory). Then every change is saved:
+ * nm_node_state_changed marks it, nm_node_state_flush (each loop turn)
+ * writes it.
+ */
+int nm_node_state_restore(struct nm_node *node, const char *path);
+void nm_node_state_changed(struct nm_node *node);
+void nm_node_state_flush(struct nm_node *node);
+json_t *nm_node_state_json(const struct nm_node *node);
 
 /*
  * Flows (ctrl/node_flow.c). pod: only that pod's flows (NULL: all).

@@ -155,6 +155,32 @@ nm_node_policy_load(struct nm_node *node, const char *path, char *err, size_t er
 }
 
 int
+nm_node_policy_restore(struct nm_node *node, const struct nm_rule *rules, unsigned int n,
+		       uint32_t next_id, bool allow, char *err, size_t errlen)
+{
+	struct nm_rule *list = malloc((n + 1) * sizeof(*list));
+	uint32_t next = next_id;
+	int rc;
+
+	if (list == NULL)
+		return -ENOMEM;
+	/* The ids the rules had; counter slots afresh, from zero. */
+	for (unsigned int i = 0; i < n; i++) {
+		list[i] = rules[i];
+		list[i].slot = (uint16_t)i;
+		if (list[i].id >= next)
+			next = list[i].id + 1;
+		rule_counters(node, list[i].slot, &node->rule_base_flows[i],
+			      &node->rule_base_drops[i]);
+	}
+	rc = apply(node, list, n, allow ? 1 : 0, err, errlen);
+	if (rc == 0 && next > node->next_rule_id)
+		node->next_rule_id = next;
+	free(list);
+	return rc;
+}
+
+int
 nm_node_policy_default(struct nm_node *node, bool allow, char *err, size_t errlen)
 {
 	return apply(node, node->rules, node->n_rules, allow ? 1 : 0, err, errlen);

@@ -57,7 +57,16 @@ struct nm_node {
 	struct nm_loop_stats loop;	 /* event-loop turn times (ctrl/main.c) */
 	struct nm_jsonlog alert_log;
 	uint64_t alerts_written; /* == alert_log.written */
-	uint64_t wall_ns0;	 /* wall clock at tsc0, for record times */
+	struct {
+		char path[1024];      /* state.file or --state; "" = not kept */
+		char restored[160];   /* what the start found: "first start", "restored: ..." */
+		bool dirty;	      /* changed since the last write */
+		unsigned int failing; /* writes failed in a row */
+		uint64_t retry_ns;    /* CLOCK_MONOTONIC: next try after a failure */
+		uint64_t saves, failures, bytes, last_us, max_us;
+		char last_error[256];
+	} state;	   /* the run-time state file (ctrl/node_state.c) */
+	uint64_t wall_ns0; /* wall clock at tsc0, for record times */
 	uint64_t tsc0;
 };
 

@@ -320,6 +320,8 @@ nm_node_jobs_poll(struct nm_node *node)
 	int rc = l->n < 0 ? l->n : sig_publish(node, l);
 	if (rc < 0)
 		fprintf(stderr, "nodemeshd: sig load %" PRIu64 ": %s\n", l->id, l->err);
+	else
+		nm_node_state_changed(node); /* the set in force has a new file */
 	json_decref(node->sig_last_load);
 	node->sig_last_load = load_json(l, rc, node->sig_generation);
 	load_free(l);

@@ -606,6 +606,17 @@ nm_peers_del(struct nm_peers *ps, const char *name, char *err, size_t errlen)
 	return 0;
 }
 
+unsigned int
+nm_peers_specs(const struct nm_peers *ps, struct nm_peer_spec *out, unsigned int max)
+{
+	unsigned int n = 0;
+
+	for (int i = 0; ps != NULL && i < NM_MAX_PEERS && n < max; i++)
+		if (ps->peers[i].in_use)
+			out[n++] = ps->peers[i].spec;
+	return n;
+}
+
 int
 nm_peers_rekey(struct nm_peers *ps, const char *name, char *err, size_t errlen)
 {

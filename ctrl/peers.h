@@ -42,6 +42,8 @@ void nm_peers_poll(struct nm_peers *ps, int timeout_ms);
 
 int nm_peers_add(struct nm_peers *ps, const struct nm_peer_spec *spec, char *err, size_t errlen);
 int nm_peers_del(struct nm_peers *ps, const char *name, char *err, size_t errlen);
+/* Copy the specs of the peers in use (at most max) into out; their number. */
+unsigned int nm_peers_specs(const struct nm_peers *ps, struct nm_peer_spec *out, unsigned int max);
 /* `peer list` and `tunnel list`. */
 json_t *nm_peers_json(struct nm_peers *ps, bool tunnel);
 /* The listener's counters: accepted, pending handshakes, refusals by reason. */

@@ -183,6 +183,7 @@ logs: {
   alerts = "${NM_ALERT_LOG:-$NM_TMP/alerts.jsonl}";
 };
 signatures: { file = "${NM_SIG_FILE:-}"; max_streams = ${NM_SIG_MAX_STREAMS:-65536}; };
+state: { file = "${NM_STATE_FILE:-}"; };
 
 pods = ( );
 EOF
