@@ -31,9 +31,9 @@ int nm_cni_daemon_pod_add(const char *socket, const struct nm_cni_pod *pod, stru
 
 /*
  * pod del container=ID, idempotent on the daemon's side. No daemon on the
- * socket is no error either: a daemon that is not running holds no pod
- * that nodemesh-cni added (they live only in its memory). *deleted says
- * whether a pod went away.
+ * socket is no error either: DEL goes on to delete the host end, and a
+ * nodemeshd restarted from its state file skips a pod whose interface is
+ * gone. *deleted says whether a pod went away.
  */
 int nm_cni_daemon_pod_del(const char *socket, const char *container_id, int *deleted,
 			  struct nm_cni_err *err);

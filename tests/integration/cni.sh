@@ -24,6 +24,9 @@ PLUGIN=$NM_BUILD/ctrl/cni/nodemesh-cni
 [[ -x /usr/lib/cni/host-local ]] || nm_fail "no /usr/lib/cni/host-local (containernetworking-plugins)"
 
 nm_node_create nmcni
+# A state file, as a real node keeps one: pods outlive a daemon restart.
+nm_tmp_init
+export NM_STATE_FILE=$NM_TMP/state
 nm_daemon_start
 NODE=$NM_NODE_NS
 IPAM_DIR=$NM_TMP/ipam
@@ -251,8 +254,9 @@ done
 nm_ok "VERSION answers 0.4.0 and 1.0.0; bad input gets 6, 7, 2, 1, 4 (CNI_ARGS, no netns), 7 (no IPAM plugin)"
 
 # 8. nodemeshd not running: ADD answers 11 (try again later) and undoes
-#    veth and lease; CHECK answers 11; DEL still cleans up, the pods it
-#    would detach went with the daemon.
+#    veth and lease; CHECK answers 11; DEL still removes veth and lease,
+#    and the daemon, restarted from its state file, does not bring back
+#    the pods whose interfaces DEL removed.
 nm_stop_daemon || nm_fail "nodemeshd exited with status $? on SIGTERM"
 out=$(cni ADD "${ID[d]}" "${NS[d]}" "IgnoreUnknown=1;K8S_POD_NAME=cni-d") && nm_fail "ADD without nodemeshd succeeded: $out"
 [[ $(nm_json "j['code']" <<<"$out") == 11 ]] || nm_fail "ADD without nodemeshd: $out"
@@ -269,5 +273,11 @@ done
 leases=("$IPAM_DIR"/nodemesh/198.*)
 [[ ! -e ${leases[0]} ]] || nm_fail "leases left after DEL: ${leases[*]}"
 nm_ok "without nodemeshd: ADD and CHECK answer 11 (ADD undone), DEL removes veths and leases"
+grep -q '"cni-b"' "$NM_STATE_FILE" || nm_fail "the state file did not hold pod b: the restart proves nothing"
+nm_daemon_start
+pods=$(nm_ctl --json pod list | nm_json "[p['name'] for p in j['pods']]")
+[[ $pods == "[]" ]] || nm_fail "restarted nodemeshd brought back pods DEL removed: $pods"
+nm_ok "restarted from its state file, nodemeshd has none of the pods DEL removed"
+nm_stop_daemon || nm_fail "nodemeshd exited with status $? on SIGTERM"
 
 echo "cni: PASS"
