@@ -139,6 +139,21 @@ cmd_identity_del(struct nm_node *node, const struct nm_req *req)
 }
 
 static json_t *
+cmd_metrics(struct nm_node *node, const struct nm_req *req)
+{
+	size_t len;
+	char *text = nm_node_metrics_text(node, &len);
+
+	(void)req;
+	if (text == NULL)
+		return nm_reply_error("metrics: out of memory");
+	json_t *r = nm_reply_ok();
+	json_object_set_new(r, "text", json_stringn(text, len));
+	free(text);
+	return r;
+}
+
+static json_t *
 cmd_identity_list(struct nm_node *node, const struct nm_req *req)
 {
 	json_t *r = nm_reply_ok();
@@ -565,6 +580,13 @@ static const struct command commands[] = {
      cmd_cert_status,
      "cert status",
      "the certificate reload in progress, if any, and how the last one ended",
+     false},
+    {{"metrics", NULL},
+     0,
+     no_keys,
+     cmd_metrics,
+     "metrics",
+     "the counters in Prometheus' text format (what metrics.listen serves at /metrics)",
      false},
     {{"stats", NULL},
      0,

@@ -532,7 +532,7 @@ load_root(struct ctx *c, config_t *lc, struct nm_config *cfg)
 {
 	static const char *const known[] = {"node",	  "eal",   "control", "dataplane", "tunnel",
 					    "peers",	  "pods",  "policy",  "conntrack", "logs",
-					    "signatures", "state", NULL};
+					    "signatures", "state", "metrics", NULL};
 	static const char *const node_known[] = {"name", NULL};
 	static const char *const ctl_known[] = {"socket", "group", NULL};
 	const config_setting_t *root = config_root_setting(lc);
@@ -576,6 +576,24 @@ load_root(struct ctx *c, config_t *lc, struct nm_config *cfg)
 		    get_optional_path(c, s, "flows", cfg->flow_log, sizeof(cfg->flow_log)) < 0 ||
 		    get_optional_path(c, s, "alerts", cfg->alert_log, sizeof(cfg->alert_log)) < 0)
 			return -EINVAL;
+	}
+
+	s = config_setting_get_member(root, "metrics");
+	if (s != NULL) {
+		static const char *const metrics_known[] = {"listen", NULL};
+		char host[NM_CFG_ARG_LEN];
+		if (check_members(c, s, metrics_known) < 0 ||
+		    get_optional_path(c, s, "listen", cfg->metrics_listen,
+				      sizeof(cfg->metrics_listen)) < 0)
+			return -EINVAL;
+		if (cfg->metrics_listen[0] != '\0' &&
+		    parse_hostport(cfg->metrics_listen, host, sizeof(host), &cfg->metrics_port) <
+			0) {
+			snprintf(c->err, c->errlen,
+				 "%s:%d: metrics.listen must be IPV4:PORT, not '%s'", c->file,
+				 line_of(s), cfg->metrics_listen);
+			return -EINVAL;
+		}
 	}
 
 	s = config_setting_get_member(root, "state");

@@ -76,7 +76,9 @@ struct nm_config {
 	char flow_log[NM_CFG_ARG_LEN];	 /* JSON-lines flow records; "" = off */
 	char sig_file[NM_CFG_ARG_LEN];	 /* signature rules loaded at start; "" = none */
 	char state_file[NM_CFG_ARG_LEN]; /* run-time state kept across restarts; "" = none */
-	uint32_t sig_max_streams;	 /* open TCP inspection streams per worker */
+	char metrics_listen[NM_CFG_ARG_LEN]; /* Prometheus /metrics on IPV4:PORT; "" = off */
+	uint16_t metrics_port;		     /* its port, parsed */
+	uint32_t sig_max_streams;	     /* open TCP inspection streams per worker */
 	uint32_t sig_stream_state_max;	/* bytes per inspection stream (Hyperscan state and more) */
 	char alert_log[NM_CFG_ARG_LEN]; /* JSON-lines alerts (EVE-like); "" = off */
 

@@ -20,6 +20,7 @@
 #include "node_priv.h"
 #include "commands.h"
 #include "loop_wait.h"
+#include "metrics_http.h"
 #include "node.h"
 #include "peers.h"
 #include "server.h"
@@ -132,6 +133,12 @@ parse_args(int argc, char **argv, struct options *o)
 	return 0;
 }
 
+static char *
+render_metrics(void *node, size_t *len)
+{
+	return nm_node_metrics_text(node, len);
+}
+
 static int
 eal_init(const struct nm_config *cfg)
 {
@@ -158,6 +165,7 @@ main(int argc, char **argv)
 	struct nm_node *node = NULL;
 	struct nm_server *srv = NULL;
 	struct nm_peers *peers = NULL;
+	struct nm_metrics_http *mh = NULL;
 	char err[512];
 	int rc = 1;
 
@@ -222,6 +230,19 @@ main(int argc, char **argv)
 		goto out;
 	}
 
+	if (node->cfg.metrics_listen[0] != '\0') {
+		char host[NM_CFG_ARG_LEN];
+		snprintf(host, sizeof(host), "%.*s",
+			 (int)(strrchr(node->cfg.metrics_listen, ':') - node->cfg.metrics_listen),
+			 node->cfg.metrics_listen);
+		mh = nm_metrics_http_open(host, node->cfg.metrics_port, err, sizeof(err));
+		if (mh == NULL) {
+			fprintf(stderr, "nodemeshd: %s\n", err);
+			goto out;
+		}
+		nm_node_set_metrics_http(node, mh);
+	}
+
 	struct sigaction sa = {.sa_handler = on_signal};
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
@@ -253,6 +274,7 @@ main(int argc, char **argv)
 		nm_node_jobs_poll(node);
 		nm_peers_jobs_poll(peers);
 		nm_node_state_flush(node);
+		nm_metrics_http_poll(mh, render_metrics, node);
 		if (prc < 0 && prc != -EINTR) {
 			fprintf(stderr, "nodemeshd: poll failed: %s\n", strerror(-prc));
 			break;
@@ -267,6 +289,9 @@ main(int argc, char **argv)
 	nm_node_flow_shutdown(node);
 	nm_node_stop(node);
 out:
+	if (node != NULL)
+		nm_node_set_metrics_http(node, NULL);
+	nm_metrics_http_close(mh);
 	nm_server_close(srv);
 	if (node != NULL)
 		nm_node_set_peers(node, NULL);

@@ -36,6 +36,8 @@
 #include "nodemesh/worker.h"
 #include "node.h"
 #include "peers.h"
+#include "metrics.h"
+#include "metrics_http.h"
 
 void
 nm_node_set_peers(struct nm_node *node, struct nm_peers *peers)
@@ -646,12 +648,31 @@ nm_node_stats_json(struct nm_node *node)
 	json_t *logs = json_pack("{s:o, s:o}", "flows", nm_jsonlog_json(&node->flow_log), "alerts",
 				 nm_jsonlog_json(&node->alert_log));
 	return json_pack(
-	    "{s:s, s:I, s:I, s:I, s:i, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+	    "{s:s, s:I, s:I, s:I, s:i, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
 	    "node", node->cfg.node_name, "rx_packets", (json_int_t)rx, "tx_packets", (json_int_t)tx,
 	    "dropped", (json_int_t)dropped, "pod_count", (int)node->dp.pods->n_pods,
 	    "pod_table_generation", (json_int_t)node->dp.pods->generation, "drops",
 	    drops_json(drops), "workers", workers, "pods", nm_node_pods_json(node), "ports", ports,
 	    "flows", flows, "policy", nm_node_policy_json(node), "signatures",
 	    nm_node_sig_stats_json(node), "logs", logs, "control_loop",
-	    nm_loop_stats_json(&node->loop), "state", nm_node_state_json(node));
+	    nm_loop_stats_json(&node->loop), "state", nm_node_state_json(node), "metrics_http",
+	    nm_metrics_http_json(node->metrics_http));
+}
+
+char *
+nm_node_metrics_text(struct nm_node *node, size_t *len)
+{
+	json_t *stats = nm_node_stats_json(node);
+	json_t *tunnels = node->peers != NULL ? nm_peers_json(node->peers, true) : NULL;
+	char *text = stats != NULL ? nm_metrics_render(stats, tunnels, len) : NULL;
+
+	json_decref(stats);
+	json_decref(tunnels);
+	return text;
+}
+
+void
+nm_node_set_metrics_http(struct nm_node *node, struct nm_metrics_http *h)
+{
+	node->metrics_http = h;
 }

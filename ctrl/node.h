@@ -66,6 +66,12 @@ json_t *nm_node_identities_json(const struct nm_node *node);
 /* JSON array of pods with their counters. */
 json_t *nm_node_pods_json(struct nm_node *node);
 
+/* The Prometheus exposition of stats and the tunnels (ctrl/metrics.c); malloc'd. */
+char *nm_node_metrics_text(struct nm_node *node, size_t *len);
+/* Give stats the /metrics endpoint's counters (main.c owns it; NULL: none). */
+struct nm_metrics_http;
+void nm_node_set_metrics_http(struct nm_node *node, struct nm_metrics_http *h);
+
 /* JSON object: node, totals, drops by reason, per worker, per pod, per port. */
 json_t *nm_node_stats_json(struct nm_node *node);
 

@@ -49,12 +49,13 @@ struct nm_node {
 	uint64_t records_written;	 /* == flow_log.written */
 	struct nm_sig_set *sigs_retired; /* replaced sets, freed when no stream holds them */
 	uint64_t sig_generation;
-	uint64_t sig_hits_retired;	 /* hits counted by sets already freed */
-	struct nm_job sig_job;		 /* compiles the load below off the event loop */
-	struct nm_sig_load *sig_loading; /* the load sig_job compiles, NULL when none */
-	uint64_t sig_load_id;		 /* number of the last load started */
-	json_t *sig_last_load;		 /* outcome of the last asynchronous load, or NULL */
-	struct nm_loop_stats loop;	 /* event-loop turn times (ctrl/main.c) */
+	uint64_t sig_hits_retired;	      /* hits counted by sets already freed */
+	struct nm_job sig_job;		      /* compiles the load below off the event loop */
+	struct nm_sig_load *sig_loading;      /* the load sig_job compiles, NULL when none */
+	uint64_t sig_load_id;		      /* number of the last load started */
+	json_t *sig_last_load;		      /* outcome of the last asynchronous load, or NULL */
+	struct nm_loop_stats loop;	      /* event-loop turn times (ctrl/main.c) */
+	struct nm_metrics_http *metrics_http; /* main.c's /metrics endpoint, or NULL */
 	struct nm_jsonlog alert_log;
 	uint64_t alerts_written; /* == alert_log.written */
 	struct {

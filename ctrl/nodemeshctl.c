@@ -31,12 +31,16 @@ usage(FILE *out)
 		"  -h, --help          this text\n"
 		"\n"
 		"Commands (the daemon's own list: nodemeshctl help):\n"
-		"  help | version | stats\n"
-		"  pod add name=N namespace=NS serviceaccount=SA ip=A.B.C.D iface=IF\n"
-		"          [labels=k=v,...] [image=REF] [mac=MAC] [driver=af_packet|af_xdp]\n"
+		"  help | version | stats | metrics (Prometheus text)\n"
+		"  pod add name=N namespace=NS ip=A.B.C.D iface=IF [container=ID]\n"
+		"          [serviceaccount=SA [labels=k=v,...] [image=REF]] [mac=MAC]\n"
+		"          [driver=af_packet|af_xdp]\n"
 		"  pod add ... driver=memif socket=PATH     (a memif pod has no iface)\n"
-		"  pod del name=N\n"
+		"  pod del name=N | pod del container=ID\n"
 		"  pod list\n"
+		"  identity set namespace=NS name=POD serviceaccount=SA [labels=k=v,...]\n"
+		"          [image=REF]\n"
+		"  identity del namespace=NS name=POD | identity list\n"
 		"  policy add allow|deny from SEL to SEL [proto P] [port N] [rate R] [burst N]\n"
 		"  policy del id=N | policy list | policy load file=PATH\n"
 		"  policy default allow|deny\n"
@@ -483,6 +487,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "error: %s\n", gets_(r, "error"));
 	} else if (strcmp(argv[optind], "stats") == 0) {
 		print_stats(r);
+	} else if (strcmp(argv[optind], "metrics") == 0) {
+		fputs(gets_(r, "text"), stdout);
 	} else if (json_object_get(r, "rules") != NULL &&
 		   json_is_array(json_object_get(r, "rules"))) {
 		print_rules(r);

@@ -184,6 +184,7 @@ logs: {
 };
 signatures: { file = "${NM_SIG_FILE:-}"; max_streams = ${NM_SIG_MAX_STREAMS:-65536}; };
 state: { file = "${NM_STATE_FILE:-}"; };
+metrics: { listen = "${NM_METRICS_LISTEN:-}"; };
 
 pods = ( );
 EOF
