@@ -18,6 +18,7 @@
 
 #include "commands.h"
 #include "config.h"
+#include "identity.h"
 #include "nodemesh/flowkey.h"
 #include "node.h"
 #include "peers.h"
@@ -33,10 +34,14 @@ struct command {
 };
 
 static const char *const no_keys[] = {NULL};
-static const char *const pod_add_keys[] = {
-    "name",  "namespace", "serviceaccount", "ip",  "iface", "labels",
-    "image", "driver",	  "socket",	    "mac", NULL};
-static const char *const pod_del_keys[] = {"name", NULL};
+static const char *const pod_add_keys[] = {"name",   "namespace", "serviceaccount", "ip",
+					   "iface",  "labels",	  "image",	    "driver",
+					   "socket", "mac",	  "container",	    NULL};
+static const char *const pod_del_keys[] = {"name", "container", NULL};
+static const char *const peer_del_keys[] = {"name", NULL};
+static const char *const identity_set_keys[] = {"namespace", "name",  "serviceaccount",
+						"labels",    "image", NULL};
+static const char *const identity_del_keys[] = {"namespace", "name", NULL};
 static const char *const id_keys[] = {"id", NULL};
 static const char *const file_keys[] = {"file", NULL};
 static const char *const pod_keys[] = {"pod", NULL};
@@ -73,25 +78,72 @@ cmd_pod_add(struct nm_node *node, const struct nm_req *req)
 
 	if (nm_pod_spec_fill(&spec, req_key, req, err, sizeof(err)) < 0)
 		return nm_reply_error("pod add: %s", err);
-	if (nm_node_pod_add(node, &spec, err, sizeof(err)) < 0)
+	int rc = nm_node_pod_add(node, &spec, err, sizeof(err));
+	if (rc < 0)
 		return nm_reply_error("pod add: %s", err);
 	json_t *r = nm_reply_ok();
 	json_object_set_new(r, "pod", json_string(spec.name));
+	json_object_set_new(r, "existing", json_boolean(rc == 1));
 	return r;
 }
 
+/* pod del name=N, or container=ID for a runtime: a missing pod is then no error. */
 static json_t *
 cmd_pod_del(struct nm_node *node, const struct nm_req *req)
 {
 	const char *name = nm_req_arg(req, "name");
+	const char *container = nm_req_arg(req, "container");
 	char err[256];
 
-	if (name == NULL)
-		return nm_reply_error("pod del: missing 'name'");
+	if ((name == NULL) == (container == NULL))
+		return nm_reply_error("pod del: say name=N or container=ID");
+	if (container != NULL) {
+		int rc = nm_node_pod_del_container(node, container, err, sizeof(err));
+		if (rc < 0)
+			return nm_reply_error("pod del: %s", err);
+		json_t *r = nm_reply_ok();
+		json_object_set_new(r, "deleted", json_integer(rc));
+		return r;
+	}
 	if (nm_node_pod_del(node, name, err, sizeof(err)) < 0)
 		return nm_reply_error("pod del: %s", err);
 	json_t *r = nm_reply_ok();
 	json_object_set_new(r, "pod", json_string(name));
+	return r;
+}
+
+static json_t *
+cmd_identity_set(struct nm_node *node, const struct nm_req *req)
+{
+	struct nm_identity id;
+	char err[256];
+
+	if (nm_identity_fill(&id, req_key, req, err, sizeof(err)) < 0 ||
+	    nm_node_identity_set(node, &id, err, sizeof(err)) < 0)
+		return nm_reply_error("identity set: %s", err);
+	return nm_reply_ok();
+}
+
+static json_t *
+cmd_identity_del(struct nm_node *node, const struct nm_req *req)
+{
+	const char *ns = nm_req_arg(req, "namespace"), *name = nm_req_arg(req, "name");
+	char err[256];
+
+	if (ns == NULL || name == NULL)
+		return nm_reply_error("identity del: say namespace=NS name=POD");
+	if (nm_node_identity_del(node, ns, name, err, sizeof(err)) < 0)
+		return nm_reply_error("identity del: %s", err);
+	return nm_reply_ok();
+}
+
+static json_t *
+cmd_identity_list(struct nm_node *node, const struct nm_req *req)
+{
+	json_t *r = nm_reply_ok();
+
+	(void)req;
+	json_object_set_new(r, "identities", nm_node_identities_json(node));
 	return r;
 }
 
@@ -420,16 +472,37 @@ static const struct command commands[] = {
      0,
      pod_add_keys,
      cmd_pod_add,
-     "pod add name=N namespace=NS serviceaccount=SA ip=A.B.C.D iface=IF [labels=k=v,...] "
-     "[image=REF] [mac=STATIC_MAC] [driver=af_packet|af_xdp]  |  ... driver=memif "
-     "socket=PATH (instead of iface)",
-     "attach a pod's veth and start forwarding for it"},
+     "pod add name=N namespace=NS ip=A.B.C.D iface=IF [serviceaccount=SA [labels=k=v,...] "
+     "[image=REF]] [container=ID] [mac=STATIC_MAC] [driver=af_packet|af_xdp]  |  ... "
+     "driver=memif socket=PATH (instead of iface)",
+     "attach a pod's veth and start forwarding for it; without serviceaccount the pod has "
+     "the identity `identity set` gave its namespace/name, or none (matches only '*')"},
     {{"pod", "del"},
      0,
      pod_del_keys,
      cmd_pod_del,
-     "pod del name=N",
-     "detach a pod; other pods' traffic is not disturbed"},
+     "pod del name=N  |  pod del container=ID",
+     "detach a pod; other pods' traffic is not disturbed (by container: a missing pod is "
+     "not an error)"},
+    {{"identity", "set"},
+     0,
+     identity_set_keys,
+     cmd_identity_set,
+     "identity set namespace=NS name=POD serviceaccount=SA [labels=k=v,...] [image=REF]",
+     "the workload identity of pod NS/POD, before or after it is attached; live flows are "
+     "judged again"},
+    {{"identity", "del"},
+     0,
+     identity_del_keys,
+     cmd_identity_del,
+     "identity del namespace=NS name=POD",
+     "forget an identity; an attached pod becomes unknown (matches only '*')"},
+    {{"identity", "list"},
+     0,
+     no_keys,
+     cmd_identity_list,
+     "identity list",
+     "identities on record, and whether their pod is attached"},
     {{"pod", "list"},
      1,
      no_keys,
@@ -444,7 +517,7 @@ static const struct command commands[] = {
      "another node to tunnel to (mutual TLS on its address)"},
     {{"peer", "del"},
      0,
-     pod_del_keys,
+     peer_del_keys,
      cmd_peer_del,
      "peer del name=N",
      "forget a node: its tunnel, keys and pods"},

@@ -5,6 +5,7 @@
  * settings, each value against its range, and the first problem is
  * reported as "FILE:LINE: reason".
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +15,7 @@
 
 #include "nodemesh/cidr.h"
 #include "config.h"
+#include "identity.h"
 #include "names.h"
 
 struct ctx {
@@ -688,36 +690,100 @@ valid_labels(const char *s)
 	return !in_key && tok > 0;
 }
 
-int
-nm_pod_spec_fill(struct nm_pod_spec *spec, const char *(*key_fn)(const void *, const char *),
-		 const void *ctx, char *err, size_t errlen)
+/*
+ * The identity keys a pod and an `identity set` share: namespace and name
+ * (required), serviceaccount (required when need_sa, else optional: absent
+ * means the identity is not known yet), labels and image (only with a
+ * serviceaccount: they are part of the identity). Fields are NM_NAME_LEN,
+ * NM_LABELS_LEN and NM_IMAGE_LEN long.
+ */
+static int
+fill_identity(char *ns, char *name, char *sa, char *labels, char *image, bool need_sa,
+	      const char *(*key_fn)(const void *, const char *), const void *ctx, char *err,
+	      size_t errlen)
 {
-	static const struct {
+	const struct {
 		const char *key;
-		size_t off;
-		size_t len;
-	} names[] = {
-	    {"name", offsetof(struct nm_pod_spec, name), NM_NAME_LEN},
-	    {"namespace", offsetof(struct nm_pod_spec, ns), NM_NAME_LEN},
-	    {"serviceaccount", offsetof(struct nm_pod_spec, sa), NM_NAME_LEN},
-	};
+		char *dst;
+	} names[] = {{"name", name}, {"namespace", ns}, {"serviceaccount", sa}};
 	const char *v;
 
-	memset(spec, 0, sizeof(*spec));
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		v = key_fn(ctx, names[i].key);
+		if (v == NULL && names[i].dst == sa && !need_sa)
+			continue;
 		if (v == NULL) {
 			snprintf(err, errlen, "missing '%s'", names[i].key);
 			return -EINVAL;
 		}
 		if (!nm_name_valid(v, strlen(v))) {
 			snprintf(err, errlen,
-				 "'%s' must be 1 to %zu characters of a-z, 0-9, '-', '.', '_'",
-				 names[i].key, names[i].len - 1);
+				 "'%s' must be 1 to %d characters of a-z, 0-9, '-', '.', '_'",
+				 names[i].key, NM_NAME_LEN - 1);
 			return -EINVAL;
 		}
-		memcpy((char *)spec + names[i].off, v, strlen(v) + 1);
+		memcpy(names[i].dst, v, strlen(v) + 1);
 	}
+
+	v = key_fn(ctx, "labels");
+	if (v != NULL) {
+		if (strlen(v) >= NM_LABELS_LEN || !valid_labels(v)) {
+			snprintf(err, errlen, "'labels' must be k=v[,k=v...] of [A-Za-z0-9._/-]");
+			return -EINVAL;
+		}
+		memcpy(labels, v, strlen(v) + 1);
+	}
+	v = key_fn(ctx, "image");
+	if (v != NULL) {
+		if (v[0] == '\0' || strlen(v) >= NM_IMAGE_LEN) {
+			snprintf(err, errlen, "'image' must be 1 to %d characters",
+				 NM_IMAGE_LEN - 1);
+			return -EINVAL;
+		}
+		memcpy(image, v, strlen(v) + 1);
+	}
+	if (sa[0] == '\0' && (labels[0] != '\0' || image[0] != '\0')) {
+		snprintf(err, errlen,
+			 "'labels' and 'image' need 'serviceaccount': together they are the "
+			 "pod's identity");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int
+nm_identity_fill(struct nm_identity *id, const char *(*key_fn)(const void *, const char *),
+		 const void *ctx, char *err, size_t errlen)
+{
+	memset(id, 0, sizeof(*id));
+	return fill_identity(id->ns, id->name, id->sa, id->labels, id->image, true, key_fn, ctx,
+			     err, errlen);
+}
+
+/* A CNI container id: the spec allows letters, digits, '_', '.' and '-'. */
+static bool
+valid_container(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n >= NM_CONTAINER_LEN)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '_' && s[i] != '.' && s[i] != '-')
+			return false;
+	return true;
+}
+
+int
+nm_pod_spec_fill(struct nm_pod_spec *spec, const char *(*key_fn)(const void *, const char *),
+		 const void *ctx, char *err, size_t errlen)
+{
+	const char *v;
+
+	memset(spec, 0, sizeof(*spec));
+	if (fill_identity(spec->ns, spec->name, spec->sa, spec->labels, spec->image, false, key_fn,
+			  ctx, err, errlen) < 0)
+		return -EINVAL;
 
 	v = key_fn(ctx, "ip");
 	if (v == NULL) {
@@ -738,23 +804,16 @@ nm_pod_spec_fill(struct nm_pod_spec *spec, const char *(*key_fn)(const void *, c
 	}
 	spec->ip = a.s_addr;
 
-	v = key_fn(ctx, "labels");
+	v = key_fn(ctx, "container");
 	if (v != NULL) {
-		if (strlen(v) >= NM_LABELS_LEN || !valid_labels(v)) {
-			snprintf(err, errlen, "'labels' must be k=v[,k=v...] of [A-Za-z0-9._/-]");
+		if (!valid_container(v)) {
+			snprintf(err, errlen,
+				 "'container' must be 1 to %d characters of A-Z, a-z, 0-9, '_', "
+				 "'.', '-'",
+				 NM_CONTAINER_LEN - 1);
 			return -EINVAL;
 		}
-		memcpy(spec->labels, v, strlen(v) + 1);
-	}
-
-	v = key_fn(ctx, "image");
-	if (v != NULL) {
-		if (v[0] == '\0' || strlen(v) >= NM_IMAGE_LEN) {
-			snprintf(err, errlen, "'image' must be 1 to %d characters",
-				 NM_IMAGE_LEN - 1);
-			return -EINVAL;
-		}
-		memcpy(spec->image, v, strlen(v) + 1);
+		memcpy(spec->container, v, strlen(v) + 1);
 	}
 
 	v = key_fn(ctx, "mac");

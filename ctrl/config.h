@@ -108,6 +108,14 @@ int nm_pod_spec_fill(struct nm_pod_spec *spec, const char *(*key_fn)(const void 
 		     const void *ctx, char *err, size_t errlen);
 
 /*
+ * Validate and fill an identity (namespace, name, serviceaccount required;
+ * labels, image optional) from key/value strings, as for pods.
+ */
+struct nm_identity;
+int nm_identity_fill(struct nm_identity *id, const char *(*key_fn)(const void *, const char *),
+		     const void *ctx, char *err, size_t errlen);
+
+/*
  * Validate and fill a peer spec from key/value strings (name, address
  * HOST:PORT, fabric_ip, pod_cidr), as nm_pod_spec_fill does for pods.
  */

@@ -256,6 +256,7 @@ nm_node_destroy(struct nm_node *node)
 	nm_jsonlog_close(&node->alert_log);
 	free(node->rules);
 	free(node->pod_history);
+	nm_identities_free(&node->identities);
 	free(node->pod_history_id);
 	free(node);
 }
@@ -315,20 +316,42 @@ least_loaded_worker(const struct nm_node *node)
 	return best;
 }
 
-int
-nm_node_pod_add(struct nm_node *node, const struct nm_pod_spec *spec, char *err, size_t errlen)
+/* The local pod attached for CNI container id c, or -1. */
+static int
+find_container(const struct nm_pod_table *t, const char *c)
 {
-	const struct nm_pod_table *cur = node->dp.pods;
-	int free_slot = -1;
+	for (int slot = 0; slot < NM_MAX_PODS; slot++)
+		if (t->pods[slot].live != NULL && strcmp(t->pods[slot].spec.container, c) == 0)
+			return slot;
+	return -1;
+}
+
+/*
+ * A retried attachment (same container, name, address and interface) is
+ * answered as done: a runtime that lost our first answer may ask again.
+ */
+static bool
+same_attachment(const struct nm_pod_spec *a, const struct nm_pod_spec *b)
+{
+	return strcmp(a->name, b->name) == 0 && strcmp(a->ns, b->ns) == 0 && a->ip == b->ip &&
+	       strcmp(a->iface, b->iface) == 0 && strcmp(a->memif_socket, b->memif_socket) == 0;
+}
+
+/* Refuse a pod whose name, address, interface or socket another pod has. */
+static int
+check_unique(const struct nm_pod_table *cur, const struct nm_pod_spec *spec, int *free_slot,
+	     char *err, size_t errlen)
+{
 	char ip[INET_ADDRSTRLEN];
 
 	inet_ntop(AF_INET, &spec->ip, ip, sizeof(ip));
+	*free_slot = -1;
 	for (int slot = 0; slot < NM_MAX_PODS; slot++) {
 		const struct nm_pod *p = &cur->pods[slot];
 
 		if (!nm_pod_present(p)) {
-			if (free_slot < 0)
-				free_slot = slot;
+			if (*free_slot < 0)
+				*free_slot = slot;
 			continue;
 		}
 		if (strcmp(p->spec.name, spec->name) == 0) {
@@ -352,12 +375,61 @@ nm_node_pod_add(struct nm_node *node, const struct nm_pod_spec *spec, char *err,
 			return -EEXIST;
 		}
 	}
-	if (free_slot < 0) {
+	if (*free_slot < 0) {
 		snprintf(err, errlen, "node is full: %d pods", NM_MAX_PODS);
 		return -ENOSPC;
 	}
+	return 0;
+}
 
-	struct nm_pod pod = {.spec = *spec, .id = node->next_pod_id++};
+/*
+ * The identity a new pod runs with: the one its own spec carries (an
+ * operator's `pod add ... serviceaccount=`, which then also becomes the
+ * identity on record), else the one `identity set` gave for its namespace
+ * and name, else none (unknown: fail closed).
+ */
+static int
+resolve_identity(struct nm_node *node, const struct nm_pod_spec *spec, struct nm_pod_spec *eff,
+		 char *err, size_t errlen)
+{
+	*eff = *spec;
+	if (spec->sa[0] == '\0') {
+		nm_identity_apply(nm_identities_find(&node->identities, spec->ns, spec->name), eff);
+		return 0;
+	}
+	if (nm_identities_find(&node->identities, spec->ns, spec->name) == NULL &&
+	    node->identities.n == NM_MAX_IDENTITIES) {
+		snprintf(err, errlen, "identity table is full: %d identities", NM_MAX_IDENTITIES);
+		return -ENOSPC;
+	}
+	return 0;
+}
+
+int
+nm_node_pod_add(struct nm_node *node, const struct nm_pod_spec *spec, char *err, size_t errlen)
+{
+	const struct nm_pod_table *cur = node->dp.pods;
+	struct nm_pod_spec eff;
+	int free_slot, rc;
+	char ip[INET_ADDRSTRLEN];
+
+	if (spec->container[0] != '\0') {
+		int slot = find_container(cur, spec->container);
+		if (slot >= 0 && same_attachment(&cur->pods[slot].spec, spec))
+			return 1;
+		if (slot >= 0) {
+			snprintf(err, errlen, "container %s is attached already as pod '%s'",
+				 spec->container, cur->pods[slot].spec.name);
+			return -EEXIST;
+		}
+	}
+	rc = check_unique(cur, spec, &free_slot, err, errlen);
+	if (rc == 0)
+		rc = resolve_identity(node, spec, &eff, err, errlen);
+	if (rc < 0)
+		return rc;
+
+	struct nm_pod pod = {.spec = eff, .id = node->next_pod_id++};
 	pod.worker = (uint16_t)least_loaded_worker(node);
 	pod.live = rte_zmalloc("nm_pod_live", sizeof(*pod.live), RTE_CACHE_LINE_SIZE);
 	if (pod.live == NULL) {
@@ -368,8 +440,7 @@ nm_node_pod_add(struct nm_node *node, const struct nm_pod_spec *spec, char *err,
 		memcpy(pod.live->pod_mac.addr_bytes, spec->mac, RTE_ETHER_ADDR_LEN);
 		pod.live->mac_known = true;
 	}
-	int rc =
-	    nm_port_attach(spec, pod.id, node->dp.pool, &pod.port_id, &pod.port_mac, err, errlen);
+	rc = nm_port_attach(spec, pod.id, node->dp.pool, &pod.port_id, &pod.port_mac, err, errlen);
 	if (rc < 0) {
 		rte_free(pod.live);
 		pod.live = NULL;
@@ -386,11 +457,18 @@ nm_node_pod_add(struct nm_node *node, const struct nm_pod_spec *spec, char *err,
 		pod.live = NULL;
 		return -ENOMEM;
 	}
-	nm_peers_pod_changed(node->peers, spec, true);
-	node->pod_history[pod.id % NM_POD_HISTORY] = *spec;
+	if (spec->sa[0] != '\0') {
+		struct nm_identity id;
+		nm_identity_from_spec(&id, spec);
+		(void)nm_identities_set(&node->identities, &id); /* room checked above */
+	}
+	nm_peers_pod_changed(node->peers, &eff, true);
+	node->pod_history[pod.id % NM_POD_HISTORY] = eff;
 	node->pod_history_id[pod.id % NM_POD_HISTORY] = pod.id;
+	inet_ntop(AF_INET, &spec->ip, ip, sizeof(ip));
 	RTE_LOG(INFO, USER1, "pod %s (%s/%s, %s) added on port %u (%s), worker %u\n", spec->name,
-		spec->ns, spec->sa, ip, pod.port_id, spec->iface, pod.worker);
+		eff.ns, eff.sa[0] ? eff.sa : "(identity unknown)", ip, pod.port_id, spec->iface,
+		pod.worker);
 	return 0;
 }
 
@@ -422,6 +500,19 @@ nm_node_pod_del(struct nm_node *node, const char *name, char *err, size_t errlen
 	return 0;
 }
 
+int
+nm_node_pod_del_container(struct nm_node *node, const char *container, char *err, size_t errlen)
+{
+	int slot = find_container(node->dp.pods, container);
+
+	if (slot < 0)
+		return 0;
+	char name[NM_NAME_LEN];
+	memcpy(name, node->dp.pods->pods[slot].spec.name, sizeof(name));
+	int rc = nm_node_pod_del(node, name, err, errlen);
+	return rc < 0 ? rc : 1;
+}
+
 /* Counters are written by one worker each; relaxed loads give a torn-free snapshot. */
 #define LOAD(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
 
@@ -433,16 +524,19 @@ pod_json(const struct nm_pod *p)
 	inet_ntop(AF_INET, &p->spec.ip, ip, sizeof(ip));
 	rte_ether_format_addr(mac, sizeof(mac), &p->live->pod_mac);
 	return json_pack(
-	    "{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:s?, s:I, s:I, s:I, "
-	    "s:I, s:I}",
-	    "name", p->spec.name, "namespace", p->spec.ns, "serviceaccount", p->spec.sa, "ip", ip,
-	    "iface", p->spec.iface, "driver", nm_port_driver_name(p->spec.driver), "labels",
-	    p->spec.labels, "image", p->spec.image, "socket", p->spec.memif_socket, "worker",
-	    p->worker, "port_id", p->port_id, "mac", LOAD(p->live->mac_known) ? mac : NULL,
-	    "rx_packets", (json_int_t)LOAD(p->live->c.rx_packets), "rx_bytes",
+	    "{s:s, s:s, s:s?, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:s?, s:I, s:I, s:I, "
+	    "s:I, s:I, s:s?, s:b}",
+	    "name", p->spec.name, "namespace", p->spec.ns, "serviceaccount",
+	    p->spec.sa[0] != '\0' ? p->spec.sa : NULL, "ip", ip, "iface", p->spec.iface, "driver",
+	    nm_port_driver_name(p->spec.driver), "labels", p->spec.labels, "image", p->spec.image,
+	    "socket", p->spec.memif_socket, "worker", p->worker, "port_id", p->port_id, "mac",
+	    LOAD(p->live->mac_known) ? mac : NULL, "rx_packets",
+	    (json_int_t)LOAD(p->live->c.rx_packets), "rx_bytes",
 	    (json_int_t)LOAD(p->live->c.rx_bytes), "tx_packets",
 	    (json_int_t)LOAD(p->live->c.tx_packets), "tx_bytes",
-	    (json_int_t)LOAD(p->live->c.tx_bytes), "drops", (json_int_t)LOAD(p->live->c.drops));
+	    (json_int_t)LOAD(p->live->c.tx_bytes), "drops", (json_int_t)LOAD(p->live->c.drops),
+	    "container", p->spec.container[0] != '\0' ? p->spec.container : NULL, "identity_known",
+	    p->spec.sa[0] != '\0');
 }
 
 json_t *

@@ -35,13 +35,33 @@ void nm_node_destroy(struct nm_node *node);
 
 /*
  * Attach the pod's port, give the pod to the least-loaded worker and
- * publish it. Returns 0, or -errno with err saying why; on error nothing
- * changed.
+ * publish it. Returns 0, 1 when the same container was attached already
+ * with the same spec (a retried CNI ADD), or -errno with err saying why; on
+ * error nothing changed.
  */
 int nm_node_pod_add(struct nm_node *node, const struct nm_pod_spec *spec, char *err, size_t errlen);
 
 /* Unpublish the pod, wait for every worker to drop it, detach its port. */
 int nm_node_pod_del(struct nm_node *node, const char *name, char *err, size_t errlen);
+
+/*
+ * Detach the pod a CNI runtime attached for container: 1 if it was there, 0
+ * if not (a DEL may be repeated), or -errno with err saying why.
+ */
+int nm_node_pod_del_container(struct nm_node *node, const char *container, char *err,
+			      size_t errlen);
+
+/*
+ * Identities (ctrl/node_identity.c), keyed by pod namespace and name. A
+ * change to an attached pod's identity republishes the pod table, so live
+ * flows are judged again, and is announced to the peers. 0 or -errno.
+ */
+struct nm_identity;
+int nm_node_identity_set(struct nm_node *node, const struct nm_identity *id, char *err,
+			 size_t errlen);
+int nm_node_identity_del(struct nm_node *node, const char *ns, const char *name, char *err,
+			 size_t errlen);
+json_t *nm_node_identities_json(const struct nm_node *node);
 
 /* JSON array of pods with their counters. */
 json_t *nm_node_pods_json(struct nm_node *node);

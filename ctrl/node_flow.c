@@ -87,7 +87,10 @@ nm_endpoint_json(const struct nm_node *node, const uint8_t addr[16], uint16_t po
 	if (p != NULL) {
 		json_object_set_new(o, "pod", json_string(p->name));
 		json_object_set_new(o, "namespace", json_string(p->ns));
-		json_object_set_new(o, "serviceaccount", json_string(p->sa));
+		if (p->sa[0] != '\0')
+			json_object_set_new(o, "serviceaccount", json_string(p->sa));
+		else
+			json_object_set_new(o, "identity", json_string("unknown"));
 		json_object_set_new(o, "labels", json_string(p->labels));
 		json_object_set_new(o, "image", json_string(p->image));
 	}

@@ -22,6 +22,7 @@
 #include "nodemesh/sig_set-t.h"
 #include "nodemesh/tnl_state-t.h"
 #include "config.h"
+#include "identity.h"
 #include "jobs.h"
 #include "jsonlog.h"
 #include "loop_stats.h"
@@ -43,6 +44,7 @@ struct nm_node {
 	uint64_t rule_base_drops[NM_MAX_RULES];
 	struct nm_pod_spec *pod_history; /* by pod id % NM_POD_HISTORY, for flow records */
 	uint32_t *pod_history_id;
+	struct nm_identities identities; /* from `identity set` or a pod add naming one */
 	struct nm_jsonlog flow_log;
 	uint64_t records_written;	 /* == flow_log.written */
 	struct nm_sig_set *sigs_retired; /* replaced sets, freed when no stream holds them */

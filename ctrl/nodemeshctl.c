@@ -6,21 +6,18 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <poll.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <jansson.h>
 
+#include "ctl_client.h"
 #include "request.h"
 
 #define DEFAULT_SOCKET "/run/nodemesh/nodemesh.sock"
-#define MAX_RESPONSE   (16u << 20)
 
 static void
 usage(FILE *out)
@@ -54,85 +51,17 @@ usage(FILE *out)
 		DEFAULT_SOCKET);
 }
 
+/* One request and its answer line; on failure the reason goes to stderr. */
 static char *
 transact(const char *path, const char *line, int timeout_s)
 {
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	size_t cap = 65536, len = 0;
-	char *buf;
-	int fd;
+	char err[512];
+	int sys_errno;
+	char *answer = nm_ctl_transact(path, line, timeout_s, &sys_errno, err, sizeof(err));
 
-	if (strlen(path) >= sizeof(sa.sun_path)) {
-		fprintf(stderr, "nodemeshctl: socket path too long: %s\n", path);
-		return NULL;
-	}
-	memcpy(sa.sun_path, path, strlen(path) + 1);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		fprintf(stderr, "nodemeshctl: connect(%s) failed: %s\n", path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return NULL;
-	}
-	/*
-	 * A daemon that refuses the connection (permission, too many
-	 * connections) answers and closes, possibly before our request
-	 * arrives: the send then fails with EPIPE, but the refusal is waiting
-	 * to be read. Read before deciding the daemon does not answer.
-	 */
-	size_t llen = strlen(line);
-	char *req = malloc(llen + 2);
-	if (req == NULL) {
-		close(fd);
-		return NULL;
-	}
-	snprintf(req, llen + 2, "%s\n", line);
-	ssize_t sent = send(fd, req, llen + 1, MSG_NOSIGNAL);
-	int send_errno = errno;
-	free(req);
-	if (sent != (ssize_t)(llen + 1) && send_errno != EPIPE && send_errno != ECONNRESET) {
-		fprintf(stderr, "nodemeshctl: send(%s) failed: %s\n", path, strerror(send_errno));
-		close(fd);
-		return NULL;
-	}
-	buf = malloc(cap);
-	while (buf != NULL) {
-		struct pollfd p = {.fd = fd, .events = POLLIN};
-		if (poll(&p, 1, timeout_s * 1000) <= 0) {
-			fprintf(stderr, "nodemeshctl: no answer from %s within %d s\n", path,
-				timeout_s);
-			break;
-		}
-		if (len + 1 == cap) {
-			if (cap >= MAX_RESPONSE) {
-				fprintf(stderr, "nodemeshctl: answer longer than %u bytes\n",
-					MAX_RESPONSE);
-				break;
-			}
-			char *nb = realloc(buf, cap * 2);
-			if (nb == NULL)
-				break;
-			buf = nb;
-			cap *= 2;
-		}
-		ssize_t n = recv(fd, buf + len, cap - 1 - len, 0);
-		if (n <= 0) {
-			fprintf(stderr, "nodemeshctl: connection closed before a full answer%s%s\n",
-				n < 0 ? ": " : "", n < 0 ? strerror(errno) : "");
-			break;
-		}
-		len += (size_t)n;
-		buf[len] = '\0';
-		char *nl = memchr(buf, '\n', len);
-		if (nl != NULL) {
-			*nl = '\0';
-			close(fd);
-			return buf;
-		}
-	}
-	free(buf);
-	close(fd);
-	return NULL;
+	if (answer == NULL)
+		fprintf(stderr, "nodemeshctl: %s\n", err);
+	return answer;
 }
 
 static json_int_t

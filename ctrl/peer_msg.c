@@ -230,7 +230,7 @@ parse_ip(const json_t *msg, const char *type, const struct nm_cidr *cidr, uint32
 	return 0;
 }
 
-/* "ns/sa", each a valid name. */
+/* "ns/sa", each a valid name; "ns/" is a pod whose identity its node does not know. */
 static int
 parse_identity(const json_t *msg, struct nm_announce *out, char *err, size_t errlen)
 {
@@ -241,7 +241,7 @@ parse_identity(const json_t *msg, struct nm_announce *out, char *err, size_t err
 		return -EINVAL;
 	slash = strchr(s, '/');
 	if (slash == NULL || !nm_name_valid(s, (size_t)(slash - s)) ||
-	    !nm_name_valid(slash + 1, strlen(slash + 1))) {
+	    (slash[1] != '\0' && !nm_name_valid(slash + 1, strlen(slash + 1)))) {
 		snprintf(err, errlen,
 			 "pod_add: 'identity' \"%.140s\" must be namespace/serviceaccount, each 1 "
 			 "to %d characters of a-z, 0-9, '-', '.', '_'",
@@ -363,6 +363,12 @@ nm_announce_parse(const json_t *msg, const struct nm_cidr *peer_pod_cidr, struct
 		    parse_labels(msg, out, err, errlen) != 0 ||
 		    parse_image(msg, out, err, errlen) != 0)
 			goto bad;
+		if (out->sa[0] == '\0' && (out->labels[0] != '\0' || out->image[0] != '\0')) {
+			snprintf(err, errlen,
+				 "pod_add: a pod of unknown identity (\"ns/\") has no labels or "
+				 "image");
+			goto bad;
+		}
 		return 0;
 	}
 	if (strcmp(type, "pod_del") == 0) {

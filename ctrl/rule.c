@@ -421,6 +421,9 @@ has_label(const char *labels, const struct nm_label *l)
 bool
 nm_selector_match(const struct nm_selector *sel, const struct nm_pod_spec *pod)
 {
+	/* A pod whose identity is not known yet is nobody in particular. */
+	if (pod->sa[0] == '\0')
+		return sel->kind == NM_SEL_ANY;
 	switch (sel->kind) {
 	case NM_SEL_ANY:
 		return true;

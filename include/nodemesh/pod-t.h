@@ -9,10 +9,11 @@
 #include <stdint.h>
 #include <net/if.h>
 
-#define NM_MAX_PODS   256 /* pods per node */
-#define NM_NAME_LEN   64  /* names incl. NUL: pod, namespace, service account */
-#define NM_IMAGE_LEN  160 /* container image reference incl. NUL */
-#define NM_LABELS_LEN 256 /* "k=v,k=v" incl. NUL */
+#define NM_MAX_PODS	 256 /* pods per node */
+#define NM_NAME_LEN	 64  /* names incl. NUL: pod, namespace, service account */
+#define NM_IMAGE_LEN	 160 /* container image reference incl. NUL */
+#define NM_LABELS_LEN	 256 /* "k=v,k=v" incl. NUL */
+#define NM_CONTAINER_LEN 128 /* CNI container id incl. NUL */
 
 enum nm_port_driver {
 	NM_DRV_AF_PACKET = 0, /* net_af_packet on the host end of the pod's veth */
@@ -22,10 +23,17 @@ enum nm_port_driver {
 
 #define NM_SOCKET_PATH_LEN 108 /* sizeof(sockaddr_un.sun_path) */
 
+/*
+ * The identity fields (sa, labels, image) come from `identity set` (a node
+ * agent that reads them from the API server) or from the operator's own
+ * `pod add`. sa == "" means the identity is not known: the pod matches no
+ * policy selector but '*' (fail closed).
+ */
 struct nm_pod_spec {
 	char name[NM_NAME_LEN];
 	char ns[NM_NAME_LEN];
-	char sa[NM_NAME_LEN];
+	char sa[NM_NAME_LEN];		  /* "": identity unknown */
+	char container[NM_CONTAINER_LEN]; /* the CNI container id that attached it, or "" */
 	char iface[IF_NAMESIZE];
 	char image[NM_IMAGE_LEN];
 	char labels[NM_LABELS_LEN];

@@ -15,6 +15,7 @@
 #include <criterion/criterion.h>
 
 #include "config.h"
+#include "identity.h"
 #include "unit_tmp.h"
 
 #ifndef NM_SRC_ROOT
@@ -525,9 +526,16 @@ static int
 fill_over(struct nm_pod_spec *spec, const struct kv *over)
 {
 	struct kv kvs[] = {
-	    {"name", "web"},	  {"namespace", "default"}, {"serviceaccount", "web"},
-	    {"ip", "198.18.0.2"}, {"iface", "nm-web"},	    {"labels", NULL},
-	    {"image", NULL},	  {"driver", NULL},	    {"socket", NULL},
+	    {"name", "web"},
+	    {"namespace", "default"},
+	    {"serviceaccount", "web"},
+	    {"ip", "198.18.0.2"},
+	    {"iface", "nm-web"},
+	    {"labels", NULL},
+	    {"image", NULL},
+	    {"driver", NULL},
+	    {"socket", NULL},
+	    {"container", NULL},
 	    {NULL, NULL},
 	};
 	struct kv *out = kvs;
@@ -567,7 +575,7 @@ static const struct {
 } spec_cases[] = {
     {"name", NULL, "missing 'name'"},
     {"namespace", NULL, "missing 'namespace'"},
-    {"serviceaccount", NULL, "missing 'serviceaccount'"},
+    {"serviceaccount", NULL, NULL}, /* identity unknown until `identity set` */
     {"ip", NULL, "missing 'ip'"},
     {"iface", NULL, "missing 'iface'"},
     {"name", "", "'name' must be 1 to 63 characters"},
@@ -611,6 +619,11 @@ static const struct {
     {"labels", "a=b c", "'labels' must be"},
     {"image", "", "'image' must be 1 to 159 characters"},
     {"image", "registry.example/nginx:1.25", NULL},
+    {"container", "", "'container' must be 1 to 127 characters"},
+    {"container", "3f2a9c0b1d4e5f60718293a4b5c6d7e8f90123456789abcdef0123456789abcd", NULL},
+    {"container", "nodemesh_Test.1-a", NULL},
+    {"container", "a/b", "'container' must be 1 to 127 characters"},
+    {"container", "a b", "'container' must be 1 to 127 characters"},
     {"driver", "af_packet", NULL},
     {"driver", "af_xdp", NULL},
     {"driver", "AF_XDP", "'driver' must be af_packet, af_xdp"},
@@ -633,6 +646,47 @@ Test(config_pod_spec, fill_table)
 					   spec_cases[i].key, shown(spec_cases[i].val), err);
 		}
 	}
+}
+
+/* Labels and image are part of an identity: not without a service account. */
+Test(config_pod_spec, labels_and_image_need_serviceaccount)
+{
+	const struct kv no_sa_labels[] = {
+	    {"serviceaccount", NULL}, {"labels", "app=web"}, {NULL, NULL}};
+	const struct kv no_sa_image[] = {
+	    {"serviceaccount", NULL}, {"image", "nginx"}, {NULL, NULL}};
+	struct nm_pod_spec spec;
+
+	cr_expect_eq(fill_over(&spec, no_sa_labels), -EINVAL);
+	cr_expect_not_null(strstr(err, "'labels' and 'image' need 'serviceaccount'"), "%s", err);
+	cr_expect_eq(fill_over(&spec, no_sa_image), -EINVAL);
+	cr_expect_eq(fill_with(&spec, "serviceaccount", NULL), 0, "%s", err);
+	cr_expect_str_eq(spec.sa, "");
+	cr_expect_eq(fill_with(&spec, "container", "abc123"), 0, "%s", err);
+	cr_expect_str_eq(spec.container, "abc123");
+}
+
+/* identity set takes the identity keys only, serviceaccount required. */
+Test(config_pod_spec, identity_fill)
+{
+	const struct kv good[] = {{"namespace", "shop"},     {"name", "web-0"},
+				  {"serviceaccount", "web"}, {"labels", "app=web"},
+				  {"image", "nginx:1.25"},   {NULL, NULL}};
+	const struct kv no_sa[] = {{"namespace", "shop"}, {"name", "web-0"}, {NULL, NULL}};
+	const struct kv bad_ns[] = {
+	    {"namespace", "Shop"}, {"name", "web-0"}, {"serviceaccount", "web"}, {NULL, NULL}};
+	struct nm_identity id;
+
+	cr_assert_eq(nm_identity_fill(&id, kv_get, good, err, sizeof(err)), 0, "%s", err);
+	cr_expect_str_eq(id.ns, "shop");
+	cr_expect_str_eq(id.name, "web-0");
+	cr_expect_str_eq(id.sa, "web");
+	cr_expect_str_eq(id.labels, "app=web");
+	cr_expect_str_eq(id.image, "nginx:1.25");
+	cr_expect_eq(nm_identity_fill(&id, kv_get, no_sa, err, sizeof(err)), -EINVAL);
+	cr_expect_str_eq(err, "missing 'serviceaccount'");
+	cr_expect_eq(nm_identity_fill(&id, kv_get, bad_ns, err, sizeof(err)), -EINVAL);
+	cr_expect_not_null(strstr(err, "'namespace' must be"), "%s", err);
 }
 
 /* memif pods name a socket instead of an interface. */

@@ -602,6 +602,7 @@ static const struct {
 } matches[] = {
     {"*", "default", "web", "app=web", true},
     {"*", "", "", "", true},
+    {"*", "default", "", "", true}, /* identity unknown */
     {"default/*", "default", "web", "", true},
     {"default/*", "default", "db", "app=db", true},
     {"default/*", "prod", "web", "", false},
@@ -627,6 +628,10 @@ static const struct {
     {"app=web", "d", "s", "", false},	     /* no labels */
     {"app=web", "d", "s", "app=Web", false}, /* case */
     {"k8s.io/app=web", "d", "s", "k8s.io/app=web", true},
+    /* Identity unknown (no service account): nothing but '*', fail closed. */
+    {"default/*", "default", "", "", false},
+    {"app=web", "default", "", "app=web", false},
+    {"default/web", "default", "", "", false},
 };
 
 Test(selector_match, table)

@@ -351,8 +351,6 @@ Test(announce, refuses_every_malformed_field)
 	     "must be namespace/serviceaccount"},
 	    {"{\"type\":\"pod_add\",\"ip\":\"10.1.0.5\",\"identity\":\"/sa\"}",
 	     "must be namespace/serviceaccount"},
-	    {"{\"type\":\"pod_add\",\"ip\":\"10.1.0.5\",\"identity\":\"ns/\"}",
-	     "must be namespace/serviceaccount"},
 	    {"{\"type\":\"pod_add\",\"ip\":\"10.1.0.5\",\"identity\":\"ns/s/a\"}",
 	     "must be namespace/serviceaccount"},
 	    {"{\"type\":\"pod_add\",\"ip\":\"10.1.0.5\",\"identity\":\"NS/sa\"}",
@@ -382,6 +380,8 @@ Test(announce, refuses_every_malformed_field)
 	    {ADD "\"image\":\"a\\nb\"}", "(byte 0x0a at 1)"},
 	    {ADD "\"image\":\"\xc3\xa9\"}", "(byte 0xc3 at 0)"},
 	    {ADD "\"node\":\"b\"}", "pod_add: unknown key 'node'"},
+	    {"{\"type\":\"pod_add\",\"ip\":\"10.1.0.5\",\"identity\":\"ns/\",\"image\":\"a\"}",
+	     "a pod of unknown identity (\"ns/\") has no labels or image"},
 	    {"{\"type\":\"pod_del\",\"ip\":\"10.1.0.5\",\"identity\":\"ns/sa\"}",
 	     "pod_del: unknown key 'identity'"},
 	    {"{\"type\":\"pod_del\"}", "pod_del: missing 'ip'"},
@@ -510,6 +510,7 @@ Test(announce, to_json_round_trips)
 	    ("{\"type\":\"pod_add\",\"ip\":\"10.1.0.5\",\"identity\":\"ns/sa\","
 	     "\"labels\":{\"app\":\"web\",\"v\":\"1\"},\"image\":\"nginx:1.25\"}"),
 	    "{\"type\":\"pod_add\",\"ip\":\"10.1.0.7\",\"identity\":\"ns/sa\"}",
+	    "{\"type\":\"pod_add\",\"ip\":\"10.1.0.8\",\"identity\":\"ns/\"}", /* unknown */
 	    "{\"type\":\"pod_del\",\"ip\":\"10.1.0.5\"}",
 	};
 	struct nm_cidr c = cidr("10.1.0.0", 24);
