@@ -51,39 +51,62 @@ link_err(struct nm_cni_err *err, int rc, const char *msg, const char *why)
 }
 
 /*
- * Inside the pod's netns: address, lo and the link up, the two routes of
- * the Calico model, no TX checksum offload; the container end's MAC.
+ * Leaving the pod's netns failed: nothing more may run, or it would act in
+ * the pod's namespace (the undo would look for the host end there). The
+ * runtime still gets the error object.
  */
+static void __attribute__((noreturn)) stuck_in_netns(const struct cni *c, const char *why)
+{
+	struct nm_cni_err err;
+
+	nm_cni_err_set(&err, NM_CNI_ERR_INTERNAL, "cannot leave the pod's netns", "%s", why);
+	json_t *j = nm_cni_error_json(c->conf.cni_version[0] ? c->conf.cni_version : "1.0.0", &err);
+	json_dumpf(j, stdout, JSON_INDENT(2));
+	json_decref(j);
+	fprintf(stderr, "nodemesh-cni: %s\n", why);
+	exit(1);
+}
+
+/*
+ * In the pod's netns: the address, no TX checksum offload, the link up,
+ * the two routes of the Calico model, and lo up (a pod talks to itself
+ * through it; harmless if the runtime did it). The container end's MAC.
+ */
+static int
+configure_pod_if(const struct cni *c, struct in_addr ip, uint8_t mac[6], char *why, size_t whylen)
+{
+	struct in_addr gw, any = {0};
+	uint8_t lo_mac[6];
+	int ifindex, lo, rc;
+
+	inet_pton(AF_INET, NM_CNI_GATEWAY, &gw);
+	if ((rc = nm_cni_link_get(c->env.ifname, &ifindex, mac, why, whylen)) < 0 ||
+	    (rc = nm_cni_addr_add(ifindex, ip, 32, why, whylen)) < 0 ||
+	    (rc = nm_cni_tx_csum_off(c->env.ifname, why, whylen)) < 0 ||
+	    (rc = nm_cni_link_up(ifindex, why, whylen)) < 0 ||
+	    (rc = nm_cni_route_add(ifindex, gw, 32, any, why, whylen)) < 0 ||
+	    (rc = nm_cni_route_add(ifindex, any, 0, gw, why, whylen)) < 0 ||
+	    (rc = nm_cni_link_get("lo", &lo, lo_mac, why, whylen)) < 0)
+		return rc;
+	return nm_cni_link_up(lo, why, whylen);
+}
+
 static int
 setup_container_side(const struct cni *c, struct in_addr ip, uint8_t mac[6], struct nm_cni_err *err)
 {
-	struct in_addr gw, any = {0};
 	char why[512];
-	int saved, ifindex, lo, rc;
-	uint8_t lo_mac[6];
+	int saved, rc;
 
-	inet_pton(AF_INET, NM_CNI_GATEWAY, &gw);
 	rc = nm_cni_netns_enter(c->env.netns, &saved, why, sizeof(why));
 	if (rc < 0)
 		return link_err(err, rc, "cannot enter the pod's netns", why);
-	if ((rc = nm_cni_link_get(c->env.ifname, &ifindex, mac, why, sizeof(why))) < 0 ||
-	    (rc = nm_cni_addr_add(ifindex, ip, 32, why, sizeof(why))) < 0 ||
-	    (rc = nm_cni_tx_csum_off(c->env.ifname, why, sizeof(why))) < 0 ||
-	    (rc = nm_cni_link_up(ifindex, why, sizeof(why))) < 0 ||
-	    (rc = nm_cni_route_add(ifindex, gw, 32, any, why, sizeof(why))) < 0 ||
-	    (rc = nm_cni_route_add(ifindex, any, 0, gw, why, sizeof(why))) < 0)
-		link_err(err, rc, "configuring the pod's interface failed", why);
-	/* lo: a pod talks to itself through it; harmless if the runtime did it. */
-	if (rc == 0 && (rc = nm_cni_link_get("lo", &lo, lo_mac, why, sizeof(why))) == 0)
-		rc = nm_cni_link_up(lo, why, sizeof(why));
-	if (rc < 0 && err->code == 0)
-		link_err(err, rc, "setting lo up in the pod's netns failed", why);
-	if (nm_cni_netns_leave(&saved, why, sizeof(why)) < 0) {
-		/* Nothing after this may run in the pod's namespace by mistake. */
-		fprintf(stderr, "nodemesh-cni: %s\n", why);
-		exit(1);
-	}
-	return rc;
+	rc = configure_pod_if(c, ip, mac, why, sizeof(why));
+	char back[512];
+	if (nm_cni_netns_leave(&saved, back, sizeof(back)) < 0)
+		stuck_in_netns(c, back);
+	if (rc < 0)
+		return link_err(err, rc, "configuring the pod's interface failed", why);
+	return 0;
 }
 
 static int
@@ -99,42 +122,44 @@ setup_host_side(const struct cni *c, uint8_t mac[6], struct nm_cni_err *err)
 	return 0;
 }
 
-/*
- * The veth pair, or the one an earlier ADD of this container made (a
- * retried ADD). *created says which, so that a failure undoes only ours.
- */
+/* What ADD found or made of the veth pair, so that a failure undoes only its own. */
+enum veth_state {
+	VETH_NONE,    /* not made (yet) */
+	VETH_CREATED, /* made by this ADD */
+	VETH_REUSED,  /* made by an earlier ADD of this container: a retry */
+};
+
 static int
-make_veth(const struct cni *c, int *created, struct nm_cni_err *err)
+make_veth(const struct cni *c, int netns_fd, enum veth_state *state, struct nm_cni_err *err)
 {
 	char why[512];
 	uint8_t mac[6];
-	int ifindex, netns_fd, rc;
+	int ifindex, rc;
 
-	*created = 0;
-	if (nm_cni_link_get(c->host_if, &ifindex, mac, why, sizeof(why)) == 0)
+	if (nm_cni_link_get(c->host_if, &ifindex, mac, why, sizeof(why)) == 0) {
+		*state = VETH_REUSED;
 		return 0;
-	netns_fd = open(c->env.netns, O_RDONLY | O_CLOEXEC);
-	if (netns_fd < 0)
-		return nm_cni_err_set(err, NM_CNI_ERR_ENV, "invalid environment variables",
-				      "CNI_NETNS %s: %s", c->env.netns, strerror(errno));
+	}
 	rc = nm_cni_veth_add(c->host_if, c->env.ifname, netns_fd, c->conf.mtu, why, sizeof(why));
-	close(netns_fd);
 	if (rc < 0)
 		return link_err(err, rc, "creating the veth pair failed", why);
-	*created = 1;
+	*state = VETH_CREATED;
 	return 0;
 }
 
-/* Undo a failed ADD: our veth, then the address IPAM gave us. */
+/*
+ * Undo a failed ADD: our veth, then the address IPAM gave us. A retry's
+ * veth and address belong to the attachment that is already there.
+ */
 static void
-undo_add(const struct cni *c, int created)
+undo_add(const struct cni *c, enum veth_state state)
 {
 	struct nm_cni_err e = {0};
 	char why[512];
 
-	if (!created)
+	if (state == VETH_REUSED)
 		return;
-	if (nm_cni_link_del(c->host_if, why, sizeof(why)) < 0 && strstr(why, "No such") == NULL)
+	if (state == VETH_CREATED && nm_cni_link_del(c->host_if, why, sizeof(why)) < 0)
 		fprintf(stderr, "nodemesh-cni: undo: %s\n", why);
 	if (nm_cni_ipam_exec(c->ipam_bin, "DEL", c->stdin_buf, c->stdin_len, NULL, &e) < 0)
 		fprintf(stderr, "nodemesh-cni: undo: IPAM DEL: %s: %s\n", e.msg, e.details);
@@ -165,8 +190,9 @@ cmd_add(struct cni *c, json_t **out, struct nm_cni_err *err)
 {
 	struct nm_cni_args args;
 	struct nm_cni_result_in res = {0};
+	enum veth_state veth = VETH_NONE;
 	json_t *ipam = NULL;
-	int created = 0, rc;
+	int netns_fd, rc;
 
 	if (nm_cni_args_parse(c->env.args, &args, err) < 0)
 		return -EINVAL;
@@ -178,8 +204,15 @@ cmd_add(struct cni *c, json_t **out, struct nm_cni_err *err)
 		return nm_cni_err_set(err, NM_CNI_ERR_CONFIG, "invalid network config",
 				      "ADD got a prevResult: nodemesh-cni creates the interface "
 				      "and must be the first plugin of its list");
-	if (ipam_add(c, &ipam, &res.ip, err) < 0)
+	/* Before IPAM: a netns that is not there is the runtime's error, not ours to undo. */
+	netns_fd = open(c->env.netns, O_RDONLY | O_CLOEXEC);
+	if (netns_fd < 0)
+		return nm_cni_err_set(err, NM_CNI_ERR_ENV, "invalid environment variables",
+				      "CNI_NETNS %s: %s", c->env.netns, strerror(errno));
+	if (ipam_add(c, &ipam, &res.ip, err) < 0) {
+		close(netns_fd);
 		return -EINVAL;
+	}
 
 	struct nm_cni_pod pod = {.name = args.pod_name,
 				 .ns = args.pod_ns,
@@ -187,12 +220,13 @@ cmd_add(struct cni *c, json_t **out, struct nm_cni_err *err)
 				 .host_ifname = c->host_if,
 				 .container_id = c->env.container_id,
 				 .driver = c->conf.driver};
-	if ((rc = make_veth(c, &created, err)) < 0 ||
-	    (rc = setup_container_side(c, res.ip, res.cont_mac, err)) < 0 ||
+	rc = make_veth(c, netns_fd, &veth, err);
+	close(netns_fd);
+	if (rc < 0 || (rc = setup_container_side(c, res.ip, res.cont_mac, err)) < 0 ||
 	    (rc = setup_host_side(c, res.host_mac, err)) < 0 ||
 	    (rc = nm_cni_daemon_pod_add(c->conf.socket, &pod, err)) < 0) {
 		json_decref(ipam);
-		undo_add(c, created);
+		undo_add(c, veth);
 		return rc;
 	}
 
@@ -245,10 +279,9 @@ check_container_side(const struct cni *c, struct in_addr ip, struct nm_cni_err *
 	rc = nm_cni_link_get(c->env.ifname, &ifindex, mac, why, sizeof(why));
 	if (rc == 0)
 		rc = nm_cni_addr_has(ifindex, ip, why, sizeof(why));
-	if (nm_cni_netns_leave(&saved, why, sizeof(why)) < 0) {
-		fprintf(stderr, "nodemesh-cni: %s\n", why);
-		exit(1);
-	}
+	char back[512];
+	if (nm_cni_netns_leave(&saved, back, sizeof(back)) < 0)
+		stuck_in_netns(c, back);
 	if (rc < 0)
 		return link_err(err, rc, "the pod's interface is missing", why);
 	if (rc == 0)
@@ -318,7 +351,7 @@ read_stdin(size_t *len, struct nm_cni_err *err)
 		*len += (size_t)n;
 	}
 	nm_cni_err_set(err, NM_CNI_ERR_IO, "reading the network config failed",
-		       "no memory, or more than %u bytes on stdin", MAX_CONFIG);
+		       "no memory, or %u bytes or more on stdin", MAX_CONFIG);
 	free(buf);
 	return NULL;
 }
@@ -341,11 +374,14 @@ run(struct cni *c, struct nm_cni_err *err)
 
 	if (nm_cni_env_read(&c->env, env_get, err) < 0)
 		return -EINVAL;
-	if (c->env.cmd == NM_CNI_CMD_VERSION)
-		return print_json(nm_cni_version_json());
+	/* Read stdin whole even for VERSION, so a runtime's write never hits a closed pipe. */
 	char *buf = read_stdin(&len, err);
 	if (buf == NULL)
 		return -EIO;
+	if (c->env.cmd == NM_CNI_CMD_VERSION) {
+		free(buf);
+		return print_json(nm_cni_version_json());
+	}
 	c->stdin_buf = buf;
 	c->stdin_len = len;
 	rc = nm_cni_conf_parse(buf, len, &c->conf, err);

@@ -8,8 +8,10 @@
 # namespaces, one in kubelet's CNI_ARGS form and one in podman's; IPv6 on
 # everywhere, as on a real node. Checks: ADD results, ping and HTTP between
 # the pods through nodemeshd (its counters move), the result as the
-# prevResult of the next plugin (tuning), CHECK, a repeated ADD, DEL
-# (pod, veth and lease gone) twice, VERSION, and the spec's error objects.
+# prevResult of the next plugin (tuning), CHECK, a repeated and a retried
+# ADD, an ADD refused after IPAM undone, DEL (pod, veth and lease gone)
+# twice, VERSION, the spec's error objects, and ADD / CHECK / DEL with
+# nodemeshd stopped.
 set -euo pipefail
 NM_IPV6=1
 # shellcheck source=scripts/lib/netns.sh
@@ -226,11 +228,11 @@ nm_ok "DEL removed pod a, its veth and its lease; DEL again and DEL without netn
 out=$(ip netns exec "$NODE" env -i CNI_COMMAND=VERSION "$PLUGIN" </dev/null) || nm_fail "VERSION failed: $out"
 [[ $(nm_json "sorted(j['supportedVersions'])" <<<"$out") == '["0.4.0", "1.0.0"]' ]] ||
 	nm_fail "VERSION: $out"
-# expect_error CODE STDIN [ARGS]: ADD of a fresh container fails with CODE.
+# expect_error CODE STDIN [ARGS [POD_NS]]: ADD of a fresh container fails with CODE.
 expect_error() {
-	local code=$1 input=$2 cni_args=${3:-K8S_POD_NAME=cni-c} out
+	local code=$1 input=$2 cni_args=${3:-K8S_POD_NAME=cni-e} ns=${4:-${NS[a]}} out
 	printf '%s' "$input" >"$NM_TMP/bad.json"
-	if out=$(cni ADD "c$NM_SFX" "${NS[a]}" "$cni_args" "$NM_TMP/bad.json"); then
+	if out=$(cni ADD "e$NM_SFX" "$ns" "$cni_args" "$NM_TMP/bad.json"); then
 		nm_fail "ADD with bad input succeeded: $input"
 	fi
 	[[ $(nm_json "[j['code'], j['cniVersion'], bool(j['msg'])]" <<<"$out") == "[$code, \"1.0.0\", true]" ]] ||
@@ -240,14 +242,32 @@ expect_error 6 '{"cniVersion": "1.0.0", "name": "nodemesh",'
 expect_error 7 '{"cniVersion": "1.0.0", "name": "nodemesh", "type": "nodemesh-cni", "ipam": {"type": "host-local"}}'
 expect_error 2 "$(sed 's/"socket"/"sokcet"/' "$CONF")"
 expect_error 1 "$(sed 's/"1.0.0"/"9.9.9"/' "$CONF")"
-expect_error 4 "$(cat "$CONF")" 'K8S_POD_NAME=cni-c;FOO=bar'
+expect_error 4 "$(cat "$CONF")" 'K8S_POD_NAME=cni-e;FOO=bar'
+expect_error 4 "$(cat "$CONF")" K8S_POD_NAME=cni-e "nmcnigone$NM_SFX"
+expect_error 7 "$(sed 's/"host-local"/"no-such-ipam"/' "$CONF")"
 for f in "$IPAM_DIR"/nodemesh/198.*; do
 	[[ $f == "$IPAM_DIR/nodemesh/${IP[b]}" ]] || nm_fail "a failed ADD left the lease $f"
 done
-nm_ok "VERSION answers 0.4.0 and 1.0.0; bad input gets error codes 6, 7, 2, 1 and 4"
+nm_ok "VERSION answers 0.4.0 and 1.0.0; bad input gets 6, 7, 2, 1, 4 (CNI_ARGS, no netns), 7 (no IPAM plugin)"
 
-out=$(cni DEL "${ID[b]}" "${NS[b]}" "${ARGS[b]}") || nm_fail "DEL pod b failed: $out"
-out=$(cni DEL "${ID[c]}" "${NS[c]}" "${ARGS[c]}" "$NM_TMP/static.json") || nm_fail "DEL pod c failed: $out"
-[[ $(nm_ctl --json pod list | nm_json "len(j['pods'])") == 0 ]] || nm_fail "pods left after DEL"
+# 8. nodemeshd not running: ADD answers 11 (try again later) and undoes
+#    veth and lease; CHECK answers 11; DEL still cleans up, the pods it
+#    would detach went with the daemon.
 nm_stop_daemon || nm_fail "nodemeshd exited with status $? on SIGTERM"
+out=$(cni ADD "${ID[d]}" "${NS[d]}" "IgnoreUnknown=1;K8S_POD_NAME=cni-d") && nm_fail "ADD without nodemeshd succeeded: $out"
+[[ $(nm_json "j['code']" <<<"$out") == 11 ]] || nm_fail "ADD without nodemeshd: $out"
+ip -n "$NODE" link show "$hostif_d" >/dev/null 2>&1 && nm_fail "ADD without nodemeshd left $hostif_d"
+leases=("$IPAM_DIR"/nodemesh/198.*)
+[[ ${leases[*]} == "$IPAM_DIR/nodemesh/${IP[b]}" ]] || nm_fail "ADD without nodemeshd left a lease: ${leases[*]}"
+out=$(cni CHECK "${ID[b]}" "${NS[b]}" "${ARGS[b]}" "$NM_TMP/check-b.json") && nm_fail "CHECK without nodemeshd passed"
+[[ $(nm_json "j['code']" <<<"$out") == 11 ]] || nm_fail "CHECK without nodemeshd: $out"
+out=$(cni DEL "${ID[b]}" "${NS[b]}" "${ARGS[b]}") || nm_fail "DEL pod b without nodemeshd failed: $out"
+out=$(cni DEL "${ID[c]}" "${NS[c]}" "${ARGS[c]}" "$NM_TMP/static.json") || nm_fail "DEL pod c failed: $out"
+for h in "${HOSTIF[b]}" "$hostif_c"; do
+	ip -n "$NODE" link show "$h" >/dev/null 2>&1 && nm_fail "$h left after DEL without nodemeshd"
+done
+leases=("$IPAM_DIR"/nodemesh/198.*)
+[[ ! -e ${leases[0]} ]] || nm_fail "leases left after DEL: ${leases[*]}"
+nm_ok "without nodemeshd: ADD and CHECK answer 11 (ADD undone), DEL removes veths and leases"
+
 echo "cni: PASS"

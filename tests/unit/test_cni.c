@@ -4,19 +4,25 @@
  * configuration, CNI_ARGS and CNI_* environment parsers with the spec's
  * error code for each rejection, the host end's name, the result / error /
  * VERSION documents to the byte, reading an address back from a result,
- * and the IPAM delegation against small shell-script plugins.
+ * the IPAM delegation against small shell-script plugins, and the requests
+ * to nodemeshd against a fake control socket.
  */
+#include <arpa/inet.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <criterion/criterion.h>
 #include <jansson.h>
 
 #include "cni_conf.h"
+#include "cni_daemon.h"
 #include "cni_ipam.h"
 #include "cni_result.h"
 
@@ -601,4 +607,197 @@ Test(cni_ipam, exec_failures_keep_the_plugins_code_or_say_how_it_died)
 	cr_expect_eq(run_plugin("missing-ipam", "ADD", &r), -EINVAL);
 	cr_expect_eq(err.code, NM_CNI_ERR_INTERNAL);
 	cr_expect_not_null(strstr(err.details, "status 127"), "%s", err.details);
+}
+
+/* --- requests to nodemeshd, against a fake control socket ---------------------------- */
+
+/*
+ * One connection at a time on a Unix socket in a temp dir: the server
+ * thread reads the request line into fake_request and answers with
+ * fake_answer (one line), as nodemeshd's control socket does.
+ */
+static char fake_dir[] = "/tmp/nm-test-cni-sock-XXXXXX";
+static char fake_path[256];
+static char fake_request[4096];
+static const char *fake_answer;
+static int fake_fd = -1;
+
+static void *
+fake_serve_one(void *arg)
+{
+	size_t len = 0;
+	int c = accept(fake_fd, NULL, NULL);
+
+	(void)arg;
+	if (c < 0)
+		return NULL;
+	while (len + 1 < sizeof(fake_request)) {
+		ssize_t n = read(c, fake_request + len, sizeof(fake_request) - 1 - len);
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+		if (memchr(fake_request, '\n', len) != NULL)
+			break;
+	}
+	fake_request[len] = '\0';
+	dprintf(c, "%s\n", fake_answer);
+	close(c);
+	return NULL;
+}
+
+static void
+fake_init(void)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+
+	cr_assert_not_null(mkdtemp(fake_dir));
+	snprintf(fake_path, sizeof(fake_path), "%s/ctl.sock", fake_dir);
+	memcpy(sa.sun_path, fake_path, strlen(fake_path) + 1);
+	fake_fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	cr_assert_geq(fake_fd, 0);
+	cr_assert_eq(bind(fake_fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	cr_assert_eq(listen(fake_fd, 4), 0);
+}
+
+static void
+fake_fini(void)
+{
+	close(fake_fd);
+	unlink(fake_path);
+	rmdir(fake_dir);
+}
+
+/* Answer the next request with answer; join with fake_join(). */
+static pthread_t
+fake_expect(const char *answer)
+{
+	pthread_t t;
+
+	fake_answer = answer;
+	fake_request[0] = '\0';
+	cr_assert_eq(pthread_create(&t, NULL, fake_serve_one, NULL), 0);
+	return t;
+}
+
+static void
+fake_join(pthread_t t)
+{
+	pthread_join(t, NULL);
+}
+
+TestSuite(cni_daemon, .init = fake_init, .fini = fake_fini);
+
+static struct nm_cni_pod
+sample_pod(void)
+{
+	struct nm_cni_pod pod = {.name = "web",
+				 .ns = "shop",
+				 .host_ifname = "nme71fa219054",
+				 .container_id = "abc123",
+				 .driver = NM_CNI_DRIVER_AF_PACKET};
+	pod.ip.s_addr = htonl(0xc6124002); /* 198.18.64.2 */
+	return pod;
+}
+
+Test(cni_daemon, pod_add_sends_the_line_and_no_serviceaccount)
+{
+	struct nm_cni_pod pod = sample_pod();
+	pthread_t t = fake_expect("{\"ok\":true,\"pod\":\"web\",\"existing\":false}");
+
+	cr_expect_eq(nm_cni_daemon_pod_add(fake_path, &pod, &err), 0, "%s", err.details);
+	fake_join(t);
+	cr_expect_str_eq(fake_request, "pod add name=web namespace=shop ip=198.18.64.2 "
+				       "iface=nme71fa219054 container=abc123\n");
+
+	pod.driver = NM_CNI_DRIVER_AF_XDP;
+	t = fake_expect("{\"ok\":true,\"pod\":\"web\",\"existing\":true}");
+	cr_expect_eq(nm_cni_daemon_pod_add(fake_path, &pod, &err), 0, "%s", err.details);
+	fake_join(t);
+	cr_expect_str_eq(fake_request, "pod add name=web namespace=shop ip=198.18.64.2 "
+				       "iface=nme71fa219054 container=abc123 driver=af_xdp\n");
+}
+
+Test(cni_daemon, refusal_is_999_with_the_daemons_reason)
+{
+	struct nm_cni_pod pod = sample_pod();
+	pthread_t t = fake_expect("{\"ok\":false,\"error\":\"pod add: pod web exists\"}");
+
+	cr_expect_lt(nm_cni_daemon_pod_add(fake_path, &pod, &err), 0);
+	fake_join(t);
+	cr_expect_eq(err.code, NM_CNI_ERR_INTERNAL);
+	cr_expect_not_null(strstr(err.details, "pod add: pod web exists"), "%s", err.details);
+
+	t = fake_expect("not json");
+	cr_expect_lt(nm_cni_daemon_pod_add(fake_path, &pod, &err), 0);
+	fake_join(t);
+	cr_expect_eq(err.code, NM_CNI_ERR_INTERNAL);
+	cr_expect_not_null(strstr(err.details, "not a JSON object"), "%s", err.details);
+}
+
+Test(cni_daemon, no_daemon_is_try_again_for_add_and_nothing_to_do_for_del)
+{
+	struct nm_cni_pod pod = sample_pod();
+	char gone[300];
+	int deleted = -1;
+
+	snprintf(gone, sizeof(gone), "%s/none.sock", fake_dir);
+	cr_expect_lt(nm_cni_daemon_pod_add(gone, &pod, &err), 0);
+	cr_expect_eq(err.code, NM_CNI_ERR_TRY_AGAIN);
+	cr_expect_not_null(strstr(err.details, "No such file"), "%s", err.details);
+	cr_expect_eq(nm_cni_daemon_pod_del(gone, "abc123", &deleted, &err), 0);
+	cr_expect_eq(deleted, 0);
+}
+
+Test(cni_daemon, pod_del_by_container_reports_deleted)
+{
+	int deleted = -1;
+	pthread_t t = fake_expect("{\"ok\":true,\"deleted\":1}");
+
+	cr_expect_eq(nm_cni_daemon_pod_del(fake_path, "abc123", &deleted, &err), 0);
+	fake_join(t);
+	cr_expect_str_eq(fake_request, "pod del container=abc123\n");
+	cr_expect_eq(deleted, 1);
+
+	t = fake_expect("{\"ok\":false,\"error\":\"pod del: busy\"}");
+	cr_expect_lt(nm_cni_daemon_pod_del(fake_path, "abc123", &deleted, &err), 0,
+		     "a refusing daemon is an error, unlike an absent one");
+	fake_join(t);
+	cr_expect_eq(err.code, NM_CNI_ERR_INTERNAL);
+}
+
+Test(cni_daemon, check_finds_the_container_and_names_what_differs)
+{
+	static const struct {
+		const char *answer;
+		int ok;
+		const char *details;
+	} cases[] = {
+	    {"{\"ok\":true,\"pods\":[{\"name\":\"x\",\"container\":\"other\"},{\"name\":\"web\","
+	     "\"container\":\"abc123\",\"ip\":\"198.18.64.2\",\"iface\":\"nme71fa219054\"}]}",
+	     1, NULL},
+	    {"{\"ok\":true,\"pods\":[]}", 0, "no pod for container abc123"},
+	    {"{\"ok\":true,\"pods\":[{\"name\":\"web\",\"container\":null}]}", 0,
+	     "no pod for container abc123"},
+	    {"{\"ok\":true,\"pods\":[{\"container\":\"abc123\",\"ip\":\"198.18.64.9\",\"iface\":"
+	     "\"nme71fa219054\"}]}",
+	     0, "ip 198.18.64.9, the result says 198.18.64.2"},
+	    {"{\"ok\":true,\"pods\":[{\"container\":\"abc123\",\"ip\":\"198.18.64.2\",\"iface\":"
+	     "\"eth9\"}]}",
+	     0, "iface eth9, expected nme71fa219054"},
+	};
+	struct nm_cni_pod pod = sample_pod();
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		pthread_t t = fake_expect(cases[i].answer);
+		int rc = nm_cni_daemon_pod_check(fake_path, &pod, &err);
+		fake_join(t);
+		cr_expect_str_eq(fake_request, "pod list\n");
+		if (cases[i].ok) {
+			cr_expect_eq(rc, 0, "case %zu: %s", i, err.details);
+			continue;
+		}
+		cr_expect_lt(rc, 0, "case %zu passed", i);
+		cr_expect_not_null(strstr(err.details, cases[i].details), "case %zu: %s", i,
+				   err.details);
+	}
 }
