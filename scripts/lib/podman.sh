@@ -83,8 +83,11 @@ EOF
 }
 
 # nm_podman ARGS...: podman with this run's storage, in the node namespace.
+# A podman command here takes well under a second; one that hangs (a
+# plugin waiting on a daemon that does not answer) is ended after 60 s
+# with status 124, rather than holding the test until meson's timeout.
 nm_podman() {
-	nsenter --net="/run/netns/$NM_NODE_NS" podman "${NM_PODMAN_ARGS[@]}" "$@"
+	timeout 60 nsenter --net="/run/netns/$NM_NODE_NS" podman "${NM_PODMAN_ARGS[@]}" "$@"
 }
 
 # nm_podman_image: import a busybox image (Debian's busybox-static: one
