@@ -2,8 +2,10 @@
 /*
  * nodemeshd: start-up and shutdown. Reads the config, initialises DPDK,
  * creates the packet pools, handoff rings and workers, attaches static
- * pods, then runs the control thread (control socket) on the main lcore
- * until SIGINT or SIGTERM.
+ * pods, restores the run-time state, then runs the control thread (control
+ * socket) on the main lcore until SIGINT or SIGTERM. SIGHUP reopens the
+ * logs. Tells systemd (sd_notify) when it is ready, reloading, stopping,
+ * and that every worker still turns (the watchdog).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -22,6 +24,7 @@
 #include "loop_wait.h"
 #include "node.h"
 #include "peers.h"
+#include "sd_notify.h"
 #include "server.h"
 
 #define CONTROL_POLL_MS 100 /* also how often finished flows reach the flow log */
@@ -30,6 +33,7 @@
 	20 /* while a job runs (sig load, cert reload), so its end is applied promptly */
 
 static volatile sig_atomic_t stop_signal;
+static volatile sig_atomic_t reopen_logs;
 
 static void
 on_signal(int sig)
@@ -38,22 +42,15 @@ on_signal(int sig)
 }
 
 /*
- * SIGHUP must not kill the daemon (its default action would, and
- * logrotate's usual postrotate sends it). Until the logs can be reopened
- * on reload, it is ignored and said so; write(2) because stdio is not
- * async-signal-safe.
+ * SIGHUP: logrotate moved the logs away; the control thread reopens them
+ * at its next turn (ctrl/node_reload.c). Only the flag here: the logs are
+ * the control thread's, and a record being written must finish first.
  */
 static void
 on_hup(int sig)
 {
-	static const char msg[] = "nodemeshd: SIGHUP ignored: reopening logs is not "
-				  "implemented yet\n";
-	int saved = errno;
-
 	(void)sig;
-	ssize_t n = write(STDERR_FILENO, msg, sizeof(msg) - 1);
-	(void)n; /* nothing to do if stderr is gone */
-	errno = saved;
+	reopen_logs = 1;
 }
 
 static void
@@ -63,12 +60,14 @@ usage(FILE *out)
 		     "\n"
 		     "One dataplane per node: forwards, polices and records the traffic of every\n"
 		     "pod on this node. Runs in the foreground; SIGINT or SIGTERM stop it,\n"
-		     "SIGHUP is ignored (logged).\n"
+		     "SIGHUP reopens the log files (logrotate), `nodemeshctl config reload`\n"
+		     "applies a changed config file. Speaks sd_notify under systemd.\n"
 		     "\n"
 		     "  -c, --config FILE       libconfig file (see conf/nodemesh.conf)\n"
 		     "  -s, --socket PATH       control socket, overrides control.socket\n"
 		     "      --state PATH        run-time state file, overrides state.file\n"
 		     "      --file-prefix NAME  DPDK runtime prefix, overrides eal.file_prefix\n"
+		     "      --commands          print the control commands (what help answers)\n"
 		     "  -h, --help              this text\n"
 		     "  -V, --version           print the version\n");
 }
@@ -84,13 +83,10 @@ static int
 parse_args(int argc, char **argv, struct options *o)
 {
 	static const struct option longopts[] = {
-	    {"config", required_argument, NULL, 'c'},
-	    {"socket", required_argument, NULL, 's'},
-	    {"file-prefix", required_argument, NULL, 'p'},
-	    {"state", required_argument, NULL, 'S'},
-	    {"help", no_argument, NULL, 'h'},
-	    {"version", no_argument, NULL, 'V'},
-	    {NULL, 0, NULL, 0},
+	    {"config", required_argument, NULL, 'c'},	   {"socket", required_argument, NULL, 's'},
+	    {"file-prefix", required_argument, NULL, 'p'}, {"state", required_argument, NULL, 'S'},
+	    {"commands", no_argument, NULL, 'C'},	   {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},	   {NULL, 0, NULL, 0},
 	};
 	int c;
 
@@ -108,6 +104,9 @@ parse_args(int argc, char **argv, struct options *o)
 		case 'S':
 			o->state = optarg;
 			break;
+		case 'C':
+			nm_commands_print(stdout);
+			exit(0);
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -132,6 +131,39 @@ parse_args(int argc, char **argv, struct options *o)
 	return 0;
 }
 
+/* The file and the command line's overrides, as a reload will read them again. */
+static void
+config_source(const struct options *o, struct nm_config_source *src)
+{
+	char *abs = realpath(o->config, NULL); /* the daemon does not chdir, but be sure */
+
+	memset(src, 0, sizeof(*src));
+	snprintf(src->path, sizeof(src->path), "%s", abs != NULL ? abs : o->config);
+	free(abs);
+	src->has_socket = o->socket != NULL;
+	if (o->socket != NULL)
+		snprintf(src->socket, sizeof(src->socket), "%s", o->socket);
+	src->has_file_prefix = o->file_prefix != NULL;
+	if (o->file_prefix != NULL)
+		snprintf(src->file_prefix, sizeof(src->file_prefix), "%s", o->file_prefix);
+	src->has_state = o->state != NULL;
+	if (o->state != NULL)
+		snprintf(src->state, sizeof(src->state), "%s", o->state);
+}
+
+/* SIGHUP: reopen both logs where they are (logrotate moved the old files away). */
+static void
+reopen(struct nm_node *node)
+{
+	char err[512];
+
+	reopen_logs = 0;
+	if (nm_node_logs_reopen(node, err, sizeof(err)) < 0)
+		fprintf(stderr, "nodemeshd: SIGHUP: %s; the logs stay open where they were\n", err);
+	else
+		fprintf(stderr, "nodemeshd: SIGHUP: reopened the logs\n");
+}
+
 static int
 eal_init(const struct nm_config *cfg)
 {
@@ -154,6 +186,7 @@ int
 main(int argc, char **argv)
 {
 	struct options opt = {0};
+	struct nm_config_source src;
 	struct nm_config *cfg;
 	struct nm_node *node = NULL;
 	struct nm_server *srv = NULL;
@@ -166,17 +199,12 @@ main(int argc, char **argv)
 	cfg = calloc(1, sizeof(*cfg));
 	if (cfg == NULL)
 		return 1;
-	if (nm_config_load(opt.config, cfg, err, sizeof(err)) < 0) {
+	config_source(&opt, &src);
+	if (nm_config_load_source(&src, cfg, err, sizeof(err)) < 0) {
 		fprintf(stderr, "nodemeshd: %s\n", err);
 		free(cfg);
 		return 1;
 	}
-	if (opt.socket != NULL)
-		snprintf(cfg->socket_path, sizeof(cfg->socket_path), "%s", opt.socket);
-	if (opt.file_prefix != NULL)
-		snprintf(cfg->file_prefix, sizeof(cfg->file_prefix), "%s", opt.file_prefix);
-	if (opt.state != NULL)
-		snprintf(cfg->state_file, sizeof(cfg->state_file), "%s", opt.state);
 
 	if (eal_init(cfg) < 0) {
 		fprintf(stderr, "nodemeshd: rte_eal_init failed: %s\n", rte_strerror(rte_errno));
@@ -190,6 +218,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "nodemeshd: %s\n", err);
 		goto out;
 	}
+	nm_node_set_config_source(node, &src);
 
 	/*
 	 * The socket first: if another daemon answers on it, stop before
@@ -231,10 +260,17 @@ main(int argc, char **argv)
 	sigaction(SIGHUP, &hup, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
+	if (nm_node_watchdog_init(node, err, sizeof(err)) < 0) {
+		fprintf(stderr, "nodemeshd: %s\n", err);
+		goto out;
+	}
 	nm_node_start(node);
 
 	fprintf(stderr, "nodemeshd: node %s ready: %u worker(s), control socket %s\n",
 		node->cfg.node_name, node->dp.n_workers, node->cfg.socket_path);
+	/* Ports up, state restored, workers launched: systemd may start what depends on us. */
+	if (nm_sd_notify("READY=1\nSTATUS=forwarding") < 0)
+		fprintf(stderr, "nodemeshd: sending READY=1 to $NOTIFY_SOCKET failed\n");
 
 	while (!stop_signal) {
 		/* With peers, the socket and the peer connections take turns. */
@@ -253,6 +289,9 @@ main(int argc, char **argv)
 		nm_node_jobs_poll(node);
 		nm_peers_jobs_poll(peers);
 		nm_node_state_flush(node);
+		nm_node_watchdog_poll(node);
+		if (reopen_logs)
+			reopen(node);
 		if (prc < 0 && prc != -EINTR) {
 			fprintf(stderr, "nodemeshd: poll failed: %s\n", strerror(-prc));
 			break;
@@ -260,6 +299,7 @@ main(int argc, char **argv)
 	}
 	fprintf(stderr, "nodemeshd: stopping (%s)\n",
 		stop_signal ? strsignal(stop_signal) : "error");
+	nm_sd_notify("STOPPING=1");
 	rc = 0;
 
 	nm_node_state_flush(node);
