@@ -25,33 +25,37 @@
 static void
 usage(FILE *out)
 {
-	fprintf(out,
-		"usage: nodemeshctl [-s PATH] [--json] [-t SECONDS] COMMAND [key=value ...]\n"
-		"\n"
-		"  -s, --socket PATH   control socket (default %s, or $NODEMESH_SOCKET)\n"
-		"  -j, --json          print the daemon's JSON answer as it is\n"
-		"  -t, --timeout SEC   give up after SEC seconds without an answer (default 10)\n"
-		"  -h, --help          this text\n"
-		"\n"
-		"Commands (the daemon's own list: nodemeshctl help):\n"
-		"  help | version | stats\n"
-		"  pod add name=N namespace=NS serviceaccount=SA ip=A.B.C.D iface=IF\n"
-		"          [labels=k=v,...] [image=REF] [mac=MAC] [driver=af_packet|af_xdp]\n"
-		"  pod add ... driver=memif socket=PATH     (a memif pod has no iface)\n"
-		"  pod del name=N\n"
-		"  pod list\n"
-		"  policy add allow|deny from SEL to SEL [proto P] [port N] [rate R] [burst N]\n"
-		"  policy del id=N | policy list | policy load file=PATH\n"
-		"  policy default allow|deny\n"
-		"  flow list [pod=NAME] [limit=N] | flow flush [pod=NAME]\n"
-		"  flow show src=IP[:PORT] dst=IP[:PORT] [proto=tcp|udp|icmp]\n"
-		"  sig load file=PATH | sig list | sig stats\n"
-		"  (sig load waits for the background compile and prints its outcome)\n"
-		"  peer add name=N address=IP:PORT fabric_ip=IP pod_cidr=A.B.C.D/LEN\n"
-		"  peer del name=N | peer list | pod list remote\n"
-		"  tunnel list | tunnel rekey peer=N | cert reload | cert status\n"
-		"  (cert reload waits for the background load and prints its outcome)\n",
-		DEFAULT_SOCKET);
+	fprintf(
+	    out,
+	    "usage: nodemeshctl [-s PATH] [--json] [-t SECONDS] COMMAND [key=value ...]\n"
+	    "\n"
+	    "  -s, --socket PATH   control socket (default %s, or $NODEMESH_SOCKET)\n"
+	    "  -j, --json          print the daemon's JSON answer as it is\n"
+	    "  -t, --timeout SEC   give up after SEC seconds without an answer (default 10)\n"
+	    "  -h, --help          this text\n"
+	    "\n"
+	    "Commands (the daemon's own list: nodemeshctl help):\n"
+	    "  help | version | stats\n"
+	    "  pod add name=N namespace=NS serviceaccount=SA ip=A.B.C.D iface=IF\n"
+	    "          [labels=k=v,...] [image=REF] [mac=MAC] [driver=af_packet|af_xdp]\n"
+	    "  pod add ... driver=memif socket=PATH     (a memif pod has no iface)\n"
+	    "  pod del name=N\n"
+	    "  pod list\n"
+	    "  identity set namespace=NS name=POD serviceaccount=SA [labels=k=v,...] [image=REF]\n"
+	    "  identity del namespace=NS name=POD | identity list\n"
+	    "  policy add allow|deny from SEL to SEL [proto P] [port N] [rate R] [burst N]\n"
+	    "  policy del id=N | policy list | policy load file=PATH\n"
+	    "  policy default allow|deny\n"
+	    "  flow list [pod=NAME] [limit=N] | flow flush [pod=NAME]\n"
+	    "  flow show src=IP[:PORT] dst=IP[:PORT] [proto=tcp|udp|icmp]\n"
+	    "  sig load file=PATH | sig list | sig stats\n"
+	    "  (sig load waits for the background compile and prints its outcome)\n"
+	    "  peer add name=N address=IP:PORT fabric_ip=IP pod_cidr=A.B.C.D/LEN\n"
+	    "  peer del name=N | peer list | pod list remote\n"
+	    "  tunnel list | tunnel rekey peer=N | cert reload | cert status\n"
+	    "  (cert reload waits for the background load and prints its outcome)\n"
+	    "  config reload                           (apply the daemon's config file again)\n",
+	    DEFAULT_SOCKET);
 }
 
 static char *
