@@ -83,10 +83,14 @@ static int
 parse_args(int argc, char **argv, struct options *o)
 {
 	static const struct option longopts[] = {
-	    {"config", required_argument, NULL, 'c'},	   {"socket", required_argument, NULL, 's'},
-	    {"file-prefix", required_argument, NULL, 'p'}, {"state", required_argument, NULL, 'S'},
-	    {"commands", no_argument, NULL, 'C'},	   {"help", no_argument, NULL, 'h'},
-	    {"version", no_argument, NULL, 'V'},	   {NULL, 0, NULL, 0},
+	    {"config", required_argument, NULL, 'c'},
+	    {"socket", required_argument, NULL, 's'},
+	    {"file-prefix", required_argument, NULL, 'p'},
+	    {"state", required_argument, NULL, 'S'},
+	    {"commands", no_argument, NULL, 'C'}, /* the command table, for the man page test */
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {NULL, 0, NULL, 0},
 	};
 	int c;
 

@@ -219,7 +219,7 @@ housekeeping(struct nm_worker *w, uint64_t now)
 static void
 idle(struct nm_worker *w, uint32_t empty_polls)
 {
-	struct nm_dp_params *prm = &w->dp->params;
+	const struct nm_dp_params *prm = &w->dp->params;
 	/* Relaxed: a config reload may store new values; each is used on its own. */
 	uint32_t sleep_after = __atomic_load_n(&prm->idle_sleep_after, __ATOMIC_RELAXED);
 	uint32_t pause_after = __atomic_load_n(&prm->idle_pause_after, __ATOMIC_RELAXED);
