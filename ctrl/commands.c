@@ -57,6 +57,20 @@ static const char *const observe_keys[] = {"since",    "limit", "pod",	   "names
 static json_t *cmd_help(struct nm_node *node, const struct nm_req *req);
 
 static json_t *
+cmd_config_reload(struct nm_node *node, const struct nm_req *req)
+{
+	json_t *r = nm_reply_ok();
+	char err[1024];
+
+	(void)req;
+	if (nm_node_config_reload(node, r, err, sizeof(err)) < 0) {
+		json_decref(r);
+		return nm_reply_error("%s", err);
+	}
+	return r;
+}
+
+static json_t *
 cmd_version(struct nm_node *node, const struct nm_req *req)
 {
 	json_t *r = nm_reply_ok();
@@ -694,6 +708,14 @@ static const struct command commands[] = {
      "flow show src=IP[:PORT] dst=IP[:PORT] [proto=tcp|udp|icmp]",
      "one flow in detail",
      false},
+    {{"config", "reload"},
+     0,
+     no_keys,
+     cmd_config_reload,
+     "config reload",
+     "read the config file again and apply its live settings, all or nothing; refused, "
+     "naming them, if settings that need a restart changed",
+     false},
     {{"flow", "flush"},
      0,
      pod_keys,
@@ -717,6 +739,13 @@ cmd_help(struct nm_node *node, const struct nm_req *req)
 						      "help", commands[i].help));
 	json_object_set_new(r, "commands", list);
 	return r;
+}
+
+void
+nm_commands_print(FILE *out)
+{
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		fprintf(out, "%s\t%s\n", commands[i].usage, commands[i].help);
 }
 
 static unsigned int

@@ -676,6 +676,23 @@ nm_config_load(const char *path, struct nm_config *cfg, char *err, size_t errlen
 }
 
 int
+nm_config_load_source(const struct nm_config_source *src, struct nm_config *cfg, char *err,
+		      size_t errlen)
+{
+	int rc = nm_config_load(src->path, cfg, err, errlen);
+
+	if (rc < 0)
+		return rc;
+	if (src->has_socket)
+		memcpy(cfg->socket_path, src->socket, sizeof(cfg->socket_path));
+	if (src->has_file_prefix)
+		memcpy(cfg->file_prefix, src->file_prefix, sizeof(cfg->file_prefix));
+	if (src->has_state)
+		memcpy(cfg->state_file, src->state, sizeof(cfg->state_file));
+	return 0;
+}
+
+int
 nm_config_load_string(const char *text, const char *name, struct nm_config *cfg, char *err,
 		      size_t errlen)
 {

@@ -126,13 +126,52 @@ out:
 	return rc;
 }
 
+int
+nm_jsonlog_reopen_prepare(const struct nm_jsonlog *log, const char *path, struct nm_jsonlog *next,
+			  char *err, size_t errlen)
+{
+	return nm_jsonlog_open(next, log->what, path, err, errlen);
+}
+
+void
+nm_jsonlog_reopen_commit(struct nm_jsonlog *log, struct nm_jsonlog *next)
+{
+	/*
+	 * A torn tail left in the old file stays there: cutting it is that
+	 * file's business no more, and the new one starts with whole lines.
+	 */
+	nm_jsonlog_close(log);
+	log->fd = next->fd;
+	next->fd = -1;
+	memcpy(log->path, next->path, sizeof(log->path));
+	log->torn = false;
+	log->torn_at = 0;
+	log->reopened++;
+}
+
+int
+nm_jsonlog_reopen(struct nm_jsonlog *log, const char *path, char *err, size_t errlen)
+{
+	struct nm_jsonlog next;
+	char copy[sizeof(log->path)];
+
+	/* path may be log->path itself, which commit overwrites. */
+	snprintf(copy, sizeof(copy), "%s", path);
+	int rc = nm_jsonlog_reopen_prepare(log, copy, &next, err, errlen);
+	if (rc < 0)
+		return rc;
+	nm_jsonlog_reopen_commit(log, &next);
+	return 0;
+}
+
 json_t *
 nm_jsonlog_json(const struct nm_jsonlog *log)
 {
-	return json_pack("{s:s, s:I, s:I, s:b, s:s}", "path", log->path, "written",
+	return json_pack("{s:s, s:I, s:I, s:b, s:s, s:I}", "path", log->path, "written",
 			 (json_int_t)log->written, "lost", (json_int_t)log->lost, "failing",
 			 log->last_errno != 0, "error",
-			 log->last_errno != 0 ? strerror(log->last_errno) : "");
+			 log->last_errno != 0 ? strerror(log->last_errno) : "", "reopened",
+			 (json_int_t)log->reopened);
 }
 
 void

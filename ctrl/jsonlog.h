@@ -30,7 +30,8 @@ struct nm_jsonlog {
 	 * succeeds, so the torn tail is never followed by a record.
 	 */
 	bool torn;
-	off_t torn_at; /* where the last whole record ended */
+	off_t torn_at;	   /* where the last whole record ended */
+	uint64_t reopened; /* times the file was reopened (SIGHUP, config reload) */
 };
 
 /* Not open; nm_jsonlog_write() on it does nothing. */
@@ -56,7 +57,28 @@ nm_jsonlog_is_open(const struct nm_jsonlog *log)
 	return log->fd >= 0;
 }
 
-/* {"path", "written", "lost", "failing", "error"} for stats. */
+/*
+ * Point log at path (its own, for logrotate's SIGHUP, or a new one from a
+ * config reload; "" turns it off): the new file is opened first, and only
+ * when that worked is the old descriptor closed, so a failure leaves the
+ * log writing where it did. Only the control thread writes, so no record
+ * is in flight during the swap: each lands whole in the old file or the
+ * new one. Counters carry over. Returns 0 or -errno with err filled.
+ */
+int nm_jsonlog_reopen(struct nm_jsonlog *log, const char *path, char *err, size_t errlen);
+
+/*
+ * The two halves of a reopen, for callers that must open several logs
+ * before switching any (all or nothing): prepare opens path into next
+ * (nothing of log changes); commit makes log write to next's file and
+ * closes the old one. A prepared next that is not committed is closed
+ * with nm_jsonlog_close.
+ */
+int nm_jsonlog_reopen_prepare(const struct nm_jsonlog *log, const char *path,
+			      struct nm_jsonlog *next, char *err, size_t errlen);
+void nm_jsonlog_reopen_commit(struct nm_jsonlog *log, struct nm_jsonlog *next);
+
+/* {"path", "written", "lost", "failing", "error", "reopened"} for stats. */
 json_t *nm_jsonlog_json(const struct nm_jsonlog *log);
 
 void nm_jsonlog_close(struct nm_jsonlog *log);

@@ -2,8 +2,10 @@
 /*
  * nodemeshd: start-up and shutdown. Reads the config, initialises DPDK,
  * creates the packet pools, handoff rings and workers, attaches static
- * pods, then runs the control thread (control socket) on the main lcore
- * until SIGINT or SIGTERM.
+ * pods, restores the run-time state, then runs the control thread (control
+ * socket) on the main lcore until SIGINT or SIGTERM. SIGHUP reopens the
+ * logs. Tells systemd (sd_notify) when it is ready, reloading, stopping,
+ * and that every worker still turns (the watchdog).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -25,6 +27,7 @@
 #include "telemetry.h"
 #include "node.h"
 #include "peers.h"
+#include "sd_notify.h"
 #include "server.h"
 
 #define CONTROL_POLL_MS 100 /* also how often finished flows reach the flow log */
@@ -33,6 +36,7 @@
 	20 /* while a job runs (sig load, cert reload), so its end is applied promptly */
 
 static volatile sig_atomic_t stop_signal;
+static volatile sig_atomic_t reopen_logs;
 
 static void
 on_signal(int sig)
@@ -41,22 +45,15 @@ on_signal(int sig)
 }
 
 /*
- * SIGHUP must not kill the daemon (its default action would, and
- * logrotate's usual postrotate sends it). Until the logs can be reopened
- * on reload, it is ignored and said so; write(2) because stdio is not
- * async-signal-safe.
+ * SIGHUP: logrotate moved the logs away; the control thread reopens them
+ * at its next turn (ctrl/node_reload.c). Only the flag here: the logs are
+ * the control thread's, and a record being written must finish first.
  */
 static void
 on_hup(int sig)
 {
-	static const char msg[] = "nodemeshd: SIGHUP ignored: reopening logs is not "
-				  "implemented yet\n";
-	int saved = errno;
-
 	(void)sig;
-	ssize_t n = write(STDERR_FILENO, msg, sizeof(msg) - 1);
-	(void)n; /* nothing to do if stderr is gone */
-	errno = saved;
+	reopen_logs = 1;
 }
 
 static void
@@ -66,12 +63,14 @@ usage(FILE *out)
 		     "\n"
 		     "One dataplane per node: forwards, polices and records the traffic of every\n"
 		     "pod on this node. Runs in the foreground; SIGINT or SIGTERM stop it,\n"
-		     "SIGHUP is ignored (logged).\n"
+		     "SIGHUP reopens the log files (logrotate), `nodemeshctl config reload`\n"
+		     "applies a changed config file. Speaks sd_notify under systemd.\n"
 		     "\n"
 		     "  -c, --config FILE       libconfig file (see conf/nodemesh.conf)\n"
 		     "  -s, --socket PATH       control socket, overrides control.socket\n"
 		     "      --state PATH        run-time state file, overrides state.file\n"
 		     "      --file-prefix NAME  DPDK runtime prefix, overrides eal.file_prefix\n"
+		     "      --commands          print the control commands (what help answers)\n"
 		     "  -h, --help              this text\n"
 		     "  -V, --version           print the version\n");
 }
@@ -91,6 +90,7 @@ parse_args(int argc, char **argv, struct options *o)
 	    {"socket", required_argument, NULL, 's'},
 	    {"file-prefix", required_argument, NULL, 'p'},
 	    {"state", required_argument, NULL, 'S'},
+	    {"commands", no_argument, NULL, 'C'}, /* the command table, for the man page test */
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
@@ -111,6 +111,9 @@ parse_args(int argc, char **argv, struct options *o)
 		case 'S':
 			o->state = optarg;
 			break;
+		case 'C':
+			nm_commands_print(stdout);
+			exit(0);
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -156,6 +159,39 @@ publish_telemetry(struct nm_node *node)
 	nm_telemetry_publish(nm_node_stats_json(node));
 }
 
+/* The file and the command line's overrides, as a reload will read them again. */
+static void
+config_source(const struct options *o, struct nm_config_source *src)
+{
+	char *abs = realpath(o->config, NULL); /* the daemon does not chdir, but be sure */
+
+	memset(src, 0, sizeof(*src));
+	snprintf(src->path, sizeof(src->path), "%s", abs != NULL ? abs : o->config);
+	free(abs);
+	src->has_socket = o->socket != NULL;
+	if (o->socket != NULL)
+		snprintf(src->socket, sizeof(src->socket), "%s", o->socket);
+	src->has_file_prefix = o->file_prefix != NULL;
+	if (o->file_prefix != NULL)
+		snprintf(src->file_prefix, sizeof(src->file_prefix), "%s", o->file_prefix);
+	src->has_state = o->state != NULL;
+	if (o->state != NULL)
+		snprintf(src->state, sizeof(src->state), "%s", o->state);
+}
+
+/* SIGHUP: reopen both logs where they are (logrotate moved the old files away). */
+static void
+reopen(struct nm_node *node)
+{
+	char err[512];
+
+	reopen_logs = 0;
+	if (nm_node_logs_reopen(node, err, sizeof(err)) < 0)
+		fprintf(stderr, "nodemeshd: SIGHUP: %s; the logs stay open where they were\n", err);
+	else
+		fprintf(stderr, "nodemeshd: SIGHUP: reopened the logs\n");
+}
+
 static int
 eal_init(const struct nm_config *cfg)
 {
@@ -174,26 +210,21 @@ eal_init(const struct nm_config *cfg)
 	return rte_eal_init(argc, argv);
 }
 
-/* The config file with the command line's overrides; NULL (said) on error. */
+/* The config file with the command line's overrides (src); NULL (said) on error. */
 static struct nm_config *
-load_config(const struct options *opt)
+load_config(const struct options *opt, struct nm_config_source *src)
 {
 	struct nm_config *cfg = calloc(1, sizeof(*cfg));
 	char err[512];
 
 	if (cfg == NULL)
 		return NULL;
-	if (nm_config_load(opt->config, cfg, err, sizeof(err)) < 0) {
+	config_source(opt, src);
+	if (nm_config_load_source(src, cfg, err, sizeof(err)) < 0) {
 		fprintf(stderr, "nodemeshd: %s\n", err);
 		free(cfg);
 		return NULL;
 	}
-	if (opt->socket != NULL)
-		snprintf(cfg->socket_path, sizeof(cfg->socket_path), "%s", opt->socket);
-	if (opt->file_prefix != NULL)
-		snprintf(cfg->file_prefix, sizeof(cfg->file_prefix), "%s", opt->file_prefix);
-	if (opt->state != NULL)
-		snprintf(cfg->state_file, sizeof(cfg->state_file), "%s", opt->state);
 	return cfg;
 }
 
@@ -256,6 +287,9 @@ event_loop(struct nm_node *node, struct nm_server *srv, struct nm_peers *peers,
 		nm_node_jobs_poll(node);
 		nm_peers_jobs_poll(peers);
 		nm_node_state_flush(node);
+		nm_node_watchdog_poll(node);
+		if (reopen_logs)
+			reopen(node);
 		nm_metrics_http_poll(mh, render_metrics, node);
 		publish_telemetry(node);
 		if (prc < 0 && prc != -EINTR) {
@@ -269,6 +303,7 @@ int
 main(int argc, char **argv)
 {
 	struct options opt = {0};
+	struct nm_config_source src;
 	struct nm_config *cfg;
 	struct nm_node *node = NULL;
 	struct nm_server *srv = NULL;
@@ -279,7 +314,7 @@ main(int argc, char **argv)
 
 	if (parse_args(argc, argv, &opt) < 0)
 		return 2;
-	cfg = load_config(&opt);
+	cfg = load_config(&opt, &src);
 	if (cfg == NULL)
 		return 1;
 
@@ -295,6 +330,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "nodemeshd: %s\n", err);
 		goto out;
 	}
+	nm_node_set_config_source(node, &src);
 
 	/*
 	 * The socket first: if another daemon answers on it, stop before
@@ -335,14 +371,22 @@ main(int argc, char **argv)
 
 	install_signals();
 
+	if (nm_node_watchdog_init(node, err, sizeof(err)) < 0) {
+		fprintf(stderr, "nodemeshd: %s\n", err);
+		goto out;
+	}
 	nm_node_start(node);
 
 	fprintf(stderr, "nodemeshd: node %s ready: %u worker(s), control socket %s\n",
 		node->cfg.node_name, node->dp.n_workers, node->cfg.socket_path);
+	/* Ports up, state restored, workers launched: systemd may start what depends on us. */
+	if (nm_sd_notify("READY=1\nSTATUS=forwarding") < 0)
+		fprintf(stderr, "nodemeshd: sending READY=1 to $NOTIFY_SOCKET failed\n");
 
 	event_loop(node, srv, peers, mh);
 	fprintf(stderr, "nodemeshd: stopping (%s)\n",
 		stop_signal ? strsignal(stop_signal) : "error");
+	nm_sd_notify("STOPPING=1");
 	rc = 0;
 
 	nm_node_state_flush(node);

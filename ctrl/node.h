@@ -161,6 +161,34 @@ json_t *nm_node_sig_stats_json(struct nm_node *node);
 void nm_node_drain_alerts(struct nm_node *node);
 
 /*
+ * Day-two operations (ctrl/node_reload.c). set_config_source: remember the
+ * file and overrides the node was started with. logs_reopen: open
+ * logs.flows and logs.alerts again at their paths (SIGHUP, for
+ * logrotate). config_reload: load the same file again and put its live
+ * settings in force, all or nothing; refused (-EINVAL, err naming each
+ * setting) if a setting that needs a restart changed. report gets
+ * "applied" and "seed_only" (changed in the file, but the run-time state
+ * owns them). Both return 0 or -errno.
+ */
+void nm_node_set_config_source(struct nm_node *node, const struct nm_config_source *src);
+int nm_node_logs_reopen(struct nm_node *node, char *err, size_t errlen);
+int nm_node_config_reload(struct nm_node *node, json_t *report, char *err, size_t errlen);
+json_t *nm_node_reload_json(const struct nm_node *node);
+
+/*
+ * The systemd watchdog (ctrl/node_watchdog.c). init: read WATCHDOG_USEC
+ * and arm the hook that stalls a worker for tests
+ * ($NODEMESH_DEBUG_STALL_WORKER="IDX:AFTER_MS:FOR_MS"), before the
+ * workers start; -EINVAL with err if that variable is malformed. poll
+ * (each loop turn): every half interval, send WATCHDOG=1 if every worker
+ * made a loop turn since the last check, else withhold it and say which
+ * worker is stuck.
+ */
+int nm_node_watchdog_init(struct nm_node *node, char *err, size_t errlen);
+void nm_node_watchdog_poll(struct nm_node *node);
+json_t *nm_node_watchdog_json(const struct nm_node *node);
+
+/*
  * Tunnels (ctrl/node_tunnel.c), driven by the peer manager (peers.c).
  * idx is the peer's slot (0..NM_MAX_PEERS-1). Keys take effect for the
  * fabric worker with one RCU publication; replaced keys are freed after.

@@ -68,8 +68,21 @@ struct nm_node {
 		uint64_t retry_ns;    /* CLOCK_MONOTONIC: next try after a failure */
 		uint64_t saves, failures, bytes, last_us, max_us;
 		char last_error[256];
-	} state;	   /* the run-time state file (ctrl/node_state.c) */
-	uint64_t wall_ns0; /* wall clock at tsc0, for record times */
+	} state; /* the run-time state file (ctrl/node_state.c) */
+	struct {
+		struct nm_config_source src; /* what a reload reads (ctrl/node_reload.c) */
+		uint64_t reloads, refused;   /* config reloads applied and refused */
+		char last_error[512];	     /* of the last refused reload, "" if none */
+	} reload;
+	struct {
+		uint64_t period_ns;	       /* check and ping this often; 0: no watchdog */
+		uint64_t next_ns;	       /* CLOCK_MONOTONIC of the next check */
+		uint64_t seen[NM_MAX_WORKERS]; /* each worker's heartbeat at the last check */
+		uint32_t stalled;	       /* bit per worker: no turn since the last check */
+		uint64_t pings, withheld;      /* WATCHDOG=1 sent, and checks that sent none */
+		int last_errno;		       /* of a failed send, 0 while sends work */
+	} watchdog;			       /* ctrl/node_watchdog.c */
+	uint64_t wall_ns0;		       /* wall clock at tsc0, for record times */
 	uint64_t tsc0;
 };
 

@@ -9,8 +9,10 @@
  * one release store each and read by the workers with an acquire load at
  * the top of every loop turn; a replaced object is freed after every
  * worker reported a quiescent state on qsbr. Everything else here is set
- * before the workers start and never changes, except stop and the flow
- * flush request (flush_*), whose orders are commented where they are used.
+ * before the workers start and never changes, except stop, the flow
+ * flush request (flush_*) and the idle_* params, which a config reload
+ * stores and the workers load with relaxed atomics (ctrl/node_reload.c
+ * says why that is enough); orders are commented where they are used.
  */
 #ifndef NM_DATAPLANE_T_H
 #define NM_DATAPLANE_T_H

@@ -434,6 +434,15 @@ nm_pod_add() {
 	fi
 }
 
+# nm_pods_start N: N standard pods, a daemon, every pod added, the temp dir.
+nm_pods_start() {
+	local n=$1 i
+	nm_pods_setup "$n"
+	nm_daemon_start
+	for ((i = 1; i <= n; i++)); do nm_pod_add "$i"; done
+	nm_tmp_init
+}
+
 # nm_wait_file FILE [TENTHS]: wait until FILE exists (default 10 s).
 nm_wait_file() {
 	local f=$1 n=${2:-100} i
