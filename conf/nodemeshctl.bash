@@ -62,7 +62,7 @@ _nodemeshctl() {
 	# Keys of the command (key=value arguments).
 	case "${cmd[0]} ${cmd[1]}" in
 	"pod add") next="name= namespace= serviceaccount= ip= iface= labels= image= driver= socket= mac= container=" ;;
-	"pod del") next="name= container=" ;;
+	"pod del") next="name= namespace= container=" ;;
 	"pod list") next="remote" ;;
 	"identity set") next="namespace= name= serviceaccount= labels= image=" ;;
 	"identity del") next="namespace= name=" ;;

@@ -39,7 +39,7 @@ static const char *const no_keys[] = {NULL};
 static const char *const pod_add_keys[] = {"name",   "namespace", "serviceaccount", "ip",
 					   "iface",  "labels",	  "image",	    "driver",
 					   "socket", "mac",	  "container",	    NULL};
-static const char *const pod_del_keys[] = {"name", "container", NULL};
+static const char *const pod_del_keys[] = {"name", "namespace", "container", NULL};
 static const char *const peer_del_keys[] = {"name", NULL};
 static const char *const identity_set_keys[] = {"namespace", "name",  "serviceaccount",
 						"labels",    "image", NULL};
@@ -123,8 +123,13 @@ cmd_pod_del(struct nm_node *node, const struct nm_req *req)
 		json_object_set_new(r, "deleted", json_integer(rc));
 		return r;
 	}
-	if (nm_node_pod_del(node, name, err, sizeof(err)) < 0)
-		return nm_reply_error("pod del: %s", err);
+	const char *ns = nm_req_arg(req, "namespace");
+	char full[2 * NM_REQ_MAX_TOKEN + 2];
+	snprintf(full, sizeof(full), "%s%s%s", ns != NULL ? ns : "", ns != NULL ? "/" : "", name);
+	if (strchr(name, '/') != NULL || nm_node_pod_del(node, full, err, sizeof(err)) < 0)
+		return nm_reply_error("pod del: %s", strchr(name, '/') != NULL
+							 ? "say namespace=NS, not NS/ in name"
+							 : err);
 	json_t *r = nm_reply_ok();
 	json_object_set_new(r, "pod", json_string(name));
 	return r;
@@ -536,7 +541,7 @@ static const struct command commands[] = {
      0,
      pod_del_keys,
      cmd_pod_del,
-     "pod del name=N  |  pod del container=ID",
+     "pod del name=N [namespace=NS]  |  pod del container=ID",
      "detach a pod; other pods' traffic is not disturbed (by container: a missing pod is "
      "not an error)",
      true},
@@ -698,7 +703,7 @@ static const struct command commands[] = {
      0,
      flow_list_keys,
      cmd_flow_list,
-     "flow list [pod=NAME] [limit=N]",
+     "flow list [pod=NAME|NS/NAME] [limit=N]",
      "tracked flows (both sides of local flows)",
      false},
     {{"flow", "show"},

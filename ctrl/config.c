@@ -189,7 +189,8 @@ load_pods(struct ctx *c, const config_setting_t *pods, struct nm_config *cfg)
 			return -EINVAL;
 		}
 		for (unsigned int j = 0; j < cfg->n_pods; j++) {
-			if (strcmp(cfg->pods[j].name, spec->name) == 0 ||
+			if ((strcmp(cfg->pods[j].name, spec->name) == 0 &&
+			     strcmp(cfg->pods[j].ns, spec->ns) == 0) ||
 			    cfg->pods[j].ip == spec->ip ||
 			    (spec->iface[0] != '\0' &&
 			     strcmp(cfg->pods[j].iface, spec->iface) == 0) ||

@@ -357,8 +357,8 @@ check_unique(const struct nm_pod_table *cur, const struct nm_pod_spec *spec, int
 				*free_slot = slot;
 			continue;
 		}
-		if (strcmp(p->spec.name, spec->name) == 0) {
-			snprintf(err, errlen, "pod '%s' exists already", spec->name);
+		if (strcmp(p->spec.name, spec->name) == 0 && strcmp(p->spec.ns, spec->ns) == 0) {
+			snprintf(err, errlen, "pod '%s/%s' exists already", spec->ns, spec->name);
 			return -EEXIST;
 		}
 		if (p->spec.ip == spec->ip) {
@@ -481,8 +481,8 @@ nm_node_pod_del(struct nm_node *node, const char *name, char *err, size_t errlen
 	int slot = nm_pod_table_find_name(node->dp.pods, name);
 
 	if (slot < 0) {
-		snprintf(err, errlen, "no pod named '%s'", name);
-		return -ENOENT;
+		nm_pod_name_error(slot, name, err, errlen);
+		return slot == -2 ? -EINVAL : -ENOENT;
 	}
 	struct nm_pod gone = node->dp.pods->pods[slot];
 	struct nm_pod_table *next =
@@ -510,8 +510,9 @@ nm_node_pod_del_container(struct nm_node *node, const char *container, char *err
 
 	if (slot < 0)
 		return 0;
-	char name[NM_NAME_LEN];
-	memcpy(name, node->dp.pods->pods[slot].spec.name, sizeof(name));
+	char name[2 * NM_NAME_LEN];
+	snprintf(name, sizeof(name), "%s/%s", node->dp.pods->pods[slot].spec.ns,
+		 node->dp.pods->pods[slot].spec.name);
 	int rc = nm_node_pod_del(node, name, err, errlen);
 	return rc < 0 ? rc : 1;
 }

@@ -139,7 +139,7 @@ nm_node_flows_json(struct nm_node *node, const char *pod, const struct nm_flow_k
 	if (pod != NULL) {
 		int slot = nm_pod_table_find_name(node->dp.pods, pod);
 		if (slot < 0) {
-			snprintf(err, errlen, "no pod named '%s'", pod);
+			nm_pod_name_error(slot, pod, err, errlen);
 			json_decref(list);
 			return NULL;
 		}
@@ -207,7 +207,7 @@ flush(struct nm_node *node, const char *pod, uint8_t end, char *err, size_t errl
 	if (pod != NULL) {
 		int slot = nm_pod_table_find_name(node->dp.pods, pod);
 		if (slot < 0) {
-			snprintf(err, errlen, "no pod named '%s'", pod);
+			nm_pod_name_error(slot, pod, err, errlen);
 			return -ENOENT;
 		}
 		pod_id = node->dp.pods->pods[slot].id;

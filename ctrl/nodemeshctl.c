@@ -41,7 +41,7 @@ usage(FILE *out)
 	    "          [serviceaccount=SA [labels=k=v,...] [image=REF]] [mac=MAC]\n"
 	    "          [driver=af_packet|af_xdp]\n"
 	    "  pod add ... driver=memif socket=PATH     (a memif pod has no iface)\n"
-	    "  pod del name=N | pod del container=ID\n"
+	    "  pod del name=N [namespace=NS] | pod del container=ID\n"
 	    "  pod list\n"
 	    "  identity set namespace=NS name=POD serviceaccount=SA [labels=k=v,...]\n"
 	    "          [image=REF]\n"
