@@ -56,10 +56,10 @@ nm_jsonlog_open(struct nm_jsonlog *log, const char *what, const char *path, char
 
 /* First failure of an episode: say so once, with the call and its arguments. */
 static void
-lost(struct nm_jsonlog *log, const char *call, size_t len, int e)
+lost_n(struct nm_jsonlog *log, unsigned int n, const char *call, size_t len, int e)
 {
-	log->lost++;
-	log->episode_lost++;
+	log->lost += n;
+	log->episode_lost += n;
 	if (log->last_errno == 0)
 		fprintf(stderr,
 			"nodemeshd: %s: %s(%s, %zu bytes) failed: %s; records are counted as "
@@ -80,39 +80,75 @@ untear(struct nm_jsonlog *log)
 	return true;
 }
 
+static void
+lost(struct nm_jsonlog *log, const char *call, size_t len, int e)
+{
+	lost_n(log, 1, call, len, e);
+}
+
 int
-nm_jsonlog_write(struct nm_jsonlog *log, const json_t *o)
+nm_jsonlog_add(struct nm_jsonlog *log, const json_t *o)
 {
 	if (log->fd < 0)
 		return 0;
-
-	char *text = json_dumps(o, JSON_COMPACT);
-	if (text == NULL) {
-		lost(log, "json_dumps", 0, ENOMEM);
-		return -ENOMEM;
+	for (;;) {
+		/* Serialised straight into the batch; grown (rarely) when it does not fit. */
+		size_t room = log->batch_cap - log->batch_len;
+		size_t n = room > 1
+			       ? json_dumpb(o, log->batch + log->batch_len, room - 1, JSON_COMPACT)
+			       : room + 1;
+		if (n == 0) {
+			lost(log, "json_dumpb", 0, ENOMEM);
+			return -ENOMEM;
+		}
+		if (n < room) {
+			log->batch_len += n;
+			log->batch[log->batch_len++] = '\n';
+			log->batch_n++;
+			break;
+		}
+		size_t cap = log->batch_cap ? log->batch_cap * 2 : NM_JSONLOG_BATCH;
+		while (cap < log->batch_len + n + 1)
+			cap *= 2;
+		char *b = realloc(log->batch, cap);
+		if (b == NULL) {
+			lost(log, "realloc", cap, ENOMEM);
+			return -ENOMEM;
+		}
+		log->batch = b;
+		log->batch_cap = cap;
 	}
-	size_t len = strlen(text);
-	text[len++] = '\n'; /* json_dumps' NUL becomes the newline: one write, one line */
+	return log->batch_len >= NM_JSONLOG_BATCH ? nm_jsonlog_flush(log) : 0;
+}
+
+int
+nm_jsonlog_flush(struct nm_jsonlog *log)
+{
+	unsigned int n_lines = log->batch_n;
+	size_t len = log->batch_len;
 	int rc = 0;
 
+	if (log->fd < 0 || n_lines == 0)
+		return 0;
+	log->batch_len = 0;
+	log->batch_n = 0;
 	if (!untear(log)) {
 		rc = -errno;
-		lost(log, "ftruncate", (size_t)log->torn_at, -rc);
-		goto out;
+		lost_n(log, n_lines, "ftruncate", (size_t)log->torn_at, -rc);
+		return rc;
 	}
 	off_t end = lseek(log->fd, 0, SEEK_END);
-	ssize_t n = write(log->fd, text, len);
+	ssize_t n = write(log->fd, log->batch, len);
 	if (n == (ssize_t)len) {
-		log->written++;
+		log->written += n_lines;
 		if (log->last_errno != 0)
 			fprintf(stderr,
 				"nodemeshd: %s: writing %s again; %llu record(s) lost meanwhile\n",
 				log->what, log->path, (unsigned long long)log->episode_lost);
 		log->last_errno = 0;
 		log->episode_lost = 0;
-		goto out;
+		return 0;
 	}
-
 	/* Failed or short: a short write (ENOSPC, EFBIG part way) leaves part of a line. */
 	rc = n < 0 ? -errno : -ENOSPC;
 	if (n > 0 && end >= 0) { /* end < 0: not a regular file, nothing to cut */
@@ -120,10 +156,16 @@ nm_jsonlog_write(struct nm_jsonlog *log, const json_t *o)
 		log->torn_at = end;
 		untear(log);
 	}
-	lost(log, "write", len, -rc);
-out:
-	free(text);
+	lost_n(log, n_lines, "write", len, -rc);
 	return rc;
+}
+
+int
+nm_jsonlog_write(struct nm_jsonlog *log, const json_t *o)
+{
+	int rc = nm_jsonlog_add(log, o);
+
+	return rc < 0 ? rc : nm_jsonlog_flush(log);
 }
 
 int
@@ -177,7 +219,12 @@ nm_jsonlog_json(const struct nm_jsonlog *log)
 void
 nm_jsonlog_close(struct nm_jsonlog *log)
 {
+	nm_jsonlog_flush(log);
 	if (log->fd >= 0)
 		close(log->fd);
 	log->fd = -1;
+	free(log->batch);
+	log->batch = NULL;
+	log->batch_len = log->batch_cap = 0;
+	log->batch_n = 0;
 }

@@ -30,8 +30,11 @@ struct nm_jsonlog {
 	 * succeeds, so the torn tail is never followed by a record.
 	 */
 	bool torn;
-	off_t torn_at;	   /* where the last whole record ended */
-	uint64_t reopened; /* times the file was reopened (SIGHUP, config reload) */
+	off_t torn_at; /* where the last whole record ended */
+	char *batch;   /* lines added and not yet written (nm_jsonlog_add) */
+	size_t batch_len, batch_cap;
+	unsigned int batch_n; /* lines in batch */
+	uint64_t reopened;    /* times the file was reopened (SIGHUP, config reload) */
 };
 
 /* Not open; nm_jsonlog_write() on it does nothing. */
@@ -44,12 +47,23 @@ void nm_jsonlog_init(struct nm_jsonlog *log, const char *what);
 int nm_jsonlog_open(struct nm_jsonlog *log, const char *what, const char *path, char *err,
 		    size_t errlen);
 
+#define NM_JSONLOG_BATCH (64u << 10) /* bytes of lines that make add() flush */
+
 /*
  * Append o as one compact JSON line. Returns 0 (written, or the log is
  * off) or -errno (counted as lost; the file still ends with a whole line).
- * Does not take o's reference.
+ * Does not take o's reference. nm_jsonlog_add + nm_jsonlog_flush.
  */
 int nm_jsonlog_write(struct nm_jsonlog *log, const json_t *o);
+
+/*
+ * The same for many records: add serialises o into the log's batch (and
+ * flushes when it holds NM_JSONLOG_BATCH bytes); flush writes the batch
+ * with one write(2), whole lines only: a failure loses (and counts) every
+ * line of the batch, and the file still ends with a whole line.
+ */
+int nm_jsonlog_add(struct nm_jsonlog *log, const json_t *o);
+int nm_jsonlog_flush(struct nm_jsonlog *log);
 
 static inline bool
 nm_jsonlog_is_open(const struct nm_jsonlog *log)

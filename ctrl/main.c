@@ -30,8 +30,14 @@
 #include "sd_notify.h"
 #include "server.h"
 
-#define CONTROL_POLL_MS 100 /* also how often finished flows reach the flow log */
-#define PEER_POLL_MS	10  /* each of the socket and the peers, when there are tunnels */
+/*
+ * An idle turn's poll: also how often finished flows reach the flow log. A
+ * worker's record ring (NM_REC_RING_SIZE, 4096) fills in 41 ms at 100 k
+ * records a second, so an idle loop must come round sooner than that.
+ */
+#define CONTROL_POLL_MS 25
+#define BUSY_POLL_MS	5  /* after a turn that drained records: they keep coming */
+#define PEER_POLL_MS	10 /* each of the socket and the peers, when there are tunnels */
 #define JOB_POLL_MS                                                                                \
 	20 /* while a job runs (sig load, cert reload), so its end is applied promptly */
 
@@ -269,11 +275,18 @@ static void
 event_loop(struct nm_node *node, struct nm_server *srv, struct nm_peers *peers,
 	   struct nm_metrics_http *mh)
 {
+	unsigned int drained = 0;
+
 	while (!stop_signal) {
 		/* With peers, the socket and the peer connections take turns. */
 		int poll_ms = node->cfg.n_peers > 0 || node->cfg.tunnel.fabric_iface[0]
 				  ? PEER_POLL_MS
 				  : CONTROL_POLL_MS;
+		/* Records waiting (a full turn's share left some): come round at once. */
+		if (drained >= NM_DRAIN_MAX)
+			poll_ms = 0;
+		else if (drained > 0 && poll_ms > BUSY_POLL_MS)
+			poll_ms = BUSY_POLL_MS;
 		node->loop.poll_timeout_ms = (unsigned int)poll_ms;
 		nm_loop_stats_turn(&node->loop, nm_loop_waited_ns());
 		/* A job's end is seen at the next turn: come round sooner while one runs. */
@@ -281,7 +294,7 @@ event_loop(struct nm_node *node, struct nm_server *srv, struct nm_peers *peers,
 		int prc =
 		    nm_server_poll(srv, jobs && poll_ms > JOB_POLL_MS ? JOB_POLL_MS : poll_ms);
 		nm_peers_poll(peers, node->cfg.tunnel.fabric_iface[0] ? PEER_POLL_MS : 0);
-		nm_node_drain_records(node);
+		drained = nm_node_drain_records(node);
 		nm_node_drain_alerts(node);
 		nm_node_observe_poll(node);
 		nm_node_jobs_poll(node);

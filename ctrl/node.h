@@ -130,7 +130,9 @@ int nm_node_flow_flush(struct nm_node *node, const char *pod, char *err, size_t 
 /* End every flow with reason "shutdown" (workers still running). */
 int nm_node_flow_shutdown(struct nm_node *node);
 /* Write finished flows the workers handed over to the flow log. */
-void nm_node_drain_records(struct nm_node *node);
+#define NM_DRAIN_MAX 4096 /* records written per event-loop turn at most */
+/* Returns how many were drained: NM_DRAIN_MAX means more may be waiting. */
+unsigned int nm_node_drain_records(struct nm_node *node);
 
 /*
  * Signatures (ctrl/node_sig.c). load: parse and compile the file and

@@ -271,27 +271,41 @@ write_record(struct nm_node *node, const struct nm_flow_record *r)
 	if (r->sig != NM_FLOW_SIG_INSPECT)
 		json_object_set_new(o, "signature",
 				    json_string(r->sig == NM_FLOW_SIG_PASS ? "passed" : "blocked"));
-	/* Whole or not at all; a failure is counted (flow_log.lost) and logged per episode. */
-	if (o != NULL && nm_jsonlog_write(&node->flow_log, o) == 0)
-		node->records_written++;
+	/* Batched, whole lines or none; a failure is counted (flow_log.lost), logged per episode.
+	 */
+	if (o != NULL)
+		nm_jsonlog_add(&node->flow_log, o);
 	nm_node_observe_record(node, o);
 	json_decref(o);
 }
 
-void
+unsigned int
 nm_node_drain_records(struct nm_node *node)
 {
 	struct nm_flow_record *recs[64];
+	unsigned int total = 0;
 
+	/*
+	 * At most NM_DRAIN_MAX a turn (about 30 ms of work), taken from each
+	 * worker in turn: the loop stays responsive, and comes round again
+	 * at once when this was not all (ctrl/main.c).
+	 */
 	for (unsigned int i = 0; i < node->dp.n_workers; i++) {
 		struct rte_ring *ring = node->dp.workers[i]->rec_ring;
-		unsigned int n;
+		unsigned int share = NM_DRAIN_MAX / node->dp.n_workers, n;
 
-		while ((n = rte_ring_sc_dequeue_burst(ring, (void **)recs, 64, NULL)) > 0) {
+		while (share > 0 && (n = rte_ring_sc_dequeue_burst(
+					 ring, (void **)recs, RTE_MIN(64u, share), NULL)) > 0) {
+			share -= n;
+			total += n;
 			for (unsigned int k = 0; k < n; k++)
 				if (nm_jsonlog_is_open(&node->flow_log))
 					write_record(node, recs[k]);
 			rte_mempool_put_bulk(node->dp.rec_pool, (void **)recs, n);
 		}
 	}
+	/* One write(2) for what this turn drained (and each 64 KiB of it before). */
+	nm_jsonlog_flush(&node->flow_log);
+	node->records_written = node->flow_log.written;
+	return total;
 }
