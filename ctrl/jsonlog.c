@@ -86,6 +86,46 @@ lost(struct nm_jsonlog *log, const char *call, size_t len, int e)
 	lost_n(log, 1, call, len, e);
 }
 
+void
+nm_jsonlog_lost(struct nm_jsonlog *log, const char *call, size_t len, int e)
+{
+	if (log->fd >= 0)
+		lost(log, call, len, e);
+}
+
+/* Room for n more bytes in the batch. */
+static int
+reserve(struct nm_jsonlog *log, size_t n)
+{
+	if (log->batch_len + n <= log->batch_cap)
+		return 0;
+	size_t cap = log->batch_cap ? log->batch_cap * 2 : NM_JSONLOG_BATCH;
+	while (cap < log->batch_len + n)
+		cap *= 2;
+	char *b = realloc(log->batch, cap);
+	if (b == NULL) {
+		lost(log, "realloc", cap, ENOMEM);
+		return -ENOMEM;
+	}
+	log->batch = b;
+	log->batch_cap = cap;
+	return 0;
+}
+
+int
+nm_jsonlog_add_line(struct nm_jsonlog *log, const char *line, size_t len)
+{
+	if (log->fd < 0)
+		return 0;
+	if (reserve(log, len + 1) < 0)
+		return -ENOMEM;
+	memcpy(log->batch + log->batch_len, line, len);
+	log->batch_len += len;
+	log->batch[log->batch_len++] = '\n';
+	log->batch_n++;
+	return log->batch_len >= NM_JSONLOG_BATCH ? nm_jsonlog_flush(log) : 0;
+}
+
 int
 nm_jsonlog_add(struct nm_jsonlog *log, const json_t *o)
 {
@@ -107,16 +147,8 @@ nm_jsonlog_add(struct nm_jsonlog *log, const json_t *o)
 			log->batch_n++;
 			break;
 		}
-		size_t cap = log->batch_cap ? log->batch_cap * 2 : NM_JSONLOG_BATCH;
-		while (cap < log->batch_len + n + 1)
-			cap *= 2;
-		char *b = realloc(log->batch, cap);
-		if (b == NULL) {
-			lost(log, "realloc", cap, ENOMEM);
+		if (reserve(log, n + 1) < 0)
 			return -ENOMEM;
-		}
-		log->batch = b;
-		log->batch_cap = cap;
 	}
 	return log->batch_len >= NM_JSONLOG_BATCH ? nm_jsonlog_flush(log) : 0;
 }

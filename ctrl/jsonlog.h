@@ -63,6 +63,10 @@ int nm_jsonlog_write(struct nm_jsonlog *log, const json_t *o);
  * line of the batch, and the file still ends with a whole line.
  */
 int nm_jsonlog_add(struct nm_jsonlog *log, const json_t *o);
+/* The same for a line already serialised (len bytes, no newline). */
+int nm_jsonlog_add_line(struct nm_jsonlog *log, const char *line, size_t len);
+/* Count one record lost before it reached the log (e.g. it could not be formatted). */
+void nm_jsonlog_lost(struct nm_jsonlog *log, const char *call, size_t len, int e);
 int nm_jsonlog_flush(struct nm_jsonlog *log);
 
 static inline bool

@@ -87,6 +87,12 @@ nm_node_observe_poll(struct nm_node *node)
 	}
 }
 
+bool
+nm_node_observing(const struct nm_node *node)
+{
+	return nm_observe_wanted(&node->observe, mono_ms());
+}
+
 /* A copy of a record or an alert, shaped as observers read it. */
 static void
 push_copy(struct nm_node *node, const json_t *src, bool alert)

@@ -107,6 +107,18 @@ json_t *nm_endpoint_json(const struct nm_node *node, const uint8_t addr[16], uin
 void nm_iso_time(const struct nm_node *node, uint64_t tsc, char *buf, size_t len);
 const char *nm_proto_name(uint8_t proto);
 
+/*
+ * node_flow.c: a finished flow's record as an object (observers, tests) and
+ * as its JSON line (the flow log: the same bytes as the object's compact
+ * dump, formatted directly). line: its length, or 0 if cap is too small.
+ */
+struct nm_flow_record;
+json_t *nm_flow_record_json(const struct nm_node *node, const struct nm_flow_record *r);
+size_t nm_flow_record_line(const struct nm_node *node, const struct nm_flow_record *r, char *buf,
+			   size_t cap);
+
+/* node_observe.c: does someone observe now? (Records are copied for them only then.) */
+bool nm_node_observing(const struct nm_node *node);
 /* node_observe.c: a record or an alert just written, for observers (not taken). */
 void nm_node_observe_record(struct nm_node *node, const json_t *rec);
 void nm_node_observe_alert(struct nm_node *node, const json_t *alert);
