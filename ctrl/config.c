@@ -608,13 +608,23 @@ load_root(struct ctx *c, config_t *lc, struct nm_config *cfg)
 	s = config_setting_get_member(root, "signatures");
 	if (s != NULL) {
 		static const char *const sig_known[] = {"file", "max_streams", "stream_state_max",
-							NULL};
+							"midstream", NULL};
+		char mid[16] = "drop";
 		if (check_members(c, s, sig_known) < 0 ||
 		    get_optional_path(c, s, "file", cfg->sig_file, sizeof(cfg->sig_file)) < 0 ||
 		    get_uint(c, s, "max_streams", &cfg->sig_max_streams, 1, 1u << 24) < 0 ||
 		    get_uint(c, s, "stream_state_max", &cfg->sig_stream_state_max, 1024, 1u << 20) <
-			0)
+			0 ||
+		    get_string(c, s, "midstream", mid, sizeof(mid)) < 0)
 			return -EINVAL;
+		if (strcmp(mid, "drop") != 0 && strcmp(mid, "pickup") != 0) {
+			snprintf(c->err, c->errlen,
+				 "%s:%d: signatures.midstream must be \"drop\" or \"pickup\", not "
+				 "\"%s\"",
+				 c->file, line_of(s), mid);
+			return -EINVAL;
+		}
+		cfg->sig_midstream_pickup = strcmp(mid, "pickup") == 0;
 		if (cfg->sig_stream_state_max % 64 != 0) {
 			snprintf(
 			    c->err, c->errlen,

@@ -80,6 +80,7 @@ struct nm_config {
 	char metrics_listen[NM_CFG_ARG_LEN]; /* Prometheus /metrics on IPV4:PORT; "" = off */
 	uint16_t metrics_port;		     /* its port, parsed */
 	uint32_t sig_max_streams;	     /* open TCP inspection streams per worker */
+	uint8_t sig_midstream_pickup;	     /* signatures.midstream "pickup" (1) or "drop" (0) */
 	uint32_t sig_stream_state_max;	/* bytes per inspection stream (Hyperscan state and more) */
 	char alert_log[NM_CFG_ARG_LEN]; /* JSON-lines alerts (EVE-like); "" = off */
 

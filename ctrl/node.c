@@ -73,6 +73,7 @@ params_from_config(struct nm_dp_params *p, const struct nm_config *cfg)
 		       "one flow timeout per state in both");
 	memcpy(p->flow_timeout_s, cfg->flow_timeout_s, sizeof(p->flow_timeout_s));
 	p->sig_max_streams = cfg->sig_max_streams;
+	p->sig_midstream = cfg->sig_midstream_pickup ? NM_MIDSTREAM_PICKUP : NM_MIDSTREAM_DROP;
 	p->sig_stream_state_max = cfg->sig_stream_state_max;
 	p->fabric_ip = cfg->tunnel.fabric_ip;
 	p->udp_port = cfg->tunnel.udp_port;
