@@ -29,10 +29,12 @@
 
 #include "node_priv.h"
 #include "pod_table.h"
+#include "podio_setup.h"
 #include "policy_compile.h"
 #include "port.h"
 #include "nodemesh/flow.h"
 #include "nodemesh/pkt.h"
+#include "nodemesh/podio-t.h"
 #include "nodemesh/worker.h"
 #include "node.h"
 #include "peers.h"
@@ -99,6 +101,8 @@ nm_node_create(const struct nm_config *cfg, char *err, size_t errlen)
 	node->dp.hash_seed = rte_rand();
 	node->next_pod_id = 1;
 	node->dp.n_workers = rte_lcore_count() - 1;
+	if (nm_podio_params_check(&cfg->podio, cfg->pod_mtu, err, errlen) < 0)
+		goto fail;
 	if (node->dp.n_workers == 0 || node->dp.n_workers > NM_MAX_WORKERS) {
 		snprintf(err, errlen,
 			 "eal.lcores '%s' gives %u workers; need 1..%d (the "
@@ -220,7 +224,7 @@ nm_node_destroy(struct nm_node *node)
 			struct nm_pod *p = &node->dp.pods->pods[slot];
 			if (p->live == NULL)
 				continue;
-			nm_port_detach(p->port_id);
+			nm_port_pod_detach(p);
 			rte_free(p->live);
 			p->live = NULL;
 		}
@@ -352,8 +356,11 @@ nm_node_pod_add(struct nm_node *node, const struct nm_pod_spec *spec, char *err,
 			return -EEXIST;
 		}
 	}
-	if (free_slot < 0) {
-		snprintf(err, errlen, "node is full: %d pods", NM_MAX_PODS);
+	/* n_pods counts local pods; remote ones take slots too, hence free_slot. */
+	if (cur->n_pods >= node->cfg.max_pods || free_slot < 0) {
+		snprintf(err, errlen, "node is full: %u pods (dataplane.max_pods %u)%s",
+			 cur->n_pods, node->cfg.max_pods,
+			 free_slot < 0 ? "; every pod table slot holds a local or remote pod" : "");
 		return -ENOSPC;
 	}
 
@@ -368,8 +375,7 @@ nm_node_pod_add(struct nm_node *node, const struct nm_pod_spec *spec, char *err,
 		memcpy(pod.live->pod_mac.addr_bytes, spec->mac, RTE_ETHER_ADDR_LEN);
 		pod.live->mac_known = true;
 	}
-	int rc =
-	    nm_port_attach(spec, pod.id, node->dp.pool, &pod.port_id, &pod.port_mac, err, errlen);
+	int rc = nm_port_pod_attach(spec, node->dp.pool, &node->cfg.podio, &pod, err, errlen);
 	if (rc < 0) {
 		rte_free(pod.live);
 		pod.live = NULL;
@@ -381,7 +387,7 @@ nm_node_pod_add(struct nm_node *node, const struct nm_pod_spec *spec, char *err,
 		next->pods[free_slot] = pod;
 	if (next == NULL || nm_node_publish_rebuilt(node, next, err, errlen) < 0) {
 		snprintf(err, errlen, "building the pod table failed");
-		nm_port_detach(pod.port_id);
+		nm_port_pod_detach(&pod);
 		rte_free(pod.live);
 		pod.live = NULL;
 		return -ENOMEM;
@@ -389,8 +395,8 @@ nm_node_pod_add(struct nm_node *node, const struct nm_pod_spec *spec, char *err,
 	nm_peers_pod_changed(node->peers, spec, true);
 	node->pod_history[pod.id % NM_POD_HISTORY] = *spec;
 	node->pod_history_id[pod.id % NM_POD_HISTORY] = pod.id;
-	RTE_LOG(INFO, USER1, "pod %s (%s/%s, %s) added on port %u (%s), worker %u\n", spec->name,
-		spec->ns, spec->sa, ip, pod.port_id, spec->iface, pod.worker);
+	RTE_LOG(INFO, USER1, "pod %s (%s/%s, %s) added on %s (%s), worker %u\n", spec->name,
+		spec->ns, spec->sa, ip, nm_port_driver_name(spec->driver), spec->iface, pod.worker);
 	return 0;
 }
 
@@ -415,7 +421,7 @@ nm_node_pod_del(struct nm_node *node, const char *name, char *err, size_t errlen
 	if (nm_node_publish_rebuilt(node, next, err, errlen) < 0)
 		return -ENOMEM;
 	nm_peers_pod_changed(node->peers, &gone.spec, false);
-	nm_port_detach(gone.port_id);
+	nm_port_pod_detach(&gone);
 	rte_free(gone.live);
 	gone.live = NULL;
 	RTE_LOG(INFO, USER1, "pod %s deleted\n", name);
@@ -438,8 +444,9 @@ pod_json(const struct nm_pod *p)
 	    "name", p->spec.name, "namespace", p->spec.ns, "serviceaccount", p->spec.sa, "ip", ip,
 	    "iface", p->spec.iface, "driver", nm_port_driver_name(p->spec.driver), "labels",
 	    p->spec.labels, "image", p->spec.image, "socket", p->spec.memif_socket, "worker",
-	    p->worker, "port_id", p->port_id, "mac", LOAD(p->live->mac_known) ? mac : NULL,
-	    "rx_packets", (json_int_t)LOAD(p->live->c.rx_packets), "rx_bytes",
+	    p->worker, "port_id", p->io != NULL ? -1 : p->port_id, "mac",
+	    LOAD(p->live->mac_known) ? mac : NULL, "rx_packets",
+	    (json_int_t)LOAD(p->live->c.rx_packets), "rx_bytes",
 	    (json_int_t)LOAD(p->live->c.rx_bytes), "tx_packets",
 	    (json_int_t)LOAD(p->live->c.tx_packets), "tx_bytes",
 	    (json_int_t)LOAD(p->live->c.tx_bytes), "drops", (json_int_t)LOAD(p->live->c.drops));
@@ -501,12 +508,28 @@ worker_json(const struct nm_worker *w)
 	return o;
 }
 
+/* An af_packet pod's rings: no ethdev, its traffic is in the pod's counters. */
+static json_t *
+podio_json(const struct nm_pod *p)
+{
+	const struct nm_podio *io = p->io;
+
+	return json_pack("{s:i, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I}", "port_id", -1, "name",
+			 "af_packet rings", "iface", p->spec.iface, "pod", p->spec.name,
+			 "ring_bytes", (json_int_t)io->map_len, "rx_blocks",
+			 (json_int_t)io->rx_blocks, "tx_frames", (json_int_t)io->tx_frames,
+			 "tx_kicks", (json_int_t)LOAD(io->tx_kicks), "tx_kick_errors",
+			 (json_int_t)LOAD(io->tx_kick_errors));
+}
+
 static json_t *
 port_json(const struct nm_pod *p)
 {
 	struct rte_eth_stats st;
 	char name[RTE_ETH_NAME_MAX_LEN] = "";
 
+	if (p->io != NULL)
+		return podio_json(p);
 	memset(&st, 0, sizeof(st));
 	rte_eth_stats_get(p->port_id, &st);
 	rte_eth_dev_get_name_by_port(p->port_id, name);

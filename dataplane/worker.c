@@ -19,7 +19,8 @@
  * Stages return what they produced (opened packets, packets a reject
  * made) to their caller; none calls back into this loop. Nothing here
  * allocates from the heap, takes a lock or makes a syscall, except the
- * idle sleep when there is no traffic at all.
+ * idle sleep when there is no traffic at all and the one sendto() per
+ * burst that kicks an af_packet pod's TX ring (podio.c).
  */
 #include <stdio.h>
 
@@ -41,6 +42,7 @@
 #include "nodemesh/flow.h"
 #include "nodemesh/tnl_state-t.h"
 #include "nodemesh/worker.h"
+#include "podio.h"
 #include "sig_scan.h"
 #include "track.h"
 #include "tx.h"
@@ -123,7 +125,9 @@ poll_pods(struct nm_worker *w, const struct nm_pod_table *tbl, uint64_t now)
 	for (uint16_t i = 0; i < tbl->n_owned[w->idx]; i++) {
 		uint16_t slot = tbl->owned[w->idx][i];
 		const struct nm_pod *pod = &tbl->pods[slot];
-		uint16_t n = rte_eth_rx_burst(pod->port_id, 0, pkts, NM_BURST);
+		uint16_t n = pod->io != NULL ? nm_podio_rx_burst(pod->io, w->dp->pool, pkts,
+								 NM_BURST, w->c.drops)
+					     : rte_eth_rx_burst(pod->port_id, 0, pkts, NM_BURST);
 
 		if (n > 0) {
 			work += n;
