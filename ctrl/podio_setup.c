@@ -5,9 +5,14 @@
  * side is dataplane/podio.c). Control thread only.
  *
  * The socket options, and why:
- *   PACKET_VERSION TPACKET_V3  block-based RX: the kernel hands over many
- *                              packets with one status word, so an idle
- *                              pod costs the worker one load per check.
+ *   PACKET_VERSION V2 or V3    V2 (the default): frame-based RX, each
+ *                              packet handed over at once, no timer. V3:
+ *                              block-based, fewer status writes under load,
+ *                              but a block waits for its retire timer, and
+ *                              that timer fires every rx_block_ms on every
+ *                              pod, idle or not (README "Pod I/O"). Either
+ *                              way the worker's check of an idle pod is one
+ *                              load of a status word.
  *   PACKET_QDISC_BYPASS        the veth has no queue worth keeping; TX goes
  *                              straight to the driver.
  *   PACKET_IGNORE_OUTGOING     the host end's own frames (IPv6 RS, MLD,
@@ -36,8 +41,27 @@
 
 #include "podio_setup.h"
 
+/* The kernel's enum tpacket_versions for the configured 2 or 3 (TPACKET_V2 is 1). */
+static int
+tpacket_version(const struct nm_podio_params *p)
+{
+	return p->version == 2 ? TPACKET_V2 : TPACKET_V3;
+}
+
 /* Offset of the frame in a TX slot: the kernel's tp_hdrlen less the sockaddr_ll. */
-#define TX_DATA_OFF TPACKET_ALIGN(sizeof(struct tpacket3_hdr))
+static uint32_t
+tx_data_off(int version)
+{
+	return version == TPACKET_V2 ? TPACKET_ALIGN(sizeof(struct tpacket2_hdr))
+				     : TPACKET_ALIGN(sizeof(struct tpacket3_hdr));
+}
+
+/*
+ * Room a slot needs before the frame: the kernel puts an RX frame's
+ * network header at TPACKET_ALIGN(tp_hdrlen + 16) (af_packet.c,
+ * tpacket_rcv), 80 bytes for V2 and 96 for V3; TX needs less.
+ */
+#define SLOT_HEADROOM 96u
 
 int
 nm_podio_params_check(const struct nm_podio_params *p, uint32_t pod_mtu, char *err, size_t errlen)
@@ -45,6 +69,11 @@ nm_podio_params_check(const struct nm_podio_params *p, uint32_t pod_mtu, char *e
 	long page = sysconf(_SC_PAGESIZE);
 	uint32_t frame = pod_mtu + RTE_ETHER_HDR_LEN;
 
+	if (p->version != 2 && p->version != 3) {
+		snprintf(err, errlen, "af_packet.version %u: 2 (TPACKET_V2) or 3 (TPACKET_V3)",
+			 p->version);
+		return -EINVAL;
+	}
 	if (p->rx_block_size == 0 || p->rx_block_size % (uint32_t)page != 0) {
 		snprintf(err, errlen,
 			 "af_packet.rx_block_size %u is not a multiple of the page (%ld)",
@@ -59,11 +88,19 @@ nm_podio_params_check(const struct nm_podio_params *p, uint32_t pod_mtu, char *e
 			 p->rx_block_size, pod_mtu);
 		return -EINVAL;
 	}
-	if (!rte_is_power_of_2(p->tx_frame_size) || p->tx_frame_size < TX_DATA_OFF + frame) {
+	if (!rte_is_power_of_2(p->frame_size) || p->frame_size < SLOT_HEADROOM + frame) {
 		snprintf(err, errlen,
-			 "af_packet.tx_frame_size %u must be a power of two holding %u bytes of "
+			 "af_packet.frame_size %u must be a power of two holding %u bytes of "
 			 "header and a frame of pod_mtu %u",
-			 p->tx_frame_size, (unsigned int)TX_DATA_OFF, pod_mtu);
+			 p->frame_size, SLOT_HEADROOM, pod_mtu);
+		return -EINVAL;
+	}
+	/* V2 RX slots must not straddle blocks: the worker addresses them as one array. */
+	if (p->version == 2 && p->rx_block_size % p->frame_size != 0) {
+		snprintf(
+		    err, errlen,
+		    "af_packet.rx_block_size %u is not a multiple of frame_size %u (version 2)",
+		    p->rx_block_size, p->frame_size);
 		return -EINVAL;
 	}
 	if (p->rx_blocks < 2 || p->tx_frames < 2) {
@@ -119,22 +156,23 @@ static int
 rings_setup(struct nm_podio *io, const struct nm_podio_params *p, char *err, size_t errlen)
 {
 	long page = sysconf(_SC_PAGESIZE);
+	/* For V2 the kernel reads only the leading struct tpacket_req of a tpacket_req3. */
 	struct tpacket_req3 rx = {
 	    .tp_block_size = p->rx_block_size,
 	    .tp_block_nr = p->rx_blocks,
-	    /* Only a bound for the kernel's check: V3 packs packets of any size. */
-	    .tp_frame_size = TPACKET_ALIGNMENT << 7,
-	    .tp_retire_blk_tov = p->rx_block_ms,
+	    /* V3 packs packets of any size: the frame size is only a bound the kernel checks. */
+	    .tp_frame_size = p->version == 2 ? p->frame_size : TPACKET_ALIGNMENT << 7,
+	    .tp_retire_blk_tov = p->version == 3 ? p->rx_block_ms : 0,
 	};
 	rx.tp_frame_nr = rx.tp_block_size / rx.tp_frame_size * rx.tp_block_nr;
 
 	/* TX blocks of a page or one slot, whichever is larger: slots stay contiguous. */
-	uint32_t tx_block = RTE_MAX((uint32_t)page, p->tx_frame_size);
-	uint32_t per_block = tx_block / p->tx_frame_size;
+	uint32_t tx_block = RTE_MAX((uint32_t)page, p->frame_size);
+	uint32_t per_block = tx_block / p->frame_size;
 	struct tpacket_req3 tx = {
 	    .tp_block_size = tx_block,
 	    .tp_block_nr = (p->tx_frames + per_block - 1) / per_block,
-	    .tp_frame_size = p->tx_frame_size,
+	    .tp_frame_size = p->frame_size,
 	};
 	tx.tp_frame_nr = tx.tp_block_nr * per_block;
 
@@ -164,10 +202,13 @@ rings_setup(struct nm_podio *io, const struct nm_podio_params *p, char *err, siz
 	io->rx_ring = io->map;
 	io->rx_block_size = rx.tp_block_size;
 	io->rx_blocks = rx.tp_block_nr;
+	io->rx_frame_size = rx.tp_frame_size;
+	io->rx_frames = rx.tp_frame_nr;
 	io->tx_ring = (uint8_t *)io->map + rx_len;
 	io->tx_frame_size = tx.tp_frame_size;
 	io->tx_frames = tx.tp_frame_nr;
-	io->tx_data = TX_DATA_OFF;
+	io->version = (uint32_t)tpacket_version(p);
+	io->tx_data = tx_data_off(tpacket_version(p));
 	return 0;
 }
 
@@ -218,8 +259,8 @@ nm_podio_open(const char *iface, const struct nm_podio_params *p, struct rte_eth
 		goto fail;
 	}
 	if ((rc = iface_prepare(io->fd, iface, mac, err, errlen)) < 0 ||
-	    (rc = set_int_opt(io->fd, PACKET_VERSION, TPACKET_V3, "PACKET_VERSION", err, errlen)) <
-		0 ||
+	    (rc = set_int_opt(io->fd, PACKET_VERSION, tpacket_version(p), "PACKET_VERSION", err,
+			      errlen)) < 0 ||
 	    (rc = set_int_opt(io->fd, PACKET_QDISC_BYPASS, 1, "PACKET_QDISC_BYPASS", err, errlen)) <
 		0 ||
 	    (rc = set_int_opt(io->fd, PACKET_IGNORE_OUTGOING, 1, "PACKET_IGNORE_OUTGOING", err,

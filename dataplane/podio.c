@@ -3,18 +3,26 @@
  * A pod's PF_PACKET rings, worker side (podio.h). The protocol is the
  * kernel's (Documentation/networking/packet_mmap.rst):
  *
+ *   RX (TPACKET_V2): the ring is rx_frames slots. The kernel writes a
+ *   packet into the next slot and hands it over by setting TP_STATUS_USER
+ *   in its tp_status; the worker copies it and gives the slot back with
+ *   TP_STATUS_KERNEL. Slots are filled in ring order, so the worker only
+ *   ever looks at one: rx_next.
+ *
  *   RX (TPACKET_V3): the ring is rx_blocks blocks. The kernel fills the
  *   current block with packets and hands it over by setting TP_STATUS_USER
- *   in its block_status, when the block is full or rx_block_ms after its
- *   first packet. Blocks are handed over in ring order, so the worker only
- *   ever looks at one: rx_block. It walks the block's num_pkts packets by
- *   tp_next_offset, possibly over several bursts, and gives the block back
- *   with TP_STATUS_KERNEL.
+ *   in its block_status when the block is full, or when the ring's retire
+ *   timer (every rx_block_ms, traffic or not) finds it holding packets.
+ *   Blocks are handed over in ring order, so the worker only ever looks at
+ *   one: rx_block. It walks the block's num_pkts packets by tp_next_offset,
+ *   possibly over several bursts, and gives the block back with
+ *   TP_STATUS_KERNEL.
  *
- *   TX (TPACKET_V3, frame based): slot status TP_STATUS_AVAILABLE means
- *   free. The worker writes the frame, sets TP_STATUS_SEND_REQUEST, and
- *   after the burst one sendto(MSG_DONTWAIT) makes the kernel send every
- *   requested slot and mark it available again.
+ *   TX (frame based, with the socket's version's header): slot status
+ *   TP_STATUS_AVAILABLE means free. The worker writes the frame, sets
+ *   TP_STATUS_SEND_REQUEST, and after the burst one sendto(MSG_DONTWAIT)
+ *   makes the kernel send every requested slot and mark it available
+ *   again.
  *
  * Frames are copied, as DPDK's net_af_packet does: ring memory is not
  * mbuf memory, and a copy of a frame is cheap next to the rest of the
@@ -105,30 +113,35 @@ rx_block_open(struct nm_podio *io)
 	return true;
 }
 
-/* One packet of the open block as an mbuf; NULL if dropped (and counted). */
+/*
+ * One packet (data at frame, of snaplen bytes captured out of len, with
+ * the kernel's tp_status) as an mbuf; NULL if dropped (and counted). The
+ * V2 and V3 headers carry the same fields at different places.
+ */
 static struct rte_mbuf *
-rx_one(const struct tpacket3_hdr *h, struct rte_mempool *mp, uint64_t *drops)
+rx_one(const uint8_t *frame, uint32_t snaplen, uint32_t len, uint32_t status,
+       struct rte_mempool *mp, uint64_t *drops)
 {
 	struct rte_mbuf *m;
 
-	if (unlikely(h->tp_snaplen < h->tp_len)) {
+	if (unlikely(snaplen < len)) {
 		drops[NM_DROP_POD_RX_TRUNCATED]++;
 		return NULL;
 	}
 	/* The kernel took the 802.1Q tag off into tp_vlan_tci: still a tagged frame. */
-	if (unlikely(h->tp_status & TP_STATUS_VLAN_VALID)) {
+	if (unlikely(status & TP_STATUS_VLAN_VALID)) {
 		drops[NM_DROP_VLAN_ON_POD]++;
 		return NULL;
 	}
-	m = nm_podio_frame_to_mbuf((const uint8_t *)h + h->tp_mac, h->tp_snaplen, mp);
+	m = nm_podio_frame_to_mbuf(frame, snaplen, mp);
 	if (unlikely(m == NULL))
 		drops[NM_DROP_POD_RX_NO_MBUF]++;
 	return m;
 }
 
-uint16_t
-nm_podio_rx_burst(struct nm_podio *io, struct rte_mempool *mp, struct rte_mbuf **pkts, uint16_t n,
-		  uint64_t *drops)
+static uint16_t
+rx_v3(struct nm_podio *io, struct rte_mempool *mp, struct rte_mbuf **pkts, uint16_t n,
+      uint64_t *drops)
 {
 	uint16_t got = 0;
 
@@ -137,7 +150,8 @@ nm_podio_rx_burst(struct nm_podio *io, struct rte_mempool *mp, struct rte_mbuf *
 			break;
 
 		const struct tpacket3_hdr *h = (const struct tpacket3_hdr *)io->rx_pkt;
-		struct rte_mbuf *m = rx_one(h, mp, drops);
+		struct rte_mbuf *m = rx_one((const uint8_t *)h + h->tp_mac, h->tp_snaplen,
+					    h->tp_len, h->tp_status, mp, drops);
 
 		if (m != NULL)
 			pkts[got++] = m;
@@ -149,31 +163,72 @@ nm_podio_rx_burst(struct nm_podio *io, struct rte_mempool *mp, struct rte_mbuf *
 	return got;
 }
 
+static uint16_t
+rx_v2(struct nm_podio *io, struct rte_mempool *mp, struct rte_mbuf **pkts, uint16_t n,
+      uint64_t *drops)
+{
+	uint16_t got = 0;
+
+	while (got < n) {
+		struct tpacket2_hdr *h = nm_podio_rx_frame(io, io->rx_next);
+		/* Acquire pairs with the kernel's status store after the packet. */
+		uint32_t status = __atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE);
+
+		if (!(status & TP_STATUS_USER))
+			break;
+
+		struct rte_mbuf *m = rx_one((const uint8_t *)h + h->tp_mac, h->tp_snaplen,
+					    h->tp_len, status, mp, drops);
+		if (m != NULL)
+			pkts[got++] = m;
+		/* Release: our reads of the slot complete before the kernel may refill it. */
+		__atomic_store_n(&h->tp_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
+		io->rx_next = io->rx_next + 1 == io->rx_frames ? 0 : io->rx_next + 1;
+	}
+	return got;
+}
+
+uint16_t
+nm_podio_rx_burst(struct nm_podio *io, struct rte_mempool *mp, struct rte_mbuf **pkts, uint16_t n,
+		  uint64_t *drops)
+{
+	return io->version == TPACKET_V2 ? rx_v2(io, mp, pkts, n, drops)
+					 : rx_v3(io, mp, pkts, n, drops);
+}
+
 /* Slot i of the TX ring: slots are contiguous (the block size is a multiple of the slot). */
-static inline struct tpacket3_hdr *
+static inline uint8_t *
 tx_slot(const struct nm_podio *io, uint32_t i)
 {
-	return (struct tpacket3_hdr *)(io->tx_ring + (size_t)i * io->tx_frame_size);
+	return io->tx_ring + (size_t)i * io->tx_frame_size;
 }
 
 /* Queue m in the next slot. 0, or the drop reason. */
 static enum nm_drop_reason
 tx_one(struct nm_podio *io, const struct rte_mbuf *m)
 {
-	struct tpacket3_hdr *h = tx_slot(io, io->tx_next);
+	uint8_t *slot = tx_slot(io, io->tx_next);
+	struct tpacket2_hdr *h2 = (struct tpacket2_hdr *)slot;
+	struct tpacket3_hdr *h3 = (struct tpacket3_hdr *)slot;
+	uint32_t *status = io->version == TPACKET_V2 ? &h2->tp_status : &h3->tp_status;
 
 	/* Acquire pairs with the kernel marking the slot available after sending it. */
-	if (__atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE) != TP_STATUS_AVAILABLE)
+	if (__atomic_load_n(status, __ATOMIC_ACQUIRE) != TP_STATUS_AVAILABLE)
 		return NM_DROP_POD_TX_RING_FULL;
 	if (unlikely(m->pkt_len > io->tx_frame_size - io->tx_data))
 		return NM_DROP_POD_TX_TOO_BIG;
 
-	nm_podio_mbuf_to_frame(m, (uint8_t *)h + io->tx_data);
-	h->tp_len = m->pkt_len;
-	h->tp_snaplen = m->pkt_len;
-	h->tp_next_offset = 0;
+	nm_podio_mbuf_to_frame(m, slot + io->tx_data);
+	if (io->version == TPACKET_V2) {
+		h2->tp_len = m->pkt_len;
+		h2->tp_snaplen = m->pkt_len;
+	} else {
+		h3->tp_len = m->pkt_len;
+		h3->tp_snaplen = m->pkt_len;
+		h3->tp_next_offset = 0;
+	}
 	/* Release: the frame is complete before the kernel may read it. */
-	__atomic_store_n(&h->tp_status, TP_STATUS_SEND_REQUEST, __ATOMIC_RELEASE);
+	__atomic_store_n(status, TP_STATUS_SEND_REQUEST, __ATOMIC_RELEASE);
 	io->tx_next = io->tx_next + 1 == io->tx_frames ? 0 : io->tx_next + 1;
 	return NM_DROP_NONE;
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The owner worker's side of a pod's PF_PACKET rings (nodemesh/podio-t.h):
- * frames out of TPACKET_V3 RX blocks into mbufs, mbufs into TX slots.
+ * frames out of RX slots (TPACKET_V2) or blocks (TPACKET_V3) into mbufs,
+ * mbufs into TX slots.
  * RX makes no syscall; TX makes one per burst (the kick). Neither
  * allocates anything but mbufs from the pool it is given.
  */
@@ -23,17 +24,28 @@ nm_podio_rx_block(const struct nm_podio *io, uint32_t b)
 	return (struct tpacket_block_desc *)(io->rx_ring + (size_t)b * io->rx_block_size);
 }
 
+/* RX slot i of a TPACKET_V2 ring: slots are contiguous (blocks are a multiple of the slot). */
+static inline struct tpacket2_hdr *
+nm_podio_rx_frame(const struct nm_podio *io, uint32_t i)
+{
+	return (struct tpacket2_hdr *)(io->rx_ring + (size_t)i * io->rx_frame_size);
+}
+
 /*
- * Has the kernel handed over a block the worker has not read yet (or is
- * the worker half way through one)? One load of the block's status word:
- * the cheap per-pod test of the polling loop.
+ * Is there something to read: the next V2 slot, or the next V3 block,
+ * handed over by the kernel (or a V3 block half read)? One load of a
+ * status word.
  */
 static inline bool
 nm_podio_rx_ready(const struct nm_podio *io)
 {
-	const struct tpacket_block_desc *bd = nm_podio_rx_block(io, io->rx_block);
+	/* Acquire: the kernel's writes to the frame or block precede its status store. */
+	if (io->version == TPACKET_V2)
+		return __atomic_load_n(&nm_podio_rx_frame(io, io->rx_next)->tp_status,
+				       __ATOMIC_ACQUIRE) &
+		       TP_STATUS_USER;
 
-	/* Acquire: the kernel's writes to the block precede its status store. */
+	const struct tpacket_block_desc *bd = nm_podio_rx_block(io, io->rx_block);
 	return io->rx_left != 0 ||
 	       (__atomic_load_n(&bd->hdr.bh1.block_status, __ATOMIC_ACQUIRE) & TP_STATUS_USER);
 }

@@ -22,11 +22,12 @@ enum nm_port_driver {
 
 /* Ring geometry, from the configuration (dataplane.af_packet): see nodemesh/podio-t.h. */
 struct nm_podio_params {
+	uint32_t version;	/* 2: TPACKET_V2 (frame-based RX), 3: TPACKET_V3 (block-based RX) */
 	uint32_t rx_block_size; /* bytes of one RX block: a multiple of the page size */
 	uint32_t rx_blocks;	/* RX blocks in the ring */
-	uint32_t rx_block_ms;	/* a block holding packets is handed over after this, full or not */
-	uint32_t tx_frame_size; /* bytes of one TX slot, header included: a power of two */
-	uint32_t tx_frames;	/* TX slots in the ring */
+	uint32_t rx_block_ms; /* V3: a block with packets is handed over after this, full or not */
+	uint32_t frame_size;  /* bytes of one ring slot, header included: a power of two */
+	uint32_t tx_frames;   /* TX slots in the ring */
 };
 
 #define NM_SOCKET_PATH_LEN 108 /* sizeof(sockaddr_un.sun_path) */

@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Pod I/O without a DPDK ethdev: one PF_PACKET socket per pod, bound to the
- * host end of the pod's veth, with a TPACKET_V3 RX ring (block based) and a
- * TPACKET_V3 TX ring (frame based) mapped into the daemon. The control
+ * host end of the pod's veth, with an RX ring and a TX ring mapped into
+ * the daemon. The RX ring is frame-based (TPACKET_V2, the default: one
+ * status word per frame) or block-based (TPACKET_V3: one status word per
+ * block of packets, handed over when full or after rx_block_ms); the TX
+ * ring is frame-based with the socket's version's header. The control
  * thread opens it at `pod add` (ctrl/podio_setup.c) and closes it after an
  * RCU grace period at `pod del`; in between only the pod's owner worker
  * touches it (dataplane/podio.c): it reads frames out of the RX blocks the
@@ -29,13 +32,20 @@
  * pod is published and never change.
  */
 struct nm_podio {
-	/* RX: blocks of rx_block_size, the kernel fills them in order. */
+	uint32_t version; /* the kernel's TPACKET_V2 or TPACKET_V3 (enum tpacket_versions) */
+
+	/* RX, V3: blocks of rx_block_size, the kernel fills them in order. */
 	uint8_t *rx_ring;
 	uint32_t rx_block_size;
 	uint32_t rx_blocks;
 	uint32_t rx_block; /* block the worker reads next (or is reading) */
 	uint32_t rx_left;  /* packets left in that block; 0: not opened yet */
 	uint8_t *rx_pkt;   /* next packet in it (struct tpacket3_hdr) */
+
+	/* RX, V2: rx_frames slots of rx_frame_size, the kernel fills them in order. */
+	uint32_t rx_frame_size;
+	uint32_t rx_frames;
+	uint32_t rx_next; /* slot the worker reads next */
 
 	/* TX: tx_frames slots of tx_frame_size, used round robin. */
 	uint8_t *tx_ring;

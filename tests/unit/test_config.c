@@ -129,9 +129,10 @@ static const struct {
     {"af_packet block not page multiple",
      "dataplane: {\n af_packet: { rx_block_size = 5000; };\n};\n", 2,
      "af_packet.rx_block_size must be a multiple of 4096"},
-    {"af_packet slot not power of two",
-     "dataplane: {\n af_packet: { tx_frame_size = 3000; };\n};\n", 2,
-     "tx_frame_size a power of two"},
+    {"af_packet slot not power of two", "dataplane: {\n af_packet: { frame_size = 3000; };\n};\n",
+     2, "frame_size a power of two"},
+    {"af_packet version 1", "dataplane: { af_packet: { version = 1; }; };\n", 1,
+     "'version' = 1 is outside 2..3"},
     {"af_packet one block", "dataplane: { af_packet: { rx_blocks = 1; }; };\n", 1,
      "'rx_blocks' = 1 is outside 2..4096"},
     {"sleep_us above maximum", "dataplane: { idle: { sleep_us = 100001; }; };\n", 1,
@@ -332,10 +333,11 @@ assert_defaults(const struct nm_config *c)
 	cr_assert_eq(c->frag_max_flows, 4096);
 	cr_assert_eq(c->frag_timeout_ms, 2000);
 	cr_assert_eq(c->max_pods, 256);
+	cr_assert_eq(c->podio.version, 2);
 	cr_assert_eq(c->podio.rx_block_size, 16384);
 	cr_assert_eq(c->podio.rx_blocks, 16);
 	cr_assert_eq(c->podio.rx_block_ms, 1);
-	cr_assert_eq(c->podio.tx_frame_size, 2048);
+	cr_assert_eq(c->podio.frame_size, 2048);
 	cr_assert_eq(c->podio.tx_frames, 128);
 }
 
@@ -379,8 +381,8 @@ Test(config_load, every_setting_is_read)
 	    "control: { socket = \"/tmp/nm.sock\"; group = \"nodemesh\"; };\n"
 	    "dataplane: {\n"
 	    "  mbufs = 2048; pod_mtu = 9000; max_pods = 250;\n"
-	    "  af_packet: { rx_block_size = 65536; rx_blocks = 8; rx_block_ms = 4;\n"
-	    "               tx_frame_size = 16384; tx_frames = 64; };\n"
+	    "  af_packet: { version = 3; rx_block_size = 65536; rx_blocks = 8; rx_block_ms = 4;\n"
+	    "               frame_size = 16384; tx_frames = 64; };\n"
 	    "  idle: { pause_after = 0; sleep_after = 0; sleep_us = 100000; };\n"
 	    "  fragments: { max_flows = 16; timeout_ms = 60000; };\n"
 	    "};\n"
@@ -405,10 +407,11 @@ Test(config_load, every_setting_is_read)
 	cr_assert_eq(cfg.mbufs, 2048);
 	cr_assert_eq(cfg.pod_mtu, 9000);
 	cr_assert_eq(cfg.max_pods, 250);
+	cr_assert_eq(cfg.podio.version, 3);
 	cr_assert_eq(cfg.podio.rx_block_size, 65536);
 	cr_assert_eq(cfg.podio.rx_blocks, 8);
 	cr_assert_eq(cfg.podio.rx_block_ms, 4);
-	cr_assert_eq(cfg.podio.tx_frame_size, 16384);
+	cr_assert_eq(cfg.podio.frame_size, 16384);
 	cr_assert_eq(cfg.podio.tx_frames, 64);
 	cr_assert_eq(cfg.idle_pause_after, 0);
 	cr_assert_eq(cfg.idle_sleep_after, 0);

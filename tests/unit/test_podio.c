@@ -1,10 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Unit tests of an af_packet pod's ring walking (dataplane/podio.c) without
- * a kernel: RX blocks and TX slots laid out in plain memory as the kernel
- * lays them out (linux/if_packet.h), frames copied to and from mbufs. The
- * kick goes to one end of a socketpair (it only needs a socket that
- * accepts an empty datagram) or to a closed fd (it must fail and count).
+ * a kernel: RX slots (TPACKET_V2), RX blocks (TPACKET_V3) and TX slots laid
+ * out in plain memory as the kernel lays them out (linux/if_packet.h), frames copied to and from
+ * mbufs. The kick goes to one end of a socketpair (it only needs a socket that accepts an empty
+ * datagram) or to a closed fd (it must fail and count).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -43,6 +43,7 @@ rx_ring(uint32_t n)
 	cr_assert_not_null(io);
 	cr_assert_eq(posix_memalign((void **)&io->rx_ring, BLOCK, (size_t)n * BLOCK), 0);
 	memset(io->rx_ring, 0, (size_t)n * BLOCK);
+	io->version = TPACKET_V3;
 	io->rx_block_size = BLOCK;
 	io->rx_blocks = n;
 	for (uint32_t b = 0; b < n; b++)
@@ -226,6 +227,7 @@ tx_ring(uint32_t n)
 	cr_assert_not_null(io);
 	cr_assert_eq(posix_memalign((void **)&io->tx_ring, SLOT, (size_t)n * SLOT), 0);
 	memset(io->tx_ring, 0, (size_t)n * SLOT); /* TP_STATUS_AVAILABLE is 0 */
+	io->version = TPACKET_V3;
 	io->tx_frame_size = SLOT;
 	io->tx_frames = n;
 	io->tx_data = TPACKET_ALIGN(sizeof(struct tpacket3_hdr));
@@ -303,4 +305,102 @@ Test(podio, tx_counts_ring_full_too_big_and_failed_kick)
 	cr_assert_eq(drops[NM_DROP_POD_TX_KICK], 2);
 	cr_assert_eq(io->tx_kick_errors, 1);
 	cr_assert_eq(rte_mempool_in_use_count(mp), 0, "every mbuf freed");
+}
+
+/* ---- TPACKET_V2 -------------------------------------------------------- */
+
+/* A V2 RX ring of n slots, all owned by the kernel. */
+static struct nm_podio *
+rx_ring_v2(uint32_t n)
+{
+	struct nm_podio *io = calloc(1, sizeof(*io));
+
+	cr_assert_not_null(io);
+	cr_assert_eq(posix_memalign((void **)&io->rx_ring, SLOT, (size_t)n * SLOT), 0);
+	memset(io->rx_ring, 0, (size_t)n * SLOT); /* TP_STATUS_KERNEL is 0 */
+	io->version = TPACKET_V2;
+	io->rx_frame_size = SLOT;
+	io->rx_frames = n;
+	return io;
+}
+
+/* Slot i holds frame k of len bytes, handed over; as the kernel places it (tp_mac 66). */
+static void
+fill_slot(struct nm_podio *io, uint32_t i, uint32_t k, uint32_t len, uint32_t status)
+{
+	struct tpacket2_hdr *h = nm_podio_rx_frame(io, i);
+
+	h->tp_mac = 66;
+	h->tp_len = len;
+	h->tp_snaplen = len;
+	for (uint32_t b = 0; b < len; b++)
+		((uint8_t *)h)[66 + b] = (uint8_t)(k + b);
+	h->tp_status = TP_STATUS_USER | status;
+}
+
+Test(podio, v2_rx_walks_slots_gives_them_back_and_wraps)
+{
+	struct nm_podio *io = rx_ring_v2(3);
+	struct rte_mempool *mp = pool(2048);
+	struct rte_mbuf *pkts[4];
+	uint64_t drops[NM_DROP_MAX] = {0};
+
+	cr_assert_not(nm_podio_rx_ready(io));
+	cr_assert_eq(nm_podio_rx_burst(io, mp, pkts, 4, drops), 0);
+
+	io->rx_next = 1;
+	fill_slot(io, 1, 0, 60, 0);
+	fill_slot(io, 2, 1, 1514, 0);
+	fill_slot(io, 0, 2, 98, 0);
+	cr_assert(nm_podio_rx_ready(io));
+	cr_assert_eq(nm_podio_rx_burst(io, mp, pkts, 2, drops), 2, "at most n");
+	cr_assert_eq(nm_podio_rx_burst(io, mp, pkts + 2, 2, drops), 1);
+	check_frame(pkts[0], 0, 60);
+	check_frame(pkts[1], 1, 1514);
+	check_frame(pkts[2], 2, 98);
+	for (uint32_t i = 0; i < 3; i++)
+		cr_assert_eq(nm_podio_rx_frame(io, i)->tp_status, TP_STATUS_KERNEL, "slot %u back",
+			     i);
+	cr_assert_eq(io->rx_next, 1);
+	cr_assert_not(nm_podio_rx_ready(io));
+}
+
+Test(podio, v2_rx_counts_truncated_and_vlan)
+{
+	struct nm_podio *io = rx_ring_v2(4);
+	struct rte_mbuf *pkts[4];
+	uint64_t drops[NM_DROP_MAX] = {0};
+
+	fill_slot(io, 0, 0, 64, 0);
+	nm_podio_rx_frame(io, 0)->tp_len = 9014;
+	fill_slot(io, 1, 1, 64, TP_STATUS_VLAN_VALID);
+	fill_slot(io, 2, 2, 64, 0);
+	cr_assert_eq(nm_podio_rx_burst(io, pool(2048), pkts, 4, drops), 1);
+	check_frame(pkts[0], 2, 64);
+	cr_assert_eq(drops[NM_DROP_POD_RX_TRUNCATED], 1);
+	cr_assert_eq(drops[NM_DROP_VLAN_ON_POD], 1);
+	cr_assert_eq(io->rx_next, 3, "dropped slots are given back too");
+}
+
+Test(podio, v2_tx_writes_the_v2_header)
+{
+	struct nm_podio *io = tx_ring(2);
+	struct rte_mempool *mp = pool(2048);
+	struct rte_mbuf *m = mbuf_of(mp, 5, 100);
+	uint64_t drops[NM_DROP_MAX] = {0}, bytes;
+
+	io->version = TPACKET_V2;
+	io->tx_data = TPACKET_ALIGN(sizeof(struct tpacket2_hdr));
+	cr_assert_eq(nm_podio_tx_burst(io, &m, 1, drops, &bytes), 1);
+	struct tpacket2_hdr *h = (struct tpacket2_hdr *)io->tx_ring;
+	cr_assert_eq(h->tp_status, TP_STATUS_SEND_REQUEST);
+	cr_assert_eq(h->tp_len, 100);
+	for (uint32_t i = 0; i < 100; i++)
+		cr_assert_eq(io->tx_ring[io->tx_data + i], (uint8_t)(5 + i));
+
+	/* The slot is the kernel's until it marks it available: ring full. */
+	m = mbuf_of(mp, 0, 60);
+	io->tx_next = 0;
+	cr_assert_eq(nm_podio_tx_burst(io, &m, 1, drops, &bytes), 0);
+	cr_assert_eq(drops[NM_DROP_POD_TX_RING_FULL], 1);
 }
