@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/epoll.h>
 #include <sys/stat.h>
 #include <arpa/inet.h>
 
@@ -307,6 +308,38 @@ nm_node_publish(struct nm_node *node, struct nm_pod_table *next)
 	nm_pod_table_free(old);
 }
 
+/*
+ * An af_packet pod's socket into its owner's epoll set (nodemesh/pod_poll-t.h),
+ * so the worker finds it when it has traffic. 0 or -errno.
+ */
+static int
+poll_watch(struct nm_node *node, const struct nm_pod *pod, uint16_t slot, char *err, size_t errlen)
+{
+	struct epoll_event ev = {
+	    .events = EPOLLIN,
+	    .data.u64 = slot | (uint64_t)pod->id << 32,
+	};
+	int epfd = node->dp.workers[pod->worker]->poll.epfd;
+
+	if (pod->io == NULL)
+		return 0;
+	if (epoll_ctl(epfd, EPOLL_CTL_ADD, pod->io->fd, &ev) < 0) {
+		snprintf(err, errlen, "epoll_ctl(ADD, %s's socket, worker %u) failed: %s",
+			 pod->spec.name, pod->worker, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+static void
+poll_unwatch(struct nm_node *node, const struct nm_pod *pod)
+{
+	if (pod->io != NULL && epoll_ctl(node->dp.workers[pod->worker]->poll.epfd, EPOLL_CTL_DEL,
+					 pod->io->fd, NULL) < 0)
+		RTE_LOG(WARNING, USER1, "epoll_ctl(DEL, %s's socket) failed: %s\n", pod->spec.name,
+			strerror(errno));
+}
+
 static unsigned int
 least_loaded_worker(const struct nm_node *node)
 {
@@ -381,12 +414,20 @@ nm_node_pod_add(struct nm_node *node, const struct nm_pod_spec *spec, char *err,
 		pod.live = NULL;
 		return rc;
 	}
+	rc = poll_watch(node, &pod, (uint16_t)free_slot, err, errlen);
+	if (rc < 0) {
+		nm_port_pod_detach(&pod);
+		rte_free(pod.live);
+		pod.live = NULL;
+		return rc;
+	}
 
 	struct nm_pod_table *next = nm_pod_table_clone(cur, node->dp.hash_seed, node->dp.n_workers);
 	if (next != NULL)
 		next->pods[free_slot] = pod;
 	if (next == NULL || nm_node_publish_rebuilt(node, next, err, errlen) < 0) {
 		snprintf(err, errlen, "building the pod table failed");
+		poll_unwatch(node, &pod);
 		nm_port_pod_detach(&pod);
 		rte_free(pod.live);
 		pod.live = NULL;
@@ -421,6 +462,7 @@ nm_node_pod_del(struct nm_node *node, const char *name, char *err, size_t errlen
 	if (nm_node_publish_rebuilt(node, next, err, errlen) < 0)
 		return -ENOMEM;
 	nm_peers_pod_changed(node->peers, &gone.spec, false);
+	poll_unwatch(node, &gone);
 	nm_port_pod_detach(&gone);
 	rte_free(gone.live);
 	gone.live = NULL;
@@ -505,6 +547,12 @@ worker_json(const struct nm_worker *w)
 	    (json_int_t)LOAD(c->fragmented), "idle_sleeps", (json_int_t)LOAD(c->idle_sleeps),
 	    "drops", drops_json(c->drops));
 	json_object_set_new(o, "flows", flows_json(&w->flows));
+	json_object_set_new(o, "pod_poll",
+			    json_pack("{s:i, s:I, s:I, s:I, s:I}", "hot", (int)LOAD(w->poll.n_hot),
+				      "epoll_calls", (json_int_t)LOAD(w->poll.epoll_calls),
+				      "epoll_errors", (json_int_t)LOAD(w->poll.epoll_errors),
+				      "woken", (json_int_t)LOAD(w->poll.woken), "cooled",
+				      (json_int_t)LOAD(w->poll.cooled)));
 	return o;
 }
 

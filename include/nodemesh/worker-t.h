@@ -19,6 +19,7 @@
 #include "nodemesh/drop-t.h"
 #include "nodemesh/flow-t.h"
 #include "nodemesh/pod-t.h"
+#include "nodemesh/pod_poll-t.h"
 #include "nodemesh/policy-t.h"
 #include "nodemesh/sig_set-t.h"
 #include "nodemesh/tunnel-t.h"
@@ -105,6 +106,8 @@ struct nm_worker {
 	struct nm_sig_stream_pool *stream_pool; /* Hyperscan stream memory, as many streams */
 	double icmp_tokens;			/* ICMP error budget, token bucket */
 	uint64_t icmp_last_tsc;
+	struct nm_pod_poll
+	    poll; /* which owned pods to poll (epfd: the control thread adds to it) */
 	struct nm_worker_counters c;
 } __rte_cache_aligned;
 

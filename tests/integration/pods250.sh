@@ -9,7 +9,8 @@
 # works, the 251st is refused with the limit in the error. Reports the
 # time of `pod add` for the first and the 250th pod and the RSS each pod
 # costs, and checks both: pod add under 100 ms at the end as at the start,
-# RSS per pod within the rings' size, and `pod del` giving it back.
+# RSS per pod within the rings' size, and `pod del` giving it back; and
+# that idle pods are left to epoll rather than probed every loop turn.
 #
 # IPv6 stays on everywhere, as on a real node. The 251 namespaces and veths
 # are made with a few `ip -batch` runs rather than one command per step.
@@ -133,4 +134,14 @@ done
 busy=$(nm_json "sum(1 for w in j['workers'] if w['rx_packets'] > 0)" <<<"$stats")
 ((busy == 2)) || nm_fail "only $busy of 2 workers received packets"
 nm_ok "no af_packet drops; both workers received packets"
+
+# Polling scales: after a second of quiet, a worker's 125 pods are left to
+# epoll (README "Pod I/O"), not probed every turn; the pinged ones were
+# woken by it.
+sleep 1
+stats=$(nm_ctl --json stats)
+poll=$(nm_json "[(w['pod_poll']['hot'], w['pod_poll']['woken'], w['pod_poll']['epoll_calls']) for w in j['workers']]" <<<"$stats")
+nm_json "all(w['pod_poll']['hot'] < 10 and w['pod_poll']['woken'] > 0 for w in j['workers'])" <<<"$stats" |
+	grep -qx True || nm_fail "pods not left to epoll when idle: (hot, woken, epoll_calls) per worker $poll"
+nm_ok "idle pods left to epoll: (hot, woken, epoll_calls) per worker $poll"
 echo "pods250: PASS"
