@@ -4,8 +4,8 @@
  *
  * A worker may own 125 pods of which a handful carry traffic. Probing
  * every pod's ring each turn costs a few cache lines per pod (the pod's
- * table entry, its ring cursor, the block status word) and grows with the
- * pod count; asking the kernel which sockets have a block ready is one
+ * table entry, its ring cursor, a slot's or block's status word) and grows
+ * with the pod count; asking the kernel which sockets have frames is one
  * epoll_wait() whatever the count. So: pods that had traffic in the last
  * NM_POLL_COLD_AFTER turns are "hot" and polled directly every turn, with
  * no syscall; the others are "cold" and found through the worker's epoll
@@ -13,14 +13,14 @@
  * brought nothing. A pod epoll reports becomes hot at once. Ethdev pods
  * (af_xdp, memif) have no fd and stay hot. A worker owning at most
  * NM_POLL_ALL_HOT pods keeps them all hot and never calls epoll_wait():
- * probing a few idle rings costs less than the syscall (README "Pod I/O"
- * has the figures).
+ * probing a few idle rings costs less than the syscall (the figures are in
+ * README "Performance", from scripts/bench podpoll).
  *
  * The control thread adds an af_packet pod's socket to its owner's epfd
  * (epoll_ctl is safe against a concurrent epoll_wait) before publishing the
  * pod, and removes it after the grace period that follows `pod del`. The
  * rest is the owner worker's. A new table generation makes every owned pod
- * hot again, so a new pod is polled (and resolved) right away.
+ * hot again, so a new pod is polled right away.
  */
 #ifndef NM_POD_POLL_T_H
 #define NM_POD_POLL_T_H

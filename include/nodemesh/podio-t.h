@@ -8,9 +8,9 @@
  * ring is frame-based with the socket's version's header. The control
  * thread opens it at `pod add` (ctrl/podio_setup.c) and closes it after an
  * RCU grace period at `pod del`; in between only the pod's owner worker
- * touches it (dataplane/podio.c): it reads frames out of the RX blocks the
- * kernel handed over and writes frames into free TX slots, then kicks the
- * kernel with one sendto() per burst.
+ * touches it (dataplane/podio.c): it reads frames out of the RX slots or
+ * blocks the kernel handed over and writes frames into free TX slots, then
+ * kicks the kernel with one sendto() per burst.
  *
  * Why not net_af_packet: every ethdev takes one of RTE_MAX_ETHPORTS (32 in
  * Debian's DPDK), and a node runs more pods than that. The rings are the
@@ -34,15 +34,16 @@
 struct nm_podio {
 	uint32_t version; /* the kernel's TPACKET_V2 or TPACKET_V3 (enum tpacket_versions) */
 
-	/* RX, V3: blocks of rx_block_size, the kernel fills them in order. */
-	uint8_t *rx_ring;
+	uint8_t *rx_ring; /* RX: V2 slots or V3 blocks, the kernel fills them in order */
+
+	/* RX, V3: rx_blocks blocks of rx_block_size. */
 	uint32_t rx_block_size;
 	uint32_t rx_blocks;
 	uint32_t rx_block; /* block the worker reads next (or is reading) */
 	uint32_t rx_left;  /* packets left in that block; 0: not opened yet */
 	uint8_t *rx_pkt;   /* next packet in it (struct tpacket3_hdr) */
 
-	/* RX, V2: rx_frames slots of rx_frame_size, the kernel fills them in order. */
+	/* RX, V2: rx_frames slots of rx_frame_size. */
 	uint32_t rx_frame_size;
 	uint32_t rx_frames;
 	uint32_t rx_next; /* slot the worker reads next */
