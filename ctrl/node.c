@@ -560,14 +560,17 @@ worker_json(const struct nm_worker *w)
 static json_t *
 podio_json(const struct nm_pod *p)
 {
-	const struct nm_podio *io = p->io;
+	struct nm_podio *io = p->io;
 
-	return json_pack("{s:i, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I}", "port_id", -1, "name",
-			 "af_packet rings", "iface", p->spec.iface, "pod", p->spec.name,
-			 "ring_bytes", (json_int_t)io->map_len, "rx_blocks",
-			 (json_int_t)io->rx_blocks, "tx_frames", (json_int_t)io->tx_frames,
-			 "tx_kicks", (json_int_t)LOAD(io->tx_kicks), "tx_kick_errors",
-			 (json_int_t)LOAD(io->tx_kick_errors));
+	if (nm_podio_kernel_stats(io) < 0)
+		RTE_LOG(WARNING, USER1, "getsockopt(PACKET_STATISTICS, pod %s) failed: %s\n",
+			p->spec.name, strerror(errno));
+	return json_pack(
+	    "{s:i, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I}", "port_id", -1, "name",
+	    "af_packet rings", "iface", p->spec.iface, "pod", p->spec.name, "ring_bytes",
+	    (json_int_t)io->map_len, "rx_packets", (json_int_t)io->kernel_rx, "rx_ring_drops",
+	    (json_int_t)io->kernel_rx_drops, "tx_kicks", (json_int_t)LOAD(io->tx_kicks),
+	    "tx_kick_errors", (json_int_t)LOAD(io->tx_kick_errors));
 }
 
 static json_t *

@@ -277,6 +277,21 @@ fail:
 	return NULL;
 }
 
+int
+nm_podio_kernel_stats(struct nm_podio *io)
+{
+	/* V2 sockets fill the leading struct tpacket_stats and shorten len. */
+	struct tpacket_stats_v3 st = {0};
+	socklen_t len = sizeof(st);
+
+	if (getsockopt(io->fd, SOL_PACKET, PACKET_STATISTICS, &st, &len) < 0)
+		return -errno;
+	/* tp_packets counts the dropped frames too (af_packet.c, packet_getsockopt). */
+	io->kernel_rx += st.tp_packets - st.tp_drops;
+	io->kernel_rx_drops += st.tp_drops;
+	return 0;
+}
+
 void
 nm_podio_close(struct nm_podio *io)
 {

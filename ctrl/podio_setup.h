@@ -24,6 +24,13 @@ int nm_podio_params_check(const struct nm_podio_params *p, uint32_t pod_mtu, cha
 struct nm_podio *nm_podio_open(const char *iface, const struct nm_podio_params *p,
 			       struct rte_ether_addr *mac, char *err, size_t errlen);
 
+/*
+ * Add the kernel's counters of the socket since the last call (reading
+ * PACKET_STATISTICS resets them) to io->kernel_rx and kernel_rx_drops.
+ * 0 or -errno.
+ */
+int nm_podio_kernel_stats(struct nm_podio *io);
+
 /* Unmap and close; only once no worker can still use io (after an RCU grace period). */
 void nm_podio_close(struct nm_podio *io);
 

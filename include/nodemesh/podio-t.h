@@ -60,8 +60,10 @@ struct nm_podio {
 	uint64_t tx_kick_errors; /* of which failed (and counted as drops) */
 
 	/* Control thread only. */
-	void *map;	/* rx_ring, then tx_ring */
-	size_t map_len; /* bytes mapped: what the pod costs in ring memory */
+	void *map;		  /* rx_ring, then tx_ring */
+	size_t map_len;		  /* bytes mapped: what the pod costs in ring memory */
+	uint64_t kernel_rx;	  /* PACKET_STATISTICS tp_packets, summed (a read resets it) */
+	uint64_t kernel_rx_drops; /* tp_drops: frames the kernel found no free RX slot for */
 } __rte_cache_aligned;
 
 #endif

@@ -131,9 +131,13 @@ for r in pod_tx_ring_full pod_tx_too_big pod_tx_kick_failed pod_rx_no_mbuf pod_r
 	v=$(nm_json "j['drops']['$r']" <<<"$stats")
 	((v == 0)) || nm_fail "drops.$r = $v"
 done
+ring=$(nm_json "sum(p.get('rx_ring_drops', 0) for p in j['ports'])" <<<"$stats")
+((ring == 0)) || nm_fail "the kernel found no free RX slot for $ring frames (ports rx_ring_drops)"
+kernel_rx=$(nm_json "sum(p.get('rx_packets', 0) for p in j['ports'])" <<<"$stats")
+((kernel_rx > 0)) || nm_fail "ports show no frame the kernel put in an RX ring"
 busy=$(nm_json "sum(1 for w in j['workers'] if w['rx_packets'] > 0)" <<<"$stats")
 ((busy == 2)) || nm_fail "only $busy of 2 workers received packets"
-nm_ok "no af_packet drops; both workers received packets"
+nm_ok "no af_packet drops, in nodemesh or in the kernel's rings; both workers received packets"
 
 # Polling scales: after a second of quiet, a worker's 125 pods are left to
 # epoll (README "Pod I/O"), not probed every turn; the pinged ones were
