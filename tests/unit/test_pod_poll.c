@@ -20,9 +20,13 @@
 #include "podio.h"
 #include "unit_eal.h"
 
-TestSuite(pod_poll, .init = nm_test_eal_up);
-
 #define SLOT 2048
+
+struct harness;
+static struct harness *made; /* the test's harness, freed after it (the suite's .fini) */
+static void teardown(void);
+
+TestSuite(pod_poll, .init = nm_test_eal_up, .fini = teardown);
 
 struct harness {
 	struct nm_pod_table *tbl;
@@ -55,6 +59,7 @@ setup(uint16_t n)
 	h->pp.generation = UINT64_MAX;
 	cr_assert(h->tbl != NULL && h->mp != NULL && h->pp.epfd >= 0);
 	h->tbl->generation = 1;
+	made = h;
 	for (uint16_t s = 0; s < n; s++) {
 		struct nm_pod *p = &h->tbl->pods[s];
 		struct nm_podio *io = calloc(1, sizeof(*io));
@@ -74,6 +79,29 @@ setup(uint16_t n)
 		h->tbl->owned[0][h->tbl->n_owned[0]++] = s;
 	}
 	return h;
+}
+
+static void
+teardown(void)
+{
+	struct harness *h = made;
+
+	if (h == NULL)
+		return;
+	for (uint16_t s = 0; s < NM_MAX_PODS; s++) {
+		struct nm_podio *io = h->tbl->pods[s].io;
+
+		if (io == NULL)
+			continue;
+		close(io->fd);
+		free(io->rx_ring);
+		free(io);
+	}
+	close(h->pp.epfd);
+	rte_free(h->tbl);
+	rte_mempool_free(h->mp);
+	free(h);
+	made = NULL;
 }
 
 /* A 60-byte frame into pod s's next RX slot, and its socket readable. */

@@ -19,7 +19,42 @@
 #include "podio.h"
 #include "unit_eal.h"
 
-TestSuite(podio, .init = nm_test_eal_up);
+/* Every ring a test makes, freed after it (the suite's .fini). */
+static struct nm_podio *made[8];
+static unsigned int n_made;
+
+static int peer_fd = -1; /* the other end of tx_ring()'s socketpair */
+
+static struct nm_podio *
+new_io(void)
+{
+	struct nm_podio *io = calloc(1, sizeof(*io));
+
+	cr_assert_not_null(io);
+	cr_assert_lt(n_made, 8);
+	io->fd = -1;
+	made[n_made++] = io;
+	return io;
+}
+
+static void
+free_all(void)
+{
+	for (unsigned int i = 0; i < n_made; i++) {
+		free(made[i]->rx_ring);
+		free(made[i]->tx_ring);
+		if (made[i]->fd >= 0)
+			close(made[i]->fd);
+		free(made[i]);
+		made[i] = NULL;
+	}
+	n_made = 0;
+	if (peer_fd >= 0)
+		close(peer_fd);
+	peer_fd = -1;
+}
+
+TestSuite(podio, .init = nm_test_eal_up, .fini = free_all);
 
 #define BLOCK 4096
 #define SLOT  2048
@@ -38,9 +73,8 @@ pool(uint16_t data_room)
 static struct nm_podio *
 rx_ring(uint32_t n)
 {
-	struct nm_podio *io = calloc(1, sizeof(*io));
+	struct nm_podio *io = new_io();
 
-	cr_assert_not_null(io);
 	cr_assert_eq(posix_memalign((void **)&io->rx_ring, BLOCK, (size_t)n * BLOCK), 0);
 	memset(io->rx_ring, 0, (size_t)n * BLOCK);
 	io->version = TPACKET_V3;
@@ -221,10 +255,9 @@ Test(podio, frame_larger_than_an_mbuf_is_chained_and_copied_back)
 static struct nm_podio *
 tx_ring(uint32_t n)
 {
-	struct nm_podio *io = calloc(1, sizeof(*io));
+	struct nm_podio *io = new_io();
 	int sv[2];
 
-	cr_assert_not_null(io);
 	cr_assert_eq(posix_memalign((void **)&io->tx_ring, SLOT, (size_t)n * SLOT), 0);
 	memset(io->tx_ring, 0, (size_t)n * SLOT); /* TP_STATUS_AVAILABLE is 0 */
 	io->version = TPACKET_V3;
@@ -233,6 +266,7 @@ tx_ring(uint32_t n)
 	io->tx_data = TPACKET_ALIGN(sizeof(struct tpacket3_hdr));
 	cr_assert_eq(socketpair(AF_UNIX, SOCK_DGRAM, 0, sv), 0);
 	io->fd = sv[0];
+	peer_fd = sv[1];
 	return io;
 }
 
@@ -313,9 +347,8 @@ Test(podio, tx_counts_ring_full_too_big_and_failed_kick)
 static struct nm_podio *
 rx_ring_v2(uint32_t n)
 {
-	struct nm_podio *io = calloc(1, sizeof(*io));
+	struct nm_podio *io = new_io();
 
-	cr_assert_not_null(io);
 	cr_assert_eq(posix_memalign((void **)&io->rx_ring, SLOT, (size_t)n * SLOT), 0);
 	memset(io->rx_ring, 0, (size_t)n * SLOT); /* TP_STATUS_KERNEL is 0 */
 	io->version = TPACKET_V2;
