@@ -14,6 +14,7 @@
 #include "nodemesh/cidr-t.h"
 #include "nodemesh/pod-t.h"
 #include "nodemesh/tunnel-t.h" /* NM_MAX_PEERS */
+#include "store_params.h"
 
 #define NM_CFG_MAX_EAL_ARGS    32
 #define NM_CFG_ARG_LEN	       256
@@ -79,6 +80,7 @@ struct nm_config {
 	uint32_t sig_max_streams;	 /* open TCP inspection streams per worker */
 	uint32_t sig_stream_state_max;	/* bytes per inspection stream (Hyperscan state and more) */
 	char alert_log[NM_CFG_ARG_LEN]; /* JSON-lines alerts (EVE-like); "" = off */
+	struct nm_store_params store;	/* logs.store_dir, max_bytes, max_days */
 
 	unsigned int n_pods;
 	struct nm_pod_spec pods[NM_CFG_MAX_STATIC_PODS];

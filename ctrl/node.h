@@ -144,6 +144,9 @@ json_t *nm_node_sig_stats_json(struct nm_node *node);
 /* Write the workers' alerts to the alert log; free unused replaced rule sets. */
 void nm_node_drain_alerts(struct nm_node *node);
 
+/* End the loop turn's store batch: one transaction for its records and alerts. */
+void nm_node_store_commit(struct nm_node *node);
+
 /*
  * Tunnels (ctrl/node_tunnel.c), driven by the peer manager (peers.c).
  * idx is the peer's slot (0..NM_MAX_PEERS-1). Keys take effect for the

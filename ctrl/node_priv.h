@@ -26,6 +26,7 @@
 #include "jobs.h"
 #include "jsonlog.h"
 #include "loop_stats.h"
+#include "store.h"
 
 #define NM_POD_HISTORY 4096 /* identities of recent pods kept for flow records */
 
@@ -57,6 +58,7 @@ struct nm_node {
 	struct nm_loop_stats loop;	 /* event-loop turn times (ctrl/main.c) */
 	struct nm_jsonlog alert_log;
 	uint64_t alerts_written; /* == alert_log.written */
+	struct nm_store store;	 /* flow records and alerts in SQLite (node_store.c) */
 	struct {
 		char path[1024];      /* state.file or --state; "" = not kept */
 		char restored[160];   /* what the start found: "first start", "restored: ..." */
@@ -84,10 +86,19 @@ void nm_node_tunnel_fini(struct nm_node *node);
 void nm_sig_set_free(struct nm_sig_set *set, unsigned int n_workers);
 void nm_node_sig_gc(struct nm_node *node);
 
-/* node_flow.c: shared with the alert log */
+/* node_flow.c: shared with the alert log and the store */
 uint64_t nm_flow_id(const struct nm_flow_key *k, uint32_t init_pod_id);
+const struct nm_pod_spec *nm_node_pod_by_id(const struct nm_node *node, uint32_t id);
+void nm_addr_str(const uint8_t a[16], char *buf, size_t len);
+const char *nm_proto_name(uint8_t proto);
+const char *nm_flow_end_name(uint8_t end);
 json_t *nm_endpoint_json(const struct nm_node *node, const uint8_t addr[16], uint16_t port,
 			 uint32_t pod_id);
 void nm_iso_time(const struct nm_node *node, uint64_t tsc, char *buf, size_t len);
+
+/* node_store.c */
+int64_t nm_node_wall_ns(const struct nm_node *node, uint64_t tsc);
+void nm_node_store_flow(struct nm_node *node, const struct nm_flow_record *r);
+void nm_node_store_alert(struct nm_node *node, const struct nm_alert_record *a);
 
 #endif

@@ -1,0 +1,117 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Flow records and alerts into the forensic store (store.h): the rows the
+ * control thread builds from what the workers pass through their rings,
+ * with the identities of both ends from the pod history (so they survive
+ * the pods), one transaction per loop turn.
+ */
+#include <arpa/inet.h>
+
+#include "node_priv.h"
+#include "jobs.h"
+#include "nodemesh/flow.h"
+#include "node.h"
+#include "store.h"
+
+static const char *const rule_actions[] = {"alert", "drop", "reject", "pass"};
+
+int64_t
+nm_node_wall_ns(const struct nm_node *node, uint64_t tsc)
+{
+	return (int64_t)node->wall_ns0 +
+	       (int64_t)((double)(int64_t)(tsc - node->tsc0) * 1e9 / (double)node->dp.tsc_hz);
+}
+
+/* An endpoint's six columns at v: ip, port, pod, namespace, service account, image. */
+static void
+endpoint(const struct nm_node *node, struct nm_store_val *v, const char *ip, uint16_t port,
+	 uint32_t pod_id)
+{
+	const struct nm_pod_spec *p = nm_node_pod_by_id(node, pod_id);
+
+	v[0] = nm_store_text(ip);
+	v[1] = nm_store_int(port);
+	v[2] = nm_store_text(p ? p->name : NULL);
+	v[3] = nm_store_text(p ? p->ns : NULL);
+	v[4] = nm_store_text(p ? p->sa : NULL);
+	v[5] = nm_store_text(p ? p->image : NULL);
+}
+
+static const char *
+labels(const struct nm_node *node, uint32_t pod_id)
+{
+	const struct nm_pod_spec *p = nm_node_pod_by_id(node, pod_id);
+
+	return p ? p->labels : NULL;
+}
+
+void
+nm_node_store_flow(struct nm_node *node, const struct nm_flow_record *r)
+{
+	const struct nm_flow_key *k = &r->key;
+	struct nm_store_val v[NM_SF_N];
+	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN];
+
+	if (!nm_store_is_open(&node->store))
+		return;
+	nm_addr_str(r->init_is_lo ? k->addr_lo : k->addr_hi, src, sizeof(src));
+	nm_addr_str(r->init_is_lo ? k->addr_hi : k->addr_lo, dst, sizeof(dst));
+	v[NM_SF_flow_id] = nm_store_int((int64_t)nm_flow_id(k, r->init_pod_id));
+	v[NM_SF_start_ns] = nm_store_int(nm_node_wall_ns(node, r->first_tsc));
+	v[NM_SF_end_ns] = nm_store_int(nm_node_wall_ns(node, r->last_tsc));
+	v[NM_SF_node] = nm_store_text(node->cfg.node_name);
+	v[NM_SF_proto] = nm_store_text(nm_proto_name(k->proto));
+	endpoint(node, &v[NM_SF_src_ip], src, r->init_is_lo ? k->port_lo : k->port_hi,
+		 r->init_pod_id);
+	v[NM_SF_src_labels] = nm_store_text(labels(node, r->init_pod_id));
+	endpoint(node, &v[NM_SF_dst_ip], dst, r->init_is_lo ? k->port_hi : k->port_lo,
+		 r->resp_pod_id);
+	v[NM_SF_dst_labels] = nm_store_text(labels(node, r->resp_pod_id));
+	v[NM_SF_pkts_orig] = nm_store_int((int64_t)r->pkts[0]);
+	v[NM_SF_pkts_reply] = nm_store_int((int64_t)r->pkts[1]);
+	v[NM_SF_bytes_orig] = nm_store_int((int64_t)r->bytes[0]);
+	v[NM_SF_bytes_reply] = nm_store_int((int64_t)r->bytes[1]);
+	v[NM_SF_verdict] = nm_store_text(r->verdict == NM_VERDICT_ALLOW ? "allow" : "deny");
+	v[NM_SF_rule_id] = nm_store_int(r->rule_id);
+	v[NM_SF_rate_drops] = nm_store_int((int64_t)r->rate_drops);
+	v[NM_SF_state] = nm_store_text(nm_flow_state_name(r->state));
+	v[NM_SF_end_reason] = nm_store_text(nm_flow_end_name(r->end));
+	v[NM_SF_signature] = nm_store_text(r->sig == NM_FLOW_SIG_PASS	   ? "passed"
+					   : r->sig == NM_FLOW_SIG_BLOCKED ? "blocked"
+									   : "");
+	/* A failure is counted in the store's stats (lost) and logged once per episode. */
+	nm_store_add(&node->store, &nm_store_flows, v, (int64_t)nm_wall_ns());
+}
+
+void
+nm_node_store_alert(struct nm_node *node, const struct nm_alert_record *a)
+{
+	struct nm_store_val v[NM_SA_N];
+	char src[INET_ADDRSTRLEN], dst[INET_ADDRSTRLEN];
+
+	if (!nm_store_is_open(&node->store))
+		return;
+	inet_ntop(AF_INET, &a->src_ip, src, sizeof(src));
+	inet_ntop(AF_INET, &a->dst_ip, dst, sizeof(dst));
+	v[NM_SA_flow_id] = nm_store_int((int64_t)nm_flow_id(&a->key, a->init_pod_id));
+	v[NM_SA_ts_ns] = nm_store_int(nm_node_wall_ns(node, a->tsc));
+	v[NM_SA_node] = nm_store_text(node->cfg.node_name);
+	v[NM_SA_proto] = nm_store_text(nm_proto_name(a->proto));
+	endpoint(node, &v[NM_SA_src_ip], src, a->sport, a->src_pod_id);
+	endpoint(node, &v[NM_SA_dst_ip], dst, a->dport, a->dst_pod_id);
+	v[NM_SA_sid] = nm_store_int(a->sid);
+	v[NM_SA_rev] = nm_store_int(a->rev);
+	v[NM_SA_msg] = nm_store_text(a->msg);
+	v[NM_SA_category] = nm_store_text(a->classtype);
+	v[NM_SA_severity] = nm_store_int(a->priority ? a->priority : 3);
+	v[NM_SA_action] = nm_store_text(a->blocked ? "blocked" : "allowed");
+	v[NM_SA_rule_action] = nm_store_text(a->action < 4 ? rule_actions[a->action] : "?");
+	v[NM_SA_direction] = nm_store_text(a->to_server ? "to_server" : "to_client");
+	nm_store_add(&node->store, &nm_store_alerts, v, (int64_t)nm_wall_ns());
+}
+
+void
+nm_node_store_commit(struct nm_node *node)
+{
+	nm_store_commit(&node->store);
+}

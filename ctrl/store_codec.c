@@ -1,0 +1,244 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * The store's record codec and hash chain (see store_codec.h): column
+ * lists, the canonical encoding, SHA-256 links and the SQL the column
+ * lists generate.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/evp.h>
+
+#include "store_codec.h"
+
+#define COL_NAME(name, type) #name,
+#define COL_TEXT(name, type) COL_IS_##type,
+#define COL_IS_TEXT	     true
+#define COL_IS_INT	     false
+
+static const char *const flow_cols[] = {NM_STORE_FLOW_COLUMNS(COL_NAME)};
+static const bool flow_text[] = {NM_STORE_FLOW_COLUMNS(COL_TEXT)};
+static const char *const alert_cols[] = {NM_STORE_ALERT_COLUMNS(COL_NAME)};
+static const bool alert_text[] = {NM_STORE_ALERT_COLUMNS(COL_TEXT)};
+
+const struct nm_store_table nm_store_flows = {"flows", NM_SF_N, flow_cols, flow_text};
+const struct nm_store_table nm_store_alerts = {"alerts", NM_SA_N, alert_cols, alert_text};
+
+struct nm_store_val
+nm_store_text(const char *s)
+{
+	if (s == NULL)
+		s = "";
+	return (struct nm_store_val){.is_text = true, .s = s, .len = (uint32_t)strlen(s)};
+}
+
+static void
+put_be(uint8_t *p, uint64_t v, unsigned int bytes)
+{
+	for (unsigned int i = 0; i < bytes; i++)
+		p[i] = (uint8_t)(v >> (8 * (bytes - 1 - i)));
+}
+
+/*
+ * Table name, then per value 'i' + 8 bytes big-endian two's complement, or
+ * 's' + 4 bytes big-endian length + the bytes. The table name is in so a
+ * flow row can never hash like an alert row.
+ */
+long
+nm_store_encode(const struct nm_store_table *t, const struct nm_store_val *v, uint8_t *buf,
+		size_t cap)
+{
+	size_t len = strlen(t->name) + 1;
+
+	if (len <= cap)
+		memcpy(buf, t->name, len); /* with its NUL: the name's end is unambiguous */
+	for (unsigned int c = 0; c < t->n_cols; c++) {
+		if (v[c].is_text != t->is_text[c])
+			return -1;
+		size_t need = v[c].is_text ? 5 + (size_t)v[c].len : 9;
+		if (len + need <= cap) {
+			uint8_t *p = buf + len;
+			if (v[c].is_text) {
+				p[0] = 's';
+				put_be(p + 1, v[c].len, 4);
+				if (v[c].len > 0)
+					memcpy(p + 5, v[c].s, v[c].len);
+			} else {
+				p[0] = 'i';
+				put_be(p + 1, (uint64_t)v[c].i, 8);
+			}
+		}
+		len += need;
+	}
+	return (long)len;
+}
+
+int
+nm_store_chain(const uint8_t prev[NM_STORE_HASH_LEN], const uint8_t *canon, size_t len,
+	       uint8_t out[NM_STORE_HASH_LEN])
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	unsigned int n = 0;
+	int ok = ctx != NULL && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1 &&
+		 EVP_DigestUpdate(ctx, prev, NM_STORE_HASH_LEN) == 1 &&
+		 EVP_DigestUpdate(ctx, canon, len) == 1 && EVP_DigestFinal_ex(ctx, out, &n) == 1;
+
+	EVP_MD_CTX_free(ctx);
+	return ok && n == NM_STORE_HASH_LEN ? 0 : -1;
+}
+
+void
+nm_store_genesis(const char *day, uint8_t out[NM_STORE_HASH_LEN])
+{
+	char seed[64];
+	unsigned int n = 0;
+	int len = snprintf(seed, sizeof(seed), "nodemesh-store-v1 %s", day);
+
+	EVP_Digest(seed, (size_t)len, out, &n, EVP_sha256(), NULL);
+}
+
+/* Append fmt to buf at *len; -1 once it no longer fits. */
+static int
+append(char *buf, size_t cap, size_t *len, const char *a, const char *b)
+{
+	int n = snprintf(buf + *len, cap - *len, "%s%s", a, b);
+
+	if (n < 0 || (size_t)n >= cap - *len)
+		return -1;
+	*len += (size_t)n;
+	return 0;
+}
+
+int
+nm_store_sql_create(const struct nm_store_table *t, char *buf, size_t cap)
+{
+	size_t len = 0;
+	int rc = append(buf, cap, &len, "CREATE TABLE IF NOT EXISTS ", t->name);
+
+	rc |= append(buf, cap, &len, "(seq INTEGER PRIMARY KEY", "");
+	for (unsigned int c = 1; c < t->n_cols; c++) {
+		rc |= append(buf, cap, &len, ", ", t->cols[c]);
+		rc |= append(buf, cap, &len, t->is_text[c] ? " TEXT NOT NULL" : " INTEGER NOT NULL",
+			     "");
+	}
+	rc |= append(buf, cap, &len, ", hash BLOB NOT NULL)", "");
+	return rc;
+}
+
+int
+nm_store_sql_insert(const struct nm_store_table *t, char *buf, size_t cap)
+{
+	size_t len = 0;
+	int rc = append(buf, cap, &len, "INSERT INTO ", t->name);
+
+	for (unsigned int c = 0; c < t->n_cols; c++)
+		rc |= append(buf, cap, &len, c ? ", " : "(", t->cols[c]);
+	rc |= append(buf, cap, &len, ", hash) VALUES(?", "");
+	for (unsigned int c = 0; c < t->n_cols; c++)
+		rc |= append(buf, cap, &len, ", ?", "");
+	rc |= append(buf, cap, &len, ")", "");
+	return rc;
+}
+
+int
+nm_store_sql_select(const struct nm_store_table *t, const char *tail, char *buf, size_t cap)
+{
+	size_t len = 0;
+	int rc = append(buf, cap, &len, "SELECT ", "");
+
+	for (unsigned int c = 0; c < t->n_cols; c++)
+		rc |= append(buf, cap, &len, c ? ", " : "", t->cols[c]);
+	rc |= append(buf, cap, &len, ", hash FROM ", t->name);
+	rc |= append(buf, cap, &len, tail, "");
+	return rc;
+}
+
+void
+nm_store_day(int64_t ns, char day[NM_STORE_DAY_LEN])
+{
+	time_t sec = (time_t)(ns / 1000000000);
+	struct tm tm;
+
+	gmtime_r(&sec, &tm);
+	strftime(day, NM_STORE_DAY_LEN, "%Y-%m-%d", &tm);
+}
+
+void
+nm_store_hex(const uint8_t h[NM_STORE_HASH_LEN], char out[2 * NM_STORE_HASH_LEN + 1])
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (unsigned int i = 0; i < NM_STORE_HASH_LEN; i++) {
+		out[2 * i] = digits[h[i] >> 4];
+		out[2 * i + 1] = digits[h[i] & 15];
+	}
+	out[2 * NM_STORE_HASH_LEN] = '\0';
+}
+
+bool
+nm_store_day_of(const char *name, char day[NM_STORE_DAY_LEN])
+{
+	static const char pat[] = "nodemesh-####-##-##.db";
+
+	if (strlen(name) != sizeof(pat) - 1)
+		return false;
+	for (size_t i = 0; i < sizeof(pat) - 1; i++)
+		if (pat[i] == '#' ? name[i] < '0' || name[i] > '9' : name[i] != pat[i])
+			return false;
+	memcpy(day, name + 9, NM_STORE_DAY_LEN - 1);
+	day[NM_STORE_DAY_LEN - 1] = '\0';
+	return true;
+}
+
+static int
+cmp_day(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+int
+nm_store_days(const char *dir, const char *since, char (**days)[NM_STORE_DAY_LEN])
+{
+	size_t n = 0, cap = 64;
+	struct dirent *de;
+	DIR *d = opendir(dir);
+
+	*days = NULL;
+	if (d == NULL)
+		return -errno;
+	char(*list)[NM_STORE_DAY_LEN] = malloc(cap * sizeof(*list));
+	while (list != NULL && (de = readdir(d)) != NULL) {
+		if (!nm_store_day_of(de->d_name, list[n]) ||
+		    (since != NULL && strcmp(list[n], since) < 0))
+			continue;
+		if (++n == cap) {
+			char(*more)[NM_STORE_DAY_LEN] = realloc(list, 2 * cap * sizeof(*list));
+			if (more == NULL) {
+				free(list);
+				list = NULL;
+				break;
+			}
+			list = more;
+			cap *= 2;
+		}
+	}
+	closedir(d);
+	if (list == NULL)
+		return -ENOMEM;
+	qsort(list, n, sizeof(list[0]), cmp_day);
+	*days = list;
+	return (int)n;
+}
+
+uint64_t
+nm_store_mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
