@@ -337,7 +337,10 @@ load_conntrack(struct ctx *c, const config_setting_t *ct, struct nm_config *cfg)
 }
 
 /* A path that may be "" (that log or file is off). */
-/* A byte count: an integer (libconfig's 64-bit "L" suffix for large ones), 0 or 64 KiB up. */
+/*
+ * A byte count: an integer (libconfig's 64-bit "L" suffix for large ones),
+ * 0 or 1 MiB up (one batch of the store can put a few hundred KiB in its WAL).
+ */
 static int
 get_bytes(struct ctx *c, const config_setting_t *grp, const char *name, uint64_t *dst)
 {

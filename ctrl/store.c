@@ -127,25 +127,23 @@ schema(struct nm_store *s)
 	char sql[2048], pragmas[256];
 	/*
 	 * Checkpoint about every 1/16 of the bound, so the WAL stays a small
-	 * part of it; but not more often than every 64 pages, each checkpoint
-	 * costing an fsync. 1000 pages is SQLite's default.
+	 * part of it: between 16 pages and 1000 (SQLite's default).
 	 */
 	uint64_t wal_pages = s->p.max_bytes / 16 / 4096;
 	int rc;
 
 	if (s->p.max_bytes == 0 || wal_pages > 1000)
 		wal_pages = 1000;
-	if (wal_pages < 64)
-		wal_pages = 64;
+	if (wal_pages < 16)
+		wal_pages = 16;
 	s->wal_limit = wal_pages * 4096;
 	/*
-	 * auto_vacuum first: it only takes effect before the first table
-	 * exists. synchronous=NORMAL: a commit does not fsync in WAL mode (a
+	 * synchronous=NORMAL: a commit does not fsync in WAL mode (a
 	 * power cut can lose the last batches, never corrupt the file); the
 	 * fsyncs are the checkpoint thread's.
 	 */
 	snprintf(pragmas, sizeof(pragmas),
-		 "PRAGMA auto_vacuum=INCREMENTAL; PRAGMA journal_mode=WAL; "
+		 "PRAGMA journal_mode=WAL; "
 		 "PRAGMA cache_size=-16384; PRAGMA synchronous=NORMAL; "
 		 "PRAGMA wal_autocheckpoint=0; PRAGMA journal_size_limit=%u",
 		 (unsigned int)s->wal_limit);
@@ -397,8 +395,10 @@ nm_store_commit(struct nm_store *s)
 
 	uint64_t t0 = nm_store_mono_ns();
 	nm_store_commit_batch(s);
-	nm_store_retain(s, t0);
+	bool trimmed = nm_store_retain(s, t0);
+	nm_store_ckpt_overdue(s, trimmed);
 	nm_store_ckpt_ask(s, false);
+	nm_store_measure(s);
 
 	uint64_t ns = s->batch_ns + (nm_store_mono_ns() - t0);
 	s->batches++;
@@ -431,11 +431,13 @@ nm_store_json(const struct nm_store *s)
 
 	if (s->ckpt.started) {
 		pthread_mutex_lock(&w->ckpt.mu);
-		json_object_set_new(
-		    o, "checkpoints",
-		    json_pack("{s:I, s:f, s:f, s:s}", "done", (json_int_t)s->ckpt.done, "ms_last",
-			      (double)s->ckpt.ns_last / 1e6, "ms_max", (double)s->ckpt.ns_max / 1e6,
-			      "last_result", sqlite3_errstr(s->ckpt.last_rc)));
+		json_object_set_new(o, "checkpoints",
+				    json_pack("{s:I, s:f, s:f, s:s, s:I}", "done",
+					      (json_int_t)s->ckpt.done, "ms_last",
+					      (double)s->ckpt.ns_last / 1e6, "ms_max",
+					      (double)s->ckpt.ns_max / 1e6, "last_result",
+					      sqlite3_errstr(s->ckpt.last_rc), "by_writer",
+					      (json_int_t)s->ckpt_inline));
 		pthread_mutex_unlock(&w->ckpt.mu);
 	}
 	return o;

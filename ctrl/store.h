@@ -6,11 +6,11 @@
  * WAL mode so that nodemeshctl reads while the daemon writes. Rows carry
  * the day's hash chain (store_codec.h).
  *
- * Bounded: after each batch, day files older than max_days go, then, while
- * the store is over 80% of max_bytes, the oldest day file; if today's file
- * alone is over, today's oldest rows go (a few thousand per batch, so the
- * loop turn stays short) and the freed pages are returned to the file
- * system. Never blocking: a failed write (disk full, I/O error) rolls the
+ * Bounded (store_retain.c): after each batch, day files older than
+ * max_days go, then, while the store is over 75% of max_bytes, the oldest
+ * day file; if today's rows alone take too much, today's oldest rows go (a
+ * few thousand per batch, so the loop turn stays short) and the next rows
+ * reuse their pages. Never blocking: a failed write (disk full, I/O error) rolls the
  * batch back and counts its records as lost; the next batch tries again,
  * so writing resumes by itself when space returns.
  */
@@ -72,10 +72,12 @@ struct nm_store {
 		char path[512]; /* file to checkpoint, "" = none asked */
 		bool stop;
 		/* Written by the thread under mu. */
+		bool running; /* a checkpoint is in progress */
 		uint64_t done, ns_max, ns_last;
 		int last_rc;
 	} ckpt;
-	uint64_t wal_limit; /* bytes of WAL after which a checkpoint is asked */
+	uint64_t wal_limit;   /* bytes of WAL after which a checkpoint is asked */
+	uint64_t ckpt_inline; /* checkpoints the writer had to run itself (WAL 2x over) */
 };
 
 /* Not writing; nm_store_add() on it does nothing. */

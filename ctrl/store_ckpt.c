@@ -31,6 +31,7 @@ ckpt_main(void *arg)
 			break;
 		memcpy(path, s->ckpt.path, sizeof(path));
 		s->ckpt.path[0] = '\0';
+		s->ckpt.running = true;
 		pthread_mutex_unlock(&s->ckpt.mu);
 
 		uint64_t t0 = nm_store_mono_ns();
@@ -39,6 +40,9 @@ ckpt_main(void *arg)
 			sqlite3_close_v2(db);
 			db = NULL;
 			rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL);
+			/* A connection that has not read the file yet does not know it is WAL. */
+			if (rc == SQLITE_OK)
+				rc = sqlite3_exec(db, "PRAGMA journal_mode", NULL, NULL, NULL);
 			memcpy(open_path, path, sizeof(path));
 		}
 		if (rc == SQLITE_OK)
@@ -51,6 +55,7 @@ ckpt_main(void *arg)
 		uint64_t ns = nm_store_mono_ns() - t0;
 
 		pthread_mutex_lock(&s->ckpt.mu);
+		s->ckpt.running = false;
 		s->ckpt.done++;
 		s->ckpt.ns_last = ns;
 		if (ns > s->ckpt.ns_max)
@@ -106,4 +111,35 @@ nm_store_ckpt_ask(struct nm_store *s, bool always)
 	memcpy(s->ckpt.path, path, sizeof(path));
 	pthread_cond_signal(&s->ckpt.cv);
 	pthread_mutex_unlock(&s->ckpt.mu);
+}
+
+/*
+ * The WAL starts over only when a checkpoint copied all of it between two
+ * transactions. Batches back to back (a loop busier than the checkpoint
+ * thread's fsyncs) can keep that from happening: past twice the
+ * limit, the writer checkpoints itself, once, and it is counted; also past
+ * the limit in a batch that removed rows for retention, whose deletes
+ * would otherwise sit in the WAL on top of a store already at its bound.
+ * The cost is then on this loop turn, which is why it is the exception.
+ */
+void
+nm_store_ckpt_overdue(struct nm_store *s, bool trimmed)
+{
+	char path[sizeof(s->ckpt.path)], wal[sizeof(path) + 4];
+	struct stat st;
+
+	if (s->db == NULL || s->in_txn ||
+	    nm_store_day_path(s->p.dir, s->day, path, sizeof(path)) < 0)
+		return;
+	snprintf(wal, sizeof(wal), "%s-wal", path);
+	if (stat(wal, &st) < 0 || (uint64_t)st.st_size < (trimmed ? 1 : 2) * s->wal_limit)
+		return;
+	/* The thread's checkpoint in progress would make this one fail busy: let it finish. */
+	pthread_mutex_lock(&s->ckpt.mu);
+	bool running = s->ckpt.running || s->ckpt.path[0] != '\0';
+	pthread_mutex_unlock(&s->ckpt.mu);
+	if (running)
+		return;
+	sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL, NULL);
+	s->ckpt_inline++;
 }

@@ -1,14 +1,18 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The store's retention, run after each batch: day files past max_days go,
- * then the oldest day files while the store is over 80% of max_bytes,
- * then, if today's file alone is over, today's oldest rows, a bounded
- * number per batch (so no loop turn pays for a big delete). Rows removed
- * from today leave an anchor in the meta table (the seq and hash of the
- * last row removed) from which `flows verify` checks the rest of the chain.
+ * then the oldest day files while the store is over 75% of max_bytes,
+ * then, if today's rows alone take too much, today's oldest rows, a
+ * bounded number per batch (so no loop turn pays for a big delete). Rows
+ * removed from today leave an anchor in the meta table (the seq and hash
+ * of the last row removed) from which `flows verify` checks the rest of
+ * the chain.
  *
  * Sizes are the files' lengths (the database, its WAL and shared memory),
- * which is what the store puts on the file system.
+ * which is what the store puts on the file system; today's file is judged
+ * by the pages its rows use, since freed pages are reused, not returned.
+ * The rest of the bound is headroom for the WAL (checkpointed at 1/16 of
+ * max_bytes, by the writer itself past 1/8) and one batch.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -159,13 +163,31 @@ delete_below(sqlite3 *db, int64_t cut)
 	return rc;
 }
 
+/* What today's rows take: the database's pages in use (not its free list) and its WAL. */
+static uint64_t
+live_bytes(struct nm_store *s, uint64_t files)
+{
+	char path[512], wal[520];
+	struct stat st;
+	int64_t used = query_int(s->db, "SELECT (SELECT page_count FROM pragma_page_count()) - "
+					"(SELECT freelist_count FROM pragma_freelist_count())");
+	int64_t page = query_int(s->db, "PRAGMA page_size");
+
+	if (used <= 0 || page <= 0 || nm_store_day_path(s->p.dir, s->day, path, sizeof(path)) < 0)
+		return files;
+	snprintf(wal, sizeof(wal), "%s-wal", path);
+	return (uint64_t)(used * page) + (stat(wal, &st) == 0 ? (uint64_t)st.st_size : 0);
+}
+
 /*
- * Today's file alone is over: remove the share of its oldest rows that
- * would bring the store to LOW_PCT, within TRIM_MIN/MAX_ROWS, and give the
- * pages back (incremental vacuum; the file shrinks at the next checkpoint).
+ * Today's rows take too much: remove the share of its oldest rows that
+ * would bring the store to LOW_PCT, within TRIM_MIN/MAX_ROWS. Their pages
+ * go to the file's free list and the next rows reuse them, so the file
+ * stops growing instead of shrinking (a vacuum would rewrite half the file
+ * through the WAL on this loop turn).
  */
-static void
-trim_today(struct nm_store *s, uint64_t cur)
+static bool
+trim_today(struct nm_store *s, uint64_t live)
 {
 	uint64_t low = s->p.max_bytes / 100 * LOW_PCT;
 	int64_t first = query_int(s->db, "SELECT min(m) FROM (SELECT min(seq) AS m FROM flows "
@@ -173,10 +195,10 @@ trim_today(struct nm_store *s, uint64_t cur)
 	int64_t rows = s->committed_seq - first;
 
 	if (first <= 0 || rows <= 0)
-		return;
-	double share = low > s->old_bytes + cur ? 0.0
-		       : low <= s->old_bytes	? 1.0
-						: (double)(s->old_bytes + cur - low) / (double)cur;
+		return false;
+	double share = low > s->old_bytes + live ? 0.0
+		       : low <= s->old_bytes	 ? 1.0
+					     : (double)(s->old_bytes + live - low) / (double)live;
 	int64_t k = (int64_t)((double)rows * share);
 	if (k < TRIM_MIN_ROWS)
 		k = TRIM_MIN_ROWS;
@@ -186,21 +208,16 @@ trim_today(struct nm_store *s, uint64_t cur)
 		k = rows;
 
 	/* seq has no gaps (a lost batch gives its numbers back), so this is k rows. */
-	int rc = delete_below(s->db, first + k);
-	if (rc == SQLITE_OK) {
+	if (delete_below(s->db, first + k) == SQLITE_OK) {
 		s->rows_trimmed += (uint64_t)k;
-		rc = exec(s->db, "PRAGMA incremental_vacuum");
+		return true;
 	}
-	if (rc == SQLITE_OK)
-		nm_store_ckpt_ask(s, true); /* the file shrinks when the checkpoint copies this */
-	else
-		fprintf(stderr,
-			"nodemeshd: store: removing the oldest rows of nodemesh-%s.db "
-			"failed: %s\n",
-			s->day, sqlite3_errmsg(s->db));
+	fprintf(stderr, "nodemeshd: store: removing the oldest rows of nodemesh-%s.db failed: %s\n",
+		s->day, sqlite3_errmsg(s->db));
+	return false;
 }
 
-void
+bool
 nm_store_retain(struct nm_store *s, uint64_t now)
 {
 	uint64_t high = s->p.max_bytes / 100 * HIGH_PCT;
@@ -208,6 +225,7 @@ nm_store_retain(struct nm_store *s, uint64_t now)
 
 	if (s->p.max_bytes == 0)
 		high = UINT64_MAX;
+	/* Other days' files first, by their size on disk: removing one frees it all. */
 	if (now >= s->next_scan_ns || s->old_bytes + cur > high) {
 		char(*days)[NM_STORE_DAY_LEN] = NULL;
 		size_t n = scan(s, &days);
@@ -219,8 +237,15 @@ nm_store_retain(struct nm_store *s, uint64_t now)
 		s->next_scan_ns = now + SCAN_EVERY_NS;
 	}
 	if (s->old_bytes + cur > high && s->db != NULL && !s->in_txn) {
-		trim_today(s, cur);
-		cur = day_bytes(s->p.dir, s->day);
+		uint64_t live = live_bytes(s, cur);
+		if (s->old_bytes + live > high)
+			return trim_today(s, live);
 	}
-	s->bytes = s->old_bytes + cur;
+	return false;
+}
+
+void
+nm_store_measure(struct nm_store *s)
+{
+	s->bytes = s->old_bytes + (s->day[0] ? day_bytes(s->p.dir, s->day) : 0);
 }
