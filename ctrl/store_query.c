@@ -19,7 +19,8 @@
 #include "store_priv_query.h"
 #include "store_query.h"
 
-#define NS_PER_S 1000000000ll
+#define NS_PER_S   1000000000ll
+#define MAX_BACK_S (INT64_C(3660) * 86400) /* relative times reach back 10 years at most */
 
 /* Digits at *p, at most max of them, into *v; advances *p. -1 if none. */
 static int
@@ -36,7 +37,7 @@ digits(const char **p, unsigned int min, unsigned int max, long *v)
 	return n >= min ? 0 : -1;
 }
 
-/* -30s, -15m, -2h, -7d: now minus that. */
+/* -30s, -15m, -2h, -7d: now minus that, up to MAX_BACK_S. */
 static int
 relative(const char *s, int64_t now_ns, int64_t *out)
 {
@@ -60,6 +61,8 @@ relative(const char *s, int64_t now_ns, int64_t *out)
 	default:
 		return -EINVAL;
 	}
+	if (n > MAX_BACK_S)
+		return -EINVAL;
 	*out = now_ns - (int64_t)n * NS_PER_S;
 	return 0;
 }
@@ -123,7 +126,9 @@ iso(const char *s, int64_t *out)
 		if (zone(&p, &east) < 0)
 			return -EINVAL;
 	}
-	if (*p != '\0' || y < 1970 || mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || sec > 60)
+	/* 2200: ns since 1970 in an int64_t last until 2262. */
+	if (*p != '\0' || y < 1970 || y > 2200 || mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 ||
+	    sec > 60)
 		return -EINVAL;
 
 	struct tm tm = {.tm_year = (int)y - 1900,

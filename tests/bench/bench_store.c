@@ -116,8 +116,8 @@ flow_vals(struct nm_store_val *v, const struct pod *pods, uint64_t i, uint64_t n
 	if (csv == NULL)
 		return;
 	for (unsigned int c = 1; c < NM_SF_N; c++) {
-		if (v[c].is_text)
-			fprintf(csv, "%s%.*s", c > 1 ? "," : "", (int)v[c].len, v[c].s);
+		if (v[c].is_text) /* quoted: labels hold commas; no value holds a quote */
+			fprintf(csv, "%s\"%.*s\"", c > 1 ? "," : "", (int)v[c].len, v[c].s);
 		else
 			fprintf(csv, "%s%" PRId64, c > 1 ? "," : "", v[c].i);
 	}

@@ -89,14 +89,14 @@ nm_ok "pods deleted; store: $(nm_json "(j['flows_written'], j['alerts_written'],
 
 # 3. The attack, asked three ways, comes with its alert.
 is_attack="[f for f in j['flows'] if f['src']['port'] == $aport and f['dst']['port'] == 80]"
-attack_ok="len($is_attack) == 1 and (lambda f: f['src']['pod'] == 'pod-1' and f['src']['namespace'] == 'test' and f['src']['serviceaccount'] == 'sa-1' and f['src']['image'] == 'example/pod:1' and f['dst']['pod'] == 'pod-2' and f['dst']['image'] == 'example/pod:2' and f['signature'] == 'blocked' and len(f['alerts']) == 1 and f['alerts'][0]['sid'] == 1000001 and f['alerts'][0]['flow_id'] == f['flow_id'] and f['alerts'][0]['action'] == 'blocked')($is_attack[0])"
+attack_ok="len($is_attack) == 1 and (lambda f: f['src']['pod'] == 'pod-1' and f['src']['namespace'] == 'test' and f['src']['serviceaccount'] == 'sa-1' and f['src']['image'] == 'example/pod:1' and f['dst']['pod'] == 'pod-2' and f['dst']['image'] == 'example/pod:2' and f['signature'] == 'blocked' and len(f['alerts']) == 1 and f['alerts'][0]['sid'] == 1000001 and f['alerts'][0]['flow_id'] == f['flow_id'] and f['alerts'][0]['action'] == 'blocked')(${is_attack}[0])"
 expect "by pod" "$attack_ok" pod=pod-1 since=-1h
 expect "by identity" "$attack_ok" identity=test/sa-1
 expect "by image" "$attack_ok" image=example/pod:1 until=now
 expect "by peer" "$attack_ok" pod=pod-1 peer=pod-2
 expect "by sid" "$attack_ok and len(j['flows']) == 1" sid=1000001
 out=$(query pod=pod-1)
-nm_ok "attack found by pod, identity, image, peer and sid: $(nm_json "$is_attack[0]['alerts'][0]['msg']" <<<"$out"), flow_id $(nm_json "$is_attack[0]['flow_id']" <<<"$out")"
+nm_ok "attack found by pod, identity, image, peer and sid: $(nm_json "${is_attack}[0]['alerts'][0]['msg']" <<<"$out"), flow_id $(nm_json "${is_attack}[0]['flow_id']" <<<"$out")"
 expect "ordinary requests" "sum(1 for f in j['flows'] if f['verdict'] == 'allow' and not f['alerts']) == 2" identity=test/sa-1 verdict=allow
 expect "the denied connection" "len(j['flows']) >= 1 and all(f['src']['pod'] == 'pod-3' and f['verdict'] == 'deny' for f in j['flows'])" verdict=deny
 expect "nothing of another image" "j['flows'] == []" image=example/pod:9
@@ -131,11 +131,18 @@ nm_json "j['ok'] and len(j['days']) == 1 and j['days'][0]['head'] == '$head'" <<
 	grep -qx True || nm_fail "flows verify: $out (daemon's chain head $head)"
 nm_ok "flows verify: $(nm_json "j['days'][0]['rows']" <<<"$out") rows, chain head = the daemon's"
 
-# 6. After the daemon is gone, the files still answer.
+# 6. After the daemon is gone, the files still answer, as JSON and readable.
 nm_stop_daemon || nm_fail "nodemeshd did not stop cleanly"
 out=$("$NM_CTL_BIN" --store "$store" --json flows query identity=test/sa-1 sid=1000001) ||
 	nm_fail "flows query with the daemon stopped: $out"
 nm_json "$attack_ok" <<<"$out" | grep -qx True || nm_fail "after the daemon stopped: $out"
+out=$("$NM_CTL_BIN" --store "$store" flows query identity=test/sa-1 sid=1000001) ||
+	nm_fail "flows query (readable): $out"
+if ! grep -q ":$aport -> pod-2 (test/sa-2, example/pod:2) .* allow .*" <<<"$out" ||
+	! grep -q "alert .* sid 1000001: SQL injection: UNION SELECT (blocked)" <<<"$out"; then
+	nm_fail "readable flows query: $out"
+fi
+printf '%s\n%s\n' "$out" "$dot"
 nm_ok "daemon stopped: the store still answers (--store $store)"
 
 # 7. Edit one row the way someone covering tracks would: verify names it.

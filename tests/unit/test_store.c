@@ -240,6 +240,11 @@ Test(store_query_parse, times)
 	}
 	cr_assert_eq(nm_store_time_parse("2025-02-29", NOON_NS, &ns), -EINVAL);
 	cr_assert_eq(nm_store_time_parse("1969-12-31", NOON_NS, &ns), -EINVAL);
+	/* Found by fuzz_store_query: ns of year 9677 overflow an int64_t. */
+	cr_assert_eq(nm_store_time_parse("9677-12-06T17:05:00", NOON_NS, &ns), -EINVAL);
+	cr_assert_eq(nm_store_time_parse("-999999999d", NOON_NS, &ns), -EINVAL);
+	cr_assert_eq(nm_store_time_parse("2200-12-31T23:59:59Z", NOON_NS, &ns), 0);
+	cr_assert_eq(nm_store_time_parse("-3660d", NOON_NS, &ns), 0);
 	cr_assert_eq(nm_store_time_parse("2026-12-06T17:05:00.1234567890", NOON_NS, &ns), -EINVAL);
 }
 
