@@ -172,11 +172,11 @@ nm_store_hex(const uint8_t h[NM_STORE_HASH_LEN], char out[2 * NM_STORE_HASH_LEN 
 {
 	static const char digits[] = "0123456789abcdef";
 
-	for (unsigned int i = 0; i < NM_STORE_HASH_LEN; i++) {
+	for (size_t i = 0; i < NM_STORE_HASH_LEN; i++) {
 		out[2 * i] = digits[h[i] >> 4];
 		out[2 * i + 1] = digits[h[i] & 15];
 	}
-	out[2 * NM_STORE_HASH_LEN] = '\0';
+	out[(size_t)2 * NM_STORE_HASH_LEN] = '\0';
 }
 
 bool
@@ -194,44 +194,28 @@ nm_store_day_of(const char *name, char day[NM_STORE_DAY_LEN])
 	return true;
 }
 
-static int
-cmp_day(const void *a, const void *b)
-{
-	return strcmp(a, b);
-}
-
 int
 nm_store_days(const char *dir, const char *since, char (**days)[NM_STORE_DAY_LEN])
 {
-	size_t n = 0, cap = 64;
-	struct dirent *de;
-	DIR *d = opendir(dir);
+	struct dirent **names = NULL;
+	/* scandir: the directory listed in one call, sorted (day names sort by date). */
+	int n = scandir(dir, &names, NULL, alphasort), kept = 0;
 
 	*days = NULL;
-	if (d == NULL)
+	if (n < 0)
 		return -errno;
-	char(*list)[NM_STORE_DAY_LEN] = malloc(cap * sizeof(*list));
-	while (list != NULL && (de = readdir(d)) != NULL) {
-		if (!nm_store_day_of(de->d_name, list[n]) ||
-		    (since != NULL && strcmp(list[n], since) < 0))
-			continue;
-		if (++n == cap) {
-			char(*more)[NM_STORE_DAY_LEN] = realloc(list, 2 * cap * sizeof(*list));
-			if (more == NULL) {
-				free(list);
-				list = NULL;
-				break;
-			}
-			list = more;
-			cap *= 2;
-		}
+	char(*list)[NM_STORE_DAY_LEN] = malloc(((size_t)n + 1) * sizeof(*list));
+	for (int i = 0; i < n; i++) {
+		if (list != NULL && nm_store_day_of(names[i]->d_name, list[kept]) &&
+		    (since == NULL || strcmp(list[kept], since) >= 0))
+			kept++;
+		free(names[i]);
 	}
-	closedir(d);
+	free(names);
 	if (list == NULL)
 		return -ENOMEM;
-	qsort(list, n, sizeof(list[0]), cmp_day);
 	*days = list;
-	return (int)n;
+	return kept;
 }
 
 uint64_t

@@ -143,11 +143,12 @@ Test(store_codec, names_day_files)
 static int
 parse(struct nm_store_query *q, const char *words, char *err, size_t errlen)
 {
-	char buf[512], *argv[16];
+	char buf[512], *argv[16], *save = NULL;
 	int argc = 0;
 
 	snprintf(buf, sizeof(buf), "%s", words);
-	for (char *t = strtok(buf, " "); t != NULL && argc < 16; t = strtok(NULL, " "))
+	for (char *t = strtok_r(buf, " ", &save); t != NULL && argc < 16;
+	     t = strtok_r(NULL, " ", &save))
 		argv[argc++] = t;
 	return nm_store_query_parse(q, argc, argv, NOON_NS, err, errlen);
 }
