@@ -93,7 +93,6 @@ nm_node_create(const struct nm_config *cfg, char *err, size_t errlen)
 	}
 	nm_jsonlog_init(&node->flow_log, "logs.flows");
 	nm_jsonlog_init(&node->alert_log, "logs.alerts");
-	nm_store_init(&node->store);
 	node->cfg = *cfg;
 	params_from_config(&node->dp.params, cfg);
 	node->dp.tsc_hz = rte_get_tsc_hz();
@@ -189,7 +188,7 @@ nm_node_create(const struct nm_config *cfg, char *err, size_t errlen)
 	}
 	if (nm_jsonlog_open(&node->flow_log, "logs.flows", cfg->flow_log, err, errlen) < 0 ||
 	    nm_jsonlog_open(&node->alert_log, "logs.alerts", cfg->alert_log, err, errlen) < 0 ||
-	    nm_store_open(&node->store, &cfg->store, err, errlen) < 0)
+	    nm_store_queue_open(&node->store, &cfg->store, err, errlen) < 0)
 		goto fail;
 
 	if (nm_node_tunnel_init(node, err, errlen) < 0)
@@ -256,7 +255,7 @@ nm_node_destroy(struct nm_node *node)
 	rte_mempool_free(node->dp.alert_pool);
 	nm_jsonlog_close(&node->flow_log);
 	nm_jsonlog_close(&node->alert_log);
-	nm_store_close(&node->store);
+	nm_store_queue_close(&node->store);
 	free(node->rules);
 	free(node->pod_history);
 	nm_identities_free(&node->identities);
@@ -646,9 +645,9 @@ nm_node_stats_json(struct nm_node *node)
 				  (json_int_t)node->cfg.flow_capacity * node->dp.n_workers,
 				  "active", (json_int_t)active, "refused", (json_int_t)refused,
 				  "records_written", (json_int_t)node->records_written);
-	json_t *logs =
-	    json_pack("{s:o, s:o, s:o}", "flows", nm_jsonlog_json(&node->flow_log), "alerts",
-		      nm_jsonlog_json(&node->alert_log), "store", nm_store_json(&node->store));
+	json_t *logs = json_pack("{s:o, s:o, s:o}", "flows", nm_jsonlog_json(&node->flow_log),
+				 "alerts", nm_jsonlog_json(&node->alert_log), "store",
+				 nm_store_queue_json(&node->store));
 	return json_pack(
 	    "{s:s, s:I, s:I, s:I, s:i, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
 	    "node", node->cfg.node_name, "rx_packets", (json_int_t)rx, "tx_packets", (json_int_t)tx,

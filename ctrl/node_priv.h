@@ -26,7 +26,7 @@
 #include "jobs.h"
 #include "jsonlog.h"
 #include "loop_stats.h"
-#include "store.h"
+#include "store_queue.h"
 
 #define NM_POD_HISTORY 4096 /* identities of recent pods kept for flow records */
 
@@ -57,8 +57,8 @@ struct nm_node {
 	json_t *sig_last_load;		 /* outcome of the last asynchronous load, or NULL */
 	struct nm_loop_stats loop;	 /* event-loop turn times (ctrl/main.c) */
 	struct nm_jsonlog alert_log;
-	uint64_t alerts_written; /* == alert_log.written */
-	struct nm_store store;	 /* flow records and alerts in SQLite (node_store.c) */
+	uint64_t alerts_written;     /* == alert_log.written */
+	struct nm_store_queue store; /* flow records and alerts to SQLite (node_store.c) */
 	struct {
 		char path[1024];      /* state.file or --state; "" = not kept */
 		char restored[160];   /* what the start found: "first start", "restored: ..." */

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Flow records and alerts into the forensic store (store.h): the rows the
- * control thread builds from what the workers pass through their rings,
- * with the identities of both ends from the pod history (so they survive
- * the pods), one transaction per loop turn.
+ * Flow records and alerts into the forensic store: the rows the control
+ * thread builds from what the workers pass through their rings, with the
+ * identities of both ends from the pod history (so they survive the
+ * pods), encoded into the turn's batch and handed to the store's writer
+ * thread at the end of the turn (store_queue.h).
  */
 #include <arpa/inet.h>
 
@@ -11,7 +12,7 @@
 #include "jobs.h"
 #include "nodemesh/flow.h"
 #include "node.h"
-#include "store.h"
+#include "store_queue.h"
 
 static const char *const rule_actions[] = {"alert", "drop", "reject", "pass"};
 
@@ -52,10 +53,11 @@ nm_node_store_flow(struct nm_node *node, const struct nm_flow_record *r)
 	struct nm_store_val v[NM_SF_N];
 	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN];
 
-	if (!nm_store_is_open(&node->store))
+	if (!nm_store_queue_is_open(&node->store))
 		return;
 	nm_addr_str(r->init_is_lo ? k->addr_lo : k->addr_hi, src, sizeof(src));
 	nm_addr_str(r->init_is_lo ? k->addr_hi : k->addr_lo, dst, sizeof(dst));
+	v[NM_SF_seq] = nm_store_int(0); /* the writer numbers the rows */
 	v[NM_SF_flow_id] = nm_store_int((int64_t)nm_flow_id(k, r->init_pod_id));
 	v[NM_SF_start_ns] = nm_store_int(nm_node_wall_ns(node, r->first_tsc));
 	v[NM_SF_end_ns] = nm_store_int(nm_node_wall_ns(node, r->last_tsc));
@@ -80,7 +82,7 @@ nm_node_store_flow(struct nm_node *node, const struct nm_flow_record *r)
 					   : r->sig == NM_FLOW_SIG_BLOCKED ? "blocked"
 									   : "");
 	/* A failure is counted in the store's stats (lost) and logged once per episode. */
-	nm_store_add(&node->store, &nm_store_flows, v, (int64_t)nm_wall_ns());
+	nm_store_queue_add(&node->store, &nm_store_flows, v, (int64_t)nm_wall_ns());
 }
 
 void
@@ -89,10 +91,11 @@ nm_node_store_alert(struct nm_node *node, const struct nm_alert_record *a)
 	struct nm_store_val v[NM_SA_N];
 	char src[INET_ADDRSTRLEN], dst[INET_ADDRSTRLEN];
 
-	if (!nm_store_is_open(&node->store))
+	if (!nm_store_queue_is_open(&node->store))
 		return;
 	inet_ntop(AF_INET, &a->src_ip, src, sizeof(src));
 	inet_ntop(AF_INET, &a->dst_ip, dst, sizeof(dst));
+	v[NM_SA_seq] = nm_store_int(0);
 	v[NM_SA_flow_id] = nm_store_int((int64_t)nm_flow_id(&a->key, a->init_pod_id));
 	v[NM_SA_ts_ns] = nm_store_int(nm_node_wall_ns(node, a->tsc));
 	v[NM_SA_node] = nm_store_text(node->cfg.node_name);
@@ -107,11 +110,11 @@ nm_node_store_alert(struct nm_node *node, const struct nm_alert_record *a)
 	v[NM_SA_action] = nm_store_text(a->blocked ? "blocked" : "allowed");
 	v[NM_SA_rule_action] = nm_store_text(a->action < 4 ? rule_actions[a->action] : "?");
 	v[NM_SA_direction] = nm_store_text(a->to_server ? "to_server" : "to_client");
-	nm_store_add(&node->store, &nm_store_alerts, v, (int64_t)nm_wall_ns());
+	nm_store_queue_add(&node->store, &nm_store_alerts, v, (int64_t)nm_wall_ns());
 }
 
 void
 nm_node_store_commit(struct nm_node *node)
 {
-	nm_store_commit(&node->store);
+	nm_store_queue_commit(&node->store);
 }

@@ -1,18 +1,18 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The forensic store, writer side: flow records and alerts in SQLite, one
- * database file per UTC day (DIR/nodemesh-YYYY-MM-DD.db), written by the
- * control thread in one transaction per batch (a loop turn's records), in
- * WAL mode so that nodemeshctl reads while the daemon writes. Rows carry
- * the day's hash chain (store_codec.h).
+ * database file per UTC day (DIR/nodemesh-YYYY-MM-DD.db), written in one
+ * transaction per batch by one thread (in the daemon, the store's writer
+ * thread, store_queue.h), in WAL mode so that nodemeshctl reads while the
+ * daemon writes. Rows carry the day's hash chain (store_codec.h).
  *
  * Bounded (store_retain.c): after each batch, day files older than
  * max_days go, then, while the store is over 75% of max_bytes, the oldest
- * day file; if today's rows alone take too much, today's oldest rows go (a
- * few thousand per batch, so the loop turn stays short) and the next rows
- * reuse their pages. Never blocking: a failed write (disk full, I/O error) rolls the
- * batch back and counts its records as lost; the next batch tries again,
- * so writing resumes by itself when space returns.
+ * day file; if today's rows alone take too much, today's oldest rows go (at
+ * most 20,000 per batch) and the next rows reuse their pages. Never
+ * blocking: a failed write (disk full, I/O error) rolls the batch back and
+ * counts its records as lost; the next batch tries again, so writing
+ * resumes by itself when space returns.
  */
 #ifndef NM_STORE_H
 #define NM_STORE_H

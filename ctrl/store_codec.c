@@ -77,6 +77,46 @@ nm_store_encode(const struct nm_store_table *t, const struct nm_store_val *v, ui
 	return (long)len;
 }
 
+static uint64_t
+get_be(const uint8_t *p, unsigned int bytes)
+{
+	uint64_t v = 0;
+
+	for (unsigned int i = 0; i < bytes; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+int
+nm_store_decode(const struct nm_store_table *t, const uint8_t *buf, size_t len,
+		struct nm_store_val *v)
+{
+	size_t at = strlen(t->name) + 1;
+
+	if (len < at || memcmp(buf, t->name, at) != 0)
+		return -1;
+	for (unsigned int c = 0; c < t->n_cols; c++) {
+		if (at >= len || buf[at] != (t->is_text[c] ? 's' : 'i'))
+			return -1;
+		if (!t->is_text[c]) {
+			if (len - at < 9)
+				return -1;
+			v[c] = nm_store_int((int64_t)get_be(buf + at + 1, 8));
+			at += 9;
+			continue;
+		}
+		if (len - at < 5)
+			return -1;
+		uint32_t n = (uint32_t)get_be(buf + at + 1, 4);
+		if (len - at - 5 < n)
+			return -1;
+		v[c] = (struct nm_store_val){
+		    .is_text = true, .s = (const char *)buf + at + 5, .len = n};
+		at += 5 + (size_t)n;
+	}
+	return at == len ? 0 : -1;
+}
+
 int
 nm_store_chain(const uint8_t prev[NM_STORE_HASH_LEN], const uint8_t *canon, size_t len,
 	       uint8_t out[NM_STORE_HASH_LEN])

@@ -117,6 +117,13 @@ struct nm_store_val nm_store_text(const char *s);
 long nm_store_encode(const struct nm_store_table *t, const struct nm_store_val *v, uint8_t *buf,
 		     size_t cap);
 
+/*
+ * The row of t encoded at buf (len bytes) back into v: text values point
+ * into buf. 0, or -1 if the bytes are not a whole row of t.
+ */
+int nm_store_decode(const struct nm_store_table *t, const uint8_t *buf, size_t len,
+		    struct nm_store_val *v);
+
 /* out = SHA-256(prev || canon[0..len)). 0, or -1 if OpenSSL fails. */
 int nm_store_chain(const uint8_t prev[NM_STORE_HASH_LEN], const uint8_t *canon, size_t len,
 		   uint8_t out[NM_STORE_HASH_LEN]);

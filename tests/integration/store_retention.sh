@@ -78,7 +78,7 @@ st=$(nm_ctl --json stats)
 s=$(nm_json "j['logs']['store']" <<<"$st")
 made=$(nm_json "j['flows']['records_written']" <<<"$st")
 nm_ok "store: $(nm_json "{k: j[k] for k in ('flows_written', 'lost', 'rows_trimmed', 'bytes', 'batches', 'batch_ms_avg', 'batch_ms_max', 'batch_rows_max', 'checkpoints')}" <<<"$s")"
-nm_json "j['flows_written'] == $made and j['lost'] == 0 and j['flows_written'] >= $flows * 0.99" <<<"$s" |
+nm_json "j['flows_written'] == $made and j['lost'] == 0 and j['queue_lost'] == 0 and j['flows_written'] >= $flows * 0.99" <<<"$s" |
 	grep -qx True ||
 	nm_fail "expected the node's $made flow records (of $flows flows sent) in the store, none lost: $s (flows stats: $(nm_json "j['flows']" <<<"$st"))"
 nm_json "j['rows_trimmed'] > 0" <<<"$s" | grep -qx True || nm_fail "no rows removed: $s"

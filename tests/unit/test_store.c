@@ -21,6 +21,7 @@
 #include "store.h"
 #include "store_codec.h"
 #include "store_query.h"
+#include "store_queue.h"
 
 #define DAY0_NS (INT64_C(1796515200) * 1000000000) /* 2026-12-06T00:00:00Z */
 #define NOON_NS (DAY0_NS + INT64_C(43200) * 1000000000)
@@ -82,6 +83,23 @@ Test(store_codec, is_injective_across_field_boundaries)
 	long ny = nm_store_encode(&t, y, by, sizeof(by));
 	cr_assert_eq(nx, ny);
 	cr_assert_neq(memcmp(bx, by, (size_t)nx), 0);
+}
+
+Test(store_codec, decodes_what_it_encoded_and_nothing_else)
+{
+	struct nm_store_val v[2] = {nm_store_int(-7), nm_store_text("a\0b")}, w[2];
+	uint8_t buf[64];
+
+	v[1].len = 3; /* bytes, NUL included: text is not a C string here */
+	long n = nm_store_encode(&two, v, buf, sizeof(buf));
+	cr_assert_eq(nm_store_decode(&two, buf, (size_t)n, w), 0);
+	cr_assert_eq(w[0].i, -7);
+	cr_assert_eq(w[1].len, 3);
+	cr_assert_eq(memcmp(w[1].s, "a\0b", 3), 0);
+	for (long cut = 0; cut < n; cut++)
+		cr_assert_eq(nm_store_decode(&two, buf, (size_t)cut, w), -1, "cut at %ld", cut);
+	buf[2] = 's'; /* seq's type byte */
+	cr_assert_eq(nm_store_decode(&two, buf, (size_t)n, w), -1);
 }
 
 Test(store_codec, chains_with_sha256_of_prev_and_row)
@@ -572,4 +590,44 @@ Test(store, removes_day_files_past_max_days, .init = mkdir_tmp, .fini = rm_tmp)
 	cr_assert_eq(access(old, F_OK), -1);
 	cr_assert_eq(access(wal, F_OK), -1);
 	nm_store_close(&s);
+}
+
+/* The daemon's path: rows encoded on the caller's thread, written by the writer thread. */
+Test(store_queue, hands_batches_to_the_writer, .init = mkdir_tmp, .fini = rm_tmp)
+{
+	struct nm_store_queue q;
+	struct nm_store_params p = {.max_bytes = 0, .max_days = 30};
+	struct nm_store_val v[NM_SF_N], a[NM_SA_N];
+	char err[256];
+
+	snprintf(p.dir, sizeof(p.dir), "%s", dir);
+	cr_assert_eq(nm_store_queue_open(&q, &p, err, sizeof(err)), 0, "%s", err);
+	for (int turn = 0; turn < 3; turn++) {
+		for (int i = 0; i < 10; i++) {
+			flow(v, turn * 10 + i, "web-1", "allow");
+			nm_store_queue_add(&q, &nm_store_flows, v, NOON_NS);
+		}
+		nm_store_queue_commit(&q);
+	}
+	alert(a, 1005, 1000001);
+	nm_store_queue_add(&q, &nm_store_alerts, a, NOON_NS);
+	nm_store_queue_sync(&q);
+
+	json_t *st = nm_store_queue_json(&q);
+	cr_assert_eq(json_integer_value(json_object_get(st, "flows_written")), 30);
+	cr_assert_eq(json_integer_value(json_object_get(st, "alerts_written")), 1);
+	cr_assert_eq(json_integer_value(json_object_get(st, "lost")), 0);
+	cr_assert_eq(json_integer_value(json_object_get(st, "queue_lost")), 0);
+	json_decref(st);
+	nm_store_queue_close(&q);
+
+	json_t *r = query("pod=web-1 sid=1000001");
+	json_t *f = json_array_get(json_object_get(r, "flows"), 0);
+	cr_assert_eq(json_array_size(json_object_get(r, "flows")), 1);
+	cr_assert_eq(json_integer_value(json_object_get(f, "flow_id")), 1005);
+	cr_assert_eq(json_array_size(json_object_get(f, "alerts")), 1);
+	json_decref(r);
+	r = verify();
+	cr_assert(json_is_true(json_object_get(r, "ok")));
+	json_decref(r);
 }
