@@ -36,13 +36,6 @@ nm_store_text(const char *s)
 	return (struct nm_store_val){.is_text = true, .s = s, .len = (uint32_t)strlen(s)};
 }
 
-static void
-put_be(uint8_t *p, uint64_t v, unsigned int bytes)
-{
-	for (unsigned int i = 0; i < bytes; i++)
-		p[i] = (uint8_t)(v >> (8 * (bytes - 1 - i)));
-}
-
 /*
  * Table name, then per value 'i' + 8 bytes big-endian two's complement, or
  * 's' + 4 bytes big-endian length + the bytes. The table name is in so a
@@ -64,27 +57,17 @@ nm_store_encode(const struct nm_store_table *t, const struct nm_store_val *v, ui
 			uint8_t *p = buf + len;
 			if (v[c].is_text) {
 				p[0] = 's';
-				put_be(p + 1, v[c].len, 4);
+				nm_store_put_be(p + 1, v[c].len, 4);
 				if (v[c].len > 0)
 					memcpy(p + 5, v[c].s, v[c].len);
 			} else {
 				p[0] = 'i';
-				put_be(p + 1, (uint64_t)v[c].i, 8);
+				nm_store_put_be(p + 1, (uint64_t)v[c].i, 8);
 			}
 		}
 		len += need;
 	}
 	return (long)len;
-}
-
-static uint64_t
-get_be(const uint8_t *p, unsigned int bytes)
-{
-	uint64_t v = 0;
-
-	for (unsigned int i = 0; i < bytes; i++)
-		v = v << 8 | p[i];
-	return v;
 }
 
 int
@@ -101,13 +84,13 @@ nm_store_decode(const struct nm_store_table *t, const uint8_t *buf, size_t len,
 		if (!t->is_text[c]) {
 			if (len - at < 9)
 				return -1;
-			v[c] = nm_store_int((int64_t)get_be(buf + at + 1, 8));
+			v[c] = nm_store_int((int64_t)nm_store_get_be(buf + at + 1, 8));
 			at += 9;
 			continue;
 		}
 		if (len - at < 5)
 			return -1;
-		uint32_t n = (uint32_t)get_be(buf + at + 1, 4);
+		uint32_t n = (uint32_t)nm_store_get_be(buf + at + 1, 4);
 		if (len - at - 5 < n)
 			return -1;
 		v[c] = (struct nm_store_val){

@@ -106,6 +106,24 @@ nm_store_int(int64_t i)
 	return (struct nm_store_val){.is_text = false, .i = i};
 }
 
+/* Big-endian fixed-width numbers, as the canonical form writes them. */
+static inline void
+nm_store_put_be(uint8_t *p, uint64_t v, unsigned int bytes)
+{
+	for (unsigned int i = 0; i < bytes; i++)
+		p[i] = (uint8_t)(v >> (8 * (bytes - 1 - i)));
+}
+
+static inline uint64_t
+nm_store_get_be(const uint8_t *p, unsigned int bytes)
+{
+	uint64_t v = 0;
+
+	for (unsigned int i = 0; i < bytes; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
 /* Text from a C string; NULL stores "". */
 struct nm_store_val nm_store_text(const char *s);
 

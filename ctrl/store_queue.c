@@ -31,23 +31,6 @@ grow(uint8_t **buf, size_t *cap, size_t need)
 	return 0;
 }
 
-static void
-put_be(uint8_t *p, uint64_t v, unsigned int bytes)
-{
-	for (unsigned int i = 0; i < bytes; i++)
-		p[i] = (uint8_t)(v >> (8 * (bytes - 1 - i)));
-}
-
-static uint64_t
-get_be(const uint8_t *p, unsigned int bytes)
-{
-	uint64_t v = 0;
-
-	for (unsigned int i = 0; i < bytes; i++)
-		v = v << 8 | p[i];
-	return v;
-}
-
 void
 nm_store_queue_add(struct nm_store_queue *q, const struct nm_store_table *t,
 		   const struct nm_store_val *v, int64_t at_ns)
@@ -64,8 +47,8 @@ nm_store_queue_add(struct nm_store_queue *q, const struct nm_store_table *t,
 	}
 	uint8_t *p = q->fill + q->fill_len;
 	p[0] = t == &nm_store_alerts;
-	put_be(p + 1, (uint64_t)at_ns, 8);
-	put_be(p + 9, (uint64_t)need, 4);
+	nm_store_put_be(p + 1, (uint64_t)at_ns, 8);
+	nm_store_put_be(p + 9, (uint64_t)need, 4);
 	nm_store_encode(t, v, p + ROW_HEAD, (size_t)need);
 	q->fill_len += ROW_HEAD + (size_t)need;
 	q->fill_rows++;
@@ -116,8 +99,8 @@ write_rows(struct nm_store *s, const uint8_t *buf, size_t len)
 
 	while (len - at >= ROW_HEAD) {
 		const struct nm_store_table *t = buf[at] ? &nm_store_alerts : &nm_store_flows;
-		int64_t at_ns = (int64_t)get_be(buf + at + 1, 8);
-		size_t n = (size_t)get_be(buf + at + 9, 4);
+		int64_t at_ns = (int64_t)nm_store_get_be(buf + at + 1, 8);
+		size_t n = (size_t)nm_store_get_be(buf + at + 9, 4);
 
 		if (len - at - ROW_HEAD < n)
 			break; /* cannot happen: the control thread wrote whole rows */
