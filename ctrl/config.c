@@ -67,6 +67,7 @@ nm_config_defaults(struct nm_config *cfg)
 	snprintf(cfg->store.dir, sizeof(cfg->store.dir), "%s", NM_STORE_DEFAULT_DIR);
 	cfg->store.max_bytes = NM_STORE_DEFAULT_MAX_BYTES;
 	cfg->store.max_days = NM_STORE_DEFAULT_MAX_DAYS;
+	cfg->store.flow_interval_s = NM_STORE_DEFAULT_INTERVAL_S;
 }
 
 /* Every member of group s must be named in known[]. */
@@ -336,7 +337,6 @@ load_conntrack(struct ctx *c, const config_setting_t *ct, struct nm_config *cfg)
 	return 0;
 }
 
-/* A path that may be "" (that log or file is off). */
 /*
  * A byte count: an integer (libconfig's 64-bit "L" suffix for large ones),
  * 0 or 1 MiB up (one batch of the store can put a few hundred KiB in its WAL).
@@ -355,9 +355,9 @@ get_bytes(struct ctx *c, const config_setting_t *grp, const char *name, uint64_t
 		return -EINVAL;
 	}
 	long long v = config_setting_get_int64(s);
-	if (v != 0 && v < 65536) {
+	if (v != 0 && v < 1048576) {
 		snprintf(c->err, c->errlen,
-			 "%s:%d: '%s' = %lld must be 0 (no bound) or at least 65536", c->file,
+			 "%s:%d: '%s' = %lld must be 0 (no bound) or at least 1048576", c->file,
 			 line_of(s), name, v);
 		return -EINVAL;
 	}
@@ -365,6 +365,7 @@ get_bytes(struct ctx *c, const config_setting_t *grp, const char *name, uint64_t
 	return 0;
 }
 
+/* A path that may be "" (that log or file is off). */
 static int
 get_optional_path(struct ctx *c, const config_setting_t *s, const char *name, char *out, size_t len)
 {
@@ -603,14 +604,16 @@ load_root(struct ctx *c, config_t *lc, struct nm_config *cfg)
 	s = config_setting_get_member(root, "logs");
 	if (s != NULL) {
 		static const char *const logs_known[] = {"flows",     "alerts",	  "store_dir",
-							 "max_bytes", "max_days", NULL};
+							 "max_bytes", "max_days", "flow_interval_s",
+							 NULL};
 		if (check_members(c, s, logs_known) < 0 ||
 		    get_optional_path(c, s, "flows", cfg->flow_log, sizeof(cfg->flow_log)) < 0 ||
 		    get_optional_path(c, s, "alerts", cfg->alert_log, sizeof(cfg->alert_log)) < 0 ||
 		    get_optional_path(c, s, "store_dir", cfg->store.dir, sizeof(cfg->store.dir)) <
 			0 ||
 		    get_bytes(c, s, "max_bytes", &cfg->store.max_bytes) < 0 ||
-		    get_uint(c, s, "max_days", &cfg->store.max_days, 1, 3650) < 0)
+		    get_uint(c, s, "max_days", &cfg->store.max_days, 1, 3650) < 0 ||
+		    get_uint(c, s, "flow_interval_s", &cfg->store.flow_interval_s, 0, 604800) < 0)
 			return -EINVAL;
 	}
 

@@ -250,6 +250,7 @@ main(int argc, char **argv)
 		nm_peers_poll(peers, node->cfg.tunnel.fabric_iface[0] ? PEER_POLL_MS : 0);
 		nm_node_drain_records(node);
 		nm_node_drain_alerts(node);
+		nm_node_store_interim(node);
 		nm_node_store_commit(node);
 		nm_node_jobs_poll(node);
 		nm_peers_jobs_poll(peers);

@@ -645,9 +645,10 @@ nm_node_stats_json(struct nm_node *node)
 				  (json_int_t)node->cfg.flow_capacity * node->dp.n_workers,
 				  "active", (json_int_t)active, "refused", (json_int_t)refused,
 				  "records_written", (json_int_t)node->records_written);
+	json_t *store = nm_store_queue_json(&node->store);
+	json_object_set_new(store, "interim_rows", json_integer((json_int_t)node->interim.rows));
 	json_t *logs = json_pack("{s:o, s:o, s:o}", "flows", nm_jsonlog_json(&node->flow_log),
-				 "alerts", nm_jsonlog_json(&node->alert_log), "store",
-				 nm_store_queue_json(&node->store));
+				 "alerts", nm_jsonlog_json(&node->alert_log), "store", store);
 	return json_pack(
 	    "{s:s, s:I, s:I, s:I, s:i, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
 	    "node", node->cfg.node_name, "rx_packets", (json_int_t)rx, "tx_packets", (json_int_t)tx,

@@ -253,6 +253,8 @@ nm_flow_end_name(uint8_t end)
 {
 	static const char *const ends[] = {"timeout", "closed", "flush", "shutdown", "pod_gone"};
 
+	if (end == NM_FLOW_END_INTERIM)
+		return "interim";
 	return end < sizeof(ends) / sizeof(ends[0]) ? ends[end] : "?";
 }
 

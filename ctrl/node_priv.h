@@ -29,6 +29,8 @@
 #include "store_queue.h"
 
 #define NM_POD_HISTORY 4096 /* identities of recent pods kept for flow records */
+/* The end reason of an interim record: the flow is still open (not a worker's enum nm_flow_end). */
+#define NM_FLOW_END_INTERIM 0xff
 
 struct nm_node {
 	struct nm_dataplane dp; /* what the workers read */
@@ -59,6 +61,13 @@ struct nm_node {
 	struct nm_jsonlog alert_log;
 	uint64_t alerts_written;     /* == alert_log.written */
 	struct nm_store_queue store; /* flow records and alerts to SQLite (node_store.c) */
+	struct {
+		uint64_t next_pass_tsc; /* when the next walk of the flow tables starts */
+		unsigned int worker;	/* the walk in progress: worker and entry */
+		uint32_t pos;
+		bool walking;
+		uint64_t rows; /* interim records made */
+	} interim;	       /* logs.flow_interval_s (node_store.c) */
 	struct {
 		char path[1024];      /* state.file or --state; "" = not kept */
 		char restored[160];   /* what the start found: "first start", "restored: ..." */
@@ -99,6 +108,8 @@ void nm_iso_time(const struct nm_node *node, uint64_t tsc, char *buf, size_t len
 /* node_store.c */
 int64_t nm_node_wall_ns(const struct nm_node *node, uint64_t tsc);
 void nm_node_store_flow(struct nm_node *node, const struct nm_flow_record *r);
+/* A little of the walk for interim records of long flows; each loop turn. */
+void nm_node_store_interim(struct nm_node *node);
 void nm_node_store_alert(struct nm_node *node, const struct nm_alert_record *a);
 
 #endif

@@ -8,9 +8,12 @@
  */
 #include <arpa/inet.h>
 
+#include <rte_cycles.h>
+
 #include "node_priv.h"
 #include "jobs.h"
 #include "nodemesh/flow.h"
+#include "nodemesh/worker.h"
 #include "node.h"
 #include "store_queue.h"
 
@@ -111,6 +114,90 @@ nm_node_store_alert(struct nm_node *node, const struct nm_alert_record *a)
 	v[NM_SA_rule_action] = nm_store_text(a->action < 4 ? rule_actions[a->action] : "?");
 	v[NM_SA_direction] = nm_store_text(a->to_server ? "to_server" : "to_client");
 	nm_store_queue_add(&node->store, &nm_store_alerts, v, (int64_t)nm_wall_ns());
+}
+
+#define LOAD(x)	       __atomic_load_n(&(x), __ATOMIC_RELAXED)
+#define INTERIM_BUDGET 16384 /* flow entries looked at per loop turn */
+
+/*
+ * A live entry's record as the flow stands, if it is the side that writes
+ * the flow's record (nm_track_end's rule: the responder's, or the
+ * initiator's for a denied flow nothing came back to). Read while its
+ * worker may update it, as `flow list` does: counters can be a packet
+ * apart, never a pointer into freed memory (entries are preallocated).
+ */
+static bool
+snapshot(const struct nm_flow *f, struct nm_flow_record *r)
+{
+	bool mine = !f->local_is_init ||
+		    (LOAD(f->verdict) != NM_VERDICT_ALLOW && LOAD(f->pkts[NM_DIR_REPLY]) == 0);
+
+	if (!LOAD(f->in_use) || !mine)
+		return false;
+	r->key = f->hk.k;
+	r->init_pod_id = f->init_pod_id;
+	r->resp_pod_id = f->resp_pod_id;
+	r->first_tsc = LOAD(f->first_tsc);
+	r->last_tsc = LOAD(f->last_tsc);
+	for (int d = 0; d < 2; d++) {
+		r->pkts[d] = LOAD(f->pkts[d]);
+		r->bytes[d] = LOAD(f->bytes[d]);
+	}
+	r->rate_drops = LOAD(f->rate_drops);
+	r->rule_id = LOAD(f->rule_id);
+	r->init_is_lo = f->init_is_lo;
+	r->verdict = LOAD(f->verdict);
+	r->state = LOAD(f->state);
+	r->end = NM_FLOW_END_INTERIM;
+	r->sig = LOAD(f->sig);
+	return true;
+}
+
+/*
+ * logs.flow_interval_s: every interval, one walk over the workers' flow
+ * tables, INTERIM_BUDGET entries per loop turn, gives every flow open for
+ * at least the interval an interim row (end_reason "interim") with its
+ * counters so far, so a connection open for days is in the store while it
+ * is open. No help from the workers: the control thread reads the entries
+ * as `flow list` does.
+ */
+void
+nm_node_store_interim(struct nm_node *node)
+{
+	uint64_t interval = (uint64_t)node->cfg.store.flow_interval_s * node->dp.tsc_hz;
+	uint64_t now = rte_rdtsc();
+	unsigned int budget = INTERIM_BUDGET;
+
+	if (interval == 0 || !nm_store_queue_is_open(&node->store))
+		return;
+	if (!node->interim.walking) {
+		if (now < node->interim.next_pass_tsc)
+			return;
+		if (node->interim.next_pass_tsc != 0) { /* the first interval has no long flows */
+			node->interim.walking = true;
+			node->interim.worker = 0;
+			node->interim.pos = 0;
+		}
+		node->interim.next_pass_tsc = now + interval;
+	}
+	while (node->interim.walking && budget > 0) {
+		const struct nm_flow_table *t = &node->dp.workers[node->interim.worker]->flows;
+		struct nm_flow_record r;
+
+		for (; node->interim.pos < t->cap && budget > 0; node->interim.pos++, budget--) {
+			const struct nm_flow *f = &t->e[node->interim.pos];
+			/* first_tsc is another core's TSC: it may read a little ahead of now. */
+			if (snapshot(f, &r) && now > r.first_tsc && now - r.first_tsc >= interval) {
+				nm_node_store_flow(node, &r);
+				node->interim.rows++;
+			}
+		}
+		if (node->interim.pos == t->cap) {
+			node->interim.pos = 0;
+			if (++node->interim.worker == node->dp.n_workers)
+				node->interim.walking = false;
+		}
+	}
 }
 
 void

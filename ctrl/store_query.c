@@ -391,6 +391,20 @@ nm_store_bind(sqlite3_stmt *st, const struct nm_store_query *q)
 		sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":limit"), q->limit);
 }
 
+/* Open path with flags and read its meta table, waiting out a writer's lock. */
+static int
+open_probe(const char *path, int flags, const char *sql, sqlite3 **db)
+{
+	int rc = sqlite3_open_v2(path, db, flags, NULL);
+
+	/* Before the first statement: the writer may hold a lock (creating the file). */
+	if (rc == SQLITE_OK)
+		rc = sqlite3_busy_timeout(*db, 2000);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(*db, sql, NULL, NULL, NULL);
+	return rc;
+}
+
 sqlite3 *
 nm_store_open_ro(const char *dir, const char *day, char *err, size_t errlen)
 {
@@ -398,24 +412,19 @@ nm_store_open_ro(const char *dir, const char *day, char *err, size_t errlen)
 	sqlite3 *db = NULL;
 
 	snprintf(path, sizeof(path), "%s/nodemesh-%s.db", dir, day);
-	/* Read-only needs the WAL's shared memory to exist; a stopped daemon's may not. */
-	int rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_exec(db, "SELECT 1 FROM meta LIMIT 1", NULL, NULL, NULL);
-	if (rc != SQLITE_OK) {
+	int rc = open_probe(path, SQLITE_OPEN_READONLY, "SELECT 1 FROM meta LIMIT 1", &db);
+	if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
+		/* Read-only needs the WAL's shared memory to exist; a stopped daemon's may not. */
 		sqlite3_close_v2(db);
 		db = NULL;
-		rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL);
-		if (rc == SQLITE_OK)
-			rc = sqlite3_exec(db, "PRAGMA query_only=1; SELECT 1 FROM meta LIMIT 1",
-					  NULL, NULL, NULL);
+		rc = open_probe(path, SQLITE_OPEN_READWRITE,
+				"PRAGMA query_only=1; SELECT 1 FROM meta LIMIT 1", &db);
 	}
 	if (rc != SQLITE_OK) {
 		snprintf(err, errlen, "%s: %s", path, db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
 		sqlite3_close_v2(db);
 		return NULL;
 	}
-	sqlite3_busy_timeout(db, 2000);
 	return db;
 }
 

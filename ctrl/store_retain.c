@@ -3,7 +3,7 @@
  * The store's retention, run after each batch: day files past max_days go,
  * then the oldest day files while the store is over 75% of max_bytes,
  * then, if today's rows alone take too much, today's oldest rows, a
- * bounded number per batch (so no loop turn pays for a big delete). Rows
+ * bounded number per batch (so no batch pays for a big delete). Rows
  * removed from today leave an anchor in the meta table (the seq and hash
  * of the last row removed) from which `flows verify` checks the rest of
  * the chain.
@@ -28,8 +28,8 @@
 #include "store.h"
 #include "store_priv.h"
 
-#define HIGH_PCT      80	     /* of max_bytes: start removing */
-#define LOW_PCT	      60	     /* of max_bytes: what a trim of today aims for */
+#define HIGH_PCT      75	     /* of max_bytes: start removing */
+#define LOW_PCT	      55	     /* of max_bytes: what a trim of today aims for */
 #define SCAN_EVERY_NS 10000000000ull /* list the directory at least this often */
 #define TRIM_MIN_ROWS 256
 #define TRIM_MAX_ROWS 20000 /* per batch: a few ms of deletes */
