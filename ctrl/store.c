@@ -34,19 +34,41 @@ nm_store_day_path(const char *dir, const char *day, char *buf, size_t cap)
 	return n < 0 || (size_t)n >= cap ? -1 : 0;
 }
 
+/* mkdir -p: the default /var/lib/nodemesh/store on a fresh machine has no parent. */
+static int
+mkdirs(const char *dir, char *err, size_t errlen)
+{
+	char path[sizeof(((struct nm_store_params *)0)->dir)];
+
+	snprintf(path, sizeof(path), "%s", dir);
+	for (char *p = path + 1;; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		char c = *p;
+		*p = '\0';
+		if (mkdir(path, 0750) < 0 && errno != EEXIST) {
+			int e = errno;
+			snprintf(err, errlen, "logs.store_dir: mkdir(%s) failed: %s", path,
+				 strerror(e));
+			return -e;
+		}
+		*p = c;
+		if (c == '\0')
+			return 0;
+	}
+}
+
 int
 nm_store_open(struct nm_store *s, const struct nm_store_params *p, char *err, size_t errlen)
 {
 	nm_store_init(s);
 	if (p->dir[0] == '\0')
 		return 0;
-	if (mkdir(p->dir, 0750) < 0 && errno != EEXIST) {
-		int e = errno;
-		snprintf(err, errlen, "logs.store_dir: mkdir(%s) failed: %s", p->dir, strerror(e));
-		return -e;
-	}
+	int rc = mkdirs(p->dir, err, errlen);
+	if (rc < 0)
+		return rc;
 	s->p = *p;
-	int rc = nm_store_ckpt_start(s);
+	rc = nm_store_ckpt_start(s);
 	if (rc < 0) {
 		snprintf(err, errlen, "store: cannot start the checkpoint thread: %s",
 			 strerror(-rc));

@@ -7,7 +7,7 @@
  * daemon writes. Rows carry the day's hash chain (store_codec.h).
  *
  * Bounded (store_retain.c): after each batch, day files older than
- * max_days go, then, while the store is over 75% of max_bytes, the oldest
+ * max_days go, then, while the store is over 70% of max_bytes, the oldest
  * day file; if today's rows alone take too much, today's oldest rows go (at
  * most 20,000 per batch) and the next rows reuse their pages. Never
  * blocking: a failed write (disk full, I/O error) rolls the batch back and

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The store's retention, run after each batch: day files past max_days go,
- * then the oldest day files while the store is over 75% of max_bytes,
+ * then the oldest day files while the store is over 70% of max_bytes,
  * then, if today's rows alone take too much, today's oldest rows, a
  * bounded number per batch (so no batch pays for a big delete). Rows
  * removed from today leave an anchor in the meta table (the seq and hash
@@ -28,8 +28,8 @@
 #include "store.h"
 #include "store_priv.h"
 
-#define HIGH_PCT      75	     /* of max_bytes: start removing */
-#define LOW_PCT	      55	     /* of max_bytes: what a trim of today aims for */
+#define HIGH_PCT      70	     /* of max_bytes: start removing */
+#define LOW_PCT	      50	     /* of max_bytes: what a trim of today aims for */
 #define SCAN_EVERY_NS 10000000000ull /* list the directory at least this often */
 #define TRIM_MIN_ROWS 256
 #define TRIM_MAX_ROWS 20000 /* per batch: a few ms of deletes */

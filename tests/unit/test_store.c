@@ -631,3 +631,21 @@ Test(store_queue, hands_batches_to_the_writer, .init = mkdir_tmp, .fini = rm_tmp
 	cr_assert(json_is_true(json_object_get(r, "ok")));
 	json_decref(r);
 }
+
+Test(store, creates_the_directory_and_its_parents, .init = mkdir_tmp, .fini = rm_tmp)
+{
+	struct nm_store s;
+	struct nm_store_params p = {.max_bytes = 0, .max_days = 30};
+	char err[256], file[160];
+
+	snprintf(p.dir, sizeof(p.dir), "%s/var/lib/nodemesh/store", dir);
+	cr_assert_eq(nm_store_open(&s, &p, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(access(p.dir, W_OK), 0);
+	nm_store_close(&s);
+
+	snprintf(file, sizeof(file), "%s/file", dir);
+	fclose(fopen(file, "w"));
+	snprintf(p.dir, sizeof(p.dir), "%s/file/store", dir);
+	cr_assert_eq(nm_store_open(&s, &p, err, sizeof(err)), -ENOTDIR);
+	cr_assert(strstr(err, "logs.store_dir: mkdir(") != NULL, "%s", err);
+}
