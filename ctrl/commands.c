@@ -19,6 +19,7 @@
 #include "commands.h"
 #include "config.h"
 #include "identity.h"
+#include "observe.h"
 #include "nodemesh/flowkey.h"
 #include "node.h"
 #include "peers.h"
@@ -38,7 +39,7 @@ static const char *const no_keys[] = {NULL};
 static const char *const pod_add_keys[] = {"name",   "namespace", "serviceaccount", "ip",
 					   "iface",  "labels",	  "image",	    "driver",
 					   "socket", "mac",	  "container",	    NULL};
-static const char *const pod_del_keys[] = {"name", "container", NULL};
+static const char *const pod_del_keys[] = {"name", "namespace", "container", NULL};
 static const char *const peer_del_keys[] = {"name", NULL};
 static const char *const identity_set_keys[] = {"namespace", "name",  "serviceaccount",
 						"labels",    "image", NULL};
@@ -50,8 +51,24 @@ static const char *const peer_add_keys[] = {"name", "address", "fabric_ip", "pod
 static const char *const peer_keys[] = {"peer", NULL};
 static const char *const flow_list_keys[] = {"pod", "limit", NULL};
 static const char *const flow_show_keys[] = {"proto", "src", "dst", NULL};
+static const char *const observe_keys[] = {"since",    "limit", "pod",	   "namespace",
+					   "identity", "type",	"verdict", NULL};
 
 static json_t *cmd_help(struct nm_node *node, const struct nm_req *req);
+
+static json_t *
+cmd_config_reload(struct nm_node *node, const struct nm_req *req)
+{
+	json_t *r = nm_reply_ok();
+	char err[1024];
+
+	(void)req;
+	if (nm_node_config_reload(node, r, err, sizeof(err)) < 0) {
+		json_decref(r);
+		return nm_reply_error("%s", err);
+	}
+	return r;
+}
 
 static json_t *
 cmd_version(struct nm_node *node, const struct nm_req *req)
@@ -106,8 +123,13 @@ cmd_pod_del(struct nm_node *node, const struct nm_req *req)
 		json_object_set_new(r, "deleted", json_integer(rc));
 		return r;
 	}
-	if (nm_node_pod_del(node, name, err, sizeof(err)) < 0)
-		return nm_reply_error("pod del: %s", err);
+	const char *ns = nm_req_arg(req, "namespace");
+	char full[2 * NM_REQ_MAX_TOKEN + 2];
+	snprintf(full, sizeof(full), "%s%s%s", ns != NULL ? ns : "", ns != NULL ? "/" : "", name);
+	if (strchr(name, '/') != NULL || nm_node_pod_del(node, full, err, sizeof(err)) < 0)
+		return nm_reply_error("pod del: %s", strchr(name, '/') != NULL
+							 ? "say namespace=NS, not NS/ in name"
+							 : err);
 	json_t *r = nm_reply_ok();
 	json_object_set_new(r, "pod", json_string(name));
 	return r;
@@ -136,6 +158,42 @@ cmd_identity_del(struct nm_node *node, const struct nm_req *req)
 	if (nm_node_identity_del(node, ns, name, err, sizeof(err)) < 0)
 		return nm_reply_error("identity del: %s", err);
 	return nm_reply_ok();
+}
+
+/* observe since=N: the events after N (the answer's "next" is the N to ask with next). */
+static json_t *
+cmd_observe(struct nm_node *node, const struct nm_req *req)
+{
+	struct nm_observe_filter f;
+	const char *since = nm_req_arg(req, "since"), *limit = nm_req_arg(req, "limit");
+	unsigned long long s = 0, l = NM_OBSERVE_LIMIT;
+	char err[256], *end;
+
+	if (nm_observe_filter_fill(&f, req_key, req, err, sizeof(err)) < 0)
+		return nm_reply_error("observe: %s", err);
+	if (since != NULL && (s = strtoull(since, &end, 10), *end != '\0' || since[0] == '-'))
+		return nm_reply_error("observe: 'since' must be an event number");
+	if (limit != NULL &&
+	    (l = strtoull(limit, &end, 10), *end != '\0' || l == 0 || l > NM_OBSERVE_LIMIT))
+		return nm_reply_error("observe: 'limit' must be 1 to %d", NM_OBSERVE_LIMIT);
+	json_t *r = nm_reply_ok();
+	json_object_update_new(r, nm_node_observe_query(node, &f, s, (unsigned int)l));
+	return r;
+}
+
+static json_t *
+cmd_metrics(struct nm_node *node, const struct nm_req *req)
+{
+	size_t len;
+	char *text = nm_node_metrics_text(node, &len);
+
+	(void)req;
+	if (text == NULL)
+		return nm_reply_error("metrics: out of memory");
+	json_t *r = nm_reply_ok();
+	json_object_set_new(r, "text", json_stringn(text, len));
+	free(text);
+	return r;
 }
 
 static json_t *
@@ -483,7 +541,7 @@ static const struct command commands[] = {
      0,
      pod_del_keys,
      cmd_pod_del,
-     "pod del name=N  |  pod del container=ID",
+     "pod del name=N [namespace=NS]  |  pod del container=ID",
      "detach a pod; other pods' traffic is not disturbed (by container: a missing pod is "
      "not an error)",
      true},
@@ -566,6 +624,22 @@ static const struct command commands[] = {
      "cert status",
      "the certificate reload in progress, if any, and how the last one ended",
      false},
+    {{"observe", NULL},
+     0,
+     observe_keys,
+     cmd_observe,
+     "observe [since=N] [limit=N] [pod=P] [namespace=NS] [identity=NS/SA|unknown] "
+     "[type=flow|drop|alert] [verdict=allow|deny]",
+     "the events after event N: drops with their reason, flow starts and ends, alerts, both "
+     "ends' identities; nodemeshctl observe follows them",
+     false},
+    {{"metrics", NULL},
+     0,
+     no_keys,
+     cmd_metrics,
+     "metrics",
+     "the counters in Prometheus' text format (what metrics.listen serves at /metrics)",
+     false},
     {{"stats", NULL},
      0,
      no_keys,
@@ -629,7 +703,7 @@ static const struct command commands[] = {
      0,
      flow_list_keys,
      cmd_flow_list,
-     "flow list [pod=NAME] [limit=N]",
+     "flow list [pod=NAME|NS/NAME] [limit=N]",
      "tracked flows (both sides of local flows)",
      false},
     {{"flow", "show"},
@@ -638,6 +712,14 @@ static const struct command commands[] = {
      cmd_flow_show,
      "flow show src=IP[:PORT] dst=IP[:PORT] [proto=tcp|udp|icmp]",
      "one flow in detail",
+     false},
+    {{"config", "reload"},
+     0,
+     no_keys,
+     cmd_config_reload,
+     "config reload",
+     "read the config file again and apply its live settings, all or nothing; refused, "
+     "naming them, if settings that need a restart changed",
      false},
     {{"flow", "flush"},
      0,
@@ -662,6 +744,13 @@ cmd_help(struct nm_node *node, const struct nm_req *req)
 						      "help", commands[i].help));
 	json_object_set_new(r, "commands", list);
 	return r;
+}
+
+void
+nm_commands_print(FILE *out)
+{
+	for (size_t i = 0; i < N_COMMANDS; i++)
+		fprintf(out, "%s\t%s\n", commands[i].usage, commands[i].help);
 }
 
 static unsigned int

@@ -193,7 +193,8 @@ load_pods(struct ctx *c, const config_setting_t *pods, struct nm_config *cfg)
 			return -EINVAL;
 		}
 		for (unsigned int j = 0; j < cfg->n_pods; j++) {
-			if (strcmp(cfg->pods[j].name, spec->name) == 0 ||
+			if ((strcmp(cfg->pods[j].name, spec->name) == 0 &&
+			     strcmp(cfg->pods[j].ns, spec->ns) == 0) ||
 			    cfg->pods[j].ip == spec->ip ||
 			    (spec->iface[0] != '\0' &&
 			     strcmp(cfg->pods[j].iface, spec->iface) == 0) ||
@@ -564,7 +565,7 @@ load_root(struct ctx *c, config_t *lc, struct nm_config *cfg)
 {
 	static const char *const known[] = {"node",	  "eal",   "control", "dataplane", "tunnel",
 					    "peers",	  "pods",  "policy",  "conntrack", "logs",
-					    "signatures", "state", NULL};
+					    "signatures", "state", "metrics", NULL};
 	static const char *const node_known[] = {"name", NULL};
 	static const char *const ctl_known[] = {"socket", "group", NULL};
 	const config_setting_t *root = config_root_setting(lc);
@@ -615,6 +616,24 @@ load_root(struct ctx *c, config_t *lc, struct nm_config *cfg)
 		    get_uint(c, s, "max_days", &cfg->store.max_days, 1, 3650) < 0 ||
 		    get_uint(c, s, "flow_interval_s", &cfg->store.flow_interval_s, 0, 604800) < 0)
 			return -EINVAL;
+	}
+
+	s = config_setting_get_member(root, "metrics");
+	if (s != NULL) {
+		static const char *const metrics_known[] = {"listen", NULL};
+		char host[NM_CFG_ARG_LEN];
+		if (check_members(c, s, metrics_known) < 0 ||
+		    get_optional_path(c, s, "listen", cfg->metrics_listen,
+				      sizeof(cfg->metrics_listen)) < 0)
+			return -EINVAL;
+		if (cfg->metrics_listen[0] != '\0' &&
+		    parse_hostport(cfg->metrics_listen, host, sizeof(host), &cfg->metrics_port) <
+			0) {
+			snprintf(c->err, c->errlen,
+				 "%s:%d: metrics.listen must be IPV4:PORT, not '%s'", c->file,
+				 line_of(s), cfg->metrics_listen);
+			return -EINVAL;
+		}
 	}
 
 	s = config_setting_get_member(root, "state");
@@ -694,6 +713,23 @@ nm_config_load(const char *path, struct nm_config *cfg, char *err, size_t errlen
 	rc = load(&lc, config_read_file(&lc, path) == CONFIG_TRUE, path, cfg, err, errlen);
 	config_destroy(&lc);
 	return rc;
+}
+
+int
+nm_config_load_source(const struct nm_config_source *src, struct nm_config *cfg, char *err,
+		      size_t errlen)
+{
+	int rc = nm_config_load(src->path, cfg, err, errlen);
+
+	if (rc < 0)
+		return rc;
+	if (src->has_socket)
+		memcpy(cfg->socket_path, src->socket, sizeof(cfg->socket_path));
+	if (src->has_file_prefix)
+		memcpy(cfg->file_prefix, src->file_prefix, sizeof(cfg->file_prefix));
+	if (src->has_state)
+		memcpy(cfg->state_file, src->state, sizeof(cfg->state_file));
+	return 0;
 }
 
 int

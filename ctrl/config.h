@@ -7,6 +7,7 @@
 #ifndef NM_CONFIG_H
 #define NM_CONFIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/un.h>
@@ -77,7 +78,9 @@ struct nm_config {
 	char flow_log[NM_CFG_ARG_LEN];	 /* JSON-lines flow records; "" = off */
 	char sig_file[NM_CFG_ARG_LEN];	 /* signature rules loaded at start; "" = none */
 	char state_file[NM_CFG_ARG_LEN]; /* run-time state kept across restarts; "" = none */
-	uint32_t sig_max_streams;	 /* open TCP inspection streams per worker */
+	char metrics_listen[NM_CFG_ARG_LEN]; /* Prometheus /metrics on IPV4:PORT; "" = off */
+	uint16_t metrics_port;		     /* its port, parsed */
+	uint32_t sig_max_streams;	     /* open TCP inspection streams per worker */
 	uint32_t sig_stream_state_max;	/* bytes per inspection stream (Hyperscan state and more) */
 	char alert_log[NM_CFG_ARG_LEN]; /* JSON-lines alerts (EVE-like); "" = off */
 	struct nm_store_params store;	/* logs.store_dir, max_bytes, max_days */
@@ -124,6 +127,49 @@ int nm_identity_fill(struct nm_identity *id, const char *(*key_fn)(const void *,
  */
 int nm_peer_spec_fill(struct nm_peer_spec *spec, const char *(*key_fn)(const void *, const char *),
 		      const void *ctx, char *err, size_t errlen);
+
+/*
+ * Where the running configuration came from: the file nodemeshd -c named
+ * and the command-line options that override its settings. A config
+ * reload loads the same file with the same overrides.
+ */
+struct nm_config_source {
+	char path[1024];
+	bool has_socket, has_file_prefix, has_state;
+	char socket[sizeof(((struct sockaddr_un *)0)->sun_path)]; /* -s */
+	char file_prefix[NM_NAME_LEN];				  /* --file-prefix */
+	char state[NM_CFG_ARG_LEN];				  /* --state */
+};
+
+/* nm_config_load(src->path), then src's overrides. */
+int nm_config_load_source(const struct nm_config_source *src, struct nm_config *cfg, char *err,
+			  size_t errlen);
+
+/*
+ * Reload classes (ctrl/config_diff.c): live settings change in the
+ * running node, seed settings only begin a first start, restart settings
+ * need a restart.
+ */
+enum nm_config_class {
+	NM_CONFIG_LIVE,
+	NM_CONFIG_SEED,
+	NM_CONFIG_RESTART,
+};
+
+typedef void (*nm_config_diff_fn)(void *ctx, const char *name, enum nm_config_class cls);
+
+/*
+ * Call fn(ctx, name, class) for each setting whose value differs between
+ * a and b, by its config name ("conntrack.timeouts.udp"). Returns how many.
+ */
+unsigned int nm_config_diff(const struct nm_config *a, const struct nm_config *b,
+			    nm_config_diff_fn fn, void *ctx);
+
+/* Copy src's live settings into dst; the others stay. */
+void nm_config_copy_live(struct nm_config *dst, const struct nm_config *src);
+
+/* "live", "seed", "restart". */
+const char *nm_config_class_name(enum nm_config_class cls);
 
 /* "a.b.c.d/len" with no host bits set. 0 or -EINVAL. */
 int nm_cidr_parse(const char *s, struct nm_cidr *out);

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Workload identities. A node keeps the identities of its own pods (the
- * agent sets them for the pods scheduled on the node), so a flat array
- * searched linearly is enough: a few hundred entries, changed at the API
- * server's pace, on the control thread.
+ * Workload identities: a flat array (what `identity list` walks) with a
+ * chained hash index by namespace/name, so a node agent setting the
+ * identities of a busy node's pods one by one costs constant time each,
+ * not a scan of all of them. Control thread only.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -11,13 +11,71 @@
 
 #include "identity.h"
 
+/* FNV-1a of "ns/name": cap is a power of two, so the low bits pick the bucket. */
+static uint32_t
+hash(const char *ns, const char *name)
+{
+	uint32_t h = 2166136261u;
+
+	for (const char *p = ns; *p; p++)
+		h = (h ^ (uint8_t)*p) * 16777619u;
+	h = (h ^ '/') * 16777619u;
+	for (const char *p = name; *p; p++)
+		h = (h ^ (uint8_t)*p) * 16777619u;
+	return h;
+}
+
+static int32_t *
+bucket_of(const struct nm_identities *ids, const char *ns, const char *name)
+{
+	return &ids->bucket[hash(ns, name) & (ids->cap - 1)];
+}
+
 static int
 find(const struct nm_identities *ids, const char *ns, const char *name)
 {
-	for (unsigned int i = 0; i < ids->n; i++)
+	if (ids->cap == 0)
+		return -1;
+	for (int32_t i = *bucket_of(ids, ns, name); i >= 0; i = ids->next[i])
 		if (strcmp(ids->v[i].ns, ns) == 0 && strcmp(ids->v[i].name, name) == 0)
-			return (int)i;
+			return i;
 	return -1;
+}
+
+static void
+link_entry(struct nm_identities *ids, int32_t i)
+{
+	int32_t *b = bucket_of(ids, ids->v[i].ns, ids->v[i].name);
+
+	ids->next[i] = *b;
+	*b = i;
+}
+
+/* Twice the room, every entry linked again. */
+static int
+grow(struct nm_identities *ids)
+{
+	unsigned int cap = ids->cap ? ids->cap * 2 : 64;
+	struct nm_identity *v = realloc(ids->v, (size_t)cap * sizeof(*v));
+	int32_t *next = malloc((size_t)cap * sizeof(*next));
+	int32_t *bucket = malloc((size_t)cap * sizeof(*bucket));
+
+	if (v != NULL)
+		ids->v = v;
+	if (v == NULL || next == NULL || bucket == NULL) {
+		free(next);
+		free(bucket);
+		return -ENOMEM;
+	}
+	free(ids->next);
+	free(ids->bucket);
+	ids->next = next;
+	ids->bucket = bucket;
+	ids->cap = cap;
+	memset(bucket, 0xff, (size_t)cap * sizeof(*bucket)); /* -1: empty */
+	for (unsigned int i = 0; i < ids->n; i++)
+		link_entry(ids, (int32_t)i);
+	return 0;
 }
 
 int
@@ -31,16 +89,23 @@ nm_identities_set(struct nm_identities *ids, const struct nm_identity *id)
 	}
 	if (ids->n == NM_MAX_IDENTITIES)
 		return -ENOSPC;
-	if (ids->n == ids->cap) {
-		unsigned int cap = ids->cap ? ids->cap * 2 : 64;
-		struct nm_identity *v = realloc(ids->v, (size_t)cap * sizeof(*v));
-		if (v == NULL)
-			return -ENOMEM;
-		ids->v = v;
-		ids->cap = cap;
-	}
-	ids->v[ids->n++] = *id;
+	if (ids->n == ids->cap && grow(ids) < 0)
+		return -ENOMEM;
+	ids->v[ids->n] = *id;
+	link_entry(ids, (int32_t)ids->n);
+	ids->n++;
 	return 0;
+}
+
+/* Take entry i out of its bucket's chain. */
+static void
+unlink_entry(struct nm_identities *ids, int32_t i)
+{
+	int32_t *p = bucket_of(ids, ids->v[i].ns, ids->v[i].name);
+
+	while (*p != i)
+		p = &ids->next[*p];
+	*p = ids->next[i];
 }
 
 int
@@ -50,7 +115,15 @@ nm_identities_del(struct nm_identities *ids, const char *ns, const char *name)
 
 	if (i < 0)
 		return -ENOENT;
-	ids->v[i] = ids->v[--ids->n];
+	unlink_entry(ids, i);
+	int32_t last = (int32_t)ids->n - 1;
+	if (i != last) {
+		/* The last entry fills the hole: its chain must point at its new place. */
+		unlink_entry(ids, last);
+		ids->v[i] = ids->v[last];
+		link_entry(ids, i);
+	}
+	ids->n--;
 	return 0;
 }
 
@@ -66,6 +139,8 @@ void
 nm_identities_free(struct nm_identities *ids)
 {
 	free(ids->v);
+	free(ids->next);
+	free(ids->bucket);
 	memset(ids, 0, sizeof(*ids));
 }
 

@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "nodemesh/pod-t.h"
 
@@ -24,11 +25,16 @@ struct nm_identity {
 	char image[NM_IMAGE_LEN];
 };
 
-/* A growable array; a node holds one. Zero-initialised is empty. */
+/*
+ * A growable array with a chained hash index by namespace/name; a node
+ * holds one. Zero-initialised is empty.
+ */
 struct nm_identities {
 	struct nm_identity *v;
+	int32_t *next;	 /* per entry: the next entry of its bucket, or -1 */
+	int32_t *bucket; /* cap buckets: the first entry, or -1 */
 	unsigned int n;
-	unsigned int cap;
+	unsigned int cap; /* entries and buckets allocated (a power of two) */
 };
 
 /* Insert or replace the identity of id->ns/id->name. 0, -ENOSPC or -ENOMEM. */

@@ -56,10 +56,10 @@ nm_jsonlog_open(struct nm_jsonlog *log, const char *what, const char *path, char
 
 /* First failure of an episode: say so once, with the call and its arguments. */
 static void
-lost(struct nm_jsonlog *log, const char *call, size_t len, int e)
+lost_n(struct nm_jsonlog *log, unsigned int n, const char *call, size_t len, int e)
 {
-	log->lost++;
-	log->episode_lost++;
+	log->lost += n;
+	log->episode_lost += n;
 	if (log->last_errno == 0)
 		fprintf(stderr,
 			"nodemeshd: %s: %s(%s, %zu bytes) failed: %s; records are counted as "
@@ -80,39 +80,107 @@ untear(struct nm_jsonlog *log)
 	return true;
 }
 
+static void
+lost(struct nm_jsonlog *log, const char *call, size_t len, int e)
+{
+	lost_n(log, 1, call, len, e);
+}
+
+void
+nm_jsonlog_lost(struct nm_jsonlog *log, const char *call, size_t len, int e)
+{
+	if (log->fd >= 0)
+		lost(log, call, len, e);
+}
+
+/* Room for n more bytes in the batch. */
+static int
+reserve(struct nm_jsonlog *log, size_t n)
+{
+	if (log->batch_len + n <= log->batch_cap)
+		return 0;
+	size_t cap = log->batch_cap ? log->batch_cap * 2 : NM_JSONLOG_BATCH;
+	while (cap < log->batch_len + n)
+		cap *= 2;
+	char *b = realloc(log->batch, cap);
+	if (b == NULL) {
+		lost(log, "realloc", cap, ENOMEM);
+		return -ENOMEM;
+	}
+	log->batch = b;
+	log->batch_cap = cap;
+	return 0;
+}
+
 int
-nm_jsonlog_write(struct nm_jsonlog *log, const json_t *o)
+nm_jsonlog_add_line(struct nm_jsonlog *log, const char *line, size_t len)
 {
 	if (log->fd < 0)
 		return 0;
-
-	char *text = json_dumps(o, JSON_COMPACT);
-	if (text == NULL) {
-		lost(log, "json_dumps", 0, ENOMEM);
+	if (reserve(log, len + 1) < 0)
 		return -ENOMEM;
+	memcpy(log->batch + log->batch_len, line, len);
+	log->batch_len += len;
+	log->batch[log->batch_len++] = '\n';
+	log->batch_n++;
+	return log->batch_len >= NM_JSONLOG_BATCH ? nm_jsonlog_flush(log) : 0;
+}
+
+int
+nm_jsonlog_add(struct nm_jsonlog *log, const json_t *o)
+{
+	if (log->fd < 0)
+		return 0;
+	for (;;) {
+		/* Serialised straight into the batch; grown (rarely) when it does not fit. */
+		size_t room = log->batch_cap - log->batch_len;
+		size_t n = room > 1
+			       ? json_dumpb(o, log->batch + log->batch_len, room - 1, JSON_COMPACT)
+			       : room + 1;
+		if (n == 0) {
+			lost(log, "json_dumpb", 0, ENOMEM);
+			return -ENOMEM;
+		}
+		if (n < room) {
+			log->batch_len += n;
+			log->batch[log->batch_len++] = '\n';
+			log->batch_n++;
+			break;
+		}
+		if (reserve(log, n + 1) < 0)
+			return -ENOMEM;
 	}
-	size_t len = strlen(text);
-	text[len++] = '\n'; /* json_dumps' NUL becomes the newline: one write, one line */
+	return log->batch_len >= NM_JSONLOG_BATCH ? nm_jsonlog_flush(log) : 0;
+}
+
+int
+nm_jsonlog_flush(struct nm_jsonlog *log)
+{
+	unsigned int n_lines = log->batch_n;
+	size_t len = log->batch_len;
 	int rc = 0;
 
+	if (log->fd < 0 || n_lines == 0)
+		return 0;
+	log->batch_len = 0;
+	log->batch_n = 0;
 	if (!untear(log)) {
 		rc = -errno;
-		lost(log, "ftruncate", (size_t)log->torn_at, -rc);
-		goto out;
+		lost_n(log, n_lines, "ftruncate", (size_t)log->torn_at, -rc);
+		return rc;
 	}
 	off_t end = lseek(log->fd, 0, SEEK_END);
-	ssize_t n = write(log->fd, text, len);
+	ssize_t n = write(log->fd, log->batch, len);
 	if (n == (ssize_t)len) {
-		log->written++;
+		log->written += n_lines;
 		if (log->last_errno != 0)
 			fprintf(stderr,
 				"nodemeshd: %s: writing %s again; %llu record(s) lost meanwhile\n",
 				log->what, log->path, (unsigned long long)log->episode_lost);
 		log->last_errno = 0;
 		log->episode_lost = 0;
-		goto out;
+		return 0;
 	}
-
 	/* Failed or short: a short write (ENOSPC, EFBIG part way) leaves part of a line. */
 	rc = n < 0 ? -errno : -ENOSPC;
 	if (n > 0 && end >= 0) { /* end < 0: not a regular file, nothing to cut */
@@ -120,25 +188,75 @@ nm_jsonlog_write(struct nm_jsonlog *log, const json_t *o)
 		log->torn_at = end;
 		untear(log);
 	}
-	lost(log, "write", len, -rc);
-out:
-	free(text);
+	lost_n(log, n_lines, "write", len, -rc);
 	return rc;
+}
+
+int
+nm_jsonlog_write(struct nm_jsonlog *log, const json_t *o)
+{
+	int rc = nm_jsonlog_add(log, o);
+
+	return rc < 0 ? rc : nm_jsonlog_flush(log);
+}
+
+int
+nm_jsonlog_reopen_prepare(const struct nm_jsonlog *log, const char *path, struct nm_jsonlog *next,
+			  char *err, size_t errlen)
+{
+	return nm_jsonlog_open(next, log->what, path, err, errlen);
+}
+
+void
+nm_jsonlog_reopen_commit(struct nm_jsonlog *log, struct nm_jsonlog *next)
+{
+	/*
+	 * A torn tail left in the old file stays there: cutting it is that
+	 * file's business no more, and the new one starts with whole lines.
+	 */
+	nm_jsonlog_close(log);
+	log->fd = next->fd;
+	next->fd = -1;
+	memcpy(log->path, next->path, sizeof(log->path));
+	log->torn = false;
+	log->torn_at = 0;
+	log->reopened++;
+}
+
+int
+nm_jsonlog_reopen(struct nm_jsonlog *log, const char *path, char *err, size_t errlen)
+{
+	struct nm_jsonlog next;
+	char copy[sizeof(log->path)];
+
+	/* path may be log->path itself, which commit overwrites. */
+	snprintf(copy, sizeof(copy), "%s", path);
+	int rc = nm_jsonlog_reopen_prepare(log, copy, &next, err, errlen);
+	if (rc < 0)
+		return rc;
+	nm_jsonlog_reopen_commit(log, &next);
+	return 0;
 }
 
 json_t *
 nm_jsonlog_json(const struct nm_jsonlog *log)
 {
-	return json_pack("{s:s, s:I, s:I, s:b, s:s}", "path", log->path, "written",
+	return json_pack("{s:s, s:I, s:I, s:b, s:s, s:I}", "path", log->path, "written",
 			 (json_int_t)log->written, "lost", (json_int_t)log->lost, "failing",
 			 log->last_errno != 0, "error",
-			 log->last_errno != 0 ? strerror(log->last_errno) : "");
+			 log->last_errno != 0 ? strerror(log->last_errno) : "", "reopened",
+			 (json_int_t)log->reopened);
 }
 
 void
 nm_jsonlog_close(struct nm_jsonlog *log)
 {
+	nm_jsonlog_flush(log);
 	if (log->fd >= 0)
 		close(log->fd);
 	log->fd = -1;
+	free(log->batch);
+	log->batch = NULL;
+	log->batch_len = log->batch_cap = 0;
+	log->batch_n = 0;
 }

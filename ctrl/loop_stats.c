@@ -45,6 +45,8 @@ nm_loop_stats_turn_at(struct nm_loop_stats *s, uint64_t now, uint64_t waited_ns)
 			s->max_ns = dt;
 		if (busy > s->max_busy_ns)
 			s->max_busy_ns = busy;
+		s->sum_ns += dt;
+		s->sum_busy_ns += busy;
 		s->turns++;
 	}
 	s->last_ns = now;
@@ -76,9 +78,10 @@ hist_json(const uint64_t *hist)
 json_t *
 nm_loop_stats_json(const struct nm_loop_stats *s)
 {
-	return json_pack("{s:I, s:f, s:f, s:i, s:o, s:o}", "turns", (json_int_t)s->turns,
+	return json_pack("{s:I, s:f, s:f, s:f, s:f, s:i, s:o, s:o}", "turns", (json_int_t)s->turns,
 			 "max_turn_ms", (double)s->max_ns / 1e6, "max_busy_ms",
-			 (double)s->max_busy_ns / 1e6, "poll_timeout_ms", (int)s->poll_timeout_ms,
-			 "turn_ms_histogram", hist_json(s->hist), "busy_ms_histogram",
-			 hist_json(s->busy_hist));
+			 (double)s->max_busy_ns / 1e6, "sum_turn_ms", (double)s->sum_ns / 1e6,
+			 "sum_busy_ms", (double)s->sum_busy_ns / 1e6, "poll_timeout_ms",
+			 (int)s->poll_timeout_ms, "turn_ms_histogram", hist_json(s->hist),
+			 "busy_ms_histogram", hist_json(s->busy_hist));
 }

@@ -27,6 +27,8 @@ struct nm_loop_stats {
 	uint64_t turns;
 	uint64_t max_ns;      /* longest time between two turn starts */
 	uint64_t max_busy_ns; /* longest busy time of a turn */
+	uint64_t sum_ns;      /* of all turn lengths, for a histogram's _sum */
+	uint64_t sum_busy_ns;
 	uint64_t hist[NM_LOOP_BUCKETS];
 	uint64_t busy_hist[NM_LOOP_BUCKETS];
 	unsigned int poll_timeout_ms; /* what an idle turn lasts, for the reader */
@@ -38,7 +40,7 @@ void nm_loop_stats_turn(struct nm_loop_stats *s, uint64_t waited_ns);
 /* The same at a given CLOCK_MONOTONIC time (for the tests). */
 void nm_loop_stats_turn_at(struct nm_loop_stats *s, uint64_t now_ns, uint64_t waited_ns);
 
-/* {"turns", "max_turn_ms", "max_busy_ms", "poll_timeout_ms",
+/* {"turns", "max_turn_ms", "max_busy_ms", "sum_turn_ms", "sum_busy_ms", "poll_timeout_ms",
  *  "turn_ms_histogram": {"<1": n, "<2": n, ... ">=1024": n}, "busy_ms_histogram": {...}} */
 json_t *nm_loop_stats_json(const struct nm_loop_stats *s);
 

@@ -2,8 +2,10 @@
 /*
  * nodemeshd: start-up and shutdown. Reads the config, initialises DPDK,
  * creates the packet pools, handoff rings and workers, attaches static
- * pods, then runs the control thread (control socket) on the main lcore
- * until SIGINT or SIGTERM.
+ * pods, restores the run-time state, then runs the control thread (control
+ * socket) on the main lcore until SIGINT or SIGTERM. SIGHUP reopens the
+ * logs. Tells systemd (sd_notify) when it is ready, reloading, stopping,
+ * and that every worker still turns (the watchdog).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -11,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <rte_eal.h>
@@ -20,16 +23,26 @@
 #include "node_priv.h"
 #include "commands.h"
 #include "loop_wait.h"
+#include "metrics_http.h"
+#include "telemetry.h"
 #include "node.h"
 #include "peers.h"
+#include "sd_notify.h"
 #include "server.h"
 
-#define CONTROL_POLL_MS 100 /* also how often finished flows reach the flow log */
-#define PEER_POLL_MS	10  /* each of the socket and the peers, when there are tunnels */
+/*
+ * An idle turn's poll: also how often finished flows reach the flow log. A
+ * worker's record ring (NM_REC_RING_SIZE, 4096) fills in 41 ms at 100 k
+ * records a second, so an idle loop must come round sooner than that.
+ */
+#define CONTROL_POLL_MS 25
+#define BUSY_POLL_MS	5  /* after a turn that drained records: they keep coming */
+#define PEER_POLL_MS	10 /* each of the socket and the peers, when there are tunnels */
 #define JOB_POLL_MS                                                                                \
 	20 /* while a job runs (sig load, cert reload), so its end is applied promptly */
 
 static volatile sig_atomic_t stop_signal;
+static volatile sig_atomic_t reopen_logs;
 
 static void
 on_signal(int sig)
@@ -38,22 +51,15 @@ on_signal(int sig)
 }
 
 /*
- * SIGHUP must not kill the daemon (its default action would, and
- * logrotate's usual postrotate sends it). Until the logs can be reopened
- * on reload, it is ignored and said so; write(2) because stdio is not
- * async-signal-safe.
+ * SIGHUP: logrotate moved the logs away; the control thread reopens them
+ * at its next turn (ctrl/node_reload.c). Only the flag here: the logs are
+ * the control thread's, and a record being written must finish first.
  */
 static void
 on_hup(int sig)
 {
-	static const char msg[] = "nodemeshd: SIGHUP ignored: reopening logs is not "
-				  "implemented yet\n";
-	int saved = errno;
-
 	(void)sig;
-	ssize_t n = write(STDERR_FILENO, msg, sizeof(msg) - 1);
-	(void)n; /* nothing to do if stderr is gone */
-	errno = saved;
+	reopen_logs = 1;
 }
 
 static void
@@ -63,12 +69,14 @@ usage(FILE *out)
 		     "\n"
 		     "One dataplane per node: forwards, polices and records the traffic of every\n"
 		     "pod on this node. Runs in the foreground; SIGINT or SIGTERM stop it,\n"
-		     "SIGHUP is ignored (logged).\n"
+		     "SIGHUP reopens the log files (logrotate), `nodemeshctl config reload`\n"
+		     "applies a changed config file. Speaks sd_notify under systemd.\n"
 		     "\n"
 		     "  -c, --config FILE       libconfig file (see conf/nodemesh.conf)\n"
 		     "  -s, --socket PATH       control socket, overrides control.socket\n"
 		     "      --state PATH        run-time state file, overrides state.file\n"
 		     "      --file-prefix NAME  DPDK runtime prefix, overrides eal.file_prefix\n"
+		     "      --commands          print the control commands (what help answers)\n"
 		     "  -h, --help              this text\n"
 		     "  -V, --version           print the version\n");
 }
@@ -88,6 +96,7 @@ parse_args(int argc, char **argv, struct options *o)
 	    {"socket", required_argument, NULL, 's'},
 	    {"file-prefix", required_argument, NULL, 'p'},
 	    {"state", required_argument, NULL, 'S'},
+	    {"commands", no_argument, NULL, 'C'}, /* the command table, for the man page test */
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
@@ -108,6 +117,9 @@ parse_args(int argc, char **argv, struct options *o)
 		case 'S':
 			o->state = optarg;
 			break;
+		case 'C':
+			nm_commands_print(stdout);
+			exit(0);
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -132,6 +144,60 @@ parse_args(int argc, char **argv, struct options *o)
 	return 0;
 }
 
+static char *
+render_metrics(void *node, size_t *len)
+{
+	return nm_node_metrics_text(node, len);
+}
+
+/* DPDK telemetry answers from a snapshot of stats, renewed once a second. */
+static void
+publish_telemetry(struct nm_node *node)
+{
+	static uint64_t last_ms;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	uint64_t now = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+	if (now - last_ms < 1000)
+		return;
+	last_ms = now;
+	nm_telemetry_publish(nm_node_stats_json(node));
+}
+
+/* The file and the command line's overrides, as a reload will read them again. */
+static void
+config_source(const struct options *o, struct nm_config_source *src)
+{
+	char *abs = realpath(o->config, NULL); /* the daemon does not chdir, but be sure */
+
+	memset(src, 0, sizeof(*src));
+	snprintf(src->path, sizeof(src->path), "%s", abs != NULL ? abs : o->config);
+	free(abs);
+	src->has_socket = o->socket != NULL;
+	if (o->socket != NULL)
+		snprintf(src->socket, sizeof(src->socket), "%s", o->socket);
+	src->has_file_prefix = o->file_prefix != NULL;
+	if (o->file_prefix != NULL)
+		snprintf(src->file_prefix, sizeof(src->file_prefix), "%s", o->file_prefix);
+	src->has_state = o->state != NULL;
+	if (o->state != NULL)
+		snprintf(src->state, sizeof(src->state), "%s", o->state);
+}
+
+/* SIGHUP: reopen both logs where they are (logrotate moved the old files away). */
+static void
+reopen(struct nm_node *node)
+{
+	char err[512];
+
+	reopen_logs = 0;
+	if (nm_node_logs_reopen(node, err, sizeof(err)) < 0)
+		fprintf(stderr, "nodemeshd: SIGHUP: %s; the logs stay open where they were\n", err);
+	else
+		fprintf(stderr, "nodemeshd: SIGHUP: reopened the logs\n");
+}
+
 static int
 eal_init(const struct nm_config *cfg)
 {
@@ -150,33 +216,122 @@ eal_init(const struct nm_config *cfg)
 	return rte_eal_init(argc, argv);
 }
 
+/* The config file with the command line's overrides (src); NULL (said) on error. */
+static struct nm_config *
+load_config(const struct options *opt, struct nm_config_source *src)
+{
+	struct nm_config *cfg = calloc(1, sizeof(*cfg));
+	char err[512];
+
+	if (cfg == NULL)
+		return NULL;
+	config_source(opt, src);
+	if (nm_config_load_source(src, cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "nodemeshd: %s\n", err);
+		free(cfg);
+		return NULL;
+	}
+	return cfg;
+}
+
+/* The /metrics endpoint if metrics.listen is set. 0, or -1 (said). */
+static int
+open_metrics(struct nm_node *node, struct nm_metrics_http **mh)
+{
+	const char *listen = node->cfg.metrics_listen;
+	char host[NM_CFG_ARG_LEN], err[256];
+
+	if (listen[0] == '\0')
+		return 0;
+	snprintf(host, sizeof(host), "%.*s", (int)(strrchr(listen, ':') - listen), listen);
+	*mh = nm_metrics_http_open(host, node->cfg.metrics_port, err, sizeof(err));
+	if (*mh == NULL) {
+		fprintf(stderr, "nodemeshd: %s\n", err);
+		return -1;
+	}
+	nm_node_set_metrics_http(node, *mh);
+	return 0;
+}
+
+static void
+install_signals(void)
+{
+	struct sigaction sa = {.sa_handler = on_signal};
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	struct sigaction hup = {.sa_handler = on_hup, .sa_flags = SA_RESTART};
+	sigemptyset(&hup.sa_mask);
+	sigaction(SIGHUP, &hup, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+/*
+ * The control thread's event loop, until SIGINT or SIGTERM: the control
+ * socket, the peers, the workers' records and alerts, finished jobs, the
+ * state file, /metrics and telemetry, each turn.
+ */
+static void
+event_loop(struct nm_node *node, struct nm_server *srv, struct nm_peers *peers,
+	   struct nm_metrics_http *mh)
+{
+	unsigned int drained = 0;
+
+	while (!stop_signal) {
+		/* With peers, the socket and the peer connections take turns. */
+		int poll_ms = node->cfg.n_peers > 0 || node->cfg.tunnel.fabric_iface[0]
+				  ? PEER_POLL_MS
+				  : CONTROL_POLL_MS;
+		/* Records waiting (a full turn's share left some): come round at once. */
+		if (drained >= NM_DRAIN_MAX)
+			poll_ms = 0;
+		else if (drained > 0 && poll_ms > BUSY_POLL_MS)
+			poll_ms = BUSY_POLL_MS;
+		node->loop.poll_timeout_ms = (unsigned int)poll_ms;
+		nm_loop_stats_turn(&node->loop, nm_loop_waited_ns());
+		/* A job's end is seen at the next turn: come round sooner while one runs. */
+		bool jobs = nm_node_jobs_busy(node) || nm_peers_jobs_busy(peers);
+		int prc =
+		    nm_server_poll(srv, jobs && poll_ms > JOB_POLL_MS ? JOB_POLL_MS : poll_ms);
+		nm_peers_poll(peers, node->cfg.tunnel.fabric_iface[0] ? PEER_POLL_MS : 0);
+		drained = nm_node_drain_records(node);
+		nm_node_drain_alerts(node);
+		nm_node_store_interim(node);
+		nm_node_store_commit(node);
+		nm_node_observe_poll(node);
+		nm_node_jobs_poll(node);
+		nm_peers_jobs_poll(peers);
+		nm_node_state_flush(node);
+		nm_node_watchdog_poll(node);
+		if (reopen_logs)
+			reopen(node);
+		nm_metrics_http_poll(mh, render_metrics, node);
+		publish_telemetry(node);
+		if (prc < 0 && prc != -EINTR) {
+			fprintf(stderr, "nodemeshd: poll failed: %s\n", strerror(-prc));
+			break;
+		}
+	}
+}
+
 int
 main(int argc, char **argv)
 {
 	struct options opt = {0};
+	struct nm_config_source src;
 	struct nm_config *cfg;
 	struct nm_node *node = NULL;
 	struct nm_server *srv = NULL;
 	struct nm_peers *peers = NULL;
+	struct nm_metrics_http *mh = NULL;
 	char err[512];
 	int rc = 1;
 
 	if (parse_args(argc, argv, &opt) < 0)
 		return 2;
-	cfg = calloc(1, sizeof(*cfg));
+	cfg = load_config(&opt, &src);
 	if (cfg == NULL)
 		return 1;
-	if (nm_config_load(opt.config, cfg, err, sizeof(err)) < 0) {
-		fprintf(stderr, "nodemeshd: %s\n", err);
-		free(cfg);
-		return 1;
-	}
-	if (opt.socket != NULL)
-		snprintf(cfg->socket_path, sizeof(cfg->socket_path), "%s", opt.socket);
-	if (opt.file_prefix != NULL)
-		snprintf(cfg->file_prefix, sizeof(cfg->file_prefix), "%s", opt.file_prefix);
-	if (opt.state != NULL)
-		snprintf(cfg->state_file, sizeof(cfg->state_file), "%s", opt.state);
 
 	if (eal_init(cfg) < 0) {
 		fprintf(stderr, "nodemeshd: rte_eal_init failed: %s\n", rte_strerror(rte_errno));
@@ -190,6 +345,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "nodemeshd: %s\n", err);
 		goto out;
 	}
+	nm_node_set_config_source(node, &src);
 
 	/*
 	 * The socket first: if another daemon answers on it, stop before
@@ -222,46 +378,30 @@ main(int argc, char **argv)
 		goto out;
 	}
 
-	struct sigaction sa = {.sa_handler = on_signal};
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	struct sigaction hup = {.sa_handler = on_hup, .sa_flags = SA_RESTART};
-	sigemptyset(&hup.sa_mask);
-	sigaction(SIGHUP, &hup, NULL);
-	signal(SIGPIPE, SIG_IGN);
+	if (open_metrics(node, &mh) < 0)
+		goto out;
 
+	if (nm_telemetry_init() < 0)
+		fprintf(stderr, "nodemeshd: DPDK telemetry commands not registered\n");
+
+	install_signals();
+
+	if (nm_node_watchdog_init(node, err, sizeof(err)) < 0) {
+		fprintf(stderr, "nodemeshd: %s\n", err);
+		goto out;
+	}
 	nm_node_start(node);
 
 	fprintf(stderr, "nodemeshd: node %s ready: %u worker(s), control socket %s\n",
 		node->cfg.node_name, node->dp.n_workers, node->cfg.socket_path);
+	/* Ports up, state restored, workers launched: systemd may start what depends on us. */
+	if (nm_sd_notify("READY=1\nSTATUS=forwarding") < 0)
+		fprintf(stderr, "nodemeshd: sending READY=1 to $NOTIFY_SOCKET failed\n");
 
-	while (!stop_signal) {
-		/* With peers, the socket and the peer connections take turns. */
-		int poll_ms = node->cfg.n_peers > 0 || node->cfg.tunnel.fabric_iface[0]
-				  ? PEER_POLL_MS
-				  : CONTROL_POLL_MS;
-		node->loop.poll_timeout_ms = (unsigned int)poll_ms;
-		nm_loop_stats_turn(&node->loop, nm_loop_waited_ns());
-		/* A job's end is seen at the next turn: come round sooner while one runs. */
-		bool jobs = nm_node_jobs_busy(node) || nm_peers_jobs_busy(peers);
-		int prc =
-		    nm_server_poll(srv, jobs && poll_ms > JOB_POLL_MS ? JOB_POLL_MS : poll_ms);
-		nm_peers_poll(peers, node->cfg.tunnel.fabric_iface[0] ? PEER_POLL_MS : 0);
-		nm_node_drain_records(node);
-		nm_node_drain_alerts(node);
-		nm_node_store_interim(node);
-		nm_node_store_commit(node);
-		nm_node_jobs_poll(node);
-		nm_peers_jobs_poll(peers);
-		nm_node_state_flush(node);
-		if (prc < 0 && prc != -EINTR) {
-			fprintf(stderr, "nodemeshd: poll failed: %s\n", strerror(-prc));
-			break;
-		}
-	}
+	event_loop(node, srv, peers, mh);
 	fprintf(stderr, "nodemeshd: stopping (%s)\n",
 		stop_signal ? strsignal(stop_signal) : "error");
+	nm_sd_notify("STOPPING=1");
 	rc = 0;
 
 	nm_node_state_flush(node);
@@ -269,6 +409,10 @@ main(int argc, char **argv)
 	nm_node_flow_shutdown(node);
 	nm_node_stop(node);
 out:
+	nm_telemetry_fini();
+	if (node != NULL)
+		nm_node_set_metrics_http(node, NULL);
+	nm_metrics_http_close(mh);
 	nm_server_close(srv);
 	if (node != NULL)
 		nm_node_set_peers(node, NULL);

@@ -36,6 +36,8 @@
 #include "nodemesh/worker.h"
 #include "node.h"
 #include "peers.h"
+#include "metrics.h"
+#include "metrics_http.h"
 
 void
 nm_node_set_peers(struct nm_node *node, struct nm_peers *peers)
@@ -168,7 +170,7 @@ nm_node_create(const struct nm_config *cfg, char *err, size_t errlen)
 	node->pod_history = calloc(NM_POD_HISTORY, sizeof(*node->pod_history));
 	node->pod_history_id = calloc(NM_POD_HISTORY, sizeof(*node->pod_history_id));
 	if (node->dp.rec_pool == NULL || node->rules == NULL || node->pod_history == NULL ||
-	    node->pod_history_id == NULL) {
+	    node->pod_history_id == NULL || nm_observe_init(&node->observe) < 0) {
 		snprintf(err, errlen, "out of memory for flow records or rules");
 		goto fail;
 	}
@@ -257,6 +259,7 @@ nm_node_destroy(struct nm_node *node)
 	nm_jsonlog_close(&node->alert_log);
 	nm_store_queue_close(&node->store);
 	free(node->rules);
+	nm_observe_fini(&node->observe);
 	free(node->pod_history);
 	nm_identities_free(&node->identities);
 	free(node->pod_history_id);
@@ -356,8 +359,8 @@ check_unique(const struct nm_pod_table *cur, const struct nm_pod_spec *spec, int
 				*free_slot = slot;
 			continue;
 		}
-		if (strcmp(p->spec.name, spec->name) == 0) {
-			snprintf(err, errlen, "pod '%s' exists already", spec->name);
+		if (strcmp(p->spec.name, spec->name) == 0 && strcmp(p->spec.ns, spec->ns) == 0) {
+			snprintf(err, errlen, "pod '%s/%s' exists already", spec->ns, spec->name);
 			return -EEXIST;
 		}
 		if (p->spec.ip == spec->ip) {
@@ -480,8 +483,8 @@ nm_node_pod_del(struct nm_node *node, const char *name, char *err, size_t errlen
 	int slot = nm_pod_table_find_name(node->dp.pods, name);
 
 	if (slot < 0) {
-		snprintf(err, errlen, "no pod named '%s'", name);
-		return -ENOENT;
+		nm_pod_name_error(slot, name, err, errlen);
+		return slot == -2 ? -EINVAL : -ENOENT;
 	}
 	struct nm_pod gone = node->dp.pods->pods[slot];
 	struct nm_pod_table *next =
@@ -509,8 +512,9 @@ nm_node_pod_del_container(struct nm_node *node, const char *container, char *err
 
 	if (slot < 0)
 		return 0;
-	char name[NM_NAME_LEN];
-	memcpy(name, node->dp.pods->pods[slot].spec.name, sizeof(name));
+	char name[2 * NM_NAME_LEN];
+	snprintf(name, sizeof(name), "%s/%s", node->dp.pods->pods[slot].spec.ns,
+		 node->dp.pods->pods[slot].spec.name);
 	int rc = nm_node_pod_del(node, name, err, errlen);
 	return rc < 0 ? rc : 1;
 }
@@ -650,12 +654,33 @@ nm_node_stats_json(struct nm_node *node)
 	json_t *logs = json_pack("{s:o, s:o, s:o}", "flows", nm_jsonlog_json(&node->flow_log),
 				 "alerts", nm_jsonlog_json(&node->alert_log), "store", store);
 	return json_pack(
-	    "{s:s, s:I, s:I, s:I, s:i, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+	    "{s:s, s:I, s:I, s:I, s:i, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, "
+	    "s:o, s:o}",
 	    "node", node->cfg.node_name, "rx_packets", (json_int_t)rx, "tx_packets", (json_int_t)tx,
 	    "dropped", (json_int_t)dropped, "pod_count", (int)node->dp.pods->n_pods,
 	    "pod_table_generation", (json_int_t)node->dp.pods->generation, "drops",
 	    drops_json(drops), "workers", workers, "pods", nm_node_pods_json(node), "ports", ports,
 	    "flows", flows, "policy", nm_node_policy_json(node), "signatures",
 	    nm_node_sig_stats_json(node), "logs", logs, "control_loop",
-	    nm_loop_stats_json(&node->loop), "state", nm_node_state_json(node));
+	    nm_loop_stats_json(&node->loop), "state", nm_node_state_json(node), "metrics_http",
+	    nm_metrics_http_json(node->metrics_http), "config", nm_node_reload_json(node),
+	    "watchdog", nm_node_watchdog_json(node));
+}
+
+char *
+nm_node_metrics_text(struct nm_node *node, size_t *len)
+{
+	json_t *stats = nm_node_stats_json(node);
+	json_t *tunnels = node->peers != NULL ? nm_peers_json(node->peers, true) : NULL;
+	char *text = stats != NULL ? nm_metrics_render(stats, tunnels, len) : NULL;
+
+	json_decref(stats);
+	json_decref(tunnels);
+	return text;
+}
+
+void
+nm_node_set_metrics_http(struct nm_node *node, struct nm_metrics_http *h)
+{
+	node->metrics_http = h;
 }

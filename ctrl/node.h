@@ -66,6 +66,22 @@ json_t *nm_node_identities_json(const struct nm_node *node);
 /* JSON array of pods with their counters. */
 json_t *nm_node_pods_json(struct nm_node *node);
 
+/* The Prometheus exposition of stats and the tunnels (ctrl/metrics.c); malloc'd. */
+char *nm_node_metrics_text(struct nm_node *node, size_t *len);
+/* Give stats the /metrics endpoint's counters (main.c owns it; NULL: none). */
+struct nm_metrics_http;
+void nm_node_set_metrics_http(struct nm_node *node, struct nm_metrics_http *h);
+
+/*
+ * Observation (ctrl/node_observe.c): poll each loop turn (switches the
+ * workers' events on while an observer holds the lease, and keeps their
+ * events); query answers `observe` (see ctrl/observe.h).
+ */
+struct nm_observe_filter;
+void nm_node_observe_poll(struct nm_node *node);
+json_t *nm_node_observe_query(struct nm_node *node, const struct nm_observe_filter *f,
+			      uint64_t since, unsigned int limit);
+
 /* JSON object: node, totals, drops by reason, per worker, per pod, per port. */
 json_t *nm_node_stats_json(struct nm_node *node);
 
@@ -114,7 +130,9 @@ int nm_node_flow_flush(struct nm_node *node, const char *pod, char *err, size_t 
 /* End every flow with reason "shutdown" (workers still running). */
 int nm_node_flow_shutdown(struct nm_node *node);
 /* Write finished flows the workers handed over to the flow log. */
-void nm_node_drain_records(struct nm_node *node);
+#define NM_DRAIN_MAX 4096 /* records written per event-loop turn at most */
+/* Returns how many were drained: NM_DRAIN_MAX means more may be waiting. */
+unsigned int nm_node_drain_records(struct nm_node *node);
 
 /*
  * Signatures (ctrl/node_sig.c). load: parse and compile the file and
@@ -146,6 +164,34 @@ void nm_node_drain_alerts(struct nm_node *node);
 
 /* End the loop turn's store batch: one transaction for its records and alerts. */
 void nm_node_store_commit(struct nm_node *node);
+
+/*
+ * Day-two operations (ctrl/node_reload.c). set_config_source: remember the
+ * file and overrides the node was started with. logs_reopen: open
+ * logs.flows and logs.alerts again at their paths (SIGHUP, for
+ * logrotate). config_reload: load the same file again and put its live
+ * settings in force, all or nothing; refused (-EINVAL, err naming each
+ * setting) if a setting that needs a restart changed. report gets
+ * "applied" and "seed_only" (changed in the file, but the run-time state
+ * owns them). Both return 0 or -errno.
+ */
+void nm_node_set_config_source(struct nm_node *node, const struct nm_config_source *src);
+int nm_node_logs_reopen(struct nm_node *node, char *err, size_t errlen);
+int nm_node_config_reload(struct nm_node *node, json_t *report, char *err, size_t errlen);
+json_t *nm_node_reload_json(const struct nm_node *node);
+
+/*
+ * The systemd watchdog (ctrl/node_watchdog.c). init: read WATCHDOG_USEC
+ * and arm the hook that stalls a worker for tests
+ * ($NODEMESH_DEBUG_STALL_WORKER="IDX:AFTER_MS:FOR_MS"), before the
+ * workers start; -EINVAL with err if that variable is malformed. poll
+ * (each loop turn): every half interval, send WATCHDOG=1 if every worker
+ * made a loop turn since the last check, else withhold it and say which
+ * worker is stuck.
+ */
+int nm_node_watchdog_init(struct nm_node *node, char *err, size_t errlen);
+void nm_node_watchdog_poll(struct nm_node *node);
+json_t *nm_node_watchdog_json(const struct nm_node *node);
 
 /*
  * Tunnels (ctrl/node_tunnel.c), driven by the peer manager (peers.c).

@@ -26,6 +26,7 @@
 #include "jobs.h"
 #include "jsonlog.h"
 #include "loop_stats.h"
+#include "observe.h"
 #include "store_queue.h"
 
 #define NM_POD_HISTORY 4096 /* identities of recent pods kept for flow records */
@@ -52,12 +53,14 @@ struct nm_node {
 	uint64_t records_written;	 /* == flow_log.written */
 	struct nm_sig_set *sigs_retired; /* replaced sets, freed when no stream holds them */
 	uint64_t sig_generation;
-	uint64_t sig_hits_retired;	 /* hits counted by sets already freed */
-	struct nm_job sig_job;		 /* compiles the load below off the event loop */
-	struct nm_sig_load *sig_loading; /* the load sig_job compiles, NULL when none */
-	uint64_t sig_load_id;		 /* number of the last load started */
-	json_t *sig_last_load;		 /* outcome of the last asynchronous load, or NULL */
-	struct nm_loop_stats loop;	 /* event-loop turn times (ctrl/main.c) */
+	uint64_t sig_hits_retired;	      /* hits counted by sets already freed */
+	struct nm_job sig_job;		      /* compiles the load below off the event loop */
+	struct nm_sig_load *sig_loading;      /* the load sig_job compiles, NULL when none */
+	uint64_t sig_load_id;		      /* number of the last load started */
+	json_t *sig_last_load;		      /* outcome of the last asynchronous load, or NULL */
+	struct nm_loop_stats loop;	      /* event-loop turn times (ctrl/main.c) */
+	struct nm_metrics_http *metrics_http; /* main.c's /metrics endpoint, or NULL */
+	struct nm_observe observe;	      /* events kept for `observe` (ctrl/observe.c) */
 	struct nm_jsonlog alert_log;
 	uint64_t alerts_written;     /* == alert_log.written */
 	struct nm_store_queue store; /* flow records and alerts to SQLite (node_store.c) */
@@ -76,8 +79,21 @@ struct nm_node {
 		uint64_t retry_ns;    /* CLOCK_MONOTONIC: next try after a failure */
 		uint64_t saves, failures, bytes, last_us, max_us;
 		char last_error[256];
-	} state;	   /* the run-time state file (ctrl/node_state.c) */
-	uint64_t wall_ns0; /* wall clock at tsc0, for record times */
+	} state; /* the run-time state file (ctrl/node_state.c) */
+	struct {
+		struct nm_config_source src; /* what a reload reads (ctrl/node_reload.c) */
+		uint64_t reloads, refused;   /* config reloads applied and refused */
+		char last_error[512];	     /* of the last refused reload, "" if none */
+	} reload;
+	struct {
+		uint64_t period_ns;	       /* check and ping this often; 0: no watchdog */
+		uint64_t next_ns;	       /* CLOCK_MONOTONIC of the next check */
+		uint64_t seen[NM_MAX_WORKERS]; /* each worker's heartbeat at the last check */
+		uint32_t stalled;	       /* bit per worker: no turn since the last check */
+		uint64_t pings, withheld;      /* WATCHDOG=1 sent, and checks that sent none */
+		int last_errno;		       /* of a failed send, 0 while sends work */
+	} watchdog;			       /* ctrl/node_watchdog.c */
+	uint64_t wall_ns0;		       /* wall clock at tsc0, for record times */
 	uint64_t tsc0;
 };
 
@@ -104,6 +120,22 @@ const char *nm_flow_end_name(uint8_t end);
 json_t *nm_endpoint_json(const struct nm_node *node, const uint8_t addr[16], uint16_t port,
 			 uint32_t pod_id);
 void nm_iso_time(const struct nm_node *node, uint64_t tsc, char *buf, size_t len);
+
+/*
+ * node_flow.c: a finished flow's record as an object (observers, tests) and
+ * as its JSON line (the flow log: the same bytes as the object's compact
+ * dump, formatted directly). line: its length, or 0 if cap is too small.
+ */
+struct nm_flow_record;
+json_t *nm_flow_record_json(const struct nm_node *node, const struct nm_flow_record *r);
+size_t nm_flow_record_line(const struct nm_node *node, const struct nm_flow_record *r, char *buf,
+			   size_t cap);
+
+/* node_observe.c: does someone observe now? (Records are copied for them only then.) */
+bool nm_node_observing(const struct nm_node *node);
+/* node_observe.c: a record or an alert just written, for observers (not taken). */
+void nm_node_observe_record(struct nm_node *node, const json_t *rec);
+void nm_node_observe_alert(struct nm_node *node, const json_t *alert);
 
 /* node_store.c */
 int64_t nm_node_wall_ns(const struct nm_node *node, uint64_t tsc);

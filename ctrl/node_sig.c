@@ -524,6 +524,7 @@ write_alert(struct nm_node *node, const struct nm_alert_record *a)
 	/* Whole or not at all; a failure is counted (alert_log.lost) and logged per episode. */
 	if (nm_jsonlog_write(&node->alert_log, o) == 0)
 		node->alerts_written++;
+	nm_node_observe_alert(node, o);
 	json_decref(o);
 }
 

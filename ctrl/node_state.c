@@ -194,11 +194,15 @@ apply(struct nm_node *node, const struct nm_state *st)
 	}
 	/* Pods from the config that the state does not hold were deleted at run time. */
 	for (unsigned int i = 0; i < node->cfg.n_pods; i++) {
+		const struct nm_pod_spec *c = &node->cfg.pods[i];
 		bool kept = false;
+		char full[2 * NM_NAME_LEN];
 		for (unsigned int k = 0; k < st->n_pods; k++)
-			kept |= strcmp(st->pods[k].name, node->cfg.pods[i].name) == 0;
+			kept |= strcmp(st->pods[k].name, c->name) == 0 &&
+				strcmp(st->pods[k].ns, c->ns) == 0;
+		snprintf(full, sizeof(full), "%s/%s", c->ns, c->name);
 		if (!kept)
-			(void)nm_node_pod_del(node, node->cfg.pods[i].name, err, sizeof(err));
+			(void)nm_node_pod_del(node, full, err, sizeof(err));
 	}
 	for (unsigned int i = 0; i < st->n_pods; i++) {
 		int rc = nm_node_pod_add(node, &st->pods[i], err, sizeof(err));

@@ -6,22 +6,20 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <poll.h>
 #include <stdbool.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <jansson.h>
 
+#include "ctl_client.h"
 #include "ctl_store.h"
 #include "request.h"
 
 #define DEFAULT_SOCKET "/run/nodemesh/nodemesh.sock"
-#define MAX_RESPONSE   (16u << 20)
 
 static void
 usage(FILE *out)
@@ -38,12 +36,19 @@ usage(FILE *out)
 		"  -h, --help          this text\n"
 		"\n"
 		"Commands (the daemon's own list: nodemeshctl help):\n"
-		"  help | version | stats\n"
-		"  pod add name=N namespace=NS serviceaccount=SA ip=A.B.C.D iface=IF\n"
-		"          [labels=k=v,...] [image=REF] [mac=MAC] [driver=af_packet|af_xdp]\n"
+		"  help | version | stats | metrics (Prometheus text)\n"
+		"  observe [pod=P] [namespace=NS] [identity=NS/SA|unknown] [type=flow|drop|alert]\n"
+		"          [verdict=allow|deny]   (follows the events until interrupted;\n"
+		"          with since=N it answers once: the events after N)\n"
+		"  pod add name=N namespace=NS ip=A.B.C.D iface=IF [container=ID]\n"
+		"          [serviceaccount=SA [labels=k=v,...] [image=REF]] [mac=MAC]\n"
+		"          [driver=af_packet|af_xdp]\n"
 		"  pod add ... driver=memif socket=PATH     (a memif pod has no iface)\n"
-		"  pod del name=N\n"
+		"  pod del name=N [namespace=NS] | pod del container=ID\n"
 		"  pod list\n"
+		"  identity set namespace=NS name=POD serviceaccount=SA [labels=k=v,...]\n"
+		"          [image=REF]\n"
+		"  identity del namespace=NS name=POD | identity list\n"
 		"  policy add allow|deny from SEL to SEL [proto P] [port N] [rate R] [burst N]\n"
 		"  policy del id=N | policy list | policy load file=PATH\n"
 		"  policy default allow|deny\n"
@@ -55,6 +60,7 @@ usage(FILE *out)
 		"  peer del name=N | peer list | pod list remote\n"
 		"  tunnel list | tunnel rekey peer=N | cert reload | cert status\n"
 		"  (cert reload waits for the background load and prints its outcome)\n"
+		"  config reload                           (apply the daemon's config file again)\n"
 		"\n"
 		"The forensic store (nodemeshctl reads its files itself; a time T is\n"
 		"ISO 8601, now, or relative: -30s -15m -2h -7d):\n"
@@ -65,85 +71,17 @@ usage(FILE *out)
 		DEFAULT_SOCKET);
 }
 
+/* One request and its answer line; on failure the reason goes to stderr. */
 static char *
 transact(const char *path, const char *line, int timeout_s)
 {
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	size_t cap = 65536, len = 0;
-	char *buf;
-	int fd;
+	char err[512];
+	int sys_errno;
+	char *answer = nm_ctl_transact(path, line, timeout_s, &sys_errno, err, sizeof(err));
 
-	if (strlen(path) >= sizeof(sa.sun_path)) {
-		fprintf(stderr, "nodemeshctl: socket path too long: %s\n", path);
-		return NULL;
-	}
-	memcpy(sa.sun_path, path, strlen(path) + 1);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		fprintf(stderr, "nodemeshctl: connect(%s) failed: %s\n", path, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return NULL;
-	}
-	/*
-	 * A daemon that refuses the connection (permission, too many
-	 * connections) answers and closes, possibly before our request
-	 * arrives: the send then fails with EPIPE, but the refusal is waiting
-	 * to be read. Read before deciding the daemon does not answer.
-	 */
-	size_t llen = strlen(line);
-	char *req = malloc(llen + 2);
-	if (req == NULL) {
-		close(fd);
-		return NULL;
-	}
-	snprintf(req, llen + 2, "%s\n", line);
-	ssize_t sent = send(fd, req, llen + 1, MSG_NOSIGNAL);
-	int send_errno = errno;
-	free(req);
-	if (sent != (ssize_t)(llen + 1) && send_errno != EPIPE && send_errno != ECONNRESET) {
-		fprintf(stderr, "nodemeshctl: send(%s) failed: %s\n", path, strerror(send_errno));
-		close(fd);
-		return NULL;
-	}
-	buf = malloc(cap);
-	while (buf != NULL) {
-		struct pollfd p = {.fd = fd, .events = POLLIN};
-		if (poll(&p, 1, timeout_s * 1000) <= 0) {
-			fprintf(stderr, "nodemeshctl: no answer from %s within %d s\n", path,
-				timeout_s);
-			break;
-		}
-		if (len + 1 == cap) {
-			if (cap >= MAX_RESPONSE) {
-				fprintf(stderr, "nodemeshctl: answer longer than %u bytes\n",
-					MAX_RESPONSE);
-				break;
-			}
-			char *nb = realloc(buf, cap * 2);
-			if (nb == NULL)
-				break;
-			buf = nb;
-			cap *= 2;
-		}
-		ssize_t n = recv(fd, buf + len, cap - 1 - len, 0);
-		if (n <= 0) {
-			fprintf(stderr, "nodemeshctl: connection closed before a full answer%s%s\n",
-				n < 0 ? ": " : "", n < 0 ? strerror(errno) : "");
-			break;
-		}
-		len += (size_t)n;
-		buf[len] = '\0';
-		char *nl = memchr(buf, '\n', len);
-		if (nl != NULL) {
-			*nl = '\0';
-			close(fd);
-			return buf;
-		}
-	}
-	free(buf);
-	close(fd);
-	return NULL;
+	if (answer == NULL)
+		fprintf(stderr, "nodemeshctl: %s\n", err);
+	return answer;
 }
 
 static json_int_t
@@ -509,6 +447,97 @@ flows(const char *path, const char *store, int timeout_s, int argc, char **argv,
 	return nm_ctl_flows(store, argc, argv, as_json != 0);
 }
 
+static volatile sig_atomic_t observe_stop;
+
+static void
+on_observe_signal(int sig)
+{
+	(void)sig;
+	observe_stop = 1;
+}
+
+/* "pod (ns/sa) ip:port", or "ip:port" for an address of no pod. */
+static void
+print_endpoint(const json_t *e)
+{
+	const char *pod = gets_(e, "pod");
+	json_int_t port = geti(e, "port");
+
+	if (pod[0] != '\0') {
+		const char *sa = gets_(e, "serviceaccount");
+		printf("%s (%s/%s) ", pod, gets_(e, "namespace"), sa[0] ? sa : "?unknown");
+	}
+	printf(port ? "%s:%lld" : "%s", gets_(e, "ip"), (long long)port);
+}
+
+static void
+print_event(const json_t *ev)
+{
+	const char *type = gets_(ev, "type");
+	const char *what = strcmp(type, "drop") == 0 ? gets_(ev, "reason")
+			   : strcmp(type, "alert") == 0
+			       ? gets_(json_object_get(ev, "alert"), "signature")
+			       : gets_(ev, "verdict");
+	const char *time = gets_(ev, strcmp(type, "alert") == 0 ? "timestamp" : "time");
+
+	printf("%s  %-5s %-5s %-22s ", time, type, gets_(ev, "event"), what);
+	if (json_object_get(ev, "src") != NULL) {
+		print_endpoint(json_object_get(ev, "src"));
+		printf(" -> ");
+		print_endpoint(json_object_get(ev, "dst"));
+		printf(" %s", gets_(ev, "proto"));
+	}
+	printf("\n");
+}
+
+/*
+ * observe: ask for the events after the last one seen, four times a
+ * second, until interrupted. The daemon keeps the events; we only follow.
+ */
+static int
+observe(const char *path, const char *filters, bool as_json, int timeout_s)
+{
+	char line[NM_REQ_MAX_LINE + 64];
+	json_int_t since = 0;
+
+	signal(SIGINT, on_observe_signal);
+	signal(SIGTERM, on_observe_signal);
+	while (!observe_stop) {
+		snprintf(line, sizeof(line), "observe since=%lld%s%s", (long long)since,
+			 filters[0] ? " " : "", filters);
+		char *a = transact(path, line, timeout_s);
+		if (a == NULL)
+			return 2;
+		json_t *r = json_loads(a, 0, NULL);
+		free(a);
+		if (!json_is_true(json_object_get(r, "ok"))) {
+			fprintf(stderr, "error: %s\n", gets_(r, "error"));
+			json_decref(r);
+			return 1;
+		}
+		if (geti(r, "lost") > 0)
+			fprintf(stderr, "nodemeshctl: %lld events lost (read too slowly)\n",
+				(long long)geti(r, "lost"));
+		size_t i;
+		json_t *ev;
+		json_array_foreach(json_object_get(r, "events"), i, ev)
+		{
+			if (as_json) {
+				char *t = json_dumps(ev, JSON_COMPACT);
+				printf("%s\n", t);
+				free(t);
+			} else {
+				print_event(ev);
+			}
+		}
+		fflush(stdout);
+		since = geti(r, "next");
+		json_decref(r);
+		usleep(250000);
+	}
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -571,6 +600,10 @@ main(int argc, char **argv)
 		used += (size_t)n;
 	}
 
+	/* observe follows; observe since=N asks once (for scripts). */
+	if (strcmp(argv[optind], "observe") == 0 && strstr(line, " since=") == NULL)
+		return observe(path, line + strlen("observe") + (line[7] == ' '), as_json,
+			       timeout_s);
 	char *answer = transact(path, line, timeout_s);
 	if (answer == NULL)
 		return 2;
@@ -600,6 +633,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "error: %s\n", gets_(r, "error"));
 	} else if (strcmp(argv[optind], "stats") == 0) {
 		print_stats(r);
+	} else if (strcmp(argv[optind], "metrics") == 0) {
+		fputs(gets_(r, "text"), stdout);
 	} else if (json_object_get(r, "rules") != NULL &&
 		   json_is_array(json_object_get(r, "rules"))) {
 		print_rules(r);

@@ -96,8 +96,32 @@ nm_pod_table_free(struct nm_pod_table *t)
 int
 nm_pod_table_find_name(const struct nm_pod_table *t, const char *name)
 {
-	for (int slot = 0; slot < NM_MAX_PODS; slot++)
-		if (t->pods[slot].live != NULL && strcmp(t->pods[slot].spec.name, name) == 0)
-			return slot;
-	return -1;
+	const char *slash = strchr(name, '/');
+	size_t ns_len = slash != NULL ? (size_t)(slash - name) : 0;
+	const char *pod = slash != NULL ? slash + 1 : name;
+	int found = -1;
+
+	for (int slot = 0; slot < NM_MAX_PODS; slot++) {
+		const struct nm_pod_spec *s = &t->pods[slot].spec;
+		if (t->pods[slot].live == NULL || strcmp(s->name, pod) != 0)
+			continue;
+		if (slash != NULL && (strncmp(s->ns, name, ns_len) != 0 || s->ns[ns_len] != '\0'))
+			continue;
+		if (found >= 0)
+			return -2; /* the name alone is not enough */
+		found = slot;
+	}
+	return found;
+}
+
+void
+nm_pod_name_error(int rc, const char *name, char *err, size_t errlen)
+{
+	if (rc == -2)
+		snprintf(err, errlen,
+			 "pods named '%s' are in several namespaces: say NAMESPACE/%s (pod del: "
+			 "namespace=)",
+			 name, name);
+	else
+		snprintf(err, errlen, "no pod named '%s'", name);
 }

@@ -146,7 +146,10 @@ bool
 nm_flow_expired(const struct nm_flow_table *t, const struct nm_flow *f, uint64_t now)
 {
 	/* Signed: a packet later in this loop turn may have stamped last_tsc after now. */
-	return (int64_t)(now - f->last_tsc) > (int64_t)t->timeout_tsc[f->state];
+	/* Relaxed: a config reload may store a new timeout (ctrl/node_reload.c); any whole value
+	 * will do. */
+	uint64_t timeout = __atomic_load_n(&t->timeout_tsc[f->state], __ATOMIC_RELAXED);
+	return (int64_t)(now - f->last_tsc) > (int64_t)timeout;
 }
 
 const char *

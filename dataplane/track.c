@@ -15,6 +15,7 @@
 #include <rte_tcp.h>
 
 #include "inspect.h"
+#include "events.h"
 #include "policy_eval.h"
 #include "track.h"
 #include "tx.h"
@@ -126,8 +127,13 @@ nm_track(struct nm_worker *w, const struct nm_pod_table *tbl, struct nm_flow *f,
 	}
 	unsigned int dir = from_hi == (bool)f->init_is_lo ? NM_DIR_REPLY : NM_DIR_ORIG;
 
-	if (unlikely(f->policy_gen != tbl->generation))
+	if (unlikely(f->policy_gen != tbl->generation)) {
 		judge(w, tbl, f, meta->ip_proto);
+		/* Said once per flow: where it begins (the initiator's side, or ours if remote). */
+		if (fresh && unlikely(nm_observing(w)) &&
+		    (f->local_is_init || tbl->pods[src_slot].remote))
+			nm_observe_flow(w, meta, f, f->rule_id);
+	}
 	f->last_tsc = now;
 	f->pkts[dir]++;
 	f->bytes[dir] += meta->ip_len;

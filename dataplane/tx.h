@@ -16,6 +16,7 @@
 #include "nodemesh/drop-t.h"
 #include "nodemesh/pod_table-t.h"
 #include "nodemesh/worker.h"
+#include "events.h"
 
 /* Drop m and count why (and against the pod it came from, if any). */
 static inline void
@@ -24,6 +25,8 @@ nm_drop(struct nm_worker *w, struct nm_pod_live *from, struct rte_mbuf *m, enum 
 	w->c.drops[why]++;
 	if (from != NULL)
 		from->c.drops++;
+	if (unlikely(nm_observing(w)))
+		nm_observe_drop(w, m, why);
 	rte_pktmbuf_free(m);
 }
 

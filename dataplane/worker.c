@@ -14,12 +14,13 @@
  *      nothing refers to this table's ports past the end of the turn,
  *   6. housekeeping: expire a few flows (track.c), serve a flow flush
  *      request, expire incomplete fragments (frag.c),
- *   7. report a quiescent state, then back off if the turn found no work.
+ *   7. report a quiescent state and a heartbeat (the control thread's
+ *      watchdog), then back off if the turn found no work.
  *
  * Stages return what they produced (opened packets, packets a reject
  * made) to their caller; none calls back into this loop. Nothing here
  * allocates from the heap, takes a lock or makes a syscall, except the
- * idle sleep when there is no traffic at all.
+ * idle sleep when there is no traffic at all (and the stall test hook).
  */
 #include <stdio.h>
 
@@ -32,6 +33,7 @@
 #include <rte_pause.h>
 #include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
+#include <rte_ring_elem.h>
 
 #include "arp.h"
 #include "fabric.h"
@@ -39,6 +41,7 @@
 #include "ingress.h"
 #include "inspect.h"
 #include "nodemesh/flow.h"
+#include "nodemesh/observe-t.h"
 #include "nodemesh/tnl_state-t.h"
 #include "nodemesh/worker.h"
 #include "sig_scan.h"
@@ -81,6 +84,8 @@ nm_worker_main(void *arg)
 		housekeeping(w, now);
 
 		rte_rcu_qsbr_quiescent(dp->qsbr, w->idx);
+		/* Only this worker writes it: a plain increment, stored whole for the reader. */
+		__atomic_store_n(&w->heartbeat, w->heartbeat + 1, __ATOMIC_RELAXED);
 
 		if (work > 0) {
 			empty_polls = 0;
@@ -187,6 +192,18 @@ nm_worker_flush(struct nm_worker *w, const struct nm_pod_table *tbl)
 	nm_tx_flush(w, tbl);
 }
 
+/*
+ * The stuck-worker test hook: sleep while online, so that neither the
+ * heartbeat nor the RCU quiescent state moves, as in a worker caught in a
+ * loop. Once only.
+ */
+static void
+debug_stall(struct nm_worker *w)
+{
+	w->debug_stall_at_tsc = 0;
+	rte_delay_us_sleep((unsigned int)w->debug_stall_us);
+}
+
 /* Step 6: expiry and requests from the control thread, a bounded amount per turn. */
 static void
 housekeeping(struct nm_worker *w, uint64_t now)
@@ -197,20 +214,25 @@ housekeeping(struct nm_worker *w, uint64_t now)
 	if (unlikely(seq != w->flush_done))
 		nm_track_flush(w, seq);
 	nm_frag_expire(w, now);
+	if (unlikely(w->debug_stall_at_tsc != 0 && now >= w->debug_stall_at_tsc))
+		debug_stall(w);
 }
 
 static void
 idle(struct nm_worker *w, uint32_t empty_polls)
 {
 	const struct nm_dp_params *prm = &w->dp->params;
+	/* Relaxed: a config reload may store new values; each is used on its own. */
+	uint32_t sleep_after = __atomic_load_n(&prm->idle_sleep_after, __ATOMIC_RELAXED);
+	uint32_t pause_after = __atomic_load_n(&prm->idle_pause_after, __ATOMIC_RELAXED);
 
-	if (prm->idle_sleep_after != 0 && empty_polls >= prm->idle_sleep_after) {
+	if (sleep_after != 0 && empty_polls >= sleep_after) {
 		/* Offline while asleep, so a table swap need not wait for us. */
 		rte_rcu_qsbr_thread_offline(w->dp->qsbr, w->idx);
-		rte_delay_us_sleep(prm->idle_sleep_us);
+		rte_delay_us_sleep(__atomic_load_n(&prm->idle_sleep_us, __ATOMIC_RELAXED));
 		rte_rcu_qsbr_thread_online(w->dp->qsbr, w->idx);
 		w->c.idle_sleeps++;
-	} else if (empty_polls >= prm->idle_pause_after) {
+	} else if (empty_polls >= pause_after) {
 		rte_pause();
 	}
 }
@@ -279,11 +301,18 @@ nm_worker_create(struct nm_dataplane *dp, unsigned int idx, unsigned int lcore)
 	    rte_ring_create(name, NM_ALERT_RING_SIZE, socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
 	if (w->alert_ring == NULL)
 		goto fail_alert_ring;
+	snprintf(name, sizeof(name), "nm_ev_%u", idx);
+	w->events = rte_ring_create_elem(name, sizeof(struct nm_event), NM_EVENT_RING_SIZE, socket,
+					 RING_F_SP_ENQ | RING_F_SC_DEQ);
+	if (w->events == NULL)
+		goto fail_events;
 	if (insp_pool_init(w, socket) < 0)
 		goto fail_insp;
 	return w;
 
 fail_insp:
+	rte_ring_free(w->events);
+fail_events:
 	rte_ring_free(w->alert_ring);
 fail_alert_ring:
 	rte_ring_free(w->rec_ring);
@@ -312,6 +341,8 @@ nm_worker_free(struct nm_worker *w)
 	w->rec_ring = NULL;
 	rte_ring_free(w->alert_ring);
 	w->alert_ring = NULL;
+	rte_ring_free(w->events);
+	w->events = NULL;
 	nm_sig_stream_pool_free(w->stream_pool);
 	w->stream_pool = NULL;
 	rte_free(w->insp_pool);

@@ -9,8 +9,10 @@
  * one release store each and read by the workers with an acquire load at
  * the top of every loop turn; a replaced object is freed after every
  * worker reported a quiescent state on qsbr. Everything else here is set
- * before the workers start and never changes, except stop and the flow
- * flush request (flush_*), whose orders are commented where they are used.
+ * before the workers start and never changes, except stop, the flow
+ * flush request (flush_*) and the idle_* params, which a config reload
+ * stores and the workers load with relaxed atomics (ctrl/node_reload.c
+ * says why that is enough); orders are commented where they are used.
  */
 #ifndef NM_DATAPLANE_T_H
 #define NM_DATAPLANE_T_H
@@ -76,6 +78,7 @@ struct nm_dataplane {
 	uint64_t flush_seq;    /* flow flush requests: control writes, workers serve */
 	uint32_t flush_pod_id; /* 0: every pod */
 	uint8_t flush_end;     /* enum nm_flow_end the flushed records carry */
+	uint32_t observing;    /* non-zero while someone observes: workers write events */
 	bool has_fabric;
 	uint16_t fabric_port;
 	struct rte_ether_addr fabric_mac;

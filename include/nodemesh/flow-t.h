@@ -143,7 +143,7 @@ struct nm_flow_table {
 	uint32_t cap;
 	uint32_t n; /* entries in use */
 	uint32_t sweep_pos;
-	uint64_t timeout_tsc[NM_FLOW_STATES];
+	uint64_t timeout_tsc[NM_FLOW_STATES]; /* relaxed atomics: a config reload stores them */
 	struct nm_flow_counters c;
 };
 

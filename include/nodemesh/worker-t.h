@@ -4,7 +4,9 @@
  * on the control thread and written only by its worker afterwards. The
  * control thread reads the counters (c, sc, flows.c, rule_*, tnl_rejected)
  * for stats, drains rec_ring and alert_ring, and reads flow entries for
- * listings; it writes nothing here while the worker runs.
+ * listings, and the heartbeat (watchdog); it writes nothing here while
+ * the worker runs but the flow timeouts of a config reload (relaxed
+ * atomics, nodemesh/flow-t.h).
  */
 #ifndef NM_WORKER_T_H
 #define NM_WORKER_T_H
@@ -70,6 +72,7 @@ struct nm_worker_counters {
 	uint64_t reassembled;	  /* datagrams rebuilt from fragments */
 	uint64_t fragmented;	  /* datagrams split for the pod MTU */
 	uint64_t idle_sleeps;
+	uint64_t events_lost; /* observation events the event ring had no room for */
 	uint64_t drops[NM_DROP_MAX];
 };
 
@@ -98,6 +101,7 @@ struct nm_worker {
 	struct nm_fabric_out fabric_out[NM_MAX_PEERS]; /* fabric worker: to seal, per peer */
 	uint64_t tnl_rejected[NM_TNL_REASON_MAX]; /* fabric worker: records refused, by reason */
 	struct rte_ring *alert_ring;		  /* alerts to the control thread */
+	struct rte_ring *events; /* observation events to the control thread (observe-t.h) */
 	struct nm_sig_counters sc;
 	struct nm_insp *insp_pool; /* signatures.max_streams stream states */
 	uint32_t *insp_free;	   /* indices of the free ones, a stack */
@@ -105,6 +109,20 @@ struct nm_worker {
 	struct nm_sig_stream_pool *stream_pool; /* Hyperscan stream memory, as many streams */
 	double icmp_tokens;			/* ICMP error budget, token bucket */
 	uint64_t icmp_last_tsc;
+	/*
+	 * Loop turns so far: the worker stores it (relaxed) once per turn, the
+	 * control thread's watchdog loads it (relaxed); it only has to see the
+	 * number move, in any order with everything else.
+	 */
+	uint64_t heartbeat;
+	/*
+	 * Test hook (README "Running it under systemd"): at this TSC the
+	 * worker stalls for debug_stall_us while online, as a stuck worker
+	 * would. Set by the control thread before the workers start, from
+	 * $NODEMESH_DEBUG_STALL_WORKER; 0: never.
+	 */
+	uint64_t debug_stall_at_tsc;
+	uint64_t debug_stall_us;
 	struct nm_worker_counters c;
 } __rte_cache_aligned;
 

@@ -38,6 +38,7 @@ NM_DAEMON_LOG=""
 NM_FILE_PREFIX="nm$NM_SFX"
 NM_NAMESPACES=()    # every namespace we created, pods first then nodes
 NM_BG_PIDS=()       # background helpers we started (servers, listeners)
+NM_CLEANUP_HOOKS=() # functions nm_cleanup calls first, while the daemon still runs
 NM_CLEANED=0
 
 nm_log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
@@ -187,6 +188,7 @@ logs: {
 };
 signatures: { file = "${NM_SIG_FILE:-}"; max_streams = ${NM_SIG_MAX_STREAMS:-65536}; };
 state: { file = "${NM_STATE_FILE:-}"; };
+metrics: { listen = "${NM_METRICS_LISTEN:-}"; };
 
 pods = ( );
 EOF
@@ -270,14 +272,21 @@ nm_stop_daemon() {
 }
 
 # nm_cleanup: stop everything this run started and delete what it created.
-# Safe to call twice (and from an EXIT trap after an explicit call).
+# Safe to call twice (and from an EXIT trap after an explicit call). The
+# functions in NM_CLEANUP_HOOKS run first, last added first, while the
+# daemon and the namespaces are still there (a container runtime's teardown
+# talks to the daemon and enters the node namespace).
 nm_cleanup() {
-	local rc=$? pid ns p
+	local rc=$? pid ns p i
 	if ((NM_CLEANED)); then
 		return "$rc"
 	fi
 	NM_CLEANED=1
 	set +e
+	for ((i = ${#NM_CLEANUP_HOOKS[@]} - 1; i >= 0; i--)); do
+		"${NM_CLEANUP_HOOKS[i]}"
+	done
+	NM_CLEANUP_HOOKS=()
 	nm_stop_daemon
 	for pid in "${NM_BG_PIDS[@]}"; do
 		kill -TERM "$pid" 2>/dev/null
@@ -426,6 +435,15 @@ nm_pod_add() {
 	if ! out=$(nm_ctl pod add "${args[@]}" 2>&1); then
 		nm_fail "pod add pod-$i refused: $out"
 	fi
+}
+
+# nm_pods_start N: N standard pods, a daemon, every pod added, the temp dir.
+nm_pods_start() {
+	local n=$1 i
+	nm_pods_setup "$n"
+	nm_daemon_start
+	for ((i = 1; i <= n; i++)); do nm_pod_add "$i"; done
+	nm_tmp_init
 }
 
 # nm_wait_file FILE [TENTHS]: wait until FILE exists (default 10 s).

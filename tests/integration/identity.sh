@@ -102,3 +102,15 @@ out=$(nm_ctl --json pod del "container=cid2$NM_SFX") || nm_fail "a repeated pod 
 [[ $(nm_json "j['deleted']" <<<"$out") == 0 ]] || nm_fail "repeated pod del by container: $out"
 nm_ping_ok "$P1" "$IP3" || nm_fail "pod-1 -> pod-3 broken by pod-2's detach"
 nm_ok "retried pod add answered as existing, pod del by container repeatable, the others keep talking"
+
+# 6. The same pod name in two namespaces (two StatefulSets' web-0): both attach.
+nm_ctl pod add name=pod-3 namespace=other ip=198.18.0.2 "iface=${NM_POD_IF[2]}" >/dev/null ||
+	nm_fail "pod-3 of namespace other refused beside pod-3 of namespace test"
+out=$(nm_ctl pod del name=pod-3 2>&1) && nm_fail "an ambiguous pod del was accepted: $out"
+grep -q "in several namespaces" <<<"$out" || nm_fail "ambiguous pod del: '$out'"
+out=$(nm_ctl flow list pod=pod-3 2>&1) && nm_fail "an ambiguous flow list was accepted: $out"
+nm_ctl --json flow list pod=test/pod-3 >/dev/null || nm_fail "flow list pod=test/pod-3 refused"
+nm_ctl pod del name=pod-3 namespace=other >/dev/null || nm_fail "pod del name=pod-3 namespace=other refused"
+[[ $(nm_ctl --json pod list | nm_json "[p['namespace'] for p in j['pods'] if p['name'] == 'pod-3']") == '["test"]' ]] ||
+	nm_fail "pod del namespace=other removed the wrong pod-3"
+nm_ok "pods are unique by namespace and name: pod-3 in test and other; the bare name is refused as ambiguous"

@@ -229,7 +229,7 @@ static const struct {
      "pods = (\n"
      "  { name = \"web\"; namespace = \"a\"; serviceaccount = \"a\"; ip = \"198.18.0.2\";"
      " iface = \"nm-a\"; },\n"
-     "  { name = \"web\"; namespace = \"b\"; serviceaccount = \"b\"; ip = \"198.18.0.3\";"
+     "  { name = \"web\"; namespace = \"a\"; serviceaccount = \"b\"; ip = \"198.18.0.3\";"
      " iface = \"nm-b\"; }\n);\n",
      3, "pods[1] repeats the name"},
     {"pod duplicate ip",

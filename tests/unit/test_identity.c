@@ -73,6 +73,38 @@ Test(identities, del_keeps_the_others)
 	nm_identities_free(&ids);
 }
 
+/* Deletions anywhere keep every other entry findable (the index follows the moves). */
+Test(identities, index_survives_deletions)
+{
+	struct nm_identities ids = {0};
+	char name[16], sa[16];
+
+	for (int i = 0; i < 5000; i++) {
+		snprintf(name, sizeof(name), "p%d", i);
+		struct nm_identity id = ident(i % 2 ? "odd" : "even", name, name, "");
+		cr_assert_eq(nm_identities_set(&ids, &id), 0);
+	}
+	for (int i = 0; i < 5000; i += 3) {
+		snprintf(name, sizeof(name), "p%d", i);
+		cr_assert_eq(nm_identities_del(&ids, i % 2 ? "odd" : "even", name), 0, "%s", name);
+	}
+	cr_expect_eq(ids.n, 5000 - 1667);
+	for (int i = 0; i < 5000; i++) {
+		snprintf(name, sizeof(name), "p%d", i);
+		const struct nm_identity *got =
+		    nm_identities_find(&ids, i % 2 ? "odd" : "even", name);
+		if (i % 3 == 0) {
+			cr_expect_null(got, "%s", name);
+			continue;
+		}
+		cr_assert_not_null(got, "%s", name);
+		snprintf(sa, sizeof(sa), "p%d", i);
+		cr_expect_str_eq(got->sa, sa);
+		cr_expect_null(nm_identities_find(&ids, i % 2 ? "even" : "odd", name));
+	}
+	nm_identities_free(&ids);
+}
+
 Test(identities, bounded)
 {
 	struct nm_identities ids = {0};

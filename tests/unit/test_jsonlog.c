@@ -182,3 +182,79 @@ Test(jsonlog, stats_say_failing_with_the_error)
 	json_decref(o);
 	nm_jsonlog_close(&log);
 }
+
+/* Lines in file p (0 when it does not exist). */
+static int
+lines_in(const char *p)
+{
+	FILE *f = fopen(p, "r");
+	char line[512];
+	int n = 0;
+
+	if (f == NULL)
+		return 0;
+	while (fgets(line, sizeof(line), f) != NULL)
+		n++;
+	fclose(f);
+	return n;
+}
+
+/* logrotate's way: rename the file, then SIGHUP makes the daemon reopen. */
+Test(jsonlog, reopen_after_rename_writes_a_new_file_and_keeps_counting)
+{
+	struct nm_jsonlog log;
+	char err[256], rotated[80];
+
+	snprintf(rotated, sizeof(rotated), "%s.1", path);
+	cr_assert_eq(nm_jsonlog_open(&log, "logs.flows", path, err, sizeof(err)), 0, "%s", err);
+	for (int i = 0; i < 3; i++) {
+		json_t *o = record(i);
+		cr_assert_eq(nm_jsonlog_write(&log, o), 0);
+		json_decref(o);
+	}
+	cr_assert_eq(rename(path, rotated), 0);
+	json_t *o = record(3);
+	cr_assert_eq(nm_jsonlog_write(&log, o), 0); /* still the old file, now rotated */
+	json_decref(o);
+
+	cr_assert_eq(nm_jsonlog_reopen(&log, log.path, err, sizeof(err)), 0, "%s", err);
+	o = record(0);
+	cr_assert_eq(nm_jsonlog_write(&log, o), 0);
+	json_decref(o);
+	cr_assert_eq(lines_in(rotated), 4);
+	cr_assert_eq(whole_lines(), 1, "the new file holds the record written after the reopen");
+	cr_assert_eq(log.written, 5);
+	cr_assert_eq(log.reopened, 1);
+	cr_assert_str_eq(log.path, path);
+	nm_jsonlog_close(&log);
+	unlink(rotated);
+}
+
+Test(jsonlog, failed_reopen_keeps_writing_to_the_old_file)
+{
+	struct nm_jsonlog log;
+	char err[256];
+
+	cr_assert_eq(nm_jsonlog_open(&log, "logs.flows", path, err, sizeof(err)), 0, "%s", err);
+	cr_assert_lt(nm_jsonlog_reopen(&log, "/nonexistent-nm/x/y.jsonl", err, sizeof(err)), 0);
+	cr_assert(strstr(err, "open(/nonexistent-nm/x/y.jsonl)") != NULL, "%s", err);
+	json_t *o = record(0);
+	cr_assert_eq(nm_jsonlog_write(&log, o), 0);
+	json_decref(o);
+	cr_assert_eq(whole_lines(), 1);
+	cr_assert_str_eq(log.path, path);
+	cr_assert_eq(log.reopened, 0);
+	nm_jsonlog_close(&log);
+}
+
+Test(jsonlog, reopen_to_empty_path_turns_the_log_off)
+{
+	struct nm_jsonlog log;
+	char err[256];
+
+	cr_assert_eq(nm_jsonlog_open(&log, "logs.flows", path, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(nm_jsonlog_reopen(&log, "", err, sizeof(err)), 0, "%s", err);
+	cr_assert_not(nm_jsonlog_is_open(&log));
+	cr_assert_str_eq(log.path, "");
+	nm_jsonlog_close(&log);
+}
