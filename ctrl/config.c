@@ -72,6 +72,10 @@ nm_config_defaults(struct nm_config *cfg)
 	cfg->tunnel.handshake_s = 3600;
 	cfg->tunnel.grace_s = 10;
 	snprintf(cfg->alert_log, sizeof(cfg->alert_log), "/var/log/nodemesh/alerts.jsonl");
+	snprintf(cfg->store.dir, sizeof(cfg->store.dir), "%s", NM_STORE_DEFAULT_DIR);
+	cfg->store.max_bytes = NM_STORE_DEFAULT_MAX_BYTES;
+	cfg->store.max_days = NM_STORE_DEFAULT_MAX_DAYS;
+	cfg->store.flow_interval_s = NM_STORE_DEFAULT_INTERVAL_S;
 }
 
 /* Every member of group s must be named in known[]. */
@@ -375,6 +379,34 @@ load_conntrack(struct ctx *c, const config_setting_t *ct, struct nm_config *cfg)
 	return 0;
 }
 
+/*
+ * A byte count: an integer (libconfig's 64-bit "L" suffix for large ones),
+ * 0 or 1 MiB up (one batch of the store can put a few hundred KiB in its WAL).
+ */
+static int
+get_bytes(struct ctx *c, const config_setting_t *grp, const char *name, uint64_t *dst)
+{
+	const config_setting_t *s = config_setting_get_member(grp, name);
+
+	if (s == NULL)
+		return 0;
+	if (config_setting_type(s) != CONFIG_TYPE_INT &&
+	    config_setting_type(s) != CONFIG_TYPE_INT64) {
+		snprintf(c->err, c->errlen, "%s:%d: '%s' must be an integer (bytes)", c->file,
+			 line_of(s), name);
+		return -EINVAL;
+	}
+	long long v = config_setting_get_int64(s);
+	if (v != 0 && v < 1048576) {
+		snprintf(c->err, c->errlen,
+			 "%s:%d: '%s' = %lld must be 0 (no bound) or at least 1048576", c->file,
+			 line_of(s), name, v);
+		return -EINVAL;
+	}
+	*dst = (uint64_t)v;
+	return 0;
+}
+
 /* A path that may be "" (that log or file is off). */
 static int
 get_optional_path(struct ctx *c, const config_setting_t *s, const char *name, char *out, size_t len)
@@ -613,10 +645,17 @@ load_root(struct ctx *c, config_t *lc, struct nm_config *cfg)
 
 	s = config_setting_get_member(root, "logs");
 	if (s != NULL) {
-		static const char *const logs_known[] = {"flows", "alerts", NULL};
+		static const char *const logs_known[] = {"flows",     "alerts",	  "store_dir",
+							 "max_bytes", "max_days", "flow_interval_s",
+							 NULL};
 		if (check_members(c, s, logs_known) < 0 ||
 		    get_optional_path(c, s, "flows", cfg->flow_log, sizeof(cfg->flow_log)) < 0 ||
-		    get_optional_path(c, s, "alerts", cfg->alert_log, sizeof(cfg->alert_log)) < 0)
+		    get_optional_path(c, s, "alerts", cfg->alert_log, sizeof(cfg->alert_log)) < 0 ||
+		    get_optional_path(c, s, "store_dir", cfg->store.dir, sizeof(cfg->store.dir)) <
+			0 ||
+		    get_bytes(c, s, "max_bytes", &cfg->store.max_bytes) < 0 ||
+		    get_uint(c, s, "max_days", &cfg->store.max_days, 1, 3650) < 0 ||
+		    get_uint(c, s, "flow_interval_s", &cfg->store.flow_interval_s, 0, 604800) < 0)
 			return -EINVAL;
 	}
 

@@ -296,6 +296,8 @@ event_loop(struct nm_node *node, struct nm_server *srv, struct nm_peers *peers,
 		nm_peers_poll(peers, node->cfg.tunnel.fabric_iface[0] ? PEER_POLL_MS : 0);
 		drained = nm_node_drain_records(node);
 		nm_node_drain_alerts(node);
+		nm_node_store_interim(node);
+		nm_node_store_commit(node);
 		nm_node_observe_poll(node);
 		nm_node_jobs_poll(node);
 		nm_peers_jobs_poll(peers);

@@ -195,7 +195,8 @@ nm_node_create(const struct nm_config *cfg, char *err, size_t errlen)
 		goto fail;
 	}
 	if (nm_jsonlog_open(&node->flow_log, "logs.flows", cfg->flow_log, err, errlen) < 0 ||
-	    nm_jsonlog_open(&node->alert_log, "logs.alerts", cfg->alert_log, err, errlen) < 0)
+	    nm_jsonlog_open(&node->alert_log, "logs.alerts", cfg->alert_log, err, errlen) < 0 ||
+	    nm_store_queue_open(&node->store, &cfg->store, err, errlen) < 0)
 		goto fail;
 
 	if (nm_node_tunnel_init(node, err, errlen) < 0)
@@ -262,6 +263,7 @@ nm_node_destroy(struct nm_node *node)
 	rte_mempool_free(node->dp.alert_pool);
 	nm_jsonlog_close(&node->flow_log);
 	nm_jsonlog_close(&node->alert_log);
+	nm_store_queue_close(&node->store);
 	free(node->rules);
 	nm_observe_fini(&node->observe);
 	free(node->pod_history);
@@ -723,8 +725,10 @@ nm_node_stats_json(struct nm_node *node)
 				  (json_int_t)node->cfg.flow_capacity * node->dp.n_workers,
 				  "active", (json_int_t)active, "refused", (json_int_t)refused,
 				  "records_written", (json_int_t)node->records_written);
-	json_t *logs = json_pack("{s:o, s:o}", "flows", nm_jsonlog_json(&node->flow_log), "alerts",
-				 nm_jsonlog_json(&node->alert_log));
+	json_t *store = nm_store_queue_json(&node->store);
+	json_object_set_new(store, "interim_rows", json_integer((json_int_t)node->interim.rows));
+	json_t *logs = json_pack("{s:o, s:o, s:o}", "flows", nm_jsonlog_json(&node->flow_log),
+				 "alerts", nm_jsonlog_json(&node->alert_log), "store", store);
 	return json_pack(
 	    "{s:s, s:I, s:I, s:I, s:i, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, "
 	    "s:o, s:o}",

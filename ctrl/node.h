@@ -162,6 +162,9 @@ json_t *nm_node_sig_stats_json(struct nm_node *node);
 /* Write the workers' alerts to the alert log; free unused replaced rule sets. */
 void nm_node_drain_alerts(struct nm_node *node);
 
+/* End the loop turn's store batch: one transaction for its records and alerts. */
+void nm_node_store_commit(struct nm_node *node);
+
 /*
  * Day-two operations (ctrl/node_reload.c). set_config_source: remember the
  * file and overrides the node was started with. logs_reopen: open

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Flows seen from the control thread: listing the workers' flow tables,
- * flushing them, and writing finished flows to the flow log (JSON lines).
+ * flushing them, and writing finished flows to the flow log (JSON lines)
+ * and the store (node_store.c).
  * Entries are read while their worker may update them; a listing is a
  * snapshot in which one flow's counters can be a packet apart, never a
  * pointer into freed memory (entries are preallocated).
@@ -27,16 +28,16 @@
 #define FLUSH_WAIT_MS 2000
 #define LOAD(x)	      __atomic_load_n(&(x), __ATOMIC_RELAXED)
 
-static const struct nm_pod_spec *
-pod_by_id(const struct nm_node *node, uint32_t id)
+const struct nm_pod_spec *
+nm_node_pod_by_id(const struct nm_node *node, uint32_t id)
 {
 	if (id == 0 || node->pod_history_id[id % NM_POD_HISTORY] != id)
 		return NULL;
 	return &node->pod_history[id % NM_POD_HISTORY];
 }
 
-static void
-addr_str(const uint8_t a[16], char *buf, size_t len)
+void
+nm_addr_str(const uint8_t a[16], char *buf, size_t len)
 {
 	static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
 
@@ -81,9 +82,9 @@ json_t *
 nm_endpoint_json(const struct nm_node *node, const uint8_t addr[16], uint16_t port, uint32_t pod_id)
 {
 	char ip[INET6_ADDRSTRLEN];
-	const struct nm_pod_spec *p = pod_by_id(node, pod_id);
+	const struct nm_pod_spec *p = nm_node_pod_by_id(node, pod_id);
 
-	addr_str(addr, ip, sizeof(ip));
+	nm_addr_str(addr, ip, sizeof(ip));
 	json_t *o = json_pack("{s:s, s:i}", "ip", ip, "port", port);
 	if (p != NULL) {
 		json_object_set_new(o, "pod", json_string(p->name));
@@ -111,11 +112,13 @@ set_endpoints(const struct nm_node *node, json_t *o, const struct nm_flow_key *k
 	json_object_set_new(o, "proto", json_string(nm_proto_name(k->proto)));
 }
 
-static const char *
-flow_end_name(uint8_t end)
+const char *
+nm_flow_end_name(uint8_t end)
 {
 	static const char *const ends[] = {"timeout", "closed", "flush", "shutdown", "pod_gone"};
 
+	if (end == NM_FLOW_END_INTERIM)
+		return "interim";
 	return end < sizeof(ends) / sizeof(ends[0]) ? ends[end] : "?";
 }
 
@@ -164,7 +167,7 @@ nm_node_flows_json(struct nm_node *node, const char *pod, const struct nm_flow_k
 				continue;
 			if (match != NULL && memcmp(&f->hk.k, match, sizeof(*match)) != 0)
 				continue;
-			const struct nm_pod_spec *side = pod_by_id(node, f->hk.pod_id);
+			const struct nm_pod_spec *side = nm_node_pod_by_id(node, f->hk.pod_id);
 			json_t *o = json_pack(
 			    "{s:i, s:s, s:s, s:s, s:f, s:f, s:{s:I, s:I}, s:{s:I, s:I}, s:s, s:I, "
 			    "s:I}",
@@ -272,7 +275,7 @@ nm_flow_record_json(const struct nm_node *node, const struct nm_flow_record *r)
 		      "bytes", "orig", (json_int_t)r->bytes[0], "reply", (json_int_t)r->bytes[1],
 		      "verdict", r->verdict == NM_VERDICT_ALLOW ? "allow" : "deny", "rule_id",
 		      (json_int_t)r->rule_id, "rate_drops", (json_int_t)r->rate_drops, "state",
-		      nm_flow_state_name(r->state), "end_reason", flow_end_name(r->end));
+		      nm_flow_state_name(r->state), "end_reason", nm_flow_end_name(r->end));
 	if (o == NULL)
 		return NULL;
 	set_endpoints(node, o, &r->key, r->init_is_lo, r->init_pod_id, r->resp_pod_id);
@@ -357,9 +360,9 @@ put_endpoint(struct line *l, const struct nm_node *node, const char *key, const 
 	     uint16_t port, uint32_t pod_id)
 {
 	char ip[INET6_ADDRSTRLEN];
-	const struct nm_pod_spec *p = pod_by_id(node, pod_id);
+	const struct nm_pod_spec *p = nm_node_pod_by_id(node, pod_id);
 
-	addr_str(addr, ip, sizeof(ip));
+	nm_addr_str(addr, ip, sizeof(ip));
 	putf(l, "\"%s\":{\"ip\":\"%s\",\"port\":%u", key, ip, port);
 	if (p != NULL) {
 		put(l, ",", 1);
@@ -401,7 +404,7 @@ nm_flow_record_line(const struct nm_node *node, const struct nm_flow_record *r, 
 	     ",\"state\":\"%s\",\"end_reason\":\"%s\",",
 	     r->pkts[0], r->pkts[1], r->bytes[0], r->bytes[1],
 	     r->verdict == NM_VERDICT_ALLOW ? "allow" : "deny", r->rule_id, r->rate_drops,
-	     nm_flow_state_name(r->state), flow_end_name(r->end));
+	     nm_flow_state_name(r->state), nm_flow_end_name(r->end));
 	put_endpoint(&l, node, "src", lo ? k->addr_lo : k->addr_hi, lo ? k->port_lo : k->port_hi,
 		     r->init_pod_id);
 	put(&l, ",", 1);
@@ -455,9 +458,11 @@ nm_node_drain_records(struct nm_node *node)
 					 ring, (void **)recs, RTE_MIN(64u, share), NULL)) > 0) {
 			share -= n;
 			total += n;
-			for (unsigned int k = 0; k < n; k++)
+			for (unsigned int k = 0; k < n; k++) {
 				if (nm_jsonlog_is_open(&node->flow_log))
 					write_record(node, recs[k]);
+				nm_node_store_flow(node, recs[k]);
+			}
 			rte_mempool_put_bulk(node->dp.rec_pool, (void **)recs, n);
 		}
 	}

@@ -27,8 +27,11 @@
 #include "jsonlog.h"
 #include "loop_stats.h"
 #include "observe.h"
+#include "store_queue.h"
 
 #define NM_POD_HISTORY 4096 /* identities of recent pods kept for flow records */
+/* The end reason of an interim record: the flow is still open (not a worker's enum nm_flow_end). */
+#define NM_FLOW_END_INTERIM 0xff
 
 struct nm_node {
 	struct nm_dataplane dp; /* what the workers read */
@@ -59,7 +62,15 @@ struct nm_node {
 	struct nm_metrics_http *metrics_http; /* main.c's /metrics endpoint, or NULL */
 	struct nm_observe observe;	      /* events kept for `observe` (ctrl/observe.c) */
 	struct nm_jsonlog alert_log;
-	uint64_t alerts_written; /* == alert_log.written */
+	uint64_t alerts_written;     /* == alert_log.written */
+	struct nm_store_queue store; /* flow records and alerts to SQLite (node_store.c) */
+	struct {
+		uint64_t next_pass_tsc; /* when the next walk of the flow tables starts */
+		unsigned int worker;	/* the walk in progress: worker and entry */
+		uint32_t pos;
+		bool walking;
+		uint64_t rows; /* interim records made */
+	} interim;	       /* logs.flow_interval_s (node_store.c) */
 	struct {
 		char path[1024];      /* state.file or --state; "" = not kept */
 		char restored[160];   /* what the start found: "first start", "restored: ..." */
@@ -100,12 +111,15 @@ void nm_node_tunnel_fini(struct nm_node *node);
 void nm_sig_set_free(struct nm_sig_set *set, unsigned int n_workers);
 void nm_node_sig_gc(struct nm_node *node);
 
-/* node_flow.c: shared with the alert log */
+/* node_flow.c: shared with the alert log and the store */
 uint64_t nm_flow_id(const struct nm_flow_key *k, uint32_t init_pod_id);
+const struct nm_pod_spec *nm_node_pod_by_id(const struct nm_node *node, uint32_t id);
+void nm_addr_str(const uint8_t a[16], char *buf, size_t len);
+const char *nm_proto_name(uint8_t proto);
+const char *nm_flow_end_name(uint8_t end);
 json_t *nm_endpoint_json(const struct nm_node *node, const uint8_t addr[16], uint16_t port,
 			 uint32_t pod_id);
 void nm_iso_time(const struct nm_node *node, uint64_t tsc, char *buf, size_t len);
-const char *nm_proto_name(uint8_t proto);
 
 /*
  * node_flow.c: a finished flow's record as an object (observers, tests) and
@@ -122,5 +136,12 @@ bool nm_node_observing(const struct nm_node *node);
 /* node_observe.c: a record or an alert just written, for observers (not taken). */
 void nm_node_observe_record(struct nm_node *node, const json_t *rec);
 void nm_node_observe_alert(struct nm_node *node, const json_t *alert);
+
+/* node_store.c */
+int64_t nm_node_wall_ns(const struct nm_node *node, uint64_t tsc);
+void nm_node_store_flow(struct nm_node *node, const struct nm_flow_record *r);
+/* A little of the walk for interim records of long flows; each loop turn. */
+void nm_node_store_interim(struct nm_node *node);
+void nm_node_store_alert(struct nm_node *node, const struct nm_alert_record *a);
 
 #endif

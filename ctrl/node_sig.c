@@ -538,9 +538,11 @@ nm_node_drain_alerts(struct nm_node *node)
 
 		while ((n = rte_ring_sc_dequeue_burst(node->dp.workers[i]->alert_ring,
 						      (void **)recs, 64, NULL)) > 0) {
-			for (unsigned int k = 0; k < n; k++)
+			for (unsigned int k = 0; k < n; k++) {
 				if (nm_jsonlog_is_open(&node->alert_log))
 					write_alert(node, recs[k]);
+				nm_node_store_alert(node, recs[k]);
+			}
 			rte_mempool_put_bulk(node->dp.alert_pool, (void **)recs, n);
 		}
 	}

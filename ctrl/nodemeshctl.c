@@ -16,6 +16,7 @@
 #include <jansson.h>
 
 #include "ctl_client.h"
+#include "ctl_store.h"
 #include "request.h"
 
 #define DEFAULT_SOCKET "/run/nodemesh/nodemesh.sock"
@@ -23,42 +24,51 @@
 static void
 usage(FILE *out)
 {
-	fprintf(
-	    out,
-	    "usage: nodemeshctl [-s PATH] [--json] [-t SECONDS] COMMAND [key=value ...]\n"
-	    "\n"
-	    "  -s, --socket PATH   control socket (default %s, or $NODEMESH_SOCKET)\n"
-	    "  -j, --json          print the daemon's JSON answer as it is\n"
-	    "  -t, --timeout SEC   give up after SEC seconds without an answer (default 10)\n"
-	    "  -h, --help          this text\n"
-	    "\n"
-	    "Commands (the daemon's own list: nodemeshctl help):\n"
-	    "  help | version | stats | metrics (Prometheus text)\n"
-	    "  observe [pod=P] [namespace=NS] [identity=NS/SA|unknown] [type=flow|drop|alert]\n"
-	    "          [verdict=allow|deny]   (follows the events until interrupted;\n"
-	    "          with since=N it answers once: the events after N)\n"
-	    "  pod add name=N namespace=NS ip=A.B.C.D iface=IF [container=ID]\n"
-	    "          [serviceaccount=SA [labels=k=v,...] [image=REF]] [mac=MAC]\n"
-	    "          [driver=af_packet|af_xdp]\n"
-	    "  pod add ... driver=memif socket=PATH     (a memif pod has no iface)\n"
-	    "  pod del name=N [namespace=NS] | pod del container=ID\n"
-	    "  pod list\n"
-	    "  identity set namespace=NS name=POD serviceaccount=SA [labels=k=v,...]\n"
-	    "          [image=REF]\n"
-	    "  identity del namespace=NS name=POD | identity list\n"
-	    "  policy add allow|deny from SEL to SEL [proto P] [port N] [rate R] [burst N]\n"
-	    "  policy del id=N | policy list | policy load file=PATH\n"
-	    "  policy default allow|deny\n"
-	    "  flow list [pod=NAME] [limit=N] | flow flush [pod=NAME]\n"
-	    "  flow show src=IP[:PORT] dst=IP[:PORT] [proto=tcp|udp|icmp]\n"
-	    "  sig load file=PATH | sig list | sig stats\n"
-	    "  (sig load waits for the background compile and prints its outcome)\n"
-	    "  peer add name=N address=IP:PORT fabric_ip=IP pod_cidr=A.B.C.D/LEN\n"
-	    "  peer del name=N | peer list | pod list remote\n"
-	    "  tunnel list | tunnel rekey peer=N | cert reload | cert status\n"
-	    "  (cert reload waits for the background load and prints its outcome)\n"
-	    "  config reload                           (apply the daemon's config file again)\n",
-	    DEFAULT_SOCKET);
+	fprintf(out,
+		"usage: nodemeshctl [-s PATH] [--json] [-t SECONDS] COMMAND [key=value ...]\n"
+		"       nodemeshctl [--store DIR] [--json] flows WORD [key=value ...]\n"
+		"\n"
+		"  -s, --socket PATH   control socket (default %s, or $NODEMESH_SOCKET)\n"
+		"  -j, --json          print the daemon's JSON answer as it is\n"
+		"  -t, --timeout SEC   give up after SEC seconds without an answer (default 10)\n"
+		"      --store DIR     the store's directory for flows query|graph|verify\n"
+		"                      (default $NODEMESH_STORE, else the daemon's store_dir)\n"
+		"  -h, --help          this text\n"
+		"\n"
+		"Commands (the daemon's own list: nodemeshctl help):\n"
+		"  help | version | stats | metrics (Prometheus text)\n"
+		"  observe [pod=P] [namespace=NS] [identity=NS/SA|unknown] [type=flow|drop|alert]\n"
+		"          [verdict=allow|deny]   (follows the events until interrupted;\n"
+		"          with since=N it answers once: the events after N)\n"
+		"  pod add name=N namespace=NS ip=A.B.C.D iface=IF [container=ID]\n"
+		"          [serviceaccount=SA [labels=k=v,...] [image=REF]] [mac=MAC]\n"
+		"          [driver=af_packet|af_xdp]\n"
+		"  pod add ... driver=memif socket=PATH     (a memif pod has no iface)\n"
+		"  pod del name=N [namespace=NS] | pod del container=ID\n"
+		"  pod list\n"
+		"  identity set namespace=NS name=POD serviceaccount=SA [labels=k=v,...]\n"
+		"          [image=REF]\n"
+		"  identity del namespace=NS name=POD | identity list\n"
+		"  policy add allow|deny from SEL to SEL [proto P] [port N] [rate R] [burst N]\n"
+		"  policy del id=N | policy list | policy load file=PATH\n"
+		"  policy default allow|deny\n"
+		"  flow list [pod=NAME] [limit=N] | flow flush [pod=NAME]\n"
+		"  flow show src=IP[:PORT] dst=IP[:PORT] [proto=tcp|udp|icmp]\n"
+		"  sig load file=PATH | sig list | sig stats\n"
+		"  (sig load waits for the background compile and prints its outcome)\n"
+		"  peer add name=N address=IP:PORT fabric_ip=IP pod_cidr=A.B.C.D/LEN\n"
+		"  peer del name=N | peer list | pod list remote\n"
+		"  tunnel list | tunnel rekey peer=N | cert reload | cert status\n"
+		"  (cert reload waits for the background load and prints its outcome)\n"
+		"  config reload                           (apply the daemon's config file again)\n"
+		"\n"
+		"The forensic store (nodemeshctl reads its files itself; a time T is\n"
+		"ISO 8601, now, or relative: -30s -15m -2h -7d):\n"
+		"  flows query [since=T] [until=T] [pod=] [namespace=] [identity=NS/SA]\n"
+		"          [image=] [peer=POD|IP] [verdict=allow|deny] [sid=N] [limit=N]\n"
+		"  flows graph [the same filters]      (Graphviz DOT; --json for the edges)\n"
+		"  flows verify [day=YYYY-MM-DD]       (each day's hash chain)\n",
+		DEFAULT_SOCKET);
 }
 
 /* One request and its answer line; on failure the reason goes to stderr. */
@@ -406,6 +416,37 @@ wait_background(const char *path, const struct background *b, json_int_t id, int
 	}
 }
 
+/*
+ * flows query|graph|verify: read the store's files here, not through the
+ * daemon (a long query never holds up its control thread, and the store
+ * answers after the daemon is gone). The directory comes from --store,
+ * $NODEMESH_STORE, or the daemon's stats.
+ */
+static int
+flows(const char *path, const char *store, int timeout_s, int argc, char **argv, int as_json)
+{
+	char dir[256];
+
+	if (store == NULL) {
+		char *a = transact(path, "stats", timeout_s);
+		json_t *st = a ? json_loads(a, 0, NULL) : NULL;
+		const char *d = json_string_value(
+		    json_object_get(json_object_get(json_object_get(st, "logs"), "store"), "dir"));
+		free(a);
+		if (d == NULL || d[0] == '\0') {
+			fprintf(stderr, "nodemeshctl: flows: %s; say --store DIR\n",
+				st == NULL ? "no daemon to ask where the store is"
+					   : "the daemon keeps no store (logs.store_dir is \"\")");
+			json_decref(st);
+			return 2;
+		}
+		snprintf(dir, sizeof(dir), "%s", d);
+		json_decref(st);
+		store = dir;
+	}
+	return nm_ctl_flows(store, argc, argv, as_json != 0);
+}
+
 static volatile sig_atomic_t observe_stop;
 
 static void
@@ -501,13 +542,12 @@ int
 main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-	    {"socket", required_argument, NULL, 's'},
-	    {"json", no_argument, NULL, 'j'},
-	    {"timeout", required_argument, NULL, 't'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
+	    {"socket", required_argument, NULL, 's'},  {"json", no_argument, NULL, 'j'},
+	    {"timeout", required_argument, NULL, 't'}, {"store", required_argument, NULL, 'S'},
+	    {"help", no_argument, NULL, 'h'},	       {NULL, 0, NULL, 0},
 	};
 	const char *path = getenv("NODEMESH_SOCKET") ? getenv("NODEMESH_SOCKET") : DEFAULT_SOCKET;
+	const char *store = getenv("NODEMESH_STORE");
 	int as_json = 0, timeout_s = 10, c;
 
 	while ((c = getopt_long(argc, argv, "+s:jt:h", longopts, NULL)) != -1) {
@@ -525,6 +565,9 @@ main(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 'S':
+			store = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -537,6 +580,8 @@ main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	if (strcmp(argv[optind], "flows") == 0)
+		return flows(path, store, timeout_s, argc - optind - 1, argv + optind + 1, as_json);
 
 	char line[NM_REQ_MAX_LINE + 1] = "";
 	size_t used = 0;

@@ -185,6 +185,9 @@ conntrack: { capacity = ${NM_FLOW_CAPACITY:-65536};$timeouts };
 logs: {
   flows = "${NM_FLOW_LOG:-$NM_TMP/flows.jsonl}";
   alerts = "${NM_ALERT_LOG:-$NM_TMP/alerts.jsonl}";
+  store_dir = "${NM_STORE_DIR-$NM_TMP/store}";
+  max_bytes = ${NM_STORE_MAX_BYTES:-0}L;
+  flow_interval_s = ${NM_FLOW_INTERVAL_S:-300};
 };
 signatures: { file = "${NM_SIG_FILE:-}"; max_streams = ${NM_SIG_MAX_STREAMS:-65536}; };
 state: { file = "${NM_STATE_FILE:-}"; };

@@ -87,7 +87,8 @@ control: { socket = "${NM2_SOCK[$node]}"; group = "root"; };
 dataplane: { idle: { pause_after = 16; sleep_after = 256; sleep_us = 50; }; };
 policy: { default = "${NM_POLICY_DEFAULT:-allow}"; };
 conntrack: { timeouts: { tcp_closed = ${NM_TCP_CLOSED_TIMEOUT:-5}; }; };
-logs: { flows = "$NM_TMP/flows-$node.jsonl"; alerts = "$NM_TMP/alerts-$node.jsonl"; };
+logs: { flows = "$NM_TMP/flows-$node.jsonl"; alerts = "$NM_TMP/alerts-$node.jsonl";
+        store_dir = "$NM_TMP/store-$node"; };
 tunnel: {
   fabric_iface = "fab0";
   fabric_ip = "${NM2_FABIP[$node]}";

@@ -263,6 +263,7 @@ main(int argc, char **argv)
 	nm_config_defaults(&cfg);
 	cfg.flow_capacity = cap;
 	cfg.flow_log[0] = '\0';
+	cfg.store.dir[0] = '\0';
 
 	size_t heap0 = heap_bytes();
 	uint64_t rss0 = rss_bytes();

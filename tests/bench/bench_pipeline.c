@@ -154,6 +154,7 @@ main(int argc, char **argv)
 	struct nm_config cfg;
 	char err[256];
 	nm_config_defaults(&cfg);
+	cfg.store.dir[0] = '\0'; /* the pipeline alone: no forensic store */
 	struct nm_node *node = nm_node_create(&cfg, err, sizeof(err));
 	if (node == NULL) {
 		fprintf(stderr, "bench_pipeline: nm_node_create: %s\n", err);

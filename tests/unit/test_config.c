@@ -340,6 +340,10 @@ assert_defaults(const struct nm_config *c)
 	cr_assert_eq(c->podio.rx_block_ms, 1);
 	cr_assert_eq(c->podio.frame_size, 2048);
 	cr_assert_eq(c->podio.tx_frames, 128);
+	cr_assert_str_eq(c->store.dir, "/var/lib/nodemesh/store");
+	cr_assert_eq(c->store.max_bytes, 1073741824ull);
+	cr_assert_eq(c->store.max_days, 30);
+	cr_assert_eq(c->store.flow_interval_s, 300);
 }
 
 Test(config_load, defaults)
@@ -462,6 +466,21 @@ Test(config_load, signatures_and_logs)
 	cr_assert(strstr(err, "rules") != NULL, "%s", err);
 	cr_assert_eq(load_str("logs: { alert = \"x\"; };\n"), -EINVAL);
 	cr_assert(strstr(err, "alert") != NULL, "%s", err);
+
+	cr_assert_eq(load_str("logs: { store_dir = \"\"; max_bytes = 17179869184L; max_days = 3650;"
+			      " flow_interval_s = 0; };\n"),
+		     0, "%s", err);
+	cr_assert_str_eq(cfg.store.dir, "");
+	cr_assert_eq(cfg.store.max_bytes, 17179869184ull);
+	cr_assert_eq(cfg.store.max_days, 3650);
+	cr_assert_eq(cfg.store.flow_interval_s, 0);
+	cr_assert_eq(load_str("logs: { max_bytes = 0; };\n"), 0, "%s", err);
+	cr_assert_eq(load_str("logs: { max_bytes = 65536; };\n"), -EINVAL);
+	cr_assert(strstr(err, "max_bytes") != NULL && strstr(err, "1048576") != NULL, "%s", err);
+	cr_assert_eq(load_str("logs: { max_bytes = \"1G\"; };\n"), -EINVAL);
+	cr_assert(strstr(err, "max_bytes") != NULL, "%s", err);
+	cr_assert_eq(load_str("logs: { max_days = 0; };\n"), -EINVAL);
+	cr_assert(strstr(err, "max_days") != NULL, "%s", err);
 }
 
 Test(config_load, upper_limits_are_accepted)

@@ -119,7 +119,8 @@ node_up(int argc, char **argv)
 
 	eal_up(argc, argv);
 	nm_config_defaults(&cfg);
-	cfg.mbufs = 4096; /* the defaults' 16384 would take most of the test EAL */
+	cfg.mbufs = 4096;	 /* the defaults' 16384 would take most of the test EAL */
+	cfg.store.dir[0] = '\0'; /* no forensic store under /var/lib from a unit test */
 	node = nm_node_create(&cfg, err, sizeof(err));
 	cr_assert_not_null(node, "nm_node_create: %s", err);
 	ports[POD_A] = port_create("net_ring_a");
