@@ -46,7 +46,7 @@ nm_config_defaults(struct nm_config *cfg)
 	cfg->frag_max_flows = 4096;
 	cfg->frag_timeout_ms = 2000;
 	cfg->pod_mtu = 1500;
-	cfg->max_pods = NM_MAX_PODS;
+	cfg->max_pods = NM_DEFAULT_PODS;
 	/* 256 KiB of RX and 256 KiB of TX ring per af_packet pod. */
 	cfg->podio.version = 2; /* TPACKET_V2: no per-pod timer (README "Pod I/O") */
 	cfg->podio.rx_block_size = 16384;

@@ -9,7 +9,8 @@
 #include <stdint.h>
 #include <net/if.h>
 
-#define NM_MAX_PODS	 256 /* pod table slots: dataplane.max_pods can be at most this */
+#define NM_MAX_PODS	 1024 /* pod table slots: dataplane.max_pods can be at most this */
+#define NM_DEFAULT_PODS	 256  /* dataplane.max_pods when the config does not say */
 #define NM_NAME_LEN	 64  /* names incl. NUL: pod, namespace, service account */
 #define NM_IMAGE_LEN	 160 /* container image reference incl. NUL */
 #define NM_LABELS_LEN	 256 /* "k=v,k=v" incl. NUL */
