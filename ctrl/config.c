@@ -46,6 +46,14 @@ nm_config_defaults(struct nm_config *cfg)
 	cfg->frag_max_flows = 4096;
 	cfg->frag_timeout_ms = 2000;
 	cfg->pod_mtu = 1500;
+	cfg->max_pods = NM_MAX_PODS;
+	/* 256 KiB of RX and 256 KiB of TX ring per af_packet pod. */
+	cfg->podio.version = 2; /* TPACKET_V2: no per-pod timer (README "Pod I/O") */
+	cfg->podio.rx_block_size = 16384;
+	cfg->podio.rx_blocks = 16;
+	cfg->podio.rx_block_ms = 1;
+	cfg->podio.frame_size = 2048;
+	cfg->podio.tx_frames = 128;
 	cfg->flow_capacity = 65536;
 	/* syn, established, closing, closed, udp, icmp, other */
 	static const uint32_t timeouts[7] = {30, 3600, 30, 5, 60, 30, 60};
@@ -259,16 +267,49 @@ load_eal(struct ctx *c, const config_setting_t *eal, struct nm_config *cfg)
 	return 0;
 }
 
+/* dataplane.af_packet: the rings of each af_packet pod (nodemesh/podio-t.h). */
+static int
+load_af_packet(struct ctx *c, const config_setting_t *afp, struct nm_config *cfg)
+{
+	static const char *const known[] = {"version",	   "rx_block_size", "rx_blocks",
+					    "rx_block_ms", "frame_size",    "tx_frames",
+					    NULL};
+	struct nm_podio_params *p = &cfg->podio;
+
+	if (check_members(c, afp, known) < 0 ||
+	    get_uint(c, afp, "version", &p->version, 2, 3) < 0 ||
+	    get_uint(c, afp, "rx_block_size", &p->rx_block_size, 4096, 1u << 22) < 0 ||
+	    get_uint(c, afp, "rx_blocks", &p->rx_blocks, 2, 4096) < 0 ||
+	    get_uint(c, afp, "rx_block_ms", &p->rx_block_ms, 1, 1000) < 0 ||
+	    get_uint(c, afp, "frame_size", &p->frame_size, 2048, 65536) < 0 ||
+	    get_uint(c, afp, "tx_frames", &p->tx_frames, 2, 65536) < 0)
+		return -EINVAL;
+	if (p->rx_block_size % 4096 != 0 || (p->frame_size & (p->frame_size - 1)) != 0) {
+		snprintf(c->err, c->errlen,
+			 "%s:%d: af_packet.rx_block_size must be a multiple of 4096 and "
+			 "frame_size a power of two",
+			 c->file, line_of(afp));
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int
 load_dataplane(struct ctx *c, const config_setting_t *dp, struct nm_config *cfg)
 {
-	static const char *const known[] = {"mbufs", "pod_mtu", "idle", "fragments", NULL};
+	static const char *const known[] = {"mbufs", "pod_mtu",	  "max_pods", "af_packet",
+					    "idle",  "fragments", NULL};
 	static const char *const idle_known[] = {"pause_after", "sleep_after", "sleep_us", NULL};
 	static const char *const frag_known[] = {"max_flows", "timeout_ms", NULL};
 
 	if (check_members(c, dp, known) < 0 ||
 	    get_uint(c, dp, "mbufs", &cfg->mbufs, 2048, 1u << 22) < 0 ||
-	    get_uint(c, dp, "pod_mtu", &cfg->pod_mtu, 576, 9000) < 0)
+	    get_uint(c, dp, "pod_mtu", &cfg->pod_mtu, 576, 9000) < 0 ||
+	    get_uint(c, dp, "max_pods", &cfg->max_pods, 1, NM_MAX_PODS) < 0)
+		return -EINVAL;
+
+	const config_setting_t *afp = config_setting_get_member(dp, "af_packet");
+	if (afp != NULL && load_af_packet(c, afp, cfg) < 0)
 		return -EINVAL;
 
 	const config_setting_t *idle = config_setting_get_member(dp, "idle");
@@ -647,13 +688,23 @@ load_root(struct ctx *c, config_t *lc, struct nm_config *cfg)
 	s = config_setting_get_member(root, "signatures");
 	if (s != NULL) {
 		static const char *const sig_known[] = {"file", "max_streams", "stream_state_max",
-							NULL};
+							"midstream", NULL};
+		char mid[16] = "drop";
 		if (check_members(c, s, sig_known) < 0 ||
 		    get_optional_path(c, s, "file", cfg->sig_file, sizeof(cfg->sig_file)) < 0 ||
 		    get_uint(c, s, "max_streams", &cfg->sig_max_streams, 1, 1u << 24) < 0 ||
 		    get_uint(c, s, "stream_state_max", &cfg->sig_stream_state_max, 1024, 1u << 20) <
-			0)
+			0 ||
+		    get_string(c, s, "midstream", mid, sizeof(mid)) < 0)
 			return -EINVAL;
+		if (strcmp(mid, "drop") != 0 && strcmp(mid, "pickup") != 0) {
+			snprintf(c->err, c->errlen,
+				 "%s:%d: signatures.midstream must be \"drop\" or \"pickup\", not "
+				 "\"%s\"",
+				 c->file, line_of(s), mid);
+			return -EINVAL;
+		}
+		cfg->sig_midstream_pickup = strcmp(mid, "pickup") == 0;
 		if (cfg->sig_stream_state_max % 64 != 0) {
 			snprintf(
 			    c->err, c->errlen,

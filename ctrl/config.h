@@ -63,13 +63,15 @@ struct nm_config {
 	char socket_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	char admin_group[NM_NAME_LEN]; /* group allowed on the socket besides root */
 
-	uint32_t mbufs;		   /* mbufs in the packet pool */
-	uint32_t idle_pause_after; /* empty polls before rte_pause() between polls */
-	uint32_t idle_sleep_after; /* empty polls before sleeping between polls */
-	uint32_t idle_sleep_us;	   /* microseconds of one idle sleep */
-	uint32_t frag_max_flows;   /* IPv4 reassembly slots per worker */
-	uint32_t frag_timeout_ms;  /* reassembly timeout, milliseconds */
-	uint32_t pod_mtu;	   /* bytes of IP packet a pod port carries */
+	uint32_t mbufs;		      /* mbufs in the packet pool */
+	uint32_t idle_pause_after;    /* empty polls before rte_pause() between polls */
+	uint32_t idle_sleep_after;    /* empty polls before sleeping between polls */
+	uint32_t idle_sleep_us;	      /* microseconds of one idle sleep */
+	uint32_t frag_max_flows;      /* IPv4 reassembly slots per worker */
+	uint32_t frag_timeout_ms;     /* reassembly timeout, milliseconds */
+	uint32_t pod_mtu;	      /* bytes of IP packet a pod port carries */
+	uint32_t max_pods;	      /* local pods at most (dataplane.max_pods <= NM_MAX_PODS) */
+	struct nm_podio_params podio; /* af_packet pods' ring sizes (dataplane.af_packet) */
 
 	uint32_t flow_capacity;		 /* tracked flows per worker */
 	uint32_t flow_timeout_s[7];	 /* seconds, by enum nm_flow_state (nodemesh/flow-t.h) */
@@ -81,6 +83,7 @@ struct nm_config {
 	char metrics_listen[NM_CFG_ARG_LEN]; /* Prometheus /metrics on IPV4:PORT; "" = off */
 	uint16_t metrics_port;		     /* its port, parsed */
 	uint32_t sig_max_streams;	     /* open TCP inspection streams per worker */
+	uint8_t sig_midstream_pickup;	     /* signatures.midstream "pickup" (1) or "drop" (0) */
 	uint32_t sig_stream_state_max;	/* bytes per inspection stream (Hyperscan state and more) */
 	char alert_log[NM_CFG_ARG_LEN]; /* JSON-lines alerts (EVE-like); "" = off */
 	struct nm_store_params store;	/* logs.store_dir, max_bytes, max_days */

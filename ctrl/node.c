@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/epoll.h>
 #include <sys/stat.h>
 #include <arpa/inet.h>
 
@@ -29,10 +30,12 @@
 
 #include "node_priv.h"
 #include "pod_table.h"
+#include "podio_setup.h"
 #include "policy_compile.h"
 #include "port.h"
 #include "nodemesh/flow.h"
 #include "nodemesh/pkt.h"
+#include "nodemesh/podio-t.h"
 #include "nodemesh/worker.h"
 #include "node.h"
 #include "peers.h"
@@ -73,6 +76,7 @@ params_from_config(struct nm_dp_params *p, const struct nm_config *cfg)
 		       "one flow timeout per state in both");
 	memcpy(p->flow_timeout_s, cfg->flow_timeout_s, sizeof(p->flow_timeout_s));
 	p->sig_max_streams = cfg->sig_max_streams;
+	p->sig_midstream = cfg->sig_midstream_pickup ? NM_MIDSTREAM_PICKUP : NM_MIDSTREAM_DROP;
 	p->sig_stream_state_max = cfg->sig_stream_state_max;
 	p->fabric_ip = cfg->tunnel.fabric_ip;
 	p->udp_port = cfg->tunnel.udp_port;
@@ -101,6 +105,8 @@ nm_node_create(const struct nm_config *cfg, char *err, size_t errlen)
 	node->dp.hash_seed = rte_rand();
 	node->next_pod_id = 1;
 	node->dp.n_workers = rte_lcore_count() - 1;
+	if (nm_podio_params_check(&cfg->podio, cfg->pod_mtu, err, errlen) < 0)
+		goto fail;
 	if (node->dp.n_workers == 0 || node->dp.n_workers > NM_MAX_WORKERS) {
 		snprintf(err, errlen,
 			 "eal.lcores '%s' gives %u workers; need 1..%d (the "
@@ -223,7 +229,7 @@ nm_node_destroy(struct nm_node *node)
 			struct nm_pod *p = &node->dp.pods->pods[slot];
 			if (p->live == NULL)
 				continue;
-			nm_port_detach(p->port_id);
+			nm_port_pod_detach(p);
 			rte_free(p->live);
 			p->live = NULL;
 		}
@@ -309,6 +315,38 @@ nm_node_publish(struct nm_node *node, struct nm_pod_table *next)
 	nm_pod_table_free(old);
 }
 
+/*
+ * An af_packet pod's socket into its owner's epoll set (nodemesh/pod_poll-t.h),
+ * so the worker finds it when it has traffic. 0 or -errno.
+ */
+static int
+poll_watch(struct nm_node *node, const struct nm_pod *pod, uint16_t slot, char *err, size_t errlen)
+{
+	struct epoll_event ev = {
+	    .events = EPOLLIN,
+	    .data.u64 = slot | (uint64_t)pod->id << 32,
+	};
+	int epfd = node->dp.workers[pod->worker]->poll.epfd;
+
+	if (pod->io == NULL)
+		return 0;
+	if (epoll_ctl(epfd, EPOLL_CTL_ADD, pod->io->fd, &ev) < 0) {
+		snprintf(err, errlen, "epoll_ctl(ADD, %s's socket, worker %u) failed: %s",
+			 pod->spec.name, pod->worker, strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+static void
+poll_unwatch(struct nm_node *node, const struct nm_pod *pod)
+{
+	if (pod->io != NULL && epoll_ctl(node->dp.workers[pod->worker]->poll.epfd, EPOLL_CTL_DEL,
+					 pod->io->fd, NULL) < 0)
+		RTE_LOG(WARNING, USER1, "epoll_ctl(DEL, %s's socket) failed: %s\n", pod->spec.name,
+			strerror(errno));
+}
+
 static unsigned int
 least_loaded_worker(const struct nm_node *node)
 {
@@ -344,8 +382,8 @@ same_attachment(const struct nm_pod_spec *a, const struct nm_pod_spec *b)
 
 /* Refuse a pod whose name, address, interface or socket another pod has. */
 static int
-check_unique(const struct nm_pod_table *cur, const struct nm_pod_spec *spec, int *free_slot,
-	     char *err, size_t errlen)
+check_unique(const struct nm_pod_table *cur, const struct nm_pod_spec *spec, unsigned int max_pods,
+	     int *free_slot, char *err, size_t errlen)
 {
 	char ip[INET_ADDRSTRLEN];
 
@@ -380,8 +418,12 @@ check_unique(const struct nm_pod_table *cur, const struct nm_pod_spec *spec, int
 			return -EEXIST;
 		}
 	}
-	if (*free_slot < 0) {
-		snprintf(err, errlen, "node is full: %d pods", NM_MAX_PODS);
+	/* n_pods counts local pods; remote ones take slots too, hence free_slot. */
+	if (cur->n_pods >= max_pods || *free_slot < 0) {
+		snprintf(err, errlen, "node is full: %u pods (dataplane.max_pods %u)%s",
+			 cur->n_pods, max_pods,
+			 *free_slot < 0 ? "; every pod table slot holds a local or remote pod"
+					: "");
 		return -ENOSPC;
 	}
 	return 0;
@@ -428,7 +470,7 @@ nm_node_pod_add(struct nm_node *node, const struct nm_pod_spec *spec, char *err,
 			return -EEXIST;
 		}
 	}
-	rc = check_unique(cur, spec, &free_slot, err, errlen);
+	rc = check_unique(cur, spec, node->cfg.max_pods, &free_slot, err, errlen);
 	if (rc == 0)
 		rc = resolve_identity(node, spec, &eff, err, errlen);
 	if (rc < 0)
@@ -445,8 +487,15 @@ nm_node_pod_add(struct nm_node *node, const struct nm_pod_spec *spec, char *err,
 		memcpy(pod.live->pod_mac.addr_bytes, spec->mac, RTE_ETHER_ADDR_LEN);
 		pod.live->mac_known = true;
 	}
-	rc = nm_port_attach(spec, pod.id, node->dp.pool, &pod.port_id, &pod.port_mac, err, errlen);
+	rc = nm_port_pod_attach(spec, node->dp.pool, &node->cfg.podio, &pod, err, errlen);
 	if (rc < 0) {
+		rte_free(pod.live);
+		pod.live = NULL;
+		return rc;
+	}
+	rc = poll_watch(node, &pod, (uint16_t)free_slot, err, errlen);
+	if (rc < 0) {
+		nm_port_pod_detach(&pod);
 		rte_free(pod.live);
 		pod.live = NULL;
 		return rc;
@@ -457,7 +506,8 @@ nm_node_pod_add(struct nm_node *node, const struct nm_pod_spec *spec, char *err,
 		next->pods[free_slot] = pod;
 	if (next == NULL || nm_node_publish_rebuilt(node, next, err, errlen) < 0) {
 		snprintf(err, errlen, "building the pod table failed");
-		nm_port_detach(pod.port_id);
+		poll_unwatch(node, &pod);
+		nm_port_pod_detach(&pod);
 		rte_free(pod.live);
 		pod.live = NULL;
 		return -ENOMEM;
@@ -471,9 +521,9 @@ nm_node_pod_add(struct nm_node *node, const struct nm_pod_spec *spec, char *err,
 	node->pod_history[pod.id % NM_POD_HISTORY] = eff;
 	node->pod_history_id[pod.id % NM_POD_HISTORY] = pod.id;
 	inet_ntop(AF_INET, &spec->ip, ip, sizeof(ip));
-	RTE_LOG(INFO, USER1, "pod %s (%s/%s, %s) added on port %u (%s), worker %u\n", spec->name,
-		eff.ns, eff.sa[0] ? eff.sa : "(identity unknown)", ip, pod.port_id, spec->iface,
-		pod.worker);
+	RTE_LOG(INFO, USER1, "pod %s (%s/%s, %s) added on %s (%s), worker %u\n", spec->name, eff.ns,
+		eff.sa[0] ? eff.sa : "(identity unknown)", ip, nm_port_driver_name(spec->driver),
+		spec->iface, pod.worker);
 	return 0;
 }
 
@@ -498,7 +548,8 @@ nm_node_pod_del(struct nm_node *node, const char *name, char *err, size_t errlen
 	if (nm_node_publish_rebuilt(node, next, err, errlen) < 0)
 		return -ENOMEM;
 	nm_peers_pod_changed(node->peers, &gone.spec, false);
-	nm_port_detach(gone.port_id);
+	poll_unwatch(node, &gone);
+	nm_port_pod_detach(&gone);
 	rte_free(gone.live);
 	gone.live = NULL;
 	RTE_LOG(INFO, USER1, "pod %s deleted\n", name);
@@ -535,9 +586,9 @@ pod_json(const struct nm_pod *p)
 	    "name", p->spec.name, "namespace", p->spec.ns, "serviceaccount",
 	    p->spec.sa[0] != '\0' ? p->spec.sa : NULL, "ip", ip, "iface", p->spec.iface, "driver",
 	    nm_port_driver_name(p->spec.driver), "labels", p->spec.labels, "image", p->spec.image,
-	    "socket", p->spec.memif_socket, "worker", p->worker, "port_id", p->port_id, "mac",
-	    LOAD(p->live->mac_known) ? mac : NULL, "rx_packets",
-	    (json_int_t)LOAD(p->live->c.rx_packets), "rx_bytes",
+	    "socket", p->spec.memif_socket, "worker", p->worker, "port_id",
+	    p->io != NULL ? -1 : p->port_id, "mac", LOAD(p->live->mac_known) ? mac : NULL,
+	    "rx_packets", (json_int_t)LOAD(p->live->c.rx_packets), "rx_bytes",
 	    (json_int_t)LOAD(p->live->c.rx_bytes), "tx_packets",
 	    (json_int_t)LOAD(p->live->c.tx_packets), "tx_bytes",
 	    (json_int_t)LOAD(p->live->c.tx_bytes), "drops", (json_int_t)LOAD(p->live->c.drops),
@@ -598,7 +649,30 @@ worker_json(const struct nm_worker *w)
 	    (json_int_t)LOAD(c->fragmented), "idle_sleeps", (json_int_t)LOAD(c->idle_sleeps),
 	    "drops", drops_json(c->drops));
 	json_object_set_new(o, "flows", flows_json(&w->flows));
+	json_object_set_new(o, "pod_poll",
+			    json_pack("{s:i, s:I, s:I, s:I, s:I}", "hot", (int)LOAD(w->poll.n_hot),
+				      "epoll_calls", (json_int_t)LOAD(w->poll.epoll_calls),
+				      "epoll_errors", (json_int_t)LOAD(w->poll.epoll_errors),
+				      "woken", (json_int_t)LOAD(w->poll.woken), "cooled",
+				      (json_int_t)LOAD(w->poll.cooled)));
 	return o;
+}
+
+/* An af_packet pod's rings: no ethdev, its traffic is in the pod's counters. */
+static json_t *
+podio_json(const struct nm_pod *p)
+{
+	struct nm_podio *io = p->io;
+
+	if (nm_podio_kernel_stats(io) < 0)
+		RTE_LOG(WARNING, USER1, "getsockopt(PACKET_STATISTICS, pod %s) failed: %s\n",
+			p->spec.name, strerror(errno));
+	return json_pack(
+	    "{s:i, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I}", "port_id", -1, "name",
+	    "af_packet rings", "iface", p->spec.iface, "pod", p->spec.name, "ring_bytes",
+	    (json_int_t)io->map_len, "rx_packets", (json_int_t)io->kernel_rx, "rx_ring_drops",
+	    (json_int_t)io->kernel_rx_drops, "tx_kicks", (json_int_t)LOAD(io->tx_kicks),
+	    "tx_kick_errors", (json_int_t)LOAD(io->tx_kick_errors));
 }
 
 static json_t *
@@ -607,6 +681,8 @@ port_json(const struct nm_pod *p)
 	struct rte_eth_stats st;
 	char name[RTE_ETH_NAME_MAX_LEN] = "";
 
+	if (p->io != NULL)
+		return podio_json(p);
 	memset(&st, 0, sizeof(st));
 	rte_eth_stats_get(p->port_id, &st);
 	rte_eth_dev_get_name_by_port(p->port_id, name);

@@ -466,11 +466,11 @@ nm_node_sig_stats_json(struct nm_node *node)
 	    "flows_blocked", (json_int_t)t.flows_blocked, "resets_sent", (json_int_t)t.resets_sent,
 	    "unreachables_sent", (json_int_t)t.unreach_sent, "retired_sets_held",
 	    (json_int_t)retired, "hits_of_freed_sets", (json_int_t)node->sig_hits_retired);
-	json_t *tcp =
-	    json_pack("{s:I, s:I, s:I, s:I, s:I}", "retransmits_verified",
-		      (json_int_t)t.retransmits, "urgent_cleared", (json_int_t)t.urgent_cleared,
-		      "uninspected_payloads", (json_int_t)t.uninspected, "held_out_of_order",
-		      (json_int_t)t.held, "held_now", (json_int_t)t.held_now);
+	json_t *tcp = json_pack(
+	    "{s:I, s:I, s:I, s:I, s:I, s:I}", "retransmits_verified", (json_int_t)t.retransmits,
+	    "urgent_cleared", (json_int_t)t.urgent_cleared, "uninspected_payloads",
+	    (json_int_t)t.uninspected, "held_out_of_order", (json_int_t)t.held, "held_now",
+	    (json_int_t)t.held_now, "midstream_picked_up", (json_int_t)t.midstream);
 	json_t *dj = json_object();
 	for (size_t k = 0; k < sizeof(drops); k++)
 		json_object_set_new(dj, nm_drop_name(drops[k]), json_integer((json_int_t)d[k]));

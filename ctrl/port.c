@@ -1,9 +1,13 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Pod ports: hot-plugged DPDK virtual devices on the host end of a pod's
- * veth (net_af_packet by default, net_af_xdp on request), one RX and one TX
- * queue each, because only the pod's owner worker ever touches the port.
- * Control thread only.
+ * Pod ports. The default driver, af_packet, is nodemesh's own PF_PACKET
+ * rings on the host end of the pod's veth (podio_setup.c): no DPDK ethdev,
+ * so the number of pods is not bounded by RTE_MAX_ETHPORTS. af_xdp and
+ * memif pods, and the fabric port, are hot-plugged DPDK virtual devices
+ * (net_af_xdp, net_memif, net_af_packet), one RX and one TX queue each,
+ * because only the owner worker ever touches the port; a process has at
+ * most RTE_MAX_ETHPORTS of them (32 in Debian's DPDK), the fabric
+ * included. Control thread only.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -13,6 +17,7 @@
 #include <rte_ethdev.h>
 #include <rte_log.h>
 
+#include "podio_setup.h"
 #include "port.h"
 #include "nodemesh/dataplane-t.h"
 
@@ -60,6 +65,15 @@ nm_port_attach(const struct nm_pod_spec *spec, uint32_t pod_id, struct rte_mempo
 		break;
 	}
 
+	/* Probing past the limit fails with a generic error: name the limit instead. */
+	if (rte_eth_dev_count_total() >= RTE_MAX_ETHPORTS) {
+		snprintf(err, errlen,
+			 "attaching %s refused: this DPDK build holds at most %d ethdevs "
+			 "(RTE_MAX_ETHPORTS, the fabric port included) and all are in use; "
+			 "af_xdp and memif pods take one each, af_packet pods none",
+			 name, RTE_MAX_ETHPORTS);
+		return -ENOSPC;
+	}
 	rc = rte_dev_probe(args);
 	if (rc < 0) {
 		snprintf(err, errlen, "attaching %s failed: %s (%s)", args, rte_strerror(-rc),
@@ -109,4 +123,27 @@ nm_port_detach(uint16_t port_id)
 	rte_eth_dev_close(port_id);
 	if (dev != NULL && rte_dev_remove(dev) < 0)
 		RTE_LOG(WARNING, USER1, "rte_dev_remove(port %u) failed\n", port_id);
+}
+
+int
+nm_port_pod_attach(const struct nm_pod_spec *spec, struct rte_mempool *pool,
+		   const struct nm_podio_params *io_params, struct nm_pod *pod, char *err,
+		   size_t errlen)
+{
+	if (spec->driver != NM_DRV_AF_PACKET)
+		return nm_port_attach(spec, pod->id, pool, &pod->port_id, &pod->port_mac, err,
+				      errlen);
+	pod->io = nm_podio_open(spec->iface, io_params, &pod->port_mac, err, errlen);
+	return pod->io != NULL ? 0 : -errno;
+}
+
+void
+nm_port_pod_detach(struct nm_pod *pod)
+{
+	if (pod->io != NULL) {
+		nm_podio_close(pod->io);
+		pod->io = NULL;
+		return;
+	}
+	nm_port_detach(pod->port_id);
 }

@@ -31,7 +31,9 @@
  *     the urgent byte inline, as it was scanned;
  *   - payload of a flow whose handshake this entry did not see is dropped
  *     (tcp_midstream), unless the flow began before any rule set was
- *     loaded (then it is not inspected at all, and counted).
+ *     loaded (then it is not inspected at all, and counted), or
+ *     signatures.midstream is "pickup" (then a stream opens at that
+ *     segment and inspection goes on from there, counted).
  *
  * Low TTL is handled by the foundation (a packet that could not reach the
  * pod is never forwarded), IP fragments are reassembled before this.
@@ -647,7 +649,18 @@ inspect_tcp(struct nm_worker *w, const struct nm_pod_table *tbl, struct nm_flow 
 			w->sc.uninspected++;
 			return NM_DROP_NONE;
 		}
-		return NM_DROP_TCP_MIDSTREAM;
+		if (w->dp->params.sig_midstream != NM_MIDSTREAM_PICKUP ||
+		    w->sigs->db->stream == NULL)
+			return NM_DROP_TCP_MIDSTREAM;
+		/*
+		 * Picked up: the stream starts at this segment's first byte. What
+		 * came before it is not scanned (a pattern that began earlier is
+		 * missed), which is the choice the operator made.
+		 */
+		if (!stream_open(w, f, seq - 1))
+			return NM_DROP_SIG_NO_STREAM;
+		w->sc.midstream++;
+		s = f->insp;
 	}
 	if (flags & RTE_TCP_RST_FLAG)
 		return plen > 0 ? NM_DROP_TCP_RST_WITH_DATA : NM_DROP_NONE;

@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Buffered output of a worker (tx.h): bursts to pod ports and to the
- * other workers' handoff rings. Whatever a port or ring refuses is dropped
- * and counted (tx_full, ring_full), never retried: the next turn has its
- * own packets.
+ * Buffered output of a worker (tx.h): bursts to pod ports (an ethdev, or
+ * an af_packet pod's TX ring, podio.c) and to the other workers' handoff
+ * rings. Whatever a port, TX ring or handoff ring refuses is dropped and
+ * counted (tx_full, pod_tx_*, ring_full), never retried: the next turn
+ * has its own packets.
  */
 #include <rte_ethdev.h>
 #include <rte_ring.h>
 
+#include "podio.h"
 #include "tx.h"
 
 void
@@ -20,6 +22,11 @@ nm_tx_flush_slot(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t s
 
 	if (b->n == 0)
 		return;
+	if (pod->io != NULL) {
+		/* Copied into the rings and freed, whatever happened; drops counted there. */
+		sent = nm_podio_tx_burst(pod->io, b->pkts, b->n, w->c.drops, &bytes);
+		goto count;
+	}
 	for (uint16_t i = 0; i < b->n; i++)
 		bytes += b->pkts[i]->pkt_len;
 	sent = rte_eth_tx_burst(pod->port_id, 0, b->pkts, b->n);
@@ -27,6 +34,7 @@ nm_tx_flush_slot(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t s
 		bytes -= b->pkts[i]->pkt_len;
 		nm_drop(w, NULL, b->pkts[i], NM_DROP_TX_FULL);
 	}
+count:
 	pod->live->c.tx_packets += sent;
 	pod->live->c.tx_bytes += bytes;
 	w->c.tx_packets += sent;

@@ -4,9 +4,10 @@
  *
  *   1. read the current pod table, rule set and tunnel state (acquire;
  *      nodemesh/dataplane-t.h),
- *   2. for each pod it owns: RX a burst and run egress (egress.c), which
- *      delivers locally (ingress.c), hands packets to the destination's
- *      owner, or queues them for the tunnel (fabric.c),
+ *   2. for each pod it owns that has traffic (pod_poll.c): RX a burst
+ *      and run egress (egress.c), which delivers locally (ingress.c),
+ *      hands packets to the destination's owner, or queues them for the
+ *      tunnel (fabric.c),
  *   3. the fabric worker: RX a burst from the fabric port, open it, and
  *      run the inner packets through ingress,
  *   4. drain the handoff rings other workers fill for it (ingress.c),
@@ -19,10 +20,15 @@
  *
  * Stages return what they produced (opened packets, packets a reject
  * made) to their caller; none calls back into this loop. Nothing here
- * allocates from the heap, takes a lock or makes a syscall, except the
- * idle sleep when there is no traffic at all (and the stall test hook).
+ * allocates from the heap or takes a lock. Its syscalls: the idle sleep
+ * when there is no traffic at all (and the stall test hook), one sendto() per burst that kicks an
+ * af_packet pod's TX ring (podio.c), and the epoll_wait() that finds cold
+ * pods with traffic (pod_poll.c); none while hot pods keep it busy, but
+ * that epoll check every NM_POLL_EPOLL_EVERY turns.
  */
 #include <stdio.h>
+#include <unistd.h>
+#include <sys/epoll.h>
 
 #include <rte_branch_prediction.h>
 #include <rte_cycles.h>
@@ -44,6 +50,7 @@
 #include "nodemesh/observe-t.h"
 #include "nodemesh/tnl_state-t.h"
 #include "nodemesh/worker.h"
+#include "pod_poll.h"
 #include "sig_scan.h"
 #include "track.h"
 #include "tx.h"
@@ -118,23 +125,27 @@ resolve(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t slot, uint
 	nm_tx_enqueue(w, tbl, slot, m);
 }
 
-/* Step 2: one RX burst from each pod this worker owns. Returns packets received. */
+static void
+rx_pod(void *ctx, const struct nm_pod_table *tbl, uint16_t slot, struct rte_mbuf **pkts, uint16_t n)
+{
+	nm_worker_rx_pod(ctx, tbl, slot, pkts, n);
+}
+
+/*
+ * Step 2: an RX burst from each pod with traffic (pod_poll.c: hot pods
+ * directly, cold ones through epoll), then one owned pod, in turn, is
+ * asked for its MAC if it is still unknown. Returns packets received.
+ */
 static uint32_t
 poll_pods(struct nm_worker *w, const struct nm_pod_table *tbl, uint64_t now)
 {
-	struct rte_mbuf *pkts[NM_BURST];
-	uint32_t work = 0;
+	uint16_t n_owned = tbl->n_owned[w->idx];
+	uint32_t work = nm_pod_poll(&w->poll, tbl, w->idx, w->dp->pool, w->c.drops, rx_pod, w);
 
-	for (uint16_t i = 0; i < tbl->n_owned[w->idx]; i++) {
-		uint16_t slot = tbl->owned[w->idx][i];
-		const struct nm_pod *pod = &tbl->pods[slot];
-		uint16_t n = rte_eth_rx_burst(pod->port_id, 0, pkts, NM_BURST);
+	if (n_owned > 0) {
+		uint16_t slot = tbl->owned[w->idx][w->poll.turn % n_owned];
 
-		if (n > 0) {
-			work += n;
-			nm_worker_rx_pod(w, tbl, slot, pkts, n);
-		}
-		if (unlikely(!pod->live->mac_known))
+		if (unlikely(!tbl->pods[slot].live->mac_known))
 			resolve(w, tbl, slot, now);
 	}
 	return work;
@@ -280,6 +291,10 @@ nm_worker_create(struct nm_dataplane *dp, unsigned int idx, unsigned int lcore)
 	w->idx = idx;
 	w->lcore = lcore;
 	w->dp = dp;
+	w->poll.generation = UINT64_MAX; /* no table seen: the first one resets the hot list */
+	w->poll.epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (w->poll.epfd < 0)
+		goto fail_epoll;
 
 	uint64_t max_cycles = dp->tsc_hz * dp->params.frag_timeout_ms / 1000;
 	uint32_t entries_per_bucket = 8;
@@ -321,6 +336,8 @@ fail_rec_ring:
 fail_flows:
 	rte_ip_frag_table_destroy(w->frag_tbl);
 fail_frag:
+	close(w->poll.epfd);
+fail_epoll:
 	rte_free(w);
 	return NULL;
 }
@@ -337,6 +354,8 @@ nm_worker_free(struct nm_worker *w)
 		if (w->flows.e[i].in_use)
 			nm_inspect_release(w, &w->flows.e[i], false);
 	nm_flow_table_fini(&w->flows);
+	close(w->poll.epfd);
+	w->poll.epfd = -1;
 	rte_ring_free(w->rec_ring);
 	w->rec_ring = NULL;
 	rte_ring_free(w->alert_ring);

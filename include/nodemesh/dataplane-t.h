@@ -45,6 +45,16 @@ struct nm_worker;
  * The configuration the workers run with, copied from the node's
  * configuration (ctrl/config.h documents each setting) before they start.
  */
+/*
+ * Payload of an inspected TCP flow whose handshake this node did not see
+ * (after a restart, or a flow older than the flow table): Suricata's
+ * stream.midstream choice.
+ */
+enum nm_midstream {
+	NM_MIDSTREAM_DROP = 0, /* drop it (tcp_midstream): the sender reconnects; the default */
+	NM_MIDSTREAM_PICKUP,   /* open a stream at this segment and inspect from here on */
+};
+
 struct nm_dp_params {
 	uint32_t mbufs;				 /* mbufs in the packet pool */
 	uint32_t pod_mtu;			 /* bytes of IP packet a pod port carries */
@@ -57,8 +67,9 @@ struct nm_dp_params {
 	uint32_t flow_timeout_s[NM_FLOW_STATES]; /* by enum nm_flow_state */
 	uint32_t sig_max_streams;		 /* open TCP inspection streams per worker */
 	uint32_t sig_stream_state_max;		 /* bytes of one stream's state (pool chunk) */
-	uint32_t fabric_ip;			 /* this node's fabric address, network order */
-	uint16_t udp_port;			 /* tunnel datagrams, host order */
+	uint8_t sig_midstream; /* enum nm_midstream: a TCP flow whose handshake we did not see */
+	uint32_t fabric_ip;    /* this node's fabric address, network order */
+	uint16_t udp_port;     /* tunnel datagrams, host order */
 };
 
 struct nm_dataplane {

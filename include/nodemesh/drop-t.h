@@ -30,6 +30,14 @@
 	_(POD_GONE, "pod_gone", "destination pod removed while the packet was in flight")          \
 	_(RING_FULL, "handoff_ring_full", "handoff ring to the owner worker full")                 \
 	_(TX_FULL, "tx_full", "port TX queue full")                                                \
+	_(POD_TX_RING_FULL, "pod_tx_ring_full",                                                    \
+	  "af_packet pod: no free slot in the pod's TX ring (the kernel has not sent them yet)")   \
+	_(POD_TX_TOO_BIG, "pod_tx_too_big", "af_packet pod: frame larger than a TX ring slot")     \
+	_(POD_TX_KICK, "pod_tx_kick_failed",                                                       \
+	  "af_packet pod: sendto() that starts the TX ring failed; the burst's frames count here") \
+	_(POD_RX_NO_MBUF, "pod_rx_no_mbuf", "af_packet pod: mbuf pool empty when copying a frame") \
+	_(POD_RX_TRUNCATED, "pod_rx_truncated",                                                    \
+	  "af_packet pod: frame longer than what the RX ring captured of it")                      \
 	_(NO_MBUF, "no_mbuf", "mbuf pool empty when building a reply or fragment")                 \
 	_(VLAN_ON_POD, "vlan_on_pod_port", "802.1Q-tagged frame on a pod port")                    \
 	_(HOST_FRAME, "host_frame",                                                                \

@@ -9,16 +9,26 @@
 #include <stdint.h>
 #include <net/if.h>
 
-#define NM_MAX_PODS	 256 /* pods per node */
+#define NM_MAX_PODS	 256 /* pod table slots: dataplane.max_pods can be at most this */
 #define NM_NAME_LEN	 64  /* names incl. NUL: pod, namespace, service account */
 #define NM_IMAGE_LEN	 160 /* container image reference incl. NUL */
 #define NM_LABELS_LEN	 256 /* "k=v,k=v" incl. NUL */
 #define NM_CONTAINER_LEN 128 /* CNI container id incl. NUL */
 
 enum nm_port_driver {
-	NM_DRV_AF_PACKET = 0, /* net_af_packet on the host end of the pod's veth */
-	NM_DRV_AF_XDP,	      /* net_af_xdp on the same */
-	NM_DRV_MEMIF,	      /* net_memif server on a Unix socket, for DPDK-aware pods */
+	NM_DRV_AF_PACKET = 0, /* nodemesh's own PF_PACKET rings on the host end of the veth */
+	NM_DRV_AF_XDP,	      /* net_af_xdp ethdev on the same (at most 31 per node) */
+	NM_DRV_MEMIF,	      /* net_memif ethdev server on a Unix socket, for DPDK-aware pods */
+};
+
+/* Ring geometry, from the configuration (dataplane.af_packet): see nodemesh/podio-t.h. */
+struct nm_podio_params {
+	uint32_t version;	/* 2: TPACKET_V2 (frame-based RX), 3: TPACKET_V3 (block-based RX) */
+	uint32_t rx_block_size; /* bytes of one RX block: a multiple of the page size */
+	uint32_t rx_blocks;	/* RX blocks in the ring */
+	uint32_t rx_block_ms; /* V3: a block with packets is handed over after this, full or not */
+	uint32_t frame_size;  /* bytes of one ring slot, header included: a power of two */
+	uint32_t tx_frames;   /* TX slots in the ring */
 };
 
 #define NM_SOCKET_PATH_LEN 108 /* sizeof(sockaddr_un.sun_path) */

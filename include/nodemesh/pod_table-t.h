@@ -8,8 +8,9 @@
  * one pointer store; workers read the current table at the top of each
  * loop turn and report a quiescent state at the bottom (rte_rcu_qsbr), so
  * a replaced table is freed only once no worker can still hold it. Each
- * pod is owned by one worker: only that worker polls its port, transmits
- * on it and writes its nm_pod_live.
+ * pod is owned by one worker: only that worker polls its port (or its
+ * rings, nodemesh/podio-t.h), transmits on it and writes its nm_pod_live
+ * and nm_podio.
  */
 #ifndef NM_POD_TABLE_T_H
 #define NM_POD_TABLE_T_H
@@ -25,6 +26,7 @@
 
 struct rte_hash;
 struct nm_policy;
+struct nm_podio;
 
 /* Counters of one pod. Written only by the owner worker. */
 struct nm_pod_counters {
@@ -49,13 +51,14 @@ struct nm_pod_live {
 
 struct nm_pod {
 	struct nm_pod_spec spec;
-	uint32_t id;	/* unique for the run, never reused */
-	uint8_t remote; /* a pod of another node (announced by its peer): no port, no live */
-	uint8_t peer;	/* remote: index of its node in the tunnel state */
-	uint16_t port_id;
-	uint16_t worker;		/* index of the owner worker */
+	uint32_t id;	  /* unique for the run, never reused */
+	uint8_t remote;	  /* a pod of another node (announced by its peer): no port, no live */
+	uint8_t peer;	  /* remote: index of its node in the tunnel state */
+	uint16_t port_id; /* af_xdp, memif: the pod's ethdev; unused when io is set */
+	uint16_t worker;  /* index of the owner worker */
 	struct rte_ether_addr port_mac; /* our end of the link: the gateway MAC */
 	struct nm_pod_live *live;	/* NULL: slot free, or a remote pod */
+	struct nm_podio *io;		/* af_packet: the pod's rings (NULL: an ethdev) */
 };
 
 /* Is the slot in use (a local pod with its port, or a remote pod)? */

@@ -59,6 +59,7 @@ struct nm_sig_counters {
 	uint64_t uninspected;	 /* TCP payloads of flows older than the first rule set */
 	uint64_t held;		 /* out-of-order segments forwarded and held until the gap filled */
 	uint64_t held_now;	 /* held now (mbuf references) */
+	uint64_t midstream;	 /* streams opened mid-connection (signatures.midstream pickup) */
 };
 
 /* A signature hit, handed from a worker to the control thread's alert log. */

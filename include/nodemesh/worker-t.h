@@ -21,6 +21,7 @@
 #include "nodemesh/drop-t.h"
 #include "nodemesh/flow-t.h"
 #include "nodemesh/pod-t.h"
+#include "nodemesh/pod_poll-t.h"
 #include "nodemesh/policy-t.h"
 #include "nodemesh/sig_set-t.h"
 #include "nodemesh/tunnel-t.h"
@@ -123,6 +124,8 @@ struct nm_worker {
 	 */
 	uint64_t debug_stall_at_tsc;
 	uint64_t debug_stall_us;
+	struct nm_pod_poll
+	    poll; /* which owned pods to poll (epfd: the control thread adds to it) */
 	struct nm_worker_counters c;
 } __rte_cache_aligned;
 

@@ -153,7 +153,8 @@ nm_pod_create() {
 # Conntrack timeouts (seconds) come from the daemon's defaults unless set in
 # the environment: NM_TCP_SYN_TIMEOUT, NM_TCP_ESTABLISHED_TIMEOUT,
 # NM_TCP_CLOSING_TIMEOUT, NM_TCP_CLOSED_TIMEOUT, NM_UDP_TIMEOUT,
-# NM_ICMP_TIMEOUT, NM_OTHER_TIMEOUT.
+# NM_ICMP_TIMEOUT, NM_OTHER_TIMEOUT. NM_MAX_PODS sets dataplane.max_pods,
+# NM_AF_PACKET_VERSION dataplane.af_packet.version (2 or 3).
 nm_write_config() {
 	local file=$1 lcores=${2:-0-1} timeouts="" t var
 	for t in tcp_syn tcp_established tcp_closing tcp_closed udp icmp other; do
@@ -173,6 +174,8 @@ eal: {
 };
 control: { socket = "$NM_SOCK"; group = "root"; };
 dataplane: {
+  max_pods = ${NM_MAX_PODS:-256};
+  af_packet: { version = ${NM_AF_PACKET_VERSION:-2}; };
   # Sleep when idle: on two cores the clients need the other core's time.
   idle: { pause_after = 16; sleep_after = 256; sleep_us = 50; };
 };

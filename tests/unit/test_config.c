@@ -122,6 +122,20 @@ static const struct {
      "'pod_mtu' = 9001 is outside 576..9000"},
     {"pod_mtu below minimum", "dataplane: { pod_mtu = 575; };\n", 1,
      "'pod_mtu' = 575 is outside 576..9000"},
+    {"max_pods beyond the build", "dataplane: { max_pods = 257; };\n", 1,
+     "'max_pods' = 257 is outside 1..256"},
+    {"max_pods zero", "dataplane: { max_pods = 0; };\n", 1, "'max_pods' = 0 is outside 1..256"},
+    {"af_packet unknown setting", "dataplane: {\n af_packet: { rx_ring = 4; };\n};\n", 2,
+     "rx_ring"},
+    {"af_packet block not page multiple",
+     "dataplane: {\n af_packet: { rx_block_size = 5000; };\n};\n", 2,
+     "af_packet.rx_block_size must be a multiple of 4096"},
+    {"af_packet slot not power of two", "dataplane: {\n af_packet: { frame_size = 3000; };\n};\n",
+     2, "frame_size a power of two"},
+    {"af_packet version 1", "dataplane: { af_packet: { version = 1; }; };\n", 1,
+     "'version' = 1 is outside 2..3"},
+    {"af_packet one block", "dataplane: { af_packet: { rx_blocks = 1; }; };\n", 1,
+     "'rx_blocks' = 1 is outside 2..4096"},
     {"sleep_us above maximum", "dataplane: { idle: { sleep_us = 100001; }; };\n", 1,
      "'sleep_us' = 100001 is outside 0..100000"},
     {"pause_after negative", "dataplane: { idle: { pause_after = -5; }; };\n", 1,
@@ -319,6 +333,13 @@ assert_defaults(const struct nm_config *c)
 	cr_assert_eq(c->idle_sleep_us, 50);
 	cr_assert_eq(c->frag_max_flows, 4096);
 	cr_assert_eq(c->frag_timeout_ms, 2000);
+	cr_assert_eq(c->max_pods, 256);
+	cr_assert_eq(c->podio.version, 2);
+	cr_assert_eq(c->podio.rx_block_size, 16384);
+	cr_assert_eq(c->podio.rx_blocks, 16);
+	cr_assert_eq(c->podio.rx_block_ms, 1);
+	cr_assert_eq(c->podio.frame_size, 2048);
+	cr_assert_eq(c->podio.tx_frames, 128);
 	cr_assert_str_eq(c->store.dir, "/var/lib/nodemesh/store");
 	cr_assert_eq(c->store.max_bytes, 1073741824ull);
 	cr_assert_eq(c->store.max_days, 30);
@@ -364,7 +385,9 @@ Test(config_load, every_setting_is_read)
 	    "eal: { lcores = \"2-5\"; file_prefix = \"nm2\"; args = (\"--no-pci\"); };\n"
 	    "control: { socket = \"/tmp/nm.sock\"; group = \"nodemesh\"; };\n"
 	    "dataplane: {\n"
-	    "  mbufs = 2048; pod_mtu = 9000;\n"
+	    "  mbufs = 2048; pod_mtu = 9000; max_pods = 250;\n"
+	    "  af_packet: { version = 3; rx_block_size = 65536; rx_blocks = 8; rx_block_ms = 4;\n"
+	    "               frame_size = 16384; tx_frames = 64; };\n"
 	    "  idle: { pause_after = 0; sleep_after = 0; sleep_us = 100000; };\n"
 	    "  fragments: { max_flows = 16; timeout_ms = 60000; };\n"
 	    "};\n"
@@ -388,6 +411,13 @@ Test(config_load, every_setting_is_read)
 	cr_assert_str_eq(cfg.admin_group, "nodemesh");
 	cr_assert_eq(cfg.mbufs, 2048);
 	cr_assert_eq(cfg.pod_mtu, 9000);
+	cr_assert_eq(cfg.max_pods, 250);
+	cr_assert_eq(cfg.podio.version, 3);
+	cr_assert_eq(cfg.podio.rx_block_size, 65536);
+	cr_assert_eq(cfg.podio.rx_blocks, 8);
+	cr_assert_eq(cfg.podio.rx_block_ms, 4);
+	cr_assert_eq(cfg.podio.frame_size, 16384);
+	cr_assert_eq(cfg.podio.tx_frames, 64);
 	cr_assert_eq(cfg.idle_pause_after, 0);
 	cr_assert_eq(cfg.idle_sleep_after, 0);
 	cr_assert_eq(cfg.idle_sleep_us, 100000);

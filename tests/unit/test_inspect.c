@@ -460,6 +460,36 @@ Test(inspect, rst_with_data_is_dropped_and_midstream_data_too)
 	cr_assert_eq(w0->c.drops[NM_DROP_TCP_MIDSTREAM], 1);
 }
 
+/*
+ * signatures.midstream pickup (Suricata's stream.midstream): a flow whose
+ * handshake this node never saw (as after a restart) is inspected from the
+ * first segment it sees, so an attack after that point is caught.
+ */
+Test(inspect, midstream_pickup_inspects_from_the_next_byte)
+{
+	char got[256];
+	unsigned int rst;
+	uint8_t f[256];
+
+	node->dp.params.sig_midstream = NM_MIDSTREAM_PICKUP;
+	/* Other ports: no handshake of this flow went through nodemesh. */
+	size_t len = tcp_frame(f, true, 7, 9, F_ACK | F_PSH, "hello ", 6, 64, 0);
+	f[ETH_LEN + 20 + 1] = 0x41; /* source port 40001 */
+	feed(POD_A, f, len);
+	cr_assert_eq(w0->c.drops[NM_DROP_TCP_MIDSTREAM], 0);
+	cr_assert_eq(w0->sc.midstream, 1);
+	cr_assert_eq(received(POD_B, got, sizeof(got), &rst), 6);
+	cr_expect_str_eq(got, "hello ");
+
+	/* The next segment, in order, carries the attack: caught and reset. */
+	len = tcp_frame(f, true, 13, 9, F_ACK | F_PSH, "UNION SELECT", 12, 64, 0);
+	f[ETH_LEN + 20 + 1] = 0x41;
+	feed(POD_A, f, len);
+	cr_assert_eq(received(POD_B, got, sizeof(got), &rst), 0, "the attack reached the server");
+	cr_assert_eq(alerts_for(1001, NULL), 1);
+	cr_expect_eq(w0->sc.midstream, 1); /* one stream for the flow, not one per segment */
+}
+
 Test(inspect, urgent_pointer_is_cleared_so_the_server_reads_what_was_scanned)
 {
 	struct rte_mbuf *m[MAX_OUT];
