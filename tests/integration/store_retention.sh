@@ -7,8 +7,9 @@
 # Every half second the test adds up the store's files; none of those
 # samples may pass the bound. At the end every flow record the node made
 # is in the store (as many as the JSON flow log has, none lost; a datagram
-# the loaded machine drops before the dataplane makes no flow, so at least
-# 99% of the flows sent), today's oldest rows were removed to make room,
+# the loaded machine drops before the dataplane makes no flow: 0.1% to
+# 5.4% of them in our runs, so at least 90% of the flows sent, and the
+# drops are printed), today's oldest rows were removed to make room,
 # the rest of the day still verifies from retention's anchor, and the
 # newest flows answer a query. The control loop's longest turn and the
 # store's batch times are printed.
@@ -78,7 +79,8 @@ st=$(nm_ctl --json stats)
 s=$(nm_json "j['logs']['store']" <<<"$st")
 made=$(nm_json "j['flows']['records_written']" <<<"$st")
 nm_ok "store: $(nm_json "{k: j[k] for k in ('flows_written', 'lost', 'rows_trimmed', 'bytes', 'batches', 'batch_ms_avg', 'batch_ms_max', 'batch_rows_max', 'checkpoints')}" <<<"$s")"
-nm_json "j['flows_written'] == $made and j['lost'] == 0 and j['queue_lost'] == 0 and j['flows_written'] >= $flows * 0.99" <<<"$s" |
+nm_ok "the node made $made flow records of $flows flows sent; drops: $(nm_json "{k: v for k, v in j['drops'].items() if v}" <<<"$st"), ports: $(nm_json "[(p.get('name'), p.get('rx_missed'), p.get('rx_errors')) for p in j['ports']]" <<<"$st")"
+nm_json "j['flows_written'] == $made and j['lost'] == 0 and j['queue_lost'] == 0 and j['flows_written'] >= $flows * 0.9" <<<"$s" |
 	grep -qx True ||
 	nm_fail "expected the node's $made flow records (of $flows flows sent) in the store, none lost: $s (flows stats: $(nm_json "j['flows']" <<<"$st"))"
 nm_json "j['rows_trimmed'] > 0" <<<"$s" | grep -qx True || nm_fail "no rows removed: $s"
