@@ -283,7 +283,7 @@ event_loop(struct nm_node *node, struct nm_server *srv, struct nm_peers *peers,
 				  ? PEER_POLL_MS
 				  : CONTROL_POLL_MS;
 		/* Records waiting (a full turn's share left some): come round at once. */
-		if (drained >= NM_DRAIN_MAX)
+		if (drained >= NM_DRAIN_MAX / node->dp.n_workers * node->dp.n_workers)
 			poll_ms = 0;
 		else if (drained > 0 && poll_ms > BUSY_POLL_MS)
 			poll_ms = BUSY_POLL_MS;

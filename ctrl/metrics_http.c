@@ -115,7 +115,7 @@ answer(struct conn *c, const char *status, const char *type, char *body, size_t 
 			 "Connection: close\r\n\r\n",
 			 status, type, body_len);
 
-	c->out = malloc((size_t)h + body_len);
+	c->out = body != NULL ? malloc((size_t)h + body_len) : NULL;
 	if (c->out != NULL) {
 		memcpy(c->out, head, (size_t)h);
 		memcpy(c->out + h, body, body_len);
