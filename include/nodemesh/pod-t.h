@@ -11,10 +11,10 @@
 
 #define NM_MAX_PODS	 1024 /* pod table slots: dataplane.max_pods can be at most this */
 #define NM_DEFAULT_PODS	 256  /* dataplane.max_pods when the config does not say */
-#define NM_NAME_LEN	 64  /* names incl. NUL: pod, namespace, service account */
-#define NM_IMAGE_LEN	 160 /* container image reference incl. NUL */
-#define NM_LABELS_LEN	 256 /* "k=v,k=v" incl. NUL */
-#define NM_CONTAINER_LEN 128 /* CNI container id incl. NUL */
+#define NM_NAME_LEN	 64   /* names incl. NUL: pod, namespace, service account */
+#define NM_IMAGE_LEN	 160  /* container image reference incl. NUL */
+#define NM_LABELS_LEN	 256  /* "k=v,k=v" incl. NUL */
+#define NM_CONTAINER_LEN 128  /* CNI container id incl. NUL */
 
 enum nm_port_driver {
 	NM_DRV_AF_PACKET = 0, /* nodemesh's own PF_PACKET rings on the host end of the veth */

@@ -79,8 +79,12 @@ st=$(nm_ctl --json stats)
 s=$(nm_json "j['logs']['store']" <<<"$st")
 made=$(nm_json "j['flows']['records_written']" <<<"$st")
 nm_ok "store: $(nm_json "{k: j[k] for k in ('flows_written', 'lost', 'rows_trimmed', 'bytes', 'batches', 'batch_ms_avg', 'batch_ms_max', 'batch_rows_max', 'checkpoints')}" <<<"$s")"
-nm_ok "the node made $made flow records of $flows flows sent; drops: $(nm_json "{k: v for k, v in j['drops'].items() if v}" <<<"$st"), ports: $(nm_json "[(p.get('name'), p.get('rx_missed'), p.get('rx_errors')) for p in j['ports']]" <<<"$st")"
-nm_json "j['flows_written'] == $made and j['lost'] == 0 and j['queue_lost'] == 0 and j['flows_written'] >= $flows * 0.9" <<<"$s" |
+# Datagrams the kernel could not put in a pod's RX ring (the worker was
+# off the CPU too long on this 2-core machine) never become flows: counted
+# in stats ports rx_ring_drops, and taken off what the store must hold.
+ring_drops=$(nm_json "sum(p.get('rx_ring_drops', 0) for p in j['ports'])" <<<"$st")
+nm_ok "the node made $made flow records of $flows flows sent; kernel RX ring drops: $ring_drops; drops: $(nm_json "{k: v for k, v in j['drops'].items() if v}" <<<"$st"), ports: $(nm_json "[(p.get('iface'), p.get('rx_packets'), p.get('rx_ring_drops')) for p in j['ports']]" <<<"$st")"
+nm_json "j['flows_written'] == $made and j['lost'] == 0 and j['queue_lost'] == 0 and j['flows_written'] >= ($flows - $ring_drops) * 0.99" <<<"$s" |
 	grep -qx True ||
 	nm_fail "expected the node's $made flow records (of $flows flows sent) in the store, none lost: $s (flows stats: $(nm_json "j['flows']" <<<"$st"))"
 nm_json "j['rows_trimmed'] > 0" <<<"$s" | grep -qx True || nm_fail "no rows removed: $s"
