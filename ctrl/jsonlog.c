@@ -153,42 +153,77 @@ nm_jsonlog_add(struct nm_jsonlog *log, const json_t *o)
 	return log->batch_len >= NM_JSONLOG_BATCH ? nm_jsonlog_flush(log) : 0;
 }
 
-int
-nm_jsonlog_flush(struct nm_jsonlog *log)
+/*
+ * Append buf[0..len) whole or not at all: 0, or -errno with the file cut
+ * back to its last whole line (or marked torn if the cut failed).
+ */
+static int
+append(struct nm_jsonlog *log, const char *buf, size_t len)
 {
-	unsigned int n_lines = log->batch_n;
-	size_t len = log->batch_len;
-	int rc = 0;
-
-	if (log->fd < 0 || n_lines == 0)
-		return 0;
-	log->batch_len = 0;
-	log->batch_n = 0;
-	if (!untear(log)) {
-		rc = -errno;
-		lost_n(log, n_lines, "ftruncate", (size_t)log->torn_at, -rc);
-		return rc;
-	}
+	if (!untear(log))
+		return -errno;
 	off_t end = lseek(log->fd, 0, SEEK_END);
-	ssize_t n = write(log->fd, log->batch, len);
-	if (n == (ssize_t)len) {
-		log->written += n_lines;
-		if (log->last_errno != 0)
-			fprintf(stderr,
-				"nodemeshd: %s: writing %s again; %llu record(s) lost meanwhile\n",
-				log->what, log->path, (unsigned long long)log->episode_lost);
-		log->last_errno = 0;
-		log->episode_lost = 0;
+	ssize_t n = write(log->fd, buf, len);
+	if (n == (ssize_t)len)
 		return 0;
-	}
 	/* Failed or short: a short write (ENOSPC, EFBIG part way) leaves part of a line. */
-	rc = n < 0 ? -errno : -ENOSPC;
+	int rc = n < 0 ? -errno : -ENOSPC;
 	if (n > 0 && end >= 0) { /* end < 0: not a regular file, nothing to cut */
 		log->torn = true;
 		log->torn_at = end;
 		untear(log);
 	}
-	lost_n(log, n_lines, "write", len, -rc);
+	return rc;
+}
+
+static void
+written(struct nm_jsonlog *log, unsigned int n_lines)
+{
+	log->written += n_lines;
+	if (log->last_errno != 0)
+		fprintf(stderr, "nodemeshd: %s: writing %s again; %llu record(s) lost meanwhile\n",
+			log->what, log->path, (unsigned long long)log->episode_lost);
+	log->last_errno = 0;
+	log->episode_lost = 0;
+}
+
+int
+nm_jsonlog_flush(struct nm_jsonlog *log)
+{
+	unsigned int n_lines = log->batch_n;
+	size_t len = log->batch_len;
+
+	if (log->fd < 0 || n_lines == 0)
+		return 0;
+	log->batch_len = 0;
+	log->batch_n = 0;
+	int rc = append(log, log->batch, len);
+	if (rc == 0) {
+		written(log, n_lines);
+		return 0;
+	}
+	/*
+	 * The batch did not fit: as many whole lines as fit, one by one, as a
+	 * log written record by record would have (a full disk takes what
+	 * room is left; the rest is lost and counted).
+	 */
+	const char *p = log->batch, *stop = log->batch + len;
+	unsigned int done = 0;
+	while (p < stop) {
+		const char *nl = memchr(p, '\n', (size_t)(stop - p));
+		size_t l = (size_t)(nl - p) + 1;
+		rc = append(log, p, l);
+		if (rc < 0)
+			break;
+		done++;
+		p += l;
+	}
+	if (done == n_lines) {
+		written(log, n_lines);
+		return 0;
+	}
+	log->written += done; /* the episode goes on: no "writing again" for a partial batch */
+	lost_n(log, n_lines - done, "write", len, -rc);
 	return rc;
 }
 

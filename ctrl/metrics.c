@@ -238,6 +238,24 @@ static const struct field pod_fields[] = {
 };
 
 static void
+port_labels(FILE *f, const json_t *p)
+{
+	fputs("pod=\"", f);
+	label_value(f, json_string_value(json_object_get(p, "pod")));
+	fputs("\",iface=\"", f);
+	label_value(f, json_string_value(json_object_get(p, "iface")));
+	fputc('"', f);
+}
+
+/* The kernel's side of a pod's port: what never reached nodemesh. */
+static const struct field port_fields[] = {
+    {"rx_ring_drops", "port_rx_ring_drops_total", "counter",
+     "Frames the kernel dropped for want of a free slot in the pod's RX ring.", 0},
+    {"rx_missed", "port_rx_missed_total", "counter",
+     "Frames an ethdev pod port could not take (DPDK imissed).", 0},
+};
+
+static void
 peer_labels(FILE *f, const json_t *p)
 {
 	fputs("peer=\"", f);
@@ -367,6 +385,8 @@ nm_metrics_render(const json_t *stats, const json_t *tunnels, size_t *len)
 		   sizeof(worker_fields) / sizeof(worker_fields[0]), worker_labels);
 	per_object(f, json_object_get(stats, "pods"), pod_fields,
 		   sizeof(pod_fields) / sizeof(pod_fields[0]), pod_labels);
+	per_object(f, json_object_get(stats, "ports"), port_fields,
+		   sizeof(port_fields) / sizeof(port_fields[0]), port_labels);
 	rules(f, json_object_get(stats, "policy"));
 	by_key(f, member(stats, "signatures.hits_by_sid"), "signature_sid_hits_total", "sid",
 	       "Matches of one signature (sid) in the set in force.");

@@ -105,6 +105,18 @@ Test(metrics, loop_histogram_is_cumulative)
 	free(t);
 }
 
+Test(metrics, ports_kernel_drops)
+{
+	char *t =
+	    render("{\"ports\": [{\"pod\": \"web-0\", \"iface\": \"nm1\", \"rx_ring_drops\": 9200},"
+		   "{\"pod\": \"db\", \"iface\": \"nm2\", \"rx_missed\": 3}]}",
+		   NULL);
+
+	expect_line(t, "nodemesh_port_rx_ring_drops_total{pod=\"web-0\",iface=\"nm1\"} 9200");
+	expect_line(t, "nodemesh_port_rx_missed_total{pod=\"db\",iface=\"nm2\"} 3");
+	free(t);
+}
+
 Test(metrics, peers)
 {
 	char *t =
