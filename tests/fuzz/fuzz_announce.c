@@ -79,7 +79,10 @@ check_announce(const json_t *msg, const struct nm_cidr *cidr)
 	CHECK(terminated(a.ns, sizeof(a.ns)) && terminated(a.sa, sizeof(a.sa)));
 	CHECK(terminated(a.labels, sizeof(a.labels)) && terminated(a.image, sizeof(a.image)));
 	if (a.type == NM_ANNOUNCE_POD_ADD) {
-		CHECK(nm_name_valid(a.ns, strlen(a.ns)) && nm_name_valid(a.sa, strlen(a.sa)));
+		CHECK(nm_name_valid(a.ns, strlen(a.ns)));
+		/* sa "" is a pod of unknown identity ("ns/"): then no labels and no image. */
+		CHECK(nm_name_valid(a.sa, strlen(a.sa)) ||
+		      (a.sa[0] == '\0' && a.labels[0] == '\0' && a.image[0] == '\0'));
 		check_labels(a.labels);
 	} else {
 		CHECK(a.ns[0] == '\0' && a.sa[0] == '\0' && a.labels[0] == '\0' &&
