@@ -449,6 +449,31 @@ nm_pods_start() {
 	nm_tmp_init
 }
 
+# nm_udp_churn NS DST COUNT: COUNT UDP flows from NS to DST:9999, one
+# datagram each from a new socket (a new source port), 2 ms apart.
+nm_udp_churn() {
+	nm_in "$1" "$NM_PY" -c '
+import socket, sys, time
+for i in range(int(sys.argv[2])):
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.sendto(b"churn", (sys.argv[1], 9999))
+    s.close()
+    time.sleep(0.002)
+' "$2" "$3"
+}
+
+# nm_wait_log LOG EXPR TENTHS: wait up to TENTHS/10 s until the python
+# EXPR holds with j = stats logs.LOG (flows, alerts, store); fail if not.
+nm_wait_log() {
+	local i s
+	for ((i = 0; i < $3; i++)); do
+		s=$(nm_ctl --json stats | nm_json "j['logs']['$1']")
+		[[ $(nm_json "$2" <<<"$s") == True ]] && return 0
+		sleep 0.2
+	done
+	nm_fail "logs.$1 never reached '$2': $s"
+}
+
 # nm_wait_file FILE [TENTHS]: wait until FILE exists (default 10 s).
 nm_wait_file() {
 	local f=$1 n=${2:-100} i

@@ -43,26 +43,9 @@ flowlog() {
 	nm_ctl --json stats | nm_json "j['logs']['flows']"
 }
 # churn COUNT: COUNT UDP flows pod-1 -> pod-2:9999, one datagram each.
-churn() {
-	nm_in "$P1" "$NM_PY" -c '
-import socket, sys, time
-for i in range(int(sys.argv[2])):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.sendto(b"churn", (sys.argv[1], 9999))
-    s.close()
-    time.sleep(0.002)
-' "$IP2" "$1"
-}
+churn() { nm_udp_churn "$P1" "$IP2" "$1"; }
 # wait_log EXPR: wait up to 15 s until EXPR (python, j = stats.logs.flows) holds.
-wait_log() {
-	local i s
-	for ((i = 0; i < 75; i++)); do
-		s=$(flowlog)
-		[[ $(nm_json "$1" <<<"$s") == True ]] && return 0
-		sleep 0.2
-	done
-	nm_fail "flow log never reached '$1': $s"
-}
+wait_log() { nm_wait_log flows "$1" 75; }
 
 # 1. Fill the filesystem: a filler leaves the log about 12 KiB.
 churn 10

@@ -44,26 +44,9 @@ store() {
 	nm_ctl --json stats | nm_json "j['logs']['store']"
 }
 # churn COUNT: COUNT UDP flows pod-1 -> pod-2:9999, one datagram each.
-churn() {
-	nm_in "$P1" "$NM_PY" -c '
-import socket, sys, time
-for i in range(int(sys.argv[2])):
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.sendto(b"churn", (sys.argv[1], 9999))
-    s.close()
-    time.sleep(0.002)
-' "$IP2" "$1"
-}
+churn() { nm_udp_churn "$P1" "$IP2" "$1"; }
 # wait_store EXPR: wait up to 20 s until EXPR (python, j = stats.logs.store) holds.
-wait_store() {
-	local i s
-	for ((i = 0; i < 100; i++)); do
-		s=$(store)
-		[[ $(nm_json "$1" <<<"$s") == True ]] && return 0
-		sleep 0.2
-	done
-	nm_fail "store never reached '$1': $s"
-}
+wait_store() { nm_wait_log store "$1" 100; }
 
 # 1. Fill the filesystem: a filler leaves the store about 256 KiB.
 churn 20
