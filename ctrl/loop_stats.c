@@ -4,18 +4,9 @@
  * ctrl/loop_stats.h. Control thread only, no atomics needed.
  */
 #include <stdio.h>
-#include <time.h>
 
 #include "loop_stats.h"
-
-static uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
+#include "loop_wait.h"
 
 /* Bucket b >= 1 holds [2^(b-1), 2^b) ms. */
 static unsigned int
@@ -56,7 +47,7 @@ nm_loop_stats_turn_at(struct nm_loop_stats *s, uint64_t now, uint64_t waited_ns)
 void
 nm_loop_stats_turn(struct nm_loop_stats *s, uint64_t waited_ns)
 {
-	nm_loop_stats_turn_at(s, now_ns(), waited_ns);
+	nm_loop_stats_turn_at(s, nm_mono_ns(), waited_ns);
 }
 
 static json_t *

@@ -11,8 +11,8 @@
 
 static _Thread_local uint64_t waited_ns;
 
-static uint64_t
-now_ns(void)
+uint64_t
+nm_mono_ns(void)
 {
 	struct timespec ts;
 
@@ -23,11 +23,11 @@ now_ns(void)
 int
 nm_loop_poll(struct pollfd *fds, nfds_t n, int timeout_ms)
 {
-	uint64_t t0 = now_ns();
+	uint64_t t0 = nm_mono_ns();
 	int rc = poll(fds, n, timeout_ms);
 	int saved = errno;
 
-	waited_ns += now_ns() - t0;
+	waited_ns += nm_mono_ns() - t0;
 	errno = saved;
 	return rc;
 }

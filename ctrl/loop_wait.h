@@ -16,6 +16,9 @@
 /* poll(), timed: errno as poll() left it. */
 int nm_loop_poll(struct pollfd *fds, nfds_t n, int timeout_ms);
 
+/* CLOCK_MONOTONIC in nanoseconds: the one clock the event loop's duties time themselves by. */
+uint64_t nm_mono_ns(void);
+
 /* Nanoseconds this thread has spent in nm_loop_poll so far. */
 uint64_t nm_loop_waited_ns(void);
 

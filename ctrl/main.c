@@ -13,7 +13,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <rte_eal.h>
@@ -155,10 +154,8 @@ static void
 publish_telemetry(struct nm_node *node)
 {
 	static uint64_t last_ms;
-	struct timespec ts;
+	uint64_t now = nm_mono_ns() / 1000000u;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	uint64_t now = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 	if (now - last_ms < 1000)
 		return;
 	last_ms = now;

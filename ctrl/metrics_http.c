@@ -10,12 +10,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include "loop_wait.h"
 #include "metrics_http.h"
 
 #define ACCEPT_BURST 16
@@ -35,15 +35,6 @@ struct nm_metrics_http {
 	struct conn conns[NM_METRICS_CONNS];
 	uint64_t scrapes, bad_requests, refused_busy, timed_out;
 };
-
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 struct nm_metrics_http *
 nm_metrics_http_open(const char *host, uint16_t port, char *err, size_t errlen)
@@ -101,7 +92,7 @@ accept_new(struct nm_metrics_http *h)
 			continue;
 		}
 		c->fd = fd;
-		c->deadline_ms = now_ms() + NM_METRICS_DEADLINE_MS;
+		c->deadline_ms = nm_mono_ns() / 1000000u + NM_METRICS_DEADLINE_MS;
 	}
 }
 
@@ -199,7 +190,7 @@ nm_metrics_http_poll(struct nm_metrics_http *h, char *(*render)(void *ctx, size_
 	if (h == NULL)
 		return;
 	accept_new(h);
-	uint64_t now = now_ms();
+	uint64_t now = nm_mono_ns() / 1000000u;
 	for (int i = 0; i < NM_METRICS_CONNS; i++) {
 		struct conn *c = &h->conns[i];
 		if (c->fd < 0)

@@ -7,7 +7,6 @@
  * switches them on and off once per loop turn.
  */
 #include <string.h>
-#include <time.h>
 
 #include <rte_hash.h>
 #include <rte_ring.h>
@@ -18,15 +17,13 @@
 #include "nodemesh/flow-t.h"
 #include "nodemesh/observe-t.h"
 #include "nodemesh/worker-t.h"
+#include "loop_wait.h"
 #include "node.h"
 
 static uint64_t
 mono_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+	return nm_mono_ns() / 1000000u;
 }
 
 /* The endpoint at addr: with its pod's identity when an address of a pod. */

@@ -11,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <rte_log.h>
 
@@ -19,18 +18,10 @@
 #include "nodemesh/sig_set-t.h"
 #include "node.h"
 #include "peers.h"
+#include "loop_wait.h"
 #include "state.h"
 
 #define RETRY_NS 1000000000ull /* a failed write is tried again after this */
-
-static uint64_t
-mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 /* What the node holds now, as a state; the arrays point into the node. */
 static int
@@ -97,12 +88,12 @@ void
 nm_node_state_flush(struct nm_node *node)
 {
 	char err[256];
-	uint64_t t0 = mono_ns();
+	uint64_t t0 = nm_mono_ns();
 
 	if (!node->state.dirty || node->state.path[0] == '\0' || t0 < node->state.retry_ns)
 		return;
 	int rc = save(node, err, sizeof(err));
-	uint64_t us = (mono_ns() - t0) / 1000;
+	uint64_t us = (nm_mono_ns() - t0) / 1000;
 	node->state.last_us = us;
 	if (us > node->state.max_us)
 		node->state.max_us = us;
