@@ -96,9 +96,11 @@ cmd_pod_add(struct nm_node *node, const struct nm_req *req)
 
 	if (nm_pod_spec_fill(&spec, req_key, req, err, sizeof(err)) < 0)
 		return nm_reply_error("pod add: %s", err);
-	int rc = nm_node_pod_add(node, &spec, err, sizeof(err));
+	int rc = nm_node_pod_add_queued(node, &spec, err, sizeof(err));
 	if (rc < 0)
 		return nm_reply_error("pod add: %s", err);
+	if (rc == NM_POD_QUEUED)
+		return NULL; /* answered when its port is open and it is in the table */
 	json_t *r = nm_reply_ok();
 	json_object_set_new(r, "pod", json_string(spec.name));
 	json_object_set_new(r, "existing", json_boolean(rc == 1));
@@ -121,7 +123,7 @@ cmd_pod_del(struct nm_node *node, const struct nm_req *req)
 			return nm_reply_error("pod del: %s", err);
 		json_t *r = nm_reply_ok();
 		json_object_set_new(r, "deleted", json_integer(rc));
-		return r;
+		return nm_node_podjob_answer_after(node, r); /* once its rings are closed */
 	}
 	const char *ns = nm_req_arg(req, "namespace");
 	char full[2 * NM_REQ_MAX_TOKEN + 2];
@@ -132,7 +134,7 @@ cmd_pod_del(struct nm_node *node, const struct nm_req *req)
 							 : err);
 	json_t *r = nm_reply_ok();
 	json_object_set_new(r, "pod", json_string(name));
-	return r;
+	return nm_node_podjob_answer_after(node, r); /* once its rings are closed */
 }
 
 static json_t *

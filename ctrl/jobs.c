@@ -5,13 +5,29 @@
  * never waits on a long computation. The hand-off is one flag: the job
  * thread stores done with release order after writing its results, the
  * control thread loads it with acquire order before joining and reading
- * them. The loop checks the flag every turn (at most one poll timeout
- * later; ctrl/main.c shortens the timeout while a job runs).
+ * them. A finishing job also writes the wake-up eventfd (nm_jobs_wake_fd),
+ * which the control socket's poll watches, so the loop comes round at once;
+ * it checks the flag every turn anyway (ctrl/main.c shortens the poll
+ * timeout while a job runs).
  */
 #include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/eventfd.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "jobs.h"
+
+static int wake_fd = -1; /* created by the control thread before any job starts */
+
+int
+nm_jobs_wake_fd(void)
+{
+	if (wake_fd < 0)
+		wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	return wake_fd;
+}
 
 static void *
 job_main(void *p)
@@ -21,6 +37,13 @@ job_main(void *p)
 	job->fn(job, job->arg);
 	/* Release: the results fn wrote are visible to whoever sees done. */
 	__atomic_store_n(&job->done, 1, __ATOMIC_RELEASE);
+	if (wake_fd >= 0) {
+		uint64_t one = 1;
+		/* Fails only if the counter would overflow: then it is readable anyway. */
+		if (write(wake_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+			fprintf(stderr, "nodemeshd: waking the event loop failed: %s\n",
+				strerror(errno));
+	}
 	return NULL;
 }
 

@@ -57,6 +57,14 @@ void nm_job_cancel(struct nm_job *job);
 /* For the job's function: true once nm_job_cancel was called. */
 bool nm_job_cancelled(const struct nm_job *job);
 
+/*
+ * An eventfd a job writes when it finishes, for the event loop to poll
+ * (readable: some job is done; read it to reset). Created at the first
+ * call, on the control thread, before jobs start; -1 if eventfd failed
+ * (then the loop sees a job's end at its next turn).
+ */
+int nm_jobs_wake_fd(void);
+
 /* Wall clock (CLOCK_REALTIME) in ns, for when a job started and ended. */
 uint64_t nm_wall_ns(void);
 /* ns as an ISO 8601 UTC time, "2026-12-06T15:45:14Z". */

@@ -27,6 +27,7 @@
 #include "node.h"
 #include "peers.h"
 #include "sd_notify.h"
+#include "jobs.h"
 #include "server.h"
 
 /*
@@ -287,7 +288,8 @@ event_loop(struct nm_node *node, struct nm_server *srv, struct nm_peers *peers,
 		node->loop.poll_timeout_ms = (unsigned int)poll_ms;
 		nm_loop_stats_turn(&node->loop, nm_loop_waited_ns());
 		/* A job's end is seen at the next turn: come round sooner while one runs. */
-		bool jobs = nm_node_jobs_busy(node) || nm_peers_jobs_busy(peers);
+		bool jobs = nm_node_jobs_busy(node) || nm_node_podjob_busy(node) ||
+			    nm_peers_jobs_busy(peers);
 		int prc =
 		    nm_server_poll(srv, jobs && poll_ms > JOB_POLL_MS ? JOB_POLL_MS : poll_ms);
 		nm_peers_poll(peers, node->cfg.tunnel.fabric_iface[0] ? PEER_POLL_MS : 0);
@@ -297,6 +299,7 @@ event_loop(struct nm_node *node, struct nm_server *srv, struct nm_peers *peers,
 		nm_node_store_commit(node);
 		nm_node_observe_poll(node);
 		nm_node_jobs_poll(node);
+		nm_node_podjob_poll(node);
 		nm_peers_jobs_poll(peers);
 		nm_node_state_flush(node);
 		nm_node_watchdog_poll(node);
@@ -388,6 +391,9 @@ main(int argc, char **argv)
 		goto out;
 	}
 	nm_node_start(node);
+	/* From here pod ports open and close on a job thread, answers deferred. */
+	nm_server_watch_fd(srv, nm_jobs_wake_fd());
+	nm_node_set_server(node, srv);
 
 	fprintf(stderr, "nodemeshd: node %s ready: %u worker(s), control socket %s\n",
 		node->cfg.node_name, node->dp.n_workers, node->cfg.socket_path);
@@ -407,8 +413,10 @@ main(int argc, char **argv)
 	nm_node_stop(node);
 out:
 	nm_telemetry_fini();
-	if (node != NULL)
+	if (node != NULL) {
 		nm_node_set_metrics_http(node, NULL);
+		nm_node_set_server(node, NULL);
+	}
 	nm_metrics_http_close(mh);
 	nm_server_close(srv);
 	if (node != NULL)

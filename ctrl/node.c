@@ -224,6 +224,7 @@ nm_node_destroy(struct nm_node *node)
 {
 	if (node == NULL)
 		return;
+	nm_node_podjob_fini(node);
 	if (node->dp.pods != NULL) {
 		for (int slot = 0; slot < NM_MAX_PODS; slot++) {
 			struct nm_pod *p = &node->dp.pods->pods[slot];
@@ -452,13 +453,20 @@ resolve_identity(struct nm_node *node, const struct nm_pod_spec *spec, struct nm
 	return 0;
 }
 
+/*
+ * A pod add is three steps, so that the slow middle one (the kernel's
+ * af_packet ring set-up waits for RCU grace periods: tens of ms) can run
+ * off the event loop (ctrl/node_podjob.c): prepare checks the request
+ * against the table and the attachments in flight, attach opens the port
+ * (touching nothing the workers or the loop read), commit publishes.
+ * Returns 1 for a retried attachment already done, 0 or -errno.
+ */
 int
-nm_node_pod_add(struct nm_node *node, const struct nm_pod_spec *spec, char *err, size_t errlen)
+nm_node_pod_prepare(struct nm_node *node, const struct nm_pod_spec *spec, struct nm_pod_attach *a,
+		    char *err, size_t errlen)
 {
 	const struct nm_pod_table *cur = node->dp.pods;
-	struct nm_pod_spec eff;
 	int free_slot, rc;
-	char ip[INET_ADDRSTRLEN];
 
 	if (spec->container[0] != '\0') {
 		int slot = find_container(cur, spec->container);
@@ -470,61 +478,110 @@ nm_node_pod_add(struct nm_node *node, const struct nm_pod_spec *spec, char *err,
 			return -EEXIST;
 		}
 	}
-	rc = check_unique(cur, spec, node->cfg.max_pods, &free_slot, err, errlen);
+	rc = nm_node_pod_pending_check(node, spec, err, errlen);
 	if (rc == 0)
-		rc = resolve_identity(node, spec, &eff, err, errlen);
+		rc = check_unique(cur, spec, node->cfg.max_pods - nm_node_pods_pending(node),
+				  &free_slot, err, errlen);
+	if (rc == 0)
+		rc = resolve_identity(node, spec, &a->pod.spec, err, errlen);
 	if (rc < 0)
 		return rc;
 
-	struct nm_pod pod = {.spec = eff, .id = node->next_pod_id++};
-	pod.worker = (uint16_t)least_loaded_worker(node);
-	pod.live = rte_zmalloc("nm_pod_live", sizeof(*pod.live), RTE_CACHE_LINE_SIZE);
-	if (pod.live == NULL) {
+	a->spec = *spec;
+	a->pod.id = node->next_pod_id++;
+	a->pod.live = rte_zmalloc("nm_pod_live", sizeof(*a->pod.live), RTE_CACHE_LINE_SIZE);
+	if (a->pod.live == NULL) {
 		snprintf(err, errlen, "out of memory for pod state");
 		return -ENOMEM;
 	}
 	if (spec->has_mac) {
-		memcpy(pod.live->pod_mac.addr_bytes, spec->mac, RTE_ETHER_ADDR_LEN);
-		pod.live->mac_known = true;
+		memcpy(a->pod.live->pod_mac.addr_bytes, spec->mac, RTE_ETHER_ADDR_LEN);
+		a->pod.live->mac_known = true;
 	}
-	rc = nm_port_pod_attach(spec, node->dp.pool, &node->cfg.podio, &pod, err, errlen);
-	if (rc < 0) {
-		rte_free(pod.live);
-		pod.live = NULL;
+	a->pool = node->dp.pool;
+	a->io_params = node->cfg.podio;
+	return 0;
+}
+
+void
+nm_pod_attach_io(struct nm_pod_attach *a)
+{
+	a->rc =
+	    nm_port_pod_attach(&a->spec, a->pool, &a->io_params, &a->pod, a->err, sizeof(a->err));
+	a->attached = a->rc == 0;
+}
+
+void
+nm_pod_attach_abandon(struct nm_pod_attach *a)
+{
+	if (a->attached)
+		nm_port_pod_detach(&a->pod);
+	a->attached = false;
+	rte_free(a->pod.live);
+	a->pod.live = NULL;
+}
+
+int
+nm_node_pod_commit(struct nm_node *node, struct nm_pod_attach *a, char *err, size_t errlen)
+{
+	const struct nm_pod_table *cur = node->dp.pods;
+	const struct nm_pod_spec *spec = &a->spec;
+	const struct nm_pod_spec *eff = &a->pod.spec;
+	int free_slot, rc;
+	char ip[INET_ADDRSTRLEN];
+
+	/* While it attached, a peer's pods may have taken the address or the last slot. */
+	rc = check_unique(cur, spec, node->cfg.max_pods, &free_slot, err, errlen);
+	if (rc < 0)
 		return rc;
-	}
-	rc = poll_watch(node, &pod, (uint16_t)free_slot, err, errlen);
-	if (rc < 0) {
-		nm_port_pod_detach(&pod);
-		rte_free(pod.live);
-		pod.live = NULL;
+	a->pod.worker = (uint16_t)least_loaded_worker(node);
+	rc = poll_watch(node, &a->pod, (uint16_t)free_slot, err, errlen);
+	if (rc < 0)
 		return rc;
-	}
 
 	struct nm_pod_table *next = nm_pod_table_clone(cur, node->dp.hash_seed, node->dp.n_workers);
 	if (next != NULL)
-		next->pods[free_slot] = pod;
+		next->pods[free_slot] = a->pod;
 	if (next == NULL || nm_node_publish_rebuilt(node, next, err, errlen) < 0) {
 		snprintf(err, errlen, "building the pod table failed");
-		poll_unwatch(node, &pod);
-		nm_port_pod_detach(&pod);
-		rte_free(pod.live);
-		pod.live = NULL;
+		poll_unwatch(node, &a->pod);
 		return -ENOMEM;
 	}
+	a->attached = false; /* the table owns the port and the live state now */
+	a->pod.live = NULL;
 	if (spec->sa[0] != '\0') {
 		struct nm_identity id;
 		nm_identity_from_spec(&id, spec);
 		(void)nm_identities_set(&node->identities, &id); /* room checked above */
 	}
-	nm_peers_pod_changed(node->peers, &eff, true);
-	node->pod_history[pod.id % NM_POD_HISTORY] = eff;
-	node->pod_history_id[pod.id % NM_POD_HISTORY] = pod.id;
+	const struct nm_pod *pod = &node->dp.pods->pods[free_slot];
+	nm_peers_pod_changed(node->peers, eff, true);
+	node->pod_history[pod->id % NM_POD_HISTORY] = *eff;
+	node->pod_history_id[pod->id % NM_POD_HISTORY] = pod->id;
 	inet_ntop(AF_INET, &spec->ip, ip, sizeof(ip));
-	RTE_LOG(INFO, USER1, "pod %s (%s/%s, %s) added on %s (%s), worker %u\n", spec->name, eff.ns,
-		eff.sa[0] ? eff.sa : "(identity unknown)", ip, nm_port_driver_name(spec->driver),
-		spec->iface, pod.worker);
+	RTE_LOG(INFO, USER1, "pod %s (%s/%s, %s) added on %s (%s), worker %u\n", spec->name,
+		eff->ns, eff->sa[0] ? eff->sa : "(identity unknown)", ip,
+		nm_port_driver_name(spec->driver), spec->iface, pod->worker);
 	return 0;
+}
+
+int
+nm_node_pod_add(struct nm_node *node, const struct nm_pod_spec *spec, char *err, size_t errlen)
+{
+	struct nm_pod_attach a = {0};
+	int rc = nm_node_pod_prepare(node, spec, &a, err, errlen);
+
+	if (rc != 0)
+		return rc;
+	nm_pod_attach_io(&a);
+	rc = a.rc;
+	if (rc < 0)
+		snprintf(err, errlen, "%s", a.err);
+	else
+		rc = nm_node_pod_commit(node, &a, err, errlen);
+	if (rc < 0)
+		nm_pod_attach_abandon(&a);
+	return rc;
 }
 
 int
@@ -549,9 +606,7 @@ nm_node_pod_del(struct nm_node *node, const char *name, char *err, size_t errlen
 		return -ENOMEM;
 	nm_peers_pod_changed(node->peers, &gone.spec, false);
 	poll_unwatch(node, &gone);
-	nm_port_pod_detach(&gone);
-	rte_free(gone.live);
-	gone.live = NULL;
+	nm_node_pod_release(node, &gone); /* the socket's close waits in the kernel: off the loop */
 	RTE_LOG(INFO, USER1, "pod %s deleted\n", name);
 	return 0;
 }
@@ -731,7 +786,7 @@ nm_node_stats_json(struct nm_node *node)
 				 "alerts", nm_jsonlog_json(&node->alert_log), "store", store);
 	return json_pack(
 	    "{s:s, s:I, s:I, s:I, s:i, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, "
-	    "s:o, s:o}",
+	    "s:o, s:o, s:o}",
 	    "node", node->cfg.node_name, "rx_packets", (json_int_t)rx, "tx_packets", (json_int_t)tx,
 	    "dropped", (json_int_t)dropped, "pod_count", (int)node->dp.pods->n_pods,
 	    "pod_table_generation", (json_int_t)node->dp.pods->generation, "drops",
@@ -740,7 +795,7 @@ nm_node_stats_json(struct nm_node *node)
 	    nm_node_sig_stats_json(node), "logs", logs, "control_loop",
 	    nm_loop_stats_json(&node->loop), "state", nm_node_state_json(node), "metrics_http",
 	    nm_metrics_http_json(node->metrics_http), "config", nm_node_reload_json(node),
-	    "watchdog", nm_node_watchdog_json(node));
+	    "watchdog", nm_node_watchdog_json(node), "pod_jobs", nm_node_podjob_json(node));
 }
 
 char *

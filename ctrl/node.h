@@ -41,6 +41,30 @@ void nm_node_destroy(struct nm_node *node);
  */
 int nm_node_pod_add(struct nm_node *node, const struct nm_pod_spec *spec, char *err, size_t errlen);
 
+/*
+ * The control socket's pod add (ctrl/node_podjob.c): checks now, opens the
+ * port on a job thread and answers through nm_server_answer when it is in
+ * the table. Returns NM_POD_QUEUED (answer deferred: the caller returns
+ * NULL), 1 for a retried attachment already done, 0 if attached at once (no
+ * server: tests), or -errno with err filled.
+ */
+#define NM_POD_QUEUED 2
+int nm_node_pod_add_queued(struct nm_node *node, const struct nm_pod_spec *spec, char *err,
+			   size_t errlen);
+/* Each loop turn: finish what the job did, start the next. */
+void nm_node_podjob_poll(struct nm_node *node);
+bool nm_node_podjob_busy(const struct nm_node *node);
+json_t *nm_node_podjob_json(const struct nm_node *node);
+/*
+ * Inside a request: send reply once the pod ports queued so far are closed
+ * or open (pod del: its rings are given back when it is answered). Returns
+ * NULL when deferred (taken), else reply (send it now).
+ */
+json_t *nm_node_podjob_answer_after(struct nm_node *node, json_t *reply);
+/* The control socket deferred answers go to (main.c; NULL: none). */
+struct nm_server;
+void nm_node_set_server(struct nm_node *node, struct nm_server *srv);
+
 /* Unpublish the pod, wait for every worker to drop it, detach its port. */
 int nm_node_pod_del(struct nm_node *node, const char *name, char *err, size_t errlen);
 

@@ -29,7 +29,30 @@
 #include "observe.h"
 #include "store_queue.h"
 
-#define NM_POD_HISTORY 4096 /* identities of recent pods kept for flow records */
+#define NM_POD_HISTORY	4096 /* identities of recent pods kept for flow records */
+#define NM_POD_JOBS_MAX 64   /* pod attachments waiting for the job thread at most */
+
+/*
+ * A pod attachment (or, with detach, a port to close) on its way through
+ * ctrl/node_podjob.c: prepared on the control thread, its port opened or
+ * closed by the job thread, committed back on the control thread.
+ */
+struct nm_pod_attach {
+	struct nm_pod_attach *next; /* queue order */
+	bool detach;		    /* close pod's port and free its live state */
+	bool attached;		    /* pod's port is open and not the table's */
+	bool stepped;		    /* the job thread did the port step */
+	struct nm_pod_spec spec;    /* as asked (with serviceaccount if given) */
+	struct nm_pod pod;	    /* identity resolved, id, live; port once attached */
+	struct rte_mempool *pool;   /* what the job thread needs, copied */
+	struct nm_podio_params io_params;
+	int rc;		  /* of the port step */
+	uint64_t step_ns; /* how long the port step took (job thread) */
+	char err[256];
+	uint64_t ticket; /* the control socket's deferred answer, 0 if none */
+	json_t *after;	 /* an answer to send once this entry is done (pod del), or NULL */
+	uint64_t after_ticket;
+};
 /* The end reason of an interim record: the flow is still open (not a worker's enum nm_flow_end). */
 #define NM_FLOW_END_INTERIM 0xff
 
@@ -53,12 +76,21 @@ struct nm_node {
 	uint64_t records_written;	 /* == flow_log.written */
 	struct nm_sig_set *sigs_retired; /* replaced sets, freed when no stream holds them */
 	uint64_t sig_generation;
-	uint64_t sig_hits_retired;	      /* hits counted by sets already freed */
-	struct nm_job sig_job;		      /* compiles the load below off the event loop */
-	struct nm_sig_load *sig_loading;      /* the load sig_job compiles, NULL when none */
-	uint64_t sig_load_id;		      /* number of the last load started */
-	json_t *sig_last_load;		      /* outcome of the last asynchronous load, or NULL */
-	struct nm_loop_stats loop;	      /* event-loop turn times (ctrl/main.c) */
+	uint64_t sig_hits_retired;	 /* hits counted by sets already freed */
+	struct nm_job sig_job;		 /* compiles the load below off the event loop */
+	struct nm_sig_load *sig_loading; /* the load sig_job compiles, NULL when none */
+	uint64_t sig_load_id;		 /* number of the last load started */
+	json_t *sig_last_load;		 /* outcome of the last asynchronous load, or NULL */
+	struct nm_loop_stats loop;	 /* event-loop turn times (ctrl/main.c) */
+	struct nm_server *server;	 /* for deferred answers (main.c's), or NULL */
+	struct {
+		struct nm_job job;	    /* opens or closes the queue head's port */
+		struct nm_pod_attach *head; /* FIFO; the job works on head */
+		struct nm_pod_attach *tail;
+		unsigned int attaches; /* attachments queued: not in the table yet */
+		uint64_t attached, failed, detached;
+		uint64_t max_us;	      /* longest port step, off the loop */
+	} podjob;			      /* ctrl/node_podjob.c */
 	struct nm_metrics_http *metrics_http; /* main.c's /metrics endpoint, or NULL */
 	struct nm_observe observe;	      /* events kept for `observe` (ctrl/observe.c) */
 	struct nm_jsonlog alert_log;
@@ -102,6 +134,22 @@ void nm_node_publish(struct nm_node *node, struct nm_pod_table *next);
 /* Index next, compile the policy into it and publish it; frees next on error. */
 int nm_node_publish_rebuilt(struct nm_node *node, struct nm_pod_table *next, char *err,
 			    size_t errlen);
+
+/* node.c: a pod add in steps (see nm_node_pod_prepare). */
+int nm_node_pod_prepare(struct nm_node *node, const struct nm_pod_spec *spec,
+			struct nm_pod_attach *a, char *err, size_t errlen);
+void nm_pod_attach_io(struct nm_pod_attach *a);
+void nm_pod_attach_abandon(struct nm_pod_attach *a);
+int nm_node_pod_commit(struct nm_node *node, struct nm_pod_attach *a, char *err, size_t errlen);
+
+/* node_podjob.c: refuse a pod that clashes with an attachment in flight; pods queued. */
+int nm_node_pod_pending_check(const struct nm_node *node, const struct nm_pod_spec *spec, char *err,
+			      size_t errlen);
+unsigned int nm_node_pods_pending(const struct nm_node *node);
+/* Close gone's port (after the table dropped it), off the loop when there is one. */
+void nm_node_pod_release(struct nm_node *node, struct nm_pod *gone);
+/* Join the job and finish the queue in place (shutdown). */
+void nm_node_podjob_fini(struct nm_node *node);
 
 /* node_tunnel.c */
 int nm_node_tunnel_init(struct nm_node *node, char *err, size_t errlen);

@@ -21,6 +21,11 @@
  *   connection is busy is the newcomer refused.
  * - At most LINES_PER_TURN requests of one connection per poll turn, so one
  *   busy client cannot hold the loop.
+ * - A handler whose work is done off the loop (a job thread) defers its
+ *   answer (nm_server_defer) and gives it later (nm_server_answer). The
+ *   connection reads nothing more meanwhile, is not idle and not evicted;
+ *   an answer whose connection has gone is counted and dropped. A job
+ *   wakes the loop through a watched descriptor (nm_server_watch_fd).
  *
  * Every refusal, eviction and drop is counted; `stats` shows the counters
  * as its "control" object.
@@ -62,6 +67,7 @@ struct client {
 	char *out;	  /* the answer in flight (newline-terminated), NULL if none */
 	size_t out_len, out_off;
 	uint64_t out_ms; /* when the answer last made progress */
+	uint64_t ticket; /* the deferred answer it waits for, 0 if none */
 	size_t len;
 	char buf[NM_REQ_MAX_LINE + 2];
 };
@@ -69,12 +75,14 @@ struct client {
 /* What the server refused or dropped, for `stats` ("control"). */
 struct server_stats {
 	uint64_t accepted;
-	uint64_t refused_denied;   /* not root nor in the admin group */
-	uint64_t refused_full;	   /* every slot busy, none silent to give way */
-	uint64_t evicted_silent;   /* gave its slot to a newcomer */
-	uint64_t closed_idle;	   /* no complete request for IDLE_TIMEOUT_MS */
-	uint64_t dropped_unread;   /* answer not read for UNREAD_TIMEOUT_MS */
-	uint64_t answers_too_long; /* replaced by an error */
+	uint64_t refused_denied;    /* not root nor in the admin group */
+	uint64_t refused_full;	    /* every slot busy, none silent to give way */
+	uint64_t evicted_silent;    /* gave its slot to a newcomer */
+	uint64_t closed_idle;	    /* no complete request for IDLE_TIMEOUT_MS */
+	uint64_t dropped_unread;    /* answer not read for UNREAD_TIMEOUT_MS */
+	uint64_t answers_too_long;  /* replaced by an error */
+	uint64_t deferred;	    /* answers given later by nm_server_answer */
+	uint64_t deferred_orphaned; /* ... whose connection had gone by then */
 };
 
 struct nm_server {
@@ -84,6 +92,9 @@ struct nm_server {
 	nm_server_handler_fn fn;
 	void *ctx;
 	struct client *clients[MAX_CLIENTS];
+	struct client *handling; /* the connection whose request the handler runs for */
+	uint64_t next_ticket;
+	int watch_fd; /* a job's wake-up (eventfd), -1 if none */
 	struct server_stats st;
 };
 
@@ -141,6 +152,7 @@ nm_server_open(const char *path, const char *group, nm_server_handler_fn fn, voi
 	if (srv == NULL)
 		return NULL;
 	srv->gid = gr->gr_gid;
+	srv->watch_fd = -1;
 	srv->fn = fn;
 	srv->ctx = ctx;
 	snprintf(srv->path, sizeof(srv->path), "%s", path);
@@ -315,14 +327,15 @@ stats_json(const struct nm_server *srv)
 	for (int i = 0; i < MAX_CLIENTS; i++)
 		n += srv->clients[i] != NULL;
 	return json_pack(
-	    "{s:i, s:i, s:i, s:i, s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "connections", n,
-	    "max_connections", MAX_CLIENTS, "root_reserved", ROOT_RESERVED, "idle_timeout_ms",
+	    "{s:i, s:i, s:i, s:i, s:i, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "connections",
+	    n, "max_connections", MAX_CLIENTS, "root_reserved", ROOT_RESERVED, "idle_timeout_ms",
 	    IDLE_TIMEOUT_MS, "unread_timeout_ms", UNREAD_TIMEOUT_MS, "accepted",
 	    (json_int_t)srv->st.accepted, "refused_denied", (json_int_t)srv->st.refused_denied,
 	    "refused_full", (json_int_t)srv->st.refused_full, "evicted_silent",
 	    (json_int_t)srv->st.evicted_silent, "closed_idle", (json_int_t)srv->st.closed_idle,
 	    "dropped_unread", (json_int_t)srv->st.dropped_unread, "answers_too_long",
-	    (json_int_t)srv->st.answers_too_long);
+	    (json_int_t)srv->st.answers_too_long, "deferred", (json_int_t)srv->st.deferred,
+	    "deferred_orphaned", (json_int_t)srv->st.deferred_orphaned);
 }
 
 static int
@@ -338,7 +351,13 @@ handle_line(struct nm_server *srv, struct client *c, const char *line, size_t le
 	if (nm_req_parse(line, len, req, err, sizeof(err)) < 0) {
 		reply = nm_reply_error("%s", err);
 	} else {
+		srv->handling = c;
 		reply = srv->fn(srv->ctx, req);
+		srv->handling = NULL;
+		if (reply == NULL && c->ticket != 0) {
+			free(req);
+			return 0; /* answered by nm_server_answer */
+		}
 		/* The server keeps its own counters; stats shows them beside the node's. */
 		if (req->nwords == 1 && strcmp(req->words[0], "stats") == 0 &&
 		    json_is_true(json_object_get(reply, "ok")))
@@ -364,7 +383,7 @@ serve_lines(struct nm_server *srv, struct client *c, int *budget, uint64_t now)
 	char *start = c->buf, *nl;
 	int rc = 0;
 
-	while (c->out == NULL && *budget > 0 &&
+	while (c->out == NULL && c->ticket == 0 && *budget > 0 &&
 	       (nl = memchr(start, '\n', c->len - (size_t)(start - c->buf))) != NULL) {
 		if (c->skipping) {
 			c->skipping = false;
@@ -379,7 +398,7 @@ serve_lines(struct nm_server *srv, struct client *c, int *budget, uint64_t now)
 	c->len -= (size_t)(start - c->buf);
 	memmove(c->buf, start, c->len);
 
-	if (c->out == NULL && c->len > NM_REQ_MAX_LINE) {
+	if (c->out == NULL && c->ticket == 0 && c->len > NM_REQ_MAX_LINE) {
 		/* Oversized line: answer once, then drop bytes up to its newline. */
 		c->len = 0;
 		if (!c->skipping) {
@@ -401,11 +420,12 @@ client_serve(struct nm_server *srv, struct client *c, uint64_t now)
 	for (;;) {
 		if (flush_out(c, now) < 0)
 			return -1;
-		if (c->out != NULL)
-			return 0; /* wait for POLLOUT: nothing more is read meanwhile */
+		if (c->out != NULL || c->ticket != 0)
+			return 0; /* wait for POLLOUT or the answer: nothing more is read meanwhile
+				   */
 		if (serve_lines(srv, c, &budget, now) < 0)
 			return -1;
-		if (c->out != NULL || budget == 0 || has_line(c))
+		if (c->out != NULL || c->ticket != 0 || budget == 0 || has_line(c))
 			return 0;
 		if (c->eof)
 			return -1; /* everything it sent is answered */
@@ -429,7 +449,7 @@ longest_silent(const struct nm_server *srv, uid_t uid)
 
 	for (int i = 0; i < MAX_CLIENTS; i++) {
 		const struct client *c = srv->clients[i];
-		if (c == NULL || c->out != NULL || c->eof || has_line(c))
+		if (c == NULL || c->out != NULL || c->ticket != 0 || c->eof || has_line(c))
 			continue;
 		if (uid != 0 && c->uid != uid)
 			continue;
@@ -514,8 +534,8 @@ expire(struct nm_server *srv, uint64_t now, uint64_t limit)
 
 	for (int i = 0; i < MAX_CLIENTS; i++) {
 		struct client *c = srv->clients[i];
-		if (c == NULL)
-			continue;
+		if (c == NULL || c->ticket != 0)
+			continue; /* its answer is being worked out off the loop */
 		uint64_t due =
 		    c->out != NULL ? c->out_ms + UNREAD_TIMEOUT_MS : c->last_ms + IDLE_TIMEOUT_MS;
 		if (now >= due && c->out != NULL) {
@@ -534,8 +554,8 @@ expire(struct nm_server *srv, uint64_t now, uint64_t limit)
 int
 nm_server_poll(struct nm_server *srv, int timeout_ms)
 {
-	struct pollfd pfd[MAX_CLIENTS + 1];
-	int who[MAX_CLIENTS + 1];
+	struct pollfd pfd[MAX_CLIENTS + 2];
+	int who[MAX_CLIENTS + 2];
 	uint64_t now = now_ms();
 	uint64_t next = expire(srv, now, timeout_ms > 0 ? (uint64_t)timeout_ms : 0);
 	bool ready = false;
@@ -544,15 +564,19 @@ nm_server_poll(struct nm_server *srv, int timeout_ms)
 	pfd[n].fd = srv->fd;
 	pfd[n].events = POLLIN;
 	who[n++] = -1;
+	pfd[n].fd = srv->watch_fd; /* negative: poll() skips it */
+	pfd[n].events = POLLIN;
+	who[n++] = -1;
 	for (int i = 0; i < MAX_CLIENTS; i++) {
 		const struct client *c = srv->clients[i];
 		if (c == NULL)
 			continue;
 		/* Lines left over from the last turn's budget are served without waiting. */
-		if (c->out == NULL && (has_line(c) || c->eof))
+		if (c->out == NULL && c->ticket == 0 && (has_line(c) || c->eof))
 			ready = true;
 		pfd[n].fd = c->fd;
-		pfd[n].events = (short)(c->out != NULL ? POLLOUT : (c->eof ? 0 : POLLIN));
+		pfd[n].events =
+		    (short)(c->out != NULL ? POLLOUT : (c->eof || c->ticket != 0 ? 0 : POLLIN));
 		who[n++] = i;
 	}
 	int rc = nm_loop_poll(pfd, n, ready ? 0 : (int)(next - now));
@@ -560,8 +584,21 @@ nm_server_poll(struct nm_server *srv, int timeout_ms)
 		return -errno;
 
 	now = now_ms();
-	for (nfds_t k = 1; k < n; k++) {
+	if (pfd[1].revents & POLLIN) {
+		uint64_t v;
+		/* Only the wake-up matters: the caller polls its jobs after this. */
+		if (read(srv->watch_fd, &v, sizeof(v)) < 0 && errno != EAGAIN)
+			fprintf(stderr, "nodemeshd: reading the jobs' wake-up failed: %s\n",
+				strerror(errno));
+	}
+	for (nfds_t k = 2; k < n; k++) {
 		struct client *c = srv->clients[who[k]];
+		if (c->ticket != 0) {
+			/* Waiting for its answer: only a hang-up is of interest. */
+			if (pfd[k].revents & (POLLHUP | POLLERR))
+				client_close(srv, who[k], NULL);
+			continue;
+		}
 		bool work = c->out == NULL && (has_line(c) || c->eof);
 		if ((pfd[k].revents != 0 || work) && client_serve(srv, c, now) < 0)
 			client_close(srv, who[k], NULL);
@@ -570,6 +607,44 @@ nm_server_poll(struct nm_server *srv, int timeout_ms)
 	if (pfd[0].revents != 0)
 		accept_clients(srv, now);
 	return 0;
+}
+
+uint64_t
+nm_server_defer(struct nm_server *srv)
+{
+	struct client *c = srv->handling;
+
+	if (c == NULL)
+		return 0;
+	c->ticket = ++srv->next_ticket;
+	srv->st.deferred++;
+	return c->ticket;
+}
+
+void
+nm_server_answer(struct nm_server *srv, uint64_t ticket, json_t *reply)
+{
+	uint64_t now = now_ms();
+
+	for (int i = 0; i < MAX_CLIENTS; i++) {
+		struct client *c = srv->clients[i];
+		if (c == NULL || c->ticket != ticket || ticket == 0)
+			continue;
+		c->ticket = 0;
+		c->last_ms = now;
+		/* Then whatever it sent meanwhile, as if it had just arrived. */
+		if (respond(srv, c, reply, now) < 0 || client_serve(srv, c, now) < 0)
+			client_close(srv, i, NULL);
+		return;
+	}
+	srv->st.deferred_orphaned++;
+	json_decref(reply);
+}
+
+void
+nm_server_watch_fd(struct nm_server *srv, int fd)
+{
+	srv->watch_fd = fd;
 }
 
 void

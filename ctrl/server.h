@@ -11,6 +11,8 @@
 #ifndef NM_SERVER_H
 #define NM_SERVER_H
 
+#include <stdint.h>
+
 #include <jansson.h>
 
 #include "request.h"
@@ -29,6 +31,21 @@ struct nm_server *nm_server_open(const char *path, const char *group, nm_server_
 
 /* Serve whatever is ready, waiting at most timeout_ms. Returns 0 or -errno (EINTR). */
 int nm_server_poll(struct nm_server *srv, int timeout_ms);
+
+/*
+ * For a handler whose answer comes later (its work runs off the loop): call
+ * it inside the handler and return NULL from it. Returns the ticket that
+ * nm_server_answer takes (never 0), or 0 when not called from a handler
+ * (then answer at once). The connection reads no further request until
+ * answered.
+ */
+uint64_t nm_server_defer(struct nm_server *srv);
+
+/* Send the deferred answer (taken); dropped and counted if its connection is gone. */
+void nm_server_answer(struct nm_server *srv, uint64_t ticket, json_t *reply);
+
+/* Also wake nm_server_poll when fd (an eventfd) is readable, and reset it. -1: none. */
+void nm_server_watch_fd(struct nm_server *srv, int fd);
 
 /* Close every connection and unlink the socket. */
 void nm_server_close(struct nm_server *srv);

@@ -3,8 +3,10 @@
  * Control socket server (ctrl/server.c) with a stub handler: requests are
  * answered, a full socket gives a silent connection's slot to a newcomer,
  * a client that never reads is dropped, and the refusals and drops are
- * counted in the "control" object of stats. The daemon's loop is played
- * by calling nm_server_poll() between the client's steps.
+ * counted in the "control" object of stats; a deferred answer holds its
+ * connection's next request and is dropped, counted, when the client left.
+ * The daemon's loop is played by calling nm_server_poll() between the
+ * client's steps.
  */
 #include <errno.h>
 #include <poll.h>
@@ -26,11 +28,20 @@
 static struct nm_server *srv;
 static char sock_path[108];
 
-/* "stats" gets the server's counters added; "big" a 64 KiB answer. */
+static uint64_t later_ticket; /* the last "later" request's, answered by the test */
+
+/*
+ * "stats" gets the server's counters added; "big" a 64 KiB answer; "later"
+ * is deferred (its ticket kept in later_ticket).
+ */
 static json_t *
 stub(void *ctx, const struct nm_req *req)
 {
 	(void)ctx;
+	if (strcmp(req->words[0], "later") == 0) {
+		later_ticket = nm_server_defer(srv);
+		return NULL;
+	}
 	json_t *r = nm_reply_ok();
 	if (strcmp(req->words[0], "big") == 0) {
 		char *pad = malloc(65536);
@@ -206,4 +217,75 @@ Test(server, an_oversized_line_is_refused_once_and_the_next_answered)
 	cr_assert(json_is_true(json_object_get(r, "ok")));
 	json_decref(r);
 	close(fd);
+}
+
+Test(server, a_deferred_answer_comes_later_and_holds_the_next_request)
+{
+	int fd = dial();
+
+	later_ticket = 0;
+	cr_assert_eq(send(fd, "later\nversion\n", 14, MSG_NOSIGNAL), 14);
+	json_t *r = answer(fd, 200);
+	cr_assert_null(r, "nothing is answered while the first request waits");
+	cr_assert_neq(later_ticket, 0);
+
+	json_t *late = nm_reply_ok();
+	json_object_set_new(late, "late", json_true());
+	nm_server_answer(srv, later_ticket, late);
+	r = answer(fd, 1000);
+	cr_assert_not_null(r);
+	cr_assert(json_is_true(json_object_get(r, "late")), "the deferred answer comes first");
+	json_decref(r);
+	r = answer(fd, 1000);
+	cr_assert_not_null(r, "then the request sent behind it");
+	cr_assert(json_is_true(json_object_get(r, "ok")));
+	cr_assert_null(json_object_get(r, "late"));
+	json_decref(r);
+	close(fd);
+	cr_assert_eq(control("deferred"), 1);
+	cr_assert_eq(control("deferred_orphaned"), 0);
+}
+
+Test(server, a_deferred_answer_whose_client_left_is_counted)
+{
+	int fd = dial();
+
+	later_ticket = 0;
+	cr_assert_eq(send(fd, "later\n", 6, MSG_NOSIGNAL), 6);
+	for (int i = 0; i < 20 && later_ticket == 0; i++)
+		nm_server_poll(srv, 10);
+	cr_assert_neq(later_ticket, 0);
+	close(fd);
+	turns(3); /* the hang-up is seen: the slot is freed */
+	nm_server_answer(srv, later_ticket, nm_reply_ok());
+	cr_assert_eq(control("deferred_orphaned"), 1);
+	cr_assert_eq(control("connections"), 1, "only the stats connection is left");
+}
+
+Test(server, a_waiting_connection_is_not_evicted_for_a_newcomer, .timeout = 30)
+{
+	int fd = dial();
+	int others[MAX_CLIENTS];
+
+	later_ticket = 0;
+	cr_assert_eq(send(fd, "later\n", 6, MSG_NOSIGNAL), 6);
+	for (int i = 0; i < 20 && later_ticket == 0; i++)
+		nm_server_poll(srv, 10);
+	cr_assert_neq(later_ticket, 0);
+	/* Fill every other slot with silent connections, then one more: a silent one gives way. */
+	for (int i = 0; i < MAX_CLIENTS - 1; i++) {
+		others[i] = dial();
+		turns(1);
+	}
+	int extra = dial();
+	turns(3);
+	cr_assert_eq(control("evicted_silent"), 2, "the newcomer and stats took silent slots");
+	nm_server_answer(srv, later_ticket, nm_reply_ok());
+	json_t *r = answer(fd, 1000);
+	cr_assert_not_null(r, "the waiting connection kept its slot");
+	json_decref(r);
+	close(fd);
+	close(extra);
+	for (int i = 0; i < MAX_CLIENTS - 1; i++)
+		close(others[i]);
 }
