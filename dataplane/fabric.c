@@ -270,6 +270,11 @@ classify(struct nm_worker *w, struct rte_mbuf *m, struct open_group *g, unsigned
 		fabric_arp(w, m, &meta);
 		return -1;
 	}
+	if (cls == NM_PKT_IPV6 || cls == -NM_DROP_ETHERTYPE) {
+		/* The link's own chatter (the host's IPv6 RS, NS, MLD): not an attack. */
+		nm_drop(w, NULL, m, NM_DROP_FABRIC_NOT_IPV4);
+		return -1;
+	}
 	if (cls != NM_PKT_IPV4 || meta.ip_proto != IPPROTO_UDP || !(meta.flags & NM_PKT_F_L4) ||
 	    (meta.flags & NM_PKT_F_FRAG) || meta.dst.v4 != dp->params.fabric_ip ||
 	    meta.dport != dp->params.udp_port) {

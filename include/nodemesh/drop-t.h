@@ -79,7 +79,10 @@
 	  "record refused (bad tag, replay, unknown epoch...: see tunnel list)")                   \
 	_(TNL_INNER_SPOOFED, "tunnel_inner_spoofed",                                               \
 	  "inner source is not a pod of the sending peer")                                         \
-	_(TNL_INNER_NO_POD, "tunnel_inner_no_pod", "inner destination is not a pod of this node")
+	_(TNL_INNER_NO_POD, "tunnel_inner_no_pod", "inner destination is not a pod of this node")  \
+	_(FABRIC_NOT_IPV4, "fabric_not_ipv4",                                                      \
+	  "a frame on the fabric port that is not IPv4 or ARP (the link's IPv6 neighbour "         \
+	  "discovery and MLD, LLDP...)")
 
 enum nm_drop_reason {
 	NM_DROP_NONE = 0, /* not a drop; keeps every reason non-zero */

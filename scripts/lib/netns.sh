@@ -89,13 +89,13 @@ nm_bg() {
 	NM_BG_PIDS+=("$NM_LAST_BG")
 }
 
-# IPv6 in the test namespaces: off by default (so pods and host ends send
-# no RS/MLD/DAD noise that the counters a test checks would have to allow
-# for); NM_IPV6=1 leaves it on everywhere, as on a real node, where the
-# host kernel sends that noise out of every pod's host end.
-NM_IPV6=${NM_IPV6:-0}
+# IPv6 in the test namespaces: on by default, as on a real node, where the
+# host kernel sends router solicitations, MLD and DAD out of every pod's
+# host end and on the fabric link; NM_IPV6=0 switches it off everywhere (a
+# node without IPv6: tests/integration/meson.build runs some tests so too).
+NM_IPV6=${NM_IPV6:-1}
 
-# nm_ipv6_off NS [IF]: IPv6 off in NS (on IF), unless NM_IPV6=1.
+# nm_ipv6_off NS [IF]: IPv6 off in NS (on IF) when NM_IPV6=0.
 nm_ipv6_off() {
 	local ns=$1 ifname=${2:-}
 	[[ $NM_IPV6 == 1 ]] && return 0
@@ -107,7 +107,7 @@ nm_ipv6_off() {
 	fi
 }
 
-# A namespace with loopback up (and IPv6 off unless NM_IPV6=1).
+# A namespace with loopback up (and IPv6 off when NM_IPV6=0).
 nm_ns_add() {
 	local ns=$1
 	ip netns add "$ns"
@@ -127,7 +127,7 @@ nm_node_create() {
 # nm_pod_create NODE_NS POD_NS HOST_IF IP
 # Pod namespace with eth0 (IP/32, default via 169.254.1.1 onlink, checksum
 # offload off so TCP survives af_packet), host end HOST_IF up in NODE_NS
-# with no address and IPv6 off.
+# with no address (IPv6 on unless NM_IPV6=0, as on a real node).
 nm_pod_create() {
 	local node=$1 pod=$2 hostif=$3 ip=$4
 	if ((${#hostif} > 15)); then
@@ -135,8 +135,8 @@ nm_pod_create() {
 	fi
 	nm_ns_add "$pod"
 	ip -n "$node" link add "$hostif" type veth peer name eth0 netns "$pod"
-	# default.disable_ipv6 already covers new links; set it explicitly anyway
-	# (unless NM_IPV6=1: then the host end sends what a real node's does).
+	# With NM_IPV6=0 default.disable_ipv6 already covers new links; set it
+	# explicitly anyway. Otherwise the host end sends what a real node's does.
 	nm_ipv6_off "$node" "$hostif"
 	ip -n "$node" link set "$hostif" up
 	nm_ipv6_off "$pod" eth0

@@ -103,9 +103,10 @@ for f in fab-a fab-b; do
 		c=$(grep -caF "$m" "$NM_TMP/$f.pcap" || true)
 		((c == 0)) || nm_fail "marker $m found in the clear in the $f capture"
 	done
-	other=$(tn_pcap_count "$NM_TMP/$f.pcap" 'not arp and not (udp port 4790)')
-	((other == 0)) || nm_fail "$f capture holds $other frames that are neither ARP nor UDP 4790: \
-$(tcpdump -n -r "$NM_TMP/$f.pcap" 'not arp and not (udp port 4790)' 2>/dev/null | head -5)"
+	flt="not arp and not (udp port 4790) and not $(tn_host_v6)"
+	other=$(tn_pcap_count "$NM_TMP/$f.pcap" "$flt")
+	((other == 0)) || nm_fail "$f capture holds $other frames that are neither ARP, UDP 4790 nor the hosts' IPv6: \
+$(tcpdump -n -r "$NM_TMP/$f.pcap" "$flt" 2>/dev/null | head -5)"
 done
 ab=$(tn_pcap_count "$NM_TMP/fab-b.pcap" "src host ${NM2_FABIP[a]} and dst host ${NM2_FABIP[b]} and udp dst port 4790")
 ba=$(tn_pcap_count "$NM_TMP/fab-a.pcap" "src host ${NM2_FABIP[b]} and dst host ${NM2_FABIP[a]} and udp dst port 4790")

@@ -46,9 +46,10 @@ fabric_quiet() {
 	tn_cap_stop "$cap_b"
 	((after - before >= 2)) || nm_fail "$tag: a's drops tunnel_no_key + no_pod grew by $((after - before)) for 2 pings"
 	for n in a b; do
-		c=$(tn_pcap_count "$NM_TMP/${tag// /-}-$n.pcap" 'not arp')
-		((c == 0)) || nm_fail "$tag: capture on $n's fab0 holds $c frames other than ARP: \
-$(tcpdump -n -r "$NM_TMP/${tag// /-}-$n.pcap" 'not arp' 2>/dev/null | head -5)"
+		flt="not arp and not $(tn_host_v6)"
+		c=$(tn_pcap_count "$NM_TMP/${tag// /-}-$n.pcap" "$flt")
+		((c == 0)) || nm_fail "$tag: capture on $n's fab0 holds $c frames other than ARP and the hosts' IPv6: \
+$(tcpdump -n -r "$NM_TMP/${tag// /-}-$n.pcap" "$flt" 2>/dev/null | head -5)"
 	done
 	nm_ok "$tag: pings fail both ways; a dropped $((after - before)) (tunnel_no_key $(tn_drop a tunnel_no_key), no_pod $(tn_drop a no_pod)); only ARP on the fabric"
 }
@@ -109,12 +110,14 @@ sleep 0.3
 tn_cap_stop "$cap_a"
 tn_cap_stop "$cap_b"
 ((after - before >= 2)) || nm_fail "revoked: a's drops tunnel_no_key + no_pod grew by $((after - before)) for 2 pings"
-c=$(tn_pcap_count "$NM_TMP/rev-b.pcap" 'not arp')
-((c == 0)) || nm_fail "revoked: a sent $c frames other than ARP onto the fabric: \
-$(tcpdump -n -r "$NM_TMP/rev-b.pcap" 'not arp' 2>/dev/null | head -5)"
-c=$(tn_pcap_count "$NM_TMP/rev-a.pcap" 'not arp and not (udp dst port 4790)')
-((c == 0)) || nm_fail "revoked: b sent $c frames that are neither ARP nor tunnel datagrams: \
-$(tcpdump -n -r "$NM_TMP/rev-a.pcap" 'not arp and not (udp dst port 4790)' 2>/dev/null | head -5)"
+flt="not arp and not $(tn_host_v6)"
+c=$(tn_pcap_count "$NM_TMP/rev-b.pcap" "$flt")
+((c == 0)) || nm_fail "revoked: a sent $c frames other than ARP (and the hosts' IPv6) onto the fabric: \
+$(tcpdump -n -r "$NM_TMP/rev-b.pcap" "$flt" 2>/dev/null | head -5)"
+flt="not arp and not (udp dst port 4790) and not $(tn_host_v6)"
+c=$(tn_pcap_count "$NM_TMP/rev-a.pcap" "$flt")
+((c == 0)) || nm_fail "revoked: b sent $c frames that are neither ARP, tunnel datagrams nor the hosts' IPv6: \
+$(tcpdump -n -r "$NM_TMP/rev-a.pcap" "$flt" 2>/dev/null | head -5)"
 sealed=$(tn_pcap_count "$NM_TMP/rev-a.pcap" 'udp dst port 4790')
 ((rej_after - rej_before >= sealed)) ||
 	nm_fail "revoked: b sent $sealed tunnel datagrams, a rejected only $((rej_after - rej_before))"

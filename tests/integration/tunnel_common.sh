@@ -24,6 +24,9 @@
 #                                 it returns (pid in TN_CAP_PID)
 #   tn_cap_stop PID               stop a capture and wait for it
 #   tn_pcap_count FILE FILTER     packets in FILE matching a tcpdump filter
+#   tn_host_v6                    a tcpdump filter matching the nodes' kernels'
+#                                 own IPv6 on the fabric link (RS, NS, MLD from
+#                                 fab0's link-local address or from ::)
 #   tn_ping_start NS DST FILE     ping -i 0.05 in the background (pid in TN_PING_PID)
 #   tn_ping_replies FILE          echo replies in a ping log so far
 #
@@ -92,6 +95,21 @@ tn_cap_stop() {
 
 tn_pcap_count() {
 	tcpdump -n -r "$1" "$2" 2>/dev/null | wc -l
+}
+
+# With IPv6 on (as on a real node) each node's kernel speaks on its fabric
+# link: router and neighbour solicitations and MLD reports from fab0's
+# link-local address, or from :: during duplicate address detection. They
+# are not nodemesh's and carry nothing of a pod's.
+tn_host_v6() {
+	local n a srcs="src host ::"
+	for n in "${!NM2_NS[@]}"; do
+		for a in $(ip -n "${NM2_NS[$n]}" -6 addr show dev fab0 scope link 2>/dev/null |
+			awk '/inet6/ { sub(/\/.*/, "", $2); print $2 }'); do
+			srcs+=" or src host $a"
+		done
+	done
+	echo "(ip6 and ($srcs))"
 }
 
 tn_ping_start() {

@@ -51,9 +51,10 @@ tn_cap_stop "$cap"
 ((r2 == r1)) || nm_fail "ping a1 -> b1 answered while b's daemon was down ($r1 -> $r2)"
 read -r state tx1 nokey1 rej1 <<<"$(a_counters)"
 err=$(tn_peer a "t['last_error']")
-c=$(tn_pcap_count "$NM_TMP/down-b.pcap" 'not arp and not (udp dst port 4790)')
-((c == 0)) || nm_fail "b down: a sent $c frames that are neither ARP nor tunnel datagrams: \
-$(tcpdump -n -r "$NM_TMP/down-b.pcap" 'not arp and not (udp dst port 4790)' 2>/dev/null | head -5)"
+flt="not arp and not (udp dst port 4790) and not $(tn_host_v6)"
+c=$(tn_pcap_count "$NM_TMP/down-b.pcap" "$flt")
+((c == 0)) || nm_fail "b down: a sent $c frames that are neither ARP, tunnel datagrams nor the hosts' IPv6: \
+$(tcpdump -n -r "$NM_TMP/down-b.pcap" "$flt" 2>/dev/null | head -5)"
 for m in "${NM2_POD_IP[a1]}" "${NM2_POD_IP[b1]}"; do
 	c=$(tn_pcap_count "$NM_TMP/down-b.pcap" "host $m")
 	((c == 0)) || nm_fail "b down: pod address $m in the clear on the fabric"
