@@ -122,4 +122,6 @@ const struct nm_tnl_aead_ops nm_tnl_aead_evp = {
     .fini = evp_fini,
     .seal = evp_seal,
     .open = evp_open,
+    .seal_burst = nm_tnl_aead_seal_each, /* EVP has no burst call */
+    .open_burst = nm_tnl_aead_open_each,
 };

@@ -41,6 +41,28 @@ nm_tnl_cipher_key_len(unsigned int cipher)
 }
 
 void
+nm_tnl_aead_seal_each(struct nm_tnl_key *key, struct nm_tnl_aead_req *reqs, unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++) {
+		struct nm_tnl_aead_req *r = &reqs[i];
+
+		r->reason = (uint16_t)key->ops->seal(key, r->nonce, r->aad, NM_TNL_HDRS_LEN,
+						     r->body, r->len, r->body, r->tag);
+	}
+}
+
+void
+nm_tnl_aead_open_each(struct nm_tnl_key *key, struct nm_tnl_aead_req *reqs, unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++) {
+		struct nm_tnl_aead_req *r = &reqs[i];
+
+		r->reason = (uint16_t)key->ops->open(key, r->nonce, r->aad, NM_TNL_HDRS_LEN,
+						     r->body, r->len, r->body, r->tag);
+	}
+}
+
+void
 nm_tnl_engine_describe(char *buf, size_t len)
 {
 	char mb[128];

@@ -20,7 +20,24 @@
 #define tnl_unlikely(x) __builtin_expect(!!(x), 0)
 
 struct nm_tnl_key;
-struct tnl_mb_key; /* tnl_aead_mb.c: pre-expanded key and the library's functions */
+struct tnl_mb_key; /* tnl_aead_mb.c: pre-expanded key, its manager, the library's functions */
+
+/* Records a burst hands the engine at once; longer bursts go in chunks of it. */
+#define NM_TNL_CHUNK 32
+
+/*
+ * One record's AEAD work in a burst, in place: what tnl_record.c prepared
+ * (nonce, the 17 header bytes as additional data, the body, where the tag
+ * goes or is), and the engine's answer.
+ */
+struct nm_tnl_aead_req {
+	uint8_t nonce[NM_TNL_IV_LEN];
+	const uint8_t *aad; /* NM_TNL_HDRS_LEN bytes */
+	uint8_t *body;	    /* seal: plaintext in, ciphertext out; open: the reverse */
+	uint32_t len;	    /* body bytes */
+	uint8_t *tag;	    /* seal: written; open: compared */
+	uint16_t reason;    /* out: NM_TNL_OK, NM_TNL_E_BAD_TAG (open), NM_TNL_E_CRYPTO_ERROR */
+};
 
 /*
  * One AEAD implementation (an engine), chosen per key when it is created:
@@ -29,7 +46,9 @@ struct tnl_mb_key; /* tnl_aead_mb.c: pre-expanded key and the library's function
  * tests cross-check them. init keys key->engine for p (key->cipher and
  * key->dir are set), returning 0 or -errno; fini wipes and frees what init
  * made (also after a failed init). seal and open are nm_tnl_aead_seal and
- * nm_tnl_aead_open below.
+ * nm_tnl_aead_open below; seal_burst and open_burst do reqs[0..n), n at
+ * most NM_TNL_CHUNK, setting each one's reason (the direction is checked by
+ * the caller).
  */
 struct nm_tnl_aead_ops {
 	const char *name; /* "intel-ipsec-mb" or "openssl" */
@@ -41,7 +60,13 @@ struct nm_tnl_aead_ops {
 	unsigned int (*open)(struct nm_tnl_key *key, const uint8_t *nonce, const uint8_t *aad,
 			     size_t aad_len, const uint8_t *in, size_t len, uint8_t *out,
 			     const uint8_t *tag);
+	void (*seal_burst)(struct nm_tnl_key *key, struct nm_tnl_aead_req *reqs, unsigned int n);
+	void (*open_burst)(struct nm_tnl_key *key, struct nm_tnl_aead_req *reqs, unsigned int n);
 };
+
+/* A burst one record at a time through key->ops->seal or ->open: engines without a burst call. */
+void nm_tnl_aead_seal_each(struct nm_tnl_key *key, struct nm_tnl_aead_req *reqs, unsigned int n);
+void nm_tnl_aead_open_each(struct nm_tnl_key *key, struct nm_tnl_aead_req *reqs, unsigned int n);
 
 enum nm_tnl_engine {
 	NM_TNL_ENGINE_AUTO = 0, /* intel-ipsec-mb if built and usable here, else OpenSSL */

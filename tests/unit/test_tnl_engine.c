@@ -6,7 +6,9 @@
  * out here (McGrew and Viega's GCM test cases 4 and 16, RFC 8439 §2.8.2),
  * and against each other: a record sealed by one opens with the other,
  * bursts of mixed sizes, and a flipped bit in the tag, the header (the
- * additional data) or the ciphertext refused whichever engine sealed.
+ * additional data) or the ciphertext refused whichever engine sealed;
+ * and the usage limits exact inside one burst, which the record layer
+ * prepares together and finishes in order.
  * The intel-ipsec-mb cases are skipped, saying so, when it is not built.
  */
 #include <errno.h>
@@ -266,6 +268,78 @@ Test(tnl_engine, tampered_records_refused_across_engines)
 			struct nm_tnl_key_stats st;
 			nm_tnl_key_stats_get(open, &st);
 			cr_assert_eq(st.forgeries, 5);
+			nm_tnl_key_free(seal);
+			nm_tnl_key_free(open);
+		}
+	}
+}
+
+/* ---- limits inside one burst (records prepared together, finished in order) ---- */
+
+/* A burst that crosses the AES-GCM record limit seals up to it and refuses the rest. */
+Test(tnl_engine, record_limit_holds_inside_a_burst)
+{
+	static uint8_t mem[BURST][BUF_ROOM];
+
+	for (size_t e = 0; e < N_ENGINES; e++) {
+		if (engines[e] == NM_TNL_ENGINE_MB && nm_tnl_aead_mb_probe() == NULL)
+			continue;
+		struct nm_tnl_key *k =
+		    engine_key(engines[e], NM_TNL_AES_128_GCM, NM_TNL_SEAL, test_key, test_iv);
+		struct nm_tnl_buf b[BURST];
+
+		k->records = NM_TNL_AES_GCM_RECORD_LIMIT - 5;
+		for (int i = 0; i < BURST; i++)
+			buf_fill(&b[i], mem[i], 64);
+		cr_assert_eq(nm_tnl_seal_burst(k, b, BURST), 5, "%s", nm_tnl_key_engine(k));
+		for (int i = 0; i < BURST; i++)
+			cr_assert_eq(b[i].reason, i < 5 ? NM_TNL_OK : NM_TNL_E_KEY_EXHAUSTED,
+				     "%s record %d: %s", nm_tnl_key_engine(k), i,
+				     nm_tnl_reason_name(b[i].reason));
+		cr_assert_eq(k->records, NM_TNL_AES_GCM_RECORD_LIMIT);
+		cr_assert_eq(k->next_seq, 5, "refused records spend no sequence number");
+		nm_tnl_key_free(k);
+	}
+}
+
+/*
+ * An opening key one forgery short of its limit, given a burst of a
+ * forged record then valid ones: the forgery is BAD_TAG and counted, every
+ * record after it KEY_EXHAUSTED, as if they had come one at a time.
+ */
+Test(tnl_engine, forgery_limit_holds_inside_a_burst)
+{
+	static uint8_t mem[4][BUF_ROOM];
+
+	for (unsigned int cipher = 0; cipher < NM_TNL_CIPHERS; cipher++) {
+		for (size_t e = 0; e < N_ENGINES; e++) {
+			if (engines[e] == NM_TNL_ENGINE_MB && nm_tnl_aead_mb_probe() == NULL)
+				continue;
+			struct nm_tnl_key *seal =
+			    engine_key(engines[e], cipher, NM_TNL_SEAL, test_key, test_iv);
+			struct nm_tnl_key *open =
+			    engine_key(engines[e], cipher, NM_TNL_OPEN, test_key, test_iv);
+			struct nm_tnl_buf b[4];
+			struct nm_tnl_replay replay;
+
+			for (int i = 0; i < 4; i++)
+				b[i] = (struct nm_tnl_buf){.data = mem[i],
+							   .len = seal_one(seal, mem[i], 100),
+							   .room = BUF_ROOM};
+			mem[1][NM_TNL_HDRS_LEN + 3] ^= 1;
+			open->forgeries = NM_TNL_FORGERY_LIMIT - 1;
+			nm_tnl_replay_init(&replay);
+			cr_assert_eq(nm_tnl_open_burst(open, &replay, b, 4), 1);
+			cr_assert_eq(b[0].reason, NM_TNL_OK);
+			cr_assert_eq(b[1].reason, NM_TNL_E_BAD_TAG, "%s %s: %s",
+				     nm_tnl_cipher_name(cipher), nm_tnl_key_engine(open),
+				     nm_tnl_reason_name(b[1].reason));
+			cr_assert_eq(b[2].reason, NM_TNL_E_KEY_EXHAUSTED);
+			cr_assert_eq(b[3].reason, NM_TNL_E_KEY_EXHAUSTED);
+			cr_assert_eq(open->forgeries, NM_TNL_FORGERY_LIMIT);
+			cr_assert_eq(open->records, 1);
+			cr_assert_eq(nm_tnl_replay_check(&replay, 2), NM_TNL_OK,
+				     "a refused record does not move the window");
 			nm_tnl_key_free(seal);
 			nm_tnl_key_free(open);
 		}
