@@ -10,7 +10,7 @@
  * Per burst, what measured fastest here (bench_tnl, A/B on one core):
  * AES-GCM records go one direct-API call each, nonce, additional data,
  * message and tag together (a GCM job runs that same single-buffer code;
- * a job burst was 10-15 % slower per record), and the key keeps the
+ * a job burst was 4-16 % slower per record), and the key keeps the
  * functions init_mb_mgr_auto chose, not the manager. ChaCha20-Poly1305
  * records go as one job burst (IMB_SUBMIT_BURST_NOCHECK) of a manager the
  * key owns, which the library runs several records at a time: about
@@ -239,7 +239,7 @@ run_burst(struct nm_tnl_key *key, struct nm_tnl_aead_req *reqs, unsigned int n,
 
 /*
  * AES-GCM: one direct call per record (a GCM job runs the same
- * single-buffer code, and the job burst measured 10-15 % slower per record
+ * single-buffer code, and the job burst measured 4-16 % slower per record
  * here); ChaCha20-Poly1305: one job burst, which the library runs several
  * records at a time (about twice the direct calls' rate at 64 B).
  */
