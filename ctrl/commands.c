@@ -78,6 +78,7 @@ cmd_version(struct nm_node *node, const struct nm_req *req)
 	(void)req;
 	json_object_set_new(r, "version", json_string(NM_VERSION));
 	json_object_set_new(r, "dpdk", json_string(rte_version()));
+	json_object_set_new(r, "tunnel_engine", json_string(nm_node_tnl_engine(node)));
 	json_object_set_new(r, "node", json_string(nm_node_config(node)->node_name));
 	return r;
 }
@@ -314,6 +315,7 @@ cmd_stats(struct nm_node *node, const struct nm_req *req)
 
 	(void)req;
 	json_object_set_new(r, "ok", json_true());
+	json_object_set_new(r, "tunnel_engine", json_string(nm_node_tnl_engine(node)));
 	return r;
 }
 

@@ -254,5 +254,7 @@ struct nm_peers *nm_node_peers(struct nm_node *node);
 
 /* The configuration the node runs with. */
 const struct nm_config *nm_node_config(const struct nm_node *node);
+/* The AEAD engine tunnel records use, as logged at start ("intel-ipsec-mb 1.3.0 avx512 vaes"). */
+const char *nm_node_tnl_engine(const struct nm_node *node);
 
 #endif

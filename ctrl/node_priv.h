@@ -63,6 +63,7 @@ struct nm_node {
 	struct nm_config cfg;
 	uint32_t next_pod_id;
 	struct nm_peers *peers; /* control connections to other nodes (peers.c) */
+	char tnl_engine[160];	/* the AEAD engine tunnel keys get (nm_tnl_engine_describe) */
 	struct nm_rule *rules;	/* NM_MAX_RULES, the first n_rules in force, in order */
 	unsigned int n_rules;
 	uint32_t next_rule_id;

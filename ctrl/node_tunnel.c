@@ -40,6 +40,9 @@ nm_node_tunnel_init(struct nm_node *node, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory for the tunnel state");
 		return -ENOMEM;
 	}
+	/* Once: describing probes the CPU; `version` and `stats` repeat this string. */
+	nm_tnl_engine_describe(node->tnl_engine, sizeof(node->tnl_engine));
+	fprintf(stderr, "nodemeshd: tunnel records sealed and opened by %s\n", node->tnl_engine);
 	if (tc->fabric_iface[0] == '\0')
 		return 0;
 	struct nm_pod_spec fab = {.driver = NM_DRV_AF_PACKET};
@@ -53,6 +56,12 @@ nm_node_tunnel_init(struct nm_node *node, char *err, size_t errlen)
 	node->dp.has_fabric = true;
 	node->dp.tnl_mtu = tc->fabric_mtu - NM_TNL_IP_OVERHEAD;
 	return 0;
+}
+
+const char *
+nm_node_tnl_engine(const struct nm_node *node)
+{
+	return node->tnl_engine;
 }
 
 static void

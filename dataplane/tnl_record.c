@@ -2,10 +2,13 @@
 /*
  * Tunnel records (wire format in nodemesh/tunnel-t.h): the 17 header
  * bytes, and sealing and opening whole bursts in place with a pre-keyed
- * context (tnl_key.c). The receive order follows what each step costs and
- * what it may change: parse, epoch, replay check (all cheap, change
- * nothing), then the AEAD, and only for a record whose tag verified the
- * replay window update (RFC 6479 §3: a forged record must not move it).
+ * context (tnl_key.c). A burst goes in three steps: every record's checks
+ * and header, one AEAD call for all of them (the engine's burst: a job
+ * burst for intel-ipsec-mb), then every record's outcome in order. The
+ * receive order follows what each step costs and what it may change:
+ * parse, epoch, replay check (all cheap, change nothing), then the AEAD,
+ * and only for a record whose tag verified the replay window update
+ * (RFC 6479 §3: a forged record must not move it).
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -97,8 +100,15 @@ nm_tnl_hdr_parse(const uint8_t *buf, uint32_t len, struct nm_tnl_hdr *hdr)
 	return 0;
 }
 
+/*
+ * Seal, first step: check b, spend a sequence number, write the header and
+ * the content type byte, and describe the AEAD work in req. pending counts
+ * the records of this chunk already prepared, so that the usage limit
+ * holds inside a burst as across bursts.
+ */
 static unsigned int
-seal_one(struct nm_tnl_key *key, struct nm_tnl_buf *b)
+seal_prepare(struct nm_tnl_key *key, uint64_t pending, struct nm_tnl_buf *b,
+	     struct nm_tnl_aead_req *req)
 {
 	if (tnl_unlikely(b->len < NM_TNL_HDRS_LEN))
 		return NM_TNL_E_SHORT;
@@ -109,28 +119,63 @@ seal_one(struct nm_tnl_key *key, struct nm_tnl_buf *b)
 		return NM_TNL_E_TOO_BIG;
 	if (tnl_unlikely(b->room < b->len || b->room - b->len < NM_TNL_TRAILER_LEN))
 		return NM_TNL_E_NO_ROOM;
-	if (tnl_unlikely(key->next_seq == NM_TNL_SEQ_LIMIT || key->records >= key->record_limit))
+	if (tnl_unlikely(key->next_seq == NM_TNL_SEQ_LIMIT ||
+			 key->records + pending >= key->record_limit))
 		return NM_TNL_E_KEY_EXHAUSTED;
 
 	uint64_t seq = key->next_seq;
 	uint8_t *body = b->data + NM_TNL_HDRS_LEN;
-	uint32_t body_len = inner_len + 1; /* TLSInnerPlaintext: content, type; no padding */
-	uint8_t nonce[NM_TNL_IV_LEN];
 
 	/* Spent before the AEAD runs: a number is never offered to it twice. */
 	key->next_seq = seq + 1;
+	b->seq = seq;
 	nm_tnl_hdr_build(b->data, key->epoch, seq, inner_len);
 	body[inner_len] = NM_TNL_CONTENT_TYPE;
-	nm_tnl_nonce(nonce, key->iv, seq);
-	unsigned int reason = nm_tnl_aead_seal(key, nonce, b->data, NM_TNL_HDRS_LEN, body, body_len,
-					       body, body + body_len);
-	if (tnl_unlikely(reason != NM_TNL_OK))
-		return reason;
-
-	key->records++;
-	b->seq = seq;
-	b->len += NM_TNL_TRAILER_LEN;
+	nm_tnl_nonce(req->nonce, key->iv, seq);
+	req->aad = b->data;
+	req->body = body;
+	req->len = inner_len + 1; /* TLSInnerPlaintext: content, type; no padding */
+	req->tag = body + req->len;
 	return NM_TNL_OK;
+}
+
+/* Seal bufs[0..n), n at most NM_TNL_CHUNK: prepare each, one AEAD call for all, finish. */
+static uint16_t
+seal_chunk(struct nm_tnl_key *key, struct nm_tnl_buf *bufs, unsigned int n)
+{
+	struct nm_tnl_aead_req reqs[NM_TNL_CHUNK];
+	struct nm_tnl_buf *of[NM_TNL_CHUNK]; /* the buffer of each request */
+	unsigned int m = 0;
+	uint16_t sealed = 0;
+
+	for (unsigned int i = 0; i < n; i++) {
+		if (i + 1 < n)
+			__builtin_prefetch(bufs[i + 1].data, 1);
+		bufs[i].reason = (uint16_t)seal_prepare(key, m, &bufs[i], &reqs[m]);
+		if (tnl_likely(bufs[i].reason == NM_TNL_OK))
+			of[m++] = &bufs[i];
+	}
+	if (m == 0)
+		return 0;
+	key->ops->seal_burst(key, reqs, m);
+	for (unsigned int j = 0; j < m; j++) {
+		of[j]->reason = reqs[j].reason;
+		if (tnl_unlikely(reqs[j].reason != NM_TNL_OK))
+			continue;
+		key->records++;
+		of[j]->len += NM_TNL_TRAILER_LEN;
+		sealed++;
+	}
+	return sealed;
+}
+
+/* A key of the wrong direction: the library would refuse every record of the burst. */
+static uint16_t
+refuse_all(struct nm_tnl_buf *bufs, uint16_t n)
+{
+	for (uint16_t i = 0; i < n; i++)
+		bufs[i].reason = NM_TNL_E_CRYPTO_ERROR;
+	return 0;
 }
 
 uint16_t
@@ -138,17 +183,20 @@ nm_tnl_seal_burst(struct nm_tnl_key *key, struct nm_tnl_buf *bufs, uint16_t n)
 {
 	uint16_t sealed = 0;
 
-	for (uint16_t i = 0; i < n; i++) {
-		if (i + 1 < n)
-			__builtin_prefetch(bufs[i + 1].data, 1);
-		bufs[i].reason = (uint16_t)seal_one(key, &bufs[i]);
-		sealed += bufs[i].reason == NM_TNL_OK;
-	}
+	if (tnl_unlikely(key->dir != NM_TNL_SEAL))
+		return refuse_all(bufs, n);
+	for (uint16_t i = 0; i < n; i += NM_TNL_CHUNK)
+		sealed += seal_chunk(key, bufs + i, n - i < NM_TNL_CHUNK ? n - i : NM_TNL_CHUNK);
 	return sealed;
 }
 
+/*
+ * Open, first step: everything that is cheap and changes nothing (header,
+ * epoch, usage limit, replay check), then describe the AEAD work in req.
+ */
 static unsigned int
-open_one(struct nm_tnl_key *key, struct nm_tnl_replay *replay, struct nm_tnl_buf *b)
+open_prepare(const struct nm_tnl_key *key, const struct nm_tnl_replay *replay, struct nm_tnl_buf *b,
+	     struct nm_tnl_aead_req *req)
 {
 	struct nm_tnl_hdr hdr;
 	int rc = nm_tnl_hdr_parse(b->data, b->len, &hdr);
@@ -165,18 +213,29 @@ open_one(struct nm_tnl_key *key, struct nm_tnl_replay *replay, struct nm_tnl_buf
 
 	if (tnl_unlikely(reason != NM_TNL_OK))
 		return reason;
+	nm_tnl_nonce(req->nonce, key->iv, hdr.seq);
+	req->aad = b->data;
+	req->body = b->data + NM_TNL_HDRS_LEN;
+	req->len = hdr.rec_len - NM_TNL_TAG_LEN; /* >= 1: parse refused less */
+	req->tag = req->body + req->len;
+	return NM_TNL_OK;
+}
 
-	uint8_t *body = b->data + NM_TNL_HDRS_LEN;
-	uint32_t body_len = hdr.rec_len - NM_TNL_TAG_LEN; /* >= 1: parse refused less */
-	uint8_t nonce[NM_TNL_IV_LEN];
-
-	nm_tnl_nonce(nonce, key->iv, hdr.seq);
-	reason = nm_tnl_aead_open(key, nonce, b->data, NM_TNL_HDRS_LEN, body, body_len, body,
-				  body + body_len);
-	if (tnl_unlikely(reason != NM_TNL_OK)) {
-		if (reason == NM_TNL_E_BAD_TAG)
+/*
+ * Open, last step, in the order the records came: what the AEAD said. A
+ * record after the one that reached the forgery limit is refused as if it
+ * had been checked after it (as one record at a time would be).
+ */
+static unsigned int
+open_finish(struct nm_tnl_key *key, struct nm_tnl_replay *replay, struct nm_tnl_buf *b,
+	    const struct nm_tnl_aead_req *req)
+{
+	if (tnl_unlikely(key->forgeries >= NM_TNL_FORGERY_LIMIT))
+		return NM_TNL_E_KEY_EXHAUSTED;
+	if (tnl_unlikely(req->reason != NM_TNL_OK)) {
+		if (req->reason == NM_TNL_E_BAD_TAG)
 			key->forgeries++;
-		return reason;
+		return req->reason;
 	}
 
 	/*
@@ -184,14 +243,42 @@ open_one(struct nm_tnl_key *key, struct nm_tnl_replay *replay, struct nm_tnl_buf
 	 * wrong, so that a replay of this record is a duplicate like any other.
 	 * The update checks again: an earlier copy in this burst may have won.
 	 */
-	reason = nm_tnl_replay_update(replay, hdr.seq);
+	unsigned int reason = nm_tnl_replay_update(replay, b->seq);
+
 	if (tnl_unlikely(reason != NM_TNL_OK))
 		return reason;
 	key->records++;
-	if (tnl_unlikely(body[body_len - 1] != NM_TNL_CONTENT_TYPE))
+	if (tnl_unlikely(req->body[req->len - 1] != NM_TNL_CONTENT_TYPE))
 		return NM_TNL_E_BAD_CONTENT_TYPE;
-	b->len = NM_TNL_HDRS_LEN + body_len - 1;
+	b->len = NM_TNL_HDRS_LEN + req->len - 1;
 	return NM_TNL_OK;
+}
+
+/* Open bufs[0..n), n at most NM_TNL_CHUNK: check each, one AEAD call for all, finish in order. */
+static uint16_t
+open_chunk(struct nm_tnl_key *key, struct nm_tnl_replay *replay, struct nm_tnl_buf *bufs,
+	   unsigned int n)
+{
+	struct nm_tnl_aead_req reqs[NM_TNL_CHUNK];
+	struct nm_tnl_buf *of[NM_TNL_CHUNK];
+	unsigned int m = 0;
+	uint16_t opened = 0;
+
+	for (unsigned int i = 0; i < n; i++) {
+		if (i + 1 < n)
+			__builtin_prefetch(bufs[i + 1].data, 1);
+		bufs[i].reason = (uint16_t)open_prepare(key, replay, &bufs[i], &reqs[m]);
+		if (tnl_likely(bufs[i].reason == NM_TNL_OK))
+			of[m++] = &bufs[i];
+	}
+	if (m == 0)
+		return 0;
+	key->ops->open_burst(key, reqs, m);
+	for (unsigned int j = 0; j < m; j++) {
+		of[j]->reason = (uint16_t)open_finish(key, replay, of[j], &reqs[j]);
+		opened += of[j]->reason == NM_TNL_OK;
+	}
+	return opened;
 }
 
 uint16_t
@@ -200,11 +287,10 @@ nm_tnl_open_burst(struct nm_tnl_key *key, struct nm_tnl_replay *replay, struct n
 {
 	uint16_t opened = 0;
 
-	for (uint16_t i = 0; i < n; i++) {
-		if (i + 1 < n)
-			__builtin_prefetch(bufs[i + 1].data, 1);
-		bufs[i].reason = (uint16_t)open_one(key, replay, &bufs[i]);
-		opened += bufs[i].reason == NM_TNL_OK;
-	}
+	if (tnl_unlikely(key->dir != NM_TNL_OPEN))
+		return refuse_all(bufs, n);
+	for (uint16_t i = 0; i < n; i += NM_TNL_CHUNK)
+		opened +=
+		    open_chunk(key, replay, bufs + i, n - i < NM_TNL_CHUNK ? n - i : NM_TNL_CHUNK);
 	return opened;
 }

@@ -3,7 +3,8 @@
  * Tunnel record layer: the data-path crypto between nodes (wire format in
  * nodemesh/tunnel-t.h). Records are sealed and opened in place over bursts
  * of plain buffers, with AEAD contexts keyed once when the control thread
- * installs a key; per record only the nonce changes. Nothing here
+ * installs a key (intel-ipsec-mb with pre-expanded keys, or OpenSSL EVP as
+ * the fallback); per record only the nonce changes. Nothing here
  * allocates after nm_tnl_key_create(), and nothing depends on DPDK, so the
  * layer is tested and fuzzed on its own.
  *
@@ -17,6 +18,7 @@
 #define NM_TUNNEL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -31,6 +33,14 @@ const char *nm_tnl_reason_help(unsigned int reason);
 const char *nm_tnl_cipher_name(unsigned int cipher);
 /* Key bytes the cipher takes (16 or 32), or 0 for an unknown cipher. */
 unsigned int nm_tnl_cipher_key_len(unsigned int cipher);
+
+/*
+ * Which AEAD engine new keys get, for the start-up log, `version` and
+ * `stats`: "intel-ipsec-mb 1.3.0 avx512 vaes" when the library was built
+ * in and this CPU has AES-NI, else "openssl 3.0.x EVP (why not the other)".
+ * Control thread (probes the CPU).
+ */
+void nm_tnl_engine_describe(char *buf, size_t len);
 
 /*
  * Write the 17 header bytes (tunnel header, then TLS record header) for a

@@ -14,12 +14,15 @@
  * opens every packet (as a node that sends and receives the same traffic);
  * each direction alone is also printed.
  *
- * Usage: bench_tnl [-t SECONDS] [-c CIPHER]
+ * Usage: bench_tnl [-t SECONDS] [-c CIPHER] [-e ENGINE]
  *   -t timed seconds per cipher and size (default 0.5), -c one cipher
- *   (aes-128-gcm, aes-256-gcm, chacha20-poly1305; default all three).
+ *   (aes-128-gcm, aes-256-gcm, chacha20-poly1305; default all three),
+ *   -e the AEAD engine: auto (default: what the daemon picks),
+ *   intel-ipsec-mb, or openssl (the EVP fallback, the record layer before
+ *   intel-ipsec-mb).
  * One machine-readable line per cipher and size:
- *   "RESULT cipher=... size=... seal_mpps=... open_mpps=... seal_open_mpps=...
- *    seal_open_gbps=..."
+ *   "RESULT engine=... cipher=... size=... seal_mpps=... open_mpps=...
+ *    seal_open_mpps=... seal_open_gbps=..."
  */
 #include <errno.h>
 #include <stdio.h>
@@ -29,6 +32,7 @@
 #include <unistd.h>
 
 #include "nodemesh/tunnel.h"
+#include "tnl_priv.h" /* nm_tnl_key_create_engine: to measure either engine */
 
 #define BURST	      32
 #define ROUND_BURSTS  3 /* 96 packets: eight IMIX cycles of 12 */
@@ -76,6 +80,8 @@ median(uint64_t *v, size_t n)
 	return v[n / 2];
 }
 
+static enum nm_tnl_engine engine = NM_TNL_ENGINE_AUTO;
+
 static struct nm_tnl_key *
 key_make(unsigned int cipher, unsigned int dir)
 {
@@ -85,10 +91,10 @@ key_make(unsigned int cipher, unsigned int dir)
 		p.key[i] = (uint8_t)(0x5a ^ i);
 	for (unsigned int i = 0; i < sizeof(p.iv); i++)
 		p.iv[i] = (uint8_t)(0xa5 ^ i);
-	struct nm_tnl_key *k = nm_tnl_key_create(&p);
+	struct nm_tnl_key *k = nm_tnl_key_create_engine(&p, engine);
 	if (k == NULL) {
-		fprintf(stderr, "bench_tnl: nm_tnl_key_create(%s): %s\n",
-			nm_tnl_cipher_name(cipher), strerror(errno));
+		fprintf(stderr, "bench_tnl: nm_tnl_key_create_engine(%s, engine %d): %s\n",
+			nm_tnl_cipher_name(cipher), engine, strerror(errno));
 		exit(1);
 	}
 	return k;
@@ -187,10 +193,10 @@ bench(unsigned int cipher, const struct profile *prof, double seconds)
 	printf("%-18s %5s %8.2f %8.2f %8.2f %8.2f %10.2f %10.2f %8zu\n", nm_tnl_cipher_name(cipher),
 	       prof->name, seal_mpps, seal_gbps, open_mpps, open_gbps, both_mpps, both_gbps,
 	       rounds);
-	printf("RESULT cipher=%s size=%s seal_mpps=%.3f seal_gbps=%.3f open_mpps=%.3f "
+	printf("RESULT engine=%s cipher=%s size=%s seal_mpps=%.3f seal_gbps=%.3f open_mpps=%.3f "
 	       "open_gbps=%.3f seal_open_mpps=%.3f seal_open_gbps=%.3f\n",
-	       nm_tnl_cipher_name(cipher), prof->name, seal_mpps, seal_gbps, open_mpps, open_gbps,
-	       both_mpps, both_gbps);
+	       nm_tnl_key_engine(t.seal), nm_tnl_cipher_name(cipher), prof->name, seal_mpps,
+	       seal_gbps, open_mpps, open_gbps, both_mpps, both_gbps);
 	fflush(stdout);
 	nm_tnl_key_free(t.seal);
 	nm_tnl_key_free(t.open);
@@ -203,7 +209,7 @@ main(int argc, char **argv)
 	int only = -1;
 	int c;
 
-	while ((c = getopt(argc, argv, "t:c:h")) != -1) {
+	while ((c = getopt(argc, argv, "t:c:e:h")) != -1) {
 		switch (c) {
 		case 't':
 			seconds = atof(optarg);
@@ -217,8 +223,24 @@ main(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 'e':
+			if (strcmp(optarg, "auto") == 0)
+				engine = NM_TNL_ENGINE_AUTO;
+			else if (strcmp(optarg, "openssl") == 0)
+				engine = NM_TNL_ENGINE_EVP;
+			else if (strcmp(optarg, "intel-ipsec-mb") == 0)
+				engine = NM_TNL_ENGINE_MB;
+			else {
+				fprintf(stderr,
+					"bench_tnl: unknown engine '%s' (auto, openssl, "
+					"intel-ipsec-mb)\n",
+					optarg);
+				return 2;
+			}
+			break;
 		default:
-			fprintf(stderr, "usage: %s [-t SECONDS] [-c CIPHER]\n", argv[0]);
+			fprintf(stderr, "usage: %s [-t SECONDS] [-c CIPHER] [-e ENGINE]\n",
+				argv[0]);
 			return c == 'h' ? 0 : 2;
 		}
 	}
@@ -227,9 +249,16 @@ main(int argc, char **argv)
 		return 2;
 	}
 
+	char desc[160];
+
+	nm_tnl_engine_describe(desc, sizeof(desc));
 	printf("bench_tnl: seal then open in place, bursts of %d, median of rounds of %d packets, "
-	       "inner packet bytes\n",
-	       BURST, ROUND_PKTS);
+	       "inner packet bytes; engine %s (auto here: %s)\n",
+	       BURST, ROUND_PKTS,
+	       engine == NM_TNL_ENGINE_AUTO  ? "auto"
+	       : engine == NM_TNL_ENGINE_EVP ? "openssl"
+					     : "intel-ipsec-mb",
+	       desc);
 	printf("%-18s %5s %8s %8s %8s %8s %10s %10s %8s\n", "cipher", "size", "seal", "seal",
 	       "open", "open", "seal+open", "seal+open", "rounds");
 	printf("%-18s %5s %8s %8s %8s %8s %10s %10s %8s\n", "", "bytes", "Mpps", "Gbit/s", "Mpps",

@@ -9,7 +9,8 @@
 # in captures of the fabric, which carry only tunnel datagrams (UDP 4790)
 # and ARP; `pod list remote` shows the other node's pods with identity,
 # labels and image; policy selectors match remote identities on the
-# receiving node (ingress) and on the sending node (egress).
+# receiving node (ingress) and on the sending node (egress); the start-up
+# log, `version` and `stats` name the same tunnel AEAD engine.
 set -euo pipefail
 # shellcheck source=tests/integration/tunnel_common.sh
 . "$(dirname "$0")/tunnel_common.sh"
@@ -31,6 +32,17 @@ tx=$(tn_peer a "t['tx_packets']")
 rx=$(tn_peer a "t['rx_packets']")
 ((tx > 0 && rx > 0)) || nm_fail "node a tunnel counters after cross-node pings: tx $tx rx $rx"
 nm_ok "node a's tunnel to node-b: tx_packets $tx, rx_packets $rx"
+
+# The AEAD engine the records went through: one string in the start-up
+# log, `version` and `stats` (intel-ipsec-mb when built in, else openssl).
+engine=$(nm2_ctl a --json version | nm_json "j['tunnel_engine']")
+[[ $engine == intel-ipsec-mb* || $engine == openssl* ]] ||
+	nm_fail "version on a: tunnel_engine '$engine', expected intel-ipsec-mb or openssl"
+grep -qF "tunnel records sealed and opened by $engine" "${NM2_LOG[a]}" ||
+	nm_fail "node a's log does not name the tunnel engine '$engine'"
+got=$(nm2_ctl a --json stats | nm_json "j['tunnel_engine']")
+[[ $got == "$engine" ]] || nm_fail "stats on a: tunnel_engine '$got', version said '$engine'"
+nm_ok "tunnel engine on a: $engine (log, version, stats)"
 
 # 2. pod list remote on a: b's pods with identity, labels and image.
 remote=$(nm2_ctl a --json pod list remote)

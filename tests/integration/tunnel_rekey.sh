@@ -73,7 +73,14 @@ print("sent Mbit/s %s received Mbit/s %s, TCP retransmits %d"
 bad = [(w, t) for w, s in (("sent", sent), ("received", recv)) for t, b in s if t >= 1.0 and b == 0]
 sys.exit(1 if bad or len(sent) < 15 or len(recv) < 15 else 0)
 EOF
-) || nm_fail "iperf3 during rekeys: an interval after the first second without bytes: $res"
+) || {
+	# Rejections first: they would say why; else the nodes' drops and the load.
+	no_rejects "rekey during iperf3 (and an interval without bytes: $res)"
+	nm_fail "iperf3 during rekeys: an interval after the first second without bytes: $res;" \
+		"nothing rejected; drops a $(nm2_ctl a --json stats | nm_json "{k: v for k, v in j['drops'].items() if v}")," \
+		"b $(nm2_ctl b --json stats | nm_json "{k: v for k, v in j['drops'].items() if v}");" \
+		"load average $(cut -d' ' -f1-3 /proc/loadavg)"
+}
 nm_ok "iperf3 during rekeys, every 0.5 s interval after the first second moved bytes: $res"
 no_rejects "rekey during iperf3"
 nm_ok "rekey during iperf3: no record rejected on either node"
