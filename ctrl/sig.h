@@ -31,11 +31,43 @@
 
 #include "nodemesh/sig-t.h"
 
+#define NM_SIG_MAX_VARS	 64
+#define NM_SIG_VAR_NAME	 32  /* bytes, NUL included; the name without '$' */
+#define NM_SIG_VAR_VALUE 512 /* bytes, NUL included */
+
+/* Rule variables ($NAME in a header): ctrl/sigvars.c. */
+struct nm_sig_var {
+	char name[NM_SIG_VAR_NAME];
+	char value[NM_SIG_VAR_VALUE]; /* an address or port group, as written */
+};
+
+struct nm_sig_vars {
+	unsigned int n;
+	struct nm_sig_var v[NM_SIG_MAX_VARS];
+};
+
+/* Suricata's defaults (suricata.yaml's vars section): HOME_NET, EXTERNAL_NET, HTTP_PORTS, ... */
+void nm_sig_vars_defaults(struct nm_sig_vars *v);
+
+/* Replace or add NAME (without '$'). 0, or -EINVAL/-E2BIG with err saying why. */
+int nm_sig_vars_set(struct nm_sig_vars *v, const char *name, const char *value, char *err,
+		    size_t errlen);
+
+/* The value of NAME, or NULL. */
+const char *nm_sig_vars_get(const struct nm_sig_vars *v, const char *name);
+
+/* Every variable parses as an address or a port group. 0 or -EINVAL with err. */
+int nm_sig_vars_check(const struct nm_sig_vars *v, char *err, size_t errlen);
+
 /*
  * Parse one rule line. Returns 0, or -EINVAL with err saying why (and the
  * sid when it was already read). On error *rule holds nothing to free.
  */
 int nm_sig_rule_parse(const char *line, struct nm_sig_rule *rule, char *err, size_t errlen);
+
+/* The same with $NAME taken from vars (nm_sig_rule_parse uses Suricata's defaults). */
+int nm_sig_rule_parse_vars(const char *line, const struct nm_sig_vars *vars,
+			   struct nm_sig_rule *rule, char *err, size_t errlen);
 
 /* Free what a parsed rule holds (pattern bytes); the rule can be parsed into again. */
 void nm_sig_rule_clear(struct nm_sig_rule *rule);
@@ -44,9 +76,11 @@ void nm_sig_rule_clear(struct nm_sig_rule *rule);
  * Parse a rules file, all or nothing: blank lines and '#' comments are
  * skipped, a line may continue with a trailing '\\'. Returns the number of
  * rules in *rules (malloc'd; free with nm_sig_rules_free), or -errno with
+ * (vars: $NAME values; NULL for Suricata's defaults)
  * err holding "FILE:LINE: sid N: reason". Duplicate sids are refused.
  */
-int nm_sig_file_parse(const char *path, struct nm_sig_rule **rules, char *err, size_t errlen);
+int nm_sig_file_parse(const char *path, const struct nm_sig_vars *vars, struct nm_sig_rule **rules,
+		      char *err, size_t errlen);
 void nm_sig_rules_free(struct nm_sig_rule *rules, unsigned int n);
 
 /* Called with one rule's text (continuations joined) and the line it starts on. */
