@@ -7,22 +7,25 @@
  *   ACTION PROTO SRC SPORT DIR DST DPORT (OPTIONS)
  *   ACTION  := alert | drop | reject | pass
  *   PROTO   := tcp | udp | icmp | ip
- *   SRC/DST := any | CIDR | a.b.c.d | [item,item,...] | !item | ![list]
- *   PORT    := any | N | N:M | N: | :M | [item,...] | !item
+ *   SRC/DST := any | CIDR | a.b.c.d | $VAR | !GROUP | [GROUP, !GROUP, ...]  (nested)
+ *   PORT    := any | N | N:M | N: | :M | $VAR | !GROUP | [GROUP, !GROUP, ...]
  *   DIR     := -> | <>
  *   OPTIONS := KEY[:VALUE]; ...   with KEY one of
  *     msg:"..."; content:"..."/!"..." (|hex| allowed); nocase; offset:N;
- *     depth:N; pcre:"/body/flags" (flags i s m x only); flow:to_server|
+ *     depth:N; distance:N; within:N; startswith; endswith; fast_pattern[:only|:N,M];
+ *     isdataat:[!]N[,relative]; dsize:N|<N|>N|N<>M;
+ *     pcre:"/body/flags" (flags i s m x only); flow:to_server|
  *     to_client|from_client|from_server|established (comma list);
  *     sid:N; rev:N; classtype:NAME; priority:N
  *   and, accepted but not kept (informational, they change no match):
  *     reference:TYPE,ID (TYPE [A-Za-z0-9_-]+, ID any non-empty text, may repeat);
  *     metadata:TEXT (any non-empty text up to the unescaped ';', may repeat);
  *     target:src_ip|dest_ip (once)
- *   Modifiers (nocase, offset, depth) apply to the content before them.
- * Anything else (another keyword, e.g. distance/within/fast_pattern or a
- * sticky buffer, a pcre flag Hyperscan cannot honour, depth/offset on a
- * negated content) is refused with the reason.
+ *   Modifiers apply to the content before them (ctrl/sigmod.c has their
+ *   meaning); $VAR comes from signatures.vars over Suricata's defaults.
+ * Anything else (another keyword, e.g. a sticky buffer, a pcre flag
+ * Hyperscan cannot honour, a modifier on a negated content, a relative
+ * content after a pcre) is refused with the reason.
  */
 #ifndef NM_SIG_H
 #define NM_SIG_H

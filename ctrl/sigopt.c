@@ -17,8 +17,6 @@
 
 #include "sigrule_priv.h"
 
-#define MAX_OFFSET 65535 /* Suricata: uint16_t offset and depth */
-
 /*
  * Next "key[:value];" at *pp. Returns 1 with *opt filled, 0 at the closing
  * ')', or -EINVAL. As in Suricata, the value ends at the first ';' not
@@ -281,53 +279,6 @@ opt_pcre(struct nm_sig_rule *rule, char *val, struct sig_ctx *c)
 	return 0;
 }
 
-/* nocase, offset and depth modify the content just before them. */
-static int
-last_content(struct nm_sig_rule *rule, const char *key, struct nm_sig_pattern **out,
-	     struct sig_ctx *c)
-{
-	if (rule->n_patterns == 0)
-		return sig_fail(c, "%s: no content before it", key);
-	*out = &rule->patterns[rule->n_patterns - 1];
-	if ((*out)->kind != NM_SIG_CONTENT)
-		return sig_fail(c, "%s: modifies a content, but the pattern before it is a pcre",
-				key);
-	return 0;
-}
-
-static int
-opt_modifier(struct nm_sig_rule *rule, const char *key, const char *val, struct sig_ctx *c)
-{
-	struct nm_sig_pattern *pat = NULL;
-	uint64_t v;
-
-	if (last_content(rule, key, &pat, c) < 0)
-		return -EINVAL;
-	if (strcmp(key, "nocase") == 0) {
-		if (pat->nocase)
-			return sig_fail(c, "nocase: given twice for one content");
-		pat->nocase = true;
-		return 0;
-	}
-	if (!sig_parse_uint(val, MAX_OFFSET, &v))
-		return sig_fail(c, "%s '%s': not a number 0..%d", key, val, MAX_OFFSET);
-	if (pat->negated)
-		return sig_fail(c, "%s: not supported on a negated content", key);
-	if (strcmp(key, "offset") == 0) {
-		if (pat->offset >= 0)
-			return sig_fail(c, "offset: given twice for one content");
-		pat->offset = (int32_t)v;
-		return 0;
-	}
-	if (pat->depth >= 0)
-		return sig_fail(c, "depth: given twice for one content");
-	if (v < pat->len)
-		return sig_fail(c, "depth %u is shorter than the content (%u bytes)",
-				(unsigned int)v, pat->len);
-	pat->depth = (int32_t)v;
-	return 0;
-}
-
 static int
 opt_flow(struct nm_sig_rule *rule, char *val, struct sig_ctx *c)
 {
@@ -419,6 +370,7 @@ enum seen {
 	SEEN_FLOW = 1 << 4,
 	SEEN_CLASSTYPE = 1 << 5,
 	SEEN_TARGET = 1 << 6,
+	SEEN_DSIZE = 1 << 7,
 };
 
 static const struct {
@@ -431,6 +383,13 @@ static const struct {
     {"nocase", false, 0},
     {"offset", true, 0},
     {"depth", true, 0},
+    {"distance", true, 0},
+    {"within", true, 0},
+    {"startswith", false, 0},
+    {"endswith", false, 0},
+    {"isdataat", true, 0},
+    {"dsize", true, SEEN_DSIZE},
+    {"fast_pattern", true, 0},
     {"pcre", true, 0},
     {"flow", true, SEEN_FLOW},
     {"sid", true, SEEN_SID},
@@ -463,6 +422,8 @@ sig_apply_option(struct nm_sig_rule *rule, struct sig_option *o, unsigned int *s
 		o->val[o->vlen] = '\0';
 		val = sig_trim(o->val);
 	}
+	if (strcmp(key, "fast_pattern") == 0)
+		return sig_opt_fast_pattern(rule, val, c); /* its value is optional */
 	if (!keywords[k].value && val != NULL)
 		return sig_fail(c, "%s: takes no value", key);
 	if (keywords[k].value && (val == NULL || *val == '\0'))
@@ -475,8 +436,14 @@ sig_apply_option(struct nm_sig_rule *rule, struct sig_option *o, unsigned int *s
 		return opt_content(rule, val, c);
 	if (strcmp(key, "pcre") == 0)
 		return opt_pcre(rule, val, c);
-	if (strcmp(key, "nocase") == 0 || strcmp(key, "offset") == 0 || strcmp(key, "depth") == 0)
-		return opt_modifier(rule, key, val, c);
+	if (strcmp(key, "isdataat") == 0)
+		return sig_opt_isdataat(rule, val, c);
+	if (strcmp(key, "dsize") == 0)
+		return sig_opt_dsize(rule, val, c);
+	if (strcmp(key, "nocase") == 0 || strcmp(key, "offset") == 0 || strcmp(key, "depth") == 0 ||
+	    strcmp(key, "distance") == 0 || strcmp(key, "within") == 0 ||
+	    strcmp(key, "startswith") == 0 || strcmp(key, "endswith") == 0)
+		return sig_opt_modifier(rule, key, val, c);
 	if (strcmp(key, "msg") == 0)
 		return opt_text(key, val, rule->msg, sizeof(rule->msg), c);
 	if (strcmp(key, "flow") == 0)

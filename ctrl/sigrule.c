@@ -266,6 +266,8 @@ nm_sig_rule_parse_vars(const char *line, const struct nm_sig_vars *vars, struct 
 	int rc;
 
 	memset(rule, 0, sizeof(*rule));
+	rule->dsize_min = -1;
+	rule->dsize_max = -1;
 	text = strdup(line);
 	if (text == NULL) {
 		sig_fail(&c, "out of memory");

@@ -56,6 +56,16 @@ bool sig_key_is(const struct sig_option *o, const char *name);
 int sig_apply_option(struct nm_sig_rule *rule, struct sig_option *o, unsigned int *seen,
 		     struct sig_ctx *c);
 
+/*
+ * Content modifiers (ctrl/sigmod.c): nocase, offset, depth, distance,
+ * within, startswith, endswith modify the content before them;
+ * fast_pattern is accepted; isdataat adds a check; dsize is per rule.
+ */
+int sig_opt_modifier(struct nm_sig_rule *rule, const char *key, const char *val, struct sig_ctx *c);
+int sig_opt_fast_pattern(struct nm_sig_rule *rule, const char *val, struct sig_ctx *c);
+int sig_opt_isdataat(struct nm_sig_rule *rule, char *val, struct sig_ctx *c);
+int sig_opt_dsize(struct nm_sig_rule *rule, const char *val, struct sig_ctx *c);
+
 /* After the last option: checks that need the whole rule (sigopt.c). */
 int sig_options_done(struct nm_sig_rule *rule, unsigned int seen, struct sig_ctx *c);
 
