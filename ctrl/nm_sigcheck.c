@@ -80,7 +80,10 @@ xrealloc(void *p, size_t n)
 	return q;
 }
 
-/* Reason without "sid N: ", digit runs as N, so that like refusals group together. */
+/*
+ * Reason without "sid N: ", digit runs as N and long quoted words as '...',
+ * so that like refusals group together.
+ */
 static void
 group_add(struct groups *gs, const char *reason)
 {
@@ -88,6 +91,15 @@ group_add(struct groups *gs, const char *reason)
 	size_t o = 0;
 
 	for (const char *p = reason; *p && o < sizeof(key) - 4;) {
+		const char *close = *p == '\'' ? strchr(p + 1, '\'') : NULL;
+
+		/* A long quoted word (an address list) says nothing the reason does not. */
+		if (close != NULL && close - p > 24 && o + 5 < sizeof(key) - 4) {
+			memcpy(key + o, "'...'", 5);
+			o += 5;
+			p = close + 1;
+			continue;
+		}
 		if (isdigit((unsigned char)*p)) {
 			key[o++] = 'N';
 			while (isdigit((unsigned char)*p))

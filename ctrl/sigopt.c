@@ -481,7 +481,8 @@ sig_options_done(struct nm_sig_rule *rule, unsigned int seen, struct sig_ctx *c)
 {
 	if (!(seen & SEEN_SID))
 		return sig_fail(c, "rule has no sid");
-	if (rule->n_patterns == 0)
-		return sig_fail(c, "rule has no content or pcre: nothing to match");
-	return 0;
+	for (unsigned int i = 0; i < rule->n_patterns; i++)
+		if (rule->patterns[i].kind != NM_SIG_ISDATAAT)
+			return 0;
+	return sig_fail(c, "rule has no content or pcre: nothing to match");
 }

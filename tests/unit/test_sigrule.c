@@ -151,6 +151,8 @@ static const struct {
      "fast_pattern 1,3: past the content's 3 bytes"},
     {"fast_pattern junk", ANY_ANY "(content:\"abc\"; fast_pattern:x; sid:1;)",
      "fast_pattern 'x': must be empty, only, or OFFSET,LENGTH"},
+    {"isdataat alone", ANY_ANY "(isdataat:4; sid:1;)",
+     "sid 1: rule has no content or pcre: nothing to match"},
     {"isdataat relative first", ANY_ANY "(isdataat:2,relative; content:\"a\"; sid:1;)",
      "isdataat: no content before the one it makes relative"},
     {"isdataat bad suffix", ANY_ANY "(content:\"a\"; isdataat:2,rawbytes; sid:1;)",
