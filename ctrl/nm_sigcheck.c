@@ -4,10 +4,12 @@
  * nm_sig_file_parse(), which is all or nothing, it parses the file line by
  * line (blank lines and '#' comments skipped, a trailing '\' continues a
  * rule) with nm_sig_rule_parse() and reports every refused rule with the
- * parser's reason; it then compiles the accepted rules with
- * nm_sigdb_compile(), and while Hyperscan refuses a rule (the error names
- * its sid and line) it drops that rule and compiles again, so it ends with
- * the set that compiles. It prints a summary with the reasons grouped, the
+ * parser's reason; it then compiles each accepted rule alone with
+ * nm_sigdb_compile() (dropping those refused: by sigdb, e.g. endswith on
+ * tcp, or by Hyperscan), then the rest together, and while that is
+ * refused (the error names a sid and line, or a bisection finds it) it
+ * drops that rule and compiles again, so it ends with the set that
+ * compiles. It prints a summary with the reasons grouped, the
  * compile time and the per-stream state size, and with -o FILE writes the
  * rules that compile to FILE. Checking only: nothing is loaded anywhere.
  * Rule variables ($HOME_NET, ...) are Suricata's defaults, or with --vars
