@@ -60,6 +60,7 @@ nm_config_defaults(struct nm_config *cfg)
 	snprintf(cfg->flow_log, sizeof(cfg->flow_log), "/var/log/nodemesh/flows.jsonl");
 	cfg->sig_max_streams = 65536;
 	cfg->sig_stream_state_max = 8192;
+	nm_sig_vars_defaults(&cfg->sig_vars);
 	cfg->tunnel.fabric_mtu = 1500;
 	cfg->tunnel.udp_port = 4790;
 	cfg->tunnel.listen_port = 7400;
@@ -599,6 +600,45 @@ load_peers(struct ctx *c, const config_setting_t *peers, struct nm_config *cfg)
 	return 0;
 }
 
+/*
+ * signatures.vars: a group of NAME = "value" over Suricata's defaults
+ * (ctrl/sigvars.c); each value must read as an address or a port group.
+ */
+static int
+load_sig_vars(struct ctx *c, const config_setting_t *vars, struct nm_config *cfg)
+{
+	char why[512];
+
+	if (!config_setting_is_group(vars)) {
+		snprintf(c->err, c->errlen,
+			 "%s:%d: signatures.vars must be a group { NAME = \"value\"; }", c->file,
+			 line_of(vars));
+		return -EINVAL;
+	}
+	for (int i = 0; i < config_setting_length(vars); i++) {
+		const config_setting_t *v = config_setting_get_elem(vars, (unsigned int)i);
+		const char *value = config_setting_get_string(v);
+
+		if (value == NULL) {
+			snprintf(c->err, c->errlen, "%s:%d: signatures.vars.%s must be a string",
+				 c->file, line_of(v), config_setting_name(v));
+			return -EINVAL;
+		}
+		if (nm_sig_vars_set(&cfg->sig_vars, config_setting_name(v), value, why,
+				    sizeof(why)) < 0) {
+			snprintf(c->err, c->errlen, "%s:%d: signatures.vars: %s", c->file,
+				 line_of(v), why);
+			return -EINVAL;
+		}
+	}
+	if (nm_sig_vars_check(&cfg->sig_vars, why, sizeof(why)) < 0) {
+		snprintf(c->err, c->errlen, "%s:%d: signatures.vars: %s", c->file, line_of(vars),
+			 why);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int
 load_root(struct ctx *c, config_t *lc, struct nm_config *cfg)
 {
@@ -685,15 +725,17 @@ load_root(struct ctx *c, config_t *lc, struct nm_config *cfg)
 
 	s = config_setting_get_member(root, "signatures");
 	if (s != NULL) {
-		static const char *const sig_known[] = {"file", "max_streams", "stream_state_max",
-							"midstream", NULL};
+		static const char *const sig_known[] = {
+		    "file", "max_streams", "stream_state_max", "midstream", "vars", NULL};
+		const config_setting_t *vars = config_setting_get_member(s, "vars");
 		char mid[16] = "drop";
 		if (check_members(c, s, sig_known) < 0 ||
 		    get_optional_path(c, s, "file", cfg->sig_file, sizeof(cfg->sig_file)) < 0 ||
 		    get_uint(c, s, "max_streams", &cfg->sig_max_streams, 1, 1u << 24) < 0 ||
 		    get_uint(c, s, "stream_state_max", &cfg->sig_stream_state_max, 1024, 1u << 20) <
 			0 ||
-		    get_string(c, s, "midstream", mid, sizeof(mid)) < 0)
+		    get_string(c, s, "midstream", mid, sizeof(mid)) < 0 ||
+		    (vars != NULL && load_sig_vars(c, vars, cfg) < 0))
 			return -EINVAL;
 		if (strcmp(mid, "drop") != 0 && strcmp(mid, "pickup") != 0) {
 			snprintf(c->err, c->errlen,

@@ -15,6 +15,7 @@
 #include "nodemesh/cidr-t.h"
 #include "nodemesh/pod-t.h"
 #include "nodemesh/tunnel-t.h" /* NM_MAX_PEERS */
+#include "sig.h"	       /* struct nm_sig_vars */
 #include "store_params.h"
 
 #define NM_CFG_MAX_EAL_ARGS    32
@@ -85,6 +86,7 @@ struct nm_config {
 	uint32_t sig_max_streams;	     /* open TCP inspection streams per worker */
 	uint8_t sig_midstream_pickup;	     /* signatures.midstream "pickup" (1) or "drop" (0) */
 	uint32_t sig_stream_state_max;	/* bytes per inspection stream (Hyperscan state and more) */
+	struct nm_sig_vars sig_vars;	/* signatures.vars over Suricata's defaults */
 	char alert_log[NM_CFG_ARG_LEN]; /* JSON-lines alerts (EVE-like); "" = off */
 	struct nm_store_params store;	/* logs.store_dir, max_bytes, max_days */
 

@@ -4,12 +4,18 @@
  * nm_sig_file_parse(), which is all or nothing, it parses the file line by
  * line (blank lines and '#' comments skipped, a trailing '\' continues a
  * rule) with nm_sig_rule_parse() and reports every refused rule with the
- * parser's reason; it then compiles the accepted rules with
- * nm_sigdb_compile(), and while Hyperscan refuses a rule (the error names
- * its sid and line) it drops that rule and compiles again, so it ends with
- * the set that compiles. It prints a summary with the reasons grouped, the
+ * parser's reason; it then compiles each accepted rule alone with
+ * nm_sigdb_compile() (dropping those refused: by sigdb, e.g. endswith on
+ * tcp, or by Hyperscan), then the rest together, and while that is
+ * refused (the error names a sid and line, or a bisection finds it) it
+ * drops that rule and compiles again, so it ends with the set that
+ * compiles. It prints a summary with the reasons grouped, the
  * compile time and the per-stream state size, and with -o FILE writes the
  * rules that compile to FILE. Checking only: nothing is loaded anywhere.
+ * Rule variables ($HOME_NET, ...) are Suricata's defaults, or with --vars
+ * FILE what FILE sets over them: a libconfig file of NAME = "value";
+ * settings, at its top level or in a signatures.vars group (so the
+ * daemon's own config file can be given).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -19,6 +25,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <libconfig.h>
 
 #include "sig.h"
 #include "sigdb.h"
@@ -45,7 +53,7 @@ struct accepted {
 static void
 usage(FILE *f)
 {
-	fprintf(f, "Usage: nm-sigcheck [-q] [-o FILE] RULES\n"
+	fprintf(f, "Usage: nm-sigcheck [-q] [-o FILE] [--vars FILE] RULES\n"
 		   "\n"
 		   "Parse RULES (Suricata subset, see ctrl/sig.h) rule by rule,\n"
 		   "report each refused rule with the reason, compile the accepted ones with\n"
@@ -54,6 +62,8 @@ usage(FILE *f)
 		   "\n"
 		   "  -o FILE   write the rules that compile to FILE\n"
 		   "  -q        no per-rule refusal lines, only the summary\n"
+		   "  --vars FILE  rule variables (NAME = \"value\"; at the top level or in\n"
+		   "            signatures.vars) over Suricata's defaults\n"
 		   "  -h, --help\n"
 		   "\n"
 		   "Exit status: 0 when the file was read and what remained compiled (even\n"
@@ -72,7 +82,10 @@ xrealloc(void *p, size_t n)
 	return q;
 }
 
-/* Reason without "sid N: ", digit runs as N, so that like refusals group together. */
+/*
+ * Reason without "sid N: ", digit runs as N and long quoted words as '...',
+ * so that like refusals group together.
+ */
 static void
 group_add(struct groups *gs, const char *reason)
 {
@@ -80,6 +93,15 @@ group_add(struct groups *gs, const char *reason)
 	size_t o = 0;
 
 	for (const char *p = reason; *p && o < sizeof(key) - 4;) {
+		const char *close = *p == '\'' ? strchr(p + 1, '\'') : NULL;
+
+		/* A long quoted word (an address list) says nothing the reason does not. */
+		if (close != NULL && close - p > 24 && o + 5 < sizeof(key) - 4) {
+			memcpy(key + o, "'...'", 5);
+			o += 5;
+			p = close + 1;
+			continue;
+		}
 		if (isdigit((unsigned char)*p)) {
 			key[o++] = 'N';
 			while (isdigit((unsigned char)*p))
@@ -164,10 +186,98 @@ dup_sid(const struct accepted *a, uint32_t sid)
 	return 0;
 }
 
+static bool
+compiles(const struct accepted *a, unsigned int n, char *err)
+{
+	struct nm_sigdb *db = nm_sigdb_compile(a->rules, n, err, ERR_LEN);
+
+	nm_sigdb_free(db);
+	return db != NULL;
+}
+
+/*
+ * Hyperscan named no expression (e.g. "Have unordered match in
+ * sub-expressions", about two rules' expressions in one database): find
+ * the shortest prefix of the rules that fails and blame its last rule,
+ * with err set to "sid N line L: " and the message, *used past that
+ * prefix. Returns its index, or -1 when the whole set compiles after all.
+ */
+static long
+find_unnamed(const struct accepted *a, char *err, unsigned int *sid, unsigned int *line, int *used)
+{
+	unsigned int lo = 0, hi = a->n; /* rules[0..lo) compile, rules[0..hi) do not */
+	char *why = malloc(ERR_LEN);
+
+	if (why == NULL || compiles(a, hi, why)) {
+		free(why);
+		return -1;
+	}
+	while (hi - lo > 1) {
+		unsigned int mid = lo + (hi - lo) / 2;
+
+		if (compiles(a, mid, err))
+			lo = mid;
+		else
+			hi = mid;
+	}
+	compiles(a, hi, why);
+	*sid = a->rules[hi - 1].sid;
+	*line = a->rules[hi - 1].line;
+	snprintf(err, ERR_LEN, "sid %u line %u: %n%s", *sid, *line, used, why);
+	free(why);
+	return (long)hi - 1;
+}
+
+/* Read --vars FILE over the defaults in *vars. 0, or -1 after a message. */
+static int
+vars_load(const char *path, struct nm_sig_vars *vars)
+{
+	config_t lc;
+	const config_setting_t *grp;
+	char why[512];
+	int rc = -1;
+
+	config_init(&lc);
+	if (config_read_file(&lc, path) != CONFIG_TRUE) {
+		fprintf(stderr, "nm-sigcheck: --vars %s:%d: %s\n", path, config_error_line(&lc),
+			config_error_text(&lc));
+		goto out;
+	}
+	grp = config_lookup(&lc, "signatures.vars");
+	if (grp == NULL)
+		grp = config_root_setting(&lc);
+	for (int i = 0; i < config_setting_length(grp); i++) {
+		const config_setting_t *v = config_setting_get_elem(grp, (unsigned int)i);
+		const char *value = config_setting_get_string(v);
+
+		if (value == NULL) {
+			if (config_setting_is_group(v))
+				continue; /* another section of a daemon config */
+			fprintf(stderr, "nm-sigcheck: --vars %s:%d: %s must be a string\n", path,
+				config_setting_source_line(v), config_setting_name(v));
+			goto out;
+		}
+		if (nm_sig_vars_set(vars, config_setting_name(v), value, why, sizeof(why)) < 0) {
+			fprintf(stderr, "nm-sigcheck: --vars %s:%d: %s\n", path,
+				config_setting_source_line(v), why);
+			goto out;
+		}
+	}
+	if (nm_sig_vars_check(vars, why, sizeof(why)) < 0) {
+		fprintf(stderr, "nm-sigcheck: --vars %s: %s\n", path, why);
+		goto out;
+	}
+	rc = 0;
+out:
+	config_destroy(&lc);
+	return rc;
+}
+
 /* What check_one needs while nm_sig_file_each walks the file. */
 struct check {
 	const char *path;
 	bool quiet;
+	const struct nm_sig_vars *vars;
 	struct accepted *acc;
 	struct groups *groups; /* parser refusals by reason */
 	char *err;	       /* ERR_LEN bytes */
@@ -189,7 +299,7 @@ check_one(void *ctx, const char *text, unsigned int first)
 		acc->text = xrealloc(acc->text, acc->cap * sizeof(*acc->text));
 	}
 	struct nm_sig_rule *r = &acc->rules[acc->n];
-	if (nm_sig_rule_parse(text, r, c->err, ERR_LEN) < 0) {
+	if (nm_sig_rule_parse_vars(text, c->vars, r, c->err, ERR_LEN) < 0) {
 		c->n_parse_refused++;
 		if (!c->quiet)
 			printf("%s:%u: refused by the parser: %s\n", c->path, first, c->err);
@@ -217,14 +327,91 @@ check_one(void *ctx, const char *text, unsigned int first)
 	return 0;
 }
 
+/* Count one compile refusal by reason ("Hyperscan refused "EXPR": MESSAGE": MESSAGE). */
+static void
+refusal_count(struct groups *hs_groups, const char *path, bool quiet, const struct nm_sig_rule *r,
+	      const char *reason)
+{
+	static const char refused[] = "Hyperscan refused \"";
+	char key[GROUP_KEY + 16];
+
+	if (strncmp(reason, refused, sizeof(refused) - 1) == 0) {
+		const char *msg = NULL;
+		for (const char *p = strstr(reason, "\": "); p; p = strstr(p + 1, "\": "))
+			msg = p + 3;
+		snprintf(key, sizeof(key), "Hyperscan: %s", msg ? msg : reason);
+	} else {
+		snprintf(key, sizeof(key), "compile: %s", reason);
+	}
+	if (!quiet)
+		printf("%s:%u: refused by the compiler: sid %u: %s\n", path, r->line, r->sid,
+		       strchr(key, ' ') + 1);
+	group_add(hs_groups, key);
+}
+
+/*
+ * Compile the accepted rules; while Hyperscan refuses one, count it by
+ * reason and drop it. Returns how many were dropped, with *db the set that
+ * compiled (NULL when none is left), or -1 after a message.
+ */
+static int
+compile_dropping(struct accepted *acc, const char *path, bool quiet, struct groups *hs_groups,
+		 char *err, struct nm_sigdb **db)
+{
+	int n_refused = 0;
+
+	*db = NULL;
+	/*
+	 * Rule by rule first: most refusals are one rule's own, and a compile of
+	 * one rule takes milliseconds where the whole set takes seconds.
+	 */
+	for (unsigned int i = 0; i < acc->n;) {
+		struct nm_sigdb *one = nm_sigdb_compile(&acc->rules[i], 1, err, ERR_LEN);
+		int used = 0;
+
+		if (one != NULL) {
+			nm_sigdb_free(one);
+			i++;
+			continue;
+		}
+		sscanf(err, "sid %*u line %*u: %n", &used);
+		refusal_count(hs_groups, path, quiet, &acc->rules[i], err + used);
+		drop_rule(acc, i);
+		n_refused++;
+	}
+	while (acc->n > 0) {
+		unsigned int sid, rline;
+		int used = 0;
+		long i = -1;
+
+		*db = nm_sigdb_compile(acc->rules, acc->n, err, ERR_LEN);
+		if (*db != NULL)
+			break;
+		if (sscanf(err, "sid %u line %u: %n", &sid, &rline, &used) == 2 && used > 0)
+			i = find_rule(acc, sid, rline);
+		if (i < 0)
+			i = find_unnamed(acc, err, &sid, &rline, &used);
+		if (i < 0) {
+			fprintf(stderr, "nm-sigcheck: compile failed, naming no rule: %s\n", err);
+			return -1;
+		}
+		refusal_count(hs_groups, path, quiet, &acc->rules[i], err + used);
+		n_refused++;
+		drop_rule(acc, (unsigned int)i);
+	}
+	return n_refused;
+}
+
 int
 main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 	    {"help", no_argument, NULL, 'h'},
+	    {"vars", required_argument, NULL, 'V'},
 	    {NULL, 0, NULL, 0},
 	};
-	const char *out_path = NULL, *path;
+	const char *out_path = NULL, *vars_path = NULL, *path;
+	static struct nm_sig_vars vars; /* 35 KB: not on the stack */
 	bool quiet = false;
 	int opt;
 
@@ -239,6 +426,9 @@ main(int argc, char **argv)
 		case 'q':
 			quiet = true;
 			break;
+		case 'V':
+			vars_path = optarg;
+			break;
 		default:
 			usage(stderr);
 			return 1;
@@ -249,13 +439,20 @@ main(int argc, char **argv)
 		return 1;
 	}
 	path = argv[optind];
+	nm_sig_vars_defaults(&vars);
+	if (vars_path != NULL && vars_load(vars_path, &vars) < 0)
+		return 1;
 
 	struct accepted acc = {0};
 	struct groups parse_groups = {0}, hs_groups = {0};
-	unsigned int n_hs_refused = 0, lines = 0;
+	unsigned int lines = 0;
 	char *err = xrealloc(NULL, ERR_LEN);
-	struct check chk = {
-	    .path = path, .quiet = quiet, .acc = &acc, .groups = &parse_groups, .err = err};
+	struct check chk = {.path = path,
+			    .quiet = quiet,
+			    .vars = &vars,
+			    .acc = &acc,
+			    .groups = &parse_groups,
+			    .err = err};
 
 	/* ---- parse, rule by rule ---- */
 	int each = nm_sig_file_each(path, check_one, &chk, &lines);
@@ -269,39 +466,9 @@ main(int argc, char **argv)
 
 	/* ---- compile, dropping what Hyperscan refuses ---- */
 	struct nm_sigdb *db = NULL;
-	while (acc.n > 0) {
-		unsigned int sid, rline;
-		int used = 0;
-
-		db = nm_sigdb_compile(acc.rules, acc.n, err, ERR_LEN);
-		if (db != NULL)
-			break;
-		long i = -1;
-		if (sscanf(err, "sid %u line %u: %n", &sid, &rline, &used) == 2 && used > 0)
-			i = find_rule(&acc, sid, rline);
-		if (i < 0) {
-			fprintf(stderr, "nm-sigcheck: compile failed, naming no rule: %s\n", err);
-			return 1;
-		}
-		/* "Hyperscan refused "EXPR": MESSAGE": group by MESSAGE only. */
-		const char *reason = err + used;
-		char key[GROUP_KEY + 16];
-		static const char refused[] = "Hyperscan refused \"";
-		if (strncmp(reason, refused, sizeof(refused) - 1) == 0) {
-			const char *msg = NULL;
-			for (const char *p = strstr(reason, "\": "); p; p = strstr(p + 1, "\": "))
-				msg = p + 3;
-			snprintf(key, sizeof(key), "Hyperscan: %s", msg ? msg : reason);
-		} else {
-			snprintf(key, sizeof(key), "%s", reason);
-		}
-		n_hs_refused++;
-		if (!quiet)
-			printf("%s:%u: refused by Hyperscan: sid %u: %s\n", path, rline, sid,
-			       key + (strncmp(key, "Hyperscan: ", 11) == 0 ? 11 : 0));
-		group_add(&hs_groups, key);
-		drop_rule(&acc, (unsigned int)i);
-	}
+	int n_hs_refused = compile_dropping(&acc, path, quiet, &hs_groups, err, &db);
+	if (n_hs_refused < 0)
+		return 1;
 
 	/* ---- summary ---- */
 	printf("nm-sigcheck summary for %s\n", path);
@@ -310,7 +477,7 @@ main(int argc, char **argv)
 	printf("parsed:               %u\n", n_parsed);
 	printf("refused by parser:    %u\n", n_parse_refused);
 	groups_print(&parse_groups);
-	printf("refused by Hyperscan: %u\n", n_hs_refused);
+	printf("refused by compile:   %d\n", n_hs_refused);
 	groups_print(&hs_groups);
 	printf("compiled:             %u\n", acc.n);
 	if (db != NULL) {

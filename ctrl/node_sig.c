@@ -89,6 +89,7 @@ struct nm_sig_load {
 	/* In, written by the control thread before the compile starts. */
 	char *file; /* as given (malloc'd); the set keeps its first NM_SIG_FILE_LEN - 1 bytes */
 	size_t stream_state_max; /* signatures.stream_state_max */
+	struct nm_sig_vars vars; /* signatures.vars: what $NAME in a rule stands for */
 	uint64_t id;		 /* load number, for sig list and nodemeshctl */
 	uint64_t started_ns;	 /* CLOCK_REALTIME */
 	/* Out, written by the compile step. */
@@ -106,7 +107,7 @@ sig_compile(struct nm_job *job, void *arg)
 {
 	struct nm_sig_load *l = arg;
 	struct nm_sig_rule *rules = NULL;
-	int n = nm_sig_file_parse(l->file, &rules, l->err, sizeof(l->err));
+	int n = nm_sig_file_parse(l->file, &l->vars, &rules, l->err, sizeof(l->err));
 
 	if (n < 0) {
 		l->n = n;
@@ -217,6 +218,7 @@ load_new(struct nm_node *node, const char *path)
 		return NULL;
 	}
 	l->stream_state_max = node->dp.params.sig_stream_state_max;
+	l->vars = node->cfg.sig_vars;
 	l->id = ++node->sig_load_id;
 	l->started_ns = nm_wall_ns();
 	return l;

@@ -7,22 +7,25 @@
  *   ACTION PROTO SRC SPORT DIR DST DPORT (OPTIONS)
  *   ACTION  := alert | drop | reject | pass
  *   PROTO   := tcp | udp | icmp | ip
- *   SRC/DST := any | CIDR | a.b.c.d | [item,item,...] | !item | ![list]
- *   PORT    := any | N | N:M | N: | :M | [item,...] | !item
+ *   SRC/DST := any | CIDR | a.b.c.d | $VAR | !GROUP | [GROUP, !GROUP, ...]  (nested)
+ *   PORT    := any | N | N:M | N: | :M | $VAR | !GROUP | [GROUP, !GROUP, ...]
  *   DIR     := -> | <>
  *   OPTIONS := KEY[:VALUE]; ...   with KEY one of
  *     msg:"..."; content:"..."/!"..." (|hex| allowed); nocase; offset:N;
- *     depth:N; pcre:"/body/flags" (flags i s m x only); flow:to_server|
+ *     depth:N; distance:N; within:N; startswith; endswith; fast_pattern[:only|:N,M];
+ *     isdataat:[!]N[,relative]; dsize:N|<N|>N|N<>M;
+ *     pcre:"/body/flags" (flags i s m x only); flow:to_server|
  *     to_client|from_client|from_server|established (comma list);
  *     sid:N; rev:N; classtype:NAME; priority:N
  *   and, accepted but not kept (informational, they change no match):
  *     reference:TYPE,ID (TYPE [A-Za-z0-9_-]+, ID any non-empty text, may repeat);
  *     metadata:TEXT (any non-empty text up to the unescaped ';', may repeat);
  *     target:src_ip|dest_ip (once)
- *   Modifiers (nocase, offset, depth) apply to the content before them.
- * Anything else (another keyword, e.g. distance/within/fast_pattern or a
- * sticky buffer, a pcre flag Hyperscan cannot honour, depth/offset on a
- * negated content) is refused with the reason.
+ *   Modifiers apply to the content before them (ctrl/sigmod.c has their
+ *   meaning); $VAR comes from signatures.vars over Suricata's defaults.
+ * Anything else (another keyword, e.g. a sticky buffer, a pcre flag
+ * Hyperscan cannot honour, a modifier on a negated content, a relative
+ * content after a pcre) is refused with the reason.
  */
 #ifndef NM_SIG_H
 #define NM_SIG_H
@@ -31,11 +34,43 @@
 
 #include "nodemesh/sig-t.h"
 
+#define NM_SIG_MAX_VARS	 64
+#define NM_SIG_VAR_NAME	 32  /* bytes, NUL included; the name without '$' */
+#define NM_SIG_VAR_VALUE 512 /* bytes, NUL included */
+
+/* Rule variables ($NAME in a header): ctrl/sigvars.c. */
+struct nm_sig_var {
+	char name[NM_SIG_VAR_NAME];
+	char value[NM_SIG_VAR_VALUE]; /* an address or port group, as written */
+};
+
+struct nm_sig_vars {
+	unsigned int n;
+	struct nm_sig_var v[NM_SIG_MAX_VARS];
+};
+
+/* Suricata's defaults (suricata.yaml's vars section): HOME_NET, EXTERNAL_NET, HTTP_PORTS, ... */
+void nm_sig_vars_defaults(struct nm_sig_vars *v);
+
+/* Replace or add NAME (without '$'). 0, or -EINVAL/-E2BIG with err saying why. */
+int nm_sig_vars_set(struct nm_sig_vars *v, const char *name, const char *value, char *err,
+		    size_t errlen);
+
+/* The value of NAME, or NULL. */
+const char *nm_sig_vars_get(const struct nm_sig_vars *v, const char *name);
+
+/* Every variable parses as an address or a port group. 0 or -EINVAL with err. */
+int nm_sig_vars_check(const struct nm_sig_vars *v, char *err, size_t errlen);
+
 /*
  * Parse one rule line. Returns 0, or -EINVAL with err saying why (and the
  * sid when it was already read). On error *rule holds nothing to free.
  */
 int nm_sig_rule_parse(const char *line, struct nm_sig_rule *rule, char *err, size_t errlen);
+
+/* The same with $NAME taken from vars (nm_sig_rule_parse uses Suricata's defaults). */
+int nm_sig_rule_parse_vars(const char *line, const struct nm_sig_vars *vars,
+			   struct nm_sig_rule *rule, char *err, size_t errlen);
 
 /* Free what a parsed rule holds (pattern bytes); the rule can be parsed into again. */
 void nm_sig_rule_clear(struct nm_sig_rule *rule);
@@ -44,9 +79,11 @@ void nm_sig_rule_clear(struct nm_sig_rule *rule);
  * Parse a rules file, all or nothing: blank lines and '#' comments are
  * skipped, a line may continue with a trailing '\\'. Returns the number of
  * rules in *rules (malloc'd; free with nm_sig_rules_free), or -errno with
+ * (vars: $NAME values; NULL for Suricata's defaults)
  * err holding "FILE:LINE: sid N: reason". Duplicate sids are refused.
  */
-int nm_sig_file_parse(const char *path, struct nm_sig_rule **rules, char *err, size_t errlen);
+int nm_sig_file_parse(const char *path, const struct nm_sig_vars *vars, struct nm_sig_rule **rules,
+		      char *err, size_t errlen);
 void nm_sig_rules_free(struct nm_sig_rule *rules, unsigned int n);
 
 /* Called with one rule's text (continuations joined) and the line it starts on. */

@@ -73,6 +73,7 @@
 #include <time.h>
 
 #include "sigdb.h"
+#include "sigexpr.h"
 
 #define IN_STREAM (1u << 0)
 #define IN_BLOCK  (1u << 1)
@@ -166,86 +167,6 @@ pool_add(struct pool *p, char *expr, unsigned int flags, unsigned int id, const 
 	p->dbmask[i] = dbmask;
 }
 
-static char *
-content_regex(const struct nm_sig_pattern *pat)
-{
-	static const char hex[] = "0123456789abcdef";
-	char *re = malloc((size_t)pat->len * 4 + 1);
-	char *o = re;
-
-	if (!re)
-		return NULL;
-	for (unsigned int i = 0; i < pat->len; i++) {
-		*o++ = '\\';
-		*o++ = 'x';
-		*o++ = hex[pat->data[i] >> 4];
-		*o++ = hex[pat->data[i] & 0xf];
-	}
-	*o = '\0';
-	return re;
-}
-
-static char *
-pcre_regex(const struct nm_sig_pattern *pat)
-{
-	const char *prefix = pat->extended ? "(?x)" : "";
-	size_t plen = strlen(prefix);
-	char *re = malloc(plen + pat->len + 1);
-
-	if (!re)
-		return NULL;
-	memcpy(re, prefix, plen);
-	memcpy(re + plen, pat->data, pat->len);
-	re[plen + pat->len] = '\0';
-	return re;
-}
-
-/* Check what Hyperscan would not catch, or would report less clearly. */
-static int
-check_pattern(const struct nm_sig_rule *r, unsigned int k, char *err, size_t errlen)
-{
-	const struct nm_sig_pattern *pat = &r->patterns[k];
-
-	if (pat->len == 0 || pat->data == NULL) {
-		snprintf(err, errlen, "sid %u line %u: pattern %u is empty", r->sid, r->line,
-			 k + 1);
-		return -EINVAL;
-	}
-	if (pat->kind == NM_SIG_PCRE) {
-		if (memchr(pat->data, '\0', pat->len) != NULL) {
-			snprintf(err, errlen,
-				 "sid %u line %u: pcre %u contains a NUL byte (write \\x00)",
-				 r->sid, r->line, k + 1);
-			return -EINVAL;
-		}
-		if (pat->offset >= 0 || pat->depth >= 0) {
-			snprintf(err, errlen,
-				 "sid %u line %u: offset/depth apply to content, not to pcre %u",
-				 r->sid, r->line, k + 1);
-			return -EINVAL;
-		}
-		return 0;
-	}
-	if (pat->kind != NM_SIG_CONTENT) {
-		snprintf(err, errlen, "sid %u line %u: pattern %u has unknown kind %u", r->sid,
-			 r->line, k + 1, pat->kind);
-		return -EINVAL;
-	}
-	if (pat->offset < -1 || pat->depth < -1) {
-		snprintf(err, errlen, "sid %u line %u: content %u has a negative offset or depth",
-			 r->sid, r->line, k + 1);
-		return -EINVAL;
-	}
-	if (pat->depth >= 0 && pat->depth < pat->len) {
-		snprintf(
-		    err, errlen,
-		    "sid %u line %u: content %u: depth %d is shorter than the content (%u bytes)",
-		    r->sid, r->line, k + 1, pat->depth, pat->len);
-		return -EINVAL;
-	}
-	return 0;
-}
-
 /* Where the reporting sub-patterns of multi-pattern stream rules map to. */
 struct submap {
 	struct nm_sigdb_sub *subs; /* by id - n_rules */
@@ -263,29 +184,46 @@ add_rule(struct pool *p, const struct nm_sig_rule *r, unsigned int ri, unsigned 
 	 unsigned int marker_id, unsigned int *needs_marker, struct submap *sm, char *err,
 	 size_t errlen)
 {
+	struct nm_sig_expr ex[NM_SIG_MAX_EXPRS];
 	unsigned int dbmask = dbmask_of(r->proto);
-	unsigned int comb_mask, slot = 0;
-	bool negated = false;
+	unsigned int comb_mask, slot = 0, n_ex = 0, k;
+	bool negated = false, at_end = false;
 	bool single, split;
 	char *comb = NULL, *o = NULL;
+	int rc;
 
 	if (r->n_patterns == 0 || r->n_patterns > NM_SIG_MAX_PATTERNS) {
 		snprintf(err, errlen, "sid %u line %u: %u patterns (1..%d allowed)", r->sid,
 			 r->line, r->n_patterns, NM_SIG_MAX_PATTERNS);
 		return -EINVAL;
 	}
-	for (unsigned int k = 0; k < r->n_patterns; k++) {
-		int rc = check_pattern(r, k, err, errlen);
-
-		if (rc < 0)
-			return rc;
-		negated |= r->patterns[k].negated;
+	rc = nm_sig_exprs_build(r, ex, &n_ex, err, errlen);
+	if (rc < 0)
+		return rc;
+	for (k = 0; k < n_ex; k++) {
+		negated |= ex[k].negated;
+		at_end |= ex[k].at_end;
 	}
-	single = r->n_patterns == 1 && !negated;
+	/* See sigexpr.c: a TCP stream has no end where \z could match as Suricata means. */
+	if (at_end && (dbmask & IN_STREAM)) {
+		snprintf(err, errlen,
+			 "sid %u line %u: endswith, !isdataat and dsize need the end of a packet: "
+			 "not on %s rules (TCP is scanned as a stream)",
+			 r->sid, r->line, r->proto == NM_SIG_PROTO_TCP ? "tcp" : "ip");
+		rc = -EINVAL;
+		goto out;
+	}
+	if (n_ex > NM_SIG_MAX_PATTERNS && (dbmask & IN_STREAM)) {
+		snprintf(err, errlen, "sid %u line %u: %u expressions, more than %d", r->sid,
+			 r->line, n_ex, NM_SIG_MAX_PATTERNS);
+		rc = -EINVAL;
+		goto out;
+	}
+	single = n_ex == 1 && !negated;
 	/*
-	 * Several patterns, none negated, in the streaming database: each
-	 * pattern reports on its own and on_match completes the rule (file
-	 * comment). The block database (ip rules) keeps the combination.
+	 * Several expressions, none negated, in the streaming database: each
+	 * reports on its own and on_match completes the rule (file comment).
+	 * The block database (ip rules) keeps the combination.
 	 */
 	split = !single && !negated && (dbmask & IN_STREAM);
 	comb_mask = split ? dbmask & ~IN_STREAM : dbmask;
@@ -294,63 +232,39 @@ add_rule(struct pool *p, const struct nm_sig_rule *r, unsigned int ri, unsigned 
 
 	if (!single && comb_mask) {
 		/* "(" + per operand "!" + 10 digits + " & ", the marker, ")" */
-		comb = malloc((size_t)(r->n_patterns + 1) * 16 + 3);
+		comb = malloc((size_t)(n_ex + 1) * 16 + 3);
 		if (!comb)
 			goto nomem;
 		o = comb;
 	}
 
-	for (unsigned int k = 0; k < r->n_patterns; k++) {
-		const struct nm_sig_pattern *pat = &r->patterns[k];
-		hs_expr_ext_t ext = {0};
-		unsigned int flags = HS_FLAG_SINGLEMATCH;
-		char *re;
-
-		if (pat->kind == NM_SIG_CONTENT) {
-			re = content_regex(pat);
-			if (pat->nocase)
-				flags |= HS_FLAG_CASELESS;
-			if (pat->offset > 0) {
-				ext.flags |= HS_EXT_FLAG_MIN_OFFSET;
-				ext.min_offset = (unsigned long long)pat->offset + pat->len;
-			}
-			if (pat->depth >= 0) {
-				ext.flags |= HS_EXT_FLAG_MAX_OFFSET;
-				ext.max_offset =
-				    (unsigned long long)(pat->offset > 0 ? pat->offset : 0) +
-				    (unsigned long long)pat->depth;
-			}
-		} else {
-			re = pcre_regex(pat);
-			flags |= (pat->nocase ? HS_FLAG_CASELESS : 0) |
-				 (pat->dotall ? HS_FLAG_DOTALL : 0) |
-				 (pat->multiline ? HS_FLAG_MULTILINE : 0);
-		}
-		if (!re)
-			goto nomem;
+	for (k = 0; k < n_ex; k++) {
+		const hs_expr_ext_t *ext = ex[k].ext.flags ? &ex[k].ext : NULL;
+		unsigned int flags = ex[k].flags | HS_FLAG_SINGLEMATCH;
+		char *re = ex[k].re;
 
 		if (single) {
-			pool_add(p, re, flags, ri, ext.flags ? &ext : NULL, ri, dbmask);
+			ex[k].re = NULL; /* the pool owns it now */
+			pool_add(p, re, flags, ri, ext, ri, dbmask);
 			break;
 		}
 		if (split) {
 			/*
-			 * Reporting, SINGLEMATCH: each pattern reports once per stream,
+			 * Reporting, SINGLEMATCH: each expression reports once per stream,
 			 * so the rule's bitmap fills exactly once.
 			 */
 			char *sre = comb_mask ? strdup(re) : re;
 			struct nm_sigdb_sub *sub = &sm->subs[*next_sub - sm->n_rules];
 
-			if (!sre) {
-				free(re);
+			if (!sre)
 				goto nomem;
-			}
+			if (!comb_mask)
+				ex[k].re = NULL;
 			sub->rule = ri;
 			sub->slot = slot;
 			sub->bit = (uint16_t)(1u << k);
-			sub->all = (uint16_t)((1u << r->n_patterns) - 1);
-			pool_add(p, sre, flags, (*next_sub)++, ext.flags ? &ext : NULL, ri,
-				 IN_STREAM);
+			sub->all = (uint16_t)((1u << n_ex) - 1);
+			pool_add(p, sre, flags, (*next_sub)++, ext, ri, IN_STREAM);
 			if (!comb_mask)
 				continue;
 		}
@@ -359,13 +273,14 @@ add_rule(struct pool *p, const struct nm_sig_rule *r, unsigned int ri, unsigned 
 		 * lazily, when a later sub-expression match arrives (or at close), so
 		 * every sub-expression match is a chance to report (file comment).
 		 */
-		o += sprintf(o, "%s%s%u", k ? " & " : "(", pat->negated ? "!" : "", *next_sub);
-		pool_add(p, re, (flags & ~HS_FLAG_SINGLEMATCH) | HS_FLAG_QUIET, (*next_sub)++,
-			 ext.flags ? &ext : NULL, ri, comb_mask);
+		o += sprintf(o, "%s%s%u", k ? " & " : "(", ex[k].negated ? "!" : "", *next_sub);
+		ex[k].re = NULL;
+		pool_add(p, re, (flags & ~HS_FLAG_SINGLEMATCH) | HS_FLAG_QUIET, (*next_sub)++, ext,
+			 ri, comb_mask);
 	}
 
 	if (!comb)
-		return 0;
+		goto out;
 	/* See the file comment: negation is only decided at the end of the data. */
 	if (negated) {
 		o += sprintf(o, " & %u", marker_id);
@@ -373,13 +288,17 @@ add_rule(struct pool *p, const struct nm_sig_rule *r, unsigned int ri, unsigned 
 	}
 	strcpy(o, ")");
 	pool_add(p, comb, HS_FLAG_COMBINATION | HS_FLAG_SINGLEMATCH, ri, NULL, ri, comb_mask);
-	return 0;
+	comb = NULL;
+	goto out;
 
 nomem:
 	free(comb);
 	comb = NULL;
 	snprintf(err, errlen, "sid %u line %u: out of memory", r->sid, r->line);
-	return -ENOMEM;
+	rc = -ENOMEM;
+out:
+	nm_sig_exprs_free(ex, n_ex);
+	return rc;
 }
 
 static int
@@ -502,7 +421,7 @@ nm_sigdb_compile(const struct nm_sig_rule *rules, unsigned int n, char *err, siz
 	 * Ids: rules 0..n-1, sub-expressions (at most two per pattern: quiet for
 	 * a combination, reporting for the stream) and the marker above.
 	 */
-	if (n > (UINT_MAX - 2) / (2 * NM_SIG_MAX_PATTERNS + 1)) {
+	if (n > (UINT_MAX - 2) / (2 * NM_SIG_MAX_EXPRS + 1)) {
 		snprintf(err, errlen, "%u rules: too many", n);
 		rc = -E2BIG;
 		goto out;
@@ -518,15 +437,15 @@ nm_sigdb_compile(const struct nm_sig_rule *rules, unsigned int n, char *err, siz
 	if (n == 0)
 		goto out;
 
-	/* Per rule at most 2 * n_patterns sub-expressions and one combination; one marker. */
-	rc = pool_init(&pool, (size_t)n * (2 * NM_SIG_MAX_PATTERNS + 1) + 1);
-	sm.subs = calloc((size_t)n * 2 * NM_SIG_MAX_PATTERNS, sizeof(*sm.subs));
+	/* Per rule at most 2 * NM_SIG_MAX_EXPRS sub-expressions and one combination; one marker. */
+	rc = pool_init(&pool, (size_t)n * (2 * NM_SIG_MAX_EXPRS + 1) + 1);
+	sm.subs = calloc((size_t)n * 2 * NM_SIG_MAX_EXPRS, sizeof(*sm.subs));
 	if (rc < 0 || !sm.subs) {
 		snprintf(err, errlen, "out of memory for %u rules", n);
 		rc = -ENOMEM;
 		goto out;
 	}
-	marker_id = n + n * 2 * NM_SIG_MAX_PATTERNS; /* above every sub-expression id */
+	marker_id = n + n * 2 * NM_SIG_MAX_EXPRS; /* above every sub-expression id */
 	for (unsigned int i = 0; i < n; i++) {
 		copy_rule(&db->rules[i], &rules[i]);
 		rc = add_rule(&pool, &rules[i], i, &next_sub, marker_id, &needs_marker, &sm, err,

@@ -147,6 +147,7 @@ nm_sig_file_each(const char *path, nm_sig_text_fn fn, void *ctx, unsigned int *l
 /* nm_sig_file_parse's state while nm_sig_file_each walks the file. */
 struct file_parse {
 	const char *path;
+	const struct nm_sig_vars *vars;
 	char *err;
 	size_t errlen;
 	struct sid_set sids;
@@ -169,7 +170,7 @@ parse_one(void *ctx, const char *text, unsigned int first)
 		fp->cap = want;
 	}
 	struct nm_sig_rule *r = &fp->out[fp->n];
-	if (nm_sig_rule_parse(text, r, why, sizeof(why)) < 0) {
+	if (nm_sig_rule_parse_vars(text, fp->vars, r, why, sizeof(why)) < 0) {
 		snprintf(fp->err, fp->errlen, "%s:%u: %s", fp->path, first, why);
 		return -EINVAL;
 	}
@@ -193,13 +194,24 @@ nomem:
 }
 
 int
-nm_sig_file_parse(const char *path, struct nm_sig_rule **rules, char *err, size_t errlen)
+nm_sig_file_parse(const char *path, const struct nm_sig_vars *vars, struct nm_sig_rule **rules,
+		  char *err, size_t errlen)
 {
-	struct file_parse fp = {.path = path, .err = err, .errlen = errlen};
+	struct file_parse fp = {.path = path, .vars = vars, .err = err, .errlen = errlen};
+	struct nm_sig_vars *defaults = NULL;
 	int rc;
 
 	*rules = NULL;
 	err[0] = '\0';
+	if (vars == NULL) {
+		defaults = malloc(sizeof(*defaults));
+		if (defaults == NULL) {
+			snprintf(err, errlen, "%s: out of memory", path);
+			return -ENOMEM;
+		}
+		nm_sig_vars_defaults(defaults);
+		fp.vars = defaults;
+	}
 	rc = nm_sig_file_each(path, parse_one, &fp, NULL);
 	/* Errors from parse_one wrote err; the reader's own do not. */
 	if (rc < 0 && err[0] == '\0') {
@@ -210,6 +222,8 @@ nm_sig_file_parse(const char *path, struct nm_sig_rule **rules, char *err, size_
 		else
 			snprintf(err, errlen, "%s: cannot open: %s", path, strerror(-rc));
 	}
+	free(defaults);
+	defaults = NULL;
 	free(fp.sids.sid);
 	free(fp.sids.line);
 	if (rc < 0) {

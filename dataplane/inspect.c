@@ -58,6 +58,7 @@
 
 #include "cksum.h"
 #include "inspect.h"
+#include "nodemesh/sig_match.h"
 #include "icmp.h"
 #include "reject.h"
 #include "sig_scan.h"
@@ -122,40 +123,15 @@ struct hit_ctx {
 };
 
 static bool
-addrs_match(const struct nm_sig_addrs *a, uint32_t ip)
-{
-	bool in = false;
-
-	if (a->n == 0)
-		return true; /* any */
-	for (unsigned int i = 0; i < a->n && !in; i++) {
-		uint32_t mask = a->items[i].len == 0 ? 0 : ~0u << (32 - a->items[i].len);
-		in = (ip & mask) == a->items[i].addr;
-	}
-	return in != a->negated;
-}
-
-static bool
-ports_match(const struct nm_sig_ports *p, uint16_t port)
-{
-	bool in = false;
-
-	if (p->n == 0)
-		return true;
-	for (unsigned int i = 0; i < p->n && !in; i++)
-		in = port >= p->items[i].lo && port <= p->items[i].hi;
-	return in != p->negated;
-}
-
-static bool
 endpoints_match(const struct nm_sigdb_rule *r, const struct hit_ctx *h, bool swap)
 {
 	uint32_t s = swap ? h->dst : h->src, d = swap ? h->src : h->dst;
 	uint16_t sp = swap ? h->dport : h->sport, dp = swap ? h->sport : h->dport;
 
-	if (!addrs_match(&r->src, s) || !addrs_match(&r->dst, d))
+	if (!nm_sig_addrs_match(&r->src, s) || !nm_sig_addrs_match(&r->dst, d))
 		return false;
-	return !h->ports || (ports_match(&r->sport, sp) && ports_match(&r->dport, dp));
+	return !h->ports ||
+	       (nm_sig_ports_match(&r->sport, sp) && nm_sig_ports_match(&r->dport, dp));
 }
 
 static bool

@@ -58,6 +58,7 @@ struct nm_sig_ports {
 enum nm_sig_pattern_kind {
 	NM_SIG_CONTENT = 0, /* literal bytes */
 	NM_SIG_PCRE,	    /* regular expression (Hyperscan-compatible PCRE subset) */
+	NM_SIG_ISDATAAT,    /* isdataat: a byte at offset (relative: after the previous content) */
 };
 
 struct nm_sig_pattern {
@@ -67,11 +68,24 @@ struct nm_sig_pattern {
 	bool dotall;	/* pcre flag s */
 	bool multiline; /* pcre flag m */
 	bool extended;	/* pcre flag x */
-	int32_t offset; /* content offset; -1 when not given */
+	int32_t offset; /* content offset; isdataat: N; -1 when not given */
 	int32_t depth;	/* content depth; -1 when not given */
-	uint16_t len;	/* bytes in data */
-	uint8_t *data;	/* heap; content: decoded bytes; pcre: the body without slashes,
-			 * NUL-terminated (len excludes the NUL). Freed by nm_sig_rule_clear(). */
+	/*
+	 * Relative content (Suricata's distance/within): it starts at least
+	 * distance bytes after the end of the previous content's match and
+	 * ends at most distance + within bytes after it. Each counts only
+	 * with its has_ flag (a zeroed pattern is not relative).
+	 */
+	bool has_distance;
+	bool has_within;
+	int32_t distance;
+	int32_t within;
+	bool startswith; /* content at the start of the data (offset 0, depth len) */
+	bool endswith;	 /* content at the end of the data */
+	bool relative;	 /* isdataat: counted from the previous content's end */
+	uint16_t len;	 /* bytes in data */
+	uint8_t *data;	 /* heap; content: decoded bytes; pcre: the body without slashes,
+			  * NUL-terminated (len excludes the NUL). Freed by nm_sig_rule_clear(). */
 };
 
 enum nm_sig_flow_flags {
@@ -92,6 +106,8 @@ struct nm_sig_rule {
 	uint8_t flow;	   /* enum nm_sig_flow_flags */
 	char msg[NM_SIG_MSG_LEN];
 	char classtype[NM_SIG_CLASSTYPE_LEN];
+	int32_t dsize_min; /* dsize: payload bytes, inclusive; -1 when not given */
+	int32_t dsize_max;
 	uint8_t n_patterns; /* at least one: a rule with nothing to match is refused */
 	struct nm_sig_pattern patterns[NM_SIG_MAX_PATTERNS];
 	uint32_t line; /* line in its file, for messages */

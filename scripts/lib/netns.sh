@@ -154,7 +154,8 @@ nm_pod_create() {
 # the environment: NM_TCP_SYN_TIMEOUT, NM_TCP_ESTABLISHED_TIMEOUT,
 # NM_TCP_CLOSING_TIMEOUT, NM_TCP_CLOSED_TIMEOUT, NM_UDP_TIMEOUT,
 # NM_ICMP_TIMEOUT, NM_OTHER_TIMEOUT. NM_MAX_PODS sets dataplane.max_pods,
-# NM_AF_PACKET_VERSION dataplane.af_packet.version (2 or 3).
+# NM_AF_PACKET_VERSION dataplane.af_packet.version (2 or 3), NM_SIG_VARS the
+# body of signatures.vars (NAME = "value"; settings).
 nm_write_config() {
 	local file=$1 lcores=${2:-0-1} timeouts="" t var
 	for t in tcp_syn tcp_established tcp_closing tcp_closed udp icmp other; do
@@ -189,7 +190,11 @@ logs: {
   max_bytes = ${NM_STORE_MAX_BYTES:-0}L;
   flow_interval_s = ${NM_FLOW_INTERVAL_S:-300};
 };
-signatures: { file = "${NM_SIG_FILE:-}"; max_streams = ${NM_SIG_MAX_STREAMS:-65536}; };
+signatures: {
+  file = "${NM_SIG_FILE:-}";
+  max_streams = ${NM_SIG_MAX_STREAMS:-65536};
+  vars: { ${NM_SIG_VARS:-} };
+};
 state: { file = "${NM_STATE_FILE:-}"; };
 metrics: { listen = "${NM_METRICS_LISTEN:-}"; };
 

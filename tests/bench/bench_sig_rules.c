@@ -227,7 +227,7 @@ int
 ruleset_load(struct ruleset *rs, const char *path, const char *label)
 {
 	char *err = xcalloc(1, ERR_LEN);
-	int n = nm_sig_file_parse(path, &rs->owned[0], err, ERR_LEN);
+	int n = nm_sig_file_parse(path, NULL, &rs->owned[0], err, ERR_LEN);
 
 	if (n <= 0) {
 		fprintf(stderr, "bench_sig: nm_sig_file_parse(%s) failed: %s\n", path,

@@ -4,10 +4,12 @@
  * sets are third-party text, so arbitrary bytes must give either an error
  * message and nothing allocated, or a rule that keeps the promises sigdb.c
  * relies on: at least one pattern, each within NM_SIG_MAX_PATTERN bytes,
- * pcre bodies NUL-terminated, depth never shorter than its content, port
+ * pcre bodies NUL-terminated, depth and within never shorter than their
+ * content, relative keywords only where sigexpr.c can chain them, port
  * ranges ordered, prefix lengths at most 32 with host bits clear.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -90,8 +92,18 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	      (rule.sport.n == 0 && rule.dport.n == 0));
 
 	CHECK(rule.n_patterns >= 1 && rule.n_patterns <= NM_SIG_MAX_PATTERNS);
+	CHECK((rule.dsize_min == -1 && rule.dsize_max == -1) ||
+	      (rule.dsize_min >= 1 && rule.dsize_min <= rule.dsize_max));
+	bool matches_bytes = false;
 	for (unsigned int i = 0; i < rule.n_patterns; i++) {
 		const struct nm_sig_pattern *p = &rule.patterns[i];
+		if (p->kind == NM_SIG_ISDATAAT) {
+			CHECK(p->data == NULL && p->len == 0);
+			CHECK(p->offset >= 0 && p->offset <= 65535);
+			CHECK(!p->relative || !p->negated || p->offset > 0);
+			continue;
+		}
+		matches_bytes = true;
 		CHECK(p->data != NULL);
 		CHECK(p->len >= 1 && p->len <= NM_SIG_MAX_PATTERN);
 		CHECK(p->data[p->len] == '\0');
@@ -105,7 +117,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CHECK(p->offset >= -1 && p->offset <= 65535);
 		CHECK(p->depth == -1 || (p->depth >= p->len && p->depth <= 65535));
 		CHECK(!p->negated || (p->offset == -1 && p->depth == -1));
+		/* Relative keywords: never negative, never with offset/depth or on a negation. */
+		CHECK(!p->has_distance || (p->distance >= 0 && p->distance <= 65535));
+		CHECK(!p->has_within || (p->within >= p->len && p->within <= 65535));
+		CHECK(!(p->has_distance || p->has_within) ||
+		      (p->offset == -1 && p->depth == -1 && !p->negated && i > 0));
+		CHECK(!p->startswith || (p->offset == -1 && p->depth == -1 && !p->has_distance &&
+					 !p->has_within && !p->negated));
+		CHECK(!p->endswith || !p->negated);
 	}
+	CHECK(matches_bytes); /* a content or a pcre: isdataat alone matches nothing */
 
 	nm_sig_rule_clear(&rule);
 	CHECK(rule.n_patterns == 0);

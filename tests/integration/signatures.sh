@@ -18,6 +18,8 @@ nm_require_root
 nm_trap
 here=$(cd "$(dirname "$0")" && pwd)
 export NM_POLICY_DEFAULT=deny NM_TCP_CLOSED_TIMEOUT=1
+# The pods' addresses are this node's HOME_NET (the SQL rule below names it).
+export NM_SIG_VARS='HOME_NET = "198.18.0.0/15";'
 
 nm_pods_setup 2
 nm_daemon_start
@@ -97,8 +99,9 @@ echo "hello from pod-2" >"$NM_TMP/www/index.html"
 nm_nginx_start "$P2" "$NM_TMP/www" 80 || nm_fail "nginx did not start in pod-2"
 
 cat >"$NM_TMP/sql.rules" <<'EOF'
-# the SQL injection rule of the README, and a UDP one that must stay quiet
-reject tcp any any -> any 80 (msg:"SQL injection: UNION SELECT"; flow:to_server,established; content:"union"; nocase; content:"select"; nocase; pcre:"/union(\s|%20|\+)+select/i"; classtype:web-application-attack; sid:1000001; rev:2;)
+# the SQL injection rule of the README in ET's style (variables from
+# signatures.vars, select relative to union), and a UDP one that must stay quiet
+reject tcp $HOME_NET any -> $HTTP_SERVERS $HTTP_PORTS (msg:"SQL injection: UNION SELECT"; flow:to_server,established; content:"union"; nocase; fast_pattern; content:"select"; nocase; distance:1; within:16; pcre:"/union(\s|%20|\+)+select/i"; classtype:web-application-attack; sid:1000001; rev:2;)
 drop udp any any -> any 9999 (msg:"UDP evil payload"; content:"EVIL"; sid:1000002; rev:1;)
 EOF
 out=$(nm_ctl --json sig load file="$NM_TMP/sql.rules" 2>&1) || nm_fail "sig load: $out"

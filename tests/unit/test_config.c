@@ -846,6 +846,29 @@ Test(config_pod_spec, image_too_long)
 	cr_assert_str_eq(err, "'image' must be 1 to 159 characters");
 }
 
+Test(config_load, signatures_vars_over_suricata_defaults)
+{
+	cr_assert_eq(load_str("signatures: { max_streams = 100; };\n"), 0, "%s", err);
+	cr_assert_str_eq(nm_sig_vars_get(&cfg.sig_vars, "HOME_NET"),
+			 "[192.168.0.0/16,10.0.0.0/8,172.16.0.0/12]");
+	cr_assert_str_eq(nm_sig_vars_get(&cfg.sig_vars, "HTTP_PORTS"), "80");
+
+	cr_assert_eq(load_str("signatures: { vars: { HOME_NET = \"198.18.0.0/15\"; "
+			      "WEB_PORTS = \"[80,8080]\"; }; };\n"),
+		     0, "%s", err);
+	cr_assert_str_eq(nm_sig_vars_get(&cfg.sig_vars, "HOME_NET"), "198.18.0.0/15");
+	cr_assert_str_eq(nm_sig_vars_get(&cfg.sig_vars, "WEB_PORTS"), "[80,8080]");
+	cr_assert_str_eq(nm_sig_vars_get(&cfg.sig_vars, "EXTERNAL_NET"), "!$HOME_NET");
+
+	cr_assert_eq(load_str("signatures: { vars: { HOME_NET = 10; }; };\n"), -EINVAL);
+	cr_assert(strstr(err, "signatures.vars.HOME_NET must be a string") != NULL, "%s", err);
+	cr_assert_eq(load_str("signatures: { vars: { HOME_NET = \"10.0.0.0/33\"; }; };\n"),
+		     -EINVAL);
+	cr_assert(strstr(err, "variable HOME_NET") != NULL, "%s", err);
+	cr_assert_eq(load_str("signatures: { vars = [\"x\"]; };\n"), -EINVAL);
+	cr_assert(strstr(err, "must be a group") != NULL, "%s", err);
+}
+
 Test(config_load, signatures_stream_state_max)
 {
 	cr_assert_eq(load_str("signatures: { max_streams = 100; };\n"), 0, "%s", err);

@@ -86,6 +86,8 @@ static const struct {
     {"signatures.max_streams", NM_CONFIG_RESTART, "", "signatures: { max_streams = 5; };"},
     {"signatures.stream_state_max", NM_CONFIG_RESTART, "",
      "signatures: { stream_state_max = 1024; };"},
+    {"signatures.vars", NM_CONFIG_RESTART, "",
+     "signatures: { vars: { HOME_NET = \"198.18.0.0/15\"; }; };"},
     {"state.file", NM_CONFIG_RESTART, "", "state: { file = \"/tmp/st\"; };"},
     {"pods", NM_CONFIG_SEED, POD("10.1.0.5"), POD("10.1.0.6")},
     {"peers", NM_CONFIG_SEED, TUN("") PEER("node-c"), TUN("") PEER("node-d")},

@@ -25,7 +25,7 @@ parse_file(const char *text, char *path)
 	nm_test_write_tmp(path, text);
 	memset(err, 0, sizeof(err));
 	rules = (struct nm_sig_rule *)&err; /* must be reset either way */
-	int rc = nm_sig_file_parse(path, &rules, err, sizeof(err));
+	int rc = nm_sig_file_parse(path, NULL, &rules, err, sizeof(err));
 	unlink(path);
 	return rc;
 }
@@ -35,7 +35,8 @@ parse_file(const char *text, char *path)
 Test(sigrule_file, missing_file)
 {
 	memset(err, 0, sizeof(err));
-	cr_assert_eq(nm_sig_file_parse("/nonexistent/x.rules", &rules, err, sizeof(err)), -ENOENT);
+	cr_assert_eq(nm_sig_file_parse("/nonexistent/x.rules", NULL, &rules, err, sizeof(err)),
+		     -ENOENT);
 	cr_assert_null(rules);
 	cr_assert_str_eq(err, "/nonexistent/x.rules: cannot open: No such file or directory");
 }

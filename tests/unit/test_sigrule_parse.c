@@ -253,7 +253,7 @@ static const struct {
       .proto = NM_SIG_PROTO_TCP,
       .bidirectional = true,
       .src = {.n = 2, .items = {{IP(10, 0, 0, 0), 8}, {IP(192, 168, 1, 1), 32}}},
-      .sport = {.n = 2, .items = {{1024, 65535}, {0, 99}}},
+      .sport = {.n = 2, .items = {{0, 99}, {1024, 65535}}}, /* sorted */
       .dst = {.negated = true, .n = 1, .items = {{IP(192, 168, 0, 0), 16}}},
       .dport = {.negated = true, .n = 3, .items = {{80, 80}, {443, 443}, {8000, 8080}}},
       .sid = 4294967295u,
@@ -281,7 +281,7 @@ static const struct {
      "sid:6; priority:255;)",
      {.action = NM_SIG_PASS,
       .proto = NM_SIG_PROTO_ICMP,
-      .src = {.n = 1, .items = {{0, 0}}},
+      .src = {.n = 0}, /* 0.0.0.0/0 is any */
       .dst = {.n = 1, .items = {{UINT32_MAX, 32}}},
       .sid = 6,
       .priority = 255,
@@ -293,7 +293,7 @@ static const struct {
      "alert tcp any [0,65535,0:65535] -> any ![:0,65535:] (content:\"a\"; sid:7;)",
      {.action = NM_SIG_ALERT,
       .proto = NM_SIG_PROTO_TCP,
-      .sport = {.n = 3, .items = {{0, 0}, {65535, 65535}, {0, 65535}}},
+      .sport = {.n = 0}, /* the union is every port: any */
       .dport = {.negated = true, .n = 2, .items = {{0, 0}, {65535, 65535}}},
       .sid = 7,
       .n_patterns = 1,
@@ -305,8 +305,8 @@ static const struct {
      {.action = NM_SIG_ALERT,
       .proto = NM_SIG_PROTO_TCP,
       .src = {.n = 1, .items = {{IP(10, 0, 0, 0), 8}}},
-      .dst = {.n = 3,
-	      .items = {{IP(172, 16, 0, 0), 12}, {IP(1, 2, 3, 4), 32}, {IP(1, 2, 3, 4), 31}}},
+      /* Sorted and merged: 1.2.3.4/32 lies inside 1.2.3.4/31. */
+      .dst = {.n = 2, .items = {{IP(1, 2, 3, 4), 31}, {IP(172, 16, 0, 0), 12}}},
       .sid = 8,
       .n_patterns = 1,
       .patterns = {CONTENT("a", false, false, -1, -1)}}},
@@ -444,10 +444,11 @@ Test(sigrule_parse, sixteen_patterns_and_addresses_and_ports)
 
 	for (int i = 1; i <= NM_SIG_MAX_ADDRS; i++)
 		at += (size_t)snprintf(text + at, sizeof(text) - at, "%s10.0.0.%d",
-				       i > 1 ? "," : "", i);
+				       i > 1 ? "," : "", 2 * i); /* even: no two merge */
 	at += (size_t)snprintf(text + at, sizeof(text) - at, "] any -> any [");
 	for (int i = 1; i <= NM_SIG_MAX_PORTS; i++)
-		at += (size_t)snprintf(text + at, sizeof(text) - at, "%s%d", i > 1 ? "," : "", i);
+		at +=
+		    (size_t)snprintf(text + at, sizeof(text) - at, "%s%d", i > 1 ? "," : "", 2 * i);
 	at += (size_t)snprintf(text + at, sizeof(text) - at, "] (");
 	for (int i = 0; i < NM_SIG_MAX_PATTERNS - 1; i++)
 		at += (size_t)snprintf(text + at, sizeof(text) - at, "content:\"p%d\"; ", i);
@@ -455,9 +456,9 @@ Test(sigrule_parse, sixteen_patterns_and_addresses_and_ports)
 
 	cr_assert_eq(parse(text), 0, "%s", err);
 	cr_expect_eq(rule.src.n, NM_SIG_MAX_ADDRS);
-	cr_expect_eq(rule.src.items[15].addr, IP(10, 0, 0, 16));
+	cr_expect_eq(rule.src.items[15].addr, IP(10, 0, 0, 32));
 	cr_expect_eq(rule.dport.n, NM_SIG_MAX_PORTS);
-	cr_expect_eq(rule.dport.items[15].lo, 16);
+	cr_expect_eq(rule.dport.items[15].lo, 32);
 	cr_expect_eq(rule.n_patterns, NM_SIG_MAX_PATTERNS);
 	cr_expect_str_eq((char *)rule.patterns[14].data, "p14");
 	cr_expect_eq(rule.patterns[15].kind, NM_SIG_PCRE);

@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * What the three parts of the rule parser share: ctrl/sigrule.c (the rule
+ * and its header), ctrl/sigaddr.c (address and port groups, variables)
+ * and ctrl/sigopt.c (the options between the parentheses). Control thread
+ * only; nothing here is seen outside ctrl/sig*.c.
+ */
+#ifndef NM_SIGRULE_PRIV_H
+#define NM_SIGRULE_PRIV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sig.h"
+
+#define SIG_WS " \t\r\n"
+
+/* Where a refusal goes, and the sid to name once it is known. */
+struct sig_ctx {
+	char *err;
+	size_t errlen;
+	uint32_t sid;			/* 0: not known */
+	const struct nm_sig_vars *vars; /* $NAME values; never NULL while parsing */
+};
+
+/* Write "sid N: " and the message into c->err; returns -EINVAL. */
+int sig_fail(struct sig_ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* A character for a message: printable as itself, anything else as \xNN. */
+const char *sig_show_char(char ch, char buf[8]);
+
+/* s without leading and trailing blanks (writes a NUL at the new end). */
+char *sig_trim(char *s);
+
+/* Decimal without sign, at most max; the whole string. */
+bool sig_parse_uint(const char *s, uint64_t max, uint64_t *out);
+
+/* A header word: address group (what names it in messages) or port group. */
+int sig_parse_addrs(const char *word, const char *what, struct nm_sig_addrs *a, struct sig_ctx *c);
+int sig_parse_ports(const char *word, const char *what, struct nm_sig_ports *p, struct sig_ctx *c);
+
+/* One "key[:value];" of the options. */
+struct sig_option {
+	char *key;
+	size_t klen;
+	char *val; /* NULL: no ':' */
+	size_t vlen;
+};
+
+/* Next option at *pp: 1 with *opt filled, 0 at the closing ')', or -EINVAL. */
+int sig_next_option(char **pp, struct sig_option *opt, struct sig_ctx *c);
+bool sig_key_is(const struct sig_option *o, const char *name);
+
+/* Apply one option to rule; *seen tracks the keywords allowed once. */
+int sig_apply_option(struct nm_sig_rule *rule, struct sig_option *o, unsigned int *seen,
+		     struct sig_ctx *c);
+
+/*
+ * Content modifiers (ctrl/sigmod.c): nocase, offset, depth, distance,
+ * within, startswith, endswith modify the content before them;
+ * fast_pattern is accepted; isdataat adds a check; dsize is per rule.
+ */
+int sig_opt_modifier(struct nm_sig_rule *rule, const char *key, const char *val, struct sig_ctx *c);
+int sig_opt_fast_pattern(struct nm_sig_rule *rule, const char *val, struct sig_ctx *c);
+int sig_opt_isdataat(struct nm_sig_rule *rule, char *val, struct sig_ctx *c);
+int sig_opt_dsize(struct nm_sig_rule *rule, const char *val, struct sig_ctx *c);
+
+/* After the last option: checks that need the whole rule (sigopt.c). */
+int sig_options_done(struct nm_sig_rule *rule, unsigned int seen, struct sig_ctx *c);
+
+#endif
