@@ -85,18 +85,6 @@ is_digit(uint8_t c)
 	return c >= '0' && c <= '9';
 }
 
-static int
-hex_value(uint8_t c)
-{
-	if (is_digit(c))
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 static bool
 span_is(const uint8_t *buf, struct nm_http_span s, const char *lower)
 {
@@ -544,7 +532,7 @@ head_byte(struct nm_http_parser *p, uint8_t c, const struct nm_http_cb *cb, void
 static void
 chunk_size_byte(struct nm_http_parser *p, uint8_t c)
 {
-	int v = hex_value(c);
+	int v = nm_http_hex_digit(c);
 
 	if (++p->m.chunk_line > NM_HTTP_CHUNK_LINE_MAX)
 		goto bad;

@@ -11,6 +11,19 @@
 
 #include "nodemesh/http-t.h"
 
+/* A hex digit's value, or -1. */
+static inline int
+nm_http_hex_digit(uint8_t c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 /*
  * Start parsing one direction. head (head_size bytes, lent for the
  * parser's life) holds each message's head while it is read; the head
@@ -52,5 +65,12 @@ const char *nm_http_refusal_help(unsigned int refusal);
  */
 int nm_http_head_next(const struct nm_http_head *h, uint32_t *pos, struct nm_http_span *name,
 		      struct nm_http_span *value);
+
+/*
+ * Suricata's http.uri for a request-target of len bytes (dataplane/http_uri.c
+ * says what that is): written to out, which must hold len bytes (the
+ * normalized form is never longer). Returns its length.
+ */
+uint32_t nm_http_uri_normalize(const uint8_t *target, uint32_t len, uint8_t *out);
 
 #endif

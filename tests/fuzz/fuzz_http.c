@@ -5,7 +5,8 @@
  * and a split point; the rest is parsed once whole and once in two
  * segments, and both runs must give the same verdict, refusal and events
  * (the parser's promise that segment boundaries never matter). Every
- * span a head reports must lie inside its buffer.
+ * span a head reports must lie inside its buffer, and a request's
+ * normalized URI (http_uri.c) within its target's length.
  */
 #include <stdint.h>
 #include <string.h>
@@ -43,8 +44,14 @@ on_head(void *ctx, const struct nm_http_head *h)
 	uint32_t pos = h->headers_off;
 	uint16_t n = 0;
 
+	static uint8_t uri[1024 + 1];
+
 	span_inside(h, h->method);
 	span_inside(h, h->target);
+	/* http.uri is never longer than its target, and writes nothing past it. */
+	uri[h->target.len] = 0xa5;
+	CHECK(nm_http_uri_normalize(h->buf + h->target.off, h->target.len, uri) <= h->target.len);
+	CHECK(uri[h->target.len] == 0xa5);
 	CHECK(h->headers_off <= h->len);
 	while (nm_http_head_next(h, &pos, &name, &value) == 1) {
 		span_inside(h, name);
