@@ -27,7 +27,7 @@
 #define LOAD(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
 
 static const char *const action_names[] = {"alert", "drop", "reject", "pass"};
-static const char *const proto_names[] = {"ip", "tcp", "udp", "icmp"};
+static const char *const proto_names[] = {"ip", "tcp", "udp", "icmp", "http"};
 
 void
 nm_sig_set_free(struct nm_sig_set *set, unsigned int n_workers)
@@ -425,6 +425,7 @@ nm_node_sig_stats_json(struct nm_node *node)
 {
 	static const uint8_t drops[] = {
 	    NM_DROP_SIG_DROP,
+	    NM_DROP_HTTP_REFUSED,
 	    NM_DROP_SIG_NO_STREAM,
 	    NM_DROP_SIG_SCAN_ERROR,
 	    NM_DROP_TCP_OUT_OF_ORDER,
@@ -476,7 +477,13 @@ nm_node_sig_stats_json(struct nm_node *node)
 	json_t *dj = json_object();
 	for (size_t k = 0; k < sizeof(drops); k++)
 		json_object_set_new(dj, nm_drop_name(drops[k]), json_integer((json_int_t)d[k]));
+	json_t *http = json_pack(
+	    "{s:I, s:I, s:I, s:I, s:I, s:I}", "heads_scanned", (json_int_t)t.http_heads, "not_http",
+	    (json_int_t)t.http_not_http, "tunnels", (json_int_t)t.http_tunnels, "refused",
+	    (json_int_t)t.http_refused, "responses_lost", (json_int_t)t.http_resp_lost,
+	    "rule_parts_lost", (json_int_t)t.http_parts_lost);
 	json_object_set_new(o, "stream", tcp);
+	json_object_set_new(o, "http", http);
 	json_object_set_new(o, "drops", dj);
 
 	json_t *sids = json_object();

@@ -59,6 +59,13 @@
  *   mode is block mode over the concatenation: the same expressions,
  *   flags, offsets, combinations and \z marker; only hs_scan refuses such
  *   a database, so every block scan goes through nm_sigdb_scan_vector.
+ * - http rules (proto http, or tcp with an HTTP buffer) go to one vectored
+ *   database per HTTP buffer (IN_HTTP(b)), scanned as blocks when a
+ *   message head completes (dataplane/inspect_http.c), with block
+ *   semantics: combinations, negation and the marker as for UDP. A rule
+ *   with patterns in several buffers is split into one part per buffer,
+ *   each reporting its own id above the marker's (nm_sigdb.http_parts);
+ *   the scan reports the rule when all its parts matched in one message.
  * - An empty rule set compiles to a valid struct with both databases NULL;
  *   scratch allocation then gives a NULL scratch, scans report nothing and
  *   nm_sigdb_stream_open returns NULL with errno ENOENT. Likewise a set
@@ -75,8 +82,9 @@
 #include "sigdb.h"
 #include "sigexpr.h"
 
-#define IN_STREAM (1u << 0)
-#define IN_BLOCK  (1u << 1)
+#define IN_STREAM  (1u << 0)
+#define IN_BLOCK   (1u << 1)
+#define IN_HTTP(b) (1u << (2 + (b))) /* the database of HTTP buffer b */
 
 /* Matches only at the last byte of the data: the end-of-data marker. */
 static const char eod_marker[] = "[\\x00-\\xff]\\z";
@@ -174,18 +182,24 @@ struct submap {
 	unsigned int n_multi; /* bitmaps handed out */
 };
 
+/* Where the ids the pool hands out go: sub-expressions, the marker. */
+struct ids {
+	unsigned int next_sub;	   /* next free sub-expression id */
+	unsigned int marker;	   /* the end-of-data marker's id */
+	unsigned int needs_marker; /* databases whose rules use the marker */
+};
+
 /*
- * Add rule ri's expressions to the pool. *next_sub is the next free
- * sub-expression id; *needs_marker gets the databases whose rules use the
- * end-of-data marker; sm records the stream rules sigdb decides itself.
+ * Add rule ri's expressions to the databases in dbmask, reporting as id
+ * report (ri itself, or a part of an http rule). sm records the stream
+ * rules sigdb decides itself.
  */
 static int
-add_rule(struct pool *p, const struct nm_sig_rule *r, unsigned int ri, unsigned int *next_sub,
-	 unsigned int marker_id, unsigned int *needs_marker, struct submap *sm, char *err,
-	 size_t errlen)
+add_rule(struct pool *p, const struct nm_sig_rule *r, unsigned int ri, unsigned int report,
+	 unsigned int dbmask, struct ids *ids, struct submap *sm, char *err, size_t errlen)
 {
 	struct nm_sig_expr ex[NM_SIG_MAX_EXPRS];
-	unsigned int dbmask = dbmask_of(r->proto);
+	unsigned int *next_sub = &ids->next_sub;
 	unsigned int comb_mask, slot = 0, n_ex = 0, k;
 	bool negated = false, at_end = false;
 	bool single, split;
@@ -245,7 +259,7 @@ add_rule(struct pool *p, const struct nm_sig_rule *r, unsigned int ri, unsigned 
 
 		if (single) {
 			ex[k].re = NULL; /* the pool owns it now */
-			pool_add(p, re, flags, ri, ext, ri, dbmask);
+			pool_add(p, re, flags, report, ext, ri, dbmask);
 			break;
 		}
 		if (split) {
@@ -283,11 +297,11 @@ add_rule(struct pool *p, const struct nm_sig_rule *r, unsigned int ri, unsigned 
 		goto out;
 	/* See the file comment: negation is only decided at the end of the data. */
 	if (negated) {
-		o += sprintf(o, " & %u", marker_id);
-		*needs_marker |= comb_mask;
+		o += sprintf(o, " & %u", ids->marker);
+		ids->needs_marker |= comb_mask;
 	}
 	strcpy(o, ")");
-	pool_add(p, comb, HS_FLAG_COMBINATION | HS_FLAG_SINGLEMATCH, ri, NULL, ri, comb_mask);
+	pool_add(p, comb, HS_FLAG_COMBINATION | HS_FLAG_SINGLEMATCH, report, NULL, ri, comb_mask);
 	comb = NULL;
 	goto out;
 
@@ -298,6 +312,58 @@ nomem:
 	rc = -ENOMEM;
 out:
 	nm_sig_exprs_free(ex, n_ex);
+	return rc;
+}
+
+/* The parts of http rules with patterns in several buffers. */
+struct partmap {
+	struct nm_sigdb_part *parts; /* by id - base */
+	unsigned int base;
+	unsigned int n;
+};
+
+/*
+ * An http rule: its patterns in one buffer go to that buffer's database
+ * as any rule does; in several, each buffer's patterns become a part
+ * reported on its own id, and the scan (dataplane/sig_scan.c) matches the
+ * rule when all its parts matched in one message.
+ */
+static int
+add_http_rule(struct pool *p, const struct nm_sig_rule *r, unsigned int ri, struct ids *ids,
+	      struct submap *sm, struct partmap *pm, char *err, size_t errlen)
+{
+	unsigned int used = 0, n_used, bit = 0;
+	struct nm_sig_rule *part;
+	int rc = 0;
+
+	for (unsigned int i = 0; i < r->n_patterns; i++)
+		used |= 1u << r->patterns[i].buffer;
+	n_used = (unsigned int)__builtin_popcount(used);
+	if (n_used == 1)
+		return add_rule(p, r, ri, ri, IN_HTTP((unsigned int)__builtin_ctz(used)), ids, sm,
+				err, errlen);
+
+	part = malloc(sizeof(*part));
+	if (part == NULL) {
+		snprintf(err, errlen, "sid %u line %u: out of memory", r->sid, r->line);
+		return -ENOMEM;
+	}
+	for (unsigned int b = 0; b < NM_SIG_BUF_MAX && rc == 0; b++) {
+		if (!(used & (1u << b)))
+			continue;
+		/* The part shares the rule's pattern bytes; add_rule only reads them. */
+		*part = *r;
+		part->n_patterns = 0;
+		for (unsigned int i = 0; i < r->n_patterns; i++)
+			if (r->patterns[i].buffer == b)
+				part->patterns[part->n_patterns++] = r->patterns[i];
+		pm->parts[pm->n] = (struct nm_sigdb_part){.rule = ri,
+							  .bit = (uint16_t)(1u << bit),
+							  .all = (uint16_t)((1u << n_used) - 1)};
+		bit++;
+		rc = add_rule(p, part, ri, pm->base + pm->n++, IN_HTTP(b), ids, sm, err, errlen);
+	}
+	free(part);
 	return rc;
 }
 
@@ -350,7 +416,9 @@ compile_db(const struct pool *p, const struct nm_sig_rule *rules, unsigned int w
 			 r->line, s.expr[cerr->expression], cerr->message);
 	} else {
 		snprintf(err, errlen, "hs_compile_ext_multi(%u expressions, %s) failed: %s", s.n,
-			 which == IN_STREAM ? "stream" : "block",
+			 which == IN_STREAM  ? "stream"
+			 : which == IN_BLOCK ? "block"
+					     : "an HTTP buffer's block",
 			 cerr ? cerr->message : "no reason given");
 		if (hrc == HS_NOMEM)
 			rc = -ENOMEM;
@@ -403,7 +471,8 @@ nm_sigdb_compile(const struct nm_sig_rule *rules, unsigned int n, char *err, siz
 	struct nm_sigdb *db = NULL;
 	struct pool pool = {0};
 	struct submap sm = {NULL, n, 0};
-	unsigned int needs_marker = 0, next_sub = n, marker_id;
+	struct partmap pm = {NULL, 0, 0};
+	struct ids ids = {.next_sub = n};
 	double t0;
 	int rc = 0;
 
@@ -421,7 +490,7 @@ nm_sigdb_compile(const struct nm_sig_rule *rules, unsigned int n, char *err, siz
 	 * Ids: rules 0..n-1, sub-expressions (at most two per pattern: quiet for
 	 * a combination, reporting for the stream) and the marker above.
 	 */
-	if (n > (UINT_MAX - 2) / (2 * NM_SIG_MAX_EXPRS + 1)) {
+	if (n > (UINT_MAX - 2) / (2 * NM_SIG_MAX_EXPRS + 1 + NM_SIG_BUF_MAX)) {
 		snprintf(err, errlen, "%u rules: too many", n);
 		rc = -E2BIG;
 		goto out;
@@ -440,37 +509,52 @@ nm_sigdb_compile(const struct nm_sig_rule *rules, unsigned int n, char *err, siz
 	/* Per rule at most 2 * NM_SIG_MAX_EXPRS sub-expressions and one combination; one marker. */
 	rc = pool_init(&pool, (size_t)n * (2 * NM_SIG_MAX_EXPRS + 1) + 1);
 	sm.subs = calloc((size_t)n * 2 * NM_SIG_MAX_EXPRS, sizeof(*sm.subs));
-	if (rc < 0 || !sm.subs) {
+	pm.parts = calloc((size_t)n * NM_SIG_BUF_MAX, sizeof(*pm.parts));
+	if (rc < 0 || !sm.subs || !pm.parts) {
 		snprintf(err, errlen, "out of memory for %u rules", n);
 		rc = -ENOMEM;
 		goto out;
 	}
-	marker_id = n + n * 2 * NM_SIG_MAX_EXPRS; /* above every sub-expression id */
+	ids.marker = n + n * 2 * NM_SIG_MAX_EXPRS; /* above every sub-expression id */
+	pm.base = ids.marker + 1;		   /* and parts above the marker */
 	for (unsigned int i = 0; i < n; i++) {
 		copy_rule(&db->rules[i], &rules[i]);
-		rc = add_rule(&pool, &rules[i], i, &next_sub, marker_id, &needs_marker, &sm, err,
-			      errlen);
+		if (rules[i].proto == NM_SIG_PROTO_HTTP)
+			rc = add_http_rule(&pool, &rules[i], i, &ids, &sm, &pm, err, errlen);
+		else
+			rc = add_rule(&pool, &rules[i], i, i, dbmask_of(rules[i].proto), &ids, &sm,
+				      err, errlen);
 		if (rc < 0)
 			goto out;
+	}
+	db->http_part_base = pm.base;
+	if (pm.n > 0) {
+		db->http_parts = pm.parts;
+		db->n_http_parts = pm.n;
+		pm.parts = NULL;
 	}
 	if (sm.n_multi) {
 		/* Keep the map only up to the last sub-expression id handed out. */
 		struct nm_sigdb_sub *subs =
-		    realloc(sm.subs, (size_t)(next_sub - n) * sizeof(*sm.subs));
+		    realloc(sm.subs, (size_t)(ids.next_sub - n) * sizeof(*sm.subs));
 
 		db->stream_subs = subs ? subs : sm.subs;
 		sm.subs = NULL;
-		db->n_stream_subs = next_sub - n;
+		db->n_stream_subs = ids.next_sub - n;
 		db->n_stream_multi = sm.n_multi;
 	}
-	if (needs_marker)
-		pool_add(&pool, (char *)eod_marker, HS_FLAG_QUIET | HS_FLAG_SINGLEMATCH, marker_id,
-			 NULL, UINT_MAX, needs_marker);
+	if (ids.needs_marker)
+		pool_add(&pool, (char *)eod_marker, HS_FLAG_QUIET | HS_FLAG_SINGLEMATCH, ids.marker,
+			 NULL, UINT_MAX, ids.needs_marker);
 
 	t0 = now_ms();
 	rc = compile_db(&pool, rules, IN_STREAM, &db->stream, err, errlen);
 	if (rc == 0)
 		rc = compile_db(&pool, rules, IN_BLOCK, &db->block, err, errlen);
+	for (unsigned int b = NM_SIG_BUF_STREAM + 1; b < NM_SIG_BUF_MAX && rc == 0; b++) {
+		rc = compile_db(&pool, rules, IN_HTTP(b), &db->http[b], err, errlen);
+		db->has_http |= db->http[b] != NULL;
+	}
 	db->compile_ms = now_ms() - t0;
 	if (rc < 0)
 		goto out;
@@ -488,6 +572,7 @@ nm_sigdb_compile(const struct nm_sig_rule *rules, unsigned int n, char *err, siz
 
 out:
 	free(sm.subs);
+	free(pm.parts);
 	pool_free(&pool);
 	if (rc < 0) {
 		nm_sigdb_free(db);
@@ -510,6 +595,12 @@ nm_sigdb_free(struct nm_sigdb *db)
 	db->rules = NULL;
 	free(db->stream_subs);
 	db->stream_subs = NULL;
+	for (unsigned int b = 0; b < NM_SIG_BUF_MAX; b++) {
+		hs_free_database(db->http[b]);
+		db->http[b] = NULL;
+	}
+	free(db->http_parts);
+	db->http_parts = NULL;
 	free(db);
 }
 
@@ -527,6 +618,9 @@ nm_sigdb_scratch_alloc(const struct nm_sigdb *db, hs_scratch_t **scratch)
 		hrc = hs_alloc_scratch(db->stream, &s);
 	if (hrc == HS_SUCCESS && db->block)
 		hrc = hs_alloc_scratch(db->block, &s);
+	for (unsigned int b = 0; b < NM_SIG_BUF_MAX && hrc == HS_SUCCESS; b++)
+		if (db->http[b])
+			hrc = hs_alloc_scratch(db->http[b], &s);
 	if (hrc != HS_SUCCESS) {
 		/* Only free what this call allocated; a caller's scratch stays theirs. */
 		if (*scratch == NULL && s != NULL)

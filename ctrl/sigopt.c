@@ -192,6 +192,7 @@ add_pattern(struct nm_sig_rule *rule, const char *bytes, size_t len, struct sig_
 	memcpy(pat->data, bytes, len);
 	pat->data[len] = '\0';
 	pat->len = (uint16_t)len;
+	pat->buffer = c->buffer;
 	pat->offset = -1;
 	pat->depth = -1;
 	rule->n_patterns++;
@@ -410,7 +411,10 @@ sig_apply_option(struct nm_sig_rule *rule, struct sig_option *o, unsigned int *s
 	char key[16];
 	char *val = NULL;
 	uint64_t v;
+	int rc = sig_opt_buffer(rule, o, c);
 
+	if (rc != 0)
+		return rc < 0 ? rc : 0;
 	for (k = 0; k < sizeof(keywords) / sizeof(keywords[0]) && !sig_key_is(o, keywords[k].name);
 	     k++)
 		;
@@ -483,6 +487,6 @@ sig_options_done(struct nm_sig_rule *rule, unsigned int seen, struct sig_ctx *c)
 		return sig_fail(c, "rule has no sid");
 	for (unsigned int i = 0; i < rule->n_patterns; i++)
 		if (rule->patterns[i].kind != NM_SIG_ISDATAAT)
-			return 0;
+			return sig_http_done(rule, c);
 	return sig_fail(c, "rule has no content or pcre: nothing to match");
 }

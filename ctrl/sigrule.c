@@ -128,7 +128,7 @@ static int
 parse_header(char *hdr, struct nm_sig_rule *rule, struct sig_ctx *c)
 {
 	static const char *const actions[] = {"alert", "drop", "reject", "pass"};
-	static const char *const protos[] = {"ip", "tcp", "udp", "icmp"};
+	static const char *const protos[] = {"ip", "tcp", "udp", "icmp", "http"};
 	char *w[MAX_HEADER_WORDS];
 	unsigned int n, i;
 
@@ -144,10 +144,10 @@ parse_header(char *hdr, struct nm_sig_rule *rule, struct sig_ctx *c)
 		return sig_fail(c, "unknown action '%s' (alert, drop, reject or pass)", w[0]);
 	rule->action = (uint8_t)i; /* enum nm_sig_action order */
 
-	for (i = 0; i < 4 && strcasecmp(w[1], protos[i]) != 0; i++)
+	for (i = 0; i < 5 && strcasecmp(w[1], protos[i]) != 0; i++)
 		;
-	if (i == 4)
-		return sig_fail(c, "unknown protocol '%s' (tcp, udp, icmp or ip)", w[1]);
+	if (i == 5)
+		return sig_fail(c, "unknown protocol '%s' (tcp, udp, icmp, ip or http)", w[1]);
 	rule->proto = (uint8_t)i; /* enum nm_sig_proto order */
 
 	if (strcmp(w[4], "<>") == 0)
@@ -163,8 +163,8 @@ parse_header(char *hdr, struct nm_sig_rule *rule, struct sig_ctx *c)
 
 	/* Ports only exist for TCP and UDP; on ip or icmp they could never match as written. */
 	if ((rule->sport.n != 0 || rule->dport.n != 0) && rule->proto != NM_SIG_PROTO_TCP &&
-	    rule->proto != NM_SIG_PROTO_UDP)
-		return sig_fail(c, "ports need protocol tcp or udp, not '%s'", w[1]);
+	    rule->proto != NM_SIG_PROTO_UDP && rule->proto != NM_SIG_PROTO_HTTP)
+		return sig_fail(c, "ports need protocol tcp, udp or http, not '%s'", w[1]);
 	return 0;
 }
 

@@ -22,6 +22,7 @@ struct sig_ctx {
 	size_t errlen;
 	uint32_t sid;			/* 0: not known */
 	const struct nm_sig_vars *vars; /* $NAME values; never NULL while parsing */
+	uint8_t buffer; /* the sticky buffer content/pcre go to (enum nm_sig_buffer) */
 };
 
 /* Write "sid N: " and the message into c->err; returns -EINVAL. */
@@ -65,6 +66,15 @@ int sig_opt_modifier(struct nm_sig_rule *rule, const char *key, const char *val,
 int sig_opt_fast_pattern(struct nm_sig_rule *rule, const char *val, struct sig_ctx *c);
 int sig_opt_isdataat(struct nm_sig_rule *rule, char *val, struct sig_ctx *c);
 int sig_opt_dsize(struct nm_sig_rule *rule, const char *val, struct sig_ctx *c);
+
+/*
+ * HTTP buffers (ctrl/sighttp.c): a sticky buffer keyword (http.uri) or a
+ * legacy content modifier (http_uri). 1 if key is one, with the option
+ * applied; 0 if it is not; -EINVAL if refused.
+ */
+int sig_opt_buffer(struct nm_sig_rule *rule, const struct sig_option *o, struct sig_ctx *c);
+/* The whole rule's HTTP checks, from sig_options_done. */
+int sig_http_done(struct nm_sig_rule *rule, struct sig_ctx *c);
 
 /* After the last option: checks that need the whole rule (sigopt.c). */
 int sig_options_done(struct nm_sig_rule *rule, unsigned int seen, struct sig_ctx *c);

@@ -60,6 +60,8 @@
 #include "inspect.h"
 #include "nodemesh/sig_match.h"
 #include "icmp.h"
+#include "http.h"
+#include "inspect_http.h"
 #include "reject.h"
 #include "sig_scan.h"
 #include "nodemesh/sig_set-t.h"
@@ -117,7 +119,8 @@ struct hit_ctx {
 	bool ports; /* TCP or UDP: rules' ports apply */
 	bool to_server;
 	bool established;
-	uint8_t best; /* strongest action among hits + 1; 0: none */
+	bool http_refused; /* the HTTP parser refused this request stream */
+	uint8_t best;	   /* strongest action among hits + 1; 0: none */
 	uint16_t n;
 	uint32_t rule[MAX_HITS];
 };
@@ -139,7 +142,8 @@ header_match(const struct nm_sigdb_rule *r, const struct hit_ctx *h)
 {
 	static const uint8_t protos[] = {[NM_SIG_PROTO_TCP] = IPPROTO_TCP,
 					 [NM_SIG_PROTO_UDP] = IPPROTO_UDP,
-					 [NM_SIG_PROTO_ICMP] = IPPROTO_ICMP};
+					 [NM_SIG_PROTO_ICMP] = IPPROTO_ICMP,
+					 [NM_SIG_PROTO_HTTP] = IPPROTO_TCP};
 
 	if (r->proto != NM_SIG_PROTO_IP && protos[r->proto] != h->proto)
 		return false;
@@ -193,6 +197,7 @@ hit_ctx_init(struct hit_ctx *h, const struct nm_worker *w, const struct nm_sig_s
 		h->established = f->pkts[NM_DIR_ORIG] > 0 && f->pkts[NM_DIR_REPLY] > 0;
 	h->best = 0;
 	h->n = 0;
+	h->http_refused = false;
 }
 
 /* Hand one alert per recorded hit to the control thread. */
@@ -262,6 +267,7 @@ hit_ctx_from_flow(struct hit_ctx *h, const struct nm_worker *w, const struct nm_
 	h->established = true;
 	h->best = 0;
 	h->n = 0;
+	h->http_refused = false;
 }
 
 static void
@@ -409,6 +415,48 @@ verdict(struct nm_worker *w, const struct nm_pod_table *tbl, struct nm_flow *f,
 	return NM_DROP_SIG_DROP;
 }
 
+/*
+ * The same in-order bytes through the stream's HTTP parser: each message
+ * head's buffers are scanned with the http rules into the same hits. A
+ * request stream the parser refuses is reset as a reject rule would; a
+ * response stream it cannot follow (it does not see the requests, which
+ * arrive at the other side's entry, so a HEAD's answer misframes) stays a
+ * raw stream, counted.
+ */
+static int
+http_feed(struct nm_worker *w, const struct nm_sigdb *db, hs_scratch_t *scratch,
+	  struct nm_http_parser *p, const struct pieces *pc, struct hit_ctx *h)
+{
+	struct nm_inspect_http ih = {.db = db, .scratch = scratch, .fn = on_hit, .ctx = h};
+	enum nm_http_verdict v = NM_HTTP_MORE;
+
+	for (unsigned int i = 0; i < pc->n && v == NM_HTTP_MORE && ih.rc == 0; i++)
+		v = nm_inspect_http_feed(p, pc->data[i], pc->len[i], &ih);
+	w->sc.http_heads += ih.heads;
+	w->sc.http_parts_lost += ih.parts_lost;
+	switch (v) {
+	case NM_HTTP_NOT_HTTP:
+		w->sc.http_not_http++;
+		break;
+	case NM_HTTP_TUNNEL:
+		w->sc.http_tunnels++;
+		break;
+	case NM_HTTP_REFUSED:
+		if (p->dir == NM_HTTP_RESPONSE) {
+			w->sc.http_resp_lost++;
+			break;
+		}
+		w->sc.http_refused++;
+		h->http_refused = true;
+		if (h->best < action_rank[NM_SIG_REJECT])
+			h->best = action_rank[NM_SIG_REJECT];
+		break;
+	default:
+		break;
+	}
+	return ih.rc;
+}
+
 /* Scan a payload's pieces: one vectored block scan, or each piece into the stream in order. */
 static inline int
 scan_timed(struct nm_worker *w, const struct nm_sig_set *cur, const struct nm_sigdb *db,
@@ -422,6 +470,8 @@ scan_timed(struct nm_worker *w, const struct nm_sig_set *cur, const struct nm_si
 		rc = nm_sigdb_scan_vector(db, scratch, pc->data, pc->len, pc->n, on_hit, h);
 	for (unsigned int i = 0; st != NULL && i < pc->n && rc == 0; i++)
 		rc = nm_sigdb_stream_scan(db, st, scratch, pc->data[i], pc->len[i], on_hit, h);
+	if (st != NULL && st->http != NULL && st->http->verdict == NM_HTTP_MORE && rc == 0)
+		rc = http_feed(w, db, scratch, st->http, pc, h);
 	w->sc.cycles += rte_rdtsc() - t0;
 	w->sc.packets++;
 	for (unsigned int i = 0; i < pc->n; i++)
@@ -578,6 +628,12 @@ stream_open(struct nm_worker *w, struct nm_flow *f, uint32_t isn)
 	s->st = nm_sigdb_stream_open(set->db, w->stream_pool);
 	if (s->st == NULL)
 		return false;
+	/* This side receives the initiator's bytes (requests) unless it is the initiator. */
+	if (s->st->http != NULL && f->local_is_init) {
+		struct nm_http_limits lim = {s->st->http->head_cap, NM_HTTP_HEADER_COUNT_DEFAULT};
+		nm_http_parser_init(s->st->http, NM_HTTP_RESPONSE, &lim, s->st->http->head,
+				    s->st->http->head_cap);
+	}
 	w->n_insp_free--;
 	__atomic_add_fetch(&set->refs, 1, __ATOMIC_RELAXED);
 	s->set = set;
@@ -612,8 +668,8 @@ inspect_tcp(struct nm_worker *w, const struct nm_pod_table *tbl, struct nm_flow 
 		if (flags & RTE_TCP_SYN_FLAG) {
 			if (plen > 0)
 				return NM_DROP_TCP_DATA_BEFORE_HANDSHAKE;
-			if (w->sigs->db->stream == NULL) {
-				/* No TCP rules in this set: this flow is not inspected. */
+			if (w->sigs->db->stream == NULL && !w->sigs->db->has_http) {
+				/* No TCP or http rules in this set: this flow is not inspected. */
 				f->sig = NM_FLOW_SIG_PASS;
 				return NM_DROP_NONE;
 			}
@@ -626,7 +682,7 @@ inspect_tcp(struct nm_worker *w, const struct nm_pod_table *tbl, struct nm_flow 
 			return NM_DROP_NONE;
 		}
 		if (w->dp->params.sig_midstream != NM_MIDSTREAM_PICKUP ||
-		    w->sigs->db->stream == NULL)
+		    (w->sigs->db->stream == NULL && !w->sigs->db->has_http))
 			return NM_DROP_TCP_MIDSTREAM;
 		/*
 		 * Picked up: the stream starts at this segment's first byte. What
@@ -698,7 +754,8 @@ inspect_tcp(struct nm_worker *w, const struct nm_pod_table *tbl, struct nm_flow 
 		if (unlikely(why != NM_DROP_NONE))
 			return why;
 	}
-	return verdict(w, tbl, f, &h, m, meta, plen, src_slot, slot, now, made);
+	enum nm_drop_reason why = verdict(w, tbl, f, &h, m, meta, plen, src_slot, slot, now, made);
+	return why == NM_DROP_SIG_DROP && h.http_refused ? NM_DROP_HTTP_REFUSED : why;
 }
 
 enum nm_drop_reason

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "http.h"
 #include "sig_scan.h"
 
 struct hit_ctx {
@@ -93,6 +94,85 @@ nm_sigdb_scan_vector(const struct nm_sigdb *db, hs_scratch_t *scratch, const uin
 	/* uint8_t and char pointers share representation; Hyperscan reads bytes. */
 	return scan_rc(
 	    hs_scan_vector(db->block, (const char *const *)data, len, n, 0, scratch, on_match, &h));
+}
+
+/* One message's HTTP scan: rule hits go on, parts of multi-buffer rules are collected. */
+struct http_hits {
+	nm_sigdb_hit_fn fn;
+	void *ctx;
+	const struct nm_sigdb *db;
+	unsigned int n;
+	uint32_t lost;
+	uint32_t part[NM_SIG_HTTP_PARTS_MAX];
+};
+
+static int
+on_http_match(unsigned int id, unsigned long long from, unsigned long long to, unsigned int flags,
+	      void *arg)
+{
+	struct http_hits *h = arg;
+
+	(void)from;
+	(void)to;
+	(void)flags;
+	if (id < h->db->n_rules)
+		return h->fn(h->ctx, id) != 0;
+	if (id < h->db->http_part_base || id - h->db->http_part_base >= h->db->n_http_parts)
+		return 0;
+	if (h->n == NM_SIG_HTTP_PARTS_MAX) {
+		h->lost++;
+		return 0;
+	}
+	h->part[h->n++] = id - h->db->http_part_base;
+	return 0;
+}
+
+/* Report each multi-buffer rule whose parts all matched in this message, once. */
+static int
+parts_complete(const struct http_hits *h)
+{
+	const struct nm_sigdb_part *parts = h->db->http_parts;
+
+	for (unsigned int i = 0; i < h->n; i++) {
+		uint32_t rule = parts[h->part[i]].rule;
+		uint16_t bits = 0;
+		bool earlier = false;
+
+		for (unsigned int j = 0; j < h->n; j++) {
+			if (parts[h->part[j]].rule != rule)
+				continue;
+			earlier |= j < i;
+			bits |= parts[h->part[j]].bit;
+		}
+		if (!earlier && bits == parts[h->part[i]].all && h->fn(h->ctx, rule) != 0)
+			return 0;
+	}
+	return 0;
+}
+
+int
+nm_sigdb_scan_http(const struct nm_sigdb *db, hs_scratch_t *scratch,
+		   const struct nm_sig_http_bufs *bufs, nm_sigdb_hit_fn fn, void *ctx,
+		   uint32_t *parts_lost)
+{
+	struct http_hits h = {.fn = fn, .ctx = ctx, .db = db};
+
+	for (unsigned int b = NM_SIG_BUF_STREAM + 1; b < NM_SIG_BUF_MAX; b++) {
+		const char *data = (const char *)bufs->data[b];
+		unsigned int len = bufs->len[b];
+		hs_error_t hrc;
+
+		/* Suricata does not inspect an empty or absent buffer either. */
+		if (db->http[b] == NULL || len == 0)
+			continue;
+		hrc = hs_scan_vector(db->http[b], &data, &len, 1, 0, scratch, on_http_match, &h);
+		if (hrc == HS_SCAN_TERMINATED)
+			return 0;
+		if (hrc != HS_SUCCESS)
+			return -EIO;
+	}
+	*parts_lost += h.lost;
+	return parts_complete(&h);
 }
 
 int
@@ -195,32 +275,61 @@ nm_sig_stream_pool_free(struct nm_sig_stream_pool *pool)
 	free(pool);
 }
 
+/* A new stream's HTTP parser: after the handle, its head buffer the n bytes at head. */
+static void
+http_attach(const struct nm_sigdb *db, struct nm_sigdb_stream *st, uint8_t *head, size_t n)
+{
+	size_t seen = sizeof(*st) + (size_t)db->n_stream_multi * sizeof(st->seen[0]);
+	/* Bounded so that a head's buffers fit the scan's stack space (inspect_http.h). */
+	struct nm_http_limits limits = {NM_HTTP_HEAD_BYTES_DEFAULT, NM_HTTP_HEADER_COUNT_DEFAULT};
+
+	if (!db->has_http)
+		return;
+	st->http = (struct nm_http_parser *)((uint8_t *)st + stream_align(seen));
+	nm_http_parser_init(st->http, NM_HTTP_REQUEST, &limits, head, (uint32_t)n);
+}
+
+/* From the heap (tools, tests): the handle, the parser, a default-sized head buffer. */
+static struct nm_sigdb_stream *
+stream_open_heap(const struct nm_sigdb *db)
+{
+	size_t head = nm_sigdb_stream_head_bytes(db);
+	size_t http = db->has_http ? NM_HTTP_HEAD_BYTES_DEFAULT : 0;
+
+	struct nm_sigdb_stream *st = calloc(1, head + http);
+	hs_error_t hrc;
+
+	if (!st) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	http_attach(db, st, (uint8_t *)st + head, http);
+	if (db->stream == NULL)
+		return st;
+	hrc = hs_open_stream(db->stream, 0, &st->hs);
+	if (hrc != HS_SUCCESS) {
+		free(st);
+		errno = hrc == HS_NOMEM ? ENOMEM : EINVAL;
+		return NULL;
+	}
+	return st;
+}
+
 struct nm_sigdb_stream *
 nm_sigdb_stream_open(const struct nm_sigdb *db, struct nm_sig_stream_pool *pool)
 {
 	struct nm_sigdb_stream *st;
-	hs_error_t hrc;
+	hs_error_t hrc = HS_SUCCESS;
 
-	if (!db->stream) {
+	if (!db->stream && !db->has_http) {
 		errno = ENOENT;
 		return NULL;
 	}
-	if (pool == NULL) {
-		st = calloc(1, sizeof(*st) + (size_t)db->n_stream_multi * sizeof(st->seen[0]));
-		if (!st) {
-			errno = ENOMEM;
-			return NULL;
-		}
-		hrc = hs_open_stream(db->stream, 0, &st->hs);
-		if (hrc != HS_SUCCESS) {
-			free(st);
-			errno = hrc == HS_NOMEM ? ENOMEM : EINVAL;
-			return NULL;
-		}
-		return st;
-	}
+	if (pool == NULL)
+		return stream_open_heap(db);
 
 	size_t head = nm_sigdb_stream_head_bytes(db);
+	size_t hs = db->stream ? stream_align(db->stream_state_bytes - db->stream_seen_bytes) : 0;
 	if (pool->n_free == 0 || nm_sigdb_stream_chunk_bytes(db) > pool->chunk) {
 		errno = ENOMEM;
 		return NULL;
@@ -229,12 +338,16 @@ nm_sigdb_stream_open(const struct nm_sigdb *db, struct nm_sig_stream_pool *pool)
 	st = (struct nm_sigdb_stream *)chunk;
 	memset(st, 0, head);
 	st->pool = pool;
-	tls_pooled = true;
-	tls_chunk = chunk + head;
-	tls_room = pool->chunk - head;
-	hrc = hs_open_stream(db->stream, 0, &st->hs);
-	tls_pooled = false;
-	tls_chunk = NULL;
+	/* The HTTP head buffer takes what the chunk has after Hyperscan's state. */
+	http_attach(db, st, chunk + head + hs, pool->chunk - head - hs);
+	if (db->stream) {
+		tls_pooled = true;
+		tls_chunk = chunk + head;
+		tls_room = hs;
+		hrc = hs_open_stream(db->stream, 0, &st->hs);
+		tls_pooled = false;
+		tls_chunk = NULL;
+	}
 	if (hrc != HS_SUCCESS) {
 		errno = hrc == HS_NOMEM ? ENOMEM : EINVAL;
 		return NULL;
@@ -250,14 +363,17 @@ stream_end(struct nm_sigdb_stream *st, hs_scratch_t *scratch, match_event_handle
 	struct nm_sig_stream_pool *pool = st->pool;
 	hs_error_t hrc;
 
-	if (pool == NULL) {
+	if (st->hs == NULL) {
+		hrc = HS_SUCCESS; /* only http rules: no Hyperscan stream */
+	} else {
+		tls_pooled = pool != NULL;
 		hrc = hs_close_stream(st->hs, scratch, on, ctx);
+		tls_pooled = false;
+	}
+	if (pool == NULL) {
 		free(st);
 		return hrc;
 	}
-	tls_pooled = true;
-	hrc = hs_close_stream(st->hs, scratch, on, ctx);
-	tls_pooled = false;
 	pool->free[pool->n_free++] = (uint32_t)(((uint8_t *)st - pool->mem) / pool->chunk);
 	return hrc;
 }
@@ -268,7 +384,7 @@ nm_sigdb_stream_scan(const struct nm_sigdb *db, struct nm_sigdb_stream *st, hs_s
 {
 	struct hit_ctx h = {fn, ctx, db->n_rules, db, st};
 
-	if (!st || len == 0)
+	if (!st || !st->hs || len == 0)
 		return 0; /* no stream database: nothing can match */
 	if (len > UINT_MAX)
 		return -EIO;

@@ -26,6 +26,24 @@ int nm_sigdb_scan_vector(const struct nm_sigdb *db, hs_scratch_t *scratch,
 			 const uint8_t *const *data, const unsigned int *len, unsigned int n,
 			 nm_sigdb_hit_fn fn, void *ctx);
 
+/* The buffers of one HTTP message head, by enum nm_sig_buffer; an absent one has len 0. */
+struct nm_sig_http_bufs {
+	const uint8_t *data[NM_SIG_BUF_MAX];
+	uint32_t len[NM_SIG_BUF_MAX];
+};
+
+#define NM_SIG_HTTP_PARTS_MAX 64 /* parts of multi-buffer rules one message may match */
+
+/*
+ * Scan one HTTP message's buffers, each with its buffer's database (http
+ * rules). A rule whose patterns lie in several buffers is reported when
+ * all its parts matched here; parts beyond NM_SIG_HTTP_PARTS_MAX are not
+ * kept and counted in *parts_lost. Returns 0 or -EIO.
+ */
+int nm_sigdb_scan_http(const struct nm_sigdb *db, hs_scratch_t *scratch,
+		       const struct nm_sig_http_bufs *bufs, nm_sigdb_hit_fn fn, void *ctx,
+		       uint32_t *parts_lost);
+
 /* A worker's stream memory: n chunks of chunk bytes (nm_sigdb_stream_chunk_bytes() or more). */
 struct nm_sig_stream_pool {
 	uint8_t *mem; /* n * chunk bytes, reserved with mmap */

@@ -50,6 +50,8 @@
 	_(FLOW_TABLE_FULL, "flow_table_full", "new flow refused: the worker's flow table is full") \
 	_(SIG_DROP, "signature_drop",                                                              \
 	  "a drop/reject signature matched the packet, or earlier in its flow")                    \
+	_(HTTP_REFUSED, "http_refused",                                                            \
+	  "an HTTP request stream with a smuggling shape or past a bound: the flow is reset")      \
 	_(SIG_NO_STREAM, "signature_no_stream",                                                    \
 	  "inspected TCP flow without a stream (limit reached or no memory): fail closed")         \
 	_(SIG_SCAN_ERROR, "signature_scan_error", "Hyperscan returned an error: fail closed")      \

@@ -30,6 +30,31 @@ enum nm_sig_proto {
 	NM_SIG_PROTO_TCP,
 	NM_SIG_PROTO_UDP,
 	NM_SIG_PROTO_ICMP,
+	NM_SIG_PROTO_HTTP, /* TCP flows that parse as HTTP/1.x; patterns in HTTP buffers */
+};
+
+/*
+ * Where a pattern looks (Suricata's sticky buffers). STREAM is the packet
+ * payload or the TCP stream, as for every rule before HTTP. The HTTP
+ * buffers are built per message when its head completes (dataplane/http.c
+ * parses, dataplane/inspect_http.c builds them) and scanned as blocks.
+ */
+#define NM_SIG_BUFFERS(_)                                                                          \
+	_(STREAM, NULL, NULL)                                                                      \
+	_(HTTP_METHOD, "http.method", "http_method")                                               \
+	_(HTTP_URI, "http.uri", "http_uri")                                                        \
+	_(HTTP_URI_RAW, "http.uri.raw", "http_raw_uri")                                            \
+	_(HTTP_HOST, "http.host", "http_host")                                                     \
+	_(HTTP_HEADER, "http.header", "http_header")                                               \
+	_(HTTP_USER_AGENT, "http.user_agent", "http_user_agent")                                   \
+	_(HTTP_COOKIE, "http.cookie", "http_cookie")                                               \
+	_(HTTP_STAT_CODE, "http.stat_code", "http_stat_code")
+
+enum nm_sig_buffer {
+#define NM_SIG_BUFFER_ENUM(sym, sticky, legacy) NM_SIG_BUF_##sym,
+	NM_SIG_BUFFERS(NM_SIG_BUFFER_ENUM)
+#undef NM_SIG_BUFFER_ENUM
+	    NM_SIG_BUF_MAX
 };
 
 /* One address item: a.b.c.d/len; `any` is an empty list. */
@@ -63,6 +88,7 @@ enum nm_sig_pattern_kind {
 
 struct nm_sig_pattern {
 	uint8_t kind;	/* enum nm_sig_pattern_kind */
+	uint8_t buffer; /* enum nm_sig_buffer */
 	bool nocase;	/* content: nocase; pcre: flag i */
 	bool negated;	/* content:!"..." (must not match) */
 	bool dotall;	/* pcre flag s */

@@ -60,6 +60,12 @@ struct nm_sig_counters {
 	uint64_t held;		 /* out-of-order segments forwarded and held until the gap filled */
 	uint64_t held_now;	 /* held now (mbuf references) */
 	uint64_t midstream;	 /* streams opened mid-connection (signatures.midstream pickup) */
+	uint64_t http_heads;	 /* HTTP message heads whose buffers were scanned */
+	uint64_t http_not_http;	 /* stream directions found not to be HTTP: raw stream only */
+	uint64_t http_tunnels;	 /* directions past an Upgrade or CONNECT: raw stream only */
+	uint64_t http_refused;	 /* request directions refused (drop reason http_refused) */
+	uint64_t http_resp_lost; /* response directions the parser could not follow: raw only */
+	uint64_t http_parts_lost; /* multi-buffer rule parts past NM_SIG_HTTP_PARTS_MAX */
 };
 
 /* A signature hit, handed from a worker to the control thread's alert log. */

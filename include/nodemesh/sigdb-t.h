@@ -5,8 +5,9 @@
  *
  * Two Hyperscan databases: a streaming one for TCP (payload in sequence
  * order per flow and direction) and a block one for UDP, ICMP and the
- * first packet of anything else. The database is immutable and shared by
- * every worker; each worker has its own scratch.
+ * first packet of anything else; and for http rules one block database
+ * per HTTP buffer, scanned when an HTTP message's head completes. The database is immutable and
+ * shared by every worker; each worker has its own scratch.
  */
 #ifndef NM_SIGDB_T_H
 #define NM_SIGDB_T_H
@@ -17,6 +18,7 @@
 
 #include <hs/hs.h>
 
+#include "nodemesh/http-t.h"
 #include "nodemesh/sig-t.h"
 
 /* What a worker needs of a rule after Hyperscan reports it. */
@@ -45,6 +47,17 @@ struct nm_sigdb_sub {
 	uint16_t all;  /* every pattern's bit: the rule is complete */
 };
 
+/*
+ * A part of an http rule whose patterns lie in several buffers: Hyperscan
+ * id http_part_base + i reports http_parts[i], and the rule matches when
+ * every part of it matched in one message's buffers.
+ */
+struct nm_sigdb_part {
+	uint32_t rule; /* rule index */
+	uint16_t bit;  /* this part's bit */
+	uint16_t all;  /* every part's bit */
+};
+
 struct nm_sigdb {
 	hs_database_t *stream; /* TCP and ip rules; NULL when there are none */
 	hs_database_t *block;  /* UDP, ICMP and ip rules; NULL when there are none */
@@ -60,6 +73,17 @@ struct nm_sigdb {
 	unsigned int n_stream_multi; /* multi-pattern stream rules = bitmaps */
 	unsigned int n_stream_subs;  /* entries of stream_subs */
 	struct nm_sigdb_sub *stream_subs;
+	/*
+	 * http rules: one block (vectored) database per HTTP buffer, by enum
+	 * nm_sig_buffer (NULL: no rule looks there; [NM_SIG_BUF_STREAM] is
+	 * always NULL). has_http: at least one, so TCP streams carry an HTTP
+	 * parser.
+	 */
+	hs_database_t *http[NM_SIG_BUF_MAX];
+	bool has_http;
+	unsigned int http_part_base;
+	unsigned int n_http_parts;
+	struct nm_sigdb_part *http_parts;
 };
 
 struct nm_sig_stream_pool;
@@ -71,8 +95,9 @@ struct nm_sig_stream_pool;
  * (dataplane/sig_scan.c); scanning allocates nothing.
  */
 struct nm_sigdb_stream {
-	hs_stream_t *hs;
+	hs_stream_t *hs;		 /* NULL when the set has only http rules */
 	struct nm_sig_stream_pool *pool; /* where its memory came from; NULL: the heap */
+	struct nm_http_parser *http;	 /* in the same memory; NULL when no http rule */
 	uint16_t seen[];
 };
 

@@ -251,6 +251,38 @@ print(json.dumps(v) if isinstance(v, (dict, list)) else v)
 ' "$1"
 }
 
+# nm_sigstat EXPR: EXPR over `sig stats`' signatures object (bound to j).
+nm_sigstat() {
+	nm_ctl --json sig stats | nm_json "(lambda j: $1)(j['signatures'])"
+}
+
+# nm_jsonl FILE FILTER: the lines of a JSON-lines file matching a python
+# condition on r, as a JSON list (the file may not exist yet).
+nm_jsonl() {
+	"$NM_PY" - "$1" "$2" <<'EOF'
+import json, os, sys
+out = []
+if os.path.exists(sys.argv[1]):
+    for line in open(sys.argv[1]):
+        if line.strip():
+            r = json.loads(line)
+            if eval(sys.argv[2], {"r": r}):
+                out.append(r)
+print(json.dumps(out))
+EOF
+}
+
+# nm_wait_jsonl FILE FILTER [TENTHS]: like nm_jsonl, once a line matches (default 5 s).
+nm_wait_jsonl() {
+	local i n=${3:-50} got="[]"
+	for ((i = 0; i < n; i++)); do
+		got=$(nm_jsonl "$1" "$2")
+		[[ $got == "[]" ]] || break
+		sleep 0.1
+	done
+	printf '%s\n' "$got"
+}
+
 # nm_drop REASON: current value of stats drops.REASON (node total).
 nm_drop() {
 	nm_ctl --json stats | nm_json "j['drops']['$1']"

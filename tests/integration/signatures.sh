@@ -39,38 +39,6 @@ policy_add() {
 	nm_json "j['id']" <<<"$out"
 }
 
-# sigstat EXPR: EXPR over `sig stats`' signatures object (bound to j).
-sigstat() {
-	nm_ctl --json sig stats | nm_json "(lambda j: $1)(j['signatures'])"
-}
-
-# jsonl FILE FILTER: the lines of a JSON-lines file matching a python
-# condition on r, as a JSON list (the file may not exist yet).
-jsonl() {
-	"$NM_PY" - "$1" "$2" <<'EOF'
-import json, os, sys
-out = []
-if os.path.exists(sys.argv[1]):
-    for line in open(sys.argv[1]):
-        if line.strip():
-            r = json.loads(line)
-            if eval(sys.argv[2], {"r": r}):
-                out.append(r)
-print(json.dumps(out))
-EOF
-}
-
-# wait_jsonl FILE FILTER [TENTHS]: like jsonl, once a line matches (default 5 s).
-wait_jsonl() {
-	local i n=${3:-50} got="[]"
-	for ((i = 0; i < n; i++)); do
-		got=$(jsonl "$1" "$2")
-		[[ $got == "[]" ]] || break
-		sleep 0.1
-	done
-	printf '%s\n' "$got"
-}
-
 # curl_get PATH: one request from pod-1 to nginx; prints "CODE LOCAL_PORT
 # EXIT" and leaves curl's stderr in $NM_TMP/curl.err.
 curl_get() {
@@ -126,9 +94,9 @@ nm_ok "attack from port $aport reset: curl exit $rc ($err)"
 ordinary 3
 nm_ok "3 more ordinary requests after the attack: HTTP 200 (ports ${ok_ports[*]:3})"
 
-wait_jsonl "$alerts" "r['src_port'] == $aport" >/dev/null
+nm_wait_jsonl "$alerts" "r['src_port'] == $aport" >/dev/null
 sleep 0.5 # a duplicate would come in the same drain
-got=$(jsonl "$alerts" "r['src_port'] == $aport")
+got=$(nm_jsonl "$alerts" "r['src_port'] == $aport")
 [[ $(nm_json "len(j)" <<<"$got") == 1 ]] || nm_fail "expected one alert for port $aport, got: $got"
 alert=$(nm_json "j[0]" <<<"$got")
 echo "alert: $alert"
@@ -145,7 +113,7 @@ alert_flow_id=$(nm_json "j['flow_id']" <<<"$alert")
 nm_ok "one EVE alert for port $aport: sid 1000001 rev 2, blocked, TCP $IP1:$aport -> $IP2:80, pod-1 -> pod-2, flow_id $alert_flow_id"
 
 # No alert for anything else (the ordinary requests).
-n=$(jsonl "$alerts" "True" | nm_json "len(j)")
+n=$(nm_jsonl "$alerts" "True" | nm_json "len(j)")
 ((n == 1)) || nm_fail "$n alerts in the log, expected only the attack's: $(cat "$alerts")"
 nm_ok "no alert for the ordinary requests"
 
@@ -163,9 +131,9 @@ nm_ok "nginx access log: 6 ordinary requests, no trace of the attack"
 trickle() {
 	nm_in "$P1" timeout 20 "$NM_PY" "$here/tcp_trickle.py" --dst "$IP2" --port 80 --path "$1"
 }
-p0=$(sigstat "j['packets_scanned']")
+p0=$(nm_sigstat "j['packets_scanned']")
 res=$(trickle /index.html) || nm_fail "tcp_trickle.py (clean) failed: $res"
-p1=$(sigstat "j['packets_scanned']")
+p1=$(nm_sigstat "j['packets_scanned']")
 len=$(nm_json "j['request_len']" <<<"$res")
 nm_json "j['status'] == 'HTTP/1.1 200 OK' and j['sent'] == j['request_len'] and not j['reset']" <<<"$res" |
 	grep -qx True || nm_fail "clean request one byte per segment: $res"
@@ -173,14 +141,14 @@ nm_json "j['status'] == 'HTTP/1.1 200 OK' and j['sent'] == j['request_len'] and 
 nm_ok "clean request one byte per segment: 200, packets_scanned +$((p1 - p0)) for $len bytes"
 
 res=$(trickle "$attack") || nm_fail "tcp_trickle.py (attack) failed: $res"
-p2=$(sigstat "j['packets_scanned']")
+p2=$(nm_sigstat "j['packets_scanned']")
 tport=$(nm_json "j['local_port']" <<<"$res")
 sent=$(nm_json "j['sent']" <<<"$res")
 nm_json "j['reset'] and j['status'] is None and j['sent'] < j['request_len']" <<<"$res" |
 	grep -qx True || nm_fail "attack one byte per segment was not reset: $res"
 # Every byte the client wrote before the reset was its own scanned segment.
 ((p2 - p1 >= sent)) || nm_fail "attack trickle: $sent bytes written but packets_scanned grew by $((p2 - p1))"
-got=$(wait_jsonl "$alerts" "r['src_port'] == $tport")
+got=$(nm_wait_jsonl "$alerts" "r['src_port'] == $tport")
 nm_json "len(j) == 1 and j[0]['alert']['signature_id'] == 1000001 and j[0]['alert']['action'] == 'blocked'" \
 	<<<"$got" | grep -qx True || nm_fail "attack one byte per segment: expected one blocked alert for port $tport, got $got"
 sleep 0.2
@@ -193,8 +161,8 @@ fi
 nm_ok "attack one byte per segment: reset after $sent of $(nm_json "j['request_len']" <<<"$res") bytes, packets_scanned +$((p2 - p1)), one blocked alert, nginx never got 'UNION%20SELECT' ($(grep -ci union "$access" || true) truncated line(s) logged as 400)"
 
 # 4. hits_by_sid agrees with the alert log.
-hits=$(sigstat "j['hits_by_sid']")
-n=$(jsonl "$alerts" "r['alert']['signature_id'] == 1000001" | nm_json "len(j)")
+hits=$(nm_sigstat "j['hits_by_sid']")
+n=$(nm_jsonl "$alerts" "r['alert']['signature_id'] == 1000001" | nm_json "len(j)")
 nm_json "j == {'1000001': $n}" <<<"$hits" | grep -qx True ||
 	nm_fail "sig stats hits_by_sid = $hits, but the alert log has $n alerts of sid 1000001"
 listed=$(nm_ctl --json sig list | nm_json "{str(s['sid']): s['hits'] for s in j['signatures']}")
@@ -207,16 +175,16 @@ out=$(nm_ctl policy del id="$rule" 2>&1) || nm_fail "policy del id=$rule: $out"
 rule=$(policy_add allow from test/sa-1 to test/sa-2 proto tcp port 80 inspect off)
 nm_ctl --json policy list | nm_json "[r['rule'] for r in j['rules']]" | grep -q 'inspect off' ||
 	nm_fail "policy list does not show inspect off: $(nm_ctl policy list)"
-n0=$(jsonl "$alerts" "True" | nm_json "len(j)")
-s0=$(sigstat "(j['packets_scanned'], j['hits'])")
+n0=$(nm_jsonl "$alerts" "True" | nm_json "len(j)")
+s0=$(nm_sigstat "(j['packets_scanned'], j['hits'])")
 read -r code port rc < <(curl_get "$attack")
 [[ $rc == 0 && ($code == 200 || $code == 404) ]] ||
 	nm_fail "inspect off: attack got HTTP $code, curl exit $rc ($(cat "$NM_TMP/curl.err")); expected nginx's answer"
 sleep 1
 grep -qF "GET $attack HTTP/1.1\" $code" "$access" ||
 	nm_fail "inspect off: the attack is not in nginx's access log: $(tail -n 3 "$access")"
-n1=$(jsonl "$alerts" "True" | nm_json "len(j)")
-s1=$(sigstat "(j['packets_scanned'], j['hits'])")
+n1=$(nm_jsonl "$alerts" "True" | nm_json "len(j)")
+s1=$(nm_sigstat "(j['packets_scanned'], j['hits'])")
 ((n1 == n0)) || nm_fail "inspect off: $((n1 - n0)) alert(s) logged: $(tail -n 1 "$alerts")"
 [[ $s1 == "$s0" ]] || nm_fail "inspect off: (packets_scanned, hits) went $s0 -> $s1"
 nm_ok "inspect off: attack answered by nginx (HTTP $code, in its log), no alert, nothing scanned"
@@ -226,7 +194,7 @@ rule=$(policy_add allow from test/sa-1 to test/sa-2 proto tcp port 80 inspect on
 read -r code port rc < <(curl_get "$attack")
 [[ $rc == 56 || $rc == 52 || ($code == 000 && $(cat "$NM_TMP/curl.err") == *reset*) ]] ||
 	nm_fail "inspect on again: attack got HTTP $code, curl exit $rc"
-got=$(wait_jsonl "$alerts" "r['src_port'] == $port")
+got=$(nm_wait_jsonl "$alerts" "r['src_port'] == $port")
 [[ $(nm_json "len(j)" <<<"$got") == 1 ]] || nm_fail "inspect on again: no alert for port $port"
 ordinary 1
 nm_ok "inspect on again: attack reset and logged, ordinary request still 200"
@@ -234,14 +202,14 @@ nm_ok "inspect on again: attack reset and logged, ordinary request still 200"
 # 6. The rejected connection's flow record: nodemesh reset both ends, so
 #    the flow is over; with tcp_closed = 1 s its record is due within a
 #    couple of seconds, with the alert's flow_id.
-rec=$(wait_jsonl "$flows" "r['proto'] == 'tcp' and r['src']['port'] == $aport and r['dst']['port'] == 80" 40)
+rec=$(nm_wait_jsonl "$flows" "r['proto'] == 'tcp' and r['src']['port'] == $aport and r['dst']['port'] == 80" 40)
 late=""
 if [[ $rec == "[]" ]]; then
 	state=$(nm_ctl --json flow list | nm_json "[(f['side'], f['state'], f['inspection']) for f in j['flows'] if f['src']['port'] == $aport]")
 	late="no flow record for the rejected connection $IP1:$aport -> $IP2:80 4 s after both ends were reset; nodemesh still tracks it as (side, state, inspection) $state"
 	echo "FAIL (deferred): $late" >&2
 	out=$(nm_ctl flow flush 2>&1) || nm_fail "flow flush: $out"
-	rec=$(wait_jsonl "$flows" "r['proto'] == 'tcp' and r['src']['port'] == $aport and r['dst']['port'] == 80")
+	rec=$(nm_wait_jsonl "$flows" "r['proto'] == 'tcp' and r['src']['port'] == $aport and r['dst']['port'] == 80")
 fi
 [[ $(nm_json "len(j)" <<<"$rec") == 1 ]] || nm_fail "expected one flow record for port $aport, got $rec"
 nm_json "j[0]['flow_id'] == $alert_flow_id and j[0].get('signature') == 'blocked' and j[0]['src']['pod'] == 'pod-1' and j[0]['dst']['pod'] == 'pod-2'" \

@@ -476,3 +476,37 @@ Test(sigrule_parse, cleared_rule_parses_again)
 	cr_expect_eq(rule.n_patterns, 1);
 	nm_sig_rule_clear(&rule);
 }
+
+/* Sticky buffers apply to what follows them, legacy modifiers to the content before. */
+Test(sigrule_parse, http_buffers_sticky_and_legacy)
+{
+	cr_assert_eq(parse("alert http $HOME_NET any -> any $HTTP_PORTS (msg:\"x\"; "
+			   "flow:established,to_server; content:\"X-A|3a|\"; http_header; "
+			   "http.method; content:\"POST\"; http.uri; content:\"/cgi-bin/\"; "
+			   "content:\".cgi\"; distance:0; pcre:\"/b/i\"; "
+			   "http.host; content:\"ex.com\"; pkt_data; sid:7;)"),
+		     0, "%s", err);
+	cr_expect_eq(rule.proto, NM_SIG_PROTO_HTTP);
+	cr_assert_eq(rule.n_patterns, 6);
+	/* A legacy modifier moves the content before it; a sticky buffer what follows. */
+	cr_expect_eq(rule.patterns[0].buffer, NM_SIG_BUF_HTTP_HEADER);
+	cr_expect_eq(rule.patterns[1].buffer, NM_SIG_BUF_HTTP_METHOD);
+	cr_expect_eq(rule.patterns[2].buffer, NM_SIG_BUF_HTTP_URI);
+	cr_expect_eq(rule.patterns[3].buffer, NM_SIG_BUF_HTTP_URI);
+	cr_expect(rule.patterns[3].has_distance);
+	cr_expect_eq(rule.patterns[4].buffer, NM_SIG_BUF_HTTP_URI);
+	cr_expect_eq(rule.patterns[5].buffer, NM_SIG_BUF_HTTP_HOST);
+	nm_sig_rule_clear(&rule);
+
+	/* tcp with HTTP buffers is an http rule, as in Suricata. */
+	cr_assert_eq(parse(ANY_ANY "(content:\"/a\"; http_raw_uri; sid:8;)"), 0, "%s", err);
+	cr_expect_eq(rule.proto, NM_SIG_PROTO_HTTP);
+	cr_expect_eq(rule.patterns[0].buffer, NM_SIG_BUF_HTTP_URI_RAW);
+	nm_sig_rule_clear(&rule);
+
+	cr_assert_eq(parse("alert http any any -> any any (flow:to_client; http.stat_code; "
+			   "content:\"404\"; http.cookie; content:\"id=\"; sid:9;)"),
+		     0, "%s", err);
+	cr_expect_eq(rule.patterns[1].buffer, NM_SIG_BUF_HTTP_COOKIE);
+	nm_sig_rule_clear(&rule);
+}

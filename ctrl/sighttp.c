@@ -1,0 +1,183 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * Suricata's HTTP buffers in rules: the sticky buffer keywords
+ * (http.uri; content:"x") and the legacy content modifiers (content:"x";
+ * http_uri), and the checks an http rule needs as a whole. What the
+ * buffers hold is built on the workers (dataplane/inspect_http.c); a rule
+ * nodemesh cannot give Suricata's meaning is refused here with the reason.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <string.h>
+
+#include "sigrule_priv.h"
+
+static const struct {
+	const char *sticky;
+	const char *legacy;
+} buffers[NM_SIG_BUF_MAX] = {
+#define NM_SIG_BUFFER_NAMES(sym, s, l) [NM_SIG_BUF_##sym] = {s, l},
+    NM_SIG_BUFFERS(NM_SIG_BUFFER_NAMES)
+#undef NM_SIG_BUFFER_NAMES
+};
+
+/* Keywords of HTTP buffers nodemesh does not build yet: refused by name, not as unknown. */
+static const char *const not_yet[] = {
+    "http.request_body", "http_client_body",  "http.response_body", "http_server_body",
+    "file.data",	 "file_data",	      "http.header_names",  "http.header.raw",
+    "http_raw_header",	 "http.host.raw",     "http_raw_host",	    "http.stat_msg",
+    "http_stat_msg",	 "http.protocol",     "http.request_line",  "http.response_line",
+    "http.start",	 "http.content_type", "http.content_len",   "http.referer",
+    "http.accept",	 "http.accept_enc",   "http.accept_lang",   "http.connection",
+    "http.server",	 "http.location",     "http.cookie.raw",
+};
+
+/* Buffers only a request has; http.stat_code is the only response-only one here. */
+static bool
+request_only(uint8_t b)
+{
+	return b == NM_SIG_BUF_HTTP_METHOD || b == NM_SIG_BUF_HTTP_URI ||
+	       b == NM_SIG_BUF_HTTP_URI_RAW || b == NM_SIG_BUF_HTTP_HOST ||
+	       b == NM_SIG_BUF_HTTP_USER_AGENT;
+}
+
+static const char *
+buffer_name(uint8_t b)
+{
+	return b < NM_SIG_BUF_MAX && buffers[b].sticky ? buffers[b].sticky : "the payload";
+}
+
+static int
+legacy_modifier(struct nm_sig_rule *rule, uint8_t b, struct sig_ctx *c)
+{
+	struct nm_sig_pattern *pat;
+
+	if (rule->n_patterns == 0 || rule->patterns[rule->n_patterns - 1].kind != NM_SIG_CONTENT)
+		return sig_fail(c, "%s: no content before it to modify", buffers[b].legacy);
+	pat = &rule->patterns[rule->n_patterns - 1];
+	if (pat->buffer != NM_SIG_BUF_STREAM)
+		return sig_fail(c, "%s: the content before it is already in %s", buffers[b].legacy,
+				buffer_name(pat->buffer));
+	pat->buffer = b;
+	return 1;
+}
+
+int
+sig_opt_buffer(struct nm_sig_rule *rule, const struct sig_option *o, struct sig_ctx *c)
+{
+	for (unsigned int b = NM_SIG_BUF_STREAM + 1; b < NM_SIG_BUF_MAX; b++) {
+		bool sticky = sig_key_is(o, buffers[b].sticky);
+
+		if (!sticky && !sig_key_is(o, buffers[b].legacy))
+			continue;
+		if (o->val != NULL)
+			return sig_fail(c, "%s: takes no value",
+					sticky ? buffers[b].sticky : buffers[b].legacy);
+		if (!sticky)
+			return legacy_modifier(rule, (uint8_t)b, c);
+		c->buffer = (uint8_t)b;
+		return 1;
+	}
+	/* Suricata's way back to the packet's payload after a sticky buffer. */
+	if (sig_key_is(o, "pkt_data")) {
+		if (o->val != NULL)
+			return sig_fail(c, "pkt_data: takes no value");
+		c->buffer = NM_SIG_BUF_STREAM;
+		return 1;
+	}
+	for (size_t i = 0; i < sizeof(not_yet) / sizeof(not_yet[0]); i++)
+		if (sig_key_is(o, not_yet[i]))
+			return sig_fail(c, "%s: nodemesh does not build this HTTP buffer yet",
+					not_yet[i]);
+	return 0;
+}
+
+/* A relative pattern's anchor must be in its own buffer (Suricata chains within one). */
+static int
+relative_in_one_buffer(const struct nm_sig_rule *rule, struct sig_ctx *c)
+{
+	for (unsigned int i = 0; i < rule->n_patterns; i++) {
+		const struct nm_sig_pattern *p = &rule->patterns[i];
+		bool relative =
+		    p->has_distance || p->has_within || (p->kind == NM_SIG_ISDATAAT && p->relative);
+		unsigned int j = i;
+
+		if (!relative)
+			continue;
+		while (j-- > 0 && rule->patterns[j].kind == NM_SIG_ISDATAAT &&
+		       !rule->patterns[j].relative)
+			;
+		if (j < i && rule->patterns[j].buffer != p->buffer)
+			return sig_fail(c,
+					"a relative match in %s after a content in %s: "
+					"relative matches stay within one buffer",
+					buffer_name(p->buffer),
+					buffer_name(rule->patterns[j].buffer));
+	}
+	return 0;
+}
+
+/* Suricata refuses these too: http.host holds the host lowercased. */
+static int
+host_is_lowercase(const struct nm_sig_rule *rule, struct sig_ctx *c)
+{
+	for (unsigned int i = 0; i < rule->n_patterns; i++) {
+		const struct nm_sig_pattern *p = &rule->patterns[i];
+
+		if (p->buffer != NM_SIG_BUF_HTTP_HOST || p->kind != NM_SIG_CONTENT || p->nocase)
+			continue;
+		for (unsigned int k = 0; k < p->len; k++)
+			if (isupper(p->data[k]))
+				return sig_fail(c,
+						"http.host content \"%.64s\" has upper case: the "
+						"buffer is lowercased, it can never match",
+						(const char *)p->data);
+	}
+	return 0;
+}
+
+int
+sig_http_done(struct nm_sig_rule *rule, struct sig_ctx *c)
+{
+	bool any_http = false, any_stream = false, request = false, response = false;
+	int rc;
+
+	for (unsigned int i = 0; i < rule->n_patterns; i++) {
+		uint8_t b = rule->patterns[i].buffer;
+
+		any_http |= b != NM_SIG_BUF_STREAM;
+		any_stream |= b == NM_SIG_BUF_STREAM;
+		request |= request_only(b);
+		response |= b == NM_SIG_BUF_HTTP_STAT_CODE;
+	}
+	if (!any_http) {
+		if (rule->proto == NM_SIG_PROTO_HTTP)
+			return sig_fail(c, "an http rule needs its patterns in HTTP buffers "
+					   "(http.uri, ...): nodemesh does not scan the raw stream "
+					   "of http rules");
+		return 0;
+	}
+	if (rule->proto != NM_SIG_PROTO_HTTP && rule->proto != NM_SIG_PROTO_TCP)
+		return sig_fail(c, "HTTP buffers need protocol http or tcp");
+	if (any_stream)
+		return sig_fail(c,
+				"patterns in the payload and in HTTP buffers in one rule are not "
+				"supported");
+	if (request && response)
+		return sig_fail(c, "request buffers and http.stat_code in one rule are not "
+				   "supported (nodemesh matches one message at a time)");
+	if ((request && (rule->flow & NM_SIG_FLOW_TO_CLIENT)) ||
+	    (response && (rule->flow & NM_SIG_FLOW_TO_SERVER)))
+		return sig_fail(c, "%s with flow:%s matches nothing",
+				request ? "request buffers" : "http.stat_code",
+				request ? "to_client" : "to_server");
+	if (rule->dsize_min >= 0)
+		return sig_fail(c, "dsize on an http rule is not supported (it counts a packet's "
+				   "payload, not a buffer)");
+	rc = relative_in_one_buffer(rule, c);
+	if (rc == 0)
+		rc = host_is_lowercase(rule, c);
+	if (rc == 0)
+		rule->proto = NM_SIG_PROTO_HTTP;
+	return rc;
+}

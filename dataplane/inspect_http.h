@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * HTTP inspection of a TCP stream direction on the workers: in-order bytes
+ * go to the stream's HTTP parser (dataplane/http.c), and each message
+ * head's Suricata buffers are built and scanned with the http rules.
+ */
+#ifndef NM_INSPECT_HTTP_H
+#define NM_INSPECT_HTTP_H
+
+#include <stdint.h>
+
+#include "nodemesh/http-t.h"
+#include "sig_scan.h"
+
+/* What one feed scans with, and what it found. */
+struct nm_inspect_http {
+	const struct nm_sigdb *db;
+	hs_scratch_t *scratch;
+	nm_sigdb_hit_fn fn;
+	void *ctx;
+	uint32_t parts_lost; /* multi-buffer rule parts past NM_SIG_HTTP_PARTS_MAX */
+	uint32_t heads;	     /* message heads scanned */
+	int rc;		     /* 0, or the first scan's -EIO */
+};
+
+/* Bytes of the buffer space one head's buffers are built in (on the stack). */
+#define NM_INSPECT_HTTP_HEAD_MAX NM_HTTP_HEAD_BYTES_DEFAULT
+
+/*
+ * Build the Suricata buffers of head h (a request's or a response's) in
+ * space (3 * NM_INSPECT_HTTP_HEAD_MAX + 2 * NM_HTTP_HEADER_COUNT_DEFAULT
+ * bytes; h->len is at most NM_INSPECT_HTTP_HEAD_MAX).
+ */
+#define NM_INSPECT_HTTP_SPACE (3 * NM_INSPECT_HTTP_HEAD_MAX + 2 * NM_HTTP_HEADER_COUNT_DEFAULT)
+void nm_inspect_http_buffers(const struct nm_http_head *h, uint8_t *space,
+			     struct nm_sig_http_bufs *out);
+
+/* Feed len in-order bytes of the direction; returns the parser's verdict. */
+enum nm_http_verdict nm_inspect_http_feed(struct nm_http_parser *p, const uint8_t *data,
+					  uint32_t len, struct nm_inspect_http *ih);
+
+#endif
