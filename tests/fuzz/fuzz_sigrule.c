@@ -76,7 +76,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	CHECK(rule.sid > 0);
 	CHECK(rule.action <= NM_SIG_PASS);
-	CHECK(rule.proto <= NM_SIG_PROTO_ICMP);
+	CHECK(rule.proto <= NM_SIG_PROTO_HTTP);
 	CHECK(rule.flow <=
 	      (NM_SIG_FLOW_TO_SERVER | NM_SIG_FLOW_TO_CLIENT | NM_SIG_FLOW_ESTABLISHED));
 	CHECK((rule.flow & (NM_SIG_FLOW_TO_SERVER | NM_SIG_FLOW_TO_CLIENT)) !=
@@ -89,7 +89,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_ports(&rule.sport);
 	check_ports(&rule.dport);
 	CHECK(rule.proto == NM_SIG_PROTO_TCP || rule.proto == NM_SIG_PROTO_UDP ||
-	      (rule.sport.n == 0 && rule.dport.n == 0));
+	      rule.proto == NM_SIG_PROTO_HTTP || (rule.sport.n == 0 && rule.dport.n == 0));
+	/* An http rule looks only in HTTP buffers, any other rule only at the payload. */
+	for (unsigned int i = 0; i < rule.n_patterns; i++) {
+		CHECK(rule.patterns[i].buffer < NM_SIG_BUF_MAX);
+		CHECK((rule.proto == NM_SIG_PROTO_HTTP) ==
+		      (rule.patterns[i].buffer != NM_SIG_BUF_STREAM));
+	}
+	CHECK(rule.proto != NM_SIG_PROTO_HTTP || rule.dsize_min == -1);
 
 	CHECK(rule.n_patterns >= 1 && rule.n_patterns <= NM_SIG_MAX_PATTERNS);
 	CHECK((rule.dsize_min == -1 && rule.dsize_max == -1) ||
