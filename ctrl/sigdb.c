@@ -62,10 +62,9 @@
  * - http rules (proto http, or tcp with an HTTP buffer) go to one vectored
  *   database per HTTP buffer (IN_HTTP(b)), scanned as blocks when a
  *   message head completes (dataplane/inspect_http.c), with block
- *   semantics: combinations, negation and the marker as for UDP. A rule
- *   with patterns in several buffers is split into one part per buffer,
- *   each reporting its own id above the marker's (nm_sigdb.http_parts);
- *   the scan reports the rule when all its parts matched in one message.
+ *   semantics. A rule of more than one expression reports each on its own
+ *   id, and the scan completes it from a per-message bitmap, whichever
+ *   buffers its patterns are in (add_http_rule says why not combinations).
  * - An empty rule set compiles to a valid struct with both databases NULL;
  *   scratch allocation then gives a NULL scratch, scans report nothing and
  *   nm_sigdb_stream_open returns NULL with errno ENOENT. Likewise a set
@@ -315,56 +314,128 @@ out:
 	return rc;
 }
 
-/* The parts of http rules with patterns in several buffers. */
-struct partmap {
-	struct nm_sigdb_part *parts; /* by id - base */
-	unsigned int base;
-	unsigned int n;
+/*
+ * Where the reporting sub-expressions of http rules map to: like the
+ * stream's (struct submap), with bitmaps that live for one message.
+ */
+struct httpmap {
+	struct nm_sigdb_sub *subs; /* by id - n_rules */
+	unsigned int n_rules;
+	unsigned int n_multi; /* bitmap slots handed out */
 };
 
+/* rule r's patterns in buffer b (sharing their bytes: the builder only reads them). */
+static void
+part_of(struct nm_sig_rule *part, const struct nm_sig_rule *r, unsigned int b)
+{
+	*part = *r;
+	part->n_patterns = 0;
+	for (unsigned int i = 0; i < r->n_patterns; i++)
+		if (r->patterns[i].buffer == b)
+			part->patterns[part->n_patterns++] = r->patterns[i];
+}
+
 /*
- * An http rule: its patterns in one buffer go to that buffer's database
- * as any rule does; in several, each buffer's patterns become a part
- * reported on its own id, and the scan (dataplane/sig_scan.c) matches the
- * rule when all its parts matched in one message.
+ * Add buffer b's part of http rule ri: each expression reporting on its
+ * own id, or, with a negated pattern, one combination (it needs the
+ * end-of-data marker). The ids reported go to bit[*n_bits...].
+ */
+static int
+add_http_part(struct pool *p, const struct nm_sig_rule *part, unsigned int ri, unsigned int b,
+	      struct ids *ids, struct submap *sm, unsigned int *id_of_bit, unsigned int *n_bits,
+	      char *err, size_t errlen)
+{
+	struct nm_sig_expr ex[NM_SIG_MAX_EXPRS];
+	unsigned int n_ex = 0;
+	bool negated = false;
+	int rc = nm_sig_exprs_build(part, ex, &n_ex, err, errlen);
+
+	if (rc < 0)
+		return rc;
+	for (unsigned int k = 0; k < n_ex; k++)
+		negated |= ex[k].negated;
+	if (*n_bits + (negated ? 1 : n_ex) > 16) {
+		snprintf(err, errlen,
+			 "sid %u line %u: more than 16 expressions over its HTTP buffers",
+			 part->sid, part->line);
+		rc = -EINVAL;
+	} else if (negated) {
+		unsigned int id = ids->next_sub++;
+		id_of_bit[(*n_bits)++] = id;
+		rc = add_rule(p, part, ri, id, IN_HTTP(b), ids, sm, err, errlen);
+	} else {
+		for (unsigned int k = 0; k < n_ex; k++) {
+			id_of_bit[(*n_bits)++] = ids->next_sub;
+			pool_add(p, ex[k].re, ex[k].flags | HS_FLAG_SINGLEMATCH, ids->next_sub++,
+				 ex[k].ext.flags ? &ex[k].ext : NULL, ri, IN_HTTP(b));
+			ex[k].re = NULL; /* the pool owns it now */
+		}
+	}
+	nm_sig_exprs_free(ex, n_ex);
+	return rc;
+}
+
+/*
+ * An http rule. A rule that is one expression in one buffer reports
+ * itself. Otherwise each expression (or a buffer's combination, see
+ * add_http_part) reports on its own id, SINGLEMATCH, and the scan sets the
+ * rule's bit for it in a bitmap that lives for one message
+ * (dataplane/sig_scan.c): the rule matches when all its bits are set,
+ * whichever buffers they are in. Hyperscan's logical combinations are
+ * avoided where they are not needed: block mode evaluates every
+ * combination at the end of every scan, about 30 ns each, and ET's
+ * thousands made a 43-byte http.uri scan take 70 us.
  */
 static int
 add_http_rule(struct pool *p, const struct nm_sig_rule *r, unsigned int ri, struct ids *ids,
-	      struct submap *sm, struct partmap *pm, char *err, size_t errlen)
+	      struct submap *sm, struct httpmap *hm, char *err, size_t errlen)
 {
-	unsigned int used = 0, n_used, bit = 0;
+	unsigned int used = 0, n_bits = 0, id_of_bit[16];
 	struct nm_sig_rule *part;
 	int rc = 0;
 
 	for (unsigned int i = 0; i < r->n_patterns; i++)
 		used |= 1u << r->patterns[i].buffer;
-	n_used = (unsigned int)__builtin_popcount(used);
-	if (n_used == 1)
-		return add_rule(p, r, ri, ri, IN_HTTP((unsigned int)__builtin_ctz(used)), ids, sm,
-				err, errlen);
-
 	part = malloc(sizeof(*part));
 	if (part == NULL) {
 		snprintf(err, errlen, "sid %u line %u: out of memory", r->sid, r->line);
 		return -ENOMEM;
 	}
+	if (__builtin_popcount(used) == 1) {
+		unsigned int b = (unsigned int)__builtin_ctz(used);
+		struct nm_sig_expr ex[NM_SIG_MAX_EXPRS];
+		unsigned int n_ex = 0;
+
+		part_of(part, r, b);
+		rc = nm_sig_exprs_build(part, ex, &n_ex, err, errlen);
+		bool single = rc == 0 && n_ex == 1 && !ex[0].negated;
+		nm_sig_exprs_free(ex, n_ex);
+		if (single || rc < 0) {
+			/* One expression: add_rule makes it report the rule index. */
+			if (rc == 0)
+				rc = add_rule(p, part, ri, ri, IN_HTTP(b), ids, sm, err, errlen);
+			free(part);
+			return rc;
+		}
+	}
 	for (unsigned int b = 0; b < NM_SIG_BUF_MAX && rc == 0; b++) {
 		if (!(used & (1u << b)))
 			continue;
-		/* The part shares the rule's pattern bytes; add_rule only reads them. */
-		*part = *r;
-		part->n_patterns = 0;
-		for (unsigned int i = 0; i < r->n_patterns; i++)
-			if (r->patterns[i].buffer == b)
-				part->patterns[part->n_patterns++] = r->patterns[i];
-		pm->parts[pm->n] = (struct nm_sigdb_part){.rule = ri,
-							  .bit = (uint16_t)(1u << bit),
-							  .all = (uint16_t)((1u << n_used) - 1)};
-		bit++;
-		rc = add_rule(p, part, ri, pm->base + pm->n++, IN_HTTP(b), ids, sm, err, errlen);
+		part_of(part, r, b);
+		rc = add_http_part(p, part, ri, b, ids, sm, id_of_bit, &n_bits, err, errlen);
 	}
 	free(part);
-	return rc;
+	if (rc < 0)
+		return rc;
+	for (unsigned int k = 0; k < n_bits; k++)
+		hm->subs[id_of_bit[k] - hm->n_rules] = (struct nm_sigdb_sub){
+		    .rule = ri,
+		    .slot = hm->n_multi,
+		    .bit = (uint16_t)(1u << k),
+		    .all = (uint16_t)((1u << n_bits) - 1),
+		};
+	hm->n_multi++;
+	return 0;
 }
 
 static int
@@ -471,7 +542,7 @@ nm_sigdb_compile(const struct nm_sig_rule *rules, unsigned int n, char *err, siz
 	struct nm_sigdb *db = NULL;
 	struct pool pool = {0};
 	struct submap sm = {NULL, n, 0};
-	struct partmap pm = {NULL, 0, 0};
+	struct httpmap hm = {NULL, n, 0};
 	struct ids ids = {.next_sub = n};
 	double t0;
 	int rc = 0;
@@ -509,29 +580,36 @@ nm_sigdb_compile(const struct nm_sig_rule *rules, unsigned int n, char *err, siz
 	/* Per rule at most 2 * NM_SIG_MAX_EXPRS sub-expressions and one combination; one marker. */
 	rc = pool_init(&pool, (size_t)n * (2 * NM_SIG_MAX_EXPRS + 1) + 1);
 	sm.subs = calloc((size_t)n * 2 * NM_SIG_MAX_EXPRS, sizeof(*sm.subs));
-	pm.parts = calloc((size_t)n * NM_SIG_BUF_MAX, sizeof(*pm.parts));
-	if (rc < 0 || !sm.subs || !pm.parts) {
+	hm.subs = calloc((size_t)n * 2 * NM_SIG_MAX_EXPRS, sizeof(*hm.subs));
+	if (rc < 0 || !sm.subs || !hm.subs) {
 		snprintf(err, errlen, "out of memory for %u rules", n);
 		rc = -ENOMEM;
 		goto out;
 	}
 	ids.marker = n + n * 2 * NM_SIG_MAX_EXPRS; /* above every sub-expression id */
-	pm.base = ids.marker + 1;		   /* and parts above the marker */
 	for (unsigned int i = 0; i < n; i++) {
 		copy_rule(&db->rules[i], &rules[i]);
 		if (rules[i].proto == NM_SIG_PROTO_HTTP)
-			rc = add_http_rule(&pool, &rules[i], i, &ids, &sm, &pm, err, errlen);
+			rc = add_http_rule(&pool, &rules[i], i, &ids, &sm, &hm, err, errlen);
 		else
 			rc = add_rule(&pool, &rules[i], i, i, dbmask_of(rules[i].proto), &ids, &sm,
 				      err, errlen);
 		if (rc < 0)
 			goto out;
 	}
-	db->http_part_base = pm.base;
-	if (pm.n > 0) {
-		db->http_parts = pm.parts;
-		db->n_http_parts = pm.n;
-		pm.parts = NULL;
+	if (hm.n_multi > NM_SIGDB_HTTP_MULTI_MAX) {
+		snprintf(err, errlen,
+			 "%u http rules of more than one expression, more than %d (a message's "
+			 "bitmaps are on the worker's stack)",
+			 hm.n_multi, NM_SIGDB_HTTP_MULTI_MAX);
+		rc = -E2BIG;
+		goto out;
+	}
+	if (hm.n_multi > 0) {
+		db->http_subs = hm.subs;
+		db->n_http_subs = ids.next_sub - n;
+		db->n_http_multi = hm.n_multi;
+		hm.subs = NULL;
 	}
 	if (sm.n_multi) {
 		/* Keep the map only up to the last sub-expression id handed out. */
@@ -572,7 +650,7 @@ nm_sigdb_compile(const struct nm_sig_rule *rules, unsigned int n, char *err, siz
 
 out:
 	free(sm.subs);
-	free(pm.parts);
+	free(hm.subs);
 	pool_free(&pool);
 	if (rc < 0) {
 		nm_sigdb_free(db);
@@ -599,8 +677,8 @@ nm_sigdb_free(struct nm_sigdb *db)
 		hs_free_database(db->http[b]);
 		db->http[b] = NULL;
 	}
-	free(db->http_parts);
-	db->http_parts = NULL;
+	free(db->http_subs);
+	db->http_subs = NULL;
 	free(db);
 }
 

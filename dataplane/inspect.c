@@ -433,7 +433,6 @@ http_feed(struct nm_worker *w, const struct nm_sigdb *db, hs_scratch_t *scratch,
 	for (unsigned int i = 0; i < pc->n && v == NM_HTTP_MORE && ih.rc == 0; i++)
 		v = nm_inspect_http_feed(p, pc->data[i], pc->len[i], &ih);
 	w->sc.http_heads += ih.heads;
-	w->sc.http_parts_lost += ih.parts_lost;
 	switch (v) {
 	case NM_HTTP_NOT_HTTP:
 		w->sc.http_not_http++;

@@ -126,7 +126,7 @@ on_head(void *arg, const struct nm_http_head *h)
 		return;
 	nm_inspect_http_buffers(h, space, &bufs);
 	ih->heads++;
-	ih->rc = nm_sigdb_scan_http(ih->db, ih->scratch, &bufs, ih->fn, ih->ctx, &ih->parts_lost);
+	ih->rc = nm_sigdb_scan_http(ih->db, ih->scratch, &bufs, ih->fn, ih->ctx);
 }
 
 enum nm_http_verdict

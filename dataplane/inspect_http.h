@@ -18,9 +18,8 @@ struct nm_inspect_http {
 	hs_scratch_t *scratch;
 	nm_sigdb_hit_fn fn;
 	void *ctx;
-	uint32_t parts_lost; /* multi-buffer rule parts past NM_SIG_HTTP_PARTS_MAX */
-	uint32_t heads;	     /* message heads scanned */
-	int rc;		     /* 0, or the first scan's -EIO */
+	uint32_t heads; /* message heads scanned */
+	int rc;		/* 0, or the first scan's -EIO */
 };
 
 /* Bytes of the buffer space one head's buffers are built in (on the stack). */

@@ -96,67 +96,48 @@ nm_sigdb_scan_vector(const struct nm_sigdb *db, hs_scratch_t *scratch, const uin
 	    hs_scan_vector(db->block, (const char *const *)data, len, n, 0, scratch, on_match, &h));
 }
 
-/* One message's HTTP scan: rule hits go on, parts of multi-buffer rules are collected. */
+/* One message's HTTP scan: its rules' bitmaps live as long as it (ctrl/sigdb.c). */
 struct http_hits {
 	nm_sigdb_hit_fn fn;
 	void *ctx;
 	const struct nm_sigdb *db;
-	unsigned int n;
-	uint32_t lost;
-	uint32_t part[NM_SIG_HTTP_PARTS_MAX];
+	uint16_t *seen; /* n_http_multi bitmaps */
 };
 
 static int
 on_http_match(unsigned int id, unsigned long long from, unsigned long long to, unsigned int flags,
 	      void *arg)
 {
-	struct http_hits *h = arg;
+	const struct http_hits *h = arg;
+	const struct nm_sigdb_sub *sub;
+	uint16_t *seen;
 
 	(void)from;
 	(void)to;
 	(void)flags;
 	if (id < h->db->n_rules)
 		return h->fn(h->ctx, id) != 0;
-	if (id < h->db->http_part_base || id - h->db->http_part_base >= h->db->n_http_parts)
+	/* Quiet sub-expressions and the marker never arrive; the rest are reporting ones. */
+	if (id - h->db->n_rules >= h->db->n_http_subs)
 		return 0;
-	if (h->n == NM_SIG_HTTP_PARTS_MAX) {
-		h->lost++;
+	sub = &h->db->http_subs[id - h->db->n_rules];
+	if (!sub->all)
 		return 0;
-	}
-	h->part[h->n++] = id - h->db->http_part_base;
-	return 0;
-}
-
-/* Report each multi-buffer rule whose parts all matched in this message, once. */
-static int
-parts_complete(const struct http_hits *h)
-{
-	const struct nm_sigdb_part *parts = h->db->http_parts;
-
-	for (unsigned int i = 0; i < h->n; i++) {
-		uint32_t rule = parts[h->part[i]].rule;
-		uint16_t bits = 0;
-		bool earlier = false;
-
-		for (unsigned int j = 0; j < h->n; j++) {
-			if (parts[h->part[j]].rule != rule)
-				continue;
-			earlier |= j < i;
-			bits |= parts[h->part[j]].bit;
-		}
-		if (!earlier && bits == parts[h->part[i]].all && h->fn(h->ctx, rule) != 0)
-			return 0;
-	}
-	return 0;
+	seen = &h->seen[sub->slot];
+	if (*seen & sub->bit)
+		return 0;
+	*seen |= sub->bit;
+	return *seen == sub->all ? h->fn(h->ctx, sub->rule) != 0 : 0;
 }
 
 int
 nm_sigdb_scan_http(const struct nm_sigdb *db, hs_scratch_t *scratch,
-		   const struct nm_sig_http_bufs *bufs, nm_sigdb_hit_fn fn, void *ctx,
-		   uint32_t *parts_lost)
+		   const struct nm_sig_http_bufs *bufs, nm_sigdb_hit_fn fn, void *ctx)
 {
-	struct http_hits h = {.fn = fn, .ctx = ctx, .db = db};
+	uint16_t seen[NM_SIGDB_HTTP_MULTI_MAX]; /* ctrl/sigdb.c refuses a set that needs more */
+	struct http_hits h = {.fn = fn, .ctx = ctx, .db = db, .seen = seen};
 
+	memset(seen, 0, (size_t)db->n_http_multi * sizeof(seen[0]));
 	for (unsigned int b = NM_SIG_BUF_STREAM + 1; b < NM_SIG_BUF_MAX; b++) {
 		const char *data = (const char *)bufs->data[b];
 		unsigned int len = bufs->len[b];
@@ -171,8 +152,7 @@ nm_sigdb_scan_http(const struct nm_sigdb *db, hs_scratch_t *scratch,
 		if (hrc != HS_SUCCESS)
 			return -EIO;
 	}
-	*parts_lost += h.lost;
-	return parts_complete(&h);
+	return 0;
 }
 
 int

@@ -32,17 +32,13 @@ struct nm_sig_http_bufs {
 	uint32_t len[NM_SIG_BUF_MAX];
 };
 
-#define NM_SIG_HTTP_PARTS_MAX 64 /* parts of multi-buffer rules one message may match */
-
 /*
  * Scan one HTTP message's buffers, each with its buffer's database (http
- * rules). A rule whose patterns lie in several buffers is reported when
- * all its parts matched here; parts beyond NM_SIG_HTTP_PARTS_MAX are not
- * kept and counted in *parts_lost. Returns 0 or -EIO.
+ * rules). A rule whose expressions lie in several buffers is reported
+ * when all of them matched in this message. Returns 0 or -EIO.
  */
 int nm_sigdb_scan_http(const struct nm_sigdb *db, hs_scratch_t *scratch,
-		       const struct nm_sig_http_bufs *bufs, nm_sigdb_hit_fn fn, void *ctx,
-		       uint32_t *parts_lost);
+		       const struct nm_sig_http_bufs *bufs, nm_sigdb_hit_fn fn, void *ctx);
 
 /* A worker's stream memory: n chunks of chunk bytes (nm_sigdb_stream_chunk_bytes() or more). */
 struct nm_sig_stream_pool {

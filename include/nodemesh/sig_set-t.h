@@ -65,7 +65,6 @@ struct nm_sig_counters {
 	uint64_t http_tunnels;	 /* directions past an Upgrade or CONNECT: raw stream only */
 	uint64_t http_refused;	 /* request directions refused (drop reason http_refused) */
 	uint64_t http_resp_lost; /* response directions the parser could not follow: raw only */
-	uint64_t http_parts_lost; /* multi-buffer rule parts past NM_SIG_HTTP_PARTS_MAX */
 };
 
 /* A signature hit, handed from a worker to the control thread's alert log. */

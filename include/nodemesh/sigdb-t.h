@@ -47,17 +47,6 @@ struct nm_sigdb_sub {
 	uint16_t all;  /* every pattern's bit: the rule is complete */
 };
 
-/*
- * A part of an http rule whose patterns lie in several buffers: Hyperscan
- * id http_part_base + i reports http_parts[i], and the rule matches when
- * every part of it matched in one message's buffers.
- */
-struct nm_sigdb_part {
-	uint32_t rule; /* rule index */
-	uint16_t bit;  /* this part's bit */
-	uint16_t all;  /* every part's bit */
-};
-
 struct nm_sigdb {
 	hs_database_t *stream; /* TCP and ip rules; NULL when there are none */
 	hs_database_t *block;  /* UDP, ICMP and ip rules; NULL when there are none */
@@ -81,10 +70,18 @@ struct nm_sigdb {
 	 */
 	hs_database_t *http[NM_SIG_BUF_MAX];
 	bool has_http;
-	unsigned int http_part_base;
-	unsigned int n_http_parts;
-	struct nm_sigdb_part *http_parts;
+	/*
+	 * http rules of more than one expression: id n_rules + i reports
+	 * http_subs[i] (all == 0: not such an id); slot indexes a bitmap the
+	 * scan keeps for one message, n_http_multi of them.
+	 */
+	unsigned int n_http_multi;
+	unsigned int n_http_subs;
+	struct nm_sigdb_sub *http_subs;
 };
+
+/* http rules of more than one expression in one set: their bitmaps are on a worker's stack. */
+#define NM_SIGDB_HTTP_MULTI_MAX 16384
 
 struct nm_sig_stream_pool;
 

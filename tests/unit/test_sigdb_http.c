@@ -28,6 +28,8 @@ static const char *const http_rules[] = {
     "alert http any any -> any any (content:\"/a\"; http_uri; content:\"/b\"; http_uri; "
     "distance:0; within:2; sid:10;)",
     "alert http any any -> any any (http.uri; content:\"/x\"; content:!\"debug\"; sid:11;)",
+    "alert http any any -> any any (http.method; content:\"PUT\"; http.uri; content:\"/neg\"; "
+    "content:!\"zz\"; sid:12;)",
 };
 #define N_RULES (sizeof(http_rules) / sizeof(http_rules[0]))
 
@@ -170,6 +172,17 @@ Test(sigdb_http, relative_and_negated_within_one_buffer)
 	cr_assert_eq(feed_all_cuts(NM_HTTP_REQUEST, "GET /a HTTP/1.1\r\nReferer: /b\r\n\r\n"), 0);
 	cr_assert_eq(feed_all_cuts(NM_HTTP_REQUEST, "GET /x HTTP/1.1\r\n\r\n"), SIDS(11));
 	cr_assert_eq(feed_all_cuts(NM_HTTP_REQUEST, "GET /x?debug=1 HTTP/1.1\r\n\r\n"), 0);
+}
+
+/* A buffer with a negated content is one combination, joined with the other buffers' bits. */
+Test(sigdb_http, negation_in_one_buffer_of_several)
+{
+	cr_assert_eq(feed_all_cuts(NM_HTTP_REQUEST, "PUT /neg HTTP/1.1\r\n\r\n"), SIDS(12));
+	cr_assert_eq(feed_all_cuts(NM_HTTP_REQUEST, "PUT /negzz HTTP/1.1\r\n\r\n"), 0);
+	cr_assert_eq(feed_all_cuts(NM_HTTP_REQUEST, "GET /neg HTTP/1.1\r\n\r\n"), 0);
+	/* The bitmaps last one message: PUT in one, /neg in the next do not add up. */
+	cr_assert_eq(
+	    feed_all_cuts(NM_HTTP_REQUEST, "PUT / HTTP/1.1\r\n\r\nGET /neg HTTP/1.1\r\n\r\n"), 0);
 }
 
 Test(sigdb_http, each_pipelined_request_is_judged)
