@@ -19,6 +19,9 @@
  * and control bytes in the head. A lone LF ends a line (RFC 9112 §2.2
  * allows it, as nginx and libhtp do).
  *
+ * After CONNECT, an Upgrade request or a 101 answer the direction is a
+ * tunnel: the rest is another protocol.
+ *
  * Whether a direction is HTTP is decided by its first line: a valid
  * request line (a response: "HTTP/1.x NNN"). A first line that fails is
  * not HTTP, unless it starts with one of RFC 9110's methods and a space
@@ -338,6 +341,16 @@ header_line(struct nm_http_parser *p, uint32_t n)
 		return framing_length(p, value);
 	if (span_is(p->head, name, "transfer-encoding"))
 		return framing_te(p, value);
+	/*
+	 * A request asking to switch protocols: its connection may carry
+	 * WebSocket frames or HTTP/2 after it, and this side never sees the
+	 * server's 101 (the response is parsed at the other flow entry), so
+	 * the direction becomes a tunnel after this request instead of
+	 * refusing what follows. The price: a client that adds Upgrade has
+	 * its later requests on that connection scanned as a raw stream only.
+	 */
+	if (p->dir == NM_HTTP_REQUEST && span_is(p->head, name, "upgrade"))
+		p->upgrade = true;
 	return true;
 }
 

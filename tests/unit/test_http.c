@@ -419,7 +419,11 @@ Test(http, switching_protocols_and_connect_become_tunnels)
 
 	cr_assert_eq(run_req(&r, "CONNECT a:443 HTTP/1.1\r\nHost: a:443\r\n\r\n\x16\x03\x01"),
 		     NM_HTTP_TUNNEL);
-	cr_assert_eq(run_req(&r, "GET /ws HTTP/1.1\r\nUpgrade: websocket\r\n\r\n"), NM_HTTP_MORE);
+	/* The request side never sees the 101: a request asking to upgrade ends HTTP. */
+	cr_assert_eq(run_req(&r, "GET /ws HTTP/1.1\r\nUpgrade: websocket\r\n\r\n\x81\x85"),
+		     NM_HTTP_TUNNEL);
+	cr_assert_str_eq(r.seen.log, "[GET /ws]<end>");
+	cr_assert_eq(run_req(&r, "GET /a HTTP/1.1\r\n\r\n"), NM_HTTP_MORE);
 	nm_http_parser_tunnel(&r.p);
 	cr_assert_eq(r.p.verdict, NM_HTTP_TUNNEL);
 }
