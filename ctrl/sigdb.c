@@ -315,14 +315,83 @@ out:
 }
 
 /*
- * Where the reporting sub-expressions of http rules map to: like the
- * stream's (struct submap), with bitmaps that live for one message.
+ * Where the reporting expressions of http rules map to: (id, rule, bitmap
+ * slot, bit) targets, sorted by id at the end. Identical expressions
+ * (same buffer, text, flags and extended parameters) share one id, so
+ * Hyperscan reports http.method "GET" once, not once per rule using it.
  */
 struct httpmap {
-	struct nm_sigdb_sub *subs; /* by id - n_rules */
 	unsigned int n_rules;
 	unsigned int n_multi; /* bitmap slots handed out */
+	unsigned int n_targets;
+	struct http_target {
+		unsigned int id;
+		struct nm_sigdb_sub sub;
+	} * targets;
+	unsigned int cap;   /* entries of seen, a power of two */
+	unsigned int *seen; /* pool index + 1 of each distinct expression; 0: empty */
 };
+
+static uint64_t
+expr_hash(const char *re, unsigned int flags, const hs_expr_ext_t *ext, unsigned int dbmask)
+{
+	uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a */
+	const unsigned long long v[] = {flags,
+					dbmask,
+					ext ? ext->flags : 0,
+					ext ? ext->min_offset : 0,
+					ext ? ext->max_offset : 0,
+					ext ? ext->min_length : 0};
+
+	for (; *re; re++)
+		h = (h ^ (uint8_t)*re) * 0x100000001b3ULL;
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+		h = (h ^ v[i]) * 0x100000001b3ULL;
+	return h;
+}
+
+static bool
+same_ext(const struct pool *p, unsigned int i, const hs_expr_ext_t *ext)
+{
+	if (!p->has_ext[i] || ext == NULL)
+		return !p->has_ext[i] && ext == NULL;
+	return p->ext[i].flags == ext->flags && p->ext[i].min_offset == ext->min_offset &&
+	       p->ext[i].max_offset == ext->max_offset && p->ext[i].min_length == ext->min_length &&
+	       p->ext[i].edit_distance == ext->edit_distance &&
+	       p->ext[i].hamming_distance == ext->hamming_distance;
+}
+
+/*
+ * The id of a reporting http expression: an identical one's (re is then
+ * freed), or a new one added to the pool (which takes re).
+ */
+static unsigned int
+http_expr_id(struct pool *p, struct httpmap *hm, struct ids *ids, char *re, unsigned int flags,
+	     const hs_expr_ext_t *ext, unsigned int ri, unsigned int dbmask)
+{
+	unsigned int k = (unsigned int)expr_hash(re, flags, ext, dbmask) & (hm->cap - 1);
+
+	for (; hm->seen[k] != 0; k = (k + 1) & (hm->cap - 1)) {
+		unsigned int i = hm->seen[k] - 1;
+		if (p->flags[i] == flags && p->dbmask[i] == dbmask && same_ext(p, i, ext) &&
+		    strcmp(p->expr[i], re) == 0) {
+			free(re);
+			return p->ids[i];
+		}
+	}
+	hm->seen[k] = p->n + 1;
+	pool_add(p, re, flags, ids->next_sub, ext, ri, dbmask);
+	return ids->next_sub++;
+}
+
+static int
+target_cmp(const void *a, const void *b)
+{
+	unsigned int x = ((const struct http_target *)a)->id,
+		     y = ((const struct http_target *)b)->id;
+
+	return (x > y) - (x < y);
+}
 
 /* rule r's patterns in buffer b (sharing their bytes: the builder only reads them). */
 static void
@@ -342,8 +411,8 @@ part_of(struct nm_sig_rule *part, const struct nm_sig_rule *r, unsigned int b)
  */
 static int
 add_http_part(struct pool *p, const struct nm_sig_rule *part, unsigned int ri, unsigned int b,
-	      struct ids *ids, struct submap *sm, unsigned int *id_of_bit, unsigned int *n_bits,
-	      char *err, size_t errlen)
+	      struct ids *ids, struct submap *sm, struct httpmap *hm, unsigned int *id_of_bit,
+	      unsigned int *n_bits, char *err, size_t errlen)
 {
 	struct nm_sig_expr ex[NM_SIG_MAX_EXPRS];
 	unsigned int n_ex = 0;
@@ -365,10 +434,10 @@ add_http_part(struct pool *p, const struct nm_sig_rule *part, unsigned int ri, u
 		rc = add_rule(p, part, ri, id, IN_HTTP(b), ids, sm, err, errlen);
 	} else {
 		for (unsigned int k = 0; k < n_ex; k++) {
-			id_of_bit[(*n_bits)++] = ids->next_sub;
-			pool_add(p, ex[k].re, ex[k].flags | HS_FLAG_SINGLEMATCH, ids->next_sub++,
-				 ex[k].ext.flags ? &ex[k].ext : NULL, ri, IN_HTTP(b));
-			ex[k].re = NULL; /* the pool owns it now */
+			id_of_bit[(*n_bits)++] =
+			    http_expr_id(p, hm, ids, ex[k].re, ex[k].flags | HS_FLAG_SINGLEMATCH,
+					 ex[k].ext.flags ? &ex[k].ext : NULL, ri, IN_HTTP(b));
+			ex[k].re = NULL; /* the pool owns it now, or it was freed */
 		}
 	}
 	nm_sig_exprs_free(ex, n_ex);
@@ -422,17 +491,18 @@ add_http_rule(struct pool *p, const struct nm_sig_rule *r, unsigned int ri, stru
 		if (!(used & (1u << b)))
 			continue;
 		part_of(part, r, b);
-		rc = add_http_part(p, part, ri, b, ids, sm, id_of_bit, &n_bits, err, errlen);
+		rc = add_http_part(p, part, ri, b, ids, sm, hm, id_of_bit, &n_bits, err, errlen);
 	}
 	free(part);
 	if (rc < 0)
 		return rc;
 	for (unsigned int k = 0; k < n_bits; k++)
-		hm->subs[id_of_bit[k] - hm->n_rules] = (struct nm_sigdb_sub){
-		    .rule = ri,
-		    .slot = hm->n_multi,
-		    .bit = (uint16_t)(1u << k),
-		    .all = (uint16_t)((1u << n_bits) - 1),
+		hm->targets[hm->n_targets++] = (struct http_target){
+		    .id = id_of_bit[k],
+		    .sub = {.rule = ri,
+			    .slot = hm->n_multi,
+			    .bit = (uint16_t)(1u << k),
+			    .all = (uint16_t)((1u << n_bits) - 1)},
 		};
 	hm->n_multi++;
 	return 0;
@@ -536,13 +606,37 @@ now_ms(void)
 	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
+/* The targets sorted by id, and for each id above the rules' where its targets start. */
+static int
+http_index_build(struct nm_sigdb *db, struct httpmap *hm, unsigned int n_ids, char *err,
+		 size_t errlen)
+{
+	qsort(hm->targets, hm->n_targets, sizeof(*hm->targets), target_cmp);
+	db->http_index = calloc(n_ids, sizeof(*db->http_index));
+	db->http_targets = calloc(hm->n_targets, sizeof(*db->http_targets));
+	if (db->http_index == NULL || db->http_targets == NULL) {
+		snprintf(err, errlen, "out of memory for %u http rule targets", hm->n_targets);
+		return -ENOMEM;
+	}
+	for (unsigned int t = 0; t < hm->n_targets; t++) {
+		struct nm_sigdb_http_index *x = &db->http_index[hm->targets[t].id - hm->n_rules];
+
+		if (x->count++ == 0)
+			x->first = t;
+		db->http_targets[t] = hm->targets[t].sub;
+	}
+	db->n_http_index = n_ids;
+	db->n_http_multi = hm->n_multi;
+	return 0;
+}
+
 struct nm_sigdb *
 nm_sigdb_compile(const struct nm_sig_rule *rules, unsigned int n, char *err, size_t errlen)
 {
 	struct nm_sigdb *db = NULL;
 	struct pool pool = {0};
 	struct submap sm = {NULL, n, 0};
-	struct httpmap hm = {NULL, n, 0};
+	struct httpmap hm = {.n_rules = n};
 	struct ids ids = {.next_sub = n};
 	double t0;
 	int rc = 0;
@@ -580,8 +674,12 @@ nm_sigdb_compile(const struct nm_sig_rule *rules, unsigned int n, char *err, siz
 	/* Per rule at most 2 * NM_SIG_MAX_EXPRS sub-expressions and one combination; one marker. */
 	rc = pool_init(&pool, (size_t)n * (2 * NM_SIG_MAX_EXPRS + 1) + 1);
 	sm.subs = calloc((size_t)n * 2 * NM_SIG_MAX_EXPRS, sizeof(*sm.subs));
-	hm.subs = calloc((size_t)n * 2 * NM_SIG_MAX_EXPRS, sizeof(*hm.subs));
-	if (rc < 0 || !sm.subs || !hm.subs) {
+	/* At most 16 bits per rule; the dedup table at most half full. */
+	hm.targets = calloc((size_t)n * 16, sizeof(*hm.targets));
+	for (hm.cap = 64; hm.cap < (size_t)n * 2 * NM_SIG_MAX_EXPRS * 2; hm.cap *= 2)
+		;
+	hm.seen = calloc(hm.cap, sizeof(*hm.seen));
+	if (rc < 0 || !sm.subs || !hm.targets || !hm.seen) {
 		snprintf(err, errlen, "out of memory for %u rules", n);
 		rc = -ENOMEM;
 		goto out;
@@ -606,10 +704,9 @@ nm_sigdb_compile(const struct nm_sig_rule *rules, unsigned int n, char *err, siz
 		goto out;
 	}
 	if (hm.n_multi > 0) {
-		db->http_subs = hm.subs;
-		db->n_http_subs = ids.next_sub - n;
-		db->n_http_multi = hm.n_multi;
-		hm.subs = NULL;
+		rc = http_index_build(db, &hm, ids.next_sub - n, err, errlen);
+		if (rc < 0)
+			goto out;
 	}
 	if (sm.n_multi) {
 		/* Keep the map only up to the last sub-expression id handed out. */
@@ -650,7 +747,8 @@ nm_sigdb_compile(const struct nm_sig_rule *rules, unsigned int n, char *err, siz
 
 out:
 	free(sm.subs);
-	free(hm.subs);
+	free(hm.targets);
+	free(hm.seen);
 	pool_free(&pool);
 	if (rc < 0) {
 		nm_sigdb_free(db);
@@ -677,8 +775,10 @@ nm_sigdb_free(struct nm_sigdb *db)
 		hs_free_database(db->http[b]);
 		db->http[b] = NULL;
 	}
-	free(db->http_subs);
-	db->http_subs = NULL;
+	free(db->http_index);
+	db->http_index = NULL;
+	free(db->http_targets);
+	db->http_targets = NULL;
 	free(db);
 }
 

@@ -109,8 +109,7 @@ on_http_match(unsigned int id, unsigned long long from, unsigned long long to, u
 	      void *arg)
 {
 	const struct http_hits *h = arg;
-	const struct nm_sigdb_sub *sub;
-	uint16_t *seen;
+	const struct nm_sigdb_http_index *x;
 
 	(void)from;
 	(void)to;
@@ -118,16 +117,20 @@ on_http_match(unsigned int id, unsigned long long from, unsigned long long to, u
 	if (id < h->db->n_rules)
 		return h->fn(h->ctx, id) != 0;
 	/* Quiet sub-expressions and the marker never arrive; the rest are reporting ones. */
-	if (id - h->db->n_rules >= h->db->n_http_subs)
+	if (id - h->db->n_rules >= h->db->n_http_index)
 		return 0;
-	sub = &h->db->http_subs[id - h->db->n_rules];
-	if (!sub->all)
-		return 0;
-	seen = &h->seen[sub->slot];
-	if (*seen & sub->bit)
-		return 0;
-	*seen |= sub->bit;
-	return *seen == sub->all ? h->fn(h->ctx, sub->rule) != 0 : 0;
+	x = &h->db->http_index[id - h->db->n_rules];
+	for (uint32_t t = x->first; t < x->first + x->count; t++) {
+		const struct nm_sigdb_sub *sub = &h->db->http_targets[t];
+		uint16_t *seen = &h->seen[sub->slot];
+
+		if (*seen & sub->bit)
+			continue;
+		*seen |= sub->bit;
+		if (*seen == sub->all && h->fn(h->ctx, sub->rule) != 0)
+			return 1;
+	}
+	return 0;
 }
 
 int

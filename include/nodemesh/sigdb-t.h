@@ -47,6 +47,12 @@ struct nm_sigdb_sub {
 	uint16_t all;  /* every pattern's bit: the rule is complete */
 };
 
+/* Where one reporting http expression's targets lie in nm_sigdb.http_targets. */
+struct nm_sigdb_http_index {
+	uint32_t first;
+	uint32_t count; /* 0: not a reporting http expression */
+};
+
 struct nm_sigdb {
 	hs_database_t *stream; /* TCP and ip rules; NULL when there are none */
 	hs_database_t *block;  /* UDP, ICMP and ip rules; NULL when there are none */
@@ -71,13 +77,15 @@ struct nm_sigdb {
 	hs_database_t *http[NM_SIG_BUF_MAX];
 	bool has_http;
 	/*
-	 * http rules of more than one expression: id n_rules + i reports
-	 * http_subs[i] (all == 0: not such an id); slot indexes a bitmap the
-	 * scan keeps for one message, n_http_multi of them.
+	 * http rules of more than one expression: id n_rules + i reports the
+	 * http_index[i].count targets from http_targets[http_index[i].first]
+	 * (one expression may serve several rules); a target's slot indexes a
+	 * bitmap the scan keeps for one message, n_http_multi of them.
 	 */
 	unsigned int n_http_multi;
-	unsigned int n_http_subs;
-	struct nm_sigdb_sub *http_subs;
+	unsigned int n_http_index;
+	struct nm_sigdb_http_index *http_index;
+	struct nm_sigdb_sub *http_targets;
 };
 
 /* http rules of more than one expression in one set: their bitmaps are on a worker's stack. */

@@ -30,6 +30,11 @@ static const char *const http_rules[] = {
     "alert http any any -> any any (http.uri; content:\"/x\"; content:!\"debug\"; sid:11;)",
     "alert http any any -> any any (http.method; content:\"PUT\"; http.uri; content:\"/neg\"; "
     "content:!\"zz\"; sid:12;)",
+    /* Identical expressions (POST, /signup) shared with sid 2 and between 13 and 14. */
+    "alert http any any -> any any (http.method; content:\"POST\"; http.uri; "
+    "content:\"/signup\"; sid:13;)",
+    "alert http any any -> any any (http.method; content:\"POST\"; http.uri; "
+    "content:\"/signup\"; sid:14;)",
 };
 #define N_RULES (sizeof(http_rules) / sizeof(http_rules[0]))
 
@@ -172,6 +177,20 @@ Test(sigdb_http, relative_and_negated_within_one_buffer)
 	cr_assert_eq(feed_all_cuts(NM_HTTP_REQUEST, "GET /a HTTP/1.1\r\nReferer: /b\r\n\r\n"), 0);
 	cr_assert_eq(feed_all_cuts(NM_HTTP_REQUEST, "GET /x HTTP/1.1\r\n\r\n"), SIDS(11));
 	cr_assert_eq(feed_all_cuts(NM_HTTP_REQUEST, "GET /x?debug=1 HTTP/1.1\r\n\r\n"), 0);
+}
+
+/* One Hyperscan id for an expression several rules use: each rule completes on its own. */
+Test(sigdb_http, shared_expressions_complete_each_rule)
+{
+	cr_assert_eq(feed_all_cuts(NM_HTTP_REQUEST, "POST /signup HTTP/1.1\r\n\r\n"), SIDS(13, 14));
+	cr_assert_eq(feed_all_cuts(NM_HTTP_REQUEST, "POST /login HTTP/1.1\r\n\r\n"), SIDS(2));
+	cr_assert_eq(feed_all_cuts(NM_HTTP_REQUEST, "GET /signup HTTP/1.1\r\n\r\n"), 0);
+	/* POST is one reporting id with a target in each of sids 2, 13 and 14. */
+	unsigned int most = 0;
+	for (unsigned int i = 0; i < db->n_http_index; i++)
+		if (db->http_index[i].count > most)
+			most = db->http_index[i].count;
+	cr_assert_eq(most, 3);
 }
 
 /* A buffer with a negated content is one combination, joined with the other buffers' bits. */
