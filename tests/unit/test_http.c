@@ -173,6 +173,7 @@ Test(http, other_protocols_are_not_http)
 	    "HELLO\r\n",
 	    "PROPFIND\r\n",
 	    "\r\n\r\n\r\n",
+	    "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", /* HTTP/2 with prior knowledge (RFC 9113 §3.4) */
 	};
 	static const char *const responses[] = {
 	    "220 mail.example ESMTP\r\n",
