@@ -123,8 +123,9 @@ received(unsigned int i, char *buf, size_t cap, unsigned int *n_rst)
 	return len;
 }
 
+/* One worker, both pods' MACs known, the n rules of text loaded. */
 static void
-inspect_up(void)
+worker_with_rules(const char *text, int n)
 {
 	char path[] = "/tmp/nm-test-sigs-XXXXXX";
 	char err[512] = "";
@@ -132,11 +133,17 @@ inspect_up(void)
 	one_worker_up();
 	learn_mac(POD_A, MAC_A);
 	learn_mac(POD_B, MAC_B);
-	nm_test_write_tmp(path, rules_text);
-	cr_assert_eq(nm_node_sig_load(node, path, err, sizeof(err)), 6, "%s", err);
+	nm_test_write_tmp(path, text);
+	cr_assert_eq(nm_node_sig_load(node, path, err, sizeof(err)), n, "%s", err);
 	unlink(path);
 	w0 = node->dp.workers[0];
 	w0->sigs = node->dp.sigs; /* what the top of a worker turn does */
+}
+
+static void
+inspect_up(void)
+{
+	worker_with_rules(rules_text, 6);
 }
 
 TestSuite(inspect, .init = inspect_up, .fini = node_down);
@@ -875,4 +882,91 @@ Test(inspect, chained_tcp_segment_is_streamed_piece_by_piece)
 		assert_drops(0, NM_DROP_NONE, 0);
 	}
 	cport = CPORT;
+}
+
+/*
+ * HTTP on the stream (dataplane/inspect_http.c through scan_timed): the
+ * same pipeline with an http rule set.
+ */
+static const char http_rules_text[] =
+    "reject http any any -> any any (msg:\"traversal\"; flow:to_server; http.uri; "
+    "content:\"/etc/passwd\"; classtype:web-application-attack; sid:3001;)\n";
+
+static void
+inspect_http_up(void)
+{
+	worker_with_rules(http_rules_text, 1);
+	cr_assert(w0->sigs->db->has_http);
+	cr_assert_null(w0->sigs->db->stream, "http rules only: no stream database");
+}
+
+TestSuite(inspect_http, .init = inspect_http_up, .fini = node_down);
+
+/* Client data at off that must not reach the server: both ends get a RST instead. */
+static void
+assert_blocked_with_resets(uint32_t off, const char *data)
+{
+	char got[256];
+	unsigned int rst_b, rst_a;
+
+	received(POD_B, got, sizeof(got), &rst_b);
+	received(POD_A, got, sizeof(got), &rst_a);
+	client_data(off, data);
+	cr_assert_eq(received(POD_B, got, sizeof(got), &rst_b), 0, "the server got: %s", got);
+	cr_assert_eq(rst_b, 1);
+	received(POD_A, got, sizeof(got), &rst_a);
+	cr_assert_eq(rst_a, 1);
+}
+
+/* The head completes in the second segment: that one is rejected, the first went through. */
+Test(inspect_http, encoded_traversal_split_over_segments_is_rejected)
+{
+	char got[256];
+	unsigned int rst;
+
+	handshake();
+	received(POD_B, got, sizeof(got), &rst);
+	client_data(0, "GET /a/%2e%2e/%65tc/pa");
+	cr_assert_str_eq(received(POD_B, got, sizeof(got), &rst) > 0 ? got : "",
+			 "GET /a/%2e%2e/%65tc/pa");
+	assert_blocked_with_resets(22, "sswd HTTP/1.1\r\nHost: b\r\n\r\n");
+	assert_drops(0, NM_DROP_SIG_DROP, 1);
+	cr_assert_eq(w0->sc.http_heads, 1);
+	cr_assert_eq(alerts_for(3001, NULL), 1);
+}
+
+Test(inspect_http, clean_requests_pass_with_their_heads_scanned)
+{
+	char got[256];
+	unsigned int rst;
+
+	handshake();
+	client_data(0, "GET /etc/ HTTP/1.1\r\n\r\nGET /passwd HTTP/1.1\r\n\r\n");
+	cr_assert(received(POD_B, got, sizeof(got), &rst) > 0);
+	assert_no_drops();
+	cr_assert_eq(w0->sc.http_heads, 2);
+	cr_assert_eq(alerts_for(3001, NULL), 0);
+}
+
+Test(inspect_http, smuggling_shape_is_refused_and_reset)
+{
+	handshake();
+	assert_blocked_with_resets(
+	    0, "POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 1\r\n\r\nx");
+	assert_drops(0, NM_DROP_HTTP_REFUSED, 1);
+	cr_assert_eq(w0->sc.http_refused, 1);
+	cr_assert_eq(alerts_for(3001, NULL), 0);
+}
+
+Test(inspect_http, another_protocol_stays_a_raw_stream)
+{
+	char got[256];
+	unsigned int rst;
+
+	handshake();
+	client_data(0, "SSH-2.0-OpenSSH_9.2\r\nGET /etc/passwd HTTP/1.1\r\n\r\n");
+	cr_assert(received(POD_B, got, sizeof(got), &rst) > 0);
+	assert_no_drops();
+	cr_assert_eq(w0->sc.http_not_http, 1);
+	cr_assert_eq(alerts_for(3001, NULL), 0);
 }
