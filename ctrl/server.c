@@ -41,6 +41,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -441,7 +442,20 @@ client_serve(struct nm_server *srv, struct client *c, uint64_t now)
 	}
 }
 
-/* The connection that has been silent longest among those uid may displace, or -1. */
+/* Bytes the client sent that we have not read yet (a request on its way in). */
+static bool
+unread_input(int fd)
+{
+	int n = 0;
+
+	return ioctl(fd, FIONREAD, &n) == 0 && n > 0;
+}
+
+/*
+ * The connection that has been silent longest among those uid may displace,
+ * or -1. One whose request is waiting in its socket is not silent: it was
+ * accepted before its bytes arrived and is served next turn.
+ */
 static int
 longest_silent(const struct nm_server *srv, uid_t uid)
 {
@@ -449,7 +463,8 @@ longest_silent(const struct nm_server *srv, uid_t uid)
 
 	for (int i = 0; i < MAX_CLIENTS; i++) {
 		const struct client *c = srv->clients[i];
-		if (c == NULL || c->out != NULL || c->ticket != 0 || c->eof || has_line(c))
+		if (c == NULL || c->out != NULL || c->ticket != 0 || c->eof || has_line(c) ||
+		    unread_input(c->fd))
 			continue;
 		if (uid != 0 && c->uid != uid)
 			continue;
