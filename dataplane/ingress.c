@@ -117,7 +117,7 @@ send_made(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t slot, ui
 		struct nm_flow_ref ref;
 		struct nm_flow *f;
 		unsigned int dir;
-		nm_flow_ref_make(&ref, tbl, slot, &meta);
+		nm_flow_ref_make(&ref, w, tbl, slot, &meta);
 		enum nm_drop_reason why = nm_track(w, tbl, NULL, &ref, slot, src_slot, slot, &meta,
 						   rte_rdtsc(), true, &f, &dir);
 		if (why != NM_DROP_NONE) {
@@ -137,7 +137,7 @@ nm_ingress_bulk(struct nm_worker *w, const struct nm_pod_table *tbl, struct nm_i
 
 	/* Same 5-tuple as at egress; this side's entry belongs to the destination pod. */
 	for (uint16_t i = 0; i < in->n; i++)
-		in->ref[i].hk.pod_id = tbl->pods[in->slot[i]].id;
+		nm_flow_ref_side(&in->ref[i], w, tbl->pods[in->slot[i]].id);
 	nm_track_lookup_bulk(w, in->ref, in->n, found);
 	for (uint16_t i = 0; i < in->n; i++) {
 		struct nm_flow *f;
@@ -172,7 +172,7 @@ nm_ingress_route_bulk(struct nm_worker *w, const struct nm_pod_table *tbl, struc
 	local.n = 0;
 	for (uint16_t i = 0; i < n; i++) {
 		struct nm_flow_ref ref;
-		nm_flow_ref_make(&ref, tbl, slot[i], &meta[i]);
+		nm_flow_ref_make(&ref, w, tbl, slot[i], &meta[i]);
 		nm_ingress_route(w, tbl, slot[i], src_slot[i], pkts[i], &meta[i], &ref, &local);
 	}
 	nm_ingress_bulk(w, tbl, &local, now);
@@ -219,7 +219,7 @@ nm_worker_rx_handoff(struct nm_worker *w, const struct nm_pod_table *tbl, struct
 		}
 		in.pkts[in.n] = m;
 		in.meta[in.n] = &metas[in.n];
-		nm_flow_ref_make(&in.ref[in.n], tbl, hm->slot, &metas[in.n]);
+		nm_flow_ref_make(&in.ref[in.n], w, tbl, hm->slot, &metas[in.n]);
 		in.slot[in.n] = hm->slot;
 		in.src_slot[in.n] = hm->src_slot;
 		in.n++;

@@ -98,12 +98,12 @@ nm_track(struct nm_worker *w, const struct nm_pod_table *tbl, struct nm_flow *f,
 	bool from_hi = ref->from_hi;
 	bool fresh = false;
 
-	if (f == NULL || unlikely(!f->in_use || memcmp(&f->hk, &ref->hk, sizeof(f->hk)) != 0))
-		f = nm_flow_lookup(&w->flows, &ref->hk);
+	if (f == NULL || unlikely(!f->in_use || !nm_flow_hkey_eq(&f->hk, &ref->hk)))
+		f = nm_flow_lookup_with_hash(&w->flows, &ref->hk, ref->hash);
 	if (unlikely(f == NULL)) {
 		fresh = true;
 		/* New here, or never seen (mid-stream after a restart): judged as new. */
-		f = nm_flow_create(&w->flows, &ref->hk, now);
+		f = nm_flow_create_with_hash(&w->flows, &ref->hk, ref->hash, now);
 		if (f == NULL)
 			return NM_DROP_FLOW_TABLE_FULL;
 		f->init_is_lo = !from_hi;

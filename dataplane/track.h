@@ -23,35 +23,50 @@
 /* A packet's flow key on one side, prepared for a bulk lookup. */
 struct nm_flow_ref {
 	struct nm_flow_hkey hk;
-	bool from_hi; /* the packet runs from the key's hi endpoint to its lo one */
+	uint32_t tuple_hash; /* nm_flow_key_hash(&hk.k) with this worker's table seed */
+	uint32_t hash;	     /* of hk, the whole key: nm_flow_side_hash(tuple_hash, pod) */
+	bool from_hi;	     /* the packet runs from the key's hi endpoint to its lo one */
 };
 
-/* The key of meta's flow on the side of the pod at side_slot. */
+/* The key of r on the side of pod_id, in w's table: a new pod, the same 5-tuple hash. */
 static inline void
-nm_flow_ref_make(struct nm_flow_ref *r, const struct nm_pod_table *tbl, uint16_t side_slot,
-		 const struct nm_pkt_meta *meta)
+nm_flow_ref_side(struct nm_flow_ref *r, const struct nm_worker *w, uint32_t pod_id)
+{
+	r->hk.pod_id = pod_id;
+	r->hash = nm_flow_side_hash(r->tuple_hash, pod_id, w->flows.seed);
+}
+
+/* The key of meta's flow on the side of the pod at side_slot, in w's table. */
+static inline void
+nm_flow_ref_make(struct nm_flow_ref *r, const struct nm_worker *w, const struct nm_pod_table *tbl,
+		 uint16_t side_slot, const struct nm_pkt_meta *meta)
 {
 	r->from_hi = nm_flow_key_make(&r->hk.k, meta);
-	r->hk.pod_id = tbl->pods[side_slot].id;
+	r->hk.pad = 0;
+	r->tuple_hash = nm_flow_key_hash(&r->hk.k, w->flows.seed);
+	nm_flow_ref_side(r, w, tbl->pods[side_slot].id);
 }
 
 /*
- * Look up a burst's keys at once (rte_hash prefetches buckets across the
- * burst). found[i] is the entry or NULL; nm_track revalidates it, since
- * an earlier packet of the same burst may have ended or created it.
+ * Look up a burst's keys at once, with the hashes the refs carry
+ * (rte_hash prefetches buckets across the burst). found[i] is the entry or NULL; nm_track
+ * revalidates it, since an earlier packet of the same burst may have ended or created it.
  */
 static inline void
 nm_track_lookup_bulk(struct nm_worker *w, const struct nm_flow_ref *refs, uint16_t n,
 		     struct nm_flow **found)
 {
 	const void *keys[NM_BURST];
+	hash_sig_t sigs[NM_BURST];
 	int32_t pos[NM_BURST];
 
 	if (n == 0)
 		return;
-	for (uint16_t i = 0; i < n; i++)
+	for (uint16_t i = 0; i < n; i++) {
 		keys[i] = &refs[i].hk;
-	rte_hash_lookup_bulk(w->flows.h, keys, n, pos);
+		sigs[i] = refs[i].hash;
+	}
+	rte_hash_lookup_with_hash_bulk(w->flows.h, keys, sigs, n, pos);
 	for (uint16_t i = 0; i < n; i++)
 		found[i] = pos[i] >= 0 ? &w->flows.e[pos[i]] : NULL;
 }

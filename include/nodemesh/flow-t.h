@@ -93,9 +93,14 @@ struct nm_insp {
 	} held[NM_INSP_HOLD];
 };
 
+/*
+ * The table's key. 48 bytes, so that rte_hash compares keys with its
+ * 16-byte-vector compare (rte_hash_k48_cmp_eq) instead of memcmp().
+ */
 struct nm_flow_hkey {
 	struct nm_flow_key k;
 	uint32_t pod_id; /* the pod on this side */
+	uint32_t pad;	 /* zero: the key is hashed and compared as bytes */
 };
 
 struct nm_flow {
@@ -143,6 +148,7 @@ struct nm_flow_table {
 	uint32_t cap;
 	uint32_t n; /* entries in use */
 	uint32_t sweep_pos;
+	uint32_t seed; /* of the table's hash (nm_flow_hkey_hash), random per run and worker */
 	uint64_t timeout_tsc[NM_FLOW_STATES]; /* relaxed atomics: a config reload stores them */
 	struct nm_flow_counters c;
 };
