@@ -206,20 +206,27 @@ nm_worker_rx_handoff(struct nm_worker *w, const struct nm_pod_table *tbl, struct
 			nm_drop(w, NULL, m, NM_DROP_POD_GONE);
 			continue;
 		}
-		int cls = nm_pkt_parse_partial(rte_pktmbuf_mtod(m, const uint8_t *), m->data_len,
-					       m->pkt_len, &metas[in.n]);
-		if (unlikely(cls != NM_PKT_IPV4)) {
-			nm_drop(w, NULL, m,
-				cls < 0 ? (enum nm_drop_reason) - cls : NM_DROP_ETHERTYPE);
-			continue;
+		const struct nm_pkt_meta *meta;
+		if (likely(hm->has_pkt)) {
+			/* Parsed by the sender (an IPv4 packet it routed): not again. */
+			meta = rte_mbuf_to_priv(m);
+		} else {
+			int cls = nm_pkt_parse_partial(rte_pktmbuf_mtod(m, const uint8_t *),
+						       m->data_len, m->pkt_len, &metas[in.n]);
+			if (unlikely(cls != NM_PKT_IPV4)) {
+				nm_drop(w, NULL, m,
+					cls < 0 ? (enum nm_drop_reason) - cls : NM_DROP_ETHERTYPE);
+				continue;
+			}
+			meta = &metas[in.n];
 		}
 		if (unlikely(hm->kind == NM_HANDOFF_RAW)) {
-			deliver_one(w, tbl, hm->slot, m, &metas[in.n]);
+			deliver_one(w, tbl, hm->slot, m, meta);
 			continue;
 		}
 		in.pkts[in.n] = m;
-		in.meta[in.n] = &metas[in.n];
-		nm_flow_ref_make(&in.ref[in.n], w, tbl, hm->slot, &metas[in.n]);
+		in.meta[in.n] = meta;
+		nm_flow_ref_make(&in.ref[in.n], w, tbl, hm->slot, meta);
 		in.slot[in.n] = hm->slot;
 		in.src_slot[in.n] = hm->src_slot;
 		in.n++;

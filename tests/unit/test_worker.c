@@ -7,6 +7,7 @@
  * Every case asserts the whole drop vector (the expected reason at its
  * count, every other reason at zero) and which TX rings got what.
  */
+#include "nodemesh/pkt.h"
 #include "rule.h"
 
 /* Every table the harness publishes carries an allow-all policy. */
@@ -692,6 +693,50 @@ Test(handoff, packet_for_other_workers_pod_delivered_by_owner)
 	cr_assert_eq(live(POD_C)->c.tx_packets, 1);
 	cr_assert_eq(node->dp.workers[1]->c.tx_packets, 1);
 	cr_assert_eq(node->dp.workers[0]->c.tx_packets, 0);
+}
+
+/*
+ * The sender's parse travels in the mbuf's private area, so the owner
+ * does not parse again; it equals a fresh parse of the packet as it sits
+ * in the ring (TTL already decremented).
+ */
+Test(handoff, parse_travels_with_the_packet)
+{
+	struct rte_mbuf *got[NM_BURST];
+	struct nm_pkt_meta fresh;
+	uint8_t f[128];
+	size_t len;
+	unsigned int n = a_to_c_handed_off(got, f, &len, 0);
+
+	cr_assert_eq(n, 1);
+	cr_assert_geq(got[0]->priv_size, sizeof(struct nm_pkt_meta));
+	cr_assert_eq(nm_mbuf_meta(&node->dp, got[0])->has_pkt, 1);
+	cr_assert_eq(nm_pkt_parse_partial(rte_pktmbuf_mtod(got[0], const uint8_t *),
+					  got[0]->data_len, got[0]->pkt_len, &fresh),
+		     NM_PKT_IPV4);
+	cr_assert_eq(fresh.ttl, 63);
+	cr_assert_eq(memcmp(rte_mbuf_to_priv(got[0]), &fresh, sizeof(fresh)), 0,
+		     "the carried parse differs from a fresh one");
+	rte_pktmbuf_free(got[0]);
+}
+
+/* A handed-off packet without a carried parse (one nodemesh made) is parsed by the owner. */
+Test(handoff, packet_without_carried_parse_is_parsed_by_owner)
+{
+	struct rte_mbuf *got[NM_BURST], *out[MAX_OUT];
+	uint8_t f[128];
+	size_t len;
+	unsigned int n = a_to_c_handed_off(got, f, &len, 0);
+
+	cr_assert_eq(n, 1);
+	nm_mbuf_meta(&node->dp, got[0])->has_pkt = 0;
+	memset(rte_mbuf_to_priv(got[0]), 0xa5, sizeof(struct nm_pkt_meta)); /* must go unread */
+	nm_worker_rx_handoff(node->dp.workers[1], node->dp.pods, got, (uint16_t)n);
+	nm_worker_flush(node->dp.workers[1], node->dp.pods);
+
+	assert_drops(1, NM_DROP_NONE, 0);
+	cr_assert_eq(sent_to(POD_C, out), 1);
+	rte_pktmbuf_free(out[0]);
 }
 
 /* Publish a table in which pod C's slot is empty, or reused by a new pod. */
