@@ -137,7 +137,7 @@ nm_ingress_bulk(struct nm_worker *w, const struct nm_pod_table *tbl, struct nm_i
 
 	/* Same 5-tuple as at egress; this side's entry belongs to the destination pod. */
 	for (uint16_t i = 0; i < in->n; i++)
-		nm_flow_ref_side(&in->ref[i], w, tbl->pods[in->slot[i]].id);
+		nm_flow_ref_side(&in->ref[i], tbl->pods[in->slot[i]].id);
 	nm_track_lookup_bulk(w, in->ref, in->n, found);
 	for (uint16_t i = 0; i < in->n; i++) {
 		struct nm_flow *f;

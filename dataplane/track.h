@@ -28,12 +28,12 @@ struct nm_flow_ref {
 	bool from_hi;	     /* the packet runs from the key's hi endpoint to its lo one */
 };
 
-/* The key of r on the side of pod_id, in w's table: a new pod, the same 5-tuple hash. */
+/* The key of r on the side of pod_id: a new pod, the same 5-tuple hash. */
 static inline void
-nm_flow_ref_side(struct nm_flow_ref *r, const struct nm_worker *w, uint32_t pod_id)
+nm_flow_ref_side(struct nm_flow_ref *r, uint32_t pod_id)
 {
 	r->hk.pod_id = pod_id;
-	r->hash = nm_flow_side_hash(r->tuple_hash, pod_id, w->flows.seed);
+	r->hash = nm_flow_side_hash(r->tuple_hash, pod_id);
 }
 
 /* The key of meta's flow on the side of the pod at side_slot, in w's table. */
@@ -44,7 +44,7 @@ nm_flow_ref_make(struct nm_flow_ref *r, const struct nm_worker *w, const struct 
 	r->from_hi = nm_flow_key_make(&r->hk.k, meta);
 	r->hk.pad = 0;
 	r->tuple_hash = nm_flow_key_hash(&r->hk.k, w->flows.seed);
-	nm_flow_ref_side(r, w, tbl->pods[side_slot].id);
+	nm_flow_ref_side(r, tbl->pods[side_slot].id);
 }
 
 /*

@@ -21,8 +21,8 @@
  * The table hashes a key in two steps so that a packet's 5-tuple is hashed
  * once, not once per side: a flow between two local pods is looked up on
  * the source pod's side at egress and on the destination pod's at ingress,
- * with keys that differ only in pod_id. Both steps are jhash with the
- * table's per-run seed, as one rte_jhash over the whole key was.
+ * with keys that differ only in pod_id. The 5-tuple's hash is jhash with
+ * the table's per-run seed, as one rte_jhash over the whole key was.
  */
 
 /* Is k an IPv4 flow's key: both addresses IPv4-mapped (::ffff:a.b.c.d)? */
@@ -51,11 +51,18 @@ nm_flow_key_hash(const struct nm_flow_key *k, uint32_t seed)
 	return rte_jhash_32b(w, RTE_DIM(w), seed);
 }
 
-/* Step two, per side: the 5-tuple's hash with the side's pod. */
+/*
+ * Step two, per side: the 5-tuple's hash with the side's pod, by XOR with
+ * a multiplicative spread of the pod id (Knuth's golden-ratio constant),
+ * so that the same 5-tuple on two pods lands in unrelated buckets. Two
+ * keys of one pod collide only where their seeded 5-tuple hashes do, as
+ * under a full jhash of the key; a second jhash per side cost 30
+ * instructions a packet.
+ */
 static inline uint32_t
-nm_flow_side_hash(uint32_t tuple_hash, uint32_t pod_id, uint32_t seed)
+nm_flow_side_hash(uint32_t tuple_hash, uint32_t pod_id)
 {
-	return rte_jhash_2words(tuple_hash, pod_id, seed);
+	return tuple_hash ^ (pod_id * UINT32_C(0x9e3779b1));
 }
 
 /* The table's hash function (rte_hash calls it when not given a hash): both steps. */
@@ -65,7 +72,7 @@ nm_flow_hkey_hash(const void *key, uint32_t key_len, uint32_t seed)
 	const struct nm_flow_hkey *hk = key;
 
 	(void)key_len; /* always sizeof(struct nm_flow_hkey) */
-	return nm_flow_side_hash(nm_flow_key_hash(&hk->k, seed), hk->pod_id, seed);
+	return nm_flow_side_hash(nm_flow_key_hash(&hk->k, seed), hk->pod_id);
 }
 
 /* Keys equal as bytes, as rte_hash compares them; inline, where memcmp() is a call. */
