@@ -76,6 +76,8 @@ judge(struct nm_worker *w, const struct nm_pod_table *tbl, struct nm_flow *f, ui
 		w->flows.c.reevaluated++;
 	f->rule_id = rule_id;
 	f->rule_idx = (int16_t)idx;
+	f->metered =
+	    idx != NM_POLICY_DEFAULT && (pol->rules[idx].has_pps || pol->rules[idx].has_bps);
 	f->verdict = verdict;
 	f->policy_gen = tbl->generation;
 }
@@ -90,10 +92,10 @@ count_rule_drop(struct nm_worker *w, const struct nm_flow *f)
 }
 
 enum nm_drop_reason
-nm_track(struct nm_worker *w, const struct nm_pod_table *tbl, struct nm_flow *f,
-	 const struct nm_flow_ref *ref, uint16_t side_slot, uint16_t src_slot, uint16_t dst_slot,
-	 const struct nm_pkt_meta *meta, uint64_t now, bool ingress, struct nm_flow **out,
-	 unsigned int *out_dir)
+nm_track_slow(struct nm_worker *w, const struct nm_pod_table *tbl, struct nm_flow *f,
+	      const struct nm_flow_ref *ref, uint16_t side_slot, uint16_t src_slot,
+	      uint16_t dst_slot, const struct nm_pkt_meta *meta, uint64_t now, bool ingress,
+	      struct nm_flow **out, unsigned int *out_dir)
 {
 	bool from_hi = ref->from_hi;
 	bool fresh = false;

@@ -12,12 +12,16 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <netinet/in.h>
+
+#include <rte_branch_prediction.h>
 #include <rte_hash.h>
 
 #include "nodemesh/drop-t.h"
 #include "nodemesh/flow.h"
 #include "nodemesh/pkt-t.h"
 #include "nodemesh/pod_table-t.h"
+#include "nodemesh/policy-t.h"
 #include "nodemesh/worker-t.h"
 
 /* A packet's flow key on one side, prepared for a bulk lookup. */
@@ -77,12 +81,55 @@ nm_track_lookup_bulk(struct nm_worker *w, const struct nm_flow_ref *refs, uint16
  * bulk lookup found for ref (or NULL). Rates are metered at ingress only,
  * per direction, so a packet is metered once. Returns NM_DROP_NONE, with
  * the entry in *out and the packet's direction in *out_dir, or why the
- * packet must be dropped.
+ * packet must be dropped. Every case; nm_track() below takes the common one
+ * inline.
  */
-enum nm_drop_reason nm_track(struct nm_worker *w, const struct nm_pod_table *tbl, struct nm_flow *f,
-			     const struct nm_flow_ref *ref, uint16_t side_slot, uint16_t src_slot,
-			     uint16_t dst_slot, const struct nm_pkt_meta *meta, uint64_t now,
-			     bool ingress, struct nm_flow **out, unsigned int *out_dir);
+enum nm_drop_reason nm_track_slow(struct nm_worker *w, const struct nm_pod_table *tbl,
+				  struct nm_flow *f, const struct nm_flow_ref *ref,
+				  uint16_t side_slot, uint16_t src_slot, uint16_t dst_slot,
+				  const struct nm_pkt_meta *meta, uint64_t now, bool ingress,
+				  struct nm_flow **out, unsigned int *out_dir);
+
+/*
+ * Nothing to decide for this packet on f (not NULL): the bulk lookup's entry is still
+ * its flow, judged under this table, allowed, not blocked, with no meter
+ * to run at ingress and no scanned stream to acknowledge at egress.
+ */
+static inline bool
+track_is_plain(const struct nm_pod_table *tbl, const struct nm_flow *f,
+	       const struct nm_flow_ref *ref, bool ingress)
+{
+	return f->in_use && nm_flow_hkey_eq(&f->hk, &ref->hk) && f->policy_gen == tbl->generation &&
+	       f->verdict == NM_VERDICT_ALLOW && f->sig != NM_FLOW_SIG_BLOCKED &&
+	       (ingress ? !f->metered : f->insp == NULL);
+}
+
+/*
+ * nm_track_slow's contract. The common case, a packet of a known, allowed
+ * flow, is counted here inline (what nm_track_slow does for it, step for
+ * step); anything else goes out of line.
+ */
+static inline enum nm_drop_reason
+nm_track(struct nm_worker *w, const struct nm_pod_table *tbl, struct nm_flow *f,
+	 const struct nm_flow_ref *ref, uint16_t side_slot, uint16_t src_slot, uint16_t dst_slot,
+	 const struct nm_pkt_meta *meta, uint64_t now, bool ingress, struct nm_flow **out,
+	 unsigned int *out_dir)
+{
+	if (unlikely(f == NULL || !track_is_plain(tbl, f, ref, ingress)))
+		return nm_track_slow(w, tbl, f, ref, side_slot, src_slot, dst_slot, meta, now,
+				     ingress, out, out_dir);
+
+	unsigned int dir = ref->from_hi == (bool)f->init_is_lo ? NM_DIR_REPLY : NM_DIR_ORIG;
+
+	f->last_tsc = now;
+	f->pkts[dir]++;
+	f->bytes[dir] += meta->ip_len;
+	if (meta->ip_proto == IPPROTO_TCP && (meta->flags & NM_PKT_F_L4))
+		nm_flow_tcp_update(f, dir, meta->tcp_flags);
+	*out = f;
+	*out_dir = dir;
+	return NM_DROP_NONE;
+}
 
 /* End f (enum nm_flow_end): its stream closes, its record goes to the control thread. */
 void nm_track_end(struct nm_worker *w, struct nm_flow *f, uint8_t end);

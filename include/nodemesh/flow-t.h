@@ -129,6 +129,7 @@ struct nm_flow {
 	uint8_t inspect;
 	uint8_t sig;	      /* enum nm_flow_sig */
 	uint8_t sig_born;     /* a rule set existed when this entry was created */
+	uint8_t metered;      /* rule_idx's rule has a rate (pps or bps) to meter at ingress */
 	struct nm_insp *insp; /* NULL: no stream open */
 } __rte_cache_aligned;
 

@@ -940,6 +940,29 @@ Test(worker, new_deny_cuts_an_established_flow_at_its_next_packet)
 	rte_pktmbuf_free(out[0]);
 }
 
+/*
+ * A known, allowed flow takes nm_track's inline path; one whose rule has a
+ * rate must not: every packet of it is metered, the first as the tenth.
+ */
+Test(worker, rate_rule_meters_every_packet_of_an_established_flow)
+{
+	static const char *const metered[] = {"allow from * to * proto udp rate 1pps burst 2"};
+	struct udp_spec s = {IP_A, IP_B, 64, 1, 0, 32, 0};
+	struct rte_mbuf *out[MAX_OUT];
+	uint8_t f[128];
+
+	learn_mac(POD_B, MAC_B);
+	policy_publish(metered, 1, NM_VERDICT_DENY);
+	for (int k = 0; k < 10; k++) {
+		size_t len = udp_frame(f, PORT_MAC_A, MAC_A, &s);
+		feed(POD_A, f, len);
+	}
+	unsigned int n = sent_to(POD_B, out);
+	cr_assert_eq(n, 2, "a burst of 2 at 1 pps let %u of 10 through", n);
+	rte_pktmbuf_free_bulk(out, n);
+	assert_drops(0, NM_DROP_RATE_LIMITED, 8);
+}
+
 Test(worker, reply_of_a_one_way_rule_passes_and_the_reverse_call_does_not)
 {
 	static const char *const oneway[] = {"allow from test/a to test/b proto udp"};
