@@ -901,6 +901,23 @@ policy_publish(const char *const *rules, unsigned int n, uint8_t dflt)
 	node->dp.pods = t;
 }
 
+/* Pod A sends n datagrams of s (learning B's MAC first); returns how many B's port got. */
+static unsigned int
+a_sends_to_b(const struct udp_spec *s, int n)
+{
+	struct rte_mbuf *out[MAX_OUT];
+	uint8_t f[128];
+
+	learn_mac(POD_B, MAC_B);
+	for (int k = 0; k < n; k++) {
+		size_t len = udp_frame(f, PORT_MAC_A, MAC_A, s);
+		feed(POD_A, f, len);
+	}
+	unsigned int got = sent_to(POD_B, out);
+	rte_pktmbuf_free_bulk(out, got);
+	return got;
+}
+
 Test(worker, new_deny_cuts_an_established_flow_at_its_next_packet)
 {
 	static const char *const allow[] = {"allow from * to * proto udp"};
@@ -910,14 +927,8 @@ Test(worker, new_deny_cuts_an_established_flow_at_its_next_packet)
 	struct rte_mbuf *out[MAX_OUT];
 	uint8_t f[128];
 
-	learn_mac(POD_B, MAC_B);
 	policy_publish(allow, 1, NM_VERDICT_DENY);
-	for (int k = 0; k < 3; k++) {
-		size_t len = udp_frame(f, PORT_MAC_A, MAC_A, &s);
-		feed(POD_A, f, len);
-	}
-	cr_assert_eq(sent_to(POD_B, out), 3);
-	rte_pktmbuf_free_bulk(out, 3);
+	cr_assert_eq(a_sends_to_b(&s, 3), 3);
 	uint64_t gen = node->dp.pods->generation;
 
 	/* The deny matches the flow's responder port (udp_frame: 40000 -> 53). */
@@ -947,19 +958,11 @@ Test(worker, new_deny_cuts_an_established_flow_at_its_next_packet)
 Test(worker, rate_rule_meters_every_packet_of_an_established_flow)
 {
 	static const char *const metered[] = {"allow from * to * proto udp rate 1pps burst 2"};
-	struct udp_spec s = {IP_A, IP_B, 64, 1, 0, 32, 0};
-	struct rte_mbuf *out[MAX_OUT];
-	uint8_t f[128];
+	const struct udp_spec s = {IP_A, IP_B, 64, 1, 0, 32, 0};
 
-	learn_mac(POD_B, MAC_B);
 	policy_publish(metered, 1, NM_VERDICT_DENY);
-	for (int k = 0; k < 10; k++) {
-		size_t len = udp_frame(f, PORT_MAC_A, MAC_A, &s);
-		feed(POD_A, f, len);
-	}
-	unsigned int n = sent_to(POD_B, out);
+	unsigned int n = a_sends_to_b(&s, 10);
 	cr_assert_eq(n, 2, "a burst of 2 at 1 pps let %u of 10 through", n);
-	rte_pktmbuf_free_bulk(out, n);
 	assert_drops(0, NM_DROP_RATE_LIMITED, 8);
 }
 
