@@ -109,7 +109,7 @@ track_is_plain(const struct nm_pod_table *tbl, const struct nm_flow *f,
  * flow, is counted here inline (what nm_track_slow does for it, step for
  * step); anything else goes out of line.
  */
-static inline enum nm_drop_reason
+static __rte_always_inline enum nm_drop_reason
 nm_track(struct nm_worker *w, const struct nm_pod_table *tbl, struct nm_flow *f,
 	 const struct nm_flow_ref *ref, uint16_t side_slot, uint16_t src_slot, uint16_t dst_slot,
 	 const struct nm_pkt_meta *meta, uint64_t now, bool ingress, struct nm_flow **out,
