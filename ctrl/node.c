@@ -115,7 +115,7 @@ nm_node_create(const struct nm_config *cfg, char *err, size_t errlen)
 		goto fail;
 	}
 
-	node->dp.pool = rte_pktmbuf_pool_create("nm_pkts", node->cfg.mbufs, 256, 0,
+	node->dp.pool = rte_pktmbuf_pool_create("nm_pkts", node->cfg.mbufs, 256, NM_MBUF_PRIV_SIZE,
 						RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
 	node->dp.indirect = rte_pktmbuf_pool_create("nm_indirect", node->cfg.mbufs / 4, 64, 0, 0,
 						    (int)rte_socket_id());
