@@ -5,10 +5,13 @@
  * pods, restores the run-time state, then runs the control thread (control
  * socket) on the main lcore until SIGINT or SIGTERM. SIGHUP reopens the
  * logs. Tells systemd (sd_notify) when it is ready, reloading, stopping,
- * and that every worker still turns (the watchdog).
+ * and that every worker still turns (the watchdog). With --takeover it
+ * takes the state and the control socket of the daemon running on the
+ * same socket path instead (ctrl/takeover.c), and that one exits.
  */
 #include <errno.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +31,7 @@
 #include "peers.h"
 #include "sd_notify.h"
 #include "server.h"
+#include "takeover.h"
 
 /*
  * An idle turn's poll: also how often finished flows reach the flow log. A
@@ -65,6 +69,7 @@ static void
 usage(FILE *out)
 {
 	fprintf(out, "usage: nodemeshd -c FILE [-s PATH] [--state PATH] [--file-prefix NAME]\n"
+		     "                 [--takeover]\n"
 		     "\n"
 		     "One dataplane per node: forwards, polices and records the traffic of every\n"
 		     "pod on this node. Runs in the foreground; SIGINT or SIGTERM stop it,\n"
@@ -75,6 +80,9 @@ usage(FILE *out)
 		     "  -s, --socket PATH       control socket, overrides control.socket\n"
 		     "      --state PATH        run-time state file, overrides state.file\n"
 		     "      --file-prefix NAME  DPDK runtime prefix, overrides eal.file_prefix\n"
+		     "      --takeover          take over from the nodemeshd running on the same\n"
+		     "                          control socket (root only): its state, pods and\n"
+		     "                          socket; it exits. DPDK prefix: NAME-to<pid>\n"
 		     "      --commands          print the control commands (what help answers)\n"
 		     "  -h, --help              this text\n"
 		     "  -V, --version           print the version\n");
@@ -85,6 +93,7 @@ struct options {
 	const char *socket;
 	const char *file_prefix;
 	const char *state;
+	bool takeover;
 };
 
 static int
@@ -95,6 +104,7 @@ parse_args(int argc, char **argv, struct options *o)
 	    {"socket", required_argument, NULL, 's'},
 	    {"file-prefix", required_argument, NULL, 'p'},
 	    {"state", required_argument, NULL, 'S'},
+	    {"takeover", no_argument, NULL, 'T'},
 	    {"commands", no_argument, NULL, 'C'}, /* the command table, for the man page test */
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
@@ -115,6 +125,9 @@ parse_args(int argc, char **argv, struct options *o)
 			break;
 		case 'S':
 			o->state = optarg;
+			break;
+		case 'T':
+			o->takeover = true;
 			break;
 		case 'C':
 			nm_commands_print(stdout);
@@ -274,7 +287,7 @@ event_loop(struct nm_node *node, struct nm_server *srv, struct nm_peers *peers,
 {
 	unsigned int drained = 0;
 
-	while (!stop_signal) {
+	while (!stop_signal && !nm_server_handed_over(srv)) {
 		/* With peers, the socket and the peer connections take turns. */
 		int poll_ms = node->cfg.n_peers > 0 || node->cfg.tunnel.fabric_iface[0]
 				  ? PEER_POLL_MS
@@ -311,6 +324,105 @@ event_loop(struct nm_node *node, struct nm_server *srv, struct nm_peers *peers,
 	}
 }
 
+/*
+ * --takeover: refuse what cannot be handed over yet, and take a DPDK
+ * prefix of our own (the old daemon's runtime files stay its own). 0 or
+ * -1 (said).
+ */
+static int
+takeover_prepare(struct nm_config *cfg)
+{
+	char prefix[sizeof(cfg->file_prefix)];
+
+	if (cfg->tunnel.fabric_iface[0] != '\0') {
+		fprintf(stderr,
+			"nodemeshd: --takeover of a node with a tunnel (tunnel.fabric_iface "
+			"%s) is not supported yet: the peer port and tunnel sessions are "
+			"not handed over; restart it instead\n",
+			cfg->tunnel.fabric_iface);
+		return -1;
+	}
+	if ((size_t)snprintf(prefix, sizeof(prefix), "%s-to%d", cfg->file_prefix, (int)getpid()) >=
+	    sizeof(prefix)) {
+		fprintf(stderr, "nodemeshd: --takeover: file prefix '%s' too long to suffix\n",
+			cfg->file_prefix);
+		return -1;
+	}
+	memcpy(cfg->file_prefix, prefix, sizeof(prefix));
+	return 0;
+}
+
+/*
+ * --takeover, before the workers start: the old daemon's state in force
+ * (its pods attached here too). 0, or -1 after telling the old daemon why
+ * (it resumes).
+ */
+static int
+takeover_apply(struct nm_node *node, struct nm_takeover *tk)
+{
+	char err[512], why[600];
+	int rc = nm_node_state_takeover(node, node->cfg.state_file, tk->state, tk->state_len, err,
+					sizeof(err));
+
+	if (rc < 0)
+		snprintf(why, sizeof(why), "its state refused: %s", err);
+	else if (rc > 0)
+		snprintf(why, sizeof(why), "%d entries of its state not restored here (see log)",
+			 rc);
+	/* A test hook: the new daemon failing after attaching the pods (takeover.sh). */
+	else if (getenv("NODEMESH_DEBUG_TAKEOVER_FAIL") != NULL)
+		snprintf(why, sizeof(why), "NODEMESH_DEBUG_TAKEOVER_FAIL is set");
+	else {
+		tk->applied_ns = nm_mono_ns();
+		return 0;
+	}
+	fprintf(stderr, "nodemeshd: takeover abandoned: %s; the old daemon resumes\n", why);
+	nm_takeover_abort(tk, why);
+	return -1;
+}
+
+/*
+ * --takeover, workers launched: serve the control socket the old daemon
+ * passed, tell it to go, wait until it is gone (its /metrics port with
+ * it). 0, or -1 (said) if the socket cannot be served.
+ */
+static int
+takeover_finish(struct nm_node *node, struct nm_takeover *tk, struct nm_server **srv,
+		struct nm_metrics_http **mh)
+{
+	char err[512];
+
+	*srv = nm_server_adopt(tk->listen_fd, node->cfg.socket_path, node->cfg.admin_group,
+			       nm_commands_dispatch, node, err, sizeof(err));
+	if (*srv == NULL) {
+		fprintf(stderr, "nodemeshd: takeover: control socket: %s\n", err);
+		nm_takeover_abort(tk, err);
+		return -1;
+	}
+	tk->listen_fd = -1; /* the server's now */
+	nm_server_set_takeover(*srv, nm_takeover_serve, node);
+	if (nm_takeover_started(tk) < 0) {
+		fprintf(stderr, "nodemeshd: takeover: telling the old daemon failed: %s\n",
+			strerror(errno));
+		return -1;
+	}
+	uint64_t started = nm_mono_ns();
+	fprintf(stderr,
+		"nodemeshd: takeover: forwarding %.1f ms after asking (state %u bytes in %.1f ms, "
+		"applied in %.1f ms)\n",
+		(double)(started - tk->asked_ns) / 1e6, tk->state_len,
+		(double)(tk->state_ns - tk->asked_ns) / 1e6,
+		(double)(tk->applied_ns - tk->state_ns) / 1e6);
+	if (nm_takeover_wait_gone(tk, 10000) < 0)
+		fprintf(stderr, "nodemeshd: takeover: the old daemon has not exited after 10 s\n");
+	else
+		fprintf(stderr, "nodemeshd: takeover: the old daemon exited %.1f ms later\n",
+			(double)(nm_mono_ns() - started) / 1e6);
+	if (open_metrics(node, mh) < 0)
+		fprintf(stderr, "nodemeshd: takeover: /metrics not served\n");
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -321,6 +433,7 @@ main(int argc, char **argv)
 	struct nm_server *srv = NULL;
 	struct nm_peers *peers = NULL;
 	struct nm_metrics_http *mh = NULL;
+	struct nm_takeover *tk = NULL;
 	char err[512];
 	int rc = 1;
 
@@ -329,6 +442,10 @@ main(int argc, char **argv)
 	cfg = load_config(&opt, &src);
 	if (cfg == NULL)
 		return 1;
+	if (opt.takeover && takeover_prepare(cfg) < 0) {
+		free(cfg);
+		return 1;
+	}
 
 	if (eal_init(cfg) < 0) {
 		fprintf(stderr, "nodemeshd: rte_eal_init failed: %s\n", rte_strerror(rte_errno));
@@ -347,13 +464,23 @@ main(int argc, char **argv)
 	/*
 	 * The socket first: if another daemon answers on it, stop before
 	 * touching a pod's interface (its pods are its own). Requests wait in
-	 * the backlog until the event loop starts.
+	 * the backlog until the event loop starts. A takeover asks that daemon
+	 * for its state instead; its workers stop from here until ours start.
 	 */
-	srv = nm_server_open(node->cfg.socket_path, node->cfg.admin_group, nm_commands_dispatch,
-			     node, err, sizeof(err));
-	if (srv == NULL) {
-		fprintf(stderr, "nodemeshd: control socket: %s\n", err);
-		goto out;
+	if (opt.takeover) {
+		tk = nm_takeover_connect(node->cfg.socket_path, err, sizeof(err));
+		if (tk == NULL) {
+			fprintf(stderr, "nodemeshd: takeover: %s\n", err);
+			goto out;
+		}
+	} else {
+		srv = nm_server_open(node->cfg.socket_path, node->cfg.admin_group,
+				     nm_commands_dispatch, node, err, sizeof(err));
+		if (srv == NULL) {
+			fprintf(stderr, "nodemeshd: control socket: %s\n", err);
+			goto out;
+		}
+		nm_server_set_takeover(srv, nm_takeover_serve, node);
 	}
 
 	for (unsigned int i = 0; i < node->cfg.n_pods; i++) {
@@ -370,12 +497,16 @@ main(int argc, char **argv)
 		goto out;
 	}
 	nm_node_set_peers(node, peers);
-	if (nm_node_state_restore(node, node->cfg.state_file) < 0) {
+	if (tk != NULL) {
+		if (takeover_apply(node, tk) < 0)
+			goto out;
+	} else if (nm_node_state_restore(node, node->cfg.state_file) < 0) {
 		fprintf(stderr, "nodemeshd: out of memory restoring %s\n", node->cfg.state_file);
 		goto out;
 	}
 
-	if (open_metrics(node, &mh) < 0)
+	/* A takeover opens it once the old daemon has let go of the port. */
+	if (tk == NULL && open_metrics(node, &mh) < 0)
 		goto out;
 
 	if (nm_telemetry_init() < 0)
@@ -388,24 +519,40 @@ main(int argc, char **argv)
 		goto out;
 	}
 	nm_node_start(node);
+	if (tk != NULL && takeover_finish(node, tk, &srv, &mh) < 0) {
+		nm_node_stop(node);
+		goto out;
+	}
 
 	fprintf(stderr, "nodemeshd: node %s ready: %u worker(s), control socket %s\n",
 		node->cfg.node_name, node->dp.n_workers, node->cfg.socket_path);
 	/* Ports up, state restored, workers launched: systemd may start what depends on us. */
-	if (nm_sd_notify("READY=1\nSTATUS=forwarding") < 0)
+	char ready[96];
+	snprintf(ready, sizeof(ready), "READY=1\nSTATUS=forwarding\nMAINPID=%d", (int)getpid());
+	if (nm_sd_notify(ready) < 0)
 		fprintf(stderr, "nodemeshd: sending READY=1 to $NOTIFY_SOCKET failed\n");
 
 	event_loop(node, srv, peers, mh);
+	rc = 0;
+	if (nm_server_handed_over(srv)) {
+		/*
+		 * The new daemon owns the state file, the socket and the flows
+		 * now: write nothing (no state, no "shutdown" flow ends); the
+		 * workers stopped when it asked.
+		 */
+		fprintf(stderr, "nodemeshd: handed over to the new daemon; exiting\n");
+		goto out;
+	}
 	fprintf(stderr, "nodemeshd: stopping (%s)\n",
 		stop_signal ? strsignal(stop_signal) : "error");
 	nm_sd_notify("STOPPING=1");
-	rc = 0;
 
 	nm_node_state_flush(node);
 	/* Every live flow gets its record before the workers stop. */
 	nm_node_flow_shutdown(node);
 	nm_node_stop(node);
 out:
+	nm_takeover_free(tk); /* after a failure: the old daemon resumes */
 	nm_telemetry_fini();
 	if (node != NULL)
 		nm_node_set_metrics_http(node, NULL);
