@@ -361,8 +361,15 @@ static int
 takeover_apply(struct nm_node *node, struct nm_takeover *tk)
 {
 	char err[512], why[600];
+
 	int rc = nm_node_state_takeover(node, node->cfg.state_file, tk->state, tk->state_len, err,
 					sizeof(err));
+	node->handover = NULL; /* set by main before the config's pods attached */
+	unsigned int unused = nm_takeover_rings_free(tk->rings);
+	tk->rings = NULL;
+	if (unused > 0)
+		fprintf(stderr, "nodemeshd: takeover: %u of %u rings handed over had no pod here\n",
+			unused, tk->n_rings);
 
 	if (rc < 0)
 		snprintf(why, sizeof(why), "its state refused: %s", err);
@@ -382,13 +389,12 @@ takeover_apply(struct nm_node *node, struct nm_takeover *tk)
 }
 
 /*
- * --takeover, workers launched: serve the control socket the old daemon
- * passed, tell it to go, wait until it is gone (its /metrics port with
- * it). 0, or -1 (said) if the socket cannot be served.
+ * --takeover, before the workers start (nothing read from the rings yet,
+ * so the old daemon can still resume): serve the control socket it
+ * passed. 0, or -1 (said, and the old daemon told).
  */
 static int
-takeover_finish(struct nm_node *node, struct nm_takeover *tk, struct nm_server **srv,
-		struct nm_metrics_http **mh)
+takeover_socket(struct nm_node *node, struct nm_takeover *tk, struct nm_server **srv)
 {
 	char err[512];
 
@@ -401,11 +407,26 @@ takeover_finish(struct nm_node *node, struct nm_takeover *tk, struct nm_server *
 	}
 	tk->listen_fd = -1; /* the server's now */
 	nm_server_set_takeover(*srv, nm_takeover_serve, node);
-	if (nm_takeover_started(tk) < 0) {
+	return 0;
+}
+
+/*
+ * --takeover, workers launched: tell the old daemon to go and wait until
+ * it is gone (its /metrics port with it). 0, or -1 (said) if it could not
+ * be told: then it resumes, and this daemon must stop.
+ */
+static int
+takeover_finish(struct nm_node *node, struct nm_takeover *tk, struct nm_server *srv,
+		struct nm_metrics_http **mh)
+{
+	int rc = nm_takeover_started(tk);
+
+	if (rc < 0) {
 		fprintf(stderr, "nodemeshd: takeover: telling the old daemon failed: %s\n",
-			strerror(errno));
+			strerror(-rc));
 		return -1;
 	}
+	nm_server_own_path(srv); /* the old daemon leaves it to us: ours to remove at exit */
 	uint64_t started = nm_mono_ns();
 	fprintf(stderr,
 		"nodemeshd: takeover: forwarding %.1f ms after asking (state %u bytes in %.1f ms, "
@@ -421,6 +442,60 @@ takeover_finish(struct nm_node *node, struct nm_takeover *tk, struct nm_server *
 	if (open_metrics(node, mh) < 0)
 		fprintf(stderr, "nodemeshd: takeover: /metrics not served\n");
 	return 0;
+}
+
+/*
+ * The socket first: if another daemon answers on it, stop before touching
+ * a pod's interface (its pods are its own). Requests wait in the backlog
+ * until the event loop starts. A takeover asks that daemon for its state
+ * instead; its workers stop from here until ours start. 0 or -1 (said).
+ */
+static int
+open_control(struct nm_node *node, bool takeover, struct nm_server **srv, struct nm_takeover **tk)
+{
+	char err[512];
+
+	if (takeover) {
+		*tk = nm_takeover_connect(node->cfg.socket_path, err, sizeof(err));
+		if (*tk == NULL) {
+			fprintf(stderr, "nodemeshd: takeover: %s\n", err);
+			return -1;
+		}
+		/* Pods take the old daemon's rings as they attach (config's and state's). */
+		node->handover = (*tk)->rings;
+		return 0;
+	}
+	*srv = nm_server_open(node->cfg.socket_path, node->cfg.admin_group, nm_commands_dispatch,
+			      node, err, sizeof(err));
+	if (*srv == NULL) {
+		fprintf(stderr, "nodemeshd: control socket: %s\n", err);
+		return -1;
+	}
+	nm_server_set_takeover(*srv, nm_takeover_serve, node);
+	return 0;
+}
+
+/* After the event loop: a signal's orderly stop, or nothing after a handover. */
+static void
+shutdown_node(struct nm_node *node, const struct nm_server *srv)
+{
+	if (nm_server_handed_over(srv)) {
+		/*
+		 * The new daemon owns the state file, the socket, the rings and
+		 * the flows now: write nothing (no state, no "shutdown" flow
+		 * ends); the workers stopped when it asked.
+		 */
+		fprintf(stderr, "nodemeshd: handed over to the new daemon; exiting\n");
+		return;
+	}
+	fprintf(stderr, "nodemeshd: stopping (%s)\n",
+		stop_signal ? strsignal(stop_signal) : "error");
+	nm_sd_notify("STOPPING=1");
+
+	nm_node_state_flush(node);
+	/* Every live flow gets its record before the workers stop. */
+	nm_node_flow_shutdown(node);
+	nm_node_stop(node);
 }
 
 int
@@ -461,27 +536,8 @@ main(int argc, char **argv)
 	}
 	nm_node_set_config_source(node, &src);
 
-	/*
-	 * The socket first: if another daemon answers on it, stop before
-	 * touching a pod's interface (its pods are its own). Requests wait in
-	 * the backlog until the event loop starts. A takeover asks that daemon
-	 * for its state instead; its workers stop from here until ours start.
-	 */
-	if (opt.takeover) {
-		tk = nm_takeover_connect(node->cfg.socket_path, err, sizeof(err));
-		if (tk == NULL) {
-			fprintf(stderr, "nodemeshd: takeover: %s\n", err);
-			goto out;
-		}
-	} else {
-		srv = nm_server_open(node->cfg.socket_path, node->cfg.admin_group,
-				     nm_commands_dispatch, node, err, sizeof(err));
-		if (srv == NULL) {
-			fprintf(stderr, "nodemeshd: control socket: %s\n", err);
-			goto out;
-		}
-		nm_server_set_takeover(srv, nm_takeover_serve, node);
-	}
+	if (open_control(node, opt.takeover, &srv, &tk) < 0)
+		goto out;
 
 	for (unsigned int i = 0; i < node->cfg.n_pods; i++) {
 		if (nm_node_pod_add(node, &node->cfg.pods[i], err, sizeof(err)) < 0) {
@@ -518,8 +574,10 @@ main(int argc, char **argv)
 		fprintf(stderr, "nodemeshd: %s\n", err);
 		goto out;
 	}
+	if (tk != NULL && takeover_socket(node, tk, &srv) < 0)
+		goto out;
 	nm_node_start(node);
-	if (tk != NULL && takeover_finish(node, tk, &srv, &mh) < 0) {
+	if (tk != NULL && takeover_finish(node, tk, srv, &mh) < 0) {
 		nm_node_stop(node);
 		goto out;
 	}
@@ -534,23 +592,7 @@ main(int argc, char **argv)
 
 	event_loop(node, srv, peers, mh);
 	rc = 0;
-	if (nm_server_handed_over(srv)) {
-		/*
-		 * The new daemon owns the state file, the socket and the flows
-		 * now: write nothing (no state, no "shutdown" flow ends); the
-		 * workers stopped when it asked.
-		 */
-		fprintf(stderr, "nodemeshd: handed over to the new daemon; exiting\n");
-		goto out;
-	}
-	fprintf(stderr, "nodemeshd: stopping (%s)\n",
-		stop_signal ? strsignal(stop_signal) : "error");
-	nm_sd_notify("STOPPING=1");
-
-	nm_node_state_flush(node);
-	/* Every live flow gets its record before the workers stop. */
-	nm_node_flow_shutdown(node);
-	nm_node_stop(node);
+	shutdown_node(node, srv);
 out:
 	nm_takeover_free(tk); /* after a failure: the old daemon resumes */
 	nm_telemetry_fini();

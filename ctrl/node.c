@@ -31,6 +31,7 @@
 #include "node_priv.h"
 #include "pod_table.h"
 #include "podio_setup.h"
+#include "takeover.h"
 #include "policy_compile.h"
 #include "port.h"
 #include "nodemesh/flow.h"
@@ -487,7 +488,10 @@ nm_node_pod_add(struct nm_node *node, const struct nm_pod_spec *spec, char *err,
 		memcpy(pod.live->pod_mac.addr_bytes, spec->mac, RTE_ETHER_ADDR_LEN);
 		pod.live->mac_known = true;
 	}
-	rc = nm_port_pod_attach(spec, node->dp.pool, &node->cfg.podio, &pod, err, errlen);
+	/* A takeover's pods map the rings the old daemon passed (ctrl/takeover_rings.c). */
+	rc = nm_takeover_rings_adopt(node->handover, spec, &pod, err, errlen);
+	if (rc == 0)
+		rc = nm_port_pod_attach(spec, node->dp.pool, &node->cfg.podio, &pod, err, errlen);
 	if (rc < 0) {
 		rte_free(pod.live);
 		pod.live = NULL;

@@ -89,6 +89,7 @@ struct nm_server {
 	nm_server_takeover_fn takeover_fn; /* NULL: "takeover" is an ordinary command */
 	void *takeover_ctx;
 	bool handed_over; /* the listening socket is another daemon's now: keep the path */
+	bool keep_path;	  /* adopted, and the daemon that made it still runs: not ours to unlink */
 };
 
 static uint64_t
@@ -234,6 +235,7 @@ nm_server_adopt(int listen_fd, const char *path, const char *group, nm_server_ha
 		return NULL;
 	}
 	srv->fd = listen_fd;
+	srv->keep_path = true; /* until nm_server_own_path */
 	return srv;
 }
 
@@ -666,6 +668,12 @@ nm_server_set_takeover(struct nm_server *srv, nm_server_takeover_fn fn, void *ct
 	srv->takeover_ctx = ctx;
 }
 
+void
+nm_server_own_path(struct nm_server *srv)
+{
+	srv->keep_path = false;
+}
+
 bool
 nm_server_handed_over(const struct nm_server *srv)
 {
@@ -681,7 +689,7 @@ nm_server_close(struct nm_server *srv)
 		if (srv->clients[i] != NULL)
 			client_close(srv, i, NULL);
 	close(srv->fd);
-	if (!srv->handed_over)
+	if (!srv->handed_over && !srv->keep_path)
 		unlink(srv->path); /* else the path is the new daemon's socket now */
 	free(srv);
 }

@@ -33,7 +33,8 @@ struct nm_server *nm_server_open(const char *path, const char *group, nm_server_
 /*
  * Adopt listen_fd, a listening socket bound at path that a daemon being
  * taken over passed (ctrl/takeover.c): connections waiting in its backlog
- * are served here. NULL with err filled if it is not a listening socket.
+ * are served here. Close leaves path alone until nm_server_own_path. NULL
+ * with err filled if it is not a listening socket.
  */
 struct nm_server *nm_server_adopt(int listen_fd, const char *path, const char *group,
 				  nm_server_handler_fn fn, void *ctx, char *err, size_t errlen);
@@ -48,6 +49,9 @@ struct nm_server *nm_server_adopt(int listen_fd, const char *path, const char *g
 #define NM_SERVER_TAKEOVER "takeover"
 typedef int (*nm_server_takeover_fn)(void *ctx, int conn, const struct ucred *cred, int listen_fd);
 void nm_server_set_takeover(struct nm_server *srv, nm_server_takeover_fn fn, void *ctx);
+
+/* An adopted socket's path is its maker's until this: then close unlinks it. */
+void nm_server_own_path(struct nm_server *srv);
 
 /* True once a takeover function handed the listening socket over. */
 bool nm_server_handed_over(const struct nm_server *srv);

@@ -109,6 +109,14 @@ nm_takeover_serve(void *ctx, int conn, const struct ucred *cred, int listen_fd)
 	nm_node_stop(node);
 	uint64_t stopped_ns = nm_mono_ns();
 
+	unsigned int n_rings = 0;
+	rc = nm_takeover_rings_send(node, conn, &n_rings);
+	if (rc < 0) {
+		snprintf(why, sizeof(why), "sending the pods' rings: %s", strerror(-rc));
+		resume(node, cred->pid, why);
+		rc = 0;
+		goto out;
+	}
 	char *state = nm_node_state_encode(node, &len);
 	if (state == NULL) {
 		refuse(conn, "out of memory encoding the state");
@@ -123,7 +131,9 @@ nm_takeover_serve(void *ctx, int conn, const struct ucred *cred, int listen_fd)
 		rc = 0;
 		goto out;
 	}
-	RTE_LOG(INFO, USER1, "takeover: sent the state (%zu bytes) and the control socket\n", len);
+	RTE_LOG(INFO, USER1,
+		"takeover: sent %u pods' rings, the state (%zu bytes) and the control socket\n",
+		n_rings, len);
 	rc = await_start(node, conn, cred->pid, stopped_ns);
 	if (rc > 0)
 		return rc; /* conn stays open until this process exits: the new one waits for that
@@ -161,15 +171,29 @@ connect_to(const char *path, char *err, size_t errlen)
 	return fd;
 }
 
-/* The STATE frame, or REFUSE's reason in err. 0 or -errno. */
+/* The RINGS frames and the STATE frame, or REFUSE's reason in err. 0 or -errno. */
 static int
 receive_state(struct nm_takeover *tk, char *err, size_t errlen)
 {
 	struct nm_takeover_hdr h;
 	int fds[NM_TAKEOVER_MAX_FDS];
 	char *payload = NULL;
-	int rc = nm_takeover_recv(tk->conn, STATE_TIMEOUT_MS, &h, &payload, fds, err, errlen);
+	int rc;
 
+	for (;;) {
+		rc = nm_takeover_recv(tk->conn, STATE_TIMEOUT_MS, &h, &payload, fds, err, errlen);
+		if (rc < 0 || h.type != NM_TAKEOVER_RINGS)
+			break;
+		rc = nm_takeover_rings_add(&tk->rings, payload, fds, h.n_fds, err, errlen);
+		free(payload);
+		payload = NULL;
+		if (rc < 0) {
+			for (unsigned int i = 0; i < h.n_fds; i++)
+				close(fds[i]);
+			return rc;
+		}
+		tk->n_rings += h.n_fds;
+	}
 	if (rc < 0)
 		return rc;
 	if (h.type == NM_TAKEOVER_STATE && h.n_fds == 1) {
@@ -260,6 +284,8 @@ nm_takeover_free(struct nm_takeover *tk)
 		close(tk->conn);
 	if (tk->listen_fd >= 0)
 		close(tk->listen_fd); /* not adopted by a server */
+	nm_takeover_rings_free(tk->rings);
+	tk->rings = NULL;
 	free(tk->state);
 	tk->state = NULL;
 	free(tk);

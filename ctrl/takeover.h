@@ -14,6 +14,9 @@
 #include <sys/socket.h>
 
 struct nm_node;
+struct nm_pod;
+struct nm_pod_spec;
+struct nm_takeover_rings;
 
 /* ---- the old daemon ---- */
 
@@ -26,17 +29,45 @@ struct nm_node;
  */
 int nm_takeover_serve(void *node, int conn, const struct ucred *cred, int listen_fd);
 
+/*
+ * Send every af_packet pod's socket with its rings' layout and cursors in
+ * RINGS frames (ctrl/takeover_rings.c); workers stopped. 0 or -errno;
+ * *n_rings says how many went.
+ */
+int nm_takeover_rings_send(struct nm_node *node, int conn, unsigned int *n_rings);
+
 /* ---- the new daemon ---- */
+
+/*
+ * Keep the rings of one RINGS frame (payload, fds[0..n_fds)) in *rings
+ * (made at the first). 0, or -EPROTO/-ENOMEM with err and none of this
+ * frame's fds kept: they are then the caller's to close.
+ */
+int nm_takeover_rings_add(struct nm_takeover_rings **rings, const char *payload, const int *fds,
+			  unsigned int n_fds, char *err, size_t errlen);
+
+/*
+ * For nm_node_pod_add: if rings holds spec's interface (af_packet), map
+ * those rings into pod->io and pod->port_mac. 1 adopted, 0 none to adopt,
+ * or -errno with err.
+ */
+int nm_takeover_rings_adopt(struct nm_takeover_rings *rings, const struct nm_pod_spec *spec,
+			    struct nm_pod *pod, char *err, size_t errlen);
+
+/* Close the rings no pod adopted and free; returns how many there were. NULL is fine. */
+unsigned int nm_takeover_rings_free(struct nm_takeover_rings *rings);
 
 struct nm_takeover {
 	int conn;      /* to the old daemon */
 	int listen_fd; /* its control socket; -1 once a server adopted it */
 	char *state;   /* the state file's encoding */
 	uint32_t state_len;
-	uint64_t asked_ns;   /* when the request went out (nm_mono_ns) */
-	uint64_t state_ns;   /* when the state was in */
-	uint64_t applied_ns; /* when the pods were attached and the rules in force */
-	bool answered;	     /* STARTED or ABORT sent */
+	uint64_t asked_ns;		 /* when the request went out (nm_mono_ns) */
+	uint64_t state_ns;		 /* when the state was in */
+	uint64_t applied_ns;		 /* when the pods were attached and the rules in force */
+	bool answered;			 /* STARTED or ABORT sent */
+	struct nm_takeover_rings *rings; /* the pods' sockets, until the pods adopt them */
+	unsigned int n_rings;
 };
 
 /*

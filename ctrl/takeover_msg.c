@@ -21,10 +21,9 @@
 #define REFUSAL_MAX 512 /* a control server's one-line JSON refusal, read whole */
 
 static const char *const type_names[] = {
-    [NM_TAKEOVER_STATE] = "STATE",
-    [NM_TAKEOVER_REFUSE] = "REFUSE",
-    [NM_TAKEOVER_STARTED] = "STARTED",
-    [NM_TAKEOVER_ABORT] = "ABORT",
+    [NM_TAKEOVER_STATE] = "STATE",     [NM_TAKEOVER_REFUSE] = "REFUSE",
+    [NM_TAKEOVER_STARTED] = "STARTED", [NM_TAKEOVER_ABORT] = "ABORT",
+    [NM_TAKEOVER_RINGS] = "RINGS",
 };
 
 const char *

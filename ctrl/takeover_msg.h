@@ -12,7 +12,8 @@
  * The fds ride on the sendmsg() that carries the header. The conversation:
  *
  *   new → old   "takeover\n"                       (a control request line)
- *   old → new   STATE  the state file's encoding    + the control socket's listening fd
+ *   old → new   RINGS  (0 or more) af_packet pods' rings, JSON + their sockets' fds
+ *               STATE  the state file's encoding    + the control socket's listening fd
  *           or  REFUSE the reason (text); the old runs on
  *   new → old   STARTED                             (the new one forwards now: the old exits)
  *           or  ABORT  the reason (text); the old resumes its workers
@@ -27,7 +28,7 @@
 
 #define NM_TAKEOVER_VERSION 1
 #define NM_TAKEOVER_HDR_LEN 12
-#define NM_TAKEOVER_MAX_FDS 8		 /* fds one frame may carry */
+#define NM_TAKEOVER_MAX_FDS 253		 /* fds one frame may carry (the kernel's SCM_MAX_FD) */
 #define NM_TAKEOVER_MAX_LEN (80u << 20)	 /* a state body (64 MiB) and its header fit */
 #define NM_TAKEOVER_LINE    "takeover\n" /* the request that starts the conversation */
 
@@ -36,6 +37,7 @@ enum nm_takeover_type {
 	NM_TAKEOVER_REFUSE = 2,	 /* old → new: why not (text) */
 	NM_TAKEOVER_STARTED = 3, /* new → old: its workers forward */
 	NM_TAKEOVER_ABORT = 4,	 /* new → old: why it gives up (text) */
+	NM_TAKEOVER_RINGS = 5,	 /* old → new: pods' rings (JSON array), fds: their sockets */
 };
 
 struct nm_takeover_hdr {

@@ -84,9 +84,9 @@ static const struct {
     {4, 2, "version 2, this nodemeshd speaks 1"},
     {4, 0, "version 0, this nodemeshd speaks 1"},
     {5, 0, "unknown takeover frame type 0"},
-    {5, 9, "unknown takeover frame type 9"},
-    {7, NM_TAKEOVER_MAX_FDS + 1, "at most 8"},
-    {8, 0xff, "at most 8"}, /* a length over NM_TAKEOVER_MAX_LEN */
+    {5, 6, "unknown takeover frame type 6"},
+    {7, NM_TAKEOVER_MAX_FDS + 1, "at most 253"},
+    {8, 0xff, "at most 253"}, /* a length over NM_TAKEOVER_MAX_LEN */
 };
 
 Test(takeover_msg, refuses_each_bad_header)
