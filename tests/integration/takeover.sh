@@ -15,10 +15,11 @@ set -euo pipefail
 export NM_IPV6=1
 # shellcheck source=scripts/lib/netns.sh
 . "$(dirname "$0")/../../scripts/lib/netns.sh"
+# shellcheck source=scripts/lib/takeover.sh
+. "$(dirname "$0")/../../scripts/lib/takeover.sh"
 nm_require_root
 nm_trap
 export NM_POLICY_DEFAULT=deny
-HERE=$(cd "$(dirname "$0")" && pwd)
 
 nm_pods_setup 3
 nm_tmp_init
@@ -26,7 +27,7 @@ export NM_STATE_FILE=$NM_TMP/state
 nm_daemon_start
 P1=${NM_POD_NS[1]} P2=${NM_POD_NS[2]}
 IP2=${NM_POD_IP[2]} IP3=${NM_POD_IP[3]}
-CONF=$NM_TMP/nodemesh.conf
+export NM_PROBE_FROM=$P1 NM_PROBE_TO=$P2 NM_PROBE_ADDR=$IP2
 
 for i in 1 2; do nm_pod_add "$i"; done
 nm_ctl pod add name=pod-3 namespace=test "ip=$IP3" "iface=${NM_POD_IF[3]}" container=c3 >/dev/null
@@ -43,68 +44,16 @@ done
 nm_ping_ok "$P1" "$IP2"
 before=$(nm_state_snapshot)
 
-# takeover N: `nodemeshd --takeover` with the running one's command line;
-# waits until it forwards and the old daemon has exited with status 0.
-takeover() {
-	local n=$1 old=$NM_DAEMON_PID log=$NM_TMP/takeover$1.log i rc
-	ip netns exec "$NM_NODE_NS" "$NM_DAEMON" -c "$CONF" -s "$NM_SOCK" \
-		--file-prefix "$NM_FILE_PREFIX" --takeover >"$log" 2>&1 </dev/null &
-	NM_DAEMON_PID=$!
-	for ((i = 0; i < 200; i++)); do
-		grep -q "ready:" "$log" && break
-		kill -0 "$NM_DAEMON_PID" 2>/dev/null ||
-			nm_fail "takeover $n: the new daemon exited: $(tail -n 5 "$log")"
-		sleep 0.1
-	done
-	grep -q "ready:" "$log" || nm_fail "takeover $n: not ready after 20 s: $(tail -n 5 "$log")"
-	rc=0
-	timeout 10 tail --pid="$old" -f /dev/null || nm_fail "takeover $n: old daemon $old still runs"
-	wait "$old" || rc=$?
-	((rc == 0)) || nm_fail "takeover $n: the old daemon exited with status $rc"
-	grep -q "handed over to the new daemon; exiting" "$NM_DAEMON_LOG" ||
-		nm_fail "takeover $n: the old daemon's log does not say it handed over"
-	NM_DAEMON_LOG=$log
-	nm_log "takeover $n: pid $NM_DAEMON_PID took over from $old: $(grep -o 'forwarding .* after asking.*' "$log")"
-}
-
-# probes_start SECONDS: UDP probes every 1 ms from pod-1 to pod-2:9000.
-probes_start() {
-	rm -f "$NM_TMP/probe-ready" "$NM_TMP/probe-r.json" "$NM_TMP/probe-sent"
-	nm_bg "$P2" "$NM_TMP/probe-r.log" "$NM_PY" "$HERE/udp_probe.py" recv --addr "$IP2" \
-		--port 9000 --out "$NM_TMP/probe-r.json" --ready-file "$NM_TMP/probe-ready" --idle 2
-	receiver=$NM_LAST_BG
-	nm_wait_file "$NM_TMP/probe-ready" || nm_fail "UDP probe receiver did not start"
-	nm_bg "$P1" "$NM_TMP/probe-s.log" "$NM_PY" "$HERE/udp_probe.py" send --addr "$IP2" \
-		--port 9000 --out "$NM_TMP/probe-sent" --interval 0.001 --duration "$1"
-	sender=$NM_LAST_BG
-}
-
-# probes_check WHAT MAX_LOST: no probe twice, at most MAX_LOST lost, a gap under 2 s.
-probes_check() {
-	local sent probe dups lost gap
-	wait "$sender" || nm_fail "UDP probe sender failed: $(cat "$NM_TMP/probe-s.log")"
-	wait "$receiver" || nm_fail "UDP probe receiver failed: $(cat "$NM_TMP/probe-r.log")"
-	sent=$(cat "$NM_TMP/probe-sent")
-	probe=$(cat "$NM_TMP/probe-r.json")
-	dups=$(nm_json "j['duplicates']" <<<"$probe")
-	lost=$(nm_json "$sent - j['unique']" <<<"$probe")
-	gap=$(nm_json "j['longest_gap_ms']" <<<"$probe")
-	((dups == 0)) || nm_fail "$1: $dups UDP probes arrived twice: $probe"
-	((lost <= $2)) || nm_fail "$1: $lost of $sent UDP probes lost (at most $2): $probe"
-	nm_json "$gap < 2000" <<<"{}" | grep -q True || nm_fail "$1: forwarding gap $gap ms: $probe"
-	nm_ok "$1: UDP probes every 1 ms: $sent sent, $lost lost, 0 duplicated, longest gap $gap ms"
-}
-
 # 1. A takeover during an uninspected iperf3 transfer and UDP probes.
 nm_bg "$P2" "$NM_TMP/iperf3-s.log" iperf3 -s -1 -B "$IP2" -p 5201
 nm_wait_listen "$P2" tcp 5201 || nm_fail "iperf3 server did not start in pod-2"
-probes_start 6
+nm_probes_start 6
 nm_bg "$P1" "$NM_TMP/iperf3.json" timeout 40 iperf3 -c "$IP2" -p 5201 -t 8 -i 1 -J
 client=$NM_LAST_BG
 sleep 2
-takeover 1
+nm_takeover 1
 # Beside iperf3 the probes also lose to full queues (two cores): a loose bound here.
-probes_check "takeover beside iperf3" 3000
+nm_probes_check "takeover beside iperf3" 3000
 rc=0
 wait "$client" || rc=$?
 ((rc == 0)) || nm_fail "iperf3 did not survive the takeover (exit $rc): $(tail -c 600 "$NM_TMP/iperf3.json")"
@@ -148,7 +97,7 @@ nm_ok "a takeover by uid 65534 refused ('${out#NMTO 2 }'); the daemon forwards o
 # 3. A new daemon that fails before it starts: the old one resumes and says so.
 log=$NM_TMP/takeover-fail.log
 rc=0
-NODEMESH_DEBUG_TAKEOVER_FAIL=1 ip netns exec "$NM_NODE_NS" "$NM_DAEMON" -c "$CONF" -s "$NM_SOCK" \
+NODEMESH_DEBUG_TAKEOVER_FAIL=1 ip netns exec "$NM_NODE_NS" "$NM_DAEMON" -c "$NM_TMP/nodemesh.conf" -s "$NM_SOCK" \
 	--file-prefix "$NM_FILE_PREFIX" --takeover >"$log" 2>&1 </dev/null || rc=$?
 ((rc != 0)) || nm_fail "a takeover with NODEMESH_DEBUG_TAKEOVER_FAIL succeeded"
 grep -q "takeover abandoned: NODEMESH_DEBUG_TAKEOVER_FAIL is set; the old daemon resumes" "$log" ||
@@ -163,10 +112,10 @@ nm_ok "a new daemon that failed before starting: the old one resumed (same pid $
 # 4. A second takeover after the first, under the probes alone: the gap
 #    itself. The pods' rings are handed over, so probes wait in them while
 #    no daemon reads: none may be lost.
-probes_start 3
+nm_probes_start 3
 sleep 1
-takeover 2
-probes_check "second takeover" 0
+nm_takeover 2
+nm_probes_check "second takeover" 0
 nm_ping_ok "$P1" "$IP2"
 [[ $(nm_state_snapshot) == "$before" ]] || nm_fail "state after the second takeover differs"
 nm_ok "a second takeover: state identical, pods talk"
