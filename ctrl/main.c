@@ -380,6 +380,9 @@ takeover_apply(struct nm_node *node, struct nm_takeover *tk)
 	else if (getenv("NODEMESH_DEBUG_TAKEOVER_FAIL") != NULL)
 		snprintf(why, sizeof(why), "NODEMESH_DEBUG_TAKEOVER_FAIL is set");
 	else {
+		unsigned int skipped, n = nm_takeover_flows_restore(node, tk->flows, &skipped);
+		fprintf(stderr, "nodemeshd: takeover: %u flows restored (%u skipped)\n", n,
+			skipped);
 		tk->applied_ns = nm_mono_ns();
 		return 0;
 	}

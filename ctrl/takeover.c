@@ -89,12 +89,47 @@ await_start(struct nm_node *node, int conn, pid_t pid, uint64_t stopped_ns)
 	return 0;
 }
 
+/*
+ * Everything the new daemon needs, workers stopped: the pods' rings, the
+ * flows, then the state with the listening socket. 0, or -1 with why.
+ */
+static int
+hand_over(struct nm_node *node, int conn, int listen_fd, char *why, size_t whylen)
+{
+	unsigned int n_rings = 0, n_flows = 0;
+	size_t len = 0;
+	char *state = NULL;
+	const char *step = "the pods' rings";
+	int rc = nm_takeover_rings_send(node, conn, &n_rings);
+
+	if (rc == 0) {
+		step = "the flows";
+		rc = nm_takeover_flows_send(node, conn, &n_flows);
+	}
+	if (rc == 0) {
+		step = "the state";
+		state = nm_node_state_encode(node, &len);
+		rc = state != NULL ? nm_takeover_send(conn, NM_TAKEOVER_STATE, state, (uint32_t)len,
+						      &listen_fd, 1)
+				   : -ENOMEM;
+		free(state);
+	}
+	if (rc < 0) {
+		snprintf(why, whylen, "sending %s: %s", step, strerror(-rc));
+		return -1;
+	}
+	RTE_LOG(INFO, USER1,
+		"takeover: sent %u pods' rings, %u flows, the state (%zu bytes) and the control "
+		"socket\n",
+		n_rings, n_flows, len);
+	return 0;
+}
+
 int
 nm_takeover_serve(void *ctx, int conn, const struct ucred *cred, int listen_fd)
 {
 	struct nm_node *node = ctx;
 	char why[256];
-	size_t len = 0;
 	int rc = 0;
 
 	if (cred->uid != 0) {
@@ -109,35 +144,13 @@ nm_takeover_serve(void *ctx, int conn, const struct ucred *cred, int listen_fd)
 	nm_node_stop(node);
 	uint64_t stopped_ns = nm_mono_ns();
 
-	unsigned int n_rings = 0;
-	rc = nm_takeover_rings_send(node, conn, &n_rings);
-	if (rc < 0) {
-		snprintf(why, sizeof(why), "sending the pods' rings: %s", strerror(-rc));
+	if (hand_over(node, conn, listen_fd, why, sizeof(why)) < 0) {
 		resume(node, cred->pid, why);
-		rc = 0;
 		goto out;
 	}
-	char *state = nm_node_state_encode(node, &len);
-	if (state == NULL) {
-		refuse(conn, "out of memory encoding the state");
-		resume(node, cred->pid, "out of memory encoding the state");
-		goto out;
-	}
-	rc = nm_takeover_send(conn, NM_TAKEOVER_STATE, state, (uint32_t)len, &listen_fd, 1);
-	free(state);
-	if (rc < 0) {
-		snprintf(why, sizeof(why), "sending the state (%zu bytes): %s", len, strerror(-rc));
-		resume(node, cred->pid, why);
-		rc = 0;
-		goto out;
-	}
-	RTE_LOG(INFO, USER1,
-		"takeover: sent %u pods' rings, the state (%zu bytes) and the control socket\n",
-		n_rings, len);
 	rc = await_start(node, conn, cred->pid, stopped_ns);
 	if (rc > 0)
-		return rc; /* conn stays open until this process exits: the new one waits for that
-			    */
+		return rc; /* conn open until this process exits: the new one waits for that */
 out:
 	close(conn);
 	return rc;
@@ -182,6 +195,15 @@ receive_state(struct nm_takeover *tk, char *err, size_t errlen)
 
 	for (;;) {
 		rc = nm_takeover_recv(tk->conn, STATE_TIMEOUT_MS, &h, &payload, fds, err, errlen);
+		if (rc == 0 && (h.type == NM_TAKEOVER_PODIDS || h.type == NM_TAKEOVER_FLOWS) &&
+		    h.n_fds == 0) {
+			rc = nm_takeover_flows_add(&tk->flows, h.type, payload, h.len, err, errlen);
+			free(payload);
+			payload = NULL;
+			if (rc < 0)
+				return rc;
+			continue;
+		}
 		if (rc < 0 || h.type != NM_TAKEOVER_RINGS)
 			break;
 		rc = nm_takeover_rings_add(&tk->rings, payload, fds, h.n_fds, err, errlen);
@@ -286,6 +308,8 @@ nm_takeover_free(struct nm_takeover *tk)
 		close(tk->listen_fd); /* not adopted by a server */
 	nm_takeover_rings_free(tk->rings);
 	tk->rings = NULL;
+	nm_takeover_flows_free(tk->flows);
+	tk->flows = NULL;
 	free(tk->state);
 	tk->state = NULL;
 	free(tk);

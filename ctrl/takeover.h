@@ -17,6 +17,7 @@ struct nm_node;
 struct nm_pod;
 struct nm_pod_spec;
 struct nm_takeover_rings;
+struct nm_takeover_flows;
 
 /* ---- the old daemon ---- */
 
@@ -36,7 +37,31 @@ int nm_takeover_serve(void *node, int conn, const struct ucred *cred, int listen
  */
 int nm_takeover_rings_send(struct nm_node *node, int conn, unsigned int *n_rings);
 
+/*
+ * Send the pods' ids and names (PODIDS) and every worker's flows (FLOWS
+ * frames; ctrl/takeover_flows.c); workers stopped. 0 or -errno; *n_flows
+ * says how many went.
+ */
+int nm_takeover_flows_send(struct nm_node *node, int conn, unsigned int *n_flows);
+
 /* ---- the new daemon ---- */
+
+/*
+ * Keep a PODIDS or FLOWS frame in *flows (made at the first). 0, or
+ * -EPROTO with err (not JSON, records of a size this build cannot read),
+ * -ENOMEM.
+ */
+int nm_takeover_flows_add(struct nm_takeover_flows **flows, uint8_t type, const char *payload,
+			  uint32_t len, char *err, size_t errlen);
+
+/*
+ * Put the flows into the tables of the workers that own their pods here
+ * (pods attached, rules in force, workers not started). Returns how many;
+ * *skipped counts those whose pods are not here or whose table was full.
+ */
+unsigned int nm_takeover_flows_restore(struct nm_node *node, struct nm_takeover_flows *flows,
+				       unsigned int *skipped);
+void nm_takeover_flows_free(struct nm_takeover_flows *flows);
 
 /*
  * Keep the rings of one RINGS frame (payload, fds[0..n_fds)) in *rings
@@ -68,6 +93,7 @@ struct nm_takeover {
 	bool answered;			 /* STARTED or ABORT sent */
 	struct nm_takeover_rings *rings; /* the pods' sockets, until the pods adopt them */
 	unsigned int n_rings;
+	struct nm_takeover_flows *flows; /* the old daemon's flow tables, until restored */
 };
 
 /*

@@ -6,6 +6,8 @@
 # (one every millisecond) run from pod-1 to pod-2; the connection survives,
 # no probe arrives twice, the lost probes and the longest gap are printed
 # (none lost when the probes run alone: the pods' rings are handed over),
+# the flows are handed over (iperf3 -R: the server's data after the
+# takeover is still the connection pod-1 began),
 # pods, identities, rules and the signature file are the same after, and
 # the old daemon is gone. A non-root caller is refused (SO_PEERCRED) and
 # the daemon runs on; a new daemon that fails before it starts leaves the
@@ -35,6 +37,7 @@ nm_ctl identity set namespace=test name=pod-3 serviceaccount=sa-3 labels=app=t3 
 nm_ctl policy add allow from test/sa-1 to test/sa-2 proto icmp >/dev/null
 nm_ctl policy add allow from test/sa-1 to test/sa-2 proto tcp port 5201 inspect off >/dev/null
 nm_ctl policy add allow from test/sa-1 to test/sa-2 proto udp port 9000 >/dev/null
+nm_ctl policy add allow from test/sa-1 to test/sa-2 proto tcp port 5202 inspect off >/dev/null
 printf 'alert tcp any any -> any 80 (msg:"takeover test"; content:"nodemesh-takeover-test"; sid:4200002; rev:1;)\n' >"$NM_TMP/sig.rules"
 nm_ctl sig load "file=$NM_TMP/sig.rules" >/dev/null
 for ((i = 0; i < 50; i++)); do
@@ -44,11 +47,22 @@ done
 nm_ping_ok "$P1" "$IP2"
 before=$(nm_state_snapshot)
 
-# 1. A takeover during an uninspected iperf3 transfer and UDP probes.
+# 1. A takeover during an uninspected iperf3 transfer and UDP probes, and
+#    an idle connection on which the server speaks first after it: only the
+#    flow handed over says that connection began at pod-1 (judged as a new
+#    flow from pod-2, no rule allows it under default deny).
+SF=$NM_SRC/tests/integration/tcp_serverfirst.py
+nm_bg "$P2" "$NM_TMP/sf-server.log" "$NM_PY" "$SF" server --addr "$IP2" --port 5202 \
+	--out "$NM_TMP/sf-server.json" --go-file "$NM_TMP/sf-go" --ready-file "$NM_TMP/sf-ready"
+sf_server=$NM_LAST_BG
+nm_wait_file "$NM_TMP/sf-ready" || nm_fail "the server-first TCP server did not start"
+nm_bg "$P1" "$NM_TMP/sf-client.log" "$NM_PY" "$SF" client --addr "$IP2" --port 5202 \
+	--out "$NM_TMP/sf-client.json"
+sf_client=$NM_LAST_BG
 nm_bg "$P2" "$NM_TMP/iperf3-s.log" iperf3 -s -1 -B "$IP2" -p 5201
 nm_wait_listen "$P2" tcp 5201 || nm_fail "iperf3 server did not start in pod-2"
 nm_probes_start 6
-nm_bg "$P1" "$NM_TMP/iperf3.json" timeout 40 iperf3 -c "$IP2" -p 5201 -t 8 -i 1 -J
+nm_bg "$P1" "$NM_TMP/iperf3.json" timeout 40 iperf3 -c "$IP2" -p 5201 -t 8 -i 1 -J -R
 client=$NM_LAST_BG
 sleep 2
 nm_takeover 1
@@ -59,13 +73,25 @@ wait "$client" || rc=$?
 ((rc == 0)) || nm_fail "iperf3 did not survive the takeover (exit $rc): $(tail -c 600 "$NM_TMP/iperf3.json")"
 last=$("$NM_PY" -c 'import json,sys; j=json.load(open(sys.argv[1])); print(int(j["intervals"][-1]["sum"]["bytes"]))' "$NM_TMP/iperf3.json")
 ((last > 0)) || nm_fail "iperf3 moved nothing in its last second after the takeover"
-nm_ok "the uninspected iperf3 connection survived the takeover (last second: $last bytes)"
+nm_ok "the uninspected iperf3 download (server to client) survived the takeover (last second: $last bytes)"
+touch "$NM_TMP/sf-go"
+wait "$sf_client" || true
+wait "$sf_server" || true
+[[ $(cat "$NM_TMP/sf-client.json" 2>/dev/null) == '{"got": "from-server"}' &&
+	$(cat "$NM_TMP/sf-server.json" 2>/dev/null) == '{"got": "from-client"}' ]] ||
+	nm_fail "the connection the server spoke on first after the takeover did not carry: client $(cat "$NM_TMP/sf-client.json" 2>/dev/null), server $(cat "$NM_TMP/sf-server.json" 2>/dev/null)"
+nm_ok "a connection idle through the takeover, the server speaking first after it, carries both ways"
+flows=$(sed -n 's/.*takeover: \([0-9]*\) flows restored (0 skipped).*/\1/p' "$NM_DAEMON_LOG")
+if [[ -z $flows ]] || ((flows < 2)); then
+	nm_fail "the new daemon did not restore the flows: $(grep 'flows restored' "$NM_DAEMON_LOG")"
+fi
+nm_ok "$flows flows handed over, none skipped"
 
 now=$(nm_state_snapshot)
 [[ $now == "$before" ]] || nm_fail "state after the takeover differs:
 before: $before
 after:  $now"
-grep -q "state: taken over: 3 pods, 3 identities, 3 rules, 0 peers, signatures $NM_TMP/sig.rules (0 not restored)" "$NM_DAEMON_LOG" ||
+grep -q "state: taken over: 3 pods, 3 identities, 4 rules, 0 peers, signatures $NM_TMP/sig.rules (0 not restored)" "$NM_DAEMON_LOG" ||
 	nm_fail "no takeover line in the new log: $(grep state: "$NM_DAEMON_LOG")"
 nm_ok "pods, identities, rules (ids kept), default and signature file identical after the takeover"
 

@@ -3,7 +3,9 @@
  * The takeover conversation's frames (ctrl/takeover_msg.c): bad headers
  * first (magic, version, type, fd count, length), then a header round
  * trip, frames with file descriptors across a socketpair, a control
- * server's JSON refusal read as one, a frame cut short and a silent peer.
+ * server's JSON refusal read as one, a frame cut short and a silent peer;
+ * then the flow frames' checks (ctrl/takeover_flows.c): records of another
+ * size and pod ids that are not an object are refused.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,6 +17,7 @@
 
 #include <criterion/criterion.h>
 
+#include "takeover.h"
 #include "takeover_msg.h"
 
 /* The conversation's two ends (sv[0] writes, sv[1] reads) and what was read. */
@@ -84,7 +87,7 @@ static const struct {
     {4, 2, "version 2, this nodemeshd speaks 1"},
     {4, 0, "version 0, this nodemeshd speaks 1"},
     {5, 0, "unknown takeover frame type 0"},
-    {5, 6, "unknown takeover frame type 6"},
+    {5, 8, "unknown takeover frame type 8"},
     {7, NM_TAKEOVER_MAX_FDS + 1, "at most 253"},
     {8, 0xff, "at most 253"}, /* a length over NM_TAKEOVER_MAX_LEN */
 };
@@ -189,4 +192,39 @@ Test(frames, silent_peer_times_out)
 {
 	cr_expect_eq(receive(50), -ETIMEDOUT);
 	cr_expect(strstr(err, "no answer within the timeout") != NULL, "err '%s'", err);
+}
+
+/* ---- flow frames (ctrl/takeover_flows.c) ---- */
+
+Test(flow_frames, refuses_records_of_another_size)
+{
+	struct nm_takeover_flows *flows = NULL;
+	char buf[4 + 3 * 100];
+	uint32_t size = 100; /* not this build's record */
+
+	memset(buf, 0, sizeof(buf));
+	memcpy(buf, &size, sizeof(size));
+	cr_expect_eq(
+	    nm_takeover_flows_add(&flows, NM_TAKEOVER_FLOWS, buf, sizeof(buf), err, sizeof(err)),
+	    -EPROTO);
+	cr_expect(strstr(err, "records of 100 bytes, this nodemeshd reads") != NULL, "err '%s'",
+		  err);
+	cr_expect_eq(nm_takeover_flows_add(&flows, NM_TAKEOVER_FLOWS, buf, 2, err, sizeof(err)),
+		     -EPROTO, "a frame shorter than its record size field");
+	nm_takeover_flows_free(flows);
+}
+
+Test(flow_frames, refuses_pod_ids_that_are_not_an_object)
+{
+	struct nm_takeover_flows *flows = NULL;
+	static const char text[] = "[1,2]";
+
+	cr_expect_eq(nm_takeover_flows_add(&flows, NM_TAKEOVER_PODIDS, text, sizeof(text) - 1, err,
+					   sizeof(err)),
+		     -EPROTO);
+	cr_expect(strstr(err, "PODIDS frame is not a JSON object") != NULL, "err '%s'", err);
+	cr_expect_eq(nm_takeover_flows_add(&flows, NM_TAKEOVER_PODIDS, "{\"7\":\"test/pod-1\"}", 18,
+					   err, sizeof(err)),
+		     0, "%s", err);
+	nm_takeover_flows_free(flows);
 }
