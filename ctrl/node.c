@@ -31,6 +31,7 @@
 #include "node_priv.h"
 #include "pod_table.h"
 #include "podio_setup.h"
+#include "takeover.h"
 #include "policy_compile.h"
 #include "port.h"
 #include "nodemesh/flow.h"
@@ -573,11 +574,16 @@ nm_node_pod_add(struct nm_node *node, const struct nm_pod_spec *spec, char *err,
 
 	if (rc != 0)
 		return rc;
-	nm_pod_attach_io(&a);
-	rc = a.rc;
-	if (rc < 0)
-		snprintf(err, errlen, "%s", a.err);
-	else
+	/* A takeover's pods map the rings the old daemon passed (ctrl/takeover_rings.c). */
+	rc = nm_takeover_rings_adopt(node->handover, spec, &a.pod, err, errlen);
+	a.attached = rc > 0;
+	if (rc == 0) {
+		nm_pod_attach_io(&a);
+		rc = a.rc;
+		if (rc < 0)
+			snprintf(err, errlen, "%s", a.err);
+	}
+	if (rc >= 0)
 		rc = nm_node_pod_commit(node, &a, err, errlen);
 	if (rc < 0)
 		nm_pod_attach_abandon(&a);

@@ -141,6 +141,17 @@ int nm_node_state_restore(struct nm_node *node, const char *path);
 void nm_node_state_changed(struct nm_node *node);
 void nm_node_state_flush(struct nm_node *node);
 json_t *nm_node_state_json(const struct nm_node *node);
+/* The state as the file would hold it (header and body), malloc'd; NULL on ENOMEM. */
+char *nm_node_state_encode(const struct nm_node *node, size_t *len);
+/*
+ * A takeover (ctrl/takeover.c): put the state the old daemon sent in
+ * force as a restart would, and keep saving it to path. The number of
+ * entries not restored, or -EINVAL with err (a version this nodemeshd
+ * cannot read, damage, an entry the command parsers refuse): nothing
+ * applied then.
+ */
+int nm_node_state_takeover(struct nm_node *node, const char *path, const char *buf, size_t len,
+			   char *err, size_t errlen);
 
 /*
  * Flows (ctrl/node_flow.c). pod: only that pod's flows (NULL: all).

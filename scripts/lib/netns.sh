@@ -316,6 +316,8 @@ nm_cleanup() {
 	# EAL runtime files of our own --file-prefix, if the daemon left any.
 	if [[ -n $NM_FILE_PREFIX ]]; then
 		rm -rf "/var/run/dpdk/$NM_FILE_PREFIX"
+		# and of the daemons that took over from it (--takeover adds -to<pid>)
+		rm -rf "/var/run/dpdk/$NM_FILE_PREFIX"-to*
 	fi
 	if [[ -n $NM_TMP && -d $NM_TMP ]]; then
 		rm -rf "$NM_TMP"
@@ -465,6 +467,25 @@ for i in range(int(sys.argv[2])):
     s.close()
     time.sleep(0.002)
 ' "$2" "$3"
+}
+
+# nm_state_snapshot: what a restart or takeover must bring back (pods,
+# identities, rules with their ids, the default action, the signature
+# file), as one comparable JSON line.
+nm_state_snapshot() {
+	{
+		nm_ctl --json pod list
+		nm_ctl --json identity list
+		nm_ctl --json policy list
+		nm_ctl --json sig list
+	} | "$NM_PY" -c '
+import json, sys
+docs = [json.loads(l) for l in sys.stdin if l.strip()]
+pods = sorted((p["name"], p["namespace"], p["serviceaccount"], p["ip"], p["iface"], p["labels"], p["container"]) for p in docs[0]["pods"])
+ids = sorted((i["namespace"], i["name"], i["serviceaccount"], i["labels"], i["image"]) for i in docs[1]["identities"])
+rules = [(r["id"], r["rule"]) for r in docs[2]["rules"]]
+print(json.dumps({"pods": pods, "identities": ids, "rules": rules, "default": docs[2]["default"], "sig_file": docs[3].get("file")}, sort_keys=True))
+'
 }
 
 # nm_wait_log LOG EXPR TENTHS: wait up to TENTHS/10 s until the python
