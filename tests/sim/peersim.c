@@ -59,7 +59,7 @@ struct sim {
 	unsigned int n_peers;
 	double rate;	    /* handshakes started per second; 0: all at once */
 	unsigned int batch; /* announcements per timed batch; 0: all at once */
-	bool withdraw, restart, register_peers;
+	bool withdraw, restart, register_peers, unregister;
 	const char *certs, *td, *ctl, *prefix;
 	uint32_t mgmt_base, fabric_base, pod_base;
 	uint16_t peer_port;
@@ -269,13 +269,13 @@ phase_handshakes(struct sim *s)
 	double daemon_ms = ms_since(t0);
 	unsigned int failed = report_failures(s);
 	double span_s = last > first && first != UINT64_MAX ? (double)(last - first) / 1e9 : 0;
-	printf("handshakes: %u of %u up (hello + keys) in %.1f ms, %u failed; daemon says %ld up "
-	       "after %.1f ms; %.1f handshakes/s between the first and the last\n",
-	       up, s->n_active, sim_ms, failed, daemon_up, daemon_ms,
-	       span_s > 0 ? (double)(up - 1) / span_s : 0.0);
+	printf("handshakes: %u of %u up (hello + keys) in %.1f ms (%.0f/s), %u failed; daemon says "
+	       "%ld up after %.1f ms; the first and the last came %.1f ms apart\n",
+	       up, s->n_active, sim_ms, sim_ms > 0 ? up * 1000 / sim_ms : 0.0, failed, daemon_up,
+	       daemon_ms, span_s * 1000);
 	result_add(s, "handshakes_up", "%u", up);
 	result_add(s, "handshakes_ms", "%.1f", sim_ms);
-	result_add(s, "handshakes_per_s", "%.1f", span_s > 0 ? (double)(up - 1) / span_s : 0.0);
+	result_add(s, "handshakes_per_s", "%.1f", sim_ms > 0 ? up * 1000 / sim_ms : 0.0);
 	result_add(s, "daemon_up", "%ld", daemon_up);
 	result_add(s, "daemon_up_ms", "%.1f", daemon_ms);
 	if (daemon_up < 0)
@@ -288,11 +288,12 @@ phase_handshakes(struct sim *s)
 /*
  * Ask the daemon until it holds `want` remote pods of ours (of peer `only`
  * when given), the count stops moving for stall_ms after everything was
- * written, or the phase times out. Asks at most every every_ns.
+ * written, or the phase times out. Asks at most every every_ns; *settled_ms
+ * (when given) is when the count last changed, so a stall is not timed.
  */
 static long
 wait_remote(struct sim *s, const char *only, long want, uint64_t t0, double stall_ms,
-	    uint64_t every_ns)
+	    uint64_t every_ns, double *settled_ms, unsigned int *asks)
 {
 	long have = -1, last = -2;
 	uint64_t moved = nm_mono_ns(), next = 0;
@@ -304,10 +305,14 @@ wait_remote(struct sim *s, const char *only, long want, uint64_t t0, double stal
 			continue;
 		next = nm_mono_ns() + every_ns;
 		have = sim_ctl_remote_pods(s->ctl, s->prefix, only, err, sizeof(err));
+		if (asks != NULL)
+			(*asks)++;
 		if (have < 0) {
 			printf("pod list remote failed: %s\n", err);
 			return -1;
 		}
+		if (settled_ms != NULL && have != last)
+			*settled_ms = ms_since(t0);
 		if (have == want)
 			return have;
 		if (have != last || !all_flushed(s)) {
@@ -320,30 +325,38 @@ wait_remote(struct sim *s, const char *only, long want, uint64_t t0, double stal
 	return have;
 }
 
-/* Mean round trip of `pod list remote` on a quiet daemon: the baseline of a batch's time. */
+/*
+ * Mean round trip of `pod list remote` on a quiet daemon, the baseline of a
+ * batch's time, and (*busy_ms) the control thread's busy time per answer:
+ * a batch's busy time includes one or more of them.
+ */
 static double
-ctl_rtt_ms(struct sim *s)
+ctl_rtt_ms(struct sim *s, double *busy_ms)
 {
 	char err[512];
+	double busy0 = sim_ctl_busy_ms(s->ctl, err, sizeof(err));
 	uint64_t t0 = nm_mono_ns();
 
 	for (int i = 0; i < 10; i++)
 		if (sim_ctl_remote_pods(s->ctl, s->prefix, NULL, err, sizeof(err)) < 0)
 			return -1;
-	return ms_since(t0) / 10;
+	double ms = ms_since(t0) / 10;
+	*busy_ms = (sim_ctl_busy_ms(s->ctl, err, sizeof(err)) - busy0) / 11;
+	return ms;
 }
 
 /* The quarters of a batched run: does a fuller pod table cost more per pod? */
 static void
-report_quarters(struct sim *s, const double *batch_ms, const long *batch_end, unsigned int nb)
+report_quarters(struct sim *s, const double *batch_ms, const double *batch_busy,
+		const long *batch_end, unsigned int nb)
 {
 	long total = nb > 0 ? batch_end[nb - 1] : 0;
 	unsigned int k = 0;
 
 	for (int q = 0; q < 4 && total >= 4; q++) {
 		long hi = total * (q + 1) / 4, first = -1, last = 0;
-		double ms = 0;
-		char key[16];
+		double ms = 0, busy = 0;
+		char key[32];
 
 		/* Whole batches whose end falls in (lo, hi]. */
 		for (; k < nb && batch_end[k] <= hi; k++) {
@@ -351,13 +364,19 @@ report_quarters(struct sim *s, const double *batch_ms, const long *batch_end, un
 				first = k == 0 ? 0 : batch_end[k - 1];
 			last = batch_end[k];
 			ms += batch_ms[k];
+			busy += batch_busy[k];
 		}
 		if (first < 0 || ms <= 0)
 			continue;
-		printf("announce: pods %ld..%ld (table filling) applied at %.0f pods/s\n",
-		       first + 1, last, (double)(last - first) * 1000 / ms);
+		printf(
+		    "announce: pods %ld..%ld (table filling) applied at %.0f pods/s; the daemon's "
+		    "control thread busy %.3f ms per pod (its answers to us taken out)\n",
+		    first + 1, last, (double)(last - first) * 1000 / ms,
+		    busy / (double)(last - first));
 		snprintf(key, sizeof(key), "q%d_pods_per_s", q + 1);
 		result_add(s, key, "%.0f", (double)(last - first) * 1000 / ms);
+		snprintf(key, sizeof(key), "q%d_busy_ms_per_pod", q + 1);
+		result_add(s, key, "%.3f", busy / (double)(last - first));
 	}
 }
 
@@ -372,12 +391,16 @@ phase_announce(struct sim *s)
 {
 	unsigned int n_up = count_state(s, SIM_UP, false);
 	long want = (long)(n_up * s->pods.per_peer), have = 0, sent = 0;
-	static double batch_ms[MAX_SAMPLES];
+	static double batch_ms[MAX_SAMPLES], batch_busy[MAX_SAMPLES];
+	static unsigned int batch_asks[MAX_SAMPLES];
 	static long batch_end[MAX_SAMPLES];
 	unsigned int nb = 0;
-	double rtt0 = ctl_rtt_ms(s);
+	double write_ms = 0;
+	double list_busy0, list_busy1;
+	double rtt0 = ctl_rtt_ms(s, &list_busy0);
 	char err[512];
-	uint64_t t0 = nm_mono_ns();
+
+	double busy0 = sim_ctl_busy_ms(s->ctl, err, sizeof(err));
 
 	for (unsigned int i = 0; i < s->n_active; i++)
 		s->peers[i].announce_on_up = true;
@@ -390,31 +413,66 @@ phase_announce(struct sim *s)
 			struct sim_peer *p = &s->peers[sent % n_up];
 			sim_peer_announce(p, &s->pods, (unsigned int)(sent / n_up) + 1, true);
 		}
+		if (s->batch == 0) {
+			/* The baseline: how fast the simulator frames, seals and writes them. */
+			while (!stop && !all_flushed(s) && ms_since(tb) < s->timeout_s * 1000)
+				sim_poll(s, 1);
+			write_ms = ms_since(tb);
+		}
+		double settled_ms = 0;
+		unsigned int asks = 0;
 		have = wait_remote(s, NULL, sent, tb, s->batch > 0 ? 500 : 2000,
-				   s->batch > 0 ? 0 : CTL_FAST_NS);
+				   s->batch > 0 ? 0 : CTL_FAST_NS, &settled_ms, &asks);
 		if (nb < MAX_SAMPLES) {
-			batch_ms[nb] = ms_since(tb);
+			/* Asked after the batch, so it includes the last `pod list remote`. */
+			double busy = s->batch > 0 ? sim_ctl_busy_ms(s->ctl, err, sizeof(err)) : 0;
+			batch_ms[nb] = settled_ms;
+			batch_busy[nb] = busy - busy0;
+			batch_asks[nb] = asks + 1; /* and the stats request */
+			busy0 = busy;
 			batch_end[nb++] = have;
 		}
-		if (have != sent)
-			break; /* refused (the table is full) or lost: the daemon says which */
+		if (have != sent) {
+			/* Refused (the table is full) or lost: the daemon says which. Its
+			 * wait was a stall, not work: the quarters leave it out. */
+			if (s->batch > 0 && nb > 0 && nb < MAX_SAMPLES)
+				nb--;
+			break;
+		}
 	}
-	double ms = ms_since(t0);
-	double rtt1 = ctl_rtt_ms(s);
+	double rtt1 = ctl_rtt_ms(s, &list_busy1);
 	long refused = sim_ctl_tunnels(s->ctl, s->prefix, NULL, NULL, "announcements_refused", err,
 				       sizeof(err));
 	double applied_ms = 0;
 	for (unsigned int k = 0; k < nb; k++)
 		applied_ms += batch_end[k] > (k == 0 ? 0 : batch_end[k - 1]) ? batch_ms[k] : 0;
+	if (s->batch > 0 && have != want)
+		printf("announce: the batch the daemon stopped in (pods %ld..%ld) is left out of "
+		       "the times below\n",
+		       nb > 0 ? batch_end[nb - 1] + 1 : 1, have);
 	printf("announce: %ld of %ld pods applied by the daemon in %.1f ms (%.0f pods/s, %s); "
 	       "refused by the daemon: %ld\n",
 	       have, want, applied_ms, applied_ms > 0 ? (double)have * 1000 / applied_ms : 0.0,
 	       s->batch > 0 ? "in batches" : "all at once", refused);
+	/*
+	 * Less the control requests the simulator made per batch, each costing
+	 * what a `pod list remote` costs at that fill (between the two measured).
+	 */
+	for (unsigned int k = 0; k < nb && have > 0; k++)
+		batch_busy[k] -=
+		    batch_asks[k] *
+		    (list_busy0 + (list_busy1 - list_busy0) * (double)batch_end[k] / (double)have);
 	if (s->batch > 0)
-		report_quarters(s, batch_ms, batch_end, nb);
-	printf("announce: baseline: `pod list remote` answers in %.2f ms with none of our pods, "
-	       "%.2f ms with %ld\n",
-	       rtt0, rtt1, have);
+		report_quarters(s, batch_ms, batch_busy, batch_end, nb);
+	if (write_ms > 0) {
+		printf("announce: baseline: the simulator wrote them in %.1f ms (%.0f pods/s)\n",
+		       write_ms, (double)want * 1000 / write_ms);
+		result_add(s, "sim_write_pods_per_s", "%.0f", (double)want * 1000 / write_ms);
+	}
+	printf("announce: baseline: `pod list remote` answers in %.2f ms with none of our pods "
+	       "(busy %.3f ms), %.2f ms with %ld (busy %.3f ms)\n",
+	       rtt0, list_busy0, rtt1, have, list_busy1);
+	result_add(s, "list_busy_full_ms", "%.3f", list_busy1);
 	result_add(s, "pods_expected", "%ld", want);
 	result_add(s, "pods_applied", "%ld", have);
 	result_add(s, "announce_ms", "%.1f", applied_ms);
@@ -423,7 +481,6 @@ phase_announce(struct sim *s)
 	result_add(s, "ctl_rtt_ms", "%.2f", rtt0);
 	result_add(s, "ctl_rtt_full_ms", "%.2f", rtt1);
 	result_add(s, "announcements_refused", "%ld", refused);
-	(void)ms;
 	return have == want ? 0 : -1;
 }
 
@@ -481,11 +538,11 @@ phase_withdraw(struct sim *s)
 		return -1;
 	uint64_t t0 = nm_mono_ns();
 	sim_peer_announce_all(p, &s->pods, false);
-	long have = wait_remote(s, p->name, 0, t0, 2000, CTL_EVERY_NS);
+	long have = wait_remote(s, p->name, 0, t0, 2000, CTL_EVERY_NS, NULL, NULL);
 	double del_ms = ms_since(t0);
 	uint64_t t1 = nm_mono_ns();
 	sim_peer_announce_all(p, &s->pods, true);
-	long again = wait_remote(s, p->name, want, t1, 2000, CTL_EVERY_NS);
+	long again = wait_remote(s, p->name, want, t1, 2000, CTL_EVERY_NS, NULL, NULL);
 	double add_ms = ms_since(t1);
 	printf("withdraw: %s withdrew %ld pods (daemon holds %ld) in %.1f ms, announced them again "
 	       "(daemon holds %ld) in %.1f ms\n",
@@ -559,6 +616,27 @@ phase_restart(struct sim *s)
 	result_add(s, "stale_after_resync", "%ld", held - (long)(full - 1));
 	return sessions > sessions0 && up == 1 && epoch != epoch0 && held >= (long)full - 1 ? 0
 											    : -1;
+}
+
+/* `peer del` each peer this run added: the daemon forgets it and its pods. */
+static void
+phase_unregister(struct sim *s)
+{
+	unsigned int done = 0;
+	char line[128], err[512];
+
+	for (unsigned int i = 0; i < s->n_active; i++) {
+		sim_peer_close(&s->peers[i]);
+		snprintf(line, sizeof(line), "peer del name=%s", s->peers[i].name);
+		json_t *j = sim_ctl(s->ctl, line, err, sizeof(err));
+		if (j == NULL) {
+			printf("unregister: %s: %s\n", s->peers[i].name, err);
+			continue;
+		}
+		json_decref(j);
+		done++;
+	}
+	printf("unregister: %u of %u peers deleted\n", done, s->n_active);
 }
 
 /* ---- set-up --------------------------------------------------------------------- */
@@ -702,7 +780,8 @@ parse_args(struct sim *s, int argc, char **argv)
 		O_MGMT,
 		O_FAB,
 		O_POD,
-		O_BATCH
+		O_BATCH,
+		O_UNREG
 	};
 	static const struct option opts[] = {
 	    {"peers", required_argument, NULL, 'n'},
@@ -723,6 +802,7 @@ parse_args(struct sim *s, int argc, char **argv)
 	    {"prefix", required_argument, NULL, O_PREFIX},
 	    {"pod-ns", required_argument, NULL, O_PODNS},
 	    {"no-register", no_argument, NULL, O_NOREG},
+	    {"unregister", no_argument, NULL, O_UNREG},
 	    {"timeout", required_argument, NULL, O_TIMEOUT},
 	    {"hold", required_argument, NULL, O_HOLD},
 	    {"certs", required_argument, NULL, O_CERTS},
@@ -802,6 +882,9 @@ parse_args(struct sim *s, int argc, char **argv)
 			break;
 		case O_NOREG:
 			s->register_peers = false;
+			break;
+		case O_UNREG:
+			s->unregister = true;
 			break;
 		case O_TIMEOUT:
 			s->timeout_s = strtod(optarg, NULL);
@@ -965,6 +1048,8 @@ main(int argc, char **argv)
 		sim_run_for(&s, s.hold_s * 1000);
 	if (stop && failed == NULL)
 		failed = "interrupted";
+	if (s.unregister && s.register_peers)
+		phase_unregister(&s);
 	result_add(&s, "failed_phase", "%s", failed != NULL ? failed : "none");
 	printf("%s\n", s.result);
 	peers_destroy(&s);

@@ -102,3 +102,16 @@ sim_ctl_tunnels(const char *sock, const char *prefix, const char *only, const ch
 	}
 	return n;
 }
+
+double
+sim_ctl_busy_ms(const char *sock, char *err, size_t errlen)
+{
+	json_t *j = sim_ctl(sock, "stats", err, errlen);
+	double ms;
+
+	if (j == NULL)
+		return -1;
+	ms = json_number_value(json_object_get(json_object_get(j, "control_loop"), "sum_busy_ms"));
+	json_decref(j);
+	return ms;
+}

@@ -26,4 +26,10 @@ long sim_ctl_remote_pods(const char *sock, const char *prefix, const char *only,
 long sim_ctl_tunnels(const char *sock, const char *prefix, const char *only, const char *state,
 		     const char *field, char *err, size_t errlen);
 
+/*
+ * The daemon's control thread busy time so far (`stats` control_loop
+ * sum_busy_ms): what its turns took, without the sleeps between them.
+ */
+double sim_ctl_busy_ms(const char *sock, char *err, size_t errlen);
+
 #endif
