@@ -218,7 +218,7 @@ read_all(struct sim_peer *p, const struct sim_pods *pods, unsigned int cipher)
 }
 
 static void
-handshake(struct sim_peer *p, const char *daemon_name, char *err, size_t errlen)
+handshake(struct sim_peer *p, char *err, size_t errlen)
 {
 	int rc = nm_tls_handshake_step(p->tls, err, errlen);
 
@@ -230,7 +230,6 @@ handshake(struct sim_peer *p, const char *daemon_name, char *err, size_t errlen)
 		return;
 	p->state = SIM_HELLO_WAIT;
 	send_msg(p, json_pack("{s:s, s:s}", "type", "hello", "node", p->name));
-	(void)daemon_name;
 }
 
 void
@@ -256,7 +255,7 @@ sim_peer_step(struct sim_peer *p, short revents, const struct sim_target *t,
 		p->state = SIM_HANDSHAKE;
 	}
 	if (p->state == SIM_HANDSHAKE) {
-		handshake(p, t->name, err, sizeof(err));
+		handshake(p, err, sizeof(err));
 		if (p->state == SIM_HANDSHAKE)
 			return;
 	}
