@@ -14,7 +14,8 @@
 #   - sim-015's session restarts: a new session and a new epoch, and its
 #     pods re-announced without a refusal;
 #   - a 16th peer is accepted (the cap, NM_MAX_PEERS) and a 17th refused
-#     with "16 peers already".
+#     with "16 peers already"; when it dials anyway the listener closes the
+#     connection (refused.not_peer_address).
 # IPv6 stays on, as on a real node.
 set -euo pipefail
 export NM_IPV6=1
@@ -87,4 +88,14 @@ grep -q "^register: sim-017 refused: peer add: 16 peers already" "$out" ||
 n=$(nm_ctl --json tunnel list | nm_json "len(j['tunnels'])")
 ((n == 16)) || nm_fail "tunnel list holds $n peers, expected the cap of 16"
 nm_ok "the 16th peer added, the 17th refused: $(grep '^register: sim-017' "$out")"
+
+# 5. The 17th node dialling anyway: the listener takes calls only from the
+# addresses of configured peers, and counts the refusal.
+refused0=$(nm_ctl --json peer list | nm_json "j['listener']['refused']['not_peer_address']")
+ps_sim -n $((PEERS + 2)) -p 1 --no-register --timeout 10 >"$out" 2>&1 || true
+grep -q "^  sim-017 failed: " "$out" || nm_fail "the unconfigured sim-017 was not turned away: $(cat "$out")"
+grep -q "^handshakes: 16 of 17 up" "$out" || nm_fail "the 16 configured peers did not all come up beside it: $(cat "$out")"
+refused=$(($(nm_ctl --json peer list | nm_json "j['listener']['refused']['not_peer_address']") - refused0))
+((refused >= 1)) || nm_fail "listener refused.not_peer_address grew by $refused, expected at least 1"
+nm_ok "the 17th node dialling unconfigured: $(grep '^  sim-017 failed' "$out" | sed 's/^ *//'); not_peer_address +$refused"
 echo "peersim: PASS"

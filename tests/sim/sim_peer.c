@@ -39,7 +39,8 @@ sim_peer_close(struct sim_peer *p)
 static void
 fail(struct sim_peer *p, const char *what, const char *why)
 {
-	snprintf(p->err, sizeof(p->err), "%s: %s", what, why);
+	/* what is NULL when why names the step already. */
+	snprintf(p->err, sizeof(p->err), "%s%s%s", what ? what : "", what ? ": " : "", why);
 	sim_peer_close(p);
 	p->state = SIM_FAILED;
 }
@@ -223,7 +224,7 @@ handshake(struct sim_peer *p, char *err, size_t errlen)
 	int rc = nm_tls_handshake_step(p->tls, err, errlen);
 
 	if (rc < 0) {
-		fail(p, "TLS handshake", err);
+		fail(p, NULL, err);
 		return;
 	}
 	if (rc != NM_TLS_DONE)
