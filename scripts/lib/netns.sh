@@ -155,7 +155,8 @@ nm_pod_create() {
 # NM_TCP_CLOSING_TIMEOUT, NM_TCP_CLOSED_TIMEOUT, NM_UDP_TIMEOUT,
 # NM_ICMP_TIMEOUT, NM_OTHER_TIMEOUT. NM_MAX_PODS sets dataplane.max_pods,
 # NM_AF_PACKET_VERSION dataplane.af_packet.version (2 or 3), NM_SIG_VARS the
-# body of signatures.vars (NAME = "value"; settings).
+# body of signatures.vars (NAME = "value"; settings). NM_CONFIG_EXTRA is
+# appended at the top level (a tunnel group, say).
 nm_write_config() {
 	local file=$1 lcores=${2:-0-1} timeouts="" t var
 	for t in tcp_syn tcp_established tcp_closing tcp_closed udp icmp other; do
@@ -199,6 +200,7 @@ state: { file = "${NM_STATE_FILE:-}"; };
 metrics: { listen = "${NM_METRICS_LISTEN:-}"; };
 
 pods = ( );
+${NM_CONFIG_EXTRA:-}
 EOF
 }
 
