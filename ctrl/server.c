@@ -48,6 +48,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ctl_client.h"
 #include "loop_wait.h"
 #include "server.h"
 
@@ -550,9 +551,7 @@ take_slot(struct nm_server *srv, uid_t uid)
 	int victim = longest_silent(srv, uid);
 	if (victim >= 0) {
 		srv->st.evicted_silent++;
-		client_close(srv, victim,
-			     "closed: the control socket is full and this connection sent "
-			     "nothing");
+		client_close(srv, victim, NM_CTL_EVICTED);
 	}
 	return victim;
 }
