@@ -87,7 +87,7 @@ static const struct {
     {4, 2, "version 2, this nodemeshd speaks 1"},
     {4, 0, "version 0, this nodemeshd speaks 1"},
     {5, 0, "unknown takeover frame type 0"},
-    {5, 8, "unknown takeover frame type 8"},
+    {5, 9, "unknown takeover frame type 9"},
     {7, NM_TAKEOVER_MAX_FDS + 1, "at most 253"},
     {8, 0xff, "at most 253"}, /* a length over NM_TAKEOVER_MAX_LEN */
 };
@@ -120,6 +120,7 @@ Test(takeover_msg, header_round_trip)
 	cr_expect_eq(out.n_fds, 3);
 	cr_expect_eq(out.len, 0x01020304u);
 	cr_expect_str_eq(nm_takeover_type_name(NM_TAKEOVER_STARTED), "STARTED");
+	cr_expect_str_eq(nm_takeover_type_name(NM_TAKEOVER_TUNNEL), "TUNNEL");
 	cr_expect_str_eq(nm_takeover_type_name(200), "unknown");
 }
 
