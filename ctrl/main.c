@@ -355,7 +355,7 @@ static int
 takeover_tunnels(struct nm_node *node, struct nm_takeover *tk, char *why, size_t whylen)
 {
 	char err[400];
-	unsigned int n;
+	unsigned int n, n_remote;
 
 	if (!node->dp.has_fabric && tk->tunnel == NULL)
 		return 0;
@@ -365,15 +365,15 @@ takeover_tunnels(struct nm_node *node, struct nm_takeover *tk, char *why, size_t
 			 "hand tunnels over?)");
 		return -1;
 	}
-	if (nm_takeover_tunnel_restore(node, tk->tunnel, tk->tunnel_len, &n, err, sizeof(err)) <
-	    0) {
+	if (nm_takeover_tunnel_restore(node, tk->tunnel, tk->tunnel_len, &n, &n_remote, err,
+				       sizeof(err)) < 0) {
 		snprintf(why, whylen, "its tunnels: %s", err);
 		return -1;
 	}
 	fprintf(stderr,
 		"nodemeshd: takeover: %u peers' keys in force (sending goes on from the old "
-		"sequence numbers); new sessions follow\n",
-		n);
+		"sequence numbers), %u remote pods; new sessions follow\n",
+		n, n_remote);
 	return 0;
 }
 

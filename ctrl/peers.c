@@ -644,6 +644,12 @@ nm_peers_listen_fd(const struct nm_peers *ps)
 }
 
 int
+nm_peers_index(struct nm_peers *ps, const char *name, unsigned int *idx)
+{
+	return ps != NULL && nm_peer_named(ps, name, idx) != NULL ? 0 : -ENOENT;
+}
+
+int
 nm_peers_keying_get(const struct nm_peers *ps, unsigned int idx, const char **name,
 		    struct nm_peer_keying *k)
 {

@@ -87,6 +87,9 @@ struct nm_peer_keying {
 	uint32_t rx_prev_left_ms; /* the previous receive epoch goes then (0: none pending) */
 };
 
+/* The slot of the peer called name: 0 with *idx, or -ENOENT. */
+int nm_peers_index(struct nm_peers *ps, const char *name, unsigned int *idx);
+
 /* Peer slot idx's name and keying. 0, or -ENOENT for a slot not in use. */
 int nm_peers_keying_get(const struct nm_peers *ps, unsigned int idx, const char **name,
 			struct nm_peer_keying *k);

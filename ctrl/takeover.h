@@ -46,8 +46,8 @@ int nm_takeover_flows_send(struct nm_node *node, int conn, unsigned int *n_flows
 
 /*
  * Send the peers' keys in force (tx and the receive epochs), their
- * counters, sequence numbers and replay windows, epoch numbering and
- * learnt fabric MACs in one TUNNEL frame with the peers' listening
+ * counters, sequence numbers and replay windows, epoch numbering, learnt
+ * fabric MACs and the pods the peers announced in one TUNNEL frame with the peers' listening
  * socket attached (ctrl/takeover_tunnel.c); workers stopped. 0 or -errno; *n_peers says how many
  * went.
  */
@@ -68,11 +68,13 @@ void nm_takeover_tunnel_resume(struct nm_node *node);
  * Put a TUNNEL frame's keys in force for the peers of the same names here
  * (configured or restored from the state; workers not started), with the
  * old daemon's sequence numbers, counters, replay windows, epoch numbering
- * and fabric MACs. 0 with *n_peers, or -errno with err (a record size this
+ * and fabric MACs, and the pods they announced (the ipcache). 0 with
+ * *n_peers and *n_remote, or -errno with err (a record size this
  * build cannot read, a peer not here, a key the crypto library refused).
  */
 int nm_takeover_tunnel_restore(struct nm_node *node, const uint8_t *payload, uint32_t len,
-			       unsigned int *n_peers, char *err, size_t errlen);
+			       unsigned int *n_peers, unsigned int *n_remote, char *err,
+			       size_t errlen);
 
 /*
  * Keep a PODIDS or FLOWS frame in *flows (made at the first). 0, or

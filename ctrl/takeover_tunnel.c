@@ -5,7 +5,8 @@
  * old process's OpenSSL objects and cannot move; what the records need
  * can: per peer, the keys in force (sending, and the receiving epochs
  * still accepted) with their sequence numbers, usage counters and replay
- * windows, the epoch numbering, and the peer's learnt fabric MAC. With
+ * windows, the epoch numbering, and the peer's learnt fabric MAC (with
+ * the peer's packet and rejection counters, so `tunnel list` goes on). With
  * them the new daemon seals and opens from its first burst, exactly where
  * the old one stopped, while it dials its peers afresh (or they call it);
  * the new session's key offer replaces the handed-over keys as a rotation
@@ -20,9 +21,16 @@
  * workers ran: then the old daemon skips NM_TAKEOVER_SEQ_SKIP sequence
  * numbers before it seals again and rekeys (nm_takeover_tunnel_resume).
  *
- * Frame TUNNEL: u32 record size, u32 count, then count records of struct
- * peer_wire (native byte order: both daemons run on one host; a record
- * size this build does not know refuses the takeover), and the socket
+ * The peers' announced pods (the ipcache) go too: they are not in the
+ * state (they are the peers' word, given again in every session), and
+ * without them the new daemon would drop every packet to a remote pod as
+ * no_pod and every one from it as tunnel_inner_spoofed until the new
+ * sessions' announcements came.
+ *
+ * Frame TUNNEL: two sections, each a u32 record size, a u32 count and
+ * count records: struct peer_wire, then struct remote_wire (native byte
+ * order: both daemons run on one host; a record size this build does not
+ * know refuses the takeover), and the socket
  * listening on tunnel.listen attached (the new daemon could not bind the
  * address while the old one holds it; peers that call meanwhile wait in
  * its backlog). Keys travel only
@@ -40,6 +48,7 @@
 
 #include "node.h"
 #include "node_priv.h"
+#include "peer_msg.h"
 #include "peers.h"
 #include "takeover.h"
 #include "takeover_msg.h"
@@ -59,12 +68,16 @@ struct peer_wire {
 	struct key_wire tx;
 	struct key_wire rx[2]; /* current receive epoch, previous */
 	struct nm_peer_keying keying;
-	uint8_t mac[RTE_ETHER_ADDR_LEN];
-	uint8_t mac_known;
-	uint8_t pad;
+	struct nm_peer_live live; /* its MAC and counters (`tunnel list`) */
 };
 
-#define FRAME_HDR_LEN (2 * sizeof(uint32_t))
+/* A pod a peer announced (the ipcache), as its announcement. */
+struct remote_wire {
+	char peer[NM_NAME_LEN];
+	struct nm_announce a;
+};
+
+#define SECTION_HDR_LEN (2 * sizeof(uint32_t)) /* record size, count */
 
 /* ---- the old daemon ---------------------------------------------------------- */
 
@@ -79,38 +92,68 @@ key_to_wire(const struct nm_tnl_key *key, const struct nm_tnl_replay *replay, st
 	w->present = 1;
 }
 
+/* The remote pods' section at out; its length. */
+static size_t
+remotes_to_wire(const struct nm_node *node, uint8_t *out)
+{
+	uint32_t n = 0, size = sizeof(struct remote_wire);
+
+	for (int i = 0; i < NM_MAX_PODS; i++) {
+		const struct nm_pod *q = &node->dp.pods->pods[i];
+		struct remote_wire r;
+
+		if (!q->remote)
+			continue;
+		memset(&r, 0, sizeof(r));
+		snprintf(r.peer, sizeof(r.peer), "%s", node->dp.tnl->peers[q->peer].name);
+		r.a.type = NM_ANNOUNCE_POD_ADD;
+		r.a.ip = q->spec.ip;
+		snprintf(r.a.ns, sizeof(r.a.ns), "%s", q->spec.ns);
+		snprintf(r.a.sa, sizeof(r.a.sa), "%s", q->spec.sa);
+		snprintf(r.a.labels, sizeof(r.a.labels), "%s", q->spec.labels);
+		snprintf(r.a.image, sizeof(r.a.image), "%s", q->spec.image);
+		memcpy(out + SECTION_HDR_LEN + (size_t)n * size, &r, size);
+		n++;
+	}
+	memcpy(out, &size, sizeof(size));
+	memcpy(out + sizeof(size), &n, sizeof(n));
+	return SECTION_HDR_LEN + (size_t)n * size;
+}
+
 int
 nm_takeover_tunnel_send(struct nm_node *node, int conn, unsigned int *n_peers)
 {
 	const struct nm_tnl_state *st = node->dp.tnl;
-	size_t cap = FRAME_HDR_LEN + NM_MAX_PEERS * sizeof(struct peer_wire);
+	size_t cap = 2 * SECTION_HDR_LEN + NM_MAX_PEERS * sizeof(struct peer_wire) +
+		     NM_MAX_PODS * sizeof(struct remote_wire);
 	uint8_t *buf = calloc(1, cap);
-	struct peer_wire *recs;
+	struct peer_wire w; /* built here, copied in: records follow an 8-byte header */
 	uint32_t n = 0, size = sizeof(struct peer_wire);
 
 	*n_peers = 0;
 	if (buf == NULL)
 		return -ENOMEM;
-	recs = (struct peer_wire *)(buf + FRAME_HDR_LEN);
 	for (unsigned int i = 0; i < NM_MAX_PEERS; i++) {
 		const struct nm_tnl_peer *p = &st->peers[i];
-		struct peer_wire *w = &recs[n];
 		const char *name;
 
-		if (!p->in_use || nm_peers_keying_get(node->peers, i, &name, &w->keying) < 0)
+		memset(&w, 0, sizeof(w));
+		if (!p->in_use || nm_peers_keying_get(node->peers, i, &name, &w.keying) < 0)
 			continue;
-		snprintf(w->name, sizeof(w->name), "%s", name);
-		key_to_wire(p->tx, NULL, &w->tx);
+		snprintf(w.name, sizeof(w.name), "%s", name);
+		key_to_wire(p->tx, NULL, &w.tx);
 		for (int k = 0; k < 2; k++)
 			if (p->rx[k] != NULL)
-				key_to_wire(p->rx[k]->key, &p->rx[k]->replay, &w->rx[k]);
-		memcpy(w->mac, p->live->mac.addr_bytes, RTE_ETHER_ADDR_LEN);
-		w->mac_known = p->live->mac_known;
+				key_to_wire(p->rx[k]->key, &p->rx[k]->replay, &w.rx[k]);
+		w.live = *p->live;
+		memcpy(buf + SECTION_HDR_LEN + (size_t)n * size, &w, size);
 		n++;
 	}
+	OPENSSL_cleanse(&w, sizeof(w));
 	memcpy(buf, &size, sizeof(size));
 	memcpy(buf + sizeof(size), &n, sizeof(n));
-	size_t len = FRAME_HDR_LEN + (size_t)n * size;
+	size_t len = SECTION_HDR_LEN + (size_t)n * size;
+	len += remotes_to_wire(node, buf + len);
 	/* The peers' calls wait in its backlog while no daemon accepts. */
 	int listen_fd = nm_peers_listen_fd(node->peers);
 	int rc = nm_takeover_send(conn, NM_TAKEOVER_TUNNEL, buf, (uint32_t)len, &listen_fd,
@@ -220,47 +263,108 @@ restore_peer(struct nm_node *node, const struct peer_wire *w, char *err, size_t 
 		nm_node_tnl_rx_free(rx[1]);
 		return rc;
 	}
-	/* No worker runs yet: the fabric worker reads these after its launch. */
+	/*
+	 * The MAC (no ARP before the first record) and the counters, so that
+	 * `tunnel list` goes on counting. No worker runs yet: the fabric
+	 * worker reads this after its launch. The ARP timer is this
+	 * process's TSC reading: not carried.
+	 */
 	struct nm_peer_live *live = node->dp.tnl->peers[idx].live;
-	memcpy(live->mac.addr_bytes, w->mac, RTE_ETHER_ADDR_LEN);
-	live->mac_known = w->mac_known != 0;
+	*live = w->live;
+	live->arp_sent_tsc = 0;
+	return 0;
+}
+
+/*
+ * Check the section at payload[*off..len): records of want bytes, at most
+ * max. Its count, *off moved past it; or -EPROTO with err.
+ */
+static long
+section(const uint8_t *payload, uint32_t len, size_t *off, size_t want, uint32_t max,
+	const char *what, char *err, size_t errlen)
+{
+	uint32_t size, n;
+
+	if (len - *off < SECTION_HDR_LEN) {
+		snprintf(err, errlen, "TUNNEL frame of %u bytes: no room for its %s", len, what);
+		return -EPROTO;
+	}
+	memcpy(&size, payload + *off, sizeof(size));
+	memcpy(&n, payload + *off + sizeof(size), sizeof(n));
+	if (size != want || n > max || len - *off - SECTION_HDR_LEN < (uint64_t)n * size) {
+		snprintf(err, errlen,
+			 "TUNNEL frame: %u %s of %u bytes in %u; this nodemeshd reads at most "
+			 "%u of %zu",
+			 n, what, size, len, max, want);
+		return -EPROTO;
+	}
+	*off += SECTION_HDR_LEN + (size_t)n * size;
+	return n;
+}
+
+/* The peers' announced pods, as if announced again. 0, or -errno with err. */
+static int
+restore_remotes(struct nm_node *node, const uint8_t *recs, uint32_t n, unsigned int *n_remote,
+		char *err, size_t errlen)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		struct remote_wire r;
+		unsigned int idx;
+		char why[256];
+
+		memcpy(&r, recs + (size_t)i * sizeof(r), sizeof(r));
+		r.peer[sizeof(r.peer) - 1] = '\0';
+		r.a.ns[sizeof(r.a.ns) - 1] = r.a.sa[sizeof(r.a.sa) - 1] = '\0';
+		r.a.labels[sizeof(r.a.labels) - 1] = r.a.image[sizeof(r.a.image) - 1] = '\0';
+		if (nm_peers_index(node->peers, r.peer, &idx) < 0) {
+			snprintf(err, errlen, "a remote pod of peer '%s', not a peer here", r.peer);
+			return -ENOENT;
+		}
+		int rc = nm_node_remote_pod_add(node, idx, &r.a, why, sizeof(why));
+		if (rc < 0) {
+			snprintf(err, errlen, "a remote pod of peer '%s': %s", r.peer, why);
+			return rc;
+		}
+		(*n_remote)++;
+	}
 	return 0;
 }
 
 int
 nm_takeover_tunnel_restore(struct nm_node *node, const uint8_t *payload, uint32_t len,
-			   unsigned int *n_peers, char *err, size_t errlen)
+			   unsigned int *n_peers, unsigned int *n_remote, char *err, size_t errlen)
 {
-	uint32_t size, n;
+	size_t off = 0;
+	long n = section(payload, len, &off, sizeof(struct peer_wire), NM_MAX_PEERS, "peers", err,
+			 errlen);
+	size_t remote_off = off;
+	long n_rem = n < 0 ? n
+			   : section(payload, len, &remote_off, sizeof(struct remote_wire),
+				     NM_MAX_PODS, "remote pods", err, errlen);
 
 	*n_peers = 0;
-	if (len < FRAME_HDR_LEN) {
-		snprintf(err, errlen, "TUNNEL frame of %u bytes: shorter than its header", len);
+	*n_remote = 0;
+	if (n < 0 || n_rem < 0)
 		return -EPROTO;
-	}
-	memcpy(&size, payload, sizeof(size));
-	memcpy(&n, payload + sizeof(size), sizeof(n));
-	if (size != sizeof(struct peer_wire) || n > NM_MAX_PEERS ||
-	    len != FRAME_HDR_LEN + (uint64_t)n * size) {
-		snprintf(err, errlen,
-			 "TUNNEL frame: %u records of %u bytes in %u; this nodemeshd reads at most "
-			 "%d of %zu",
-			 n, size, len, NM_MAX_PEERS, sizeof(struct peer_wire));
+	if (remote_off != len) {
+		snprintf(err, errlen, "TUNNEL frame: %zu bytes after its sections",
+			 (size_t)len - remote_off);
 		return -EPROTO;
 	}
 	if (n > 0 && !node->dp.has_fabric) {
 		snprintf(err, errlen, "the running daemon has tunnels, this config no fabric port");
 		return -ENODEV;
 	}
-	for (uint32_t i = 0; i < n; i++) {
+	for (long i = 0; i < n; i++) {
 		struct peer_wire w;
 
-		memcpy(&w, payload + FRAME_HDR_LEN + (size_t)i * size, sizeof(w));
+		memcpy(&w, payload + SECTION_HDR_LEN + (size_t)i * sizeof(w), sizeof(w));
 		int rc = restore_peer(node, &w, err, errlen);
 		OPENSSL_cleanse(&w, sizeof(w));
 		if (rc < 0)
 			return rc;
 		(*n_peers)++;
 	}
-	return 0;
+	return restore_remotes(node, payload + off + SECTION_HDR_LEN, (uint32_t)n_rem, n_remote,
+			       err, errlen);
 }

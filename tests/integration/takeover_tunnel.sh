@@ -10,7 +10,9 @@
 # Checked: the TCP connection survives, the pings lost and the longest gap
 # are printed (a bound, not zero: b's pods' rings are b's, but frames on
 # a's fabric during the gap are read by whichever process owns the port),
-# b rejected no record (no replay, no bad tag, no wrong epoch) and was
+# the new daemon knew b's pods from the first packet (no no_pod, no
+# inner_spoofed), b rejected no record (no replay, no bad tag, no wrong
+# epoch) and was
 # never without a key, the tunnel is up again on both nodes with a new
 # session and a new epoch on a, pings cross both ways after, and nothing
 # that looks like key material is in node a's daemons' logs.
@@ -26,6 +28,7 @@ old_pid=${NM2_PID[a]}
 epoch0=$(tn_peer a "t['epoch']")
 sessions_b0=$(tn_peer b "t['sessions']")
 nokey_b0=$(tn_peer b "t['dropped_no_key']")
+spoofed_a0=$(tn_peer a "t['inner_spoofed']")
 nm_ping_ok "${NM2_POD_NS[a1]}" "${NM2_POD_IP[b1]}" || nm_fail "ping a1 -> b1 got no reply"
 pods0=$(nm2_ctl a --json pod list | nm_json "sorted(p['name'] for p in j['pods'])")
 
@@ -42,8 +45,8 @@ sleep 2
 # 2. The takeover of node a.
 nm2_takeover a
 took=$(grep -o 'forwarding [0-9.]* ms after asking' "${NM2_LOG[a]}")
-grep -q "takeover: 1 peers' keys in force" "${NM2_LOG[a]}" ||
-	nm_fail "the new daemon did not put the peer's keys in force: $(grep takeover: "${NM2_LOG[a]}")"
+grep -q "takeover: 1 peers' keys in force (.*), 2 remote pods" "${NM2_LOG[a]}" ||
+	nm_fail "the new daemon did not put the peer's keys and pods in force: $(grep takeover: "${NM2_LOG[a]}")"
 nm_ok "node a taken over: pid $old_pid -> ${NM2_PID[a]}, $took"
 
 # 3. The traffic through it.
@@ -58,9 +61,10 @@ print(max([(b - a - 1) * 10 for a, b in zip(seqs, seqs[1:])] + [0]))
 EOF
 )
 lost=$((sent - got))
-# A bound for a loaded 2-core machine; the lost pings are printed either way.
-((lost <= 50)) || nm_fail "$lost of $sent pings a1 -> b1 lost across the takeover (longest gap $gap ms)"
-nm_ok "pings a1 -> b1 every 10 ms: $sent sent, $lost lost, longest gap about $gap ms"
+# A bound for a loaded 2-core machine beside iperf3 (0 lost here when
+# nothing else ran); the lost pings are printed either way.
+((lost <= 10)) || nm_fail "$lost of $sent pings a1 -> b1 lost across the takeover (longest run of lost ones: $gap ms)"
+nm_ok "pings a1 -> b1 every 10 ms: $sent sent, $lost lost (longest run of lost ones: $gap ms)"
 rc=0
 wait "$iperf" || rc=$?
 ((rc == 0)) || nm_fail "iperf3 a2 -> b2 did not survive the takeover (exit $rc): $(tail -c 600 "$NM_TMP/iperf3.json")"
@@ -87,6 +91,12 @@ rej_b=$(rejected b)
 ((rej_b == 0)) || nm_fail "b rejected $rej_b records from the new daemon: $(tn_peer b "{k: v for k, v in t['rejected'].items() if v}")"
 nokey_b1=$(tn_peer b "t['dropped_no_key']")
 ((nokey_b1 == nokey_b0)) || nm_fail "b dropped $((nokey_b1 - nokey_b0)) packets for a for want of a key"
+# Without b's pods handed over (the ipcache) the new daemon drops packets
+# to them as no_pod and from them as inner_spoofed until b announces them.
+spoofed_a1=$(tn_peer a "t['inner_spoofed']")
+nopod_a=$(tn_drop a no_pod)
+((spoofed_a1 == spoofed_a0 && nopod_a == 0)) ||
+	nm_fail "the new daemon dropped $nopod_a packets as no_pod and $((spoofed_a1 - spoofed_a0)) as inner_spoofed: b's pods not handed over?"
 rej_a=$(tn_peer a "{k: v for k, v in t['rejected'].items() if v}")
 nm_ok "after: tunnel up both ways, a seals with epoch $epoch1 (was $epoch0), b's sessions $sessions_b0 -> $sessions_b1, b rejected 0 records and lacked no key; rejected on a (new daemon): $rej_a"
 nm_ping_ok "${NM2_POD_NS[a1]}" "${NM2_POD_IP[b1]}" || nm_fail "ping a1 -> b1 after the takeover"
