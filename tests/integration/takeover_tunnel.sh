@@ -14,8 +14,10 @@
 # inner_spoofed), b rejected no record (no replay, no bad tag, no wrong
 # epoch) and was
 # never without a key, the tunnel is up again on both nodes with a new
-# session and a new epoch on a, pings cross both ways after, and nothing
-# that looks like key material is in node a's daemons' logs.
+# session and a new epoch on a, pings cross both ways after. Then a
+# takeover that fails: the old daemon resumes, skips 2^40 sequence numbers
+# and rekeys, b refuses nothing. Nothing that looks like key material is in
+# node a's daemons' logs or its state file.
 set -euo pipefail
 # shellcheck source=tests/integration/tunnel_common.sh
 . "$(dirname "$0")/tunnel_common.sh"
@@ -23,7 +25,17 @@ tn_init
 
 rejected() { tn_peer "$1" "t['rejected_total']"; }
 
-tn_up 2
+# tn_up, with a state file for each node (looked into for keys at the end).
+nm2_setup
+for n in a b; do
+	for i in 1 2; do nm2_pod "$n" "$i"; done
+done
+for n in a b; do
+	NM2_CONFIG_EXTRA="state: { file = \"$NM_TMP/state-$n\"; };" nm2_start "$n"
+	for i in 1 2; do nm2_pod_add "$n" "$i"; done
+done
+nm2_wait_up a b 20 || nm_fail "tunnel a -> b not up after 20 s: $(nm2_ctl a tunnel list 2>&1)"
+nm2_wait_up b a 20 || nm_fail "tunnel b -> a not up after 20 s: $(nm2_ctl b tunnel list 2>&1)"
 old_pid=${NM2_PID[a]}
 epoch0=$(tn_peer a "t['epoch']")
 sessions_b0=$(tn_peer b "t['sessions']")
@@ -105,12 +117,42 @@ pods1=$(nm2_ctl a --json pod list | nm_json "sorted(p['name'] for p in j['pods']
 [[ $pods1 == "$pods0" ]] || nm_fail "a's pods before $pods0, after $pods1"
 nm_ok "pings both ways after; a's pods the same ($pods1)"
 
-# 5. Keys only over the takeover socket: nothing that looks like key
-#    material (32 hex digits or more in a row) in either daemon's log.
-for f in "${NM2_LOG[a]}" "$NM_TMP"/nodemeshd-a.log; do
+# 5. A new daemon that gives up before it starts: the old one resumes,
+#    skips 2^40 sequence numbers on its sending key (the new one might have
+#    sealed with it) and offers b a new epoch; b accepts the jump and
+#    refuses nothing.
+pid=${NM2_PID[a]}
+epoch2=$(tn_peer a "t['epoch']")
+rej_b0=$(rejected b)
+NODEMESH_DEBUG_TAKEOVER_FAIL=1 ip netns exec "${NM2_NS[a]}" "$NM_DAEMON" -c "$NM_TMP/node-a.conf" \
+	--takeover >"$NM_TMP/takeover-fail.log" 2>&1 </dev/null &
+failed=$!
+rc=0
+wait "$failed" || rc=$?
+rm -rf "/var/run/dpdk/${NM2_PREFIX[a]%-to*}-to$failed"
+((rc != 0)) || nm_fail "a takeover with NODEMESH_DEBUG_TAKEOVER_FAIL succeeded"
+grep -q "1 sending keys skip 1099511627776 sequence numbers" "${NM2_LOG[a]}" ||
+	nm_fail "the resumed daemon did not skip its sending sequence: $(grep takeover "${NM2_LOG[a]}")"
+kill -0 "$pid" || nm_fail "the old daemon died when the takeover failed"
+for ((i = 0; i < 50; i++)); do
+	epoch3=$(tn_peer a "t['epoch']")
+	((epoch3 > epoch2)) && break
+	sleep 0.1
+done
+((epoch3 > epoch2)) || nm_fail "the resumed daemon still seals with epoch $epoch3: no new epoch offered"
+nm_ping_ok "${NM2_POD_NS[a1]}" "${NM2_POD_IP[b1]}" || nm_fail "ping a1 -> b1 after the failed takeover"
+rej_b=$(($(rejected b) - rej_b0))
+((rej_b == 0)) || nm_fail "b rejected $rej_b records after the resumed daemon's jump"
+nm_ok "a failed takeover: the old daemon (pid $pid) resumed, skipped 2^40 sequence numbers and rekeyed (epoch $epoch2 -> $epoch3); b rejected nothing, pings cross"
+
+# 6. Keys only over the takeover socket: nothing that looks like key
+#    material (32 hex digits or more in a row) in node a's daemons' logs or
+#    in its state file's body (its header line holds the body's SHA-256).
+[[ -s $NM_TMP/state-a ]] || nm_fail "node a wrote no state file"
+for f in "$NM_TMP"/nodemeshd-a*.log "$NM_TMP/takeover-fail.log" <(tail -n +2 "$NM_TMP/state-a"); do
 	if grep -Eq '[0-9a-fA-F]{32}' "$f"; then
 		nm_fail "a run of 32 hex digits in $f: $(grep -Eo '[0-9a-fA-F]{32,}' "$f" | head -3)"
 	fi
 done
-nm_ok "no key-like hex in either daemon's log of node a"
+nm_ok "no key-like hex in node a's daemons' logs nor in its state file"
 echo "takeover_tunnel: PASS"
