@@ -7,7 +7,8 @@
  * nothing else needs it meanwhile, as its workers are stopped.
  *
  *   1. The caller must be root (SO_PEERCRED uid 0), not merely in the admin
- *      group: it gets every key-free secret of the node and its socket.
+ *      group: it gets the node's secrets (the tunnel keys among them) and
+ *      its socket.
  *   2. The workers stop at a quiescent point (nm_node_stop: each finishes
  *      its burst and leaves its loop), so the state is the last word.
  *   3. The pods' rings, the flows, with a fabric port the tunnels' keys
