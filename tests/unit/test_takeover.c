@@ -5,7 +5,8 @@
  * trip, frames with file descriptors across a socketpair, a control
  * server's JSON refusal read as one, a frame cut short and a silent peer;
  * then the flow frames' checks (ctrl/takeover_flows.c): records of another
- * size and pod ids that are not an object are refused.
+ * size and pod ids that are not an object are refused; and the TUNNEL
+ * frame's (ctrl/takeover_tunnel.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,6 +18,7 @@
 
 #include <criterion/criterion.h>
 
+#include "node_priv.h"
 #include "takeover.h"
 #include "takeover_msg.h"
 
@@ -228,4 +230,32 @@ Test(flow_frames, refuses_pod_ids_that_are_not_an_object)
 					   err, sizeof(err)),
 		     0, "%s", err);
 	nm_takeover_flows_free(flows);
+}
+
+/*
+ * The TUNNEL frame (ctrl/takeover_tunnel.c): a frame that does not add up
+ * is refused before any key is made or any node state is touched (the
+ * node here is all zeroes: nothing may read past has_fabric).
+ */
+Test(tunnel_frames, refuses_frames_that_do_not_add_up)
+{
+	struct nm_node *node = calloc(1, sizeof(*node));
+	uint8_t frame[64] = {0};
+	uint32_t size = 1, count = 0;
+	unsigned int n_peers = 7, n_remote = 7;
+
+	cr_assert_not_null(node);
+	cr_expect_eq(
+	    nm_takeover_tunnel_restore(node, frame, 4, &n_peers, &n_remote, err, sizeof(err)),
+	    -EPROTO);
+	cr_expect(strstr(err, "no room for its peers") != NULL, "err '%s'", err);
+	cr_expect_eq(n_peers, 0);
+
+	memcpy(frame, &size, sizeof(size)); /* a record size this build does not read */
+	memcpy(frame + 4, &count, sizeof(count));
+	cr_expect_eq(nm_takeover_tunnel_restore(node, frame, sizeof(frame), &n_peers, &n_remote,
+						err, sizeof(err)),
+		     -EPROTO);
+	cr_expect(strstr(err, "0 peers of 1 bytes in 64") != NULL, "err '%s'", err);
+	free(node);
 }
