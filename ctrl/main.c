@@ -328,23 +328,14 @@ event_loop(struct nm_node *node, struct nm_server *srv, struct nm_peers *peers,
 }
 
 /*
- * --takeover: refuse what cannot be handed over yet, and take a DPDK
- * prefix of our own (the old daemon's runtime files stay its own). 0 or
- * -1 (said).
+ * --takeover: take a DPDK prefix of our own (the old daemon's runtime
+ * files stay its own). 0 or -1 (said).
  */
 static int
 takeover_prepare(struct nm_config *cfg)
 {
 	char prefix[sizeof(cfg->file_prefix)];
 
-	if (cfg->tunnel.fabric_iface[0] != '\0') {
-		fprintf(stderr,
-			"nodemeshd: --takeover of a node with a tunnel (tunnel.fabric_iface "
-			"%s) is not supported yet: the peer port and tunnel sessions are "
-			"not handed over; restart it instead\n",
-			cfg->tunnel.fabric_iface);
-		return -1;
-	}
 	if ((size_t)snprintf(prefix, sizeof(prefix), "%s-to%d", cfg->file_prefix, (int)getpid()) >=
 	    sizeof(prefix)) {
 		fprintf(stderr, "nodemeshd: --takeover: file prefix '%s' too long to suffix\n",
@@ -352,6 +343,37 @@ takeover_prepare(struct nm_config *cfg)
 		return -1;
 	}
 	memcpy(cfg->file_prefix, prefix, sizeof(prefix));
+	return 0;
+}
+
+/*
+ * --takeover with a fabric port: the old daemon's keys, sequences and
+ * replay windows in force for the peers just restored, so records flow
+ * before the new sessions are up. 0, or -1 with why.
+ */
+static int
+takeover_tunnels(struct nm_node *node, struct nm_takeover *tk, char *why, size_t whylen)
+{
+	char err[400];
+	unsigned int n, n_remote;
+
+	if (!node->dp.has_fabric && tk->tunnel == NULL)
+		return 0;
+	if (tk->tunnel == NULL) {
+		snprintf(why, whylen,
+			 "the running nodemeshd sent no tunnel state (a version that cannot "
+			 "hand tunnels over?)");
+		return -1;
+	}
+	if (nm_takeover_tunnel_restore(node, tk->tunnel, tk->tunnel_len, &n, &n_remote, err,
+				       sizeof(err)) < 0) {
+		snprintf(why, whylen, "its tunnels: %s", err);
+		return -1;
+	}
+	fprintf(stderr,
+		"nodemeshd: takeover: %u peers' keys in force (sending goes on from the old "
+		"sequence numbers), %u remote pods; new sessions follow\n",
+		n, n_remote);
 	return 0;
 }
 
@@ -382,6 +404,8 @@ takeover_apply(struct nm_node *node, struct nm_takeover *tk)
 	/* A test hook: the new daemon failing after attaching the pods (takeover.sh). */
 	else if (getenv("NODEMESH_DEBUG_TAKEOVER_FAIL") != NULL)
 		snprintf(why, sizeof(why), "NODEMESH_DEBUG_TAKEOVER_FAIL is set");
+	else if (takeover_tunnels(node, tk, why, sizeof(why)) < 0)
+		; /* why says it */
 	else {
 		unsigned int skipped, n = nm_takeover_flows_restore(node, tk->flows, &skipped);
 		fprintf(stderr, "nodemeshd: takeover: %u flows restored (%u skipped)\n", n,
@@ -553,7 +577,11 @@ main(int argc, char **argv)
 		}
 	}
 
-	peers = nm_peers_create(node, nm_node_config(node), err, sizeof(err));
+	/* A takeover's peers' listening socket, if the old daemon had one. */
+	int peer_listen_fd = tk != NULL ? tk->peer_listen_fd : -1;
+	if (tk != NULL)
+		tk->peer_listen_fd = -1;
+	peers = nm_peers_create(node, nm_node_config(node), peer_listen_fd, err, sizeof(err));
 	if (peers == NULL) {
 		fprintf(stderr, "nodemeshd: %s: %s\n", opt.config, err);
 		goto out;

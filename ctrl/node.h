@@ -245,6 +245,18 @@ int nm_node_tnl_set_tx(struct nm_node *node, unsigned int idx, const struct nm_t
 int nm_node_tnl_set_rx(struct nm_node *node, unsigned int idx, const struct nm_tnl_key_params *kp,
 		       char *err, size_t errlen);
 void nm_node_tnl_drop_prev_rx(struct nm_node *node, unsigned int idx);
+/*
+ * A takeover's keys for peer idx (ctrl/takeover_tunnel.c): tx, rx0 (the
+ * current receive epoch) and rx1 (the previous, or NULL) become the
+ * peer's, and the node frees them from then on. 0 or -ENOMEM (then they
+ * are still the caller's).
+ */
+struct nm_tnl_key;
+struct nm_tnl_rx;
+int nm_node_tnl_keys_set(struct nm_node *node, unsigned int idx, struct nm_tnl_key *tx,
+			 struct nm_tnl_rx *rx0, struct nm_tnl_rx *rx1);
+/* Free a receive epoch (its key wiped) that no published state holds. NULL is fine. */
+void nm_node_tnl_rx_free(struct nm_tnl_rx *rx);
 /* Drop every key of the peer: nothing is sealed for it or opened from it. */
 void nm_node_tnl_withdraw(struct nm_node *node, unsigned int idx);
 bool nm_node_tnl_tx_should_rotate(const struct nm_node *node, unsigned int idx);

@@ -7,11 +7,14 @@
  * nothing else needs it meanwhile, as its workers are stopped.
  *
  *   1. The caller must be root (SO_PEERCRED uid 0), not merely in the admin
- *      group: it gets every key-free secret of the node and its socket.
+ *      group: it gets the node's secrets (the tunnel keys among them) and
+ *      its socket.
  *   2. The workers stop at a quiescent point (nm_node_stop: each finishes
  *      its burst and leaves its loop), so the state is the last word.
- *   3. STATE: the state file's encoding (so the upgrade case is the state
- *      file's versioning), with the listening control socket attached.
+ *   3. The pods' rings, the flows, with a fabric port the tunnels' keys
+ *      (ctrl/takeover_tunnel.c), then STATE: the state file's encoding (so
+ *      the upgrade case is the state file's versioning), with the
+ *      listening control socket attached.
  *   4. The new daemon attaches the pods and starts its workers, then says
  *      STARTED: the old one exits (its pod sockets close with it). ABORT,
  *      a closed connection or no word within START_TIMEOUT_MS: the old
@@ -27,6 +30,8 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/un.h>
+
+#include <openssl/crypto.h>
 
 #include <rte_launch.h>
 #include <rte_log.h>
@@ -54,6 +59,8 @@ static void
 resume(struct nm_node *node, pid_t pid, const char *why)
 {
 	RTE_LOG(ERR, USER1, "takeover by pid %d failed: %s; resuming the workers\n", (int)pid, why);
+	if (node->dp.has_fabric)
+		nm_takeover_tunnel_resume(node);
 	/* No worker runs: the next launch reads it after rte_eal_remote_launch's barrier. */
 	__atomic_store_n(&node->dp.stop, false, __ATOMIC_RELAXED);
 	nm_node_start(node);
@@ -96,7 +103,7 @@ await_start(struct nm_node *node, int conn, pid_t pid, uint64_t stopped_ns)
 static int
 hand_over(struct nm_node *node, int conn, int listen_fd, char *why, size_t whylen)
 {
-	unsigned int n_rings = 0, n_flows = 0;
+	unsigned int n_rings = 0, n_flows = 0, n_peers = 0;
 	size_t len = 0;
 	char *state = NULL;
 	const char *step = "the pods' rings";
@@ -105,6 +112,10 @@ hand_over(struct nm_node *node, int conn, int listen_fd, char *why, size_t whyle
 	if (rc == 0) {
 		step = "the flows";
 		rc = nm_takeover_flows_send(node, conn, &n_flows);
+	}
+	if (rc == 0 && node->dp.has_fabric) {
+		step = "the tunnels' keys";
+		rc = nm_takeover_tunnel_send(node, conn, &n_peers);
 	}
 	if (rc == 0) {
 		step = "the state";
@@ -119,9 +130,9 @@ hand_over(struct nm_node *node, int conn, int listen_fd, char *why, size_t whyle
 		return -1;
 	}
 	RTE_LOG(INFO, USER1,
-		"takeover: sent %u pods' rings, %u flows, the state (%zu bytes) and the control "
-		"socket\n",
-		n_rings, n_flows, len);
+		"takeover: sent %u pods' rings, %u flows, %u peers' keys, the state (%zu bytes) "
+		"and the control socket\n",
+		n_rings, n_flows, n_peers, len);
 	return 0;
 }
 
@@ -204,6 +215,13 @@ receive_state(struct nm_takeover *tk, char *err, size_t errlen)
 				return rc;
 			continue;
 		}
+		if (rc == 0 && h.type == NM_TAKEOVER_TUNNEL && h.n_fds <= 1 && tk->tunnel == NULL) {
+			tk->tunnel = (uint8_t *)payload; /* wiped in nm_takeover_free */
+			tk->tunnel_len = h.len;
+			tk->peer_listen_fd = h.n_fds == 1 ? fds[0] : -1;
+			payload = NULL;
+			continue;
+		}
 		if (rc < 0 || h.type != NM_TAKEOVER_RINGS)
 			break;
 		rc = nm_takeover_rings_add(&tk->rings, payload, fds, h.n_fds, err, errlen);
@@ -246,6 +264,7 @@ nm_takeover_connect(const char *path, char *err, size_t errlen)
 		return NULL;
 	}
 	tk->listen_fd = -1;
+	tk->peer_listen_fd = -1;
 	tk->conn = connect_to(path, err, errlen);
 	if (tk->conn < 0)
 		goto fail;
@@ -306,11 +325,17 @@ nm_takeover_free(struct nm_takeover *tk)
 		close(tk->conn);
 	if (tk->listen_fd >= 0)
 		close(tk->listen_fd); /* not adopted by a server */
+	if (tk->peer_listen_fd >= 0)
+		close(tk->peer_listen_fd); /* not adopted by the peer manager */
 	nm_takeover_rings_free(tk->rings);
 	tk->rings = NULL;
 	nm_takeover_flows_free(tk->flows);
 	tk->flows = NULL;
 	free(tk->state);
 	tk->state = NULL;
+	if (tk->tunnel != NULL)
+		OPENSSL_cleanse(tk->tunnel, tk->tunnel_len);
+	free(tk->tunnel);
+	tk->tunnel = NULL;
 	free(tk);
 }

@@ -44,7 +44,37 @@ int nm_takeover_rings_send(struct nm_node *node, int conn, unsigned int *n_rings
  */
 int nm_takeover_flows_send(struct nm_node *node, int conn, unsigned int *n_flows);
 
+/*
+ * Send the peers' keys in force (tx and the receive epochs), their
+ * counters, sequence numbers and replay windows, epoch numbering, learnt
+ * fabric MACs and the pods the peers announced in one TUNNEL frame with the peers' listening
+ * socket attached (ctrl/takeover_tunnel.c); workers stopped. 0 or -errno; *n_peers says how many
+ * went.
+ */
+int nm_takeover_tunnel_send(struct nm_node *node, int conn, unsigned int *n_peers);
+
+/*
+ * The old daemon resumes after a takeover that failed: the new one may
+ * have sealed records with the sending keys it was given, so each skips
+ * NM_TAKEOVER_SEQ_SKIP sequence numbers (a nonce never repeats) and every
+ * peer is offered a new epoch. Workers stopped.
+ */
+#define NM_TAKEOVER_SEQ_SKIP (1ull << 40)
+void nm_takeover_tunnel_resume(struct nm_node *node);
+
 /* ---- the new daemon ---- */
+
+/*
+ * Put a TUNNEL frame's keys in force for the peers of the same names here
+ * (configured or restored from the state; workers not started), with the
+ * old daemon's sequence numbers, counters, replay windows, epoch numbering
+ * and fabric MACs, and the pods they announced (the ipcache). 0 with
+ * *n_peers and *n_remote, or -errno with err (a record size this
+ * build cannot read, a peer not here, a key the crypto library refused).
+ */
+int nm_takeover_tunnel_restore(struct nm_node *node, const uint8_t *payload, uint32_t len,
+			       unsigned int *n_peers, unsigned int *n_remote, char *err,
+			       size_t errlen);
 
 /*
  * Keep a PODIDS or FLOWS frame in *flows (made at the first). 0, or
@@ -94,6 +124,9 @@ struct nm_takeover {
 	struct nm_takeover_rings *rings; /* the pods' sockets, until the pods adopt them */
 	unsigned int n_rings;
 	struct nm_takeover_flows *flows; /* the old daemon's flow tables, until restored */
+	uint8_t *tunnel;		 /* its TUNNEL frame (keys: wiped when freed), or NULL */
+	uint32_t tunnel_len;
+	int peer_listen_fd; /* its tunnel.listen socket; -1 once the peer manager took it */
 };
 
 /*

@@ -24,7 +24,7 @@ static const char *const type_names[] = {
     [NM_TAKEOVER_STATE] = "STATE",     [NM_TAKEOVER_REFUSE] = "REFUSE",
     [NM_TAKEOVER_STARTED] = "STARTED", [NM_TAKEOVER_ABORT] = "ABORT",
     [NM_TAKEOVER_RINGS] = "RINGS",     [NM_TAKEOVER_PODIDS] = "PODIDS",
-    [NM_TAKEOVER_FLOWS] = "FLOWS",
+    [NM_TAKEOVER_FLOWS] = "FLOWS",     [NM_TAKEOVER_TUNNEL] = "TUNNEL",
 };
 
 const char *

@@ -14,6 +14,7 @@
  *   new → old   "takeover\n"                       (a control request line)
  *   old → new   RINGS  (0 or more) af_packet pods' rings, JSON + their sockets' fds
  *               PODIDS its pod ids and names; FLOWS (0 or more) its flow tables
+ *               TUNNEL (with a fabric port) its peers' keys, sequences, replay windows
  *               STATE  the state file's encoding    + the control socket's listening fd
  *           or  REFUSE the reason (text); the old runs on
  *   new → old   STARTED                             (the new one forwards now: the old exits)
@@ -41,6 +42,7 @@ enum nm_takeover_type {
 	NM_TAKEOVER_RINGS = 5,	 /* old → new: pods' rings (JSON array), fds: their sockets */
 	NM_TAKEOVER_PODIDS = 6,	 /* old → new: its pod ids -> names (JSON), for the flows */
 	NM_TAKEOVER_FLOWS = 7,	 /* old → new: tracked flows (binary records) */
+	NM_TAKEOVER_TUNNEL = 8,	 /* old → new: peers' keys, sequences, replay windows */
 };
 
 struct nm_takeover_hdr {

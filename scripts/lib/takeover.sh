@@ -7,26 +7,32 @@
 # namespaces to measure what a takeover or a restart costs the traffic
 # (tests/integration/udp_probe.py).
 
+# nm_takeover_await WHAT NEW_PID NEW_LOG OLD_PID OLD_LOG: wait until the
+# new daemon says it is ready, then until the old one has exited with status
+# 0 and its log says it handed over; fails the test (naming WHAT) otherwise.
+nm_takeover_await() {
+	local what=$1 new=$2 log=$3 old=$4 old_log=$5 i rc=0
+	for ((i = 0; i < 200; i++)); do
+		grep -q "ready:" "$log" && break
+		kill -0 "$new" 2>/dev/null || nm_fail "$what: the new daemon exited: $(tail -n 5 "$log")"
+		sleep 0.1
+	done
+	grep -q "ready:" "$log" || nm_fail "$what: not ready after 20 s: $(tail -n 5 "$log")"
+	timeout 10 tail --pid="$old" -f /dev/null || nm_fail "$what: old daemon $old still runs"
+	wait "$old" || rc=$?
+	((rc == 0)) || nm_fail "$what: the old daemon exited with status $rc"
+	grep -q "handed over to the new daemon; exiting" "$old_log" ||
+		nm_fail "$what: the old daemon's log does not say it handed over"
+}
+
 # nm_takeover N: `nodemeshd --takeover` with the running one's command line;
 # waits until it forwards and the old daemon has exited with status 0.
 nm_takeover() {
-	local n=$1 old=$NM_DAEMON_PID log=$NM_TMP/takeover$1.log i rc
+	local n=$1 old=$NM_DAEMON_PID log=$NM_TMP/takeover$1.log
 	ip netns exec "$NM_NODE_NS" "$NM_DAEMON" -c "$NM_TMP/nodemesh.conf" -s "$NM_SOCK" \
 		--file-prefix "$NM_FILE_PREFIX" --takeover >"$log" 2>&1 </dev/null &
 	NM_DAEMON_PID=$!
-	for ((i = 0; i < 200; i++)); do
-		grep -q "ready:" "$log" && break
-		kill -0 "$NM_DAEMON_PID" 2>/dev/null ||
-			nm_fail "takeover $n: the new daemon exited: $(tail -n 5 "$log")"
-		sleep 0.1
-	done
-	grep -q "ready:" "$log" || nm_fail "takeover $n: not ready after 20 s: $(tail -n 5 "$log")"
-	rc=0
-	timeout 10 tail --pid="$old" -f /dev/null || nm_fail "takeover $n: old daemon $old still runs"
-	wait "$old" || rc=$?
-	((rc == 0)) || nm_fail "takeover $n: the old daemon exited with status $rc"
-	grep -q "handed over to the new daemon; exiting" "$NM_DAEMON_LOG" ||
-		nm_fail "takeover $n: the old daemon's log does not say it handed over"
+	nm_takeover_await "takeover $n" "$NM_DAEMON_PID" "$log" "$old" "$NM_DAEMON_LOG"
 	NM_DAEMON_LOG=$log
 	nm_log "takeover $n: pid $NM_DAEMON_PID took over from $old: $(grep -o 'forwarding .* after asking.*' "$log")"
 }

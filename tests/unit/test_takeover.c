@@ -5,7 +5,8 @@
  * trip, frames with file descriptors across a socketpair, a control
  * server's JSON refusal read as one, a frame cut short and a silent peer;
  * then the flow frames' checks (ctrl/takeover_flows.c): records of another
- * size and pod ids that are not an object are refused.
+ * size and pod ids that are not an object are refused; and the TUNNEL
+ * frame's (ctrl/takeover_tunnel.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,6 +18,7 @@
 
 #include <criterion/criterion.h>
 
+#include "node_priv.h"
 #include "takeover.h"
 #include "takeover_msg.h"
 
@@ -87,7 +89,7 @@ static const struct {
     {4, 2, "version 2, this nodemeshd speaks 1"},
     {4, 0, "version 0, this nodemeshd speaks 1"},
     {5, 0, "unknown takeover frame type 0"},
-    {5, 8, "unknown takeover frame type 8"},
+    {5, 9, "unknown takeover frame type 9"},
     {7, NM_TAKEOVER_MAX_FDS + 1, "at most 253"},
     {8, 0xff, "at most 253"}, /* a length over NM_TAKEOVER_MAX_LEN */
 };
@@ -120,6 +122,7 @@ Test(takeover_msg, header_round_trip)
 	cr_expect_eq(out.n_fds, 3);
 	cr_expect_eq(out.len, 0x01020304u);
 	cr_expect_str_eq(nm_takeover_type_name(NM_TAKEOVER_STARTED), "STARTED");
+	cr_expect_str_eq(nm_takeover_type_name(NM_TAKEOVER_TUNNEL), "TUNNEL");
 	cr_expect_str_eq(nm_takeover_type_name(200), "unknown");
 }
 
@@ -227,4 +230,32 @@ Test(flow_frames, refuses_pod_ids_that_are_not_an_object)
 					   err, sizeof(err)),
 		     0, "%s", err);
 	nm_takeover_flows_free(flows);
+}
+
+/*
+ * The TUNNEL frame (ctrl/takeover_tunnel.c): a frame that does not add up
+ * is refused before any key is made or any node state is touched (the
+ * node here is all zeroes: nothing may read past has_fabric).
+ */
+Test(tunnel_frames, refuses_frames_that_do_not_add_up)
+{
+	struct nm_node *node = calloc(1, sizeof(*node));
+	uint8_t frame[64] = {0};
+	uint32_t size = 1, count = 0;
+	unsigned int n_peers = 7, n_remote = 7;
+
+	cr_assert_not_null(node);
+	cr_expect_eq(
+	    nm_takeover_tunnel_restore(node, frame, 4, &n_peers, &n_remote, err, sizeof(err)),
+	    -EPROTO);
+	cr_expect(strstr(err, "no room for its peers") != NULL, "err '%s'", err);
+	cr_expect_eq(n_peers, 0);
+
+	memcpy(frame, &size, sizeof(size)); /* a record size this build does not read */
+	memcpy(frame + 4, &count, sizeof(count));
+	cr_expect_eq(nm_takeover_tunnel_restore(node, frame, sizeof(frame), &n_peers, &n_remote,
+						err, sizeof(err)),
+		     -EPROTO);
+	cr_expect(strstr(err, "0 peers of 1 bytes in 64") != NULL, "err '%s'", err);
+	free(node);
 }
