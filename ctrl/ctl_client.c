@@ -111,9 +111,9 @@ read_line(int fd, const char *path, int timeout_s, char *err, size_t errlen)
 	return NULL;
 }
 
-char *
-nm_ctl_transact(const char *path, const char *line, int timeout_s, int *sys_errno, char *err,
-		size_t errlen)
+static char *
+transact_once(const char *path, const char *line, int timeout_s, int *sys_errno, char *err,
+	      size_t errlen)
 {
 	char *answer = NULL;
 	int fd = connect_to(path, sys_errno, err, errlen);
@@ -123,5 +123,29 @@ nm_ctl_transact(const char *path, const char *line, int timeout_s, int *sys_errn
 	if (send_line(fd, path, line, err, errlen) == 0)
 		answer = read_line(fd, path, timeout_s, err, errlen);
 	close(fd);
+	return answer;
+}
+
+/*
+ * Under a flood of silent connections ours can be evicted between connect
+ * and the moment our line reaches the daemon (a loaded machine deschedules
+ * us there). The daemon says so and has run nothing: ask again.
+ */
+#define EVICTED_TRIES 4
+
+char *
+nm_ctl_transact(const char *path, const char *line, int timeout_s, int *sys_errno, char *err,
+		size_t errlen)
+{
+	char *answer = NULL;
+
+	for (int i = 0; i < EVICTED_TRIES; i++) {
+		free(answer);
+		answer = transact_once(path, line, timeout_s, sys_errno, err, errlen);
+		if (answer == NULL || strstr(answer, NM_CTL_EVICTED) == NULL ||
+		    i + 1 == EVICTED_TRIES)
+			break;
+		usleep(10000u << i); /* 10, 20, 40 ms */
+	}
 	return answer;
 }

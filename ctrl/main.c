@@ -5,10 +5,13 @@
  * pods, restores the run-time state, then runs the control thread (control
  * socket) on the main lcore until SIGINT or SIGTERM. SIGHUP reopens the
  * logs. Tells systemd (sd_notify) when it is ready, reloading, stopping,
- * and that every worker still turns (the watchdog).
+ * and that every worker still turns (the watchdog). With --takeover it
+ * takes the state and the control socket of the daemon running on the
+ * same socket path instead (ctrl/takeover.c), and that one exits.
  */
 #include <errno.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,6 +32,7 @@
 #include "sd_notify.h"
 #include "jobs.h"
 #include "server.h"
+#include "takeover.h"
 
 /*
  * An idle turn's poll: also how often finished flows reach the flow log. A
@@ -66,6 +70,7 @@ static void
 usage(FILE *out)
 {
 	fprintf(out, "usage: nodemeshd -c FILE [-s PATH] [--state PATH] [--file-prefix NAME]\n"
+		     "                 [--takeover]\n"
 		     "\n"
 		     "One dataplane per node: forwards, polices and records the traffic of every\n"
 		     "pod on this node. Runs in the foreground; SIGINT or SIGTERM stop it,\n"
@@ -76,6 +81,9 @@ usage(FILE *out)
 		     "  -s, --socket PATH       control socket, overrides control.socket\n"
 		     "      --state PATH        run-time state file, overrides state.file\n"
 		     "      --file-prefix NAME  DPDK runtime prefix, overrides eal.file_prefix\n"
+		     "      --takeover          take over from the nodemeshd running on the same\n"
+		     "                          control socket (root only): its state, pods and\n"
+		     "                          socket; it exits. DPDK prefix: NAME-to<pid>\n"
 		     "      --commands          print the control commands (what help answers)\n"
 		     "  -h, --help              this text\n"
 		     "  -V, --version           print the version\n");
@@ -86,6 +94,7 @@ struct options {
 	const char *socket;
 	const char *file_prefix;
 	const char *state;
+	bool takeover;
 };
 
 static int
@@ -96,6 +105,7 @@ parse_args(int argc, char **argv, struct options *o)
 	    {"socket", required_argument, NULL, 's'},
 	    {"file-prefix", required_argument, NULL, 'p'},
 	    {"state", required_argument, NULL, 'S'},
+	    {"takeover", no_argument, NULL, 'T'},
 	    {"commands", no_argument, NULL, 'C'}, /* the command table, for the man page test */
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
@@ -116,6 +126,9 @@ parse_args(int argc, char **argv, struct options *o)
 			break;
 		case 'S':
 			o->state = optarg;
+			break;
+		case 'T':
+			o->takeover = true;
 			break;
 		case 'C':
 			nm_commands_print(stdout);
@@ -275,7 +288,7 @@ event_loop(struct nm_node *node, struct nm_server *srv, struct nm_peers *peers,
 {
 	unsigned int drained = 0;
 
-	while (!stop_signal) {
+	while (!stop_signal && !nm_server_handed_over(srv)) {
 		/* With peers, the socket and the peer connections take turns. */
 		int poll_ms = node->cfg.n_peers > 0 || node->cfg.tunnel.fabric_iface[0]
 				  ? PEER_POLL_MS
@@ -314,6 +327,207 @@ event_loop(struct nm_node *node, struct nm_server *srv, struct nm_peers *peers,
 	}
 }
 
+/*
+ * --takeover: take a DPDK prefix of our own (the old daemon's runtime
+ * files stay its own). 0 or -1 (said).
+ */
+static int
+takeover_prepare(struct nm_config *cfg)
+{
+	char prefix[sizeof(cfg->file_prefix)];
+
+	if ((size_t)snprintf(prefix, sizeof(prefix), "%s-to%d", cfg->file_prefix, (int)getpid()) >=
+	    sizeof(prefix)) {
+		fprintf(stderr, "nodemeshd: --takeover: file prefix '%s' too long to suffix\n",
+			cfg->file_prefix);
+		return -1;
+	}
+	memcpy(cfg->file_prefix, prefix, sizeof(prefix));
+	return 0;
+}
+
+/*
+ * --takeover with a fabric port: the old daemon's keys, sequences and
+ * replay windows in force for the peers just restored, so records flow
+ * before the new sessions are up. 0, or -1 with why.
+ */
+static int
+takeover_tunnels(struct nm_node *node, struct nm_takeover *tk, char *why, size_t whylen)
+{
+	char err[400];
+	unsigned int n, n_remote;
+
+	if (!node->dp.has_fabric && tk->tunnel == NULL)
+		return 0;
+	if (tk->tunnel == NULL) {
+		snprintf(why, whylen,
+			 "the running nodemeshd sent no tunnel state (a version that cannot "
+			 "hand tunnels over?)");
+		return -1;
+	}
+	if (nm_takeover_tunnel_restore(node, tk->tunnel, tk->tunnel_len, &n, &n_remote, err,
+				       sizeof(err)) < 0) {
+		snprintf(why, whylen, "its tunnels: %s", err);
+		return -1;
+	}
+	fprintf(stderr,
+		"nodemeshd: takeover: %u peers' keys in force (sending goes on from the old "
+		"sequence numbers), %u remote pods; new sessions follow\n",
+		n, n_remote);
+	return 0;
+}
+
+/*
+ * --takeover, before the workers start: the old daemon's state in force
+ * (its pods attached here too). 0, or -1 after telling the old daemon why
+ * (it resumes).
+ */
+static int
+takeover_apply(struct nm_node *node, struct nm_takeover *tk)
+{
+	char err[512], why[600];
+
+	int rc = nm_node_state_takeover(node, node->cfg.state_file, tk->state, tk->state_len, err,
+					sizeof(err));
+	node->handover = NULL; /* set by main before the config's pods attached */
+	unsigned int unused = nm_takeover_rings_free(tk->rings);
+	tk->rings = NULL;
+	if (unused > 0)
+		fprintf(stderr, "nodemeshd: takeover: %u of %u rings handed over had no pod here\n",
+			unused, tk->n_rings);
+
+	if (rc < 0)
+		snprintf(why, sizeof(why), "its state refused: %s", err);
+	else if (rc > 0)
+		snprintf(why, sizeof(why), "%d entries of its state not restored here (see log)",
+			 rc);
+	/* A test hook: the new daemon failing after attaching the pods (takeover.sh). */
+	else if (getenv("NODEMESH_DEBUG_TAKEOVER_FAIL") != NULL)
+		snprintf(why, sizeof(why), "NODEMESH_DEBUG_TAKEOVER_FAIL is set");
+	else if (takeover_tunnels(node, tk, why, sizeof(why)) < 0)
+		; /* why says it */
+	else {
+		unsigned int skipped, n = nm_takeover_flows_restore(node, tk->flows, &skipped);
+		fprintf(stderr, "nodemeshd: takeover: %u flows restored (%u skipped)\n", n,
+			skipped);
+		tk->applied_ns = nm_mono_ns();
+		return 0;
+	}
+	fprintf(stderr, "nodemeshd: takeover abandoned: %s; the old daemon resumes\n", why);
+	nm_takeover_abort(tk, why);
+	return -1;
+}
+
+/*
+ * --takeover, before the workers start (nothing read from the rings yet,
+ * so the old daemon can still resume): serve the control socket it
+ * passed. 0, or -1 (said, and the old daemon told).
+ */
+static int
+takeover_socket(struct nm_node *node, struct nm_takeover *tk, struct nm_server **srv)
+{
+	char err[512];
+
+	*srv = nm_server_adopt(tk->listen_fd, node->cfg.socket_path, node->cfg.admin_group,
+			       nm_commands_dispatch, node, err, sizeof(err));
+	if (*srv == NULL) {
+		fprintf(stderr, "nodemeshd: takeover: control socket: %s\n", err);
+		nm_takeover_abort(tk, err);
+		return -1;
+	}
+	tk->listen_fd = -1; /* the server's now */
+	nm_server_set_takeover(*srv, nm_takeover_serve, node);
+	return 0;
+}
+
+/*
+ * --takeover, workers launched: tell the old daemon to go and wait until
+ * it is gone (its /metrics port with it). 0, or -1 (said) if it could not
+ * be told: then it resumes, and this daemon must stop.
+ */
+static int
+takeover_finish(struct nm_node *node, struct nm_takeover *tk, struct nm_server *srv,
+		struct nm_metrics_http **mh)
+{
+	int rc = nm_takeover_started(tk);
+
+	if (rc < 0) {
+		fprintf(stderr, "nodemeshd: takeover: telling the old daemon failed: %s\n",
+			strerror(-rc));
+		return -1;
+	}
+	nm_server_own_path(srv); /* the old daemon leaves it to us: ours to remove at exit */
+	uint64_t started = nm_mono_ns();
+	fprintf(stderr,
+		"nodemeshd: takeover: forwarding %.1f ms after asking (state %u bytes in %.1f ms, "
+		"applied in %.1f ms)\n",
+		(double)(started - tk->asked_ns) / 1e6, tk->state_len,
+		(double)(tk->state_ns - tk->asked_ns) / 1e6,
+		(double)(tk->applied_ns - tk->state_ns) / 1e6);
+	if (nm_takeover_wait_gone(tk, 10000) < 0)
+		fprintf(stderr, "nodemeshd: takeover: the old daemon has not exited after 10 s\n");
+	else
+		fprintf(stderr, "nodemeshd: takeover: the old daemon exited %.1f ms later\n",
+			(double)(nm_mono_ns() - started) / 1e6);
+	if (open_metrics(node, mh) < 0)
+		fprintf(stderr, "nodemeshd: takeover: /metrics not served\n");
+	return 0;
+}
+
+/*
+ * The socket first: if another daemon answers on it, stop before touching
+ * a pod's interface (its pods are its own). Requests wait in the backlog
+ * until the event loop starts. A takeover asks that daemon for its state
+ * instead; its workers stop from here until ours start. 0 or -1 (said).
+ */
+static int
+open_control(struct nm_node *node, bool takeover, struct nm_server **srv, struct nm_takeover **tk)
+{
+	char err[512];
+
+	if (takeover) {
+		*tk = nm_takeover_connect(node->cfg.socket_path, err, sizeof(err));
+		if (*tk == NULL) {
+			fprintf(stderr, "nodemeshd: takeover: %s\n", err);
+			return -1;
+		}
+		/* Pods take the old daemon's rings as they attach (config's and state's). */
+		node->handover = (*tk)->rings;
+		return 0;
+	}
+	*srv = nm_server_open(node->cfg.socket_path, node->cfg.admin_group, nm_commands_dispatch,
+			      node, err, sizeof(err));
+	if (*srv == NULL) {
+		fprintf(stderr, "nodemeshd: control socket: %s\n", err);
+		return -1;
+	}
+	nm_server_set_takeover(*srv, nm_takeover_serve, node);
+	return 0;
+}
+
+/* After the event loop: a signal's orderly stop, or nothing after a handover. */
+static void
+shutdown_node(struct nm_node *node, const struct nm_server *srv)
+{
+	if (nm_server_handed_over(srv)) {
+		/*
+		 * The new daemon owns the state file, the socket, the rings and
+		 * the flows now: write nothing (no state, no "shutdown" flow
+		 * ends); the workers stopped when it asked.
+		 */
+		fprintf(stderr, "nodemeshd: handed over to the new daemon; exiting\n");
+		return;
+	}
+	fprintf(stderr, "nodemeshd: stopping (%s)\n",
+		stop_signal ? strsignal(stop_signal) : "error");
+	nm_sd_notify("STOPPING=1");
+
+	nm_node_state_flush(node);
+	/* Every live flow gets its record before the workers stop. */
+	nm_node_flow_shutdown(node);
+	nm_node_stop(node);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -324,6 +538,7 @@ main(int argc, char **argv)
 	struct nm_server *srv = NULL;
 	struct nm_peers *peers = NULL;
 	struct nm_metrics_http *mh = NULL;
+	struct nm_takeover *tk = NULL;
 	char err[512];
 	int rc = 1;
 
@@ -332,6 +547,10 @@ main(int argc, char **argv)
 	cfg = load_config(&opt, &src);
 	if (cfg == NULL)
 		return 1;
+	if (opt.takeover && takeover_prepare(cfg) < 0) {
+		free(cfg);
+		return 1;
+	}
 
 	if (eal_init(cfg) < 0) {
 		fprintf(stderr, "nodemeshd: rte_eal_init failed: %s\n", rte_strerror(rte_errno));
@@ -347,17 +566,8 @@ main(int argc, char **argv)
 	}
 	nm_node_set_config_source(node, &src);
 
-	/*
-	 * The socket first: if another daemon answers on it, stop before
-	 * touching a pod's interface (its pods are its own). Requests wait in
-	 * the backlog until the event loop starts.
-	 */
-	srv = nm_server_open(node->cfg.socket_path, node->cfg.admin_group, nm_commands_dispatch,
-			     node, err, sizeof(err));
-	if (srv == NULL) {
-		fprintf(stderr, "nodemeshd: control socket: %s\n", err);
+	if (open_control(node, opt.takeover, &srv, &tk) < 0)
 		goto out;
-	}
 
 	for (unsigned int i = 0; i < node->cfg.n_pods; i++) {
 		if (nm_node_pod_add(node, &node->cfg.pods[i], err, sizeof(err)) < 0) {
@@ -367,18 +577,26 @@ main(int argc, char **argv)
 		}
 	}
 
-	peers = nm_peers_create(node, nm_node_config(node), err, sizeof(err));
+	/* A takeover's peers' listening socket, if the old daemon had one. */
+	int peer_listen_fd = tk != NULL ? tk->peer_listen_fd : -1;
+	if (tk != NULL)
+		tk->peer_listen_fd = -1;
+	peers = nm_peers_create(node, nm_node_config(node), peer_listen_fd, err, sizeof(err));
 	if (peers == NULL) {
 		fprintf(stderr, "nodemeshd: %s: %s\n", opt.config, err);
 		goto out;
 	}
 	nm_node_set_peers(node, peers);
-	if (nm_node_state_restore(node, node->cfg.state_file) < 0) {
+	if (tk != NULL) {
+		if (takeover_apply(node, tk) < 0)
+			goto out;
+	} else if (nm_node_state_restore(node, node->cfg.state_file) < 0) {
 		fprintf(stderr, "nodemeshd: out of memory restoring %s\n", node->cfg.state_file);
 		goto out;
 	}
 
-	if (open_metrics(node, &mh) < 0)
+	/* A takeover opens it once the old daemon has let go of the port. */
+	if (tk == NULL && open_metrics(node, &mh) < 0)
 		goto out;
 
 	if (nm_telemetry_init() < 0)
@@ -390,28 +608,30 @@ main(int argc, char **argv)
 		fprintf(stderr, "nodemeshd: %s\n", err);
 		goto out;
 	}
+	if (tk != NULL && takeover_socket(node, tk, &srv) < 0)
+		goto out;
 	nm_node_start(node);
 	/* From here pod ports open and close on a job thread, answers deferred. */
 	nm_server_watch_fd(srv, nm_jobs_wake_fd());
 	nm_node_set_server(node, srv);
+	if (tk != NULL && takeover_finish(node, tk, srv, &mh) < 0) {
+		nm_node_stop(node);
+		goto out;
+	}
 
 	fprintf(stderr, "nodemeshd: node %s ready: %u worker(s), control socket %s\n",
 		node->cfg.node_name, node->dp.n_workers, node->cfg.socket_path);
 	/* Ports up, state restored, workers launched: systemd may start what depends on us. */
-	if (nm_sd_notify("READY=1\nSTATUS=forwarding") < 0)
+	char ready[96];
+	snprintf(ready, sizeof(ready), "READY=1\nSTATUS=forwarding\nMAINPID=%d", (int)getpid());
+	if (nm_sd_notify(ready) < 0)
 		fprintf(stderr, "nodemeshd: sending READY=1 to $NOTIFY_SOCKET failed\n");
 
 	event_loop(node, srv, peers, mh);
-	fprintf(stderr, "nodemeshd: stopping (%s)\n",
-		stop_signal ? strsignal(stop_signal) : "error");
-	nm_sd_notify("STOPPING=1");
 	rc = 0;
-
-	nm_node_state_flush(node);
-	/* Every live flow gets its record before the workers stop. */
-	nm_node_flow_shutdown(node);
-	nm_node_stop(node);
+	shutdown_node(node, srv);
 out:
+	nm_takeover_free(tk); /* after a failure: the old daemon resumes */
 	nm_telemetry_fini();
 	if (node != NULL) {
 		nm_node_set_metrics_http(node, NULL);

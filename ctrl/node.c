@@ -31,6 +31,7 @@
 #include "node_priv.h"
 #include "pod_table.h"
 #include "podio_setup.h"
+#include "takeover.h"
 #include "policy_compile.h"
 #include "port.h"
 #include "nodemesh/flow.h"
@@ -115,7 +116,7 @@ nm_node_create(const struct nm_config *cfg, char *err, size_t errlen)
 		goto fail;
 	}
 
-	node->dp.pool = rte_pktmbuf_pool_create("nm_pkts", node->cfg.mbufs, 256, 0,
+	node->dp.pool = rte_pktmbuf_pool_create("nm_pkts", node->cfg.mbufs, 256, NM_MBUF_PRIV_SIZE,
 						RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
 	node->dp.indirect = rte_pktmbuf_pool_create("nm_indirect", node->cfg.mbufs / 4, 64, 0, 0,
 						    (int)rte_socket_id());
@@ -573,11 +574,16 @@ nm_node_pod_add(struct nm_node *node, const struct nm_pod_spec *spec, char *err,
 
 	if (rc != 0)
 		return rc;
-	nm_pod_attach_io(&a);
-	rc = a.rc;
-	if (rc < 0)
-		snprintf(err, errlen, "%s", a.err);
-	else
+	/* A takeover's pods map the rings the old daemon passed (ctrl/takeover_rings.c). */
+	rc = nm_takeover_rings_adopt(node->handover, spec, &a.pod, err, errlen);
+	a.attached = rc > 0;
+	if (rc == 0) {
+		nm_pod_attach_io(&a);
+		rc = a.rc;
+		if (rc < 0)
+			snprintf(err, errlen, "%s", a.err);
+	}
+	if (rc >= 0)
 		rc = nm_node_pod_commit(node, &a, err, errlen);
 	if (rc < 0)
 		nm_pod_attach_abandon(&a);

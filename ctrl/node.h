@@ -141,6 +141,17 @@ int nm_node_state_restore(struct nm_node *node, const char *path);
 void nm_node_state_changed(struct nm_node *node);
 void nm_node_state_flush(struct nm_node *node);
 json_t *nm_node_state_json(const struct nm_node *node);
+/* The state as the file would hold it (header and body), malloc'd; NULL on ENOMEM. */
+char *nm_node_state_encode(const struct nm_node *node, size_t *len);
+/*
+ * A takeover (ctrl/takeover.c): put the state the old daemon sent in
+ * force as a restart would, and keep saving it to path. The number of
+ * entries not restored, or -EINVAL with err (a version this nodemeshd
+ * cannot read, damage, an entry the command parsers refuse): nothing
+ * applied then.
+ */
+int nm_node_state_takeover(struct nm_node *node, const char *path, const char *buf, size_t len,
+			   char *err, size_t errlen);
 
 /*
  * Flows (ctrl/node_flow.c). pod: only that pod's flows (NULL: all).
@@ -234,6 +245,18 @@ int nm_node_tnl_set_tx(struct nm_node *node, unsigned int idx, const struct nm_t
 int nm_node_tnl_set_rx(struct nm_node *node, unsigned int idx, const struct nm_tnl_key_params *kp,
 		       char *err, size_t errlen);
 void nm_node_tnl_drop_prev_rx(struct nm_node *node, unsigned int idx);
+/*
+ * A takeover's keys for peer idx (ctrl/takeover_tunnel.c): tx, rx0 (the
+ * current receive epoch) and rx1 (the previous, or NULL) become the
+ * peer's, and the node frees them from then on. 0 or -ENOMEM (then they
+ * are still the caller's).
+ */
+struct nm_tnl_key;
+struct nm_tnl_rx;
+int nm_node_tnl_keys_set(struct nm_node *node, unsigned int idx, struct nm_tnl_key *tx,
+			 struct nm_tnl_rx *rx0, struct nm_tnl_rx *rx1);
+/* Free a receive epoch (its key wiped) that no published state holds. NULL is fine. */
+void nm_node_tnl_rx_free(struct nm_tnl_rx *rx);
 /* Drop every key of the peer: nothing is sealed for it or opened from it. */
 void nm_node_tnl_withdraw(struct nm_node *node, unsigned int idx);
 bool nm_node_tnl_tx_should_rotate(const struct nm_node *node, unsigned int idx);

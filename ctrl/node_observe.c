@@ -8,7 +8,6 @@
  */
 #include <string.h>
 
-#include <rte_hash.h>
 #include <rte_ring.h>
 #include <rte_ring_elem.h>
 
@@ -16,6 +15,7 @@
 #include "nodemesh/drop-t.h"
 #include "nodemesh/flow-t.h"
 #include "nodemesh/observe-t.h"
+#include "nodemesh/pod_index.h"
 #include "nodemesh/worker-t.h"
 #include "loop_wait.h"
 #include "node.h"
@@ -31,10 +31,14 @@ static json_t *
 endpoint(const struct nm_node *node, const uint8_t addr[16], bool is_v4, uint16_t port)
 {
 	uint32_t id = 0;
-	void *slot;
 
-	if (is_v4 && rte_hash_lookup_data(node->dp.pods->by_ip, addr + 12, &slot) >= 0)
-		id = node->dp.pods->pods[(uintptr_t)slot].id;
+	if (is_v4) {
+		uint32_t ip;
+		memcpy(&ip, addr + 12, sizeof(ip));
+		int slot = nm_pod_index_lookup(node->dp.pods, ip);
+		if (slot >= 0)
+			id = node->dp.pods->pods[slot].id;
+	}
 	return nm_endpoint_json(node, addr, port, id);
 }
 

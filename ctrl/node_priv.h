@@ -95,8 +95,9 @@ struct nm_node {
 	struct nm_metrics_http *metrics_http; /* main.c's /metrics endpoint, or NULL */
 	struct nm_observe observe;	      /* events kept for `observe` (ctrl/observe.c) */
 	struct nm_jsonlog alert_log;
-	uint64_t alerts_written;     /* == alert_log.written */
-	struct nm_store_queue store; /* flow records and alerts to SQLite (node_store.c) */
+	uint64_t alerts_written;	    /* == alert_log.written */
+	struct nm_store_queue store;	    /* flow records and alerts to SQLite (node_store.c) */
+	struct nm_takeover_rings *handover; /* a takeover's pod rings while pods attach, or NULL */
 	struct {
 		uint64_t next_pass_tsc; /* when the next walk of the flow tables starts */
 		unsigned int worker;	/* the walk in progress: worker and entry */

@@ -53,28 +53,37 @@ collect(const struct nm_node *node, struct nm_state *st)
 	return 0;
 }
 
+char *
+nm_node_state_encode(const struct nm_node *node, size_t *len)
+{
+	struct nm_state st;
+	char *buf = NULL;
+
+	*len = 0;
+	if (collect(node, &st) < 0)
+		return NULL;
+	json_t *body = nm_state_body(&st, node->cfg.node_name);
+	if (body != NULL)
+		buf = nm_state_encode(body, len);
+	json_decref(body);
+	free(st.pods); /* the other arrays are the node's */
+	return buf;
+}
+
 static int
 save(struct nm_node *node, char *err, size_t errlen)
 {
-	struct nm_state st;
 	size_t len = 0;
-	char *buf = NULL;
-	json_t *body = NULL;
-	int rc = collect(node, &st);
+	char *buf = nm_node_state_encode(node, &len);
+	int rc;
 
-	if (rc == 0) {
-		body = nm_state_body(&st, node->cfg.node_name);
-		buf = body != NULL ? nm_state_encode(body, &len) : NULL;
-		rc = buf != NULL ? 0 : -ENOMEM;
-	}
-	if (rc == 0)
-		rc = nm_state_write(node->state.path, buf, len, err, errlen);
-	else
+	if (buf == NULL) {
 		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	rc = nm_state_write(node->state.path, buf, len, err, errlen);
 	node->state.bytes = len;
 	free(buf);
-	json_decref(body);
-	free(st.pods); /* the other arrays are the node's */
 	return rc;
 }
 
@@ -257,6 +266,34 @@ nm_node_state_restore(struct nm_node *node, const char *path)
 	nm_state_clear(&st);
 	nm_node_state_changed(node); /* what could not be restored is no longer state */
 	return 0;
+}
+
+int
+nm_node_state_takeover(struct nm_node *node, const char *path, const char *buf, size_t len,
+		       char *err, size_t errlen)
+{
+	struct nm_state st;
+	json_t *body = nm_state_decode(buf, len, err, errlen);
+
+	snprintf(node->state.path, sizeof(node->state.path), "%s", path);
+	if (body == NULL || nm_state_parse(body, &st, err, errlen) < 0) {
+		json_decref(body);
+		return -EINVAL;
+	}
+	json_decref(body);
+	unsigned int skipped = apply(node, &st);
+	RTE_LOG(INFO, USER1,
+		"state: taken over: %u pods, %u identities, %u rules, %u peers%s%s (%u not "
+		"restored)\n",
+		st.n_pods, st.n_identities, st.n_rules, st.n_peers,
+		st.sig_file[0] ? ", signatures " : "", st.sig_file, skipped);
+	snprintf(node->state.restored, sizeof(node->state.restored),
+		 "taken over: %u pods, %u identities, %u rules, %u peers, %u not restored",
+		 st.n_pods, st.n_identities, st.n_rules, st.n_peers, skipped);
+	nm_state_clear(&st);
+	/* The old daemon wrote nothing since it stopped; this one saves from now on. */
+	nm_node_state_changed(node);
+	return (int)skipped;
 }
 
 json_t *

@@ -64,8 +64,8 @@ nm_node_tnl_engine(const struct nm_node *node)
 	return node->tnl_engine;
 }
 
-static void
-rx_free(struct nm_tnl_rx *rx)
+void
+nm_node_tnl_rx_free(struct nm_tnl_rx *rx)
 {
 	if (rx == NULL)
 		return;
@@ -80,8 +80,8 @@ nm_node_tunnel_fini(struct nm_node *node)
 		for (int i = 0; i < NM_MAX_PEERS; i++) {
 			struct nm_tnl_peer *p = &node->dp.tnl->peers[i];
 			nm_tnl_key_free(p->tx);
-			rx_free(p->rx[0]);
-			rx_free(p->rx[1]);
+			nm_node_tnl_rx_free(p->rx[0]);
+			nm_node_tnl_rx_free(p->rx[1]);
 			rte_free(p->live);
 		}
 		free(node->dp.tnl);
@@ -165,7 +165,7 @@ keys_swap(struct nm_node *node, unsigned int idx, struct nm_tnl_key *tx, struct 
 		nm_tnl_key_free(old_tx);
 	for (int k = 0; k < 2; k++)
 		if (old_rx[k] != rx0 && old_rx[k] != rx1)
-			rx_free(old_rx[k]);
+			nm_node_tnl_rx_free(old_rx[k]);
 	if (free_live)
 		rte_free(old_live);
 	return 0;
@@ -207,7 +207,7 @@ nm_node_tnl_set_rx(struct nm_node *node, unsigned int idx, const struct nm_tnl_k
 	if (rx != NULL)
 		rx->key = nm_tnl_key_create(kp);
 	if (rx == NULL || rx->key == NULL) {
-		rx_free(rx);
+		nm_node_tnl_rx_free(rx);
 		snprintf(err, errlen, "creating the receiving key failed");
 		return -ENOMEM;
 	}
@@ -215,11 +215,18 @@ nm_node_tnl_set_rx(struct nm_node *node, unsigned int idx, const struct nm_tnl_k
 	const struct nm_tnl_peer *p = &node->dp.tnl->peers[idx];
 	/* The new epoch becomes current; the current one stays for the grace period. */
 	if (keys_swap(node, idx, p->tx, rx, p->rx[0], false) < 0) {
-		rx_free(rx);
+		nm_node_tnl_rx_free(rx);
 		snprintf(err, errlen, "out of memory for the tunnel state");
 		return -ENOMEM;
 	}
 	return 0;
+}
+
+int
+nm_node_tnl_keys_set(struct nm_node *node, unsigned int idx, struct nm_tnl_key *tx,
+		     struct nm_tnl_rx *rx0, struct nm_tnl_rx *rx1)
+{
+	return keys_swap(node, idx, tx, rx0, rx1, false);
 }
 
 void

@@ -458,17 +458,20 @@ nm_peers_poll(struct nm_peers *ps, int timeout_ms)
 }
 
 struct nm_peers *
-nm_peers_create(struct nm_node *node, const struct nm_config *cfg, char *err, size_t errlen)
+nm_peers_create(struct nm_node *node, const struct nm_config *cfg, int listen_fd, char *err,
+		size_t errlen)
 {
 	struct nm_peers *ps = calloc(1, sizeof(*ps));
 
 	if (ps == NULL) {
+		if (listen_fd >= 0)
+			close(listen_fd);
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
 	ps->node = node;
 	ps->cfg = cfg;
-	ps->listen_fd = -1;
+	ps->listen_fd = listen_fd; /* a takeover's: calls waiting in its backlog are ours */
 	for (int i = 0; i < MAX_PENDING; i++)
 		ps->pend[i].fd = -1;
 	for (int i = 0; i < NM_MAX_PEERS; i++)
@@ -484,7 +487,7 @@ nm_peers_create(struct nm_node *node, const struct nm_config *cfg, char *err, si
 	snprintf(ps->id.ca_file, sizeof(ps->id.ca_file), "%s", tc->ca);
 	snprintf(ps->id.crl_file, sizeof(ps->id.crl_file), "%s", tc->crl);
 	ps->ctx = nm_tls_ctx_new(&ps->id, err, errlen);
-	if (ps->ctx == NULL || nm_peers_listen(ps, err, errlen) < 0) {
+	if (ps->ctx == NULL || (ps->listen_fd < 0 && nm_peers_listen(ps, err, errlen) < 0)) {
 		nm_peers_destroy(ps);
 		return NULL;
 	}
@@ -632,6 +635,62 @@ nm_peers_rekey(struct nm_peers *ps, const char *name, char *err, size_t errlen)
 	}
 	p->rekey_now = true;
 	return 0;
+}
+
+int
+nm_peers_listen_fd(const struct nm_peers *ps)
+{
+	return ps != NULL ? ps->listen_fd : -1;
+}
+
+int
+nm_peers_index(struct nm_peers *ps, const char *name, unsigned int *idx)
+{
+	return ps != NULL && nm_peer_named(ps, name, idx) != NULL ? 0 : -ENOENT;
+}
+
+int
+nm_peers_keying_get(const struct nm_peers *ps, unsigned int idx, const char **name,
+		    struct nm_peer_keying *k)
+{
+	const struct peer *p = ps != NULL && idx < NM_MAX_PEERS ? &ps->peers[idx] : NULL;
+	uint64_t now = now_ms();
+
+	if (p == NULL || !p->in_use)
+		return -ENOENT;
+	*name = p->spec.name;
+	k->epoch_seq = p->epoch_seq;
+	k->tx_epoch = p->tx_epoch;
+	k->tx_epoch_age_ms = p->tx_epoch != 0 ? (uint32_t)(now - p->tx_epoch_ms) : 0;
+	k->rx_prev_left_ms = p->rx_prev_until_ms > now	? (uint32_t)(p->rx_prev_until_ms - now)
+			     : p->rx_prev_until_ms != 0 ? 1
+							: 0;
+	return 0;
+}
+
+int
+nm_peers_keying_set(struct nm_peers *ps, const char *name, const struct nm_peer_keying *k,
+		    unsigned int *idx)
+{
+	struct peer *p = ps != NULL ? nm_peer_named(ps, name, idx) : NULL;
+	uint64_t now = now_ms();
+
+	if (p == NULL)
+		return -ENOENT;
+	p->epoch_seq = k->epoch_seq;
+	p->tx_epoch = k->tx_epoch;
+	p->tx_epoch_ms = now - k->tx_epoch_age_ms;
+	p->rx_prev_until_ms = k->rx_prev_left_ms != 0 ? now + k->rx_prev_left_ms : 0;
+	p->down_ms = now; /* the old daemon's session ends with it */
+	return 0;
+}
+
+void
+nm_peers_rekey_all(struct nm_peers *ps)
+{
+	for (int i = 0; ps != NULL && i < NM_MAX_PEERS; i++)
+		if (ps->peers[i].in_use)
+			ps->peers[i].rekey_now = true;
 }
 
 /* Control thread: use ctx from now on and handshake anew with every peer. */

@@ -32,9 +32,16 @@
 struct nm_node;
 struct nm_peers;
 
-/* NULL with err set on failure; a node without a tunnel gets an empty manager. */
-struct nm_peers *nm_peers_create(struct nm_node *node, const struct nm_config *cfg, char *err,
-				 size_t errlen);
+/*
+ * NULL with err set on failure; a node without a tunnel gets an empty
+ * manager. listen_fd: a takeover's listening socket for tunnel.listen,
+ * bound and listening already (ownership passes, even on failure), or -1
+ * to open one.
+ */
+struct nm_peers *nm_peers_create(struct nm_node *node, const struct nm_config *cfg, int listen_fd,
+				 char *err, size_t errlen);
+/* The listening socket for peers' calls (a takeover passes it on), or -1. */
+int nm_peers_listen_fd(const struct nm_peers *ps);
 void nm_peers_destroy(struct nm_peers *ps);
 
 /* Do whatever is due, waiting at most timeout_ms for socket activity. */
@@ -67,6 +74,38 @@ bool nm_peers_jobs_busy(const struct nm_peers *ps);
 /* `cert status`: {"loading": null|{"id","since","elapsed_ms"}, "last_reload": null|{"id",
  * "ok", "started", "finished", "took_ms"[, "error"]}}. */
 json_t *nm_peers_cert_json(const struct nm_peers *ps);
+/*
+ * What a takeover carries of a peer's key schedule besides the keys
+ * themselves (ctrl/takeover_tunnel.c): the epoch numbers go on from the
+ * old daemon's, so the new session's first offer never reuses an epoch
+ * number the peer still holds a key for.
+ */
+struct nm_peer_keying {
+	uint16_t epoch_seq;	  /* last epoch number offered */
+	uint16_t tx_epoch;	  /* sealing with this (0: none) */
+	uint32_t tx_epoch_age_ms; /* since it was installed (for tunnel.rekey_s) */
+	uint32_t rx_prev_left_ms; /* the previous receive epoch goes then (0: none pending) */
+};
+
+/* The slot of the peer called name: 0 with *idx, or -ENOENT. */
+int nm_peers_index(struct nm_peers *ps, const char *name, unsigned int *idx);
+
+/* Peer slot idx's name and keying. 0, or -ENOENT for a slot not in use. */
+int nm_peers_keying_get(const struct nm_peers *ps, unsigned int idx, const char **name,
+			struct nm_peer_keying *k);
+
+/*
+ * The new daemon: give the peer called name (configured or restored here)
+ * the old daemon's keying, and count its session as lost now, so that the
+ * handed-over keys are withdrawn after tunnel.grace_s unless a new session
+ * replaces them first. 0 with *idx its slot, or -ENOENT.
+ */
+int nm_peers_keying_set(struct nm_peers *ps, const char *name, const struct nm_peer_keying *k,
+			unsigned int *idx);
+
+/* Offer every peer a new sending key at the next chance (a resumed takeover). */
+void nm_peers_rekey_all(struct nm_peers *ps);
+
 /* Tell the peers a local pod came or went. */
 void nm_peers_pod_changed(struct nm_peers *ps, const struct nm_pod_spec *spec, bool added);
 

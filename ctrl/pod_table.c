@@ -1,19 +1,18 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Pod tables. The control thread never edits a published table: it clones
- * the current one, edits the clone, indexes it (a fresh rte_hash by pod
- * address, seeded at random per run, and the per-worker lists of owned
- * slots) and publishes it (node.c). A table is small (a few hundred KiB)
+ * the current one, edits the clone, indexes it (the index by pod address,
+ * nodemesh/pod_index.h, seeded at random per run, and the per-worker lists
+ * of owned slots) and publishes it (node.c). A table is small (a few hundred KiB)
  * and changes at human speed, so copy-on-write costs nothing that matters.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
-#include <rte_hash.h>
-#include <rte_jhash.h>
 #include <rte_malloc.h>
 
+#include "nodemesh/pod_index.h"
 #include "pod_table.h"
 #include "policy_compile.h"
 
@@ -41,26 +40,9 @@ nm_pod_table_clone(const struct nm_pod_table *old, uint64_t seed, unsigned int n
 int
 nm_pod_table_index(struct nm_pod_table *t, uint64_t seed, unsigned int n_workers)
 {
-	char name[RTE_HASH_NAMESIZE];
-	struct rte_hash_parameters hp = {
-	    .name = name,
-	    .entries = NM_MAX_PODS * 2,
-	    .key_len = sizeof(uint32_t),
-	    .hash_func = rte_jhash,
-	    /* A per-run random seed: addresses an attacker picks cannot aim at one bucket. */
-	    .hash_func_init_val = (uint32_t)seed,
-	    .socket_id = (int)rte_socket_id(),
-	};
-
-	if (t->by_ip != NULL) {
-		rte_hash_free(t->by_ip);
-		t->by_ip = NULL;
-	}
-	snprintf(name, sizeof(name), "nm_pods_%" PRIu64, t->generation);
-	t->by_ip = rte_hash_create(&hp);
-	if (t->by_ip == NULL)
-		return -ENOMEM;
-
+	/* A per-run random seed: addresses an attacker picks cannot aim at one bucket. */
+	t->ip_hash_seed = (uint32_t)seed;
+	memset(t->by_ip, 0, sizeof(t->by_ip));
 	t->n_pods = 0;
 	memset(t->n_owned, 0, sizeof(t->n_owned));
 	for (uint16_t slot = 0; slot < NM_MAX_PODS; slot++) {
@@ -70,9 +52,8 @@ nm_pod_table_index(struct nm_pod_table *t, uint64_t seed, unsigned int n_workers
 			continue;
 		if (p->worker >= n_workers)
 			return -EINVAL;
-		int rc = rte_hash_add_key_data(t->by_ip, &p->spec.ip, (void *)(uintptr_t)slot);
-		if (rc < 0)
-			return rc;
+		/* At most NM_MAX_PODS of NM_POD_INDEX_SIZE entries: the index never fills. */
+		nm_pod_index_add(t, p->spec.ip, slot);
 		if (p->remote)
 			continue; /* announced by a peer: no port to poll */
 		t->owned[p->worker][t->n_owned[p->worker]++] = slot;
@@ -86,8 +67,6 @@ nm_pod_table_free(struct nm_pod_table *t)
 {
 	if (t == NULL)
 		return;
-	rte_hash_free(t->by_ip);
-	t->by_ip = NULL;
 	nm_policy_free(t->policy);
 	t->policy = NULL;
 	rte_free(t);

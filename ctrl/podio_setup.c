@@ -25,6 +25,7 @@
  * both rings exist, so no packet is queued outside the rings.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -275,6 +276,102 @@ fail:
 	nm_podio_close(io);
 	errno = -rc;
 	return NULL;
+}
+
+void
+nm_podio_handover_get(const struct nm_podio *io, struct nm_podio_handover *h)
+{
+	memset(h, 0, sizeof(*h));
+	h->version = io->version;
+	h->rx_block_size = io->rx_block_size;
+	h->rx_blocks = io->rx_blocks;
+	h->rx_frame_size = io->rx_frame_size;
+	h->rx_frames = io->rx_frames;
+	h->tx_frame_size = io->tx_frame_size;
+	h->tx_frames = io->tx_frames;
+	h->tx_data = io->tx_data;
+	h->map_len = io->map_len;
+	h->rx_next = io->rx_next;
+	h->rx_block = io->rx_block;
+	h->rx_left = io->rx_left;
+	h->rx_pkt_off = io->rx_pkt != NULL ? (uint64_t)(io->rx_pkt - io->rx_ring) : 0;
+	h->tx_next = io->tx_next;
+}
+
+/* The cursors inside the geometry and the rings inside the mapping: 0 or -EINVAL. */
+static int
+handover_check(const struct nm_podio_handover *h, const char *iface, char *err, size_t errlen)
+{
+	uint64_t rx_len = (uint64_t)h->rx_block_size * h->rx_blocks;
+	uint64_t tx_len = (uint64_t)h->tx_frame_size * h->tx_frames;
+
+	if ((h->version != TPACKET_V2 && h->version != TPACKET_V3) || h->rx_frames == 0 ||
+	    h->rx_blocks == 0 || h->tx_frames == 0 || rx_len + tx_len > h->map_len ||
+	    h->rx_next >= h->rx_frames || h->rx_block >= h->rx_blocks ||
+	    h->tx_next >= h->tx_frames || h->rx_pkt_off >= rx_len ||
+	    (uint64_t)h->rx_frame_size * h->rx_frames > rx_len) {
+		snprintf(err, errlen,
+			 "rings handed over for %s do not add up (version %u, %u RX slots, "
+			 "%u TX slots, %" PRIu64 " bytes mapped)",
+			 iface, h->version, h->rx_frames, h->tx_frames, h->map_len);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+struct nm_podio *
+nm_podio_adopt(int fd, const char *iface, const struct nm_podio_handover *h,
+	       struct rte_ether_addr *mac, char *err, size_t errlen)
+{
+	struct nm_podio *io;
+	int rc = handover_check(h, iface, err, errlen);
+
+	if (rc < 0) {
+		errno = -rc;
+		return NULL;
+	}
+	io = rte_zmalloc("nm_podio", sizeof(*io), RTE_CACHE_LINE_SIZE);
+	if (io == NULL) {
+		snprintf(err, errlen, "out of memory for the rings of %s", iface);
+		errno = ENOMEM;
+		return NULL;
+	}
+	rc = iface_prepare(fd, iface, mac, err, errlen);
+	if (rc == 0) {
+		/* The same pages the other daemon mapped: what the kernel queued meanwhile is
+		 * there. */
+		io->map = mmap(NULL, h->map_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_POPULATE,
+			       fd, 0);
+		if (io->map == MAP_FAILED) {
+			io->map = NULL;
+			rc = -errno;
+			snprintf(err, errlen, "mmap(%" PRIu64 " bytes of %s's rings) failed: %s",
+				 h->map_len, iface, strerror(errno));
+		}
+	}
+	if (rc < 0) {
+		rte_free(io); /* fd stays the caller's */
+		errno = -rc;
+		return NULL;
+	}
+	io->fd = fd;
+	io->map_len = h->map_len;
+	io->version = h->version;
+	io->rx_ring = io->map;
+	io->rx_block_size = h->rx_block_size;
+	io->rx_blocks = h->rx_blocks;
+	io->rx_frame_size = h->rx_frame_size;
+	io->rx_frames = h->rx_frames;
+	io->tx_ring = (uint8_t *)io->map + (size_t)h->rx_block_size * h->rx_blocks;
+	io->tx_frame_size = h->tx_frame_size;
+	io->tx_frames = h->tx_frames;
+	io->tx_data = h->tx_data;
+	io->rx_next = h->rx_next;
+	io->rx_block = h->rx_block;
+	io->rx_left = h->rx_left;
+	io->rx_pkt = h->rx_left > 0 ? io->rx_ring + h->rx_pkt_off : NULL;
+	io->tx_next = h->tx_next;
+	return io;
 }
 
 int

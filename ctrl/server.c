@@ -41,12 +41,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "ctl_client.h"
 #include "loop_wait.h"
 #include "server.h"
 
@@ -63,6 +65,7 @@ struct client {
 	uid_t uid;
 	bool skipping;	  /* inside an oversized line, discarding to its newline */
 	bool eof;	  /* the client shut its side: answer what is buffered, then close */
+	bool takeover;	  /* asked for a takeover: the connection goes to takeover_fn */
 	uint64_t last_ms; /* accept, last complete request or last answer sent (monotonic) */
 	char *out;	  /* the answer in flight (newline-terminated), NULL if none */
 	size_t out_len, out_off;
@@ -96,6 +99,10 @@ struct nm_server {
 	uint64_t next_ticket;
 	int watch_fd; /* a job's wake-up (eventfd), -1 if none */
 	struct server_stats st;
+	nm_server_takeover_fn takeover_fn; /* NULL: "takeover" is an ordinary command */
+	void *takeover_ctx;
+	bool handed_over; /* the listening socket is another daemon's now: keep the path */
+	bool keep_path;	  /* adopted, and the daemon that made it still runs: not ours to unlink */
 };
 
 static uint64_t
@@ -125,21 +132,14 @@ nm_reply_ok(void)
 	return json_pack("{s:b}", "ok", 1);
 }
 
-struct nm_server *
-nm_server_open(const char *path, const char *group, nm_server_handler_fn fn, void *ctx, char *err,
-	       size_t errlen)
+/* A server with no socket yet (fd -1); NULL with err (no such group) or errno. */
+static struct nm_server *
+server_new(const char *path, const char *group, nm_server_handler_fn fn, void *ctx, char *err,
+	   size_t errlen)
 {
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	struct nm_server *srv;
 	struct group *gr;
-	char dir[sizeof(sa.sun_path)];
 
-	if (strlen(path) >= sizeof(sa.sun_path)) {
-		snprintf(err, errlen, "socket path '%s' longer than %zu bytes", path,
-			 sizeof(sa.sun_path) - 1);
-		errno = ENAMETOOLONG;
-		return NULL;
-	}
 	/* Only the control thread looks up users and groups: not reentrant is fine. */
 	// cppcheck-suppress getgrnamCalled
 	gr = getgrnam(group);
@@ -151,11 +151,32 @@ nm_server_open(const char *path, const char *group, nm_server_handler_fn fn, voi
 	srv = calloc(1, sizeof(*srv));
 	if (srv == NULL)
 		return NULL;
+	srv->fd = -1;
 	srv->gid = gr->gr_gid;
 	srv->watch_fd = -1;
 	srv->fn = fn;
 	srv->ctx = ctx;
 	snprintf(srv->path, sizeof(srv->path), "%s", path);
+	return srv;
+}
+
+struct nm_server *
+nm_server_open(const char *path, const char *group, nm_server_handler_fn fn, void *ctx, char *err,
+	       size_t errlen)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct nm_server *srv;
+	char dir[sizeof(sa.sun_path)];
+
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		snprintf(err, errlen, "socket path '%s' longer than %zu bytes", path,
+			 sizeof(sa.sun_path) - 1);
+		errno = ENAMETOOLONG;
+		return NULL;
+	}
+	srv = server_new(path, group, fn, ctx, err, errlen);
+	if (srv == NULL)
+		return NULL;
 	memcpy(sa.sun_path, path, strlen(path) + 1);
 
 	/* Create the socket's directory if missing (e.g. /run/nodemesh). */
@@ -202,6 +223,34 @@ fail:
 		close(srv->fd);
 	free(srv);
 	return NULL;
+}
+
+struct nm_server *
+nm_server_adopt(int listen_fd, const char *path, const char *group, nm_server_handler_fn fn,
+		void *ctx, char *err, size_t errlen)
+{
+	int listening = 0;
+	socklen_t len = sizeof(listening);
+	struct nm_server *srv;
+
+	if (getsockopt(listen_fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len) < 0 || !listening) {
+		snprintf(err, errlen, "fd %d given for %s is not a listening socket", listen_fd,
+			 path);
+		errno = EINVAL;
+		return NULL;
+	}
+	srv = server_new(path, group, fn, ctx, err, errlen);
+	if (srv == NULL)
+		return NULL;
+	if (fcntl(listen_fd, F_SETFL, fcntl(listen_fd, F_GETFL) | O_NONBLOCK) < 0 ||
+	    fcntl(listen_fd, F_SETFD, FD_CLOEXEC) < 0) {
+		snprintf(err, errlen, "fcntl(%s) failed: %s", path, strerror(errno));
+		free(srv);
+		return NULL;
+	}
+	srv->fd = listen_fd;
+	srv->keep_path = true; /* until nm_server_own_path */
+	return srv;
 }
 
 /* Best effort: one error line to a connection about to be closed. */
@@ -348,6 +397,13 @@ handle_line(struct nm_server *srv, struct client *c, const char *line, size_t le
 	c->last_ms = now;
 	if (req == NULL)
 		return respond(srv, c, nm_reply_error("out of memory"), now);
+	if (srv->takeover_fn != NULL && len == strlen(NM_SERVER_TAKEOVER) &&
+	    memcmp(line, NM_SERVER_TAKEOVER, len) == 0) {
+		/* No answer here: the connection leaves the server (serve_takeover). */
+		c->takeover = true;
+		free(req);
+		return 0;
+	}
 	if (nm_req_parse(line, len, req, err, sizeof(err)) < 0) {
 		reply = nm_reply_error("%s", err);
 	} else {
@@ -383,7 +439,7 @@ serve_lines(struct nm_server *srv, struct client *c, int *budget, uint64_t now)
 	char *start = c->buf, *nl;
 	int rc = 0;
 
-	while (c->out == NULL && c->ticket == 0 && *budget > 0 &&
+	while (c->out == NULL && c->ticket == 0 && !c->takeover && *budget > 0 &&
 	       (nl = memchr(start, '\n', c->len - (size_t)(start - c->buf))) != NULL) {
 		if (c->skipping) {
 			c->skipping = false;
@@ -425,6 +481,8 @@ client_serve(struct nm_server *srv, struct client *c, uint64_t now)
 				   */
 		if (serve_lines(srv, c, &budget, now) < 0)
 			return -1;
+		if (c->takeover)
+			return 0;
 		if (c->out != NULL || c->ticket != 0 || budget == 0 || has_line(c))
 			return 0;
 		if (c->eof)
@@ -441,7 +499,20 @@ client_serve(struct nm_server *srv, struct client *c, uint64_t now)
 	}
 }
 
-/* The connection that has been silent longest among those uid may displace, or -1. */
+/* Bytes the client sent that we have not read yet (a request on its way in). */
+static bool
+unread_input(int fd)
+{
+	int n = 0;
+
+	return ioctl(fd, FIONREAD, &n) == 0 && n > 0;
+}
+
+/*
+ * The connection that has been silent longest among those uid may displace,
+ * or -1. One whose request is waiting in its socket is not silent: it was
+ * accepted before its bytes arrived and is served next turn.
+ */
 static int
 longest_silent(const struct nm_server *srv, uid_t uid)
 {
@@ -449,7 +520,8 @@ longest_silent(const struct nm_server *srv, uid_t uid)
 
 	for (int i = 0; i < MAX_CLIENTS; i++) {
 		const struct client *c = srv->clients[i];
-		if (c == NULL || c->out != NULL || c->ticket != 0 || c->eof || has_line(c))
+		if (c == NULL || c->out != NULL || c->ticket != 0 || c->eof || has_line(c) ||
+		    unread_input(c->fd))
 			continue;
 		if (uid != 0 && c->uid != uid)
 			continue;
@@ -479,11 +551,36 @@ take_slot(struct nm_server *srv, uid_t uid)
 	int victim = longest_silent(srv, uid);
 	if (victim >= 0) {
 		srv->st.evicted_silent++;
-		client_close(srv, victim,
-			     "closed: the control socket is full and this connection sent "
-			     "nothing");
+		client_close(srv, victim, NM_CTL_EVICTED);
 	}
 	return victim;
+}
+
+/*
+ * Give client i's connection to the takeover function: it leaves the
+ * server's table (the function owns the fd and blocks on it) and the
+ * server stops serving if the function handed the listening socket over.
+ */
+static void
+serve_takeover(struct nm_server *srv, int i)
+{
+	struct client *c = srv->clients[i];
+	struct ucred cred = {.pid = 0, .uid = c->uid, .gid = (gid_t)-1};
+	socklen_t len = sizeof(cred);
+	int fd = c->fd;
+
+	srv->clients[i] = NULL;
+	free(c->out);
+	free(c);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+		cred.pid = 0;
+	/* Blocking from here: the conversation is a few frames, each with a deadline. */
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0) {
+		close(fd);
+		return;
+	}
+	if (srv->takeover_fn(srv->takeover_ctx, fd, &cred, srv->fd) > 0)
+		srv->handed_over = true;
 }
 
 static void
@@ -523,6 +620,8 @@ accept_clients(struct nm_server *srv, uint64_t now)
 		/* A client that sent its request with the connect is answered now. */
 		if (client_serve(srv, c, now) < 0)
 			client_close(srv, i, NULL);
+		else if (c->takeover)
+			serve_takeover(srv, i);
 	}
 }
 
@@ -602,9 +701,13 @@ nm_server_poll(struct nm_server *srv, int timeout_ms)
 		bool work = c->out == NULL && (has_line(c) || c->eof);
 		if ((pfd[k].revents != 0 || work) && client_serve(srv, c, now) < 0)
 			client_close(srv, who[k], NULL);
+		else if (c->takeover)
+			serve_takeover(srv, who[k]);
+		if (srv->handed_over)
+			return 0; /* the rest is the new daemon's to serve */
 	}
 	/* New connections after the old ones' requests: an old client is never starved. */
-	if (pfd[0].revents != 0)
+	if (pfd[0].revents != 0 && !srv->handed_over)
 		accept_clients(srv, now);
 	return 0;
 }
@@ -648,6 +751,25 @@ nm_server_watch_fd(struct nm_server *srv, int fd)
 }
 
 void
+nm_server_set_takeover(struct nm_server *srv, nm_server_takeover_fn fn, void *ctx)
+{
+	srv->takeover_fn = fn;
+	srv->takeover_ctx = ctx;
+}
+
+void
+nm_server_own_path(struct nm_server *srv)
+{
+	srv->keep_path = false;
+}
+
+bool
+nm_server_handed_over(const struct nm_server *srv)
+{
+	return srv->handed_over;
+}
+
+void
 nm_server_close(struct nm_server *srv)
 {
 	if (srv == NULL)
@@ -656,6 +778,7 @@ nm_server_close(struct nm_server *srv)
 		if (srv->clients[i] != NULL)
 			client_close(srv, i, NULL);
 	close(srv->fd);
-	unlink(srv->path);
+	if (!srv->handed_over && !srv->keep_path)
+		unlink(srv->path); /* else the path is the new daemon's socket now */
 	free(srv);
 }

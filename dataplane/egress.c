@@ -6,8 +6,8 @@
  *   1. screen: per packet, the checks a router makes before anything reads
  *      ports (parse, proxy ARP, IPv6 not forwarded, anti-spoofing,
  *      reassembly, TTL, pod MTU with DF); each failure is one named drop;
- *   2. destinations: one bulk lookup of the survivors' destination pods
- *      (ICMP host unreachable for none);
+ *   2. destinations: the survivors' destination pods from the pod table's
+ *      address index (ICMP host unreachable for none);
  *   3. forward: one bulk flow lookup on the source side, then per packet
  *      the source side's conntrack and policy (a denied packet never
  *      leaves its worker), TTL - 1, and the way out: through the tunnel
@@ -18,7 +18,6 @@
 #include <rte_branch_prediction.h>
 #include <rte_cycles.h>
 #include <rte_ether.h>
-#include <rte_hash.h>
 #include <rte_ip.h>
 #include <rte_mbuf.h>
 #include <rte_prefetch.h>
@@ -31,6 +30,7 @@
 #include "icmp.h"
 #include "ingress.h"
 #include "nodemesh/pkt.h"
+#include "nodemesh/pod_index.h"
 #include "nodemesh/worker.h"
 #include "track.h"
 #include "tx.h"
@@ -40,7 +40,6 @@ struct egress_burst {
 	uint16_t n;
 	struct rte_mbuf *pkts[NM_BURST];
 	struct nm_pkt_meta meta[NM_BURST];
-	uint32_t dst_ip[NM_BURST]; /* meta[i].dst.v4, the keys of the destination lookup */
 };
 
 /* Survivors whose destination pod exists, with its slot and the source side's flow key. */
@@ -133,7 +132,6 @@ screen(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t slot, struc
 {
 	const struct nm_pod *src = &tbl->pods[slot];
 	struct nm_pod_live *live = src->live;
-	struct nm_pkt_meta meta;
 	int i;
 
 	out->n = 0;
@@ -163,13 +161,15 @@ screen(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t slot, struc
 		w->c.rx_packets++;
 		w->c.rx_bytes += m->pkt_len;
 
+		/* Parsed in place: a survivor's headers are kept where they were written. */
+		struct nm_pkt_meta *meta = &out->meta[out->n];
 		int cls = nm_pkt_parse_partial(rte_pktmbuf_mtod(m, const uint8_t *), m->data_len,
-					       m->pkt_len, &meta);
+					       m->pkt_len, meta);
 		if (unlikely(cls < 0)) {
 			nm_drop(w, live, m, (enum nm_drop_reason) - cls);
 			continue;
 		}
-		if (unlikely(meta.l2_len != sizeof(struct rte_ether_hdr))) {
+		if (unlikely(meta->l2_len != sizeof(struct rte_ether_hdr))) {
 			nm_drop(w, live, m, NM_DROP_VLAN_ON_POD);
 			continue;
 		}
@@ -183,72 +183,65 @@ screen(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t slot, struc
 		}
 
 		if (unlikely(cls == NM_PKT_ARP)) {
-			handle_arp(w, tbl, slot, m, &meta);
+			handle_arp(w, tbl, slot, m, meta);
 			continue;
 		}
 		if (unlikely(cls == NM_PKT_IPV6)) {
 			nm_drop(w, live, m, NM_DROP_IPV6_NOT_FORWARDED);
 			continue;
 		}
-		if (unlikely(meta.src.v4 != src->spec.ip)) {
+		if (unlikely(meta->src.v4 != src->spec.ip)) {
 			nm_drop(w, live, m, NM_DROP_SPOOFED_SRC);
 			continue;
 		}
-		if (unlikely(meta.flags & NM_PKT_F_FRAG)) {
-			m = nm_frag_reassemble(w, m, &meta, live, now);
+		if (unlikely(meta->flags & NM_PKT_F_FRAG)) {
+			m = nm_frag_reassemble(w, m, meta, live, now);
 			if (m == NULL)
 				continue;
 		}
-		if (unlikely(meta.dst.v4 == rte_cpu_to_be_32(NM_GATEWAY_IP))) {
+		if (unlikely(meta->dst.v4 == rte_cpu_to_be_32(NM_GATEWAY_IP))) {
 			nm_drop(w, live, m, NM_DROP_TO_GATEWAY);
 			continue;
 		}
-		if (unlikely(meta.ttl <= 1)) {
-			nm_icmp_reply(w, tbl, slot, m, meta.l2_len, NM_ICMP_TIME_EXCEEDED, 0, 0,
+		if (unlikely(meta->ttl <= 1)) {
+			nm_icmp_reply(w, tbl, slot, m, meta->l2_len, NM_ICMP_TIME_EXCEEDED, 0, 0,
 				      now);
 			nm_drop(w, live, m, NM_DROP_TTL_EXCEEDED);
 			continue;
 		}
-		if (unlikely(meta.ip_len > w->dp->params.pod_mtu) && (meta.flags & NM_PKT_F_DF)) {
-			nm_icmp_reply(w, tbl, slot, m, meta.l2_len, NM_ICMP_DEST_UNREACH,
+		if (unlikely(meta->ip_len > w->dp->params.pod_mtu) && (meta->flags & NM_PKT_F_DF)) {
+			nm_icmp_reply(w, tbl, slot, m, meta->l2_len, NM_ICMP_DEST_UNREACH,
 				      NM_ICMP_FRAG_NEEDED, (uint16_t)w->dp->params.pod_mtu, now);
 			nm_drop(w, live, m, NM_DROP_FRAG_NEEDED);
 			continue;
 		}
 		out->pkts[out->n] = m;
-		out->meta[out->n] = meta;
-		out->dst_ip[out->n] = meta.dst.v4;
 		out->n++;
 	}
 }
 
 /*
- * Phase 2. One bulk lookup of the destination addresses in the pod table;
- * a packet for no pod gets ICMP host unreachable and is dropped.
+ * Phase 2. The destination addresses in the pod table's index; a packet
+ * for no pod gets ICMP host unreachable and is dropped.
  */
 static void
 find_destinations(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t slot,
 		  struct egress_burst *in, uint64_t now, struct egress_routed *out)
 {
 	struct nm_pod_live *live = tbl->pods[slot].live;
-	const void *keys[NM_BURST];
-	void *found[NM_BURST];
-	uint64_t hits = 0;
 
 	out->n = 0;
-	for (uint16_t i = 0; i < in->n; i++)
-		keys[i] = &in->dst_ip[i];
-	rte_hash_lookup_bulk_data(tbl->by_ip, keys, in->n, &hits, found);
-
 	for (uint16_t i = 0; i < in->n; i++) {
-		if (unlikely(!(hits & (1ULL << i)))) {
+		int dslot = nm_pod_index_lookup(tbl, in->meta[i].dst.v4);
+
+		if (unlikely(dslot < 0)) {
 			nm_icmp_reply(w, tbl, slot, in->pkts[i], in->meta[i].l2_len,
 				      NM_ICMP_DEST_UNREACH, NM_ICMP_HOST_UNREACH, 0, now);
 			nm_drop(w, live, in->pkts[i], NM_DROP_NO_POD);
 			continue;
 		}
-		out->dslot[out->n] = (uint16_t)(uintptr_t)found[i];
-		nm_flow_ref_make(&out->ref[out->n], tbl, slot, &in->meta[i]);
+		out->dslot[out->n] = (uint16_t)dslot;
+		nm_flow_ref_make(&out->ref[out->n], w, tbl, slot, &in->meta[i]);
 		out->which[out->n++] = i;
 	}
 }

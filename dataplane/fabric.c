@@ -19,7 +19,6 @@
 #include <rte_arp.h>
 #include <rte_branch_prediction.h>
 #include <rte_ethdev.h>
-#include <rte_hash.h>
 #include <rte_ip.h>
 #include <rte_mbuf.h>
 #include <rte_tcp.h>
@@ -33,6 +32,7 @@
 #include "nodemesh/worker.h"
 #include "tx.h"
 #include "nodemesh/pkt.h"
+#include "nodemesh/pod_index.h"
 
 #define MAX_GROUPS 4 /* (peer, epoch) groups opened as bursts in one RX burst */
 
@@ -375,20 +375,19 @@ deliver_inner(struct nm_worker *w, const struct nm_pod_table *tbl, const struct 
 		nm_drop(w, NULL, m, cls < 0 ? (enum nm_drop_reason) - cls : NM_DROP_ETHERTYPE);
 		return;
 	}
-	void *data;
-	if (rte_hash_lookup_data(tbl->by_ip, &meta->src.v4, &data) < 0 ||
-	    !tbl->pods[(uintptr_t)data].remote || tbl->pods[(uintptr_t)data].peer != g->peer) {
+	int found = nm_pod_index_lookup(tbl, meta->src.v4);
+	if (found < 0 || !tbl->pods[found].remote || tbl->pods[found].peer != g->peer) {
 		p->live->inner_spoofed++;
 		nm_drop(w, NULL, m, NM_DROP_TNL_INNER_SPOOFED);
 		return;
 	}
-	*src_slot = (uint16_t)(uintptr_t)data;
-	if (rte_hash_lookup_data(tbl->by_ip, &meta->dst.v4, &data) < 0 ||
-	    tbl->pods[(uintptr_t)data].live == NULL) {
+	*src_slot = (uint16_t)found;
+	found = nm_pod_index_lookup(tbl, meta->dst.v4);
+	if (found < 0 || tbl->pods[found].live == NULL) {
 		nm_drop(w, NULL, m, NM_DROP_TNL_INNER_NO_POD);
 		return;
 	}
-	*slot = (uint16_t)(uintptr_t)data;
+	*slot = (uint16_t)found;
 	out[(*n_out)++] = m;
 }
 

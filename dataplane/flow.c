@@ -10,7 +10,6 @@
 #include <string.h>
 
 #include <rte_hash.h>
-#include <rte_jhash.h>
 #include <rte_malloc.h>
 #include <rte_tcp.h>
 
@@ -25,7 +24,7 @@ nm_flow_table_init(struct nm_flow_table *t, uint32_t cap, const uint32_t timeout
 	    .name = name,
 	    .entries = cap,
 	    .key_len = sizeof(struct nm_flow_hkey),
-	    .hash_func = rte_jhash,
+	    .hash_func = nm_flow_hkey_hash,
 	    .hash_func_init_val = seed, /* per run: chosen 5-tuples cannot aim at a bucket */
 	    .socket_id = socket,
 	    /* Extendable buckets: the table holds cap keys whatever their hashes. */
@@ -45,6 +44,7 @@ nm_flow_table_init(struct nm_flow_table *t, uint32_t cap, const uint32_t timeout
 		return -ENOMEM;
 	}
 	t->cap = cap;
+	t->seed = seed;
 	for (int s = 0; s < NM_FLOW_STATES; s++)
 		t->timeout_tsc[s] = tsc_hz * timeout_s[s];
 	return 0;
@@ -60,22 +60,29 @@ nm_flow_table_fini(struct nm_flow_table *t)
 }
 
 struct nm_flow *
-nm_flow_lookup(struct nm_flow_table *t, const struct nm_flow_hkey *hk)
+nm_flow_lookup_with_hash(struct nm_flow_table *t, const struct nm_flow_hkey *hk, uint32_t hash)
 {
-	int pos = rte_hash_lookup(t->h, hk);
+	int pos = rte_hash_lookup_with_hash(t->h, hk, hash);
 
 	return pos < 0 ? NULL : &t->e[pos];
 }
 
 struct nm_flow *
-nm_flow_create(struct nm_flow_table *t, const struct nm_flow_hkey *hk, uint64_t now)
+nm_flow_lookup(struct nm_flow_table *t, const struct nm_flow_hkey *hk)
+{
+	return nm_flow_lookup_with_hash(t, hk, nm_flow_hkey_hash(hk, sizeof(*hk), t->seed));
+}
+
+struct nm_flow *
+nm_flow_create_with_hash(struct nm_flow_table *t, const struct nm_flow_hkey *hk, uint32_t hash,
+			 uint64_t now)
 {
 	/* Admission: a full table refuses; nothing live is evicted to make room. */
 	if (t->n >= t->cap) {
 		t->c.refused++;
 		return NULL;
 	}
-	int pos = rte_hash_add_key(t->h, hk);
+	int pos = rte_hash_add_key_with_hash(t->h, hk, hash);
 	if (pos < 0) {
 		t->c.refused++;
 		return NULL;
@@ -89,6 +96,12 @@ nm_flow_create(struct nm_flow_table *t, const struct nm_flow_hkey *hk, uint64_t 
 	t->n++;
 	t->c.created++;
 	return f;
+}
+
+struct nm_flow *
+nm_flow_create(struct nm_flow_table *t, const struct nm_flow_hkey *hk, uint64_t now)
+{
+	return nm_flow_create_with_hash(t, hk, nm_flow_hkey_hash(hk, sizeof(*hk), t->seed), now);
 }
 
 void

@@ -117,7 +117,7 @@ send_made(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t slot, ui
 		struct nm_flow_ref ref;
 		struct nm_flow *f;
 		unsigned int dir;
-		nm_flow_ref_make(&ref, tbl, slot, &meta);
+		nm_flow_ref_make(&ref, w, tbl, slot, &meta);
 		enum nm_drop_reason why = nm_track(w, tbl, NULL, &ref, slot, src_slot, slot, &meta,
 						   rte_rdtsc(), true, &f, &dir);
 		if (why != NM_DROP_NONE) {
@@ -137,7 +137,7 @@ nm_ingress_bulk(struct nm_worker *w, const struct nm_pod_table *tbl, struct nm_i
 
 	/* Same 5-tuple as at egress; this side's entry belongs to the destination pod. */
 	for (uint16_t i = 0; i < in->n; i++)
-		in->ref[i].hk.pod_id = tbl->pods[in->slot[i]].id;
+		nm_flow_ref_side(&in->ref[i], tbl->pods[in->slot[i]].id);
 	nm_track_lookup_bulk(w, in->ref, in->n, found);
 	for (uint16_t i = 0; i < in->n; i++) {
 		struct nm_flow *f;
@@ -172,7 +172,7 @@ nm_ingress_route_bulk(struct nm_worker *w, const struct nm_pod_table *tbl, struc
 	local.n = 0;
 	for (uint16_t i = 0; i < n; i++) {
 		struct nm_flow_ref ref;
-		nm_flow_ref_make(&ref, tbl, slot[i], &meta[i]);
+		nm_flow_ref_make(&ref, w, tbl, slot[i], &meta[i]);
 		nm_ingress_route(w, tbl, slot[i], src_slot[i], pkts[i], &meta[i], &ref, &local);
 	}
 	nm_ingress_bulk(w, tbl, &local, now);
@@ -206,20 +206,27 @@ nm_worker_rx_handoff(struct nm_worker *w, const struct nm_pod_table *tbl, struct
 			nm_drop(w, NULL, m, NM_DROP_POD_GONE);
 			continue;
 		}
-		int cls = nm_pkt_parse_partial(rte_pktmbuf_mtod(m, const uint8_t *), m->data_len,
-					       m->pkt_len, &metas[in.n]);
-		if (unlikely(cls != NM_PKT_IPV4)) {
-			nm_drop(w, NULL, m,
-				cls < 0 ? (enum nm_drop_reason) - cls : NM_DROP_ETHERTYPE);
-			continue;
+		const struct nm_pkt_meta *meta;
+		if (likely(hm->has_pkt)) {
+			/* Parsed by the sender (an IPv4 packet it routed): not again. */
+			meta = rte_mbuf_to_priv(m);
+		} else {
+			int cls = nm_pkt_parse_partial(rte_pktmbuf_mtod(m, const uint8_t *),
+						       m->data_len, m->pkt_len, &metas[in.n]);
+			if (unlikely(cls != NM_PKT_IPV4)) {
+				nm_drop(w, NULL, m,
+					cls < 0 ? (enum nm_drop_reason) - cls : NM_DROP_ETHERTYPE);
+				continue;
+			}
+			meta = &metas[in.n];
 		}
 		if (unlikely(hm->kind == NM_HANDOFF_RAW)) {
-			deliver_one(w, tbl, hm->slot, m, &metas[in.n]);
+			deliver_one(w, tbl, hm->slot, m, meta);
 			continue;
 		}
 		in.pkts[in.n] = m;
-		in.meta[in.n] = &metas[in.n];
-		nm_flow_ref_make(&in.ref[in.n], tbl, hm->slot, &metas[in.n]);
+		in.meta[in.n] = meta;
+		nm_flow_ref_make(&in.ref[in.n], w, tbl, hm->slot, meta);
 		in.slot[in.n] = hm->slot;
 		in.src_slot[in.n] = hm->src_slot;
 		in.n++;

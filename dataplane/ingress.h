@@ -50,7 +50,7 @@ nm_ingress_route(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t s
 		local->n++;
 		return;
 	}
-	nm_handoff(w, pod->worker, m, pod->id, slot, src_slot, NM_HANDOFF_POD);
+	nm_handoff_parsed(w, pod->worker, m, pod->id, slot, src_slot, meta);
 }
 
 /* Ingress for a burst of packets for w's pods; empties the burst. */

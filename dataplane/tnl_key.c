@@ -122,6 +122,7 @@ nm_tnl_key_create_engine(const struct nm_tnl_key_params *p, enum nm_tnl_engine e
 	}
 
 	memcpy(key->iv, p->iv, NM_TNL_IV_LEN);
+	memcpy(key->key_bytes, p->key, sizeof(key->key_bytes));
 	key->epoch = p->epoch;
 	key->record_limit =
 	    p->cipher == NM_TNL_CHACHA20_POLY1305 ? UINT64_MAX : NM_TNL_AES_GCM_RECORD_LIMIT;
@@ -160,6 +161,27 @@ nm_tnl_key_stats_get(const struct nm_tnl_key *key, struct nm_tnl_key_stats *stat
 	stats->records = key->records;
 	stats->forgeries = key->forgeries;
 	stats->next_seq = key->next_seq;
+}
+
+void
+nm_tnl_key_export(const struct nm_tnl_key *key, struct nm_tnl_key_params *p,
+		  struct nm_tnl_key_stats *stats)
+{
+	memset(p, 0, sizeof(*p));
+	p->cipher = key->cipher;
+	p->dir = key->dir;
+	p->epoch = key->epoch;
+	memcpy(p->key, key->key_bytes, sizeof(p->key));
+	memcpy(p->iv, key->iv, sizeof(p->iv));
+	nm_tnl_key_stats_get(key, stats);
+}
+
+void
+nm_tnl_key_stats_set(struct nm_tnl_key *key, const struct nm_tnl_key_stats *stats)
+{
+	key->records = stats->records;
+	key->forgeries = stats->forgeries;
+	key->next_seq = key->dir == NM_TNL_SEAL ? stats->next_seq : 0;
 }
 
 bool

@@ -91,6 +91,11 @@ struct nm_tnl_key {
 		struct tnl_mb_key *mb; /* mb: key schedule and GHASH powers, computed once */
 	} engine;
 	uint8_t iv[NM_TNL_IV_LEN];
+	/*
+	 * The key as given, for a takeover only (nm_tnl_key_export): the
+	 * engines keep just their schedules. Wiped with the context.
+	 */
+	uint8_t key_bytes[NM_TNL_KEY_MAX];
 	uint8_t cipher; /* enum nm_tnl_cipher */
 	uint8_t dir;	/* enum nm_tnl_dir */
 	uint16_t epoch;

@@ -76,6 +76,8 @@ judge(struct nm_worker *w, const struct nm_pod_table *tbl, struct nm_flow *f, ui
 		w->flows.c.reevaluated++;
 	f->rule_id = rule_id;
 	f->rule_idx = (int16_t)idx;
+	f->metered =
+	    idx != NM_POLICY_DEFAULT && (pol->rules[idx].has_pps || pol->rules[idx].has_bps);
 	f->verdict = verdict;
 	f->policy_gen = tbl->generation;
 }
@@ -90,20 +92,20 @@ count_rule_drop(struct nm_worker *w, const struct nm_flow *f)
 }
 
 enum nm_drop_reason
-nm_track(struct nm_worker *w, const struct nm_pod_table *tbl, struct nm_flow *f,
-	 const struct nm_flow_ref *ref, uint16_t side_slot, uint16_t src_slot, uint16_t dst_slot,
-	 const struct nm_pkt_meta *meta, uint64_t now, bool ingress, struct nm_flow **out,
-	 unsigned int *out_dir)
+nm_track_slow(struct nm_worker *w, const struct nm_pod_table *tbl, struct nm_flow *f,
+	      const struct nm_flow_ref *ref, uint16_t side_slot, uint16_t src_slot,
+	      uint16_t dst_slot, const struct nm_pkt_meta *meta, uint64_t now, bool ingress,
+	      struct nm_flow **out, unsigned int *out_dir)
 {
 	bool from_hi = ref->from_hi;
 	bool fresh = false;
 
-	if (f == NULL || unlikely(!f->in_use || memcmp(&f->hk, &ref->hk, sizeof(f->hk)) != 0))
-		f = nm_flow_lookup(&w->flows, &ref->hk);
+	if (f == NULL || unlikely(!f->in_use || !nm_flow_hkey_eq(&f->hk, &ref->hk)))
+		f = nm_flow_lookup_with_hash(&w->flows, &ref->hk, ref->hash);
 	if (unlikely(f == NULL)) {
 		fresh = true;
 		/* New here, or never seen (mid-stream after a restart): judged as new. */
-		f = nm_flow_create(&w->flows, &ref->hk, now);
+		f = nm_flow_create_with_hash(&w->flows, &ref->hk, ref->hash, now);
 		if (f == NULL)
 			return NM_DROP_FLOW_TABLE_FULL;
 		f->init_is_lo = !from_hi;

@@ -93,9 +93,14 @@ struct nm_insp {
 	} held[NM_INSP_HOLD];
 };
 
+/*
+ * The table's key. 48 bytes, so that rte_hash compares keys with its
+ * 16-byte-vector compare (rte_hash_k48_cmp_eq) instead of memcmp().
+ */
 struct nm_flow_hkey {
 	struct nm_flow_key k;
 	uint32_t pod_id; /* the pod on this side */
+	uint32_t pad;	 /* zero: the key is hashed and compared as bytes */
 };
 
 struct nm_flow {
@@ -124,6 +129,7 @@ struct nm_flow {
 	uint8_t inspect;
 	uint8_t sig;	      /* enum nm_flow_sig */
 	uint8_t sig_born;     /* a rule set existed when this entry was created */
+	uint8_t metered;      /* rule_idx's rule has a rate (pps or bps) to meter at ingress */
 	struct nm_insp *insp; /* NULL: no stream open */
 } __rte_cache_aligned;
 
@@ -143,6 +149,7 @@ struct nm_flow_table {
 	uint32_t cap;
 	uint32_t n; /* entries in use */
 	uint32_t sweep_pos;
+	uint32_t seed; /* of the table's hash (nm_flow_hkey_hash), random per run and worker */
 	uint64_t timeout_tsc[NM_FLOW_STATES]; /* relaxed atomics: a config reload stores them */
 	struct nm_flow_counters c;
 };

@@ -24,7 +24,6 @@
 #include "nodemesh/dataplane-t.h"
 #include "nodemesh/pod-t.h"
 
-struct rte_hash;
 struct nm_policy;
 struct nm_podio;
 
@@ -69,6 +68,20 @@ nm_pod_present(const struct nm_pod *p)
 }
 
 /*
+ * The index of pods by IPv4 address: open addressing with linear probing
+ * (nodemesh/pod_index.h), at most half full, so that a lookup, hit or
+ * miss, reads one or two cache lines and never calls out. Addresses come
+ * from the control plane, not from traffic; the hash is seeded anyway.
+ */
+#define NM_POD_INDEX_SIZE (NM_MAX_PODS * 2) /* a power of two */
+
+struct nm_pod_index_entry {
+	uint32_t ip;   /* network order */
+	uint16_t slot; /* in nm_pod_table.pods */
+	uint16_t used; /* 0: empty, ends a probe */
+};
+
+/*
  * Immutable once published. Slots keep their index for a pod's lifetime.
  * The policy is compiled against these pods; the generation changes with
  * every publication, and flows re-judge themselves when it does.
@@ -76,11 +89,12 @@ nm_pod_present(const struct nm_pod *p)
 struct nm_pod_table {
 	uint64_t generation;
 	struct nm_policy *policy; /* owned by the table */
-	struct rte_hash *by_ip;	  /* pod IPv4 (network order) -> slot */
+	uint32_t ip_hash_seed;	  /* by_ip's seed (nm_pod_ip_hash in nodemesh/pod_index.h) */
 	uint32_t n_pods;
 	uint16_t n_owned[NM_MAX_WORKERS];
 	uint16_t owned[NM_MAX_WORKERS][NM_MAX_PODS]; /* slots each worker polls */
 	struct nm_pod pods[NM_MAX_PODS];
+	struct nm_pod_index_entry by_ip[NM_POD_INDEX_SIZE]; /* pod IPv4 -> slot */
 };
 
 #endif

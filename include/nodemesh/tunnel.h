@@ -75,6 +75,24 @@ uint16_t nm_tnl_key_epoch(const struct nm_tnl_key *key);
 void nm_tnl_key_stats_get(const struct nm_tnl_key *key, struct nm_tnl_key_stats *stats);
 
 /*
+ * A takeover's copy of a key (ctrl/takeover_tunnel.c): what created it
+ * (the key bytes included) and its counters. The caller wipes p after use
+ * (OPENSSL_cleanse) and sends it only over the takeover socket. Control
+ * thread, the workers stopped (the counters are the fabric worker's).
+ */
+void nm_tnl_key_export(const struct nm_tnl_key *key, struct nm_tnl_key_params *p,
+		       struct nm_tnl_key_stats *stats);
+
+/*
+ * The other end of a takeover: give a key just created from exported
+ * params its counters, so that a sealing key goes on from the old
+ * process's next sequence number (a nonce never repeats under one key)
+ * and both directions keep counting toward their usage limits. next_seq
+ * is ignored for an opening key. Before the key is published.
+ */
+void nm_tnl_key_stats_set(struct nm_tnl_key *key, const struct nm_tnl_key_stats *stats);
+
+/*
  * True once the key has used half of its AEAD usage limit (records sealed
  * for AES-GCM, sequence numbers for ChaCha20-Poly1305, failed tags for an
  * opening key; see NM_TNL_AES_GCM_RECORD_LIMIT): time to install the next

@@ -20,6 +20,7 @@
 #include "nodemesh/dataplane-t.h"
 #include "nodemesh/drop-t.h"
 #include "nodemesh/flow-t.h"
+#include "nodemesh/pkt-t.h"
 #include "nodemesh/pod-t.h"
 #include "nodemesh/pod_poll-t.h"
 #include "nodemesh/policy-t.h"
@@ -31,12 +32,20 @@ struct rte_ring;
 struct nm_tnl_state;
 struct nm_sig_stream_pool;
 
+/*
+ * The private area of the node's packet mbufs: room for a packet's parse
+ * (struct nm_pkt_meta), so that a packet handed to another worker is not
+ * parsed there again (nm_handoff_parsed in tx.h).
+ */
+#define NM_MBUF_PRIV_SIZE RTE_ALIGN_CEIL(sizeof(struct nm_pkt_meta), RTE_MBUF_PRIV_ALIGN)
+
 /* Where a packet handed to another worker is going (mbuf dynamic field). */
 struct nm_mbuf_meta {
 	uint32_t pod_id;    /* destination pod */
 	uint16_t slot;	    /* its slot */
 	uint16_t src_slot;  /* slot of the pod that sent it */
 	uint8_t kind;	    /* enum nm_handoff_kind */
+	uint8_t has_pkt;    /* the sender's parse of it is in the mbuf's private area */
 	uint16_t flow_hash; /* to the fabric: the inner flow's hash (outer UDP source port) */
 };
 

@@ -155,7 +155,8 @@ nm_pod_create() {
 # NM_TCP_CLOSING_TIMEOUT, NM_TCP_CLOSED_TIMEOUT, NM_UDP_TIMEOUT,
 # NM_ICMP_TIMEOUT, NM_OTHER_TIMEOUT. NM_MAX_PODS sets dataplane.max_pods,
 # NM_AF_PACKET_VERSION dataplane.af_packet.version (2 or 3), NM_SIG_VARS the
-# body of signatures.vars (NAME = "value"; settings).
+# body of signatures.vars (NAME = "value"; settings). NM_CONFIG_EXTRA is
+# appended at the top level (a tunnel group, say).
 nm_write_config() {
 	local file=$1 lcores=${2:-0-1} timeouts="" t var
 	for t in tcp_syn tcp_established tcp_closing tcp_closed udp icmp other; do
@@ -199,6 +200,7 @@ state: { file = "${NM_STATE_FILE:-}"; };
 metrics: { listen = "${NM_METRICS_LISTEN:-}"; };
 
 pods = ( );
+${NM_CONFIG_EXTRA:-}
 EOF
 }
 
@@ -348,6 +350,8 @@ nm_cleanup() {
 	# EAL runtime files of our own --file-prefix, if the daemon left any.
 	if [[ -n $NM_FILE_PREFIX ]]; then
 		rm -rf "/var/run/dpdk/$NM_FILE_PREFIX"
+		# and of the daemons that took over from it (--takeover adds -to<pid>)
+		rm -rf "/var/run/dpdk/$NM_FILE_PREFIX"-to*
 	fi
 	if [[ -n $NM_TMP && -d $NM_TMP ]]; then
 		rm -rf "$NM_TMP"
@@ -497,6 +501,25 @@ for i in range(int(sys.argv[2])):
     s.close()
     time.sleep(0.002)
 ' "$2" "$3"
+}
+
+# nm_state_snapshot: what a restart or takeover must bring back (pods,
+# identities, rules with their ids, the default action, the signature
+# file), as one comparable JSON line.
+nm_state_snapshot() {
+	{
+		nm_ctl --json pod list
+		nm_ctl --json identity list
+		nm_ctl --json policy list
+		nm_ctl --json sig list
+	} | "$NM_PY" -c '
+import json, sys
+docs = [json.loads(l) for l in sys.stdin if l.strip()]
+pods = sorted((p["name"], p["namespace"], p["serviceaccount"], p["ip"], p["iface"], p["labels"], p["container"]) for p in docs[0]["pods"])
+ids = sorted((i["namespace"], i["name"], i["serviceaccount"], i["labels"], i["image"]) for i in docs[1]["identities"])
+rules = [(r["id"], r["rule"]) for r in docs[2]["rules"]]
+print(json.dumps({"pods": pods, "identities": ids, "rules": rules, "default": docs[2]["default"], "sig_file": docs[3].get("file")}, sort_keys=True))
+'
 }
 
 # nm_wait_log LOG EXPR TENTHS: wait up to TENTHS/10 s until the python

@@ -183,3 +183,23 @@ nm2_cleanup() {
 	nm2_stop b
 	for n in a b; do rm -rf "/var/run/dpdk/${NM2_PREFIX[$n]:-none}"; done
 }
+
+# nm2_takeover NODE: `nodemeshd --takeover` with NODE's config, in its
+# namespace; returns once the new daemon is ready and the old one has
+# exited with status 0 (NM2_PID[NODE] is then the new one). Its log goes
+# on in NM2_LOG[NODE]; "forwarding N ms after asking" is in it. Needs
+# scripts/lib/takeover.sh sourced.
+nm2_takeover() {
+	local node=$1 old=${NM2_PID[$1]} log
+	NM2_TAKEOVERS=$((${NM2_TAKEOVERS:-0} + 1))
+	log=$NM_TMP/nodemeshd-$node.to$NM2_TAKEOVERS.log
+	ip netns exec "${NM2_NS[$node]}" "$NM_DAEMON" -c "$NM_TMP/node-$node.conf" --takeover \
+		>"$log" 2>&1 </dev/null &
+	NM2_PID[$node]=$!
+	NM_BG_PIDS+=("$!")
+	nm_takeover_await "takeover of node $node" "${NM2_PID[$node]}" "$log" "$old" "${NM2_LOG[$node]}"
+	# The old daemon's DPDK files; the new one's prefix has -to<pid> appended.
+	rm -rf "/var/run/dpdk/${NM2_PREFIX[$node]}"
+	NM2_PREFIX[$node]="${NM2_PREFIX[$node]%-to*}-to${NM2_PID[$node]}"
+	NM2_LOG[$node]=$log
+}

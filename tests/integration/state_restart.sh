@@ -25,23 +25,6 @@ nm_daemon_start
 P1=${NM_POD_NS[1]} P2=${NM_POD_NS[2]}
 IP2=${NM_POD_IP[2]} IP3=${NM_POD_IP[3]}
 
-# What a restart must bring back, as one comparable JSON document.
-snapshot() {
-	{
-		nm_ctl --json pod list
-		nm_ctl --json identity list
-		nm_ctl --json policy list
-		nm_ctl --json sig list
-	} | "$NM_PY" -c '
-import json, sys
-docs = [json.loads(l) for l in sys.stdin if l.strip()]
-pods = sorted((p["name"], p["namespace"], p["serviceaccount"], p["ip"], p["iface"], p["labels"], p["container"]) for p in docs[0]["pods"])
-ids = sorted((i["namespace"], i["name"], i["serviceaccount"], i["labels"], i["image"]) for i in docs[1]["identities"])
-rules = [(r["id"], r["rule"]) for r in docs[2]["rules"]]
-print(json.dumps({"pods": pods, "identities": ids, "rules": rules, "default": docs[2]["default"], "sig_file": docs[3].get("file")}, sort_keys=True))
-'
-}
-
 # 1. Run-time state: pods 1 and 2 with identities, pod 3 by container id and
 #    its identity apart, rules with a gap in their ids, a signature file.
 for i in 1 2; do nm_pod_add "$i"; done
@@ -57,7 +40,7 @@ sleep 0.3
 [[ -s $state ]] || nm_fail "no state file at $state after the changes"
 saves=$(nm_ctl --json stats | nm_json "j['state']['saves']")
 ((saves > 0)) || nm_fail "stats state.saves is $saves"
-before=$(snapshot)
+before=$(nm_state_snapshot)
 nm_ok "run-time state written ($(stat -c %s "$state") bytes, $saves writes): $(head -c 30 "$state")..."
 
 # 2. kill -9 during an uninspected iperf3 transfer, then the same command line again.
@@ -91,7 +74,7 @@ for ((i = 0; i < 50; i++)); do
 	[[ $(nm_ctl --json sig list | nm_json "j['loading'] is None") == True ]] && break
 	sleep 0.1
 done
-now=$(snapshot)
+now=$(nm_state_snapshot)
 [[ $now == "$before" ]] || nm_fail "state after restart differs:
 before: $before
 after:  $now"

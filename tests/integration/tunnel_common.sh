@@ -39,6 +39,8 @@ TN_HERE=${TN_HERE:-$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)}
 . "$TN_HERE/../../scripts/lib/netns.sh"
 # shellcheck source=scripts/lib/twonode.sh
 . "$TN_HERE/../../scripts/lib/twonode.sh"
+# shellcheck source=scripts/lib/takeover.sh
+. "$TN_HERE/../../scripts/lib/takeover.sh"
 
 tn_init() {
 	nm_require_root

@@ -65,6 +65,53 @@ table_up(struct nm_flow_table *t, uint32_t cap)
 
 /* ---- table: admission, lookup, delete ----------------------------------- */
 
+/*
+ * A worker hashes a packet's 5-tuple once and each side's key from that
+ * (nm_flow_side_hash); the table hashes whole keys (nm_flow_hkey_hash).
+ * Both must agree, for IPv4 keys (the short path) and IPv6 ones, or an
+ * entry created one way is not found the other.
+ */
+Test(flow_table, side_hash_and_table_hash_agree)
+{
+	struct nm_flow_table t;
+	struct nm_flow_hkey keys[2] = {key(7, 3), key(7, 3)};
+
+	keys[1].k.addr_lo[10] = 0; /* no longer IPv4-mapped: the IPv6 path */
+	keys[1].k.addr_lo[11] = 0;
+	table_up(&t, CAP);
+	for (int i = 0; i < 2; i++) {
+		uint32_t tuple = nm_flow_key_hash(&keys[i].k, t.seed);
+		uint32_t side = nm_flow_side_hash(tuple, keys[i].pod_id);
+
+		cr_assert_eq(side, nm_flow_hkey_hash(&keys[i], sizeof(keys[i]), t.seed), "key %d",
+			     i);
+		struct nm_flow *f = nm_flow_create_with_hash(&t, &keys[i], side, 1);
+		cr_assert_not_null(f, "key %d", i);
+		cr_assert_eq(nm_flow_lookup(&t, &keys[i]), f, "key %d", i);
+	}
+	cr_assert_neq(nm_flow_key_hash(&keys[0].k, t.seed), nm_flow_key_hash(&keys[1].k, t.seed));
+	nm_flow_table_fini(&t);
+}
+
+/* Each of the words the IPv4 short path hashes changes the hash; the protocol too. */
+Test(flow_table, ipv4_hash_covers_addresses_ports_and_protocol)
+{
+	struct nm_flow_hkey base = key(1, 1), other[4];
+
+	for (int i = 0; i < 4; i++)
+		other[i] = base;
+	other[0].k.addr_lo[15] = 9;
+	other[1].k.addr_hi[14] = 9;
+	other[2].k.port_hi = 81;
+	other[3].k.proto = IPPROTO_UDP;
+	for (int i = 0; i < 4; i++) {
+		cr_assert_neq(nm_flow_key_hash(&other[i].k, 0x1234u),
+			      nm_flow_key_hash(&base.k, 0x1234u), "change %d", i);
+		cr_assert_not(nm_flow_hkey_eq(&other[i], &base), "change %d", i);
+	}
+	cr_assert(nm_flow_hkey_eq(&base, &base));
+}
+
 Test(flow_table, init_converts_timeouts_to_tsc)
 {
 	struct nm_flow_table t;

@@ -11,9 +11,9 @@
 
 #include <criterion/criterion.h>
 #include <rte_eal.h>
-#include <rte_hash.h>
 #include <rte_malloc.h>
 
+#include "nodemesh/pod_index.h"
 #include "pod_table.h"
 #include "policy_compile.h"
 #include "unit_eal.h"
@@ -47,12 +47,7 @@ put(struct nm_pod_table *t, uint16_t slot, const char *name, const char *addr, u
 static int
 lookup(const struct nm_pod_table *t, const char *addr)
 {
-	uint32_t key = ip(addr);
-	void *data;
-
-	if (rte_hash_lookup_data(t->by_ip, &key, &data) < 0)
-		return -1;
-	return (int)(uintptr_t)data;
+	return nm_pod_index_lookup(t, ip(addr));
 }
 
 Test(pod, empty_table_finds_nothing)

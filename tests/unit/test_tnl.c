@@ -126,6 +126,77 @@ Test(tnl_key, epoch_and_counters)
 	pair_free(&kp);
 }
 
+/*
+ * A takeover: a key made again from what nm_tnl_key_export gave, with its
+ * counters set, seals exactly the record the original would have sealed
+ * next (same sequence, same bytes: the nonce goes on, never repeats), and
+ * an opening key made again with the window copied refuses what the
+ * original already opened.
+ */
+Test(tnl_key, export_and_counters_carry_a_key_over)
+{
+	static const unsigned int ciphers[] = {NM_TNL_AES_128_GCM, NM_TNL_AES_256_GCM,
+					       NM_TNL_CHACHA20_POLY1305};
+
+	for (size_t c = 0; c < sizeof(ciphers) / sizeof(ciphers[0]); c++) {
+		struct key_pair kp = pair_new(ciphers[c], 9);
+		struct nm_tnl_key_params p;
+		struct nm_tnl_key_stats st, st2;
+		struct nm_tnl_replay replay;
+		uint8_t old_rec[BUF_ROOM], new_rec[BUF_ROOM], seen[BUF_ROOM], rec3[BUF_ROOM];
+		struct nm_tnl_buf b;
+
+		nm_tnl_replay_init(&replay);
+		for (int i = 0; i < 3; i++) {
+			uint32_t len = seal_one(kp.seal, seen, 100);
+			b = (struct nm_tnl_buf){.data = seen, .len = len, .room = BUF_ROOM};
+			cr_assert_eq(nm_tnl_open_burst(kp.open, &replay, &b, 1), 1);
+		}
+		uint32_t seen_len = seal_one(kp.seal, seen, 100); /* seq 3, kept to replay */
+		memcpy(rec3, seen, seen_len);			  /* opening decrypts in place */
+		b = (struct nm_tnl_buf){.data = seen, .len = seen_len, .room = BUF_ROOM};
+		cr_assert_eq(nm_tnl_open_burst(kp.open, &replay, &b, 1), 1);
+
+		nm_tnl_key_export(kp.seal, &p, &st);
+		cr_expect_eq(p.dir, NM_TNL_SEAL);
+		cr_expect_eq(p.epoch, 9);
+		cr_expect_eq(st.next_seq, 4);
+		cr_expect_eq(st.records, 4);
+		struct nm_tnl_key *seal2 = nm_tnl_key_create(&p);
+		cr_assert_not_null(seal2);
+		nm_tnl_key_stats_set(seal2, &st);
+		uint32_t l1 = seal_one(kp.seal, old_rec, 200);
+		uint32_t l2 = seal_one(seal2, new_rec, 200);
+		cr_assert_eq(l1, l2);
+		cr_expect_eq(memcmp(old_rec, new_rec, l1), 0, "cipher %u: not the same record",
+			     ciphers[c]);
+		nm_tnl_key_stats_get(seal2, &st2);
+		cr_expect_eq(st2.next_seq, 5);
+		cr_expect_eq(st2.records, 5);
+
+		nm_tnl_key_export(kp.open, &p, &st);
+		cr_expect_eq(p.dir, NM_TNL_OPEN);
+		struct nm_tnl_key *open2 = nm_tnl_key_create(&p);
+		cr_assert_not_null(open2);
+		nm_tnl_key_stats_set(open2, &st);
+		struct nm_tnl_replay replay2 = replay;
+		b = (struct nm_tnl_buf){.data = rec3, .len = seen_len, .room = BUF_ROOM};
+		cr_expect_eq(nm_tnl_open_burst(open2, &replay2, &b, 1), 0);
+		cr_expect_eq(b.reason, NM_TNL_E_REPLAY_DUPLICATE, "cipher %u: %s", ciphers[c],
+			     nm_tnl_reason_name(b.reason));
+		b = (struct nm_tnl_buf){.data = new_rec, .len = l2, .room = BUF_ROOM};
+		cr_expect_eq(nm_tnl_open_burst(open2, &replay2, &b, 1), 1, "cipher %u: %s",
+			     ciphers[c], nm_tnl_reason_name(b.reason));
+		nm_tnl_key_stats_get(open2, &st2);
+		cr_expect_eq(st2.records, 5);
+		cr_expect_eq(st2.next_seq, 0, "an opening key has no sequence of its own");
+		OPENSSL_cleanse(&p, sizeof(p));
+		nm_tnl_key_free(seal2);
+		nm_tnl_key_free(open2);
+		pair_free(&kp);
+	}
+}
+
 /* ---- round trips ---- */
 
 Test(tnl_burst, round_trip_every_size_all_ciphers)

@@ -7,6 +7,7 @@
  * Every case asserts the whole drop vector (the expected reason at its
  * count, every other reason at zero) and which TX rings got what.
  */
+#include "nodemesh/pkt.h"
 #include "rule.h"
 
 /* Every table the harness publishes carries an allow-all policy. */
@@ -694,6 +695,50 @@ Test(handoff, packet_for_other_workers_pod_delivered_by_owner)
 	cr_assert_eq(node->dp.workers[0]->c.tx_packets, 0);
 }
 
+/*
+ * The sender's parse travels in the mbuf's private area, so the owner
+ * does not parse again; it equals a fresh parse of the packet as it sits
+ * in the ring (TTL already decremented).
+ */
+Test(handoff, parse_travels_with_the_packet)
+{
+	struct rte_mbuf *got[NM_BURST];
+	struct nm_pkt_meta fresh;
+	uint8_t f[128];
+	size_t len;
+	unsigned int n = a_to_c_handed_off(got, f, &len, 0);
+
+	cr_assert_eq(n, 1);
+	cr_assert_geq(got[0]->priv_size, sizeof(struct nm_pkt_meta));
+	cr_assert_eq(nm_mbuf_meta(&node->dp, got[0])->has_pkt, 1);
+	cr_assert_eq(nm_pkt_parse_partial(rte_pktmbuf_mtod(got[0], const uint8_t *),
+					  got[0]->data_len, got[0]->pkt_len, &fresh),
+		     NM_PKT_IPV4);
+	cr_assert_eq(fresh.ttl, 63);
+	cr_assert_eq(memcmp(rte_mbuf_to_priv(got[0]), &fresh, sizeof(fresh)), 0,
+		     "the carried parse differs from a fresh one");
+	rte_pktmbuf_free(got[0]);
+}
+
+/* A handed-off packet without a carried parse (one nodemesh made) is parsed by the owner. */
+Test(handoff, packet_without_carried_parse_is_parsed_by_owner)
+{
+	struct rte_mbuf *got[NM_BURST], *out[MAX_OUT];
+	uint8_t f[128];
+	size_t len;
+	unsigned int n = a_to_c_handed_off(got, f, &len, 0);
+
+	cr_assert_eq(n, 1);
+	nm_mbuf_meta(&node->dp, got[0])->has_pkt = 0;
+	memset(rte_mbuf_to_priv(got[0]), 0xa5, sizeof(struct nm_pkt_meta)); /* must go unread */
+	nm_worker_rx_handoff(node->dp.workers[1], node->dp.pods, got, (uint16_t)n);
+	nm_worker_flush(node->dp.workers[1], node->dp.pods);
+
+	assert_drops(1, NM_DROP_NONE, 0);
+	cr_assert_eq(sent_to(POD_C, out), 1);
+	rte_pktmbuf_free(out[0]);
+}
+
 /* Publish a table in which pod C's slot is empty, or reused by a new pod. */
 static struct nm_pod_live *
 delete_c(bool reuse)
@@ -856,6 +901,23 @@ policy_publish(const char *const *rules, unsigned int n, uint8_t dflt)
 	node->dp.pods = t;
 }
 
+/* Pod A sends n datagrams of s (learning B's MAC first); returns how many B's port got. */
+static unsigned int
+a_sends_to_b(const struct udp_spec *s, int n)
+{
+	struct rte_mbuf *out[MAX_OUT];
+	uint8_t f[128];
+
+	learn_mac(POD_B, MAC_B);
+	for (int k = 0; k < n; k++) {
+		size_t len = udp_frame(f, PORT_MAC_A, MAC_A, s);
+		feed(POD_A, f, len);
+	}
+	unsigned int got = sent_to(POD_B, out);
+	rte_pktmbuf_free_bulk(out, got);
+	return got;
+}
+
 Test(worker, new_deny_cuts_an_established_flow_at_its_next_packet)
 {
 	static const char *const allow[] = {"allow from * to * proto udp"};
@@ -865,14 +927,8 @@ Test(worker, new_deny_cuts_an_established_flow_at_its_next_packet)
 	struct rte_mbuf *out[MAX_OUT];
 	uint8_t f[128];
 
-	learn_mac(POD_B, MAC_B);
 	policy_publish(allow, 1, NM_VERDICT_DENY);
-	for (int k = 0; k < 3; k++) {
-		size_t len = udp_frame(f, PORT_MAC_A, MAC_A, &s);
-		feed(POD_A, f, len);
-	}
-	cr_assert_eq(sent_to(POD_B, out), 3);
-	rte_pktmbuf_free_bulk(out, 3);
+	cr_assert_eq(a_sends_to_b(&s, 3), 3);
 	uint64_t gen = node->dp.pods->generation;
 
 	/* The deny matches the flow's responder port (udp_frame: 40000 -> 53). */
@@ -893,6 +949,21 @@ Test(worker, new_deny_cuts_an_established_flow_at_its_next_packet)
 	assert_drops(0, NM_DROP_NONE, 0);
 	cr_assert_eq(sent_to(POD_B, out), 1);
 	rte_pktmbuf_free(out[0]);
+}
+
+/*
+ * A known, allowed flow takes nm_track's inline path; one whose rule has a
+ * rate must not: every packet of it is metered, the first as the tenth.
+ */
+Test(worker, rate_rule_meters_every_packet_of_an_established_flow)
+{
+	static const char *const metered[] = {"allow from * to * proto udp rate 1pps burst 2"};
+	const struct udp_spec s = {IP_A, IP_B, 64, 1, 0, 32, 0};
+
+	policy_publish(metered, 1, NM_VERDICT_DENY);
+	unsigned int n = a_sends_to_b(&s, 10);
+	cr_assert_eq(n, 2, "a burst of 2 at 1 pps let %u of 10 through", n);
+	assert_drops(0, NM_DROP_RATE_LIMITED, 8);
 }
 
 Test(worker, reply_of_a_one_way_rule_passes_and_the_reverse_call_does_not)
