@@ -32,19 +32,7 @@ nm_nginx_start "$P2" "$NM_TMP/www" 80 || nm_fail "nginx did not start in pod-2"
 
 # records FILTER: the flow log records matching a python condition on r,
 # as a JSON list (the log may not exist yet).
-records() {
-	"$NM_PY" - "$log" "$1" <<'EOF'
-import json, os, sys
-out = []
-if os.path.exists(sys.argv[1]):
-    for line in open(sys.argv[1]):
-        if line.strip():
-            r = json.loads(line)
-            if eval(sys.argv[2], {"r": r}):
-                out.append(r)
-print(json.dumps(out))
-EOF
-}
+records() { nm_jsonl "$log" "$1"; }
 
 # 1. A 2 MiB download at 512 KiB/s: a few seconds during which both ends of the
 #    flow are in the flow tables.
