@@ -291,6 +291,9 @@ nm_takeover_recv(int fd, int timeout_ms, struct nm_takeover_hdr *h, char **paylo
 	(*payload)[h->len] = '\0';
 	return 0;
 fail:
+	/* A TUNNEL frame cut short may hold part of a key: wipe what came. */
+	if (*payload != NULL)
+		explicit_bzero(*payload, (size_t)h->len + 1);
 	free(*payload);
 	*payload = NULL;
 	close_fds(fds, n_fds);
