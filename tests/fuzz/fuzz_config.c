@@ -94,8 +94,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			CHECK(p->memif_socket[0] == '/' && p->iface[0] == '\0');
 		else
 			CHECK(p->iface[0] != '\0' && p->memif_socket[0] == '\0');
+		/* pods are unique by namespace and name (two namespaces' web-0 may both be) */
 		for (unsigned int j = 0; j < i; j++)
-			CHECK(strcmp(p->name, cfg.pods[j].name) != 0 && p->ip != cfg.pods[j].ip);
+			CHECK((strcmp(p->name, cfg.pods[j].name) != 0 ||
+			       strcmp(p->ns, cfg.pods[j].ns) != 0) &&
+			      p->ip != cfg.pods[j].ip);
 	}
 	return 0;
 }
