@@ -23,6 +23,7 @@
 #include "nodemesh/tnl_state-t.h"
 #include "config.h"
 #include "identity.h"
+#include "idreg.h"
 #include "jobs.h"
 #include "jsonlog.h"
 #include "loop_stats.h"
@@ -73,6 +74,7 @@ struct nm_node {
 	struct nm_pod_spec *pod_history; /* by pod id % NM_POD_HISTORY, for flow records */
 	uint32_t *pod_history_id;
 	struct nm_identities identities; /* from `identity set` or a pod add naming one */
+	struct nm_idreg idreg;		 /* security identity ids, renewed at each publication */
 	struct nm_jsonlog flow_log;
 	uint64_t records_written;	 /* == flow_log.written */
 	struct nm_sig_set *sigs_retired; /* replaced sets, freed when no stream holds them */
