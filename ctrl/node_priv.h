@@ -63,9 +63,12 @@ struct nm_node {
 	/* Control thread only. */
 	struct nm_config cfg;
 	uint32_t next_pod_id;
-	struct nm_peers *peers; /* control connections to other nodes (peers.c) */
-	char tnl_engine[160];	/* the AEAD engine tunnel keys get (nm_tnl_engine_describe) */
-	struct nm_rule *rules;	/* NM_MAX_RULES, the first n_rules in force, in order */
+	bool remote_batch;		  /* inside nm_node_remote_begin/_end */
+	struct nm_pod_table *remote_next; /* the batch's copy of the table, once changed */
+	uint64_t remote_batches;	  /* publications of announcement batches */
+	struct nm_peers *peers;		  /* control connections to other nodes (peers.c) */
+	char tnl_engine[160];  /* the AEAD engine tunnel keys get (nm_tnl_engine_describe) */
+	struct nm_rule *rules; /* NM_MAX_RULES, the first n_rules in force, in order */
 	unsigned int n_rules;
 	uint32_t next_rule_id;
 	uint8_t default_allow;
