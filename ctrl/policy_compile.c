@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Policy compilation (control thread): selectors to pod-slot bitmaps,
+ * HTTP clauses copied to their own array (they are already normalised),
  * rates to rte_meter profiles (RFC 2697 single-rate three-colour meter,
  * used as a plain token bucket: committed rate and burst, no excess
  * bucket, so a packet is either green and passes or red and is dropped).
@@ -37,8 +38,14 @@ struct nm_policy *
 nm_policy_compile(const struct nm_rule *rules, unsigned int n, uint8_t default_action,
 		  const struct nm_pod_table *tbl)
 {
+	unsigned int n_http = 0;
+
+	for (unsigned int i = 0; i < n; i++)
+		n_http += rules[i].has_http;
+	/* The clauses follow the rules in one allocation: one pointer is published and freed. */
+	size_t rules_size = sizeof(struct nm_policy) + n * sizeof(struct nm_policy_rule);
 	struct nm_policy *p = rte_zmalloc(
-	    "nm_policy", sizeof(*p) + n * sizeof(struct nm_policy_rule), RTE_CACHE_LINE_SIZE);
+	    "nm_policy", rules_size + n_http * sizeof(struct nm_rule_http), RTE_CACHE_LINE_SIZE);
 
 	if (p == NULL) {
 		errno = ENOMEM;
@@ -46,6 +53,7 @@ nm_policy_compile(const struct nm_rule *rules, unsigned int n, uint8_t default_a
 	}
 	p->default_action = default_action;
 	p->n_rules = n;
+	p->http = n_http > 0 ? (struct nm_rule_http *)((uint8_t *)p + rules_size) : NULL;
 	/*
 	 * Deny beats allow: every deny rule is placed before every allow rule,
 	 * each group keeping list order, so "first match" in the compiled list
@@ -66,6 +74,11 @@ nm_policy_compile(const struct nm_rule *rules, unsigned int n, uint8_t default_a
 			c->inspect = r->inspect;
 			c->n_ports = r->n_ports;
 			memcpy(c->ports, r->ports, sizeof(c->ports));
+			c->http = -1;
+			if (r->has_http) {
+				c->http = (int16_t)p->n_http;
+				p->http[p->n_http++] = r->http;
+			}
 			for (uint16_t slot = 0; tbl != NULL && slot < NM_MAX_PODS; slot++) {
 				const struct nm_pod *pod = &tbl->pods[slot];
 				if (!nm_pod_present(pod))

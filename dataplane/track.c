@@ -16,6 +16,7 @@
 
 #include "inspect.h"
 #include "events.h"
+#include "http_authz.h"
 #include "policy_eval.h"
 #include "track.h"
 #include "tx.h"
@@ -49,6 +50,10 @@ judge(struct nm_worker *w, const struct nm_pod_table *tbl, struct nm_flow *f, ui
 		uint16_t dport = f->init_is_lo ? f->hk.k.port_hi : f->hk.k.port_lo;
 		idx = nm_policy_eval(pol, f->init_slot, f->resp_slot, proto, dport);
 		verdict = idx == NM_POLICY_DEFAULT ? pol->default_action : pol->rules[idx].action;
+		/* Let through at L4, it may still carry requests a rule refuses. */
+		f->http_judged =
+		    verdict == NM_VERDICT_ALLOW &&
+		    nm_policy_http_covers(pol, f->init_slot, f->resp_slot, proto, dport);
 	}
 
 	uint32_t rule_id = idx == NM_POLICY_DEFAULT ? 0 : pol->rules[idx].id;
@@ -151,6 +156,9 @@ nm_track_slow(struct nm_worker *w, const struct nm_pod_table *tbl, struct nm_flo
 	/* This side's pod acknowledging the bytes its stream scanned. */
 	if (!ingress && f->insp != NULL && (meta->tcp_flags & RTE_TCP_ACK_FLAG))
 		nm_inspect_acked(f, meta->tcp_ack);
+	/* The server's answers and acknowledgements, for its requests' judge. */
+	if (!ingress && f->authz != NULL && meta->ip_proto == IPPROTO_TCP)
+		nm_authz_server_sent(f->authz, meta);
 	*out = f;
 	*out_dir = dir;
 	if (ingress && f->rule_idx != NM_POLICY_DEFAULT) {
@@ -181,6 +189,7 @@ nm_track_end(struct nm_worker *w, struct nm_flow *f, uint8_t end)
 	struct nm_flow_record *rec;
 
 	nm_inspect_release(w, f, true);
+	nm_authz_release(w, f);
 	if (mine && w->rec_ring != NULL) {
 		if (rte_mempool_get(w->dp->rec_pool, (void **)&rec) == 0) {
 			rec->key = f->hk.k;
