@@ -140,6 +140,8 @@ on_request(void *arg, const struct nm_http_head *h)
 
 	w->authz.refused++;
 	jc->refused = true;
+	/* Now: the parser goes on through the segment and would move msg_start on. */
+	jc->a->refuse_seq = jc->a->isn + 1 + (uint32_t)jc->a->parser.msg_start;
 	jc->a->refuse_idx = (int16_t)idx;
 	if (idx == NM_POLICY_DEFAULT) {
 		w->default_refused++;
@@ -275,7 +277,7 @@ refuse(struct nm_worker *w, struct nm_flow *f, struct nm_authz *a, struct rte_mb
        const struct nm_pkt_meta *meta, uint16_t src_slot, uint16_t slot, uint32_t *ip_len,
        struct nm_made *made)
 {
-	uint32_t start = a->isn + 1 + (uint32_t)a->parser.msg_start;
+	uint32_t start = a->refuse_seq;
 	int32_t keep = (int32_t)(start - meta->tcp_seq);
 
 	a->phase = NM_AUTHZ_PENDING;

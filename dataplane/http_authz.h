@@ -49,6 +49,7 @@ struct nm_authz {
 	int16_t refuse_idx; /* the refusing rule's index, or NM_POLICY_DEFAULT */
 	uint16_t refuse_slot;
 	uint32_t refuse_rule_id; /* 0: the default action */
+	uint32_t refuse_seq;	 /* first byte of the refused request */
 	struct nm_seg_seen seg[NM_AUTHZ_SEGS];
 	uint8_t head[NM_HTTP_HEAD_BYTES_DEFAULT]; /* the parser's head buffer */
 };
