@@ -87,6 +87,7 @@ authz_start(struct nm_authz *a, uint32_t isn)
 
 	memset(a, 0, offsetof(struct nm_authz, head));
 	nm_http_parser_init(&a->parser, NM_HTTP_REQUEST, &lim, a->head, sizeof(a->head));
+	nm_http_parser_init(&a->resp, NM_HTTP_RESPONSE, &lim, a->resp_head, sizeof(a->resp_head));
 	a->isn = isn;
 	a->next = isn + 1;
 	a->client_end = isn + 1;
@@ -135,8 +136,12 @@ on_request(void *arg, const struct nm_http_head *h)
 		w->default_requests++;
 	else
 		w->rule_requests[jc->pol->rules[idx].slot]++;
-	if (verdict == NM_VERDICT_ALLOW)
+	if (verdict == NM_VERDICT_ALLOW) {
+		/* Its answer comes before any 403 (a HEAD's has no body: tell the counter). */
+		nm_http_response_expect(&jc->a->resp, h);
+		jc->a->awaiting++;
 		return;
+	}
 
 	w->authz.refused++;
 	jc->refused = true;
@@ -169,13 +174,15 @@ made_add(struct nm_made *made, struct rte_mbuf *m, uint16_t slot, uint16_t src_s
 }
 
 /*
- * Has the client acknowledged everything the server sent? Then nothing of
- * the server's is in flight and a 403 at ack is the next thing it reads.
+ * Has the server answered every request forwarded, and the client
+ * acknowledged everything the server sent? Then a 403 at ack is the next
+ * thing the client reads, after the answers it asked for first.
  */
 static bool
 server_quiet(const struct nm_authz *a, const struct nm_pkt_meta *meta)
 {
-	return a->server_known && (meta->tcp_flags & RTE_TCP_ACK_FLAG) &&
+	return (a->resp_lost || a->answered >= a->awaiting) && a->server_known &&
+	       (meta->tcp_flags & RTE_TCP_ACK_FLAG) &&
 	       (int32_t)(meta->tcp_ack - a->server_nxt) >= 0;
 }
 
@@ -366,10 +373,11 @@ refused_packet(struct nm_worker *w, struct nm_flow *f, struct nm_authz *a,
 	return plen > 0 ? NM_DROP_HTTP_POLICY_REFUSED : NM_DROP_NONE;
 }
 
-enum nm_drop_reason
-nm_authz_request(struct nm_worker *w, const struct nm_pod_table *tbl, struct nm_flow *f,
-		 struct rte_mbuf *m, const struct nm_pkt_meta *meta, uint16_t src_slot,
-		 uint16_t slot, uint32_t *ip_len, struct nm_made *made)
+/* The client side of nm_authz_request, on a flow with a parser. */
+static enum nm_drop_reason
+client_packet(struct nm_worker *w, const struct nm_pod_table *tbl, struct nm_flow *f,
+	      struct rte_mbuf *m, const struct nm_pkt_meta *meta, uint16_t src_slot, uint16_t slot,
+	      uint32_t *ip_len, struct nm_made *made)
 {
 	struct nm_authz *a = f->authz;
 	uint8_t flags = meta->tcp_flags;
@@ -406,4 +414,93 @@ nm_authz_request(struct nm_worker *w, const struct nm_pod_table *tbl, struct nm_
 	if ((int32_t)(seq - a->next) < 0)
 		return retransmit(w, a, &pc, seq, plen);
 	return judge_segment(w, tbl, f, a, m, meta, &pc, src_slot, slot, ip_len, made);
+}
+
+enum nm_drop_reason
+nm_authz_request(struct nm_worker *w, const struct nm_pod_table *tbl, struct nm_flow *f,
+		 struct rte_mbuf *m, const struct nm_pkt_meta *meta, uint16_t src_slot,
+		 uint16_t slot, uint32_t *ip_len, struct nm_made *made)
+{
+	enum nm_drop_reason why = client_packet(w, tbl, f, m, meta, src_slot, slot, ip_len, made);
+
+	/*
+	 * Closed (FIN both ways, a RST, or refused): no request can follow, so
+	 * the parser goes back to the pool now rather than when the entry
+	 * expires; a connection rate above NM_AUTHZ_FLOWS per closed timeout
+	 * would otherwise run the pool dry. Payload after this is refused as
+	 * http_policy_no_state.
+	 */
+	if (f->state == NM_FLOW_TCP_CLOSED)
+		nm_authz_release(w, f);
+	return why;
+}
+
+static void
+on_answer_end(void *arg)
+{
+	struct nm_authz *a = arg;
+
+	a->answered++;
+}
+
+/*
+ * The server's payload, in order, through the response parser. Its own
+ * stack sends in order; a gap (a segment dropped on the way out) or an
+ * answer the parser cannot frame stops the count, and the 403 then waits
+ * only for the client's acknowledgement.
+ */
+static void
+answers_feed(struct nm_authz *a, const struct rte_mbuf *m, const struct nm_pkt_meta *meta,
+	     uint32_t plen)
+{
+	static const struct nm_http_cb cb = {NULL, NULL, on_answer_end};
+	uint32_t seq = meta->tcp_seq, skip;
+	struct nm_pieces pc;
+
+	if (a->resp_lost || plen == 0 || (int32_t)(seq + plen - a->resp_next) <= 0)
+		return; /* nothing new */
+	if ((int32_t)(seq - a->resp_next) > 0 || a->resp.verdict != NM_HTTP_MORE) {
+		a->resp_lost = 1;
+		return;
+	}
+	skip = a->resp_next - seq;
+	if (nm_pieces_of(&pc, m, meta->l2_len + meta->l3_len + meta->l4_len + skip, plen - skip) <
+	    0) {
+		a->resp_lost = 1;
+		return;
+	}
+	for (unsigned int i = 0; i < pc.n && a->resp.verdict == NM_HTTP_MORE; i++)
+		nm_http_parse(&a->resp, pc.data[i], pc.len[i], &cb, a);
+	if (a->resp.verdict != NM_HTTP_MORE)
+		a->resp_lost = 1;
+	a->resp_next = seq + plen;
+}
+
+void
+nm_authz_response(struct nm_worker *w, struct nm_flow *f, const struct rte_mbuf *m,
+		  const struct nm_pkt_meta *meta)
+{
+	struct nm_authz *a = f->authz;
+	uint8_t flags = meta->tcp_flags;
+	uint32_t plen = meta->ip_len - meta->l3_len - meta->l4_len;
+	uint32_t end =
+	    meta->tcp_seq + plen + ((flags & (RTE_TCP_SYN_FLAG | RTE_TCP_FIN_FLAG)) ? 1 : 0);
+
+	if (meta->ip_proto != IPPROTO_TCP)
+		return;
+	if (flags & RTE_TCP_SYN_FLAG)
+		a->resp_next = meta->tcp_seq + 1;
+	else
+		answers_feed(a, m, meta, plen);
+	if (!a->server_known || (int32_t)(end - a->server_nxt) > 0) {
+		a->server_nxt = end;
+		a->server_known = 1;
+	}
+	if ((flags & RTE_TCP_ACK_FLAG) &&
+	    (!a->acked_known || (int32_t)(meta->tcp_ack - a->acked) > 0)) {
+		a->acked = meta->tcp_ack;
+		a->acked_known = 1;
+	}
+	if (f->state == NM_FLOW_TCP_CLOSED)
+		nm_authz_release(w, f); /* no request can follow (see nm_authz_request) */
 }

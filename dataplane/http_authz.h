@@ -21,7 +21,8 @@
 #include "nodemesh/worker-t.h"
 #include "inspect.h"
 
-#define NM_AUTHZ_SEGS 4 /* forwarded segments remembered, to check retransmissions */
+#define NM_AUTHZ_SEGS	   4	/* forwarded segments remembered, to check retransmissions */
+#define NM_AUTHZ_RESP_HEAD 4096 /* bytes of a response head the answer counter follows */
 
 enum nm_authz_phase {
 	NM_AUTHZ_JUDGING = 0, /* requests parsed and judged */
@@ -51,7 +52,17 @@ struct nm_authz {
 	uint32_t refuse_rule_id; /* 0: the default action */
 	uint32_t refuse_seq;	 /* first byte of the refused request */
 	struct nm_seg_seen seg[NM_AUTHZ_SEGS];
-	uint8_t head[NM_HTTP_HEAD_BYTES_DEFAULT]; /* the parser's head buffer */
+	/*
+	 * The server's answers, counted so that a 403 never overtakes one:
+	 * awaiting allowed requests were forwarded, answered answers ended.
+	 */
+	struct nm_http_parser resp;
+	uint32_t resp_next; /* the server's next byte to parse */
+	uint32_t awaiting;
+	uint32_t answered;
+	uint8_t resp_lost; /* the answers cannot be followed: count on the client's ACK alone */
+	uint8_t head[NM_HTTP_HEAD_BYTES_DEFAULT]; /* the request parser's head buffer */
+	uint8_t resp_head[NM_AUTHZ_RESP_HEAD];	  /* the response parser's */
 };
 
 /* The worker's NM_AUTHZ_FLOWS parsers and the stack of free ones. 0 or -ENOMEM. */
@@ -69,24 +80,12 @@ enum nm_drop_reason nm_authz_request(struct nm_worker *w, const struct nm_pod_ta
 				     const struct nm_pkt_meta *meta, uint16_t src_slot,
 				     uint16_t slot, uint32_t *ip_len, struct nm_made *made);
 
-/* The server's own packet, leaving its pod: what it sent and acknowledged. */
-static inline void
-nm_authz_server_sent(struct nm_authz *a, const struct nm_pkt_meta *meta)
-{
-	uint8_t flags = meta->tcp_flags;
-	uint32_t end = meta->tcp_seq + (meta->ip_len - meta->l3_len - meta->l4_len) +
-		       ((flags & (RTE_TCP_SYN_FLAG | RTE_TCP_FIN_FLAG)) ? 1 : 0);
-
-	if (!a->server_known || (int32_t)(end - a->server_nxt) > 0) {
-		a->server_nxt = end;
-		a->server_known = 1;
-	}
-	if ((flags & RTE_TCP_ACK_FLAG) &&
-	    (!a->acked_known || (int32_t)(meta->tcp_ack - a->acked) > 0)) {
-		a->acked = meta->tcp_ack;
-		a->acked_known = 1;
-	}
-}
+/*
+ * The server's own packet m, leaving its pod, on the flow f whose requests
+ * are judged: what it sent and acknowledged, and its answers counted.
+ */
+void nm_authz_response(struct nm_worker *w, struct nm_flow *f, const struct rte_mbuf *m,
+		       const struct nm_pkt_meta *meta);
 
 /* f is ending: its parser goes back to the pool. */
 void nm_authz_release(struct nm_worker *w, struct nm_flow *f);

@@ -156,9 +156,7 @@ nm_track_slow(struct nm_worker *w, const struct nm_pod_table *tbl, struct nm_flo
 	/* This side's pod acknowledging the bytes its stream scanned. */
 	if (!ingress && f->insp != NULL && (meta->tcp_flags & RTE_TCP_ACK_FLAG))
 		nm_inspect_acked(f, meta->tcp_ack);
-	/* The server's answers and acknowledgements, for its requests' judge. */
-	if (!ingress && f->authz != NULL && meta->ip_proto == IPPROTO_TCP)
-		nm_authz_server_sent(f->authz, meta);
+
 	*out = f;
 	*out_dir = dir;
 	if (ingress && f->rule_idx != NM_POLICY_DEFAULT) {

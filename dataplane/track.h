@@ -93,8 +93,7 @@ enum nm_drop_reason nm_track_slow(struct nm_worker *w, const struct nm_pod_table
 /*
  * Nothing to decide for this packet on f (not NULL): the bulk lookup's entry is still
  * its flow, judged under this table, allowed, not blocked, with no meter
- * to run at ingress and no scanned stream or judged requests to follow at
- * egress.
+ * to run at ingress and no scanned stream to acknowledge at egress.
  */
 static inline bool
 track_is_plain(const struct nm_pod_table *tbl, const struct nm_flow *f,
@@ -102,7 +101,7 @@ track_is_plain(const struct nm_pod_table *tbl, const struct nm_flow *f,
 {
 	return f->in_use && nm_flow_hkey_eq(&f->hk, &ref->hk) && f->policy_gen == tbl->generation &&
 	       f->verdict == NM_VERDICT_ALLOW && f->sig != NM_FLOW_SIG_BLOCKED &&
-	       (ingress ? !f->metered : f->insp == NULL && f->authz == NULL);
+	       (ingress ? !f->metered : f->insp == NULL);
 }
 
 /*

@@ -801,13 +801,12 @@ request_decider(const struct nm_policy *p, uint16_t src, uint16_t dst, uint16_t 
 
 Test(policy_http, connection_setup_skips_http_denies_and_takes_http_allows)
 {
-	static const char *const texts[] =
-	    {
-		"allow from default/web to default/db proto tcp port 80 http method GET path "
-		"/api/*",							  /* 11 */
-		"deny from * to default/db proto tcp port 80 http path /admin/*", /* 12 */
-		"deny from prod/* to default/db proto tcp port 80",		  /* 13 */
-	    };
+	static const char *const texts[] = {
+	    "allow from default/web to default/db proto tcp port 80 http method GET path "
+	    "/api/*",							      /* 11 */
+	    "deny from * to default/db proto tcp port 80 http path /admin/*", /* 12 */
+	    "deny from prod/* to default/db proto tcp port 80",		      /* 13 */
+	};
 	struct nm_pod_table *t = pods_up();
 	struct nm_policy *p = compile(texts, 3, NM_VERDICT_DENY, t);
 
