@@ -119,16 +119,12 @@ static void
 on_request(void *arg, const struct nm_http_head *h)
 {
 	struct judge_ctx *jc = arg;
-	uint8_t uri[NM_HTTP_HEAD_BYTES_DEFAULT], host[NM_HTTP_RULE_HOST_LEN];
-	struct nm_policy_request rq;
 	struct nm_worker *w = jc->w;
 
 	if (jc->refused)
 		return; /* the connection ends at the first refusal */
-	nm_policy_request_of(h, uri, host, &rq);
 
-	int idx = nm_policy_request_eval(jc->pol, jc->f->init_slot, jc->f->resp_slot, IPPROTO_TCP,
-					 jc->dport, &rq);
+	int idx = nm_policy_head_eval(jc->pol, jc->f->init_slot, jc->f->resp_slot, jc->dport, h);
 	uint8_t verdict =
 	    idx == NM_POLICY_DEFAULT ? jc->pol->default_action : jc->pol->rules[idx].action;
 	w->authz.requests++;

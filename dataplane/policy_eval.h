@@ -123,4 +123,11 @@ nm_policy_request_eval(const struct nm_policy *p, uint16_t src_slot, uint16_t ds
 	return NM_POLICY_DEFAULT;
 }
 
+/*
+ * nm_policy_request_eval for the TCP request head h (at most
+ * NM_HTTP_HEAD_BYTES_DEFAULT bytes), its view built on the stack.
+ */
+int nm_policy_head_eval(const struct nm_policy *p, uint16_t src_slot, uint16_t dst_slot,
+			uint16_t dport, const struct nm_http_head *h);
+
 #endif

@@ -17,6 +17,7 @@
  * No allocation, no DPDK: the worker calls it per request.
  */
 #include <string.h>
+#include <netinet/in.h>
 
 #include "http.h"
 #include "policy_eval.h"
@@ -142,4 +143,16 @@ nm_policy_http_match(const struct nm_rule_http *c, const struct nm_policy_reques
 		if (!header_present(rq, c->headers[i].name, c->headers[i].value))
 			return false;
 	return true;
+}
+
+int
+nm_policy_head_eval(const struct nm_policy *p, uint16_t src_slot, uint16_t dst_slot, uint16_t dport,
+		    const struct nm_http_head *h)
+{
+	uint8_t uri[NM_HTTP_HEAD_BYTES_DEFAULT], host[NM_HTTP_RULE_HOST_LEN];
+	struct nm_policy_request rq;
+
+	/* A head is at most NM_HTTP_HEAD_BYTES_DEFAULT: the parser's bound on workers. */
+	nm_policy_request_of(h, uri, host, &rq);
+	return nm_policy_request_eval(p, src_slot, dst_slot, IPPROTO_TCP, dport, &rq);
 }

@@ -773,11 +773,8 @@ static void
 judge_head(void *arg, const struct nm_http_head *h)
 {
 	struct judged *j = arg;
-	uint8_t uri[NM_HTTP_HEAD_BYTES_DEFAULT], host[NM_HTTP_RULE_HOST_LEN];
-	struct nm_policy_request rq;
 
-	nm_policy_request_of(h, uri, host, &rq);
-	j->idx = nm_policy_request_eval(j->p, j->src, j->dst, IPPROTO_TCP, j->dport, &rq);
+	j->idx = nm_policy_head_eval(j->p, j->src, j->dst, j->dport, h);
 	j->heads++;
 }
 
