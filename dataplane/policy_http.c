@@ -125,9 +125,9 @@ nm_policy_request_of(const struct nm_http_head *h, uint8_t *uri, uint8_t *host,
 	rq->head = h;
 	rq->method = h->buf + h->method.off;
 	rq->method_len = h->method.len;
+	uint32_t uri_len = nm_http_uri_normalize(h->buf + h->target.off, h->target.len, uri);
 	rq->path = uri;
-	rq->path_len =
-	    path_len(uri, nm_http_uri_normalize(h->buf + h->target.off, h->target.len, uri));
+	rq->path_len = path_len(uri, uri_len);
 	rq->host = host_of(h, host, &rq->host_len);
 }
 
