@@ -203,14 +203,16 @@ authz_json(const struct nm_node *node)
 		t.delayed += LOAD(w->authz.delayed);
 		t.trimmed += LOAD(w->authz.trimmed);
 		t.retransmits += LOAD(w->authz.retransmits);
+		t.tunnelled += LOAD(w->authz.tunnelled);
 		free_now += LOAD(w->n_authz_free);
 	}
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "connections",
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "connections",
 			 (json_int_t)t.opened, "requests", (json_int_t)t.requests, "refused",
 			 (json_int_t)t.refused, "forbidden_sent", (json_int_t)t.forbidden_sent,
 			 "resets_sent", (json_int_t)t.resets_sent, "delayed", (json_int_t)t.delayed,
 			 "trimmed", (json_int_t)t.trimmed, "retransmits", (json_int_t)t.retransmits,
-			 "parsers_free", (json_int_t)free_now);
+			 "tunnelled", (json_int_t)t.tunnelled, "parsers_free",
+			 (json_int_t)free_now);
 }
 
 json_t *

@@ -25,9 +25,10 @@
  * server sent; until then the refusal waits (NM_AUTHZ_PENDING) and the
  * client's next packet (its ACK of the answer, or a retransmission) sends it.
  *
- * Bytes that are not HTTP/1.x, bytes after an Upgrade or CONNECT request
- * (nodemesh cannot yet tell whether the server accepted it), and request
- * smuggling shapes reset the connection both ways: fail closed.
+ * Bytes that are not HTTP/1.x, request smuggling shapes, and bytes after
+ * an Upgrade or CONNECT request the server did not accept reset the
+ * connection both ways: fail closed. After a 101 (or a 2xx to CONNECT) the
+ * connection is a tunnel and its bytes pass unjudged.
  */
 #include <stdio.h>
 #include <string.h>
@@ -369,6 +370,28 @@ refused_packet(struct nm_worker *w, struct nm_flow *f, struct nm_authz *a,
 	return plen > 0 ? NM_DROP_HTTP_POLICY_REFUSED : NM_DROP_NONE;
 }
 
+/*
+ * Client bytes after an allowed Upgrade or CONNECT request. The server's
+ * answer decides (the answer counter follows it): a 101, or a 2xx to
+ * CONNECT, makes the connection a tunnel whose bytes pass unjudged (the
+ * request that opened it was judged); any other answer leaves bytes the
+ * request parser has stopped reading, so they reset the connection. Before
+ * the answer, they wait: dropped, the client resends them.
+ */
+static enum nm_drop_reason
+tunnel_packet(struct nm_worker *w, struct nm_flow *f, struct nm_authz *a,
+	      const struct nm_pkt_meta *meta, uint16_t src_slot, uint16_t slot,
+	      struct nm_made *made)
+{
+	if (a->resp.verdict == NM_HTTP_TUNNEL) {
+		w->authz.tunnelled++;
+		return NM_DROP_NONE;
+	}
+	if (!a->resp_lost && a->answered < a->awaiting)
+		return NM_DROP_HTTP_POLICY_UNORDERED;
+	return reset_both(w, f, a, meta, src_slot, slot, made, NM_DROP_HTTP_POLICY_NOT_HTTP);
+}
+
 /* The client side of nm_authz_request, on a flow with a parser. */
 static enum nm_drop_reason
 client_packet(struct nm_worker *w, const struct nm_pod_table *tbl, struct nm_flow *f,
@@ -399,8 +422,7 @@ client_packet(struct nm_worker *w, const struct nm_pod_table *tbl, struct nm_flo
 	if (plen == 0 || (flags & RTE_TCP_RST_FLAG))
 		return NM_DROP_NONE;
 	if (a->phase == NM_AUTHZ_TUNNEL)
-		return reset_both(w, f, a, meta, src_slot, slot, made,
-				  NM_DROP_HTTP_POLICY_NOT_HTTP);
+		return tunnel_packet(w, f, a, meta, src_slot, slot, made);
 
 	if ((int32_t)(seq - a->next) > 0)
 		return NM_DROP_HTTP_POLICY_UNORDERED; /* a gap: the client resends in order */

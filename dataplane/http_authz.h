@@ -27,7 +27,7 @@
 enum nm_authz_phase {
 	NM_AUTHZ_JUDGING = 0, /* requests parsed and judged */
 	NM_AUTHZ_PENDING,     /* a request refused; its 403 waits for earlier answers */
-	NM_AUTHZ_TUNNEL,      /* after an Upgrade or CONNECT: more payload resets the connection */
+	NM_AUTHZ_TUNNEL,      /* after an Upgrade or CONNECT: the server's answer decides */
 	NM_AUTHZ_CLOSED,      /* refused and answered (or reset): payload is dropped */
 };
 

@@ -22,6 +22,7 @@ struct nm_authz_counters {
 	uint64_t delayed;	 /* refusals whose 403 waited for the server's earlier answers */
 	uint64_t trimmed;	 /* segments cut before a refused request they also carried */
 	uint64_t retransmits;	 /* retransmitted bytes verified and forwarded */
+	uint64_t tunnelled;	 /* client segments passed unjudged after a 101 or CONNECT 2xx */
 };
 
 #endif

@@ -187,7 +187,24 @@ Test(http_authz, bytes_out_of_order_or_retransmitted_differently_are_dropped)
 	cr_assert_eq(w0->authz.retransmits, 2);
 }
 
-Test(http_authz, another_protocol_or_a_tunnel_resets_both_ends)
+static const char upgrade[] =
+    "GET /api/v1/ws HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n";
+#define N_UPGRADE ((uint32_t)sizeof(upgrade) - 1)
+
+/* A new connection on port cport whose first request asks for an upgrade, answered with reply. */
+static void
+upgrade_answered(uint16_t cport, const char *reply)
+{
+	unit_cport = cport;
+	handshake();
+	drain_all();
+	client_data(0, upgrade);
+	if (reply != NULL)
+		send_tcp(false, S_ISN + 1, C_ISN + 1 + N_UPGRADE, F_ACK | F_PSH, reply);
+	drain_all();
+}
+
+Test(http_authz, another_protocol_resets_both_ends)
 {
 	char got[512];
 	unsigned int rst_a, rst_b;
@@ -199,16 +216,32 @@ Test(http_authz, another_protocol_or_a_tunnel_resets_both_ends)
 	received(POD_B, got, sizeof(got), &rst_b);
 	received(POD_A, got, sizeof(got), &rst_a);
 	cr_assert_eq(rst_a + rst_b, 2, "a RST each way");
+}
 
-	unit_cport = CPORT + 1;
-	handshake();
+Test(http_authz, upgrade_accepted_is_a_tunnel_declined_resets)
+{
+	char got[512];
+	unsigned int rst;
+
+	/* Before the server answers, the client's frame waits (dropped, resent later). */
+	upgrade_answered(CPORT, NULL);
+	client_data(N_UPGRADE, "\x81\x05hello");
+	assert_drops(0, NM_DROP_HTTP_POLICY_UNORDERED, 1);
+	/* 101: a tunnel, its bytes pass unjudged. */
+	send_tcp(false, S_ISN + 1, C_ISN + 1 + N_UPGRADE, F_ACK | F_PSH,
+		 "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: "
+		 "Upgrade\r\n\r\n");
 	drain_all();
-	client_data(0,
-		    "GET /api/v1/ws HTTP/1.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n");
-	received(POD_B, got, sizeof(got), &rst_b);
-	cr_assert_eq(rst_b, 0, "the upgrade request itself is allowed");
-	client_data(68, "\x81\x05hello");
-	assert_drops(0, NM_DROP_HTTP_POLICY_NOT_HTTP, 2);
+	client_data(N_UPGRADE, "\x81\x05hello");
+	received(POD_B, got, sizeof(got), &rst);
+	cr_assert_str_eq(got, "\x81\x05hello");
+	cr_assert_eq(w0->authz.tunnelled, 1);
+
+	/* Declined with a 200: what follows is not read by the parser, so it resets. */
+	reset_counters();
+	upgrade_answered(CPORT + 1, answer);
+	client_data(N_UPGRADE, "\x81\x05hello");
+	assert_drops(0, NM_DROP_HTTP_POLICY_NOT_HTTP, 1);
 	unit_cport = CPORT;
 }
 
