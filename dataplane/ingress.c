@@ -169,7 +169,9 @@ nm_ingress_bulk(struct nm_worker *w, const struct nm_pod_table *tbl, struct nm_i
 			     in->slot[i], in->meta[i], now, true, &f, &dir);
 		const struct nm_pkt_meta *meta = in->meta[i];
 		struct nm_pkt_meta cut;
-		struct nm_made made = {.n = 0};
+		struct nm_made made;
+
+		made.n = 0; /* only n, not every slot, per packet: slots are written before read */
 		if (why == NM_DROP_NONE && unlikely(f->http_judged) && dir == NM_DIR_ORIG &&
 		    !f->local_is_init) {
 			why = authz(w, tbl, f, in->pkts[i], meta, in->src_slot[i], in->slot[i],
