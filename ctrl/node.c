@@ -81,6 +81,7 @@ params_from_config(struct nm_dp_params *p, const struct nm_config *cfg)
 	p->sig_stream_state_max = cfg->sig_stream_state_max;
 	p->fabric_ip = cfg->tunnel.fabric_ip;
 	p->udp_port = cfg->tunnel.udp_port;
+	p->max_peers = cfg->tunnel.max_peers;
 }
 
 struct nm_node *
@@ -808,7 +809,8 @@ char *
 nm_node_metrics_text(struct nm_node *node, size_t *len)
 {
 	json_t *stats = nm_node_stats_json(node);
-	json_t *tunnels = node->peers != NULL ? nm_peers_json(node->peers, true) : NULL;
+	json_t *tunnels =
+	    node->peers != NULL ? nm_peers_json(node->peers, true, NULL, NULL, NULL, 0) : NULL;
 	char *text = stats != NULL ? nm_metrics_render(stats, tunnels, len) : NULL;
 
 	json_decref(stats);
