@@ -140,6 +140,33 @@ pending_slot(struct nm_peers *ps, uint32_t src)
 	return victim;
 }
 
+/* Calls waiting in the listen socket's accept queue (Linux: tcpi_unacked of a listener). */
+static uint32_t
+accept_queue_len(int fd)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0)
+		return 0;
+	return ti.tcpi_unacked;
+}
+
+/*
+ * accept_queued is how many of the calls in the queue were counted; each
+ * accept takes one off. A queue shorter than that (callers gave up) is
+ * taken as it is.
+ */
+void
+nm_peers_accept_deferred(struct nm_peers *ps)
+{
+	uint32_t queued = accept_queue_len(ps->listen_fd);
+
+	if (queued > ps->accept_queued)
+		ps->hs.deferred += queued - ps->accept_queued;
+	ps->accept_queued = queued;
+}
+
 void
 nm_peers_accept(struct nm_peers *ps)
 {
@@ -147,8 +174,10 @@ nm_peers_accept(struct nm_peers *ps)
 		struct sockaddr_in sa;
 		socklen_t len = sizeof(sa);
 		/* One handshake token a call; without one the rest wait in the accept queue. */
-		if (nm_peer_rate_wait_ms(&ps->hs, now_ms()) > 0)
+		if (nm_peer_rate_wait_ms(&ps->hs, now_ms()) > 0) {
+			nm_peers_accept_deferred(ps);
 			return;
+		}
 		int fd = accept4(ps->listen_fd, (struct sockaddr *)&sa, &len,
 				 SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0)

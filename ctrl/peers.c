@@ -17,6 +17,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include <rte_log.h>
@@ -406,18 +407,6 @@ dial_due(struct nm_peers *ps, uint64_t now)
 	}
 }
 
-/* Calls waiting in the listen socket's accept queue (Linux: tcpi_unacked of a listener). */
-static uint32_t
-accept_queue_len(int fd)
-{
-	struct tcp_info ti;
-	socklen_t len = sizeof(ti);
-
-	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0)
-		return 0;
-	return ti.tcpi_unacked;
-}
-
 /*
  * Poll the listener only with a token to accept with; without one, count
  * the calls that came to wait in the accept queue since the last look.
@@ -429,10 +418,7 @@ listen_ready(struct nm_peers *ps, uint64_t now)
 		return false;
 	if (nm_peer_rate_wait_ms(&ps->hs, now) == 0)
 		return true;
-	uint32_t queued = accept_queue_len(ps->listen_fd);
-	if (queued > ps->accept_queued)
-		ps->hs.deferred += queued - ps->accept_queued;
-	ps->accept_queued = queued;
+	nm_peers_accept_deferred(ps);
 	return false;
 }
 
@@ -533,6 +519,27 @@ nm_peers_poll(struct nm_peers *ps, int timeout_ms)
 	}
 }
 
+/*
+ * A socket per peer and per pending handshake, beside the pods' and the
+ * control socket's: raise the soft RLIMIT_NOFILE (1024 on many systems)
+ * toward the hard one for tunnel.max_peers, and say so when it cannot.
+ */
+static void
+fd_limit_raise(uint32_t max_peers)
+{
+	rlim_t want = (rlim_t)max_peers + MAX_PENDING + 256;
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= want)
+		return;
+	rl.rlim_cur = rl.rlim_max != RLIM_INFINITY && rl.rlim_max < want ? rl.rlim_max : want;
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur < want)
+		RTE_LOG(WARNING, USER1,
+			"RLIMIT_NOFILE %llu is under the %llu descriptors tunnel.max_peers %u may "
+			"need: raise LimitNOFILE\n",
+			(unsigned long long)rl.rlim_cur, (unsigned long long)want, max_peers);
+}
+
 struct nm_peers *
 nm_peers_create(struct nm_node *node, const struct nm_config *cfg, int listen_fd, char *err,
 		size_t errlen)
@@ -562,6 +569,7 @@ nm_peers_create(struct nm_node *node, const struct nm_config *cfg, int listen_fd
 	}
 	for (unsigned int i = 0; i < ps->max_peers; i++)
 		ps->peers[i].fd = -1;
+	fd_limit_raise(ps->max_peers);
 	nm_peer_rate_init(&ps->hs, cfg->tunnel.handshake_rate, cfg->tunnel.handshake_burst,
 			  now_ms());
 	if (cfg->tunnel.fabric_iface[0] == '\0')

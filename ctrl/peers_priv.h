@@ -177,6 +177,8 @@ void nm_peer_up(struct nm_peers *ps, struct peer *p, int tx_dir);
 /* peer_listen.c */
 int nm_peers_listen(struct nm_peers *ps, char *err, size_t errlen);
 void nm_peers_accept(struct nm_peers *ps);
+/* The bucket is empty: count the calls in the accept queue not counted yet as deferred. */
+void nm_peers_accept_deferred(struct nm_peers *ps);
 void nm_peers_pending_step(struct nm_peers *ps, struct pending *q);
 void nm_peers_pending_expire(struct nm_peers *ps, uint64_t now);
 void nm_peers_pending_drop(struct pending *q);
