@@ -10,7 +10,7 @@
 #     fab0 ─────────────── fabric veth ─────────── fab0 (raw frames: sealed records)
 #     mgmt 198.19.4.1/22 ─ management veth ─────── mgmt 198.19.4.10, .11, ... (one each)
 #
-# Peer i (1-based) dials from 198.19.4.(9+i) onwards (a /22: up to 1000
+# Peer i (1-based) dials from 198.19.4.(9+i) onwards (a /22: up to 1,007
 # peers), has fabric address 198.19.0.(9+i) onwards (only in nodemesh's
 # packets) and pod CIDR the i-th /26 from 198.18.4.0 (sim-001 198.18.4.0/26,
 # sim-002 198.18.4.64/26, ...: at most 62 pods each). The daemon's name
@@ -32,7 +32,7 @@ PS_TD=nodemesh.test
 PS_NS=""
 PS_CERTS=""
 PS_FAB_MAC=""
-PS_MAX=1000
+PS_MAX=1007
 
 # Address BASE (dotted quad) plus N.
 ps_ip_add() {
