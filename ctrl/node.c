@@ -793,7 +793,7 @@ nm_node_stats_json(struct nm_node *node)
 				 "alerts", nm_jsonlog_json(&node->alert_log), "store", store);
 	return json_pack(
 	    "{s:s, s:I, s:I, s:I, s:i, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, "
-	    "s:o, s:o, s:o}",
+	    "s:o, s:o, s:o, s:o}",
 	    "node", node->cfg.node_name, "rx_packets", (json_int_t)rx, "tx_packets", (json_int_t)tx,
 	    "dropped", (json_int_t)dropped, "pod_count", (int)node->dp.pods->n_pods,
 	    "pod_table_generation", (json_int_t)node->dp.pods->generation, "drops",
@@ -802,7 +802,8 @@ nm_node_stats_json(struct nm_node *node)
 	    nm_node_sig_stats_json(node), "logs", logs, "control_loop",
 	    nm_loop_stats_json(&node->loop), "state", nm_node_state_json(node), "metrics_http",
 	    nm_metrics_http_json(node->metrics_http), "config", nm_node_reload_json(node),
-	    "watchdog", nm_node_watchdog_json(node), "pod_jobs", nm_node_podjob_json(node));
+	    "watchdog", nm_node_watchdog_json(node), "pod_jobs", nm_node_podjob_json(node), "peers",
+	    nm_peers_summary_json(node->peers));
 }
 
 char *

@@ -167,6 +167,8 @@ print("%.1f %.0f" % (worst, (rows[-1][1] - rows[0][1]) / span))
 "$NM_PY" -c "import sys; sys.exit(0 if $worst <= 0 else 1)" ||
 	nm_fail "the daemon started handshakes faster than $RATE/s with a burst of $BURST (over by $worst): $(cat "$samples")"
 nm_ok "restart with $MANY peers: all back after $back s, $started handshakes at $rate/s (budget $RATE/s, burst $BURST), $deferred deferred"
+m=$(nm_ctl metrics | awk '$1 == "nodemesh_peer_handshakes_deferred_total" {print $2}')
+((m >= deferred)) || nm_fail "metrics: nodemesh_peer_handshakes_deferred_total is '$m', peer list said $deferred"
 kill -TERM "$SIM_PID" 2>/dev/null || true
 wait "$SIM_PID" 2>/dev/null || true
 grep '^hold: ' "$hold" || nm_fail "nm-peersim printed no hold line: $(tail -5 "$hold")"
