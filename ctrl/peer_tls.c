@@ -470,6 +470,7 @@ nm_tls_conn_free(struct nm_tls_conn *c)
 	c->ssl = NULL;
 	free(c->tx);
 	c->tx = NULL;
+	nm_msg_rx_free(&c->rx);
 	free(c);
 }
 
