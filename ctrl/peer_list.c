@@ -36,12 +36,13 @@ peer_json(struct nm_peers *ps, unsigned int i, bool tunnel, uint64_t now)
 	inet_ntop(AF_INET, &p->spec.fabric_ip, fab, sizeof(fab));
 	inet_ntop(AF_INET, &p->spec.pod_cidr.net, net, sizeof(net));
 	snprintf(cidr, sizeof(cidr), "%s/%u", net, p->spec.pod_cidr.prefix_len);
-	json_t *o =
-	    json_pack("{s:s, s:s, s:i, s:s, s:s, s:s, s:b, s:I, s:I, s:s, s:I}", "name",
-		      p->spec.name, "address", p->spec.host, "port", p->spec.port, "fabric_ip", fab,
-		      "pod_cidr", cidr, "state", shown_state(p), "dialer", p->dialer, "sessions",
-		      (json_int_t)p->sessions, "failures", (json_int_t)p->failures, "last_error",
-		      p->last_error, "announcements_refused", (json_int_t)p->announce_refused);
+	json_t *o = json_pack(
+	    "{s:s, s:s, s:i, s:s, s:s, s:s, s:b, s:I, s:I, s:s, s:I, s:I, s:I}", "name",
+	    p->spec.name, "address", p->spec.host, "port", p->spec.port, "fabric_ip", fab,
+	    "pod_cidr", cidr, "state", shown_state(p), "dialer", p->dialer, "sessions",
+	    (json_int_t)p->sessions, "failures", (json_int_t)p->failures, "last_error",
+	    p->last_error, "announcements_refused", (json_int_t)p->announce_refused, "resyncs",
+	    (json_int_t)p->resyncs, "resync_removed", (json_int_t)p->resync_removed);
 	if (tunnel) {
 		json_object_set_new(o, "epoch", json_integer(p->tx_epoch));
 		json_object_set_new(o, "rekeys", json_integer((json_int_t)p->rekeys));
