@@ -49,12 +49,14 @@ static const char *const file_keys[] = {"file", NULL};
 static const char *const pod_keys[] = {"pod", NULL};
 static const char *const peer_add_keys[] = {"name", "address", "fabric_ip", "pod_cidr", NULL};
 static const char *const peer_keys[] = {"peer", NULL};
+static const char *const tunnel_list_keys[] = {"peer", "limit", "after", NULL};
 static const char *const flow_list_keys[] = {"pod", "limit", NULL};
 static const char *const flow_show_keys[] = {"proto", "src", "dst", NULL};
 static const char *const observe_keys[] = {"since",    "limit", "pod",	   "namespace",
 					   "identity", "type",	"verdict", NULL};
 
 static json_t *cmd_help(struct nm_node *node, const struct nm_req *req);
+static int parse_uint(const char *s, unsigned long max, unsigned long *out);
 
 static json_t *
 cmd_config_reload(struct nm_node *node, const struct nm_req *req)
@@ -253,19 +255,37 @@ cmd_peer_list(struct nm_node *node, const struct nm_req *req)
 	json_t *r = nm_reply_ok();
 
 	(void)req;
-	json_object_set_new(r, "peers", nm_peers_json(nm_node_peers(node), false));
+	json_object_set_new(r, "peers",
+			    nm_peers_json(nm_node_peers(node), false, NULL, NULL, NULL, 0));
 	json_object_set_new(r, "listener", nm_peers_listener_json(nm_node_peers(node)));
+	json_object_set_new(r, "summary", nm_peers_summary_json(nm_node_peers(node)));
 	return r;
 }
 
+/* tunnel list [peer=NAME] [limit=N] [after=NAME]: "next" is the after= of the next page. */
 static json_t *
 cmd_tunnel_list(struct nm_node *node, const struct nm_req *req)
 {
-	json_t *r = nm_reply_ok();
+	struct nm_peers_page page = {.peer = nm_req_arg(req, "peer"),
+				     .after = nm_req_arg(req, "after")};
+	const char *limit = nm_req_arg(req, "limit"), *next = NULL;
+	unsigned long l = 0;
+	char err[256];
 
-	(void)req;
-	json_object_set_new(r, "tunnels", nm_peers_json(nm_node_peers(node), true));
+	if (limit != NULL && (parse_uint(limit, NM_PEERS_MAX, &l) < 0 || l == 0))
+		return nm_reply_error("tunnel list: 'limit' must be 1 to %d", NM_PEERS_MAX);
+	if (page.peer != NULL && (limit != NULL || page.after != NULL))
+		return nm_reply_error("tunnel list: peer= shows one peer; it takes no limit= or "
+				      "after=");
+	page.limit = (uint32_t)l;
+	json_t *list = nm_peers_json(nm_node_peers(node), true, &page, &next, err, sizeof(err));
+	if (list == NULL)
+		return nm_reply_error("tunnel list: %s", err);
+	json_t *r = nm_reply_ok();
+	json_object_set_new(r, "tunnels", list);
+	json_object_set_new(r, "next", next != NULL ? json_string(next) : json_null());
 	json_object_set_new(r, "listener", nm_peers_listener_json(nm_node_peers(node)));
+	json_object_set_new(r, "summary", nm_peers_summary_json(nm_node_peers(node)));
 	return r;
 }
 
@@ -601,10 +621,11 @@ static const struct command commands[] = {
      false},
     {{"tunnel", "list"},
      0,
-     no_keys,
+     tunnel_list_keys,
      cmd_tunnel_list,
-     "tunnel list",
-     "per peer: state, epoch, packets, bytes, failures by reason",
+     "tunnel list [peer=N] [limit=N] [after=N]",
+     "per peer in name order: state, epoch, packets, bytes, failures by reason; "
+     "a page of limit=N peers after=N (the last answer's next), or peer=N alone",
      false},
     {{"tunnel", "rekey"},
      0,

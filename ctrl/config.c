@@ -70,6 +70,9 @@ nm_config_defaults(struct nm_config *cfg)
 	cfg->tunnel.rekey_s = 300;
 	cfg->tunnel.handshake_s = 3600;
 	cfg->tunnel.grace_s = 10;
+	cfg->tunnel.max_peers = NM_PEERS_DEFAULT;
+	cfg->tunnel.handshake_rate = 100;
+	cfg->tunnel.handshake_burst = 20;
 	snprintf(cfg->alert_log, sizeof(cfg->alert_log), "/var/log/nodemesh/alerts.jsonl");
 	snprintf(cfg->store.dir, sizeof(cfg->store.dir), "%s", NM_STORE_DEFAULT_DIR);
 	cfg->store.max_bytes = NM_STORE_DEFAULT_MAX_BYTES;
@@ -514,10 +517,25 @@ nm_peer_spec_fill(struct nm_peer_spec *spec, const char *(*key_fn)(const void *,
 static int
 load_tunnel(struct ctx *c, const config_setting_t *t, struct nm_config *cfg)
 {
-	static const char *const known[] = {
-	    "fabric_iface", "fabric_ip",   "fabric_mtu", "pod_cidr", "udp_port", "listen",
-	    "trust_domain", "cert",	   "key",	 "ca",	     "crl",	 "cipher",
-	    "rekey_s",	    "handshake_s", "grace_s",	 NULL};
+	static const char *const known[] = {"fabric_iface",
+					    "fabric_ip",
+					    "fabric_mtu",
+					    "pod_cidr",
+					    "udp_port",
+					    "listen",
+					    "trust_domain",
+					    "cert",
+					    "key",
+					    "ca",
+					    "crl",
+					    "cipher",
+					    "rekey_s",
+					    "handshake_s",
+					    "grace_s",
+					    "max_peers",
+					    "handshake_rate",
+					    "handshake_burst",
+					    NULL};
 	static const char *const ciphers[] = {"aes-128-gcm", "aes-256-gcm", "chacha20-poly1305"};
 	struct nm_tunnel_config *tc = &cfg->tunnel;
 	char ip[NM_CFG_ARG_LEN] = "", cidr[NM_CFG_ARG_LEN] = "", listen[NM_CFG_ARG_LEN] = "";
@@ -539,7 +557,10 @@ load_tunnel(struct ctx *c, const config_setting_t *t, struct nm_config *cfg)
 	    get_string(c, t, "cipher", cipher, sizeof(cipher)) < 0 ||
 	    get_uint(c, t, "rekey_s", &tc->rekey_s, 1, 86400) < 0 ||
 	    get_uint(c, t, "handshake_s", &tc->handshake_s, 10, 7 * 86400) < 0 ||
-	    get_uint(c, t, "grace_s", &tc->grace_s, 1, 3600) < 0)
+	    get_uint(c, t, "grace_s", &tc->grace_s, 1, 3600) < 0 ||
+	    get_uint(c, t, "max_peers", &tc->max_peers, 1, NM_PEERS_MAX) < 0 ||
+	    get_uint(c, t, "handshake_rate", &tc->handshake_rate, 1, 100000) < 0 ||
+	    get_uint(c, t, "handshake_burst", &tc->handshake_burst, 1, 100000) < 0)
 		return -EINVAL;
 	tc->udp_port = (uint16_t)port;
 	const char *bad = NULL;
@@ -583,9 +604,9 @@ load_peers(struct ctx *c, const config_setting_t *peers, struct nm_config *cfg)
 		const config_setting_t *p = config_setting_get_elem(peers, (unsigned int)i);
 		char err[256];
 
-		if (cfg->n_peers >= NM_MAX_PEERS) {
+		if (cfg->n_peers >= NM_PEERS_MAX) {
 			snprintf(c->err, c->errlen, "%s:%d: more than %d peers", c->file,
-				 line_of(p), NM_MAX_PEERS);
+				 line_of(p), NM_PEERS_MAX);
 			return -EINVAL;
 		}
 		if (check_members(c, p, known) < 0)
@@ -760,6 +781,11 @@ load_root(struct ctx *c, config_t *lc, struct nm_config *cfg)
 	s = config_setting_get_member(root, "peers");
 	if (s != NULL && load_peers(c, s, cfg) < 0)
 		return -EINVAL;
+	if (cfg->n_peers > cfg->tunnel.max_peers) {
+		snprintf(c->err, c->errlen, "%s:%d: %u peers, over tunnel.max_peers %u", c->file,
+			 line_of(s), cfg->n_peers, cfg->tunnel.max_peers);
+		return -EINVAL;
+	}
 	if (cfg->n_peers > 0 && cfg->tunnel.fabric_iface[0] == '\0') {
 		snprintf(c->err, c->errlen, "%s:%d: peers need tunnel.fabric_iface", c->file,
 			 line_of(s));

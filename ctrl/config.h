@@ -14,7 +14,7 @@
 
 #include "nodemesh/cidr-t.h"
 #include "nodemesh/pod-t.h"
-#include "nodemesh/tunnel-t.h" /* NM_MAX_PEERS */
+#include "nodemesh/tunnel-t.h" /* NM_PEERS_MAX */
 #include "sig.h"	       /* struct nm_sig_vars */
 #include "store_params.h"
 
@@ -52,6 +52,9 @@ struct nm_tunnel_config {
 	uint32_t rekey_s;	   /* key epoch lifetime */
 	uint32_t handshake_s;	   /* TLS session lifetime (forward secrecy) */
 	uint32_t grace_s;	   /* the previous epoch is still accepted this long */
+	uint32_t max_peers;	   /* peer slots, sized at start (<= NM_PEERS_MAX) */
+	uint32_t handshake_rate;   /* TLS handshakes started per second, dialled or accepted */
+	uint32_t handshake_burst;  /* ... and at most this many at once */
 };
 
 struct nm_config {
@@ -95,7 +98,7 @@ struct nm_config {
 
 	struct nm_tunnel_config tunnel;
 	unsigned int n_peers;
-	struct nm_peer_spec peers[NM_MAX_PEERS];
+	struct nm_peer_spec peers[NM_PEERS_MAX]; /* at most tunnel.max_peers */
 };
 
 /* Fill cfg with the built-in defaults (the ones README.md documents). */

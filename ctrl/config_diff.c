@@ -106,6 +106,9 @@ static const struct setting settings[] = {
     TUNNEL("rekey_s", rekey_s, BYTES),
     TUNNEL("handshake_s", handshake_s, BYTES),
     TUNNEL("grace_s", grace_s, BYTES),
+    TUNNEL("max_peers", max_peers, BYTES),
+    TUNNEL("handshake_rate", handshake_rate, BYTES),
+    TUNNEL("handshake_burst", handshake_burst, BYTES),
 };
 
 static bool

@@ -122,6 +122,12 @@ static const struct field node_fields[] = {
     {"control_loop.max_busy_ms", "control_loop_max_busy_seconds", "gauge",
      "Longest busy time (not waiting in poll) of one event-loop turn.", 1e-3},
     {"state.saves", "state_saves_total", "counter", "Writes of the run-time state file.", 0},
+    {"peers.configured", "peers", "gauge", "Peers configured (at most tunnel.max_peers).", 0},
+    {"peers.up", "peers_up", "gauge", "Peers up with keys both ways.", 0},
+    {"peers.handshakes.started", "peer_handshakes_started_total", "counter",
+     "TLS handshakes with peers started, dialled or accepted.", 0},
+    {"peers.handshakes.deferred", "peer_handshakes_deferred_total", "counter",
+     "Handshakes that waited for the handshake budget (tunnel.handshake_rate).", 0},
     {"state.failures", "state_save_failures_total", "counter",
      "Failed writes of the run-time state file.", 0},
 };

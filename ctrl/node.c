@@ -81,6 +81,7 @@ params_from_config(struct nm_dp_params *p, const struct nm_config *cfg)
 	p->sig_stream_state_max = cfg->sig_stream_state_max;
 	p->fabric_ip = cfg->tunnel.fabric_ip;
 	p->udp_port = cfg->tunnel.udp_port;
+	p->max_peers = cfg->tunnel.max_peers;
 }
 
 struct nm_node *
@@ -795,7 +796,7 @@ nm_node_stats_json(struct nm_node *node)
 				 "alerts", nm_jsonlog_json(&node->alert_log), "store", store);
 	return json_pack(
 	    "{s:s, s:I, s:I, s:I, s:i, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, "
-	    "s:o, s:o, s:o}",
+	    "s:o, s:o, s:o, s:o}",
 	    "node", node->cfg.node_name, "rx_packets", (json_int_t)rx, "tx_packets", (json_int_t)tx,
 	    "dropped", (json_int_t)dropped, "pod_count", (int)node->dp.pods->n_pods,
 	    "pod_table_generation", (json_int_t)node->dp.pods->generation, "drops",
@@ -804,14 +805,16 @@ nm_node_stats_json(struct nm_node *node)
 	    nm_node_sig_stats_json(node), "logs", logs, "control_loop",
 	    nm_loop_stats_json(&node->loop), "state", nm_node_state_json(node), "metrics_http",
 	    nm_metrics_http_json(node->metrics_http), "config", nm_node_reload_json(node),
-	    "watchdog", nm_node_watchdog_json(node), "pod_jobs", nm_node_podjob_json(node));
+	    "watchdog", nm_node_watchdog_json(node), "pod_jobs", nm_node_podjob_json(node), "peers",
+	    nm_peers_summary_json(node->peers));
 }
 
 char *
 nm_node_metrics_text(struct nm_node *node, size_t *len)
 {
 	json_t *stats = nm_node_stats_json(node);
-	json_t *tunnels = node->peers != NULL ? nm_peers_json(node->peers, true) : NULL;
+	json_t *tunnels =
+	    node->peers != NULL ? nm_peers_json(node->peers, true, NULL, NULL, NULL, 0) : NULL;
 	char *text = stats != NULL ? nm_metrics_render(stats, tunnels, len) : NULL;
 
 	json_decref(stats);

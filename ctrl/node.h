@@ -230,7 +230,7 @@ json_t *nm_node_watchdog_json(const struct nm_node *node);
 
 /*
  * Tunnels (ctrl/node_tunnel.c), driven by the peer manager (peers.c).
- * idx is the peer's slot (0..NM_MAX_PEERS-1). Keys take effect for the
+ * idx is the peer's slot (0..tunnel.max_peers-1). Keys take effect for the
  * fabric worker with one RCU publication; replaced keys are freed after.
  */
 struct nm_tnl_key_params;
@@ -261,6 +261,15 @@ void nm_node_tnl_rx_free(struct nm_tnl_rx *rx);
 void nm_node_tnl_withdraw(struct nm_node *node, unsigned int idx);
 bool nm_node_tnl_tx_should_rotate(const struct nm_node *node, unsigned int idx);
 json_t *nm_node_tnl_peer_json(struct nm_node *node, unsigned int idx);
+/*
+ * Dataplane bytes per peer slot, reserved at start for tunnel.max_peers
+ * (tunnel state with its index, the fabric worker's buffers), and bytes
+ * a keyed peer adds (its counters, two receive epochs' replay windows);
+ * the key contexts' engine state is the crypto library's (not counted:
+ * `scripts/bench peers` measures the process's growth per peer).
+ */
+size_t nm_node_tnl_slot_bytes(const struct nm_node *node);
+size_t nm_node_tnl_peer_bytes(void);
 /*
  * Pods a peer announced (inside its pod CIDR only). Each change publishes
  * the pod table, unless made between nm_node_remote_begin and

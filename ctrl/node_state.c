@@ -47,7 +47,13 @@ collect(const struct nm_node *node, struct nm_state *st)
 	st->rules = node->rules;
 	st->next_rule_id = node->next_rule_id;
 	st->default_allow = node->default_allow;
-	st->n_peers = nm_peers_specs(node->peers, st->peers, NM_MAX_PEERS);
+	st->peers = calloc(NM_PEERS_MAX, sizeof(*st->peers));
+	if (st->peers == NULL) {
+		free(st->pods);
+		st->pods = NULL;
+		return -ENOMEM;
+	}
+	st->n_peers = nm_peers_specs(node->peers, st->peers, NM_PEERS_MAX);
 	if (node->dp.sigs != NULL)
 		snprintf(st->sig_file, sizeof(st->sig_file), "%s", node->dp.sigs->file);
 	return 0;
@@ -66,7 +72,8 @@ nm_node_state_encode(const struct nm_node *node, size_t *len)
 	if (body != NULL)
 		buf = nm_state_encode(body, len);
 	json_decref(body);
-	free(st.pods); /* the other arrays are the node's */
+	free(st.pods); /* the other arrays but peers are the node's */
+	free(st.peers);
 	return buf;
 }
 
@@ -152,9 +159,14 @@ same_peer(const struct nm_peer_spec *a, const struct nm_peer_spec *b)
 static void
 restore_peers(struct nm_node *node, const struct nm_state *st)
 {
-	struct nm_peer_spec now[NM_MAX_PEERS];
-	unsigned int n = nm_peers_specs(node->peers, now, NM_MAX_PEERS);
+	struct nm_peer_spec *now = calloc(NM_PEERS_MAX, sizeof(*now));
 	char err[256];
+
+	if (now == NULL) {
+		RTE_LOG(ERR, USER1, "state: peers not restored: out of memory\n");
+		return;
+	}
+	unsigned int n = nm_peers_specs(node->peers, now, NM_PEERS_MAX);
 
 	for (unsigned int i = 0; i < n; i++) {
 		bool keep = false;
@@ -171,6 +183,7 @@ restore_peers(struct nm_node *node, const struct nm_state *st)
 			RTE_LOG(ERR, USER1, "state: peer %s not restored: %s\n", st->peers[k].name,
 				err);
 	}
+	free(now);
 }
 
 /* Put st in force. A pod whose interface is gone is skipped (and said). */

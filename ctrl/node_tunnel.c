@@ -22,6 +22,7 @@
 #include "node_priv.h"
 #include "port.h"
 #include "pod_table.h"
+#include "nodemesh/tnl_state.h"
 #include "nodemesh/tunnel.h"
 #include "nodemesh/worker.h"
 #include "nodemesh/cidr.h"
@@ -35,11 +36,15 @@ nm_node_tunnel_init(struct nm_node *node, char *err, size_t errlen)
 {
 	const struct nm_tunnel_config *tc = &node->cfg.tunnel;
 
-	node->dp.tnl = calloc(1, sizeof(*node->dp.tnl));
+	/* Slots for tunnel.max_peers, fixed for the daemon's life: workers index by slot. */
+	node->dp.tnl = calloc(1, nm_tnl_state_size(tc->max_peers));
 	if (node->dp.tnl == NULL) {
-		snprintf(err, errlen, "out of memory for the tunnel state");
+		snprintf(err, errlen, "out of memory for the tunnel state (%u peers, %zu bytes)",
+			 tc->max_peers, nm_tnl_state_size(tc->max_peers));
 		return -ENOMEM;
 	}
+	node->dp.tnl->max_peers = tc->max_peers;
+	nm_tnl_index_build(node->dp.tnl);
 	/* Once: describing probes the CPU; `version` and `stats` repeat this string. */
 	nm_tnl_engine_describe(node->tnl_engine, sizeof(node->tnl_engine));
 	fprintf(stderr, "nodemeshd: tunnel records sealed and opened by %s\n", node->tnl_engine);
@@ -77,7 +82,7 @@ void
 nm_node_tunnel_fini(struct nm_node *node)
 {
 	if (node->dp.tnl != NULL) {
-		for (int i = 0; i < NM_MAX_PEERS; i++) {
+		for (uint32_t i = 0; i < node->dp.tnl->max_peers; i++) {
 			struct nm_tnl_peer *p = &node->dp.tnl->peers[i];
 			nm_tnl_key_free(p->tx);
 			nm_node_tnl_rx_free(p->rx[0]);
@@ -107,10 +112,11 @@ tnl_publish(struct nm_node *node, struct nm_tnl_state *next)
 static struct nm_tnl_state *
 tnl_copy(const struct nm_node *node)
 {
-	struct nm_tnl_state *next = malloc(sizeof(*next));
+	size_t size = nm_tnl_state_size(node->dp.tnl->max_peers);
+	struct nm_tnl_state *next = malloc(size);
 
 	if (next != NULL)
-		memcpy(next, node->dp.tnl, sizeof(*next));
+		memcpy(next, node->dp.tnl, size);
 	return next;
 }
 
@@ -121,6 +127,11 @@ nm_node_tnl_peer_set(struct nm_node *node, unsigned int idx, const struct nm_pee
 	if (!node->dp.has_fabric) {
 		snprintf(err, errlen, "this node has no fabric port (tunnel.fabric_iface)");
 		return -ENODEV;
+	}
+	if (idx >= node->dp.tnl->max_peers) {
+		snprintf(err, errlen, "peer slot %u over tunnel.max_peers %u", idx,
+			 node->dp.tnl->max_peers);
+		return -ENOSPC;
 	}
 	struct nm_tnl_state *next = tnl_copy(node);
 	struct nm_peer_live *live = rte_zmalloc("nm_peer_live", sizeof(*live), RTE_CACHE_LINE_SIZE);
@@ -137,6 +148,7 @@ nm_node_tnl_peer_set(struct nm_node *node, unsigned int idx, const struct nm_pee
 	p->pod_cidr = spec->pod_cidr;
 	p->live = live;
 	snprintf(p->name, sizeof(p->name), "%s", spec->name);
+	nm_tnl_index_build(next);
 	tnl_publish(node, next);
 	return 0;
 }
@@ -158,8 +170,10 @@ keys_swap(struct nm_node *node, unsigned int idx, struct nm_tnl_key *tx, struct 
 	p->tx = tx;
 	p->rx[0] = rx0;
 	p->rx[1] = rx1;
-	if (free_live)
+	if (free_live) {
 		memset(p, 0, sizeof(*p));
+		nm_tnl_index_build(next);
+	}
 	tnl_publish(node, next);
 	if (old_tx != tx)
 		nm_tnl_key_free(old_tx);
@@ -347,7 +361,7 @@ nm_node_remote_pod_add(struct nm_node *node, unsigned int peer, const struct nm_
 	inet_ntop(AF_INET, &a->ip, ip, sizeof(ip));
 	memset(q, 0, sizeof(*q));
 	q->remote = 1;
-	q->peer = (uint8_t)peer;
+	q->peer = (uint16_t)peer;
 	q->id = node->next_pod_id++;
 	q->spec.ip = a->ip;
 	snprintf(q->spec.name, sizeof(q->spec.name), "%s/%s", p->name, ip);
@@ -462,6 +476,20 @@ nm_node_local_pods_each(struct nm_node *node, void (*fn)(void *, const struct nm
 	for (int i = 0; i < NM_MAX_PODS; i++)
 		if (node->dp.pods->pods[i].live != NULL)
 			fn(ctx, &node->dp.pods->pods[i].spec);
+}
+
+size_t
+nm_node_tnl_slot_bytes(const struct nm_node *node)
+{
+	uint32_t n = node->dp.tnl->max_peers;
+
+	return nm_tnl_state_size(n) / n + sizeof(struct nm_fabric_out) + sizeof(uint16_t);
+}
+
+size_t
+nm_node_tnl_peer_bytes(void)
+{
+	return sizeof(struct nm_peer_live) + 2 * sizeof(struct nm_tnl_rx);
 }
 
 /* Dataplane view of peer idx for `tunnel list`. */

@@ -58,7 +58,9 @@ usage(FILE *out)
 		"  (sig load waits for the background compile and prints its outcome)\n"
 		"  peer add name=N address=IP:PORT fabric_ip=IP pod_cidr=A.B.C.D/LEN\n"
 		"  peer del name=N | peer list | pod list remote\n"
-		"  tunnel list | tunnel rekey peer=N | cert reload | cert status\n"
+		"  tunnel list [limit=N] [after=NAME] | tunnel list peer=NAME\n"
+		"          (in name order; the answer's next is the after= of the next page)\n"
+		"  tunnel rekey peer=N | cert reload | cert status\n"
 		"  (cert reload waits for the background load and prints its outcome)\n"
 		"  config reload                           (apply the daemon's config file again)\n"
 		"\n"
@@ -174,6 +176,23 @@ print_peers(const json_t *peers, bool tunnel)
 	}
 	if (json_array_size(peers) == 0)
 		printf("(no peers)\n");
+}
+
+/* Peers by state and the handshake budget (peer list, tunnel list). */
+static void
+print_summary(const json_t *s)
+{
+	const json_t *hs = json_object_get(s, "handshakes");
+
+	if (s == NULL)
+		return;
+	printf("peers: %lld of %lld slots, %lld up, %lld keying, %lld connecting, %lld idle; "
+	       "handshakes: %lld started, %lld deferred (%lld/s, burst %lld)\n",
+	       (long long)geti(s, "configured"), (long long)geti(s, "max_peers"),
+	       (long long)geti(s, "up"), (long long)geti(s, "keying"),
+	       (long long)geti(s, "connecting"), (long long)geti(s, "idle"),
+	       (long long)geti(hs, "started"), (long long)geti(hs, "deferred"),
+	       (long long)geti(hs, "rate"), (long long)geti(hs, "burst"));
 }
 
 /* The tunnel listener's refusals of unauthenticated connections (peer list). */
@@ -647,8 +666,12 @@ main(int argc, char **argv)
 	} else if (json_object_get(r, "peers") != NULL) {
 		print_peers(json_object_get(r, "peers"), false);
 		print_listener(json_object_get(r, "listener"));
+		print_summary(json_object_get(r, "summary"));
 	} else if (json_object_get(r, "tunnels") != NULL) {
 		print_peers(json_object_get(r, "tunnels"), true);
+		if (json_is_string(json_object_get(r, "next")))
+			printf("(more: tunnel list after=%s)\n", gets_(r, "next"));
+		print_summary(json_object_get(r, "summary"));
 	} else if (json_object_get(r, "pods") != NULL) {
 		print_pods(json_object_get(r, "pods"));
 	} else if (json_object_get(r, "commands") != NULL) {

@@ -91,7 +91,7 @@ nm_peers_pending_step(struct nm_peers *ps, struct pending *q)
 static bool
 from_peer(const struct nm_peers *ps, uint32_t addr)
 {
-	for (unsigned int i = 0; i < NM_MAX_PEERS; i++) {
+	for (unsigned int i = 0; i < ps->max_peers; i++) {
 		const struct peer *p = &ps->peers[i];
 		struct in_addr host;
 
@@ -140,16 +140,51 @@ pending_slot(struct nm_peers *ps, uint32_t src)
 	return victim;
 }
 
+/* Calls waiting in the listen socket's accept queue (Linux: tcpi_unacked of a listener). */
+static uint32_t
+accept_queue_len(int fd)
+{
+	struct tcp_info ti;
+	socklen_t len = sizeof(ti);
+
+	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &len) < 0)
+		return 0;
+	return ti.tcpi_unacked;
+}
+
+/*
+ * accept_queued is how many of the calls in the queue were counted; each
+ * accept takes one off. A queue shorter than that (callers gave up) is
+ * taken as it is.
+ */
+void
+nm_peers_accept_deferred(struct nm_peers *ps)
+{
+	uint32_t queued = accept_queue_len(ps->listen_fd);
+
+	if (queued > ps->accept_queued)
+		ps->hs.deferred += queued - ps->accept_queued;
+	ps->accept_queued = queued;
+}
+
 void
 nm_peers_accept(struct nm_peers *ps)
 {
 	for (int n = 0; n < ACCEPT_BURST; n++) {
 		struct sockaddr_in sa;
 		socklen_t len = sizeof(sa);
+		/* One handshake token a call; without one the rest wait in the accept queue. */
+		if (nm_peer_rate_wait_ms(&ps->hs, now_ms()) > 0) {
+			nm_peers_accept_deferred(ps);
+			return;
+		}
 		int fd = accept4(ps->listen_fd, (struct sockaddr *)&sa, &len,
 				 SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0)
 			return;
+		nm_peer_rate_take(&ps->hs, now_ms());
+		if (ps->accept_queued > 0)
+			ps->accept_queued--; /* one of those counted as deferred */
 		if (!from_peer(ps, sa.sin_addr.s_addr)) {
 			ps->refused[REFUSED_NOT_PEER_ADDRESS]++;
 			close(fd);
@@ -204,7 +239,8 @@ nm_peers_listen(struct nm_peers *ps, char *err, size_t errlen)
 	if (ps->listen_fd < 0 ||
 	    setsockopt(ps->listen_fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
 	    bind(ps->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ||
-	    listen(ps->listen_fd, LISTEN_BACKLOG) < 0) {
+	    listen(ps->listen_fd,
+		   (int)(ps->max_peers > LISTEN_BACKLOG ? ps->max_peers : LISTEN_BACKLOG)) < 0) {
 		snprintf(err, errlen, "tunnel.listen %s:%u: %s", tc->listen_host, tc->listen_port,
 			 strerror(errno));
 		return -errno;

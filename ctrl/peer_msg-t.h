@@ -18,15 +18,22 @@
 #define NM_MSG_HDR_LEN 4     /* bytes of the length prefix */
 #define NM_MSG_MAX     65536 /* bytes of JSON in one frame, at most */
 
+#define NM_MSG_RX_KEEP 4096 /* bytes of frame buffer a stream keeps between frames */
+
 /*
  * Reassembly of one direction's byte stream into frames. Holds at most one
  * frame: the reader asks how many bytes complete the current header or body
- * and never reads past them, so nothing is left over between frames.
+ * and never reads past them, so nothing is left over between frames. The
+ * buffer grows to the frame in hand (at most NM_MSG_HDR_LEN + NM_MSG_MAX)
+ * and goes back to NM_MSG_RX_KEEP after a larger one: a node holds a
+ * stream per peer, a thousand of them mostly idle, and announcements are
+ * a few hundred bytes.
  */
 struct nm_msg_rx {
-	size_t len; /* bytes of the current frame held, header included */
-	int error;  /* 0, or the -errno of the first bad frame: the stream is lost */
-	uint8_t buf[NM_MSG_HDR_LEN + NM_MSG_MAX];
+	size_t len;   /* bytes of the current frame held, header included */
+	int error;    /* 0, or the -errno of the first bad frame: the stream is lost */
+	size_t cap;   /* bytes at buf */
+	uint8_t *buf; /* malloc'd; NULL until the first byte is wanted */
 };
 
 enum nm_announce_type {

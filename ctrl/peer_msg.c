@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "nodemesh/cidr.h"
@@ -30,16 +31,33 @@ nm_msg_rx_reset(struct nm_msg_rx *rx)
 	rx->error = 0;
 }
 
+void
+nm_msg_rx_free(struct nm_msg_rx *rx)
+{
+	free(rx->buf);
+	rx->buf = NULL;
+	rx->cap = 0;
+}
+
 size_t
 nm_msg_rx_want(struct nm_msg_rx *rx, uint8_t **dst)
 {
-	*dst = rx->buf + rx->len;
-	if (rx->error != 0)
-		return 0;
-	if (rx->len < NM_MSG_HDR_LEN)
-		return NM_MSG_HDR_LEN - rx->len;
 	/* The prefix was bounded when it completed (nm_msg_rx_commit). */
-	return NM_MSG_HDR_LEN + get_be32(rx->buf) - rx->len;
+	size_t need =
+	    rx->len < NM_MSG_HDR_LEN ? NM_MSG_HDR_LEN : NM_MSG_HDR_LEN + get_be32(rx->buf);
+
+	if (rx->error == 0 && need > rx->cap) {
+		size_t cap = need > NM_MSG_RX_KEEP ? need : NM_MSG_RX_KEEP;
+		uint8_t *buf = realloc(rx->buf, cap);
+		if (buf == NULL) {
+			rx->error = -ENOMEM;
+		} else {
+			rx->buf = buf;
+			rx->cap = cap;
+		}
+	}
+	*dst = rx->buf != NULL ? rx->buf + rx->len : NULL;
+	return rx->error != 0 ? 0 : need - rx->len;
 }
 
 static int
@@ -91,6 +109,8 @@ nm_msg_rx_commit(struct nm_msg_rx *rx, size_t n, json_t **msg, char *err, size_t
 	rx->len = 0;
 	value = json_loadb((const char *)rx->buf + NM_MSG_HDR_LEN, body_len, JSON_REJECT_DUPLICATES,
 			   &jerr);
+	if (rx->cap > NM_MSG_RX_KEEP)
+		nm_msg_rx_free(rx); /* a large frame's buffer is not kept for small ones */
 	if (value == NULL) {
 		snprintf(err, errlen, "frame is not JSON: %s at byte %d", jerr.text, jerr.position);
 		return fail(rx, -EBADMSG);
@@ -118,7 +138,8 @@ nm_msg_rx_push(struct nm_msg_rx *rx, const void *data, size_t n, size_t *used, j
 		size_t want = nm_msg_rx_want(rx, &dst);
 		size_t take = n - *used < want ? n - *used : want;
 
-		memcpy(dst, src + *used, take);
+		if (take > 0)
+			memcpy(dst, src + *used, take);
 		*used += take;
 		rc = nm_msg_rx_commit(rx, take, msg, err, errlen);
 		if (rc != NM_MSG_NEED_MORE)

@@ -29,10 +29,14 @@
 /* Forget any partial frame and any error: for a new connection. */
 void nm_msg_rx_reset(struct nm_msg_rx *rx);
 
+/* Give the frame buffer back (the stream ends); rx can be reset and used again. */
+void nm_msg_rx_free(struct nm_msg_rx *rx);
+
 /*
  * How many bytes complete the current length prefix or body, and where to
  * put them (*dst). Reading exactly that many and no more keeps the next
- * frame's bytes in the source (the TLS record buffer). 0 after an error.
+ * frame's bytes in the source (the TLS record buffer). 0 after an error,
+ * and 0 with the stream failed (-ENOMEM) when the buffer cannot grow.
  */
 size_t nm_msg_rx_want(struct nm_msg_rx *rx, uint8_t **dst);
 

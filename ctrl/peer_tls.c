@@ -374,8 +374,13 @@ nm_tls_ctx_new(const struct nm_tls_identity *id, char *err, size_t errlen)
 	SSL_CTX_set_options(s, SSL_OP_NO_TICKET | SSL_OP_NO_RENEGOTIATION);
 	SSL_CTX_set_num_tickets(s, 0);
 	SSL_CTX_set_session_cache_mode(s, SSL_SESS_CACHE_OFF);
-	/* nm_tls_flush() may move and grow its buffer between retries. */
-	SSL_CTX_set_mode(s, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	/*
+	 * nm_tls_flush() may move and grow its buffer between retries. An idle
+	 * session gives its record buffers back (some 50 KB): a node holds a
+	 * session per peer, up to tunnel.max_peers, and most are idle.
+	 */
+	SSL_CTX_set_mode(s, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
+				SSL_MODE_RELEASE_BUFFERS);
 	SSL_CTX_set_verify(s, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, verify_cb);
 
 	rc = load_files(s, id, err, errlen);
@@ -465,6 +470,7 @@ nm_tls_conn_free(struct nm_tls_conn *c)
 	c->ssl = NULL;
 	free(c->tx);
 	c->tx = NULL;
+	nm_msg_rx_free(&c->rx);
 	free(c);
 }
 

@@ -17,9 +17,11 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include <rte_log.h>
+#include <rte_random.h>
 
 #include "node_priv.h"
 #include "nodemesh/tunnel.h"
@@ -30,8 +32,6 @@
 #include "peer_tls.h"
 #include "peers.h"
 #include "peers_priv.h"
-
-static const char *const state_names[] = {"idle", "connecting", "handshake", "up"};
 
 void
 nm_peer_close(struct peer *p)
@@ -50,15 +50,25 @@ nm_peer_close(struct peer *p)
 	p->state_ms = now_ms();
 }
 
+/* A uniform random number of milliseconds in [0, span]. */
+static uint64_t
+jitter_ms(uint64_t span)
+{
+	return span > 0 ? rte_rand_max(span + 1) : 0;
+}
+
 /* A failure: log why, close, retry later. Installed keys stay until replaced. */
 static void
 peer_fail(struct peer *p, const char *why)
 {
+	/* Between half and all of the back-off: peers that failed together retry apart. */
+	uint64_t wait = p->backoff_ms / 2 + jitter_ms(p->backoff_ms / 2);
+
 	snprintf(p->last_error, sizeof(p->last_error), "%s", why);
 	p->failures++;
-	PLOG(p, "%s (retry in %llu ms)", why, (unsigned long long)p->backoff_ms);
+	PLOG(p, "%s (retry in %llu ms)", why, (unsigned long long)wait);
 	nm_peer_close(p);
-	p->next_try_ms = now_ms() + p->backoff_ms;
+	p->next_try_ms = now_ms() + wait;
 	p->backoff_ms = p->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : p->backoff_ms * 2;
 }
 
@@ -110,6 +120,9 @@ nm_peer_up(struct nm_peers *ps, struct peer *p, int tx_dir)
 	p->state = PEER_UP;
 	p->state_ms = now_ms();
 	p->session_ms = p->state_ms;
+	/* Up to a tenth early, so sessions that began together are not renewed together. */
+	uint64_t life_ms = (uint64_t)ps->cfg->tunnel.handshake_s * 1000;
+	p->session_end_ms = p->session_ms + life_ms - jitter_ms(life_ms / 10);
 	p->tx_dir = tx_dir;
 	p->sessions++;
 	p->down_ms = 0;
@@ -368,7 +381,7 @@ peer_connected(struct nm_peers *ps, struct peer *p)
 struct peer *
 nm_peer_named(struct nm_peers *ps, const char *name, unsigned int *idx)
 {
-	for (unsigned int i = 0; i < NM_MAX_PEERS; i++)
+	for (unsigned int i = 0; i < ps->max_peers; i++)
 		if (ps->peers[i].in_use && strcmp(ps->peers[i].spec.name, name) == 0) {
 			if (idx != NULL)
 				*idx = i;
@@ -418,18 +431,65 @@ peer_timers(struct nm_peers *ps, struct peer *p, unsigned int idx, uint64_t now)
 		return;
 	}
 	/* Forward secrecy: the dialler starts a new session; keys stay until replaced. */
-	if (p->dialer && now - p->session_ms >= tc->handshake_s * 1000ull) {
+	if (p->dialer && now >= p->session_end_ms) {
 		PLOG(p, "new TLS session (tunnel.handshake_s)");
 		nm_peer_close(p);
 		p->next_try_ms = now;
 	}
 }
 
+/*
+ * Dial the peers that are due, one handshake token each. A peer left
+ * waiting for a token is counted deferred once; it dials at a later turn.
+ */
+static void
+dial_due(struct nm_peers *ps, uint64_t now)
+{
+	for (unsigned int i = 0; i < ps->max_peers; i++) {
+		struct peer *p = &ps->peers[i];
+		if (!p->in_use || !p->dialer || p->state != PEER_IDLE || now < p->next_try_ms)
+			continue;
+		if (!nm_peer_rate_take(&ps->hs, now)) {
+			if (!p->deferred)
+				ps->hs.deferred++;
+			p->deferred = true;
+			continue;
+		}
+		p->deferred = false;
+		peer_dial(ps, p);
+	}
+}
+
+/*
+ * Poll the listener only with a token to accept with; without one, count
+ * the calls that came to wait in the accept queue since the last look.
+ */
+static bool
+listen_ready(struct nm_peers *ps, uint64_t now)
+{
+	if (ps->listen_fd < 0)
+		return false;
+	if (nm_peer_rate_wait_ms(&ps->hs, now) == 0)
+		return true;
+	nm_peers_accept_deferred(ps);
+	return false;
+}
+
+/* Shorten timeout_ms to when a token comes, if a dial or a call waits for one. */
+static int
+token_timeout(struct nm_peers *ps, uint64_t now, bool waiting, int timeout_ms)
+{
+	if (!waiting)
+		return timeout_ms;
+	int wait = (int)nm_peer_rate_wait_ms(&ps->hs, now);
+	return timeout_ms < 0 || wait < timeout_ms ? wait : timeout_ms;
+}
+
 void
 nm_peers_poll(struct nm_peers *ps, int timeout_ms)
 {
-	struct pollfd pfd[1 + MAX_PENDING + NM_MAX_PEERS];
-	void *who[1 + MAX_PENDING + NM_MAX_PEERS];
+	struct pollfd *pfd = ps != NULL ? ps->pfd : NULL;
+	void **who = ps != NULL ? ps->who : NULL;
 	nfds_t n = 0;
 	uint64_t now = now_ms();
 
@@ -438,21 +498,23 @@ nm_peers_poll(struct nm_peers *ps, int timeout_ms)
 			nm_loop_poll(NULL, 0, timeout_ms);
 		return;
 	}
-	for (unsigned int i = 0; i < NM_MAX_PEERS; i++) {
-		struct peer *p = &ps->peers[i];
-		if (p->in_use && p->dialer && p->state == PEER_IDLE && now >= p->next_try_ms)
-			peer_dial(ps, p);
-	}
-	if (ps->listen_fd >= 0) {
+	dial_due(ps, now);
+	bool waiting = false;
+	for (unsigned int i = 0; i < ps->max_peers && !waiting; i++)
+		waiting = ps->peers[i].deferred;
+	if (listen_ready(ps, now)) {
 		pfd[n] = (struct pollfd){.fd = ps->listen_fd, .events = POLLIN};
 		who[n++] = NULL;
+	} else if (ps->listen_fd >= 0) {
+		waiting |= ps->accept_queued > 0;
 	}
+	timeout_ms = token_timeout(ps, now, waiting, timeout_ms);
 	for (int i = 0; i < MAX_PENDING; i++)
 		if (ps->pend[i].fd >= 0) {
 			pfd[n] = (struct pollfd){.fd = ps->pend[i].fd, .events = POLLIN | POLLOUT};
 			who[n++] = &ps->pend[i];
 		}
-	for (unsigned int i = 0; i < NM_MAX_PEERS; i++) {
+	for (unsigned int i = 0; i < ps->max_peers; i++) {
 		struct peer *p = &ps->peers[i];
 		if (!p->in_use || p->fd < 0)
 			continue;
@@ -499,7 +561,7 @@ nm_peers_poll(struct nm_peers *ps, int timeout_ms)
 		nm_peers_accept(ps);
 	now = now_ms(); /* after the handlers, which stamp state changes */
 	nm_peers_pending_expire(ps, now);
-	for (unsigned int i = 0; i < NM_MAX_PEERS; i++) {
+	for (unsigned int i = 0; i < ps->max_peers; i++) {
 		struct peer *p = &ps->peers[i];
 		if (!p->in_use)
 			continue;
@@ -508,6 +570,27 @@ nm_peers_poll(struct nm_peers *ps, int timeout_ms)
 			peer_fail(p, "connection or handshake timed out");
 		peer_timers(ps, p, i, now);
 	}
+}
+
+/*
+ * A socket per peer and per pending handshake, beside the pods' and the
+ * control socket's: raise the soft RLIMIT_NOFILE (1024 on many systems)
+ * toward the hard one for tunnel.max_peers, and say so when it cannot.
+ */
+static void
+fd_limit_raise(uint32_t max_peers)
+{
+	rlim_t want = (rlim_t)max_peers + MAX_PENDING + 256;
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= want)
+		return;
+	rl.rlim_cur = rl.rlim_max != RLIM_INFINITY && rl.rlim_max < want ? rl.rlim_max : want;
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur < want)
+		RTE_LOG(WARNING, USER1,
+			"RLIMIT_NOFILE %llu is under the %llu descriptors tunnel.max_peers %u may "
+			"need: raise LimitNOFILE\n",
+			(unsigned long long)rl.rlim_cur, (unsigned long long)want, max_peers);
 }
 
 struct nm_peers *
@@ -527,8 +610,21 @@ nm_peers_create(struct nm_node *node, const struct nm_config *cfg, int listen_fd
 	ps->listen_fd = listen_fd; /* a takeover's: calls waiting in its backlog are ours */
 	for (int i = 0; i < MAX_PENDING; i++)
 		ps->pend[i].fd = -1;
-	for (int i = 0; i < NM_MAX_PEERS; i++)
+	ps->max_peers = cfg->tunnel.max_peers;
+	ps->peers = calloc(ps->max_peers, sizeof(*ps->peers));
+	ps->pfd = calloc(1 + MAX_PENDING + ps->max_peers, sizeof(*ps->pfd));
+	ps->who = calloc(1 + MAX_PENDING + ps->max_peers, sizeof(*ps->who));
+	if (ps->peers == NULL || ps->pfd == NULL || ps->who == NULL) {
+		snprintf(err, errlen, "out of memory for %u peers (tunnel.max_peers)",
+			 ps->max_peers);
+		nm_peers_destroy(ps);
+		return NULL;
+	}
+	for (unsigned int i = 0; i < ps->max_peers; i++)
 		ps->peers[i].fd = -1;
+	fd_limit_raise(ps->max_peers);
+	nm_peer_rate_init(&ps->hs, cfg->tunnel.handshake_rate, cfg->tunnel.handshake_burst,
+			  now_ms());
 	if (cfg->tunnel.fabric_iface[0] == '\0')
 		return ps;
 
@@ -566,7 +662,7 @@ nm_peers_destroy(struct nm_peers *ps)
 		nm_tls_ctx_free(ps->cert_loading->ctx);
 	free(ps->cert_loading);
 	json_decref(ps->cert_last);
-	for (int i = 0; i < NM_MAX_PEERS; i++) {
+	for (unsigned int i = 0; ps->peers != NULL && i < ps->max_peers; i++) {
 		if (ps->peers[i].in_use)
 			nm_peer_close(&ps->peers[i]);
 		free(ps->peers[i].synced);
@@ -576,6 +672,9 @@ nm_peers_destroy(struct nm_peers *ps)
 	if (ps->listen_fd >= 0)
 		close(ps->listen_fd);
 	nm_tls_ctx_free(ps->ctx);
+	free(ps->peers);
+	free(ps->pfd);
+	free(ps->who);
 	free(ps);
 }
 
@@ -607,7 +706,7 @@ nm_peers_add(struct nm_peers *ps, const struct nm_peer_spec *spec, char *err, si
 		snprintf(err, errlen, "fabric_ip or pod_cidr collides with this node's");
 		return -EINVAL;
 	}
-	for (int i = 0; i < NM_MAX_PEERS; i++) {
+	for (int i = 0; i < (int)ps->max_peers; i++) {
 		const struct peer *q = &ps->peers[i];
 		if (!q->in_use) {
 			if (free_idx < 0)
@@ -626,7 +725,7 @@ nm_peers_add(struct nm_peers *ps, const struct nm_peer_spec *spec, char *err, si
 		}
 	}
 	if (free_idx < 0) {
-		snprintf(err, errlen, "%d peers already", NM_MAX_PEERS);
+		snprintf(err, errlen, "%u peers already (tunnel.max_peers)", ps->max_peers);
 		return -ENOSPC;
 	}
 	int rc = nm_node_tnl_peer_set(ps->node, (unsigned int)free_idx, spec, err, errlen);
@@ -640,7 +739,7 @@ nm_peers_add(struct nm_peers *ps, const struct nm_peer_spec *spec, char *err, si
 	p->dialer = strcmp(cfg->node_name, spec->name) < 0;
 	p->backoff_ms = BACKOFF_MIN_MS;
 	p->state_ms = now_ms();
-	p->next_try_ms = 0;
+	p->next_try_ms = p->state_ms + jitter_ms(DIAL_JITTER_MS);
 	PLOG(p, "added (%s %s:%u)", p->dialer ? "dialling" : "expecting a call from", spec->host,
 	     spec->port);
 	return 0;
@@ -670,7 +769,7 @@ nm_peers_specs(const struct nm_peers *ps, struct nm_peer_spec *out, unsigned int
 {
 	unsigned int n = 0;
 
-	for (int i = 0; ps != NULL && i < NM_MAX_PEERS && n < max; i++)
+	for (unsigned int i = 0; ps != NULL && i < ps->max_peers && n < max; i++)
 		if (ps->peers[i].in_use)
 			out[n++] = ps->peers[i].spec;
 	return n;
@@ -686,7 +785,8 @@ nm_peers_rekey(struct nm_peers *ps, const char *name, char *err, size_t errlen)
 		return -ENOENT;
 	}
 	if (p->state != PEER_UP || !p->hello_rx) {
-		snprintf(err, errlen, "peer '%s' is not up (%s)", name, state_names[p->state]);
+		snprintf(err, errlen, "peer '%s' is not up (%s)", name,
+			 nm_peer_state_names[p->state]);
 		return -ENOTCONN;
 	}
 	p->rekey_now = true;
@@ -709,7 +809,7 @@ int
 nm_peers_keying_get(const struct nm_peers *ps, unsigned int idx, const char **name,
 		    struct nm_peer_keying *k)
 {
-	const struct peer *p = ps != NULL && idx < NM_MAX_PEERS ? &ps->peers[idx] : NULL;
+	const struct peer *p = ps != NULL && idx < ps->max_peers ? &ps->peers[idx] : NULL;
 	uint64_t now = now_ms();
 
 	if (p == NULL || !p->in_use)
@@ -744,7 +844,7 @@ nm_peers_keying_set(struct nm_peers *ps, const char *name, const struct nm_peer_
 void
 nm_peers_rekey_all(struct nm_peers *ps)
 {
-	for (int i = 0; ps != NULL && i < NM_MAX_PEERS; i++)
+	for (unsigned int i = 0; ps != NULL && i < ps->max_peers; i++)
 		if (ps->peers[i].in_use)
 			ps->peers[i].rekey_now = true;
 }
@@ -753,12 +853,14 @@ nm_peers_rekey_all(struct nm_peers *ps)
 static void
 cert_swap(struct nm_peers *ps, struct nm_tls_ctx *ctx)
 {
-	for (int i = 0; i < NM_MAX_PEERS; i++) {
+	uint64_t now = now_ms();
+
+	for (unsigned int i = 0; i < ps->max_peers; i++) {
 		struct peer *p = &ps->peers[i];
 		if (!p->in_use)
 			continue;
 		nm_peer_close(p); /* keys stay installed until the new session replaces them */
-		p->next_try_ms = 0;
+		p->next_try_ms = now + jitter_ms(DIAL_JITTER_MS); /* and the handshake budget */
 	}
 	for (int i = 0; i < MAX_PENDING; i++)
 		nm_peers_pending_drop(&ps->pend[i]);
@@ -871,7 +973,7 @@ nm_peers_pod_changed(struct nm_peers *ps, const struct nm_pod_spec *spec, bool a
 {
 	if (ps == NULL)
 		return;
-	for (int i = 0; i < NM_MAX_PEERS; i++) {
+	for (unsigned int i = 0; i < ps->max_peers; i++) {
 		struct peer *p = &ps->peers[i];
 		if (!p->in_use || p->state != PEER_UP || p->tls == NULL)
 			continue;
@@ -882,46 +984,4 @@ nm_peers_pod_changed(struct nm_peers *ps, const struct nm_pod_spec *spec, bool a
 			peer_send(p, nm_announce_to_json(&a));
 		}
 	}
-}
-
-json_t *
-nm_peers_json(struct nm_peers *ps, bool tunnel)
-{
-	json_t *list = json_array();
-	uint64_t now = now_ms();
-
-	for (unsigned int i = 0; ps != NULL && i < NM_MAX_PEERS; i++) {
-		const struct peer *p = &ps->peers[i];
-		char fab[INET_ADDRSTRLEN], net[INET_ADDRSTRLEN], cidr[INET_ADDRSTRLEN + 4];
-
-		if (!p->in_use)
-			continue;
-		inet_ntop(AF_INET, &p->spec.fabric_ip, fab, sizeof(fab));
-		inet_ntop(AF_INET, &p->spec.pod_cidr.net, net, sizeof(net));
-		snprintf(cidr, sizeof(cidr), "%s/%u", net, p->spec.pod_cidr.prefix_len);
-		const char *state = p->state == PEER_UP && !p->hello_rx ? "handshake"
-				    : p->state == PEER_UP && p->tx_epoch == 0
-					? "keying"
-					: state_names[p->state];
-		json_t *o = json_pack(
-		    "{s:s, s:s, s:i, s:s, s:s, s:s, s:b, s:I, s:I, s:s, s:I, s:I, s:I}", "name",
-		    p->spec.name, "address", p->spec.host, "port", p->spec.port, "fabric_ip", fab,
-		    "pod_cidr", cidr, "state",
-		    p->state == PEER_UP && p->tx_epoch != 0 && p->hello_rx ? "up" : state, "dialer",
-		    p->dialer, "sessions", (json_int_t)p->sessions, "failures",
-		    (json_int_t)p->failures, "last_error", p->last_error, "announcements_refused",
-		    (json_int_t)p->announce_refused, "resyncs", (json_int_t)p->resyncs,
-		    "resync_removed", (json_int_t)p->resync_removed);
-		if (tunnel) {
-			json_object_set_new(o, "epoch", json_integer(p->tx_epoch));
-			json_object_set_new(o, "rekeys", json_integer((json_int_t)p->rekeys));
-			json_object_set_new(
-			    o, "epoch_age_s",
-			    p->tx_epoch ? json_integer((json_int_t)(now - p->tx_epoch_ms) / 1000)
-					: json_null());
-			json_object_update_new(o, nm_node_tnl_peer_json(ps->node, i));
-		}
-		json_array_append_new(list, o);
-	}
-	return list;
 }

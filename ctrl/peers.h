@@ -51,8 +51,27 @@ int nm_peers_add(struct nm_peers *ps, const struct nm_peer_spec *spec, char *err
 int nm_peers_del(struct nm_peers *ps, const char *name, char *err, size_t errlen);
 /* Copy the specs of the peers in use (at most max) into out; their number. */
 unsigned int nm_peers_specs(const struct nm_peers *ps, struct nm_peer_spec *out, unsigned int max);
-/* `peer list` and `tunnel list`. */
-json_t *nm_peers_json(struct nm_peers *ps, bool tunnel);
+/*
+ * Which peers `tunnel list` shows: the one called peer, or those whose
+ * names sort after `after` (NULL: from the first), at most limit (0: all),
+ * in name order, so that pages stay in step while peers come and go.
+ */
+struct nm_peers_page {
+	const char *peer;
+	const char *after;
+	uint32_t limit;
+};
+
+/*
+ * `peer list` and `tunnel list` (page NULL: every peer). With a page,
+ * *next is the name to ask for the next page with (after=), or NULL when
+ * this page holds the last peer. NULL with err when page->peer names no
+ * peer.
+ */
+json_t *nm_peers_json(struct nm_peers *ps, bool tunnel, const struct nm_peers_page *page,
+		      const char **next, char *err, size_t errlen);
+/* Peers configured, and in each state; the handshake budget and how often it made one wait. */
+json_t *nm_peers_summary_json(const struct nm_peers *ps);
 /* The listener's counters: accepted, pending handshakes, refusals by reason. */
 json_t *nm_peers_listener_json(struct nm_peers *ps);
 /* Start a key rotation toward this peer now. */

@@ -8,6 +8,7 @@
 #ifndef NM_PEERS_PRIV_H
 #define NM_PEERS_PRIV_H
 
+#include <poll.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
@@ -18,6 +19,7 @@
 
 #include "config.h"
 #include "jobs.h"
+#include "peer_rate.h"
 #include "peer_tls.h"
 
 #define BACKOFF_MIN_MS 1000
@@ -35,17 +37,26 @@
  * comes with it, is never pushed out by idle connections from its own
  * address. Handshakes are non-blocking steps, at most ACCEPT_BURST
  * accepts per poll, so no amount of them delays an up session or a dial.
+ * Each accept takes a handshake token (tunnel.handshake_rate): without
+ * one, calls wait in the kernel's accept queue (LISTEN_BACKLOG, at least
+ * tunnel.max_peers) and are counted as deferred once each. MAX_PENDING
+ * holds what PENDING_MS of accepts at a few hundred a second can start.
  */
-#define FIRST_BYTES_MS	  1000
-#define PENDING_MS	  3000
-#define DEFER_ACCEPT_S	  1
-#define PENDING_PER_SRC	  4
-#define MAX_PENDING	  64
-#define ACCEPT_BURST	  64
-#define LISTEN_BACKLOG	  128
+#define FIRST_BYTES_MS	1000
+#define PENDING_MS	3000
+#define DEFER_ACCEPT_S	1
+#define PENDING_PER_SRC 4
+#define MAX_PENDING	256
+#define ACCEPT_BURST	64
+#define LISTEN_BACKLOG	128
+/*
+ * Jitter, so that peers that failed, or a node's whole set after a start
+ * or `cert reload`, do not dial in step: a first dial waits up to
+ * DIAL_JITTER_MS, a retry between half and all of its back-off, and a
+ * dialler renews its session (tunnel.handshake_s) up to a tenth early.
+ */
+#define DIAL_JITTER_MS	  250
 #define PLOG(p, fmt, ...) RTE_LOG(INFO, USER1, "peer %s: " fmt "\n", (p)->spec.name, ##__VA_ARGS__)
-
-_Static_assert(MAX_PENDING == NM_MAX_PEERS * PENDING_PER_SRC, "a slot per source and peer");
 
 enum peer_state {
 	PEER_IDLE = 0,	 /* not connected; a dialler tries again at next_try_ms */
@@ -53,6 +64,9 @@ enum peer_state {
 	PEER_HANDSHAKE,	 /* TLS handshake in progress (dialler) */
 	PEER_UP,	 /* authenticated; up for traffic once hello_rx */
 };
+
+/* By enum peer_state (ctrl/peer_list.c). */
+extern const char *const nm_peer_state_names[];
 
 struct peer {
 	bool in_use;
@@ -71,7 +85,9 @@ struct peer {
 	uint64_t state_ms;
 	uint64_t next_try_ms;
 	uint64_t backoff_ms;
-	uint64_t session_ms; /* when the current TLS session began */
+	uint64_t session_ms;	 /* when the current TLS session began */
+	uint64_t session_end_ms; /* a dialler starts a new one then (tunnel.handshake_s) */
+	bool deferred;		 /* due to dial, waiting for a handshake token (counted) */
 	uint64_t failures;
 	uint64_t sessions;
 	uint64_t announce_refused;
@@ -137,7 +153,12 @@ struct nm_peers {
 	uint64_t cert_load_id;		/* reloads started so far */
 	json_t *cert_last;		/* outcome of the last finished reload, or NULL */
 	int listen_fd;
-	struct peer peers[NM_MAX_PEERS]; /* index = slot in the tunnel state */
+	uint32_t max_peers;	/* slots in peers[] (tunnel.max_peers) */
+	struct peer *peers;	/* index = slot in the tunnel state */
+	struct pollfd *pfd;	/* poll set: listener, pending, peers */
+	void **who;		/* what each pfd entry is (NULL: the listener) */
+	struct nm_peer_rate hs; /* the handshake budget, dialled and accepted */
+	uint32_t accept_queued; /* calls in the accept queue counted as deferred already */
 	struct pending pend[MAX_PENDING];
 	uint64_t accept_seq;	       /* connections accepted (orders pend[]) */
 	uint64_t refused[REFUSED_MAX]; /* listener refusals, by reason */
@@ -161,6 +182,8 @@ void nm_peer_up(struct nm_peers *ps, struct peer *p, int tx_dir);
 /* peer_listen.c */
 int nm_peers_listen(struct nm_peers *ps, char *err, size_t errlen);
 void nm_peers_accept(struct nm_peers *ps);
+/* The bucket is empty: count the calls in the accept queue not counted yet as deferred. */
+void nm_peers_accept_deferred(struct nm_peers *ps);
 void nm_peers_pending_step(struct nm_peers *ps, struct pending *q);
 void nm_peers_pending_expire(struct nm_peers *ps, uint64_t now);
 void nm_peers_pending_drop(struct pending *q);

@@ -372,7 +372,10 @@ parse_peers(const json_t *body, struct nm_state *st, char *err, size_t errlen)
 {
 	static const char *const keys[] = {"name", "address", "fabric_ip", "pod_cidr", NULL};
 
-	return parse_objects(body, "peers", "peer", keys, NM_MAX_PEERS, st->peers, fill_peer,
+	st->peers = room_for(body, "peers", sizeof(*st->peers));
+	if (st->peers == NULL)
+		return -ENOMEM;
+	return parse_objects(body, "peers", "peer", keys, NM_PEERS_MAX, st->peers, fill_peer,
 			     &st->n_peers, err, errlen);
 }
 
@@ -435,6 +438,7 @@ nm_state_clear(struct nm_state *st)
 	free(st->pods);
 	free(st->identities);
 	free(st->rules);
+	free(st->peers);
 	memset(st, 0, sizeof(*st));
 }
 

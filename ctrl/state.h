@@ -41,7 +41,7 @@ struct nm_state {
 	uint32_t next_rule_id;
 	uint8_t default_allow;
 	unsigned int n_peers;
-	struct nm_peer_spec peers[NM_MAX_PEERS];
+	struct nm_peer_spec *peers;    /* at most NM_PEERS_MAX */
 	char sig_file[NM_CFG_ARG_LEN]; /* "" = none */
 };
 

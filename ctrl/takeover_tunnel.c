@@ -124,7 +124,7 @@ int
 nm_takeover_tunnel_send(struct nm_node *node, int conn, unsigned int *n_peers)
 {
 	const struct nm_tnl_state *st = node->dp.tnl;
-	size_t cap = 2 * SECTION_HDR_LEN + NM_MAX_PEERS * sizeof(struct peer_wire) +
+	size_t cap = 2 * SECTION_HDR_LEN + (size_t)st->max_peers * sizeof(struct peer_wire) +
 		     NM_MAX_PODS * sizeof(struct remote_wire);
 	uint8_t *buf = calloc(1, cap);
 	struct peer_wire w; /* built here, copied in: records follow an 8-byte header */
@@ -133,7 +133,7 @@ nm_takeover_tunnel_send(struct nm_node *node, int conn, unsigned int *n_peers)
 	*n_peers = 0;
 	if (buf == NULL)
 		return -ENOMEM;
-	for (unsigned int i = 0; i < NM_MAX_PEERS; i++) {
+	for (unsigned int i = 0; i < st->max_peers; i++) {
 		const struct nm_tnl_peer *p = &st->peers[i];
 		const char *name;
 
@@ -171,7 +171,7 @@ nm_takeover_tunnel_resume(struct nm_node *node)
 	struct nm_tnl_state *st = node->dp.tnl;
 	unsigned int n = 0;
 
-	for (unsigned int i = 0; st != NULL && i < NM_MAX_PEERS; i++) {
+	for (unsigned int i = 0; st != NULL && i < st->max_peers; i++) {
 		struct nm_tnl_key *tx = st->peers[i].tx;
 		struct nm_tnl_key_params kp;
 		struct nm_tnl_key_stats ks;
@@ -335,7 +335,7 @@ nm_takeover_tunnel_restore(struct nm_node *node, const uint8_t *payload, uint32_
 			   unsigned int *n_peers, unsigned int *n_remote, char *err, size_t errlen)
 {
 	size_t off = 0;
-	long n = section(payload, len, &off, sizeof(struct peer_wire), NM_MAX_PEERS, "peers", err,
+	long n = section(payload, len, &off, sizeof(struct peer_wire), NM_PEERS_MAX, "peers", err,
 			 errlen);
 	size_t remote_off = off;
 	long n_rem = n < 0 ? n

@@ -27,7 +27,7 @@
 #include "fabric.h"
 #include "arp.h"
 #include "cksum.h"
-#include "nodemesh/tnl_state-t.h"
+#include "nodemesh/tnl_state.h"
 #include "nodemesh/tunnel.h"
 #include "nodemesh/worker.h"
 #include "tx.h"
@@ -35,6 +35,12 @@
 #include "nodemesh/pod_index.h"
 
 #define MAX_GROUPS 4 /* (peer, epoch) groups opened as bursts in one RX burst */
+/*
+ * Peers whose fabric MAC one flush checks: a keyed peer's MAC is learnt
+ * before its first packet needs it, without a flush visiting every one of
+ * a thousand slots each turn.
+ */
+#define ARP_CHECKS_PER_FLUSH 16
 
 /* Ask for a peer's fabric MAC, at most twice a second. */
 static void
@@ -62,7 +68,7 @@ void
 nm_fabric_enqueue(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t slot,
 		  struct rte_mbuf *m, uint16_t flow_hash)
 {
-	uint8_t idx = tbl->pods[slot].peer;
+	uint16_t idx = tbl->pods[slot].peer;
 	const struct nm_tnl_peer *p = &w->tnl->peers[idx];
 
 	if (unlikely(!p->in_use || p->tx == NULL)) {
@@ -79,6 +85,8 @@ nm_fabric_enqueue(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t 
 	}
 	nm_mbuf_meta(w->dp, m)->flow_hash = flow_hash;
 	struct nm_fabric_out *out = &w->fabric_out[idx];
+	if (out->n == 0)
+		w->fabric_pending[w->n_fabric_pending++] = idx;
 	out->pkts[out->n++] = m;
 	if (unlikely(out->n == NM_BURST))
 		nm_fabric_flush(w, 0);
@@ -192,24 +200,29 @@ flush_peer(struct nm_worker *w, unsigned int idx)
 void
 nm_fabric_flush(struct nm_worker *w, uint64_t now)
 {
-	for (unsigned int i = 0; i < NM_MAX_PEERS; i++) {
-		if (w->fabric_out[i].n > 0)
-			flush_peer(w, i);
-		/* Learn a keyed peer's MAC before its first packet needs it. */
-		const struct nm_tnl_peer *p = &w->tnl->peers[i];
-		if (unlikely(now != 0 && p->in_use && p->tx != NULL && !p->live->mac_known))
+	const struct nm_tnl_state *tnl = w->tnl;
+
+	/* Each listed slot once: flush_peer empties it, so enqueue lists it again. */
+	for (uint32_t k = 0; k < w->n_fabric_pending; k++)
+		flush_peer(w, w->fabric_pending[k]);
+	w->n_fabric_pending = 0;
+	if (now == 0)
+		return;
+	/* Learn keyed peers' MACs before their first packet needs them, a few slots a turn. */
+	for (unsigned int k = 0; k < ARP_CHECKS_PER_FLUSH && k < tnl->max_peers; k++) {
+		const struct nm_tnl_peer *p = &tnl->peers[w->fabric_arp_cursor];
+		w->fabric_arp_cursor =
+		    w->fabric_arp_cursor + 1 >= tnl->max_peers ? 0 : w->fabric_arp_cursor + 1;
+		if (unlikely(p->in_use && p->tx != NULL && !p->live->mac_known))
 			resolve_peer(w, p, now);
 	}
 }
 
 /* Which peer sent a datagram from this fabric address? -1: none. */
-static int
+static inline int
 peer_of(const struct nm_tnl_state *tnl, uint32_t ip)
 {
-	for (int i = 0; i < NM_MAX_PEERS; i++)
-		if (tnl->peers[i].in_use && tnl->peers[i].fabric_ip == ip)
-			return i;
-	return -1;
+	return nm_tnl_peer_by_ip(tnl, ip);
 }
 
 /* ARP on the fabric: answer for our fabric address, learn peers' MACs. */
@@ -238,7 +251,7 @@ fabric_arp(struct nm_worker *w, struct rte_mbuf *m, const struct nm_pkt_meta *me
 
 struct open_group {
 	struct nm_tnl_rx *rx;
-	uint8_t peer;
+	uint16_t peer;
 	uint16_t n;
 	struct rte_mbuf *pkts[NM_BURST];
 	struct nm_tnl_buf bufs[NM_BURST];
@@ -319,7 +332,7 @@ classify(struct nm_worker *w, struct rte_mbuf *m, struct open_group *g, unsigned
 			return -1;
 		}
 		g[k].rx = rx;
-		g[k].peer = (uint8_t)idx;
+		g[k].peer = (uint16_t)idx;
 		g[k].n = 0;
 		(*ng)++;
 	}

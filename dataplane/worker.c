@@ -285,6 +285,31 @@ insp_pool_init(struct nm_worker *w, int socket)
 	return 0;
 }
 
+/*
+ * The fabric worker's per-peer buffers, one per tunnel.max_peers slot (a
+ * few hundred bytes each), and the list of those holding packets.
+ */
+static int
+fabric_bufs_init(struct nm_worker *w, int socket)
+{
+	uint32_t n = w->dp->params.max_peers;
+
+	if (w->idx != NM_FABRIC_WORKER || n == 0)
+		return 0;
+	w->fabric_out = rte_zmalloc_socket("nm_fabric_out", (size_t)n * sizeof(*w->fabric_out),
+					   RTE_CACHE_LINE_SIZE, socket);
+	w->fabric_pending =
+	    rte_malloc_socket("nm_fabric_pending", (size_t)n * sizeof(uint16_t), 0, socket);
+	if (w->fabric_out == NULL || w->fabric_pending == NULL) {
+		rte_free(w->fabric_out);
+		w->fabric_out = NULL;
+		rte_free(w->fabric_pending);
+		w->fabric_pending = NULL;
+		return -1;
+	}
+	return 0;
+}
+
 struct nm_worker *
 nm_worker_create(struct nm_dataplane *dp, unsigned int idx, unsigned int lcore)
 {
@@ -332,8 +357,12 @@ nm_worker_create(struct nm_dataplane *dp, unsigned int idx, unsigned int lcore)
 		goto fail_insp;
 	if (nm_authz_pool_init(w, socket) < 0)
 		goto fail_authz;
+	if (fabric_bufs_init(w, socket) < 0)
+		goto fail_fabric;
 	return w;
 
+fail_fabric:
+	nm_authz_pool_fini(w);
 fail_authz:
 	insp_pool_fini(w);
 fail_insp:
@@ -375,5 +404,9 @@ nm_worker_free(struct nm_worker *w)
 	w->events = NULL;
 	insp_pool_fini(w);
 	nm_authz_pool_fini(w);
+	rte_free(w->fabric_out);
+	w->fabric_out = NULL;
+	rte_free(w->fabric_pending);
+	w->fabric_pending = NULL;
 	rte_free(w);
 }

@@ -70,6 +70,7 @@ struct nm_dp_params {
 	uint8_t sig_midstream; /* enum nm_midstream: a TCP flow whose handshake we did not see */
 	uint32_t fabric_ip;    /* this node's fabric address, network order */
 	uint16_t udp_port;     /* tunnel datagrams, host order */
+	uint32_t max_peers;    /* peer slots in the tunnel state (tunnel.max_peers) */
 };
 
 struct nm_dataplane {

@@ -60,10 +60,17 @@ struct nm_tnl_peer {
 	char name[NM_NAME_LEN];
 };
 
-/* Immutable once published (RCU, like the pod table). */
+/*
+ * Immutable once published (RCU, like the pod table). One allocation of
+ * nm_tnl_state_size(max_peers) bytes: the header, max_peers slots, then
+ * the fabric-address index (nodemesh/tnl_state.h), so that a copy is one
+ * memcpy and holds no pointer into itself.
+ */
 struct nm_tnl_state {
 	uint64_t generation;
-	struct nm_tnl_peer peers[NM_MAX_PEERS];
+	uint32_t max_peers; /* slots in peers[] (tunnel.max_peers) */
+	uint32_t ip_mask;   /* index slots - 1: a power of two, at least twice max_peers */
+	struct nm_tnl_peer peers[];
 };
 
 #endif

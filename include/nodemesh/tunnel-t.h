@@ -27,7 +27,14 @@
 
 #include <stdint.h>
 
-#define NM_MAX_PEERS 16 /* nodes one node keeps tunnels to */
+/*
+ * Nodes one node keeps tunnels to: tunnel.max_peers (default
+ * NM_PEERS_DEFAULT) sizes the peer slots, the tunnel state and the fabric
+ * worker's per-peer buffers at start; NM_PEERS_MAX is its largest value
+ * (peer slots are uint16_t in the pod table and the fabric index).
+ */
+#define NM_PEERS_DEFAULT 1024
+#define NM_PEERS_MAX	 4096
 
 #define NM_TNL_VERSION	      1
 #define NM_TNL_HDR_LEN	      12 /* tunnel header: version, reserved, epoch, sequence */

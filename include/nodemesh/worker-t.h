@@ -66,7 +66,7 @@ struct nm_txbuf {
 
 /* Packets for one peer, sealed as a burst (fabric worker). */
 struct nm_fabric_out {
-	uint16_t n;
+	uint16_t n; /* 0: not listed in fabric_pending */
 	struct rte_mbuf *pkts[NM_BURST];
 };
 
@@ -118,7 +118,15 @@ struct nm_worker {
 	uint32_t n_authz_free;
 	struct nm_sig_set *sigs;	/* current rule set, read at the top of each turn */
 	const struct nm_tnl_state *tnl; /* current tunnel state, same */
-	struct nm_fabric_out fabric_out[NM_MAX_PEERS]; /* fabric worker: to seal, per peer */
+	/*
+	 * Fabric worker only (NULL elsewhere): packets to seal, one buffer per
+	 * peer slot (tunnel.max_peers of them), and the slots holding some, so
+	 * that a flush visits those rather than every peer.
+	 */
+	struct nm_fabric_out *fabric_out;
+	uint16_t *fabric_pending;
+	uint32_t n_fabric_pending;
+	uint32_t fabric_arp_cursor;		  /* next slot whose MAC the flush checks */
 	uint64_t tnl_rejected[NM_TNL_REASON_MAX]; /* fabric worker: records refused, by reason */
 	struct rte_ring *alert_ring;		  /* alerts to the control thread */
 	struct rte_ring *events; /* observation events to the control thread (observe-t.h) */

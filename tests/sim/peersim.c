@@ -9,7 +9,8 @@
  *
  * Peer i (1..N) is node PREFIX-iii with certificate DIR/PREFIX-iii.pem, its
  * control connection from mgmt-base + i - 1, its fabric address
- * fabric-base + i - 1 and its pod CIDR the i-th /24 from pod-base. The
+ * fabric-base + i - 1 and its pod CIDR the i-th /24 (--pod-prefix) from
+ * pod-base. The
  * simulator registers the peers with the daemon (`peer add`; a refusal,
  * such as the 17th peer today, is reported and that peer sits out), then
  * runs its phases, each timed by what the daemon reports:
@@ -27,6 +28,9 @@
  *               announces them again
  *   restart     --restart: the last peer's session is closed and dialled
  *               again; it re-announces all but its last pod
+ *   hold        --hold S: the sessions stay up S seconds; with --redial a
+ *               peer whose session ends dials again and re-announces (a
+ *               daemon restart: how fast and how evenly they come back)
  *
  * The last line is machine-readable: "RESULT key=value ...". Exit status:
  * 0 when every phase completed, 1 when one did not (the line says where),
@@ -584,6 +588,61 @@ phase_restart(struct sim *s)
 											    : -1;
 }
 
+/* A peer whose session ended: dial again in 200-700 ms, with a new key, and resync. */
+static void
+redial_later(struct sim_peer *p, uint64_t now)
+{
+	sim_peer_close(p);
+	p->state = SIM_IDLE;
+	p->tx_epoch = 0;
+	nm_tnl_key_free(p->seal);
+	p->seal = NULL;
+	p->announce_on_up = true;
+	p->start_ns = now + (200 + (uint64_t)(rand() % 500)) * 1000000ull;
+}
+
+/*
+ * Keep the sessions turning for --hold seconds. With --redial, peers whose
+ * session ended dial again; reported: how many sessions ended, and from
+ * the first loss, when the last peer was up again (with keys).
+ */
+static void
+phase_hold(struct sim *s)
+{
+	uint64_t t0 = nm_mono_ns(), first_loss = 0, last_up = 0;
+	unsigned int lost = 0;
+
+	while (!stop && ms_since(t0) < s->hold_s * 1000) {
+		sim_poll(s, POLL_MS);
+		if (!s->redial)
+			continue;
+		uint64_t now = nm_mono_ns();
+		for (unsigned int i = 0; i < s->n_active; i++) {
+			struct sim_peer *p = &s->peers[i];
+			if (p->state == SIM_FAILED) {
+				if (first_loss == 0)
+					first_loss = now;
+				lost++;
+				redial_later(p, now);
+			} else if (p->state == SIM_UP && p->tx_epoch != 0 &&
+				   p->up_ns > first_loss && first_loss != 0 && p->up_ns > last_up) {
+				last_up = p->up_ns;
+			}
+		}
+	}
+	unsigned int up = count_state(s, SIM_UP, true);
+	double back_ms =
+	    first_loss != 0 && last_up > first_loss ? (double)(last_up - first_loss) / 1e6 : 0;
+	printf("hold: %.1f s, %u sessions ended or dials failed%s, %u of %u up with keys at the "
+	       "end; the last came "
+	       "back %.1f ms after the first loss\n",
+	       ms_since(t0) / 1000, lost, s->redial ? " (each dialled again)" : "", up, s->n_active,
+	       back_ms);
+	result_add(s, "hold_lost", "%u", lost);
+	result_add(s, "hold_up", "%u", up);
+	result_add(s, "hold_back_ms", "%.1f", back_ms);
+}
+
 /* `peer del` each peer this run added: the daemon forgets it and its pods. */
 static void
 phase_unregister(struct sim *s)
@@ -628,8 +687,8 @@ peers_create(struct sim *s)
 			    p->name, s->target.name);
 		p->mgmt_ip = htonl(ntohl(s->mgmt_base) + i);
 		p->fabric_ip = htonl(ntohl(s->fabric_base) + i);
-		p->pod_cidr.net = htonl(ntohl(s->pod_base) + (i << 8));
-		p->pod_cidr.prefix_len = 24;
+		p->pod_cidr.net = htonl(ntohl(s->pod_base) + (i << (32 - s->pod_prefix)));
+		p->pod_cidr.prefix_len = (uint8_t)s->pod_prefix;
 		snprintf(id.node, sizeof(id.node), "%s", p->name);
 		snprintf(id.trust_domain, sizeof(id.trust_domain), "%s", s->td);
 		snprintf(id.cert_file, sizeof(id.cert_file), "%s/%s.pem", s->certs, p->name);
@@ -673,6 +732,7 @@ main(int argc, char **argv)
 	    .send_count = 20,
 	    .send_from = {1},
 	    .n_send_from = 1,
+	    .pod_prefix = 24,
 	};
 	const char *failed = NULL;
 	char err[512];
@@ -708,7 +768,7 @@ main(int argc, char **argv)
 	else if (s.restart && phase_restart(&s) < 0)
 		failed = "restart";
 	if (failed == NULL && s.hold_s > 0)
-		sim_run_for(&s, s.hold_s * 1000);
+		phase_hold(&s);
 	if (stop && failed == NULL)
 		failed = "interrupted";
 	if (s.unregister && s.register_peers)

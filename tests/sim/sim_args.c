@@ -20,7 +20,8 @@ usage(FILE *out)
 	    "                  --mgmt-base IP --fabric-base IP --pod-base IP [options]\n"
 	    "\n"
 	    "  -n, --peers N          simulated nodes (default 15)\n"
-	    "  -p, --pods N           pods each announces, 1..254 (default 10)\n"
+	    "  -p, --pods N           pods each announces, 1 to the CIDR's hosts (default 10)\n"
+	    "  --pod-prefix LEN       each peer's pod CIDR is a /LEN, 16..30 (default 24)\n"
 	    "  --rate R               handshakes started per second (default 0: all at once)\n"
 	    "  --batch B              announce B pods at a time, each batch timed until the\n"
 	    "                         daemon holds it (default 0: all at once)\n"
@@ -42,7 +43,10 @@ usage(FILE *out)
 	    "  --pod-ns NS            namespace of the announced pods (default sim)\n"
 	    "  --no-register          the peers are in the daemon's config already\n"
 	    "  --timeout S            per phase (default 60)\n"
-	    "  --hold S               keep the sessions up S seconds at the end\n");
+	    "  --hold S               keep the sessions up S seconds at the end\n"
+	    "  --redial               while holding, a peer whose session ends (the daemon\n"
+	    "                         restarted, say) dials again after 200-700 ms and\n"
+	    "                         announces its pods on the new session\n");
 }
 
 static int
@@ -144,7 +148,9 @@ sim_args_parse(struct sim *s, int argc, char **argv)
 		O_FAB,
 		O_POD,
 		O_BATCH,
-		O_UNREG
+		O_UNREG,
+		O_PODPFX,
+		O_REDIAL
 	};
 	static const struct option opts[] = {
 	    {"peers", required_argument, NULL, 'n'},
@@ -175,6 +181,8 @@ sim_args_parse(struct sim *s, int argc, char **argv)
 	    {"mgmt-base", required_argument, NULL, O_MGMT},
 	    {"fabric-base", required_argument, NULL, O_FAB},
 	    {"pod-base", required_argument, NULL, O_POD},
+	    {"pod-prefix", required_argument, NULL, O_PODPFX},
+	    {"redial", no_argument, NULL, O_REDIAL},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
@@ -280,6 +288,14 @@ sim_args_parse(struct sim *s, int argc, char **argv)
 			if (parse_ip(optarg, &s->pod_base) < 0)
 				BAD("--pod-base '%s': not an IPv4 address", optarg);
 			break;
+		case O_PODPFX:
+			s->pod_prefix = (unsigned int)strtoul(optarg, NULL, 10);
+			if (s->pod_prefix < 16 || s->pod_prefix > 30)
+				BAD("--pod-prefix '%s': 16 to 30", optarg);
+			break;
+		case O_REDIAL:
+			s->redial = true;
+			break;
 		case 'h':
 			usage(stdout);
 			exit(0);
@@ -296,8 +312,10 @@ sim_args_parse(struct sim *s, int argc, char **argv)
 		    "are required (see --help)");
 	if (s->n_peers < 1 || s->n_peers > MAX_SIM_PEERS)
 		BAD("-n %u: 1 to %d peers", s->n_peers, MAX_SIM_PEERS);
-	if (s->pods.per_peer < 1 || s->pods.per_peer > 254)
-		BAD("-p %u: 1 to 254 pods per peer (one /24 each)", s->pods.per_peer);
+	unsigned int hosts = (1u << (32 - s->pod_prefix)) - 2;
+	if (s->pods.per_peer < 1 || s->pods.per_peer > hosts)
+		BAD("-p %u: 1 to %u pods per peer (one /%u each)", s->pods.per_peer, hosts,
+		    s->pod_prefix);
 	if (s->rate < 0)
 		BAD("--rate %g: handshakes per second, 0 for all at once", s->rate);
 	if (s->send && (s->fabric_iface == NULL || !have_mac || s->fabric.dst_ip == 0))

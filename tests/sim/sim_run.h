@@ -27,6 +27,8 @@ struct sim {
 	double rate;	    /* handshakes started per second; 0: all at once */
 	unsigned int batch; /* announcements per timed batch; 0: all at once */
 	bool withdraw, restart, register_peers, unregister;
+	bool redial;		 /* while holding, a peer whose session ended dials again */
+	unsigned int pod_prefix; /* each peer's pod CIDR: the i-th /pod_prefix from pod_base */
 	const char *certs, *td, *ctl, *prefix;
 	uint32_t mgmt_base, fabric_base, pod_base;
 	uint16_t peer_port;

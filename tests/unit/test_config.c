@@ -396,7 +396,7 @@ Test(config_load, every_setting_is_read)
 	    "  trust_domain = \"td.example\"; cert = \"/c.pem\"; key = \"/k.pem\";\n"
 	    "  ca = \"/ca.pem\"; crl = \"/crl.pem\"; cipher = \"chacha20-poly1305\";\n"
 	    "  rekey_s = 60; handshake_s = 600;\n"
-	    "  grace_s = 5; };\n"
+	    "  grace_s = 5; max_peers = 2000; handshake_rate = 40; handshake_burst = 8; };\n"
 	    "peers = ( { name = \"node-c\"; address = \"10.8.0.3:7400\";\n"
 	    "  fabric_ip = \"10.9.0.3\";\n"
 	    "  pod_cidr = \"10.3.0.0/16\"; } );\n";
@@ -440,12 +440,52 @@ Test(config_load, every_setting_is_read)
 	cr_assert_eq(cfg.tunnel.rekey_s, 60);
 	cr_assert_eq(cfg.tunnel.handshake_s, 600);
 	cr_assert_eq(cfg.tunnel.grace_s, 5);
+	cr_assert_eq(cfg.tunnel.max_peers, 2000);
+	cr_assert_eq(cfg.tunnel.handshake_rate, 40);
+	cr_assert_eq(cfg.tunnel.handshake_burst, 8);
 	cr_assert_eq(cfg.n_peers, 1);
 	cr_assert_str_eq(cfg.peers[0].name, "node-c");
 	cr_assert_str_eq(cfg.peers[0].host, "10.8.0.3");
 	cr_assert_eq(cfg.peers[0].port, 7400);
 	cr_assert_eq(cfg.peers[0].fabric_ip, htonl(0x0a090003));
 	cr_assert_eq(cfg.peers[0].pod_cidr.prefix_len, 16);
+}
+
+/* The peer slots and the handshake budget: the documented defaults and ranges. */
+Test(config_load, tunnel_scale_settings)
+{
+	static const char *const tunnel = "tunnel: { fabric_iface = \"fab0\"; fabric_ip = "
+					  "\"10.9.0.1\"; pod_cidr = \"10.1.0.0/24\";"
+					  " cert = \"/c\"; key = \"/k\"; ca = \"/ca\"; %s };\n%s";
+	static const struct {
+		const char *settings, *peers;
+		int rc;
+		const char *err;
+	} cases[] = {
+	    {"", "", 0, ""},
+	    {"max_peers = 0;", "", -EINVAL, "t.conf:1: 'max_peers' = 0 is outside 1..4096"},
+	    {"max_peers = 4097;", "", -EINVAL, "t.conf:1: 'max_peers' = 4097 is outside 1..4096"},
+	    {"max_peers = 4096;", "", 0, ""},
+	    {"handshake_rate = 0;", "", -EINVAL, "handshake_rate"},
+	    {"handshake_burst = 0;", "", -EINVAL, "handshake_burst"},
+	    {"max_peers = 1;",
+	     "peers = ( { name = \"b\"; address = \"10.8.0.2:7400\"; fabric_ip = \"10.9.0.2\";"
+	     " pod_cidr = \"10.2.0.0/24\"; }, { name = \"c\"; address = \"10.8.0.3:7400\";"
+	     " fabric_ip = \"10.9.0.3\"; pod_cidr = \"10.3.0.0/24\"; } );",
+	     -EINVAL, "2 peers, over tunnel.max_peers 1"},
+	};
+	char text[1024];
+
+	cr_assert_eq(load_str(""), 0, "%s", err);
+	cr_expect_eq(cfg.tunnel.max_peers, NM_PEERS_DEFAULT);
+	cr_expect_eq(cfg.tunnel.handshake_rate, 100);
+	cr_expect_eq(cfg.tunnel.handshake_burst, 20);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(text, sizeof(text), tunnel, cases[i].settings, cases[i].peers);
+		cr_expect_eq(load_str(text), cases[i].rc, "%s: %s", cases[i].settings, err);
+		cr_expect_not_null(strstr(err, cases[i].err), "%s: '%s' lacks '%s'",
+				   cases[i].settings, err, cases[i].err);
+	}
 }
 
 Test(config_load, signatures_and_logs)

@@ -13,6 +13,7 @@
 #include "unit_pipeline.h"
 #include "peer_msg.h"
 #include "unit_tmp.h"
+#include "nodemesh/tnl_state.h"
 
 #define FAB_IP	   IP4(198, 19, 0, 1)
 #define PEER_IP	   IP4(198, 19, 0, 2)
@@ -227,6 +228,42 @@ Test(fabric, no_keys_means_no_packet_leaves)
 	cr_assert_eq(rte_ring_count(fab.tx), 0, "nothing on the fabric, not even in the clear");
 	assert_drops(0, NM_DROP_TNL_NO_KEY, 1);
 	cr_assert_eq(node->dp.tnl->peers[1].live->no_key, 1);
+}
+
+Test(fabric, the_last_peer_slot_is_sealed_for_and_one_past_it_refused)
+{
+	static const struct udp_spec s = {IP_A, IP4(198, 18, 5, 1), 64, 1, 0, 100, 0};
+	unsigned int last = node->dp.tnl->max_peers - 1;
+	struct nm_peer_spec spec = {.name = "node-z", .port = 7400};
+	struct nm_announce a = {.type = NM_ANNOUNCE_POD_ADD};
+	struct nm_tnl_key_params kp;
+	char err[256] = "";
+	uint8_t f[256];
+
+	cr_assert_geq(last + 1, NM_PEERS_DEFAULT, "slots for tunnel.max_peers by default");
+	spec.fabric_ip = rte_cpu_to_be_32(IP4(198, 19, 0, 9));
+	spec.pod_cidr.net = rte_cpu_to_be_32(IP4(198, 18, 5, 0));
+	spec.pod_cidr.prefix_len = 24;
+	cr_assert_eq(nm_node_tnl_peer_set(node, last + 1, &spec, err, sizeof(err)), -ENOSPC);
+	cr_assert_str_eq(err, "peer slot 1024 over tunnel.max_peers 1024");
+	cr_assert_eq(nm_node_tnl_peer_set(node, last, &spec, err, sizeof(err)), 0, "%s", err);
+	key_params(&kp, TX_EPOCH, NM_TNL_SEAL, 0x20);
+	cr_assert_eq(nm_node_tnl_set_tx(node, last, &kp, err, sizeof(err)), 0, "%s", err);
+	struct nm_peer_live *pl = node->dp.tnl->peers[last].live;
+	memcpy(pl->mac.addr_bytes, PEER_MAC, 6);
+	pl->mac_known = true;
+	a.ip = rte_cpu_to_be_32(IP4(198, 18, 5, 1));
+	snprintf(a.ns, sizeof(a.ns), "remote");
+	snprintf(a.sa, sizeof(a.sa), "sa-z");
+	cr_assert_eq(nm_node_remote_pod_add(node, last, &a, err, sizeof(err)), 0, "%s", err);
+	w0->tnl = node->dp.tnl;
+
+	size_t len = udp_frame(f, PORT_MAC_A, MAC_A, &s);
+	feed(POD_A, f, len);
+	cr_assert_eq(rte_ring_count(fab.tx), 1, "sealed for the peer in slot %u", last);
+	assert_drops(0, NM_DROP_NONE, 0);
+	cr_assert_eq(node->dp.tnl->peers[last].live->tx_packets, 1);
+	cr_assert_eq(nm_tnl_peer_by_ip(node->dp.tnl, spec.fabric_ip), (int)last);
 }
 
 Test(fabric, sealed_packet_from_the_peer_reaches_the_pod)
@@ -520,4 +557,55 @@ Test(fabric, announcements_of_a_batch_are_one_publication_and_a_resync_drops_the
 	cr_expect_eq(nm_node_remote_pods_keep(node, 0, keep, 2), 0, "nothing left to drop");
 	cr_expect_eq(nm_node_remote_end(node, err, sizeof(err)), 0,
 		     "an empty batch publishes nothing");
+}
+
+/* ---- the fabric-address index of the tunnel state (nodemesh/tnl_state.h) ---- */
+
+static struct nm_tnl_state *
+index_state(uint32_t max_peers, uint32_t in_use)
+{
+	struct nm_tnl_state *st = calloc(1, nm_tnl_state_size(max_peers));
+
+	cr_assert_not_null(st);
+	st->max_peers = max_peers;
+	for (uint32_t i = 0; i < in_use; i++) {
+		st->peers[i].in_use = 1;
+		st->peers[i].fabric_ip = rte_cpu_to_be_32(IP4(198, 19, 0, 0) + 10 + i);
+	}
+	nm_tnl_index_build(st);
+	return st;
+}
+
+Test(tnl_index, sized_a_power_of_two_at_least_twice_the_slots)
+{
+	static const uint32_t cases[][2] = {{1, 2},	  {2, 4},	{3, 8},	     {16, 32},
+					    {1000, 2048}, {1024, 2048}, {4096, 8192}};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		cr_expect_eq(nm_tnl_index_slots(cases[i][0]), cases[i][1], "%u slots", cases[i][0]);
+}
+
+Test(tnl_index, finds_each_of_a_thousand_peers_and_no_stranger)
+{
+	struct nm_tnl_state *st = index_state(1024, 1000);
+
+	for (uint32_t i = 0; i < 1000; i++)
+		cr_expect_eq(nm_tnl_peer_by_ip(st, st->peers[i].fabric_ip), (int)i, "peer %u", i);
+	cr_expect_eq(nm_tnl_peer_by_ip(st, rte_cpu_to_be_32(IP4(198, 19, 0, 0) + 10 + 1000)), -1);
+	cr_expect_eq(nm_tnl_peer_by_ip(st, 0), -1);
+	free(st);
+}
+
+Test(tnl_index, a_cleared_slot_is_not_found_after_the_rebuild)
+{
+	struct nm_tnl_state *st = index_state(64, 64);
+	uint32_t ip = st->peers[17].fabric_ip;
+
+	memset(&st->peers[17], 0, sizeof(st->peers[17]));
+	nm_tnl_index_build(st);
+	cr_expect_eq(nm_tnl_peer_by_ip(st, ip), -1);
+	for (uint32_t i = 0; i < 64; i++)
+		if (i != 17)
+			cr_expect_eq(nm_tnl_peer_by_ip(st, st->peers[i].fabric_ip), (int)i);
+	free(st);
 }

@@ -46,7 +46,8 @@ sample(struct nm_state *st)
 	st->pods = calloc(2, sizeof(*st->pods));
 	st->identities = calloc(1, sizeof(*st->identities));
 	st->rules = calloc(2, sizeof(*st->rules));
-	cr_assert(st->pods && st->identities && st->rules);
+	st->peers = calloc(1, sizeof(*st->peers));
+	cr_assert(st->pods && st->identities && st->rules && st->peers);
 	cr_assert_eq(nm_pod_spec_fill(&st->pods[0], kv, pod_a, err, sizeof(err)), 0, "%s", err);
 	cr_assert_eq(nm_pod_spec_fill(&st->pods[1], kv, pod_b, err, sizeof(err)), 0, "%s", err);
 	st->n_pods = 2;

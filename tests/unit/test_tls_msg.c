@@ -280,6 +280,15 @@ Test(msg_frame, largest_frame_is_accepted)
 	cr_expect(json_equal(out[0], msg));
 	json_decref(out[0]);
 	json_decref(msg);
+	cr_expect_eq(rx.cap, 0, "the large frame's buffer is given back");
+
+	/* A small frame after it: the buffer grows to NM_MSG_RX_KEEP only, and stays. */
+	n = (long)frame(buf, "{\"type\":\"hello\",\"node\":\"b\"}");
+	cr_assert_eq(feed(buf, (size_t)n, 7, out, 1, err, sizeof(err)), 1, "%s", err);
+	json_decref(out[0]);
+	cr_expect_eq(rx.cap, NM_MSG_RX_KEEP);
+	nm_msg_rx_free(&rx);
+	cr_expect_null(rx.buf);
 
 	/* One byte more and it is no frame. */
 	msg = sized_msg(NM_MSG_MAX + 1);
