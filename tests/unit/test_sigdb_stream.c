@@ -463,3 +463,24 @@ Test(sigdb, pool_refuses_sizes_that_break_alignment)
 	cr_assert_null(nm_sig_stream_pool_create(0, 4096));
 	cr_assert_eq(errno, EINVAL);
 }
+
+/*
+ * The stream digest (what a takeover compares before it expands a stream):
+ * one rules file compiled twice gives one digest, another pattern another.
+ */
+Test(sigdb, stream_digest_is_the_same_for_the_same_rules_only)
+{
+	content_add(rule_add(NM_SIG_PROTO_TCP, 1), sig);
+	compile_ok();
+	struct nm_sigdb *again = nm_sigdb_compile(rules, n_rules, err, sizeof(err));
+	cr_assert_not_null(again, "%s", err);
+	cr_expect_arr_eq(again->stream_digest, db->stream_digest, NM_SIGDB_DIGEST_LEN);
+	nm_sigdb_free(again);
+
+	content_add(rule_add(NM_SIG_PROTO_TCP, 2), "OTHER-PATTERN");
+	struct nm_sigdb *other = nm_sigdb_compile(rules, n_rules, err, sizeof(err));
+	cr_assert_not_null(other, "%s", err);
+	cr_expect(memcmp(other->stream_digest, db->stream_digest, NM_SIGDB_DIGEST_LEN) != 0,
+		  "a second rule, the same digest");
+	nm_sigdb_free(other);
+}
