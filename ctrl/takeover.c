@@ -11,7 +11,8 @@
  *      its socket.
  *   2. The workers stop at a quiescent point (nm_node_stop: each finishes
  *      its burst and leaves its loop), so the state is the last word.
- *   3. The pods' rings, the flows, with a fabric port the tunnels' keys
+ *   3. The pods' rings, the flows and the inspection streams
+ *      (ctrl/takeover_streams.c), with a fabric port the tunnels' keys
  *      (ctrl/takeover_tunnel.c), then STATE: the state file's encoding (so
  *      the upgrade case is the state file's versioning), with the
  *      listening control socket attached.
@@ -103,15 +104,19 @@ await_start(struct nm_node *node, int conn, pid_t pid, uint64_t stopped_ns)
 static int
 hand_over(struct nm_node *node, int conn, int listen_fd, char *why, size_t whylen)
 {
-	unsigned int n_rings = 0, n_flows = 0, n_peers = 0;
-	size_t len = 0;
+	unsigned int n_rings = 0, n_flows = 0, n_streams = 0, n_peers = 0;
+	size_t len = 0, flow_bytes = 0, stream_bytes = 0;
 	char *state = NULL;
 	const char *step = "the pods' rings";
 	int rc = nm_takeover_rings_send(node, conn, &n_rings);
 
 	if (rc == 0) {
 		step = "the flows";
-		rc = nm_takeover_flows_send(node, conn, &n_flows);
+		rc = nm_takeover_flows_send(node, conn, &n_flows, &flow_bytes);
+	}
+	if (rc == 0) {
+		step = "the inspection streams";
+		rc = nm_takeover_streams_send(node, conn, &n_streams, &stream_bytes);
 	}
 	if (rc == 0 && node->dp.has_fabric) {
 		step = "the tunnels' keys";
@@ -130,9 +135,9 @@ hand_over(struct nm_node *node, int conn, int listen_fd, char *why, size_t whyle
 		return -1;
 	}
 	RTE_LOG(INFO, USER1,
-		"takeover: sent %u pods' rings, %u flows, %u peers' keys, the state (%zu bytes) "
-		"and the control socket\n",
-		n_rings, n_flows, n_peers, len);
+		"takeover: sent %u pods' rings, %u flows (%zu bytes), %u inspection streams (%zu "
+		"bytes), %u peers' keys, the state (%zu bytes) and the control socket\n",
+		n_rings, n_flows, flow_bytes, n_streams, stream_bytes, n_peers, len);
 	return 0;
 }
 
@@ -211,6 +216,13 @@ receive_state(struct nm_takeover *tk, char *err, size_t errlen)
 			rc = nm_takeover_flows_add(&tk->flows, h.type, payload, h.len, err, errlen);
 			free(payload);
 			payload = NULL;
+			if (rc < 0)
+				return rc;
+			continue;
+		}
+		if (rc == 0 && h.type == NM_TAKEOVER_STREAMS && h.n_fds == 0) {
+			rc = nm_takeover_streams_add(&tk->streams, payload, h.len, err, errlen);
+			payload = NULL; /* taken */
 			if (rc < 0)
 				return rc;
 			continue;
@@ -331,6 +343,8 @@ nm_takeover_free(struct nm_takeover *tk)
 	tk->rings = NULL;
 	nm_takeover_flows_free(tk->flows);
 	tk->flows = NULL;
+	nm_takeover_streams_free(tk->streams);
+	tk->streams = NULL;
 	free(tk->state);
 	tk->state = NULL;
 	if (tk->tunnel != NULL)

@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 
 #include "takeover_msg.h"
+#include "takeover_wire.h"
 
 #define MAGIC	    "NMTO"
 #define REFUSAL_MAX 512 /* a control server's one-line JSON refusal, read whole */
@@ -25,6 +26,7 @@ static const char *const type_names[] = {
     [NM_TAKEOVER_STARTED] = "STARTED", [NM_TAKEOVER_ABORT] = "ABORT",
     [NM_TAKEOVER_RINGS] = "RINGS",     [NM_TAKEOVER_PODIDS] = "PODIDS",
     [NM_TAKEOVER_FLOWS] = "FLOWS",     [NM_TAKEOVER_TUNNEL] = "TUNNEL",
+    [NM_TAKEOVER_STREAMS] = "STREAMS",
 };
 
 const char *
@@ -135,6 +137,17 @@ nm_takeover_send(int fd, uint8_t type, const void *payload, uint32_t len, const 
 	int rc = send_all(fd, hdr + n, sizeof(hdr) - (size_t)n);
 	if (rc == 0 && len > 0)
 		rc = send_all(fd, payload, len);
+	return rc;
+}
+
+int
+nm_takeover_send_body(int fd, uint8_t type, struct nm_twire_writer *w, size_t *bytes)
+{
+	if (w->err)
+		return -ENOMEM;
+	*bytes += w->len;
+	int rc = nm_takeover_send(fd, type, w->buf, (uint32_t)w->len, NULL, 0);
+	nm_twire_writer_reset(w);
 	return rc;
 }
 
