@@ -78,8 +78,9 @@ void nm_takeover_tunnel_resume(struct nm_node *node);
  * (configured or restored from the state; workers not started), with the
  * old daemon's sequence numbers, counters, replay windows, epoch numbering
  * and fabric MACs, and the pods they announced (the ipcache). 0 with
- * *n_peers and *n_remote, or -errno with err (a record size this
- * build cannot read, a peer not here, a key the crypto library refused).
+ * *n_peers and *n_remote, or -errno with err (a record this build cannot
+ * read, checked for the whole frame before anything is applied, a peer not here, a key the crypto
+ * library refused).
  */
 int nm_takeover_tunnel_restore(struct nm_node *node, const uint8_t *payload, uint32_t len,
 			       unsigned int *n_peers, unsigned int *n_remote, char *err,

@@ -30,7 +30,7 @@
 #include <stdint.h>
 
 /*
- * 2: FLOWS became takeover_wire.h bodies and STREAMS came. Within one
+ * 2: FLOWS and TUNNEL became takeover_wire.h bodies and STREAMS came. Within one
  * version, what a frame's body holds is versioned by the body itself
  * (takeover_wire.h), so this changes only when the conversation does.
  */

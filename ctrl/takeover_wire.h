@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The takeover's binary bodies (FLOWS and STREAMS frames; the TUNNEL
- * frame keeps its fixed records, README "Takeover"): an explicit encoding
+ * The takeover's binary bodies (FLOWS, STREAMS and TUNNEL frames, README
+ * "The takeover's format"): an explicit encoding
  * a newer nodemeshd can read, so that a release that adds a field can
  * still take over from the one before it (the upgrade case).
  *

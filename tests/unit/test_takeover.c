@@ -580,27 +580,110 @@ Test(flow_frames, refuses_pod_ids_that_are_not_an_object)
 /*
  * The TUNNEL frame (ctrl/takeover_tunnel.c): a frame that does not add up
  * is refused before any key is made or any node state is touched (the
- * node here is all zeroes: nothing may read past has_fabric).
+ * node here is all zeroes: nothing may read past has_fabric). A peer
+ * record written field by field as README "The takeover's format" says
+ * is read whole: the node then refuses it for want of a fabric port.
  */
+static void
+tunnel_key(struct nm_twire_writer *w, uint16_t words)
+{
+	static const uint8_t key[32] = {1}, iv[12] = {2};
+
+	nm_twire_put_u8(w, 1);	/* present */
+	nm_twire_put_u8(w, 0);	/* cipher */
+	nm_twire_put_u8(w, 0);	/* dir */
+	nm_twire_put_u16(w, 3); /* epoch */
+	nm_twire_put_blob(w, key, sizeof(key));
+	nm_twire_put_blob(w, iv, sizeof(iv));
+	for (int i = 0; i < 4; i++) /* records, forgeries, next_seq, replay top */
+		nm_twire_put_u64(w, 100u + (uint64_t)i);
+	nm_twire_put_u16(w, words);
+	for (unsigned int i = 0; i < words; i++)
+		nm_twire_put_u64(w, i);
+}
+
+static void
+tunnel_peer(struct nm_twire_writer *w, uint16_t words, bool newer_field)
+{
+	static const uint8_t mac[6] = {2, 0, 0, 0, 0, 1};
+
+	nm_twire_record_begin(w);
+	nm_twire_put_u8(w, 1); /* a peer */
+	nm_twire_put_blob(w, "node-b", 6);
+	nm_twire_put_u16(w, 3);	   /* epoch_seq */
+	nm_twire_put_u16(w, 3);	   /* tx_epoch */
+	nm_twire_put_u32(w, 1000); /* tx_epoch_age_ms */
+	nm_twire_put_u32(w, 0);	   /* rx_prev_left_ms */
+	for (int k = 0; k < 3; k++)
+		tunnel_key(w, words);
+	nm_twire_put_bytes(w, mac, sizeof(mac));
+	nm_twire_put_u8(w, 1);
+	for (int i = 0; i < 7; i++)
+		nm_twire_put_u64(w, (uint64_t)i);
+	nm_twire_put_u8(w, 2); /* rejection reasons the writer counts */
+	nm_twire_put_u64(w, 5);
+	nm_twire_put_u64(w, 6);
+	if (newer_field)
+		nm_twire_put_u64(w, 0x77);
+	nm_twire_record_end(w);
+}
+
+static int
+tunnel_restore(struct nm_node *node, const struct nm_twire_writer *w)
+{
+	unsigned int n_peers = 7, n_remote = 7;
+	int rc = nm_takeover_tunnel_restore(node, w->buf, (uint32_t)w->len, &n_peers, &n_remote,
+					    err, sizeof(err));
+
+	cr_expect_eq(n_peers, 0);
+	return rc;
+}
+
 Test(tunnel_frames, refuses_frames_that_do_not_add_up)
 {
 	struct nm_node *node = calloc(1, sizeof(*node));
-	uint8_t frame[64] = {0};
-	uint32_t size = 1, count = 0;
+	struct nm_twire_writer w = {.wipe = true};
+	uint8_t frame[3] = {0, 1, 0};
 	unsigned int n_peers = 7, n_remote = 7;
 
 	cr_assert_not_null(node);
-	cr_expect_eq(
-	    nm_takeover_tunnel_restore(node, frame, 4, &n_peers, &n_remote, err, sizeof(err)),
-	    -EPROTO);
-	cr_expect(strstr(err, "no room for its peers") != NULL, "err '%s'", err);
-	cr_expect_eq(n_peers, 0);
-
-	memcpy(frame, &size, sizeof(size)); /* a record size this build does not read */
-	memcpy(frame + 4, &count, sizeof(count));
 	cr_expect_eq(nm_takeover_tunnel_restore(node, frame, sizeof(frame), &n_peers, &n_remote,
 						err, sizeof(err)),
 		     -EPROTO);
-	cr_expect(strstr(err, "0 peers of 1 bytes in 64") != NULL, "err '%s'", err);
+	cr_expect(strstr(err, "too short") != NULL, "err '%s'", err);
+
+	nm_twire_writer_init(&w);
+	nm_twire_record_begin(&w);
+	nm_twire_put_u8(&w, 9); /* a kind this build does not know */
+	nm_twire_record_end(&w);
+	cr_expect_eq(tunnel_restore(node, &w), -EPROTO);
+	cr_expect(strstr(err, "cannot read (kind 9") != NULL, "err '%s'", err);
+
+	nm_twire_writer_reset(&w);
+	tunnel_peer(&w, 32, false); /* a replay window of another size */
+	cr_expect_eq(tunnel_restore(node, &w), -EPROTO);
+	cr_expect(strstr(err, "a key or replay window of another size") != NULL, "err '%s'", err);
+
+	nm_twire_writer_reset(&w);
+	tunnel_peer(&w, NM_TNL_REPLAY_WORDS, false);
+	w.len -= 1; /* the last field cut short (the record's length says more) */
+	cr_expect_eq(tunnel_restore(node, &w), -EPROTO);
+	nm_twire_writer_free(&w);
+	free(node);
+}
+
+Test(tunnel_frames, reads_a_peer_record_whole_and_a_newer_writers)
+{
+	struct nm_node *node = calloc(1, sizeof(*node));
+	struct nm_twire_writer w = {.wipe = true};
+
+	cr_assert_not_null(node);
+	for (int newer = 0; newer < 2; newer++) {
+		nm_twire_writer_init(&w);
+		tunnel_peer(&w, NM_TNL_REPLAY_WORDS, newer);
+		cr_expect_eq(tunnel_restore(node, &w), -ENODEV, "newer %d: %s", newer, err);
+		cr_expect(strstr(err, "no fabric port") != NULL, "err '%s'", err);
+		nm_twire_writer_free(&w);
+	}
 	free(node);
 }
