@@ -16,6 +16,10 @@
 # database, so they are not expanded but counted and left midstream
 # (signatures.midstream = drop: their next payload is dropped as
 # tcp_midstream), and the new daemon runs on and forwards new connections.
+# Last, a rules file loaded at run time (`sig load`: only the state names
+# it, the config another): the new daemon waits for its compile before
+# it restores the streams (however long is left of it: often nothing, the
+# pods' attach takes longer), which then find their database.
 set -euo pipefail
 export NM_IPV6=1
 # shellcheck source=scripts/lib/netns.sh
@@ -110,10 +114,34 @@ echo2=$(cat "$NM_TMP/echo2.json" 2>/dev/null || echo '{}')
 echo "echo after a database change: $echo2"
 kill -0 "$NM_DAEMON_PID" || nm_fail "the new daemon died"
 nm_ping_ok "$P1" "$IP2"
-rm -f "$NM_TMP/split3-ready" "$NM_TMP/echo3.json"
-nm_bg "$P1" "$NM_TMP/echo3.log" "$NM_PY" "$here/tcp_stall.py" echo --addr "$IP2" --port 7000 \
-	--out "$NM_TMP/echo3.json" --duration 0.5
-wait "$NM_LAST_BG" || nm_fail "a new connection after the fallback failed: $(cat "$NM_TMP/echo3.log")"
-nm_json "not j['reset'] and j['echoed'] == j['sent'] > 0" <<<"$(cat "$NM_TMP/echo3.json")" | grep -qx True ||
-	nm_fail "a new inspected connection after the fallback: $(cat "$NM_TMP/echo3.json")"
+nm_bg "$P1" "$NM_TMP/echo-new.log" "$NM_PY" "$here/tcp_stall.py" echo --addr "$IP2" --port 7000 \
+	--out "$NM_TMP/echo-new.json" --duration 0.5
+wait "$NM_LAST_BG" || nm_fail "a new connection after the fallback failed: $(cat "$NM_TMP/echo-new.log")"
+nm_json "not j['reset'] and j['echoed'] == j['sent'] > 0" <<<"$(cat "$NM_TMP/echo-new.json")" | grep -qx True ||
+	nm_fail "a new inspected connection after the fallback: $(cat "$NM_TMP/echo-new.json")"
 nm_ok "rules changed between old and new: $other streams counted as made with another database and left midstream ($midstream payloads dropped as tcp_midstream); the daemon runs on and new connections are inspected"
+
+# 3. A set loaded at run time: the state names it, the config does not.
+rules3=$NM_TMP/sig3.rules
+sed 's/sid:4200101; rev:1;/sid:4200101; rev:3;/' "$rules" >"$rules3"
+nm_ctl sig load "file=$rules3" >/dev/null
+for ((i = 0; i < 50; i++)); do
+	[[ $(nm_ctl --json sig list | nm_json "j['loading'] is None and j['file'] == '$rules3'") == True ]] && break
+	sleep 0.1
+done
+[[ $(nm_ctl --json sig list | nm_json "j['file']") == "$rules3" ]] || nm_fail "sig load $rules3 did not take"
+connections 3
+nm_takeover 3
+touch "$NM_TMP/split3-go"
+wait "$echo_pid" || nm_fail "the echo client failed: $(cat "$NM_TMP/echo3.log")"
+wait "$split_pid" || nm_fail "the split client failed: $(cat "$NM_TMP/split3.log")"
+echo3=$(cat "$NM_TMP/echo3.json")
+restored=$(nm_sigstat "j['takeover']['streams_restored']")
+waited=$(sed -n 's/.*(\([0-9.]*\) ms waiting for the signature compile).*/\1/p' "$NM_DAEMON_LOG")
+echo "echo with a run-time set: $echo3; waited $waited ms for the compile"
+((restored >= 4)) || nm_fail "streams of a run-time set: $restored restored: $(nm_sigstat "j['takeover']")"
+nm_json "not j['reset'] and j['error'] is None and j['echoed'] == j['sent'] and j['max_gap_ms'] < 200" <<<"$echo3" | grep -qx True ||
+	nm_fail "the inspected connection through a takeover with a run-time set: $echo3; drops: $(nm_ctl --json stats | nm_json "{k: v for k, v in j['drops'].items() if v}"); sig: $(nm_ctl --json sig stats | nm_json "(j['signatures']['stream'], j['signatures']['drops'])")"
+nm_json "j['first_echoed'] and not j['second_echoed']" <<<"$(cat "$NM_TMP/split3.json")" | grep -qx True ||
+	nm_fail "the split pattern got through with a run-time set: $(cat "$NM_TMP/split3.json")"
+nm_ok "a set loaded at run time: in force before the streams went in (waited $waited ms for its compile), $restored streams restored, the echo connection's longest gap $(nm_json "round(j['max_gap_ms'], 1)" <<<"$echo3") ms, the split pattern caught"
