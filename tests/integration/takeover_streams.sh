@@ -10,7 +10,11 @@
 #   - one sends the first half of a pattern before the takeover and the
 #     second half after it: the drop rule matches only on both halves in
 #     one stream, so it is caught only if the stream came over whole (the
-#     new daemon logs the alert, the second half never reaches the server).
+#     new daemon logs the alert, the second half never reaches the server);
+#   - (first takeover) one sends an HTTP request head cut in the middle of
+#     its URI: an http.uri drop rule sees the URI only when the head is
+#     complete, so it is caught only if the HTTP parser came over with the
+#     head it had read.
 # Then the negative: the rules file changes under the running daemon and a
 # second takeover compiles the new one: the streams were made with another
 # database, so they are not expanded but counted and left midstream
@@ -35,18 +39,19 @@ nm_tmp_init
 rules=$NM_TMP/sig.rules
 printf '%s\n' \
 	'drop tcp any any -> any 7001 (msg:"split across a takeover"; content:"nodemesh-split-attack-pattern"; sid:4200101; rev:1;)' \
-	'alert tcp any any -> any any (msg:"never sent"; content:"nodemesh-never-sent"; sid:4200102; rev:1;)' >"$rules"
+	'alert tcp any any -> any any (msg:"never sent"; content:"nodemesh-never-sent"; sid:4200102; rev:1;)' \
+	'drop http any any -> any 7002 (msg:"uri split across a takeover"; flow:established,to_server; http.uri; content:"/split-attack"; sid:4200104; rev:1;)' >"$rules"
 # In the config: compiled before the new daemon asks, so not in the gap.
 export NM_SIG_FILE=$rules NM_STATE_FILE=$NM_TMP/state
 nm_daemon_start
 for i in 1 2; do nm_pod_add "$i"; done
 P1=${NM_POD_NS[1]} P2=${NM_POD_NS[2]} IP2=${NM_POD_IP[2]}
-nm_ctl policy add allow from test/sa-1 to test/sa-2 proto tcp port 7000-7001 >/dev/null
+nm_ctl policy add allow from test/sa-1 to test/sa-2 proto tcp port 7000-7002 >/dev/null
 nm_ctl policy add allow from test/sa-1 to test/sa-2 proto icmp >/dev/null
 alerts=$NM_TMP/alerts.jsonl
 here=$NM_SRC/tests/integration
 
-nm_bg "$P2" "$NM_TMP/echo.log" "$NM_PY" "$here/tcp_echo.py" --bind "$IP2" --ports 7000,7001 \
+nm_bg "$P2" "$NM_TMP/echo.log" "$NM_PY" "$here/tcp_echo.py" --bind "$IP2" --ports 7000,7001,7002 \
 	--ready-file "$NM_TMP/echo-ready" --total 120
 nm_wait_file "$NM_TMP/echo-ready" || nm_fail "the echo server did not start"
 
@@ -60,6 +65,14 @@ connections() {
 		--go-file "$NM_TMP/split$1-go"
 	split_pid=$NM_LAST_BG
 	nm_wait_file "$NM_TMP/split$1-ready" || nm_fail "round $1: the split client's first half got no echo"
+	if (($1 == 1)); then
+		nm_bg "$P1" "$NM_TMP/http1.log" "$NM_PY" "$here/tcp_stall.py" split --addr "$IP2" \
+			--port 7002 --out "$NM_TMP/http1.json" --first "GET /split-" \
+			--second $'attack HTTP/1.1\r\nHost: pod-2\r\n\r\n' \
+			--ready-file "$NM_TMP/http1-ready" --go-file "$NM_TMP/split1-go"
+		http_pid=$NM_LAST_BG
+		nm_wait_file "$NM_TMP/http1-ready" || nm_fail "the HTTP client's first half got no echo"
+	fi
 	nm_bg "$P1" "$NM_TMP/echo$1.log" "$NM_PY" "$here/tcp_stall.py" echo --addr "$IP2" \
 		--port 7000 --out "$NM_TMP/echo$1.json" --duration 4 --interval 0.01
 	echo_pid=$NM_LAST_BG
@@ -74,6 +87,7 @@ nm_takeover 1
 touch "$NM_TMP/split1-go"
 wait "$echo_pid" || nm_fail "the echo client failed: $(cat "$NM_TMP/echo1.log")"
 wait "$split_pid" || nm_fail "the split client failed: $(cat "$NM_TMP/split1.log")"
+wait "$http_pid" || nm_fail "the HTTP client failed: $(cat "$NM_TMP/http1.log")"
 echo1=$(cat "$NM_TMP/echo1.json")
 split1=$(cat "$NM_TMP/split1.json")
 echo "echo: $echo1"
@@ -92,6 +106,14 @@ nm_json "len(j) == 1 and j[0]['alert']['action'] == 'blocked'" <<<"$got" | grep 
 restored=$(nm_sigstat "j['takeover']['streams_restored']")
 ((restored >= 4)) || nm_fail "the new daemon restored $restored streams: $(nm_sigstat "j['takeover']")"
 nm_ok "a pattern split across the takeover is caught by the new daemon (sid 4200101, blocked, one alert); $restored streams restored"
+http1=$(cat "$NM_TMP/http1.json")
+echo "http: $http1"
+nm_json "j['first_echoed'] and not j['second_echoed']" <<<"$http1" | grep -qx True ||
+	nm_fail "the rest of the HTTP head with the split URI reached the server: $http1"
+got=$(nm_wait_jsonl "$alerts" "r['alert']['signature_id'] == 4200104")
+nm_json "len(j) == 1 and j[0]['alert']['action'] == 'blocked'" <<<"$got" | grep -qx True ||
+	nm_fail "no blocked alert for the HTTP URI split across the takeover: $got"
+nm_ok "an HTTP request head cut in its URI across the takeover: the parser came over with the head, the http.uri rule blocks it (sid 4200104)"
 midstream=$(nm_drop tcp_midstream)
 ((midstream == 0)) || nm_fail "$midstream payloads dropped as tcp_midstream after a takeover with streams"
 
