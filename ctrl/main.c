@@ -365,8 +365,8 @@ takeover_tunnels(struct nm_node *node, struct nm_takeover *tk, char *why, size_t
 			 "hand tunnels over?)");
 		return -1;
 	}
-	if (nm_takeover_tunnel_restore(node, tk->tunnel, tk->tunnel_len, &n, &n_remote, err,
-				       sizeof(err)) < 0) {
+	if (nm_takeover_tunnel_restore(node, tk->tunnel_version, tk->tunnel, tk->tunnel_len, &n,
+				       &n_remote, err, sizeof(err)) < 0) {
 		snprintf(why, whylen, "its tunnels: %s", err);
 		return -1;
 	}

@@ -207,13 +207,28 @@ receive_state(struct nm_takeover *tk, char *err, size_t errlen)
 	struct nm_takeover_hdr h;
 	int fds[NM_TAKEOVER_MAX_FDS];
 	char *payload = NULL;
+	bool first = true;
 	int rc;
 
 	for (;;) {
 		rc = nm_takeover_recv(tk->conn, STATE_TIMEOUT_MS, &h, &payload, fds, err, errlen);
+		/* One conversation, one version: the old daemon's first frame's, answered in kind.
+		 */
+		if (rc == 0 && first)
+			tk->version = h.version;
+		first = false;
+		if (rc == 0 && tk->version != h.version) {
+			snprintf(err, errlen, "a %s frame of version %u after frames of version %u",
+				 nm_takeover_type_name(h.type), h.version, tk->version);
+			for (unsigned int i = 0; i < h.n_fds; i++)
+				close(fds[i]);
+			free(payload);
+			return -EPROTO;
+		}
 		if (rc == 0 && (h.type == NM_TAKEOVER_PODIDS || h.type == NM_TAKEOVER_FLOWS) &&
 		    h.n_fds == 0) {
-			rc = nm_takeover_flows_add(&tk->flows, h.type, payload, h.len, err, errlen);
+			rc = nm_takeover_flows_add(&tk->flows, h.version, h.type, payload, h.len,
+						   err, errlen);
 			free(payload);
 			payload = NULL;
 			if (rc < 0)
@@ -229,6 +244,7 @@ receive_state(struct nm_takeover *tk, char *err, size_t errlen)
 		}
 		if (rc == 0 && h.type == NM_TAKEOVER_TUNNEL && h.n_fds <= 1 && tk->tunnel == NULL) {
 			tk->tunnel = (uint8_t *)payload; /* wiped in nm_takeover_free */
+			tk->tunnel_version = h.version;
 			tk->tunnel_len = h.len;
 			tk->peer_listen_fd = h.n_fds == 1 ? fds[0] : -1;
 			payload = NULL;
@@ -277,6 +293,7 @@ nm_takeover_connect(const char *path, char *err, size_t errlen)
 	}
 	tk->listen_fd = -1;
 	tk->peer_listen_fd = -1;
+	tk->version = NM_TAKEOVER_VERSION;
 	tk->conn = connect_to(path, err, errlen);
 	if (tk->conn < 0)
 		goto fail;
@@ -300,7 +317,8 @@ int
 nm_takeover_started(struct nm_takeover *tk)
 {
 	tk->answered = true;
-	return nm_takeover_send(tk->conn, NM_TAKEOVER_STARTED, NULL, 0, NULL, 0);
+	return nm_takeover_send_version(tk->conn, tk->version, NM_TAKEOVER_STARTED, NULL, 0, NULL,
+					0);
 }
 
 void
@@ -309,7 +327,8 @@ nm_takeover_abort(struct nm_takeover *tk, const char *why)
 	if (tk == NULL || tk->answered)
 		return;
 	tk->answered = true;
-	(void)nm_takeover_send(tk->conn, NM_TAKEOVER_ABORT, why, (uint32_t)strlen(why), NULL, 0);
+	(void)nm_takeover_send_version(tk->conn, tk->version, NM_TAKEOVER_ABORT, why,
+				       (uint32_t)strlen(why), NULL, 0);
 }
 
 int

@@ -82,17 +82,17 @@ void nm_takeover_tunnel_resume(struct nm_node *node);
  * read, checked for the whole frame before anything is applied, a peer not here, a key the crypto
  * library refused).
  */
-int nm_takeover_tunnel_restore(struct nm_node *node, const uint8_t *payload, uint32_t len,
-			       unsigned int *n_peers, unsigned int *n_remote, char *err,
-			       size_t errlen);
+int nm_takeover_tunnel_restore(struct nm_node *node, uint8_t version, const uint8_t *payload,
+			       uint32_t len, unsigned int *n_peers, unsigned int *n_remote,
+			       char *err, size_t errlen);
 
 /*
  * Keep a PODIDS or FLOWS frame in *flows (made at the first). 0, or
  * -EPROTO with err (not JSON, records of a size this build cannot read),
  * -ENOMEM.
  */
-int nm_takeover_flows_add(struct nm_takeover_flows **flows, uint8_t type, const char *payload,
-			  uint32_t len, char *err, size_t errlen);
+int nm_takeover_flows_add(struct nm_takeover_flows **flows, uint8_t version, uint8_t type,
+			  const char *payload, uint32_t len, char *err, size_t errlen);
 
 /* The slot here of the pod the old daemon called old_id (PODIDS), or -1. */
 int nm_takeover_flows_pod_slot(const struct nm_node *node, const struct nm_takeover_flows *flows,
@@ -172,7 +172,9 @@ struct nm_takeover {
 	unsigned int n_rings;
 	struct nm_takeover_flows *flows;     /* the old daemon's flow tables, until restored */
 	struct nm_takeover_streams *streams; /* its inspection streams, until restored */
+	uint8_t version; /* of the conversation: the old daemon's (NM_TAKEOVER_VERSION_MIN..) */
 	uint8_t *tunnel; /* its TUNNEL frame (keys: wiped when freed), or NULL */
+	uint8_t tunnel_version;
 	uint32_t tunnel_len;
 	int peer_listen_fd; /* its tunnel.listen socket; -1 once the peer manager took it */
 };

@@ -135,9 +135,89 @@ grow(struct nm_takeover_flows *fl)
 	return 0;
 }
 
+/*
+ * Protocol 1 (the release before the versioned bodies): a FLOWS frame was
+ * a host-order u32 record size, then records of this layout, memcpy'd
+ * (one host: same byte order and, built for the same DPDK, the same
+ * struct rte_meter_srtcm). Kept only to take over from that release.
+ */
+struct flow_wire_v1 {
+	struct nm_flow_key k;
+	uint32_t pod_id;
+	uint32_t init_pod_id;
+	uint32_t resp_pod_id;
+	uint32_t rule_id;
+	uint64_t first_tsc;
+	uint64_t last_tsc;
+	uint64_t pkts[2];
+	uint64_t bytes[2];
+	uint64_t rate_drops;
+	struct rte_meter_srtcm pps[2];
+	struct rte_meter_srtcm bps[2];
+	uint8_t state;
+	uint8_t init_is_lo;
+	uint8_t local_is_init;
+	uint8_t fin_seen;
+	uint8_t inspect;
+	uint8_t sig;
+	uint8_t sig_born;
+	uint8_t pad;
+};
+
+static void
+from_v1(const struct flow_wire_v1 *r, struct nm_flow *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->hk.k = r->k;
+	f->hk.pod_id = r->pod_id;
+	f->init_pod_id = r->init_pod_id;
+	f->resp_pod_id = r->resp_pod_id;
+	f->rule_id = r->rule_id;
+	f->first_tsc = r->first_tsc;
+	f->last_tsc = r->last_tsc;
+	memcpy(f->pkts, r->pkts, sizeof(f->pkts));
+	memcpy(f->bytes, r->bytes, sizeof(f->bytes));
+	f->rate_drops = r->rate_drops;
+	memcpy(f->pps, r->pps, sizeof(f->pps));
+	memcpy(f->bps, r->bps, sizeof(f->bps));
+	f->state = r->state;
+	f->init_is_lo = r->init_is_lo;
+	f->local_is_init = r->local_is_init;
+	f->fin_seen = r->fin_seen;
+	f->inspect = r->inspect;
+	f->sig = r->sig;
+	f->sig_born = r->sig_born;
+}
+
+static int
+add_v1(struct nm_takeover_flows *fl, const char *payload, uint32_t len, char *err, size_t errlen)
+{
+	uint32_t size = 0;
+
+	if (len >= sizeof(size))
+		memcpy(&size, payload, sizeof(size));
+	if (size != sizeof(struct flow_wire_v1) || (len - sizeof(size)) % size != 0) {
+		snprintf(err, errlen,
+			 "FLOWS frame (protocol 1) of %u bytes: records of %u bytes, this "
+			 "nodemeshd reads %zu",
+			 len, size, sizeof(struct flow_wire_v1));
+		return -EPROTO;
+	}
+	for (uint32_t off = sizeof(size); off < len; off += size) {
+		struct flow_wire_v1 r;
+		if (grow(fl) < 0) {
+			snprintf(err, errlen, "out of memory for the flows handed over");
+			return -ENOMEM;
+		}
+		memcpy(&r, payload + off, sizeof(r));
+		from_v1(&r, &fl->v[fl->n++]);
+	}
+	return 0;
+}
+
 int
-nm_takeover_flows_add(struct nm_takeover_flows **flows, uint8_t type, const char *payload,
-		      uint32_t len, char *err, size_t errlen)
+nm_takeover_flows_add(struct nm_takeover_flows **flows, uint8_t version, uint8_t type,
+		      const char *payload, uint32_t len, char *err, size_t errlen)
 {
 	struct nm_takeover_flows *fl = *flows;
 	struct nm_twire_reader body, rec;
@@ -155,6 +235,8 @@ nm_takeover_flows_add(struct nm_takeover_flows **flows, uint8_t type, const char
 		}
 		return 0;
 	}
+	if (version == 1)
+		return add_v1(fl, payload, len, err, errlen);
 	if (nm_twire_reader_init(&body, payload, len, &minor, err, errlen) < 0)
 		return -EPROTO;
 	while ((rc = nm_twire_next_record(&body, &rec, err, errlen)) > 0) {

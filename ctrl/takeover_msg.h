@@ -35,10 +35,17 @@
  * (takeover_wire.h), so this changes only when the conversation does.
  */
 #define NM_TAKEOVER_VERSION 2
-#define NM_TAKEOVER_HDR_LEN 12
-#define NM_TAKEOVER_MAX_FDS 253		 /* fds one frame may carry (the kernel's SCM_MAX_FD) */
-#define NM_TAKEOVER_MAX_LEN (80u << 20)	 /* a state body (64 MiB) and its header fit */
-#define NM_TAKEOVER_LINE    "takeover\n" /* the request that starts the conversation */
+/*
+ * The oldest conversation a new daemon still holds: 1, the release before
+ * the versioned bodies (fixed-size host-order FLOWS and TUNNEL records,
+ * read by their legacy readers; no STREAMS). It answers in the old
+ * daemon's version. An old daemon of this build sends only 2.
+ */
+#define NM_TAKEOVER_VERSION_MIN 1
+#define NM_TAKEOVER_HDR_LEN	12
+#define NM_TAKEOVER_MAX_FDS	253	     /* fds one frame may carry (the kernel's SCM_MAX_FD) */
+#define NM_TAKEOVER_MAX_LEN	(80u << 20)  /* a state body (64 MiB) and its header fit */
+#define NM_TAKEOVER_LINE	"takeover\n" /* the request that starts the conversation */
 
 enum nm_takeover_type {
 	NM_TAKEOVER_STATE = 1,	 /* old → new: state encoding, fds: listening socket */
@@ -76,6 +83,9 @@ const char *nm_takeover_type_name(uint8_t type);
 /* Send one frame with fds[0..n_fds) attached (blocking fd). 0 or -errno. */
 int nm_takeover_send(int fd, uint8_t type, const void *payload, uint32_t len, const int *fds,
 		     unsigned int n_fds);
+/* The same in the conversation version given (a new daemon answering an older old one). */
+int nm_takeover_send_version(int fd, uint8_t version, uint8_t type, const void *payload,
+			     uint32_t len, const int *fds, unsigned int n_fds);
 
 /*
  * Send w's body (takeover_wire.h) as one frame of type, add its size to

@@ -508,19 +508,134 @@ restore_remote(struct nm_node *node, const struct remote_wire *r, char *err, siz
 	return rc;
 }
 
+/*
+ * Protocol 1 (the release before the versioned bodies): two sections, each
+ * a host-order u32 record size, a u32 count and count records of these
+ * layouts, memcpy'd. Kept only to take over from that release.
+ */
+struct key_wire_v1 {
+	struct nm_tnl_key_params params;
+	struct nm_tnl_key_stats stats;
+	struct nm_tnl_replay replay;
+	uint8_t present;
+	uint8_t pad[7];
+};
+
+struct peer_wire_v1 {
+	char name[NM_NAME_LEN];
+	struct key_wire_v1 tx;
+	struct key_wire_v1 rx[2];
+	struct nm_peer_keying keying;
+	struct nm_peer_live live;
+};
+
+#define SECTION_V1_HDR (2 * sizeof(uint32_t)) /* record size, count */
+
+/* A section at payload[*off..len) of records of want bytes, at most max: its count, or -EPROTO. */
+static long
+section_v1(const uint8_t *payload, uint32_t len, size_t *off, size_t want, uint32_t max,
+	   const char *what, char *err, size_t errlen)
+{
+	uint32_t size, n;
+
+	if (len - *off < SECTION_V1_HDR) {
+		snprintf(err, errlen, "TUNNEL frame (protocol 1) of %u bytes: no room for its %s",
+			 len, what);
+		return -EPROTO;
+	}
+	memcpy(&size, payload + *off, sizeof(size));
+	memcpy(&n, payload + *off + sizeof(size), sizeof(n));
+	if (size != want || n > max || len - *off - SECTION_V1_HDR < (uint64_t)n * size) {
+		snprintf(err, errlen,
+			 "TUNNEL frame (protocol 1): %u %s of %u bytes in %u; this nodemeshd reads "
+			 "at most %u of %zu",
+			 n, what, size, len, max, want);
+		return -EPROTO;
+	}
+	*off += SECTION_V1_HDR + (size_t)n * size;
+	return n;
+}
+
+static void
+key_from_v1(const struct key_wire_v1 *v, struct key_wire *k)
+{
+	k->params = v->params;
+	k->stats = v->stats;
+	k->replay = v->replay;
+	k->present = v->present;
+}
+
+static int
+restore_v1(struct nm_node *node, const uint8_t *payload, uint32_t len, unsigned int *n_peers,
+	   unsigned int *n_remote, char *err, size_t errlen)
+{
+	size_t off = 0;
+	long n = section_v1(payload, len, &off, sizeof(struct peer_wire_v1), NM_MAX_PEERS, "peers",
+			    err, errlen);
+	size_t remote_off = off;
+	long n_rem = n < 0 ? n
+			   : section_v1(payload, len, &remote_off, sizeof(struct remote_wire),
+					NM_MAX_PODS, "remote pods", err, errlen);
+	int rc = 0;
+
+	if (n < 0 || n_rem < 0)
+		return -EPROTO;
+	if (remote_off != len) {
+		snprintf(err, errlen, "TUNNEL frame (protocol 1): %zu bytes after its sections",
+			 (size_t)len - remote_off);
+		return -EPROTO;
+	}
+	if (n > 0 && !node->dp.has_fabric) {
+		snprintf(err, errlen, "the running daemon has tunnels, this config no fabric port");
+		return -ENODEV;
+	}
+	for (long i = 0; i < n && rc == 0; i++) {
+		struct peer_wire_v1 v;
+		struct peer_wire p;
+
+		memcpy(&v, payload + SECTION_V1_HDR + (size_t)i * sizeof(v), sizeof(v));
+		memset(&p, 0, sizeof(p));
+		memcpy(p.name, v.name, sizeof(p.name));
+		key_from_v1(&v.tx, &p.tx);
+		key_from_v1(&v.rx[0], &p.rx[0]);
+		key_from_v1(&v.rx[1], &p.rx[1]);
+		p.keying = v.keying;
+		p.live = v.live;
+		rc = restore_peer(node, &p, err, errlen);
+		*n_peers += rc == 0;
+		OPENSSL_cleanse(&v, sizeof(v));
+		OPENSSL_cleanse(&p, sizeof(p));
+	}
+	for (long i = 0; i < n_rem && rc == 0; i++) {
+		struct remote_wire q;
+
+		memcpy(&q, payload + off + SECTION_V1_HDR + (size_t)i * sizeof(q), sizeof(q));
+		q.peer[sizeof(q.peer) - 1] = '\0';
+		q.a.ns[sizeof(q.a.ns) - 1] = q.a.sa[sizeof(q.a.sa) - 1] = '\0';
+		q.a.labels[sizeof(q.a.labels) - 1] = q.a.image[sizeof(q.a.image) - 1] = '\0';
+		rc = restore_remote(node, &q, err, errlen);
+		*n_remote += rc == 0;
+	}
+	return rc;
+}
+
 int
-nm_takeover_tunnel_restore(struct nm_node *node, const uint8_t *payload, uint32_t len,
-			   unsigned int *n_peers, unsigned int *n_remote, char *err, size_t errlen)
+nm_takeover_tunnel_restore(struct nm_node *node, uint8_t version, const uint8_t *payload,
+			   uint32_t len, unsigned int *n_peers, unsigned int *n_remote, char *err,
+			   size_t errlen)
 {
 	struct nm_twire_reader body, rec;
 	struct peer_wire p;
 	struct remote_wire q;
 	unsigned int peers, remotes;
 	uint16_t minor;
-	int rc = body_check(payload, len, &peers, &remotes, err, errlen);
+	int rc;
 
 	*n_peers = 0;
 	*n_remote = 0;
+	if (version == 1)
+		return restore_v1(node, payload, len, n_peers, n_remote, err, errlen);
+	rc = body_check(payload, len, &peers, &remotes, err, errlen);
 	if (rc < 0)
 		return rc;
 	if (peers > 0 && !node->dp.has_fabric) {

@@ -91,7 +91,7 @@ static const struct {
 	const char *says;
 } bad_headers[] = {
     {0, 'X', "no \"NMTO\" magic"},
-    {4, 1, "version 1, this nodemeshd speaks 2"},
+    {4, 0, "version 0, this nodemeshd speaks 2 (and reads 1)"},
     {4, 3, "version 3, this nodemeshd speaks 2"},
     {5, 0, "unknown takeover frame type 0"},
     {5, 10, "unknown takeover frame type 10"},
@@ -317,14 +317,14 @@ Test(flow_frames, refuses_a_truncated_record)
 	nm_takeover_flow_encode(&w, &f);
 	rec_len_set(w.buf, rec_len(w.buf) - 1); /* the last field cut short */
 	cr_expect_eq(flow_decode_body(w.buf, w.len - 1, &got), -EPROTO);
-	cr_expect_eq(nm_takeover_flows_add(&flows, NM_TAKEOVER_FLOWS, (char *)w.buf,
-					   (uint32_t)w.len - 1, err, sizeof(err)),
+	cr_expect_eq(nm_takeover_flows_add(&flows, NM_TAKEOVER_VERSION, NM_TAKEOVER_FLOWS,
+					   (char *)w.buf, (uint32_t)w.len - 1, err, sizeof(err)),
 		     -EPROTO);
 	cr_expect(strstr(err, "shorter than this nodemeshd reads (version 1.0)") != NULL,
 		  "err '%s'", err);
-	cr_expect_eq(
-	    nm_takeover_flows_add(&flows, NM_TAKEOVER_FLOWS, (char *)w.buf, 2, err, sizeof(err)),
-	    -EPROTO, "a frame shorter than its version");
+	cr_expect_eq(nm_takeover_flows_add(&flows, NM_TAKEOVER_VERSION, NM_TAKEOVER_FLOWS,
+					   (char *)w.buf, 2, err, sizeof(err)),
+		     -EPROTO, "a frame shorter than its version");
 	nm_takeover_flows_free(flows);
 	nm_twire_writer_free(&w);
 }
@@ -339,13 +339,40 @@ Test(flow_frames, refuses_an_unknown_major_version)
 	nm_twire_writer_init(&w);
 	nm_takeover_flow_encode(&w, &f);
 	w.buf[1] = NM_TWIRE_MAJOR + 1;
-	cr_expect_eq(nm_takeover_flows_add(&flows, NM_TAKEOVER_FLOWS, (char *)w.buf,
-					   (uint32_t)w.len, err, sizeof(err)),
+	cr_expect_eq(nm_takeover_flows_add(&flows, NM_TAKEOVER_VERSION, NM_TAKEOVER_FLOWS,
+					   (char *)w.buf, (uint32_t)w.len, err, sizeof(err)),
 		     -EPROTO);
 	cr_expect(strstr(err, "takeover body version 2.0, this nodemeshd reads 1.x") != NULL,
 		  "err '%s'", err);
 	nm_takeover_flows_free(flows);
 	nm_twire_writer_free(&w);
+}
+
+/*
+ * Protocol 1 (the release before): a host-order u32 record size, then
+ * fixed records of 216 bytes on x86-64. This build reads them to take
+ * over from that release; another size is refused naming both.
+ */
+Test(flow_frames, reads_protocol_1_records_of_their_size_only)
+{
+	struct nm_takeover_flows *flows = NULL;
+	char buf[4 + 2 * 216];
+	uint32_t size = 216;
+
+	memset(buf, 0, sizeof(buf));
+	memcpy(buf, &size, sizeof(size));
+	cr_expect_eq(
+	    nm_takeover_flows_add(&flows, 1, NM_TAKEOVER_FLOWS, buf, sizeof(buf), err, sizeof(err)),
+	    0, "%s", err);
+	size = 100;
+	memcpy(buf, &size, sizeof(size));
+	cr_expect_eq(
+	    nm_takeover_flows_add(&flows, 1, NM_TAKEOVER_FLOWS, buf, sizeof(buf), err, sizeof(err)),
+	    -EPROTO);
+	cr_expect(strstr(err, "(protocol 1) of 436 bytes: records of 100 bytes, this nodemeshd "
+			      "reads 216") != NULL,
+		  "err '%s'", err);
+	nm_takeover_flows_free(flows);
 }
 
 Test(flow_frames, round_trip_keeps_every_field)
@@ -377,8 +404,8 @@ Test(flow_frames, accepts_a_newer_writers_longer_record)
 	cr_assert_not(w.err);
 	cr_assert_eq(flow_decode_body(w.buf, w.len, &got), 0, "%s", err);
 	flow_expect_same(&f, &got);
-	cr_expect_eq(nm_takeover_flows_add(&flows, NM_TAKEOVER_FLOWS, (char *)w.buf,
-					   (uint32_t)w.len, err, sizeof(err)),
+	cr_expect_eq(nm_takeover_flows_add(&flows, NM_TAKEOVER_VERSION, NM_TAKEOVER_FLOWS,
+					   (char *)w.buf, (uint32_t)w.len, err, sizeof(err)),
 		     0, "%s", err);
 	nm_takeover_flows_free(flows);
 	nm_twire_writer_free(&w);
@@ -567,12 +594,12 @@ Test(flow_frames, refuses_pod_ids_that_are_not_an_object)
 	struct nm_takeover_flows *flows = NULL;
 	static const char text[] = "[1,2]";
 
-	cr_expect_eq(nm_takeover_flows_add(&flows, NM_TAKEOVER_PODIDS, text, sizeof(text) - 1, err,
-					   sizeof(err)),
+	cr_expect_eq(nm_takeover_flows_add(&flows, NM_TAKEOVER_VERSION, NM_TAKEOVER_PODIDS, text,
+					   sizeof(text) - 1, err, sizeof(err)),
 		     -EPROTO);
 	cr_expect(strstr(err, "PODIDS frame is not a JSON object") != NULL, "err '%s'", err);
-	cr_expect_eq(nm_takeover_flows_add(&flows, NM_TAKEOVER_PODIDS, "{\"7\":\"test/pod-1\"}", 18,
-					   err, sizeof(err)),
+	cr_expect_eq(nm_takeover_flows_add(&flows, NM_TAKEOVER_VERSION, NM_TAKEOVER_PODIDS,
+					   "{\"7\":\"test/pod-1\"}", 18, err, sizeof(err)),
 		     0, "%s", err);
 	nm_takeover_flows_free(flows);
 }
@@ -632,8 +659,8 @@ static int
 tunnel_restore(struct nm_node *node, const struct nm_twire_writer *w)
 {
 	unsigned int n_peers = 7, n_remote = 7;
-	int rc = nm_takeover_tunnel_restore(node, w->buf, (uint32_t)w->len, &n_peers, &n_remote,
-					    err, sizeof(err));
+	int rc = nm_takeover_tunnel_restore(node, NM_TAKEOVER_VERSION, w->buf, (uint32_t)w->len,
+					    &n_peers, &n_remote, err, sizeof(err));
 
 	cr_expect_eq(n_peers, 0);
 	return rc;
@@ -647,8 +674,8 @@ Test(tunnel_frames, refuses_frames_that_do_not_add_up)
 	unsigned int n_peers = 7, n_remote = 7;
 
 	cr_assert_not_null(node);
-	cr_expect_eq(nm_takeover_tunnel_restore(node, frame, sizeof(frame), &n_peers, &n_remote,
-						err, sizeof(err)),
+	cr_expect_eq(nm_takeover_tunnel_restore(node, NM_TAKEOVER_VERSION, frame, sizeof(frame),
+						&n_peers, &n_remote, err, sizeof(err)),
 		     -EPROTO);
 	cr_expect(strstr(err, "too short") != NULL, "err '%s'", err);
 
