@@ -365,8 +365,8 @@ takeover_tunnels(struct nm_node *node, struct nm_takeover *tk, char *why, size_t
 			 "hand tunnels over?)");
 		return -1;
 	}
-	if (nm_takeover_tunnel_restore(node, tk->tunnel, tk->tunnel_len, &n, &n_remote, err,
-				       sizeof(err)) < 0) {
+	if (nm_takeover_tunnel_restore(node, tk->tunnel_version, tk->tunnel, tk->tunnel_len, &n,
+				       &n_remote, err, sizeof(err)) < 0) {
 		snprintf(why, whylen, "its tunnels: %s", err);
 		return -1;
 	}
@@ -375,6 +375,41 @@ takeover_tunnels(struct nm_node *node, struct nm_takeover *tk, char *why, size_t
 		"sequence numbers), %u remote pods; new sessions follow\n",
 		n, n_remote);
 	return 0;
+}
+
+/*
+ * --takeover, flows restored: the inspection streams into them. A stream
+ * is only good against the database it was made with: when the state
+ * named a signature file other than the config's, its compile (started
+ * by the state) is waited for here, in the gap, so that the streams find
+ * it (README "Takeover": name the file in the config to compile it before
+ * asking). What did not come back is counted and goes midstream.
+ */
+static void
+takeover_streams(struct nm_node *node, struct nm_takeover *tk)
+{
+	struct nm_takeover_stream_stats st;
+	uint64_t t0 = nm_mono_ns();
+
+	if (nm_takeover_streams_count(tk->streams) > 0)
+		nm_node_sig_load_wait(node);
+	uint64_t t1 = nm_mono_ns();
+	nm_takeover_streams_restore(node, tk->streams, tk->flows, &st);
+	fprintf(stderr,
+		"nodemeshd: takeover: %u of %u inspection streams restored (%u made with another "
+		"signature database, %u did not fit, %u refused by Hyperscan, %u without their "
+		"flow: those go midstream; %u HTTP parsers reset; %u held segments) in %.1f ms "
+		"(%.1f ms waiting for the signature compile)\n",
+		st.restored, st.received, st.db_mismatch, st.no_room, st.refused, st.no_flow,
+		st.http_reset, st.held, (double)(nm_mono_ns() - t0) / 1e6, (double)(t1 - t0) / 1e6);
+	json_decref(node->sig_takeover);
+	node->sig_takeover =
+	    json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "streams_received",
+		      (json_int_t)st.received, "streams_restored", (json_int_t)st.restored,
+		      "streams_other_database", (json_int_t)st.db_mismatch, "streams_no_room",
+		      (json_int_t)st.no_room, "streams_refused", (json_int_t)st.refused,
+		      "streams_without_flow", (json_int_t)st.no_flow, "http_parsers_reset",
+		      (json_int_t)st.http_reset, "held_segments", (json_int_t)st.held);
 }
 
 /*
@@ -410,6 +445,7 @@ takeover_apply(struct nm_node *node, struct nm_takeover *tk)
 		unsigned int skipped, n = nm_takeover_flows_restore(node, tk->flows, &skipped);
 		fprintf(stderr, "nodemeshd: takeover: %u flows restored (%u skipped)\n", n,
 			skipped);
+		takeover_streams(node, tk);
 		tk->applied_ns = nm_mono_ns();
 		return 0;
 	}

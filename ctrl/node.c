@@ -251,6 +251,8 @@ nm_node_destroy(struct nm_node *node)
 	nm_node_tunnel_fini(node);
 	/* A compile still running writes only to its load: join it before freeing. */
 	nm_node_jobs_cancel(node);
+	json_decref(node->sig_takeover);
+	node->sig_takeover = NULL;
 	/* Workers are gone and released their streams: every set can go. */
 	nm_sig_set_free(node->dp.sigs, node->dp.n_workers);
 	node->dp.sigs = NULL;

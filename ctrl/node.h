@@ -188,6 +188,12 @@ int nm_node_sig_load_start(struct nm_node *node, const char *path, uint64_t *id,
 			   size_t errlen);
 /* Event loop, every turn: finish (publish) jobs that are done. Never blocks on a job. */
 void nm_node_jobs_poll(struct nm_node *node);
+/*
+ * A takeover with streams to restore, before the workers start: wait for
+ * the load the state started (if any) and publish it, so the streams find
+ * the set they were made with. Blocks for the rest of the compile.
+ */
+void nm_node_sig_load_wait(struct nm_node *node);
 /* True while a job runs: the loop then polls more often, to notice the end promptly. */
 bool nm_node_jobs_busy(const struct nm_node *node);
 /* Shutdown: stop and join a running job, free what it held. Waits out a compile step. */

@@ -94,6 +94,7 @@ struct nm_node {
 	struct nm_sig_load *sig_loading; /* the load sig_job compiles, NULL when none */
 	uint64_t sig_load_id;		 /* number of the last load started */
 	json_t *sig_last_load;		 /* outcome of the last asynchronous load, or NULL */
+	json_t *sig_takeover;		 /* streams a takeover handed over (`sig stats`), or NULL */
 	struct nm_loop_stats loop;	 /* event-loop turn times (ctrl/main.c) */
 	struct nm_server *server;	 /* for deferred answers (main.c's), or NULL */
 	struct {

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <arpa/inet.h>
 
 #include <rte_cycles.h>
@@ -329,6 +330,16 @@ nm_node_jobs_poll(struct nm_node *node)
 	load_free(l);
 }
 
+void
+nm_node_sig_load_wait(struct nm_node *node)
+{
+	while (node->sig_loading != NULL) {
+		nm_node_jobs_poll(node);
+		if (node->sig_loading != NULL)
+			usleep(1000);
+	}
+}
+
 bool
 nm_node_jobs_busy(const struct nm_node *node)
 {
@@ -495,6 +506,8 @@ nm_node_sig_stats_json(struct nm_node *node)
 		json_object_set_new(sids, key, json_integer((json_int_t)hits));
 	}
 	json_object_set_new(o, "hits_by_sid", sids);
+	json_object_set_new(o, "takeover",
+			    node->sig_takeover ? json_incref(node->sig_takeover) : json_null());
 	loads_json(node, o);
 	return o;
 }

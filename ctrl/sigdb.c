@@ -78,6 +78,8 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/evp.h>
+
 #include "sigdb.h"
 #include "sigexpr.h"
 
@@ -630,6 +632,58 @@ http_index_build(struct nm_sigdb *db, struct httpmap *hm, unsigned int n_ids, ch
 	return 0;
 }
 
+static void
+digest_u32(EVP_MD_CTX *md, uint32_t v)
+{
+	uint8_t be[4] = {(uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v};
+
+	EVP_DigestUpdate(md, be, sizeof(be));
+}
+
+/*
+ * db->stream_digest (sigdb-t.h says what it covers). Hyperscan's
+ * serialized form has no addresses in it, so one rules file compiled by
+ * two processes of one build on one CPU gives one digest. 0 or -errno.
+ */
+static int
+stream_digest(struct nm_sigdb *db, char *err, size_t errlen)
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	char *bytes = NULL;
+	size_t len = 0;
+	int rc = -EIO;
+
+	if (md == NULL || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
+		snprintf(err, errlen, "SHA-256 of the stream database: no digest context");
+		goto out;
+	}
+	if (db->stream != NULL && hs_serialize_database(db->stream, &bytes, &len) != HS_SUCCESS) {
+		snprintf(err, errlen, "hs_serialize_database() of the stream database failed");
+		goto out;
+	}
+	digest_u32(md, (uint32_t)len);
+	EVP_DigestUpdate(md, bytes, len);
+	digest_u32(md, db->n_rules);
+	digest_u32(md, db->n_stream_multi);
+	digest_u32(md, db->n_stream_subs);
+	for (unsigned int i = 0; i < db->n_stream_subs; i++) {
+		const struct nm_sigdb_sub *s = &db->stream_subs[i];
+		digest_u32(md, s->rule);
+		digest_u32(md, s->slot);
+		digest_u32(md, (uint32_t)s->bit << 16 | s->all);
+	}
+	digest_u32(md, db->has_http);
+	if (EVP_DigestFinal_ex(md, db->stream_digest, NULL) != 1)
+		snprintf(err, errlen, "SHA-256 of the stream database failed");
+	else
+		rc = 0;
+out:
+	free(bytes); /* hs_serialize_database's allocator is the C heap's (hs_set_misc_allocator
+			unset) */
+	EVP_MD_CTX_free(md);
+	return rc;
+}
+
 struct nm_sigdb *
 nm_sigdb_compile(const struct nm_sig_rule *rules, unsigned int n, char *err, size_t errlen)
 {
@@ -744,6 +798,7 @@ nm_sigdb_compile(const struct nm_sig_rule *rules, unsigned int n, char *err, siz
 		    sizeof(struct nm_sigdb_stream) + (size_t)db->n_stream_multi * sizeof(uint16_t);
 		db->stream_state_bytes += db->stream_seen_bytes;
 	}
+	rc = stream_digest(db, err, errlen);
 
 out:
 	free(sm.subs);

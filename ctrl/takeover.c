@@ -11,7 +11,8 @@
  *      its socket.
  *   2. The workers stop at a quiescent point (nm_node_stop: each finishes
  *      its burst and leaves its loop), so the state is the last word.
- *   3. The pods' rings, the flows, with a fabric port the tunnels' keys
+ *   3. The pods' rings, the flows and the inspection streams
+ *      (ctrl/takeover_streams.c), with a fabric port the tunnels' keys
  *      (ctrl/takeover_tunnel.c), then STATE: the state file's encoding (so
  *      the upgrade case is the state file's versioning), with the
  *      listening control socket attached.
@@ -103,15 +104,19 @@ await_start(struct nm_node *node, int conn, pid_t pid, uint64_t stopped_ns)
 static int
 hand_over(struct nm_node *node, int conn, int listen_fd, char *why, size_t whylen)
 {
-	unsigned int n_rings = 0, n_flows = 0, n_peers = 0;
-	size_t len = 0;
+	unsigned int n_rings = 0, n_flows = 0, n_streams = 0, n_peers = 0;
+	size_t len = 0, flow_bytes = 0, stream_bytes = 0;
 	char *state = NULL;
 	const char *step = "the pods' rings";
 	int rc = nm_takeover_rings_send(node, conn, &n_rings);
 
 	if (rc == 0) {
 		step = "the flows";
-		rc = nm_takeover_flows_send(node, conn, &n_flows);
+		rc = nm_takeover_flows_send(node, conn, &n_flows, &flow_bytes);
+	}
+	if (rc == 0) {
+		step = "the inspection streams";
+		rc = nm_takeover_streams_send(node, conn, &n_streams, &stream_bytes);
 	}
 	if (rc == 0 && node->dp.has_fabric) {
 		step = "the tunnels' keys";
@@ -130,9 +135,9 @@ hand_over(struct nm_node *node, int conn, int listen_fd, char *why, size_t whyle
 		return -1;
 	}
 	RTE_LOG(INFO, USER1,
-		"takeover: sent %u pods' rings, %u flows, %u peers' keys, the state (%zu bytes) "
-		"and the control socket\n",
-		n_rings, n_flows, n_peers, len);
+		"takeover: sent %u pods' rings, %u flows (%zu bytes), %u inspection streams (%zu "
+		"bytes), %u peers' keys, the state (%zu bytes) and the control socket\n",
+		n_rings, n_flows, flow_bytes, n_streams, stream_bytes, n_peers, len);
 	return 0;
 }
 
@@ -202,21 +207,44 @@ receive_state(struct nm_takeover *tk, char *err, size_t errlen)
 	struct nm_takeover_hdr h;
 	int fds[NM_TAKEOVER_MAX_FDS];
 	char *payload = NULL;
+	bool first = true;
 	int rc;
 
 	for (;;) {
 		rc = nm_takeover_recv(tk->conn, STATE_TIMEOUT_MS, &h, &payload, fds, err, errlen);
+		/* One conversation, one version: the old daemon's first frame's, answered in kind.
+		 */
+		if (rc == 0 && first)
+			tk->version = h.version;
+		first = false;
+		if (rc == 0 && tk->version != h.version) {
+			snprintf(err, errlen, "a %s frame of version %u after frames of version %u",
+				 nm_takeover_type_name(h.type), h.version, tk->version);
+			for (unsigned int i = 0; i < h.n_fds; i++)
+				close(fds[i]);
+			free(payload);
+			return -EPROTO;
+		}
 		if (rc == 0 && (h.type == NM_TAKEOVER_PODIDS || h.type == NM_TAKEOVER_FLOWS) &&
 		    h.n_fds == 0) {
-			rc = nm_takeover_flows_add(&tk->flows, h.type, payload, h.len, err, errlen);
+			rc = nm_takeover_flows_add(&tk->flows, h.version, h.type, payload, h.len,
+						   err, errlen);
 			free(payload);
 			payload = NULL;
 			if (rc < 0)
 				return rc;
 			continue;
 		}
+		if (rc == 0 && h.type == NM_TAKEOVER_STREAMS && h.n_fds == 0) {
+			rc = nm_takeover_streams_add(&tk->streams, payload, h.len, err, errlen);
+			payload = NULL; /* taken */
+			if (rc < 0)
+				return rc;
+			continue;
+		}
 		if (rc == 0 && h.type == NM_TAKEOVER_TUNNEL && h.n_fds <= 1 && tk->tunnel == NULL) {
 			tk->tunnel = (uint8_t *)payload; /* wiped in nm_takeover_free */
+			tk->tunnel_version = h.version;
 			tk->tunnel_len = h.len;
 			tk->peer_listen_fd = h.n_fds == 1 ? fds[0] : -1;
 			payload = NULL;
@@ -265,6 +293,7 @@ nm_takeover_connect(const char *path, char *err, size_t errlen)
 	}
 	tk->listen_fd = -1;
 	tk->peer_listen_fd = -1;
+	tk->version = NM_TAKEOVER_VERSION;
 	tk->conn = connect_to(path, err, errlen);
 	if (tk->conn < 0)
 		goto fail;
@@ -288,7 +317,8 @@ int
 nm_takeover_started(struct nm_takeover *tk)
 {
 	tk->answered = true;
-	return nm_takeover_send(tk->conn, NM_TAKEOVER_STARTED, NULL, 0, NULL, 0);
+	return nm_takeover_send_version(tk->conn, tk->version, NM_TAKEOVER_STARTED, NULL, 0, NULL,
+					0);
 }
 
 void
@@ -297,7 +327,8 @@ nm_takeover_abort(struct nm_takeover *tk, const char *why)
 	if (tk == NULL || tk->answered)
 		return;
 	tk->answered = true;
-	(void)nm_takeover_send(tk->conn, NM_TAKEOVER_ABORT, why, (uint32_t)strlen(why), NULL, 0);
+	(void)nm_takeover_send_version(tk->conn, tk->version, NM_TAKEOVER_ABORT, why,
+				       (uint32_t)strlen(why), NULL, 0);
 }
 
 int
@@ -331,6 +362,8 @@ nm_takeover_free(struct nm_takeover *tk)
 	tk->rings = NULL;
 	nm_takeover_flows_free(tk->flows);
 	tk->flows = NULL;
+	nm_takeover_streams_free(tk->streams);
+	tk->streams = NULL;
 	free(tk->state);
 	tk->state = NULL;
 	if (tk->tunnel != NULL)

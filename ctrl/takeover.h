@@ -18,6 +18,7 @@ struct nm_pod;
 struct nm_pod_spec;
 struct nm_takeover_rings;
 struct nm_takeover_flows;
+struct nm_takeover_streams;
 
 /* ---- the old daemon ---- */
 
@@ -40,9 +41,17 @@ int nm_takeover_rings_send(struct nm_node *node, int conn, unsigned int *n_rings
 /*
  * Send the pods' ids and names (PODIDS) and every worker's flows (FLOWS
  * frames; ctrl/takeover_flows.c); workers stopped. 0 or -errno; *n_flows
- * says how many went.
+ * says how many went, *bytes the FLOWS frames' payload.
  */
-int nm_takeover_flows_send(struct nm_node *node, int conn, unsigned int *n_flows);
+int nm_takeover_flows_send(struct nm_node *node, int conn, unsigned int *n_flows, size_t *bytes);
+
+/*
+ * Send every open inspection stream (STREAMS frames, at least one;
+ * ctrl/takeover_streams.c); workers stopped. 0 or -errno; *n_streams says
+ * how many went, *bytes the frames' payload.
+ */
+int nm_takeover_streams_send(struct nm_node *node, int conn, unsigned int *n_streams,
+			     size_t *bytes);
 
 /*
  * Send the peers' keys in force (tx and the receive epochs), their
@@ -69,20 +78,58 @@ void nm_takeover_tunnel_resume(struct nm_node *node);
  * (configured or restored from the state; workers not started), with the
  * old daemon's sequence numbers, counters, replay windows, epoch numbering
  * and fabric MACs, and the pods they announced (the ipcache). 0 with
- * *n_peers and *n_remote, or -errno with err (a record size this
- * build cannot read, a peer not here, a key the crypto library refused).
+ * *n_peers and *n_remote, or -errno with err (a record this build cannot
+ * read, checked for the whole frame before anything is applied, a peer not here, a key the crypto
+ * library refused).
  */
-int nm_takeover_tunnel_restore(struct nm_node *node, const uint8_t *payload, uint32_t len,
-			       unsigned int *n_peers, unsigned int *n_remote, char *err,
-			       size_t errlen);
+int nm_takeover_tunnel_restore(struct nm_node *node, uint8_t version, const uint8_t *payload,
+			       uint32_t len, unsigned int *n_peers, unsigned int *n_remote,
+			       char *err, size_t errlen);
 
 /*
  * Keep a PODIDS or FLOWS frame in *flows (made at the first). 0, or
  * -EPROTO with err (not JSON, records of a size this build cannot read),
  * -ENOMEM.
  */
-int nm_takeover_flows_add(struct nm_takeover_flows **flows, uint8_t type, const char *payload,
-			  uint32_t len, char *err, size_t errlen);
+int nm_takeover_flows_add(struct nm_takeover_flows **flows, uint8_t version, uint8_t type,
+			  const char *payload, uint32_t len, char *err, size_t errlen);
+
+/* The slot here of the pod the old daemon called old_id (PODIDS), or -1. */
+int nm_takeover_flows_pod_slot(const struct nm_node *node, const struct nm_takeover_flows *flows,
+			       uint32_t old_id);
+
+/*
+ * Keep a STREAMS frame's records in *streams (made at the first); payload
+ * is taken (the records point into it) and freed with *streams. 0, or
+ * -EPROTO with err (a record too short, a count past its bound, a body
+ * version this build cannot read), -ENOMEM.
+ */
+int nm_takeover_streams_add(struct nm_takeover_streams **streams, char *payload, uint32_t len,
+			    char *err, size_t errlen);
+
+/* What became of the streams handed over (`sig stats` → takeover). */
+struct nm_takeover_stream_stats {
+	unsigned int received;
+	unsigned int restored;	  /* inspection goes on where it stopped */
+	unsigned int db_mismatch; /* made with another database than the one here: midstream */
+	unsigned int no_room;	  /* stream pool full, or no mbuf for a held segment: midstream */
+	unsigned int refused;	  /* Hyperscan refused the compressed state: midstream */
+	unsigned int no_flow;	  /* its flow was not restored (pod not here, table full) */
+	unsigned int http_reset;  /* restored, its HTTP head too long for this chunk: raw stream */
+	unsigned int held;	  /* out-of-order segments held again */
+};
+
+/*
+ * Put the streams into the flows restored from flows (after
+ * nm_takeover_flows_restore, with the signature set in force; workers
+ * not started). Each stream's outcome is counted in *stats.
+ */
+void nm_takeover_streams_restore(struct nm_node *node, const struct nm_takeover_streams *streams,
+				 const struct nm_takeover_flows *flows,
+				 struct nm_takeover_stream_stats *stats);
+/* How many streams came (NULL: none). */
+unsigned int nm_takeover_streams_count(const struct nm_takeover_streams *streams);
+void nm_takeover_streams_free(struct nm_takeover_streams *streams);
 
 /*
  * Put the flows into the tables of the workers that own their pods here
@@ -123,8 +170,11 @@ struct nm_takeover {
 	bool answered;			 /* STARTED or ABORT sent */
 	struct nm_takeover_rings *rings; /* the pods' sockets, until the pods adopt them */
 	unsigned int n_rings;
-	struct nm_takeover_flows *flows; /* the old daemon's flow tables, until restored */
-	uint8_t *tunnel;		 /* its TUNNEL frame (keys: wiped when freed), or NULL */
+	struct nm_takeover_flows *flows;     /* the old daemon's flow tables, until restored */
+	struct nm_takeover_streams *streams; /* its inspection streams, until restored */
+	uint8_t version; /* of the conversation: the old daemon's (NM_TAKEOVER_VERSION_MIN..) */
+	uint8_t *tunnel; /* its TUNNEL frame (keys: wiped when freed), or NULL */
+	uint8_t tunnel_version;
 	uint32_t tunnel_len;
 	int peer_listen_fd; /* its tunnel.listen socket; -1 once the peer manager took it */
 };

@@ -12,15 +12,19 @@
  * Two frame types:
  *   PODIDS  JSON object: old pod id (decimal string) -> "namespace/name";
  *           pod ids are per run, names are what both daemons share.
- *   FLOWS   u32 record size, then records of struct flow_wire (native
- *           byte order: both daemons run on one host). A record size this
+ *   FLOWS   a body of takeover_wire.h (version, then length-prefixed
+ *           records of big-endian fields), one record per flow: the
+ *           fields are listed at flow_put(). A newer writer's trailing
+ *           fields are skipped; a record too short or a major version this
  *           nodemeshd does not know refuses the takeover (the old daemon
  *           resumes), as a state version it cannot read does.
  *
- * Not carried: inspection streams (Hyperscan state, reassembly position,
- * held segments). A flow that was inspected keeps sig_born, so its next
- * payload follows signatures.midstream, as after a crash restart.
- * The verdict is not carried either: the new daemon's first packet of the
+ * Meters travel as their token counts and the TSC reading of their last
+ * update (one host, one TSC), not as DPDK's struct. Inspection streams
+ * follow in STREAMS frames (ctrl/takeover_streams.c); a flow whose stream
+ * did not come keeps sig_born, so its next payload follows
+ * signatures.midstream, as after a crash restart.
+ * The verdict is not carried: the new daemon's first packet of the
  * flow judges it again with the same rules and the same initiator (the
  * meters keep their tokens when the rule is the same).
  */
@@ -36,63 +40,16 @@
 #include "pod_table.h"
 #include "takeover.h"
 #include "takeover_msg.h"
+#include "takeover_records.h"
+#include "takeover_wire.h"
 #include "nodemesh/flow.h"
 #include "nodemesh/policy_table-t.h"
 #include "nodemesh/pod_table-t.h"
 #include "nodemesh/worker-t.h"
 
-#define FLOWS_PER_FRAME 16384
-
-/* One flow on the wire. Fixed-width fields; pod ids are the old daemon's. */
-struct flow_wire {
-	struct nm_flow_key k;
-	uint32_t pod_id; /* the pod on this entry's side */
-	uint32_t init_pod_id;
-	uint32_t resp_pod_id;
-	uint32_t rule_id;
-	uint64_t first_tsc; /* one host, one TSC */
-	uint64_t last_tsc;
-	uint64_t pkts[2];
-	uint64_t bytes[2];
-	uint64_t rate_drops;
-	struct rte_meter_srtcm pps[2];
-	struct rte_meter_srtcm bps[2];
-	uint8_t state;
-	uint8_t init_is_lo;
-	uint8_t local_is_init;
-	uint8_t fin_seen;
-	uint8_t inspect;
-	uint8_t sig;
-	uint8_t sig_born;
-	uint8_t pad;
-};
+#define FLOWS_PER_FRAME 16384 /* records per FLOWS frame (about 3 MB) */
 
 /* ---- the old daemon ---------------------------------------------------------- */
-
-static void
-to_wire(const struct nm_flow *f, struct flow_wire *r)
-{
-	memset(r, 0, sizeof(*r));
-	r->k = f->hk.k;
-	r->pod_id = f->hk.pod_id;
-	r->init_pod_id = f->init_pod_id;
-	r->resp_pod_id = f->resp_pod_id;
-	r->rule_id = f->rule_id;
-	r->first_tsc = f->first_tsc;
-	r->last_tsc = f->last_tsc;
-	memcpy(r->pkts, f->pkts, sizeof(r->pkts));
-	memcpy(r->bytes, f->bytes, sizeof(r->bytes));
-	r->rate_drops = f->rate_drops;
-	memcpy(r->pps, f->pps, sizeof(r->pps));
-	memcpy(r->bps, f->bps, sizeof(r->bps));
-	r->state = f->state;
-	r->init_is_lo = f->init_is_lo;
-	r->local_is_init = f->local_is_init;
-	r->fin_seen = f->fin_seen;
-	r->inspect = f->inspect;
-	r->sig = f->sig;
-	r->sig_born = f->sig_born;
-}
 
 static int
 send_pod_ids(const struct nm_node *node, int conn)
@@ -119,48 +76,35 @@ send_pod_ids(const struct nm_node *node, int conn)
 	return rc;
 }
 
-/* buf: u32 record size, then n records. */
-static int
-flush_frame(int conn, uint8_t *buf, unsigned int n)
-{
-	uint32_t size = sizeof(struct flow_wire);
-
-	memcpy(buf, &size, sizeof(size));
-	return nm_takeover_send(conn, NM_TAKEOVER_FLOWS, buf,
-				(uint32_t)(sizeof(size) + n * sizeof(struct flow_wire)), NULL, 0);
-}
-
 int
-nm_takeover_flows_send(struct nm_node *node, int conn, unsigned int *n_flows)
+nm_takeover_flows_send(struct nm_node *node, int conn, unsigned int *n_flows, size_t *bytes)
 {
-	uint8_t *buf = malloc(sizeof(uint32_t) + FLOWS_PER_FRAME * sizeof(struct flow_wire));
-	struct flow_wire *recs;
+	struct nm_twire_writer w = {0};
 	unsigned int n = 0;
 	int rc;
 
 	*n_flows = 0;
-	if (buf == NULL)
-		return -ENOMEM;
-	recs = (struct flow_wire *)(buf + sizeof(uint32_t));
+	*bytes = 0;
+	nm_twire_writer_init(&w);
 	rc = send_pod_ids(node, conn);
-	for (unsigned int w = 0; w < node->dp.n_workers && rc == 0; w++) {
-		const struct nm_flow_table *t = &node->dp.workers[w]->flows;
-		for (uint32_t i = 0; i < t->cap && rc == 0; i++) {
-			if (!t->e[i].in_use)
+	for (unsigned int i = 0; i < node->dp.n_workers && rc == 0; i++) {
+		const struct nm_flow_table *t = &node->dp.workers[i]->flows;
+		for (uint32_t e = 0; e < t->cap && rc == 0; e++) {
+			if (!t->e[e].in_use)
 				continue;
-			to_wire(&t->e[i], &recs[n++]);
-			if (n == FLOWS_PER_FRAME) {
-				rc = flush_frame(conn, buf, n);
+			nm_takeover_flow_encode(&w, &t->e[e]);
+			if (++n == FLOWS_PER_FRAME) {
+				rc = nm_takeover_send_body(conn, NM_TAKEOVER_FLOWS, &w, bytes);
 				*n_flows += n;
 				n = 0;
 			}
 		}
 	}
 	if (rc == 0 && n > 0) {
-		rc = flush_frame(conn, buf, n);
+		rc = nm_takeover_send_body(conn, NM_TAKEOVER_FLOWS, &w, bytes);
 		*n_flows += n;
 	}
-	free(buf);
+	nm_twire_writer_free(&w);
 	return rc;
 }
 
@@ -169,15 +113,116 @@ nm_takeover_flows_send(struct nm_node *node, int conn, unsigned int *n_flows)
 struct nm_takeover_flows {
 	json_t *pod_ids; /* old id -> "ns/name" */
 	unsigned int n, cap;
-	struct flow_wire *v;
+	struct nm_flow *v; /* as decoded: the old daemon's pod ids */
 };
 
+/* Room for one more flow. 0 or -ENOMEM. */
+static int
+grow(struct nm_takeover_flows *fl)
+{
+	if (fl->n < fl->cap)
+		return 0;
+	unsigned int cap = fl->cap ? fl->cap * 2 : 1024;
+	void *v = NULL;
+	/* struct nm_flow is cache-line aligned: realloc would not keep that. */
+	if (posix_memalign(&v, RTE_CACHE_LINE_SIZE, (size_t)cap * sizeof(*fl->v)) != 0)
+		return -ENOMEM;
+	if (fl->n > 0)
+		memcpy(v, fl->v, (size_t)fl->n * sizeof(*fl->v));
+	free(fl->v);
+	fl->v = v;
+	fl->cap = cap;
+	return 0;
+}
+
+/*
+ * Protocol 1 (the release before the versioned bodies): a FLOWS frame was
+ * a host-order u32 record size, then records of this layout, memcpy'd
+ * (one host: same byte order and, built for the same DPDK, the same
+ * struct rte_meter_srtcm). Kept only to take over from that release.
+ */
+struct flow_wire_v1 {
+	struct nm_flow_key k;
+	uint32_t pod_id;
+	uint32_t init_pod_id;
+	uint32_t resp_pod_id;
+	uint32_t rule_id;
+	uint64_t first_tsc;
+	uint64_t last_tsc;
+	uint64_t pkts[2];
+	uint64_t bytes[2];
+	uint64_t rate_drops;
+	struct rte_meter_srtcm pps[2];
+	struct rte_meter_srtcm bps[2];
+	uint8_t state;
+	uint8_t init_is_lo;
+	uint8_t local_is_init;
+	uint8_t fin_seen;
+	uint8_t inspect;
+	uint8_t sig;
+	uint8_t sig_born;
+	uint8_t pad;
+};
+
+static void
+from_v1(const struct flow_wire_v1 *r, struct nm_flow *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->hk.k = r->k;
+	f->hk.pod_id = r->pod_id;
+	f->init_pod_id = r->init_pod_id;
+	f->resp_pod_id = r->resp_pod_id;
+	f->rule_id = r->rule_id;
+	f->first_tsc = r->first_tsc;
+	f->last_tsc = r->last_tsc;
+	memcpy(f->pkts, r->pkts, sizeof(f->pkts));
+	memcpy(f->bytes, r->bytes, sizeof(f->bytes));
+	f->rate_drops = r->rate_drops;
+	memcpy(f->pps, r->pps, sizeof(f->pps));
+	memcpy(f->bps, r->bps, sizeof(f->bps));
+	f->state = r->state;
+	f->init_is_lo = r->init_is_lo;
+	f->local_is_init = r->local_is_init;
+	f->fin_seen = r->fin_seen;
+	f->inspect = r->inspect;
+	f->sig = r->sig;
+	f->sig_born = r->sig_born;
+}
+
+static int
+add_v1(struct nm_takeover_flows *fl, const char *payload, uint32_t len, char *err, size_t errlen)
+{
+	uint32_t size = 0;
+
+	if (len >= sizeof(size))
+		memcpy(&size, payload, sizeof(size));
+	if (size != sizeof(struct flow_wire_v1) || (len - sizeof(size)) % size != 0) {
+		snprintf(err, errlen,
+			 "FLOWS frame (protocol 1) of %u bytes: records of %u bytes, this "
+			 "nodemeshd reads %zu",
+			 len, size, sizeof(struct flow_wire_v1));
+		return -EPROTO;
+	}
+	for (uint32_t off = sizeof(size); off < len; off += size) {
+		struct flow_wire_v1 r;
+		if (grow(fl) < 0) {
+			snprintf(err, errlen, "out of memory for the flows handed over");
+			return -ENOMEM;
+		}
+		memcpy(&r, payload + off, sizeof(r));
+		from_v1(&r, &fl->v[fl->n++]);
+	}
+	return 0;
+}
+
 int
-nm_takeover_flows_add(struct nm_takeover_flows **flows, uint8_t type, const char *payload,
-		      uint32_t len, char *err, size_t errlen)
+nm_takeover_flows_add(struct nm_takeover_flows **flows, uint8_t version, uint8_t type,
+		      const char *payload, uint32_t len, char *err, size_t errlen)
 {
 	struct nm_takeover_flows *fl = *flows;
-	uint32_t size;
+	struct nm_twire_reader body, rec;
+	uint16_t minor;
+	int rc;
 
 	if (fl == NULL && (fl = *flows = calloc(1, sizeof(*fl))) == NULL)
 		goto nomem;
@@ -190,36 +235,33 @@ nm_takeover_flows_add(struct nm_takeover_flows **flows, uint8_t type, const char
 		}
 		return 0;
 	}
-	size = 0;
-	if (len >= sizeof(size))
-		memcpy(&size, payload, sizeof(size));
-	if (size != sizeof(struct flow_wire) || (len - sizeof(size)) % size != 0) {
-		snprintf(err, errlen,
-			 "FLOWS frame of %u bytes: records of %u bytes, this nodemeshd reads %zu",
-			 len, size, sizeof(struct flow_wire));
+	if (version == 1)
+		return add_v1(fl, payload, len, err, errlen);
+	if (nm_twire_reader_init(&body, payload, len, &minor, err, errlen) < 0)
 		return -EPROTO;
-	}
-	unsigned int n = (len - (uint32_t)sizeof(size)) / size;
-	if (fl->n + n > fl->cap) {
-		unsigned int cap = fl->cap * 2 + n;
-		struct flow_wire *v = realloc(fl->v, (size_t)cap * sizeof(*v));
-		if (v == NULL)
+	while ((rc = nm_twire_next_record(&body, &rec, err, errlen)) > 0) {
+		if (grow(fl) < 0)
 			goto nomem;
-		fl->v = v;
-		fl->cap = cap;
+		if (nm_takeover_flow_decode(&rec, &fl->v[fl->n]) < 0) {
+			snprintf(err, errlen,
+				 "FLOWS frame: a flow record of %zu bytes, shorter than this "
+				 "nodemeshd reads (version %d.%d)",
+				 rec.len, NM_TWIRE_MAJOR, NM_TWIRE_MINOR);
+			return -EPROTO;
+		}
+		fl->n++;
 	}
-	memcpy(&fl->v[fl->n], payload + sizeof(size), (size_t)n * size);
-	fl->n += n;
-	return 0;
+	return rc;
 nomem:
 	snprintf(err, errlen, "out of memory for the flows handed over");
 	return -ENOMEM;
 }
 
-/* The new slot of the pod the old daemon called old_id, or -1. */
-static int
-slot_of(const struct nm_node *node, const json_t *pod_ids, uint32_t old_id)
+int
+nm_takeover_flows_pod_slot(const struct nm_node *node, const struct nm_takeover_flows *flows,
+			   uint32_t old_id)
 {
+	const json_t *pod_ids = flows != NULL ? flows->pod_ids : NULL;
 	char id[16];
 
 	snprintf(id, sizeof(id), "%u", old_id);
@@ -239,16 +281,16 @@ rule_slot(const struct nm_node *node, uint32_t id)
 
 /* One flow into its owner's table. 0, or -ENOENT (a pod unknown here), -ENOSPC. */
 static int
-restore_one(struct nm_node *node, const json_t *pod_ids, const struct flow_wire *r)
+restore_one(struct nm_node *node, const struct nm_takeover_flows *fl, const struct nm_flow *r)
 {
 	const struct nm_pod_table *t = node->dp.pods;
-	int side = slot_of(node, pod_ids, r->pod_id);
-	int init = slot_of(node, pod_ids, r->init_pod_id);
-	int resp = slot_of(node, pod_ids, r->resp_pod_id);
+	int side = nm_takeover_flows_pod_slot(node, fl, r->hk.pod_id);
+	int init = nm_takeover_flows_pod_slot(node, fl, r->init_pod_id);
+	int resp = nm_takeover_flows_pod_slot(node, fl, r->resp_pod_id);
 
 	if (side < 0 || init < 0 || resp < 0)
 		return -ENOENT;
-	struct nm_flow_hkey hk = {.k = r->k, .pod_id = t->pods[side].id};
+	struct nm_flow_hkey hk = {.k = r->hk.k, .pod_id = t->pods[side].id};
 	struct nm_worker *w = node->dp.workers[t->pods[side].worker];
 	struct nm_flow *f = nm_flow_create(&w->flows, &hk, r->first_tsc);
 	if (f == NULL)
@@ -293,7 +335,7 @@ nm_takeover_flows_restore(struct nm_node *node, struct nm_takeover_flows *flows,
 	if (flows == NULL)
 		return 0;
 	for (unsigned int i = 0; i < flows->n; i++) {
-		if (restore_one(node, flows->pod_ids, &flows->v[i]) == 0)
+		if (restore_one(node, flows, &flows->v[i]) == 0)
 			restored++;
 		else
 			(*skipped)++;

@@ -16,6 +16,7 @@
 #include <sys/socket.h>
 
 #include "takeover_msg.h"
+#include "takeover_wire.h"
 
 #define MAGIC	    "NMTO"
 #define REFUSAL_MAX 512 /* a control server's one-line JSON refusal, read whole */
@@ -25,6 +26,7 @@ static const char *const type_names[] = {
     [NM_TAKEOVER_STARTED] = "STARTED", [NM_TAKEOVER_ABORT] = "ABORT",
     [NM_TAKEOVER_RINGS] = "RINGS",     [NM_TAKEOVER_PODIDS] = "PODIDS",
     [NM_TAKEOVER_FLOWS] = "FLOWS",     [NM_TAKEOVER_TUNNEL] = "TUNNEL",
+    [NM_TAKEOVER_STREAMS] = "STREAMS",
 };
 
 const char *
@@ -63,9 +65,10 @@ nm_takeover_hdr_decode(const uint8_t in[NM_TAKEOVER_HDR_LEN], struct nm_takeover
 	h->type = in[5];
 	h->n_fds = (uint16_t)(in[6] << 8 | in[7]);
 	h->len = (uint32_t)in[8] << 24 | (uint32_t)in[9] << 16 | (uint32_t)in[10] << 8 | in[11];
-	if (h->version != NM_TAKEOVER_VERSION) {
-		snprintf(err, errlen, "takeover protocol version %u, this nodemeshd speaks %d",
-			 h->version, NM_TAKEOVER_VERSION);
+	if (h->version < NM_TAKEOVER_VERSION_MIN || h->version > NM_TAKEOVER_VERSION) {
+		snprintf(err, errlen,
+			 "takeover protocol version %u, this nodemeshd speaks %d (and reads %d)",
+			 h->version, NM_TAKEOVER_VERSION, NM_TAKEOVER_VERSION_MIN);
 		return -EPROTO;
 	}
 	if (strcmp(nm_takeover_type_name(h->type), "unknown") == 0) {
@@ -102,8 +105,15 @@ int
 nm_takeover_send(int fd, uint8_t type, const void *payload, uint32_t len, const int *fds,
 		 unsigned int n_fds)
 {
+	return nm_takeover_send_version(fd, NM_TAKEOVER_VERSION, type, payload, len, fds, n_fds);
+}
+
+int
+nm_takeover_send_version(int fd, uint8_t version, uint8_t type, const void *payload, uint32_t len,
+			 const int *fds, unsigned int n_fds)
+{
 	struct nm_takeover_hdr h = {
-	    .version = NM_TAKEOVER_VERSION, .type = type, .n_fds = (uint16_t)n_fds, .len = len};
+	    .version = version, .type = type, .n_fds = (uint16_t)n_fds, .len = len};
 	uint8_t hdr[NM_TAKEOVER_HDR_LEN];
 	union {
 		char buf[CMSG_SPACE(sizeof(int) * NM_TAKEOVER_MAX_FDS)];
@@ -135,6 +145,17 @@ nm_takeover_send(int fd, uint8_t type, const void *payload, uint32_t len, const 
 	int rc = send_all(fd, hdr + n, sizeof(hdr) - (size_t)n);
 	if (rc == 0 && len > 0)
 		rc = send_all(fd, payload, len);
+	return rc;
+}
+
+int
+nm_takeover_send_body(int fd, uint8_t type, struct nm_twire_writer *w, size_t *bytes)
+{
+	if (w->err)
+		return -ENOMEM;
+	*bytes += w->len;
+	int rc = nm_takeover_send(fd, type, w->buf, (uint32_t)w->len, NULL, 0);
+	nm_twire_writer_reset(w);
 	return rc;
 }
 

@@ -14,6 +14,7 @@
  *   new → old   "takeover\n"                       (a control request line)
  *   old → new   RINGS  (0 or more) af_packet pods' rings, JSON + their sockets' fds
  *               PODIDS its pod ids and names; FLOWS (0 or more) its flow tables
+ *               STREAMS (1 or more) its inspection streams
  *               TUNNEL (with a fabric port) its peers' keys, sequences, replay windows
  *               STATE  the state file's encoding    + the control socket's listening fd
  *           or  REFUSE the reason (text); the old runs on
@@ -28,11 +29,23 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define NM_TAKEOVER_VERSION 1
-#define NM_TAKEOVER_HDR_LEN 12
-#define NM_TAKEOVER_MAX_FDS 253		 /* fds one frame may carry (the kernel's SCM_MAX_FD) */
-#define NM_TAKEOVER_MAX_LEN (80u << 20)	 /* a state body (64 MiB) and its header fit */
-#define NM_TAKEOVER_LINE    "takeover\n" /* the request that starts the conversation */
+/*
+ * 2: FLOWS and TUNNEL became takeover_wire.h bodies and STREAMS came. Within one
+ * version, what a frame's body holds is versioned by the body itself
+ * (takeover_wire.h), so this changes only when the conversation does.
+ */
+#define NM_TAKEOVER_VERSION 2
+/*
+ * The oldest conversation a new daemon still holds: 1, the release before
+ * the versioned bodies (fixed-size host-order FLOWS and TUNNEL records,
+ * read by their legacy readers; no STREAMS). It answers in the old
+ * daemon's version. An old daemon of this build sends only 2.
+ */
+#define NM_TAKEOVER_VERSION_MIN 1
+#define NM_TAKEOVER_HDR_LEN	12
+#define NM_TAKEOVER_MAX_FDS	253	     /* fds one frame may carry (the kernel's SCM_MAX_FD) */
+#define NM_TAKEOVER_MAX_LEN	(80u << 20)  /* a state body (64 MiB) and its header fit */
+#define NM_TAKEOVER_LINE	"takeover\n" /* the request that starts the conversation */
 
 enum nm_takeover_type {
 	NM_TAKEOVER_STATE = 1,	 /* old → new: state encoding, fds: listening socket */
@@ -43,6 +56,7 @@ enum nm_takeover_type {
 	NM_TAKEOVER_PODIDS = 6,	 /* old → new: its pod ids -> names (JSON), for the flows */
 	NM_TAKEOVER_FLOWS = 7,	 /* old → new: tracked flows (binary records) */
 	NM_TAKEOVER_TUNNEL = 8,	 /* old → new: peers' keys, sequences, replay windows */
+	NM_TAKEOVER_STREAMS = 9, /* old → new: inspection streams (binary records) */
 };
 
 struct nm_takeover_hdr {
@@ -69,6 +83,17 @@ const char *nm_takeover_type_name(uint8_t type);
 /* Send one frame with fds[0..n_fds) attached (blocking fd). 0 or -errno. */
 int nm_takeover_send(int fd, uint8_t type, const void *payload, uint32_t len, const int *fds,
 		     unsigned int n_fds);
+/* The same in the conversation version given (a new daemon answering an older old one). */
+int nm_takeover_send_version(int fd, uint8_t version, uint8_t type, const void *payload,
+			     uint32_t len, const int *fds, unsigned int n_fds);
+
+/*
+ * Send w's body (takeover_wire.h) as one frame of type, add its size to
+ * *bytes and reset w for the next. 0, -ENOMEM (the body lost a field), or
+ * -errno.
+ */
+struct nm_twire_writer;
+int nm_takeover_send_body(int fd, uint8_t type, struct nm_twire_writer *w, size_t *bytes);
 
 /*
  * Receive one frame within timeout_ms: *payload is malloc'd (NUL-terminated,

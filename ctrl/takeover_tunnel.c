@@ -27,15 +27,18 @@
  * no_pod and every one from it as tunnel_inner_spoofed until the new
  * sessions' announcements came.
  *
- * Frame TUNNEL: two sections, each a u32 record size, a u32 count and
- * count records: struct peer_wire, then struct remote_wire (native byte
- * order: both daemons run on one host; a record size this build does not
- * know refuses the takeover), and the socket
- * listening on tunnel.listen attached (the new daemon could not bind the
- * address while the old one holds it; peers that call meanwhile wait in
- * its backlog). Keys travel only
+ * Frame TUNNEL: a body of takeover_wire.h (version, then length-prefixed
+ * records of big-endian fields): one record per peer (kind 1), then one
+ * per remote pod (kind 2), fields in peer_put()'s and remote_put()'s
+ * order; a newer writer's trailing fields are skipped, a record too
+ * short, of a kind this build does not know or a key or replay window
+ * of another size refuses the takeover (the old daemon resumes). The
+ * socket listening on tunnel.listen is attached (the new daemon could
+ * not bind the address while the old one holds it; peers that call
+ * meanwhile wait in its backlog). Keys travel only
  * over the takeover socket: every buffer that held them is wiped
- * (OPENSSL_cleanse) before it is freed, and nothing here writes a file.
+ * (OPENSSL_cleanse, or the writer's wipe) before it is freed, and
+ * nothing here writes a file.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -52,17 +55,18 @@
 #include "peers.h"
 #include "takeover.h"
 #include "takeover_msg.h"
+#include "takeover_wire.h"
 #include "nodemesh/tunnel.h"
 
-/* One key on the wire; present 0: the slot is empty. */
+/* One key as a TUNNEL record carries it (key_put()); present 0: the slot is empty. */
 struct key_wire {
 	struct nm_tnl_key_params params;
 	struct nm_tnl_key_stats stats;
 	struct nm_tnl_replay replay; /* receiving keys: the window of that epoch */
 	uint8_t present;
-	uint8_t pad[7];
 };
 
+/* One peer as a TUNNEL record carries it (peer_put()). */
 struct peer_wire {
 	char name[NM_NAME_LEN];
 	struct key_wire tx;
@@ -77,7 +81,10 @@ struct remote_wire {
 	struct nm_announce a;
 };
 
-#define SECTION_HDR_LEN (2 * sizeof(uint32_t)) /* record size, count */
+enum record_kind {
+	REC_PEER = 1,	/* a peer's keys, keying and counters */
+	REC_REMOTE = 2, /* a pod a peer announced */
+};
 
 /* ---- the old daemon ---------------------------------------------------------- */
 
@@ -92,12 +99,86 @@ key_to_wire(const struct nm_tnl_key *key, const struct nm_tnl_replay *replay, st
 	w->present = 1;
 }
 
-/* The remote pods' section at out; its length. */
-static size_t
-remotes_to_wire(const struct nm_node *node, uint8_t *out)
+static void
+str_put(struct nm_twire_writer *w, const char *str, size_t cap)
 {
-	uint32_t n = 0, size = sizeof(struct remote_wire);
+	nm_twire_put_blob(w, str, (uint32_t)strnlen(str, cap));
+}
 
+/* A key: present, then its parameters, usage and (receiving keys) replay window. */
+static void
+key_put(struct nm_twire_writer *w, const struct key_wire *k)
+{
+	nm_twire_put_u8(w, k->present);
+	nm_twire_put_u8(w, k->params.cipher);
+	nm_twire_put_u8(w, k->params.dir);
+	nm_twire_put_u16(w, k->params.epoch);
+	nm_twire_put_blob(w, k->params.key, sizeof(k->params.key));
+	nm_twire_put_blob(w, k->params.iv, sizeof(k->params.iv));
+	nm_twire_put_u64(w, k->stats.records);
+	nm_twire_put_u64(w, k->stats.forgeries);
+	nm_twire_put_u64(w, k->stats.next_seq);
+	nm_twire_put_u64(w, k->replay.top);
+	nm_twire_put_u16(w, NM_TNL_REPLAY_WORDS);
+	for (unsigned int i = 0; i < NM_TNL_REPLAY_WORDS; i++)
+		nm_twire_put_u64(w, k->replay.bits[i]);
+}
+
+static void
+live_put(struct nm_twire_writer *w, const struct nm_peer_live *l)
+{
+	nm_twire_put_bytes(w, l->mac.addr_bytes, RTE_ETHER_ADDR_LEN);
+	nm_twire_put_u8(w, l->mac_known);
+	nm_twire_put_u64(w, l->tx_packets);
+	nm_twire_put_u64(w, l->tx_bytes);
+	nm_twire_put_u64(w, l->rx_packets);
+	nm_twire_put_u64(w, l->rx_bytes);
+	nm_twire_put_u64(w, l->no_key);
+	nm_twire_put_u64(w, l->unresolved);
+	nm_twire_put_u64(w, l->inner_spoofed);
+	nm_twire_put_u8(w, NM_TNL_REASON_MAX);
+	for (unsigned int i = 0; i < NM_TNL_REASON_MAX; i++)
+		nm_twire_put_u64(w, l->rejected[i]);
+}
+
+/* One peer's record (version 1.0). Append new fields at the end only. */
+static void
+peer_put(struct nm_twire_writer *w, const struct peer_wire *p)
+{
+	nm_twire_record_begin(w);
+	nm_twire_put_u8(w, REC_PEER);
+	str_put(w, p->name, sizeof(p->name));
+	nm_twire_put_u16(w, p->keying.epoch_seq);
+	nm_twire_put_u16(w, p->keying.tx_epoch);
+	nm_twire_put_u32(w, p->keying.tx_epoch_age_ms);
+	nm_twire_put_u32(w, p->keying.rx_prev_left_ms);
+	key_put(w, &p->tx);
+	key_put(w, &p->rx[0]);
+	key_put(w, &p->rx[1]);
+	live_put(w, &p->live);
+	nm_twire_record_end(w);
+}
+
+/* One remote pod's record (version 1.0): its peer and its announcement. */
+static void
+remote_put(struct nm_twire_writer *w, const struct remote_wire *r)
+{
+	nm_twire_record_begin(w);
+	nm_twire_put_u8(w, REC_REMOTE);
+	str_put(w, r->peer, sizeof(r->peer));
+	nm_twire_put_u8(w, r->a.type);
+	nm_twire_put_bytes(w, &r->a.ip, sizeof(r->a.ip)); /* network order as it is */
+	str_put(w, r->a.ns, sizeof(r->a.ns));
+	str_put(w, r->a.sa, sizeof(r->a.sa));
+	str_put(w, r->a.labels, sizeof(r->a.labels));
+	str_put(w, r->a.image, sizeof(r->a.image));
+	nm_twire_record_end(w);
+}
+
+/* The pods the peers announced, one record each. */
+static void
+remotes_put(const struct nm_node *node, struct nm_twire_writer *w)
+{
 	for (int i = 0; i < NM_MAX_PODS; i++) {
 		const struct nm_pod *q = &node->dp.pods->pods[i];
 		struct remote_wire r;
@@ -112,54 +193,44 @@ remotes_to_wire(const struct nm_node *node, uint8_t *out)
 		snprintf(r.a.sa, sizeof(r.a.sa), "%s", q->spec.sa);
 		snprintf(r.a.labels, sizeof(r.a.labels), "%s", q->spec.labels);
 		snprintf(r.a.image, sizeof(r.a.image), "%s", q->spec.image);
-		memcpy(out + SECTION_HDR_LEN + (size_t)n * size, &r, size);
-		n++;
+		remote_put(w, &r);
 	}
-	memcpy(out, &size, sizeof(size));
-	memcpy(out + sizeof(size), &n, sizeof(n));
-	return SECTION_HDR_LEN + (size_t)n * size;
 }
 
 int
 nm_takeover_tunnel_send(struct nm_node *node, int conn, unsigned int *n_peers)
 {
 	const struct nm_tnl_state *st = node->dp.tnl;
-	size_t cap = 2 * SECTION_HDR_LEN + (size_t)st->max_peers * sizeof(struct peer_wire) +
-		     NM_MAX_PODS * sizeof(struct remote_wire);
-	uint8_t *buf = calloc(1, cap);
-	struct peer_wire w; /* built here, copied in: records follow an 8-byte header */
-	uint32_t n = 0, size = sizeof(struct peer_wire);
+	struct nm_twire_writer w = {.wipe = true}; /* keys: wiped when moved or freed */
+	struct peer_wire p;
+	unsigned int n = 0;
 
 	*n_peers = 0;
-	if (buf == NULL)
-		return -ENOMEM;
+	nm_twire_writer_init(&w);
 	for (unsigned int i = 0; i < st->max_peers; i++) {
-		const struct nm_tnl_peer *p = &st->peers[i];
+		const struct nm_tnl_peer *tp = &st->peers[i];
 		const char *name;
 
-		memset(&w, 0, sizeof(w));
-		if (!p->in_use || nm_peers_keying_get(node->peers, i, &name, &w.keying) < 0)
+		memset(&p, 0, sizeof(p));
+		if (!tp->in_use || nm_peers_keying_get(node->peers, i, &name, &p.keying) < 0)
 			continue;
-		snprintf(w.name, sizeof(w.name), "%s", name);
-		key_to_wire(p->tx, NULL, &w.tx);
+		snprintf(p.name, sizeof(p.name), "%s", name);
+		key_to_wire(tp->tx, NULL, &p.tx);
 		for (int k = 0; k < 2; k++)
-			if (p->rx[k] != NULL)
-				key_to_wire(p->rx[k]->key, &p->rx[k]->replay, &w.rx[k]);
-		w.live = *p->live;
-		memcpy(buf + SECTION_HDR_LEN + (size_t)n * size, &w, size);
+			if (tp->rx[k] != NULL)
+				key_to_wire(tp->rx[k]->key, &tp->rx[k]->replay, &p.rx[k]);
+		p.live = *tp->live;
+		peer_put(&w, &p);
 		n++;
 	}
-	OPENSSL_cleanse(&w, sizeof(w));
-	memcpy(buf, &size, sizeof(size));
-	memcpy(buf + sizeof(size), &n, sizeof(n));
-	size_t len = SECTION_HDR_LEN + (size_t)n * size;
-	len += remotes_to_wire(node, buf + len);
+	OPENSSL_cleanse(&p, sizeof(p));
+	remotes_put(node, &w);
 	/* The peers' calls wait in its backlog while no daemon accepts. */
 	int listen_fd = nm_peers_listen_fd(node->peers);
-	int rc = nm_takeover_send(conn, NM_TAKEOVER_TUNNEL, buf, (uint32_t)len, &listen_fd,
-				  listen_fd >= 0 ? 1 : 0);
-	OPENSSL_cleanse(buf, cap);
-	free(buf);
+	int rc = w.err ? -ENOMEM
+		       : nm_takeover_send(conn, NM_TAKEOVER_TUNNEL, w.buf, (uint32_t)w.len,
+					  &listen_fd, listen_fd >= 0 ? 1 : 0);
+	nm_twire_writer_free(&w);
 	if (rc == 0)
 		*n_peers = n;
 	return rc;
@@ -275,79 +346,242 @@ restore_peer(struct nm_node *node, const struct peer_wire *w, char *err, size_t 
 	return 0;
 }
 
+/* A string field into out (cap bytes, NUL-terminated); short if it does not fit. */
+static void
+str_get(struct nm_twire_reader *r, char *out, size_t cap)
+{
+	uint32_t n;
+	const uint8_t *p = nm_twire_get_blob(r, (uint32_t)cap - 1, &n);
+
+	memset(out, 0, cap);
+	if (p != NULL)
+		memcpy(out, p, n);
+}
+
+/* A fixed-size byte string: exactly n bytes, or the record is short. */
+static void
+exact_get(struct nm_twire_reader *r, uint8_t *out, uint32_t n)
+{
+	uint32_t got;
+	const uint8_t *p = nm_twire_get_blob(r, n, &got);
+
+	if (p == NULL || got != n) {
+		r->short_ = true;
+		return;
+	}
+	memcpy(out, p, n);
+}
+
+static void
+key_get(struct nm_twire_reader *r, struct key_wire *k)
+{
+	k->present = nm_twire_get_u8(r);
+	k->params.cipher = nm_twire_get_u8(r);
+	k->params.dir = nm_twire_get_u8(r);
+	k->params.epoch = nm_twire_get_u16(r);
+	exact_get(r, k->params.key, sizeof(k->params.key));
+	exact_get(r, k->params.iv, sizeof(k->params.iv));
+	k->stats.records = nm_twire_get_u64(r);
+	k->stats.forgeries = nm_twire_get_u64(r);
+	k->stats.next_seq = nm_twire_get_u64(r);
+	k->replay.top = nm_twire_get_u64(r);
+	/* A window of another size cannot be used safely (RFC 6479's ring): refused. */
+	if (nm_twire_get_u16(r) != NM_TNL_REPLAY_WORDS)
+		r->short_ = true;
+	for (unsigned int i = 0; i < NM_TNL_REPLAY_WORDS && nm_twire_reader_ok(r); i++)
+		k->replay.bits[i] = nm_twire_get_u64(r);
+}
+
+static void
+live_get(struct nm_twire_reader *r, struct nm_peer_live *l)
+{
+	nm_twire_get_bytes(r, l->mac.addr_bytes, RTE_ETHER_ADDR_LEN);
+	l->mac_known = nm_twire_get_u8(r) != 0;
+	l->tx_packets = nm_twire_get_u64(r);
+	l->tx_bytes = nm_twire_get_u64(r);
+	l->rx_packets = nm_twire_get_u64(r);
+	l->rx_bytes = nm_twire_get_u64(r);
+	l->no_key = nm_twire_get_u64(r);
+	l->unresolved = nm_twire_get_u64(r);
+	l->inner_spoofed = nm_twire_get_u64(r);
+	/* Reasons this build does not count are dropped; those it has and the writer not, 0. */
+	unsigned int n = nm_twire_get_u8(r);
+	for (unsigned int i = 0; i < n && nm_twire_reader_ok(r); i++) {
+		uint64_t v = nm_twire_get_u64(r);
+		if (i < NM_TNL_REASON_MAX)
+			l->rejected[i] = v;
+	}
+}
+
+/* One record of the body: REC_PEER into *p, REC_REMOTE into *q. Its kind, or -EPROTO. */
+static int
+record_get(struct nm_twire_reader *r, struct peer_wire *p, struct remote_wire *q)
+{
+	int kind = nm_twire_get_u8(r);
+
+	memset(p, 0, sizeof(*p));
+	memset(q, 0, sizeof(*q));
+	if (kind == REC_PEER) {
+		str_get(r, p->name, sizeof(p->name));
+		p->keying.epoch_seq = nm_twire_get_u16(r);
+		p->keying.tx_epoch = nm_twire_get_u16(r);
+		p->keying.tx_epoch_age_ms = nm_twire_get_u32(r);
+		p->keying.rx_prev_left_ms = nm_twire_get_u32(r);
+		key_get(r, &p->tx);
+		key_get(r, &p->rx[0]);
+		key_get(r, &p->rx[1]);
+		live_get(r, &p->live);
+	} else if (kind == REC_REMOTE) {
+		str_get(r, q->peer, sizeof(q->peer));
+		q->a.type = nm_twire_get_u8(r);
+		nm_twire_get_bytes(r, &q->a.ip, sizeof(q->a.ip));
+		str_get(r, q->a.ns, sizeof(q->a.ns));
+		str_get(r, q->a.sa, sizeof(q->a.sa));
+		str_get(r, q->a.labels, sizeof(q->a.labels));
+		str_get(r, q->a.image, sizeof(q->a.image));
+	} else {
+		return -EPROTO;
+	}
+	return nm_twire_reader_ok(r) ? kind : -EPROTO;
+}
+
 /*
- * Check the section at payload[*off..len): records of want bytes, at most
- * max. Its count, *off moved past it; or -EPROTO with err.
+ * Read every record of the body without touching the node: a frame that
+ * does not add up is refused before any key is made. Counts of each
+ * kind, or -EPROTO with err.
  */
+static int
+body_check(const uint8_t *payload, uint32_t len, unsigned int *n_peers, unsigned int *n_remote,
+	   char *err, size_t errlen)
+{
+	struct nm_twire_reader body, rec;
+	struct peer_wire p;
+	struct remote_wire q;
+	uint16_t minor;
+	int rc;
+
+	*n_peers = *n_remote = 0;
+	if (nm_twire_reader_init(&body, payload, len, &minor, err, errlen) < 0)
+		return -EPROTO;
+	while ((rc = nm_twire_next_record(&body, &rec, err, errlen)) > 0) {
+		int kind = record_get(&rec, &p, &q);
+		if (kind < 0) {
+			snprintf(
+			    err, errlen,
+			    "TUNNEL frame: a record of %zu bytes that this nodemeshd cannot read "
+			    "(kind %u, too short for version %d.%d, or a key or replay window of "
+			    "another size)",
+			    rec.len, rec.len > 0 ? rec.p[0] : 0u, NM_TWIRE_MAJOR, NM_TWIRE_MINOR);
+			rc = -EPROTO;
+			break;
+		}
+		if (kind == REC_PEER && ++*n_peers > NM_PEERS_MAX) {
+			snprintf(err, errlen, "TUNNEL frame: more than %d peers", NM_PEERS_MAX);
+			rc = -EPROTO;
+			break;
+		}
+		if (kind == REC_REMOTE && ++*n_remote > NM_MAX_PODS) {
+			snprintf(err, errlen, "TUNNEL frame: more than %d remote pods",
+				 NM_MAX_PODS);
+			rc = -EPROTO;
+			break;
+		}
+	}
+	OPENSSL_cleanse(&p, sizeof(p));
+	return rc;
+}
+
+/* A pod a peer announced, as if announced again. 0, or -errno with err. */
+static int
+restore_remote(struct nm_node *node, const struct remote_wire *r, char *err, size_t errlen)
+{
+	unsigned int idx;
+	char why[256];
+
+	if (nm_peers_index(node->peers, r->peer, &idx) < 0) {
+		snprintf(err, errlen, "a remote pod of peer '%s', not a peer here", r->peer);
+		return -ENOENT;
+	}
+	int rc = nm_node_remote_pod_add(node, idx, &r->a, why, sizeof(why));
+	if (rc < 0)
+		snprintf(err, errlen, "a remote pod of peer '%s': %s", r->peer, why);
+	return rc;
+}
+
+/*
+ * Protocol 1 (the release before the versioned bodies): two sections, each
+ * a host-order u32 record size, a u32 count and count records of these
+ * layouts, memcpy'd. Kept only to take over from that release.
+ */
+struct key_wire_v1 {
+	struct nm_tnl_key_params params;
+	struct nm_tnl_key_stats stats;
+	struct nm_tnl_replay replay;
+	uint8_t present;
+	uint8_t pad[7];
+};
+
+struct peer_wire_v1 {
+	char name[NM_NAME_LEN];
+	struct key_wire_v1 tx;
+	struct key_wire_v1 rx[2];
+	struct nm_peer_keying keying;
+	struct nm_peer_live live;
+};
+
+#define SECTION_V1_HDR (2 * sizeof(uint32_t)) /* record size, count */
+
+/* A section at payload[*off..len) of records of want bytes, at most max: its count, or -EPROTO. */
 static long
-section(const uint8_t *payload, uint32_t len, size_t *off, size_t want, uint32_t max,
-	const char *what, char *err, size_t errlen)
+section_v1(const uint8_t *payload, uint32_t len, size_t *off, size_t want, uint32_t max,
+	   const char *what, char *err, size_t errlen)
 {
 	uint32_t size, n;
 
-	if (len - *off < SECTION_HDR_LEN) {
-		snprintf(err, errlen, "TUNNEL frame of %u bytes: no room for its %s", len, what);
+	if (len - *off < SECTION_V1_HDR) {
+		snprintf(err, errlen, "TUNNEL frame (protocol 1) of %u bytes: no room for its %s",
+			 len, what);
 		return -EPROTO;
 	}
 	memcpy(&size, payload + *off, sizeof(size));
 	memcpy(&n, payload + *off + sizeof(size), sizeof(n));
-	if (size != want || n > max || len - *off - SECTION_HDR_LEN < (uint64_t)n * size) {
+	if (size != want || n > max || len - *off - SECTION_V1_HDR < (uint64_t)n * size) {
 		snprintf(err, errlen,
-			 "TUNNEL frame: %u %s of %u bytes in %u; this nodemeshd reads at most "
-			 "%u of %zu",
+			 "TUNNEL frame (protocol 1): %u %s of %u bytes in %u; this nodemeshd reads "
+			 "at most %u of %zu",
 			 n, what, size, len, max, want);
 		return -EPROTO;
 	}
-	*off += SECTION_HDR_LEN + (size_t)n * size;
+	*off += SECTION_V1_HDR + (size_t)n * size;
 	return n;
 }
 
-/* The peers' announced pods, as if announced again. 0, or -errno with err. */
-static int
-restore_remotes(struct nm_node *node, const uint8_t *recs, uint32_t n, unsigned int *n_remote,
-		char *err, size_t errlen)
+static void
+key_from_v1(const struct key_wire_v1 *v, struct key_wire *k)
 {
-	for (uint32_t i = 0; i < n; i++) {
-		struct remote_wire r;
-		unsigned int idx;
-		char why[256];
-
-		memcpy(&r, recs + (size_t)i * sizeof(r), sizeof(r));
-		r.peer[sizeof(r.peer) - 1] = '\0';
-		r.a.ns[sizeof(r.a.ns) - 1] = r.a.sa[sizeof(r.a.sa) - 1] = '\0';
-		r.a.labels[sizeof(r.a.labels) - 1] = r.a.image[sizeof(r.a.image) - 1] = '\0';
-		if (nm_peers_index(node->peers, r.peer, &idx) < 0) {
-			snprintf(err, errlen, "a remote pod of peer '%s', not a peer here", r.peer);
-			return -ENOENT;
-		}
-		int rc = nm_node_remote_pod_add(node, idx, &r.a, why, sizeof(why));
-		if (rc < 0) {
-			snprintf(err, errlen, "a remote pod of peer '%s': %s", r.peer, why);
-			return rc;
-		}
-		(*n_remote)++;
-	}
-	return 0;
+	k->params = v->params;
+	k->stats = v->stats;
+	k->replay = v->replay;
+	k->present = v->present;
 }
 
-int
-nm_takeover_tunnel_restore(struct nm_node *node, const uint8_t *payload, uint32_t len,
-			   unsigned int *n_peers, unsigned int *n_remote, char *err, size_t errlen)
+static int
+restore_v1(struct nm_node *node, const uint8_t *payload, uint32_t len, unsigned int *n_peers,
+	   unsigned int *n_remote, char *err, size_t errlen)
 {
 	size_t off = 0;
-	long n = section(payload, len, &off, sizeof(struct peer_wire), NM_PEERS_MAX, "peers", err,
-			 errlen);
+	long n = section_v1(payload, len, &off, sizeof(struct peer_wire_v1), NM_PEERS_MAX, "peers",
+			    err, errlen);
 	size_t remote_off = off;
 	long n_rem = n < 0 ? n
-			   : section(payload, len, &remote_off, sizeof(struct remote_wire),
-				     NM_MAX_PODS, "remote pods", err, errlen);
+			   : section_v1(payload, len, &remote_off, sizeof(struct remote_wire),
+					NM_MAX_PODS, "remote pods", err, errlen);
+	int rc = 0;
 
-	*n_peers = 0;
-	*n_remote = 0;
 	if (n < 0 || n_rem < 0)
 		return -EPROTO;
 	if (remote_off != len) {
-		snprintf(err, errlen, "TUNNEL frame: %zu bytes after its sections",
+		snprintf(err, errlen, "TUNNEL frame (protocol 1): %zu bytes after its sections",
 			 (size_t)len - remote_off);
 		return -EPROTO;
 	}
@@ -355,16 +589,70 @@ nm_takeover_tunnel_restore(struct nm_node *node, const uint8_t *payload, uint32_
 		snprintf(err, errlen, "the running daemon has tunnels, this config no fabric port");
 		return -ENODEV;
 	}
-	for (long i = 0; i < n; i++) {
-		struct peer_wire w;
+	for (long i = 0; i < n && rc == 0; i++) {
+		struct peer_wire_v1 v;
+		struct peer_wire p;
 
-		memcpy(&w, payload + SECTION_HDR_LEN + (size_t)i * sizeof(w), sizeof(w));
-		int rc = restore_peer(node, &w, err, errlen);
-		OPENSSL_cleanse(&w, sizeof(w));
-		if (rc < 0)
-			return rc;
-		(*n_peers)++;
+		memcpy(&v, payload + SECTION_V1_HDR + (size_t)i * sizeof(v), sizeof(v));
+		memset(&p, 0, sizeof(p));
+		memcpy(p.name, v.name, sizeof(p.name));
+		key_from_v1(&v.tx, &p.tx);
+		key_from_v1(&v.rx[0], &p.rx[0]);
+		key_from_v1(&v.rx[1], &p.rx[1]);
+		p.keying = v.keying;
+		p.live = v.live;
+		rc = restore_peer(node, &p, err, errlen);
+		*n_peers += rc == 0;
+		OPENSSL_cleanse(&v, sizeof(v));
+		OPENSSL_cleanse(&p, sizeof(p));
 	}
-	return restore_remotes(node, payload + off + SECTION_HDR_LEN, (uint32_t)n_rem, n_remote,
-			       err, errlen);
+	for (long i = 0; i < n_rem && rc == 0; i++) {
+		struct remote_wire q;
+
+		memcpy(&q, payload + off + SECTION_V1_HDR + (size_t)i * sizeof(q), sizeof(q));
+		q.peer[sizeof(q.peer) - 1] = '\0';
+		q.a.ns[sizeof(q.a.ns) - 1] = q.a.sa[sizeof(q.a.sa) - 1] = '\0';
+		q.a.labels[sizeof(q.a.labels) - 1] = q.a.image[sizeof(q.a.image) - 1] = '\0';
+		rc = restore_remote(node, &q, err, errlen);
+		*n_remote += rc == 0;
+	}
+	return rc;
+}
+
+int
+nm_takeover_tunnel_restore(struct nm_node *node, uint8_t version, const uint8_t *payload,
+			   uint32_t len, unsigned int *n_peers, unsigned int *n_remote, char *err,
+			   size_t errlen)
+{
+	struct nm_twire_reader body, rec;
+	struct peer_wire p;
+	struct remote_wire q;
+	unsigned int peers, remotes;
+	uint16_t minor;
+	int rc;
+
+	*n_peers = 0;
+	*n_remote = 0;
+	if (version == 1)
+		return restore_v1(node, payload, len, n_peers, n_remote, err, errlen);
+	rc = body_check(payload, len, &peers, &remotes, err, errlen);
+	if (rc < 0)
+		return rc;
+	if (peers > 0 && !node->dp.has_fabric) {
+		snprintf(err, errlen, "the running daemon has tunnels, this config no fabric port");
+		return -ENODEV;
+	}
+	/* Checked whole above: this second pass reads the same records. */
+	nm_twire_reader_init(&body, payload, len, &minor, err, errlen);
+	while (rc == 0 && nm_twire_next_record(&body, &rec, err, errlen) > 0) {
+		if (record_get(&rec, &p, &q) == REC_PEER) {
+			rc = restore_peer(node, &p, err, errlen);
+			*n_peers += rc == 0;
+		} else {
+			rc = restore_remote(node, &q, err, errlen);
+			*n_remote += rc == 0;
+		}
+	}
+	OPENSSL_cleanse(&p, sizeof(p));
+	return rc;
 }

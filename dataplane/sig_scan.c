@@ -392,3 +392,44 @@ nm_sigdb_stream_close(const struct nm_sigdb *db, struct nm_sigdb_stream *st, hs_
 	/* A pcre ending in $ or \z may complete a split rule only now. */
 	return scan_rc(stream_end(st, scratch, on_match, &h));
 }
+
+/*
+ * A takeover (ctrl/takeover_streams.c), workers stopped: Hyperscan's
+ * stream state in the compact form hs_compress_stream gives, which
+ * hs_expand_stream reads back against the same database only.
+ */
+int
+nm_sigdb_stream_compress(const struct nm_sigdb_stream *st, void *buf, size_t cap, size_t *used)
+{
+	*used = 0;
+	if (st->hs == NULL)
+		return 0; /* only http rules: no Hyperscan state */
+	hs_error_t hrc = hs_compress_stream(st->hs, buf, cap, used);
+	if (hrc == HS_INSUFFICIENT_SPACE)
+		return -ENOSPC; /* *used says how much it needs */
+	return hrc == HS_SUCCESS ? 0 : -EIO;
+}
+
+struct nm_sigdb_stream *
+nm_sigdb_stream_expand(const struct nm_sigdb *db, struct nm_sig_stream_pool *pool,
+		       const void *bytes, size_t len)
+{
+	if ((db->stream == NULL) != (len == 0)) {
+		errno = EINVAL; /* state for no stream database, or none for one */
+		return NULL;
+	}
+	struct nm_sigdb_stream *st = nm_sigdb_stream_open(db, pool);
+	if (st == NULL || st->hs == NULL)
+		return st;
+	/*
+	 * Into the stream just opened in its chunk: hs_reset_and_expand_stream
+	 * allocates nothing, where hs_expand_stream would take a second chunk.
+	 * No scratch: the reset reports nothing (no callback).
+	 */
+	if (hs_reset_and_expand_stream(st->hs, bytes, len, NULL, NULL, NULL) != HS_SUCCESS) {
+		nm_sigdb_stream_close(db, st, NULL, NULL, NULL);
+		errno = EINVAL;
+		return NULL;
+	}
+	return st;
+}

@@ -77,4 +77,21 @@ int nm_sigdb_stream_scan(const struct nm_sigdb *db, struct nm_sigdb_stream *st,
 int nm_sigdb_stream_close(const struct nm_sigdb *db, struct nm_sigdb_stream *st,
 			  hs_scratch_t *scratch, nm_sigdb_hit_fn fn, void *ctx);
 
+/*
+ * A takeover's stream state: st's Hyperscan state compressed into buf
+ * (cap bytes; *used its size). 0, -ENOSPC (*used: the size it needs) or
+ * -EIO. A stream without Hyperscan state (only http rules) gives 0 bytes.
+ */
+int nm_sigdb_stream_compress(const struct nm_sigdb_stream *st, void *buf, size_t cap, size_t *used);
+/*
+ * A stream of db from pool (as nm_sigdb_stream_open) whose Hyperscan state
+ * is the len bytes nm_sigdb_stream_compress gave for a stream of a
+ * database of the same stream_digest. NULL with errno: ENOMEM (pool),
+ * EINVAL (Hyperscan refused the bytes, or bytes without a stream
+ * database). Its bitmaps and HTTP parser are fresh: the caller sets them.
+ */
+struct nm_sigdb_stream *nm_sigdb_stream_expand(const struct nm_sigdb *db,
+					       struct nm_sig_stream_pool *pool, const void *bytes,
+					       size_t len);
+
 #endif

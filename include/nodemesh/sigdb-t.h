@@ -21,6 +21,8 @@
 #include "nodemesh/http-t.h"
 #include "nodemesh/sig-t.h"
 
+#define NM_SIGDB_DIGEST_LEN 32 /* SHA-256 */
+
 /* What a worker needs of a rule after Hyperscan reports it. */
 struct nm_sigdb_rule {
 	uint32_t sid;
@@ -86,6 +88,14 @@ struct nm_sigdb {
 	unsigned int n_http_index;
 	struct nm_sigdb_http_index *http_index;
 	struct nm_sigdb_sub *http_targets;
+	/*
+	 * SHA-256 of what a TCP stream's state means: the serialized stream
+	 * database (hs_serialize_database), the rule count and the
+	 * multi-pattern bitmaps' map, and whether streams carry an HTTP
+	 * parser. A stream handed over in a takeover (hs_compress_stream)
+	 * is expanded only into a database of the same digest.
+	 */
+	uint8_t stream_digest[NM_SIGDB_DIGEST_LEN];
 };
 
 /* http rules of more than one expression in one set: their bitmaps are on a worker's stack. */

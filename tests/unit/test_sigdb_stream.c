@@ -463,3 +463,60 @@ Test(sigdb, pool_refuses_sizes_that_break_alignment)
 	cr_assert_null(nm_sig_stream_pool_create(0, 4096));
 	cr_assert_eq(errno, EINVAL);
 }
+
+/*
+ * The stream digest (what a takeover compares before it expands a stream):
+ * one rules file compiled twice gives one digest, another pattern another.
+ */
+Test(sigdb, stream_digest_is_the_same_for_the_same_rules_only)
+{
+	content_add(rule_add(NM_SIG_PROTO_TCP, 1), sig);
+	compile_ok();
+	struct nm_sigdb *again = nm_sigdb_compile(rules, n_rules, err, sizeof(err));
+	cr_assert_not_null(again, "%s", err);
+	cr_expect_arr_eq(again->stream_digest, db->stream_digest, NM_SIGDB_DIGEST_LEN);
+	nm_sigdb_free(again);
+
+	content_add(rule_add(NM_SIG_PROTO_TCP, 2), "OTHER-PATTERN");
+	struct nm_sigdb *other = nm_sigdb_compile(rules, n_rules, err, sizeof(err));
+	cr_assert_not_null(other, "%s", err);
+	cr_expect(memcmp(other->stream_digest, db->stream_digest, NM_SIGDB_DIGEST_LEN) != 0,
+		  "a second rule, the same digest");
+	nm_sigdb_free(other);
+}
+
+/*
+ * A takeover's stream: the first half of a pattern scanned, the state
+ * compressed, expanded into another stream of the same database, the
+ * second half scanned there: the rule matches once, in the new stream.
+ */
+Test(sigdb, stream_compressed_and_expanded_goes_on_where_it_stopped)
+{
+	static const char first[] = "xxEVIL-PA", second[] = "YLOADyy";
+	uint8_t buf[4096];
+	size_t used;
+
+	content_add(rule_add(NM_SIG_PROTO_TCP, 1), sig);
+	compile_ok();
+	struct nm_sigdb_stream *old = nm_sigdb_stream_open(db, NULL);
+	cr_assert_not_null(old);
+	cr_assert_eq(nm_sigdb_stream_scan(db, old, scratch, (const uint8_t *)first, strlen(first),
+					  on_hit, NULL),
+		     0);
+	cr_assert_eq(nm_sigdb_stream_compress(old, buf, 1, &used), -ENOSPC);
+	cr_assert_gt(used, 1, "-ENOSPC says how much it needs");
+	cr_assert_eq(nm_sigdb_stream_compress(old, buf, sizeof(buf), &used), 0);
+	cr_assert_eq(nm_sigdb_stream_close(db, old, NULL, NULL, NULL), 0);
+
+	cr_expect_null(nm_sigdb_stream_expand(db, NULL, buf, 0), "no state for a stream database");
+	cr_expect_eq(errno, EINVAL);
+	struct nm_sigdb_stream *st = nm_sigdb_stream_expand(db, NULL, buf, used);
+	cr_assert_not_null(st);
+	cr_assert_eq(n_hits, 0);
+	cr_assert_eq(nm_sigdb_stream_scan(db, st, scratch, (const uint8_t *)second, strlen(second),
+					  on_hit, NULL),
+		     0);
+	cr_expect_eq(n_hits, 1, "the pattern split across the handover matched");
+	cr_assert_eq(nm_sigdb_stream_close(db, st, scratch, on_hit, NULL), 0);
+	cr_expect_eq(n_hits, 1);
+}
