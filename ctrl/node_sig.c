@@ -478,9 +478,13 @@ nm_node_sig_stats_json(struct nm_node *node)
 	for (size_t k = 0; k < sizeof(drops); k++)
 		json_object_set_new(dj, nm_drop_name(drops[k]), json_integer((json_int_t)d[k]));
 	json_t *http = json_pack(
-	    "{s:I, s:I, s:I, s:I, s:I}", "heads_scanned", (json_int_t)t.http_heads, "not_http",
-	    (json_int_t)t.http_not_http, "tunnels", (json_int_t)t.http_tunnels, "refused",
-	    (json_int_t)t.http_refused, "responses_lost", (json_int_t)t.http_resp_lost);
+	    "{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:i}", "heads_scanned",
+	    (json_int_t)t.http_heads, "not_http", (json_int_t)t.http_not_http, "tunnels",
+	    (json_int_t)t.http_tunnels, "refused", (json_int_t)t.http_refused, "responses_lost",
+	    (json_int_t)t.http_resp_lost, "records", (json_int_t)t.http_events, "records_lost",
+	    (json_int_t)t.http_events_lost, "events_written", (json_int_t)node->http.written,
+	    "events_paired", (json_int_t)node->http.paired, "events_unpaired",
+	    (json_int_t)node->http.unpaired, "waiting_for_pair", (int)node->http.n);
 	json_object_set_new(o, "stream", tcp);
 	json_object_set_new(o, "http", http);
 	json_object_set_new(o, "drops", dj);
@@ -529,6 +533,8 @@ write_alert(struct nm_node *node, const struct nm_alert_record *a)
 	    nm_endpoint_json(node, d16, a->dport, a->dst_pod_id));
 	if (o == NULL)
 		return;
+	if (a->has_http)
+		json_object_set_new(o, "http", nm_http_alert_json(&a->http));
 	/* Whole or not at all; a failure is counted (alert_log.lost) and logged per episode. */
 	if (nm_jsonlog_write(&node->alert_log, o) == 0)
 		node->alerts_written++;
@@ -554,5 +560,6 @@ nm_node_drain_alerts(struct nm_node *node)
 			rte_mempool_put_bulk(node->dp.alert_pool, (void **)recs, n);
 		}
 	}
+	nm_node_drain_http(node, false);
 	nm_node_sig_gc(node);
 }

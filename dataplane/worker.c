@@ -316,6 +316,11 @@ nm_worker_create(struct nm_dataplane *dp, unsigned int idx, unsigned int lcore)
 	    rte_ring_create(name, NM_ALERT_RING_SIZE, socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
 	if (w->alert_ring == NULL)
 		goto fail_alert_ring;
+	snprintf(name, sizeof(name), "nm_http_%u", idx);
+	w->http_ring =
+	    rte_ring_create(name, NM_HTTP_RING_SIZE, socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	if (w->http_ring == NULL)
+		goto fail_http_ring;
 	snprintf(name, sizeof(name), "nm_ev_%u", idx);
 	w->events = rte_ring_create_elem(name, sizeof(struct nm_event), NM_EVENT_RING_SIZE, socket,
 					 RING_F_SP_ENQ | RING_F_SC_DEQ);
@@ -328,6 +333,8 @@ nm_worker_create(struct nm_dataplane *dp, unsigned int idx, unsigned int lcore)
 fail_insp:
 	rte_ring_free(w->events);
 fail_events:
+	rte_ring_free(w->http_ring);
+fail_http_ring:
 	rte_ring_free(w->alert_ring);
 fail_alert_ring:
 	rte_ring_free(w->rec_ring);
@@ -360,6 +367,8 @@ nm_worker_free(struct nm_worker *w)
 	w->rec_ring = NULL;
 	rte_ring_free(w->alert_ring);
 	w->alert_ring = NULL;
+	rte_ring_free(w->http_ring);
+	w->http_ring = NULL;
 	rte_ring_free(w->events);
 	w->events = NULL;
 	nm_sig_stream_pool_free(w->stream_pool);

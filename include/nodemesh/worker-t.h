@@ -3,7 +3,7 @@
  * A worker's state: one per worker lcore, allocated by nm_worker_create()
  * on the control thread and written only by its worker afterwards. The
  * control thread reads the counters (c, sc, flows.c, rule_*, tnl_rejected)
- * for stats, drains rec_ring and alert_ring, and reads flow entries for
+ * for stats, drains rec_ring, alert_ring and http_ring, and reads flow entries for
  * listings, and the heartbeat (watchdog); it writes nothing here while
  * the worker runs but the flow timeouts of a config reload (relaxed
  * atomics, nodemesh/flow-t.h).
@@ -111,7 +111,8 @@ struct nm_worker {
 	struct nm_fabric_out fabric_out[NM_MAX_PEERS]; /* fabric worker: to seal, per peer */
 	uint64_t tnl_rejected[NM_TNL_REASON_MAX]; /* fabric worker: records refused, by reason */
 	struct rte_ring *alert_ring;		  /* alerts to the control thread */
-	struct rte_ring *events; /* observation events to the control thread (observe-t.h) */
+	struct rte_ring *http_ring; /* http transaction records to the control thread */
+	struct rte_ring *events;    /* observation events to the control thread (observe-t.h) */
 	struct nm_sig_counters sc;
 	struct nm_insp *insp_pool; /* signatures.max_streams stream states */
 	uint32_t *insp_free;	   /* indices of the free ones, a stack */

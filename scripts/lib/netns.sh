@@ -445,6 +445,27 @@ EOF
 	fi
 }
 
+# nm_web_pair < RULES: the topology of the HTTP signature tests: pods 1
+# and 2 up, pod-1 (test/sa-1) allowed to pod-2 port 80 with inspection,
+# nginx in pod-2 serving $NM_TMP/www (an index.html), the signature rules
+# read from stdin loaded from $NM_TMP/http.rules; sig load's answer in
+# NM_SIG_LOADED. Not in a subshell: it starts the daemon this shell cleans up.
+nm_web_pair() {
+	local i out
+	nm_pods_setup 2
+	nm_daemon_start
+	for i in 1 2; do nm_pod_add "$i"; done
+	nm_tmp_init
+	cat >"$NM_TMP/http.rules"
+	out=$(nm_ctl --json policy add allow from test/sa-1 to test/sa-2 proto tcp port 80 inspect on) ||
+		nm_fail "policy add: $out"
+	mkdir -p "$NM_TMP/www"
+	echo "hello from pod-2" >"$NM_TMP/www/index.html"
+	nm_nginx_start "${NM_POD_NS[2]}" "$NM_TMP/www" 80 || nm_fail "nginx did not start in pod-2"
+	NM_SIG_LOADED=$(nm_ctl --json sig load file="$NM_TMP/http.rules" 2>&1) ||
+		nm_fail "sig load: $NM_SIG_LOADED"
+}
+
 # --- standard test topology --------------------------------------------------
 
 # nm_pods_setup COUNT: one node namespace and COUNT pods; pod i (1-based)
