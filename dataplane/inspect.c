@@ -373,7 +373,7 @@ log_head(void *ctx, const struct nm_http_head *head)
 	r->complete = 0;
 	r->peer_parsed = h->peer_local;
 	r->pad = 0;
-	r->tsc = rte_rdtsc();
+	r->tsc = nm_worker_now(w);
 	r->body_bytes = 0;
 	memcpy(&r->f, &h->http, sizeof(r->f));
 	s->http_rec = r;
@@ -437,7 +437,7 @@ nm_inspect_release(struct nm_worker *w, struct nm_flow *f, bool report)
 			bool to_server = h.to_server;
 			uint32_t src_id = to_server ? f->init_pod_id : f->resp_pod_id;
 			uint32_t dst_id = to_server ? f->resp_pod_id : f->init_pod_id;
-			alerts_emit(w, f, &h, src_id, dst_id, false, rte_rdtsc());
+			alerts_emit(w, f, &h, src_id, dst_id, false, nm_worker_now(w));
 		}
 	} else {
 		nm_sigdb_stream_close(set->db, s->st, NULL, NULL, NULL);

@@ -58,7 +58,6 @@
 static uint32_t poll_pods(struct nm_worker *w, const struct nm_pod_table *tbl, uint64_t now);
 static uint32_t poll_fabric(struct nm_worker *w, const struct nm_pod_table *tbl);
 static uint32_t poll_handoffs(struct nm_worker *w, const struct nm_pod_table *tbl);
-static void housekeeping(struct nm_worker *w, uint64_t now);
 static void idle(struct nm_worker *w, uint32_t empty_polls);
 
 int
@@ -88,7 +87,7 @@ nm_worker_main(void *arg)
 			work += poll_fabric(w, tbl);
 		work += poll_handoffs(w, tbl);
 		nm_worker_flush(w, tbl);
-		housekeeping(w, now);
+		nm_worker_housekeeping(w, now);
 
 		rte_rcu_qsbr_quiescent(dp->qsbr, w->idx);
 		/* Only this worker writes it: a plain increment, stored whole for the reader. */
@@ -156,7 +155,7 @@ nm_worker_rx_fabric(struct nm_worker *w, const struct nm_pod_table *tbl, struct 
 		    uint16_t n)
 {
 	struct nm_fabric_opened opened;
-	uint64_t now = rte_rdtsc();
+	uint64_t now = nm_worker_now(w);
 
 	nm_fabric_rx(w, tbl, pkts, n, &opened);
 	nm_ingress_route_bulk(w, tbl, opened.pkts, opened.meta, opened.slot, opened.src_slot,
@@ -216,8 +215,8 @@ debug_stall(struct nm_worker *w)
 }
 
 /* Step 6: expiry and requests from the control thread, a bounded amount per turn. */
-static void
-housekeeping(struct nm_worker *w, uint64_t now)
+void
+nm_worker_housekeeping(struct nm_worker *w, uint64_t now)
 {
 	nm_track_sweep(w, now);
 	/* Acquire pairs with the control thread's release of flush_pod_id and flush_end. */

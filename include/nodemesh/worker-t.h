@@ -134,6 +134,12 @@ struct nm_worker {
 	 */
 	uint64_t debug_stall_at_tsc;
 	uint64_t debug_stall_us;
+	/*
+	 * nm-replay: the time of the packet being replayed, as a TSC value the
+	 * tool computes from the capture, so the flow timers run on capture
+	 * time (nm_worker_now()). 0, always on a node: the real clock.
+	 */
+	uint64_t replay_tsc;
 	struct nm_pod_poll
 	    poll; /* which owned pods to poll (epfd: the control thread adds to it) */
 	struct nm_worker_counters c;
