@@ -89,6 +89,7 @@ struct nm_sig_load {
 	/* In, written by the control thread before the compile starts. */
 	char *file; /* as given (malloc'd); the set keeps its first NM_SIG_FILE_LEN - 1 bytes */
 	size_t stream_state_max; /* signatures.stream_state_max */
+	bool http_all;		 /* signatures.http_events "all": parse HTTP without http rules */
 	struct nm_sig_vars vars; /* signatures.vars: what $NAME in a rule stands for */
 	uint64_t id;		 /* load number, for sig list and nodemeshctl */
 	uint64_t started_ns;	 /* CLOCK_REALTIME */
@@ -123,6 +124,14 @@ sig_compile(struct nm_job *job, void *arg)
 		l->n = -EINVAL;
 		goto out;
 	}
+	/*
+	 * HTTP events for every inspected TCP flow: the streams carry an HTTP
+	 * parser even when no rule reads an HTTP buffer (its scans find no
+	 * database and cost nothing). Before the size check: the parser's head
+	 * buffer is part of the chunk.
+	 */
+	if (l->http_all)
+		l->db->has_http = true;
 	/* Workers take each stream from a pool of fixed chunks; this set's must fit one. */
 	size_t need = nm_sigdb_stream_chunk_bytes(l->db);
 	if (need > l->stream_state_max) {
@@ -218,6 +227,7 @@ load_new(struct nm_node *node, const char *path)
 		return NULL;
 	}
 	l->stream_state_max = node->dp.params.sig_stream_state_max;
+	l->http_all = node->cfg.sig_http_events;
 	l->vars = node->cfg.sig_vars;
 	l->id = ++node->sig_load_id;
 	l->started_ns = nm_wall_ns();

@@ -155,7 +155,8 @@ nm_pod_create() {
 # NM_TCP_CLOSING_TIMEOUT, NM_TCP_CLOSED_TIMEOUT, NM_UDP_TIMEOUT,
 # NM_ICMP_TIMEOUT, NM_OTHER_TIMEOUT. NM_MAX_PODS sets dataplane.max_pods,
 # NM_AF_PACKET_VERSION dataplane.af_packet.version (2 or 3), NM_SIG_VARS the
-# body of signatures.vars (NAME = "value"; settings). NM_CONFIG_EXTRA is
+# body of signatures.vars (NAME = "value"; settings), NM_SIG_HTTP_EVENTS
+# signatures.http_events (with_rules or all). NM_CONFIG_EXTRA is
 # appended at the top level (a tunnel group, say).
 nm_write_config() {
 	local file=$1 lcores=${2:-0-1} timeouts="" t var
@@ -194,6 +195,7 @@ logs: {
 signatures: {
   file = "${NM_SIG_FILE:-}";
   max_streams = ${NM_SIG_MAX_STREAMS:-65536};
+  http_events = "${NM_SIG_HTTP_EVENTS:-with_rules}";
   vars: { ${NM_SIG_VARS:-} };
 };
 state: { file = "${NM_STATE_FILE:-}"; };

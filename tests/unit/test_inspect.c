@@ -123,6 +123,8 @@ received(unsigned int i, char *buf, size_t cap, unsigned int *n_rst)
 	return len;
 }
 
+static bool http_all; /* signatures.http_events "all" for the next worker_with_rules() */
+
 /* One worker, both pods' MACs known, the n rules of text loaded. */
 static void
 worker_with_rules(const char *text, int n)
@@ -131,6 +133,7 @@ worker_with_rules(const char *text, int n)
 	char err[512] = "";
 
 	one_worker_up();
+	node->cfg.sig_http_events = http_all; /* what the config's setting sets before a load */
 	learn_mac(POD_A, MAC_A);
 	learn_mac(POD_B, MAC_B);
 	nm_test_write_tmp(path, text);
@@ -1153,4 +1156,38 @@ Test(inspect_http, an_alert_on_an_http_flow_carries_the_request_fields)
 	cr_assert_str_eq(json_string_value(json_object_get(o, "http_user_agent")), "x/1");
 	cr_assert_null(json_object_get(o, "status"), "not known at the request");
 	json_decref(o);
+}
+
+/*
+ * signatures.http_events "all": a set without http rules still gives the
+ * streams an HTTP parser, for the events.
+ */
+static void
+inspect_events_up(void)
+{
+	http_all = true;
+	worker_with_rules(rules_text, 6);
+	http_all = false;
+	cr_assert(w0->sigs->db->has_http);
+}
+
+TestSuite(inspect_events, .init = inspect_events_up, .fini = node_down);
+
+Test(inspect_events, stream_rules_only_still_log_http_transactions)
+{
+	struct nm_http_record *r[2];
+	char got[256];
+	unsigned int rst;
+
+	const char *first = "GET /plain HTTP/1.1\r\nHost: b\r\n\r\n";
+
+	handshake();
+	client_data(0, first);
+	received(POD_B, got, sizeof(got), &rst);
+	cr_assert_eq(http_records(r, 2), 1);
+	cr_assert_str_eq(str_of(r[0]->f.uri, r[0]->f.uri_len), "/plain");
+	http_records_put(r, 1);
+	client_data((uint32_t)strlen(first), "GET /x HTTP/1.1\r\nX-Q: UNION SELECT\r\n\r\n");
+	cr_assert_eq(w0->c.drops[NM_DROP_SIG_DROP], 1, "the stream rules still act");
+	cr_assert_eq(alerts_for(1001, NULL), 1);
 }
