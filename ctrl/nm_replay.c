@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -583,6 +584,7 @@ main(int argc, char **argv)
 		       "512",
 		       "--no-pci",
 		       "--no-shconf",
+		       "--no-telemetry",
 		       "--log-level=*:error",
 		       prefix,
 		       "--lcores=0@0,1@0"};
@@ -592,6 +594,9 @@ main(int argc, char **argv)
 		free(buf);
 		return 1;
 	}
+	/* --no-shconf, --no-telemetry: the runtime directory stays empty; removed at the end. */
+	char rundir[PATH_MAX];
+	snprintf(rundir, sizeof(rundir), "%s", rte_eal_get_runtime_dir());
 	struct nm_node *node = node_make(&o);
 	if (node == NULL)
 		goto out;
@@ -612,6 +617,7 @@ out:
 		pods_free(node, port);
 	nm_node_destroy(node);
 	rte_eal_cleanup();
+	(void)rmdir(rundir);
 	free(buf);
 	return rc;
 }
