@@ -224,7 +224,8 @@ nm_node_create(const struct nm_config *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "creating the pod table failed");
 		goto fail;
 	}
-	if (nm_policy_attach(node->dp.pods, NULL, 0, node->default_allow, err, errlen) < 0)
+	if (nm_policy_attach(node->dp.pods, NULL, 0, node->default_allow, &node->idreg, err,
+			     errlen) < 0)
 		goto fail;
 	if (cfg->rules_file[0] != '\0' &&
 	    nm_node_policy_load(node, cfg->rules_file, err, errlen) < 0)
@@ -288,6 +289,7 @@ nm_node_destroy(struct nm_node *node)
 	nm_observe_fini(&node->observe);
 	free(node->pod_history);
 	nm_identities_free(&node->identities);
+	nm_idreg_free(&node->idreg);
 	free(node->pod_history_id);
 	free(node);
 }
@@ -315,8 +317,8 @@ int
 nm_node_publish_rebuilt(struct nm_node *node, struct nm_pod_table *next, char *err, size_t errlen)
 {
 	if (nm_pod_table_index(next, node->dp.hash_seed, node->dp.n_workers) < 0 ||
-	    nm_policy_attach(next, node->rules, node->n_rules, node->default_allow, err, errlen) <
-		0) {
+	    nm_policy_attach(next, node->rules, node->n_rules, node->default_allow, &node->idreg,
+			     err, errlen) < 0) {
 		nm_pod_table_free(next);
 		snprintf(err, errlen, "building the pod table failed");
 		return -ENOMEM;
@@ -661,14 +663,15 @@ pod_json(const struct nm_pod *p)
 	inet_ntop(AF_INET, &p->spec.ip, ip, sizeof(ip));
 	rte_ether_format_addr(mac, sizeof(mac), &p->live->pod_mac);
 	return json_pack(
-	    "{s:s, s:s, s:s?, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:s?, s:I, s:I, s:I, "
+	    "{s:s, s:s, s:s?, s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:s?, s:I, s:I, s:I, "
 	    "s:I, s:I, s:s?, s:b}",
 	    "name", p->spec.name, "namespace", p->spec.ns, "serviceaccount",
-	    p->spec.sa[0] != '\0' ? p->spec.sa : NULL, "ip", ip, "iface", p->spec.iface, "driver",
-	    nm_port_driver_name(p->spec.driver), "labels", p->spec.labels, "image", p->spec.image,
-	    "socket", p->spec.memif_socket, "worker", p->worker, "port_id",
-	    p->io != NULL ? -1 : p->port_id, "mac", LOAD(p->live->mac_known) ? mac : NULL,
-	    "rx_packets", (json_int_t)LOAD(p->live->c.rx_packets), "rx_bytes",
+	    p->spec.sa[0] != '\0' ? p->spec.sa : NULL, "identity", (json_int_t)p->identity, "ip",
+	    ip, "iface", p->spec.iface, "driver", nm_port_driver_name(p->spec.driver), "labels",
+	    p->spec.labels, "image", p->spec.image, "socket", p->spec.memif_socket, "worker",
+	    p->worker, "port_id", p->io != NULL ? -1 : p->port_id, "mac",
+	    LOAD(p->live->mac_known) ? mac : NULL, "rx_packets",
+	    (json_int_t)LOAD(p->live->c.rx_packets), "rx_bytes",
 	    (json_int_t)LOAD(p->live->c.rx_bytes), "tx_packets",
 	    (json_int_t)LOAD(p->live->c.tx_packets), "tx_bytes",
 	    (json_int_t)LOAD(p->live->c.tx_bytes), "drops", (json_int_t)LOAD(p->live->c.drops),

@@ -261,12 +261,25 @@ void nm_node_tnl_rx_free(struct nm_tnl_rx *rx);
 void nm_node_tnl_withdraw(struct nm_node *node, unsigned int idx);
 bool nm_node_tnl_tx_should_rotate(const struct nm_node *node, unsigned int idx);
 json_t *nm_node_tnl_peer_json(struct nm_node *node, unsigned int idx);
-/* The ipcache: pods a peer announced (inside its pod CIDR only). */
+/*
+ * Pods a peer announced (inside its pod CIDR only). Each change publishes
+ * the pod table, unless made between nm_node_remote_begin and
+ * nm_node_remote_end: then the changes share one copy of the table and one
+ * publication, at the end (a peer's messages of one read are one batch).
+ */
+void nm_node_remote_begin(struct nm_node *node);
+int nm_node_remote_end(struct nm_node *node, char *err, size_t errlen);
 int nm_node_remote_pod_add(struct nm_node *node, unsigned int peer, const struct nm_announce *a,
 			   char *err, size_t errlen);
 int nm_node_remote_pod_del(struct nm_node *node, unsigned int peer, uint32_t ip, char *err,
 			   size_t errlen);
 void nm_node_remote_pods_clear(struct nm_node *node, unsigned int peer);
+/*
+ * A full resync: remove peer's pods whose address is not in keep[0..n_keep)
+ * (what it announced since its session began). How many went, or -errno.
+ */
+long nm_node_remote_pods_keep(struct nm_node *node, unsigned int peer, const uint32_t *keep,
+			      size_t n_keep);
 json_t *nm_node_remote_pods_json(struct nm_node *node);
 void nm_node_local_pods_each(struct nm_node *node, void (*fn)(void *, const struct nm_pod_spec *),
 			     void *ctx);

@@ -74,7 +74,7 @@ apply(struct nm_node *node, struct nm_rule *rules, unsigned int n, uint8_t defau
 		snprintf(err, errlen, "out of memory for the pod table");
 		return -ENOMEM;
 	}
-	int rc = nm_policy_attach(next, rules, n, default_allow, err, errlen);
+	int rc = nm_policy_attach(next, rules, n, default_allow, &node->idreg, err, errlen);
 	if (rc < 0) {
 		nm_pod_table_free(next);
 		return rc;
@@ -211,6 +211,10 @@ nm_node_policy_json(struct nm_node *node)
 	json_object_set_new(o, "default_flows", json_integer((json_int_t)dflows));
 	json_object_set_new(o, "default_drops", json_integer((json_int_t)ddrops));
 	json_object_set_new(o, "generation", json_integer((json_int_t)node->dp.pods->generation));
+	json_object_set_new(o, "identities",
+			    json_integer((json_int_t)node->dp.pods->policy->n_live_ids));
+	json_object_set_new(o, "compile_us",
+			    json_integer((json_int_t)node->dp.pods->policy->compile_us));
 	json_object_set_new(o, "rules", list);
 	return o;
 }

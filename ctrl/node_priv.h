@@ -23,6 +23,7 @@
 #include "nodemesh/tnl_state-t.h"
 #include "config.h"
 #include "identity.h"
+#include "idreg.h"
 #include "jobs.h"
 #include "jsonlog.h"
 #include "loop_stats.h"
@@ -64,9 +65,12 @@ struct nm_node {
 	/* Control thread only. */
 	struct nm_config cfg;
 	uint32_t next_pod_id;
-	struct nm_peers *peers; /* control connections to other nodes (peers.c) */
-	char tnl_engine[160];	/* the AEAD engine tunnel keys get (nm_tnl_engine_describe) */
-	struct nm_rule *rules;	/* NM_MAX_RULES, the first n_rules in force, in order */
+	bool remote_batch;		  /* inside nm_node_remote_begin/_end */
+	struct nm_pod_table *remote_next; /* the batch's copy of the table, once changed */
+	uint64_t remote_batches;	  /* publications of announcement batches */
+	struct nm_peers *peers;		  /* control connections to other nodes (peers.c) */
+	char tnl_engine[160];  /* the AEAD engine tunnel keys get (nm_tnl_engine_describe) */
+	struct nm_rule *rules; /* NM_MAX_RULES, the first n_rules in force, in order */
 	unsigned int n_rules;
 	uint32_t next_rule_id;
 	uint8_t default_allow;
@@ -75,6 +79,7 @@ struct nm_node {
 	struct nm_pod_spec *pod_history; /* by pod id % NM_POD_HISTORY, for flow records */
 	uint32_t *pod_history_id;
 	struct nm_identities identities; /* from `identity set` or a pod add naming one */
+	struct nm_idreg idreg;		 /* security identity ids, renewed at each publication */
 	struct nm_jsonlog flow_log;
 	uint64_t records_written;	 /* == flow_log.written */
 	struct nm_sig_set *sigs_retired; /* replaced sets, freed when no stream holds them */

@@ -253,13 +253,64 @@ nm_node_tnl_tx_should_rotate(const struct nm_node *node, unsigned int idx)
 	return tx != NULL && nm_tnl_key_should_rotate(tx);
 }
 
-/* ---- remote pods (ipcache) ---------------------------------------------- */
+/* ---- remote pods (announced by peers) ------------------------------------- */
+
+/*
+ * The table announcements edit: inside a batch (nm_node_remote_begin/_end),
+ * one clone taken at the first change and published once at the end;
+ * outside one, a clone per change, published at once. *fresh says which.
+ */
+static struct nm_pod_table *
+edit_table(struct nm_node *node, bool *fresh)
+{
+	*fresh = !node->remote_batch;
+	if (node->remote_batch && node->remote_next != NULL)
+		return node->remote_next;
+	struct nm_pod_table *next =
+	    nm_pod_table_clone(node->dp.pods, node->dp.hash_seed, node->dp.n_workers);
+	if (next != NULL && node->remote_batch)
+		node->remote_next = next;
+	return next;
+}
+
+/* The table a change reads: the batch's clone when there is one, else the published one. */
+static const struct nm_pod_table *
+read_table(const struct nm_node *node)
+{
+	return node->remote_next != NULL ? node->remote_next : node->dp.pods;
+}
+
+/* Publish an edit made outside a batch; inside one, the batch's end does it. */
+static int
+edit_done(struct nm_node *node, struct nm_pod_table *next, bool fresh, char *err, size_t errlen)
+{
+	return fresh ? nm_node_publish_rebuilt(node, next, err, errlen) : 0;
+}
+
+void
+nm_node_remote_begin(struct nm_node *node)
+{
+	node->remote_batch = true;
+}
+
+int
+nm_node_remote_end(struct nm_node *node, char *err, size_t errlen)
+{
+	struct nm_pod_table *next = node->remote_next;
+
+	node->remote_batch = false;
+	node->remote_next = NULL;
+	if (next == NULL)
+		return 0;
+	node->remote_batches++;
+	return nm_node_publish_rebuilt(node, next, err, errlen);
+}
 
 int
 nm_node_remote_pod_add(struct nm_node *node, unsigned int peer, const struct nm_announce *a,
 		       char *err, size_t errlen)
 {
-	const struct nm_pod_table *cur = node->dp.pods;
+	const struct nm_pod_table *cur = read_table(node);
 	const struct nm_tnl_peer *p = &node->dp.tnl->peers[peer];
 	int slot = -1;
 
@@ -285,7 +336,8 @@ nm_node_remote_pod_add(struct nm_node *node, unsigned int peer, const struct nm_
 		snprintf(err, errlen, "pod table full (%d)", NM_MAX_PODS);
 		return -ENOSPC;
 	}
-	struct nm_pod_table *next = nm_pod_table_clone(cur, node->dp.hash_seed, node->dp.n_workers);
+	bool fresh;
+	struct nm_pod_table *next = edit_table(node, &fresh);
 	if (next == NULL) {
 		snprintf(err, errlen, "out of memory for the pod table");
 		return -ENOMEM;
@@ -303,44 +355,56 @@ nm_node_remote_pod_add(struct nm_node *node, unsigned int peer, const struct nm_
 	snprintf(q->spec.sa, sizeof(q->spec.sa), "%s", a->sa);
 	snprintf(q->spec.labels, sizeof(q->spec.labels), "%s", a->labels);
 	snprintf(q->spec.image, sizeof(q->spec.image), "%s", a->image);
-	int rc = nm_node_publish_rebuilt(node, next, err, errlen);
-	if (rc == 0) {
-		node->pod_history[q->id % NM_POD_HISTORY] = node->dp.pods->pods[slot].spec;
-		node->pod_history_id[q->id % NM_POD_HISTORY] = node->dp.pods->pods[slot].id;
-	}
-	return rc;
+	/* Named for flow records before publication: a record may name it only after. */
+	node->pod_history[q->id % NM_POD_HISTORY] = q->spec;
+	node->pod_history_id[q->id % NM_POD_HISTORY] = q->id;
+	return edit_done(node, next, fresh, err, errlen);
 }
 
-/* Remove the remote pods of peer: the one at only_ip, or all of them. */
-static int
-remote_remove(struct nm_node *node, unsigned int peer, uint32_t only_ip, bool all)
+/* Is the remote pod q one of peer's that goes: at only_ip, all, or not in keep[0..n_keep)? */
+static bool
+goes(const struct nm_pod *q, unsigned int peer, uint32_t only_ip, bool all, const uint32_t *keep,
+     size_t n_keep)
 {
-	const struct nm_pod_table *cur = node->dp.pods;
+	if (!q->remote || q->peer != peer)
+		return false;
+	if (keep != NULL) {
+		for (size_t k = 0; k < n_keep; k++)
+			if (keep[k] == q->spec.ip)
+				return false;
+		return true;
+	}
+	return all || q->spec.ip == only_ip;
+}
+
+/* Remove the remote pods of peer that goes() picks. -ENOENT if none. */
+static int
+remote_remove(struct nm_node *node, unsigned int peer, uint32_t only_ip, bool all,
+	      const uint32_t *keep, size_t n_keep)
+{
+	const struct nm_pod_table *cur = read_table(node);
 	bool any = false;
 
-	for (int i = 0; i < NM_MAX_PODS; i++) {
-		const struct nm_pod *q = &cur->pods[i];
-		any |= q->remote && q->peer == peer && (all || q->spec.ip == only_ip);
-	}
+	for (int i = 0; i < NM_MAX_PODS && !any; i++)
+		any = goes(&cur->pods[i], peer, only_ip, all, keep, n_keep);
 	if (!any)
 		return -ENOENT;
-	struct nm_pod_table *next = nm_pod_table_clone(cur, node->dp.hash_seed, node->dp.n_workers);
+	bool fresh;
+	struct nm_pod_table *next = edit_table(node, &fresh);
 	if (next == NULL)
 		return -ENOMEM;
-	for (int i = 0; i < NM_MAX_PODS; i++) {
-		struct nm_pod *q = &next->pods[i];
-		if (q->remote && q->peer == peer && (all || q->spec.ip == only_ip))
-			memset(q, 0, sizeof(*q));
-	}
+	for (int i = 0; i < NM_MAX_PODS; i++)
+		if (goes(&next->pods[i], peer, only_ip, all, keep, n_keep))
+			memset(&next->pods[i], 0, sizeof(next->pods[i]));
 	char err[128];
-	return nm_node_publish_rebuilt(node, next, err, sizeof(err));
+	return edit_done(node, next, fresh, err, sizeof(err));
 }
 
 int
 nm_node_remote_pod_del(struct nm_node *node, unsigned int peer, uint32_t ip, char *err,
 		       size_t errlen)
 {
-	int rc = remote_remove(node, peer, ip, false);
+	int rc = remote_remove(node, peer, ip, false, NULL, 0);
 
 	if (rc == -ENOENT)
 		snprintf(err, errlen, "no pod of this peer at that address");
@@ -352,7 +416,22 @@ nm_node_remote_pod_del(struct nm_node *node, unsigned int peer, uint32_t ip, cha
 void
 nm_node_remote_pods_clear(struct nm_node *node, unsigned int peer)
 {
-	remote_remove(node, peer, 0, true);
+	remote_remove(node, peer, 0, true, NULL, 0);
+}
+
+long
+nm_node_remote_pods_keep(struct nm_node *node, unsigned int peer, const uint32_t *keep,
+			 size_t n_keep)
+{
+	const struct nm_pod_table *cur = read_table(node);
+	long gone = 0;
+
+	for (int i = 0; i < NM_MAX_PODS; i++)
+		gone += goes(&cur->pods[i], peer, 0, false, keep, n_keep);
+	if (gone == 0)
+		return 0;
+	int rc = remote_remove(node, peer, 0, false, keep, n_keep);
+	return rc < 0 ? rc : gone;
 }
 
 json_t *

@@ -120,6 +120,9 @@ nm_peer_up(struct nm_peers *ps, struct peer *p, int tx_dir)
 	if (peer_send(p, json_pack("{s:s, s:s}", "type", "hello", "node", ps->cfg->node_name)) < 0)
 		return;
 	nm_node_local_pods_each(ps->node, announce_one, p);
+	/* Those were all: the peer drops what an earlier session announced and this one did not. */
+	if (p->tls != NULL)
+		peer_send(p, json_pack("{s:s}", "type", "pods_synced"));
 	if (p->tls != NULL)
 		offer_key(p);
 }
@@ -135,6 +138,24 @@ key_params(struct peer *p, uint16_t epoch, int dir, int use, const struct nm_con
 	kp->dir = (uint8_t)use;
 	kp->epoch = epoch;
 	return nm_tls_export_key(nm_tls_conn_ssl(p->tls), epoch, dir, len, kp->key, kp->iv);
+}
+
+/* Remember an address the peer announced this session. */
+static int
+synced_add(struct peer *p, uint32_t ip, char *err, size_t errlen)
+{
+	if (p->n_synced == p->cap_synced) {
+		size_t cap = p->cap_synced ? p->cap_synced * 2 : 64;
+		uint32_t *v = realloc(p->synced, cap * sizeof(*v));
+		if (v == NULL) {
+			snprintf(err, errlen, "out of memory for the resync set");
+			return -ENOMEM;
+		}
+		p->synced = v;
+		p->cap_synced = cap;
+	}
+	p->synced[p->n_synced++] = ip;
+	return 0;
 }
 
 static void
@@ -155,6 +176,7 @@ on_message(struct nm_peers *ps, struct peer *p, unsigned int idx, json_t *msg)
 			return;
 		}
 		p->hello_rx = true;
+		p->n_synced = 0; /* a new session: its announcements start the set again */
 		return;
 	}
 	if (!p->hello_rx) {
@@ -168,10 +190,31 @@ on_message(struct nm_peers *ps, struct peer *p, unsigned int idx, json_t *msg)
 			rc = a.type == NM_ANNOUNCE_POD_ADD
 				 ? nm_node_remote_pod_add(ps->node, idx, &a, err, sizeof(err))
 				 : nm_node_remote_pod_del(ps->node, idx, a.ip, err, sizeof(err));
+		if (rc == 0 && a.type == NM_ANNOUNCE_POD_ADD)
+			rc = synced_add(p, a.ip, err, sizeof(err));
 		if (rc < 0) {
 			p->announce_refused++;
 			PLOG(p, "announcement refused: %s", err);
 		}
+		return;
+	}
+	if (strcmp(type, "pods_synced") == 0) {
+		long gone = nm_node_remote_pods_keep(ps->node, idx, p->synced, p->n_synced);
+		p->resyncs++;
+		if (gone < 0) {
+			PLOG(p, "resync failed: %s", strerror((int)-gone));
+			return;
+		}
+		p->resync_removed += (uint64_t)gone;
+		if (gone > 0)
+			PLOG(p,
+			     "resync: %ld pods of an earlier session not announced again, removed",
+			     gone);
+		return;
+	}
+	if (strcmp(type, "key") != 0 && strcmp(type, "key_ack") != 0) {
+		/* A later release's message: ignored, so that nodes of two releases still talk. */
+		PLOG(p, "ignoring a message of type '%.32s'", type);
 		return;
 	}
 	json_int_t epoch = json_integer_value(json_object_get(msg, "epoch"));
@@ -207,13 +250,11 @@ on_message(struct nm_peers *ps, struct peer *p, unsigned int idx, json_t *msg)
 		p->tx_epoch = (uint16_t)epoch;
 		p->tx_epoch_ms = now_ms();
 		p->offered = 0;
-		return;
 	}
-	PLOG(p, "ignoring a message of type '%.32s'", type);
 }
 
 static void
-peer_read(struct nm_peers *ps, struct peer *p, unsigned int idx)
+peer_read_messages(struct nm_peers *ps, struct peer *p, unsigned int idx)
 {
 	char err[256];
 
@@ -233,6 +274,18 @@ peer_read(struct nm_peers *ps, struct peer *p, unsigned int idx)
 		if (p->tls == NULL)
 			return;
 	}
+}
+
+/* Every whole message the connection holds; the announcements among them are one batch. */
+static void
+peer_read(struct nm_peers *ps, struct peer *p, unsigned int idx)
+{
+	char err[256];
+
+	nm_node_remote_begin(ps->node);
+	peer_read_messages(ps, p, idx);
+	if (nm_node_remote_end(ps->node, err, sizeof(err)) < 0)
+		PLOG(p, "publishing announced pods failed: %s", err);
 }
 
 static void
@@ -513,9 +566,11 @@ nm_peers_destroy(struct nm_peers *ps)
 		nm_tls_ctx_free(ps->cert_loading->ctx);
 	free(ps->cert_loading);
 	json_decref(ps->cert_last);
-	for (int i = 0; i < NM_MAX_PEERS; i++)
+	for (int i = 0; i < NM_MAX_PEERS; i++) {
 		if (ps->peers[i].in_use)
 			nm_peer_close(&ps->peers[i]);
+		free(ps->peers[i].synced);
+	}
 	for (int i = 0; i < MAX_PENDING; i++)
 		nm_peers_pending_drop(&ps->pend[i]);
 	if (ps->listen_fd >= 0)
@@ -604,6 +659,7 @@ nm_peers_del(struct nm_peers *ps, const char *name, char *err, size_t errlen)
 	nm_peer_close(p);
 	nm_node_tnl_peer_clear(ps->node, idx);
 	PLOG(p, "deleted");
+	free(p->synced);
 	memset(p, 0, sizeof(*p));
 	p->fd = -1;
 	return 0;
@@ -847,14 +903,15 @@ nm_peers_json(struct nm_peers *ps, bool tunnel)
 				    : p->state == PEER_UP && p->tx_epoch == 0
 					? "keying"
 					: state_names[p->state];
-		json_t *o =
-		    json_pack("{s:s, s:s, s:i, s:s, s:s, s:s, s:b, s:I, s:I, s:s, s:I}", "name",
-			      p->spec.name, "address", p->spec.host, "port", p->spec.port,
-			      "fabric_ip", fab, "pod_cidr", cidr, "state",
-			      p->state == PEER_UP && p->tx_epoch != 0 && p->hello_rx ? "up" : state,
-			      "dialer", p->dialer, "sessions", (json_int_t)p->sessions, "failures",
-			      (json_int_t)p->failures, "last_error", p->last_error,
-			      "announcements_refused", (json_int_t)p->announce_refused);
+		json_t *o = json_pack(
+		    "{s:s, s:s, s:i, s:s, s:s, s:s, s:b, s:I, s:I, s:s, s:I, s:I, s:I}", "name",
+		    p->spec.name, "address", p->spec.host, "port", p->spec.port, "fabric_ip", fab,
+		    "pod_cidr", cidr, "state",
+		    p->state == PEER_UP && p->tx_epoch != 0 && p->hello_rx ? "up" : state, "dialer",
+		    p->dialer, "sessions", (json_int_t)p->sessions, "failures",
+		    (json_int_t)p->failures, "last_error", p->last_error, "announcements_refused",
+		    (json_int_t)p->announce_refused, "resyncs", (json_int_t)p->resyncs,
+		    "resync_removed", (json_int_t)p->resync_removed);
 		if (tunnel) {
 			json_object_set_new(o, "epoch", json_integer(p->tx_epoch));
 			json_object_set_new(o, "rekeys", json_integer((json_int_t)p->rekeys));

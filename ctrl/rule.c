@@ -419,24 +419,31 @@ has_label(const char *labels, const struct nm_label *l)
 }
 
 bool
-nm_selector_match(const struct nm_selector *sel, const struct nm_pod_spec *pod)
+nm_selector_match_identity(const struct nm_selector *sel, const char *ns, const char *sa,
+			   const char *labels)
 {
 	/* A pod whose identity is not known yet is nobody in particular. */
-	if (pod->sa[0] == '\0')
+	if (sa[0] == '\0')
 		return sel->kind == NM_SEL_ANY;
 	switch (sel->kind) {
 	case NM_SEL_ANY:
 		return true;
 	case NM_SEL_NS:
-		return strcmp(sel->ns, pod->ns) == 0;
+		return strcmp(sel->ns, ns) == 0;
 	case NM_SEL_NS_SA:
-		return strcmp(sel->ns, pod->ns) == 0 && strcmp(sel->sa, pod->sa) == 0;
+		return strcmp(sel->ns, ns) == 0 && strcmp(sel->sa, sa) == 0;
 	case NM_SEL_LABELS:
 		for (unsigned int i = 0; i < sel->n_labels; i++)
-			if (!has_label(pod->labels, &sel->labels[i]))
+			if (!has_label(labels, &sel->labels[i]))
 				return false;
 		return true;
 	default:
 		return false;
 	}
+}
+
+bool
+nm_selector_match(const struct nm_selector *sel, const struct nm_pod_spec *pod)
+{
+	return nm_selector_match_identity(sel, pod->ns, pod->sa, pod->labels);
 }

@@ -35,5 +35,8 @@ int nm_rule_file_parse(const char *path, struct nm_rule *rules, unsigned int max
 
 /* Does the pod (identity and "k=v,..." labels) match the selector? */
 bool nm_selector_match(const struct nm_selector *sel, const struct nm_pod_spec *pod);
+/* The same, on an identity's fields (ctrl/idreg.h). */
+bool nm_selector_match_identity(const struct nm_selector *sel, const char *ns, const char *sa,
+				const char *labels);
 
 #endif

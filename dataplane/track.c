@@ -47,7 +47,8 @@ judge(struct nm_worker *w, const struct nm_pod_table *tbl, struct nm_flow *f, ui
 	} else {
 		/* The responder's port: the destination of the initiator's packets. */
 		uint16_t dport = f->init_is_lo ? f->hk.k.port_hi : f->hk.k.port_lo;
-		idx = nm_policy_eval(pol, f->init_slot, f->resp_slot, proto, dport);
+		idx = nm_policy_eval(pol, tbl->pods[f->init_slot].identity,
+				     tbl->pods[f->resp_slot].identity, proto, dport);
 		verdict = idx == NM_POLICY_DEFAULT ? pol->default_action : pol->rules[idx].action;
 	}
 

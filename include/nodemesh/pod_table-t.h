@@ -50,11 +50,13 @@ struct nm_pod_live {
 
 struct nm_pod {
 	struct nm_pod_spec spec;
-	uint32_t id;	  /* unique for the run, never reused */
-	uint8_t remote;	  /* a pod of another node (announced by its peer): no port, no live */
-	uint8_t peer;	  /* remote: index of its node in the tunnel state */
-	uint16_t port_id; /* af_xdp, memif: the pod's ethdev; unused when io is set */
-	uint16_t worker;  /* index of the owner worker */
+	uint32_t id;	   /* unique for the run, never reused */
+	uint32_t identity; /* security identity id (ctrl/idreg.h), set when the table's policy is
+			      compiled */
+	uint8_t remote;	   /* a pod of another node (announced by its peer): no port, no live */
+	uint8_t peer;	   /* remote: index of its node in the tunnel state */
+	uint16_t port_id;  /* af_xdp, memif: the pod's ethdev; unused when io is set */
+	uint16_t worker;   /* index of the owner worker */
 	struct rte_ether_addr port_mac; /* our end of the link: the gateway MAC */
 	struct nm_pod_live *live;	/* NULL: slot free, or a remote pod */
 	struct nm_podio *io;		/* af_packet: the pod's rings (NULL: an ethdev) */

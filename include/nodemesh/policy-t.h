@@ -3,8 +3,9 @@
  * Policy types. A rule is what the operator writes
  * ("allow from default/web to default/db proto tcp port 5432"), parsed into
  * struct nm_rule by ctrl/rule.c. The control thread compiles the rule list
- * against the current pods into struct nm_policy (one bitmap of pod slots
- * per selector) that workers read, published with the pod table.
+ * against the current pods' security identities into struct nm_policy
+ * (nodemesh/policy_table-t.h) that workers read, published with the pod
+ * table.
  */
 #ifndef NM_POLICY_T_H
 #define NM_POLICY_T_H
@@ -13,11 +14,10 @@
 
 #include "nodemesh/pod-t.h"
 
-#define NM_MAX_RULES	  1024
-#define NM_RULE_MAX_PORTS 16 /* port items in one rule: "80,443,8000-8080" */
+#define NM_MAX_RULES	  16384 /* rule counter slots are uint16_t */
+#define NM_RULE_MAX_PORTS 16	/* port items in one rule: "80,443,8000-8080" */
 #define NM_SEL_MAX_LABELS 8
 #define NM_RULE_TEXT_LEN  512
-#define NM_POD_WORDS	  (NM_MAX_PODS / 64)
 
 enum nm_verdict {
 	NM_VERDICT_DENY = 0,

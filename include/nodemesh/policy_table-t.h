@@ -1,10 +1,16 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Compiled policy: the rule list resolved against the current pods. Each
- * selector becomes a bitmap of pod slots, so a verdict is a walk over the
- * rules testing two bits, a protocol and a port; no strings on workers.
- * Compiled by the control thread whenever rules or pods change, and
- * published inside the pod table (its generation is the table's).
+ * Compiled policy: the rule list resolved against the security identities
+ * of the current pods (ctrl/idreg.h). For each identity, the rules whose
+ * from-selector names it and those whose to-selector names it, as two
+ * ascending lists of rule indices; rules whose selector is '*' are kept
+ * once, apart. A verdict intersects the source identity's from-list (with
+ * the '*' ones) with the destination identity's to-list (with the '*'
+ * ones) and takes the first rule there whose protocol and port match: the
+ * cost is the rules that name the two identities, not all rules, and the
+ * memory is rules x identities they name, not rules x pods. No strings on
+ * workers. Compiled by the control thread whenever rules or pods change,
+ * and published inside the pod table (its generation is the table's).
  *
  * Order: deny beats allow. The first matching deny rule (in list order)
  * denies; otherwise the first matching allow rule (in list order) allows,
@@ -22,8 +28,6 @@
 #include "nodemesh/policy-t.h"
 
 struct nm_policy_rule {
-	uint64_t from[NM_POD_WORDS]; /* pod slots the from-selector matches */
-	uint64_t to[NM_POD_WORDS];
 	uint32_t id;
 	uint16_t slot;	/* counter slot */
 	uint8_t action; /* enum nm_verdict */
@@ -37,10 +41,24 @@ struct nm_policy_rule {
 	struct rte_meter_srtcm_profile bps; /* bytes per second */
 };
 
+/* Rule indices (into nm_policy.rules, ascending) for one side of every identity. */
+struct nm_policy_side {
+	const uint32_t *any; /* rules whose selector on this side is '*' */
+	uint32_t n_any;
+	const uint32_t *off; /* [n_ids + 1]: identity i's rules are idx[off[i] .. off[i + 1]) */
+	const uint32_t *idx;
+};
+
 struct nm_policy {
 	uint8_t default_action; /* enum nm_verdict */
 	uint32_t n_rules;
-	struct nm_policy_rule rules[];
+	uint32_t n_ids; /* identities below this have lists; any other matches only '*' */
+	uint32_t
+	    n_live_ids; /* identities of the pods it was compiled against (for `policy list`) */
+	uint64_t compile_us; /* how long compiling took (for `policy list`) */
+	struct nm_policy_side from;
+	struct nm_policy_side to;
+	struct nm_policy_rule rules[]; /* then the sides' arrays, in the same allocation */
 };
 
 #define NM_POLICY_DEFAULT (-1) /* nm_policy_eval: no rule matched */

@@ -145,7 +145,7 @@ insert_pods(struct nm_node *node, const struct bench_pods *bp)
 	if (nm_rule_parse("allow from bench/* to bench/* proto udp", &rule, err, sizeof(err)) < 0)
 		return -1;
 	rule.id = 1;
-	t->policy = nm_policy_compile(&rule, 1, NM_VERDICT_DENY, t);
+	t->policy = nm_policy_compile(&rule, 1, NM_VERDICT_DENY, t, NULL);
 	if (t->policy == NULL)
 		return -1;
 	/* No worker runs: swapping the pointer needs no grace period. */

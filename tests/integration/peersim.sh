@@ -11,8 +11,9 @@
 #     by as many);
 #   - sim-015 withdraws its 10 pods (the daemon holds 140) and announces
 #     them again (150);
-#   - sim-015's session restarts: a new session and a new epoch, and its
-#     pods re-announced without a refusal;
+#   - sim-015's session restarts: a new session and a new epoch, its pods
+#     but one re-announced without a refusal, then pods_synced: the daemon
+#     removes the one not announced again (a full resync);
 #   - a 16th peer is accepted (the cap, NM_MAX_PEERS) and a 17th refused
 #     with "16 peers already"; when it dials anyway the listener closes the
 #     connection (refused.not_peer_address).
@@ -77,7 +78,10 @@ nm_ok "sim-015 withdrew its $PODS pods in $(field withdraw_ms) ms and announced 
 [[ $(field restart_sessions) -ge 1 ]] || nm_fail "restart: no new session on the daemon"
 refused=$(nm_ctl --json tunnel list | nm_json "[t['announcements_refused'] for t in j['tunnels'] if t['name'] == 'sim-015'][0]")
 ((refused == 0)) || nm_fail "restart: the daemon refused $refused of sim-015's re-announcements"
-nm_ok "sim-015's session restarted: new session and epoch in $(field restart_ms) ms, $(field restart_held) pods held ($(field stale_after_resync) stale: no full resync today)"
+[[ $(field stale_after_resync) == 0 ]] || nm_fail "restart: $(field stale_after_resync) pods of sim-015's old session kept after its pods_synced"
+removed=$(nm_ctl --json tunnel list | nm_json "[t['resync_removed'] for t in j['tunnels'] if t['name'] == 'sim-015'][0]")
+((removed == 1)) || nm_fail "restart: the daemon's resync removed $removed pods, expected the 1 not announced again"
+nm_ok "sim-015's session restarted: new session and epoch in $(field restart_ms) ms, $(field restart_held) pods held, the one not announced again removed by the resync"
 
 # 4. The cap: a 16th peer is taken, a 17th refused by name.
 ps_sim -n $((PEERS + 2)) -p 1 --timeout 10 >"$out" 2>&1 || true

@@ -572,14 +572,15 @@ phase_restart(struct sim *s)
 	long held = sim_ctl_remote_pods(s->ctl, s->prefix, p->name, err, sizeof(err));
 	printf(
 	    "restart: %s session %ld -> %ld, daemon up %s with epoch %ld (was %ld) after %.1f ms; "
-	    "re-announced %u pods, daemon holds %ld (%ld stale from the old session)\n",
+	    "re-announced %u pods and pods_synced, daemon holds %ld (%ld stale from the old "
+	    "session)\n",
 	    p->name, sessions0, sessions, up == 1 ? "yes" : "no", epoch, epoch0, ms, full - 1, held,
 	    held - (long)(full - 1));
 	result_add(s, "restart_sessions", "%ld", sessions - sessions0);
 	result_add(s, "restart_ms", "%.1f", ms);
 	result_add(s, "restart_held", "%ld", held);
 	result_add(s, "stale_after_resync", "%ld", held - (long)(full - 1));
-	return sessions > sessions0 && up == 1 && epoch != epoch0 && held >= (long)full - 1 ? 0
+	return sessions > sessions0 && up == 1 && epoch != epoch0 && held == (long)full - 1 ? 0
 											    : -1;
 }
 

@@ -121,6 +121,9 @@ sim_peer_announce_all(struct sim_peer *p, const struct sim_pods *pods, bool add)
 	for (unsigned int j = 1; j <= pods->per_peer; j++)
 		if (sim_peer_announce(p, pods, j, add) < 0)
 			return -1;
+	/* As a node does after its announcements: that was all of them (a full resync). */
+	if (add && send_msg(p, json_pack("{s:s}", "type", "pods_synced")) < 0)
+		return -1;
 	return 0;
 }
 
@@ -178,7 +181,8 @@ on_message(struct sim_peer *p, const struct sim_pods *pods, json_t *msg, unsigne
 			sim_peer_announce_all(p, pods, true);
 		return;
 	}
-	if (strcmp(type, "pod_add") == 0 || strcmp(type, "pod_del") == 0)
+	if (strcmp(type, "pod_add") == 0 || strcmp(type, "pod_del") == 0 ||
+	    strcmp(type, "pods_synced") == 0)
 		return; /* the daemon's local pods: a simulated node keeps no ipcache */
 	if (!json_is_integer(ep) || json_integer_value(ep) < 1 || json_integer_value(ep) > 65535) {
 		fail(p, "protocol", "key message without a valid epoch");

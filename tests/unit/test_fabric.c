@@ -473,3 +473,51 @@ Test(fabric, udp_reject_of_a_remote_sender_answers_through_the_tunnel)
 	cr_assert_eq(inner[20], 3);
 	cr_assert_eq(inner[21], 13, "administratively prohibited");
 }
+
+/* How many of node-b's pods the published table holds. */
+static unsigned int
+remote_pods(void)
+{
+	unsigned int n = 0;
+
+	for (int i = 0; i < NM_MAX_PODS; i++)
+		n += node->dp.pods->pods[i].remote && node->dp.pods->pods[i].peer == 0;
+	return n;
+}
+
+Test(fabric, announcements_of_a_batch_are_one_publication_and_a_resync_drops_the_rest)
+{
+	struct nm_announce a = {.type = NM_ANNOUNCE_POD_ADD};
+	uint32_t keep[2];
+	char err[256] = "";
+
+	snprintf(a.ns, sizeof(a.ns), "remote");
+	snprintf(a.sa, sizeof(a.sa), "sa-r");
+	cr_assert_eq(remote_pods(), 1, "REMOTE_POD from the fixture");
+	uint64_t gen0 = node->dp.pods->generation;
+	nm_node_remote_begin(node);
+	for (unsigned int k = 10; k < 14; k++) {
+		a.ip = rte_cpu_to_be_32(IP4(198, 18, 2, k));
+		cr_assert_eq(nm_node_remote_pod_add(node, 0, &a, err, sizeof(err)), 0, "%s", err);
+	}
+	a.ip = rte_cpu_to_be_32(IP4(198, 18, 2, 10));
+	cr_assert_eq(nm_node_remote_pod_add(node, 0, &a, err, sizeof(err)), 0,
+		     "re-announced within the batch: replaced, not a second slot");
+	cr_assert_eq(nm_node_remote_pod_del(node, 0, rte_cpu_to_be_32(IP4(198, 18, 2, 13)), err,
+					    sizeof(err)),
+		     0, "%s", err);
+	cr_expect_eq(node->dp.pods->generation, gen0, "nothing published inside the batch");
+	cr_expect_eq(remote_pods(), 1);
+	cr_assert_eq(nm_node_remote_end(node, err, sizeof(err)), 0, "%s", err);
+	cr_expect_eq(node->dp.pods->generation, gen0 + 1, "one publication for the batch");
+	cr_expect_eq(remote_pods(), 4, "REMOTE_POD and .10-.12");
+
+	/* A new session announced only .10 and REMOTE_POD, then pods_synced. */
+	keep[0] = rte_cpu_to_be_32(IP4(198, 18, 2, 10));
+	keep[1] = rte_cpu_to_be_32(REMOTE_POD);
+	cr_expect_eq(nm_node_remote_pods_keep(node, 0, keep, 2), 2, ".11 and .12 go");
+	cr_expect_eq(remote_pods(), 2);
+	cr_expect_eq(nm_node_remote_pods_keep(node, 0, keep, 2), 0, "nothing left to drop");
+	cr_expect_eq(nm_node_remote_end(node, err, sizeof(err)), 0,
+		     "an empty batch publishes nothing");
+}

@@ -24,6 +24,7 @@
 
 #include "pod_table.h"
 #include "policy_compile.h"
+#include "idreg.h"
 #include "policy_eval.h"
 #include "rule.h"
 #include "unit_eal.h"
@@ -97,28 +98,45 @@ parse_all(const char *const *texts, unsigned int n)
 	}
 }
 
+/*
+ * One registry for the whole test, as a node has: an identity keeps its id
+ * from one compilation to the next while some pod has it.
+ */
+static struct nm_idreg reg;
+/* The table whose pods' identities ev() looks up by slot: the last one compiled. */
+static const struct nm_pod_table *cur;
+
 static struct nm_policy *
-compile(const char *const *texts, unsigned int n, uint8_t default_action,
-	const struct nm_pod_table *t)
+compile(const char *const *texts, unsigned int n, uint8_t default_action, struct nm_pod_table *t)
 {
 	parse_all(texts, n);
-	struct nm_policy *p = nm_policy_compile(rules, n, default_action, t);
+	struct nm_policy *p = nm_policy_compile(rules, n, default_action, t, &reg);
+	cur = t;
 	cr_assert_not_null(p, "nm_policy_compile: %s", strerror(errno));
 	cr_assert_eq(p->n_rules, n);
 	return p;
 }
 
 static struct nm_policy *
-compile1(const char *text, const struct nm_pod_table *t)
+compile1(const char *text, struct nm_pod_table *t)
 {
 	return compile(&text, 1, NM_VERDICT_DENY, t);
+}
+
+/* nm_policy_eval between the pods at two slots of cur, as a worker calls it. */
+static int
+ev(const struct nm_policy *p, uint16_t src, uint16_t dst, uint8_t proto, uint16_t dport)
+{
+	cr_assert(nm_pod_present(&cur->pods[src]) && nm_pod_present(&cur->pods[dst]),
+		  "workers judge only flows between present pods");
+	return nm_policy_eval(p, cur->pods[src].identity, cur->pods[dst].identity, proto, dport);
 }
 
 /* Id of the rule that decides, or 0 for the default action. */
 static uint32_t
 decider(const struct nm_policy *p, uint16_t src, uint16_t dst, uint8_t proto, uint16_t dport)
 {
-	int i = nm_policy_eval(p, src, dst, proto, dport);
+	int i = ev(p, src, dst, proto, dport);
 
 	if (i == NM_POLICY_DEFAULT)
 		return 0;
@@ -131,36 +149,59 @@ decider(const struct nm_policy *p, uint16_t src, uint16_t dst, uint8_t proto, ui
 Test(policy_compile, no_rules_gives_default_for_everything)
 {
 	struct nm_pod_table *t = pods_up();
-	struct nm_policy *p = nm_policy_compile(rules, 0, NM_VERDICT_ALLOW, t);
+	struct nm_policy *p = nm_policy_compile(rules, 0, NM_VERDICT_ALLOW, t, &reg);
 
+	cur = t;
 	cr_assert_not_null(p);
 	cr_assert_eq(p->n_rules, 0);
 	cr_assert_eq(p->default_action, NM_VERDICT_ALLOW);
-	cr_assert_eq(nm_policy_eval(p, WEB, DB, IPPROTO_TCP, 80), NM_POLICY_DEFAULT);
+	cr_assert_eq(ev(p, WEB, DB, IPPROTO_TCP, 80), NM_POLICY_DEFAULT);
 	nm_policy_free(p);
 	nm_pod_table_free(t);
 }
 
-Test(policy_compile, without_a_table_no_pod_matches)
+Test(policy_compile, without_a_table_no_identity_is_named)
 {
-	struct nm_policy *p = compile1("allow from * to *", NULL);
+	struct nm_policy *p = compile1("allow from default/web to *", NULL);
 
-	for (size_t i = 0; i < N_PODS; i++)
-		cr_expect_eq(
-		    nm_policy_eval(p, fixture_pods[i].slot, fixture_pods[i].slot, IPPROTO_TCP, 80),
-		    NM_POLICY_DEFAULT);
+	cr_expect_eq(p->n_ids, 0);
+	for (uint32_t id = 0; id < 4; id++)
+		cr_expect_eq(nm_policy_eval(p, id, id, IPPROTO_TCP, 80), NM_POLICY_DEFAULT);
 	nm_policy_free(p);
 }
 
-Test(policy_compile, free_slot_never_matches)
+Test(policy_compile, unknown_identity_matches_only_any)
 {
 	struct nm_pod_table *t = pods_up();
-	struct nm_policy *p = compile1("allow from * to *", t);
 
-	cr_expect_eq(nm_policy_eval(p, FREE, DB, IPPROTO_TCP, 80), NM_POLICY_DEFAULT);
-	cr_expect_eq(nm_policy_eval(p, WEB, FREE, IPPROTO_TCP, 80), NM_POLICY_DEFAULT);
-	cr_expect_eq(nm_policy_eval(p, 254, 255, IPPROTO_TCP, 80), NM_POLICY_DEFAULT);
-	cr_expect_neq(nm_policy_eval(p, WEB, DB, IPPROTO_TCP, 80), NM_POLICY_DEFAULT);
+	put(t, FREE, "default", "", "app=web"); /* no service account yet: identity unknown */
+	cr_assert_eq(nm_pod_table_index(t, 1, 1), 0);
+	struct nm_policy *any = compile1("allow from * to *", t);
+	cr_expect_eq(t->pods[FREE].identity, NM_IDENTITY_NONE);
+	cr_expect_eq(ev(any, FREE, DB, IPPROTO_TCP, 80), 0);
+	cr_expect_eq(ev(any, WEB, FREE, IPPROTO_TCP, 80), 0);
+	struct nm_policy *ns = compile1("allow from app=web to *", t);
+	cr_expect_eq(ev(ns, FREE, DB, IPPROTO_TCP, 80), NM_POLICY_DEFAULT, "labels are not enough");
+	cr_expect_eq(ev(ns, WEB, DB, IPPROTO_TCP, 80), 0);
+	nm_policy_free(any);
+	nm_policy_free(ns);
+	nm_pod_table_free(t);
+}
+
+Test(policy_compile, pods_with_one_identity_share_its_id)
+{
+	struct nm_pod_table *t = pods_up();
+
+	put(t, 7, "prod", "web", "app=web");	 /* PWEB's identity */
+	put(t, 9, "prod", "web", "app=web,x=y"); /* another label set: another identity */
+	put(t, 11, "default", "web", "tier=front,app=web"); /* WEB's set, spelt otherwise */
+	cr_assert_eq(nm_pod_table_index(t, 1, 1), 0);
+	struct nm_policy *p = compile1("deny from prod/web to *", t);
+	cr_expect_eq(t->pods[7].identity, t->pods[PWEB].identity);
+	cr_expect_neq(t->pods[9].identity, t->pods[PWEB].identity);
+	cr_expect_eq(t->pods[11].identity, t->pods[WEB].identity);
+	cr_expect_eq(reg.live, N_PODS + 1, "six fixture identities and one new label set");
+	cr_expect_eq(ev(p, 9, DB, IPPROTO_TCP, 80), 0, "same namespace and account");
 	nm_policy_free(p);
 	nm_pod_table_free(t);
 }
@@ -240,10 +281,10 @@ Test(policy_eval, selector_kinds_on_both_sides)
 			bool want = selectors[s].want & S(i);
 			int peer = fixture_pods[(i + 1) % N_PODS].slot;
 
-			cr_expect_eq(nm_policy_eval(from, slot, peer, IPPROTO_TCP, 80) == 0, want,
+			cr_expect_eq(ev(from, slot, peer, IPPROTO_TCP, 80) == 0, want,
 				     "from %s: pod %s/%s", selectors[s].sel, fixture_pods[i].ns,
 				     fixture_pods[i].sa);
-			cr_expect_eq(nm_policy_eval(to, peer, slot, IPPROTO_TCP, 80) == 0, want,
+			cr_expect_eq(ev(to, peer, slot, IPPROTO_TCP, 80) == 0, want,
 				     "to %s: pod %s/%s", selectors[s].sel, fixture_pods[i].ns,
 				     fixture_pods[i].sa);
 		}
@@ -258,12 +299,11 @@ Test(policy_eval, from_and_to_both_must_match)
 	struct nm_pod_table *t = pods_up();
 	struct nm_policy *p = compile1("allow from default/web to default/db", t);
 
-	cr_expect_eq(nm_policy_eval(p, WEB, DB, IPPROTO_TCP, 5432), 0);
-	cr_expect_eq(nm_policy_eval(p, DB, WEB, IPPROTO_TCP, 5432), NM_POLICY_DEFAULT,
-		     "a rule is directional");
-	cr_expect_eq(nm_policy_eval(p, WEB, WEB, IPPROTO_TCP, 5432), NM_POLICY_DEFAULT);
-	cr_expect_eq(nm_policy_eval(p, PWEB, DB, IPPROTO_TCP, 5432), NM_POLICY_DEFAULT);
-	cr_expect_eq(nm_policy_eval(p, WEB, PDB, IPPROTO_TCP, 5432), NM_POLICY_DEFAULT);
+	cr_expect_eq(ev(p, WEB, DB, IPPROTO_TCP, 5432), 0);
+	cr_expect_eq(ev(p, DB, WEB, IPPROTO_TCP, 5432), NM_POLICY_DEFAULT, "a rule is directional");
+	cr_expect_eq(ev(p, WEB, WEB, IPPROTO_TCP, 5432), NM_POLICY_DEFAULT);
+	cr_expect_eq(ev(p, PWEB, DB, IPPROTO_TCP, 5432), NM_POLICY_DEFAULT);
+	cr_expect_eq(ev(p, WEB, PDB, IPPROTO_TCP, 5432), NM_POLICY_DEFAULT);
 	nm_policy_free(p);
 	nm_pod_table_free(t);
 }
@@ -338,7 +378,7 @@ Test(policy_eval, protocols_and_ports)
 	for (size_t i = 0; i < sizeof(l4) / sizeof(l4[0]); i++) {
 		struct nm_policy *p = compile1(l4[i].rule, t);
 
-		cr_expect_eq(nm_policy_eval(p, WEB, DB, l4[i].proto, l4[i].dport) == 0, l4[i].match,
+		cr_expect_eq(ev(p, WEB, DB, l4[i].proto, l4[i].dport) == 0, l4[i].match,
 			     "'%s' with proto %u port %u: want %s", l4[i].rule, l4[i].proto,
 			     l4[i].dport, l4[i].match ? "match" : "no match");
 		nm_policy_free(p);
@@ -353,11 +393,11 @@ Test(policy_eval, sixteen_port_items_are_all_checked)
 	    "allow from * to * proto tcp port 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,1000-1001", t);
 
 	cr_assert_eq(p->rules[0].n_ports, NM_RULE_MAX_PORTS);
-	cr_expect_eq(nm_policy_eval(p, WEB, DB, IPPROTO_TCP, 15), 0);
-	cr_expect_eq(nm_policy_eval(p, WEB, DB, IPPROTO_TCP, 16), NM_POLICY_DEFAULT);
-	cr_expect_eq(nm_policy_eval(p, WEB, DB, IPPROTO_TCP, 999), NM_POLICY_DEFAULT);
-	cr_expect_eq(nm_policy_eval(p, WEB, DB, IPPROTO_TCP, 1001), 0, "last item");
-	cr_expect_eq(nm_policy_eval(p, WEB, DB, IPPROTO_TCP, 1002), NM_POLICY_DEFAULT);
+	cr_expect_eq(ev(p, WEB, DB, IPPROTO_TCP, 15), 0);
+	cr_expect_eq(ev(p, WEB, DB, IPPROTO_TCP, 16), NM_POLICY_DEFAULT);
+	cr_expect_eq(ev(p, WEB, DB, IPPROTO_TCP, 999), NM_POLICY_DEFAULT);
+	cr_expect_eq(ev(p, WEB, DB, IPPROTO_TCP, 1001), 0, "last item");
+	cr_expect_eq(ev(p, WEB, DB, IPPROTO_TCP, 1002), NM_POLICY_DEFAULT);
 	nm_policy_free(p);
 	nm_pod_table_free(t);
 }
@@ -376,10 +416,10 @@ Test(policy_eval, nothing_matches_gives_default_deny_or_allow)
 		struct nm_policy *p = compile(texts, 2, def, t);
 
 		cr_expect_eq(p->default_action, def);
-		cr_expect_eq(nm_policy_eval(p, WEB, DB, IPPROTO_TCP, 5433), NM_POLICY_DEFAULT);
-		cr_expect_eq(nm_policy_eval(p, WEB, DB, IPPROTO_UDP, 5432), NM_POLICY_DEFAULT);
-		cr_expect_eq(nm_policy_eval(p, DNS, DB, IPPROTO_UDP, 53), NM_POLICY_DEFAULT);
-		cr_expect_eq(nm_policy_eval(p, DB, WEB, IPPROTO_TCP, 5432), NM_POLICY_DEFAULT);
+		cr_expect_eq(ev(p, WEB, DB, IPPROTO_TCP, 5433), NM_POLICY_DEFAULT);
+		cr_expect_eq(ev(p, WEB, DB, IPPROTO_UDP, 5432), NM_POLICY_DEFAULT);
+		cr_expect_eq(ev(p, DNS, DB, IPPROTO_UDP, 53), NM_POLICY_DEFAULT);
+		cr_expect_eq(ev(p, DB, WEB, IPPROTO_TCP, 5432), NM_POLICY_DEFAULT);
 		/* And the rules still decide what they match. */
 		cr_expect_eq(decider(p, WEB, DB, IPPROTO_TCP, 5432), 11);
 		cr_expect_eq(decider(p, API, WEB, IPPROTO_UDP, 53), 12);
@@ -398,7 +438,7 @@ Test(policy_order, deny_listed_after_allow_still_wins)
 	};
 	struct nm_pod_table *t = pods_up();
 	struct nm_policy *p = compile(texts, 2, NM_VERDICT_ALLOW, t);
-	int i = nm_policy_eval(p, WEB, DB, IPPROTO_TCP, 5432);
+	int i = ev(p, WEB, DB, IPPROTO_TCP, 5432);
 
 	cr_assert_neq(i, NM_POLICY_DEFAULT);
 	cr_expect_eq(p->rules[i].id, 12, "deny beats allow: rule %u decided", p->rules[i].id);
@@ -460,12 +500,12 @@ Test(policy_order, first_of_two_allows_wins_and_brings_its_rate)
 	};
 	struct nm_pod_table *t = pods_up();
 	struct nm_policy *p = compile(texts, 2, NM_VERDICT_DENY, t);
-	int i = nm_policy_eval(p, WEB, DB, IPPROTO_TCP, 5432);
+	int i = ev(p, WEB, DB, IPPROTO_TCP, 5432);
 
 	cr_assert_eq(i, 0);
 	cr_expect_eq(p->rules[i].id, 11);
 	cr_expect_eq(p->rules[i].has_pps, 1);
-	i = nm_policy_eval(p, WEB, DB, IPPROTO_UDP, 5432);
+	i = ev(p, WEB, DB, IPPROTO_UDP, 5432);
 	cr_assert_eq(i, 1);
 	cr_expect_eq(p->rules[i].id, 12);
 	cr_expect_eq(p->rules[i].has_pps, 0);
@@ -491,18 +531,19 @@ Test(policy_order, pods_added_later_match_only_after_recompiling)
 	put(t2, 128, "default", "db2", "app=db");
 	cr_assert_eq(nm_pod_table_index(t2, 1, 1), 0);
 
-	/* The old policy does not know the new pods... */
-	cr_expect_eq(nm_policy_eval(p1, 7, DB, IPPROTO_TCP, 5432), NM_POLICY_DEFAULT);
-	cr_expect_eq(nm_policy_eval(p1, WEB, 128, IPPROTO_TCP, 5432), NM_POLICY_DEFAULT);
-	cr_expect_eq(nm_policy_eval(p1, WEB, DB, IPPROTO_TCP, 5432), 0);
+	/* The old policy does not know the new pods (no identity before t2 is compiled)... */
+	cur = t2;
+	cr_expect_eq(ev(p1, 7, DB, IPPROTO_TCP, 5432), NM_POLICY_DEFAULT);
+	cr_expect_eq(ev(p1, WEB, 128, IPPROTO_TCP, 5432), NM_POLICY_DEFAULT);
+	cr_expect_eq(ev(p1, WEB, DB, IPPROTO_TCP, 5432), 0);
 
 	/* ...the one compiled against the new table does. */
 	struct nm_policy *p2 = compile(texts, 1, NM_VERDICT_DENY, t2);
 	t2->policy = p2;
-	cr_expect_eq(nm_policy_eval(p2, 7, DB, IPPROTO_TCP, 5432), 0);
-	cr_expect_eq(nm_policy_eval(p2, WEB, 128, IPPROTO_TCP, 5432), 0);
-	cr_expect_eq(nm_policy_eval(p2, 7, 128, IPPROTO_TCP, 5432), 0);
-	cr_expect_eq(nm_policy_eval(p2, WEB, DB, IPPROTO_TCP, 5432), 0);
+	cr_expect_eq(ev(p2, 7, DB, IPPROTO_TCP, 5432), 0);
+	cr_expect_eq(ev(p2, WEB, 128, IPPROTO_TCP, 5432), 0);
+	cr_expect_eq(ev(p2, 7, 128, IPPROTO_TCP, 5432), 0);
+	cr_expect_eq(ev(p2, WEB, DB, IPPROTO_TCP, 5432), 0);
 
 	/* pod del of WEB: the new compilation forgets it, the old one is untouched. */
 	struct nm_pod_table *t3 = nm_pod_table_clone(t2, 1, 1);
@@ -511,9 +552,12 @@ Test(policy_order, pods_added_later_match_only_after_recompiling)
 	cr_assert_eq(nm_pod_table_index(t3, 1, 1), 0);
 	struct nm_policy *p3 = compile(texts, 1, NM_VERDICT_DENY, t3);
 	t3->policy = p3;
-	cr_expect_eq(nm_policy_eval(p3, WEB, DB, IPPROTO_TCP, 5432), NM_POLICY_DEFAULT);
-	cr_expect_eq(nm_policy_eval(p3, 7, DB, IPPROTO_TCP, 5432), 0);
-	cr_expect_eq(nm_policy_eval(p2, WEB, DB, IPPROTO_TCP, 5432), 0);
+	cr_expect_eq(
+	    nm_policy_eval(p3, t2->pods[WEB].identity, t3->pods[DB].identity, IPPROTO_TCP, 5432),
+	    NM_POLICY_DEFAULT, "WEB's identity has no pod left: p3 names it nowhere");
+	cr_expect_eq(ev(p3, 7, DB, IPPROTO_TCP, 5432), 0);
+	cur = t2;
+	cr_expect_eq(ev(p2, WEB, DB, IPPROTO_TCP, 5432), 0);
 
 	nm_pod_table_free(t1);
 	nm_pod_table_free(t2);
@@ -755,4 +799,86 @@ Test(policy_rate, default_pps_burst_does_not_wrap_for_huge_rates)
 		      (unsigned long)p->rules[0].pps.cbs);
 	nm_policy_free(p);
 	nm_pod_table_free(t);
+}
+
+/* ---- the compiled lists against the rules' plain meaning ------------------ */
+
+static uint64_t prng = 88172645463325252ull;
+
+static uint32_t
+pick(uint32_t n)
+{
+	prng ^= prng << 13;
+	prng ^= prng >> 7;
+	prng ^= prng << 17;
+	return (uint32_t)(prng % n);
+}
+
+/* Deny beats allow, then list order: the rule that decides, read off the rules themselves. */
+static uint32_t
+naive_decider(const struct nm_rule *rs, unsigned int n, const struct nm_idreg_entry *src,
+	      const struct nm_idreg_entry *dst, uint8_t proto, uint16_t dport)
+{
+	for (int pass = 0; pass < 2; pass++)
+		for (unsigned int i = 0; i < n; i++) {
+			const struct nm_rule *r = &rs[i];
+			if ((pass == 0) != (r->action == NM_VERDICT_DENY))
+				continue;
+			if (!nm_selector_match_identity(&r->from, src->ns, src->sa, src->labels) ||
+			    !nm_selector_match_identity(&r->to, dst->ns, dst->sa, dst->labels))
+				continue;
+			if (r->proto != 0 && r->proto != proto)
+				continue;
+			bool hit = r->n_ports == 0;
+			for (unsigned int k = 0; k < r->n_ports; k++)
+				hit |= dport >= r->ports[k].lo && dport <= r->ports[k].hi;
+			if (hit)
+				return r->id;
+		}
+	return 0;
+}
+
+Test(policy_eval, compiled_lists_agree_with_the_rules_on_random_policies)
+{
+	static struct nm_rule rs[300];
+	struct nm_idreg r = {0};
+	struct nm_pod_spec s;
+	char text[160];
+
+	nm_idreg_begin(&r);
+	for (int k = 0; k < 400; k++) {
+		memset(&s, 0, sizeof(s));
+		snprintf(s.ns, sizeof(s.ns), "ns%u", pick(5));
+		snprintf(s.sa, sizeof(s.sa), "sa%u", pick(8));
+		snprintf(s.labels, sizeof(s.labels), "app=a%u,tier=t%u", pick(6), pick(3));
+		cr_assert_neq(nm_idreg_intern(&r, &s), NM_IDREG_FULL);
+	}
+	nm_idreg_end(&r);
+	static const char *const sel_fmt[] = {"*", "ns%u/sa%u", "ns%u/*", "app=a%u",
+					      "app=a%u,tier=t%u"};
+	for (unsigned int i = 0; i < 300; i++) {
+		char from[48], to[48];
+		snprintf(from, sizeof(from), sel_fmt[pick(5)], pick(5), pick(8));
+		snprintf(to, sizeof(to), sel_fmt[pick(5)], pick(6), pick(3));
+		const char *proto = pick(2) ? "tcp" : "udp";
+		snprintf(text, sizeof(text), "%s from %s to %s proto %s port %u-%u",
+			 pick(4) == 0 ? "deny" : "allow", from, to, proto, 1 + pick(50),
+			 50 + pick(50));
+		cr_assert_eq(nm_rule_parse(text, &rs[i], err, sizeof(err)), 0, "%s: %s", text, err);
+		rs[i].id = i + 1;
+		rs[i].slot = (uint16_t)i;
+	}
+	struct nm_policy *p = nm_policy_build(rs, 300, NM_VERDICT_DENY, &r);
+	cr_assert_not_null(p);
+	for (int k = 0; k < 20000; k++) {
+		uint32_t a = 1 + pick(r.n - 1), b = 1 + pick(r.n - 1);
+		uint8_t proto = pick(2) ? IPPROTO_TCP : IPPROTO_UDP;
+		uint16_t port = (uint16_t)(1 + pick(110));
+		int i = nm_policy_eval(p, a, b, proto, port);
+		uint32_t got = i == NM_POLICY_DEFAULT ? 0 : p->rules[i].id;
+		cr_assert_eq(got, naive_decider(rs, 300, &r.e[a], &r.e[b], proto, port),
+			     "identities %u -> %u, proto %u port %u", a, b, proto, port);
+	}
+	nm_policy_free(p);
+	nm_idreg_free(&r);
 }

@@ -895,7 +895,7 @@ policy_publish(const char *const *rules, unsigned int n, uint8_t dflt)
 			 t->pods[i].spec.name);
 	}
 	cr_assert_eq(nm_pod_table_index(t, node->dp.hash_seed, node->dp.n_workers), 0);
-	t->policy = nm_policy_compile(r, n, dflt, t);
+	t->policy = nm_policy_compile(r, n, dflt, t, NULL);
 	cr_assert_not_null(t->policy);
 	nm_pod_table_free(node->dp.pods);
 	node->dp.pods = t;

@@ -70,7 +70,7 @@ table_publish(struct nm_pod_table *t)
 {
 	cr_assert_eq(nm_pod_table_index(t, node->dp.hash_seed, node->dp.n_workers), 0);
 	nm_policy_free(t->policy);
-	t->policy = nm_policy_compile(NULL, 0, NM_VERDICT_ALLOW, t);
+	t->policy = nm_policy_compile(NULL, 0, NM_VERDICT_ALLOW, t, NULL);
 	cr_assert_not_null(t->policy);
 	nm_pod_table_free(node->dp.pods);
 	node->dp.pods = t;
