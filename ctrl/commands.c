@@ -656,7 +656,7 @@ static const struct command commands[] = {
      no_keys,
      cmd_policy_add,
      "policy add allow|deny from SEL to SEL [proto P] [port N|N-M|N,M] [rate Npps] "
-     "[rate Nmbps] [burst N]",
+     "[rate Nmbps] [burst N] [inspect on|off] [http method M,.. path /P[*] host H header N=V]",
      "append a rule (deny rules beat allow rules; within each, list order)",
      true},
     {{"policy", "del"}, 0, id_keys, cmd_policy_del, "policy del id=N", "remove a rule", true},

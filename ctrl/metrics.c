@@ -295,14 +295,18 @@ static void
 rules(FILE *f, const json_t *policy)
 {
 	const json_t *list = json_object_get(policy, "rules");
-	static const char *const what[2][3] = {
+	static const char *const what[][3] = {
 	    {"rule_flows_total", "flows", "Flows judged by the rule (default: no rule matched)."},
-	    {"rule_drops_total", "drops", "Packets dropped by the rule (deny or rate)."},
+	    {"rule_drops_total", "drops",
+	     "Packets dropped by the rule (deny, rate, or a request it refused)."},
+	    {"rule_http_requests_total", "requests", "HTTP requests judged by the rule."},
+	    {"rule_http_refused_total", "refused",
+	     "HTTP requests the rule refused (answered 403, server reset)."},
 	};
 
 	if (!json_is_object(policy))
 		return;
-	for (int w = 0; w < 2; w++) {
+	for (size_t w = 0; w < sizeof(what) / sizeof(what[0]); w++) {
 		family(f, what[w][0], "counter", what[w][2]);
 		char key[32];
 		snprintf(key, sizeof(key), "default_%s", what[w][1]);

@@ -21,13 +21,15 @@
 #define LOAD(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
 
 static void
-rule_counters(const struct nm_node *node, uint16_t slot, uint64_t *flows, uint64_t *drops)
+rule_counters(const struct nm_node *node, uint16_t slot, struct nm_rule_counts *c)
 {
-	*flows = 0;
-	*drops = 0;
+	memset(c, 0, sizeof(*c));
 	for (unsigned int i = 0; i < node->dp.n_workers; i++) {
-		*flows += LOAD(node->dp.workers[i]->rule_flows[slot]);
-		*drops += LOAD(node->dp.workers[i]->rule_drops[slot]);
+		const struct nm_worker *w = node->dp.workers[i];
+		c->flows += LOAD(w->rule_flows[slot]);
+		c->drops += LOAD(w->rule_drops[slot]);
+		c->requests += LOAD(w->rule_requests[slot]);
+		c->refused += LOAD(w->rule_refused[slot]);
 	}
 }
 
@@ -57,8 +59,7 @@ number_rules(struct nm_node *node, struct nm_rule *rules, unsigned int n, char *
 		if (rules[i].id != 0)
 			continue;
 		rules[i].id = node->next_rule_id++;
-		rule_counters(node, rules[i].slot, &node->rule_base_flows[rules[i].slot],
-			      &node->rule_base_drops[rules[i].slot]);
+		rule_counters(node, rules[i].slot, &node->rule_base[rules[i].slot]);
 	}
 	return 0;
 }
@@ -170,8 +171,7 @@ nm_node_policy_restore(struct nm_node *node, const struct nm_rule *rules, unsign
 		list[i].slot = (uint16_t)i;
 		if (list[i].id >= next)
 			next = list[i].id + 1;
-		rule_counters(node, list[i].slot, &node->rule_base_flows[i],
-			      &node->rule_base_drops[i]);
+		rule_counters(node, list[i].slot, &node->rule_base[i]);
 	}
 	rc = apply(node, list, n, allow ? 1 : 0, err, errlen);
 	if (rc == 0 && next > node->next_rule_id)
@@ -186,35 +186,71 @@ nm_node_policy_default(struct nm_node *node, bool allow, char *err, size_t errle
 	return apply(node, node->rules, node->n_rules, allow ? 1 : 0, err, errlen);
 }
 
+/* HTTP policy counters summed over the workers (nodemesh/authz-t.h). */
+static json_t *
+authz_json(const struct nm_node *node)
+{
+	struct nm_authz_counters t = {0};
+	uint64_t free_now = 0;
+
+	for (unsigned int i = 0; i < node->dp.n_workers; i++) {
+		const struct nm_worker *w = node->dp.workers[i];
+		t.opened += LOAD(w->authz.opened);
+		t.requests += LOAD(w->authz.requests);
+		t.refused += LOAD(w->authz.refused);
+		t.forbidden_sent += LOAD(w->authz.forbidden_sent);
+		t.resets_sent += LOAD(w->authz.resets_sent);
+		t.delayed += LOAD(w->authz.delayed);
+		t.trimmed += LOAD(w->authz.trimmed);
+		t.retransmits += LOAD(w->authz.retransmits);
+		t.tunnelled += LOAD(w->authz.tunnelled);
+		free_now += LOAD(w->n_authz_free);
+	}
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "connections",
+			 (json_int_t)t.opened, "requests", (json_int_t)t.requests, "refused",
+			 (json_int_t)t.refused, "forbidden_sent", (json_int_t)t.forbidden_sent,
+			 "resets_sent", (json_int_t)t.resets_sent, "delayed", (json_int_t)t.delayed,
+			 "trimmed", (json_int_t)t.trimmed, "retransmits", (json_int_t)t.retransmits,
+			 "tunnelled", (json_int_t)t.tunnelled, "parsers_free",
+			 (json_int_t)free_now);
+}
+
 json_t *
 nm_node_policy_json(struct nm_node *node)
 {
 	json_t *o = json_object(), *list = json_array();
-	uint64_t dflows = 0, ddrops = 0;
+	uint64_t dflows = 0, ddrops = 0, dreq = 0, dref = 0;
 
 	for (unsigned int i = 0; i < node->n_rules; i++) {
 		const struct nm_rule *r = &node->rules[i];
-		uint64_t flows, drops;
+		const struct nm_rule_counts *base = &node->rule_base[r->slot];
+		struct nm_rule_counts c;
 
-		rule_counters(node, r->slot, &flows, &drops);
+		rule_counters(node, r->slot, &c);
 		json_array_append_new(
-		    list,
-		    json_pack("{s:I, s:s, s:I, s:I}", "id", (json_int_t)r->id, "rule", r->text,
-			      "flows", (json_int_t)(flows - node->rule_base_flows[r->slot]),
-			      "drops", (json_int_t)(drops - node->rule_base_drops[r->slot])));
+		    list, json_pack("{s:I, s:s, s:I, s:I, s:I, s:I}", "id", (json_int_t)r->id,
+				    "rule", r->text, "flows", (json_int_t)(c.flows - base->flows),
+				    "drops", (json_int_t)(c.drops - base->drops), "requests",
+				    (json_int_t)(c.requests - base->requests), "refused",
+				    (json_int_t)(c.refused - base->refused)));
 	}
 	for (unsigned int i = 0; i < node->dp.n_workers; i++) {
 		dflows += LOAD(node->dp.workers[i]->default_flows);
 		ddrops += LOAD(node->dp.workers[i]->default_drops);
+		dreq += LOAD(node->dp.workers[i]->default_requests);
+		dref += LOAD(node->dp.workers[i]->default_refused);
 	}
 	json_object_set_new(o, "default", json_string(node->default_allow ? "allow" : "deny"));
 	json_object_set_new(o, "default_flows", json_integer((json_int_t)dflows));
 	json_object_set_new(o, "default_drops", json_integer((json_int_t)ddrops));
+	json_object_set_new(o, "default_requests", json_integer((json_int_t)dreq));
+	json_object_set_new(o, "default_refused", json_integer((json_int_t)dref));
 	json_object_set_new(o, "generation", json_integer((json_int_t)node->dp.pods->generation));
 	json_object_set_new(o, "identities",
 			    json_integer((json_int_t)node->dp.pods->policy->n_live_ids));
 	json_object_set_new(o, "compile_us",
 			    json_integer((json_int_t)node->dp.pods->policy->compile_us));
 	json_object_set_new(o, "rules", list);
+	json_object_set_new(o, "http", authz_json(node));
 	return o;
 }

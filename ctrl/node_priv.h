@@ -59,6 +59,14 @@ struct nm_pod_attach {
 /* The end reason of an interim record: the flow is still open (not a worker's enum nm_flow_end). */
 #define NM_FLOW_END_INTERIM 0xff
 
+/* A rule's counters summed over the workers (by counter slot). */
+struct nm_rule_counts {
+	uint64_t flows;	   /* flows it judged */
+	uint64_t drops;	   /* packets it dropped: deny, rate, refused requests */
+	uint64_t requests; /* HTTP requests it judged */
+	uint64_t refused;  /* HTTP requests it refused */
+};
+
 struct nm_node {
 	struct nm_dataplane dp; /* what the workers read */
 
@@ -74,8 +82,7 @@ struct nm_node {
 	unsigned int n_rules;
 	uint32_t next_rule_id;
 	uint8_t default_allow;
-	uint64_t rule_base_flows[NM_MAX_RULES]; /* counter values when the slot was taken */
-	uint64_t rule_base_drops[NM_MAX_RULES];
+	struct nm_rule_counts rule_base[NM_MAX_RULES]; /* counter values when the slot was taken */
 	struct nm_pod_spec *pod_history; /* by pod id % NM_POD_HISTORY, for flow records */
 	uint32_t *pod_history_id;
 	struct nm_identities identities; /* from `identity set` or a pod add naming one */

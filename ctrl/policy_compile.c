@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Policy compilation (control thread): selectors to per-identity lists of
- * rules (nodemesh/policy_table-t.h), rates to rte_meter profiles (RFC 2697
+ * rules (nodemesh/policy_table-t.h), HTTP clauses copied to their own
+ * array (they are already normalised), rates to rte_meter profiles (RFC 2697
  * single-rate three-colour meter, used as a plain token bucket: committed
  * rate and burst, no excess bucket, so a packet is either green and passes
  * or red and is dropped).
@@ -351,17 +352,31 @@ nm_policy_build(const struct nm_rule *rules, unsigned int n, uint8_t default_act
 	}
 	uint32_t n_ids = reg->n;
 	size_t words = from.n_any + to.n_any + 2 * ((size_t)n_ids + 1) + from.n + to.n;
+	unsigned int n_http = 0;
+	for (unsigned int i = 0; i < n; i++)
+		n_http += rules[i].has_http;
+	/* One allocation, one pointer published and freed: rules, clauses, the sides' lists. */
+	size_t rules_size = sizeof(*p) + n * sizeof(struct nm_policy_rule);
+	size_t http_size = RTE_ALIGN_CEIL(n_http * sizeof(struct nm_rule_http), sizeof(uint64_t));
 	if (rc == 0) {
-		p = rte_zmalloc("nm_policy",
-				sizeof(*p) + n * sizeof(struct nm_policy_rule) + words * 4,
+		p = rte_zmalloc("nm_policy", rules_size + http_size + words * 4,
 				RTE_CACHE_LINE_SIZE);
 		if (p == NULL)
 			rc = -ENOMEM;
 	}
-	for (uint32_t ci = 0; rc == 0 && ci < n; ci++)
-		rc = compile_rule(&p->rules[ci], &rules[order[ci]]);
+	if (rc == 0)
+		p->http = n_http > 0 ? (struct nm_rule_http *)((uint8_t *)p + rules_size) : NULL;
+	for (uint32_t ci = 0; rc == 0 && ci < n; ci++) {
+		const struct nm_rule *r = &rules[order[ci]];
+		rc = compile_rule(&p->rules[ci], r);
+		p->rules[ci].http = -1;
+		if (r->has_http) {
+			p->rules[ci].http = (int16_t)p->n_http;
+			p->http[p->n_http++] = r->http;
+		}
+	}
 	if (rc == 0) {
-		uint32_t *cursor = (uint32_t *)&p->rules[n];
+		uint32_t *cursor = (uint32_t *)((uint8_t *)p + rules_size + http_size);
 		p->default_action = default_action;
 		p->n_rules = n;
 		p->n_ids = n_ids;

@@ -222,6 +222,182 @@ parse_rate(const char *word, const char *next, bool *used_next, struct nm_rule *
 	return -EINVAL;
 }
 
+/* RFC 9110 §5.6.2 tchar: what a method and a header name are made of. */
+static bool
+is_tchar(char c)
+{
+	return isalnum((unsigned char)c) || (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL);
+}
+
+static bool
+all_tchar(const char *s, size_t len)
+{
+	if (len == 0)
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!is_tchar(s[i]))
+			return false;
+	return true;
+}
+
+/* "GET,HEAD": case-sensitive tokens (RFC 9110 §9.1), as many as NM_HTTP_RULE_METHODS. */
+static int
+http_methods(const char *arg, struct nm_rule_http *h, char *err, size_t errlen)
+{
+	for (const char *p = arg;;) {
+		const char *comma = strchr(p, ',');
+		size_t len = comma ? (size_t)(comma - p) : strlen(p);
+
+		if (h->n_methods == NM_HTTP_RULE_METHODS) {
+			snprintf(err, errlen, "method '%.64s': more than %d methods", arg,
+				 NM_HTTP_RULE_METHODS);
+			return -EINVAL;
+		}
+		if (!all_tchar(p, len) || len >= NM_HTTP_RULE_METHOD_LEN) {
+			snprintf(err, errlen,
+				 "method '%.64s': each method is a token of 1-%d characters "
+				 "(A-Z, a-z, 0-9, !#$%%&'*+-.^_`|~), comma-separated",
+				 arg, NM_HTTP_RULE_METHOD_LEN - 1);
+			return -EINVAL;
+		}
+		memcpy(h->methods[h->n_methods++], p, len);
+		if (comma == NULL)
+			return 0;
+		p = comma + 1;
+	}
+}
+
+/* "/api/v1/" then "*" (a prefix) or "/api/v1/items" (exact): a path without query. */
+static int
+http_path(const char *arg, struct nm_rule_http *h, char *err, size_t errlen)
+{
+	size_t len = strlen(arg);
+	const char *star = strchr(arg, '*');
+
+	if (arg[0] != '/' || len >= NM_HTTP_RULE_PATH_LEN) {
+		snprintf(err, errlen, "path '%.64s': must start with '/' and be shorter than %d",
+			 arg, NM_HTTP_RULE_PATH_LEN);
+		return -EINVAL;
+	}
+	if (star != NULL && star != arg + len - 1) {
+		snprintf(err, errlen, "path '%.64s': '*' may only end the path (a prefix)", arg);
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)arg[i];
+		if (c == '?' || c == '#' || c == '%' || c < 0x21 || c >= 0x7f) {
+			snprintf(err, errlen,
+				 "path '%.64s': no query, fragment, %%-escape or control byte "
+				 "(requests are matched by their decoded path)",
+				 arg);
+			return -EINVAL;
+		}
+	}
+	h->path_prefix = star != NULL;
+	memcpy(h->path, arg, star != NULL ? len - 1 : len);
+	return 0;
+}
+
+/* A host name or address, lowercased; requests are compared without their port. */
+static int
+http_host(const char *arg, struct nm_rule_http *h, char *err, size_t errlen)
+{
+	size_t len = strlen(arg);
+
+	if (len == 0 || len >= NM_HTTP_RULE_HOST_LEN ||
+	    strspn(arg, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") !=
+		len) {
+		snprintf(err, errlen,
+			 "host '%.64s': a name or IPv4 address of [A-Za-z0-9.-], shorter than %d, "
+			 "without a port",
+			 arg, NM_HTTP_RULE_HOST_LEN);
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < len; i++)
+		h->host[i] = (char)tolower((unsigned char)arg[i]);
+	return 0;
+}
+
+/* "x-env=prod": the name (any case) and the value (exact) of one header a request must carry. */
+static int
+http_header(const char *arg, struct nm_rule_http *h, char *err, size_t errlen)
+{
+	const char *eq = strchr(arg, '=');
+	size_t nlen = eq ? (size_t)(eq - arg) : 0;
+
+	if (h->n_headers == NM_HTTP_RULE_HEADERS) {
+		snprintf(err, errlen, "header '%.64s': more than %d headers", arg,
+			 NM_HTTP_RULE_HEADERS);
+		return -EINVAL;
+	}
+	if (eq == NULL || !all_tchar(arg, nlen) || nlen >= NM_HTTP_RULE_NAME_LEN || eq[1] == '\0' ||
+	    strlen(eq + 1) >= NM_HTTP_RULE_VALUE_LEN) {
+		snprintf(err, errlen,
+			 "header '%.64s': must be NAME=VALUE, a token name shorter than %d and a "
+			 "value of 1-%d characters",
+			 arg, NM_HTTP_RULE_NAME_LEN, NM_HTTP_RULE_VALUE_LEN - 1);
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < nlen; i++)
+		h->headers[h->n_headers].name[i] = (char)tolower((unsigned char)arg[i]);
+	snprintf(h->headers[h->n_headers].value, NM_HTTP_RULE_VALUE_LEN, "%s", eq + 1);
+	h->n_headers++;
+	return 0;
+}
+
+/*
+ * The HTTP clause: the words after "http" to the end of the rule, as
+ * pairs. method, path and host once each, header up to
+ * NM_HTTP_RULE_HEADERS times.
+ */
+static int
+http_clause(const struct words *ws, unsigned int first, struct nm_rule_http *h, char *err,
+	    size_t errlen)
+{
+	bool seen_method = false, seen_path = false, seen_host = false;
+	int rc = 0;
+
+	if (first >= ws->n) {
+		snprintf(err, errlen, "http needs at least one of method, path, host, header");
+		return -EINVAL;
+	}
+	for (unsigned int i = first; i < ws->n && rc == 0; i += 2) {
+		const char *item = ws->w[i];
+		const char *arg = i + 1 < ws->n ? ws->w[i + 1] : NULL;
+		bool *seen = strcmp(item, "method") == 0 ? &seen_method
+			     : strcmp(item, "path") == 0 ? &seen_path
+			     : strcmp(item, "host") == 0 ? &seen_host
+							 : NULL;
+
+		if (seen == NULL && strcmp(item, "header") != 0) {
+			snprintf(err, errlen,
+				 "word %u '%.32s': after http come only method, path, host and "
+				 "header",
+				 i + 1, item);
+			return -EINVAL;
+		}
+		if (arg == NULL) {
+			snprintf(err, errlen, "word %u '%.32s': missing its value", i + 1, item);
+			return -EINVAL;
+		}
+		if (seen != NULL && *seen) {
+			snprintf(err, errlen, "word %u 'http %s': given twice", i + 1, item);
+			return -EINVAL;
+		}
+		if (seen != NULL)
+			*seen = true;
+		if (seen == &seen_method)
+			rc = http_methods(arg, h, err, errlen);
+		else if (seen == &seen_path)
+			rc = http_path(arg, h, err, errlen);
+		else if (seen == &seen_host)
+			rc = http_host(arg, h, err, errlen);
+		else
+			rc = http_header(arg, h, err, errlen);
+	}
+	return rc;
+}
+
 int
 nm_rule_parse(const char *text, struct nm_rule *r, char *err, size_t errlen)
 {
@@ -268,6 +444,13 @@ nm_rule_parse(const char *text, struct nm_rule *r, char *err, size_t errlen)
 		const char *opt = ws->w[i];
 		const char *arg = i + 1 < ws->n ? ws->w[i + 1] : NULL;
 
+		if (strcmp(opt, "http") == 0) {
+			/* The clause runs to the end of the rule. */
+			if (http_clause(ws, i + 1, &r->http, err, errlen) < 0)
+				goto out;
+			r->has_http = 1;
+			break;
+		}
 		if (arg == NULL) {
 			snprintf(err, errlen, "word %u '%.32s': missing its value", i + 1, opt);
 			goto out;
@@ -319,7 +502,8 @@ nm_rule_parse(const char *text, struct nm_rule *r, char *err, size_t errlen)
 			goto out;
 		} else {
 			snprintf(err, errlen,
-				 "word %u '%.32s': expected proto, port, rate, burst or inspect",
+				 "word %u '%.32s': expected proto, port, rate, burst, inspect or "
+				 "http",
 				 i + 1, opt);
 			goto out;
 		}
@@ -327,6 +511,10 @@ nm_rule_parse(const char *text, struct nm_rule *r, char *err, size_t errlen)
 
 	if (r->n_ports > 0 && r->proto != IPPROTO_TCP && r->proto != IPPROTO_UDP) {
 		snprintf(err, errlen, "port needs proto tcp or udp");
+		goto out;
+	}
+	if (r->has_http && r->proto != IPPROTO_TCP) {
+		snprintf(err, errlen, "http needs proto tcp");
 		goto out;
 	}
 	if (r->burst != 0 && r->rate_pps == 0 && r->rate_bps == 0) {

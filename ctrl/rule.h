@@ -9,6 +9,12 @@
  *             | "rate" N ("pps" | "bps" | "kbps" | "mbps" | "gbps")   (once per kind)
  *             | "burst" N                          (packets; needs a rate)
  *             | "inspect" ("on" | "off")   (default on: signature matching)
+ *   rule     := ... ["http" item+]              (last: the clause ends the rule; proto tcp)
+ *   item     := "method" TOKEN ("," TOKEN)*   (case-sensitive, up to 8)
+ *             | "path" "/"...["*"]            (decoded path without query; '*' at the end:
+ *                                               prefix, else exact)
+ *             | "host" NAME                     (case-insensitive, compared without port)
+ *             | "header" NAME "=" VALUE         (name any case, value exact; up to 4)
  *
  * A unit may also stand as its own word ("rate 10 mbps"). Each option may
  * appear once (rate once as pps and once as a bit rate).

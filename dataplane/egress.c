@@ -27,6 +27,7 @@
 #include "cksum.h"
 #include "fabric.h"
 #include "frag.h"
+#include "http_authz.h"
 #include "icmp.h"
 #include "ingress.h"
 #include "nodemesh/pkt.h"
@@ -274,6 +275,9 @@ forward(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t slot, stru
 			nm_drop(w, live, m, why);
 			continue;
 		}
+		/* A server whose requests are judged: its answers, for the 403's place. */
+		if (unlikely(f->authz != NULL))
+			nm_authz_response(w, f, m, pm);
 		ttl_decrement(rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, pm->l2_len));
 		if (unlikely(tbl->pods[r->dslot[k]].remote)) {
 			to_fabric(w, tbl, slot, r->dslot[k], m, pm, now);

@@ -516,6 +516,7 @@ head_byte(struct nm_http_parser *p, uint8_t c, const struct nm_http_cb *cb, void
 			return;
 		}
 		p->state = S_LINE;
+		p->msg_start = p->pos;
 	}
 
 	if (p->m.head_len == p->head_cap) {
@@ -690,10 +691,13 @@ nm_http_parse(struct nm_http_parser *p, const uint8_t *data, size_t len,
 			/* body_bytes passes at most 4 GiB - 1 a call. */
 			if (left > UINT32_MAX)
 				left = UINT32_MAX;
-			i += body_bytes(p, data + i, left, cb, ctx);
+			size_t took = body_bytes(p, data + i, left, cb, ctx);
+			i += took;
+			p->pos += took;
 			continue;
 		}
 		step(p, data[i++], cb, ctx);
+		p->pos++;
 	}
 	return (enum nm_http_verdict)p->verdict;
 }

@@ -17,6 +17,7 @@
 
 #include "fabric.h"
 #include "frag.h"
+#include "http_authz.h"
 #include "ingress.h"
 #include "inspect.h"
 #include "nodemesh/pkt.h"
@@ -86,6 +87,27 @@ inspect(struct nm_worker *w, const struct nm_pod_table *tbl, struct nm_flow *f, 
 }
 
 /*
+ * HTTP policy for a client packet into the responder pod of a flow whose
+ * requests are judged. *cut is meta, with the IP length the packet has
+ * after it (smaller when it was cut before a refused request).
+ */
+static enum nm_drop_reason
+authz(struct nm_worker *w, const struct nm_pod_table *tbl, struct nm_flow *f, struct rte_mbuf *m,
+      const struct nm_pkt_meta *meta, uint16_t src_slot, uint16_t slot, struct nm_pkt_meta *cut,
+      struct nm_made *made)
+{
+	uint32_t ip_len;
+
+	*cut = *meta;
+	if (meta->ip_proto != IPPROTO_TCP)
+		return NM_DROP_NONE;
+	enum nm_drop_reason why =
+	    nm_authz_request(w, tbl, f, m, meta, src_slot, slot, &ip_len, made);
+	cut->ip_len = ip_len;
+	return why;
+}
+
+/*
  * Deliver a packet nodemesh made (a reset, an ICMP error) to the pod at
  * slot, on whichever worker owns it or through the tunnel. With track it
  * passes the receiving side's conntrack as if the pod at src_slot had
@@ -145,19 +167,29 @@ nm_ingress_bulk(struct nm_worker *w, const struct nm_pod_table *tbl, struct nm_i
 		enum nm_drop_reason why =
 		    nm_track(w, tbl, found[i], &in->ref[i], in->slot[i], in->src_slot[i],
 			     in->slot[i], in->meta[i], now, true, &f, &dir);
-		if (why == NM_DROP_NONE && w->sigs != NULL && f->sig == NM_FLOW_SIG_INSPECT) {
-			struct nm_made made = {.n = 0};
-			why = inspect(w, tbl, f, dir, in->pkts[i], in->meta[i], in->src_slot[i],
-				      in->slot[i], now, &made);
-			for (uint16_t k = 0; k < made.n; k++)
-				send_made(w, tbl, made.pkt[k].slot, made.pkt[k].src_slot,
-					  made.pkt[k].m, made.pkt[k].track);
+		const struct nm_pkt_meta *meta = in->meta[i];
+		struct nm_pkt_meta cut;
+		struct nm_made made;
+
+		made.n = 0; /* only n, not every slot, per packet: slots are written before read */
+		if (why == NM_DROP_NONE && unlikely(f->http_judged) && dir == NM_DIR_ORIG &&
+		    !f->local_is_init) {
+			why = authz(w, tbl, f, in->pkts[i], meta, in->src_slot[i], in->slot[i],
+				    &cut, &made);
+			if (why == NM_DROP_NONE && cut.ip_len != meta->ip_len)
+				meta = &cut; /* cut before a refused request */
 		}
+		if (why == NM_DROP_NONE && w->sigs != NULL && f->sig == NM_FLOW_SIG_INSPECT)
+			why = inspect(w, tbl, f, dir, in->pkts[i], meta, in->src_slot[i],
+				      in->slot[i], now, &made);
+		for (uint16_t k = 0; k < made.n; k++)
+			send_made(w, tbl, made.pkt[k].slot, made.pkt[k].src_slot, made.pkt[k].m,
+				  made.pkt[k].track);
 		if (unlikely(why != NM_DROP_NONE)) {
 			nm_drop(w, NULL, in->pkts[i], why);
 			continue;
 		}
-		deliver_one(w, tbl, in->slot[i], in->pkts[i], in->meta[i]);
+		deliver_one(w, tbl, in->slot[i], in->pkts[i], meta);
 	}
 	in->n = 0;
 }

@@ -42,7 +42,7 @@
  * linearised: a block scan takes the payload's pieces in one vectored
  * Hyperscan call (a pattern across segments matches), a stream scan feeds
  * them to the flow's stream in order. A payload that is not in the chain
- * as the headers say (or lies in more than SCAN_PIECES segments) is
+ * as the headers say (or lies in more than NM_PIECES_MAX segments) is
  * dropped as signature_scan_buffer; signature_scan_error stays for
  * Hyperscan's own errors.
  */
@@ -58,6 +58,7 @@
 
 #include "cksum.h"
 #include "inspect.h"
+#include "pieces.h"
 #include "nodemesh/sig_match.h"
 #include "icmp.h"
 #include "http.h"
@@ -67,39 +68,7 @@
 #include "nodemesh/sig_set-t.h"
 #include "nodemesh/worker.h"
 
-#define MAX_HITS    16 /* rule hits recorded for one packet; more are counted, not logged */
-#define SCAN_PIECES 64 /* mbuf segments one scan takes: 64 KiB in 2 KiB buffers is 33 */
-
-/* A payload as the segments of the mbuf chain hold it, in order. */
-struct pieces {
-	unsigned int n;
-	const uint8_t *data[SCAN_PIECES];
-	unsigned int len[SCAN_PIECES];
-};
-
-/*
- * The len bytes at off in chain m, piece by piece. -1 if the chain ends
- * before them or they lie in more than SCAN_PIECES segments.
- */
-static int
-pieces_of(struct pieces *pc, const struct rte_mbuf *m, uint32_t off, uint32_t len)
-{
-	pc->n = 0;
-	for (; m != NULL && len > 0; m = m->next) {
-		if (off >= m->data_len) {
-			off -= m->data_len;
-			continue;
-		}
-		uint32_t take = RTE_MIN((uint32_t)m->data_len - off, len);
-		if (unlikely(pc->n == SCAN_PIECES))
-			return -1;
-		pc->data[pc->n] = rte_pktmbuf_mtod_offset(m, const uint8_t *, off);
-		pc->len[pc->n++] = take;
-		len -= take;
-		off = 0;
-	}
-	return len == 0 ? 0 : -1;
-}
+#define MAX_HITS 16 /* rule hits recorded for one packet; more are counted, not logged */
 
 /* Stronger first: Suricata's default action order (pass, drop, reject, alert). */
 static const uint8_t action_rank[] = {
@@ -563,7 +532,7 @@ verdict(struct nm_worker *w, const struct nm_pod_table *tbl, struct nm_flow *f,
  */
 static int
 http_feed(struct nm_worker *w, const struct nm_sigdb *db, hs_scratch_t *scratch,
-	  struct nm_http_parser *p, const struct pieces *pc, struct hit_ctx *h)
+	  struct nm_http_parser *p, const struct nm_pieces *pc, struct hit_ctx *h)
 {
 	const struct nm_inspect_http_log log = {log_head, log_body, log_end, h};
 	struct nm_inspect_http ih = {.db = db, .scratch = scratch, .fn = on_hit, .ctx = h};
@@ -600,7 +569,7 @@ http_feed(struct nm_worker *w, const struct nm_sigdb *db, hs_scratch_t *scratch,
 /* Scan a payload's pieces: one vectored block scan, or each piece into the stream in order. */
 static inline int
 scan_timed(struct nm_worker *w, const struct nm_sig_set *cur, const struct nm_sigdb *db,
-	   struct nm_sigdb_stream *st, const struct pieces *pc, struct hit_ctx *h)
+	   struct nm_sigdb_stream *st, const struct nm_pieces *pc, struct hit_ctx *h)
 {
 	hs_scratch_t *scratch = cur->scratch[w->idx];
 	bool timed = (w->sc.packets & (NM_SCAN_TIME_EVERY - 1)) == 0;
@@ -633,50 +602,6 @@ clear_urgent(struct rte_tcp_hdr *tcp)
 	tcp->cksum = nm_cksum_adjust(tcp->cksum, old, new);
 	tcp->cksum = nm_cksum_adjust(tcp->cksum, rte_be_to_cpu_16(tcp->tcp_urp), 0);
 	tcp->tcp_urp = 0;
-}
-
-/*
- * CRC32C of a payload at any alignment (rte_hash_crc loads whole words in
- * place), carried across its pieces: CRC32C of 8 bytes at once equals the
- * same 8 bytes one by one, so the result does not depend on how the
- * payload is cut.
- */
-static uint32_t
-payload_crc(const struct pieces *pc)
-{
-	uint32_t crc = 0;
-	uint64_t v8;
-
-	for (unsigned int k = 0; k < pc->n; k++) {
-		const uint8_t *p = pc->data[k];
-		uint32_t len = pc->len[k], i = 0;
-		for (; i + 8 <= len; i += 8) {
-			memcpy(&v8, p + i, 8);
-			crc = rte_hash_crc_8byte(v8, crc);
-		}
-		for (; i < len; i++)
-			crc = rte_hash_crc_1byte(p[i], crc);
-	}
-	return crc;
-}
-
-static void
-seg_remember(struct nm_insp *s, uint32_t seq, uint16_t len, uint32_t crc)
-{
-	s->seg[s->seg_pos].seq = seq;
-	s->seg[s->seg_pos].len = len;
-	s->seg[s->seg_pos].crc = crc;
-	s->seg_pos = (uint8_t)((s->seg_pos + 1) % NM_INSP_SEGS);
-}
-
-/* Does [seq, seq+len) repeat a remembered segment? 1 same bytes, -1 other bytes, 0 unknown. */
-static int
-seg_check(const struct nm_insp *s, uint32_t seq, uint16_t len, uint32_t crc)
-{
-	for (unsigned int i = 0; i < NM_INSP_SEGS; i++)
-		if (s->seg[i].len == len && s->seg[i].seq == seq)
-			return s->seg[i].crc == crc ? 1 : -1;
-	return 0;
 }
 
 /*
@@ -726,7 +651,7 @@ static enum nm_drop_reason
 held_drain(struct nm_worker *w, struct nm_insp *s, struct hit_ctx *h)
 {
 	bool progress = true;
-	struct pieces pc;
+	struct nm_pieces pc;
 
 	while (progress && s->n_held > 0) {
 		progress = false;
@@ -738,14 +663,15 @@ held_drain(struct nm_worker *w, struct nm_insp *s, struct hit_ctx *h)
 			uint32_t end = seq + len;
 			if ((int32_t)(end - s->next) > 0) {
 				uint32_t skip = s->next - seq;
-				if (unlikely(pieces_of(&pc, m, s->held[i].off, len) < 0))
+				if (unlikely(nm_pieces_of(&pc, m, s->held[i].off, len) < 0))
 					return NM_DROP_SIG_SCAN_BUFFER;
-				uint32_t crc = payload_crc(&pc);
+				uint32_t crc = nm_pieces_crc(&pc);
 				if (skip > 0)
-					pieces_of(&pc, m, s->held[i].off + skip, len - skip);
+					nm_pieces_of(&pc, m, s->held[i].off + skip, len - skip);
 				if (scan_timed(w, w->sigs, s->set->db, s->st, &pc, h) < 0)
 					return NM_DROP_SIG_SCAN_ERROR;
-				seg_remember(s, seq, (uint16_t)len, crc);
+				nm_seg_remember(s->seg, NM_INSP_SEGS, &s->seg_pos, seq,
+						(uint16_t)len, crc);
 				s->next = end;
 			}
 			rte_pktmbuf_free(m);
@@ -846,14 +772,14 @@ inspect_tcp(struct nm_worker *w, const struct nm_pod_table *tbl, struct nm_flow 
 	/* The headers are in the first segment (the parser saw to it); the payload may not be. */
 	uint8_t *l4 = rte_pktmbuf_mtod_offset(m, uint8_t *, meta->l2_len + meta->l3_len);
 	uint32_t off = meta->l2_len + meta->l3_len + meta->l4_len;
-	struct pieces pc;
-	if (unlikely(pieces_of(&pc, m, off, plen) < 0))
+	struct nm_pieces pc;
+	if (unlikely(nm_pieces_of(&pc, m, off, plen) < 0))
 		return NM_DROP_SIG_SCAN_BUFFER;
 	int32_t ahead = (int32_t)(seq - s->next);
 	if (ahead > 0)
 		return hold(w, s, m, meta, l4, seq, plen, (uint32_t)ahead);
 
-	uint32_t crc = payload_crc(&pc);
+	uint32_t crc = nm_pieces_crc(&pc);
 	uint32_t end = seq + plen;
 	uint32_t skip = 0;
 
@@ -863,7 +789,7 @@ inspect_tcp(struct nm_worker *w, const struct nm_pod_table *tbl, struct nm_flow 
 			w->sc.retransmits++; /* the pod has them all: it discards them */
 			return NM_DROP_NONE;
 		}
-		int same = seg_check(s, seq, (uint16_t)plen, crc);
+		int same = nm_seg_check(s->seg, NM_INSP_SEGS, seq, (uint16_t)plen, crc);
 		if (same > 0) {
 			w->sc.retransmits++;
 			return NM_DROP_NONE;
@@ -883,7 +809,7 @@ inspect_tcp(struct nm_worker *w, const struct nm_pod_table *tbl, struct nm_flow 
 	}
 
 	if (skip > 0)
-		pieces_of(&pc, m, off + skip, plen - skip); /* within what was found above */
+		nm_pieces_of(&pc, m, off + skip, plen - skip); /* within what was found above */
 
 	struct hit_ctx h;
 	hit_ctx_init(&h, w, s->set, f, dir, meta);
@@ -893,7 +819,7 @@ inspect_tcp(struct nm_worker *w, const struct nm_pod_table *tbl, struct nm_flow 
 	if (unlikely(scan_timed(w, w->sigs, s->set->db, s->st, &pc, &h) < 0))
 		return NM_DROP_SIG_SCAN_ERROR;
 	s->next = end;
-	seg_remember(s, seq, (uint16_t)plen, crc);
+	nm_seg_remember(s->seg, NM_INSP_SEGS, &s->seg_pos, seq, (uint16_t)plen, crc);
 	if (s->n_held > 0) {
 		enum nm_drop_reason why = held_drain(w, s, &h);
 		if (unlikely(why != NM_DROP_NONE))
@@ -923,8 +849,8 @@ nm_inspect(struct nm_worker *w, const struct nm_pod_table *tbl, struct nm_flow *
 	if (plen == 0)
 		return NM_DROP_NONE;
 	/* A reassembled datagram is a chain: scanned piece by piece in one vectored scan. */
-	struct pieces pc;
-	if (unlikely(pieces_of(&pc, m, meta->l2_len + hdr, plen) < 0))
+	struct nm_pieces pc;
+	if (unlikely(nm_pieces_of(&pc, m, meta->l2_len + hdr, plen) < 0))
 		return NM_DROP_SIG_SCAN_BUFFER;
 
 	struct hit_ctx h;

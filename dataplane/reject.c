@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * Packets a `reject` signature sends: a TCP RST from one end of a
- * connection to the other. The Ethernet addresses are left zero; the
- * worker that delivers the packet writes the pod's and the gateway's.
+ * Packets nodemesh sends in place of an end of a connection: the TCP RST
+ * of a `reject` signature, and the HTTP 403 a policy rule answers a
+ * refused request with. The Ethernet addresses are left zero; the worker
+ * that delivers the packet writes the pod's and the gateway's.
  */
 #include <string.h>
 
@@ -18,10 +19,23 @@ struct rte_mbuf *
 nm_tcp_reset(struct rte_mempool *pool, uint32_t saddr, uint32_t daddr, uint16_t sport,
 	     uint16_t dport, uint32_t seq, uint32_t ack)
 {
-	uint16_t len =
-	    sizeof(struct rte_ether_hdr) + sizeof(struct rte_ipv4_hdr) + sizeof(struct rte_tcp_hdr);
-	struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+	return nm_tcp_segment(pool, saddr, daddr, sport, dport, seq, ack,
+			      RTE_TCP_RST_FLAG | RTE_TCP_ACK_FLAG, NULL, 0);
+}
 
+struct rte_mbuf *
+nm_tcp_segment(struct rte_mempool *pool, uint32_t saddr, uint32_t daddr, uint16_t sport,
+	       uint16_t dport, uint32_t seq, uint32_t ack, uint8_t flags, const void *payload,
+	       uint16_t plen)
+{
+	uint16_t hdrs =
+	    sizeof(struct rte_ether_hdr) + sizeof(struct rte_ipv4_hdr) + sizeof(struct rte_tcp_hdr);
+	uint16_t len = hdrs + plen;
+	struct rte_mbuf *m;
+
+	if (plen > RTE_MBUF_DEFAULT_DATAROOM - hdrs)
+		return NULL;
+	m = rte_pktmbuf_alloc(pool);
 	if (m == NULL)
 		return NULL;
 	uint8_t *p = (uint8_t *)rte_pktmbuf_append(m, len);
@@ -36,7 +50,7 @@ nm_tcp_reset(struct rte_mempool *pool, uint32_t saddr, uint32_t daddr, uint16_t 
 
 	struct rte_ipv4_hdr *ip = (struct rte_ipv4_hdr *)(eth + 1);
 	ip->version_ihl = RTE_IPV4_VHL_DEF;
-	ip->total_length = rte_cpu_to_be_16(sizeof(*ip) + sizeof(struct rte_tcp_hdr));
+	ip->total_length = rte_cpu_to_be_16(sizeof(*ip) + sizeof(struct rte_tcp_hdr) + plen);
 	ip->fragment_offset = rte_cpu_to_be_16(RTE_IPV4_HDR_DF_FLAG);
 	ip->time_to_live = 64;
 	ip->next_proto_id = IPPROTO_TCP;
@@ -50,7 +64,11 @@ nm_tcp_reset(struct rte_mempool *pool, uint32_t saddr, uint32_t daddr, uint16_t 
 	tcp->sent_seq = rte_cpu_to_be_32(seq);
 	tcp->recv_ack = rte_cpu_to_be_32(ack);
 	tcp->data_off = (sizeof(*tcp) / 4) << 4;
-	tcp->tcp_flags = RTE_TCP_RST_FLAG | RTE_TCP_ACK_FLAG;
+	tcp->tcp_flags = flags;
+	if (plen > 0) {
+		tcp->rx_win = rte_cpu_to_be_16(65535);
+		memcpy(tcp + 1, payload, plen);
+	}
 	tcp->cksum = rte_ipv4_udptcp_cksum(ip, tcp);
 	return m;
 }

@@ -16,6 +16,7 @@
 
 #include "inspect.h"
 #include "events.h"
+#include "http_authz.h"
 #include "policy_eval.h"
 #include "track.h"
 #include "tx.h"
@@ -50,6 +51,11 @@ judge(struct nm_worker *w, const struct nm_pod_table *tbl, struct nm_flow *f, ui
 		idx = nm_policy_eval(pol, tbl->pods[f->init_slot].identity,
 				     tbl->pods[f->resp_slot].identity, proto, dport);
 		verdict = idx == NM_POLICY_DEFAULT ? pol->default_action : pol->rules[idx].action;
+		/* Let through at L4, it may still carry requests a rule refuses. */
+		f->http_judged =
+		    verdict == NM_VERDICT_ALLOW &&
+		    nm_policy_http_covers(pol, tbl->pods[f->init_slot].identity,
+					  tbl->pods[f->resp_slot].identity, proto, dport);
 	}
 
 	uint32_t rule_id = idx == NM_POLICY_DEFAULT ? 0 : pol->rules[idx].id;
@@ -152,6 +158,7 @@ nm_track_slow(struct nm_worker *w, const struct nm_pod_table *tbl, struct nm_flo
 	/* This side's pod acknowledging the bytes its stream scanned. */
 	if (!ingress && f->insp != NULL && (meta->tcp_flags & RTE_TCP_ACK_FLAG))
 		nm_inspect_acked(f, meta->tcp_ack);
+
 	*out = f;
 	*out_dir = dir;
 	if (ingress && f->rule_idx != NM_POLICY_DEFAULT) {
@@ -182,6 +189,7 @@ nm_track_end(struct nm_worker *w, struct nm_flow *f, uint8_t end)
 	struct nm_flow_record *rec;
 
 	nm_inspect_release(w, f, true);
+	nm_authz_release(w, f);
 	if (mine && w->rec_ring != NULL) {
 		if (rte_mempool_get(w->dp->rec_pool, (void **)&rec) == 0) {
 			rec->key = f->hk.k;

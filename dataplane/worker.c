@@ -44,6 +44,7 @@
 #include "arp.h"
 #include "fabric.h"
 #include "frag.h"
+#include "http_authz.h"
 #include "ingress.h"
 #include "inspect.h"
 #include "nodemesh/flow.h"
@@ -247,6 +248,17 @@ idle(struct nm_worker *w, uint32_t empty_polls)
 	}
 }
 
+static void
+insp_pool_fini(struct nm_worker *w)
+{
+	nm_sig_stream_pool_free(w->stream_pool);
+	w->stream_pool = NULL;
+	rte_free(w->insp_pool);
+	w->insp_pool = NULL;
+	rte_free(w->insp_free);
+	w->insp_free = NULL;
+}
+
 /*
  * The inspection pools: signatures.max_streams stream states with a stack
  * of the free ones, and as many Hyperscan streams.
@@ -263,12 +275,7 @@ insp_pool_init(struct nm_worker *w, int socket)
 					  RTE_CACHE_LINE_SIZE, socket);
 	w->insp_free = rte_malloc_socket("nm_insp_free", (size_t)n * sizeof(uint32_t), 0, socket);
 	if (w->insp_pool == NULL || w->insp_free == NULL) {
-		nm_sig_stream_pool_free(w->stream_pool);
-		w->stream_pool = NULL;
-		rte_free(w->insp_pool);
-		w->insp_pool = NULL;
-		rte_free(w->insp_free);
-		w->insp_free = NULL;
+		insp_pool_fini(w);
 		return -1;
 	}
 	for (uint32_t i = 0; i < n; i++)
@@ -327,8 +334,12 @@ nm_worker_create(struct nm_dataplane *dp, unsigned int idx, unsigned int lcore)
 		goto fail_events;
 	if (insp_pool_init(w, socket) < 0)
 		goto fail_insp;
+	if (nm_authz_pool_init(w, socket) < 0)
+		goto fail_authz;
 	return w;
 
+fail_authz:
+	insp_pool_fini(w);
 fail_insp:
 	rte_ring_free(w->events);
 fail_events:
@@ -370,11 +381,7 @@ nm_worker_free(struct nm_worker *w)
 	w->http_ring = NULL;
 	rte_ring_free(w->events);
 	w->events = NULL;
-	nm_sig_stream_pool_free(w->stream_pool);
-	w->stream_pool = NULL;
-	rte_free(w->insp_pool);
-	w->insp_pool = NULL;
-	rte_free(w->insp_free);
-	w->insp_free = NULL;
+	insp_pool_fini(w);
+	nm_authz_pool_fini(w);
 	rte_free(w);
 }

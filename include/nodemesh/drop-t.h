@@ -52,6 +52,18 @@
 	  "a drop/reject signature matched the packet, or earlier in its flow")                    \
 	_(HTTP_REFUSED, "http_refused",                                                            \
 	  "an HTTP request stream with a smuggling shape or past a bound: the flow is reset")      \
+	_(HTTP_POLICY_REFUSED, "http_policy_refused",                                              \
+	  "a request an HTTP policy rule (or the default) refused, or later bytes of its "         \
+	  "connection")                                                                            \
+	_(HTTP_POLICY_NOT_HTTP, "http_policy_not_http",                                            \
+	  "bytes that are not HTTP/1.x (or follow an Upgrade/CONNECT) on a connection whose "      \
+	  "requests are judged: the connection is reset")                                          \
+	_(HTTP_POLICY_NO_STATE, "http_policy_no_state",                                            \
+	  "a connection whose requests are judged but whose start was not seen, or no parser "     \
+	  "state free for it (fail closed)")                                                       \
+	_(HTTP_POLICY_UNORDERED, "http_policy_unordered",                                          \
+	  "a segment out of order, or retransmitted bytes that cannot be checked, on a "           \
+	  "connection whose requests are judged")                                                  \
 	_(SIG_NO_STREAM, "signature_no_stream",                                                    \
 	  "inspected TCP flow without a stream (limit reached or no memory): fail closed")         \
 	_(SIG_SCAN_ERROR, "signature_scan_error", "Hyperscan returned an error: fail closed")      \

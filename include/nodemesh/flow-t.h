@@ -64,6 +64,14 @@ struct rte_mbuf;
 
 struct nm_sig_set;
 struct nm_sigdb_stream;
+struct nm_authz;
+
+/* A TCP segment forwarded, remembered to check a retransmission of it (dataplane/pieces.h). */
+struct nm_seg_seen {
+	uint32_t seq;
+	uint32_t crc; /* CRC32C of the payload */
+	uint16_t len; /* 0: slot unused */
+};
 
 /*
  * Inspection of the TCP bytes arriving into this side's pod (one stream per
@@ -81,11 +89,7 @@ struct nm_insp {
 	uint32_t acked; /* highest acknowledgement the receiving pod sent */
 	uint8_t acked_known;
 	uint8_t seg_pos; /* next slot of seg[] to overwrite */
-	struct {
-		uint32_t seq;
-		uint32_t crc; /* CRC32C of the payload */
-		uint16_t len; /* 0: slot unused */
-	} seg[NM_INSP_SEGS];
+	struct nm_seg_seen seg[NM_INSP_SEGS];
 	uint8_t n_held;
 	struct {
 		struct rte_mbuf *m; /* a reference to a segment forwarded ahead of a gap */
@@ -135,7 +139,10 @@ struct nm_flow {
 	uint8_t sig;	      /* enum nm_flow_sig */
 	uint8_t sig_born;     /* a rule set existed when this entry was created */
 	uint8_t metered;      /* rule_idx's rule has a rate (pps or bps) to meter at ingress */
+	uint8_t http_judged;  /* rules with an HTTP clause cover it: each request is judged */
 	struct nm_insp *insp; /* NULL: no stream open */
+	struct nm_authz
+	    *authz; /* the responder's side of an http_judged flow: its request parser */
 } __rte_cache_aligned;
 
 struct nm_flow_counters {

@@ -136,6 +136,8 @@ struct nm_http_parser {
 	uint64_t pending;	  /* responses: bit i set: the i-th awaited answers a HEAD */
 	uint64_t pending_connect; /* responses: bit i set: the i-th answers a CONNECT */
 	uint64_t messages;	  /* complete messages */
+	uint64_t pos;	    /* stream offset of the byte being parsed: bytes taken before it */
+	uint64_t msg_start; /* stream offset of this message's start line */
 	uint16_t header_count_max;
 	uint8_t n_pending; /* responses: requests awaiting an answer, at most 64 */
 	uint8_t dir;	   /* enum nm_http_dir */

@@ -17,6 +17,11 @@
  * and its rate applies; otherwise the default action (deny unless
  * configured otherwise) decides. nm_policy_compile() sorts deny rules
  * first, so evaluation is a plain first-match walk.
+ *
+ * A rule with an HTTP clause points into the policy's http[] array. At
+ * connection setup a deny with a clause is skipped and an allow with one
+ * counts as matching; each request on the connection is then judged by
+ * the same walk with the clauses tested (dataplane/policy_eval.h).
  */
 #ifndef NM_POLICY_TABLE_T_H
 #define NM_POLICY_TABLE_T_H
@@ -36,6 +41,7 @@ struct nm_policy_rule {
 	uint8_t n_ports;
 	uint8_t has_pps;
 	uint8_t has_bps;
+	int16_t http; /* index into nm_policy.http[], or -1: no HTTP clause */
 	struct nm_port_range ports[NM_RULE_MAX_PORTS];
 	struct rte_meter_srtcm_profile pps; /* "bytes" are packets: one token per packet */
 	struct rte_meter_srtcm_profile bps; /* bytes per second */
@@ -58,7 +64,9 @@ struct nm_policy {
 	uint64_t compile_us; /* how long compiling took (for `policy list`) */
 	struct nm_policy_side from;
 	struct nm_policy_side to;
-	struct nm_policy_rule rules[]; /* then the sides' arrays, in the same allocation */
+	uint32_t n_http;	       /* rules with an HTTP clause */
+	struct nm_rule_http *http;     /* n_http clauses, in the same allocation after rules[] */
+	struct nm_policy_rule rules[]; /* then the clauses, then the sides' arrays */
 };
 
 #define NM_POLICY_DEFAULT (-1) /* nm_policy_eval: no rule matched */

@@ -17,6 +17,7 @@
 #include <rte_common.h>
 #include <rte_ip_frag.h>
 
+#include "nodemesh/authz-t.h"
 #include "nodemesh/dataplane-t.h"
 #include "nodemesh/drop-t.h"
 #include "nodemesh/flow-t.h"
@@ -31,6 +32,7 @@ struct rte_mbuf;
 struct rte_ring;
 struct nm_tnl_state;
 struct nm_sig_stream_pool;
+struct nm_authz;
 
 /*
  * The private area of the node's packet mbufs: room for a packet's parse
@@ -106,6 +108,14 @@ struct nm_worker {
 	uint64_t rule_drops[NM_MAX_RULES]; /* packets dropped by rule (deny or rate) */
 	uint64_t default_flows;		   /* flows judged by the default action */
 	uint64_t default_drops;
+	uint64_t rule_requests[NM_MAX_RULES]; /* HTTP requests judged, by rule counter slot */
+	uint64_t rule_refused[NM_MAX_RULES];  /* HTTP requests refused, by rule counter slot */
+	uint64_t default_requests;	      /* HTTP requests the default action judged */
+	uint64_t default_refused;
+	struct nm_authz_counters authz; /* HTTP policy: requests, 403s, resets */
+	struct nm_authz *authz_pool;	/* NM_AUTHZ_FLOWS request parsers */
+	uint32_t *authz_free;		/* indices of the free ones, a stack */
+	uint32_t n_authz_free;
 	struct nm_sig_set *sigs;	/* current rule set, read at the top of each turn */
 	const struct nm_tnl_state *tnl; /* current tunnel state, same */
 	struct nm_fabric_out fabric_out[NM_MAX_PEERS]; /* fabric worker: to seal, per peer */

@@ -3,8 +3,10 @@
  * libFuzzer target for the policy rule parser: rules arrive over the control
  * socket and from files, so arbitrary bytes must give either an error
  * message or a rule that keeps the parser's promises: its text parses back
- * to the same rule, port items are within bounds and ordered, and a deny
- * rule carries no rate.
+ * to the same rule, port items are within bounds and ordered, a deny
+ * rule carries no rate, and an HTTP clause is TCP's, within its bounds and
+ * normalised (methods tokens, a path from '/', host and header names
+ * lowercase).
  */
 #include <errno.h>
 #include <stddef.h>
@@ -61,6 +63,24 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	CHECK(rule.burst == 0 || rule.rate_pps != 0 || rule.rate_bps != 0);
 	CHECK(rule.burst <= 100000000);
 	CHECK(rule.from.n_labels <= NM_SEL_MAX_LABELS && rule.to.n_labels <= NM_SEL_MAX_LABELS);
+	CHECK(rule.has_http == 0 || rule.proto == 6);
+	CHECK(rule.http.n_methods <= NM_HTTP_RULE_METHODS &&
+	      rule.http.n_headers <= NM_HTTP_RULE_HEADERS);
+	CHECK(!rule.has_http || rule.http.n_methods || rule.http.path_prefix || rule.http.path[0] ||
+	      rule.http.host[0] || rule.http.n_headers);
+	for (unsigned int i = 0; i < rule.http.n_methods; i++)
+		CHECK(rule.http.methods[i][0] != '\0' &&
+		      strpbrk(rule.http.methods[i], " ,/") == NULL);
+	CHECK(rule.http.path[0] == '\0' || rule.http.path[0] == '/');
+	CHECK(strpbrk(rule.http.path, "?#%*") == NULL);
+	for (const char *c = rule.http.host; *c; c++)
+		CHECK(!(*c >= 'A' && *c <= 'Z'));
+	for (unsigned int i = 0; i < rule.http.n_headers; i++) {
+		CHECK(rule.http.headers[i].name[0] != '\0' &&
+		      rule.http.headers[i].value[0] != '\0');
+		for (const char *c = rule.http.headers[i].name; *c; c++)
+			CHECK(!(*c >= 'A' && *c <= 'Z'));
+	}
 	CHECK(strlen(rule.text) >= strlen("deny from * to *") &&
 	      strlen(rule.text) < NM_RULE_TEXT_LEN);
 

@@ -14,19 +14,8 @@
 #include <rte_tcp.h>
 
 #include "unit_pipeline.h"
+#include "unit_tcp.h"
 #include "unit_tmp.h"
-
-#define CPORT 40000
-#define SPORT 80
-#define C_ISN 1000u
-#define S_ISN 5000u
-
-#define F_FIN RTE_TCP_FIN_FLAG
-#define F_SYN RTE_TCP_SYN_FLAG
-#define F_RST RTE_TCP_RST_FLAG
-#define F_PSH RTE_TCP_PSH_FLAG
-#define F_ACK RTE_TCP_ACK_FLAG
-#define F_URG RTE_TCP_URG_FLAG
 
 static const char rules_text[] =
     "reject tcp any any -> any 80 (msg:\"union select\"; flow:to_server,established; "
@@ -42,86 +31,6 @@ static const char rules_text[] =
     "reject udp any any -> any 54 (msg:\"rejected datagram\"; content:\"EVIL\"; sid:2002;)\n";
 
 static struct nm_worker *w0;
-static uint16_t cport = CPORT; /* the client's port: a test may start a second connection */
-
-/* One TCP segment; checksum over the pseudo header. Returns the frame length. */
-static size_t
-tcp_frame(uint8_t *f, bool from_a, uint32_t seq, uint32_t ack, uint8_t flags, const char *data,
-	  size_t len, uint8_t ttl, uint16_t urp)
-{
-	uint32_t src = from_a ? IP_A : IP_B, dst = from_a ? IP_B : IP_A;
-	const struct tcp_spec t = {.sport = from_a ? cport : SPORT,
-				   .dport = from_a ? SPORT : cport,
-				   .seq = seq,
-				   .ack = ack,
-				   .flags = flags,
-				   .urp = urp,
-				   .data = data,
-				   .len = len};
-	uint8_t *p = put_eth(f, from_a ? PORT_MAC_A : PORT_MAC_B, from_a ? MAC_A : MAC_B, 0x0800);
-	uint8_t *tcp = put_ip4(p, src, dst, 6, ttl, 1, IP4_DF, (uint16_t)(20 + 20 + len));
-
-	p = put_tcp(tcp, &t);
-	tcp_csum_fill(tcp, src, dst, 20 + len);
-	return (size_t)(p - f);
-}
-
-static void
-send_tcp(bool from_a, uint32_t seq, uint32_t ack, uint8_t flags, const char *data)
-{
-	uint8_t f[2048];
-	size_t len = tcp_frame(f, from_a, seq, ack, flags, data, data ? strlen(data) : 0, 64, 0);
-
-	feed(from_a ? POD_A : POD_B, f, len);
-}
-
-/* Client data at seq (relative to the first byte after the SYN). */
-static void
-client_data(uint32_t off, const char *data)
-{
-	send_tcp(true, C_ISN + 1 + off, S_ISN + 1, F_ACK | F_PSH, data);
-}
-
-/* The server acknowledges the client's bytes up to off. */
-static void
-server_ack(uint32_t off)
-{
-	send_tcp(false, S_ISN + 1, C_ISN + 1 + off, F_ACK, NULL);
-}
-
-static void
-handshake(void)
-{
-	send_tcp(true, C_ISN, 0, F_SYN, NULL);
-	send_tcp(false, S_ISN, C_ISN + 1, F_SYN | F_ACK, NULL);
-	send_tcp(true, C_ISN + 1, S_ISN + 1, F_ACK, NULL);
-}
-
-/* Payload bytes of the TCP segments pod i received since the last call, concatenated. */
-static size_t
-received(unsigned int i, char *buf, size_t cap, unsigned int *n_rst)
-{
-	struct rte_mbuf *m[MAX_OUT];
-	unsigned int n = sent_to(i, m);
-	size_t len = 0;
-
-	*n_rst = 0;
-	for (unsigned int k = 0; k < n; k++) {
-		const uint8_t *ip = rte_pktmbuf_mtod_offset(m[k], const uint8_t *, ETH_LEN);
-		const uint8_t *tcp = ip + 20;
-		size_t plen = rd16(ip + 2) - 20 - (size_t)(tcp[12] >> 4) * 4;
-
-		if (ip[9] == 6 && (tcp[13] & F_RST))
-			(*n_rst)++;
-		if (ip[9] == 6 && len + plen < cap) {
-			memcpy(buf + len, tcp + (tcp[12] >> 4) * 4, plen);
-			len += plen;
-		}
-		rte_pktmbuf_free(m[k]);
-	}
-	buf[len] = '\0';
-	return len;
-}
 
 static bool http_all; /* signatures.http_events "all" for the next worker_with_rules() */
 
@@ -669,7 +578,7 @@ Test(inspect, reload_keeps_open_streams_on_their_rules)
 	cr_assert_eq(w0->sc.streams_open, 0);
 
 	/* A new connection gets set 2. */
-	cport = CPORT + 1;
+	unit_cport = CPORT + 1;
 	handshake();
 	drain_all();
 	client_data(0, "UNION SELECT");
@@ -844,7 +753,7 @@ Test(inspect, chained_tcp_segment_is_streamed_piece_by_piece)
 
 	for (int round = 0; round < 2; round++) {
 		bool evil = round == 0;
-		cport = (uint16_t)(CPORT + round);
+		unit_cport = (uint16_t)(CPORT + round);
 		reset_counters();
 		uint64_t bytes0 = w0->sc.bytes; /* the scan counters run on */
 		handshake();
@@ -884,7 +793,7 @@ Test(inspect, chained_tcp_segment_is_streamed_piece_by_piece)
 			     bytes, n);
 		assert_drops(0, NM_DROP_NONE, 0);
 	}
-	cport = CPORT;
+	unit_cport = CPORT;
 }
 
 /*
@@ -1091,7 +1000,7 @@ Test(inspect_http, long_fields_are_cut_and_marked)
 		host[cases[i].host + (cases[i].truncated & NM_HTTP_TRUNC_HOST ? 1 : 0)] = '\0';
 		snprintf(head, sizeof(head),
 			 "GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: %s\r\n\r\n", uri, host, ua);
-		cport = (uint16_t)(CPORT + 10 + i);
+		unit_cport = (uint16_t)(CPORT + 10 + i);
 		handshake();
 		/* In segments of at most 1000 bytes: a frame stays under the pods' MTU. */
 		size_t len = strlen(head);
@@ -1117,7 +1026,7 @@ Test(inspect_http, long_fields_are_cut_and_marked)
 		json_decref(ev);
 		http_records_put(r, 1);
 	}
-	cport = CPORT;
+	unit_cport = CPORT;
 }
 
 Test(inspect_http, a_message_cut_short_by_the_stream_end_is_logged_incomplete)

@@ -73,17 +73,23 @@ Test(metrics, pods_labelled_by_identity_and_escaped)
 
 Test(metrics, drops_rules_and_sids)
 {
-	char *t = render("{\"drops\": {\"policy_denied\": 5, \"no_pod\": 0},"
-			 "\"policy\": {\"default_flows\": 9, \"default_drops\": 1, \"rules\": "
-			 "[{\"id\": 3, \"flows\": 4, \"drops\": 0}]},"
-			 "\"signatures\": {\"hits_by_sid\": {\"1000001\": 2}}}",
-			 NULL);
+	char *t =
+	    render("{\"drops\": {\"policy_denied\": 5, \"no_pod\": 0},"
+		   "\"policy\": {\"default_flows\": 9, \"default_drops\": 1, "
+		   "\"default_requests\": 6, \"default_refused\": 2, \"rules\": "
+		   "[{\"id\": 3, \"flows\": 4, \"drops\": 0, \"requests\": 8, \"refused\": 1}]},"
+		   "\"signatures\": {\"hits_by_sid\": {\"1000001\": 2}}}",
+		   NULL);
 
 	expect_line(t, "nodemesh_drops_total{reason=\"policy_denied\"} 5");
 	expect_line(t, "nodemesh_drops_total{reason=\"no_pod\"} 0");
 	expect_line(t, "nodemesh_rule_flows_total{rule_id=\"default\"} 9");
 	expect_line(t, "nodemesh_rule_flows_total{rule_id=\"3\"} 4");
 	expect_line(t, "nodemesh_rule_drops_total{rule_id=\"default\"} 1");
+	expect_line(t, "nodemesh_rule_http_requests_total{rule_id=\"default\"} 6");
+	expect_line(t, "nodemesh_rule_http_requests_total{rule_id=\"3\"} 8");
+	expect_line(t, "nodemesh_rule_http_refused_total{rule_id=\"default\"} 2");
+	expect_line(t, "nodemesh_rule_http_refused_total{rule_id=\"3\"} 1");
 	expect_line(t, "nodemesh_signature_sid_hits_total{sid=\"1000001\"} 2");
 	free(t);
 }

@@ -22,6 +22,7 @@
 #include <rte_eal.h>
 #include <rte_meter.h>
 
+#include "http.h"
 #include "pod_table.h"
 #include "policy_compile.h"
 #include "idreg.h"
@@ -881,4 +882,175 @@ Test(policy_eval, compiled_lists_agree_with_the_rules_on_random_policies)
 	}
 	nm_policy_free(p);
 	nm_idreg_free(&r);
+}
+
+/* ---- HTTP clauses: connection setup and each request ---------------------- */
+
+TestSuite(policy_http, .init = nm_test_eal_up);
+
+/* nm_policy_http_covers between the pods at two slots of cur. */
+static bool
+covers(const struct nm_policy *p, uint16_t src, uint16_t dst, uint8_t proto, uint16_t dport)
+{
+	return nm_policy_http_covers(p, cur->pods[src].identity, cur->pods[dst].identity, proto,
+				     dport);
+}
+
+struct judged {
+	const struct nm_policy *p;
+	uint32_t src, dst; /* identity ids */
+	uint16_t dport;
+	int idx;
+	int heads;
+};
+
+static void
+judge_head(void *arg, const struct nm_http_head *h)
+{
+	struct judged *j = arg;
+
+	j->idx = nm_policy_head_eval(j->p, j->src, j->dst, j->dport, h);
+	j->heads++;
+}
+
+/* Id of the rule that decides one request (0: default), parsed as the worker parses it. */
+static uint32_t
+request_decider(const struct nm_policy *p, uint16_t src, uint16_t dst, uint16_t dport,
+		const char *request)
+{
+	static const struct nm_http_cb cb = {judge_head, NULL, NULL};
+	struct nm_http_limits lim = {NM_HTTP_HEAD_BYTES_DEFAULT, NM_HTTP_HEADER_COUNT_DEFAULT};
+	static uint8_t head[NM_HTTP_HEAD_BYTES_DEFAULT];
+	struct nm_http_parser parser;
+	struct judged j = {
+	    .p = p, .src = cur->pods[src].identity, .dst = cur->pods[dst].identity, .dport = dport};
+
+	nm_http_parser_init(&parser, NM_HTTP_REQUEST, &lim, head, sizeof(head));
+	cr_assert_eq(nm_http_parse(&parser, (const uint8_t *)request, strlen(request), &cb, &j),
+		     NM_HTTP_MORE, "'%s' is not a request", request);
+	cr_assert_eq(j.heads, 1, "'%s': %d heads", request, j.heads);
+	return j.idx == NM_POLICY_DEFAULT ? 0 : p->rules[j.idx].id;
+}
+
+Test(policy_http, connection_setup_skips_http_denies_and_takes_http_allows)
+{
+	static const char *const texts[] = {
+	    "allow from default/web to default/db proto tcp port 80 http method GET path "
+	    "/api/*",							      /* 11 */
+	    "deny from * to default/db proto tcp port 80 http path /admin/*", /* 12 */
+	    "deny from prod/* to default/db proto tcp port 80",		      /* 13 */
+	};
+	struct nm_pod_table *t = pods_up();
+	struct nm_policy *p = compile(texts, 3, NM_VERDICT_DENY, t);
+
+	cr_expect_eq(p->n_http, 2);
+	cr_expect_eq(decider(p, WEB, DB, IPPROTO_TCP, 80), 11, "an http allow lets it through");
+	cr_expect(covers(p, WEB, DB, IPPROTO_TCP, 80));
+	cr_expect_eq(decider(p, API, DB, IPPROTO_TCP, 80), 13, "an L4 deny still cuts it");
+	cr_expect_eq(decider(p, WEB, DB, IPPROTO_TCP, 81), 0);
+	cr_expect_not(covers(p, WEB, DB, IPPROTO_TCP, 81));
+	cr_expect_not(covers(p, WEB, DB, IPPROTO_UDP, 80));
+	nm_policy_free(p);
+	nm_pod_table_free(t);
+}
+
+Test(policy_http, each_request_by_the_same_order)
+{
+	static const char *const texts[] = {
+	    "allow from default/web to default/db proto tcp port 80 http method GET,HEAD "
+	    "path "
+	    "/api/v1/*",							    /* 11 */
+	    "deny from * to default/db proto tcp port 80 http path /api/v1/secret", /* 12 */
+	    "allow from default/web to default/db proto tcp port 80 http method POST path "
+	    "/upload "
+	    "host db.shop header x-env=prod",			      /* 13 */
+	    "deny from * to default/db proto tcp http method DELETE", /* 14 */
+	};
+	static const struct {
+		const char *what;
+		const char *request;
+		uint32_t want; /* deciding rule id, 0: the default (deny) */
+	} cases[] = {
+	    {"allowed GET", "GET /api/v1/items HTTP/1.1\r\nHost: db\r\n\r\n", 11},
+	    {"HEAD too", "HEAD /api/v1/items HTTP/1.1\r\n\r\n", 11},
+	    {"the prefix itself", "GET /api/v1/ HTTP/1.1\r\n\r\n", 11},
+	    {"query is not the path", "GET /api/v1/x?a=/admin HTTP/1.1\r\n\r\n", 11},
+	    {"POST not listed", "POST /api/v1/items HTTP/1.1\r\nContent-Length: 0\r\n\r\n", 0},
+	    {"method is case-sensitive", "get /api/v1/items HTTP/1.1\r\n\r\n", 0},
+	    {"outside the prefix", "GET /api/v2/items HTTP/1.1\r\n\r\n", 0},
+	    {"prefix without its slash", "GET /api/v1 HTTP/1.1\r\n\r\n", 0},
+	    {"path is case-sensitive", "GET /API/v1/items HTTP/1.1\r\n\r\n", 0},
+	    {"deny beats the allow", "GET /api/v1/secret HTTP/1.1\r\n\r\n", 12},
+	    {"exact deny: longer path not denied", "GET /api/v1/secrets HTTP/1.1\r\n\r\n", 11},
+	    {"percent-encoded path is decoded", "GET /api/v1/%73ecret HTTP/1.1\r\n\r\n", 12},
+	    {"dot segments are removed", "GET /api/v1/x/../secret HTTP/1.1\r\n\r\n", 12},
+	    {"double slashes compressed", "GET /api//v1//secret HTTP/1.1\r\n\r\n", 12},
+	    {"escape out of the prefix", "GET /api/v1/../../etc HTTP/1.1\r\n\r\n", 0},
+	    {"absolute-form target", "GET http://db/api/v1/a HTTP/1.1\r\nHost: db\r\n\r\n", 11},
+	    {"host, header and method",
+	     "POST /upload HTTP/1.1\r\nHost: DB.Shop:80\r\nX-Env: prod\r\nContent-Length: "
+	     "0\r\n\r\n",
+	     13},
+	    {"header value is exact",
+	     "POST /upload HTTP/1.1\r\nHost: db.shop\r\nX-Env: Prod\r\nContent-Length: "
+	     "0\r\n\r\n",
+	     0},
+	    {"header value trimmed",
+	     "POST /upload HTTP/1.1\r\nHost: db.shop\r\nx-env:   prod  \r\nContent-Length: "
+	     "0\r\n\r\n",
+	     13},
+	    {"header among several",
+	     "POST /upload HTTP/1.1\r\nHost: db.shop\r\nX-Env: dev\r\nX-Env: "
+	     "prod\r\nContent-Length: "
+	     "0\r\n\r\n",
+	     13},
+	    {"no host header", "POST /upload HTTP/1.1\r\nX-Env: prod\r\nContent-Length: 0\r\n\r\n",
+	     0},
+	    {"another host", "POST /upload HTTP/1.1\r\nHost: db.shop.evil\r\nX-Env: prod\r\n\r\n",
+	     0},
+	    {"DELETE denied anywhere", "DELETE /api/v1/items HTTP/1.1\r\n\r\n", 14},
+	};
+	struct nm_pod_table *t = pods_up();
+	struct nm_policy *p = compile(texts, 4, NM_VERDICT_DENY, t);
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		uint32_t got = request_decider(p, WEB, DB, 80, cases[i].request);
+		cr_expect_eq(got, cases[i].want, "%s: rule %u decided, want %u", cases[i].what, got,
+			     cases[i].want);
+	}
+	/* Another client: the allows do not match it, the denies still do. */
+	cr_expect_eq(request_decider(p, API, DB, 80, "GET /api/v1/items HTTP/1.1\r\n\r\n"), 0);
+	cr_expect_eq(request_decider(p, API, DB, 80, "GET /api/v1/secret HTTP/1.1\r\n\r\n"), 12);
+	nm_policy_free(p);
+	nm_pod_table_free(t);
+}
+
+Test(policy_http, l4_rules_judge_requests_with_http_denies)
+{
+	static const char *const texts[] = {
+	    "allow from * to default/db proto tcp port 80",		/* 11 */
+	    "deny from * to default/db proto tcp http method POST,PUT", /* 12 */
+	};
+	struct nm_pod_table *t = pods_up();
+	struct nm_policy *p = compile(texts, 2, NM_VERDICT_DENY, t);
+
+	cr_expect_eq(decider(p, WEB, DB, IPPROTO_TCP, 80), 11);
+	cr_expect(covers(p, WEB, DB, IPPROTO_TCP, 80), "a deny clause covers it");
+	cr_expect_eq(request_decider(p, WEB, DB, 80, "GET / HTTP/1.1\r\n\r\n"), 11);
+	cr_expect_eq(request_decider(p, WEB, DB, 80, "PUT / HTTP/1.1\r\nContent-Length: 0\r\n\r\n"),
+		     12);
+	nm_policy_free(p);
+	nm_pod_table_free(t);
+
+	/* Default allow and only an http deny: the connection passes, its POSTs do not. */
+	static const char *const deny_only[] = {"deny from * to * proto tcp http method POST"};
+	t = pods_up();
+	p = compile(deny_only, 1, NM_VERDICT_ALLOW, t);
+	cr_expect_eq(decider(p, WEB, DB, IPPROTO_TCP, 80), 0);
+	cr_expect(covers(p, WEB, DB, IPPROTO_TCP, 80));
+	cr_expect_eq(request_decider(p, WEB, DB, 80, "GET / HTTP/1.1\r\n\r\n"), 0);
+	cr_expect_eq(
+	    request_decider(p, WEB, DB, 80, "POST / HTTP/1.1\r\nContent-Length: 0\r\n\r\n"), 11);
+	nm_policy_free(p);
+	nm_pod_table_free(t);
 }

@@ -139,7 +139,7 @@ static const struct {
     {"burst twice", "allow from * to * rate 1pps burst 2 burst 3", "word 10 'burst': given twice"},
     {"inspect twice", "allow from * to * inspect on inspect off", "word 8 'inspect': given twice"},
     {"unknown option", "allow from * to * color red",
-     "word 6 'color': expected proto, port, rate, burst or inspect"},
+     "word 6 'color': expected proto, port, rate, burst, inspect or http"},
     {"unknown option after one", "allow from * to * proto tcp via eth0", "word 8 'via': expected"},
     {"proto without value", "allow from * to * proto", "word 6 'proto': missing its value"},
     {"port without value", "allow from * to * proto tcp port", "word 8 'port': missing its value"},
@@ -147,6 +147,51 @@ static const struct {
     {"burst without value", "allow from * to * rate 1pps burst",
      "word 8 'burst': missing its value"},
     {"inspect without value", "allow from * to * inspect", "word 6 'inspect': missing its value"},
+
+    /* http clause */
+    {"http without proto", "allow from * to * http method GET", "http needs proto tcp"},
+    {"http with udp", "allow from * to * proto udp http method GET", "http needs proto tcp"},
+    {"http alone", "allow from * to * proto tcp http",
+     "http needs at least one of method, path, host, header"},
+    {"http unknown item", "allow from * to * proto tcp http verb GET",
+     "word 9 'verb': after http come only method, path, host and header"},
+    {"http option after the clause", "allow from * to * proto tcp http method GET port 80",
+     "word 11 'port': after http come only"},
+    {"http item without value", "allow from * to * proto tcp http method",
+     "word 9 'method': missing its value"},
+    {"method twice", "allow from * to * proto tcp http method GET method POST",
+     "word 11 'http method': given twice"},
+    {"path twice", "allow from * to * proto tcp http path /a path /b",
+     "word 11 'http path': given twice"},
+    {"host twice", "allow from * to * proto tcp http host a host b",
+     "word 11 'http host': given twice"},
+    {"method empty item", "allow from * to * proto tcp http method GET,,HEAD",
+     "method 'GET,,HEAD': each method is a token"},
+    {"method trailing comma", "allow from * to * proto tcp http method GET,",
+     "method 'GET,': each method is a token"},
+    {"method with a slash", "allow from * to * proto tcp http method GE/T",
+     "method 'GE/T': each method is a token"},
+    {"method 16 characters", "allow from * to * proto tcp http method ABCDEFGHIJKLMNOP",
+     "each method is a token of 1-15 characters"},
+    {"nine methods", "allow from * to * proto tcp http method A,B,C,D,E,F,G,H,I",
+     "more than 8 methods"},
+    {"path relative", "allow from * to * proto tcp http path api/*",
+     "path 'api/*': must start with '/'"},
+    {"path star inside", "allow from * to * proto tcp http path /a/*/b",
+     "path '/a/*/b': '*' may only end the path"},
+    {"path with query", "allow from * to * proto tcp http path /a?b=1",
+     "path '/a?b=1': no query, fragment, %-escape"},
+    {"path with escape", "allow from * to * proto tcp http path /a%2fb", "no query, fragment"},
+    {"host with port", "allow from * to * proto tcp http host web:8080",
+     "host 'web:8080': a name or IPv4 address"},
+    {"header without =", "allow from * to * proto tcp http header x-env",
+     "header 'x-env': must be NAME=VALUE"},
+    {"header empty value",
+     "allow from * to * proto tcp http header x-env=", "header 'x-env=': must be NAME=VALUE"},
+    {"header bad name", "allow from * to * proto tcp http header x(env)=a", "must be NAME=VALUE"},
+    {"five headers",
+     "allow from * to * proto tcp http header a=1 header b=2 header c=3 header d=4 header e=5",
+     "header 'e=5': more than 4 headers"},
 };
 
 Test(rule_invalid, each_bad_rule_gives_its_message)
@@ -192,6 +237,43 @@ Test(rule_invalid, more_than_64_words)
 }
 
 /* ---- parsed rules: shape, proto, inspect -------------------------------- */
+
+Test(rule_parse, http_clause_every_item)
+{
+	cr_assert_eq(parse("allow from shop/api to shop/web proto tcp port 80 http method GET,HEAD "
+			   "path /api/v1/* host Web.Shop header X-Env=Prod header x-b=1"),
+		     0, "%s", err);
+	cr_assert_eq(rule.has_http, 1);
+	cr_assert_eq(rule.n_ports, 1);
+	cr_assert_eq(rule.http.n_methods, 2);
+	cr_assert_str_eq(rule.http.methods[0], "GET");
+	cr_assert_str_eq(rule.http.methods[1], "HEAD");
+	cr_assert_str_eq(rule.http.path, "/api/v1/");
+	cr_assert_eq(rule.http.path_prefix, 1);
+	cr_assert_str_eq(rule.http.host, "web.shop", "host is lowercased");
+	cr_assert_eq(rule.http.n_headers, 2);
+	cr_assert_str_eq(rule.http.headers[0].name, "x-env", "names are lowercased");
+	cr_assert_str_eq(rule.http.headers[0].value, "Prod", "values are kept");
+	cr_assert_str_eq(rule.http.headers[1].name, "x-b");
+}
+
+Test(rule_parse, http_clause_exact_path_and_deny)
+{
+	cr_assert_eq(parse("deny from * to * proto tcp http path /admin"), 0, "%s", err);
+	cr_assert_eq(rule.action, NM_VERDICT_DENY);
+	cr_assert_eq(rule.has_http, 1);
+	cr_assert_str_eq(rule.http.path, "/admin");
+	cr_assert_eq(rule.http.path_prefix, 0);
+	cr_assert_eq(rule.http.n_methods, 0, "no method item: any method");
+	cr_assert_eq(rule.http.host[0], '\0');
+
+	cr_assert_eq(parse("allow from * to * proto tcp http path /*"), 0, "%s", err);
+	cr_assert_str_eq(rule.http.path, "/");
+	cr_assert_eq(rule.http.path_prefix, 1);
+
+	cr_assert_eq(parse("allow from * to * proto tcp"), 0, "%s", err);
+	cr_assert_eq(rule.has_http, 0, "no clause without the word");
+}
 
 Test(rule_parse, minimal_allow_has_every_default)
 {
