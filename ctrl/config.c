@@ -129,6 +129,31 @@ get_string(struct ctx *c, const config_setting_t *grp, const char *name, char *d
 	return 0;
 }
 
+/*
+ * signatures.NAME, one of two words: *dst 0 for first, 1 for second;
+ * unchanged when absent. Anything else is refused, naming both.
+ */
+static int
+get_choice(struct ctx *c, const config_setting_t *grp, const char *name, const char *first,
+	   const char *second, uint8_t *dst)
+{
+	const config_setting_t *s = config_setting_get_member(grp, name);
+	char v[32] = "";
+
+	if (s == NULL)
+		return 0;
+	if (get_string(c, grp, name, v, sizeof(v)) < 0)
+		return -EINVAL;
+	if (strcmp(v, first) != 0 && strcmp(v, second) != 0) {
+		snprintf(c->err, c->errlen,
+			 "%s:%d: signatures.%s must be \"%s\" or \"%s\", not \"%s\"", c->file,
+			 line_of(s), name, first, second, v);
+		return -EINVAL;
+	}
+	*dst = strcmp(v, second) == 0;
+	return 0;
+}
+
 static int
 get_uint(struct ctx *c, const config_setting_t *grp, const char *name, uint32_t *dst, uint32_t min,
 	 uint32_t max)
@@ -747,25 +772,20 @@ load_root(struct ctx *c, config_t *lc, struct nm_config *cfg)
 	s = config_setting_get_member(root, "signatures");
 	if (s != NULL) {
 		static const char *const sig_known[] = {
-		    "file", "max_streams", "stream_state_max", "midstream", "vars", NULL};
+		    "file", "max_streams", "stream_state_max", "midstream", "http_events",
+		    "vars", NULL};
 		const config_setting_t *vars = config_setting_get_member(s, "vars");
-		char mid[16] = "drop";
 		if (check_members(c, s, sig_known) < 0 ||
 		    get_optional_path(c, s, "file", cfg->sig_file, sizeof(cfg->sig_file)) < 0 ||
 		    get_uint(c, s, "max_streams", &cfg->sig_max_streams, 1, 1u << 24) < 0 ||
 		    get_uint(c, s, "stream_state_max", &cfg->sig_stream_state_max, 1024, 1u << 20) <
 			0 ||
-		    get_string(c, s, "midstream", mid, sizeof(mid)) < 0 ||
+		    get_choice(c, s, "midstream", "drop", "pickup", &cfg->sig_midstream_pickup) <
+			0 ||
+		    get_choice(c, s, "http_events", "with_rules", "all", &cfg->sig_http_events) <
+			0 ||
 		    (vars != NULL && load_sig_vars(c, vars, cfg) < 0))
 			return -EINVAL;
-		if (strcmp(mid, "drop") != 0 && strcmp(mid, "pickup") != 0) {
-			snprintf(c->err, c->errlen,
-				 "%s:%d: signatures.midstream must be \"drop\" or \"pickup\", not "
-				 "\"%s\"",
-				 c->file, line_of(s), mid);
-			return -EINVAL;
-		}
-		cfg->sig_midstream_pickup = strcmp(mid, "pickup") == 0;
 		if (cfg->sig_stream_state_max % 64 != 0) {
 			snprintf(
 			    c->err, c->errlen,

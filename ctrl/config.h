@@ -88,6 +88,8 @@ struct nm_config {
 	uint16_t metrics_port;		     /* its port, parsed */
 	uint32_t sig_max_streams;	     /* open TCP inspection streams per worker */
 	uint8_t sig_midstream_pickup;	     /* signatures.midstream "pickup" (1) or "drop" (0) */
+	uint8_t
+	    sig_http_events; /* signatures.http_events "all" (1): parse HTTP without http rules */
 	uint32_t sig_stream_state_max;	/* bytes per inspection stream (Hyperscan state and more) */
 	struct nm_sig_vars sig_vars;	/* signatures.vars over Suricata's defaults */
 	char alert_log[NM_CFG_ARG_LEN]; /* JSON-lines alerts (EVE-like); "" = off */

@@ -64,6 +64,10 @@ print_flows(const json_t *r)
 		json_array_foreach(json_object_get(f, "alerts"), k, a)
 		    printf("    alert %s sid %lld: %s (%s)\n", str(a, "ts"), num(a, "sid"),
 			   str(a, "msg"), str(a, "action"));
+		json_array_foreach(json_object_get(f, "http"), k, a)
+		    printf("    http %s #%lld %s %s %s -> %lld (%s)\n", str(a, "ts"),
+			   num(a, "tx_id"), str(a, "method"), str(a, "hostname"), str(a, "url"),
+			   num(a, "status"), str(a, "seen"));
 	}
 	printf("(%zu flow%s from %lld day file%s in %.1f ms)\n", json_array_size(flows),
 	       json_array_size(flows) == 1 ? "" : "s", num(r, "files"),

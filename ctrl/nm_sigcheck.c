@@ -26,8 +26,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <libconfig.h>
-
 #include "sig.h"
 #include "sigdb.h"
 
@@ -232,45 +230,12 @@ find_unnamed(const struct accepted *a, char *err, unsigned int *sid, unsigned in
 static int
 vars_load(const char *path, struct nm_sig_vars *vars)
 {
-	config_t lc;
-	const config_setting_t *grp;
-	char why[512];
-	int rc = -1;
+	char err[768];
 
-	config_init(&lc);
-	if (config_read_file(&lc, path) != CONFIG_TRUE) {
-		fprintf(stderr, "nm-sigcheck: --vars %s:%d: %s\n", path, config_error_line(&lc),
-			config_error_text(&lc));
-		goto out;
-	}
-	grp = config_lookup(&lc, "signatures.vars");
-	if (grp == NULL)
-		grp = config_root_setting(&lc);
-	for (int i = 0; i < config_setting_length(grp); i++) {
-		const config_setting_t *v = config_setting_get_elem(grp, (unsigned int)i);
-		const char *value = config_setting_get_string(v);
-
-		if (value == NULL) {
-			if (config_setting_is_group(v))
-				continue; /* another section of a daemon config */
-			fprintf(stderr, "nm-sigcheck: --vars %s:%d: %s must be a string\n", path,
-				config_setting_source_line(v), config_setting_name(v));
-			goto out;
-		}
-		if (nm_sig_vars_set(vars, config_setting_name(v), value, why, sizeof(why)) < 0) {
-			fprintf(stderr, "nm-sigcheck: --vars %s:%d: %s\n", path,
-				config_setting_source_line(v), why);
-			goto out;
-		}
-	}
-	if (nm_sig_vars_check(vars, why, sizeof(why)) < 0) {
-		fprintf(stderr, "nm-sigcheck: --vars %s: %s\n", path, why);
-		goto out;
-	}
-	rc = 0;
-out:
-	config_destroy(&lc);
-	return rc;
+	if (nm_sig_vars_load(path, vars, err, sizeof(err)) == 0)
+		return 0;
+	fprintf(stderr, "nm-sigcheck: --vars %s\n", err);
+	return -1;
 }
 
 /* What check_one needs while nm_sig_file_each walks the file. */

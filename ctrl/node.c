@@ -84,6 +84,28 @@ params_from_config(struct nm_dp_params *p, const struct nm_config *cfg)
 	p->max_peers = cfg->tunnel.max_peers;
 }
 
+/* The pools of the records workers hand the control thread: alerts, http transactions. */
+static int
+record_pools(struct nm_node *node, char *err, size_t errlen)
+{
+	node->dp.alert_pool = rte_mempool_create(
+	    "nm_alerts", NM_ALERT_RING_SIZE * node->dp.n_workers * 2 - 1,
+	    sizeof(struct nm_alert_record), 64, 0, NULL, NULL, NULL, NULL, (int)rte_socket_id(), 0);
+	if (node->dp.alert_pool == NULL) {
+		snprintf(err, errlen, "out of memory for alert records");
+		return -ENOMEM;
+	}
+	/* In the rings, in the streams' open messages, and waiting for their pair. */
+	node->dp.http_pool = rte_mempool_create(
+	    "nm_http", NM_HTTP_RING_SIZE * node->dp.n_workers * 2 + NM_HTTP_PAIR_MAX - 1,
+	    sizeof(struct nm_http_record), 64, 0, NULL, NULL, NULL, NULL, (int)rte_socket_id(), 0);
+	if (node->dp.http_pool == NULL) {
+		snprintf(err, errlen, "out of memory for http records");
+		return -ENOMEM;
+	}
+	return 0;
+}
+
 struct nm_node *
 nm_node_create(const struct nm_config *cfg, char *err, size_t errlen)
 {
@@ -189,13 +211,8 @@ nm_node_create(const struct nm_config *cfg, char *err, size_t errlen)
 	node->tsc0 = rte_rdtsc();
 	node->wall_ns0 = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 
-	node->dp.alert_pool = rte_mempool_create(
-	    "nm_alerts", NM_ALERT_RING_SIZE * node->dp.n_workers * 2 - 1,
-	    sizeof(struct nm_alert_record), 64, 0, NULL, NULL, NULL, NULL, (int)rte_socket_id(), 0);
-	if (node->dp.alert_pool == NULL) {
-		snprintf(err, errlen, "out of memory for alert records");
+	if (record_pools(node, err, errlen) < 0)
 		goto fail;
-	}
 	if (nm_jsonlog_open(&node->flow_log, "logs.flows", cfg->flow_log, err, errlen) < 0 ||
 	    nm_jsonlog_open(&node->alert_log, "logs.alerts", cfg->alert_log, err, errlen) < 0 ||
 	    nm_store_queue_open(&node->store, &cfg->store, err, errlen) < 0)
@@ -267,6 +284,7 @@ nm_node_destroy(struct nm_node *node)
 	rte_mempool_free(node->dp.pool);
 	rte_mempool_free(node->dp.rec_pool);
 	rte_mempool_free(node->dp.alert_pool);
+	rte_mempool_free(node->dp.http_pool);
 	nm_jsonlog_close(&node->flow_log);
 	nm_jsonlog_close(&node->alert_log);
 	nm_store_queue_close(&node->store);
@@ -295,6 +313,7 @@ nm_node_stop(struct nm_node *node)
 	rte_eal_mp_wait_lcore();
 	nm_node_drain_records(node);
 	nm_node_drain_alerts(node);
+	nm_node_drain_http(node, true);
 }
 
 int

@@ -30,8 +30,10 @@
 #include "observe.h"
 #include "store_queue.h"
 
-#define NM_POD_HISTORY	4096 /* identities of recent pods kept for flow records */
-#define NM_POD_JOBS_MAX 64   /* pod attachments waiting for the job thread at most */
+#define NM_POD_HISTORY	    4096 /* identities of recent pods kept for flow records */
+#define NM_POD_JOBS_MAX	    64	 /* pod attachments waiting for the job thread at most */
+#define NM_HTTP_PAIR_MAX    256	 /* http halves waiting for their other half, at most */
+#define NM_HTTP_PAIR_WAIT_S 10	 /* seconds a half waits for its other half */
 
 /*
  * A pod attachment (or, with detach, a port to close) on its way through
@@ -108,8 +110,16 @@ struct nm_node {
 	struct nm_metrics_http *metrics_http; /* main.c's /metrics endpoint, or NULL */
 	struct nm_observe observe;	      /* events kept for `observe` (ctrl/observe.c) */
 	struct nm_jsonlog alert_log;
-	uint64_t alerts_written;	    /* == alert_log.written */
-	struct nm_store_queue store;	    /* flow records and alerts to SQLite (node_store.c) */
+	uint64_t alerts_written; /* == alert_log.written */
+	struct {
+		struct nm_http_record *wait[NM_HTTP_PAIR_MAX]; /* halves waiting, oldest first */
+		uint64_t since[NM_HTTP_PAIR_MAX];	       /* TSC each arrived here */
+		unsigned int n;
+		uint64_t written;    /* http events in the alert log */
+		uint64_t paired;     /* events with a request and its response */
+		uint64_t unpaired;   /* events with one half (the other never came here, or late) */
+	} http;			     /* ctrl/node_http.c */
+	struct nm_store_queue store; /* flow records and alerts to SQLite (node_store.c) */
 	struct nm_takeover_rings *handover; /* a takeover's pod rings while pods attach, or NULL */
 	struct {
 		uint64_t next_pass_tsc; /* when the next walk of the flow tables starts */
@@ -206,5 +216,21 @@ void nm_node_store_flow(struct nm_node *node, const struct nm_flow_record *r);
 /* A little of the walk for interim records of long flows; each loop turn. */
 void nm_node_store_interim(struct nm_node *node);
 void nm_node_store_alert(struct nm_node *node, const struct nm_alert_record *a);
+struct nm_http_record;
+/* One http event: req and resp (either may be NULL) of one transaction. */
+void nm_node_store_http(struct nm_node *node, const struct nm_http_record *req,
+			const struct nm_http_record *resp);
+
+/*
+ * node_http.c: the workers' http records into events, a request paired
+ * with its response; with all, every half still waiting is written alone
+ * (shutdown).
+ */
+void nm_node_drain_http(struct nm_node *node, bool all);
+/* One http event as its JSON line's object (tests read it too). */
+json_t *nm_http_event_json(const struct nm_node *node, const struct nm_http_record *req,
+			   const struct nm_http_record *resp);
+/* EVE alert.http of an alert on an HTTP flow: hostname, url, http_method, status... */
+json_t *nm_http_alert_json(const struct nm_http_fields *f);
 
 #endif

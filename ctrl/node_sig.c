@@ -90,6 +90,7 @@ struct nm_sig_load {
 	/* In, written by the control thread before the compile starts. */
 	char *file; /* as given (malloc'd); the set keeps its first NM_SIG_FILE_LEN - 1 bytes */
 	size_t stream_state_max; /* signatures.stream_state_max */
+	bool http_all;		 /* signatures.http_events "all": parse HTTP without http rules */
 	struct nm_sig_vars vars; /* signatures.vars: what $NAME in a rule stands for */
 	uint64_t id;		 /* load number, for sig list and nodemeshctl */
 	uint64_t started_ns;	 /* CLOCK_REALTIME */
@@ -124,6 +125,14 @@ sig_compile(struct nm_job *job, void *arg)
 		l->n = -EINVAL;
 		goto out;
 	}
+	/*
+	 * HTTP events for every inspected TCP flow: the streams carry an HTTP
+	 * parser even when no rule reads an HTTP buffer (its scans find no
+	 * database and cost nothing). Before the size check: the parser's head
+	 * buffer is part of the chunk.
+	 */
+	if (l->http_all)
+		l->db->has_http = true;
 	/* Workers take each stream from a pool of fixed chunks; this set's must fit one. */
 	size_t need = nm_sigdb_stream_chunk_bytes(l->db);
 	if (need > l->stream_state_max) {
@@ -219,6 +228,7 @@ load_new(struct nm_node *node, const char *path)
 		return NULL;
 	}
 	l->stream_state_max = node->dp.params.sig_stream_state_max;
+	l->http_all = node->cfg.sig_http_events;
 	l->vars = node->cfg.sig_vars;
 	l->id = ++node->sig_load_id;
 	l->started_ns = nm_wall_ns();
@@ -489,9 +499,13 @@ nm_node_sig_stats_json(struct nm_node *node)
 	for (size_t k = 0; k < sizeof(drops); k++)
 		json_object_set_new(dj, nm_drop_name(drops[k]), json_integer((json_int_t)d[k]));
 	json_t *http = json_pack(
-	    "{s:I, s:I, s:I, s:I, s:I}", "heads_scanned", (json_int_t)t.http_heads, "not_http",
-	    (json_int_t)t.http_not_http, "tunnels", (json_int_t)t.http_tunnels, "refused",
-	    (json_int_t)t.http_refused, "responses_lost", (json_int_t)t.http_resp_lost);
+	    "{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:i}", "heads_scanned",
+	    (json_int_t)t.http_heads, "not_http", (json_int_t)t.http_not_http, "tunnels",
+	    (json_int_t)t.http_tunnels, "refused", (json_int_t)t.http_refused, "responses_lost",
+	    (json_int_t)t.http_resp_lost, "records", (json_int_t)t.http_events, "records_lost",
+	    (json_int_t)t.http_events_lost, "events_written", (json_int_t)node->http.written,
+	    "events_paired", (json_int_t)node->http.paired, "events_unpaired",
+	    (json_int_t)node->http.unpaired, "waiting_for_pair", (int)node->http.n);
 	json_object_set_new(o, "stream", tcp);
 	json_object_set_new(o, "http", http);
 	json_object_set_new(o, "drops", dj);
@@ -542,6 +556,8 @@ write_alert(struct nm_node *node, const struct nm_alert_record *a)
 	    nm_endpoint_json(node, d16, a->dport, a->dst_pod_id));
 	if (o == NULL)
 		return;
+	if (a->has_http)
+		json_object_set_new(o, "http", nm_http_alert_json(&a->http));
 	/* Whole or not at all; a failure is counted (alert_log.lost) and logged per episode. */
 	if (nm_jsonlog_write(&node->alert_log, o) == 0)
 		node->alerts_written++;
@@ -567,5 +583,6 @@ nm_node_drain_alerts(struct nm_node *node)
 			rte_mempool_put_bulk(node->dp.alert_pool, (void **)recs, n);
 		}
 	}
+	nm_node_drain_http(node, false);
 	nm_node_sig_gc(node);
 }

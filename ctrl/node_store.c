@@ -7,6 +7,7 @@
  * thread at the end of the turn (store_queue.h).
  */
 #include <arpa/inet.h>
+#include <string.h>
 
 #include <rte_cycles.h>
 
@@ -114,6 +115,47 @@ nm_node_store_alert(struct nm_node *node, const struct nm_alert_record *a)
 	v[NM_SA_rule_action] = nm_store_text(a->action < 4 ? rule_actions[a->action] : "?");
 	v[NM_SA_direction] = nm_store_text(a->to_server ? "to_server" : "to_client");
 	nm_store_queue_add(&node->store, &nm_store_alerts, v, (int64_t)nm_wall_ns());
+}
+
+void
+nm_node_store_http(struct nm_node *node, const struct nm_http_record *req,
+		   const struct nm_http_record *resp)
+{
+	const struct nm_http_record *r = req != NULL ? req : resp;
+	const struct nm_http_fields *f = req != NULL ? &req->f : NULL;
+	struct nm_store_val v[NM_SH_N];
+	char src[INET_ADDRSTRLEN], dst[INET_ADDRSTRLEN], cut[64];
+
+	if (r == NULL || !nm_store_queue_is_open(&node->store))
+		return;
+	inet_ntop(AF_INET, &r->client_ip, src, sizeof(src));
+	inet_ntop(AF_INET, &r->server_ip, dst, sizeof(dst));
+	snprintf(cut, sizeof(cut), "%s%s%s",
+		 f && (f->truncated & NM_HTTP_TRUNC_HOST) ? "hostname " : "",
+		 f && (f->truncated & NM_HTTP_TRUNC_URI) ? "url " : "",
+		 f && (f->truncated & NM_HTTP_TRUNC_UA) ? "http_user_agent " : "");
+	if (cut[0] != '\0')
+		cut[strlen(cut) - 1] = '\0';
+	v[NM_SH_seq] = nm_store_int(0);
+	v[NM_SH_flow_id] = nm_store_int((int64_t)nm_flow_id(&r->key, r->init_pod_id));
+	v[NM_SH_ts_ns] = nm_store_int(nm_node_wall_ns(node, r->tsc));
+	v[NM_SH_node] = nm_store_text(node->cfg.node_name);
+	v[NM_SH_tx_id] = nm_store_int(r->tx);
+	endpoint(node, &v[NM_SH_src_ip], src, r->client_port, r->client_pod_id);
+	endpoint(node, &v[NM_SH_dst_ip], dst, r->server_port, r->server_pod_id);
+	/* Not NUL-terminated, and maybe not UTF-8: stored as the bytes sent. */
+	v[NM_SH_method] = (struct nm_store_val){true, 0, f ? f->method : "", f ? f->method_len : 0};
+	v[NM_SH_hostname] = (struct nm_store_val){true, 0, f ? f->host : "", f ? f->host_len : 0};
+	v[NM_SH_url] = (struct nm_store_val){true, 0, f ? f->uri : "", f ? f->uri_len : 0};
+	v[NM_SH_user_agent] = (struct nm_store_val){true, 0, f ? f->ua : "", f ? f->ua_len : 0};
+	v[NM_SH_status] = nm_store_int(resp != NULL ? resp->f.status : 0);
+	v[NM_SH_request_body_bytes] = nm_store_int(req != NULL ? (int64_t)req->body_bytes : -1);
+	v[NM_SH_response_body_bytes] = nm_store_int(resp != NULL ? (int64_t)resp->body_bytes : -1);
+	v[NM_SH_seen] = nm_store_text(req && resp ? "request+response"
+				      : req	  ? "request"
+						  : "response");
+	v[NM_SH_truncated] = nm_store_text(cut);
+	nm_store_queue_add(&node->store, &nm_store_http, v, (int64_t)nm_wall_ns());
 }
 
 #define LOAD(x)	       __atomic_load_n(&(x), __ATOMIC_RELAXED)

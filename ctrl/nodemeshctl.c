@@ -67,7 +67,8 @@ usage(FILE *out)
 		"The forensic store (nodemeshctl reads its files itself; a time T is\n"
 		"ISO 8601, now, or relative: -30s -15m -2h -7d):\n"
 		"  flows query [since=T] [until=T] [pod=] [namespace=] [identity=NS/SA]\n"
-		"          [image=] [peer=POD|IP] [verdict=allow|deny] [sid=N] [limit=N]\n"
+		"          [image=] [peer=POD|IP] [verdict=allow|deny] [sid=N] [url=TEXT]\n"
+		"          [limit=N]\n"
 		"  flows graph [the same filters]      (Graphviz DOT; --json for the edges)\n"
 		"  flows verify [day=YYYY-MM-DD]       (each day's hash chain)\n",
 		DEFAULT_SOCKET);

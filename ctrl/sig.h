@@ -63,6 +63,13 @@ const char *nm_sig_vars_get(const struct nm_sig_vars *v, const char *name);
 int nm_sig_vars_check(const struct nm_sig_vars *v, char *err, size_t errlen);
 
 /*
+ * Variables from a libconfig file (NAME = "value"; at the top level or in
+ * signatures.vars) over what *vars holds. 0, or -1 with err naming the
+ * file, the line and what was wrong (ctrl/sigvars_file.c).
+ */
+int nm_sig_vars_load(const char *path, struct nm_sig_vars *vars, char *err, size_t errlen);
+
+/*
  * Parse one rule line. Returns 0, or -EINVAL with err saying why (and the
  * sid when it was already read). On error *rule holds nothing to free.
  */

@@ -108,7 +108,7 @@ batch_lost(struct nm_store *s, int rc, const char *what, unsigned int extra)
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 	s->in_txn = false;
 	s->batch_rows = 0;
-	s->batch_flows = 0;
+	memset(s->batch_by, 0, sizeof(s->batch_by));
 	s->next_seq = s->committed_seq;
 	memcpy(s->head, s->committed_head, sizeof(s->head));
 	s->lost += n;
@@ -145,6 +145,8 @@ schema(struct nm_store *s)
 	    "CREATE INDEX IF NOT EXISTS alerts_ts ON alerts(ts_ns)",
 	    "CREATE INDEX IF NOT EXISTS alerts_sid ON alerts(sid)",
 	    "CREATE INDEX IF NOT EXISTS alerts_flow_id ON alerts(flow_id)",
+	    "CREATE INDEX IF NOT EXISTS http_ts ON http(ts_ns)",
+	    "CREATE INDEX IF NOT EXISTS http_flow_id ON http(flow_id)",
 	};
 	char sql[2048], pragmas[256];
 	/*
@@ -176,10 +178,9 @@ schema(struct nm_store *s)
 	if (rc != SQLITE_OK)
 		return rc;
 	rc = exec(s->db, "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value NOT NULL)");
-	if (rc == SQLITE_OK && nm_store_sql_create(&nm_store_flows, sql, sizeof(sql)) == 0)
-		rc = exec(s->db, sql);
-	if (rc == SQLITE_OK && nm_store_sql_create(&nm_store_alerts, sql, sizeof(sql)) == 0)
-		rc = exec(s->db, sql);
+	for (unsigned int t = 0; rc == SQLITE_OK && t < NM_STORE_TABLES; t++)
+		if (nm_store_sql_create(nm_store_tables[t], sql, sizeof(sql)) == 0)
+			rc = exec(s->db, sql);
 	for (size_t i = 0; rc == SQLITE_OK && i < sizeof(indexes) / sizeof(indexes[0]); i++)
 		rc = exec(s->db, indexes[i]);
 	if (rc == SQLITE_OK) {
@@ -204,7 +205,8 @@ chain_resume(struct nm_store *s)
 	sqlite3_stmt *st = NULL;
 	int rc = sqlite3_prepare_v2(s->db,
 				    "SELECT seq, hash FROM (SELECT seq, hash FROM flows UNION ALL "
-				    "SELECT seq, hash FROM alerts UNION ALL SELECT "
+				    "SELECT seq, hash FROM alerts UNION ALL "
+				    "SELECT seq, hash FROM http UNION ALL SELECT "
 				    "(SELECT value FROM meta WHERE key='trim_seq'), "
 				    "(SELECT value FROM meta WHERE key='trim_hash')) "
 				    "WHERE seq IS NOT NULL ORDER BY seq DESC LIMIT 1",
@@ -245,12 +247,10 @@ open_day(struct nm_store *s, const char *day)
 		rc = schema(s);
 	if (rc == SQLITE_OK)
 		rc = chain_resume(s);
-	if (rc == SQLITE_OK && nm_store_sql_insert(&nm_store_flows, sql, sizeof(sql)) == 0)
-		rc =
-		    sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s->ins[0], NULL);
-	if (rc == SQLITE_OK && nm_store_sql_insert(&nm_store_alerts, sql, sizeof(sql)) == 0)
-		rc =
-		    sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &s->ins[1], NULL);
+	for (unsigned int t = 0; rc == SQLITE_OK && t < NM_STORE_TABLES; t++)
+		if (nm_store_sql_insert(nm_store_tables[t], sql, sizeof(sql)) == 0)
+			rc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+						&s->ins[t], NULL);
 	if (rc != SQLITE_OK) {
 		snprintf(s->last_error, sizeof(s->last_error), "open: %s",
 			 s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
@@ -276,9 +276,10 @@ nm_store_close_day(struct nm_store *s)
 			", chain head %s\n",
 			s->day, s->committed_seq - 1, hex);
 	}
-	sqlite3_finalize(s->ins[0]);
-	sqlite3_finalize(s->ins[1]);
-	s->ins[0] = s->ins[1] = NULL;
+	for (unsigned int t = 0; t < NM_STORE_TABLES; t++) {
+		sqlite3_finalize(s->ins[t]);
+		s->ins[t] = NULL;
+	}
 	sqlite3_close_v2(s->db);
 	s->db = NULL;
 	s->in_txn = false;
@@ -353,7 +354,7 @@ add(struct nm_store *s, const struct nm_store_table *t, struct nm_store_val *v, 
 	}
 	rc = link_row(s, t, v, hash);
 	if (rc == SQLITE_OK)
-		rc = insert(s->ins[t == &nm_store_alerts], t, v, hash);
+		rc = insert(s->ins[nm_store_table_no(t)], t, v, hash);
 	if (rc != SQLITE_OK) {
 		batch_lost(s, rc, "INSERT", 1);
 		return -1;
@@ -361,7 +362,7 @@ add(struct nm_store *s, const struct nm_store_table *t, struct nm_store_val *v, 
 	memcpy(s->head, hash, sizeof(hash));
 	s->next_seq++;
 	s->batch_rows++;
-	s->batch_flows += t == &nm_store_flows;
+	s->batch_by[nm_store_table_no(t)]++;
 	return 0;
 }
 
@@ -391,12 +392,13 @@ nm_store_commit_batch(struct nm_store *s)
 		return;
 	}
 	s->in_txn = false;
-	s->flows_written += s->batch_flows;
-	s->alerts_written += s->batch_rows - s->batch_flows;
+	s->flows_written += s->batch_by[0];
+	s->alerts_written += s->batch_by[1];
+	s->http_written += s->batch_by[2];
 	if (s->batch_rows > s->batch_rows_max)
 		s->batch_rows_max = s->batch_rows;
 	s->batch_rows = 0;
-	s->batch_flows = 0;
+	memset(s->batch_by, 0, sizeof(s->batch_by));
 	s->committed_seq = s->next_seq;
 	memcpy(s->committed_head, s->head, sizeof(s->head));
 	if (s->last_rc != 0)
@@ -449,6 +451,7 @@ nm_store_json(const struct nm_store *s)
 	    "lost_disk_full", (json_int_t)s->lost_full, "rows_trimmed", (json_int_t)s->rows_trimmed,
 	    "files_removed", (json_int_t)s->files_removed, "chain_seq",
 	    (json_int_t)(s->committed_seq > 0 ? s->committed_seq - 1 : 0), "chain_head", hex);
+	json_object_set_new(o, "http_written", json_integer((json_int_t)s->http_written));
 	struct nm_store *w = (struct nm_store *)s; /* the mutex only; counters are read */
 
 	if (s->ckpt.started) {

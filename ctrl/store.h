@@ -33,11 +33,11 @@ struct nm_store {
 	struct nm_store_params p;
 	struct sqlite3 *db; /* today's file, NULL until the first record or after a failure */
 	char day[NM_STORE_DAY_LEN];
-	struct sqlite3_stmt *ins[2]; /* INSERT into flows, alerts */
+	struct sqlite3_stmt *ins[NM_STORE_TABLES]; /* INSERT into each of nm_store_tables */
 	bool in_txn;
-	unsigned int batch_rows;  /* rows inserted in the open transaction */
-	unsigned int batch_flows; /* of which flows */
-	int64_t next_seq;	  /* seq of the next row */
+	unsigned int batch_rows;		/* rows inserted in the open transaction */
+	unsigned int batch_by[NM_STORE_TABLES]; /* of which in each table */
+	int64_t next_seq;			/* seq of the next row */
 	uint8_t head[NM_STORE_HASH_LEN];
 	int64_t committed_seq; /* next_seq and head as of the last commit */
 	uint8_t committed_head[NM_STORE_HASH_LEN];
@@ -46,7 +46,7 @@ struct nm_store {
 	size_t canon_cap;
 
 	/* Counters for stats. */
-	uint64_t flows_written, alerts_written;
+	uint64_t flows_written, alerts_written, http_written;
 	uint64_t lost;	    /* records not stored: rolled back, or no file could be opened */
 	uint64_t lost_full; /* of which because the disk was full */
 	uint64_t episode_lost;
@@ -93,7 +93,7 @@ nm_store_is_open(const struct nm_store *s)
 }
 
 /*
- * Add one row of table t (nm_store_flows or nm_store_alerts; v[0], seq, is
+ * Add one row of table t (one of nm_store_tables; v[0], seq, is
  * filled here) to the current batch, in the day file of at_ns. Returns 0,
  * or -1 if the row (and the batch so far) was lost, counted.
  */

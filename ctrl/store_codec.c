@@ -26,7 +26,22 @@ static const char *const alert_cols[] = {NM_STORE_ALERT_COLUMNS(COL_NAME)};
 static const bool alert_text[] = {NM_STORE_ALERT_COLUMNS(COL_TEXT)};
 
 const struct nm_store_table nm_store_flows = {"flows", NM_SF_N, flow_cols, flow_text};
+static const char *const http_cols[] = {NM_STORE_HTTP_COLUMNS(COL_NAME)};
+static const bool http_text[] = {NM_STORE_HTTP_COLUMNS(COL_TEXT)};
 const struct nm_store_table nm_store_alerts = {"alerts", NM_SA_N, alert_cols, alert_text};
+const struct nm_store_table nm_store_http = {"http", NM_SH_N, http_cols, http_text};
+const struct nm_store_table *const nm_store_tables[NM_STORE_TABLES] = {
+    &nm_store_flows, &nm_store_alerts, &nm_store_http};
+
+unsigned int
+nm_store_table_no(const struct nm_store_table *t)
+{
+	unsigned int i = 0;
+
+	while (i + 1 < NM_STORE_TABLES && nm_store_tables[i] != t)
+		i++;
+	return i;
+}
 
 struct nm_store_val
 nm_store_text(const char *s)

@@ -74,12 +74,43 @@
 	_(rule_action, TEXT)                                                                       \
 	_(direction, TEXT)
 
+/*
+ * An HTTP transaction (the EVE http event's fields): a request, its
+ * response, or both (seen says which). flow_id joins it to its flow.
+ */
+#define NM_STORE_HTTP_COLUMNS(_)                                                                   \
+	_(seq, INT)                                                                                \
+	_(flow_id, INT)                                                                            \
+	_(ts_ns, INT)                                                                              \
+	_(node, TEXT)                                                                              \
+	_(tx_id, INT)                                                                              \
+	NM_STORE_END_COLUMNS(_, src_)                                                              \
+	NM_STORE_END_COLUMNS(_, dst_)                                                              \
+	_(method, TEXT)                                                                            \
+	_(hostname, TEXT)                                                                          \
+	_(url, TEXT)                                                                               \
+	_(user_agent, TEXT)                                                                        \
+	_(status, INT)                                                                             \
+	_(request_body_bytes, INT)                                                                 \
+	_(response_body_bytes, INT)                                                                \
+	_(seen, TEXT)                                                                              \
+	_(truncated, TEXT)
+
 #define NM_STORE_COL_ENUM(name, type) NM_SF_##name,
 enum nm_store_flow_col { NM_STORE_FLOW_COLUMNS(NM_STORE_COL_ENUM) NM_SF_N };
 #undef NM_STORE_COL_ENUM
 #define NM_STORE_COL_ENUM(name, type) NM_SA_##name,
 enum nm_store_alert_col { NM_STORE_ALERT_COLUMNS(NM_STORE_COL_ENUM) NM_SA_N };
 #undef NM_STORE_COL_ENUM
+#define NM_STORE_COL_ENUM(name, type) NM_SH_##name,
+enum nm_store_http_col { NM_STORE_HTTP_COLUMNS(NM_STORE_COL_ENUM) NM_SH_N };
+#undef NM_STORE_COL_ENUM
+
+/* The widest row of any table. */
+#define NM_STORE_COLS_MAX                                                                          \
+	((int)NM_SF_N > (int)NM_SA_N                                                               \
+	     ? ((int)NM_SF_N > (int)NM_SH_N ? (int)NM_SF_N : (int)NM_SH_N)                         \
+	     : ((int)NM_SA_N > (int)NM_SH_N ? (int)NM_SA_N : (int)NM_SH_N))
 
 /* One value of a row: an integer, or text of len bytes at s (not NUL-terminated). */
 struct nm_store_val {
@@ -99,6 +130,14 @@ struct nm_store_table {
 
 extern const struct nm_store_table nm_store_flows;
 extern const struct nm_store_table nm_store_alerts;
+extern const struct nm_store_table nm_store_http;
+
+/* Every table, in the order of their number (the queue's tag, the writer's INSERTs). */
+#define NM_STORE_TABLES 3
+extern const struct nm_store_table *const nm_store_tables[NM_STORE_TABLES];
+
+/* t's number in nm_store_tables. */
+unsigned int nm_store_table_no(const struct nm_store_table *t);
 
 static inline struct nm_store_val
 nm_store_int(int64_t i)

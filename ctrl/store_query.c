@@ -277,6 +277,16 @@ parse_word(struct nm_store_query *q, const char *key, const char *v, int64_t now
 			 UINT32_MAX);
 		return -EINVAL;
 	}
+	if (strcmp(key, "url") == 0) {
+		size_t len = strlen(v);
+		if (len == 0 || len >= sizeof(q->url)) {
+			snprintf(err, errlen, "url='%.64s': 1 to %d bytes of the URL", v,
+				 NM_STORE_URL_LEN - 1);
+			return -EINVAL;
+		}
+		memcpy(q->url, v, len + 1);
+		return 0;
+	}
 	if (strcmp(key, "limit") == 0) {
 		if (parse_number(v, 1, NM_STORE_QUERY_MAX_LIMIT, &n) == 0) {
 			q->limit = (unsigned int)n;
@@ -287,7 +297,7 @@ parse_word(struct nm_store_query *q, const char *key, const char *v, int64_t now
 	}
 	snprintf(err, errlen,
 		 "unknown filter '%.64s' (known: since until pod namespace identity image peer "
-		 "verdict sid limit)",
+		 "verdict sid url limit)",
 		 key);
 	return -EINVAL;
 }
@@ -296,8 +306,9 @@ int
 nm_store_query_parse(struct nm_store_query *q, int argc, char *const argv[], int64_t now_ns,
 		     char *err, size_t errlen)
 {
-	static const char *const keys[] = {"since", "until", "pod",	"namespace", "identity",
-					   "image", "peer",  "verdict", "sid",	     "limit"};
+	static const char *const keys[] = {"since",    "until", "pod",	"namespace",
+					   "identity", "image", "peer", "verdict",
+					   "sid",      "url",	"limit"};
 	unsigned int seen = 0;
 
 	memset(q, 0, sizeof(*q));
@@ -361,6 +372,8 @@ nm_store_where(const struct nm_store_query *q, char *buf, size_t cap)
 		ADD(" AND verdict = :verdict");
 	if (q->sid >= 0)
 		ADD(" AND flow_id IN (SELECT flow_id FROM alerts WHERE sid = :sid)");
+	if (q->url[0])
+		ADD(" AND flow_id IN (SELECT flow_id FROM http WHERE instr(url, :url) > 0)");
 #undef ADD
 }
 
@@ -385,6 +398,7 @@ nm_store_bind(sqlite3_stmt *st, const struct nm_store_query *q)
 	bind_text(st, ":image", q->image);
 	bind_text(st, ":peer", q->peer);
 	bind_text(st, ":verdict", q->verdict);
+	bind_text(st, ":url", q->url);
 	if (sqlite3_bind_parameter_index(st, ":sid") > 0)
 		sqlite3_bind_int64(st, sqlite3_bind_parameter_index(st, ":sid"), q->sid);
 	if (sqlite3_bind_parameter_index(st, ":limit") > 0)
@@ -480,16 +494,15 @@ row_json(const struct nm_store_table *t, sqlite3_stmt *st)
 	return o;
 }
 
-/* The alerts of flow_id in db, oldest first. */
+/* The rows of table t (alerts, http) of flow_id, oldest first. */
 static json_t *
-alerts_of(sqlite3 *db, sqlite3_stmt *st, int64_t flow_id)
+rows_of(const struct nm_store_table *t, sqlite3_stmt *st, int64_t flow_id)
 {
 	json_t *list = json_array();
 
-	(void)db;
 	sqlite3_bind_int64(st, 1, flow_id);
 	while (sqlite3_step(st) == SQLITE_ROW)
-		json_array_append_new(list, row_json(&nm_store_alerts, st));
+		json_array_append_new(list, row_json(t, st));
 	sqlite3_reset(st);
 	return list;
 }
@@ -498,15 +511,17 @@ alerts_of(sqlite3 *db, sqlite3_stmt *st, int64_t flow_id)
 static int
 query_day(sqlite3 *db, const struct nm_store_query *q, json_t *list, char *err, size_t errlen)
 {
-	char where[1024], tail[1200], sql[4096], asql[2048];
-	sqlite3_stmt *st = NULL, *ast = NULL;
+	char where[1024], tail[1200], sql[4096], asql[2048], hsql[2048];
+	sqlite3_stmt *st = NULL, *ast = NULL, *hst = NULL;
 	int rc;
 
 	nm_store_where(q, where, sizeof(where));
 	snprintf(tail, sizeof(tail), "%s ORDER BY start_ns LIMIT :limit", where);
 	if (nm_store_sql_select(&nm_store_flows, tail, sql, sizeof(sql)) < 0 ||
 	    nm_store_sql_select(&nm_store_alerts, " WHERE flow_id = ?1 ORDER BY ts_ns", asql,
-				sizeof(asql)) < 0)
+				sizeof(asql)) < 0 ||
+	    nm_store_sql_select(&nm_store_http, " WHERE flow_id = ?1 ORDER BY tx_id, ts_ns", hsql,
+				sizeof(hsql)) < 0)
 		return -1;
 	rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
 	if (rc == SQLITE_OK)
@@ -515,11 +530,16 @@ query_day(sqlite3 *db, const struct nm_store_query *q, json_t *list, char *err, 
 		snprintf(err, errlen, "%s", sqlite3_errmsg(db));
 		goto out;
 	}
+	/* A day file written before http events were stored has no http table: no list. */
+	if (sqlite3_prepare_v2(db, hsql, -1, &hst, NULL) != SQLITE_OK)
+		hst = NULL;
 	nm_store_bind(st, q);
 	while (json_array_size(list) < q->limit && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		json_t *row = row_json(&nm_store_flows, st);
-		json_object_set_new(row, "alerts",
-				    alerts_of(db, ast, sqlite3_column_int64(st, NM_SF_flow_id)));
+		int64_t flow_id = sqlite3_column_int64(st, NM_SF_flow_id);
+		json_object_set_new(row, "alerts", rows_of(&nm_store_alerts, ast, flow_id));
+		if (hst != NULL)
+			json_object_set_new(row, "http", rows_of(&nm_store_http, hst, flow_id));
 		json_array_append_new(list, row);
 	}
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
@@ -530,7 +550,22 @@ query_day(sqlite3 *db, const struct nm_store_query *q, json_t *list, char *err, 
 out:
 	sqlite3_finalize(st);
 	sqlite3_finalize(ast);
+	sqlite3_finalize(hst);
 	return rc == SQLITE_OK ? 0 : -1;
+}
+
+static bool
+has_http(sqlite3 *db)
+{
+	sqlite3_stmt *st = NULL;
+	bool yes = sqlite3_prepare_v2(db,
+				      "SELECT 1 FROM sqlite_master WHERE type = 'table' AND "
+				      "name = 'http'",
+				      -1, &st, NULL) == SQLITE_OK &&
+		   sqlite3_step(st) == SQLITE_ROW;
+
+	sqlite3_finalize(st);
+	return yes;
 }
 
 /*
@@ -558,7 +593,9 @@ nm_store_each_day(const char *dir, const struct nm_store_query *q,
 		sqlite3 *db = nm_store_open_ro(dir, days[i], err, errlen);
 		if (db == NULL)
 			break;
-		int rc = each_day(db, q, acc, dayerr, sizeof(dayerr));
+		/* A day file from before http events were stored has none to match url=. */
+		int rc =
+		    q->url[0] && !has_http(db) ? 0 : each_day(db, q, acc, dayerr, sizeof(dayerr));
 		sqlite3_close_v2(db);
 		if (rc < 0) {
 			snprintf(err, errlen, "nodemesh-%s.db: %s", days[i], dayerr);

@@ -26,6 +26,8 @@
  * end of the flow matches it (pod=a namespace=b: some end is pod a, some end
  * is in namespace b); peer narrows pod to flows whose other end is peer.
  */
+#define NM_STORE_URL_LEN 256 /* url= filter text, NUL included */
+
 struct nm_store_query {
 	int64_t since_ns; /* flows still open at or after this ... */
 	int64_t until_ns; /* ... that started before this; ns since the epoch, UTC */
@@ -34,15 +36,16 @@ struct nm_store_query {
 	char id_ns[NM_NAME_LEN]; /* identity=ns/sa */
 	char id_sa[NM_NAME_LEN];
 	char image[NM_IMAGE_LEN];
-	char peer[NM_NAME_LEN]; /* a pod name or an IP address */
-	char verdict[8];	/* "allow", "deny" or "" */
-	int64_t sid;		/* flows with an alert of this sid; -1 = any */
+	char peer[NM_NAME_LEN];	    /* a pod name or an IP address */
+	char verdict[8];	    /* "allow", "deny" or "" */
+	int64_t sid;		    /* flows with an alert of this sid; -1 = any */
+	char url[NM_STORE_URL_LEN]; /* flows with an http event whose url holds this; "" = any */
 	unsigned int limit;
 };
 
 /*
  * Parse key=value words (since= until= pod= namespace= identity=ns/sa image=
- * peer= verdict= sid= limit=) into q. Times are ISO 8601 (2026-12-06,
+ * peer= verdict= sid= url= limit=) into q. Times are ISO 8601 (2026-12-06,
  * 2026-12-06T17:05:00Z, with .fraction or a +01:00 offset; no zone means
  * UTC), "now", or relative to now_ns: -30s, -15m, -2h, -7d. Returns 0, or
  * -EINVAL with err naming the word and what was wrong.

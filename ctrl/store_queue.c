@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The store's writer thread and the batches the control thread hands it
- * (see store_queue.h). A row in a batch: the table (1 byte: 0 flows, 1
- * alerts), the time it was written (8 bytes), the canonical row's length
- * (4 bytes), the canonical row.
+ * (see store_queue.h). A row in a batch: the table (1 byte: its number in
+ * nm_store_tables: 0 flows, 1 alerts, 2 http), the time it was written (8 bytes), the canonical
+ * row's length (4 bytes), the canonical row.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -46,7 +46,7 @@ nm_store_queue_add(struct nm_store_queue *q, const struct nm_store_table *t,
 		return;
 	}
 	uint8_t *p = q->fill + q->fill_len;
-	p[0] = t == &nm_store_alerts;
+	p[0] = (uint8_t)nm_store_table_no(t);
 	nm_store_put_be(p + 1, (uint64_t)at_ns, 8);
 	nm_store_put_be(p + 9, (uint64_t)need, 4);
 	nm_store_encode(t, v, p + ROW_HEAD, (size_t)need);
@@ -93,12 +93,12 @@ nm_store_queue_commit(struct nm_store_queue *q)
 static void
 write_rows(struct nm_store *s, const uint8_t *buf, size_t len)
 {
-	struct nm_store_val v[(int)NM_SF_N > (int)NM_SA_N ? (int)NM_SF_N : (int)NM_SA_N];
+	struct nm_store_val v[NM_STORE_COLS_MAX];
 	size_t at = 0;
 	unsigned int rows = 0;
 
 	while (len - at >= ROW_HEAD) {
-		const struct nm_store_table *t = buf[at] ? &nm_store_alerts : &nm_store_flows;
+		const struct nm_store_table *t = nm_store_tables[buf[at] % NM_STORE_TABLES];
 		int64_t at_ns = (int64_t)nm_store_get_be(buf + at + 1, 8);
 		size_t n = (size_t)nm_store_get_be(buf + at + 9, 4);
 

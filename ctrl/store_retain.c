@@ -140,10 +140,11 @@ delete_below(sqlite3 *db, int64_t cut)
 	    db,
 	    "INSERT OR REPLACE INTO meta SELECT 'trim_seq', seq FROM (SELECT seq "
 	    "FROM flows WHERE seq < ?1 UNION ALL SELECT seq FROM alerts WHERE "
-	    "seq < ?1 ORDER BY seq DESC LIMIT 1) UNION ALL SELECT 'trim_hash', "
+	    "seq < ?1 UNION ALL SELECT seq FROM http WHERE seq < ?1 ORDER BY seq "
+	    "DESC LIMIT 1) UNION ALL SELECT 'trim_hash', "
 	    "hash FROM (SELECT seq, hash FROM flows WHERE seq < ?1 UNION ALL "
-	    "SELECT seq, hash FROM alerts WHERE seq < ?1 ORDER BY seq DESC "
-	    "LIMIT 1)",
+	    "SELECT seq, hash FROM alerts WHERE seq < ?1 UNION ALL SELECT seq, "
+	    "hash FROM http WHERE seq < ?1 ORDER BY seq DESC LIMIT 1)",
 	    -1, &st, NULL);
 	if (rc == SQLITE_OK) {
 		sqlite3_bind_int64(st, 1, cut);
@@ -152,8 +153,9 @@ delete_below(sqlite3 *db, int64_t cut)
 	sqlite3_finalize(st);
 	snprintf(sql, sizeof(sql),
 		 "DELETE FROM flows WHERE seq < %" PRId64
-		 "; DELETE FROM alerts WHERE seq < %" PRId64,
-		 cut, cut);
+		 "; DELETE FROM alerts WHERE seq < %" PRId64
+		 "; DELETE FROM http WHERE seq < %" PRId64,
+		 cut, cut, cut);
 	if (rc == SQLITE_OK)
 		rc = exec(db, sql);
 	if (rc == SQLITE_OK)
@@ -191,7 +193,8 @@ trim_today(struct nm_store *s, uint64_t live)
 {
 	uint64_t low = s->p.max_bytes / 100 * LOW_PCT;
 	int64_t first = query_int(s->db, "SELECT min(m) FROM (SELECT min(seq) AS m FROM flows "
-					 "UNION ALL SELECT min(seq) FROM alerts)");
+					 "UNION ALL SELECT min(seq) FROM alerts "
+					 "UNION ALL SELECT min(seq) FROM http)");
 	int64_t rows = s->committed_seq - first;
 
 	if (first <= 0 || rows <= 0)

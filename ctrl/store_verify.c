@@ -51,7 +51,7 @@ cursor_open(sqlite3 *db, struct cursor *c, const struct nm_store_table *t)
 static int
 check_row(struct walk *w, const struct cursor *c)
 {
-	struct nm_store_val v[(int)NM_SF_N > (int)NM_SA_N ? (int)NM_SF_N : (int)NM_SA_N];
+	struct nm_store_val v[NM_STORE_COLS_MAX];
 	const struct nm_store_table *t = c->t;
 	uint8_t h[NM_STORE_HASH_LEN];
 
@@ -131,10 +131,23 @@ chain_start(sqlite3 *db, struct walk *w, char day[NM_STORE_DAY_LEN])
 	return 0;
 }
 
+/* The cursor on the lowest seq of those with a row left, or NULL. */
+static struct cursor *
+lowest(struct cursor *c)
+{
+	struct cursor *best = NULL;
+
+	for (unsigned int t = 0; t < NM_STORE_TABLES; t++)
+		if (c[t].row && (best == NULL || sqlite3_column_int64(c[t].st, 0) <
+						     sqlite3_column_int64(best->st, 0)))
+			best = &c[t];
+	return best;
+}
+
 static json_t *
 verify_day(const char *dir, const char *file_day)
 {
-	struct cursor c[2] = {{0}, {0}};
+	struct cursor c[NM_STORE_TABLES] = {{0}};
 	struct walk w = {0};
 	char day[NM_STORE_DAY_LEN], err[512], hex[2 * NM_STORE_HASH_LEN + 1];
 	json_t *o = json_pack("{s:s}", "day", file_day);
@@ -151,17 +164,15 @@ verify_day(const char *dir, const char *file_day)
 		broken = 1;
 	}
 	int64_t first = w.expect;
-	if (!broken && (cursor_open(db, &c[0], &nm_store_flows) < 0 ||
-			cursor_open(db, &c[1], &nm_store_alerts) < 0)) {
-		snprintf(w.why, sizeof(w.why), "cannot read the rows: %s", sqlite3_errmsg(db));
-		broken = 1;
-	}
-	while (!broken && (c[0].row || c[1].row)) {
-		/* Both tables share one chain: take the lower seq next. */
-		struct cursor *cur = !c[1].row || (c[0].row && sqlite3_column_int64(c[0].st, 0) <
-								   sqlite3_column_int64(c[1].st, 0))
-					 ? &c[0]
-					 : &c[1];
+	for (unsigned int t = 0; !broken && t < NM_STORE_TABLES; t++)
+		if (cursor_open(db, &c[t], nm_store_tables[t]) < 0) {
+			snprintf(w.why, sizeof(w.why), "cannot read the rows of %s: %s",
+				 nm_store_tables[t]->name, sqlite3_errmsg(db));
+			broken = 1;
+		}
+	struct cursor *cur;
+	while (!broken && (cur = lowest(c)) != NULL) {
+		/* The tables share one chain: take the lowest seq next. */
 		if (check_row(&w, cur) < 0)
 			broken = 1;
 		else
@@ -180,8 +191,8 @@ verify_day(const char *dir, const char *file_day)
 		json_object_set_new(o, "head", json_string(hex));
 	if (strcmp(day, file_day) != 0 && !broken)
 		json_object_set_new(o, "note", json_string("the file's name is not its day"));
-	sqlite3_finalize(c[0].st);
-	sqlite3_finalize(c[1].st);
+	for (unsigned int t = 0; t < NM_STORE_TABLES; t++)
+		sqlite3_finalize(c[t].st);
 	sqlite3_close_v2(db);
 	free(w.canon);
 	return o;

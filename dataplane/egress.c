@@ -292,7 +292,7 @@ void
 nm_worker_rx_pod(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t slot,
 		 struct rte_mbuf **pkts, uint16_t n)
 {
-	uint64_t now = rte_rdtsc();
+	uint64_t now = nm_worker_now(w);
 	struct egress_burst screened;
 	struct egress_routed routed;
 

@@ -141,7 +141,7 @@ send_made(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t slot, ui
 		unsigned int dir;
 		nm_flow_ref_make(&ref, w, tbl, slot, &meta);
 		enum nm_drop_reason why = nm_track(w, tbl, NULL, &ref, slot, src_slot, slot, &meta,
-						   rte_rdtsc(), true, &f, &dir);
+						   nm_worker_now(w), true, &f, &dir);
 		if (why != NM_DROP_NONE) {
 			nm_drop(w, NULL, m, why);
 			return;
@@ -216,7 +216,7 @@ nm_worker_rx_handoff(struct nm_worker *w, const struct nm_pod_table *tbl, struct
 {
 	struct nm_pkt_meta metas[NM_BURST];
 	struct nm_ingress_burst in;
-	uint64_t now = rte_rdtsc();
+	uint64_t now = nm_worker_now(w);
 
 	w->c.handoff_in += n;
 	in.n = 0;

@@ -92,6 +92,12 @@ struct hit_ctx {
 	uint8_t best;	   /* strongest action among hits + 1; 0: none */
 	uint16_t n;
 	uint32_t rule[MAX_HITS];
+	/* Transaction logging of a TCP stream's HTTP messages (NULL f: none). */
+	struct nm_worker *w;
+	struct nm_flow *f;
+	bool peer_local; /* the sender is a pod of this node: its entry parses the other way */
+	bool has_http;	 /* a head completed in this scan: its fields, for the alerts */
+	struct nm_http_fields http;
 };
 
 static bool
@@ -167,6 +173,26 @@ hit_ctx_init(struct hit_ctx *h, const struct nm_worker *w, const struct nm_sig_s
 	h->best = 0;
 	h->n = 0;
 	h->http_refused = false;
+	h->w = NULL;
+	h->f = NULL;
+	h->peer_local = false;
+	h->has_http = false;
+}
+
+/*
+ * The HTTP fields an alert carries: those of the last head this scan
+ * completed, else those of the message this side is in (a body).
+ */
+static void
+alert_http(struct nm_alert_record *a, const struct nm_flow *f, const struct hit_ctx *h)
+{
+	a->has_http = 1;
+	if (h->has_http)
+		memcpy(&a->http, &h->http, sizeof(a->http));
+	else if (f->insp != NULL && f->insp->http_rec != NULL)
+		memcpy(&a->http, &f->insp->http_rec->f, sizeof(a->http));
+	else
+		a->has_http = 0;
 }
 
 /* Hand one alert per recorded hit to the control thread. */
@@ -202,6 +228,7 @@ alerts_emit(struct nm_worker *w, const struct nm_flow *f, const struct hit_ctx *
 		a->priority = r->priority;
 		memcpy(a->msg, r->msg, sizeof(a->msg));
 		memcpy(a->classtype, r->classtype, sizeof(a->classtype));
+		alert_http(a, f, h);
 		if (rte_ring_sp_enqueue(w->alert_ring, a) != 0) {
 			rte_mempool_put(w->dp->alert_pool, a);
 			w->sc.alerts_lost++;
@@ -237,6 +264,114 @@ hit_ctx_from_flow(struct hit_ctx *h, const struct nm_worker *w, const struct nm_
 	h->best = 0;
 	h->n = 0;
 	h->http_refused = false;
+	h->w = NULL;
+	h->f = NULL;
+	h->peer_local = false;
+	h->has_http = false;
+}
+
+/*
+ * The stream's transaction record to the control thread: its message
+ * ended, or the stream closes with it unfinished. A full ring loses it,
+ * counted.
+ */
+static void
+http_rec_send(struct nm_worker *w, struct nm_insp *s)
+{
+	struct nm_http_record *r = s->http_rec;
+
+	s->http_rec = NULL;
+	if (rte_ring_sp_enqueue(w->http_ring, r) != 0) {
+		rte_mempool_put(w->dp->http_pool, r);
+		w->sc.http_events_lost++;
+		return;
+	}
+	w->sc.http_events++;
+}
+
+/* The flow's client (initiator) and server, as the record names them. */
+static void
+http_rec_ends(struct nm_http_record *r, const struct nm_flow *f)
+{
+	const struct nm_flow_key *k = &f->hk.k;
+	const uint8_t *init = f->init_is_lo ? k->addr_lo : k->addr_hi;
+	const uint8_t *resp = f->init_is_lo ? k->addr_hi : k->addr_lo;
+
+	r->key = *k;
+	r->init_pod_id = f->init_pod_id;
+	r->client_pod_id = f->init_pod_id;
+	r->server_pod_id = f->resp_pod_id;
+	memcpy(&r->client_ip, init + 12, 4);
+	memcpy(&r->server_ip, resp + 12, 4);
+	r->client_port = f->init_is_lo ? k->port_lo : k->port_hi;
+	r->server_port = f->init_is_lo ? k->port_hi : k->port_lo;
+}
+
+/*
+ * A head completed on this side's stream: a request (server side) or a
+ * response (client side). Interim 1xx answers other than 101 are neither
+ * logged nor counted, so that the n-th final response pairs with the n-th
+ * request. No record when the pool is empty (counted); the alerts of this
+ * scan still get the fields.
+ */
+static void
+log_head(void *ctx, const struct nm_http_head *head)
+{
+	struct hit_ctx *h = ctx;
+	struct nm_worker *w = h->w;
+	struct nm_insp *s = h->f->insp;
+	uint8_t dir = s->st->http->dir;
+	struct nm_http_record *r;
+
+	if (dir == NM_HTTP_RESPONSE && head->status < 200 && head->status != 101) {
+		s->http_interim = 1;
+		return;
+	}
+	nm_http_fields_fill(head, &h->http);
+	h->has_http = true;
+	if (s->http_rec != NULL)
+		http_rec_send(w, s); /* cannot happen: a head follows its predecessor's end */
+	if (rte_mempool_get(w->dp->http_pool, (void **)&r) != 0) {
+		w->sc.http_events_lost++;
+		s->http_tx++;
+		return;
+	}
+	http_rec_ends(r, h->f);
+	r->tx = s->http_tx++;
+	r->dir = dir;
+	r->complete = 0;
+	r->peer_parsed = h->peer_local;
+	r->pad = 0;
+	r->tsc = nm_worker_now(w);
+	r->body_bytes = 0;
+	memcpy(&r->f, &h->http, sizeof(r->f));
+	s->http_rec = r;
+}
+
+static void
+log_body(void *ctx, uint32_t len)
+{
+	const struct hit_ctx *h = ctx;
+	struct nm_insp *s = h->f->insp;
+
+	if (s->http_rec != NULL)
+		s->http_rec->body_bytes += len;
+}
+
+static void
+log_end(void *ctx)
+{
+	const struct hit_ctx *h = ctx;
+	struct nm_insp *s = h->f->insp;
+
+	if (s->http_interim) {
+		s->http_interim = 0;
+		return;
+	}
+	if (s->http_rec == NULL)
+		return;
+	s->http_rec->complete = 1;
+	http_rec_send(h->w, s);
 }
 
 static void
@@ -271,11 +406,14 @@ nm_inspect_release(struct nm_worker *w, struct nm_flow *f, bool report)
 			bool to_server = h.to_server;
 			uint32_t src_id = to_server ? f->init_pod_id : f->resp_pod_id;
 			uint32_t dst_id = to_server ? f->resp_pod_id : f->init_pod_id;
-			alerts_emit(w, f, &h, src_id, dst_id, false, rte_rdtsc());
+			alerts_emit(w, f, &h, src_id, dst_id, false, nm_worker_now(w));
 		}
 	} else {
 		nm_sigdb_stream_close(set->db, s->st, NULL, NULL, NULL);
 	}
+	/* A message still open when its stream ends: logged as far as it went. */
+	if (s->http_rec != NULL)
+		http_rec_send(w, s);
 	s->st = NULL;
 	s->set = NULL;
 	f->insp = NULL;
@@ -396,9 +534,12 @@ static int
 http_feed(struct nm_worker *w, const struct nm_sigdb *db, hs_scratch_t *scratch,
 	  struct nm_http_parser *p, const struct nm_pieces *pc, struct hit_ctx *h)
 {
+	const struct nm_inspect_http_log log = {log_head, log_body, log_end, h};
 	struct nm_inspect_http ih = {.db = db, .scratch = scratch, .fn = on_hit, .ctx = h};
 	enum nm_http_verdict v = NM_HTTP_MORE;
 
+	if (h->f != NULL)
+		ih.log = &log;
 	for (unsigned int i = 0; i < pc->n && v == NM_HTTP_MORE && ih.rc == 0; i++)
 		v = nm_inspect_http_feed(p, pc->data[i], pc->len[i], &ih);
 	w->sc.http_heads += ih.heads;
@@ -672,6 +813,9 @@ inspect_tcp(struct nm_worker *w, const struct nm_pod_table *tbl, struct nm_flow 
 
 	struct hit_ctx h;
 	hit_ctx_init(&h, w, s->set, f, dir, meta);
+	h.w = w;
+	h.f = f;
+	h.peer_local = !tbl->pods[src_slot].remote;
 	if (unlikely(scan_timed(w, w->sigs, s->set->db, s->st, &pc, &h) < 0))
 		return NM_DROP_SIG_SCAN_ERROR;
 	s->next = end;

@@ -115,6 +115,52 @@ nm_inspect_http_buffers(const struct nm_http_head *h, uint8_t *space, struct nm_
 	set(out, NM_SIG_BUF_HTTP_HEADER, hdr, n_hdr);
 }
 
+/* Copy at most cap bytes of a span into out; the flag marks a cut. */
+static uint16_t
+copy_cut(const struct nm_http_head *h, struct nm_http_span v, char *out, uint32_t cap, uint8_t flag,
+	 uint8_t *truncated)
+{
+	uint32_t n = v.len;
+
+	if (n > cap) {
+		n = cap;
+		*truncated |= flag;
+	}
+	memcpy(out, h->buf + v.off, n);
+	return (uint16_t)n;
+}
+
+void
+nm_http_fields_fill(const struct nm_http_head *h, struct nm_http_fields *out)
+{
+	struct nm_http_span name, value;
+	uint32_t pos = h->headers_off;
+	bool have_host = false, have_ua = false;
+	uint8_t ignored = 0;
+
+	out->truncated = 0;
+	out->method_len = out->host_len = out->uri_len = out->ua_len = 0;
+	out->status = h->method.len > 0 ? 0 : h->status;
+	if (h->method.len == 0)
+		return;
+	/* The parser bounds a method at NM_HTTP_METHOD_MAX: it always fits. */
+	out->method_len =
+	    (uint8_t)copy_cut(h, h->method, out->method, NM_HTTP_LOG_METHOD_LEN, 0, &ignored);
+	out->uri_len = copy_cut(h, h->target, out->uri, NM_HTTP_LOG_URI_LEN, NM_HTTP_TRUNC_URI,
+				&out->truncated);
+	while ((!have_host || !have_ua) && nm_http_head_next(h, &pos, &name, &value) == 1) {
+		if (!have_host && name_is(h, name, "host")) {
+			out->host_len = copy_cut(h, value, out->host, NM_HTTP_LOG_HOST_LEN,
+						 NM_HTTP_TRUNC_HOST, &out->truncated);
+			have_host = true;
+		} else if (!have_ua && name_is(h, name, "user-agent")) {
+			out->ua_len = copy_cut(h, value, out->ua, NM_HTTP_LOG_UA_LEN,
+					       NM_HTTP_TRUNC_UA, &out->truncated);
+			have_ua = true;
+		}
+	}
+}
+
 static void
 on_head(void *arg, const struct nm_http_head *h)
 {
@@ -127,13 +173,34 @@ on_head(void *arg, const struct nm_http_head *h)
 	nm_inspect_http_buffers(h, space, &bufs);
 	ih->heads++;
 	ih->rc = nm_sigdb_scan_http(ih->db, ih->scratch, &bufs, ih->fn, ih->ctx);
+	if (ih->log != NULL)
+		ih->log->head(ih->log->ctx, h);
+}
+
+static void
+on_body(void *arg, const uint8_t *data, uint32_t len)
+{
+	struct nm_inspect_http *ih = arg;
+
+	(void)data;
+	if (ih->log != NULL)
+		ih->log->body(ih->log->ctx, len);
+}
+
+static void
+on_end(void *arg)
+{
+	struct nm_inspect_http *ih = arg;
+
+	if (ih->log != NULL)
+		ih->log->end(ih->log->ctx);
 }
 
 enum nm_http_verdict
 nm_inspect_http_feed(struct nm_http_parser *p, const uint8_t *data, uint32_t len,
 		     struct nm_inspect_http *ih)
 {
-	static const struct nm_http_cb cb = {on_head, NULL, NULL};
+	static const struct nm_http_cb cb = {on_head, on_body, on_end};
 
 	return nm_http_parse(p, data, len, &cb, ih);
 }

@@ -10,7 +10,20 @@
 #include <stdint.h>
 
 #include "nodemesh/http-t.h"
+#include "nodemesh/http_log-t.h"
 #include "sig_scan.h"
+
+/*
+ * Who logs the transactions (inspect.c): told of each head after its
+ * scan, of each body piece's length, and of each message's end. NULL: no
+ * logging.
+ */
+struct nm_inspect_http_log {
+	void (*head)(void *ctx, const struct nm_http_head *h);
+	void (*body)(void *ctx, uint32_t len);
+	void (*end)(void *ctx);
+	void *ctx;
+};
 
 /* What one feed scans with, and what it found. */
 struct nm_inspect_http {
@@ -18,6 +31,7 @@ struct nm_inspect_http {
 	hs_scratch_t *scratch;
 	nm_sigdb_hit_fn fn;
 	void *ctx;
+	const struct nm_inspect_http_log *log;
 	uint32_t heads; /* message heads scanned */
 	int rc;		/* 0, or the first scan's -EIO */
 };
@@ -33,6 +47,14 @@ struct nm_inspect_http {
 #define NM_INSPECT_HTTP_SPACE (3 * NM_INSPECT_HTTP_HEAD_MAX + 2 * NM_HTTP_HEADER_COUNT_DEFAULT)
 void nm_inspect_http_buffers(const struct nm_http_head *h, uint8_t *space,
 			     struct nm_sig_http_bufs *out);
+
+/*
+ * The fields an EVE http event logs from head h: method, target as sent,
+ * Host and User-Agent (the first of each) of a request, status of a
+ * response. A value longer than its field is cut and marked in
+ * out->truncated.
+ */
+void nm_http_fields_fill(const struct nm_http_head *h, struct nm_http_fields *out);
 
 /* Feed len in-order bytes of the direction; returns the parser's verdict. */
 enum nm_http_verdict nm_inspect_http_feed(struct nm_http_parser *p, const uint8_t *data,

@@ -59,7 +59,6 @@
 static uint32_t poll_pods(struct nm_worker *w, const struct nm_pod_table *tbl, uint64_t now);
 static uint32_t poll_fabric(struct nm_worker *w, const struct nm_pod_table *tbl);
 static uint32_t poll_handoffs(struct nm_worker *w, const struct nm_pod_table *tbl);
-static void housekeeping(struct nm_worker *w, uint64_t now);
 static void idle(struct nm_worker *w, uint32_t empty_polls);
 
 int
@@ -89,7 +88,7 @@ nm_worker_main(void *arg)
 			work += poll_fabric(w, tbl);
 		work += poll_handoffs(w, tbl);
 		nm_worker_flush(w, tbl);
-		housekeeping(w, now);
+		nm_worker_housekeeping(w, now);
 
 		rte_rcu_qsbr_quiescent(dp->qsbr, w->idx);
 		/* Only this worker writes it: a plain increment, stored whole for the reader. */
@@ -157,7 +156,7 @@ nm_worker_rx_fabric(struct nm_worker *w, const struct nm_pod_table *tbl, struct 
 		    uint16_t n)
 {
 	struct nm_fabric_opened opened;
-	uint64_t now = rte_rdtsc();
+	uint64_t now = nm_worker_now(w);
 
 	nm_fabric_rx(w, tbl, pkts, n, &opened);
 	nm_ingress_route_bulk(w, tbl, opened.pkts, opened.meta, opened.slot, opened.src_slot,
@@ -217,8 +216,8 @@ debug_stall(struct nm_worker *w)
 }
 
 /* Step 6: expiry and requests from the control thread, a bounded amount per turn. */
-static void
-housekeeping(struct nm_worker *w, uint64_t now)
+void
+nm_worker_housekeeping(struct nm_worker *w, uint64_t now)
 {
 	nm_track_sweep(w, now);
 	/* Acquire pairs with the control thread's release of flush_pod_id and flush_end. */
@@ -348,6 +347,11 @@ nm_worker_create(struct nm_dataplane *dp, unsigned int idx, unsigned int lcore)
 	    rte_ring_create(name, NM_ALERT_RING_SIZE, socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
 	if (w->alert_ring == NULL)
 		goto fail_alert_ring;
+	snprintf(name, sizeof(name), "nm_http_%u", idx);
+	w->http_ring =
+	    rte_ring_create(name, NM_HTTP_RING_SIZE, socket, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	if (w->http_ring == NULL)
+		goto fail_http_ring;
 	snprintf(name, sizeof(name), "nm_ev_%u", idx);
 	w->events = rte_ring_create_elem(name, sizeof(struct nm_event), NM_EVENT_RING_SIZE, socket,
 					 RING_F_SP_ENQ | RING_F_SC_DEQ);
@@ -368,6 +372,8 @@ fail_authz:
 fail_insp:
 	rte_ring_free(w->events);
 fail_events:
+	rte_ring_free(w->http_ring);
+fail_http_ring:
 	rte_ring_free(w->alert_ring);
 fail_alert_ring:
 	rte_ring_free(w->rec_ring);
@@ -400,6 +406,8 @@ nm_worker_free(struct nm_worker *w)
 	w->rec_ring = NULL;
 	rte_ring_free(w->alert_ring);
 	w->alert_ring = NULL;
+	rte_ring_free(w->http_ring);
+	w->http_ring = NULL;
 	rte_ring_free(w->events);
 	w->events = NULL;
 	insp_pool_fini(w);

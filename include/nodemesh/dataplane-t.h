@@ -83,6 +83,7 @@ struct nm_dataplane {
 	struct rte_mempool *indirect;	/* fragmentation */
 	struct rte_mempool *rec_pool;	/* struct nm_flow_record */
 	struct rte_mempool *alert_pool; /* struct nm_alert_record */
+	struct rte_mempool *http_pool;	/* struct nm_http_record */
 	int meta_off;			/* offset of struct nm_mbuf_meta in mbufs */
 	unsigned int n_workers;
 	struct nm_worker *workers[NM_MAX_WORKERS];

@@ -80,6 +80,8 @@ struct nm_seg_seen {
  * flows without a stream carry only a pointer; the stream keeps its set
  * (rules) until it closes.
  */
+struct nm_http_record;
+
 struct nm_insp {
 	struct nm_sig_set *set;
 	struct nm_sigdb_stream *st;
@@ -95,6 +97,9 @@ struct nm_insp {
 		uint16_t off; /* payload offset in m */
 		uint16_t len;
 	} held[NM_INSP_HOLD];
+	struct nm_http_record *http_rec; /* the message being logged (http_log-t.h), or NULL */
+	uint32_t http_tx;		 /* requests (or final responses) logged so far */
+	uint8_t http_interim;		 /* in a 1xx response: not logged, not counted */
 };
 
 /*

@@ -13,6 +13,7 @@
 
 #include "nodemesh/dataplane-t.h"
 #include "nodemesh/flowkey.h"
+#include "nodemesh/http_log-t.h"
 #include "nodemesh/sig-t.h"
 #include "nodemesh/sigdb-t.h"
 
@@ -73,6 +74,8 @@ struct nm_sig_counters {
 	uint64_t http_tunnels;	 /* directions past an Upgrade or CONNECT: raw stream only */
 	uint64_t http_refused;	 /* request directions refused (drop reason http_refused) */
 	uint64_t http_resp_lost; /* response directions the parser could not follow: raw only */
+	uint64_t http_events;	 /* http transaction records handed to the control thread */
+	uint64_t http_events_lost; /* http records lost: pool empty or ring full */
 };
 
 /* A signature hit, handed from a worker to the control thread's alert log. */
@@ -95,6 +98,9 @@ struct nm_alert_record {
 	uint32_t priority;
 	char msg[NM_SIG_MSG_LEN];
 	char classtype[NM_SIG_CLASSTYPE_LEN];
+	/* An HTTP flow: the fields of the message in progress on this side (EVE alert.http). */
+	uint8_t has_http;
+	struct nm_http_fields http;
 };
 
 #endif

@@ -3,7 +3,7 @@
  * A worker's state: one per worker lcore, allocated by nm_worker_create()
  * on the control thread and written only by its worker afterwards. The
  * control thread reads the counters (c, sc, flows.c, rule_*, tnl_rejected)
- * for stats, drains rec_ring and alert_ring, and reads flow entries for
+ * for stats, drains rec_ring, alert_ring and http_ring, and reads flow entries for
  * listings, and the heartbeat (watchdog); it writes nothing here while
  * the worker runs but the flow timeouts of a config reload (relaxed
  * atomics, nodemesh/flow-t.h).
@@ -129,7 +129,8 @@ struct nm_worker {
 	uint32_t fabric_arp_cursor;		  /* next slot whose MAC the flush checks */
 	uint64_t tnl_rejected[NM_TNL_REASON_MAX]; /* fabric worker: records refused, by reason */
 	struct rte_ring *alert_ring;		  /* alerts to the control thread */
-	struct rte_ring *events; /* observation events to the control thread (observe-t.h) */
+	struct rte_ring *http_ring; /* http transaction records to the control thread */
+	struct rte_ring *events;    /* observation events to the control thread (observe-t.h) */
 	struct nm_sig_counters sc;
 	struct nm_insp *insp_pool; /* signatures.max_streams stream states */
 	uint32_t *insp_free;	   /* indices of the free ones, a stack */
@@ -151,6 +152,12 @@ struct nm_worker {
 	 */
 	uint64_t debug_stall_at_tsc;
 	uint64_t debug_stall_us;
+	/*
+	 * nm-replay: the time of the packet being replayed, as a TSC value the
+	 * tool computes from the capture, so the flow timers run on capture
+	 * time (nm_worker_now()). 0, always on a node: the real clock.
+	 */
+	uint64_t replay_tsc;
 	struct nm_pod_poll
 	    poll; /* which owned pods to poll (epfd: the control thread adds to it) */
 	struct nm_worker_counters c;

@@ -10,6 +10,8 @@
 
 #include <stdint.h>
 
+#include <rte_branch_prediction.h>
+#include <rte_cycles.h>
 #include <rte_mbuf.h>
 #include <rte_mbuf_dyn.h>
 
@@ -39,6 +41,15 @@ void nm_worker_rx_fabric(struct nm_worker *w, const struct nm_pod_table *tbl,
 			 struct rte_mbuf **pkts, uint16_t n);
 /* Send everything buffered: pod TX, handoffs, records sealed for peers. */
 void nm_worker_flush(struct nm_worker *w, const struct nm_pod_table *tbl);
+/* One turn's expiry, flush requests and reassembly timeouts at time now (TSC). */
+void nm_worker_housekeeping(struct nm_worker *w, uint64_t now);
+
+/* The pipeline's clock: the TSC, or the capture's time under nm-replay. */
+static inline uint64_t
+nm_worker_now(const struct nm_worker *w)
+{
+	return likely(w->replay_tsc == 0) ? rte_rdtsc() : w->replay_tsc;
+}
 
 static inline struct nm_mbuf_meta *
 nm_mbuf_meta(const struct nm_dataplane *dp, struct rte_mbuf *m)

@@ -155,7 +155,8 @@ nm_pod_create() {
 # NM_TCP_CLOSING_TIMEOUT, NM_TCP_CLOSED_TIMEOUT, NM_UDP_TIMEOUT,
 # NM_ICMP_TIMEOUT, NM_OTHER_TIMEOUT. NM_MAX_PODS sets dataplane.max_pods,
 # NM_AF_PACKET_VERSION dataplane.af_packet.version (2 or 3), NM_SIG_VARS the
-# body of signatures.vars (NAME = "value"; settings). NM_CONFIG_EXTRA is
+# body of signatures.vars (NAME = "value"; settings), NM_SIG_HTTP_EVENTS
+# signatures.http_events (with_rules or all). NM_CONFIG_EXTRA is
 # appended at the top level (a tunnel group, say).
 nm_write_config() {
 	local file=$1 lcores=${2:-0-1} timeouts="" t var
@@ -194,6 +195,7 @@ logs: {
 signatures: {
   file = "${NM_SIG_FILE:-}";
   max_streams = ${NM_SIG_MAX_STREAMS:-65536};
+  http_events = "${NM_SIG_HTTP_EVENTS:-with_rules}";
   vars: { ${NM_SIG_VARS:-} };
 };
 state: { file = "${NM_STATE_FILE:-}"; };
@@ -443,6 +445,27 @@ EOF
 		cat "$dir/stderr.log" "$dir/error.log" >&2 2>/dev/null
 		return 1
 	fi
+}
+
+# nm_web_pair < RULES: the topology of the HTTP signature tests: pods 1
+# and 2 up, pod-1 (test/sa-1) allowed to pod-2 port 80 with inspection,
+# nginx in pod-2 serving $NM_TMP/www (an index.html), the signature rules
+# read from stdin loaded from $NM_TMP/http.rules; sig load's answer in
+# NM_SIG_LOADED. Not in a subshell: it starts the daemon this shell cleans up.
+nm_web_pair() {
+	local i out
+	nm_pods_setup 2
+	nm_daemon_start
+	for i in 1 2; do nm_pod_add "$i"; done
+	nm_tmp_init
+	cat >"$NM_TMP/http.rules"
+	out=$(nm_ctl --json policy add allow from test/sa-1 to test/sa-2 proto tcp port 80 inspect on) ||
+		nm_fail "policy add: $out"
+	mkdir -p "$NM_TMP/www"
+	echo "hello from pod-2" >"$NM_TMP/www/index.html"
+	nm_nginx_start "${NM_POD_NS[2]}" "$NM_TMP/www" 80 || nm_fail "nginx did not start in pod-2"
+	NM_SIG_LOADED=$(nm_ctl --json sig load file="$NM_TMP/http.rules" 2>&1) ||
+		nm_fail "sig load: $NM_SIG_LOADED"
 }
 
 # --- standard test topology --------------------------------------------------

@@ -64,9 +64,9 @@ request() {
 # 10000000 per further buffer), sorted, each followed by a space
 # (waits up to 1 s for a first one, then 0.3 s for the rest).
 sids_of() {
-	nm_wait_jsonl "$alerts" "r.get('src_port') == $1" 10 >/dev/null
+	nm_wait_jsonl "$alerts" "r['event_type'] == 'alert' and r.get('src_port') == $1" 10 >/dev/null
 	sleep 0.3
-	nm_jsonl "$alerts" "r.get('src_port') == $1" |
+	nm_jsonl "$alerts" "r['event_type'] == 'alert' and r.get('src_port') == $1" |
 		nm_json "''.join(f'{s} ' for s in sorted({a['alert']['signature_id'] % 10000000 - 9000000 for a in j}))"
 }
 

@@ -9,7 +9,8 @@ and `nodemeshctl --help` their options. Then checks that
   - every command appears in nodemeshctl(8) as *WORDS* at the start of an
     entry, and its words in the bash completion;
   - every option of nodemeshd --help appears in nodemeshd(8), every
-    option of nodemeshctl --help in nodemeshctl(8);
+    option of nodemeshctl --help in nodemeshctl(8), every option of
+    nm-replay --help in nm-replay(1);
   - every config setting ctrl/config_diff.c knows appears in
     nodemesh.conf(5).
 Prints each miss and exits 1 if there is any."""
@@ -17,7 +18,7 @@ import re
 import subprocess
 import sys
 
-nodemeshd, nodemeshctl, src = sys.argv[1:4]
+nodemeshd, nodemeshctl, src, nm_replay = sys.argv[1:5]
 missing = []
 
 
@@ -43,6 +44,7 @@ def options(help_text):
 
 ctl_page = unescape(read(src + "/ctrl/man/nodemeshctl.8.scd"))
 d_page = unescape(read(src + "/ctrl/man/nodemeshd.8.scd"))
+replay_page = unescape(read(src + "/ctrl/man/nm-replay.1.scd"))
 conf_page = unescape(read(src + "/ctrl/man/nodemesh.conf.5.scd"))
 completion = read(src + "/conf/nodemeshctl.bash")
 
@@ -67,7 +69,8 @@ for cmd in commands:
         if not re.search(r"(?<![\w-])" + re.escape(w) + r"(?![\w-])", completion):
             missing.append("bash completion lacks '%s' (of '%s')" % (w, cmd))
 
-for prog, page, name in ((nodemeshd, d_page, "nodemeshd(8)"), (nodemeshctl, ctl_page, "nodemeshctl(8)")):
+for prog, page, name in ((nodemeshd, d_page, "nodemeshd(8)"), (nodemeshctl, ctl_page, "nodemeshctl(8)"),
+                         (nm_replay, replay_page, "nm-replay(1)")):
     text = subprocess.run([prog, "--help"], check=True, capture_output=True, text=True).stdout
     opts = options(text)
     if len(opts) < 4:

@@ -26,12 +26,13 @@ want() {
 		fail=1
 	fi
 }
-for f in "$bin/nodemeshd" "$bin/nodemeshctl" "$bin/nm-sigcheck" \
+for f in "$bin/nodemeshd" "$bin/nodemeshctl" "$bin/nm-sigcheck" "$bin/nm-replay" \
 	"$prefix/lib/systemd/system/nodemesh.service" "$etc/logrotate.d/nodemesh" \
 	"$share/doc/nodemesh/examples/nodemesh.conf" "$share/doc/nodemesh/examples/rules.example" \
 	"$share/doc/nodemesh/examples/signatures.example" \
 	"$share/bash-completion/completions/nodemeshctl" \
-	"$man/man8/nodemeshd.8" "$man/man8/nodemeshctl.8" "$man/man5/nodemesh.conf.5"; do
+	"$man/man8/nodemeshd.8" "$man/man8/nodemeshctl.8" "$man/man5/nodemesh.conf.5" \
+	"$man/man1/nm-replay.1"; do
 	want "$f"
 done
 # The CNI plugin (ctrl/cni/) is installed once it is on main; not yet.

@@ -921,3 +921,17 @@ Test(config_load, signatures_stream_state_max)
 	cr_assert_eq(load_str("signatures: { stream_state_max = 512; };\n"), -EINVAL);
 	cr_assert(strstr(err, "stream_state_max") != NULL, "%s", err);
 }
+
+Test(config_load, signatures_http_events_with_rules_or_all)
+{
+	cr_assert_eq(load_str("signatures: { max_streams = 100; };\n"), 0, "%s", err);
+	cr_assert_eq(cfg.sig_http_events, 0, "by default only with http rules");
+	cr_assert_eq(load_str("signatures: { http_events = \"all\"; };\n"), 0, "%s", err);
+	cr_assert_eq(cfg.sig_http_events, 1);
+	cr_assert_eq(load_str("signatures: { http_events = \"with_rules\"; };\n"), 0, "%s", err);
+	cr_assert_eq(cfg.sig_http_events, 0);
+	cr_assert_eq(load_str("signatures: { http_events = \"some\"; };\n"), -EINVAL);
+	cr_assert(strstr(err, "signatures.http_events must be \"with_rules\" or \"all\", not "
+			      "\"some\"") != NULL,
+		  "%s", err);
+}

@@ -32,6 +32,8 @@ static const char rules_text[] =
 
 static struct nm_worker *w0;
 
+static bool http_all; /* signatures.http_events "all" for the next worker_with_rules() */
+
 /* One worker, both pods' MACs known, the n rules of text loaded. */
 static void
 worker_with_rules(const char *text, int n)
@@ -40,6 +42,7 @@ worker_with_rules(const char *text, int n)
 	char err[512] = "";
 
 	one_worker_up();
+	node->cfg.sig_http_events = http_all; /* what the config's setting sets before a load */
 	learn_mac(POD_A, MAC_A);
 	learn_mac(POD_B, MAC_B);
 	nm_test_write_tmp(path, text);
@@ -878,4 +881,222 @@ Test(inspect_http, another_protocol_stays_a_raw_stream)
 	assert_no_drops();
 	cr_assert_eq(w0->sc.http_not_http, 1);
 	cr_assert_eq(alerts_for(3001, NULL), 0);
+}
+
+/*
+ * Transaction records (EVE http events): the request at the server's
+ * side, the final response at the client's, each when its message ends.
+ */
+static unsigned int
+http_records(struct nm_http_record **out, unsigned int cap)
+{
+	unsigned int n = 0;
+
+	while (n < cap && rte_ring_dequeue(w0->http_ring, (void **)&out[n]) == 0)
+		n++;
+	return n;
+}
+
+static void
+http_records_put(struct nm_http_record **r, unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++)
+		rte_mempool_put(node->dp.http_pool, r[i]);
+}
+
+static const char *
+str_of(const char *s, unsigned int len)
+{
+	static char buf[2][2048];
+	static unsigned int k;
+
+	k ^= 1;
+	snprintf(buf[k], sizeof(buf[k]), "%.*s", (int)len, s);
+	return buf[k];
+}
+
+Test(inspect_http, request_and_final_response_make_one_record_each_and_one_event)
+{
+	struct nm_http_record *r[4];
+	char got[512];
+	unsigned int rst;
+	const char *req = "POST /up?q=%41 HTTP/1.1\r\nHost: Shop.Example:8080\r\n"
+			  "User-Agent: curl/7.88.1\r\nContent-Length: 5\r\n\r\nhello";
+	const char *resp = "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 201 Created\r\n"
+			   "Content-Length: 3\r\n\r\nabc";
+
+	handshake();
+	client_data(0, req);
+	cr_assert(received(POD_B, got, sizeof(got), &rst) > 0);
+	cr_assert_eq(http_records(r, 4), 1, "the request, once its body ended");
+	cr_assert_eq(r[0]->dir, NM_HTTP_REQUEST);
+	cr_assert_eq(r[0]->tx, 0);
+	cr_assert_eq(r[0]->complete, 1);
+	cr_assert_eq(r[0]->peer_parsed, 1, "both pods are on this node");
+	cr_assert_eq(r[0]->body_bytes, 5);
+	cr_assert_eq(r[0]->client_port, CPORT);
+	cr_assert_eq(r[0]->server_port, SPORT);
+	cr_assert_str_eq(str_of(r[0]->f.method, r[0]->f.method_len), "POST");
+	cr_assert_str_eq(str_of(r[0]->f.uri, r[0]->f.uri_len), "/up?q=%41", "as sent");
+	cr_assert_str_eq(str_of(r[0]->f.host, r[0]->f.host_len), "Shop.Example:8080");
+	cr_assert_str_eq(str_of(r[0]->f.ua, r[0]->f.ua_len), "curl/7.88.1");
+	cr_assert_eq(r[0]->f.truncated, 0);
+
+	send_tcp(false, S_ISN + 1, C_ISN + 1 + (uint32_t)strlen(req), F_ACK | F_PSH, resp);
+	cr_assert(received(POD_A, got, sizeof(got), &rst) > 0);
+	cr_assert_eq(http_records(r + 1, 3), 1, "the 100 is interim: not a record");
+	cr_assert_eq(r[1]->dir, NM_HTTP_RESPONSE);
+	cr_assert_eq(r[1]->tx, 0, "answers request 0");
+	cr_assert_eq(r[1]->f.status, 201);
+	cr_assert_eq(r[1]->body_bytes, 3);
+	cr_assert_eq(nm_flow_id(&r[0]->key, r[0]->init_pod_id),
+		     nm_flow_id(&r[1]->key, r[1]->init_pod_id), "one flow");
+
+	json_t *ev = nm_http_event_json(node, r[0], r[1]);
+	json_t *h = json_object_get(ev, "http");
+	cr_assert_str_eq(json_string_value(json_object_get(ev, "event_type")), "http");
+	cr_assert_eq(json_integer_value(json_object_get(ev, "src_port")), CPORT);
+	cr_assert_str_eq(json_string_value(json_object_get(h, "hostname")), "shop.example");
+	cr_assert_eq(json_integer_value(json_object_get(h, "http_port")), 8080);
+	cr_assert_str_eq(json_string_value(json_object_get(h, "url")), "/up?q=%41");
+	cr_assert_str_eq(json_string_value(json_object_get(h, "http_method")), "POST");
+	cr_assert_str_eq(json_string_value(json_object_get(h, "http_user_agent")), "curl/7.88.1");
+	cr_assert_eq(json_integer_value(json_object_get(h, "status")), 201);
+	cr_assert_eq(json_integer_value(json_object_get(h, "length")), 3);
+	json_t *nm = json_object_get(ev, "nodemesh");
+	cr_assert_eq(json_integer_value(json_object_get(nm, "request_body_bytes")), 5);
+	cr_assert_eq(json_integer_value(json_object_get(json_object_get(nm, "dest"), "port")),
+		     SPORT);
+	json_decref(ev);
+	http_records_put(r, 2);
+	cr_assert_eq(w0->sc.http_events, 2);
+	cr_assert_eq(w0->sc.http_events_lost, 0);
+}
+
+Test(inspect_http, long_fields_are_cut_and_marked)
+{
+	static const struct {
+		unsigned int uri, ua, host;
+		uint8_t truncated;
+	} cases[] = {
+	    {NM_HTTP_LOG_URI_LEN, NM_HTTP_LOG_UA_LEN, NM_HTTP_LOG_HOST_LEN - 8, 0},
+	    {NM_HTTP_LOG_URI_LEN + 1, 10, 10, NM_HTTP_TRUNC_URI},
+	    {10, NM_HTTP_LOG_UA_LEN + 1, 10, NM_HTTP_TRUNC_UA},
+	    {2000, 600, NM_HTTP_LOG_HOST_LEN,
+	     NM_HTTP_TRUNC_URI | NM_HTTP_TRUNC_UA | NM_HTTP_TRUNC_HOST},
+	};
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char head[4096], uri[2100], ua[700], host[300];
+		struct nm_http_record *r[2];
+		unsigned int rst;
+
+		memset(uri, 'u', cases[i].uri);
+		uri[0] = '/';
+		uri[cases[i].uri] = '\0';
+		memset(ua, 'a', cases[i].ua);
+		ua[cases[i].ua] = '\0';
+		/* A host of exactly its bound would be cut at a port it does not have: +1 cuts. */
+		memset(host, 'h', cases[i].host + 1);
+		host[cases[i].host + (cases[i].truncated & NM_HTTP_TRUNC_HOST ? 1 : 0)] = '\0';
+		snprintf(head, sizeof(head),
+			 "GET %s HTTP/1.1\r\nHost: %s\r\nUser-Agent: %s\r\n\r\n", uri, host, ua);
+		unit_cport = (uint16_t)(CPORT + 10 + i);
+		handshake();
+		/* In segments of at most 1000 bytes: a frame stays under the pods' MTU. */
+		size_t len = strlen(head);
+		for (size_t off = 0; off < len; off += 1000) {
+			char seg[1001];
+			snprintf(seg, sizeof(seg), "%.*s", (int)RTE_MIN(len - off, (size_t)1000),
+				 head + off);
+			client_data((uint32_t)off, seg);
+		}
+		received(POD_B, head, sizeof(head), &rst);
+		cr_assert_eq(http_records(r, 2), 1, "case %zu", i);
+		cr_assert_eq(r[0]->f.truncated, cases[i].truncated, "case %zu: %#x", i,
+			     r[0]->f.truncated);
+		cr_assert_eq(r[0]->f.uri_len,
+			     RTE_MIN(cases[i].uri, (unsigned int)NM_HTTP_LOG_URI_LEN));
+		cr_assert_eq(r[0]->f.ua_len,
+			     RTE_MIN(cases[i].ua, (unsigned int)NM_HTTP_LOG_UA_LEN));
+		json_t *ev = nm_http_event_json(node, r[0], NULL);
+		json_t *cut = json_object_get(json_object_get(ev, "nodemesh"), "truncated");
+		cr_assert_eq(cut != NULL, cases[i].truncated != 0, "case %zu", i);
+		cr_assert_eq(json_object_get(json_object_get(ev, "http"), "status"), NULL,
+			     "no response: no status");
+		json_decref(ev);
+		http_records_put(r, 1);
+	}
+	unit_cport = CPORT;
+}
+
+Test(inspect_http, a_message_cut_short_by_the_stream_end_is_logged_incomplete)
+{
+	struct nm_http_record *r[2];
+	char got[256];
+	unsigned int rst;
+
+	handshake();
+	client_data(0, "PUT /f HTTP/1.1\r\nHost: b\r\nContent-Length: 100\r\n\r\n0123456789");
+	received(POD_B, got, sizeof(got), &rst);
+	cr_assert_eq(http_records(r, 2), 0, "the body is not over");
+	/* The ports reused with another ISN: the old stream ends (inspect_tcp). */
+	send_tcp(true, 90000, 0, F_SYN, NULL);
+	cr_assert_eq(http_records(r, 2), 1);
+	cr_assert_eq(r[0]->complete, 0);
+	cr_assert_eq(r[0]->body_bytes, 10);
+	http_records_put(r, 1);
+}
+
+Test(inspect_http, an_alert_on_an_http_flow_carries_the_request_fields)
+{
+	struct nm_alert_record a;
+	unsigned int rst;
+	char got[256];
+
+	handshake();
+	client_data(0, "GET /a/%2e%2e/etc/passwd HTTP/1.1\r\nHost: Web\r\nUser-Agent: x/1\r\n\r\n");
+	received(POD_B, got, sizeof(got), &rst);
+	cr_assert_eq(alerts_for(3001, &a), 1);
+	cr_assert_eq(a.has_http, 1);
+	json_t *o = nm_http_alert_json(&a.http);
+	cr_assert_str_eq(json_string_value(json_object_get(o, "url")), "/a/%2e%2e/etc/passwd");
+	cr_assert_str_eq(json_string_value(json_object_get(o, "hostname")), "web");
+	cr_assert_str_eq(json_string_value(json_object_get(o, "http_method")), "GET");
+	cr_assert_str_eq(json_string_value(json_object_get(o, "http_user_agent")), "x/1");
+	cr_assert_null(json_object_get(o, "status"), "not known at the request");
+	json_decref(o);
+}
+
+/*
+ * signatures.http_events "all": a set without http rules still gives the
+ * streams an HTTP parser, for the events.
+ */
+static void
+inspect_events_up(void)
+{
+	http_all = true;
+	worker_with_rules(rules_text, 6);
+	http_all = false;
+	cr_assert(w0->sigs->db->has_http);
+}
+
+TestSuite(inspect_events, .init = inspect_events_up, .fini = node_down);
+
+Test(inspect_events, stream_rules_only_still_log_http_transactions)
+{
+	struct nm_http_record *r[2];
+	char got[256];
+	unsigned int rst;
+
+	const char *first = "GET /plain HTTP/1.1\r\nHost: b\r\n\r\n";
+
+	handshake();
+	client_data(0, first);
+	received(POD_B, got, sizeof(got), &rst);
+	cr_assert_eq(http_records(r, 2), 1);
+	cr_assert_str_eq(str_of(r[0]->f.uri, r[0]->f.uri_len), "/plain");
+	http_records_put(r, 1);
+	client_data((uint32_t)strlen(first), "GET /x HTTP/1.1\r\nX-Q: UNION SELECT\r\n\r\n");
+	cr_assert_eq(w0->c.drops[NM_DROP_SIG_DROP], 1, "the stream rules still act");
+	cr_assert_eq(alerts_for(1001, NULL), 1);
 }

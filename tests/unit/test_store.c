@@ -275,7 +275,7 @@ Test(store_query_parse, every_filter)
 	cr_assert_eq(parse(&q,
 			   "since=-1h until=now pod=web-1 namespace=shop identity=shop/web "
 			   "image=registry.local/web:1.2 peer=198.18.0.7 verdict=deny "
-			   "sid=1000001 limit=5",
+			   "sid=1000001 url=/etc/passwd limit=5",
 			   err, sizeof(err)),
 		     0, "%s", err);
 	cr_assert_eq(q.since_ns, NOON_NS - INT64_C(3600) * 1000000000);
@@ -288,7 +288,9 @@ Test(store_query_parse, every_filter)
 	cr_assert_str_eq(q.peer, "198.18.0.7");
 	cr_assert_str_eq(q.verdict, "deny");
 	cr_assert_eq(q.sid, 1000001);
+	cr_assert_str_eq(q.url, "/etc/passwd");
 	cr_assert_eq(q.limit, 5);
+	cr_assert_eq(parse(&q, "url=", err, sizeof(err)), -EINVAL);
 	cr_assert_eq(parse(&q, "peer=db-0 peer2=x", err, sizeof(err)), -EINVAL);
 	cr_assert_eq(parse(&q, "peer=2001:db8::1", err, sizeof(err)), 0, "%s", err);
 	cr_assert_str_eq(q.peer, "2001:db8::1");
@@ -351,6 +353,20 @@ alert(struct nm_store_val *v, int64_t flow_id, int64_t sid)
 	v[NM_SA_sid] = nm_store_int(sid);
 	v[NM_SA_msg] = nm_store_text("SQL injection");
 	v[NM_SA_direction] = nm_store_text("to_server");
+}
+
+static void
+http_row(struct nm_store_val *v, int64_t flow_id, int64_t tx, const char *url)
+{
+	for (int c = 0; c < NM_SH_N; c++)
+		v[c] = nm_store_http.is_text[c] ? nm_store_text("") : nm_store_int(0);
+	v[NM_SH_flow_id] = nm_store_int(flow_id);
+	v[NM_SH_ts_ns] = nm_store_int(NOON_NS);
+	v[NM_SH_tx_id] = nm_store_int(tx);
+	v[NM_SH_method] = nm_store_text("GET");
+	v[NM_SH_url] = nm_store_text(url);
+	v[NM_SH_status] = nm_store_int(200);
+	v[NM_SH_seen] = nm_store_text("request+response");
 }
 
 static void
@@ -597,7 +613,7 @@ Test(store_queue, hands_batches_to_the_writer, .init = mkdir_tmp, .fini = rm_tmp
 {
 	struct nm_store_queue q;
 	struct nm_store_params p = {.max_bytes = 0, .max_days = 30};
-	struct nm_store_val v[NM_SF_N], a[NM_SA_N];
+	struct nm_store_val v[NM_SF_N], a[NM_SA_N], h[NM_SH_N];
 	char err[256];
 
 	snprintf(p.dir, sizeof(p.dir), "%s", dir);
@@ -611,11 +627,16 @@ Test(store_queue, hands_batches_to_the_writer, .init = mkdir_tmp, .fini = rm_tmp
 	}
 	alert(a, 1005, 1000001);
 	nm_store_queue_add(&q, &nm_store_alerts, a, NOON_NS);
+	http_row(h, 1005, 1, "/second");
+	nm_store_queue_add(&q, &nm_store_http, h, NOON_NS);
+	http_row(h, 1005, 0, "/first");
+	nm_store_queue_add(&q, &nm_store_http, h, NOON_NS);
 	nm_store_queue_sync(&q);
 
 	json_t *st = nm_store_queue_json(&q);
 	cr_assert_eq(json_integer_value(json_object_get(st, "flows_written")), 30);
 	cr_assert_eq(json_integer_value(json_object_get(st, "alerts_written")), 1);
+	cr_assert_eq(json_integer_value(json_object_get(st, "http_written")), 2);
 	cr_assert_eq(json_integer_value(json_object_get(st, "lost")), 0);
 	cr_assert_eq(json_integer_value(json_object_get(st, "queue_lost")), 0);
 	json_decref(st);
@@ -626,9 +647,31 @@ Test(store_queue, hands_batches_to_the_writer, .init = mkdir_tmp, .fini = rm_tmp
 	cr_assert_eq(json_array_size(json_object_get(r, "flows")), 1);
 	cr_assert_eq(json_integer_value(json_object_get(f, "flow_id")), 1005);
 	cr_assert_eq(json_array_size(json_object_get(f, "alerts")), 1);
+	json_t *hl = json_object_get(f, "http");
+	cr_assert_eq(json_array_size(hl), 2);
+	cr_assert_str_eq(json_string_value(json_object_get(json_array_get(hl, 0), "url")), "/first",
+			 "in transaction order");
+	cr_assert_eq(json_integer_value(json_object_get(json_array_get(hl, 1), "status")), 200);
+	json_decref(r);
+	r = query("url=/sec");
+	cr_assert_eq(json_array_size(json_object_get(r, "flows")), 1, "a part of the url matches");
+	json_decref(r);
+	r = query("url=/third");
+	cr_assert_eq(json_array_size(json_object_get(r, "flows")), 0);
 	json_decref(r);
 	r = verify();
 	cr_assert(json_is_true(json_object_get(r, "ok")));
+	cr_assert_eq(json_integer_value(
+			 json_object_get(json_array_get(json_object_get(r, "days"), 0), "rows")),
+		     33, "the chain runs through all three tables");
+	json_decref(r);
+
+	/* An http row edited after the fact breaks the chain at that row. */
+	sql("UPDATE http SET url = '/edited' WHERE tx_id = 0");
+	r = verify();
+	json_t *broken = json_object_get(json_array_get(json_object_get(r, "days"), 0), "broken");
+	cr_assert(json_is_false(json_object_get(r, "ok")));
+	cr_assert_str_eq(json_string_value(json_object_get(broken, "table")), "http");
 	json_decref(r);
 }
 
