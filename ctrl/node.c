@@ -669,7 +669,7 @@ pod_json(const struct nm_pod *p)
 	    "{s:s, s:s, s:s?, s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:i, s:i, s:s?, s:I, s:I, s:I, "
 	    "s:I, s:I, s:s?, s:b}",
 	    "name", p->spec.name, "namespace", p->spec.ns, "serviceaccount",
-	    p->spec.sa[0] != '\0' ? p->spec.sa : NULL, "identity", (json_int_t)p->identity, "ip",
+	    p->spec.sa[0] != '\0' ? p->spec.sa : NULL, "identity_id", (json_int_t)p->identity, "ip",
 	    ip, "iface", p->spec.iface, "driver", nm_port_driver_name(p->spec.driver), "labels",
 	    p->spec.labels, "image", p->spec.image, "socket", p->spec.memif_socket, "worker",
 	    p->worker, "port_id", p->io != NULL ? -1 : p->port_id, "mac",
