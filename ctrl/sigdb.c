@@ -84,6 +84,20 @@
 #define IN_STREAM  (1u << 0)
 #define IN_BLOCK   (1u << 1)
 #define IN_HTTP(b) (1u << (2 + (b))) /* the database of HTTP buffer b */
+/* Buffer b's database of the rules with a body buffer, scanned when a message ends. */
+#define IN_HTTP_LATE(b) (1u << (2 + NM_SIG_BUF_MAX + (b)))
+_Static_assert(2 + 2 * NM_SIG_BUF_MAX <= 32, "a database mask is an unsigned int");
+
+/* Whether http rule r has a body buffer: it is scanned when its message ends. */
+static bool
+http_late(const struct nm_sig_rule *r)
+{
+	for (unsigned int i = 0; i < r->n_patterns; i++)
+		if (r->patterns[i].buffer == NM_SIG_BUF_HTTP_REQUEST_BODY ||
+		    r->patterns[i].buffer == NM_SIG_BUF_HTTP_RESPONSE_BODY)
+			return true;
+	return false;
+}
 
 /* Matches only at the last byte of the data: the end-of-data marker. */
 static const char eod_marker[] = "[\\x00-\\xff]\\z";
@@ -410,7 +424,7 @@ part_of(struct nm_sig_rule *part, const struct nm_sig_rule *r, unsigned int b)
  * end-of-data marker). The ids reported go to bit[*n_bits...].
  */
 static int
-add_http_part(struct pool *p, const struct nm_sig_rule *part, unsigned int ri, unsigned int b,
+add_http_part(struct pool *p, const struct nm_sig_rule *part, unsigned int ri, unsigned int mask,
 	      struct ids *ids, struct submap *sm, struct httpmap *hm, unsigned int *id_of_bit,
 	      unsigned int *n_bits, char *err, size_t errlen)
 {
@@ -431,12 +445,12 @@ add_http_part(struct pool *p, const struct nm_sig_rule *part, unsigned int ri, u
 	} else if (negated) {
 		unsigned int id = ids->next_sub++;
 		id_of_bit[(*n_bits)++] = id;
-		rc = add_rule(p, part, ri, id, IN_HTTP(b), ids, sm, err, errlen);
+		rc = add_rule(p, part, ri, id, mask, ids, sm, err, errlen);
 	} else {
 		for (unsigned int k = 0; k < n_ex; k++) {
 			id_of_bit[(*n_bits)++] =
 			    http_expr_id(p, hm, ids, ex[k].re, ex[k].flags | HS_FLAG_SINGLEMATCH,
-					 ex[k].ext.flags ? &ex[k].ext : NULL, ri, IN_HTTP(b));
+					 ex[k].ext.flags ? &ex[k].ext : NULL, ri, mask);
 			ex[k].re = NULL; /* the pool owns it now, or it was freed */
 		}
 	}
@@ -460,6 +474,7 @@ add_http_rule(struct pool *p, const struct nm_sig_rule *r, unsigned int ri, stru
 	      struct submap *sm, struct httpmap *hm, char *err, size_t errlen)
 {
 	unsigned int used = 0, n_bits = 0, id_of_bit[16];
+	bool late = http_late(r);
 	struct nm_sig_rule *part;
 	int rc = 0;
 
@@ -482,7 +497,8 @@ add_http_rule(struct pool *p, const struct nm_sig_rule *r, unsigned int ri, stru
 		if (single || rc < 0) {
 			/* One expression: add_rule makes it report the rule index. */
 			if (rc == 0)
-				rc = add_rule(p, part, ri, ri, IN_HTTP(b), ids, sm, err, errlen);
+				rc = add_rule(p, part, ri, ri, late ? IN_HTTP_LATE(b) : IN_HTTP(b),
+					      ids, sm, err, errlen);
 			free(part);
 			return rc;
 		}
@@ -491,7 +507,8 @@ add_http_rule(struct pool *p, const struct nm_sig_rule *r, unsigned int ri, stru
 		if (!(used & (1u << b)))
 			continue;
 		part_of(part, r, b);
-		rc = add_http_part(p, part, ri, b, ids, sm, hm, id_of_bit, &n_bits, err, errlen);
+		rc = add_http_part(p, part, ri, late ? IN_HTTP_LATE(b) : IN_HTTP(b), ids, sm, hm,
+				   id_of_bit, &n_bits, err, errlen);
 	}
 	free(part);
 	if (rc < 0)
@@ -728,7 +745,10 @@ nm_sigdb_compile(const struct nm_sig_rule *rules, unsigned int n, char *err, siz
 		rc = compile_db(&pool, rules, IN_BLOCK, &db->block, err, errlen);
 	for (unsigned int b = NM_SIG_BUF_STREAM + 1; b < NM_SIG_BUF_MAX && rc == 0; b++) {
 		rc = compile_db(&pool, rules, IN_HTTP(b), &db->http[b], err, errlen);
-		db->has_http |= db->http[b] != NULL;
+		if (rc == 0)
+			rc = compile_db(&pool, rules, IN_HTTP_LATE(b), &db->http_late[b], err,
+					errlen);
+		db->has_http |= db->http[b] != NULL || db->http_late[b] != NULL;
 	}
 	db->compile_ms = now_ms() - t0;
 	if (rc < 0)
@@ -774,6 +794,8 @@ nm_sigdb_free(struct nm_sigdb *db)
 	for (unsigned int b = 0; b < NM_SIG_BUF_MAX; b++) {
 		hs_free_database(db->http[b]);
 		db->http[b] = NULL;
+		hs_free_database(db->http_late[b]);
+		db->http_late[b] = NULL;
 	}
 	free(db->http_index);
 	db->http_index = NULL;
@@ -799,6 +821,9 @@ nm_sigdb_scratch_alloc(const struct nm_sigdb *db, hs_scratch_t **scratch)
 	for (unsigned int b = 0; b < NM_SIG_BUF_MAX && hrc == HS_SUCCESS; b++)
 		if (db->http[b])
 			hrc = hs_alloc_scratch(db->http[b], &s);
+	for (unsigned int b = 0; b < NM_SIG_BUF_MAX && hrc == HS_SUCCESS; b++)
+		if (db->http_late[b])
+			hrc = hs_alloc_scratch(db->http_late[b], &s);
 	if (hrc != HS_SUCCESS) {
 		/* Only free what this call allocated; a caller's scratch stays theirs. */
 		if (*scratch == NULL && s != NULL)

@@ -23,6 +23,7 @@ struct sig_ctx {
 	uint32_t sid;			/* 0: not known */
 	const struct nm_sig_vars *vars; /* $NAME values; never NULL while parsing */
 	uint8_t buffer; /* the sticky buffer content/pcre go to (enum nm_sig_buffer) */
+	bool file_data; /* the rule named file.data (the response body) */
 };
 
 /* Write "sid N: " and the message into c->err; returns -EINVAL. */

@@ -115,6 +115,34 @@ nm_inspect_http_buffers(const struct nm_http_head *h, uint8_t *space, struct nm_
 	set(out, NM_SIG_BUF_HTTP_HEADER, hdr, n_hdr);
 }
 
+/* Whether the set has rules on this direction's body (ctrl/sigdb.c's late databases). */
+static bool
+wants_body(const struct nm_inspect_http *ih)
+{
+	unsigned int b = ih->parser->dir == NM_HTTP_REQUEST ? NM_SIG_BUF_HTTP_REQUEST_BODY
+							    : NM_SIG_BUF_HTTP_RESPONSE_BODY;
+
+	return ih->db->http_late[b] != NULL;
+}
+
+/*
+ * A response's Content-Encoding. Requests are inspected as sent: libhtp
+ * decodes only responses by Suricata's defaults.
+ */
+static enum nm_http_coding
+coding_of(const struct nm_http_head *h)
+{
+	struct nm_http_span name, value;
+	uint32_t pos = h->headers_off;
+
+	if (h->method.len > 0)
+		return NM_HTTP_CODING_NONE;
+	while (nm_http_head_next(h, &pos, &name, &value) == 1)
+		if (name_is(h, name, "content-encoding"))
+			return nm_http_coding_of(h->buf + value.off, value.len);
+	return NM_HTTP_CODING_NONE;
+}
+
 static void
 on_head(void *arg, const struct nm_http_head *h)
 {
@@ -127,13 +155,104 @@ on_head(void *arg, const struct nm_http_head *h)
 	nm_inspect_http_buffers(h, space, &bufs);
 	ih->heads++;
 	ih->rc = nm_sigdb_scan_http(ih->db, ih->scratch, &bufs, ih->fn, ih->ctx);
+	if (wants_body(ih)) {
+		/* The head stays in the parser's buffer until the message ends. */
+		ih->parser->m.kept_head = *h;
+		ih->parser->m.body_coding = (uint8_t)coding_of(h);
+	}
+}
+
+/*
+ * Body bytes (chunked framing removed) are kept after the head in the
+ * head buffer, as many as the stream's chunk has room for.
+ */
+static void
+on_body(void *arg, const uint8_t *data, uint32_t len)
+{
+	struct nm_inspect_http *ih = arg;
+	struct nm_http_parser *p = ih->parser;
+	uint32_t used, room;
+
+	if (p->m.kept_head.len == 0)
+		return; /* no rule looks at this direction's bodies */
+	p->m.body_seen += len;
+	used = p->m.kept_head.len + p->m.body_kept;
+	room = p->buf_size > used ? p->buf_size - used : 0;
+	if (len > room)
+		len = room;
+	memcpy(p->head + used, data, len);
+	p->m.body_kept += len;
+}
+
+/* The body as the rules see it: decoded when its Content-Encoding says so. */
+static void
+body_buffer(struct nm_inspect_http *ih, struct nm_sig_http_bufs *bufs, unsigned int b)
+{
+	struct nm_http_parser *p = ih->parser;
+	const uint8_t *body = p->head + p->m.kept_head.len;
+	enum nm_http_coding coding = (enum nm_http_coding)p->m.body_coding;
+	const uint8_t *out;
+	uint32_t out_len;
+
+	bufs->data[b] = body;
+	bufs->len[b] = p->m.body_kept;
+	if (coding == NM_HTTP_CODING_NONE || ih->inflater == NULL)
+		return;
+	switch (nm_http_inflate(ih->inflater, coding, body, p->m.body_kept, &out, &out_len)) {
+	case NM_HTTP_INFLATE_CUT:
+		ih->inflate_cut++;
+		break;
+	case NM_HTTP_INFLATE_ERROR:
+		ih->inflate_errors++;
+		break;
+	default:
+		break;
+	}
+	bufs->data[b] = out;
+	bufs->len[b] = out_len;
+}
+
+/*
+ * A message ended: the rules with a body buffer are scanned once, over
+ * the head's buffers built again and the body kept. A message without a
+ * body is not scanned: those rules need a body to match, as in Suricata,
+ * which does not inspect an absent buffer.
+ */
+static void
+on_end(void *arg)
+{
+	struct nm_inspect_http *ih = arg;
+	struct nm_http_parser *p = ih->parser;
+	uint8_t space[NM_INSPECT_HTTP_SPACE];
+	struct nm_sig_http_bufs bufs;
+	unsigned int b = p->dir == NM_HTTP_REQUEST ? NM_SIG_BUF_HTTP_REQUEST_BODY
+						   : NM_SIG_BUF_HTTP_RESPONSE_BODY;
+
+	if (ih->rc != 0 || p->m.kept_head.len == 0 || p->m.body_kept == 0)
+		return;
+	nm_inspect_http_buffers(&p->m.kept_head, space, &bufs);
+	body_buffer(ih, &bufs, b);
+	ih->bodies++;
+	if (p->m.body_seen > p->m.body_kept)
+		ih->bodies_cut++;
+	ih->rc = nm_sigdb_scan_http_late(ih->db, ih->scratch, &bufs, ih->fn, ih->ctx);
 }
 
 enum nm_http_verdict
 nm_inspect_http_feed(struct nm_http_parser *p, const uint8_t *data, uint32_t len,
 		     struct nm_inspect_http *ih)
 {
-	static const struct nm_http_cb cb = {on_head, NULL, NULL};
+	static const struct nm_http_cb cb = {on_head, on_body, on_end};
 
+	ih->parser = p;
 	return nm_http_parse(p, data, len, &cb, ih);
+}
+
+void
+nm_inspect_http_finish(struct nm_http_parser *p, struct nm_inspect_http *ih)
+{
+	/* Only a body that lasts until the connection closes is still open here. */
+	ih->parser = p;
+	if (p->verdict == NM_HTTP_MORE && p->m.kept_head.len > 0)
+		on_end(ih);
 }

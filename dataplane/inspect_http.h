@@ -9,6 +9,7 @@
 
 #include <stdint.h>
 
+#include "http_body.h"
 #include "nodemesh/http-t.h"
 #include "sig_scan.h"
 
@@ -18,8 +19,15 @@ struct nm_inspect_http {
 	hs_scratch_t *scratch;
 	nm_sigdb_hit_fn fn;
 	void *ctx;
-	uint32_t heads; /* message heads scanned */
-	int rc;		/* 0, or the first scan's -EIO */
+	/* Decodes gzip/deflate response bodies; NULL: they are scanned as sent. */
+	struct nm_http_inflater *inflater;
+	struct nm_http_parser *parser; /* the one being fed (nm_inspect_http_feed sets it) */
+	uint32_t heads;		       /* message heads scanned */
+	uint32_t bodies;	       /* message bodies scanned with the rules of a body buffer */
+	uint32_t bodies_cut;	 /* bodies longer than the room to keep them: the rest unseen */
+	uint32_t inflate_cut;	 /* bodies that inflated past the decoded bound */
+	uint32_t inflate_errors; /* bodies that are not the gzip/deflate they claim */
+	int rc;			 /* 0, or the first scan's -EIO */
 };
 
 /* Bytes of the buffer space one head's buffers are built in (on the stack). */
@@ -37,5 +45,11 @@ void nm_inspect_http_buffers(const struct nm_http_head *h, uint8_t *space,
 /* Feed len in-order bytes of the direction; returns the parser's verdict. */
 enum nm_http_verdict nm_inspect_http_feed(struct nm_http_parser *p, const uint8_t *data,
 					  uint32_t len, struct nm_inspect_http *ih);
+
+/*
+ * The direction ended (its flow closes): a body framed by the end of the
+ * connection is scanned now with the rules of a body buffer.
+ */
+void nm_inspect_http_finish(struct nm_http_parser *p, struct nm_inspect_http *ih);
 
 #endif

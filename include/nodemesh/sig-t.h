@@ -37,7 +37,10 @@ enum nm_sig_proto {
  * Where a pattern looks (Suricata's sticky buffers). STREAM is the packet
  * payload or the TCP stream, as for every rule before HTTP. The HTTP
  * buffers are built per message when its head completes (dataplane/http.c
- * parses, dataplane/inspect_http.c builds them) and scanned as blocks.
+ * parses, dataplane/inspect_http.c builds them) and scanned as blocks; a
+ * rule with a body buffer is scanned once, when its message ends, with
+ * the head's buffers rebuilt beside the body (file.data is the response
+ * body).
  */
 #define NM_SIG_BUFFERS(_)                                                                          \
 	_(STREAM, NULL, NULL)                                                                      \
@@ -48,7 +51,9 @@ enum nm_sig_proto {
 	_(HTTP_HEADER, "http.header", "http_header")                                               \
 	_(HTTP_USER_AGENT, "http.user_agent", "http_user_agent")                                   \
 	_(HTTP_COOKIE, "http.cookie", "http_cookie")                                               \
-	_(HTTP_STAT_CODE, "http.stat_code", "http_stat_code")
+	_(HTTP_STAT_CODE, "http.stat_code", "http_stat_code")                                      \
+	_(HTTP_REQUEST_BODY, "http.request_body", "http_client_body")                              \
+	_(HTTP_RESPONSE_BODY, "http.response_body", "http_server_body")
 
 enum nm_sig_buffer {
 #define NM_SIG_BUFFER_ENUM(sym, sticky, legacy) NM_SIG_BUF_##sym,

@@ -75,6 +75,13 @@ struct nm_sigdb {
 	 * parser.
 	 */
 	hs_database_t *http[NM_SIG_BUF_MAX];
+	/*
+	 * The same per buffer for the rules with a body buffer
+	 * (http.request_body, http.response_body, file.data): scanned once,
+	 * when a message ends, over its head's buffers and its body, so the
+	 * bitmap of such a rule lives for one scan as the others do.
+	 */
+	hs_database_t *http_late[NM_SIG_BUF_MAX];
 	bool has_http;
 	/*
 	 * http rules of more than one expression: id n_rules + i reports the

@@ -120,8 +120,22 @@ static const struct {
 
     /* keywords */
     {"buffer not built yet, sid given later",
-     ANY_ANY "(msg:\"x\"; http.request_body; content:\"a\"; sid:1001;)",
-     "sid 1001: http.request_body: nodemesh does not build this HTTP buffer yet"},
+     ANY_ANY "(msg:\"x\"; http.header.raw; content:\"a\"; sid:1001;)",
+     "sid 1001: http.header.raw: nodemesh does not build this HTTP buffer yet"},
+    {"file.data to_server",
+     ANY_ANY "(flow:established,to_server; file.data; content:\"a\"; sid:1;)",
+     "sid 1: file.data with flow:to_server (files uploaded in a request) is not supported: "
+     "nodemesh's file.data is the response body"},
+    {"file.data with a value", ANY_ANY "(file_data:1; content:\"a\"; sid:1;)",
+     "sid 1: file.data: takes no value"},
+    {"request body and response body",
+     ANY_ANY "(http.request_body; content:\"a\"; http.response_body; content:\"b\"; sid:1;)",
+     "sid 1: request buffers and response buffers (http.stat_code, http.response_body, "
+     "file.data) in one rule are not supported (nodemesh matches one message at a time)"},
+    {"request body to_client", ANY_ANY "(flow:to_client; content:\"a\"; http_client_body; sid:1;)",
+     "sid 1: request buffers with flow:to_client matches nothing"},
+    {"response body to_server", ANY_ANY "(flow:to_server; content:\"a\"; http_server_body; sid:1;)",
+     "sid 1: response buffers with flow:to_server matches nothing"},
     {"unknown http keyword", ANY_ANY "(http.uri.normalized; content:\"a\"; sid:1;)",
      "sid 1: unsupported keyword 'http.uri.normalized'"},
     /* HTTP buffers: what Suricata refuses too, and what nodemesh cannot mean exactly */
@@ -147,8 +161,8 @@ static const struct {
      "sid 1: patterns in the payload and in HTTP buffers in one rule are not supported"},
     {"request and response buffers",
      ANY_ANY "(http.uri; content:\"a\"; http.stat_code; content:\"200\"; sid:1;)",
-     "sid 1: request buffers and http.stat_code in one rule are not supported (nodemesh matches "
-     "one message at a time)"},
+     "sid 1: request buffers and response buffers (http.stat_code, http.response_body, "
+     "file.data) in one rule are not supported (nodemesh matches one message at a time)"},
     {"request buffer to_client", ANY_ANY "(flow:to_client; http.method; content:\"GET\"; sid:1;)",
      "sid 1: request buffers with flow:to_client matches nothing"},
     {"dsize on http", ANY_ANY "(http.uri; content:\"a\"; dsize:>5; sid:1;)",
