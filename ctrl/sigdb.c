@@ -81,12 +81,12 @@
 #include "sigdb.h"
 #include "sigexpr.h"
 
-#define IN_STREAM  (1u << 0)
-#define IN_BLOCK   (1u << 1)
-#define IN_HTTP(b) (1u << (2 + (b))) /* the database of HTTP buffer b */
+#define IN_STREAM  (1ull << 0)
+#define IN_BLOCK   (1ull << 1)
+#define IN_HTTP(b) (1ull << (2 + (b))) /* the database of HTTP buffer b */
 /* Buffer b's database of the rules with a body buffer, scanned when a message ends. */
-#define IN_HTTP_LATE(b) (1u << (2 + NM_SIG_BUF_MAX + (b)))
-_Static_assert(2 + 2 * NM_SIG_BUF_MAX <= 32, "a database mask is an unsigned int");
+#define IN_HTTP_LATE(b) (1ull << (2 + NM_SIG_BUF_MAX + (b)))
+_Static_assert(2 + 2 * NM_SIG_BUF_MAX <= 64, "a database mask is a uint64_t");
 
 /* Whether http rule r has a body buffer: it is scanned when its message ends. */
 static bool
@@ -110,8 +110,8 @@ struct pool {
 	unsigned int *ids;
 	hs_expr_ext_t *ext;
 	bool *has_ext;
-	unsigned int *rule;   /* rule index; UINT_MAX for the marker */
-	unsigned int *dbmask; /* IN_STREAM | IN_BLOCK */
+	unsigned int *rule; /* rule index; UINT_MAX for the marker */
+	uint64_t *dbmask;   /* IN_STREAM | IN_BLOCK | IN_HTTP(b) ... */
 };
 
 /* One database's view of the pool, in the layout hs_compile_ext_multi takes. */
@@ -124,7 +124,7 @@ struct dbset {
 	unsigned int *from; /* pool index of each entry */
 };
 
-static unsigned int
+static uint64_t
 dbmask_of(uint8_t proto)
 {
 	switch (proto) {
@@ -173,7 +173,7 @@ pool_free(struct pool *p)
 /* Append one expression; takes ownership of expr. */
 static void
 pool_add(struct pool *p, char *expr, unsigned int flags, unsigned int id, const hs_expr_ext_t *ext,
-	 unsigned int rule, unsigned int dbmask)
+	 unsigned int rule, uint64_t dbmask)
 {
 	unsigned int i = p->n++;
 
@@ -197,9 +197,9 @@ struct submap {
 
 /* Where the ids the pool hands out go: sub-expressions, the marker. */
 struct ids {
-	unsigned int next_sub;	   /* next free sub-expression id */
-	unsigned int marker;	   /* the end-of-data marker's id */
-	unsigned int needs_marker; /* databases whose rules use the marker */
+	unsigned int next_sub; /* next free sub-expression id */
+	unsigned int marker;   /* the end-of-data marker's id */
+	uint64_t needs_marker; /* databases whose rules use the marker */
 };
 
 /*
@@ -209,11 +209,12 @@ struct ids {
  */
 static int
 add_rule(struct pool *p, const struct nm_sig_rule *r, unsigned int ri, unsigned int report,
-	 unsigned int dbmask, struct ids *ids, struct submap *sm, char *err, size_t errlen)
+	 uint64_t dbmask, struct ids *ids, struct submap *sm, char *err, size_t errlen)
 {
 	struct nm_sig_expr ex[NM_SIG_MAX_EXPRS];
 	unsigned int *next_sub = &ids->next_sub;
-	unsigned int comb_mask, slot = 0, n_ex = 0, k;
+	uint64_t comb_mask;
+	unsigned int slot = 0, n_ex = 0, k;
 	bool negated = false, at_end = false;
 	bool single, split;
 	char *comb = NULL, *o = NULL;
@@ -347,7 +348,7 @@ struct httpmap {
 };
 
 static uint64_t
-expr_hash(const char *re, unsigned int flags, const hs_expr_ext_t *ext, unsigned int dbmask)
+expr_hash(const char *re, unsigned int flags, const hs_expr_ext_t *ext, uint64_t dbmask)
 {
 	uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a */
 	const unsigned long long v[] = {flags,
@@ -381,7 +382,7 @@ same_ext(const struct pool *p, unsigned int i, const hs_expr_ext_t *ext)
  */
 static unsigned int
 http_expr_id(struct pool *p, struct httpmap *hm, struct ids *ids, char *re, unsigned int flags,
-	     const hs_expr_ext_t *ext, unsigned int ri, unsigned int dbmask)
+	     const hs_expr_ext_t *ext, unsigned int ri, uint64_t dbmask)
 {
 	unsigned int k = (unsigned int)expr_hash(re, flags, ext, dbmask) & (hm->cap - 1);
 
@@ -413,6 +414,12 @@ part_of(struct nm_sig_rule *part, const struct nm_sig_rule *r, unsigned int b)
 {
 	*part = *r;
 	part->n_patterns = 0;
+	/*
+	 * Buffer b's bsize is the part's dsize: sigexpr.c gives it the same
+	 * expression, its buffer's length (http rules refuse dsize itself).
+	 */
+	part->dsize_min = r->bsize_min[b] > 0 ? r->bsize_min[b] : -1;
+	part->dsize_max = r->bsize_min[b] > 0 ? r->bsize_max[b] : -1;
 	for (unsigned int i = 0; i < r->n_patterns; i++)
 		if (r->patterns[i].buffer == b)
 			part->patterns[part->n_patterns++] = r->patterns[i];
@@ -424,7 +431,7 @@ part_of(struct nm_sig_rule *part, const struct nm_sig_rule *r, unsigned int b)
  * end-of-data marker). The ids reported go to bit[*n_bits...].
  */
 static int
-add_http_part(struct pool *p, const struct nm_sig_rule *part, unsigned int ri, unsigned int mask,
+add_http_part(struct pool *p, const struct nm_sig_rule *part, unsigned int ri, uint64_t mask,
 	      struct ids *ids, struct submap *sm, struct httpmap *hm, unsigned int *id_of_bit,
 	      unsigned int *n_bits, char *err, size_t errlen)
 {
@@ -480,6 +487,9 @@ add_http_rule(struct pool *p, const struct nm_sig_rule *r, unsigned int ri, stru
 
 	for (unsigned int i = 0; i < r->n_patterns; i++)
 		used |= 1u << r->patterns[i].buffer;
+	for (unsigned int b = 0; b < NM_SIG_BUF_MAX; b++)
+		if (r->bsize_min[b] > 0)
+			used |= 1u << b; /* urilen alone in http.uri */
 	part = malloc(sizeof(*part));
 	if (part == NULL) {
 		snprintf(err, errlen, "sid %u line %u: out of memory", r->sid, r->line);
@@ -526,7 +536,7 @@ add_http_rule(struct pool *p, const struct nm_sig_rule *r, unsigned int ri, stru
 }
 
 static int
-compile_db(const struct pool *p, const struct nm_sig_rule *rules, unsigned int which,
+compile_db(const struct pool *p, const struct nm_sig_rule *rules, uint64_t which,
 	   hs_database_t **db, char *err, size_t errlen)
 {
 	struct dbset s = {0};

@@ -23,12 +23,8 @@ static const struct {
 
 /* Keywords of HTTP buffers nodemesh does not build yet: refused by name, not as unknown. */
 static const char *const not_yet[] = {
-    "http.header_names", "http.header.raw",    "http_raw_header", "http.host.raw",
-    "http_raw_host",	 "http.stat_msg",      "http_stat_msg",	  "http.protocol",
-    "http.request_line", "http.response_line", "http.start",	  "http.content_type",
-    "http.content_len",	 "http.referer",       "http.accept",	  "http.accept_enc",
-    "http.accept_lang",	 "http.connection",    "http.server",	  "http.location",
-    "http.cookie.raw",
+    "http.header.raw", "http_raw_header", "http.host.raw",   "http_raw_host",
+    "http.start",      "http.connection", "http.cookie.raw",
 };
 
 /* Buffers only a request has. */
@@ -37,14 +33,19 @@ request_only(uint8_t b)
 {
 	return b == NM_SIG_BUF_HTTP_METHOD || b == NM_SIG_BUF_HTTP_URI ||
 	       b == NM_SIG_BUF_HTTP_URI_RAW || b == NM_SIG_BUF_HTTP_HOST ||
-	       b == NM_SIG_BUF_HTTP_USER_AGENT || b == NM_SIG_BUF_HTTP_REQUEST_BODY;
+	       b == NM_SIG_BUF_HTTP_USER_AGENT || b == NM_SIG_BUF_HTTP_REQUEST_BODY ||
+	       b == NM_SIG_BUF_HTTP_REQUEST_LINE || b == NM_SIG_BUF_HTTP_REFERER ||
+	       b == NM_SIG_BUF_HTTP_ACCEPT || b == NM_SIG_BUF_HTTP_ACCEPT_ENC ||
+	       b == NM_SIG_BUF_HTTP_ACCEPT_LANG;
 }
 
 /* Buffers only a response has. */
 static bool
 response_only(uint8_t b)
 {
-	return b == NM_SIG_BUF_HTTP_STAT_CODE || b == NM_SIG_BUF_HTTP_RESPONSE_BODY;
+	return b == NM_SIG_BUF_HTTP_STAT_CODE || b == NM_SIG_BUF_HTTP_RESPONSE_BODY ||
+	       b == NM_SIG_BUF_HTTP_RESPONSE_LINE || b == NM_SIG_BUF_HTTP_STAT_MSG ||
+	       b == NM_SIG_BUF_HTTP_LOCATION || b == NM_SIG_BUF_HTTP_SERVER;
 }
 
 static const char *
@@ -74,7 +75,7 @@ sig_opt_buffer(struct nm_sig_rule *rule, const struct sig_option *o, struct sig_
 	for (unsigned int b = NM_SIG_BUF_STREAM + 1; b < NM_SIG_BUF_MAX; b++) {
 		bool sticky = sig_key_is(o, buffers[b].sticky);
 
-		if (!sticky && !sig_key_is(o, buffers[b].legacy))
+		if (!sticky && (buffers[b].legacy == NULL || !sig_key_is(o, buffers[b].legacy)))
 			continue;
 		if (o->val != NULL)
 			return sig_fail(c, "%s: takes no value",
@@ -168,6 +169,14 @@ sig_http_done(struct nm_sig_rule *rule, struct sig_ctx *c)
 		any_stream |= b == NM_SIG_BUF_STREAM;
 		request |= request_only(b);
 		response |= response_only(b);
+	}
+	/* A bsize (urilen) is a match in its buffer of its own. */
+	for (unsigned int b = NM_SIG_BUF_STREAM + 1; b < NM_SIG_BUF_MAX; b++) {
+		if (rule->bsize_min[b] == 0)
+			continue;
+		any_http = true;
+		request |= request_only((uint8_t)b);
+		response |= response_only((uint8_t)b);
 	}
 	if (!any_http) {
 		if (rule->proto == NM_SIG_PROTO_HTTP)

@@ -14,6 +14,8 @@
  *   isdataat:N    there is a byte at offset N; ",relative": at least N
  *                 bytes follow the previous content's match; "!": not.
  *   dsize         the packet's payload size: N, <N, >N, N<>M (exclusive).
+ *   bsize         the sticky buffer's size, in the same forms; urilen the
+ *                 size of http.uri (",raw": http.uri.raw).
  *   fast_pattern  accepted and dropped: it picks Suricata's prefilter
  *                 pattern, never what matches; Hyperscan chooses its own.
  *
@@ -214,31 +216,50 @@ sig_opt_isdataat(struct nm_sig_rule *rule, char *val, struct sig_ctx *c)
 	return 0;
 }
 
+/*
+ * A size as Suricata's integer keywords read it: N, <N, >N, <=N, >=N, or
+ * N<>M with both ends excluded. [*lo, *hi], inclusive; *lo may be 0.
+ */
+static int
+size_range(const char *key, const char *val, long *lo, long *hi, struct sig_ctx *c)
+{
+	unsigned int a, b = 0;
+	int used = 0;
+
+	if (sscanf(val, "%u <> %u%n", &a, &b, &used) == 2 && val[used] == '\0') {
+		*lo = (long)a + 1;
+		*hi = (long)b - 1;
+	} else if (sscanf(val, "<= %u%n", &a, &used) == 1 && val[used] == '\0') {
+		*lo = 0;
+		*hi = a;
+	} else if (sscanf(val, ">= %u%n", &a, &used) == 1 && val[used] == '\0') {
+		*lo = a;
+		*hi = MAX_OFFSET;
+	} else if (sscanf(val, "< %u%n", &a, &used) == 1 && val[used] == '\0') {
+		*lo = 0;
+		*hi = (long)a - 1;
+	} else if (sscanf(val, "> %u%n", &a, &used) == 1 && val[used] == '\0') {
+		*lo = (long)a + 1;
+		*hi = MAX_OFFSET;
+	} else if (val[0] >= '0' && val[0] <= '9' && sscanf(val, "%u%n", &a, &used) == 1 &&
+		   val[used] == '\0') {
+		*lo = *hi = a;
+	} else {
+		return sig_fail(c, "%s '%s': must be N, <N, >N, <=N, >=N or N<>M", key, val);
+	}
+	if (a > MAX_OFFSET || b > MAX_OFFSET)
+		return sig_fail(c, "%s '%s': over %d", key, val, MAX_OFFSET);
+	return 0;
+}
+
 /* dsize:N, <N, >N, N<>M (both ends excluded, as Suricata's range). */
 int
 sig_opt_dsize(struct nm_sig_rule *rule, const char *val, struct sig_ctx *c)
 {
-	unsigned int a, b;
-	int used = 0;
 	long lo, hi;
 
-	if (sscanf(val, "%u <> %u%n", &a, &b, &used) == 2 && val[used] == '\0') {
-		lo = (long)a + 1;
-		hi = (long)b - 1;
-	} else if (sscanf(val, "< %u%n", &a, &used) == 1 && val[used] == '\0') {
-		lo = 0;
-		hi = (long)a - 1;
-	} else if (sscanf(val, "> %u%n", &a, &used) == 1 && val[used] == '\0') {
-		lo = (long)a + 1;
-		hi = MAX_OFFSET;
-	} else if (val[0] >= '0' && val[0] <= '9' && sscanf(val, "%u%n", &a, &used) == 1 &&
-		   val[used] == '\0') {
-		lo = hi = a;
-	} else {
-		return sig_fail(c, "dsize '%s': must be N, <N, >N or N<>M", val);
-	}
-	if (a > MAX_OFFSET || (used > 0 && strstr(val, "<>") && b > MAX_OFFSET))
-		return sig_fail(c, "dsize '%s': over %d", val, MAX_OFFSET);
+	if (size_range("dsize", val, &lo, &hi, c) < 0)
+		return -EINVAL;
 	/* A payload is scanned only when it has bytes: dsize 0 could never fire. */
 	if (lo < 1)
 		lo = 1;
@@ -247,4 +268,71 @@ sig_opt_dsize(struct nm_sig_rule *rule, const char *val, struct sig_ctx *c)
 	rule->dsize_min = (int32_t)lo;
 	rule->dsize_max = (int32_t)hi;
 	return 0;
+}
+
+/* Buffer b's size bound, met with any given before for the same buffer. */
+static int
+buffer_size(struct nm_sig_rule *rule, unsigned int b, const char *key, const char *val, long lo,
+	    long hi, struct sig_ctx *c)
+{
+	if (rule->bsize_min[b] > 0) {
+		lo = lo > rule->bsize_min[b] ? lo : rule->bsize_min[b];
+		hi = hi < rule->bsize_max[b] ? hi : rule->bsize_max[b];
+	}
+	if (lo > hi)
+		return sig_fail(c, "%s '%s': no size matches (with the bound before it)", key, val);
+	rule->bsize_min[b] = (int32_t)lo;
+	rule->bsize_max[b] = (int32_t)hi;
+	return 0;
+}
+
+/*
+ * bsize: the sticky buffer's length (Suricata's detect-bsize.c). A buffer
+ * nodemesh never scans when it is empty (Suricata neither inspects an
+ * absent one), so a range that takes 0 is refused: it would differ on a
+ * present, empty buffer.
+ */
+int
+sig_opt_bsize(struct nm_sig_rule *rule, const char *val, struct sig_ctx *c)
+{
+	long lo, hi;
+
+	if (c->buffer == NM_SIG_BUF_STREAM)
+		return sig_fail(c, "bsize: needs a sticky buffer before it (http.uri, ...)");
+	if (size_range("bsize", val, &lo, &hi, c) < 0)
+		return -EINVAL;
+	if (lo < 1)
+		return sig_fail(c,
+				"bsize '%s': a size of 0 is not supported (an empty buffer is "
+				"not scanned)",
+				val);
+	return buffer_size(rule, c->buffer, "bsize", val, lo, hi, c);
+}
+
+/*
+ * urilen:SIZE[,norm|raw]: the length of http.uri (norm, the default) or
+ * http.uri.raw, a bsize on that buffer. A request-target is never empty.
+ */
+int
+sig_opt_urilen(struct nm_sig_rule *rule, char *val, struct sig_ctx *c)
+{
+	unsigned int b = NM_SIG_BUF_HTTP_URI;
+	char *comma = strchr(val, ',');
+	long lo, hi;
+
+	if (comma != NULL) {
+		char *which = sig_trim(comma + 1);
+
+		*comma = '\0';
+		if (strcmp(which, "raw") == 0)
+			b = NM_SIG_BUF_HTTP_URI_RAW;
+		else if (strcmp(which, "norm") != 0)
+			return sig_fail(c, "urilen '%s': after the size, norm or raw", which);
+	}
+	val = sig_trim(val);
+	if (size_range("urilen", val, &lo, &hi, c) < 0)
+		return -EINVAL;
+	if (lo < 1)
+		lo = 1;
+	return buffer_size(rule, b, "urilen", val, lo, hi, c);
 }

@@ -390,6 +390,8 @@ static const struct {
     {"endswith", false, 0},
     {"isdataat", true, 0},
     {"dsize", true, SEEN_DSIZE},
+    {"bsize", true, 0},
+    {"urilen", true, 0},
     {"fast_pattern", true, 0},
     {"pcre", true, 0},
     {"flow", true, SEEN_FLOW},
@@ -444,6 +446,10 @@ sig_apply_option(struct nm_sig_rule *rule, struct sig_option *o, unsigned int *s
 		return sig_opt_isdataat(rule, val, c);
 	if (strcmp(key, "dsize") == 0)
 		return sig_opt_dsize(rule, val, c);
+	if (strcmp(key, "bsize") == 0)
+		return sig_opt_bsize(rule, val, c);
+	if (strcmp(key, "urilen") == 0)
+		return sig_opt_urilen(rule, val, c);
 	if (strcmp(key, "nocase") == 0 || strcmp(key, "offset") == 0 || strcmp(key, "depth") == 0 ||
 	    strcmp(key, "distance") == 0 || strcmp(key, "within") == 0 ||
 	    strcmp(key, "startswith") == 0 || strcmp(key, "endswith") == 0)

@@ -129,7 +129,8 @@ nm_http_inflate(struct nm_http_inflater *inf, enum nm_http_coding coding, const 
 	inf->z.avail_out = inf->out_max;
 	rc = inflate(&inf->z, Z_SYNC_FLUSH);
 	*out_len = inf->out_max - inf->z.avail_out;
-	/* Z_OK or Z_BUF_ERROR with output room left: the input ended first (a body kept in part). */
+	/* Z_OK or Z_BUF_ERROR with output room left: the input ended first (a body kept in part).
+	 */
 	if (rc != Z_STREAM_END && rc != Z_OK && rc != Z_BUF_ERROR)
 		res = NM_HTTP_INFLATE_ERROR;
 	else if (rc != Z_STREAM_END && inf->z.avail_out == 0)

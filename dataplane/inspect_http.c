@@ -14,6 +14,12 @@
  *   http.user_agent  the User-Agent header's value
  *   http.cookie      the Cookie (response: Set-Cookie) header's value
  *   http.stat_code   a response's three status digits
+ *   http.header_names  "\r\n", each header's name and "\r\n", then "\r\n"
+ *   http.request_line, http.response_line  the start line without its CRLF
+ *   http.protocol    its "HTTP/1.x"; http.stat_msg  a response's reason
+ *   http.content_type, http.content_len (both directions), http.referer,
+ *   http.accept, http.accept_enc, http.accept_lang (requests),
+ *   http.location, http.server (responses)  that header's value
  *
  * Where it knowingly differs: libhtp joins a repeated header's values with
  * ", " in one entry; here http.header lists each as sent and the single
@@ -67,6 +73,68 @@ set(struct nm_sig_http_bufs *out, unsigned int b, const uint8_t *data, uint32_t 
 	out->len[b] = len;
 }
 
+/* The start line's buffers: the line itself, its protocol, a response's reason. */
+static void
+start_line_buffers(const struct nm_http_head *h, struct nm_sig_http_bufs *out)
+{
+	uint32_t n = h->headers_off - 1; /* the LF */
+	bool request = h->method.len > 0;
+
+	if (n > 0 && h->buf[n - 1] == '\r')
+		n--;
+	set(out, request ? NM_SIG_BUF_HTTP_REQUEST_LINE : NM_SIG_BUF_HTTP_RESPONSE_LINE, h->buf, n);
+	/* The parser checked the shapes: "METHOD SP target SP HTTP/1.x", "HTTP/1.x SP NNN ...". */
+	if (request) {
+		set(out, NM_SIG_BUF_HTTP_PROTOCOL, h->buf + n - 8, 8);
+		return;
+	}
+	set(out, NM_SIG_BUF_HTTP_PROTOCOL, h->buf, 8);
+	if (n > 13)
+		set(out, NM_SIG_BUF_HTTP_STAT_MSG, h->buf + 13, n - 13);
+}
+
+/* Headers whose value is a buffer of its own, by direction (first occurrence). */
+static const struct {
+	const char *name; /* lower case */
+	unsigned int buffer;
+	uint8_t dirs; /* bit 0: requests, bit 1: responses */
+} value_buffers[] = {
+    {"content-type", NM_SIG_BUF_HTTP_CONTENT_TYPE, 3},
+    {"content-length", NM_SIG_BUF_HTTP_CONTENT_LEN, 3},
+    {"referer", NM_SIG_BUF_HTTP_REFERER, 1},
+    {"accept", NM_SIG_BUF_HTTP_ACCEPT, 1},
+    {"accept-encoding", NM_SIG_BUF_HTTP_ACCEPT_ENC, 1},
+    {"accept-language", NM_SIG_BUF_HTTP_ACCEPT_LANG, 1},
+    {"location", NM_SIG_BUF_HTTP_LOCATION, 2},
+    {"server", NM_SIG_BUF_HTTP_SERVER, 2},
+};
+
+/* http.header_names into names, and the single-header buffers. */
+static void
+header_buffers(const struct nm_http_head *h, uint8_t *names, struct nm_sig_http_bufs *out)
+{
+	uint8_t dir = h->method.len > 0 ? 1 : 2;
+	struct nm_http_span name, value;
+	uint32_t pos = h->headers_off, n = 0;
+
+	names[n++] = '\r';
+	names[n++] = '\n';
+	while (nm_http_head_next(h, &pos, &name, &value) == 1) {
+		memcpy(names + n, h->buf + name.off, name.len);
+		n += name.len;
+		names[n++] = '\r';
+		names[n++] = '\n';
+		for (size_t k = 0; k < sizeof(value_buffers) / sizeof(value_buffers[0]); k++)
+			if ((value_buffers[k].dirs & dir) &&
+			    out->len[value_buffers[k].buffer] == 0 &&
+			    name_is(h, name, value_buffers[k].name))
+				set(out, value_buffers[k].buffer, h->buf + value.off, value.len);
+	}
+	names[n++] = '\r';
+	names[n++] = '\n';
+	set(out, NM_SIG_BUF_HTTP_HEADER_NAMES, names, n);
+}
+
 void
 nm_inspect_http_buffers(const struct nm_http_head *h, uint8_t *space, struct nm_sig_http_bufs *out)
 {
@@ -113,6 +181,8 @@ nm_inspect_http_buffers(const struct nm_http_head *h, uint8_t *space, struct nm_
 		hdr[n_hdr++] = '\n';
 	}
 	set(out, NM_SIG_BUF_HTTP_HEADER, hdr, n_hdr);
+	start_line_buffers(h, out);
+	header_buffers(h, space + NM_INSPECT_HTTP_NAMES_OFF, out);
 }
 
 /* Whether the set has rules on this direction's body (ctrl/sigdb.c's late databases). */

@@ -35,10 +35,12 @@ struct nm_inspect_http {
 
 /*
  * Build the Suricata buffers of head h (a request's or a response's) in
- * space (3 * NM_INSPECT_HTTP_HEAD_MAX + 2 * NM_HTTP_HEADER_COUNT_DEFAULT
- * bytes; h->len is at most NM_INSPECT_HTTP_HEAD_MAX).
+ * space (NM_INSPECT_HTTP_SPACE bytes: the normalized URI, the host, the
+ * header lines and the header names; h->len is at most
+ * NM_INSPECT_HTTP_HEAD_MAX).
  */
-#define NM_INSPECT_HTTP_SPACE (3 * NM_INSPECT_HTTP_HEAD_MAX + 2 * NM_HTTP_HEADER_COUNT_DEFAULT)
+#define NM_INSPECT_HTTP_NAMES_OFF (3 * NM_INSPECT_HTTP_HEAD_MAX + 2 * NM_HTTP_HEADER_COUNT_DEFAULT)
+#define NM_INSPECT_HTTP_SPACE	  (NM_INSPECT_HTTP_NAMES_OFF + NM_INSPECT_HTTP_HEAD_MAX + 4)
 void nm_inspect_http_buffers(const struct nm_http_head *h, uint8_t *space,
 			     struct nm_sig_http_bufs *out);
 

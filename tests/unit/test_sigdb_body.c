@@ -33,6 +33,22 @@ static const char *const body_rules[] = {
     "content:\"x=\"; content:!\"safe\"; sid:6;)",
     /* A head-only rule beside them: still reported at the head, once. */
     "alert http any any -> any any (http.uri; content:\"/upload\"; sid:7;)",
+    /* The other buffers of a head, bsize and urilen. */
+    "alert http any any -> any any (http.header_names; content:\"|0d 0a|X-Evil|0d 0a|\"; "
+    "sid:8;)",
+    "alert http any any -> any any (http.request_line; content:\"GET /a HTTP/1.0\"; "
+    "bsize:15; sid:9;)",
+    "alert http any any -> any any (http.content_type; content:\"application/x-evil\"; "
+    "sid:10;)",
+    "alert http any any -> any any (http.uri; content:\"/b\"; startswith; urilen:4; sid:11;)",
+    "alert http any any -> any any (http.stat_msg; content:\"Weird\"; sid:12;)",
+    "alert http any any -> any any (http.protocol; content:\"HTTP/1.0\"; http.method; "
+    "content:\"PUT\"; sid:13;)",
+    "alert http any any -> any any (http.server; content:\"EvilSrv\"; sid:14;)",
+    "alert http any any -> any any (http.referer; content:\"evil.example\"; sid:15;)",
+    "alert http any any -> any any (urilen:>20,raw; http.method; content:\"DELETE\"; sid:16;)",
+    "alert http any any -> any any (http.response_line; content:\"HTTP/1.1 299 Weird\"; "
+    "startswith; endswith; sid:17;)",
 };
 #define N_RULES (sizeof(body_rules) / sizeof(body_rules[0]))
 
@@ -357,4 +373,49 @@ Test(sigdb_body, body_past_the_kept_room_is_cut_and_counted)
 	cr_assert_eq(ih.bodies_cut, 1);
 	free(m);
 	free(b);
+}
+
+/* The head buffers beside the bodies, and the size keywords. */
+Test(sigdb_body, header_names_hold_names_only)
+{
+	cr_assert_eq(feed_all(NM_HTTP_REQUEST, "GET / HTTP/1.1\r\nHost: a\r\nX-Evil: 1\r\n\r\n"),
+		     SIDS(8));
+	cr_assert_eq(
+	    feed_all(NM_HTTP_REQUEST, "GET / HTTP/1.1\r\nX-Evil-2: 1\r\nX-A: X-Evil\r\n\r\n"), 0,
+	    "a longer name, and the name as a value, are not it");
+}
+
+Test(sigdb_body, request_line_with_bsize_and_protocol)
+{
+	cr_assert_eq(feed_all(NM_HTTP_REQUEST, "GET /a HTTP/1.0\r\n\r\n"), SIDS(9));
+	cr_assert_eq(feed_all(NM_HTTP_REQUEST, "GET /ab HTTP/1.0\r\n\r\n"), 0, "bsize 15");
+	cr_assert_eq(feed_all(NM_HTTP_REQUEST, "PUT /a HTTP/1.0\r\nContent-Length: 0\r\n\r\n"),
+		     SIDS(13));
+	cr_assert_eq(feed_all(NM_HTTP_REQUEST, "PUT /a HTTP/1.1\r\nContent-Length: 0\r\n\r\n"), 0);
+}
+
+Test(sigdb_body, urilen_counts_the_normalized_or_the_raw_target)
+{
+	cr_assert_eq(feed_all(NM_HTTP_REQUEST, "GET /b12 HTTP/1.1\r\n\r\n"), SIDS(11));
+	cr_assert_eq(feed_all(NM_HTTP_REQUEST, "GET /b123 HTTP/1.1\r\n\r\n"), 0);
+	/* Normalized, "/b%31%32" is "/b12": 4 bytes. */
+	cr_assert_eq(feed_all(NM_HTTP_REQUEST, "GET /b%31%32 HTTP/1.1\r\n\r\n"), SIDS(11));
+	/* 22 raw bytes, 8 normalized. */
+	cr_assert_eq(feed_all(NM_HTTP_REQUEST, "DELETE /%61%62%63%64%65%66%67 HTTP/1.1\r\n\r\n"),
+		     SIDS(16));
+	cr_assert_eq(feed_all(NM_HTTP_REQUEST, "DELETE /abcdefg HTTP/1.1\r\n\r\n"), 0);
+}
+
+Test(sigdb_body, header_value_buffers_by_direction)
+{
+	cr_assert_eq(feed_all(NM_HTTP_REQUEST, "GET / HTTP/1.1\r\nReferer: http://evil.example/\r\n"
+					       "Content-Type: application/x-evil\r\n\r\n"),
+		     SIDS(10, 15));
+	cr_assert_eq(feed_all(NM_HTTP_RESPONSE, "HTTP/1.1 299 Weird\r\nServer: EvilSrv\r\n"
+						"Referer: evil.example\r\n"
+						"Content-Type: application/x-evil\r\n"
+						"Content-Length: 0\r\n\r\n"),
+		     SIDS(10, 12, 14, 17), "no http.referer in a response");
+	cr_assert_eq(feed_all(NM_HTTP_REQUEST, "GET / HTTP/1.1\r\nServer: EvilSrv\r\n\r\n"), 0,
+		     "no http.server in a request");
 }
