@@ -119,7 +119,7 @@ relative_in_one_buffer(const struct nm_sig_rule *rule, struct sig_ctx *c)
 	for (unsigned int i = 0; i < rule->n_patterns; i++) {
 		const struct nm_sig_pattern *p = &rule->patterns[i];
 		bool relative =
-		    p->has_distance || p->has_within || (p->kind == NM_SIG_ISDATAAT && p->relative);
+		    p->has_distance || p->has_within || (p->kind != NM_SIG_CONTENT && p->relative);
 		unsigned int j = i;
 
 		if (!relative)

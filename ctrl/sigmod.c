@@ -54,13 +54,13 @@ last_content(struct nm_sig_rule *rule, const char *key, struct nm_sig_pattern **
 
 /*
  * The match a relative keyword counts from: the last content or pcre
- * before pattern `before`. Only a positive content is a position nodemesh
- * can chain from (a pcre's match end and a negated content's absence are
- * not), so anything else is refused.
+ * before pattern `before`. A positive content or a pcre is a position
+ * nodemesh can chain from (sigexpr.c joins them into one expression); a
+ * negated content's absence is not, so it is refused.
  */
-static int
-previous_match(const struct nm_sig_rule *rule, unsigned int before, const char *key,
-	       struct sig_ctx *c)
+int
+sig_previous_match(const struct nm_sig_rule *rule, unsigned int before, const char *key,
+		   struct sig_ctx *c)
 {
 	for (unsigned int i = before; i-- > 0;) {
 		const struct nm_sig_pattern *p = &rule->patterns[i];
@@ -70,8 +70,6 @@ previous_match(const struct nm_sig_rule *rule, unsigned int before, const char *
 		if (p->kind == NM_SIG_ISDATAAT)
 			return sig_fail(
 			    c, "%s: after a relative isdataat (it would need a lookahead)", key);
-		if (p->kind == NM_SIG_PCRE)
-			return sig_fail(c, "%s: relative to a pcre is not supported", key);
 		if (p->negated)
 			return sig_fail(c, "%s: relative to a negated content is not supported",
 					key);
@@ -101,7 +99,7 @@ position(struct nm_sig_rule *rule, struct nm_sig_pattern *pat, const char *key, 
 		return sig_fail(c, "%s: cannot be mixed with startswith", key);
 	if (relative ? pat->offset >= 0 || pat->depth >= 0 : pat->has_distance || pat->has_within)
 		return sig_fail(c, "%s: offset/depth and distance/within on one content", key);
-	if (relative && previous_match(rule, rule->n_patterns - 1, key, c) < 0)
+	if (relative && sig_previous_match(rule, rule->n_patterns - 1, key, c) < 0)
 		return -EINVAL;
 
 	bool is_distance = strcmp(key, "distance") == 0, is_within = strcmp(key, "within") == 0;
@@ -199,7 +197,7 @@ sig_opt_isdataat(struct nm_sig_rule *rule, char *val, struct sig_ctx *c)
 	val = sig_trim(val);
 	if (!sig_parse_uint(val, MAX_OFFSET, &v))
 		return sig_fail(c, "isdataat '%s': not a number 0..%d", val, MAX_OFFSET);
-	if (relative && previous_match(rule, rule->n_patterns, "isdataat", c) < 0)
+	if (relative && sig_previous_match(rule, rule->n_patterns, "isdataat", c) < 0)
 		return -EINVAL;
 	if (negated && relative && v == 0)
 		return sig_fail(c, "isdataat:!0,relative matches nothing");
