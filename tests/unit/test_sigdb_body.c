@@ -49,6 +49,11 @@ static const char *const body_rules[] = {
     "alert http any any -> any any (urilen:>20,raw; http.method; content:\"DELETE\"; sid:16;)",
     "alert http any any -> any any (http.response_line; content:\"HTTP/1.1 299 Weird\"; "
     "startswith; endswith; sid:17;)",
+    /* Negated contents: a veto decided after the message's last buffer (sigdb.c). */
+    "alert http any any -> any any (http.uri; content:\"/veto\"; http.user_agent; "
+    "content:!\"curl\"; content:!\"wget\"; sid:18;)",
+    "alert http any any -> any any (http.uri; content:\"/veto\"; content:!\"x=1\"; "
+    "http.header_names; content:!\"|0d 0a|Referer|0d 0a|\"; sid:19;)",
 };
 #define N_RULES (sizeof(body_rules) / sizeof(body_rules[0]))
 
@@ -418,4 +423,22 @@ Test(sigdb_body, header_value_buffers_by_direction)
 		     SIDS(10, 12, 14, 17), "no http.referer in a response");
 	cr_assert_eq(feed_all(NM_HTTP_REQUEST, "GET / HTTP/1.1\r\nServer: EvilSrv\r\n\r\n"), 0,
 		     "no http.server in a request");
+}
+
+Test(sigdb_body, negated_contents_veto_after_every_buffer_is_scanned)
+{
+	cr_assert_eq(feed_all(NM_HTTP_REQUEST, "GET /veto HTTP/1.1\r\nUser-Agent: Mozilla\r\n\r\n"),
+		     SIDS(18, 19));
+	cr_assert_eq(feed_all(NM_HTTP_REQUEST, "GET /veto HTTP/1.1\r\nUser-Agent: curl/8\r\n\r\n"),
+		     SIDS(19));
+	cr_assert_eq(feed_all(NM_HTTP_REQUEST, "GET /veto HTTP/1.1\r\nUser-Agent: x wget\r\n\r\n"),
+		     SIDS(19));
+	/* No User-Agent at all: Suricata does not inspect an absent buffer, no match. */
+	cr_assert_eq(feed_all(NM_HTTP_REQUEST, "GET /veto HTTP/1.1\r\nHost: a\r\n\r\n"), SIDS(19));
+	/* The veto in the first buffer scanned, or in the last. */
+	cr_assert_eq(feed_all(NM_HTTP_REQUEST, "GET /veto?x=1 HTTP/1.1\r\nUser-Agent: M\r\n\r\n"),
+		     SIDS(18));
+	cr_assert_eq(feed_all(NM_HTTP_REQUEST, "GET /veto HTTP/1.1\r\nUser-Agent: M\r\n"
+					       "Referer: http://a/\r\n\r\n"),
+		     SIDS(18));
 }
