@@ -139,6 +139,14 @@ feed_all(enum nm_http_dir dir, const char *in)
 	return whole;
 }
 
+/* Text bytes into a binary buffer, without their NUL. */
+static void
+put_text(uint8_t *at, const char *text)
+{
+	for (size_t i = 0; text[i] != '\0'; i++)
+		at[i] = (uint8_t)text[i];
+}
+
 /* A head and body of body_len bytes in one buffer; the caller frees it. */
 static uint8_t *
 message(const char *head, const uint8_t *body, size_t body_len, size_t *n)
@@ -147,7 +155,7 @@ message(const char *head, const uint8_t *body, size_t body_len, size_t *n)
 	uint8_t *m = malloc(h + body_len);
 
 	cr_assert_not_null(m);
-	memcpy(m, head, h);
+	put_text(m, head);
 	memcpy(m + h, body, body_len);
 	*n = h + body_len;
 	return m;
@@ -314,7 +322,7 @@ Test(sigdb_body, gzip_bomb_is_cut_at_the_decoded_bound_and_counted)
 
 	cr_assert_not_null(plain);
 	/* 4 MiB inflating from a few KiB: the pattern first, then at the end. */
-	memcpy(plain + 100, "EVIL-PAYLOAD", 12);
+	put_text(plain + 100, "EVIL-PAYLOAD");
 	uint8_t *z = compress_body(plain, big, true, &zn);
 	cr_assert_lt(zn, 6000, "fits the kept room (%zu)", zn);
 	snprintf(head, sizeof(head),
@@ -327,7 +335,7 @@ Test(sigdb_body, gzip_bomb_is_cut_at_the_decoded_bound_and_counted)
 	free(z);
 
 	memset(plain + 100, 0, 12);
-	memcpy(plain + big - 12, "EVIL-PAYLOAD", 12);
+	put_text(plain + big - 12, "EVIL-PAYLOAD");
 	z = compress_body(plain, big, true, &zn);
 	snprintf(head, sizeof(head),
 		 "HTTP/1.1 201 Created\r\nContent-Encoding: gzip\r\nContent-Length: %zu\r\n\r\n",
@@ -363,7 +371,7 @@ Test(sigdb_body, body_past_the_kept_room_is_cut_and_counted)
 
 	cr_assert_not_null(b);
 	memset(b, 'y', body);
-	memcpy(b + 1000, "cmd=whoami", 10);
+	put_text(b + 1000, "cmd=whoami");
 	snprintf(head, sizeof(head), "POST /r HTTP/1.1\r\nContent-Length: %zu\r\n\r\n", body);
 	uint8_t *m = message(head, b, body, &n);
 	cr_assert_eq(feed_seg(NM_HTTP_REQUEST, m, n, 1400, &ih), SIDS(1));
@@ -372,7 +380,7 @@ Test(sigdb_body, body_past_the_kept_room_is_cut_and_counted)
 
 	/* Past the room (the stream's buffer after the head): not seen, as README says. */
 	memset(b + 1000, 'y', 10);
-	memcpy(b + body - 10, "cmd=whoami", 10);
+	put_text(b + body - 10, "cmd=whoami");
 	m = message(head, b, body, &n);
 	cr_assert_eq(feed_seg(NM_HTTP_REQUEST, m, n, 1400, &ih), 0);
 	cr_assert_eq(ih.bodies_cut, 1);
