@@ -112,31 +112,6 @@ sig_opt_buffer(struct nm_sig_rule *rule, const struct sig_option *o, struct sig_
 	return 0;
 }
 
-/* A relative pattern's anchor must be in its own buffer (Suricata chains within one). */
-static int
-relative_in_one_buffer(const struct nm_sig_rule *rule, struct sig_ctx *c)
-{
-	for (unsigned int i = 0; i < rule->n_patterns; i++) {
-		const struct nm_sig_pattern *p = &rule->patterns[i];
-		bool relative =
-		    p->has_distance || p->has_within || (p->kind != NM_SIG_CONTENT && p->relative);
-		unsigned int j = i;
-
-		if (!relative)
-			continue;
-		while (j-- > 0 && rule->patterns[j].kind == NM_SIG_ISDATAAT &&
-		       !rule->patterns[j].relative)
-			;
-		if (j < i && rule->patterns[j].buffer != p->buffer)
-			return sig_fail(c,
-					"a relative match in %s after a content in %s: "
-					"relative matches stay within one buffer",
-					buffer_name(p->buffer),
-					buffer_name(rule->patterns[j].buffer));
-	}
-	return 0;
-}
-
 /* Suricata refuses these too: http.host holds the host lowercased. */
 static int
 host_is_lowercase(const struct nm_sig_rule *rule, struct sig_ctx *c)
@@ -206,9 +181,8 @@ sig_http_done(struct nm_sig_rule *rule, struct sig_ctx *c)
 	if (rule->dsize_min >= 0)
 		return sig_fail(c, "dsize on an http rule is not supported (it counts a packet's "
 				   "payload, not a buffer)");
-	rc = relative_in_one_buffer(rule, c);
-	if (rc == 0)
-		rc = host_is_lowercase(rule, c);
+	/* Relative matches chain within their buffer (sigmod.c's sig_previous_match). */
+	rc = host_is_lowercase(rule, c);
 	if (rc == 0)
 		rule->proto = NM_SIG_PROTO_HTTP;
 	return rc;

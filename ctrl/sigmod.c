@@ -59,12 +59,14 @@ last_content(struct nm_sig_rule *rule, const char *key, struct nm_sig_pattern **
  * negated content's absence is not, so it is refused.
  */
 int
-sig_previous_match(const struct nm_sig_rule *rule, unsigned int before, const char *key,
-		   struct sig_ctx *c)
+sig_previous_match(const struct nm_sig_rule *rule, unsigned int before, uint8_t buffer,
+		   const char *key, struct sig_ctx *c)
 {
 	for (unsigned int i = before; i-- > 0;) {
 		const struct nm_sig_pattern *p = &rule->patterns[i];
 
+		if (p->buffer != buffer)
+			continue; /* Suricata chains within one buffer's list */
 		if (p->kind == NM_SIG_ISDATAAT && !p->relative)
 			continue; /* absolute isdataat moves nothing */
 		if (p->kind == NM_SIG_ISDATAAT)
@@ -78,7 +80,45 @@ sig_previous_match(const struct nm_sig_rule *rule, unsigned int before, const ch
 					key);
 		return 0;
 	}
+	if (strcmp(key, "pcre flag R") != 0)
+		return 1; /* the start of the buffer: sig_relative_at_start */
 	return sig_fail(c, "%s: no content before the one it makes relative", key);
+}
+
+/*
+ * A relative content or isdataat first in its buffer counts from the
+ * buffer's start, as Suricata's inspection starts with the previous
+ * match's end at 0: distance D and within W are offset D and depth W,
+ * a relative isdataat is an absolute one.
+ */
+void
+sig_relative_at_start(struct nm_sig_rule *rule)
+{
+	for (unsigned int i = 0; i < rule->n_patterns; i++) {
+		struct nm_sig_pattern *p = &rule->patterns[i];
+		bool relative =
+		    p->has_distance || p->has_within || (p->kind == NM_SIG_ISDATAAT && p->relative);
+		bool first = true;
+
+		for (unsigned int j = 0; j < i && relative; j++) {
+			const struct nm_sig_pattern *q = &rule->patterns[j];
+
+			first &=
+			    q->buffer != p->buffer || (q->kind == NM_SIG_ISDATAAT && !q->relative);
+		}
+		if (!relative || !first)
+			continue;
+		if (p->kind == NM_SIG_ISDATAAT) {
+			p->relative = false;
+			continue;
+		}
+		p->offset = p->has_distance ? p->distance : -1;
+		p->depth = p->has_within ? p->within : -1;
+		p->has_distance = false;
+		p->has_within = false;
+		p->distance = 0;
+		p->within = 0;
+	}
 }
 
 /* offset, depth, distance, within: a number, each once per content. */
@@ -99,7 +139,7 @@ position(struct nm_sig_rule *rule, struct nm_sig_pattern *pat, const char *key, 
 		return sig_fail(c, "%s: cannot be mixed with startswith", key);
 	if (relative ? pat->offset >= 0 || pat->depth >= 0 : pat->has_distance || pat->has_within)
 		return sig_fail(c, "%s: offset/depth and distance/within on one content", key);
-	if (relative && sig_previous_match(rule, rule->n_patterns - 1, key, c) < 0)
+	if (relative && sig_previous_match(rule, rule->n_patterns - 1, pat->buffer, key, c) < 0)
 		return -EINVAL;
 
 	bool is_distance = strcmp(key, "distance") == 0, is_within = strcmp(key, "within") == 0;
@@ -197,7 +237,7 @@ sig_opt_isdataat(struct nm_sig_rule *rule, char *val, struct sig_ctx *c)
 	val = sig_trim(val);
 	if (!sig_parse_uint(val, MAX_OFFSET, &v))
 		return sig_fail(c, "isdataat '%s': not a number 0..%d", val, MAX_OFFSET);
-	if (relative && sig_previous_match(rule, rule->n_patterns, "isdataat", c) < 0)
+	if (relative && sig_previous_match(rule, rule->n_patterns, c->buffer, "isdataat", c) < 0)
 		return -EINVAL;
 	if (negated && relative && v == 0)
 		return sig_fail(c, "isdataat:!0,relative matches nothing");

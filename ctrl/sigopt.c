@@ -322,7 +322,7 @@ opt_pcre(struct nm_sig_rule *rule, char *val, struct sig_ctx *c)
 					sig_show_char(*f, buf));
 		}
 	}
-	if (fl_r && sig_previous_match(rule, rule->n_patterns, "pcre flag R", c) < 0)
+	if (fl_r && sig_previous_match(rule, rule->n_patterns, buffer, "pcre flag R", c) < 0)
 		return -EINVAL;
 	int rc = add_pattern(rule, body + 1, blen, c, &pat);
 	if (rc < 0)
@@ -548,6 +548,7 @@ sig_options_done(struct nm_sig_rule *rule, unsigned int seen, struct sig_ctx *c)
 {
 	if (!(seen & SEEN_SID))
 		return sig_fail(c, "rule has no sid");
+	sig_relative_at_start(rule);
 	for (unsigned int i = 0; i < rule->n_patterns; i++)
 		if (rule->patterns[i].kind != NM_SIG_ISDATAAT)
 			return sig_http_done(rule, c);

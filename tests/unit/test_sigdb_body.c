@@ -54,6 +54,12 @@ static const char *const body_rules[] = {
     "content:!\"curl\"; content:!\"wget\"; sid:18;)",
     "alert http any any -> any any (http.uri; content:\"/veto\"; content:!\"x=1\"; "
     "http.header_names; content:!\"|0d 0a|Referer|0d 0a|\"; sid:19;)",
+    /* Relative first in its buffer: from the buffer's start (within 4: the first header). */
+    "alert http any any -> any any (http.uri; content:\"/rel\"; http.header; "
+    "content:\"X-R|3a|\"; distance:0; within:4; sid:20;)",
+    /* Relative to the last content of its own buffer, across another buffer's. */
+    "alert http any any -> any any (http.uri; content:\"/rel\"; http.method; "
+    "content:\"GET\"; http.uri; content:\"/z\"; distance:0; within:2; sid:21;)",
 };
 #define N_RULES (sizeof(body_rules) / sizeof(body_rules[0]))
 
@@ -449,4 +455,12 @@ Test(sigdb_body, negated_contents_veto_after_every_buffer_is_scanned)
 	cr_assert_eq(feed_all(NM_HTTP_REQUEST, "GET /veto HTTP/1.1\r\nUser-Agent: M\r\n"
 					       "Referer: http://a/\r\n\r\n"),
 		     SIDS(18));
+}
+
+Test(sigdb_body, relative_first_in_its_buffer_counts_from_its_start)
+{
+	cr_assert_eq(feed_all(NM_HTTP_REQUEST, "GET /rel/z HTTP/1.1\r\nX-R: 1\r\nHost: a\r\n\r\n"),
+		     SIDS(20, 21));
+	cr_assert_eq(
+	    feed_all(NM_HTTP_REQUEST, "GET /rel/a/z HTTP/1.1\r\nHost: a\r\nX-R: 1\r\n\r\n"), 0);
 }

@@ -243,3 +243,12 @@ Test(sigmod, relative_pcre_refusals)
 	cr_assert(strstr(err, "pcre R with ^ other than at its start") != NULL, "%s", err);
 	teardown();
 }
+
+/* Relative first in its buffer: Suricata counts from the buffer's start (offset/depth). */
+Test(sigmod, relative_first_counts_from_the_start)
+{
+	EXPECT_BLOCK(UDP "(content:\"a\"; distance:2; within:3; sid:1;)", {"xxa", true},
+		     {"xxxxa", true}, {"a", false}, {"xxxxxa", false});
+	EXPECT_BLOCK(UDP "(isdataat:3,relative; content:\"a\"; sid:1;)", {"abcd", true},
+		     {"abc", false});
+}

@@ -149,14 +149,6 @@ static const struct {
      "sid 1: http_uri: no content before it to modify"},
     {"two legacy modifiers", ANY_ANY "(content:\"a\"; http_uri; http_header; sid:1;)",
      "sid 1: http_header: the content before it is already in http.uri"},
-    {"relative across buffers",
-     ANY_ANY "(http.uri; content:\"a\"; http.header; content:\"b\"; distance:0; sid:1;)",
-     "sid 1: a relative match in http.header after a content in http.uri: relative matches "
-     "stay within one buffer"},
-    {"relative across legacy buffers",
-     ANY_ANY "(content:\"a\"; http_uri; content:\"b\"; within:5; http_header; sid:1;)",
-     "sid 1: a relative match in http.header after a content in http.uri: relative matches "
-     "stay within one buffer"},
     {"payload and buffer", ANY_ANY "(content:\"a\"; http.uri; content:\"b\"; sid:1;)",
      "sid 1: patterns in the payload and in HTTP buffers in one rule are not supported"},
     {"request and response buffers",
@@ -172,8 +164,6 @@ static const struct {
      "sid 1: http.host content \"Example.com\" has upper case: the buffer is lowercased, it can "
      "never match"},
     /* content modifiers: what Suricata refuses too, and what nodemesh cannot mean exactly */
-    {"distance first", ANY_ANY "(content:\"a\"; distance:0; sid:1;)",
-     "sid 1: distance: no content before the one it makes relative"},
     {"negative distance", ANY_ANY "(content:\"a\"; content:\"b\"; distance:-2; sid:1;)",
      "distance -2: a negative distance is not supported"},
     {"within shorter than content", ANY_ANY "(content:\"a\"; content:\"bcd\"; within:2; sid:1;)",
@@ -205,8 +195,6 @@ static const struct {
      "fast_pattern 'x': must be empty, only, or OFFSET,LENGTH"},
     {"isdataat alone", ANY_ANY "(isdataat:4; sid:1;)",
      "sid 1: rule has no content or pcre: nothing to match"},
-    {"isdataat relative first", ANY_ANY "(isdataat:2,relative; content:\"a\"; sid:1;)",
-     "isdataat: no content before the one it makes relative"},
     {"isdataat bad suffix", ANY_ANY "(content:\"a\"; isdataat:2,rawbytes; sid:1;)",
      "isdataat 'rawbytes': only ',relative' may follow the number"},
     {"isdataat !0 relative", ANY_ANY "(content:\"a\"; isdataat:!0,relative; sid:1;)",
