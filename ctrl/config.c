@@ -13,6 +13,7 @@
 #include <libconfig.h>
 
 #include "nodemesh/cidr.h"
+#include "nodemesh/http-t.h"
 #include "config.h"
 #include "names.h"
 
@@ -60,6 +61,7 @@ nm_config_defaults(struct nm_config *cfg)
 	snprintf(cfg->flow_log, sizeof(cfg->flow_log), "/var/log/nodemesh/flows.jsonl");
 	cfg->sig_max_streams = 65536;
 	cfg->sig_stream_state_max = 8192;
+	cfg->sig_http_body_decoded_max = NM_HTTP_DECODED_DEFAULT;
 	nm_sig_vars_defaults(&cfg->sig_vars);
 	cfg->tunnel.fabric_mtu = 1500;
 	cfg->tunnel.udp_port = 4790;
@@ -771,15 +773,22 @@ load_root(struct ctx *c, config_t *lc, struct nm_config *cfg)
 
 	s = config_setting_get_member(root, "signatures");
 	if (s != NULL) {
-		static const char *const sig_known[] = {
-		    "file", "max_streams", "stream_state_max", "midstream", "http_events",
-		    "vars", NULL};
+		static const char *const sig_known[] = {"file",
+							"max_streams",
+							"stream_state_max",
+							"http_body_decoded_max",
+							"midstream",
+							"http_events",
+							"vars",
+							NULL};
 		const config_setting_t *vars = config_setting_get_member(s, "vars");
 		if (check_members(c, s, sig_known) < 0 ||
 		    get_optional_path(c, s, "file", cfg->sig_file, sizeof(cfg->sig_file)) < 0 ||
 		    get_uint(c, s, "max_streams", &cfg->sig_max_streams, 1, 1u << 24) < 0 ||
 		    get_uint(c, s, "stream_state_max", &cfg->sig_stream_state_max, 1024, 1u << 20) <
 			0 ||
+		    get_uint(c, s, "http_body_decoded_max", &cfg->sig_http_body_decoded_max,
+			     NM_HTTP_DECODED_MIN, NM_HTTP_DECODED_MAX) < 0 ||
 		    get_choice(c, s, "midstream", "drop", "pickup", &cfg->sig_midstream_pickup) <
 			0 ||
 		    get_choice(c, s, "http_events", "with_rules", "all", &cfg->sig_http_events) <

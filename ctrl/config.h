@@ -90,10 +90,11 @@ struct nm_config {
 	uint8_t sig_midstream_pickup;	     /* signatures.midstream "pickup" (1) or "drop" (0) */
 	uint8_t
 	    sig_http_events; /* signatures.http_events "all" (1): parse HTTP without http rules */
-	uint32_t sig_stream_state_max;	/* bytes per inspection stream (Hyperscan state and more) */
-	struct nm_sig_vars sig_vars;	/* signatures.vars over Suricata's defaults */
-	char alert_log[NM_CFG_ARG_LEN]; /* JSON-lines alerts (EVE-like); "" = off */
-	struct nm_store_params store;	/* logs.store_dir, max_bytes, max_days */
+	uint32_t sig_stream_state_max; /* bytes per inspection stream (Hyperscan state and more) */
+	uint32_t sig_http_body_decoded_max; /* bytes a gzip/deflate body inflates to, at most */
+	struct nm_sig_vars sig_vars;	    /* signatures.vars over Suricata's defaults */
+	char alert_log[NM_CFG_ARG_LEN];	    /* JSON-lines alerts (EVE-like); "" = off */
+	struct nm_store_params store;	    /* logs.store_dir, max_bytes, max_days */
 
 	unsigned int n_pods;
 	struct nm_pod_spec pods[NM_CFG_MAX_STATIC_PODS];

@@ -84,6 +84,7 @@ static const struct setting settings[] = {
     S("signatures.file", sig_file, STRING, NM_CONFIG_SEED),
     S("signatures.max_streams", sig_max_streams, BYTES, NM_CONFIG_RESTART),
     S("signatures.stream_state_max", sig_stream_state_max, BYTES, NM_CONFIG_RESTART),
+    S("signatures.http_body_decoded_max", sig_http_body_decoded_max, BYTES, NM_CONFIG_RESTART),
     S("signatures.midstream", sig_midstream_pickup, BYTES, NM_CONFIG_RESTART),
     S("signatures.http_events", sig_http_events, BYTES, NM_CONFIG_RESTART),
     S("signatures.vars", sig_vars, BYTES, NM_CONFIG_RESTART),

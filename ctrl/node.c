@@ -79,6 +79,7 @@ params_from_config(struct nm_dp_params *p, const struct nm_config *cfg)
 	p->sig_max_streams = cfg->sig_max_streams;
 	p->sig_midstream = cfg->sig_midstream_pickup ? NM_MIDSTREAM_PICKUP : NM_MIDSTREAM_DROP;
 	p->sig_stream_state_max = cfg->sig_stream_state_max;
+	p->sig_http_body_decoded_max = cfg->sig_http_body_decoded_max;
 	p->fabric_ip = cfg->tunnel.fabric_ip;
 	p->udp_port = cfg->tunnel.udp_port;
 	p->max_peers = cfg->tunnel.max_peers;

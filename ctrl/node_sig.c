@@ -499,13 +499,16 @@ nm_node_sig_stats_json(struct nm_node *node)
 	for (size_t k = 0; k < sizeof(drops); k++)
 		json_object_set_new(dj, nm_drop_name(drops[k]), json_integer((json_int_t)d[k]));
 	json_t *http = json_pack(
-	    "{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:i}", "heads_scanned",
-	    (json_int_t)t.http_heads, "not_http", (json_int_t)t.http_not_http, "tunnels",
-	    (json_int_t)t.http_tunnels, "refused", (json_int_t)t.http_refused, "responses_lost",
-	    (json_int_t)t.http_resp_lost, "records", (json_int_t)t.http_events, "records_lost",
-	    (json_int_t)t.http_events_lost, "events_written", (json_int_t)node->http.written,
-	    "events_paired", (json_int_t)node->http.paired, "events_unpaired",
-	    (json_int_t)node->http.unpaired, "waiting_for_pair", (int)node->http.n);
+	    "{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:i}",
+	    "heads_scanned", (json_int_t)t.http_heads, "not_http", (json_int_t)t.http_not_http,
+	    "tunnels", (json_int_t)t.http_tunnels, "refused", (json_int_t)t.http_refused,
+	    "responses_lost", (json_int_t)t.http_resp_lost, "bodies_scanned",
+	    (json_int_t)t.http_bodies, "bodies_cut", (json_int_t)t.http_bodies_cut, "inflate_cut",
+	    (json_int_t)t.http_inflate_cut, "inflate_errors", (json_int_t)t.http_inflate_errors,
+	    "records", (json_int_t)t.http_events, "records_lost", (json_int_t)t.http_events_lost,
+	    "events_written", (json_int_t)node->http.written, "events_paired",
+	    (json_int_t)node->http.paired, "events_unpaired", (json_int_t)node->http.unpaired,
+	    "waiting_for_pair", (int)node->http.n);
 	json_object_set_new(o, "stream", tcp);
 	json_object_set_new(o, "http", http);
 	json_object_set_new(o, "drops", dj);

@@ -6,15 +6,17 @@
  * Accepted grammar (Suricata subset):
  *   ACTION PROTO SRC SPORT DIR DST DPORT (OPTIONS)
  *   ACTION  := alert | drop | reject | pass
- *   PROTO   := tcp | udp | icmp | ip
+ *   PROTO   := tcp | udp | icmp | ip | http
  *   SRC/DST := any | CIDR | a.b.c.d | $VAR | !GROUP | [GROUP, !GROUP, ...]  (nested)
  *   PORT    := any | N | N:M | N: | :M | $VAR | !GROUP | [GROUP, !GROUP, ...]
  *   DIR     := -> | <>
  *   OPTIONS := KEY[:VALUE]; ...   with KEY one of
  *     msg:"..."; content:"..."/!"..." (|hex| allowed); nocase; offset:N;
  *     depth:N; distance:N; within:N; startswith; endswith; fast_pattern[:only|:N,M];
- *     isdataat:[!]N[,relative]; dsize:N|<N|>N|N<>M;
- *     pcre:"/body/flags" (flags i s m x only); flow:to_server|
+ *     isdataat:[!]N[,relative]; dsize, bsize, urilen[,raw|norm]:
+ *     N|<N|>N|<=N|>=N|N<>M;
+ *     pcre:"/body/flags" (flags i s m x R, buffer flags U I P Q H C M S Y V W);
+ *     the HTTP sticky buffers (ctrl/sighttp.c) and pkt_data; flow:to_server|
  *     to_client|from_client|from_server|established (comma list);
  *     sid:N; rev:N; classtype:NAME; priority:N
  *   and, accepted but not kept (informational, they change no match):
@@ -23,9 +25,9 @@
  *     target:src_ip|dest_ip (once)
  *   Modifiers apply to the content before them (ctrl/sigmod.c has their
  *   meaning); $VAR comes from signatures.vars over Suricata's defaults.
- * Anything else (another keyword, e.g. a sticky buffer, a pcre flag
+ * Anything else (another keyword, a buffer not built, a pcre flag
  * Hyperscan cannot honour, a modifier on a negated content, a relative
- * content after a pcre) is refused with the reason.
+ * match after a negated content) is refused with the reason.
  */
 #ifndef NM_SIG_H
 #define NM_SIG_H

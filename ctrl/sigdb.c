@@ -83,9 +83,26 @@
 #include "sigdb.h"
 #include "sigexpr.h"
 
-#define IN_STREAM  (1u << 0)
-#define IN_BLOCK   (1u << 1)
-#define IN_HTTP(b) (1u << (2 + (b))) /* the database of HTTP buffer b */
+#define IN_STREAM  (1ull << 0)
+#define IN_BLOCK   (1ull << 1)
+#define IN_HTTP(b) (1ull << (2 + (b))) /* the database of HTTP buffer b */
+/* Buffer b's database of the rules with a body buffer, scanned when a message ends. */
+#define IN_HTTP_LATE(b) (1ull << (2 + NM_SIG_BUF_MAX + (b)))
+_Static_assert(2 + 2 * NM_SIG_BUF_MAX <= 64, "a database mask is a uint64_t");
+
+/* Reporting expressions of one http rule, over all its buffers (presence ones included). */
+#define HTTP_EXPRS_MAX 48
+
+/* Whether http rule r has a body buffer: it is scanned when its message ends. */
+static bool
+http_late(const struct nm_sig_rule *r)
+{
+	for (unsigned int i = 0; i < r->n_patterns; i++)
+		if (r->patterns[i].buffer == NM_SIG_BUF_HTTP_REQUEST_BODY ||
+		    r->patterns[i].buffer == NM_SIG_BUF_HTTP_RESPONSE_BODY)
+			return true;
+	return false;
+}
 
 /* Matches only at the last byte of the data: the end-of-data marker. */
 static const char eod_marker[] = "[\\x00-\\xff]\\z";
@@ -98,8 +115,8 @@ struct pool {
 	unsigned int *ids;
 	hs_expr_ext_t *ext;
 	bool *has_ext;
-	unsigned int *rule;   /* rule index; UINT_MAX for the marker */
-	unsigned int *dbmask; /* IN_STREAM | IN_BLOCK */
+	unsigned int *rule; /* rule index; UINT_MAX for the marker */
+	uint64_t *dbmask;   /* IN_STREAM | IN_BLOCK | IN_HTTP(b) ... */
 };
 
 /* One database's view of the pool, in the layout hs_compile_ext_multi takes. */
@@ -112,7 +129,7 @@ struct dbset {
 	unsigned int *from; /* pool index of each entry */
 };
 
-static unsigned int
+static uint64_t
 dbmask_of(uint8_t proto)
 {
 	switch (proto) {
@@ -161,7 +178,7 @@ pool_free(struct pool *p)
 /* Append one expression; takes ownership of expr. */
 static void
 pool_add(struct pool *p, char *expr, unsigned int flags, unsigned int id, const hs_expr_ext_t *ext,
-	 unsigned int rule, unsigned int dbmask)
+	 unsigned int rule, uint64_t dbmask)
 {
 	unsigned int i = p->n++;
 
@@ -185,9 +202,9 @@ struct submap {
 
 /* Where the ids the pool hands out go: sub-expressions, the marker. */
 struct ids {
-	unsigned int next_sub;	   /* next free sub-expression id */
-	unsigned int marker;	   /* the end-of-data marker's id */
-	unsigned int needs_marker; /* databases whose rules use the marker */
+	unsigned int next_sub; /* next free sub-expression id */
+	unsigned int marker;   /* the end-of-data marker's id */
+	uint64_t needs_marker; /* databases whose rules use the marker */
 };
 
 /*
@@ -197,11 +214,12 @@ struct ids {
  */
 static int
 add_rule(struct pool *p, const struct nm_sig_rule *r, unsigned int ri, unsigned int report,
-	 unsigned int dbmask, struct ids *ids, struct submap *sm, char *err, size_t errlen)
+	 uint64_t dbmask, struct ids *ids, struct submap *sm, char *err, size_t errlen)
 {
 	struct nm_sig_expr ex[NM_SIG_MAX_EXPRS];
 	unsigned int *next_sub = &ids->next_sub;
-	unsigned int comb_mask, slot = 0, n_ex = 0, k;
+	uint64_t comb_mask;
+	unsigned int slot = 0, n_ex = 0, k;
 	bool negated = false, at_end = false;
 	bool single, split;
 	char *comb = NULL, *o = NULL;
@@ -330,12 +348,14 @@ struct httpmap {
 		unsigned int id;
 		struct nm_sigdb_sub sub;
 	} * targets;
-	unsigned int cap;   /* entries of seen, a power of two */
-	unsigned int *seen; /* pool index + 1 of each distinct expression; 0: empty */
+	unsigned int cap;		  /* entries of seen, a power of two */
+	unsigned int *seen;		  /* pool index + 1 of each distinct expression; 0: empty */
+	unsigned int n_deferred[2];	  /* by phase: 0 head, 1 late */
+	struct nm_sigdb_sub *deferred[2]; /* n_rules entries each */
 };
 
 static uint64_t
-expr_hash(const char *re, unsigned int flags, const hs_expr_ext_t *ext, unsigned int dbmask)
+expr_hash(const char *re, unsigned int flags, const hs_expr_ext_t *ext, uint64_t dbmask)
 {
 	uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a */
 	const unsigned long long v[] = {flags,
@@ -369,7 +389,7 @@ same_ext(const struct pool *p, unsigned int i, const hs_expr_ext_t *ext)
  */
 static unsigned int
 http_expr_id(struct pool *p, struct httpmap *hm, struct ids *ids, char *re, unsigned int flags,
-	     const hs_expr_ext_t *ext, unsigned int ri, unsigned int dbmask)
+	     const hs_expr_ext_t *ext, unsigned int ri, uint64_t dbmask)
 {
 	unsigned int k = (unsigned int)expr_hash(re, flags, ext, dbmask) & (hm->cap - 1);
 
@@ -401,6 +421,12 @@ part_of(struct nm_sig_rule *part, const struct nm_sig_rule *r, unsigned int b)
 {
 	*part = *r;
 	part->n_patterns = 0;
+	/*
+	 * Buffer b's bsize is the part's dsize: sigexpr.c gives it the same
+	 * expression, its buffer's length (http rules refuse dsize itself).
+	 */
+	part->dsize_min = r->bsize_min[b] > 0 ? r->bsize_min[b] : -1;
+	part->dsize_max = r->bsize_min[b] > 0 ? r->bsize_max[b] : -1;
 	for (unsigned int i = 0; i < r->n_patterns; i++)
 		if (r->patterns[i].buffer == b)
 			part->patterns[part->n_patterns++] = r->patterns[i];
@@ -412,9 +438,9 @@ part_of(struct nm_sig_rule *part, const struct nm_sig_rule *r, unsigned int b)
  * end-of-data marker). The ids reported go to bit[*n_bits...].
  */
 static int
-add_http_part(struct pool *p, const struct nm_sig_rule *part, unsigned int ri, unsigned int b,
-	      struct ids *ids, struct submap *sm, struct httpmap *hm, unsigned int *id_of_bit,
-	      unsigned int *n_bits, char *err, size_t errlen)
+add_http_part(struct pool *p, const struct nm_sig_rule *part, unsigned int ri, uint64_t mask,
+	      bool combine, struct ids *ids, struct submap *sm, struct httpmap *hm,
+	      unsigned int *id_of_bit, bool *veto, unsigned int *n_bits, char *err, size_t errlen)
 {
 	struct nm_sig_expr ex[NM_SIG_MAX_EXPRS];
 	unsigned int n_ex = 0;
@@ -423,27 +449,85 @@ add_http_part(struct pool *p, const struct nm_sig_rule *part, unsigned int ri, u
 
 	if (rc < 0)
 		return rc;
-	for (unsigned int k = 0; k < n_ex; k++)
+	unsigned int positive = 0;
+
+	for (unsigned int k = 0; k < n_ex; k++) {
 		negated |= ex[k].negated;
-	if (*n_bits + (negated ? 1 : n_ex) > 16) {
-		snprintf(err, errlen,
-			 "sid %u line %u: more than 16 expressions over its HTTP buffers",
-			 part->sid, part->line);
-		rc = -EINVAL;
-	} else if (negated) {
-		unsigned int id = ids->next_sub++;
-		id_of_bit[(*n_bits)++] = id;
-		rc = add_rule(p, part, ri, id, IN_HTTP(b), ids, sm, err, errlen);
-	} else {
-		for (unsigned int k = 0; k < n_ex; k++) {
-			id_of_bit[(*n_bits)++] =
-			    http_expr_id(p, hm, ids, ex[k].re, ex[k].flags | HS_FLAG_SINGLEMATCH,
-					 ex[k].ext.flags ? &ex[k].ext : NULL, ri, IN_HTTP(b));
-			ex[k].re = NULL; /* the pool owns it now, or it was freed */
-		}
+		positive += !ex[k].negated;
 	}
+	/*
+	 * A negated content reports a veto; a part of negated contents only
+	 * needs its buffer there, as Suricata inspects no absent buffer: the
+	 * presence expression (the buffer's first byte) is its positive bit.
+	 */
+	static const hs_expr_ext_t first_byte = {.flags = HS_EXT_FLAG_MAX_OFFSET, .max_offset = 1};
+	if (*n_bits + n_ex + 1 > HTTP_EXPRS_MAX) {
+		snprintf(err, errlen,
+			 "sid %u line %u: more than %d expressions over its HTTP buffers",
+			 part->sid, part->line, HTTP_EXPRS_MAX - 1);
+		rc = -EINVAL;
+		goto out;
+	}
+	if (negated && combine) {
+		/* Too many bits otherwise: the part is one combination, one bit. */
+		unsigned int id = ids->next_sub++;
+
+		veto[*n_bits] = false;
+		id_of_bit[(*n_bits)++] = id;
+		rc = add_rule(p, part, ri, id, mask, ids, sm, err, errlen);
+		goto out;
+	}
+	if (positive == 0) {
+		char *re = strdup("[\\x00-\\xff]");
+
+		if (re == NULL) {
+			snprintf(err, errlen, "sid %u line %u: out of memory", part->sid,
+				 part->line);
+			rc = -ENOMEM;
+			goto out;
+		}
+		veto[*n_bits] = false;
+		id_of_bit[(*n_bits)++] =
+		    http_expr_id(p, hm, ids, re, HS_FLAG_SINGLEMATCH, &first_byte, ri, mask);
+	}
+	for (unsigned int k = 0; k < n_ex; k++) {
+		veto[*n_bits] = ex[k].negated;
+		id_of_bit[(*n_bits)++] =
+		    http_expr_id(p, hm, ids, ex[k].re, ex[k].flags | HS_FLAG_SINGLEMATCH,
+				 ex[k].ext.flags ? &ex[k].ext : NULL, ri, mask);
+		ex[k].re = NULL; /* the pool owns it now, or it was freed */
+	}
+out:
 	nm_sig_exprs_free(ex, n_ex);
 	return rc;
+}
+
+/*
+ * The positive bits rule r would take with vetoes for its negated
+ * contents (a presence bit for a part of negated contents only); 99 if
+ * its expressions cannot be built (add_http_part then says why).
+ */
+static unsigned int
+positive_bits(const struct nm_sig_rule *r, unsigned int used, struct nm_sig_rule *part)
+{
+	unsigned int n = 0;
+	char why[8];
+
+	for (unsigned int b = 0; b < NM_SIG_BUF_MAX; b++) {
+		struct nm_sig_expr ex[NM_SIG_MAX_EXPRS];
+		unsigned int n_ex = 0, positive = 0;
+
+		if (!(used & (1u << b)))
+			continue;
+		part_of(part, r, b);
+		if (nm_sig_exprs_build(part, ex, &n_ex, why, sizeof(why)) < 0)
+			return 99;
+		for (unsigned int k = 0; k < n_ex; k++)
+			positive += !ex[k].negated;
+		n += positive > 0 ? positive : 1;
+		nm_sig_exprs_free(ex, n_ex);
+	}
+	return n;
 }
 
 /*
@@ -461,12 +545,17 @@ static int
 add_http_rule(struct pool *p, const struct nm_sig_rule *r, unsigned int ri, struct ids *ids,
 	      struct submap *sm, struct httpmap *hm, char *err, size_t errlen)
 {
-	unsigned int used = 0, n_bits = 0, id_of_bit[16];
+	unsigned int used = 0, n_bits = 0, id_of_bit[HTTP_EXPRS_MAX], n_pos = 0;
+	bool veto[HTTP_EXPRS_MAX] = {false}, deferred = false;
+	bool late = http_late(r);
 	struct nm_sig_rule *part;
 	int rc = 0;
 
 	for (unsigned int i = 0; i < r->n_patterns; i++)
 		used |= 1u << r->patterns[i].buffer;
+	for (unsigned int b = 0; b < NM_SIG_BUF_MAX; b++)
+		if (r->bsize_min[b] > 0)
+			used |= 1u << b; /* urilen alone in http.uri */
 	part = malloc(sizeof(*part));
 	if (part == NULL) {
 		snprintf(err, errlen, "sid %u line %u: out of memory", r->sid, r->line);
@@ -484,34 +573,58 @@ add_http_rule(struct pool *p, const struct nm_sig_rule *r, unsigned int ri, stru
 		if (single || rc < 0) {
 			/* One expression: add_rule makes it report the rule index. */
 			if (rc == 0)
-				rc = add_rule(p, part, ri, ri, IN_HTTP(b), ids, sm, err, errlen);
+				rc = add_rule(p, part, ri, ri, late ? IN_HTTP_LATE(b) : IN_HTTP(b),
+					      ids, sm, err, errlen);
 			free(part);
 			return rc;
 		}
 	}
+	bool combine = positive_bits(r, used, part) > 14;
 	for (unsigned int b = 0; b < NM_SIG_BUF_MAX && rc == 0; b++) {
 		if (!(used & (1u << b)))
 			continue;
 		part_of(part, r, b);
-		rc = add_http_part(p, part, ri, b, ids, sm, hm, id_of_bit, &n_bits, err, errlen);
+		rc = add_http_part(p, part, ri, late ? IN_HTTP_LATE(b) : IN_HTTP(b), combine, ids,
+				   sm, hm, id_of_bit, veto, &n_bits, err, errlen);
 	}
 	free(part);
 	if (rc < 0)
 		return rc;
+	uint16_t bit_of[HTTP_EXPRS_MAX], all = 0;
+
+	for (unsigned int k = 0; k < n_bits; k++) {
+		n_pos += !veto[k];
+		deferred |= veto[k];
+	}
+	/* With a veto, bits 14 and 15 are the deferred marker and the veto. */
+	if (n_pos > (deferred ? 14u : 16u)) {
+		snprintf(err, errlen,
+			 "sid %u line %u: more than %u positive expressions over its HTTP buffers",
+			 r->sid, r->line, deferred ? 14u : 16u);
+		return -EINVAL;
+	}
+	n_pos = 0;
+	for (unsigned int k = 0; k < n_bits; k++) {
+		bit_of[k] = veto[k] ? NM_SIGDB_HTTP_VETO : (uint16_t)(1u << n_pos++);
+		all |= veto[k] ? 0 : bit_of[k];
+	}
 	for (unsigned int k = 0; k < n_bits; k++)
 		hm->targets[hm->n_targets++] = (struct http_target){
 		    .id = id_of_bit[k],
 		    .sub = {.rule = ri,
 			    .slot = hm->n_multi,
-			    .bit = (uint16_t)(1u << k),
-			    .all = (uint16_t)((1u << n_bits) - 1)},
+			    .bit = bit_of[k],
+			    .all = (uint16_t)(all | (deferred ? NM_SIGDB_HTTP_DEFERRED : 0))},
 		};
+	if (deferred)
+		hm->deferred[late][hm->n_deferred[late]++] =
+		    (struct nm_sigdb_sub){.rule = ri, .slot = hm->n_multi, .all = all};
 	hm->n_multi++;
 	return 0;
 }
 
 static int
-compile_db(const struct pool *p, const struct nm_sig_rule *rules, unsigned int which,
+compile_db(const struct pool *p, const struct nm_sig_rule *rules, uint64_t which,
 	   hs_database_t **db, char *err, size_t errlen)
 {
 	struct dbset s = {0};
@@ -728,12 +841,14 @@ nm_sigdb_compile(const struct nm_sig_rule *rules, unsigned int n, char *err, siz
 	/* Per rule at most 2 * NM_SIG_MAX_EXPRS sub-expressions and one combination; one marker. */
 	rc = pool_init(&pool, (size_t)n * (2 * NM_SIG_MAX_EXPRS + 1) + 1);
 	sm.subs = calloc((size_t)n * 2 * NM_SIG_MAX_EXPRS, sizeof(*sm.subs));
-	/* At most 16 bits per rule; the dedup table at most half full. */
-	hm.targets = calloc((size_t)n * 16, sizeof(*hm.targets));
+	/* At most HTTP_EXPRS_MAX targets per rule; the dedup table at most half full. */
+	hm.targets = calloc((size_t)n * HTTP_EXPRS_MAX, sizeof(*hm.targets));
 	for (hm.cap = 64; hm.cap < (size_t)n * 2 * NM_SIG_MAX_EXPRS * 2; hm.cap *= 2)
 		;
 	hm.seen = calloc(hm.cap, sizeof(*hm.seen));
-	if (rc < 0 || !sm.subs || !hm.targets || !hm.seen) {
+	hm.deferred[0] = calloc(n, sizeof(*hm.deferred[0]));
+	hm.deferred[1] = calloc(n, sizeof(*hm.deferred[1]));
+	if (rc < 0 || !sm.subs || !hm.targets || !hm.seen || !hm.deferred[0] || !hm.deferred[1]) {
 		snprintf(err, errlen, "out of memory for %u rules", n);
 		rc = -ENOMEM;
 		goto out;
@@ -762,6 +877,11 @@ nm_sigdb_compile(const struct nm_sig_rule *rules, unsigned int n, char *err, siz
 		if (rc < 0)
 			goto out;
 	}
+	for (unsigned int ph = 0; ph < 2; ph++) {
+		db->http_deferred[ph] = hm.deferred[ph];
+		db->n_http_deferred[ph] = hm.n_deferred[ph];
+		hm.deferred[ph] = NULL;
+	}
 	if (sm.n_multi) {
 		/* Keep the map only up to the last sub-expression id handed out. */
 		struct nm_sigdb_sub *subs =
@@ -782,7 +902,10 @@ nm_sigdb_compile(const struct nm_sig_rule *rules, unsigned int n, char *err, siz
 		rc = compile_db(&pool, rules, IN_BLOCK, &db->block, err, errlen);
 	for (unsigned int b = NM_SIG_BUF_STREAM + 1; b < NM_SIG_BUF_MAX && rc == 0; b++) {
 		rc = compile_db(&pool, rules, IN_HTTP(b), &db->http[b], err, errlen);
-		db->has_http |= db->http[b] != NULL;
+		if (rc == 0)
+			rc = compile_db(&pool, rules, IN_HTTP_LATE(b), &db->http_late[b], err,
+					errlen);
+		db->has_http |= db->http[b] != NULL || db->http_late[b] != NULL;
 	}
 	db->compile_ms = now_ms() - t0;
 	if (rc < 0)
@@ -804,6 +927,8 @@ out:
 	free(sm.subs);
 	free(hm.targets);
 	free(hm.seen);
+	free(hm.deferred[0]);
+	free(hm.deferred[1]);
 	pool_free(&pool);
 	if (rc < 0) {
 		nm_sigdb_free(db);
@@ -829,11 +954,17 @@ nm_sigdb_free(struct nm_sigdb *db)
 	for (unsigned int b = 0; b < NM_SIG_BUF_MAX; b++) {
 		hs_free_database(db->http[b]);
 		db->http[b] = NULL;
+		hs_free_database(db->http_late[b]);
+		db->http_late[b] = NULL;
 	}
 	free(db->http_index);
 	db->http_index = NULL;
 	free(db->http_targets);
 	db->http_targets = NULL;
+	for (unsigned int ph = 0; ph < 2; ph++) {
+		free(db->http_deferred[ph]);
+		db->http_deferred[ph] = NULL;
+	}
 	free(db);
 }
 
@@ -854,6 +985,9 @@ nm_sigdb_scratch_alloc(const struct nm_sigdb *db, hs_scratch_t **scratch)
 	for (unsigned int b = 0; b < NM_SIG_BUF_MAX && hrc == HS_SUCCESS; b++)
 		if (db->http[b])
 			hrc = hs_alloc_scratch(db->http[b], &s);
+	for (unsigned int b = 0; b < NM_SIG_BUF_MAX && hrc == HS_SUCCESS; b++)
+		if (db->http_late[b])
+			hrc = hs_alloc_scratch(db->http_late[b], &s);
 	if (hrc != HS_SUCCESS) {
 		/* Only free what this call allocated; a caller's scratch stays theirs. */
 		if (*scratch == NULL && s != NULL)

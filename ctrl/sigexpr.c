@@ -15,7 +15,11 @@
  *
  *   c1 .{D, D+W-len2} c2 ...       HS_FLAG_DOTALL, each content (?i:...) when nocase
  *
- * with .{D,} for distance alone and .{0,W-len2} for within alone. The
+ * with .{D,} for distance alone and .{0,W-len2} for within alone. A pcre
+ * takes a content's place in a chain as a group with its own flags,
+ * (?i-sm:body): as its head, or relative (flag R) as .*(?:body) after the
+ * previous match, or (?:body) right after it when the body starts with ^
+ * (anchored where the previous match ended, as Suricata anchors it). The
  * head's offset/depth become an anchored prefix ^.{offset, offset+depth-len1}
  * (^ for startswith), counted from the start of the data as for a content
  * alone. endswith appends \z; a relative isdataat N appends .{N} (at least
@@ -123,6 +127,65 @@ content_alone(const struct nm_sig_pattern *pat, struct nm_sig_expr *e, struct bu
 	}
 }
 
+/*
+ * Whether a relative pcre's body (NUL-terminated) has a ^ other than a
+ * leading one, outside a character class: an anchor inside the chain that
+ * nodemesh cannot place.
+ */
+static bool
+inner_caret(const char *s)
+{
+	bool in_class = false;
+
+	for (size_t i = s[0] == '^' ? 1 : 0; s[i] != '\0'; i++) {
+		if (s[i] == '\\' && s[i + 1] != '\0') {
+			i++;
+			continue;
+		}
+		if (in_class) {
+			in_class = s[i] != ']';
+			continue;
+		}
+		if (s[i] == '[') {
+			in_class = true;
+			if (s[i + 1] == '^')
+				i++;
+			if (s[i + 1] == ']')
+				i++; /* a ] right after [ or [^ is a member */
+			continue;
+		}
+		if (s[i] == '^')
+			return true;
+	}
+	return false;
+}
+
+/* A pcre in a chain: a group carrying its own flags (the chain is DOTALL). */
+static int
+chain_pcre(const struct nm_sig_rule *r, const struct nm_sig_pattern *pat, struct buf *b, char *err,
+	   size_t errlen)
+{
+	const char *body = (const char *)pat->data;
+
+	if (memchr(pat->data, '\0', pat->len) != NULL)
+		return refuse(r, err, errlen, "pcre contains a NUL byte (write \\x00)");
+	if (pat->relative && inner_caret(body))
+		return refuse(r, err, errlen,
+			      "pcre R with ^ other than at its start (an anchor inside the chain)");
+	if (pat->relative && body[0] == '^')
+		body++; /* anchored where the previous match ended */
+	else if (pat->relative)
+		put(b, ".*");
+	/* "(?ism-:" is not valid: with i, s and m all on, x is turned off instead. */
+	bool all_on = pat->nocase && pat->dotall && pat->multiline;
+	if (all_on && pat->extended)
+		return refuse(r, err, errlen, "pcre R with flags i, s, m and x together");
+	put(b, "(?%s%s%s%s-%s%s%s%s:%s)", pat->nocase ? "i" : "", pat->dotall ? "s" : "",
+	    pat->multiline ? "m" : "", pat->extended ? "x" : "", pat->nocase ? "" : "i",
+	    pat->dotall ? "" : "s", pat->multiline ? "" : "m", all_on ? "x" : "", body);
+	return 0;
+}
+
 static void
 chain_content(const struct nm_sig_pattern *pat, struct buf *b)
 {
@@ -146,20 +209,32 @@ chain(const struct nm_sig_rule *r, unsigned int k, struct nm_sig_expr *e, struct
 	unsigned int i = k + 1;
 
 	e->flags = HS_FLAG_DOTALL;
-	if (head->startswith) {
+	if (head->kind == NM_SIG_PCRE) {
+		if (chain_pcre(r, head, b, err, errlen) < 0)
+			return -EINVAL;
+	} else if (head->startswith) {
 		put(b, "^");
 	} else if (head->offset > 0 || head->depth >= 0) {
 		long off = head->offset > 0 ? head->offset : 0;
 		put(b, "^");
 		put_gap(b, off, head->depth >= 0 ? off + head->depth - head->len : -1);
 	}
-	chain_content(head, b);
+	if (head->kind == NM_SIG_CONTENT)
+		chain_content(head, b);
 	const struct nm_sig_pattern *last = head;
 	for (; i < r->n_patterns; i++) {
 		const struct nm_sig_pattern *p = &r->patterns[i];
 
 		if (p->kind == NM_SIG_ISDATAAT && !p->relative)
 			continue; /* absolute: its own expression, moves nothing */
+		if (p->kind == NM_SIG_PCRE && p->relative) {
+			if (last->endswith)
+				return refuse(r, err, errlen, "a relative pcre after endswith");
+			if (chain_pcre(r, p, b, err, errlen) < 0)
+				return -EINVAL;
+			last = p;
+			continue;
+		}
 		if (p->kind != NM_SIG_CONTENT || (!p->has_distance && !p->has_within))
 			break;
 		if (last->endswith)
@@ -219,7 +294,7 @@ starts_chain(const struct nm_sig_rule *r, unsigned int k)
 		if (q->kind == NM_SIG_ISDATAAT && !q->relative)
 			continue;
 		return (q->kind == NM_SIG_CONTENT && (q->has_distance || q->has_within)) ||
-		       (q->kind == NM_SIG_ISDATAAT && q->relative);
+		       (q->kind != NM_SIG_CONTENT && q->relative);
 	}
 	return false;
 }
@@ -251,6 +326,10 @@ one_expr(const struct nm_sig_rule *r, unsigned int k, struct nm_sig_expr *e, str
 		content_alone(p, e, b);
 		return (int)k + 1;
 	case NM_SIG_PCRE:
+		if (p->relative)
+			return refuse(r, err, errlen, "a relative pcre with no match before it");
+		if (starts_chain(r, k))
+			return chain(r, k, e, b, err, errlen);
 		if (memchr(p->data, '\0', p->len) != NULL)
 			return refuse(r, err, errlen, "pcre contains a NUL byte (write \\x00)");
 		put(b, "%s%s", p->extended ? "(?x)" : "", (const char *)p->data);

@@ -23,22 +23,29 @@ static const struct {
 
 /* Keywords of HTTP buffers nodemesh does not build yet: refused by name, not as unknown. */
 static const char *const not_yet[] = {
-    "http.request_body", "http_client_body",  "http.response_body", "http_server_body",
-    "file.data",	 "file_data",	      "http.header_names",  "http.header.raw",
-    "http_raw_header",	 "http.host.raw",     "http_raw_host",	    "http.stat_msg",
-    "http_stat_msg",	 "http.protocol",     "http.request_line",  "http.response_line",
-    "http.start",	 "http.content_type", "http.content_len",   "http.referer",
-    "http.accept",	 "http.accept_enc",   "http.accept_lang",   "http.connection",
-    "http.server",	 "http.location",     "http.cookie.raw",
+    "http.header.raw", "http_raw_header", "http.host.raw",   "http_raw_host",
+    "http.start",      "http.connection", "http.cookie.raw",
 };
 
-/* Buffers only a request has; http.stat_code is the only response-only one here. */
+/* Buffers only a request has. */
 static bool
 request_only(uint8_t b)
 {
 	return b == NM_SIG_BUF_HTTP_METHOD || b == NM_SIG_BUF_HTTP_URI ||
 	       b == NM_SIG_BUF_HTTP_URI_RAW || b == NM_SIG_BUF_HTTP_HOST ||
-	       b == NM_SIG_BUF_HTTP_USER_AGENT;
+	       b == NM_SIG_BUF_HTTP_USER_AGENT || b == NM_SIG_BUF_HTTP_REQUEST_BODY ||
+	       b == NM_SIG_BUF_HTTP_REQUEST_LINE || b == NM_SIG_BUF_HTTP_REFERER ||
+	       b == NM_SIG_BUF_HTTP_ACCEPT || b == NM_SIG_BUF_HTTP_ACCEPT_ENC ||
+	       b == NM_SIG_BUF_HTTP_ACCEPT_LANG;
+}
+
+/* Buffers only a response has. */
+static bool
+response_only(uint8_t b)
+{
+	return b == NM_SIG_BUF_HTTP_STAT_CODE || b == NM_SIG_BUF_HTTP_RESPONSE_BODY ||
+	       b == NM_SIG_BUF_HTTP_RESPONSE_LINE || b == NM_SIG_BUF_HTTP_STAT_MSG ||
+	       b == NM_SIG_BUF_HTTP_LOCATION || b == NM_SIG_BUF_HTTP_SERVER;
 }
 
 static const char *
@@ -68,7 +75,7 @@ sig_opt_buffer(struct nm_sig_rule *rule, const struct sig_option *o, struct sig_
 	for (unsigned int b = NM_SIG_BUF_STREAM + 1; b < NM_SIG_BUF_MAX; b++) {
 		bool sticky = sig_key_is(o, buffers[b].sticky);
 
-		if (!sticky && !sig_key_is(o, buffers[b].legacy))
+		if (!sticky && (buffers[b].legacy == NULL || !sig_key_is(o, buffers[b].legacy)))
 			continue;
 		if (o->val != NULL)
 			return sig_fail(c, "%s: takes no value",
@@ -76,6 +83,19 @@ sig_opt_buffer(struct nm_sig_rule *rule, const struct sig_option *o, struct sig_
 		if (!sticky)
 			return legacy_modifier(rule, (uint8_t)b, c);
 		c->buffer = (uint8_t)b;
+		return 1;
+	}
+	/*
+	 * file.data (file_data, the older name) on HTTP is the response body
+	 * as Suricata 6 reads it: the files of a response. Suricata 7 also
+	 * counts uploads of a request, which nodemesh does not cut out of
+	 * multipart bodies: sig_http_done refuses file.data with to_server.
+	 */
+	if (sig_key_is(o, "file.data") || sig_key_is(o, "file_data")) {
+		if (o->val != NULL)
+			return sig_fail(c, "file.data: takes no value");
+		c->buffer = NM_SIG_BUF_HTTP_RESPONSE_BODY;
+		c->file_data = true;
 		return 1;
 	}
 	/* Suricata's way back to the packet's payload after a sticky buffer. */
@@ -89,31 +109,6 @@ sig_opt_buffer(struct nm_sig_rule *rule, const struct sig_option *o, struct sig_
 		if (sig_key_is(o, not_yet[i]))
 			return sig_fail(c, "%s: nodemesh does not build this HTTP buffer yet",
 					not_yet[i]);
-	return 0;
-}
-
-/* A relative pattern's anchor must be in its own buffer (Suricata chains within one). */
-static int
-relative_in_one_buffer(const struct nm_sig_rule *rule, struct sig_ctx *c)
-{
-	for (unsigned int i = 0; i < rule->n_patterns; i++) {
-		const struct nm_sig_pattern *p = &rule->patterns[i];
-		bool relative =
-		    p->has_distance || p->has_within || (p->kind == NM_SIG_ISDATAAT && p->relative);
-		unsigned int j = i;
-
-		if (!relative)
-			continue;
-		while (j-- > 0 && rule->patterns[j].kind == NM_SIG_ISDATAAT &&
-		       !rule->patterns[j].relative)
-			;
-		if (j < i && rule->patterns[j].buffer != p->buffer)
-			return sig_fail(c,
-					"a relative match in %s after a content in %s: "
-					"relative matches stay within one buffer",
-					buffer_name(p->buffer),
-					buffer_name(rule->patterns[j].buffer));
-	}
 	return 0;
 }
 
@@ -148,7 +143,15 @@ sig_http_done(struct nm_sig_rule *rule, struct sig_ctx *c)
 		any_http |= b != NM_SIG_BUF_STREAM;
 		any_stream |= b == NM_SIG_BUF_STREAM;
 		request |= request_only(b);
-		response |= b == NM_SIG_BUF_HTTP_STAT_CODE;
+		response |= response_only(b);
+	}
+	/* A bsize (urilen) is a match in its buffer of its own. */
+	for (unsigned int b = NM_SIG_BUF_STREAM + 1; b < NM_SIG_BUF_MAX; b++) {
+		if (rule->bsize_min[b] == 0)
+			continue;
+		any_http = true;
+		request |= request_only((uint8_t)b);
+		response |= response_only((uint8_t)b);
 	}
 	if (!any_http) {
 		if (rule->proto == NM_SIG_PROTO_HTTP)
@@ -163,20 +166,23 @@ sig_http_done(struct nm_sig_rule *rule, struct sig_ctx *c)
 		return sig_fail(c,
 				"patterns in the payload and in HTTP buffers in one rule are not "
 				"supported");
+	if (c->file_data && (rule->flow & NM_SIG_FLOW_TO_SERVER))
+		return sig_fail(c, "file.data with flow:to_server (files uploaded in a request) "
+				   "is not supported: nodemesh's file.data is the response body");
 	if (request && response)
-		return sig_fail(c, "request buffers and http.stat_code in one rule are not "
+		return sig_fail(c, "request buffers and response buffers (http.stat_code, "
+				   "http.response_body, file.data) in one rule are not "
 				   "supported (nodemesh matches one message at a time)");
 	if ((request && (rule->flow & NM_SIG_FLOW_TO_CLIENT)) ||
 	    (response && (rule->flow & NM_SIG_FLOW_TO_SERVER)))
 		return sig_fail(c, "%s with flow:%s matches nothing",
-				request ? "request buffers" : "http.stat_code",
+				request ? "request buffers" : "response buffers",
 				request ? "to_client" : "to_server");
 	if (rule->dsize_min >= 0)
 		return sig_fail(c, "dsize on an http rule is not supported (it counts a packet's "
 				   "payload, not a buffer)");
-	rc = relative_in_one_buffer(rule, c);
-	if (rc == 0)
-		rc = host_is_lowercase(rule, c);
+	/* Relative matches chain within their buffer (sigmod.c's sig_previous_match). */
+	rc = host_is_lowercase(rule, c);
 	if (rc == 0)
 		rule->proto = NM_SIG_PROTO_HTTP;
 	return rc;

@@ -14,6 +14,8 @@
  *   isdataat:N    there is a byte at offset N; ",relative": at least N
  *                 bytes follow the previous content's match; "!": not.
  *   dsize         the packet's payload size: N, <N, >N, N<>M (exclusive).
+ *   bsize         the sticky buffer's size, in the same forms; urilen the
+ *                 size of http.uri (",raw": http.uri.raw).
  *   fast_pattern  accepted and dropped: it picks Suricata's prefilter
  *                 pattern, never what matches; Hyperscan chooses its own.
  *
@@ -52,24 +54,24 @@ last_content(struct nm_sig_rule *rule, const char *key, struct nm_sig_pattern **
 
 /*
  * The match a relative keyword counts from: the last content or pcre
- * before pattern `before`. Only a positive content is a position nodemesh
- * can chain from (a pcre's match end and a negated content's absence are
- * not), so anything else is refused.
+ * before pattern `before`. A positive content or a pcre is a position
+ * nodemesh can chain from (sigexpr.c joins them into one expression); a
+ * negated content's absence is not, so it is refused.
  */
-static int
-previous_match(const struct nm_sig_rule *rule, unsigned int before, const char *key,
-	       struct sig_ctx *c)
+int
+sig_previous_match(const struct nm_sig_rule *rule, unsigned int before, uint8_t buffer,
+		   const char *key, struct sig_ctx *c)
 {
 	for (unsigned int i = before; i-- > 0;) {
 		const struct nm_sig_pattern *p = &rule->patterns[i];
 
+		if (p->buffer != buffer)
+			continue; /* Suricata chains within one buffer's list */
 		if (p->kind == NM_SIG_ISDATAAT && !p->relative)
 			continue; /* absolute isdataat moves nothing */
 		if (p->kind == NM_SIG_ISDATAAT)
 			return sig_fail(
 			    c, "%s: after a relative isdataat (it would need a lookahead)", key);
-		if (p->kind == NM_SIG_PCRE)
-			return sig_fail(c, "%s: relative to a pcre is not supported", key);
 		if (p->negated)
 			return sig_fail(c, "%s: relative to a negated content is not supported",
 					key);
@@ -78,7 +80,45 @@ previous_match(const struct nm_sig_rule *rule, unsigned int before, const char *
 					key);
 		return 0;
 	}
+	if (strcmp(key, "pcre flag R") != 0)
+		return 1; /* the start of the buffer: sig_relative_at_start */
 	return sig_fail(c, "%s: no content before the one it makes relative", key);
+}
+
+/*
+ * A relative content or isdataat first in its buffer counts from the
+ * buffer's start, as Suricata's inspection starts with the previous
+ * match's end at 0: distance D and within W are offset D and depth W,
+ * a relative isdataat is an absolute one.
+ */
+void
+sig_relative_at_start(struct nm_sig_rule *rule)
+{
+	for (unsigned int i = 0; i < rule->n_patterns; i++) {
+		struct nm_sig_pattern *p = &rule->patterns[i];
+		bool relative =
+		    p->has_distance || p->has_within || (p->kind == NM_SIG_ISDATAAT && p->relative);
+		bool first = true;
+
+		for (unsigned int j = 0; j < i && relative; j++) {
+			const struct nm_sig_pattern *q = &rule->patterns[j];
+
+			first &=
+			    q->buffer != p->buffer || (q->kind == NM_SIG_ISDATAAT && !q->relative);
+		}
+		if (!relative || !first)
+			continue;
+		if (p->kind == NM_SIG_ISDATAAT) {
+			p->relative = false;
+			continue;
+		}
+		p->offset = p->has_distance ? p->distance : -1;
+		p->depth = p->has_within ? p->within : -1;
+		p->has_distance = false;
+		p->has_within = false;
+		p->distance = 0;
+		p->within = 0;
+	}
 }
 
 /* offset, depth, distance, within: a number, each once per content. */
@@ -99,7 +139,7 @@ position(struct nm_sig_rule *rule, struct nm_sig_pattern *pat, const char *key, 
 		return sig_fail(c, "%s: cannot be mixed with startswith", key);
 	if (relative ? pat->offset >= 0 || pat->depth >= 0 : pat->has_distance || pat->has_within)
 		return sig_fail(c, "%s: offset/depth and distance/within on one content", key);
-	if (relative && previous_match(rule, rule->n_patterns - 1, key, c) < 0)
+	if (relative && sig_previous_match(rule, rule->n_patterns - 1, pat->buffer, key, c) < 0)
 		return -EINVAL;
 
 	bool is_distance = strcmp(key, "distance") == 0, is_within = strcmp(key, "within") == 0;
@@ -197,7 +237,7 @@ sig_opt_isdataat(struct nm_sig_rule *rule, char *val, struct sig_ctx *c)
 	val = sig_trim(val);
 	if (!sig_parse_uint(val, MAX_OFFSET, &v))
 		return sig_fail(c, "isdataat '%s': not a number 0..%d", val, MAX_OFFSET);
-	if (relative && previous_match(rule, rule->n_patterns, "isdataat", c) < 0)
+	if (relative && sig_previous_match(rule, rule->n_patterns, c->buffer, "isdataat", c) < 0)
 		return -EINVAL;
 	if (negated && relative && v == 0)
 		return sig_fail(c, "isdataat:!0,relative matches nothing");
@@ -214,31 +254,50 @@ sig_opt_isdataat(struct nm_sig_rule *rule, char *val, struct sig_ctx *c)
 	return 0;
 }
 
+/*
+ * A size as Suricata's integer keywords read it: N, <N, >N, <=N, >=N, or
+ * N<>M with both ends excluded. [*lo, *hi], inclusive; *lo may be 0.
+ */
+static int
+size_range(const char *key, const char *val, long *lo, long *hi, struct sig_ctx *c)
+{
+	unsigned int a, b = 0;
+	int used = 0;
+
+	if (sscanf(val, "%u <> %u%n", &a, &b, &used) == 2 && val[used] == '\0') {
+		*lo = (long)a + 1;
+		*hi = (long)b - 1;
+	} else if (sscanf(val, "<= %u%n", &a, &used) == 1 && val[used] == '\0') {
+		*lo = 0;
+		*hi = a;
+	} else if (sscanf(val, ">= %u%n", &a, &used) == 1 && val[used] == '\0') {
+		*lo = a;
+		*hi = MAX_OFFSET;
+	} else if (sscanf(val, "< %u%n", &a, &used) == 1 && val[used] == '\0') {
+		*lo = 0;
+		*hi = (long)a - 1;
+	} else if (sscanf(val, "> %u%n", &a, &used) == 1 && val[used] == '\0') {
+		*lo = (long)a + 1;
+		*hi = MAX_OFFSET;
+	} else if (val[0] >= '0' && val[0] <= '9' && sscanf(val, "%u%n", &a, &used) == 1 &&
+		   val[used] == '\0') {
+		*lo = *hi = a;
+	} else {
+		return sig_fail(c, "%s '%s': must be N, <N, >N, <=N, >=N or N<>M", key, val);
+	}
+	if (a > MAX_OFFSET || b > MAX_OFFSET)
+		return sig_fail(c, "%s '%s': over %d", key, val, MAX_OFFSET);
+	return 0;
+}
+
 /* dsize:N, <N, >N, N<>M (both ends excluded, as Suricata's range). */
 int
 sig_opt_dsize(struct nm_sig_rule *rule, const char *val, struct sig_ctx *c)
 {
-	unsigned int a, b;
-	int used = 0;
 	long lo, hi;
 
-	if (sscanf(val, "%u <> %u%n", &a, &b, &used) == 2 && val[used] == '\0') {
-		lo = (long)a + 1;
-		hi = (long)b - 1;
-	} else if (sscanf(val, "< %u%n", &a, &used) == 1 && val[used] == '\0') {
-		lo = 0;
-		hi = (long)a - 1;
-	} else if (sscanf(val, "> %u%n", &a, &used) == 1 && val[used] == '\0') {
-		lo = (long)a + 1;
-		hi = MAX_OFFSET;
-	} else if (val[0] >= '0' && val[0] <= '9' && sscanf(val, "%u%n", &a, &used) == 1 &&
-		   val[used] == '\0') {
-		lo = hi = a;
-	} else {
-		return sig_fail(c, "dsize '%s': must be N, <N, >N or N<>M", val);
-	}
-	if (a > MAX_OFFSET || (used > 0 && strstr(val, "<>") && b > MAX_OFFSET))
-		return sig_fail(c, "dsize '%s': over %d", val, MAX_OFFSET);
+	if (size_range("dsize", val, &lo, &hi, c) < 0)
+		return -EINVAL;
 	/* A payload is scanned only when it has bytes: dsize 0 could never fire. */
 	if (lo < 1)
 		lo = 1;
@@ -247,4 +306,71 @@ sig_opt_dsize(struct nm_sig_rule *rule, const char *val, struct sig_ctx *c)
 	rule->dsize_min = (int32_t)lo;
 	rule->dsize_max = (int32_t)hi;
 	return 0;
+}
+
+/* Buffer b's size bound, met with any given before for the same buffer. */
+static int
+buffer_size(struct nm_sig_rule *rule, unsigned int b, const char *key, const char *val, long lo,
+	    long hi, struct sig_ctx *c)
+{
+	if (rule->bsize_min[b] > 0) {
+		lo = lo > rule->bsize_min[b] ? lo : rule->bsize_min[b];
+		hi = hi < rule->bsize_max[b] ? hi : rule->bsize_max[b];
+	}
+	if (lo > hi)
+		return sig_fail(c, "%s '%s': no size matches (with the bound before it)", key, val);
+	rule->bsize_min[b] = (int32_t)lo;
+	rule->bsize_max[b] = (int32_t)hi;
+	return 0;
+}
+
+/*
+ * bsize: the sticky buffer's length (Suricata's detect-bsize.c). A buffer
+ * nodemesh never scans when it is empty (Suricata neither inspects an
+ * absent one), so a range that takes 0 is refused: it would differ on a
+ * present, empty buffer.
+ */
+int
+sig_opt_bsize(struct nm_sig_rule *rule, const char *val, struct sig_ctx *c)
+{
+	long lo, hi;
+
+	if (c->buffer == NM_SIG_BUF_STREAM)
+		return sig_fail(c, "bsize: needs a sticky buffer before it (http.uri, ...)");
+	if (size_range("bsize", val, &lo, &hi, c) < 0)
+		return -EINVAL;
+	if (lo < 1)
+		return sig_fail(c,
+				"bsize '%s': a size of 0 is not supported (an empty buffer is "
+				"not scanned)",
+				val);
+	return buffer_size(rule, c->buffer, "bsize", val, lo, hi, c);
+}
+
+/*
+ * urilen:SIZE[,norm|raw]: the length of http.uri (norm, the default) or
+ * http.uri.raw, a bsize on that buffer. A request-target is never empty.
+ */
+int
+sig_opt_urilen(struct nm_sig_rule *rule, char *val, struct sig_ctx *c)
+{
+	unsigned int b = NM_SIG_BUF_HTTP_URI;
+	char *comma = strchr(val, ',');
+	long lo, hi;
+
+	if (comma != NULL) {
+		char *which = sig_trim(comma + 1);
+
+		*comma = '\0';
+		if (strcmp(which, "raw") == 0)
+			b = NM_SIG_BUF_HTTP_URI_RAW;
+		else if (strcmp(which, "norm") != 0)
+			return sig_fail(c, "urilen '%s': after the size, norm or raw", which);
+	}
+	val = sig_trim(val);
+	if (size_range("urilen", val, &lo, &hi, c) < 0)
+		return -EINVAL;
+	if (lo < 1)
+		lo = 1;
+	return buffer_size(rule, b, "urilen", val, lo, hi, c);
 }

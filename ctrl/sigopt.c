@@ -226,6 +226,41 @@ opt_content(struct nm_sig_rule *rule, char *val, struct sig_ctx *c)
 	return 0;
 }
 
+/*
+ * Suricata's pcre flags that put the pcre in an HTTP buffer (its pcre
+ * keyword page): the buffer, or -1 for any other character.
+ */
+static int
+pcre_buffer_flag(char f)
+{
+	switch (f) {
+	case 'U':
+		return NM_SIG_BUF_HTTP_URI;
+	case 'I':
+		return NM_SIG_BUF_HTTP_URI_RAW;
+	case 'P':
+		return NM_SIG_BUF_HTTP_REQUEST_BODY;
+	case 'Q':
+		return NM_SIG_BUF_HTTP_RESPONSE_BODY;
+	case 'H':
+		return NM_SIG_BUF_HTTP_HEADER;
+	case 'C':
+		return NM_SIG_BUF_HTTP_COOKIE;
+	case 'M':
+		return NM_SIG_BUF_HTTP_METHOD;
+	case 'S':
+		return NM_SIG_BUF_HTTP_STAT_CODE;
+	case 'Y':
+		return NM_SIG_BUF_HTTP_STAT_MSG;
+	case 'V':
+		return NM_SIG_BUF_HTTP_USER_AGENT;
+	case 'W':
+		return NM_SIG_BUF_HTTP_HOST;
+	default:
+		return -1;
+	}
+}
+
 static int
 opt_pcre(struct nm_sig_rule *rule, char *val, struct sig_ctx *c)
 {
@@ -249,8 +284,21 @@ opt_pcre(struct nm_sig_rule *rule, char *val, struct sig_ctx *c)
 		return sig_fail(c, "pcre: body of %zu bytes, longer than %d", blen,
 				NM_SIG_MAX_PATTERN);
 
-	bool fl_i = false, fl_s = false, fl_m = false, fl_x = false;
+	bool fl_i = false, fl_s = false, fl_m = false, fl_x = false, fl_r = false;
+	uint8_t buffer = c->buffer;
 	for (const char *f = slash + 1; *f; f++) {
+		int b = pcre_buffer_flag(*f);
+
+		if (b >= 0) {
+			/* As Suricata: a buffer flag must name the sticky buffer, if any. */
+			if (buffer != NM_SIG_BUF_STREAM && buffer != b)
+				return sig_fail(c,
+						"pcre flag '%s': the pcre is already in another "
+						"buffer",
+						sig_show_char(*f, buf));
+			buffer = (uint8_t)b;
+			continue;
+		}
 		switch (*f) {
 		case 'i':
 			fl_i = true;
@@ -264,14 +312,23 @@ opt_pcre(struct nm_sig_rule *rule, char *val, struct sig_ctx *c)
 		case 'x':
 			fl_x = true;
 			break;
+		case 'R':
+			fl_r = true;
+			break;
 		default:
-			return sig_fail(c, "pcre flag '%s' is not supported (only i s m x)",
+			return sig_fail(c,
+					"pcre flag '%s' is not supported (only i s m x R and the "
+					"buffer flags U I P Q H C M S Y V W)",
 					sig_show_char(*f, buf));
 		}
 	}
+	if (fl_r && sig_previous_match(rule, rule->n_patterns, buffer, "pcre flag R", c) < 0)
+		return -EINVAL;
 	int rc = add_pattern(rule, body + 1, blen, c, &pat);
 	if (rc < 0)
 		return rc;
+	pat->buffer = buffer;
+	pat->relative = fl_r;
 	pat->kind = NM_SIG_PCRE;
 	pat->nocase = fl_i;
 	pat->dotall = fl_s;
@@ -390,6 +447,8 @@ static const struct {
     {"endswith", false, 0},
     {"isdataat", true, 0},
     {"dsize", true, SEEN_DSIZE},
+    {"bsize", true, 0},
+    {"urilen", true, 0},
     {"fast_pattern", true, 0},
     {"pcre", true, 0},
     {"flow", true, SEEN_FLOW},
@@ -444,6 +503,10 @@ sig_apply_option(struct nm_sig_rule *rule, struct sig_option *o, unsigned int *s
 		return sig_opt_isdataat(rule, val, c);
 	if (strcmp(key, "dsize") == 0)
 		return sig_opt_dsize(rule, val, c);
+	if (strcmp(key, "bsize") == 0)
+		return sig_opt_bsize(rule, val, c);
+	if (strcmp(key, "urilen") == 0)
+		return sig_opt_urilen(rule, val, c);
 	if (strcmp(key, "nocase") == 0 || strcmp(key, "offset") == 0 || strcmp(key, "depth") == 0 ||
 	    strcmp(key, "distance") == 0 || strcmp(key, "within") == 0 ||
 	    strcmp(key, "startswith") == 0 || strcmp(key, "endswith") == 0)
@@ -485,6 +548,7 @@ sig_options_done(struct nm_sig_rule *rule, unsigned int seen, struct sig_ctx *c)
 {
 	if (!(seen & SEEN_SID))
 		return sig_fail(c, "rule has no sid");
+	sig_relative_at_start(rule);
 	for (unsigned int i = 0; i < rule->n_patterns; i++)
 		if (rule->patterns[i].kind != NM_SIG_ISDATAAT)
 			return sig_http_done(rule, c);

@@ -23,6 +23,7 @@ struct sig_ctx {
 	uint32_t sid;			/* 0: not known */
 	const struct nm_sig_vars *vars; /* $NAME values; never NULL while parsing */
 	uint8_t buffer; /* the sticky buffer content/pcre go to (enum nm_sig_buffer) */
+	bool file_data; /* the rule named file.data (the response body) */
 };
 
 /* Write "sid N: " and the message into c->err; returns -EINVAL. */
@@ -66,6 +67,19 @@ int sig_opt_modifier(struct nm_sig_rule *rule, const char *key, const char *val,
 int sig_opt_fast_pattern(struct nm_sig_rule *rule, const char *val, struct sig_ctx *c);
 int sig_opt_isdataat(struct nm_sig_rule *rule, char *val, struct sig_ctx *c);
 int sig_opt_dsize(struct nm_sig_rule *rule, const char *val, struct sig_ctx *c);
+/*
+ * Whether pattern `before` of rule, in buffer, may be relative to the
+ * match before it in that buffer: 0, 1 when there is none (it counts from
+ * the buffer's start, sig_relative_at_start; a pcre R is refused then),
+ * or -EINVAL.
+ */
+int sig_previous_match(const struct nm_sig_rule *rule, unsigned int before, uint8_t buffer,
+		       const char *key, struct sig_ctx *c);
+/* After the last option: relative matches first in their buffer made absolute. */
+void sig_relative_at_start(struct nm_sig_rule *rule);
+/* bsize on the sticky buffer; urilen on http.uri (or raw): rule->bsize_min/max. */
+int sig_opt_bsize(struct nm_sig_rule *rule, const char *val, struct sig_ctx *c);
+int sig_opt_urilen(struct nm_sig_rule *rule, char *val, struct sig_ctx *c);
 
 /*
  * HTTP buffers (ctrl/sighttp.c): a sticky buffer keyword (http.uri) or a

@@ -104,8 +104,8 @@ nm_sig_vars_check(const struct nm_sig_vars *v, char *err, size_t errlen)
 	char why_addr[256], why_port[256];
 
 	for (unsigned int i = 0; i < v->n; i++) {
-		struct sig_ctx ca = {why_addr, sizeof(why_addr), 0, v, NM_SIG_BUF_STREAM};
-		struct sig_ctx cp = {why_port, sizeof(why_port), 0, v, NM_SIG_BUF_STREAM};
+		struct sig_ctx ca = {why_addr, sizeof(why_addr), 0, v, NM_SIG_BUF_STREAM, false};
+		struct sig_ctx cp = {why_port, sizeof(why_port), 0, v, NM_SIG_BUF_STREAM, false};
 		struct nm_sig_addrs a;
 		struct nm_sig_ports p;
 		char word[NM_SIG_VAR_NAME + 1];

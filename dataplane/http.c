@@ -113,6 +113,7 @@ nm_http_parser_init(struct nm_http_parser *p, enum nm_http_dir dir,
 	p->dir = (uint8_t)dir;
 	p->head = head;
 	p->head_cap = head_size < limits->head_bytes_max ? head_size : limits->head_bytes_max;
+	p->buf_size = head_size;
 	p->header_count_max = limits->header_count_max;
 	p->state = S_START;
 	p->verdict = NM_HTTP_MORE;

@@ -383,6 +383,31 @@ held_free(struct nm_worker *w, struct nm_insp *s)
 	s->n_held = 0;
 }
 
+/* What one HTTP feed did, into the worker's counters. */
+static void
+http_count(struct nm_worker *w, const struct nm_inspect_http *ih)
+{
+	w->sc.http_heads += ih->heads;
+	w->sc.http_bodies += ih->bodies;
+	w->sc.http_bodies_cut += ih->bodies_cut;
+	w->sc.http_inflate_cut += ih->inflate_cut;
+	w->sc.http_inflate_errors += ih->inflate_errors;
+}
+
+/* A body that lasted until the connection closed is scanned when the flow ends. */
+static void
+http_finish(struct nm_worker *w, const struct nm_sigdb *db, struct nm_sigdb_stream *st,
+	    hs_scratch_t *scratch, struct hit_ctx *h)
+{
+	struct nm_inspect_http ih = {
+	    .db = db, .scratch = scratch, .fn = on_hit, .ctx = h, .inflater = w->http_inflater};
+
+	if (st->http == NULL)
+		return;
+	nm_inspect_http_finish(st->http, &ih);
+	http_count(w, &ih);
+}
+
 void
 nm_inspect_release(struct nm_worker *w, struct nm_flow *f, bool report)
 {
@@ -400,6 +425,7 @@ nm_inspect_release(struct nm_worker *w, struct nm_flow *f, bool report)
 	if (report && w->sigs != NULL) {
 		struct hit_ctx h;
 		hit_ctx_from_flow(&h, w, set, f);
+		http_finish(w, set->db, s->st, w->sigs->scratch[w->idx], &h);
 		nm_sigdb_stream_close(set->db, s->st, w->sigs->scratch[w->idx], on_hit, &h);
 		if (h.best != 0 && h.best != action_rank[NM_SIG_PASS]) {
 			w->sc.hits += h.n;
@@ -535,14 +561,15 @@ http_feed(struct nm_worker *w, const struct nm_sigdb *db, hs_scratch_t *scratch,
 	  struct nm_http_parser *p, const struct nm_pieces *pc, struct hit_ctx *h)
 {
 	const struct nm_inspect_http_log log = {log_head, log_body, log_end, h};
-	struct nm_inspect_http ih = {.db = db, .scratch = scratch, .fn = on_hit, .ctx = h};
+	struct nm_inspect_http ih = {
+	    .db = db, .scratch = scratch, .fn = on_hit, .ctx = h, .inflater = w->http_inflater};
 	enum nm_http_verdict v = NM_HTTP_MORE;
 
 	if (h->f != NULL)
 		ih.log = &log;
 	for (unsigned int i = 0; i < pc->n && v == NM_HTTP_MORE && ih.rc == 0; i++)
 		v = nm_inspect_http_feed(p, pc->data[i], pc->len[i], &ih);
-	w->sc.http_heads += ih.heads;
+	http_count(w, &ih);
 	switch (v) {
 	case NM_HTTP_NOT_HTTP:
 		w->sc.http_not_http++;
@@ -700,7 +727,7 @@ stream_open(struct nm_worker *w, struct nm_flow *f, uint32_t isn)
 	if (s->st->http != NULL && f->local_is_init) {
 		struct nm_http_limits lim = {s->st->http->head_cap, NM_HTTP_HEADER_COUNT_DEFAULT};
 		nm_http_parser_init(s->st->http, NM_HTTP_RESPONSE, &lim, s->st->http->head,
-				    s->st->http->head_cap);
+				    s->st->http->buf_size);
 	}
 	w->n_insp_free--;
 	__atomic_add_fetch(&set->refs, 1, __ATOMIC_RELAXED);

@@ -14,6 +14,12 @@
  *   http.user_agent  the User-Agent header's value
  *   http.cookie      the Cookie (response: Set-Cookie) header's value
  *   http.stat_code   a response's three status digits
+ *   http.header_names  "\r\n", each header's name and "\r\n", then "\r\n"
+ *   http.request_line, http.response_line  the start line without its CRLF
+ *   http.protocol    its "HTTP/1.x"; http.stat_msg  a response's reason
+ *   http.content_type, http.content_len (both directions), http.referer,
+ *   http.accept, http.accept_enc, http.accept_lang (requests),
+ *   http.location, http.server (responses)  that header's value
  *
  * Where it knowingly differs: libhtp joins a repeated header's values with
  * ", " in one entry; here http.header lists each as sent and the single
@@ -67,6 +73,68 @@ set(struct nm_sig_http_bufs *out, unsigned int b, const uint8_t *data, uint32_t 
 	out->len[b] = len;
 }
 
+/* The start line's buffers: the line itself, its protocol, a response's reason. */
+static void
+start_line_buffers(const struct nm_http_head *h, struct nm_sig_http_bufs *out)
+{
+	uint32_t n = h->headers_off - 1; /* the LF */
+	bool request = h->method.len > 0;
+
+	if (n > 0 && h->buf[n - 1] == '\r')
+		n--;
+	set(out, request ? NM_SIG_BUF_HTTP_REQUEST_LINE : NM_SIG_BUF_HTTP_RESPONSE_LINE, h->buf, n);
+	/* The parser checked the shapes: "METHOD SP target SP HTTP/1.x", "HTTP/1.x SP NNN ...". */
+	if (request) {
+		set(out, NM_SIG_BUF_HTTP_PROTOCOL, h->buf + n - 8, 8);
+		return;
+	}
+	set(out, NM_SIG_BUF_HTTP_PROTOCOL, h->buf, 8);
+	if (n > 13)
+		set(out, NM_SIG_BUF_HTTP_STAT_MSG, h->buf + 13, n - 13);
+}
+
+/* Headers whose value is a buffer of its own, by direction (first occurrence). */
+static const struct {
+	const char *name; /* lower case */
+	unsigned int buffer;
+	uint8_t dirs; /* bit 0: requests, bit 1: responses */
+} value_buffers[] = {
+    {"content-type", NM_SIG_BUF_HTTP_CONTENT_TYPE, 3},
+    {"content-length", NM_SIG_BUF_HTTP_CONTENT_LEN, 3},
+    {"referer", NM_SIG_BUF_HTTP_REFERER, 1},
+    {"accept", NM_SIG_BUF_HTTP_ACCEPT, 1},
+    {"accept-encoding", NM_SIG_BUF_HTTP_ACCEPT_ENC, 1},
+    {"accept-language", NM_SIG_BUF_HTTP_ACCEPT_LANG, 1},
+    {"location", NM_SIG_BUF_HTTP_LOCATION, 2},
+    {"server", NM_SIG_BUF_HTTP_SERVER, 2},
+};
+
+/* http.header_names into names, and the single-header buffers. */
+static void
+header_buffers(const struct nm_http_head *h, uint8_t *names, struct nm_sig_http_bufs *out)
+{
+	uint8_t dir = h->method.len > 0 ? 1 : 2;
+	struct nm_http_span name, value;
+	uint32_t pos = h->headers_off, n = 0;
+
+	names[n++] = '\r';
+	names[n++] = '\n';
+	while (nm_http_head_next(h, &pos, &name, &value) == 1) {
+		memcpy(names + n, h->buf + name.off, name.len);
+		n += name.len;
+		names[n++] = '\r';
+		names[n++] = '\n';
+		for (size_t k = 0; k < sizeof(value_buffers) / sizeof(value_buffers[0]); k++)
+			if ((value_buffers[k].dirs & dir) &&
+			    out->len[value_buffers[k].buffer] == 0 &&
+			    name_is(h, name, value_buffers[k].name))
+				set(out, value_buffers[k].buffer, h->buf + value.off, value.len);
+	}
+	names[n++] = '\r';
+	names[n++] = '\n';
+	set(out, NM_SIG_BUF_HTTP_HEADER_NAMES, names, n);
+}
+
 void
 nm_inspect_http_buffers(const struct nm_http_head *h, uint8_t *space, struct nm_sig_http_bufs *out)
 {
@@ -113,6 +181,36 @@ nm_inspect_http_buffers(const struct nm_http_head *h, uint8_t *space, struct nm_
 		hdr[n_hdr++] = '\n';
 	}
 	set(out, NM_SIG_BUF_HTTP_HEADER, hdr, n_hdr);
+	start_line_buffers(h, out);
+	header_buffers(h, space + NM_INSPECT_HTTP_NAMES_OFF, out);
+}
+
+/* Whether the set has rules on this direction's body (ctrl/sigdb.c's late databases). */
+static bool
+wants_body(const struct nm_inspect_http *ih)
+{
+	unsigned int b = ih->parser->dir == NM_HTTP_REQUEST ? NM_SIG_BUF_HTTP_REQUEST_BODY
+							    : NM_SIG_BUF_HTTP_RESPONSE_BODY;
+
+	return ih->db->http_late[b] != NULL;
+}
+
+/*
+ * A response's Content-Encoding. Requests are inspected as sent: libhtp
+ * decodes only responses by Suricata's defaults.
+ */
+static enum nm_http_coding
+coding_of(const struct nm_http_head *h)
+{
+	struct nm_http_span name, value;
+	uint32_t pos = h->headers_off;
+
+	if (h->method.len > 0)
+		return NM_HTTP_CODING_NONE;
+	while (nm_http_head_next(h, &pos, &name, &value) == 1)
+		if (name_is(h, name, "content-encoding"))
+			return nm_http_coding_of(h->buf + value.off, value.len);
+	return NM_HTTP_CODING_NONE;
 }
 
 /* Copy at most cap bytes of a span into out; the flag marks a cut. */
@@ -175,25 +273,91 @@ on_head(void *arg, const struct nm_http_head *h)
 	ih->rc = nm_sigdb_scan_http(ih->db, ih->scratch, &bufs, ih->fn, ih->ctx);
 	if (ih->log != NULL)
 		ih->log->head(ih->log->ctx, h);
+	if (wants_body(ih)) {
+		/* The head stays in the parser's buffer until the message ends. */
+		ih->parser->m.kept_head = *h;
+		ih->parser->m.body_coding = (uint8_t)coding_of(h);
+	}
 }
 
+/*
+ * Body bytes (chunked framing removed) are kept after the head in the
+ * head buffer, as many as the stream's chunk has room for.
+ */
 static void
 on_body(void *arg, const uint8_t *data, uint32_t len)
 {
 	struct nm_inspect_http *ih = arg;
+	struct nm_http_parser *p = ih->parser;
+	uint32_t used, room;
 
-	(void)data;
 	if (ih->log != NULL)
 		ih->log->body(ih->log->ctx, len);
+	if (p->m.kept_head.len == 0)
+		return; /* no rule looks at this direction's bodies */
+	p->m.body_seen += len;
+	used = p->m.kept_head.len + p->m.body_kept;
+	room = p->buf_size > used ? p->buf_size - used : 0;
+	if (len > room)
+		len = room;
+	memcpy(p->head + used, data, len);
+	p->m.body_kept += len;
 }
 
+/* The body as the rules see it: decoded when its Content-Encoding says so. */
+static void
+body_buffer(struct nm_inspect_http *ih, struct nm_sig_http_bufs *bufs, unsigned int b)
+{
+	struct nm_http_parser *p = ih->parser;
+	const uint8_t *body = p->head + p->m.kept_head.len;
+	enum nm_http_coding coding = (enum nm_http_coding)p->m.body_coding;
+	const uint8_t *out;
+	uint32_t out_len;
+
+	bufs->data[b] = body;
+	bufs->len[b] = p->m.body_kept;
+	if (coding == NM_HTTP_CODING_NONE || ih->inflater == NULL)
+		return;
+	switch (nm_http_inflate(ih->inflater, coding, body, p->m.body_kept, &out, &out_len)) {
+	case NM_HTTP_INFLATE_CUT:
+		ih->inflate_cut++;
+		break;
+	case NM_HTTP_INFLATE_ERROR:
+		ih->inflate_errors++;
+		break;
+	default:
+		break;
+	}
+	bufs->data[b] = out;
+	bufs->len[b] = out_len;
+}
+
+/*
+ * A message ended: the rules with a body buffer are scanned once, over
+ * the head's buffers built again and the body kept. A message without a
+ * body is not scanned: those rules need a body to match, as in Suricata,
+ * which does not inspect an absent buffer.
+ */
 static void
 on_end(void *arg)
 {
 	struct nm_inspect_http *ih = arg;
+	struct nm_http_parser *p = ih->parser;
+	uint8_t space[NM_INSPECT_HTTP_SPACE];
+	struct nm_sig_http_bufs bufs;
+	unsigned int b = p->dir == NM_HTTP_REQUEST ? NM_SIG_BUF_HTTP_REQUEST_BODY
+						   : NM_SIG_BUF_HTTP_RESPONSE_BODY;
 
 	if (ih->log != NULL)
 		ih->log->end(ih->log->ctx);
+	if (ih->rc != 0 || p->m.kept_head.len == 0 || p->m.body_kept == 0)
+		return;
+	nm_inspect_http_buffers(&p->m.kept_head, space, &bufs);
+	body_buffer(ih, &bufs, b);
+	ih->bodies++;
+	if (p->m.body_seen > p->m.body_kept)
+		ih->bodies_cut++;
+	ih->rc = nm_sigdb_scan_http_late(ih->db, ih->scratch, &bufs, ih->fn, ih->ctx);
 }
 
 enum nm_http_verdict
@@ -202,5 +366,15 @@ nm_inspect_http_feed(struct nm_http_parser *p, const uint8_t *data, uint32_t len
 {
 	static const struct nm_http_cb cb = {on_head, on_body, on_end};
 
+	ih->parser = p;
 	return nm_http_parse(p, data, len, &cb, ih);
+}
+
+void
+nm_inspect_http_finish(struct nm_http_parser *p, struct nm_inspect_http *ih)
+{
+	/* Only a body that lasts until the connection closes is still open here. */
+	ih->parser = p;
+	if (p->verdict == NM_HTTP_MORE && p->m.kept_head.len > 0)
+		on_end(ih);
 }

@@ -9,6 +9,7 @@
 
 #include <stdint.h>
 
+#include "http_body.h"
 #include "nodemesh/http-t.h"
 #include "nodemesh/http_log-t.h"
 #include "sig_scan.h"
@@ -32,8 +33,15 @@ struct nm_inspect_http {
 	nm_sigdb_hit_fn fn;
 	void *ctx;
 	const struct nm_inspect_http_log *log;
-	uint32_t heads; /* message heads scanned */
-	int rc;		/* 0, or the first scan's -EIO */
+	/* Decodes gzip/deflate response bodies; NULL: they are scanned as sent. */
+	struct nm_http_inflater *inflater;
+	struct nm_http_parser *parser; /* the one being fed (nm_inspect_http_feed sets it) */
+	uint32_t heads;		       /* message heads scanned */
+	uint32_t bodies;	       /* message bodies scanned with the rules of a body buffer */
+	uint32_t bodies_cut;	 /* bodies longer than the room to keep them: the rest unseen */
+	uint32_t inflate_cut;	 /* bodies that inflated past the decoded bound */
+	uint32_t inflate_errors; /* bodies that are not the gzip/deflate they claim */
+	int rc;			 /* 0, or the first scan's -EIO */
 };
 
 /* Bytes of the buffer space one head's buffers are built in (on the stack). */
@@ -41,10 +49,12 @@ struct nm_inspect_http {
 
 /*
  * Build the Suricata buffers of head h (a request's or a response's) in
- * space (3 * NM_INSPECT_HTTP_HEAD_MAX + 2 * NM_HTTP_HEADER_COUNT_DEFAULT
- * bytes; h->len is at most NM_INSPECT_HTTP_HEAD_MAX).
+ * space (NM_INSPECT_HTTP_SPACE bytes: the normalized URI, the host, the
+ * header lines and the header names; h->len is at most
+ * NM_INSPECT_HTTP_HEAD_MAX).
  */
-#define NM_INSPECT_HTTP_SPACE (3 * NM_INSPECT_HTTP_HEAD_MAX + 2 * NM_HTTP_HEADER_COUNT_DEFAULT)
+#define NM_INSPECT_HTTP_NAMES_OFF (3 * NM_INSPECT_HTTP_HEAD_MAX + 2 * NM_HTTP_HEADER_COUNT_DEFAULT)
+#define NM_INSPECT_HTTP_SPACE	  (NM_INSPECT_HTTP_NAMES_OFF + NM_INSPECT_HTTP_HEAD_MAX + 4)
 void nm_inspect_http_buffers(const struct nm_http_head *h, uint8_t *space,
 			     struct nm_sig_http_bufs *out);
 
@@ -59,5 +69,11 @@ void nm_http_fields_fill(const struct nm_http_head *h, struct nm_http_fields *ou
 /* Feed len in-order bytes of the direction; returns the parser's verdict. */
 enum nm_http_verdict nm_inspect_http_feed(struct nm_http_parser *p, const uint8_t *data,
 					  uint32_t len, struct nm_inspect_http *ih);
+
+/*
+ * The direction ended (its flow closes): a body framed by the end of the
+ * connection is scanned now with the rules of a body buffer.
+ */
+void nm_inspect_http_finish(struct nm_http_parser *p, struct nm_inspect_http *ih);
 
 #endif

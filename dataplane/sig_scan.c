@@ -133,9 +133,14 @@ on_http_match(unsigned int id, unsigned long long from, unsigned long long to, u
 	return 0;
 }
 
-int
-nm_sigdb_scan_http(const struct nm_sigdb *db, hs_scratch_t *scratch,
-		   const struct nm_sig_http_bufs *bufs, nm_sigdb_hit_fn fn, void *ctx)
+/*
+ * Scan each non-empty buffer with its database in dbs, one message's
+ * bitmaps on the stack; then decide the rules of phase (0 head, 1 late)
+ * with a negated content: all their positive bits and no veto.
+ */
+static int
+scan_http(const struct nm_sigdb *db, hs_database_t *const *dbs, unsigned int phase,
+	  hs_scratch_t *scratch, const struct nm_sig_http_bufs *bufs, nm_sigdb_hit_fn fn, void *ctx)
 {
 	uint16_t seen[NM_SIGDB_HTTP_MULTI_MAX]; /* ctrl/sigdb.c refuses a set that needs more */
 	struct http_hits h = {.fn = fn, .ctx = ctx, .db = db, .seen = seen};
@@ -147,15 +152,36 @@ nm_sigdb_scan_http(const struct nm_sigdb *db, hs_scratch_t *scratch,
 		hs_error_t hrc;
 
 		/* Suricata does not inspect an empty or absent buffer either. */
-		if (db->http[b] == NULL || len == 0)
+		if (dbs[b] == NULL || len == 0)
 			continue;
-		hrc = hs_scan_vector(db->http[b], &data, &len, 1, 0, scratch, on_http_match, &h);
+		hrc = hs_scan_vector(dbs[b], &data, &len, 1, 0, scratch, on_http_match, &h);
 		if (hrc == HS_SCAN_TERMINATED)
 			return 0;
 		if (hrc != HS_SUCCESS)
 			return -EIO;
 	}
+	for (unsigned int i = 0; i < db->n_http_deferred[phase]; i++) {
+		const struct nm_sigdb_sub *d = &db->http_deferred[phase][i];
+
+		if ((seen[d->slot] & (d->all | NM_SIGDB_HTTP_VETO)) == d->all &&
+		    fn(ctx, d->rule) != 0)
+			return 0;
+	}
 	return 0;
+}
+
+int
+nm_sigdb_scan_http(const struct nm_sigdb *db, hs_scratch_t *scratch,
+		   const struct nm_sig_http_bufs *bufs, nm_sigdb_hit_fn fn, void *ctx)
+{
+	return scan_http(db, db->http, 0, scratch, bufs, fn, ctx);
+}
+
+int
+nm_sigdb_scan_http_late(const struct nm_sigdb *db, hs_scratch_t *scratch,
+			const struct nm_sig_http_bufs *bufs, nm_sigdb_hit_fn fn, void *ctx)
+{
+	return scan_http(db, db->http_late, 1, scratch, bufs, fn, ctx);
 }
 
 int

@@ -40,6 +40,13 @@ struct nm_sig_http_bufs {
 int nm_sigdb_scan_http(const struct nm_sigdb *db, hs_scratch_t *scratch,
 		       const struct nm_sig_http_bufs *bufs, nm_sigdb_hit_fn fn, void *ctx);
 
+/*
+ * The same for the rules with a body buffer, once per message when it
+ * ends: bufs holds the head's buffers again and the body.
+ */
+int nm_sigdb_scan_http_late(const struct nm_sigdb *db, hs_scratch_t *scratch,
+			    const struct nm_sig_http_bufs *bufs, nm_sigdb_hit_fn fn, void *ctx);
+
 /* A worker's stream memory: n chunks of chunk bytes (nm_sigdb_stream_chunk_bytes() or more). */
 struct nm_sig_stream_pool {
 	uint8_t *mem; /* n * chunk bytes, reserved with mmap */

@@ -45,6 +45,7 @@
 #include "fabric.h"
 #include "frag.h"
 #include "http_authz.h"
+#include "http_body.h"
 #include "ingress.h"
 #include "inspect.h"
 #include "nodemesh/flow.h"
@@ -257,6 +258,8 @@ insp_pool_fini(struct nm_worker *w)
 	w->insp_pool = NULL;
 	rte_free(w->insp_free);
 	w->insp_free = NULL;
+	nm_http_inflater_free(w->http_inflater);
+	w->http_inflater = NULL;
 }
 
 /*
@@ -271,6 +274,12 @@ insp_pool_init(struct nm_worker *w, int socket)
 	w->stream_pool = nm_sig_stream_pool_create(n, w->dp->params.sig_stream_state_max);
 	if (w->stream_pool == NULL)
 		return -1;
+	w->http_inflater = nm_http_inflater_create(w->dp->params.sig_http_body_decoded_max);
+	if (w->http_inflater == NULL) {
+		nm_sig_stream_pool_free(w->stream_pool);
+		w->stream_pool = NULL;
+		return -1;
+	}
 	w->insp_pool = rte_zmalloc_socket("nm_insp", (size_t)n * sizeof(*w->insp_pool),
 					  RTE_CACHE_LINE_SIZE, socket);
 	w->insp_free = rte_malloc_socket("nm_insp_free", (size_t)n * sizeof(uint32_t), 0, socket);

@@ -67,6 +67,7 @@ struct nm_dp_params {
 	uint32_t flow_timeout_s[NM_FLOW_STATES]; /* by enum nm_flow_state */
 	uint32_t sig_max_streams;		 /* open TCP inspection streams per worker */
 	uint32_t sig_stream_state_max;		 /* bytes of one stream's state (pool chunk) */
+	uint32_t sig_http_body_decoded_max;	 /* bytes a gzip/deflate HTTP body inflates to */
 	uint8_t sig_midstream; /* enum nm_midstream: a TCP flow whose handshake we did not see */
 	uint32_t fabric_ip;    /* this node's fabric address, network order */
 	uint16_t udp_port;     /* tunnel datagrams, host order */

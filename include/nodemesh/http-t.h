@@ -73,6 +73,11 @@ struct nm_http_limits {
 #define NM_HTTP_CHUNK_LINE_MAX	     1024 /* bytes of a chunk-size line, extensions included */
 #define NM_HTTP_PENDING_MAX	     64	  /* requests awaiting a response that one bit tracks */
 
+/* Bytes a gzip/deflate body inflates to for inspection (signatures.http_body_decoded_max). */
+#define NM_HTTP_DECODED_DEFAULT (64 * 1024)
+#define NM_HTTP_DECODED_MIN	1024
+#define NM_HTTP_DECODED_MAX	(16 * 1024 * 1024)
+
 /* A span of the head buffer. */
 struct nm_http_span {
 	uint32_t off;
@@ -123,6 +128,16 @@ struct nm_http_message {
 	bool has_te;
 	bool chunk_digits; /* a hex digit seen on the chunk-size line */
 	bool chunk_ext;	   /* past the ';' of a chunk extension */
+	/*
+	 * The caller's (dataplane/inspect_http.c), cleared with the rest when
+	 * the message ends: the head as the head callback saw it, and the
+	 * body bytes kept after the head in the head buffer, which the
+	 * parser leaves alone until the message ends.
+	 */
+	struct nm_http_head kept_head;
+	uint32_t body_kept;  /* bytes of body after the head in the buffer */
+	uint64_t body_seen;  /* body bytes of this message, kept or not */
+	uint8_t body_coding; /* inspect_http.c's enum of Content-Encoding */
 };
 
 /*
@@ -133,6 +148,7 @@ struct nm_http_parser {
 	struct nm_http_message m;
 	uint8_t *head;		  /* the caller's buffer: this message's head */
 	uint32_t head_cap;	  /* min(its size, limits.head_bytes_max) */
+	uint32_t buf_size;	  /* all of the caller's buffer (head, then kept body) */
 	uint64_t pending;	  /* responses: bit i set: the i-th awaited answers a HEAD */
 	uint64_t pending_connect; /* responses: bit i set: the i-th answers a CONNECT */
 	uint64_t messages;	  /* complete messages */

@@ -37,7 +37,10 @@ enum nm_sig_proto {
  * Where a pattern looks (Suricata's sticky buffers). STREAM is the packet
  * payload or the TCP stream, as for every rule before HTTP. The HTTP
  * buffers are built per message when its head completes (dataplane/http.c
- * parses, dataplane/inspect_http.c builds them) and scanned as blocks.
+ * parses, dataplane/inspect_http.c builds them) and scanned as blocks; a
+ * rule with a body buffer is scanned once, when its message ends, with
+ * the head's buffers rebuilt beside the body (file.data is the response
+ * body).
  */
 #define NM_SIG_BUFFERS(_)                                                                          \
 	_(STREAM, NULL, NULL)                                                                      \
@@ -48,7 +51,22 @@ enum nm_sig_proto {
 	_(HTTP_HEADER, "http.header", "http_header")                                               \
 	_(HTTP_USER_AGENT, "http.user_agent", "http_user_agent")                                   \
 	_(HTTP_COOKIE, "http.cookie", "http_cookie")                                               \
-	_(HTTP_STAT_CODE, "http.stat_code", "http_stat_code")
+	_(HTTP_STAT_CODE, "http.stat_code", "http_stat_code")                                      \
+	_(HTTP_REQUEST_BODY, "http.request_body", "http_client_body")                              \
+	_(HTTP_RESPONSE_BODY, "http.response_body", "http_server_body")                            \
+	_(HTTP_HEADER_NAMES, "http.header_names", NULL)                                            \
+	_(HTTP_REQUEST_LINE, "http.request_line", NULL)                                            \
+	_(HTTP_RESPONSE_LINE, "http.response_line", NULL)                                          \
+	_(HTTP_PROTOCOL, "http.protocol", NULL)                                                    \
+	_(HTTP_STAT_MSG, "http.stat_msg", "http_stat_msg")                                         \
+	_(HTTP_CONTENT_TYPE, "http.content_type", NULL)                                            \
+	_(HTTP_CONTENT_LEN, "http.content_len", NULL)                                              \
+	_(HTTP_REFERER, "http.referer", NULL)                                                      \
+	_(HTTP_ACCEPT, "http.accept", NULL)                                                        \
+	_(HTTP_ACCEPT_ENC, "http.accept_enc", NULL)                                                \
+	_(HTTP_ACCEPT_LANG, "http.accept_lang", NULL)                                              \
+	_(HTTP_LOCATION, "http.location", NULL)                                                    \
+	_(HTTP_SERVER, "http.server", NULL)
 
 enum nm_sig_buffer {
 #define NM_SIG_BUFFER_ENUM(sym, sticky, legacy) NM_SIG_BUF_##sym,
@@ -134,6 +152,9 @@ struct nm_sig_rule {
 	char classtype[NM_SIG_CLASSTYPE_LEN];
 	int32_t dsize_min; /* dsize: payload bytes, inclusive; -1 when not given */
 	int32_t dsize_max;
+	/* bsize (urilen on http.uri): a buffer's bytes, inclusive; min 0 when not given. */
+	int32_t bsize_min[NM_SIG_BUF_MAX];
+	int32_t bsize_max[NM_SIG_BUF_MAX];
 	uint8_t n_patterns; /* at least one: a rule with nothing to match is refused */
 	struct nm_sig_pattern patterns[NM_SIG_MAX_PATTERNS];
 	uint32_t line; /* line in its file, for messages */

@@ -75,7 +75,11 @@ struct nm_sig_counters {
 	uint64_t http_refused;	 /* request directions refused (drop reason http_refused) */
 	uint64_t http_resp_lost; /* response directions the parser could not follow: raw only */
 	uint64_t http_events;	 /* http transaction records handed to the control thread */
-	uint64_t http_events_lost; /* http records lost: pool empty or ring full */
+	uint64_t http_events_lost;    /* http records lost: pool empty or ring full */
+	uint64_t http_bodies;	      /* message bodies scanned with the rules of a body buffer */
+	uint64_t http_bodies_cut;     /* bodies past the room kept for them: the rest unscanned */
+	uint64_t http_inflate_cut;    /* gzip/deflate bodies cut at http_body_decoded_max */
+	uint64_t http_inflate_errors; /* bodies that are not the gzip/deflate they claim */
 };
 
 /* A signature hit, handed from a worker to the control thread's alert log. */

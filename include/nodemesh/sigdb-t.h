@@ -77,6 +77,13 @@ struct nm_sigdb {
 	 * parser.
 	 */
 	hs_database_t *http[NM_SIG_BUF_MAX];
+	/*
+	 * The same per buffer for the rules with a body buffer
+	 * (http.request_body, http.response_body, file.data): scanned once,
+	 * when a message ends, over its head's buffers and its body, so the
+	 * bitmap of such a rule lives for one scan as the others do.
+	 */
+	hs_database_t *http_late[NM_SIG_BUF_MAX];
 	bool has_http;
 	/*
 	 * http rules of more than one expression: id n_rules + i reports the
@@ -96,7 +103,27 @@ struct nm_sigdb {
 	 * is expanded only into a database of the same digest.
 	 */
 	uint8_t stream_digest[NM_SIGDB_DIGEST_LEN];
+	/*
+	 * The rules with a negated content, by phase (0: head, 1: late), each
+	 * with `all` its positive bits: complete at the end of the message's
+	 * scan if those are all seen and NM_SIGDB_HTTP_VETO is not. Block
+	 * mode would evaluate a logical combination for each at the end of
+	 * every buffer's scan instead: ET's 317 http.header_names rules with
+	 * negations cost 50 us per request that way.
+	 */
+	unsigned int n_http_deferred[2];
+	struct nm_sigdb_sub *http_deferred[2];
 };
+
+/*
+ * An http rule with a negated content has its negated expressions report
+ * this bit ("seen: the rule cannot match in this message") and the
+ * marker bit in its `all`, which is never seen: it is decided once all
+ * the message's buffers are scanned (nm_sigdb.http_deferred), not when a
+ * match completes it.
+ */
+#define NM_SIGDB_HTTP_VETO     0x8000u
+#define NM_SIGDB_HTTP_DEFERRED 0x4000u
 
 /* http rules of more than one expression in one set: their bitmaps are on a worker's stack. */
 #define NM_SIGDB_HTTP_MULTI_MAX 16384

@@ -33,6 +33,7 @@ struct rte_ring;
 struct nm_tnl_state;
 struct nm_sig_stream_pool;
 struct nm_authz;
+struct nm_http_inflater;
 
 /*
  * The private area of the node's packet mbufs: room for a packet's parse
@@ -136,6 +137,7 @@ struct nm_worker {
 	uint32_t *insp_free;	   /* indices of the free ones, a stack */
 	uint32_t n_insp_free;
 	struct nm_sig_stream_pool *stream_pool; /* Hyperscan stream memory, as many streams */
+	struct nm_http_inflater *http_inflater; /* decodes gzip/deflate HTTP bodies to inspect */
 	double icmp_tokens;			/* ICMP error budget, token bucket */
 	uint64_t icmp_last_tsc;
 	/*

@@ -412,7 +412,8 @@ nm_wait_listen() {
 }
 
 # nm_nginx_start NS DOCROOT PORT: nginx serving DOCROOT inside NS, all its
-# files (pid, logs, temp dirs) in the run's temp dir.
+# files (pid, logs, temp dirs) in the run's temp dir. NM_NGINX_HTTP_EXTRA,
+# when set, is added to the http block (gzip settings, say).
 nm_nginx_start() {
 	local ns=$1 root=$2 port=$3 dir
 	nm_tmp_init
@@ -434,6 +435,7 @@ http {
   scgi_temp_path $dir/scgi;
   types { text/plain txt; text/html html; }
   default_type application/octet-stream;
+  ${NM_NGINX_HTTP_EXTRA:-}
   server {
     listen $port;
     root $root;

@@ -935,3 +935,16 @@ Test(config_load, signatures_http_events_with_rules_or_all)
 			      "\"some\"") != NULL,
 		  "%s", err);
 }
+
+Test(config_load, signatures_http_body_decoded_max)
+{
+	cr_assert_eq(load_str("signatures: { max_streams = 100; };\n"), 0, "%s", err);
+	cr_assert_eq(cfg.sig_http_body_decoded_max, 65536, "default");
+	cr_assert_eq(load_str("signatures: { http_body_decoded_max = 1048576; };\n"), 0, "%s", err);
+	cr_assert_eq(cfg.sig_http_body_decoded_max, 1048576);
+
+	cr_assert_eq(load_str("signatures: { http_body_decoded_max = 1023; };\n"), -EINVAL);
+	cr_assert(strstr(err, "http_body_decoded_max") != NULL, "%s", err);
+	cr_assert_eq(load_str("signatures: { http_body_decoded_max = 16777217; };\n"), -EINVAL);
+	cr_assert(strstr(err, "http_body_decoded_max") != NULL, "%s", err);
+}

@@ -596,7 +596,7 @@ Test(inspect, bad_rules_file_leaves_the_set_in_force)
 
 	nm_test_write_tmp(path, "alert tcp any any -> any any (msg:\"ok\"; content:\"a\"; sid:1;)\n"
 				"alert tcp any any -> any any (msg:\"bad\"; content:\"b\"; "
-				"distance:3; sid:2;)\n");
+				"distance:-3; sid:2;)\n");
 	cr_assert_lt(nm_node_sig_load(node, path, err, sizeof(err)), 0);
 	unlink(path);
 	cr_assert(strstr(err, ":2:") != NULL && strstr(err, "sid 2") != NULL, "%s", err);

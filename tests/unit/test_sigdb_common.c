@@ -165,3 +165,40 @@ stream_segments(const char *const *segs, unsigned int n, unsigned int *hits_befo
 	cr_assert_eq(nm_sigdb_stream_close(db, st, scratch, on_hit, NULL), 0);
 	return hit_mask();
 }
+
+struct nm_sigdb *
+text_rules_compile(const char *const *text, unsigned int n, struct nm_sig_rule *out,
+		   hs_scratch_t **scratch_out)
+{
+	char why[512];
+	struct nm_sigdb *d;
+
+	for (unsigned int i = 0; i < n; i++)
+		cr_assert_eq(nm_sig_rule_parse(text[i], &out[i], why, sizeof(why)), 0,
+			     "rule %u: %s", i, why);
+	d = nm_sigdb_compile(out, n, why, sizeof(why));
+	cr_assert_not_null(d, "%s", why);
+	*scratch_out = NULL;
+	cr_assert_eq(nm_sigdb_scratch_alloc(d, scratch_out), 0);
+	return d;
+}
+
+void
+text_rules_free(struct nm_sigdb *db_in, struct nm_sig_rule *r, unsigned int n,
+		hs_scratch_t *scratch_in)
+{
+	hs_free_scratch(scratch_in);
+	nm_sigdb_free(db_in);
+	for (unsigned int i = 0; i < n; i++)
+		nm_sig_rule_clear(&r[i]);
+}
+
+uint32_t
+sids_of(const unsigned int *sids)
+{
+	uint32_t m = 0;
+
+	for (; *sids; sids++)
+		m |= 1u << *sids;
+	return m;
+}

@@ -45,4 +45,18 @@ unsigned int hit_mask(void);
 unsigned int stream_segments(const char *const *segs, unsigned int n,
 			     unsigned int *hits_before_close);
 
+/*
+ * Rules from Suricata text (test_sigdb_http.c, test_sigdb_body.c): the n
+ * texts parsed into out, compiled, with a scratch for the database;
+ * text_rules_free undoes it.
+ */
+struct nm_sigdb *text_rules_compile(const char *const *text, unsigned int n,
+				    struct nm_sig_rule *out, hs_scratch_t **scratch_out);
+/* A bitmask of sids (each below 32), as the http tests collect them. */
+#define SIDS(...) sids_of((const unsigned int[]){__VA_ARGS__, 0})
+uint32_t sids_of(const unsigned int *sids);
+
+void text_rules_free(struct nm_sigdb *db_in, struct nm_sig_rule *r, unsigned int n,
+		     hs_scratch_t *scratch_in);
+
 #endif

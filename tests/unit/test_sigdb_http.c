@@ -13,6 +13,7 @@
 #include "http.h"
 #include "inspect_http.h"
 #include "sigdb.h"
+#include "test_sigdb_common.h"
 
 static const char *const http_rules[] = {
     "alert http any any -> any any (flow:to_server; http.uri; content:\"/etc/passwd\"; sid:1;)",
@@ -38,42 +39,32 @@ static const char *const http_rules[] = {
 };
 #define N_RULES (sizeof(http_rules) / sizeof(http_rules[0]))
 
-static struct nm_sig_rule rules[N_RULES];
-static struct nm_sigdb *db;
-static hs_scratch_t *scratch;
+static struct nm_sig_rule trules[N_RULES];
+static struct nm_sigdb *tdb;
+static hs_scratch_t *tscratch;
 static uint32_t seen_sids; /* bit sid */
 
 static void
-setup(void)
+suite_setup(void)
 {
-	char err[512];
-
-	for (unsigned int i = 0; i < N_RULES; i++)
-		cr_assert_eq(nm_sig_rule_parse(http_rules[i], &rules[i], err, sizeof(err)), 0,
-			     "rule %u: %s", i, err);
-	db = nm_sigdb_compile(rules, N_RULES, err, sizeof(err));
-	cr_assert_not_null(db, "%s", err);
-	cr_assert(db->has_http);
-	cr_assert_null(db->stream, "only http rules: no stream database");
-	cr_assert_eq(nm_sigdb_scratch_alloc(db, &scratch), 0);
+	tdb = text_rules_compile(http_rules, N_RULES, trules, &tscratch);
+	cr_assert(tdb->has_http);
+	cr_assert_null(tdb->stream, "only http rules: no stream database");
 }
 
 static void
-teardown(void)
+suite_teardown(void)
 {
-	hs_free_scratch(scratch);
-	scratch = NULL;
-	nm_sigdb_free(db);
-	db = NULL;
-	for (unsigned int i = 0; i < N_RULES; i++)
-		nm_sig_rule_clear(&rules[i]);
+	text_rules_free(tdb, trules, N_RULES, tscratch);
+	tdb = NULL;
+	tscratch = NULL;
 }
 
 static int
-on_hit(void *ctx, unsigned int rule)
+sid_hit(void *ctx, unsigned int rule)
 {
 	(void)ctx;
-	seen_sids |= 1u << db->rules[rule].sid;
+	seen_sids |= 1u << tdb->rules[rule].sid;
 	return 0;
 }
 
@@ -81,8 +72,8 @@ on_hit(void *ctx, unsigned int rule)
 static uint32_t
 feed(enum nm_http_dir dir, const char *in, size_t cut, enum nm_http_verdict *verdict)
 {
-	struct nm_sigdb_stream *st = nm_sigdb_stream_open(db, NULL);
-	struct nm_inspect_http ih = {.db = db, .scratch = scratch, .fn = on_hit};
+	struct nm_sigdb_stream *st = nm_sigdb_stream_open(tdb, NULL);
+	struct nm_inspect_http ih = {.db = tdb, .scratch = tscratch, .fn = sid_hit};
 	struct nm_http_limits lim = {NM_HTTP_HEAD_BYTES_DEFAULT, NM_HTTP_HEADER_COUNT_DEFAULT};
 	size_t n = strlen(in);
 
@@ -95,7 +86,7 @@ feed(enum nm_http_dir dir, const char *in, size_t cut, enum nm_http_verdict *ver
 		*verdict = nm_inspect_http_feed(st->http, (const uint8_t *)in + cut,
 						(uint32_t)(n - cut), &ih);
 	cr_assert_eq(ih.rc, 0);
-	nm_sigdb_stream_close(db, st, NULL, NULL, NULL);
+	nm_sigdb_stream_close(tdb, st, NULL, NULL, NULL);
 	return seen_sids;
 }
 
@@ -110,18 +101,7 @@ feed_all_cuts(enum nm_http_dir dir, const char *in)
 	return first;
 }
 
-#define SIDS(...) sids_of((const unsigned int[]){__VA_ARGS__, 0})
-static uint32_t
-sids_of(const unsigned int *s)
-{
-	uint32_t m = 0;
-
-	for (; *s; s++)
-		m |= 1u << *s;
-	return m;
-}
-
-TestSuite(sigdb_http, .init = setup, .fini = teardown);
+TestSuite(sigdb_http, .init = suite_setup, .fini = suite_teardown);
 
 /* An ordinary browser-like request matches nothing. */
 Test(sigdb_http, ordinary_request_matches_nothing)
@@ -187,9 +167,9 @@ Test(sigdb_http, shared_expressions_complete_each_rule)
 	cr_assert_eq(feed_all_cuts(NM_HTTP_REQUEST, "GET /signup HTTP/1.1\r\n\r\n"), 0);
 	/* POST is one reporting id with a target in each of sids 2, 13 and 14. */
 	unsigned int most = 0;
-	for (unsigned int i = 0; i < db->n_http_index; i++)
-		if (db->http_index[i].count > most)
-			most = db->http_index[i].count;
+	for (unsigned int i = 0; i < tdb->n_http_index; i++)
+		if (tdb->http_index[i].count > most)
+			most = tdb->http_index[i].count;
 	cr_assert_eq(most, 3);
 }
 
@@ -239,19 +219,19 @@ Test(sigdb_http, refused_and_not_http_streams_scan_nothing_after)
 
 Test(sigdb_http, pooled_stream_gives_the_parser_the_rest_of_the_chunk)
 {
-	size_t need = nm_sigdb_stream_chunk_bytes(db);
+	size_t need = nm_sigdb_stream_chunk_bytes(tdb);
 	struct nm_sig_stream_pool *pool = nm_sig_stream_pool_create(2, 8192);
 	struct nm_sigdb_stream *st;
 
 	cr_assert_gt(need, NM_SIGDB_HTTP_HEAD_MIN);
 	cr_assert_leq(need, 8192);
 	cr_assert_not_null(pool);
-	st = nm_sigdb_stream_open(db, pool);
+	st = nm_sigdb_stream_open(tdb, pool);
 	cr_assert_not_null(st);
 	cr_assert_not_null(st->http);
 	cr_assert_null(st->hs);
 	cr_assert_geq(st->http->head_cap, NM_SIGDB_HTTP_HEAD_MIN);
 	cr_assert_leq((uint8_t *)st->http->head + st->http->head_cap, (uint8_t *)st + 8192);
-	nm_sigdb_stream_close(db, st, NULL, NULL, NULL);
+	nm_sigdb_stream_close(tdb, st, NULL, NULL, NULL);
 	nm_sig_stream_pool_free(pool);
 }

@@ -205,3 +205,50 @@ Test(sigmod, end_of_data_keywords_refused_on_tcp)
 		teardown();
 	}
 }
+
+/* pcre R: the regex is tried from where the previous match ended (Suricata's pcre page). */
+Test(sigmod, relative_pcre_starts_after_the_previous_match)
+{
+	EXPECT_BLOCK(UDP "(content:\"id=\"; pcre:\"/\\d{3}/R\"; sid:1;)", {"id=123", true},
+		     {"123 id=", false}, {"id=12", false}, {"id=x 456", true});
+	/* A leading ^ anchors it right there. */
+	EXPECT_BLOCK(UDP "(content:\"id=\"; pcre:\"/^\\d{3}/R\"; sid:1;)", {"id=123", true},
+		     {"id=x 456", false}, {"id=x id=789", true});
+	/* Its own flags only: no i on the content, i on the pcre; no s on the pcre. */
+	EXPECT_BLOCK(UDP "(content:\"GET\"; pcre:\"/^ \\/ADMIN.x/Ri\"; sid:1;)",
+		     {"GET /admin-x", true}, {"get /admin-x", false}, {"GET /admin\nx", false});
+	/* A content relative to the pcre's match end. */
+	EXPECT_BLOCK(UDP "(content:\"a\"; pcre:\"/b+/R\"; content:\"c\"; within:1; sid:1;)",
+		     {"abbbc", true}, {"abbb c", false}, {"cab", false});
+	/* A chain that starts with a pcre. */
+	EXPECT_BLOCK(UDP "(pcre:\"/x[0-9]/\"; content:\"y\"; distance:1; within:2; sid:1;)",
+		     {"x1-y", true}, {"x1--y", true}, {"x1y", false}, {"x1---y", false});
+}
+
+Test(sigmod, relative_pcre_refusals)
+{
+	char why[256];
+	struct nm_sig_rule r;
+
+	cr_assert_eq(nm_sig_rule_parse(UDP "(pcre:\"/x/R\"; sid:1;)", &r, why, sizeof(why)),
+		     -EINVAL);
+	cr_assert_str_eq(why, "sid 1: pcre flag R: no content before the one it makes relative");
+	cr_assert_eq(
+	    nm_sig_rule_parse(UDP "(content:!\"a\"; pcre:\"/x/R\"; sid:1;)", &r, why, sizeof(why)),
+	    -EINVAL);
+	cr_assert_str_eq(why, "sid 1: pcre flag R: relative to a negated content is not supported");
+	setup();
+	rule_text(UDP "(content:\"a\"; pcre:\"/(^x|y)/R\"; sid:1;)");
+	cr_assert_null(nm_sigdb_compile(rules, n_rules, err, sizeof(err)));
+	cr_assert(strstr(err, "pcre R with ^ other than at its start") != NULL, "%s", err);
+	teardown();
+}
+
+/* Relative first in its buffer: Suricata counts from the buffer's start (offset/depth). */
+Test(sigmod, relative_first_counts_from_the_start)
+{
+	EXPECT_BLOCK(UDP "(content:\"a\"; distance:2; within:3; sid:1;)", {"xxa", true},
+		     {"xxxxa", true}, {"a", false}, {"xxxxxa", false});
+	EXPECT_BLOCK(UDP "(isdataat:3,relative; content:\"a\"; sid:1;)", {"abcd", true},
+		     {"abc", false});
+}

@@ -50,9 +50,11 @@ static const struct {
     {"first line", R(1, "bogus; ") "\n" R(2, "") "\n" R(3, "") "\n", 1,
      "sid 1: unsupported keyword 'bogus'"},
     {"middle line after comments and blanks",
-     "# header\n\n" R(1, "") "\n   # indented comment\n" R(2, "pcre:\"/a/R\"; ") "\n\n" R(3,
+     "# header\n\n" R(1, "") "\n   # indented comment\n" R(2, "pcre:\"/a/G\"; ") "\n\n" R(3,
 											  "") "\n",
-     5, "sid 2: pcre flag 'R' is not supported (only i s m x)"},
+     5,
+     "sid 2: pcre flag 'G' is not supported (only i s m x R and the buffer flags U I P "
+     "Q H C M S Y V W)"},
     {"last line without newline", R(1, "") "\n" R(2, "") "\n" R(3, "depth:0; "), 3,
      "sid 3: depth 0 is shorter than the content (1 bytes)"},
     {"after continuation lines",
