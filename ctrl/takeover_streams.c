@@ -219,11 +219,20 @@ http_restore(struct nm_http_parser *p, const struct nm_takeover_stream *in,
 	     struct nm_takeover_stream_stats *stats)
 {
 	uint8_t *head = p->head;
-	uint32_t head_cap = p->head_cap;
+	uint32_t head_cap = p->head_cap, buf_size = p->buf_size;
 
+	/*
+	 * The parser's own buffer and its sizes stay this daemon's; a body
+	 * the old one was keeping for body rules is not handed over (the
+	 * message's body rules do not see it; the next message's do).
+	 */
 	*p = in->http;
 	p->head = head;
 	p->head_cap = head_cap;
+	p->buf_size = buf_size;
+	memset(&p->m.kept_head, 0, sizeof(p->m.kept_head));
+	p->m.body_seen = 0;
+	p->m.body_kept = 0;
 	if (in->http.m.head_len <= head_cap) {
 		memcpy(head, in->head, in->http.m.head_len);
 		return;
