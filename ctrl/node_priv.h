@@ -75,7 +75,6 @@ struct nm_node {
 	uint32_t next_pod_id;
 	bool remote_batch;		  /* inside nm_node_remote_begin/_end */
 	struct nm_pod_table *remote_next; /* the batch's copy of the table, once changed */
-	uint64_t remote_batches;	  /* publications of announcement batches */
 	struct nm_peers *peers;		  /* control connections to other nodes (peers.c) */
 	char tnl_engine[160];  /* the AEAD engine tunnel keys get (nm_tnl_engine_describe) */
 	struct nm_rule *rules; /* NM_MAX_RULES, the first n_rules in force, in order */

@@ -316,7 +316,6 @@ nm_node_remote_end(struct nm_node *node, char *err, size_t errlen)
 	node->remote_next = NULL;
 	if (next == NULL)
 		return 0;
-	node->remote_batches++;
 	return nm_node_publish_rebuilt(node, next, err, errlen);
 }
 
