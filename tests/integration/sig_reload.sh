@@ -119,7 +119,7 @@ list0=$(nm_ctl --json sig list | nm_json "[j['generation'], j['file'], len(j['si
 cat >"$NM_TMP/badpcre.rules" <<'EOF'
 alert tcp any any -> any 80 (msg:"fine"; content:"abc"; sid:4000001; rev:1;)
 # a comment, then the bad rule on line 3
-alert tcp any any -> any 80 (msg:"bad flag"; pcre:"/abc/Q"; sid:4000002; rev:1;)
+alert tcp any any -> any 80 (msg:"bad flag"; pcre:"/abc/Z"; sid:4000002; rev:1;)
 EOF
 cat >"$NM_TMP/badkw.rules" <<'EOF'
 alert tcp any any -> any 80 (msg:"fine"; content:"abc"; sid:4000001; rev:1;)
