@@ -147,6 +147,19 @@ on_hit(void *arg, unsigned int rule)
 	return 0;
 }
 
+/* The per-scan part of a hit context: nothing matched, no flow or worker yet. */
+static void
+hit_ctx_clear(struct hit_ctx *h)
+{
+	h->best = 0;
+	h->n = 0;
+	h->http_refused = false;
+	h->w = NULL;
+	h->f = NULL;
+	h->peer_local = false;
+	h->has_http = false;
+}
+
 static void
 hit_ctx_init(struct hit_ctx *h, const struct nm_worker *w, const struct nm_sig_set *set,
 	     const struct nm_flow *f, unsigned int dir, const struct nm_pkt_meta *meta)
@@ -170,13 +183,7 @@ hit_ctx_init(struct hit_ctx *h, const struct nm_worker *w, const struct nm_sig_s
 		h->established = f->state != NM_FLOW_TCP_SYN;
 	else
 		h->established = f->pkts[NM_DIR_ORIG] > 0 && f->pkts[NM_DIR_REPLY] > 0;
-	h->best = 0;
-	h->n = 0;
-	h->http_refused = false;
-	h->w = NULL;
-	h->f = NULL;
-	h->peer_local = false;
-	h->has_http = false;
+	hit_ctx_clear(h);
 }
 
 /*
@@ -261,13 +268,7 @@ hit_ctx_from_flow(struct hit_ctx *h, const struct nm_worker *w, const struct nm_
 	h->ports = true;
 	h->to_server = !f->local_is_init;
 	h->established = true;
-	h->best = 0;
-	h->n = 0;
-	h->http_refused = false;
-	h->w = NULL;
-	h->f = NULL;
-	h->peer_local = false;
-	h->has_http = false;
+	hit_ctx_clear(h);
 }
 
 /*
