@@ -283,7 +283,7 @@ forward(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t slot, stru
 			to_fabric(w, tbl, slot, r->dslot[k], m, pm, now);
 			continue;
 		}
-		nm_ingress_route(w, tbl, r->dslot[k], slot, m, pm, &r->ref[k], &local);
+		nm_ingress_route(w, tbl, r->dslot[k], slot, m, pm, &r->ref[k], f, &local);
 	}
 	nm_ingress_bulk(w, tbl, &local, now);
 }

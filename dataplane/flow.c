@@ -43,6 +43,15 @@ nm_flow_table_init(struct nm_flow_table *t, uint32_t cap, const uint32_t timeout
 		t->h = NULL;
 		return -ENOMEM;
 	}
+	t->link = rte_zmalloc_socket("nm_flow_links", (size_t)cap * sizeof(*t->link),
+				     RTE_CACHE_LINE_SIZE, socket);
+	if (t->link == NULL) {
+		rte_free(t->e);
+		rte_hash_free(t->h);
+		t->e = NULL;
+		t->h = NULL;
+		return -ENOMEM;
+	}
 	t->cap = cap;
 	t->seed = seed;
 	for (int s = 0; s < NM_FLOW_STATES; s++)
@@ -57,6 +66,8 @@ nm_flow_table_fini(struct nm_flow_table *t)
 	t->h = NULL;
 	rte_free(t->e);
 	t->e = NULL;
+	rte_free(t->link);
+	t->link = NULL;
 }
 
 struct nm_flow *
@@ -89,6 +100,7 @@ nm_flow_create_with_hash(struct nm_flow_table *t, const struct nm_flow_hkey *hk,
 	}
 	struct nm_flow *f = &t->e[pos];
 	memset(f, 0, sizeof(*f));
+	t->link[pos] = 0;
 	f->hk = *hk;
 	f->first_tsc = now;
 	f->last_tsc = now;

@@ -151,6 +151,41 @@ send_made(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t slot, ui
 }
 
 /* Ingress for a burst: one bulk flow lookup, then judge, meter and deliver each. */
+/*
+ * Each packet's entry on the destination's side: through the source
+ * entry's link when w tracked both ends before (nm_track checks the key,
+ * and a stale link only costs the lookup it saved), the rest in one bulk
+ * lookup. A local connection's packet then costs one hash lookup, not two.
+ */
+static void
+link_or_lookup(struct nm_worker *w, const struct nm_ingress_burst *in, struct nm_flow **found)
+{
+	struct nm_flow_ref refs[NM_BURST];
+	struct nm_flow *got[NM_BURST];
+	uint16_t miss[NM_BURST], n = 0;
+
+	for (uint16_t i = 0; i < in->n; i++) {
+		const struct nm_flow *sf = in->src_flow[i];
+		struct nm_flow *linked = sf != NULL ? nm_flow_linked(&w->flows, sf) : NULL;
+
+		if (linked != NULL) {
+			found[i] = linked;
+			continue;
+		}
+		miss[n] = i;
+		refs[n++] = in->ref[i];
+	}
+	if (n == 0)
+		return;
+	if (n == in->n) {
+		nm_track_lookup_bulk(w, in->ref, n, found);
+		return;
+	}
+	nm_track_lookup_bulk(w, refs, n, got);
+	for (uint16_t k = 0; k < n; k++)
+		found[miss[k]] = got[k];
+}
+
 void
 nm_ingress_bulk(struct nm_worker *w, const struct nm_pod_table *tbl, struct nm_ingress_burst *in,
 		uint64_t now)
@@ -160,13 +195,15 @@ nm_ingress_bulk(struct nm_worker *w, const struct nm_pod_table *tbl, struct nm_i
 	/* Same 5-tuple as at egress; this side's entry belongs to the destination pod. */
 	for (uint16_t i = 0; i < in->n; i++)
 		nm_flow_ref_side(&in->ref[i], tbl->pods[in->slot[i]].id);
-	nm_track_lookup_bulk(w, in->ref, in->n, found);
+	link_or_lookup(w, in, found);
 	for (uint16_t i = 0; i < in->n; i++) {
 		struct nm_flow *f;
 		unsigned int dir;
 		enum nm_drop_reason why =
 		    nm_track(w, tbl, found[i], &in->ref[i], in->slot[i], in->src_slot[i],
 			     in->slot[i], in->meta[i], now, true, &f, &dir);
+		if (why == NM_DROP_NONE && in->src_flow[i] != NULL)
+			nm_flow_link(&w->flows, in->src_flow[i], f);
 		const struct nm_pkt_meta *meta = in->meta[i];
 		struct nm_pkt_meta cut;
 		struct nm_made made;
@@ -205,7 +242,8 @@ nm_ingress_route_bulk(struct nm_worker *w, const struct nm_pod_table *tbl, struc
 	for (uint16_t i = 0; i < n; i++) {
 		struct nm_flow_ref ref;
 		nm_flow_ref_make(&ref, w, tbl, slot[i], &meta[i]);
-		nm_ingress_route(w, tbl, slot[i], src_slot[i], pkts[i], &meta[i], &ref, &local);
+		nm_ingress_route(w, tbl, slot[i], src_slot[i], pkts[i], &meta[i], &ref, NULL,
+				 &local);
 	}
 	nm_ingress_bulk(w, tbl, &local, now);
 }
@@ -261,6 +299,7 @@ nm_worker_rx_handoff(struct nm_worker *w, const struct nm_pod_table *tbl, struct
 		nm_flow_ref_make(&in.ref[in.n], w, tbl, hm->slot, meta);
 		in.slot[in.n] = hm->slot;
 		in.src_slot[in.n] = hm->src_slot;
+		in.src_flow[in.n] = NULL;
 		in.n++;
 	}
 	nm_ingress_bulk(w, tbl, &in, now);

@@ -24,20 +24,23 @@ struct nm_ingress_burst {
 	uint16_t n;
 	struct rte_mbuf *pkts[NM_BURST];
 	const struct nm_pkt_meta *meta[NM_BURST];
-	struct nm_flow_ref ref[NM_BURST]; /* the flow key; nm_ingress_bulk sets its pod */
-	uint16_t slot[NM_BURST];	  /* destination pod */
-	uint16_t src_slot[NM_BURST];	  /* the pod that sent it */
+	struct nm_flow_ref ref[NM_BURST];   /* the flow key; nm_ingress_bulk sets its pod */
+	uint16_t slot[NM_BURST];	    /* destination pod */
+	uint16_t src_slot[NM_BURST];	    /* the pod that sent it */
+	struct nm_flow *src_flow[NM_BURST]; /* the source's entry in w's table, or NULL */
 };
 
 /*
  * A packet from the pod at src_slot for the local pod at slot: into the
- * burst when w owns that pod, else handed to its owner. Inline: it runs
- * once per forwarded packet.
+ * burst when w owns that pod, else handed to its owner. src_flow: the
+ * source side's entry when w's egress tracked it, else NULL. Inline: it
+ * runs once per forwarded packet.
  */
 static inline void
 nm_ingress_route(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t slot,
 		 uint16_t src_slot, struct rte_mbuf *m, const struct nm_pkt_meta *meta,
-		 const struct nm_flow_ref *ref, struct nm_ingress_burst *local)
+		 const struct nm_flow_ref *ref, struct nm_flow *src_flow,
+		 struct nm_ingress_burst *local)
 {
 	const struct nm_pod *pod = &tbl->pods[slot];
 
@@ -47,6 +50,7 @@ nm_ingress_route(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t s
 		local->ref[local->n] = *ref;
 		local->slot[local->n] = slot;
 		local->src_slot[local->n] = src_slot;
+		local->src_flow[local->n] = src_flow;
 		local->n++;
 		return;
 	}

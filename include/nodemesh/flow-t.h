@@ -158,6 +158,16 @@ struct nm_flow_counters {
 struct nm_flow_table {
 	struct rte_hash *h;
 	struct nm_flow *e; /* cap entries, by rte_hash key position */
+	/*
+	 * Also by key position (beside e, which stays at four cache lines an
+	 * entry): a local connection whose two ends this worker owns has an
+	 * entry per end here; at the source's position, the destination's
+	 * position + 1 (0: not known), so that ingress finds that entry
+	 * without a second hash lookup (nm_flow_linked). A hint: checked
+	 * against the key before use, since the entry may have ended and its
+	 * position been reused.
+	 */
+	uint32_t *link;
 	uint32_t cap;
 	uint32_t n; /* entries in use */
 	uint32_t sweep_pos;

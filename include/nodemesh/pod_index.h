@@ -6,13 +6,19 @@
  * up in it (dataplane/egress.c, fabric.c). A plain open-addressed array in
  * the table itself: an rte_hash bulk lookup cost about 150 instructions a
  * key here, this costs a hash and one or two compares.
+ *
+ * The hash is CRC32-C (one instruction with SSE4.2, rte_hash_crc's
+ * software table elsewhere), not jhash: the keys are the addresses the
+ * control plane gave its pods, never chosen by traffic, so a hash an
+ * attacker cannot steer buys nothing here; the flow table, whose keys
+ * traffic chooses, keeps its seeded jhash (nodemesh/flow.h).
  */
 #ifndef NM_POD_INDEX_H
 #define NM_POD_INDEX_H
 
 #include <stdint.h>
 
-#include <rte_jhash.h>
+#include <rte_hash_crc.h>
 
 #include "nodemesh/pod_table-t.h"
 
@@ -20,7 +26,7 @@
 static inline uint32_t
 nm_pod_ip_hash(uint32_t ip, uint32_t seed)
 {
-	return rte_jhash_1word(ip, seed);
+	return rte_hash_crc_4byte(ip, seed);
 }
 
 /* The slot of the pod at ip (local or remote), or -1. */

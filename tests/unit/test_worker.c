@@ -7,6 +7,7 @@
  * Every case asserts the whole drop vector (the expected reason at its
  * count, every other reason at zero) and which TX rings got what.
  */
+#include "nodemesh/flow.h"
 #include "nodemesh/pkt.h"
 #include "rule.h"
 
@@ -318,6 +319,57 @@ Test(worker, udp_forwarded_to_b_with_ttl_decremented)
 		cr_assert_eq(node->dp.workers[0]->c.tx_packets, 1);
 		cr_assert_eq(node->dp.workers[0]->c.handoff_out, 0);
 	}
+}
+
+/* The in-use entry of w's table on the side of the pod in slot, of which there must be one. */
+static struct nm_flow *
+only_entry_of(const struct nm_worker *w, uint16_t slot)
+{
+	struct nm_flow *found = NULL;
+	uint32_t id = node->dp.pods->pods[slot].id;
+
+	for (uint32_t i = 0; i < w->flows.cap; i++) {
+		if (!w->flows.e[i].in_use || w->flows.e[i].hk.pod_id != id)
+			continue;
+		cr_assert_null(found, "two entries on the side of slot %u", slot);
+		found = &w->flows.e[i];
+	}
+	cr_assert_not_null(found, "no entry on the side of slot %u", slot);
+	return found;
+}
+
+/*
+ * A local connection's source entry links its destination entry, which
+ * ingress then takes without a lookup; a wrong link (an entry ended and
+ * reused since) costs only the lookup: the packet reaches the right
+ * entry and the link is mended.
+ */
+Test(worker, source_entry_links_the_destination_entry_and_a_wrong_link_is_mended)
+{
+	struct udp_spec s = {IP_A, IP_B, 64, 1, 0, 32, 0};
+	struct rte_mbuf *out[MAX_OUT];
+	struct nm_worker *w = node->dp.workers[0];
+	uint8_t f[128];
+	size_t len = udp_frame(f, PORT_MAC_A, MAC_A, &s);
+
+	learn_mac(POD_B, MAC_B);
+	feed(POD_A, f, len);
+	cr_assert_eq(sent_to(POD_B, out), 1);
+	rte_pktmbuf_free(out[0]);
+	struct nm_flow *fa = only_entry_of(w, slot_of[POD_A]);
+	struct nm_flow *fb = only_entry_of(w, slot_of[POD_B]);
+	cr_assert_eq(nm_flow_linked(&w->flows, fa), fb, "A's entry links B's");
+	cr_assert_eq(fb->pkts[NM_DIR_ORIG], 1);
+
+	nm_flow_link(&w->flows, fa, fa); /* in use, another key: as a reused position looks */
+	feed(POD_A, f, len);
+	cr_assert_eq(sent_to(POD_B, out), 1);
+	rte_pktmbuf_free(out[0]);
+	assert_drops(0, NM_DROP_NONE, 0);
+	cr_assert_eq(fb->pkts[NM_DIR_ORIG], 2, "counted on B's entry, not on the linked one");
+	cr_assert_eq(fa->pkts[NM_DIR_ORIG], 2);
+	cr_assert_eq(nm_flow_linked(&w->flows, fa), fb, "the link mended");
+	cr_assert_eq(w->flows.n, 2, "no third entry");
 }
 
 Test(worker, b_mac_learnt_from_bs_own_frame)
