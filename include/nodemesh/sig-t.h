@@ -66,7 +66,8 @@ enum nm_sig_proto {
 	_(HTTP_ACCEPT_ENC, "http.accept_enc", NULL)                                                \
 	_(HTTP_ACCEPT_LANG, "http.accept_lang", NULL)                                              \
 	_(HTTP_LOCATION, "http.location", NULL)                                                    \
-	_(HTTP_SERVER, "http.server", NULL)
+	_(HTTP_SERVER, "http.server", NULL)                                                        \
+	_(HTTP_START, "http.start", NULL)
 
 enum nm_sig_buffer {
 #define NM_SIG_BUFFER_ENUM(sym, sticky, legacy) NM_SIG_BUF_##sym,
