@@ -654,9 +654,9 @@ static const struct command commands[] = {
      observe_keys,
      cmd_observe,
      "observe [since=N] [limit=N] [pod=P] [namespace=NS] [identity=NS/SA|unknown] "
-     "[type=flow|drop|alert] [verdict=allow|deny]",
-     "the events after event N: drops with their reason, flow starts and ends, alerts, both "
-     "ends' identities; nodemeshctl observe follows them",
+     "[type=flow|drop|alert|http] [verdict=allow|deny]",
+     "the events after event N: drops with their reason, flow starts and ends, alerts, HTTP "
+     "transactions, both ends' identities; nodemeshctl observe follows them",
      false},
     {{"metrics", NULL},
      0,

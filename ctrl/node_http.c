@@ -10,7 +10,8 @@
  * NM_HTTP_PAIR_WAIT_S seconds (a response that is not HTTP, a slow
  * answer), or that finds the waiting table full, is written alone too,
  * with what it has. Each event goes to the alert log as one JSON line, as
- * Suricata's eve.json has it, and to the forensic store.
+ * Suricata's eve.json has it, to the forensic store, and to observers
+ * (`nodemeshctl observe type=http`) while someone observes.
  */
 #include <arpa/inet.h>
 #include <string.h>
@@ -174,11 +175,14 @@ emit(struct nm_node *node, struct nm_http_record *req, struct nm_http_record *re
 		node->http.paired++;
 	else
 		node->http.unpaired++;
-	if (nm_jsonlog_is_open(&node->alert_log)) {
+	/* The event is built only when something takes it: the log, or an observer. */
+	bool logging = nm_jsonlog_is_open(&node->alert_log);
+	if (logging || nm_node_observing(node)) {
 		json_t *o = nm_http_event_json(node, req, resp);
 		/* Whole or not at all; a failure is counted (alert_log.lost). */
-		if (o != NULL && nm_jsonlog_write(&node->alert_log, o) == 0)
+		if (logging && o != NULL && nm_jsonlog_write(&node->alert_log, o) == 0)
 			node->http.written++;
+		nm_node_observe_http(node, o);
 		json_decref(o);
 	}
 	nm_node_store_http(node, req, resp);

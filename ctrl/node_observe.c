@@ -94,29 +94,44 @@ nm_node_observing(const struct nm_node *node)
 	return nm_observe_wanted(&node->observe, mono_ms());
 }
 
-/* A copy of a record or an alert, shaped as observers read it. */
+enum copy_kind {
+	COPY_RECORD, /* a flow record: the flow's end */
+	COPY_ALERT,
+	COPY_HTTP, /* an EVE http event: one transaction */
+};
+
+/* A copy of a record, an alert or an http event, shaped as observers read it. */
 static void
-push_copy(struct nm_node *node, const json_t *src, bool alert)
+push_copy(struct nm_node *node, const json_t *src, enum copy_kind kind)
 {
 	if (src == NULL || !nm_observe_wanted(&node->observe, mono_ms()))
 		return;
 	json_t *o = json_deep_copy(src);
 	if (o == NULL)
 		return;
-	if (alert) {
-		/* Alerts keep their endpoints under "nodemesh"; observers read src and dst. */
-		const json_t *nm = json_object_get(src, "nodemesh");
+	if (kind == COPY_RECORD) {
+		json_object_set_new(o, "event", json_string("end"));
+		nm_observe_push(&node->observe, o);
+		json_decref(o);
+		return;
+	}
+	/* Alerts and http events keep their endpoints under "nodemesh"; observers read src and dst.
+	 */
+	const json_t *nm = json_object_get(src, "nodemesh");
+	json_object_set(o, "src", json_object_get(nm, "src"));
+	json_object_set(o, "dst", json_object_get(nm, "dest"));
+	if (kind == COPY_ALERT) {
 		const char *action =
 		    json_string_value(json_object_get(json_object_get(src, "alert"), "action"));
 		json_object_set_new(o, "type", json_string("alert"));
-		json_object_set(o, "src", json_object_get(nm, "src"));
-		json_object_set(o, "dst", json_object_get(nm, "dest"));
 		json_object_set_new(o, "verdict",
 				    json_string(action != NULL && strcmp(action, "blocked") == 0
 						    ? "deny"
 						    : "allow"));
 	} else {
-		json_object_set_new(o, "event", json_string("end"));
+		/* No verdict: a transaction is seen, not judged (its alerts are events of their
+		 * own). */
+		json_object_set_new(o, "type", json_string("http"));
 	}
 	nm_observe_push(&node->observe, o);
 	json_decref(o);
@@ -125,13 +140,19 @@ push_copy(struct nm_node *node, const json_t *src, bool alert)
 void
 nm_node_observe_record(struct nm_node *node, const json_t *rec)
 {
-	push_copy(node, rec, false);
+	push_copy(node, rec, COPY_RECORD);
 }
 
 void
 nm_node_observe_alert(struct nm_node *node, const json_t *alert)
 {
-	push_copy(node, alert, true);
+	push_copy(node, alert, COPY_ALERT);
+}
+
+void
+nm_node_observe_http(struct nm_node *node, const json_t *event)
+{
+	push_copy(node, event, COPY_HTTP);
 }
 
 json_t *

@@ -205,9 +205,10 @@ size_t nm_flow_record_line(const struct nm_node *node, const struct nm_flow_reco
 
 /* node_observe.c: does someone observe now? (Records are copied for them only then.) */
 bool nm_node_observing(const struct nm_node *node);
-/* node_observe.c: a record or an alert just written, for observers (not taken). */
+/* node_observe.c: a record, an alert or an http event just made, for observers (not taken). */
 void nm_node_observe_record(struct nm_node *node, const json_t *rec);
 void nm_node_observe_alert(struct nm_node *node, const json_t *alert);
+void nm_node_observe_http(struct nm_node *node, const json_t *event);
 
 /* node_store.c */
 int64_t nm_node_wall_ns(const struct nm_node *node, uint64_t tsc);

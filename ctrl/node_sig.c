@@ -509,8 +509,13 @@ nm_node_sig_stats_json(struct nm_node *node)
 	    "events_written", (json_int_t)node->http.written, "events_paired",
 	    (json_int_t)node->http.paired, "events_unpaired", (json_int_t)node->http.unpaired,
 	    "waiting_for_pair", (int)node->http.n);
+	json_t *thresh =
+	    json_pack("{s:I, s:I, s:I, s:i}", "matches_held", (json_int_t)t.thresh_held,
+		      "alerts_suppressed", (json_int_t)t.thresh_silenced, "table_full",
+		      (json_int_t)t.thresh_full, "table_slots_per_worker", NM_SIG_THRESH_SLOTS);
 	json_object_set_new(o, "stream", tcp);
 	json_object_set_new(o, "http", http);
+	json_object_set_new(o, "threshold", thresh);
 	json_object_set_new(o, "drops", dj);
 
 	json_t *sids = json_object();

@@ -37,7 +37,8 @@ usage(FILE *out)
 		"\n"
 		"Commands (the daemon's own list: nodemeshctl help):\n"
 		"  help | version | stats | metrics (Prometheus text)\n"
-		"  observe [pod=P] [namespace=NS] [identity=NS/SA|unknown] [type=flow|drop|alert]\n"
+		"  observe [pod=P] [namespace=NS] [identity=NS/SA|unknown] "
+		"[type=flow|drop|alert|http]\n"
 		"          [verdict=allow|deny]   (follows the events until interrupted;\n"
 		"          with since=N it answers once: the events after N)\n"
 		"  pod add name=N namespace=NS ip=A.B.C.D iface=IF [container=ID]\n"
@@ -494,12 +495,22 @@ static void
 print_event(const json_t *ev)
 {
 	const char *type = gets_(ev, "type");
+	bool eve = strcmp(type, "alert") == 0 || strcmp(type, "http") == 0; /* EVE-shaped */
 	const char *what = strcmp(type, "drop") == 0 ? gets_(ev, "reason")
 			   : strcmp(type, "alert") == 0
 			       ? gets_(json_object_get(ev, "alert"), "signature")
 			       : gets_(ev, "verdict");
-	const char *time = gets_(ev, strcmp(type, "alert") == 0 ? "timestamp" : "time");
+	const char *time = gets_(ev, eve ? "timestamp" : "time");
+	char txn[96];
 
+	if (strcmp(type, "http") == 0) {
+		/* "GET /path 200": a request without its response shows "-". */
+		const json_t *h = json_object_get(ev, "http");
+		json_int_t status = geti(h, "status");
+		snprintf(txn, sizeof(txn), status ? "%s %.64s %lld" : "%s %.64s -",
+			 gets_(h, "http_method"), gets_(h, "url"), (long long)status);
+		what = txn;
+	}
 	printf("%s  %-5s %-5s %-22s ", time, type, gets_(ev, "event"), what);
 	if (json_object_get(ev, "src") != NULL) {
 		print_endpoint(json_object_get(ev, "src"));

@@ -57,12 +57,12 @@ nm_observe_filter_fill(struct nm_observe_filter *f,
 		const char *key;
 		char *dst;
 		size_t len;
-		const char *const allowed[4];
+		const char *const allowed[5];
 	} keys[] = {
 	    {"pod", f->pod, sizeof(f->pod), {NULL}},
 	    {"namespace", f->ns, sizeof(f->ns), {NULL}},
 	    {"identity", f->identity, sizeof(f->identity), {NULL}},
-	    {"type", f->type, sizeof(f->type), {"flow", "drop", "alert", NULL}},
+	    {"type", f->type, sizeof(f->type), {"flow", "drop", "alert", "http", NULL}},
 	    {"verdict", f->verdict, sizeof(f->verdict), {"allow", "deny", NULL}},
 	};
 

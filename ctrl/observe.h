@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Events kept for `nodemeshctl observe` (ctrl/observe.c): the last
- * NM_OBSERVE_KEEP events (drops, flow starts and ends, alerts) as JSON,
+ * NM_OBSERVE_KEEP events (drops, flow starts and ends, alerts, HTTP
+ * transactions) as JSON,
  * numbered. An observer asks for what came after the number it saw last
  * (`observe since=N`), so any number of observers read at their own pace:
  * one that falls more than NM_OBSERVE_KEEP behind is told how many it
@@ -33,7 +34,7 @@ struct nm_observe_filter {
 	char pod[64];
 	char ns[64];
 	char identity[128]; /* "ns/sa", or "unknown" */
-	char type[8];	    /* flow | drop | alert */
+	char type[8];	    /* flow | drop | alert | http */
 	char verdict[8];    /* allow | deny */
 };
 

@@ -706,6 +706,7 @@ copy_rule(struct nm_sigdb_rule *d, const struct nm_sig_rule *r)
 	d->dst = r->dst;
 	d->sport = r->sport;
 	d->dport = r->dport;
+	d->thresh = r->thresh;
 	memcpy(d->msg, r->msg, sizeof(d->msg));
 	d->msg[sizeof(d->msg) - 1] = '\0';
 	memcpy(d->classtype, r->classtype, sizeof(d->classtype));

@@ -23,8 +23,8 @@ static const struct {
 
 /* Keywords of HTTP buffers nodemesh does not build yet: refused by name, not as unknown. */
 static const char *const not_yet[] = {
-    "http.header.raw", "http_raw_header", "http.host.raw",   "http_raw_host",
-    "http.start",      "http.connection", "http.cookie.raw",
+    "http.header.raw", "http_raw_header", "http.host.raw",
+    "http_raw_host",   "http.connection", "http.cookie.raw",
 };
 
 /* Buffers only a request has. */
@@ -96,6 +96,13 @@ sig_opt_buffer(struct nm_sig_rule *rule, const struct sig_option *o, struct sig_
 			return sig_fail(c, "file.data: takes no value");
 		c->buffer = NM_SIG_BUF_HTTP_RESPONSE_BODY;
 		c->file_data = true;
+		return 1;
+	}
+	/* http_start is Suricata's other name of the sticky buffer, not a content modifier. */
+	if (sig_key_is(o, "http_start")) {
+		if (o->val != NULL)
+			return sig_fail(c, "http_start: takes no value");
+		c->buffer = NM_SIG_BUF_HTTP_START;
 		return 1;
 	}
 	/* Suricata's way back to the packet's payload after a sticky buffer. */

@@ -456,6 +456,8 @@ static const struct {
     {"rev", true, SEEN_REV},
     {"classtype", true, SEEN_CLASSTYPE},
     {"priority", true, SEEN_PRIORITY},
+    {"threshold", true, 0}, /* once per rule, either of the two: sigthresh.c says so */
+    {"detection_filter", true, 0},
     /* Informational: checked for shape, then dropped (they change no match). */
     {"reference", true, 0},
     {"metadata", true, 0},
@@ -467,7 +469,7 @@ sig_apply_option(struct nm_sig_rule *rule, struct sig_option *o, unsigned int *s
 		 struct sig_ctx *c)
 {
 	unsigned int k;
-	char key[16];
+	char key[20];
 	char *val = NULL;
 	uint64_t v;
 	int rc = sig_opt_buffer(rule, o, c);
@@ -511,6 +513,8 @@ sig_apply_option(struct nm_sig_rule *rule, struct sig_option *o, unsigned int *s
 	    strcmp(key, "distance") == 0 || strcmp(key, "within") == 0 ||
 	    strcmp(key, "startswith") == 0 || strcmp(key, "endswith") == 0)
 		return sig_opt_modifier(rule, key, val, c);
+	if (strcmp(key, "threshold") == 0 || strcmp(key, "detection_filter") == 0)
+		return sig_opt_threshold(rule, key, val, c);
 	if (strcmp(key, "msg") == 0)
 		return opt_text(key, val, rule->msg, sizeof(rule->msg), c);
 	if (strcmp(key, "flow") == 0)

@@ -82,6 +82,12 @@ int sig_opt_bsize(struct nm_sig_rule *rule, const char *val, struct sig_ctx *c);
 int sig_opt_urilen(struct nm_sig_rule *rule, char *val, struct sig_ctx *c);
 
 /*
+ * threshold and detection_filter (ctrl/sigthresh.c): key is which, val
+ * its items; into rule->thresh, one per rule.
+ */
+int sig_opt_threshold(struct nm_sig_rule *rule, const char *key, char *val, struct sig_ctx *c);
+
+/*
  * HTTP buffers (ctrl/sighttp.c): a sticky buffer keyword (http.uri) or a
  * legacy content modifier (http_uri). 1 if key is one, with the option
  * applied; 0 if it is not; -EINVAL if refused.

@@ -65,6 +65,7 @@
 #include "inspect_http.h"
 #include "reject.h"
 #include "sig_scan.h"
+#include "sig_thresh.h"
 #include "nodemesh/sig_set-t.h"
 #include "nodemesh/worker.h"
 
@@ -82,7 +83,8 @@ static const uint8_t action_rank[] = {
 struct hit_ctx {
 	const struct nm_sigdb *db;
 	uint64_t *hits_row;
-	uint32_t src, dst; /* host order */
+	struct nm_worker *scanner; /* whose threshold table, clock and counters */
+	uint32_t src, dst;	   /* host order */
 	uint16_t sport, dport;
 	uint8_t proto;
 	bool ports; /* TCP or UDP: rules' ports apply */
@@ -131,16 +133,42 @@ header_match(const struct nm_sigdb_rule *r, const struct hit_ctx *h)
 	return endpoints_match(r, h, false) || (r->bidirectional && endpoints_match(r, h, true));
 }
 
+/*
+ * A thresholded rule's match counted on this worker (dataplane/sig_thresh.c
+ * says what each verdict means). The clock is read only for such rules.
+ */
+static enum nm_sig_thresh_verdict
+thresh_judge(struct hit_ctx *h, const struct nm_sigdb_rule *r)
+{
+	struct nm_worker *w = h->scanner;
+	enum nm_sig_thresh_verdict v = nm_sig_thresh_check(w->thresh, &r->thresh, r->sid, r->rev,
+							   h->src, h->dst, nm_worker_now(w));
+
+	if (v == NM_SIG_THRESH_HOLD)
+		w->sc.thresh_held++;
+	else if (v == NM_SIG_THRESH_SILENT)
+		w->sc.thresh_silenced++;
+	else if (v == NM_SIG_THRESH_FULL)
+		w->sc.thresh_full++;
+	return v;
+}
+
 static int
 on_hit(void *arg, unsigned int rule)
 {
 	struct hit_ctx *h = arg;
 	const struct nm_sigdb_rule *r = &h->db->rules[rule];
+	enum nm_sig_thresh_verdict v = NM_SIG_THRESH_ALERT;
 
 	if (!header_match(r, h))
 		return 0;
 	h->hits_row[rule]++;
-	if (h->n < MAX_HITS)
+	if (unlikely(r->thresh.type != NM_SIG_THRESH_NONE))
+		v = thresh_judge(h, r);
+	if (v == NM_SIG_THRESH_HOLD || v == NM_SIG_THRESH_FULL)
+		return 0;
+	/* A silent match acts (its action below) but logs nothing: not recorded. */
+	if (v == NM_SIG_THRESH_ALERT && h->n < MAX_HITS)
 		h->rule[h->n++] = rule;
 	if (action_rank[r->action] > h->best)
 		h->best = action_rank[r->action];
@@ -161,11 +189,12 @@ hit_ctx_clear(struct hit_ctx *h)
 }
 
 static void
-hit_ctx_init(struct hit_ctx *h, const struct nm_worker *w, const struct nm_sig_set *set,
+hit_ctx_init(struct hit_ctx *h, struct nm_worker *w, const struct nm_sig_set *set,
 	     const struct nm_flow *f, unsigned int dir, const struct nm_pkt_meta *meta)
 {
 	h->db = set->db;
 	h->hits_row = set->hits + (size_t)w->idx * set->db->n_rules;
+	h->scanner = w;
 	h->src = rte_be_to_cpu_32(meta->src.v4);
 	h->dst = rte_be_to_cpu_32(meta->dst.v4);
 	h->proto = meta->ip_proto;
@@ -247,7 +276,7 @@ alerts_emit(struct nm_worker *w, const struct nm_flow *f, const struct hit_ctx *
 
 /* The bytes arriving into this side's pod, as a header context without a packet. */
 static void
-hit_ctx_from_flow(struct hit_ctx *h, const struct nm_worker *w, const struct nm_sig_set *set,
+hit_ctx_from_flow(struct hit_ctx *h, struct nm_worker *w, const struct nm_sig_set *set,
 		  const struct nm_flow *f)
 {
 	const struct nm_flow_key *k = &f->hk.k;
@@ -258,6 +287,7 @@ hit_ctx_from_flow(struct hit_ctx *h, const struct nm_worker *w, const struct nm_
 
 	h->db = set->db;
 	h->hits_row = set->hits + (size_t)w->idx * set->db->n_rules;
+	h->scanner = w;
 	h->src =
 	    (uint32_t)src[12] << 24 | (uint32_t)src[13] << 16 | (uint32_t)src[14] << 8 | src[15];
 	h->dst =

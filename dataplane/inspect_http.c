@@ -20,6 +20,9 @@
  *   http.content_type, http.content_len (both directions), http.referer,
  *   http.accept, http.accept_enc, http.accept_lang (requests),
  *   http.location, http.server (responses)  that header's value
+ *   http.start       the start line, CRLF, every header (Cookie too) as
+ *                    "Name: value\r\n", and CRLF after the last header
+ *                    (none when there are no headers)
  *
  * Where it knowingly differs: libhtp joins a repeated header's values with
  * ", " in one entry; here http.header lists each as sent and the single
@@ -73,15 +76,68 @@ set(struct nm_sig_http_bufs *out, unsigned int b, const uint8_t *data, uint32_t 
 	out->len[b] = len;
 }
 
+/* The start line's length without its line end. */
+static uint32_t
+start_line_len(const struct nm_http_head *h)
+{
+	uint32_t n = h->headers_off - 1; /* the LF */
+
+	if (n > 0 && h->buf[n - 1] == '\r')
+		n--;
+	return n;
+}
+
+/* "Name: value\r\n" at out; returns its length. */
+static uint32_t
+header_line(const struct nm_http_head *h, struct nm_http_span name, struct nm_http_span value,
+	    uint8_t *out)
+{
+	uint32_t n = 0;
+
+	memcpy(out, h->buf + name.off, name.len);
+	n += name.len;
+	out[n++] = ':';
+	out[n++] = ' ';
+	memcpy(out + n, h->buf + value.off, value.len);
+	n += value.len;
+	out[n++] = '\r';
+	out[n++] = '\n';
+	return n;
+}
+
+/*
+ * http.start as Suricata 7's detect-http-start.c builds it from libhtp's
+ * line and header table: the line, CRLF, each header line, and CRLF only
+ * after a last header.
+ */
+static void
+start_buffer(const struct nm_http_head *h, uint8_t *start, struct nm_sig_http_bufs *out)
+{
+	uint32_t n = start_line_len(h), pos = h->headers_off;
+	struct nm_http_span name, value;
+	bool any = false;
+
+	memcpy(start, h->buf, n);
+	start[n++] = '\r';
+	start[n++] = '\n';
+	while (nm_http_head_next(h, &pos, &name, &value) == 1) {
+		n += header_line(h, name, value, start + n);
+		any = true;
+	}
+	if (any) {
+		start[n++] = '\r';
+		start[n++] = '\n';
+	}
+	set(out, NM_SIG_BUF_HTTP_START, start, n);
+}
+
 /* The start line's buffers: the line itself, its protocol, a response's reason. */
 static void
 start_line_buffers(const struct nm_http_head *h, struct nm_sig_http_bufs *out)
 {
-	uint32_t n = h->headers_off - 1; /* the LF */
+	uint32_t n = start_line_len(h);
 	bool request = h->method.len > 0;
 
-	if (n > 0 && h->buf[n - 1] == '\r')
-		n--;
 	set(out, request ? NM_SIG_BUF_HTTP_REQUEST_LINE : NM_SIG_BUF_HTTP_RESPONSE_LINE, h->buf, n);
 	/* The parser checked the shapes: "METHOD SP target SP HTTP/1.x", "HTTP/1.x SP NNN ...". */
 	if (request) {
@@ -171,18 +227,12 @@ nm_inspect_http_buffers(const struct nm_http_head *h, uint8_t *space, struct nm_
 			set(out, NM_SIG_BUF_HTTP_USER_AGENT, h->buf + value.off, value.len);
 			have_ua = true;
 		}
-		memcpy(hdr + n_hdr, h->buf + name.off, name.len);
-		n_hdr += name.len;
-		hdr[n_hdr++] = ':';
-		hdr[n_hdr++] = ' ';
-		memcpy(hdr + n_hdr, h->buf + value.off, value.len);
-		n_hdr += value.len;
-		hdr[n_hdr++] = '\r';
-		hdr[n_hdr++] = '\n';
+		n_hdr += header_line(h, name, value, hdr + n_hdr);
 	}
 	set(out, NM_SIG_BUF_HTTP_HEADER, hdr, n_hdr);
 	start_line_buffers(h, out);
 	header_buffers(h, space + NM_INSPECT_HTTP_NAMES_OFF, out);
+	start_buffer(h, space + NM_INSPECT_HTTP_START_OFF, out);
 }
 
 /* Whether the set has rules on this direction's body (ctrl/sigdb.c's late databases). */

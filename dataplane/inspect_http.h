@@ -50,11 +50,16 @@ struct nm_inspect_http {
 /*
  * Build the Suricata buffers of head h (a request's or a response's) in
  * space (NM_INSPECT_HTTP_SPACE bytes: the normalized URI, the host, the
- * header lines and the header names; h->len is at most
- * NM_INSPECT_HTTP_HEAD_MAX).
+ * header lines, the header names and http.start; h->len is at most
+ * NM_INSPECT_HTTP_HEAD_MAX). A rebuilt header line ("Name: value\r\n")
+ * is at most 2 bytes longer than as sent ("Name:value\n"), hence the
+ * 2 bytes per header line on top of a head's length.
  */
 #define NM_INSPECT_HTTP_NAMES_OFF (3 * NM_INSPECT_HTTP_HEAD_MAX + 2 * NM_HTTP_HEADER_COUNT_DEFAULT)
-#define NM_INSPECT_HTTP_SPACE	  (NM_INSPECT_HTTP_NAMES_OFF + NM_INSPECT_HTTP_HEAD_MAX + 4)
+#define NM_INSPECT_HTTP_START_OFF (NM_INSPECT_HTTP_NAMES_OFF + NM_INSPECT_HTTP_HEAD_MAX + 4)
+#define NM_INSPECT_HTTP_SPACE                                                                      \
+	(NM_INSPECT_HTTP_START_OFF + NM_INSPECT_HTTP_HEAD_MAX + 2 * NM_HTTP_HEADER_COUNT_DEFAULT + \
+	 4)
 void nm_inspect_http_buffers(const struct nm_http_head *h, uint8_t *space,
 			     struct nm_sig_http_bufs *out);
 

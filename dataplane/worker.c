@@ -54,6 +54,7 @@
 #include "nodemesh/worker.h"
 #include "pod_poll.h"
 #include "sig_scan.h"
+#include "sig_thresh.h"
 #include "track.h"
 #include "tx.h"
 
@@ -260,11 +261,14 @@ insp_pool_fini(struct nm_worker *w)
 	w->insp_free = NULL;
 	nm_http_inflater_free(w->http_inflater);
 	w->http_inflater = NULL;
+	nm_sig_thresh_table_free(w->thresh);
+	w->thresh = NULL;
 }
 
 /*
  * The inspection pools: signatures.max_streams stream states with a stack
- * of the free ones, and as many Hyperscan streams.
+ * of the free ones, as many Hyperscan streams, and the table counting
+ * threshold and detection_filter matches.
  */
 static int
 insp_pool_init(struct nm_worker *w, int socket)
@@ -278,6 +282,11 @@ insp_pool_init(struct nm_worker *w, int socket)
 	if (w->http_inflater == NULL) {
 		nm_sig_stream_pool_free(w->stream_pool);
 		w->stream_pool = NULL;
+		return -1;
+	}
+	w->thresh = nm_sig_thresh_table_create(NM_SIG_THRESH_SLOTS, w->dp->tsc_hz);
+	if (w->thresh == NULL) {
+		insp_pool_fini(w);
 		return -1;
 	}
 	w->insp_pool = rte_zmalloc_socket("nm_insp", (size_t)n * sizeof(*w->insp_pool),

@@ -66,7 +66,8 @@ enum nm_sig_proto {
 	_(HTTP_ACCEPT_ENC, "http.accept_enc", NULL)                                                \
 	_(HTTP_ACCEPT_LANG, "http.accept_lang", NULL)                                              \
 	_(HTTP_LOCATION, "http.location", NULL)                                                    \
-	_(HTTP_SERVER, "http.server", NULL)
+	_(HTTP_SERVER, "http.server", NULL)                                                        \
+	_(HTTP_START, "http.start", NULL)
 
 enum nm_sig_buffer {
 #define NM_SIG_BUFFER_ENUM(sym, sticky, legacy) NM_SIG_BUF_##sym,
@@ -138,6 +139,34 @@ enum nm_sig_flow_flags {
 	NM_SIG_FLOW_ESTABLISHED = 1u << 2,
 };
 
+/*
+ * Suricata's threshold and detection_filter (its "Thresholding Keywords"
+ * page): per rule, how matches are counted over a window of seconds, and
+ * whether a match acts and alerts. The worker that scans counts them
+ * (dataplane/sig_thresh.c); README "Signatures" gives the table.
+ */
+enum nm_sig_thresh_type {
+	NM_SIG_THRESH_NONE = 0,	 /* neither keyword: every match acts and alerts */
+	NM_SIG_THRESH_LIMIT,	 /* threshold type limit: alert on the first count per window */
+	NM_SIG_THRESH_THRESHOLD, /* threshold type threshold: act and alert on every count-th */
+	NM_SIG_THRESH_BOTH,	 /* threshold type both: on the count-th, once per window */
+	NM_SIG_THRESH_DETECTION, /* detection_filter: every match after the count-th */
+};
+
+enum nm_sig_thresh_track {
+	NM_SIG_TRACK_SRC = 0, /* by_src: the packet's source address */
+	NM_SIG_TRACK_DST,     /* by_dst: its destination address */
+	NM_SIG_TRACK_RULE,    /* by_rule: one count for the rule */
+	NM_SIG_TRACK_BOTH,    /* by_both: the address pair, either way round */
+};
+
+struct nm_sig_thresh {
+	uint8_t type;	  /* enum nm_sig_thresh_type */
+	uint8_t track;	  /* enum nm_sig_thresh_track */
+	uint32_t count;	  /* matches, 1.. */
+	uint32_t seconds; /* window length, 1.. */
+};
+
 struct nm_sig_rule {
 	uint8_t action;	    /* enum nm_sig_action */
 	uint8_t proto;	    /* enum nm_sig_proto */
@@ -155,7 +184,8 @@ struct nm_sig_rule {
 	/* bsize (urilen on http.uri): a buffer's bytes, inclusive; min 0 when not given. */
 	int32_t bsize_min[NM_SIG_BUF_MAX];
 	int32_t bsize_max[NM_SIG_BUF_MAX];
-	uint8_t n_patterns; /* at least one: a rule with nothing to match is refused */
+	struct nm_sig_thresh thresh; /* type NONE when neither keyword is given */
+	uint8_t n_patterns;	     /* at least one: a rule with nothing to match is refused */
 	struct nm_sig_pattern patterns[NM_SIG_MAX_PATTERNS];
 	uint32_t line; /* line in its file, for messages */
 };

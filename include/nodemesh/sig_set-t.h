@@ -19,6 +19,8 @@
 
 #define NM_SIG_FILE_LEN	   256	/* the rules file a set was loaded from, as given */
 #define NM_ALERT_RING_SIZE 1024 /* alerts in flight per worker */
+/* Keys (rule, tracked addresses) a worker counts threshold/detection_filter matches for. */
+#define NM_SIG_THRESH_SLOTS 8192
 
 /*
  * A loaded signature rule set. Immutable once published except for the
@@ -80,6 +82,9 @@ struct nm_sig_counters {
 	uint64_t http_bodies_cut;     /* bodies past the room kept for them: the rest unscanned */
 	uint64_t http_inflate_cut;    /* gzip/deflate bodies cut at http_body_decoded_max */
 	uint64_t http_inflate_errors; /* bodies that are not the gzip/deflate they claim */
+	uint64_t thresh_held;	      /* matches a threshold/detection_filter kept from acting */
+	uint64_t thresh_silenced;     /* matches that acted with their alert suppressed */
+	uint64_t thresh_full;	      /* matches not counted: no room in the table (held) */
 };
 
 /* A signature hit, handed from a worker to the control thread's alert log. */

@@ -34,6 +34,7 @@ struct nm_sigdb_rule {
 	bool bidirectional;
 	struct nm_sig_addrs src, dst;
 	struct nm_sig_ports sport, dport;
+	struct nm_sig_thresh thresh; /* threshold or detection_filter; type NONE: neither */
 	char msg[NM_SIG_MSG_LEN];
 	char classtype[NM_SIG_CLASSTYPE_LEN];
 };

@@ -34,6 +34,7 @@ struct nm_tnl_state;
 struct nm_sig_stream_pool;
 struct nm_authz;
 struct nm_http_inflater;
+struct nm_sig_thresh_table;
 
 /*
  * The private area of the node's packet mbufs: room for a packet's parse
@@ -138,6 +139,7 @@ struct nm_worker {
 	uint32_t n_insp_free;
 	struct nm_sig_stream_pool *stream_pool; /* Hyperscan stream memory, as many streams */
 	struct nm_http_inflater *http_inflater; /* decodes gzip/deflate HTTP bodies to inspect */
+	struct nm_sig_thresh_table *thresh;	/* threshold/detection_filter match counts */
 	double icmp_tokens;			/* ICMP error budget, token bucket */
 	uint64_t icmp_last_tsc;
 	/*

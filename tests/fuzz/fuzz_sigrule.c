@@ -6,7 +6,8 @@
  * relies on: at least one pattern, each within NM_SIG_MAX_PATTERN bytes,
  * pcre bodies NUL-terminated, depth and within never shorter than their
  * content, relative keywords only where sigexpr.c can chain them, port
- * ranges ordered, prefix lengths at most 32 with host bits clear.
+ * ranges ordered, prefix lengths at most 32 with host bits clear, a
+ * threshold's count and seconds at least 1.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -97,6 +98,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		      (rule.patterns[i].buffer != NM_SIG_BUF_STREAM));
 	}
 	CHECK(rule.proto != NM_SIG_PROTO_HTTP || rule.dsize_min == -1);
+	/* threshold / detection_filter: what dataplane/sig_thresh.c counts with. */
+	CHECK(rule.thresh.type <= NM_SIG_THRESH_DETECTION);
+	CHECK(rule.thresh.track <= NM_SIG_TRACK_BOTH);
+	CHECK(rule.thresh.type == NM_SIG_THRESH_NONE ||
+	      (rule.thresh.count >= 1 && rule.thresh.seconds >= 1));
 
 	CHECK(rule.n_patterns >= 1 && rule.n_patterns <= NM_SIG_MAX_PATTERNS);
 	CHECK((rule.dsize_min == -1 && rule.dsize_max == -1) ||

@@ -8,9 +8,11 @@
 # 404) each give one http event in the alert log with the request and its
 # response paired: method, hostname, url as curl sent it, user agent,
 # status, body lengths, both pods' identities, and the flow_id of the
-# connection; the alert carries an http object. After both pods are
-# deleted, `flows query url=...` still finds the transactions in the
-# forensic store, joined to their flow.
+# connection; the alert carries an http object. `nodemeshctl observe
+# type=http` shows the same events live, field for field (the text form
+# as "GET /index.html 200"); one filtered to another pod shows none.
+# After both pods are deleted, `flows query url=...` still finds the
+# transactions in the forensic store, joined to their flow.
 set -euo pipefail
 # shellcheck source=scripts/lib/netns.sh
 . "$(dirname "$0")/../../scripts/lib/netns.sh"
@@ -22,9 +24,16 @@ nm_web_pair <<'EOF'
 alert http any any -> any 80 (msg:"admin area asked for"; flow:established,to_server; http.uri; content:"/admin/"; classtype:policy-violation; sid:2200001; rev:1;)
 EOF
 P1=${NM_POD_NS[1]}
+NM_POD_IP_1=${NM_POD_IP[1]}
 IP2=${NM_POD_IP[2]}
 alerts=$NM_TMP/alerts.jsonl
 admin='/%61dmin/panel?x=1'
+
+# Observers of the http events: JSON, text, and one for a pod with no traffic.
+nm_bg "$NM_NODE_NS" "$NM_TMP/obs-http.jsonl" timeout 60 "$NM_CTL_BIN" -s "$NM_SOCK" --json observe type=http
+nm_bg "$NM_NODE_NS" "$NM_TMP/obs-http.txt" timeout 60 "$NM_CTL_BIN" -s "$NM_SOCK" observe type=http pod=pod-1
+nm_bg "$NM_NODE_NS" "$NM_TMP/obs-other.jsonl" timeout 60 "$NM_CTL_BIN" -s "$NM_SOCK" --json observe type=http pod=pod-9
+sleep 1
 
 # curl_port ARGS...: one curl from pod-1; prints "CODE LOCAL_PORT".
 curl_port() {
@@ -55,6 +64,42 @@ check GET "$get_port" "h['http_method'] == 'GET' and h['url'] == '/index.html' a
 check POST "$post_port" "h['http_method'] == 'POST' and h['http_user_agent'] == 'nm-post/2' and h['status'] == 405 and e['nodemesh']['request_body_bytes'] == 8 and h['length'] > 0"
 check admin "$adm_port" "h['url'] == '$admin' and h['status'] == 404"
 nm_ok "three http events, each request paired with its response: method, host, url as sent, UA, status, lengths, both identities"
+
+# The observers saw the same three events as the log: EVE fields equal,
+# src and dst the log's nodemesh endpoints, type http, no verdict.
+for ((i = 0; i < 50; i++)); do
+	n=$(grep -c '"http"' "$NM_TMP/obs-http.jsonl" || true)
+	((n >= 3)) && break
+	sleep 0.2
+done
+same=$("$NM_PY" - "$alerts" "$NM_TMP/obs-http.jsonl" <<'PY'
+import json, sys
+log = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+log = {e["src_port"]: e for e in log if e["event_type"] == "http"}
+seen = 0
+for line in open(sys.argv[2]):
+    try:
+        o = json.loads(line)
+    except ValueError:
+        continue
+    e = log.get(o.get("src_port"))
+    if o.get("type") != "http" or e is None or "verdict" in o:
+        print("unexpected:", line.strip())
+        sys.exit(0)
+    keys = ("timestamp", "flow_id", "event_type", "src_ip", "src_port", "dest_ip", "dest_port", "proto", "tx_id", "http", "nodemesh")
+    if any(o.get(k) != e[k] for k in keys) or o["src"] != e["nodemesh"]["src"] or o["dst"] != e["nodemesh"]["dest"]:
+        print("differs:", line.strip())
+        sys.exit(0)
+    seen += 1
+print(seen)
+PY
+)
+[[ $same == 3 ]] || nm_fail "observe type=http: expected the log's 3 http events, got: $same ($(cat "$NM_TMP/obs-http.jsonl"))"
+grep -q "http .*GET /index.html 200 *pod-1 (test/sa-1) $NM_POD_IP_1:$get_port -> pod-2 (test/sa-2) $IP2:80 TCP" "$NM_TMP/obs-http.txt" ||
+	nm_fail "observe type=http (text): no 'GET /index.html 200' line: $(cat "$NM_TMP/obs-http.txt")"
+grep -q "POST /index.html 405" "$NM_TMP/obs-http.txt" || nm_fail "observe type=http (text): no POST line"
+[[ ! -s $NM_TMP/obs-other.jsonl ]] || nm_fail "observe type=http pod=pod-9 showed: $(cat "$NM_TMP/obs-other.jsonl")"
+nm_ok "observe type=http: the log's 3 http events, field for field; text 'GET /index.html 200'; pod=pod-9 none"
 
 got=$(nm_wait_jsonl "$alerts" "r['event_type'] == 'alert' and r['src_port'] == $adm_port")
 ev=$(event "$adm_port")

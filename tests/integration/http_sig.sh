@@ -13,6 +13,7 @@
 # POST whose body carries its pattern (not a POST with the pattern only in
 # the URI), and one on file.data catches a pattern in a response nginx
 # sends gzip-encoded and chunked (the bytes on the wire never hold it).
+# An http.start rule catches a request by its line and first header.
 set -euo pipefail
 # shellcheck source=scripts/lib/netns.sh
 . "$(dirname "$0")/../../scripts/lib/netns.sh"
@@ -48,10 +49,11 @@ cat >"$NM_TMP/http.rules" <<'EOF'
 reject http $HOME_NET any -> $HOME_NET $HTTP_PORTS (msg:"ET-style: /etc/passwd in the normalized URI"; flow:established,to_server; http.method; content:"GET"; http.uri; content:"/etc/passwd"; fast_pattern; classtype:web-application-attack; sid:2100001; rev:1;)
 reject http $HOME_NET any -> $HOME_NET $HTTP_PORTS (msg:"ET-style: command in a POST body"; flow:established,to_server; http.method; content:"POST"; http.request_body; content:"cmd=whoami"; fast_pattern; classtype:web-application-attack; sid:2100002; rev:1;)
 alert http $HOME_NET $HTTP_PORTS -> $HOME_NET any (msg:"ET-style: marker in a served file"; flow:established,to_client; file.data; content:"gz-secret-marker"; classtype:bad-unknown; sid:2100003; rev:1;)
+alert http $HOME_NET any -> $HOME_NET $HTTP_PORTS (msg:"http.start: the request line, then Host"; flow:established,to_server; http.start; content:"GET /start.html HTTP/1.1|0d 0a|Host: "; startswith; classtype:bad-unknown; sid:2100004; rev:1;)
 EOF
 out=$(nm_ctl --json sig load file="$NM_TMP/http.rules" 2>&1) || nm_fail "sig load: $out"
-[[ $(nm_json "j['signatures_loaded']" <<<"$out") == 3 ]] || nm_fail "sig load: $out"
-nm_ok "3 http rules loaded"
+[[ $(nm_json "j['signatures_loaded']" <<<"$out") == 4 ]] || nm_fail "sig load: $out"
+nm_ok "4 http rules loaded"
 
 # 1. Ordinary requests: two kept-alive on one connection, then pipelined.
 out=$(nm_in "$P1" curl -sS --max-time 10 -o /dev/null -o /dev/null -w '%{http_code} ' \
@@ -147,6 +149,16 @@ nm_ok "gzip, chunked response ($size bytes on the wire for 20 KB): file.data ale
 # Alerts are written in order: the ones after it are in by now.
 got=$(nm_jsonl "$alerts" "r['event_type'] == 'alert' and r['src_port'] == $plain_port")
 [[ $got == "[]" ]] || nm_fail "the POST with the pattern only in its URI raised an alert: $got"
+
+# 6. http.start: curl's request line, CRLF, then its Host header first.
+out=$(nm_in "$P1" curl -sS --max-time 10 -o /dev/null -w '%{http_code} %{local_port}' \
+	"http://$IP2/start.html") || nm_fail "GET /start.html: $out"
+read -r code port <<<"$out"
+[[ $code == 404 ]] || nm_fail "GET /start.html: HTTP $code, expected nginx's 404"
+got=$(nm_wait_jsonl "$alerts" "r['event_type'] == 'alert' and r['src_port'] == $port")
+nm_json "len(j) == 1 and j[0]['alert']['signature_id'] == 2100004 and j[0]['alert']['action'] == 'allowed'" \
+	<<<"$got" | grep -qx True || nm_fail "GET /start.html from port $port: expected one alert of sid 2100004, got $got"
+nm_ok "http.start: curl's GET /start.html caught by its request line and Host (alert, answered 404)"
 
 out=$(nm_in "$P1" curl -sS --max-time 10 -o /dev/null -w '%{http_code}' "http://$IP2/index.html") ||
 	nm_fail "ordinary request after the attacks: $out"

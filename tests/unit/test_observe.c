@@ -22,6 +22,19 @@ ev(const char *type, const char *verdict, const char *src_pod, const char *src_s
 			 "namespace", "test", "serviceaccount", "sa-2");
 }
 
+/* An http event as node_observe.c shapes it: EVE fields, src and dst, no verdict. */
+static json_t *
+http_ev(const char *src_pod, const char *src_sa, const char *dst_pod)
+{
+	json_t *e = ev("http", "", src_pod, src_sa, dst_pod);
+
+	json_object_del(e, "verdict");
+	json_object_set_new(e, "http",
+			    json_pack("{s:s, s:s, s:i}", "http_method", "GET", "url", "/index.html",
+				      "status", 200));
+	return e;
+}
+
 static void
 push(struct nm_observe *o, json_t *e)
 {
@@ -121,6 +134,8 @@ Test(observe, filters)
 {
 	struct nm_observe o;
 	static const char *const by_type[] = {"type", "drop", NULL};
+	static const char *const by_http[] = {"type", "http", "identity", "test/sa-1", NULL};
+	static const char *const http_of_c[] = {"type", "http", "pod", "c", NULL};
 	static const char *const by_verdict[] = {"verdict", "allow", NULL};
 	static const char *const by_pod[] = {"pod", "c", NULL};
 	static const char *const by_dst_pod[] = {"pod", "b", NULL};
@@ -136,11 +151,14 @@ Test(observe, filters)
 	push(&o, ev("drop", "deny", "a", "sa-1", "b"));
 	push(&o, ev("flow", "allow", "a", "sa-1", "b"));
 	push(&o, ev("drop", "deny", "c", NULL, "b"));
+	push(&o, http_ev("a", "sa-1", "b"));
 	cr_expect_eq(count(&o, by_type), 2);
+	cr_expect_eq(count(&o, by_http), 1);
+	cr_expect_eq(count(&o, http_of_c), 0);
 	cr_expect_eq(count(&o, by_verdict), 1);
 	cr_expect_eq(count(&o, by_pod), 1);
-	cr_expect_eq(count(&o, by_dst_pod), 3);	 /* either end */
-	cr_expect_eq(count(&o, by_identity), 2); /* the two with src test/sa-1 */
+	cr_expect_eq(count(&o, by_dst_pod), 4);	 /* either end */
+	cr_expect_eq(count(&o, by_identity), 3); /* the three with src test/sa-1 */
 	cr_expect_eq(count(&o, unknown), 1);
 	cr_expect_eq(count(&o, both), 1);
 	cr_expect_eq(nm_observe_filter_fill(&f, kv, bad, err, sizeof(err)), -EINVAL);

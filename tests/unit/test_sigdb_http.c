@@ -36,6 +36,12 @@ static const char *const http_rules[] = {
     "content:\"/signup\"; sid:13;)",
     "alert http any any -> any any (http.method; content:\"POST\"; http.uri; "
     "content:\"/signup\"; sid:14;)",
+    /* http.start: the line, CRLF, every header rebuilt (Cookie too), CRLF after the last. */
+    "alert http any any -> any any (http.start; content:\"GET /s HTTP/1.1|0d 0a|Host: a|0d 0a|"
+    "Cookie: c=1|0d 0a 0d 0a|\"; startswith; endswith; sid:15;)",
+    "alert http any any -> any any (flow:to_client; http.start; "
+    "content:\"HTTP/1.1 204 No Content|0d 0a|\"; startswith; endswith; sid:16;)",
+    "alert http any any -> any any (http_start; content:\"|0d 0a|X-A: 1|0d 0a|\"; sid:17;)",
 };
 #define N_RULES (sizeof(http_rules) / sizeof(http_rules[0]))
 
@@ -147,6 +153,22 @@ Test(sigdb_http, buffers_hold_what_suricata_puts_there)
 		     0);
 	/* startswith in http.uri: /login must start it. */
 	cr_assert_eq(feed_all_cuts(NM_HTTP_REQUEST, "POST /y/login HTTP/1.1\r\n\r\n"), 0);
+}
+
+Test(sigdb_http, http_start_is_the_line_and_the_headers_rebuilt)
+{
+	/* A bare LF, no blank after a colon, blanks around a value: rebuilt as Suricata's. */
+	cr_assert_eq(
+	    feed_all_cuts(NM_HTTP_REQUEST, "GET /s HTTP/1.1\nHost:a\r\nCookie:  c=1 \r\n\r\n"),
+	    SIDS(15));
+	/* One header more after Cookie: not the whole buffer any more; the legacy name. */
+	cr_assert_eq(feed_all_cuts(NM_HTTP_REQUEST,
+				   "GET /s HTTP/1.1\r\nHost: a\r\nCookie: c=1\r\nX-A: 1\r\n\r\n"),
+		     SIDS(17));
+	/* A response without headers: its line and CRLF, no empty line after. */
+	cr_assert_eq(feed_all_cuts(NM_HTTP_RESPONSE, "HTTP/1.1 204 No Content\r\n\r\n"), SIDS(16));
+	cr_assert_eq(
+	    feed_all_cuts(NM_HTTP_RESPONSE, "HTTP/1.1 204 No Content\r\nServer: x\r\n\r\n"), 0);
 }
 
 Test(sigdb_http, relative_and_negated_within_one_buffer)

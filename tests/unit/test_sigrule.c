@@ -225,10 +225,84 @@ static const struct {
      "dsize: given twice"},
     {"flowbits", ANY_ANY "(flowbits:set,x; content:\"a\"; sid:1;)",
      "sid 1: unsupported keyword 'flowbits'"},
-    {"threshold",
-     ANY_ANY "(content:\"a\"; threshold:type limit,track by_src,count 1,seconds 60; "
+    /* threshold and detection_filter (ctrl/sigthresh.c) */
+    {"threshold without a value", ANY_ANY "(content:\"a\"; threshold; sid:1;)",
+     "sid 1: threshold: needs a value"},
+    {"threshold type backoff",
+     ANY_ANY "(content:\"a\"; threshold:type backoff,track by_src,"
+	     "count 1,multiplier 10; sid:1;)",
+     "sid 1: threshold: type backoff is not supported (limit, threshold, both)"},
+    {"threshold unknown type",
+     ANY_ANY "(content:\"a\"; threshold:type often,track by_src,"
+	     "count 1,seconds 60; sid:1;)",
+     "sid 1: threshold: unknown type 'often' (limit, threshold, both)"},
+    {"threshold track by_flow",
+     ANY_ANY "(content:\"a\"; threshold:type limit,track by_flow,"
+	     "count 1,seconds 60; sid:1;)",
+     "sid 1: threshold: track by_flow is not supported (by_src, by_dst, by_rule, by_both)"},
+    {"threshold unknown track",
+     ANY_ANY "(content:\"a\"; threshold:type limit,track by_pod,"
+	     "count 1,seconds 60; sid:1;)",
+     "sid 1: threshold: unknown track 'by_pod' (by_src, by_dst, by_rule, by_both)"},
+    {"threshold count 0",
+     ANY_ANY "(content:\"a\"; threshold:type limit,track by_src,"
+	     "count 0,seconds 60; sid:1;)",
+     "sid 1: threshold: count '0' must be a number 1..4294967295"},
+    {"threshold count past 32 bits",
+     ANY_ANY "(content:\"a\"; threshold:type limit,track by_src,"
+	     "count 4294967296,seconds 60; sid:1;)",
+     "sid 1: threshold: count '4294967296' must be a number 1..4294967295"},
+    {"threshold seconds not a number",
+     ANY_ANY "(content:\"a\"; threshold:type limit,"
+	     "track by_src,count 1,seconds 1m; sid:1;)",
+     "sid 1: threshold: seconds '1m' must be a number 1..4294967295"},
+    {"threshold seconds missing",
+     ANY_ANY "(content:\"a\"; threshold:type limit,track by_src,"
+	     "count 1; sid:1;)",
+     "sid 1: threshold: seconds missing"},
+    {"threshold type missing",
+     ANY_ANY "(content:\"a\"; threshold:track by_src,count 1,"
+	     "seconds 60; sid:1;)",
+     "sid 1: threshold: type missing"},
+    {"threshold item twice",
+     ANY_ANY "(content:\"a\"; threshold:type limit,track by_src,"
+	     "count 1,count 2,seconds 60; sid:1;)",
+     "sid 1: threshold: count given twice"},
+    {"threshold unknown item",
+     ANY_ANY "(content:\"a\"; threshold:type limit,track by_src,"
+	     "count 1,seconds 60,timeout 5; sid:1;)",
+     "sid 1: threshold: unknown item 'timeout' (type, track, count, seconds)"},
+    {"threshold item without value",
+     ANY_ANY "(content:\"a\"; threshold:type limit,track,"
+	     "count 1,seconds 60; sid:1;)",
+     "sid 1: threshold: 'track' must be a name and a value"},
+    {"threshold empty item",
+     ANY_ANY "(content:\"a\"; threshold:type limit,,track by_src,"
+	     "count 1,seconds 60; sid:1;)",
+     "sid 1: threshold: '' must be a name and a value"},
+    {"threshold value of two words",
+     ANY_ANY "(content:\"a\"; threshold:type limit both,"
+	     "track by_src,count 1,seconds 60; sid:1;)",
+     "sid 1: threshold: 'type' must be a name and a value"},
+    {"threshold twice",
+     ANY_ANY "(content:\"a\"; threshold:type limit,track by_src,count 1,"
+	     "seconds 60; threshold:type limit,track by_dst,count 1,seconds 60; "
 	     "sid:1;)",
-     "sid 1: unsupported keyword 'threshold'"},
+     "sid 1: threshold: a rule takes one threshold or detection_filter"},
+    {"threshold and detection_filter",
+     ANY_ANY "(content:\"a\"; threshold:type limit,"
+	     "track by_src,count 1,seconds 60; "
+	     "detection_filter:track by_src,count 3,seconds 60; "
+	     "sid:1;)",
+     "sid 1: detection_filter: a rule takes one threshold or detection_filter"},
+    {"detection_filter with a type",
+     ANY_ANY "(content:\"a\"; detection_filter:type limit,"
+	     "track by_src,count 3,seconds 60; sid:1;)",
+     "sid 1: detection_filter: unknown item 'type' (track, count, seconds)"},
+    {"detection_filter count missing",
+     ANY_ANY "(content:\"a\"; detection_filter:track by_src,"
+	     "seconds 60; sid:1;)",
+     "sid 1: detection_filter: count missing"},
     {"unsupported keyword after the informational ones",
      ANY_ANY "(content:\"a\"; reference:url,x; metadata:m 1; target:dest_ip; byte_test:1,>,2,0; "
 	     "sid:1;)",

@@ -345,6 +345,42 @@ static const struct {
       .sid = 12,
       .n_patterns = 1,
       .patterns = {PCRE("a\\\"b", false, false, false, false)}}},
+
+    /* ET Open 2011716's threshold, as shipped: items in any order, blanks before ','. */
+    {"threshold type limit, items out of order",
+     ANY_ANY "(content:\"a\"; threshold: type limit, track by_src, seconds 60, count 1 ; sid:13;)",
+     {.action = NM_SIG_ALERT,
+      .proto = NM_SIG_PROTO_TCP,
+      .sid = 13,
+      .thresh = {NM_SIG_THRESH_LIMIT, NM_SIG_TRACK_SRC, 1, 60},
+      .n_patterns = 1,
+      .patterns = {CONTENT("a", false, false, -1, -1)}}},
+    {"threshold type both by_dst, no blanks",
+     ANY_ANY "(content:\"a\"; threshold:type both,count 5 ,seconds 3600,track by_dst; sid:14;)",
+     {.action = NM_SIG_ALERT,
+      .proto = NM_SIG_PROTO_TCP,
+      .sid = 14,
+      .thresh = {NM_SIG_THRESH_BOTH, NM_SIG_TRACK_DST, 5, 3600},
+      .n_patterns = 1,
+      .patterns = {CONTENT("a", false, false, -1, -1)}}},
+    {"threshold type threshold by_rule, largest count and seconds",
+     ANY_ANY "(threshold:type THRESHOLD, track by_rule, count 4294967295, seconds 4294967295; "
+	     "content:\"a\"; sid:15;)",
+     {.action = NM_SIG_ALERT,
+      .proto = NM_SIG_PROTO_TCP,
+      .sid = 15,
+      .thresh = {NM_SIG_THRESH_THRESHOLD, NM_SIG_TRACK_RULE, UINT32_MAX, UINT32_MAX},
+      .n_patterns = 1,
+      .patterns = {CONTENT("a", false, false, -1, -1)}}},
+    {"detection_filter on a drop rule, by_both",
+     "drop tcp any any -> any any (content:\"a\"; detection_filter:track by_both, count 3, "
+     "seconds 1; sid:16;)",
+     {.action = NM_SIG_DROP,
+      .proto = NM_SIG_PROTO_TCP,
+      .sid = 16,
+      .thresh = {NM_SIG_THRESH_DETECTION, NM_SIG_TRACK_BOTH, 3, 1},
+      .n_patterns = 1,
+      .patterns = {CONTENT("a", false, false, -1, -1)}}},
 };
 
 static void
@@ -389,6 +425,10 @@ assert_rule(const char *what, const struct nm_sig_rule *got, const struct nm_sig
 	cr_expect_eq(got->flow, want->flow, "%s: flow %#x", what, got->flow);
 	cr_expect_str_eq(got->msg, want->msg, "%s: msg", what);
 	cr_expect_str_eq(got->classtype, want->classtype, "%s: classtype", what);
+	cr_expect_eq(got->thresh.type, want->thresh.type, "%s: thresh.type", what);
+	cr_expect_eq(got->thresh.track, want->thresh.track, "%s: thresh.track", what);
+	cr_expect_eq(got->thresh.count, want->thresh.count, "%s: thresh.count", what);
+	cr_expect_eq(got->thresh.seconds, want->thresh.seconds, "%s: thresh.seconds", what);
 	cr_expect_eq(got->line, 0, "%s: line", what);
 	cr_expect_eq(got->n_patterns, want->n_patterns, "%s: n_patterns %u", what, got->n_patterns);
 	for (unsigned int i = 0; i < want->n_patterns && i < got->n_patterns; i++) {
