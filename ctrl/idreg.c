@@ -170,6 +170,10 @@ uint32_t
 nm_idreg_hold(struct nm_idreg *r, const struct nm_pod_spec *spec, bool *created)
 {
 	uint32_t n_before = r->n, free_before = r->n_free;
+
+	/* Before any round: an entry's round 0 would read as free. */
+	if (r->round == 0)
+		r->round = 1;
 	uint32_t id = nm_idreg_intern(r, spec);
 
 	*created = false;

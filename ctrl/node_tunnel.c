@@ -57,7 +57,8 @@ nm_node_tunnel_init(struct nm_node *node, char *err, size_t errlen)
 		return 0;
 	/* Remote pods come only through a fabric: without one, no ipcache (workers check). */
 	node->remote_session = calloc(tc->max_peers, sizeof(*node->remote_session));
-	if (node->remote_session == NULL) {
+	node->remote_count = calloc(tc->max_peers, sizeof(*node->remote_count));
+	if (node->remote_session == NULL || node->remote_count == NULL) {
 		snprintf(err, errlen, "out of memory for %u peers' sessions", tc->max_peers);
 		return -ENOMEM;
 	}
@@ -116,6 +117,8 @@ nm_node_tunnel_fini(struct nm_node *node)
 	nm_ipcache_destroy(&node->ipc);
 	free(node->remote_session);
 	node->remote_session = NULL;
+	free(node->remote_count);
+	node->remote_count = NULL;
 }
 
 /* Publish next as the tunnel state; after this no worker reads the old copy. */
@@ -407,6 +410,7 @@ nm_node_remote_pod_add(struct nm_node *node, unsigned int peer, const struct nm_
 		return -ENOSPC;
 	}
 	node->remote_recompile |= created;
+	node->remote_count[peer] += !had;
 	if (had) {
 		/* Re-announced: the entry holds the new identity, the old one is let go. */
 		node->remote_rejudge |= old.identity != e.identity;
@@ -424,6 +428,7 @@ remote_remove(struct nm_node *node, unsigned int peer, uint32_t ip)
 	if (nm_ipcache_get(&node->ipc, ip, &old) < 0 || old.peer != peer)
 		return -ENOENT;
 	nm_ipcache_del(&node->ipc, ip, &old);
+	node->remote_count[peer]--;
 	identity_release(node, old.identity);
 	node->remote_rejudge = true;
 	return 0;
@@ -586,6 +591,8 @@ nm_node_tnl_peer_json(struct nm_node *node, unsigned int idx)
 
 	if (!p->in_use)
 		return o;
+	json_object_set_new(o, "remote_pods",
+			    json_integer(node->remote_count ? node->remote_count[idx] : 0));
 	const struct nm_peer_live *l = p->live;
 	char mac[RTE_ETHER_ADDR_FMT_SIZE];
 	rte_ether_format_addr(mac, sizeof(mac), &l->mac);

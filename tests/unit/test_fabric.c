@@ -65,7 +65,9 @@ fabric_up(void)
 		     err);
 	node->dp.ipcache = node->ipc.h;
 	node->remote_session = calloc(node->dp.tnl->max_peers, sizeof(*node->remote_session));
+	node->remote_count = calloc(node->dp.tnl->max_peers, sizeof(*node->remote_count));
 	cr_assert_not_null(node->remote_session);
+	cr_assert_not_null(node->remote_count);
 
 	spec.fabric_ip = rte_cpu_to_be_32(PEER_IP);
 	spec.pod_cidr.net = rte_cpu_to_be_32(IP4(198, 18, 2, 0));
@@ -581,6 +583,7 @@ Test(fabric, announcements_of_known_identities_publish_nothing_and_a_resync_drop
 	cr_expect_eq(nm_node_remote_pods_keep(node, 0), 2, ".11 and .12 go");
 	cr_assert_eq(nm_node_remote_end(node, err, sizeof(err)), 0, "%s", err);
 	cr_expect_eq(remote_pods(), 2);
+	cr_expect_eq(node->remote_count[0], 2, "tunnel list's count agrees");
 	cr_expect_eq(nm_node_remote_pods_keep(node, 0), 0, "nothing left to drop");
 }
 
