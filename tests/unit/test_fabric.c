@@ -626,6 +626,46 @@ Test(fabric, a_new_remote_identity_compiles_once_and_its_last_holder_frees_it)
 	cr_expect_eq(node->idreg.live, live0, "and its id freed");
 }
 
+Test(fabric, a_remote_pod_that_changes_identity_or_goes_is_judged_again)
+{
+	static const struct udp_spec to_remote = {IP_A, REMOTE_POD, 64, 1, 0, 100, 0};
+	struct nm_announce a = {.type = NM_ANNOUNCE_POD_ADD};
+	struct rte_mbuf *m[MAX_OUT];
+	uint8_t inner[64], f[256];
+	char err[256] = "";
+	uint32_t id;
+
+	cr_assert_eq(
+	    nm_node_policy_add(node, "deny from remote/sa-bad to *", &id, err, sizeof(err)), 0,
+	    "%s", err);
+	size_t n = remote_echo(inner, REMOTE_POD);
+	fabric_feed(peer_frame(inner, n, RX_EPOCH, 0, PEER_IP));
+	cr_assert_eq(sent_to(POD_A, m), 1, "remote/sa-r: allowed by default");
+	rte_pktmbuf_free(m[0]);
+	uint64_t rejudged = w0->flows.c.reevaluated;
+
+	/* Announced again with the denied identity: the live flow is judged again. */
+	a.ip = rte_cpu_to_be_32(REMOTE_POD);
+	snprintf(a.ns, sizeof(a.ns), "remote");
+	snprintf(a.sa, sizeof(a.sa), "sa-bad");
+	cr_assert_eq(nm_node_remote_pod_add(node, 0, &a, err, sizeof(err)), 0, "%s", err);
+	fabric_feed(peer_frame(inner, n, RX_EPOCH, 1, PEER_IP));
+	cr_assert_eq(sent_to(POD_A, m), 0, "remote/sa-bad: denied");
+	assert_drops(0, NM_DROP_POLICY_DENIED, 1);
+	cr_expect_eq(w0->flows.c.reevaluated, rejudged + 1, "the flow, not a new one");
+
+	/* Withdrawn: neither from it nor to it. */
+	cr_assert_eq(nm_node_remote_pod_del(node, 0, a.ip, err, sizeof(err)), 0, "%s", err);
+	fabric_feed(peer_frame(inner, n, RX_EPOCH, 2, PEER_IP));
+	cr_assert_eq(sent_to(POD_A, m), 0);
+	cr_assert_eq(w0->c.drops[NM_DROP_TNL_INNER_SPOOFED], 1);
+	size_t len = udp_frame(f, PORT_MAC_A, MAC_A, &to_remote);
+	feed(POD_A, f, len);
+	cr_assert_eq(rte_ring_count(fab.tx), 0, "nothing sealed for a withdrawn pod");
+	cr_assert_eq(w0->c.drops[NM_DROP_NO_POD], 1);
+	rte_pktmbuf_free_bulk(m, sent_to(POD_A, m)); /* the ICMP host unreachable */
+}
+
 Test(fabric, an_announcement_over_the_ipcache_size_is_refused_and_counted)
 {
 	struct nm_announce a = {.type = NM_ANNOUNCE_POD_ADD};
