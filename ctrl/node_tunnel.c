@@ -464,7 +464,7 @@ remote_sweep(struct nm_node *node, unsigned int peer, bool all)
 		if (e.peer != peer || (!all && e.session == node->remote_session[peer]))
 			continue;
 		if (n == cap) {
-			uint32_t *v = realloc(gone, 2 * cap * sizeof(*gone));
+			uint32_t *v = realloc(gone, (size_t)cap * 2 * sizeof(*gone));
 			if (v == NULL) {
 				free(gone);
 				return -ENOMEM;
