@@ -42,7 +42,7 @@
 #include "node.h"
 #include "peer_msg.h"
 
-#define KNOWN_BATCH 100 /* pods of the timed batches at full size */
+#define KNOWN_BATCH 100u /* pods of the timed batches at full size */
 
 struct opts {
 	unsigned int peers;
@@ -187,7 +187,7 @@ parse(int argc, char **argv, struct opts *o)
 		fprintf(stderr,
 			"bench_ipcache: -n %u to %u peers, -p 1 to 124 pods, -m at least n x p + "
 			"%u and at most %u\n",
-			KNOWN_BATCH, NM_PEERS_MAX, 2 * KNOWN_BATCH, NM_IPCACHE_MAX);
+			KNOWN_BATCH, (unsigned int)NM_PEERS_MAX, 2 * KNOWN_BATCH, NM_IPCACHE_MAX);
 		return 2;
 	}
 	return 1;
