@@ -280,6 +280,10 @@ peer_labels(FILE *f, const json_t *p)
 static const struct field peer_fields[] = {
     {"tx_packets", "peer_tx_packets_total", "counter", "Records sealed toward the peer.", 0},
     {"tx_bytes", "peer_tx_bytes_total", "counter", "Bytes sealed toward the peer.", 0},
+    {"tx_bursts", "peer_tx_bursts_total", "counter",
+     "Per-peer groups of packets the fabric sealed in one flush.", 0},
+    {"tx_packable", "peer_tx_packable_records_total", "counter",
+     "Records those groups would need with several inner packets per record.", 0},
     {"rx_packets", "peer_rx_packets_total", "counter", "Records opened from the peer.", 0},
     {"rx_bytes", "peer_rx_bytes_total", "counter", "Bytes opened from the peer.", 0},
     {"rejected_total", "peer_records_rejected_total", "counter",

@@ -599,6 +599,8 @@ nm_node_tnl_peer_json(struct nm_node *node, unsigned int idx)
 	json_object_set_new(o, "fabric_mac", LOAD(l->mac_known) ? json_string(mac) : json_null());
 	json_object_set_new(o, "tx_packets", json_integer((json_int_t)LOAD(l->tx_packets)));
 	json_object_set_new(o, "tx_bytes", json_integer((json_int_t)LOAD(l->tx_bytes)));
+	json_object_set_new(o, "tx_bursts", json_integer((json_int_t)LOAD(l->tx_bursts)));
+	json_object_set_new(o, "tx_packable", json_integer((json_int_t)LOAD(l->tx_packable)));
 	json_object_set_new(o, "rx_packets", json_integer((json_int_t)LOAD(l->rx_packets)));
 	json_object_set_new(o, "rx_bytes", json_integer((json_int_t)LOAD(l->rx_bytes)));
 	json_object_set_new(o, "dropped_no_key", json_integer((json_int_t)LOAD(l->no_key)));

@@ -42,6 +42,14 @@ struct nm_peer_live {
 	uint64_t arp_sent_tsc;
 	uint64_t tx_packets;
 	uint64_t tx_bytes;
+	/*
+	 * Fabric datagrams per inner packet (issue 14 part 3): today one record,
+	 * one datagram per inner packet. tx_bursts counts the per-peer groups a
+	 * flush sealed; tx_packable the records those groups would have needed
+	 * had the packets of one group shared records up to the fabric MTU.
+	 */
+	uint64_t tx_bursts;
+	uint64_t tx_packable;
 	uint64_t rx_packets;
 	uint64_t rx_bytes;
 	uint64_t no_key;		      /* dropped: no established keys (fail closed) */

@@ -212,6 +212,34 @@ Test(fabric, packet_to_a_remote_pod_is_sealed_for_its_node)
 	cr_assert_eq(node->dp.tnl->peers[0].live->tx_packets, 1);
 }
 
+/*
+ * One burst to one peer: one record per inner packet, and the records the
+ * same burst would need packed end to end up to the tunnel MTU (the
+ * counters `scripts/bench records` reads).
+ */
+Test(fabric, a_burst_counts_its_records_and_what_packing_would_need)
+{
+	static const uint16_t data[] = {1000, 300, 100, 1000}; /* inner 1028, 328, 128, 1028 */
+	struct rte_mbuf *in[4], *m[MAX_OUT];
+	uint8_t f[1100];
+
+	cr_assert_eq(node->dp.tnl_mtu, 1500 - NM_TNL_IP_OVERHEAD);
+	cr_assert(1028 + 328 <= node->dp.tnl_mtu && 1028 + 328 + 128 > node->dp.tnl_mtu);
+	for (unsigned int i = 0; i < 4; i++) {
+		struct udp_spec s = {IP_A, REMOTE_POD, 64, (uint16_t)(1 + i), 0, data[i], 0};
+		size_t len = udp_frame(f, PORT_MAC_A, MAC_A, &s);
+		in[i] = mbuf_of(node->dp.pool, f, len);
+	}
+	feed_mbufs(0, POD_A, in, 4);
+	cr_assert_eq(rte_ring_dequeue_burst(fab.tx, (void **)m, MAX_OUT, NULL), 4);
+	for (unsigned int i = 0; i < 4; i++)
+		rte_pktmbuf_free(m[i]);
+	const struct nm_peer_live *l = node->dp.tnl->peers[0].live;
+	cr_assert_eq(l->tx_packets, 4, "one record per inner packet");
+	cr_assert_eq(l->tx_bursts, 1);
+	cr_assert_eq(l->tx_packable, 2, "1028 + 328 in one record, 128 + 1028 in the next");
+}
+
 Test(fabric, no_keys_means_no_packet_leaves)
 {
 	static const struct udp_spec s = {IP_A, IP4(198, 18, 4, 1), 64, 1, 0, 100, 0};
