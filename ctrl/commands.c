@@ -21,6 +21,7 @@
 #include "identity.h"
 #include "observe.h"
 #include "nodemesh/flowkey.h"
+#include "nodemesh/ipcache-t.h"
 #include "node.h"
 #include "peers.h"
 #include "server.h"
@@ -50,6 +51,7 @@ static const char *const pod_keys[] = {"pod", NULL};
 static const char *const peer_add_keys[] = {"name", "address", "fabric_ip", "pod_cidr", NULL};
 static const char *const peer_keys[] = {"peer", NULL};
 static const char *const tunnel_list_keys[] = {"peer", "limit", "after", NULL};
+static const char *const pod_list_keys[] = {"peer", "limit", NULL};
 static const char *const flow_list_keys[] = {"pod", "limit", NULL};
 static const char *const flow_show_keys[] = {"proto", "src", "dst", NULL};
 static const char *const observe_keys[] = {"since",    "limit", "pod",	   "namespace",
@@ -211,16 +213,33 @@ cmd_identity_list(struct nm_node *node, const struct nm_req *req)
 	return r;
 }
 
+#define REMOTE_LIST_DEFAULT 1000 /* remote pods `pod list remote` shows without limit= */
+
+/*
+ * pod list: the local pods. pod list remote [peer=NAME] [limit=N]: the
+ * ipcache's pods, at most N (a cluster holds 100 k of them); "total" says
+ * how many there are.
+ */
 static json_t *
 cmd_pod_list(struct nm_node *node, const struct nm_req *req)
 {
+	const char *limit = nm_req_arg(req, "limit");
+	unsigned long l = REMOTE_LIST_DEFAULT;
+	uint32_t total;
+
 	if (req->nwords == 3 && strcmp(req->words[2], "remote") != 0)
 		return nm_reply_error("pod list: say 'pod list' or 'pod list remote'");
+	if (limit != NULL && (parse_uint(limit, NM_IPCACHE_MAX, &l) < 0 || l == 0))
+		return nm_reply_error("pod list remote: 'limit' must be 1 to %u", NM_IPCACHE_MAX);
 	json_t *r = nm_reply_ok();
-	if (req->nwords == 3)
-		json_object_set_new(r, "remote_pods", nm_node_remote_pods_json(node));
-	else
+	if (req->nwords == 3) {
+		json_object_set_new(
+		    r, "remote_pods",
+		    nm_node_remote_pods_json(node, nm_req_arg(req, "peer"), (uint32_t)l, &total));
+		json_object_set_new(r, "total", json_integer(total));
+	} else {
 		json_object_set_new(r, "pods", nm_node_pods_json(node));
+	}
 	return r;
 }
 
@@ -259,6 +278,7 @@ cmd_peer_list(struct nm_node *node, const struct nm_req *req)
 			    nm_peers_json(nm_node_peers(node), false, NULL, NULL, NULL, 0));
 	json_object_set_new(r, "listener", nm_peers_listener_json(nm_node_peers(node)));
 	json_object_set_new(r, "summary", nm_peers_summary_json(nm_node_peers(node)));
+	json_object_set_new(r, "ipcache", nm_node_ipcache_json(node));
 	return r;
 }
 
@@ -593,9 +613,9 @@ static const struct command commands[] = {
      false},
     {{"pod", "list"},
      1,
-     no_keys,
+     pod_list_keys,
      cmd_pod_list,
-     "pod list [remote]",
+     "pod list [remote [peer=NAME] [limit=N]]",
      "this node's pods with their counters, or the pods peers announced",
      false},
     {{"peer", "add"},

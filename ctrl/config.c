@@ -14,6 +14,7 @@
 
 #include "nodemesh/cidr.h"
 #include "nodemesh/http-t.h"
+#include "nodemesh/ipcache-t.h"
 #include "config.h"
 #include "names.h"
 
@@ -73,6 +74,7 @@ nm_config_defaults(struct nm_config *cfg)
 	cfg->tunnel.handshake_s = 3600;
 	cfg->tunnel.grace_s = 10;
 	cfg->tunnel.max_peers = NM_PEERS_DEFAULT;
+	cfg->tunnel.max_remote_pods = NM_IPCACHE_DEFAULT;
 	cfg->tunnel.handshake_rate = 100;
 	cfg->tunnel.handshake_burst = 20;
 	snprintf(cfg->alert_log, sizeof(cfg->alert_log), "/var/log/nodemesh/alerts.jsonl");
@@ -560,6 +562,7 @@ load_tunnel(struct ctx *c, const config_setting_t *t, struct nm_config *cfg)
 					    "handshake_s",
 					    "grace_s",
 					    "max_peers",
+					    "max_remote_pods",
 					    "handshake_rate",
 					    "handshake_burst",
 					    NULL};
@@ -586,6 +589,8 @@ load_tunnel(struct ctx *c, const config_setting_t *t, struct nm_config *cfg)
 	    get_uint(c, t, "handshake_s", &tc->handshake_s, 10, 7 * 86400) < 0 ||
 	    get_uint(c, t, "grace_s", &tc->grace_s, 1, 3600) < 0 ||
 	    get_uint(c, t, "max_peers", &tc->max_peers, 1, NM_PEERS_MAX) < 0 ||
+	    get_uint(c, t, "max_remote_pods", &tc->max_remote_pods, NM_IPCACHE_MIN,
+		     NM_IPCACHE_MAX) < 0 ||
 	    get_uint(c, t, "handshake_rate", &tc->handshake_rate, 1, 100000) < 0 ||
 	    get_uint(c, t, "handshake_burst", &tc->handshake_burst, 1, 100000) < 0)
 		return -EINVAL;

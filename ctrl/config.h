@@ -53,6 +53,7 @@ struct nm_tunnel_config {
 	uint32_t handshake_s;	   /* TLS session lifetime (forward secrecy) */
 	uint32_t grace_s;	   /* the previous epoch is still accepted this long */
 	uint32_t max_peers;	   /* peer slots, sized at start (<= NM_PEERS_MAX) */
+	uint32_t max_remote_pods;  /* ipcache entries, sized at start (nodemesh/ipcache-t.h) */
 	uint32_t handshake_rate;   /* TLS handshakes started per second, dialled or accepted */
 	uint32_t handshake_burst;  /* ... and at most this many at once */
 };

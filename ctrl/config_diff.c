@@ -109,6 +109,7 @@ static const struct setting settings[] = {
     TUNNEL("handshake_s", handshake_s, BYTES),
     TUNNEL("grace_s", grace_s, BYTES),
     TUNNEL("max_peers", max_peers, BYTES),
+    TUNNEL("max_remote_pods", max_remote_pods, BYTES),
     TUNNEL("handshake_rate", handshake_rate, BYTES),
     TUNNEL("handshake_burst", handshake_burst, BYTES),
 };

@@ -129,6 +129,7 @@ nm_idreg_intern(struct nm_idreg *r, const struct nm_pod_spec *spec)
 	memcpy(x->labels, labels, sizeof(x->labels));
 	x->hash = h;
 	x->round = r->round;
+	x->held = 0;
 	uint32_t *b = &r->bucket[h & (r->n_buckets - 1)];
 	x->next = *b;
 	*b = id;
@@ -152,7 +153,8 @@ nm_idreg_end(struct nm_idreg *r)
 	r->live = 0;
 	for (uint32_t id = 1; id < r->n; id++) {
 		struct nm_idreg_entry *x = &r->e[id];
-		if (x->round == r->round) {
+		if (x->round == r->round || (x->round != 0 && x->held > 0)) {
+			x->round = r->round;
 			r->live++;
 			continue;
 		}
@@ -162,6 +164,35 @@ nm_idreg_end(struct nm_idreg *r)
 		x->round = 0;
 		r->free_ids[r->n_free++] = id;
 	}
+}
+
+uint32_t
+nm_idreg_hold(struct nm_idreg *r, const struct nm_pod_spec *spec, bool *created)
+{
+	uint32_t n_before = r->n, free_before = r->n_free;
+
+	/* Before any round: an entry's round 0 would read as free. */
+	if (r->round == 0)
+		r->round = 1;
+	uint32_t id = nm_idreg_intern(r, spec);
+
+	*created = false;
+	if (id == NM_IDENTITY_NONE || id == NM_IDREG_FULL)
+		return id;
+	/* A new id came from the free list or the end of the array. */
+	*created = r->n != n_before || r->n_free != free_before;
+	if (*created)
+		r->live++;
+	r->e[id].held++;
+	return id;
+}
+
+bool
+nm_idreg_release(struct nm_idreg *r, uint32_t id)
+{
+	if (id == NM_IDENTITY_NONE || id >= r->n || r->e[id].held == 0)
+		return false;
+	return --r->e[id].held == 0;
 }
 
 const struct nm_idreg_entry *

@@ -11,11 +11,14 @@
  * as some pod has that identity: each publication interns the identities
  * of the table's pods (nm_idreg_begin, nm_idreg_intern for each pod,
  * nm_idreg_end), and nm_idreg_end frees the ids no pod used, for reuse.
- * Control thread only.
+ * Remote pods (the ipcache) are not in the table: each holds its id with
+ * a count (nm_idreg_hold, nm_idreg_release), and a held id survives the
+ * rounds. Control thread only.
  */
 #ifndef NM_IDREG_H
 #define NM_IDREG_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "nodemesh/pod-t.h"
@@ -31,6 +34,7 @@ struct nm_idreg_entry {
 	uint32_t hash;
 	uint32_t next;	/* the next id in its bucket, 0: none */
 	uint32_t round; /* the last round that interned it; 0: free */
+	uint32_t held;	/* remote pods holding it (nm_idreg_hold): kept across rounds */
 };
 
 /* Zero-initialised is empty. */
@@ -54,8 +58,19 @@ void nm_idreg_begin(struct nm_idreg *r);
  * or memory.
  */
 uint32_t nm_idreg_intern(struct nm_idreg *r, const struct nm_pod_spec *spec);
-/* End the round: ids not interned in it are freed for reuse. */
+/* End the round: ids not interned in it and not held are freed for reuse. */
 void nm_idreg_end(struct nm_idreg *r);
+/*
+ * Intern spec's identity and hold it (a remote pod has it): the id, with
+ * *created true when it is new (the compiled policy does not know it yet);
+ * NM_IDENTITY_NONE (not held) when spec->sa is empty; NM_IDREG_FULL.
+ */
+uint32_t nm_idreg_hold(struct nm_idreg *r, const struct nm_pod_spec *spec, bool *created);
+/*
+ * A remote pod lets id go. True when it was the last hold: the next round
+ * frees the id unless a local pod has it (the policy should be compiled again).
+ */
+bool nm_idreg_release(struct nm_idreg *r, uint32_t id);
 /* The entry of a live id (not 0), or NULL. */
 const struct nm_idreg_entry *nm_idreg_get(const struct nm_idreg *r, uint32_t id);
 void nm_idreg_free(struct nm_idreg *r);

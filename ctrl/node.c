@@ -407,6 +407,21 @@ same_attachment(const struct nm_pod_spec *a, const struct nm_pod_spec *b)
 	       strcmp(a->iface, b->iface) == 0 && strcmp(a->memif_socket, b->memif_socket) == 0;
 }
 
+/* Refuse a local pod at an address a peer announced (the ipcache's). */
+static int
+check_not_remote(const struct nm_node *node, uint32_t ip, char *err, size_t errlen)
+{
+	struct nm_ipcache_entry e;
+	char addr[INET_ADDRSTRLEN];
+
+	if (node->ipc.h == NULL || nm_ipcache_get(&node->ipc, ip, &e) < 0)
+		return 0;
+	inet_ntop(AF_INET, &ip, addr, sizeof(addr));
+	snprintf(err, errlen, "ip %s belongs to a pod of peer '%s' already", addr,
+		 node->dp.tnl->peers[e.peer].name);
+	return -EEXIST;
+}
+
 /* Refuse a pod whose name, address, interface or socket another pod has. */
 static int
 check_unique(const struct nm_pod_table *cur, const struct nm_pod_spec *spec, unsigned int max_pods,
@@ -445,12 +460,10 @@ check_unique(const struct nm_pod_table *cur, const struct nm_pod_spec *spec, uns
 			return -EEXIST;
 		}
 	}
-	/* n_pods counts local pods; remote ones take slots too, hence free_slot. */
+	/* Remote pods live in the ipcache: the slots are the local pods'. */
 	if (cur->n_pods >= max_pods || *free_slot < 0) {
-		snprintf(err, errlen, "node is full: %u pods (dataplane.max_pods %u)%s",
-			 cur->n_pods, max_pods,
-			 *free_slot < 0 ? "; every pod table slot holds a local or remote pod"
-					: "");
+		snprintf(err, errlen, "node is full: %u pods (dataplane.max_pods %u)", cur->n_pods,
+			 max_pods);
 		return -ENOSPC;
 	}
 	return 0;
@@ -509,6 +522,8 @@ nm_node_pod_prepare(struct nm_node *node, const struct nm_pod_spec *spec, struct
 		rc = check_unique(cur, spec, node->cfg.max_pods - nm_node_pods_pending(node),
 				  &free_slot, err, errlen);
 	if (rc == 0)
+		rc = check_not_remote(node, spec->ip, err, errlen);
+	if (rc == 0)
 		rc = resolve_identity(node, spec, &a->pod.spec, err, errlen);
 	if (rc < 0)
 		return rc;
@@ -558,6 +573,8 @@ nm_node_pod_commit(struct nm_node *node, struct nm_pod_attach *a, char *err, siz
 
 	/* While it attached, a peer's pods may have taken the address or the last slot. */
 	rc = check_unique(cur, spec, node->cfg.max_pods, &free_slot, err, errlen);
+	if (rc == 0)
+		rc = check_not_remote(node, spec->ip, err, errlen);
 	if (rc < 0)
 		return rc;
 	a->pod.worker = (uint16_t)least_loaded_worker(node);
@@ -818,7 +835,7 @@ nm_node_stats_json(struct nm_node *node)
 				 "alerts", nm_jsonlog_json(&node->alert_log), "store", store);
 	return json_pack(
 	    "{s:s, s:I, s:I, s:I, s:i, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, "
-	    "s:o, s:o, s:o, s:o}",
+	    "s:o, s:o, s:o, s:o, s:o}",
 	    "node", node->cfg.node_name, "rx_packets", (json_int_t)rx, "tx_packets", (json_int_t)tx,
 	    "dropped", (json_int_t)dropped, "pod_count", (int)node->dp.pods->n_pods,
 	    "pod_table_generation", (json_int_t)node->dp.pods->generation, "drops",
@@ -828,7 +845,7 @@ nm_node_stats_json(struct nm_node *node)
 	    nm_loop_stats_json(&node->loop), "state", nm_node_state_json(node), "metrics_http",
 	    nm_metrics_http_json(node->metrics_http), "config", nm_node_reload_json(node),
 	    "watchdog", nm_node_watchdog_json(node), "pod_jobs", nm_node_podjob_json(node), "peers",
-	    nm_peers_summary_json(node->peers));
+	    nm_peers_summary_json(node->peers), "ipcache", nm_node_ipcache_json(node));
 }
 
 char *

@@ -277,25 +277,42 @@ json_t *nm_node_tnl_peer_json(struct nm_node *node, unsigned int idx);
 size_t nm_node_tnl_slot_bytes(const struct nm_node *node);
 size_t nm_node_tnl_peer_bytes(void);
 /*
- * Pods a peer announced (inside its pod CIDR only). Each change publishes
- * the pod table, unless made between nm_node_remote_begin and
- * nm_node_remote_end: then the changes share one copy of the table and one
- * publication, at the end (a peer's messages of one read are one batch).
+ * Pods a peer announced (inside its pod CIDR only), kept in the ipcache
+ * (nodemesh/ipcache-t.h). Each change is visible to the workers at once;
+ * what it needs besides (a policy compilation for a new identity or one
+ * gone, flows re-judging for a changed or removed entry) is done once at
+ * nm_node_remote_end for the changes made since nm_node_remote_begin (a
+ * peer's messages of one read are one batch), or at once outside a batch.
  */
 void nm_node_remote_begin(struct nm_node *node);
 int nm_node_remote_end(struct nm_node *node, char *err, size_t errlen);
+/* Peer's new session begins: its announcements from now on are marked with it. */
+void nm_node_remote_session_begin(struct nm_node *node, unsigned int peer);
 int nm_node_remote_pod_add(struct nm_node *node, unsigned int peer, const struct nm_announce *a,
 			   char *err, size_t errlen);
 int nm_node_remote_pod_del(struct nm_node *node, unsigned int peer, uint32_t ip, char *err,
 			   size_t errlen);
 void nm_node_remote_pods_clear(struct nm_node *node, unsigned int peer);
 /*
- * A full resync: remove peer's pods whose address is not in keep[0..n_keep)
- * (what it announced since its session began). How many went, or -errno.
+ * A full resync: remove peer's pods that its current session did not
+ * announce (nm_node_remote_session_begin). How many went, or -errno.
  */
-long nm_node_remote_pods_keep(struct nm_node *node, unsigned int peer, const uint32_t *keep,
-			      size_t n_keep);
-json_t *nm_node_remote_pods_json(struct nm_node *node);
+long nm_node_remote_pods_keep(struct nm_node *node, unsigned int peer);
+/*
+ * Remote pods (of the peer named peer, or all for NULL), at most limit of
+ * them; *total gets how many there are.
+ */
+json_t *nm_node_remote_pods_json(struct nm_node *node, const char *peer, uint32_t limit,
+				 uint32_t *total);
+/*
+ * The remote pod at ip as a spec (name "peer/ip", its identity's namespace,
+ * service account and labels; no image: the ipcache keeps none) in *spec,
+ * or NULL when no peer announces ip.
+ */
+const struct nm_pod_spec *nm_node_remote_pod_spec(const struct nm_node *node, uint32_t ip,
+						  struct nm_pod_spec *spec);
+/* The ipcache's size, use, refusals and memory, for `tunnel list` and `stats`. */
+json_t *nm_node_ipcache_json(const struct nm_node *node);
 void nm_node_local_pods_each(struct nm_node *node, void (*fn)(void *, const struct nm_pod_spec *),
 			     void *ctx);
 /* The peer manager commands reach through the node (NULL: none). */

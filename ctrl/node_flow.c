@@ -36,6 +36,24 @@ nm_node_pod_by_id(const struct nm_node *node, uint32_t id)
 	return &node->pod_history[id % NM_POD_HISTORY];
 }
 
+const struct nm_pod_spec *
+nm_node_end_spec(const struct nm_node *node, uint32_t ip4, uint32_t pod_id, struct nm_pod_spec *buf)
+{
+	if (pod_id == NM_POD_ID_REMOTE)
+		return nm_node_remote_pod_spec(node, ip4, buf);
+	return nm_node_pod_by_id(node, pod_id);
+}
+
+/* The IPv4 address of an IPv4-mapped flow key address. */
+static uint32_t
+addr_v4(const uint8_t a[16])
+{
+	uint32_t ip;
+
+	memcpy(&ip, a + 12, sizeof(ip));
+	return ip;
+}
+
 void
 nm_addr_str(const uint8_t a[16], char *buf, size_t len)
 {
@@ -82,7 +100,8 @@ json_t *
 nm_endpoint_json(const struct nm_node *node, const uint8_t addr[16], uint16_t port, uint32_t pod_id)
 {
 	char ip[INET6_ADDRSTRLEN];
-	const struct nm_pod_spec *p = nm_node_pod_by_id(node, pod_id);
+	struct nm_pod_spec buf;
+	const struct nm_pod_spec *p = nm_node_end_spec(node, addr_v4(addr), pod_id, &buf);
 
 	nm_addr_str(addr, ip, sizeof(ip));
 	json_t *o = json_pack("{s:s, s:i}", "ip", ip, "port", port);
@@ -360,7 +379,8 @@ put_endpoint(struct line *l, const struct nm_node *node, const char *key, const 
 	     uint16_t port, uint32_t pod_id)
 {
 	char ip[INET6_ADDRSTRLEN];
-	const struct nm_pod_spec *p = nm_node_pod_by_id(node, pod_id);
+	struct nm_pod_spec buf;
+	const struct nm_pod_spec *p = nm_node_end_spec(node, addr_v4(addr), pod_id, &buf);
 
 	nm_addr_str(addr, ip, sizeof(ip));
 	putf(l, "\"%s\":{\"ip\":\"%s\",\"port\":%u", key, ip, port);

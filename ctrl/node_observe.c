@@ -26,7 +26,10 @@ mono_ms(void)
 	return nm_mono_ns() / 1000000u;
 }
 
-/* The endpoint at addr: with its pod's identity when an address of a pod. */
+/*
+ * The endpoint at addr: with its pod's identity when an address of a pod,
+ * local (the pod table) or remote (the ipcache, NM_POD_ID_REMOTE).
+ */
 static json_t *
 endpoint(const struct nm_node *node, const uint8_t addr[16], bool is_v4, uint16_t port)
 {
@@ -38,6 +41,8 @@ endpoint(const struct nm_node *node, const uint8_t addr[16], bool is_v4, uint16_
 		int slot = nm_pod_index_lookup(node->dp.pods, ip);
 		if (slot >= 0)
 			id = node->dp.pods->pods[slot].id;
+		else
+			id = NM_POD_ID_REMOTE; /* nm_endpoint_json asks the ipcache: none, no pod */
 	}
 	return nm_endpoint_json(node, addr, port, id);
 }

@@ -24,6 +24,7 @@
 #include "config.h"
 #include "identity.h"
 #include "idreg.h"
+#include "ipcache.h"
 #include "jobs.h"
 #include "jsonlog.h"
 #include "loop_stats.h"
@@ -73,11 +74,16 @@ struct nm_node {
 	/* Control thread only. */
 	struct nm_config cfg;
 	uint32_t next_pod_id;
-	bool remote_batch;		  /* inside nm_node_remote_begin/_end */
-	struct nm_pod_table *remote_next; /* the batch's copy of the table, once changed */
-	struct nm_peers *peers;		  /* control connections to other nodes (peers.c) */
-	char tnl_engine[160];  /* the AEAD engine tunnel keys get (nm_tnl_engine_describe) */
-	struct nm_rule *rules; /* NM_MAX_RULES, the first n_rules in force, in order */
+	bool remote_batch;	    /* inside nm_node_remote_begin/_end */
+	bool remote_recompile;	    /* the batch changed the remote identities */
+	bool remote_rejudge;	    /* the batch changed or removed entries */
+	uint64_t remote_recompiles; /* policy compilations remote pods caused */
+	struct nm_ipcache ipc;	    /* remote pods (dp.ipcache is ipc.h) */
+	uint16_t *remote_session;   /* by peer: its current session (nodemesh/ipcache-t.h) */
+	uint32_t *remote_count;	    /* by peer: its pods in the ipcache */
+	struct nm_peers *peers;	    /* control connections to other nodes (peers.c) */
+	char tnl_engine[160];	    /* the AEAD engine tunnel keys get (nm_tnl_engine_describe) */
+	struct nm_rule *rules;	    /* NM_MAX_RULES, the first n_rules in force, in order */
 	unsigned int n_rules;
 	uint32_t next_rule_id;
 	uint8_t default_allow;
@@ -186,6 +192,12 @@ void nm_node_sig_gc(struct nm_node *node);
 /* node_flow.c: shared with the alert log and the store */
 uint64_t nm_flow_id(const struct nm_flow_key *k, uint32_t init_pod_id);
 const struct nm_pod_spec *nm_node_pod_by_id(const struct nm_node *node, uint32_t id);
+/*
+ * The pod at one end of a flow: by id, or for NM_POD_ID_REMOTE the ipcache's
+ * pod at the IPv4 address ip4 (network order), written into *buf. NULL: unknown.
+ */
+const struct nm_pod_spec *nm_node_end_spec(const struct nm_node *node, uint32_t ip4,
+					   uint32_t pod_id, struct nm_pod_spec *buf);
 void nm_addr_str(const uint8_t a[16], char *buf, size_t len);
 const char *nm_proto_name(uint8_t proto);
 const char *nm_flow_end_name(uint8_t end);

@@ -27,27 +27,26 @@ nm_node_wall_ns(const struct nm_node *node, uint64_t tsc)
 	       (int64_t)((double)(int64_t)(tsc - node->tsc0) * 1e9 / (double)node->dp.tsc_hz);
 }
 
-/* An endpoint's six columns at v: ip, port, pod, namespace, service account, image. */
+/*
+ * An endpoint's six columns at v (ip, port, pod, namespace, service account,
+ * image) and its labels at *labels; *buf holds a remote pod's spec.
+ */
 static void
 endpoint(const struct nm_node *node, struct nm_store_val *v, const char *ip, uint16_t port,
-	 uint32_t pod_id)
+	 uint32_t pod_id, struct nm_store_val *labels, struct nm_pod_spec *buf)
 {
-	const struct nm_pod_spec *p = nm_node_pod_by_id(node, pod_id);
+	uint32_t ip4 = 0;
 
+	inet_pton(AF_INET, ip, &ip4); /* an IPv6 flow has no remote pod: ip4 stays 0 */
+	const struct nm_pod_spec *p = nm_node_end_spec(node, ip4, pod_id, buf);
 	v[0] = nm_store_text(ip);
 	v[1] = nm_store_int(port);
 	v[2] = nm_store_text(p ? p->name : NULL);
 	v[3] = nm_store_text(p ? p->ns : NULL);
 	v[4] = nm_store_text(p ? p->sa : NULL);
-	v[5] = nm_store_text(p ? p->image : NULL);
-}
-
-static const char *
-labels(const struct nm_node *node, uint32_t pod_id)
-{
-	const struct nm_pod_spec *p = nm_node_pod_by_id(node, pod_id);
-
-	return p ? p->labels : NULL;
+	v[5] = nm_store_text(p && p->image[0] ? p->image : NULL);
+	if (labels != NULL)
+		*labels = nm_store_text(p ? p->labels : NULL);
 }
 
 void
@@ -67,12 +66,12 @@ nm_node_store_flow(struct nm_node *node, const struct nm_flow_record *r)
 	v[NM_SF_end_ns] = nm_store_int(nm_node_wall_ns(node, r->last_tsc));
 	v[NM_SF_node] = nm_store_text(node->cfg.node_name);
 	v[NM_SF_proto] = nm_store_text(nm_proto_name(k->proto));
+	/* The store copies text values when the row is queued (nm_store_queue_add). */
+	struct nm_pod_spec src_buf, dst_buf;
 	endpoint(node, &v[NM_SF_src_ip], src, r->init_is_lo ? k->port_lo : k->port_hi,
-		 r->init_pod_id);
-	v[NM_SF_src_labels] = nm_store_text(labels(node, r->init_pod_id));
+		 r->init_pod_id, &v[NM_SF_src_labels], &src_buf);
 	endpoint(node, &v[NM_SF_dst_ip], dst, r->init_is_lo ? k->port_hi : k->port_lo,
-		 r->resp_pod_id);
-	v[NM_SF_dst_labels] = nm_store_text(labels(node, r->resp_pod_id));
+		 r->resp_pod_id, &v[NM_SF_dst_labels], &dst_buf);
 	v[NM_SF_pkts_orig] = nm_store_int((int64_t)r->pkts[0]);
 	v[NM_SF_pkts_reply] = nm_store_int((int64_t)r->pkts[1]);
 	v[NM_SF_bytes_orig] = nm_store_int((int64_t)r->bytes[0]);
@@ -104,8 +103,9 @@ nm_node_store_alert(struct nm_node *node, const struct nm_alert_record *a)
 	v[NM_SA_ts_ns] = nm_store_int(nm_node_wall_ns(node, a->tsc));
 	v[NM_SA_node] = nm_store_text(node->cfg.node_name);
 	v[NM_SA_proto] = nm_store_text(nm_proto_name(a->proto));
-	endpoint(node, &v[NM_SA_src_ip], src, a->sport, a->src_pod_id);
-	endpoint(node, &v[NM_SA_dst_ip], dst, a->dport, a->dst_pod_id);
+	struct nm_pod_spec src_buf, dst_buf;
+	endpoint(node, &v[NM_SA_src_ip], src, a->sport, a->src_pod_id, NULL, &src_buf);
+	endpoint(node, &v[NM_SA_dst_ip], dst, a->dport, a->dst_pod_id, NULL, &dst_buf);
 	v[NM_SA_sid] = nm_store_int(a->sid);
 	v[NM_SA_rev] = nm_store_int(a->rev);
 	v[NM_SA_msg] = nm_store_text(a->msg);
@@ -141,8 +141,9 @@ nm_node_store_http(struct nm_node *node, const struct nm_http_record *req,
 	v[NM_SH_ts_ns] = nm_store_int(nm_node_wall_ns(node, r->tsc));
 	v[NM_SH_node] = nm_store_text(node->cfg.node_name);
 	v[NM_SH_tx_id] = nm_store_int(r->tx);
-	endpoint(node, &v[NM_SH_src_ip], src, r->client_port, r->client_pod_id);
-	endpoint(node, &v[NM_SH_dst_ip], dst, r->server_port, r->server_pod_id);
+	struct nm_pod_spec src_buf, dst_buf;
+	endpoint(node, &v[NM_SH_src_ip], src, r->client_port, r->client_pod_id, NULL, &src_buf);
+	endpoint(node, &v[NM_SH_dst_ip], dst, r->server_port, r->server_pod_id, NULL, &dst_buf);
 	/* Not NUL-terminated, and maybe not UTF-8: stored as the bytes sent. */
 	v[NM_SH_method] = (struct nm_store_val){true, 0, f ? f->method : "", f ? f->method_len : 0};
 	v[NM_SH_hostname] = (struct nm_store_val){true, 0, f ? f->host : "", f ? f->host_len : 0};

@@ -2,8 +2,9 @@
 /*
  * Tunnels seen from the control thread: the fabric port, the peers' slots
  * in the published tunnel state, their keys, and the pods they announce
- * (the ipcache: remote pods live in the pod table, so policy selectors
- * match them like local ones).
+ * (the ipcache, nodemesh/ipcache-t.h: remote pods hold no pod table
+ * slot; their identities are interned with the local pods', so policy
+ * selectors match them alike).
  *
  * The tunnel state is copy-on-write like the pod table: build a copy,
  * change it, publish it (store-release, RCU grace period), free what only
@@ -11,6 +12,7 @@
  * by consecutive copies and freed only when a copy drops them.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +24,9 @@
 #include "node_priv.h"
 #include "port.h"
 #include "pod_table.h"
+#include "ipcache.h"
+#include "nodemesh/ipcache.h"
+#include "nodemesh/pod_index.h"
 #include "nodemesh/tnl_state.h"
 #include "nodemesh/tunnel.h"
 #include "nodemesh/worker.h"
@@ -50,12 +55,24 @@ nm_node_tunnel_init(struct nm_node *node, char *err, size_t errlen)
 	fprintf(stderr, "nodemeshd: tunnel records sealed and opened by %s\n", node->tnl_engine);
 	if (tc->fabric_iface[0] == '\0')
 		return 0;
+	/* Remote pods come only through a fabric: without one, no ipcache (workers check). */
+	node->remote_session = calloc(tc->max_peers, sizeof(*node->remote_session));
+	node->remote_count = calloc(tc->max_peers, sizeof(*node->remote_count));
+	if (node->remote_session == NULL || node->remote_count == NULL) {
+		snprintf(err, errlen, "out of memory for %u peers' sessions", tc->max_peers);
+		return -ENOMEM;
+	}
+	int rc = nm_ipcache_create(&node->ipc, tc->max_remote_pods, node->dp.qsbr,
+				   (uint32_t)(node->dp.hash_seed >> 32), err, errlen);
+	if (rc < 0)
+		return rc;
+	node->dp.ipcache = node->ipc.h;
 	struct nm_pod_spec fab = {.driver = NM_DRV_AF_PACKET};
 	snprintf(fab.name, sizeof(fab.name), "fabric");
 	snprintf(fab.iface, sizeof(fab.iface), "%s", tc->fabric_iface);
 	/* Pod ids start at 1: 0 names the fabric port's ethdev. */
-	int rc = nm_port_attach(&fab, 0, node->dp.pool, &node->dp.fabric_port, &node->dp.fabric_mac,
-				err, errlen);
+	rc = nm_port_attach(&fab, 0, node->dp.pool, &node->dp.fabric_port, &node->dp.fabric_mac,
+			    err, errlen);
 	if (rc < 0)
 		return rc;
 	node->dp.has_fabric = true;
@@ -95,6 +112,13 @@ nm_node_tunnel_fini(struct nm_node *node)
 	if (node->dp.has_fabric)
 		nm_port_detach(node->dp.fabric_port);
 	node->dp.has_fabric = false;
+	/* The workers are stopped: nothing reads the ipcache any more. */
+	node->dp.ipcache = NULL;
+	nm_ipcache_destroy(&node->ipc);
+	free(node->remote_session);
+	node->remote_session = NULL;
+	free(node->remote_count);
+	node->remote_count = NULL;
 }
 
 /* Publish next as the tunnel state; after this no worker reads the old copy. */
@@ -267,38 +291,55 @@ nm_node_tnl_tx_should_rotate(const struct nm_node *node, unsigned int idx)
 	return tx != NULL && nm_tnl_key_should_rotate(tx);
 }
 
-/* ---- remote pods (announced by peers) ------------------------------------- */
+/* ---- remote pods (announced by peers): the ipcache --------------------------- */
 
 /*
- * The table announcements edit: inside a batch (nm_node_remote_begin/_end),
- * one clone taken at the first change and published once at the end;
- * outside one, a clone per change, published at once. *fresh says which.
+ * A change to the ipcache is visible to the workers at once (one entry at
+ * a time, lock-free). What it may need besides, done once per batch by
+ * remote_flush(): a new identity, or one no remote pod holds any more,
+ * changes the compiled policy (one clone of the pod table, one
+ * publication); a changed or removed entry makes flows re-judge (the
+ * ipcache generation). A new address with a known identity needs neither.
  */
-static struct nm_pod_table *
-edit_table(struct nm_node *node, bool *fresh)
-{
-	*fresh = !node->remote_batch;
-	if (node->remote_batch && node->remote_next != NULL)
-		return node->remote_next;
-	struct nm_pod_table *next =
-	    nm_pod_table_clone(node->dp.pods, node->dp.hash_seed, node->dp.n_workers);
-	if (next != NULL && node->remote_batch)
-		node->remote_next = next;
-	return next;
-}
-
-/* The table a change reads: the batch's clone when there is one, else the published one. */
-static const struct nm_pod_table *
-read_table(const struct nm_node *node)
-{
-	return node->remote_next != NULL ? node->remote_next : node->dp.pods;
-}
-
-/* Publish an edit made outside a batch; inside one, the batch's end does it. */
 static int
-edit_done(struct nm_node *node, struct nm_pod_table *next, bool fresh, char *err, size_t errlen)
+remote_flush(struct nm_node *node, char *err, size_t errlen)
 {
-	return fresh ? nm_node_publish_rebuilt(node, next, err, errlen) : 0;
+	int rc = 0;
+
+	if (node->remote_recompile) {
+		struct nm_pod_table *next =
+		    nm_pod_table_clone(node->dp.pods, node->dp.hash_seed, node->dp.n_workers);
+		if (next == NULL) {
+			snprintf(err, errlen, "out of memory for the pod table");
+			rc = -ENOMEM;
+		} else {
+			rc = nm_node_publish_rebuilt(node, next, err, errlen);
+		}
+		if (rc == 0)
+			node->remote_recompiles++;
+	}
+	if (node->remote_rejudge) {
+		/* Release: the entries changed before this store are what a re-judge reads. */
+		__atomic_add_fetch(&node->dp.ipc_gen, 1, __ATOMIC_RELEASE);
+	}
+	node->remote_recompile = rc < 0; /* try again at the next change */
+	node->remote_rejudge = false;
+	return rc;
+}
+
+/* A change made outside a batch takes effect now; inside one, at its end. */
+static int
+remote_done(struct nm_node *node, char *err, size_t errlen)
+{
+	return node->remote_batch ? 0 : remote_flush(node, err, errlen);
+}
+
+/* A remote pod no longer holds identity id: when it was the last, the policy changes. */
+static void
+identity_release(struct nm_node *node, uint32_t id)
+{
+	if (nm_idreg_release(&node->idreg, id))
+		node->remote_recompile = true;
 }
 
 void
@@ -310,162 +351,212 @@ nm_node_remote_begin(struct nm_node *node)
 int
 nm_node_remote_end(struct nm_node *node, char *err, size_t errlen)
 {
-	struct nm_pod_table *next = node->remote_next;
-
 	node->remote_batch = false;
-	node->remote_next = NULL;
-	if (next == NULL)
-		return 0;
-	return nm_node_publish_rebuilt(node, next, err, errlen);
+	return remote_flush(node, err, errlen);
+}
+
+void
+nm_node_remote_session_begin(struct nm_node *node, unsigned int peer)
+{
+	/* 0 marks the pods a takeover restored: announced by no session of this daemon. */
+	if (++node->remote_session[peer] == 0)
+		node->remote_session[peer] = 1;
 }
 
 int
 nm_node_remote_pod_add(struct nm_node *node, unsigned int peer, const struct nm_announce *a,
 		       char *err, size_t errlen)
 {
-	const struct nm_pod_table *cur = read_table(node);
 	const struct nm_tnl_peer *p = &node->dp.tnl->peers[peer];
-	int slot = -1;
+	struct nm_ipcache_entry e = {.peer = (uint16_t)peer, .session = node->remote_session[peer]};
+	struct nm_ipcache_entry old;
+	struct nm_pod_spec spec;
+	bool created;
+	int had;
 
 	if (!p->in_use || !nm_cidr_contains(&p->pod_cidr, a->ip)) {
 		snprintf(err, errlen, "address outside the peer's pod CIDR");
 		return -EPERM;
 	}
-	for (int i = 0; i < NM_MAX_PODS; i++) {
-		const struct nm_pod *q = &cur->pods[i];
-		if (nm_pod_present(q) && q->spec.ip == a->ip) {
-			if (!q->remote || q->peer != peer) {
-				snprintf(err, errlen, "address belongs to pod '%s'", q->spec.name);
-				return -EEXIST;
-			}
-			slot = i; /* re-announced: replace */
-			break;
-		}
+	int slot = nm_pod_index_lookup(node->dp.pods, a->ip);
+	if (slot >= 0) {
+		snprintf(err, errlen, "address belongs to pod '%s'",
+			 node->dp.pods->pods[slot].spec.name);
+		return -EEXIST;
 	}
-	for (int i = 0; slot < 0 && i < NM_MAX_PODS; i++)
-		if (!nm_pod_present(&cur->pods[i]))
-			slot = i;
-	if (slot < 0) {
-		snprintf(err, errlen, "pod table full (%d)", NM_MAX_PODS);
+	if (nm_ipcache_get(&node->ipc, a->ip, &old) == 0 && old.peer != peer) {
+		snprintf(err, errlen, "address belongs to a pod of peer '%s'",
+			 node->dp.tnl->peers[old.peer].name);
+		return -EEXIST;
+	}
+	memset(&spec, 0, sizeof(spec));
+	snprintf(spec.ns, sizeof(spec.ns), "%s", a->ns);
+	snprintf(spec.sa, sizeof(spec.sa), "%s", a->sa);
+	snprintf(spec.labels, sizeof(spec.labels), "%s", a->labels);
+	e.identity = nm_idreg_hold(&node->idreg, &spec, &created);
+	if (e.identity == NM_IDREG_FULL) {
+		snprintf(err, errlen, "out of security identity ids (%u)", NM_IDREG_MAX);
 		return -ENOSPC;
 	}
-	bool fresh;
-	struct nm_pod_table *next = edit_table(node, &fresh);
-	if (next == NULL) {
-		snprintf(err, errlen, "out of memory for the pod table");
-		return -ENOMEM;
+	if (nm_ipcache_set(&node->ipc, a->ip, &e, &old, &had) < 0) {
+		identity_release(node, e.identity);
+		if (node->ipc.refused == 1 || node->ipc.refused % 1000 == 0)
+			RTE_LOG(WARNING, USER1,
+				"ipcache full: %u remote pods (tunnel.max_remote_pods), %" PRIu64
+				" announcements refused so far\n",
+				node->ipc.max, node->ipc.refused);
+		snprintf(err, errlen, "ipcache full (%u remote pods, tunnel.max_remote_pods)",
+			 node->ipc.max);
+		return -ENOSPC;
 	}
-	struct nm_pod *q = &next->pods[slot];
-	char ip[INET_ADDRSTRLEN];
-	inet_ntop(AF_INET, &a->ip, ip, sizeof(ip));
-	memset(q, 0, sizeof(*q));
-	q->remote = 1;
-	q->peer = (uint16_t)peer;
-	q->id = node->next_pod_id++;
-	q->spec.ip = a->ip;
-	snprintf(q->spec.name, sizeof(q->spec.name), "%s/%s", p->name, ip);
-	snprintf(q->spec.ns, sizeof(q->spec.ns), "%s", a->ns);
-	snprintf(q->spec.sa, sizeof(q->spec.sa), "%s", a->sa);
-	snprintf(q->spec.labels, sizeof(q->spec.labels), "%s", a->labels);
-	snprintf(q->spec.image, sizeof(q->spec.image), "%s", a->image);
-	/* Named for flow records before publication: a record may name it only after. */
-	node->pod_history[q->id % NM_POD_HISTORY] = q->spec;
-	node->pod_history_id[q->id % NM_POD_HISTORY] = q->id;
-	return edit_done(node, next, fresh, err, errlen);
+	node->remote_recompile |= created;
+	node->remote_count[peer] += !had;
+	if (had) {
+		/* Re-announced: the entry holds the new identity, the old one is let go. */
+		node->remote_rejudge |= old.identity != e.identity;
+		identity_release(node, old.identity);
+	}
+	return remote_done(node, err, errlen);
 }
 
-/* Is the remote pod q one of peer's that goes: at only_ip, all, or not in keep[0..n_keep)? */
-static bool
-goes(const struct nm_pod *q, unsigned int peer, uint32_t only_ip, bool all, const uint32_t *keep,
-     size_t n_keep)
-{
-	if (!q->remote || q->peer != peer)
-		return false;
-	if (keep != NULL) {
-		for (size_t k = 0; k < n_keep; k++)
-			if (keep[k] == q->spec.ip)
-				return false;
-		return true;
-	}
-	return all || q->spec.ip == only_ip;
-}
-
-/* Remove the remote pods of peer that goes() picks. -ENOENT if none. */
+/* Remove ip's entry (peer's); 0 or -ENOENT. */
 static int
-remote_remove(struct nm_node *node, unsigned int peer, uint32_t only_ip, bool all,
-	      const uint32_t *keep, size_t n_keep)
+remote_remove(struct nm_node *node, unsigned int peer, uint32_t ip)
 {
-	const struct nm_pod_table *cur = read_table(node);
-	bool any = false;
+	struct nm_ipcache_entry old;
 
-	for (int i = 0; i < NM_MAX_PODS && !any; i++)
-		any = goes(&cur->pods[i], peer, only_ip, all, keep, n_keep);
-	if (!any)
+	if (nm_ipcache_get(&node->ipc, ip, &old) < 0 || old.peer != peer)
 		return -ENOENT;
-	bool fresh;
-	struct nm_pod_table *next = edit_table(node, &fresh);
-	if (next == NULL)
-		return -ENOMEM;
-	for (int i = 0; i < NM_MAX_PODS; i++)
-		if (goes(&next->pods[i], peer, only_ip, all, keep, n_keep))
-			memset(&next->pods[i], 0, sizeof(next->pods[i]));
-	char err[128];
-	return edit_done(node, next, fresh, err, sizeof(err));
+	nm_ipcache_del(&node->ipc, ip, &old);
+	node->remote_count[peer]--;
+	identity_release(node, old.identity);
+	node->remote_rejudge = true;
+	return 0;
 }
 
 int
 nm_node_remote_pod_del(struct nm_node *node, unsigned int peer, uint32_t ip, char *err,
 		       size_t errlen)
 {
-	int rc = remote_remove(node, peer, ip, false, NULL, 0);
-
-	if (rc == -ENOENT)
+	if (remote_remove(node, peer, ip) < 0) {
 		snprintf(err, errlen, "no pod of this peer at that address");
-	else if (rc < 0)
-		snprintf(err, errlen, "building the pod table failed");
-	return rc;
+		return -ENOENT;
+	}
+	return remote_done(node, err, errlen);
+}
+
+/*
+ * Remove peer's entries, all of them or those a session before the
+ * current one announced. The addresses are collected first: the hash is
+ * not changed under its own iterator. How many went, or -ENOMEM.
+ */
+static long
+remote_sweep(struct nm_node *node, unsigned int peer, bool all)
+{
+	uint32_t cap = 256, n = 0, iter = 0, ip;
+	uint32_t *gone = malloc(cap * sizeof(*gone));
+	struct nm_ipcache_entry e;
+	char err[128];
+
+	if (gone == NULL)
+		return -ENOMEM;
+	while (nm_ipcache_next(&node->ipc, &iter, &ip, &e) == 0) {
+		if (e.peer != peer || (!all && e.session == node->remote_session[peer]))
+			continue;
+		if (n == cap) {
+			uint32_t *v = realloc(gone, (size_t)cap * 2 * sizeof(*gone));
+			if (v == NULL) {
+				free(gone);
+				return -ENOMEM;
+			}
+			gone = v;
+			cap *= 2;
+		}
+		gone[n++] = ip;
+	}
+	for (uint32_t i = 0; i < n; i++)
+		remote_remove(node, peer, gone[i]);
+	free(gone);
+	if (n > 0 && remote_done(node, err, sizeof(err)) < 0)
+		RTE_LOG(WARNING, USER1, "removing %u remote pods: %s\n", n, err);
+	return n;
 }
 
 void
 nm_node_remote_pods_clear(struct nm_node *node, unsigned int peer)
 {
-	remote_remove(node, peer, 0, true, NULL, 0);
+	remote_sweep(node, peer, true);
 }
 
 long
-nm_node_remote_pods_keep(struct nm_node *node, unsigned int peer, const uint32_t *keep,
-			 size_t n_keep)
+nm_node_remote_pods_keep(struct nm_node *node, unsigned int peer)
 {
-	const struct nm_pod_table *cur = read_table(node);
-	long gone = 0;
+	return remote_sweep(node, peer, false);
+}
 
-	for (int i = 0; i < NM_MAX_PODS; i++)
-		gone += goes(&cur->pods[i], peer, 0, false, keep, n_keep);
-	if (gone == 0)
-		return 0;
-	int rc = remote_remove(node, peer, 0, false, keep, n_keep);
-	return rc < 0 ? rc : gone;
+/* One remote pod as `pod list remote` shows it. */
+static json_t *
+remote_json(const struct nm_node *node, uint32_t ip, const struct nm_ipcache_entry *e)
+{
+	const struct nm_idreg_entry *id = nm_idreg_get(&node->idreg, e->identity);
+	const char *peer = node->dp.tnl->peers[e->peer].name;
+	char addr[INET_ADDRSTRLEN], name[NM_NAME_LEN + INET_ADDRSTRLEN + 1];
+
+	inet_ntop(AF_INET, &ip, addr, sizeof(addr));
+	snprintf(name, sizeof(name), "%s/%s", peer, addr);
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I}", "name", name, "node", peer, "ip",
+			 addr, "namespace", id ? id->ns : "", "serviceaccount", id ? id->sa : "",
+			 "labels", id ? id->labels : "", "identity", (json_int_t)e->identity);
 }
 
 json_t *
-nm_node_remote_pods_json(struct nm_node *node)
+nm_node_remote_pods_json(struct nm_node *node, const char *peer, uint32_t limit, uint32_t *total)
 {
 	json_t *list = json_array();
+	struct nm_ipcache_entry e;
+	uint32_t iter = 0, ip;
 
-	for (int i = 0; i < NM_MAX_PODS; i++) {
-		const struct nm_pod *q = &node->dp.pods->pods[i];
-		char ip[INET_ADDRSTRLEN];
-
-		if (!q->remote)
+	*total = 0;
+	while (nm_ipcache_next(&node->ipc, &iter, &ip, &e) == 0) {
+		if (peer != NULL && strcmp(node->dp.tnl->peers[e.peer].name, peer) != 0)
 			continue;
-		inet_ntop(AF_INET, &q->spec.ip, ip, sizeof(ip));
-		json_array_append_new(
-		    list, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "name", q->spec.name,
-				    "node", node->dp.tnl->peers[q->peer].name, "ip", ip,
-				    "namespace", q->spec.ns, "serviceaccount", q->spec.sa, "labels",
-				    q->spec.labels, "image", q->spec.image));
+		if (++*total <= limit)
+			json_array_append_new(list, remote_json(node, ip, &e));
 	}
 	return list;
+}
+
+const struct nm_pod_spec *
+nm_node_remote_pod_spec(const struct nm_node *node, uint32_t ip, struct nm_pod_spec *spec)
+{
+	struct nm_ipcache_entry e;
+	char addr[INET_ADDRSTRLEN];
+
+	if (node->ipc.h == NULL || nm_ipcache_get(&node->ipc, ip, &e) < 0)
+		return NULL;
+	const struct nm_idreg_entry *id = nm_idreg_get(&node->idreg, e.identity);
+	memset(spec, 0, sizeof(*spec));
+	inet_ntop(AF_INET, &ip, addr, sizeof(addr));
+	snprintf(spec->name, sizeof(spec->name), "%s/%s", node->dp.tnl->peers[e.peer].name, addr);
+	spec->ip = ip;
+	if (id != NULL) {
+		snprintf(spec->ns, sizeof(spec->ns), "%s", id->ns);
+		snprintf(spec->sa, sizeof(spec->sa), "%s", id->sa);
+		snprintf(spec->labels, sizeof(spec->labels), "%s", id->labels);
+	}
+	return spec;
+}
+
+json_t *
+nm_node_ipcache_json(const struct nm_node *node)
+{
+	uint32_t max = node->ipc.max;
+
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "remote_pods", (json_int_t)node->ipc.n,
+			 "max_remote_pods", (json_int_t)max, "refused",
+			 (json_int_t)node->ipc.refused, "bytes", (json_int_t)node->ipc.bytes,
+			 "bytes_per_remote_pod", (json_int_t)(max ? node->ipc.bytes / max : 0),
+			 "recompiles", (json_int_t)node->remote_recompiles);
 }
 
 void
@@ -500,6 +591,8 @@ nm_node_tnl_peer_json(struct nm_node *node, unsigned int idx)
 
 	if (!p->in_use)
 		return o;
+	json_object_set_new(o, "remote_pods",
+			    json_integer(node->remote_count ? node->remote_count[idx] : 0));
 	const struct nm_peer_live *l = p->live;
 	char mac[RTE_ETHER_ADDR_FMT_SIZE];
 	rte_ether_format_addr(mac, sizeof(mac), &l->mac);

@@ -125,22 +125,26 @@ print_pods(const json_t *pods)
 }
 
 static void
-print_remote_pods(const json_t *pods)
+print_remote_pods(const json_t *r)
 {
+	const json_t *pods = json_object_get(r, "remote_pods");
 	size_t i;
 	json_t *p;
 
-	printf("%-28s %-10s %-15s %-28s %s\n", "POD", "NODE", "IP", "IDENTITY", "IMAGE");
+	printf("%-28s %-10s %-15s %-28s %s\n", "POD", "NODE", "IP", "IDENTITY", "LABELS");
 	json_array_foreach(pods, i, p)
 	{
 		char ident[160];
-		snprintf(ident, sizeof(ident), "%s/%s", gets_(p, "namespace"),
-			 gets_(p, "serviceaccount"));
+		snprintf(ident, sizeof(ident), "%s/%s (%lld)", gets_(p, "namespace"),
+			 gets_(p, "serviceaccount"), (long long)geti(p, "identity"));
 		printf("%-28s %-10s %-15s %-28s %s\n", gets_(p, "name"), gets_(p, "node"),
-		       gets_(p, "ip"), ident, gets_(p, "image"));
+		       gets_(p, "ip"), ident, gets_(p, "labels"));
 	}
 	if (json_array_size(pods) == 0)
 		printf("(no remote pods)\n");
+	else if ((long long)json_array_size(pods) < geti(r, "total"))
+		printf("(%zu of %lld remote pods: pod list remote limit=N peer=NAME)\n",
+		       json_array_size(pods), (long long)geti(r, "total"));
 }
 
 /* peer list, and tunnel list (with tunnel = the dataplane's counters). */
@@ -674,7 +678,7 @@ main(int argc, char **argv)
 	} else if (json_object_get(r, "flows") != NULL) {
 		print_flows(json_object_get(r, "flows"));
 	} else if (json_object_get(r, "remote_pods") != NULL) {
-		print_remote_pods(json_object_get(r, "remote_pods"));
+		print_remote_pods(r);
 	} else if (json_object_get(r, "peers") != NULL) {
 		print_peers(json_object_get(r, "peers"), false);
 		print_listener(json_object_get(r, "listener"));

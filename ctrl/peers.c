@@ -153,24 +153,6 @@ key_params(struct peer *p, uint16_t epoch, int dir, int use, const struct nm_con
 	return nm_tls_export_key(nm_tls_conn_ssl(p->tls), epoch, dir, len, kp->key, kp->iv);
 }
 
-/* Remember an address the peer announced this session. */
-static int
-synced_add(struct peer *p, uint32_t ip, char *err, size_t errlen)
-{
-	if (p->n_synced == p->cap_synced) {
-		size_t cap = p->cap_synced ? p->cap_synced * 2 : 64;
-		uint32_t *v = realloc(p->synced, cap * sizeof(*v));
-		if (v == NULL) {
-			snprintf(err, errlen, "out of memory for the resync set");
-			return -ENOMEM;
-		}
-		p->synced = v;
-		p->cap_synced = cap;
-	}
-	p->synced[p->n_synced++] = ip;
-	return 0;
-}
-
 static void
 on_message(struct nm_peers *ps, struct peer *p, unsigned int idx, json_t *msg)
 {
@@ -189,7 +171,8 @@ on_message(struct nm_peers *ps, struct peer *p, unsigned int idx, json_t *msg)
 			return;
 		}
 		p->hello_rx = true;
-		p->n_synced = 0; /* a new session: its announcements start the set again */
+		/* A new session: what it announces is marked, for its pods_synced. */
+		nm_node_remote_session_begin(ps->node, idx);
 		return;
 	}
 	if (!p->hello_rx) {
@@ -203,16 +186,16 @@ on_message(struct nm_peers *ps, struct peer *p, unsigned int idx, json_t *msg)
 			rc = a.type == NM_ANNOUNCE_POD_ADD
 				 ? nm_node_remote_pod_add(ps->node, idx, &a, err, sizeof(err))
 				 : nm_node_remote_pod_del(ps->node, idx, a.ip, err, sizeof(err));
-		if (rc == 0 && a.type == NM_ANNOUNCE_POD_ADD)
-			rc = synced_add(p, a.ip, err, sizeof(err));
 		if (rc < 0) {
-			p->announce_refused++;
-			PLOG(p, "announcement refused: %s", err);
+			/* The first ten, then one in a thousand: a full ipcache refuses in bulk. */
+			if (++p->announce_refused <= 10 || p->announce_refused % 1000 == 0)
+				PLOG(p, "announcement refused (%" PRIu64 " so far): %s",
+				     p->announce_refused, err);
 		}
 		return;
 	}
 	if (strcmp(type, "pods_synced") == 0) {
-		long gone = nm_node_remote_pods_keep(ps->node, idx, p->synced, p->n_synced);
+		long gone = nm_node_remote_pods_keep(ps->node, idx);
 		p->resyncs++;
 		if (gone < 0) {
 			PLOG(p, "resync failed: %s", strerror((int)-gone));
@@ -665,7 +648,6 @@ nm_peers_destroy(struct nm_peers *ps)
 	for (unsigned int i = 0; ps->peers != NULL && i < ps->max_peers; i++) {
 		if (ps->peers[i].in_use)
 			nm_peer_close(&ps->peers[i]);
-		free(ps->peers[i].synced);
 	}
 	for (int i = 0; i < MAX_PENDING; i++)
 		nm_peers_pending_drop(&ps->pend[i]);
@@ -758,7 +740,6 @@ nm_peers_del(struct nm_peers *ps, const char *name, char *err, size_t errlen)
 	nm_peer_close(p);
 	nm_node_tnl_peer_clear(ps->node, idx);
 	PLOG(p, "deleted");
-	free(p->synced);
 	memset(p, 0, sizeof(*p));
 	p->fd = -1;
 	return 0;

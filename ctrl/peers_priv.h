@@ -75,11 +75,8 @@ struct peer {
 	enum peer_state state;
 	int fd;
 	struct nm_tls_conn *tls;
-	int tx_dir;    /* enum nm_tls_dir of our sending direction in this session */
-	bool hello_rx; /* the peer's first message came: it accepted us */
-	/* Addresses the peer announced this session, for its pods_synced (a full resync). */
-	uint32_t *synced;
-	size_t n_synced, cap_synced;
+	int tx_dir;		 /* enum nm_tls_dir of our sending direction in this session */
+	bool hello_rx;		 /* the peer's first message came: it accepted us */
 	uint64_t resyncs;	 /* pods_synced messages applied */
 	uint64_t resync_removed; /* pods they removed: announced in an earlier session only */
 	uint64_t state_ms;

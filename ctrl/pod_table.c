@@ -45,6 +45,9 @@ nm_pod_table_index(struct nm_pod_table *t, uint64_t seed, unsigned int n_workers
 	memset(t->by_ip, 0, sizeof(t->by_ip));
 	t->n_pods = 0;
 	memset(t->n_owned, 0, sizeof(t->n_owned));
+	t->pods[NM_SLOT_REMOTE] = (struct nm_pod){.remote = 1, .id = NM_POD_ID_REMOTE};
+	snprintf(t->pods[NM_SLOT_REMOTE].spec.name, sizeof(t->pods[NM_SLOT_REMOTE].spec.name),
+		 "(remote)");
 	for (uint16_t slot = 0; slot < NM_MAX_PODS; slot++) {
 		const struct nm_pod *p = &t->pods[slot];
 
@@ -54,8 +57,6 @@ nm_pod_table_index(struct nm_pod_table *t, uint64_t seed, unsigned int n_workers
 			return -EINVAL;
 		/* At most NM_MAX_PODS of NM_POD_INDEX_SIZE entries: the index never fills. */
 		nm_pod_index_add(t, p->spec.ip, slot);
-		if (p->remote)
-			continue; /* announced by a peer: no port to poll */
 		t->owned[p->worker][t->n_owned[p->worker]++] = slot;
 		t->n_pods++;
 	}

@@ -285,8 +285,13 @@ restore_one(struct nm_node *node, const struct nm_takeover_flows *fl, const stru
 {
 	const struct nm_pod_table *t = node->dp.pods;
 	int side = nm_takeover_flows_pod_slot(node, fl, r->hk.pod_id);
-	int init = nm_takeover_flows_pod_slot(node, fl, r->init_pod_id);
-	int resp = nm_takeover_flows_pod_slot(node, fl, r->resp_pod_id);
+	/* A remote end has no slot of its own, here as in the old daemon. */
+	int init = r->init_pod_id == NM_POD_ID_REMOTE
+		       ? NM_SLOT_REMOTE
+		       : nm_takeover_flows_pod_slot(node, fl, r->init_pod_id);
+	int resp = r->resp_pod_id == NM_POD_ID_REMOTE
+		       ? NM_SLOT_REMOTE
+		       : nm_takeover_flows_pod_slot(node, fl, r->resp_pod_id);
 
 	if (side < 0 || init < 0 || resp < 0)
 		return -ENOENT;

@@ -56,6 +56,7 @@
 #include "takeover.h"
 #include "takeover_msg.h"
 #include "takeover_wire.h"
+#include "nodemesh/ipcache-t.h"
 #include "nodemesh/tunnel.h"
 
 /* One key as a TUNNEL record carries it (key_put()); present 0: the slot is empty. */
@@ -175,24 +176,32 @@ remote_put(struct nm_twire_writer *w, const struct remote_wire *r)
 	nm_twire_record_end(w);
 }
 
-/* The pods the peers announced, one record each. */
+/*
+ * The pods the peers announced (the ipcache), one record each, their
+ * identity's namespace, service account and labels from the registry. The
+ * image is not kept for remote pods: it goes out empty.
+ */
 static void
 remotes_put(const struct nm_node *node, struct nm_twire_writer *w)
 {
-	for (int i = 0; i < NM_MAX_PODS; i++) {
-		const struct nm_pod *q = &node->dp.pods->pods[i];
+	struct nm_ipcache_entry e;
+	uint32_t iter = 0, ip;
+
+	if (node->ipc.h == NULL)
+		return;
+	while (nm_ipcache_next(&node->ipc, &iter, &ip, &e) == 0) {
+		const struct nm_idreg_entry *id = nm_idreg_get(&node->idreg, e.identity);
 		struct remote_wire r;
 
-		if (!q->remote)
-			continue;
 		memset(&r, 0, sizeof(r));
-		snprintf(r.peer, sizeof(r.peer), "%s", node->dp.tnl->peers[q->peer].name);
+		snprintf(r.peer, sizeof(r.peer), "%s", node->dp.tnl->peers[e.peer].name);
 		r.a.type = NM_ANNOUNCE_POD_ADD;
-		r.a.ip = q->spec.ip;
-		snprintf(r.a.ns, sizeof(r.a.ns), "%s", q->spec.ns);
-		snprintf(r.a.sa, sizeof(r.a.sa), "%s", q->spec.sa);
-		snprintf(r.a.labels, sizeof(r.a.labels), "%s", q->spec.labels);
-		snprintf(r.a.image, sizeof(r.a.image), "%s", q->spec.image);
+		r.a.ip = ip;
+		if (id != NULL) {
+			snprintf(r.a.ns, sizeof(r.a.ns), "%s", id->ns);
+			snprintf(r.a.sa, sizeof(r.a.sa), "%s", id->sa);
+			snprintf(r.a.labels, sizeof(r.a.labels), "%s", id->labels);
+		}
 		remote_put(w, &r);
 	}
 }
@@ -480,9 +489,9 @@ body_check(const uint8_t *payload, uint32_t len, unsigned int *n_peers, unsigned
 			rc = -EPROTO;
 			break;
 		}
-		if (kind == REC_REMOTE && ++*n_remote > NM_MAX_PODS) {
-			snprintf(err, errlen, "TUNNEL frame: more than %d remote pods",
-				 NM_MAX_PODS);
+		if (kind == REC_REMOTE && ++*n_remote > NM_IPCACHE_MAX) {
+			snprintf(err, errlen, "TUNNEL frame: more than %u remote pods",
+				 NM_IPCACHE_MAX);
 			rc = -EPROTO;
 			break;
 		}
@@ -644,6 +653,8 @@ nm_takeover_tunnel_restore(struct nm_node *node, uint8_t version, const uint8_t 
 	}
 	/* Checked whole above: this second pass reads the same records. */
 	nm_twire_reader_init(&body, payload, len, &minor, err, errlen);
+	/* The remote pods as one batch: one policy compilation, not one per new identity. */
+	nm_node_remote_begin(node);
 	while (rc == 0 && nm_twire_next_record(&body, &rec, err, errlen) > 0) {
 		if (record_get(&rec, &p, &q) == REC_PEER) {
 			rc = restore_peer(node, &p, err, errlen);
@@ -652,6 +663,11 @@ nm_takeover_tunnel_restore(struct nm_node *node, uint8_t version, const uint8_t 
 			rc = restore_remote(node, &q, err, errlen);
 			*n_remote += rc == 0;
 		}
+	}
+	char why[256];
+	if (nm_node_remote_end(node, why, sizeof(why)) < 0 && rc == 0) {
+		snprintf(err, errlen, "publishing the restored remote pods: %s", why);
+		rc = -ENOMEM;
 	}
 	OPENSSL_cleanse(&p, sizeof(p));
 	return rc;

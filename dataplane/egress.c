@@ -7,7 +7,8 @@
  *      ports (parse, proxy ARP, IPv6 not forwarded, anti-spoofing,
  *      reassembly, TTL, pod MTU with DF); each failure is one named drop;
  *   2. destinations: the survivors' destination pods from the pod table's
- *      address index (ICMP host unreachable for none);
+ *      address index, on a miss from the ipcache (a remote pod: its peer);
+ *      ICMP host unreachable for neither;
  *   3. forward: one bulk flow lookup on the source side, then per packet
  *      the source side's conntrack and policy (a denied packet never
  *      leaves its worker), TTL - 1, and the way out: through the tunnel
@@ -30,6 +31,7 @@
 #include "http_authz.h"
 #include "icmp.h"
 #include "ingress.h"
+#include "nodemesh/ipcache.h"
 #include "nodemesh/pkt.h"
 #include "nodemesh/pod_index.h"
 #include "nodemesh/worker.h"
@@ -47,7 +49,8 @@ struct egress_burst {
 struct egress_routed {
 	uint16_t n;
 	uint16_t which[NM_BURST]; /* index into the egress_burst */
-	uint16_t dslot[NM_BURST];
+	uint16_t dslot[NM_BURST]; /* NM_SLOT_REMOTE: a remote pod, of peer[] */
+	uint16_t peer[NM_BURST];
 	struct nm_flow_ref ref[NM_BURST];
 };
 
@@ -92,12 +95,12 @@ ttl_decrement(struct rte_ipv4_hdr *ip)
 }
 
 /*
- * A packet from the pod at slot to the remote pod at dslot: it must fit the
+ * A packet from the pod at slot to a remote pod of peer: it must fit the
  * tunnel (DF: ICMP fragmentation needed with the tunnel MTU; otherwise
  * fragments), and a SYN's MSS is clamped so TCP never needs that.
  */
 static void
-to_fabric(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t slot, uint16_t dslot,
+to_fabric(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t slot, uint16_t peer,
 	  struct rte_mbuf *m, const struct nm_pkt_meta *meta, uint64_t now)
 {
 	uint32_t mtu = w->dp->tnl_mtu;
@@ -107,7 +110,7 @@ to_fabric(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t slot, ui
 	if (meta->ip_proto == IPPROTO_TCP && (meta->tcp_flags & RTE_TCP_SYN_FLAG))
 		nm_tcp_mss_clamp(m, meta, (uint16_t)(mtu - 40));
 	if (likely(meta->ip_len <= mtu)) {
-		nm_fabric_send(w, tbl, dslot, m, hash);
+		nm_fabric_send(w, peer, m, hash);
 		return;
 	}
 	if (meta->flags & NM_PKT_F_DF) {
@@ -119,7 +122,7 @@ to_fabric(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t slot, ui
 	struct rte_mbuf *frags[NM_FRAG_MAX];
 	unsigned int nf = nm_frag_split(w, m, meta->l2_len, mtu, frags);
 	for (unsigned int i = 0; i < nf; i++)
-		nm_fabric_send(w, tbl, dslot, frags[i], hash);
+		nm_fabric_send(w, peer, frags[i], hash);
 }
 
 /*
@@ -222,8 +225,10 @@ screen(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t slot, struc
 }
 
 /*
- * Phase 2. The destination addresses in the pod table's index; a packet
- * for no pod gets ICMP host unreachable and is dropped.
+ * Phase 2. The destination addresses in the pod table's index, then in
+ * the ipcache (a miss in the first is rare for pod-to-pod traffic on one
+ * node, common across nodes); a packet for no pod gets ICMP host
+ * unreachable and is dropped.
  */
 static void
 find_destinations(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t slot,
@@ -234,7 +239,11 @@ find_destinations(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t 
 	out->n = 0;
 	for (uint16_t i = 0; i < in->n; i++) {
 		int dslot = nm_pod_index_lookup(tbl, in->meta[i].dst.v4);
+		struct nm_ipcache_entry e = {0};
 
+		if (dslot < 0 && w->dp->ipcache != NULL &&
+		    nm_ipcache_lookup(w->dp->ipcache, in->meta[i].dst.v4, &e) == 0)
+			dslot = NM_SLOT_REMOTE;
 		if (unlikely(dslot < 0)) {
 			nm_icmp_reply(w, tbl, slot, in->pkts[i], in->meta[i].l2_len,
 				      NM_ICMP_DEST_UNREACH, NM_ICMP_HOST_UNREACH, 0, now);
@@ -242,6 +251,7 @@ find_destinations(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t 
 			continue;
 		}
 		out->dslot[out->n] = (uint16_t)dslot;
+		out->peer[out->n] = e.peer;
 		nm_flow_ref_make(&out->ref[out->n], w, tbl, slot, &in->meta[i]);
 		out->which[out->n++] = i;
 	}
@@ -279,8 +289,8 @@ forward(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t slot, stru
 		if (unlikely(f->authz != NULL))
 			nm_authz_response(w, f, m, pm);
 		ttl_decrement(rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, pm->l2_len));
-		if (unlikely(tbl->pods[r->dslot[k]].remote)) {
-			to_fabric(w, tbl, slot, r->dslot[k], m, pm, now);
+		if (r->dslot[k] == NM_SLOT_REMOTE) {
+			to_fabric(w, tbl, slot, r->peer[k], m, pm, now);
 			continue;
 		}
 		nm_ingress_route(w, tbl, r->dslot[k], slot, m, pm, &r->ref[k], f, &local);

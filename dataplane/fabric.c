@@ -12,7 +12,7 @@
  * (include/nodemesh/tunnel-t.h). Nothing leaves for a peer without keys
  * (fail closed), and nothing from the fabric reaches a pod unless it
  * opened under a peer's key, passed its replay window and carries an
- * inner source that is one of that peer's pods.
+ * inner source that is one of that peer's pods (in the ipcache).
  */
 #include <string.h>
 
@@ -31,6 +31,7 @@
 #include "nodemesh/tunnel.h"
 #include "nodemesh/worker.h"
 #include "tx.h"
+#include "nodemesh/ipcache.h"
 #include "nodemesh/pkt.h"
 #include "nodemesh/pod_index.h"
 
@@ -65,14 +66,13 @@ resolve_peer(struct nm_worker *w, const struct nm_tnl_peer *p, uint64_t now)
 }
 
 void
-nm_fabric_enqueue(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t slot,
-		  struct rte_mbuf *m, uint16_t flow_hash)
+nm_fabric_enqueue(struct nm_worker *w, uint16_t idx, struct rte_mbuf *m, uint16_t flow_hash)
 {
-	uint16_t idx = tbl->pods[slot].peer;
 	const struct nm_tnl_peer *p = &w->tnl->peers[idx];
 
-	if (unlikely(!p->in_use || p->tx == NULL)) {
-		if (p->live != NULL)
+	if (unlikely(idx >= w->tnl->max_peers || !p->in_use || p->tx == NULL)) {
+		/* max_peers never changes: the check only guards a handoff's stale index. */
+		if (idx < w->tnl->max_peers && p->live != NULL)
 			p->live->no_key++;
 		nm_drop(w, NULL, m, NM_DROP_TNL_NO_KEY);
 		return;
@@ -414,14 +414,16 @@ deliver_inner(struct nm_worker *w, const struct nm_pod_table *tbl, const struct 
 		nm_drop(w, NULL, m, cls < 0 ? (enum nm_drop_reason) - cls : NM_DROP_ETHERTYPE);
 		return;
 	}
-	int found = nm_pod_index_lookup(tbl, meta->src.v4);
-	if (found < 0 || !tbl->pods[found].remote || tbl->pods[found].peer != g->peer) {
+	/* The sender must be a pod this peer announced (the ipcache says whose). */
+	struct nm_ipcache_entry e;
+	if (w->dp->ipcache == NULL || nm_ipcache_lookup(w->dp->ipcache, meta->src.v4, &e) < 0 ||
+	    e.peer != g->peer) {
 		p->live->inner_spoofed++;
 		nm_drop(w, NULL, m, NM_DROP_TNL_INNER_SPOOFED);
 		return;
 	}
-	*src_slot = (uint16_t)found;
-	found = nm_pod_index_lookup(tbl, meta->dst.v4);
+	*src_slot = NM_SLOT_REMOTE;
+	int found = nm_pod_index_lookup(tbl, meta->dst.v4);
 	if (found < 0 || tbl->pods[found].live == NULL) {
 		nm_drop(w, NULL, m, NM_DROP_TNL_INNER_NO_POD);
 		return;
@@ -459,15 +461,16 @@ nm_fabric_rx(struct nm_worker *w, const struct nm_pod_table *tbl, struct rte_mbu
 }
 
 void
-nm_fabric_send(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t dslot,
-	       struct rte_mbuf *m, uint16_t flow_hash)
+nm_fabric_send(struct nm_worker *w, uint16_t peer, struct rte_mbuf *m, uint16_t flow_hash)
 {
 	if (w->idx == NM_FABRIC_WORKER) {
-		nm_fabric_enqueue(w, tbl, dslot, m, flow_hash);
+		nm_fabric_enqueue(w, peer, m, flow_hash);
 		return;
 	}
 	nm_mbuf_meta(w->dp, m)->flow_hash = flow_hash;
-	nm_handoff(w, NM_FABRIC_WORKER, m, tbl->pods[dslot].id, dslot, dslot, NM_HANDOFF_FABRIC);
+	/* A fabric handoff's slot is the peer's index (nodemesh/worker-t.h). */
+	nm_handoff(w, NM_FABRIC_WORKER, m, NM_POD_ID_REMOTE, peer, NM_SLOT_REMOTE,
+		   NM_HANDOFF_FABRIC);
 }
 
 void

@@ -21,7 +21,7 @@ struct nm_fabric_opened {
 	struct rte_mbuf *pkts[NM_BURST];
 	struct nm_pkt_meta meta[NM_BURST];
 	uint16_t slot[NM_BURST];     /* the local destination pod */
-	uint16_t src_slot[NM_BURST]; /* the remote pod that sent it */
+	uint16_t src_slot[NM_BURST]; /* NM_SLOT_REMOTE: a remote pod sent it */
 };
 
 /*
@@ -32,13 +32,13 @@ struct nm_fabric_opened {
  */
 void nm_fabric_rx(struct nm_worker *w, const struct nm_pod_table *tbl, struct rte_mbuf **pkts,
 		  uint16_t n, struct nm_fabric_opened *out);
-/* Queue m for sealing to the node of the remote pod at slot (fabric worker). */
-void nm_fabric_enqueue(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t slot,
-		       struct rte_mbuf *m, uint16_t flow_hash);
-/* A packet for the remote pod at dslot, from any worker: queued here or handed to the fabric
- * worker. */
-void nm_fabric_send(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t dslot,
-		    struct rte_mbuf *m, uint16_t flow_hash);
+/* Queue m for sealing to the node at peer (its index in the tunnel state; fabric worker). */
+void nm_fabric_enqueue(struct nm_worker *w, uint16_t peer, struct rte_mbuf *m, uint16_t flow_hash);
+/*
+ * A packet for a remote pod of peer (the ipcache's), from any worker:
+ * queued here or handed to the fabric worker.
+ */
+void nm_fabric_send(struct nm_worker *w, uint16_t peer, struct rte_mbuf *m, uint16_t flow_hash);
 /* Seal and send what is queued for each peer (fabric worker, end of turn). */
 void nm_fabric_flush(struct nm_worker *w, uint64_t now);
 /* Clamp the MSS option of a SYN leaving through the tunnel to mss. */

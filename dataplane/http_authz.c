@@ -333,8 +333,8 @@ judge_segment(struct nm_worker *w, const struct nm_pod_table *tbl, struct nm_flo
 			       .pol = tbl->policy,
 			       .f = f,
 			       .a = a,
-			       .src_id = tbl->pods[f->init_slot].identity,
-			       .dst_id = tbl->pods[f->resp_slot].identity,
+			       .src_id = f->init_id,
+			       .dst_id = f->resp_id,
 			       .dport = meta->dport};
 	enum nm_http_verdict v = (enum nm_http_verdict)a->parser.verdict;
 	uint32_t crc = nm_pieces_crc(pc);

@@ -20,6 +20,7 @@
 #include "http_authz.h"
 #include "ingress.h"
 #include "inspect.h"
+#include "nodemesh/ipcache.h"
 #include "nodemesh/pkt.h"
 #include "track.h"
 #include "tx.h"
@@ -119,9 +120,17 @@ send_made(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t slot, ui
 {
 	const struct nm_pod *pod = &tbl->pods[slot];
 
-	if (pod->remote) {
+	if (slot == NM_SLOT_REMOTE) {
 		/* Sealed like any packet for that node; its conntrack sees it there. */
-		nm_fabric_send(w, tbl, slot, m, 0);
+		const struct rte_ipv4_hdr *ip =
+		    rte_pktmbuf_mtod_offset(m, const struct rte_ipv4_hdr *, RTE_ETHER_HDR_LEN);
+		struct nm_ipcache_entry e;
+		if (w->dp->ipcache == NULL ||
+		    nm_ipcache_lookup(w->dp->ipcache, ip->dst_addr, &e) < 0) {
+			nm_drop(w, NULL, m, NM_DROP_POD_GONE); /* withdrawn since */
+			return;
+		}
+		nm_fabric_send(w, e.peer, m, 0);
 		return;
 	}
 	if (pod->worker != w->idx) {
@@ -261,16 +270,13 @@ nm_worker_rx_handoff(struct nm_worker *w, const struct nm_pod_table *tbl, struct
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		const struct nm_mbuf_meta *hm = nm_mbuf_meta(w->dp, m);
-		const struct nm_pod *pod = &tbl->pods[hm->slot];
 
 		if (hm->kind == NM_HANDOFF_FABRIC) {
-			if (unlikely(!pod->remote || pod->id != hm->pod_id)) {
-				nm_drop(w, NULL, m, NM_DROP_POD_GONE);
-				continue;
-			}
-			nm_fabric_enqueue(w, tbl, hm->slot, m, hm->flow_hash);
+			/* hm->slot is the peer: enqueue checks it still has keys. */
+			nm_fabric_enqueue(w, hm->slot, m, hm->flow_hash);
 			continue;
 		}
+		const struct nm_pod *pod = &tbl->pods[hm->slot];
 		/* The pod may have been deleted, or its slot reused, since the handoff. */
 		if (unlikely(pod->live == NULL || pod->id != hm->pod_id || pod->worker != w->idx)) {
 			nm_drop(w, NULL, m, NM_DROP_POD_GONE);

@@ -14,6 +14,7 @@
 #include <rte_ring.h>
 #include <rte_tcp.h>
 
+#include "nodemesh/ipcache.h"
 #include "inspect.h"
 #include "events.h"
 #include "http_authz.h"
@@ -32,30 +33,55 @@ stale_ends(const struct nm_pod_table *tbl, const struct nm_flow *f)
 	       resp->id != f->resp_pod_id;
 }
 
-/* Judge the flow of a packet whose rule and verdict are stale or unset. */
+/*
+ * The identity of a flow's end at slot, whose address is addr (the flow
+ * key's, IPv4-mapped): a local pod's from the table, a remote pod's from
+ * the ipcache. False when a remote end is no longer there (withdrawn).
+ */
+static bool
+end_identity(const struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t slot,
+	     const uint8_t *addr, uint32_t *id)
+{
+	struct nm_ipcache_entry e;
+	uint32_t ip;
+
+	if (slot != NM_SLOT_REMOTE) {
+		*id = tbl->pods[slot].identity;
+		return true;
+	}
+	memcpy(&ip, addr + 12, sizeof(ip));
+	if (w->dp->ipcache == NULL || nm_ipcache_lookup(w->dp->ipcache, ip, &e) < 0)
+		return false;
+	*id = e.identity;
+	return true;
+}
+
+/* Judge the flow of a packet whose rule and verdict are stale or unset, under generation gen. */
 static void
-judge(struct nm_worker *w, const struct nm_pod_table *tbl, struct nm_flow *f, uint8_t proto)
+judge(struct nm_worker *w, const struct nm_pod_table *tbl, struct nm_flow *f, uint8_t proto,
+      uint64_t gen)
 {
 	/* Not const: rte_meter's API takes profiles by plain pointer, never writing them. */
 	struct nm_policy *pol = tbl->policy;
 	bool first = f->policy_gen == 0;
 	int idx = NM_POLICY_DEFAULT;
 	uint8_t verdict;
+	const uint8_t *init_addr = f->init_is_lo ? f->hk.k.addr_lo : f->hk.k.addr_hi;
+	const uint8_t *resp_addr = f->init_is_lo ? f->hk.k.addr_hi : f->hk.k.addr_lo;
 
-	if (stale_ends(tbl, f)) {
+	f->init_id = f->resp_id = 0; /* the unknown identity (ctrl/idreg.h) */
+	if (stale_ends(tbl, f) || !end_identity(w, tbl, f->init_slot, init_addr, &f->init_id) ||
+	    !end_identity(w, tbl, f->resp_slot, resp_addr, &f->resp_id)) {
 		/* A flow whose sender or receiver is gone: nothing may flow. */
 		verdict = NM_VERDICT_DENY;
 	} else {
 		/* The responder's port: the destination of the initiator's packets. */
 		uint16_t dport = f->init_is_lo ? f->hk.k.port_hi : f->hk.k.port_lo;
-		idx = nm_policy_eval(pol, tbl->pods[f->init_slot].identity,
-				     tbl->pods[f->resp_slot].identity, proto, dport);
+		idx = nm_policy_eval(pol, f->init_id, f->resp_id, proto, dport);
 		verdict = idx == NM_POLICY_DEFAULT ? pol->default_action : pol->rules[idx].action;
 		/* Let through at L4, it may still carry requests a rule refuses. */
-		f->http_judged =
-		    verdict == NM_VERDICT_ALLOW &&
-		    nm_policy_http_covers(pol, tbl->pods[f->init_slot].identity,
-					  tbl->pods[f->resp_slot].identity, proto, dport);
+		f->http_judged = verdict == NM_VERDICT_ALLOW &&
+				 nm_policy_http_covers(pol, f->init_id, f->resp_id, proto, dport);
 	}
 
 	uint32_t rule_id = idx == NM_POLICY_DEFAULT ? 0 : pol->rules[idx].id;
@@ -86,7 +112,7 @@ judge(struct nm_worker *w, const struct nm_pod_table *tbl, struct nm_flow *f, ui
 	f->metered =
 	    idx != NM_POLICY_DEFAULT && (pol->rules[idx].has_pps || pol->rules[idx].has_bps);
 	f->verdict = verdict;
-	f->policy_gen = tbl->generation;
+	f->policy_gen = gen;
 }
 
 static inline void
@@ -106,6 +132,7 @@ nm_track_slow(struct nm_worker *w, const struct nm_pod_table *tbl, struct nm_flo
 {
 	bool from_hi = ref->from_hi;
 	bool fresh = false;
+	uint64_t gen = nm_track_gen(w, tbl);
 
 	if (f == NULL || unlikely(!f->in_use || !nm_flow_hkey_eq(&f->hk, &ref->hk)))
 		f = nm_flow_lookup_with_hash(&w->flows, &ref->hk, ref->hash);
@@ -123,7 +150,7 @@ nm_track_slow(struct nm_worker *w, const struct nm_pod_table *tbl, struct nm_flo
 		f->local_is_init = side_slot == src_slot;
 		f->state = nm_flow_initial_state(meta->ip_proto, meta->tcp_flags);
 	}
-	if (unlikely(f->policy_gen != tbl->generation) && !fresh && stale_ends(tbl, f)) {
+	if (unlikely(f->policy_gen != gen) && !fresh && stale_ends(tbl, f)) {
 		/*
 		 * An end of this flow was deleted and maybe re-created at the same
 		 * address: the old flow is over, this packet starts a new one. (A
@@ -136,8 +163,8 @@ nm_track_slow(struct nm_worker *w, const struct nm_pod_table *tbl, struct nm_flo
 	}
 	unsigned int dir = from_hi == (bool)f->init_is_lo ? NM_DIR_REPLY : NM_DIR_ORIG;
 
-	if (unlikely(f->policy_gen != tbl->generation)) {
-		judge(w, tbl, f, meta->ip_proto);
+	if (unlikely(f->policy_gen != gen)) {
+		judge(w, tbl, f, meta->ip_proto, gen);
 		/* Said once per flow: where it begins (the initiator's side, or ours if remote). */
 		if (fresh && unlikely(nm_observing(w)) &&
 		    (f->local_is_init || tbl->pods[src_slot].remote))

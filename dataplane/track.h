@@ -17,6 +17,7 @@
 #include <rte_branch_prediction.h>
 #include <rte_hash.h>
 
+#include "nodemesh/dataplane-t.h"
 #include "nodemesh/drop-t.h"
 #include "nodemesh/flow.h"
 #include "nodemesh/pkt-t.h"
@@ -91,15 +92,26 @@ enum nm_drop_reason nm_track_slow(struct nm_worker *w, const struct nm_pod_table
 				  struct nm_flow **out, unsigned int *out_dir);
 
 /*
+ * The generation a cached verdict must carry to stand: the pod table's
+ * (its policy, its pods) plus the ipcache's (remote pods' identities). Both
+ * only grow, so the sum changes when either does. Acquire: a re-judge
+ * after a bump reads the ipcache entries changed before it.
+ */
+static inline uint64_t
+nm_track_gen(const struct nm_worker *w, const struct nm_pod_table *tbl)
+{
+	return tbl->generation + __atomic_load_n(&w->dp->ipc_gen, __ATOMIC_ACQUIRE);
+}
+
+/*
  * Nothing to decide for this packet on f (not NULL): the bulk lookup's entry is still
- * its flow, judged under this table, allowed, not blocked, with no meter
+ * its flow, judged under this generation, allowed, not blocked, with no meter
  * to run at ingress and no scanned stream to acknowledge at egress.
  */
 static inline bool
-track_is_plain(const struct nm_pod_table *tbl, const struct nm_flow *f,
-	       const struct nm_flow_ref *ref, bool ingress)
+track_is_plain(uint64_t gen, const struct nm_flow *f, const struct nm_flow_ref *ref, bool ingress)
 {
-	return f->in_use && nm_flow_hkey_eq(&f->hk, &ref->hk) && f->policy_gen == tbl->generation &&
+	return f->in_use && nm_flow_hkey_eq(&f->hk, &ref->hk) && f->policy_gen == gen &&
 	       f->verdict == NM_VERDICT_ALLOW && f->sig != NM_FLOW_SIG_BLOCKED &&
 	       (ingress ? !f->metered : f->insp == NULL);
 }
@@ -115,7 +127,7 @@ nm_track(struct nm_worker *w, const struct nm_pod_table *tbl, struct nm_flow *f,
 	 const struct nm_pkt_meta *meta, uint64_t now, bool ingress, struct nm_flow **out,
 	 unsigned int *out_dir)
 {
-	if (unlikely(f == NULL || !track_is_plain(tbl, f, ref, ingress)))
+	if (unlikely(f == NULL || !track_is_plain(nm_track_gen(w, tbl), f, ref, ingress)))
 		return nm_track_slow(w, tbl, f, ref, side_slot, src_slot, dst_slot, meta, now,
 				     ingress, out, out_dir);
 

@@ -34,6 +34,7 @@
 #define NM_GATEWAY_IP	       RTE_IPV4(169u, 254u, 1u, 1u)
 #define NM_ICMP_ERRORS_PER_SEC 1000 /* ICMP errors one worker may send per second */
 
+struct rte_hash;
 struct rte_mempool;
 struct rte_rcu_qsbr;
 struct nm_pod_table;
@@ -79,6 +80,8 @@ struct nm_dataplane {
 	struct nm_pod_table *pods; /* current table (RCU), never NULL once created */
 	struct nm_sig_set *sigs;   /* current rule set (RCU); NULL: none loaded */
 	struct nm_tnl_state *tnl;  /* current tunnel state (RCU), never NULL */
+	struct rte_hash *ipcache;  /* remote pods (nodemesh/ipcache-t.h); NULL: no fabric */
+	uint64_t ipc_gen; /* bumped when an ipcache entry changes or goes: flows re-judge */
 	struct rte_rcu_qsbr *qsbr;
 	struct rte_mempool *pool;	/* packets */
 	struct rte_mempool *indirect;	/* fragmentation */

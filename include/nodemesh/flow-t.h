@@ -119,11 +119,13 @@ struct nm_flow {
 	uint64_t pkts[2]; /* by enum nm_flow_dir */
 	uint64_t bytes[2];
 	uint64_t rate_drops;	       /* packets the rule's rate dropped */
-	uint64_t policy_gen;	       /* generation the cached verdict came from */
+	uint64_t policy_gen;	       /* generation the cached verdict came from (nm_track_gen) */
 	struct rte_meter_srtcm pps[2]; /* by direction of arrival into this side's pod */
 	struct rte_meter_srtcm bps[2];
-	uint32_t init_pod_id; /* initiator and responder pods */
+	uint32_t init_pod_id; /* initiator and responder pods (NM_POD_ID_REMOTE: remote) */
 	uint32_t resp_pod_id;
+	uint32_t init_id; /* their security identities when the verdict was cached */
+	uint32_t resp_id;
 	uint32_t rule_id; /* 0: default action */
 	int16_t rule_idx; /* index in the policy of policy_gen, or NM_POLICY_DEFAULT */
 	uint16_t rule_slot;

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * The pod table: what the control thread publishes to the workers about
- * the node's pods (and the remote pods its peers announced), built by
- * ctrl/pod_table.c and read by every worker stage.
+ * the node's pods, built by ctrl/pod_table.c and read by every worker
+ * stage. The pods other nodes announce are not here but in the ipcache
+ * (nodemesh/ipcache-t.h): where a slot stands for one of them it is
+ * NM_SLOT_REMOTE, whose entry is the same for every remote pod.
  *
  * Ownership: the control thread builds a new table and publishes it with
  * one pointer store; workers read the current table at the top of each
@@ -53,8 +55,7 @@ struct nm_pod {
 	uint32_t id;	   /* unique for the run, never reused */
 	uint32_t identity; /* security identity id (ctrl/idreg.h), set when the table's policy is
 			      compiled */
-	uint8_t remote;	   /* a pod of another node (announced by its peer): no port, no live */
-	uint16_t peer;	   /* remote: index of its node in the tunnel state */
+	uint8_t remote;	   /* NM_SLOT_REMOTE's entry: any pod of another node */
 	uint16_t port_id;  /* af_xdp, memif: the pod's ethdev; unused when io is set */
 	uint16_t worker;   /* index of the owner worker */
 	struct rte_ether_addr port_mac; /* our end of the link: the gateway MAC */
@@ -62,7 +63,16 @@ struct nm_pod {
 	struct nm_podio *io;		/* af_packet: the pod's rings (NULL: an ethdev) */
 };
 
-/* Is the slot in use (a local pod with its port, or a remote pod)? */
+/*
+ * The slot that stands for any remote pod (a flow's end, a made packet's
+ * destination): pods[NM_SLOT_REMOTE] is present, remote, with id
+ * NM_POD_ID_REMOTE, and no identity of its own; its identity and peer
+ * are the ipcache's, by address.
+ */
+#define NM_SLOT_REMOTE	 NM_MAX_PODS
+#define NM_POD_ID_REMOTE UINT32_MAX
+
+/* Is the slot in use (a local pod with its port, or the remote pods' slot)? */
 static inline bool
 nm_pod_present(const struct nm_pod *p)
 {
@@ -94,8 +104,8 @@ struct nm_pod_table {
 	uint32_t ip_hash_seed;	  /* by_ip's seed (nm_pod_ip_hash in nodemesh/pod_index.h) */
 	uint32_t n_pods;
 	uint16_t n_owned[NM_MAX_WORKERS];
-	uint16_t owned[NM_MAX_WORKERS][NM_MAX_PODS]; /* slots each worker polls */
-	struct nm_pod pods[NM_MAX_PODS];
+	uint16_t owned[NM_MAX_WORKERS][NM_MAX_PODS];	    /* slots each worker polls */
+	struct nm_pod pods[NM_MAX_PODS + 1];		    /* and pods[NM_SLOT_REMOTE] */
 	struct nm_pod_index_entry by_ip[NM_POD_INDEX_SIZE]; /* pod IPv4 -> slot */
 };
 

@@ -46,7 +46,7 @@ struct nm_sig_thresh_table;
 /* Where a packet handed to another worker is going (mbuf dynamic field). */
 struct nm_mbuf_meta {
 	uint32_t pod_id;    /* destination pod */
-	uint16_t slot;	    /* its slot */
+	uint16_t slot;	    /* its slot; NM_HANDOFF_FABRIC: the peer's index */
 	uint16_t src_slot;  /* slot of the pod that sent it */
 	uint8_t kind;	    /* enum nm_handoff_kind */
 	uint8_t has_pkt;    /* the sender's parse of it is in the mbuf's private area */

@@ -12,9 +12,11 @@
 #
 # Peer i (1-based) dials from 198.19.4.(9+i) onwards (a /22: up to 1,007
 # peers), has fabric address 198.19.0.(9+i) onwards (only in nodemesh's
-# packets) and pod CIDR the i-th /26 from 198.18.4.0 (sim-001 198.18.4.0/26,
-# sim-002 198.18.4.64/26, ...: at most 62 pods each). The daemon's name
-# sorts after every sim-NNN, so the peers dial it.
+# packets) and pod CIDR the i-th /PS_POD_PREFIX from 198.18.4.0 (26 unless
+# set: sim-001 198.18.4.0/26, sim-002 198.18.4.64/26, ...: at most 62 pods
+# each; 25 gives 126 pods each, 1,000 peers' /25s end at 198.19.248.0). Pod
+# addresses exist only inside nodemesh's packets. The daemon's name sorts
+# after every sim-NNN, so the peers dial it.
 #
 #   ps_setup PEERS      namespaces, links, PEERS addresses and certificates,
 #                       the daemon (policy default NM_POLICY_DEFAULT) with a
@@ -33,6 +35,7 @@ PS_NS=""
 PS_CERTS=""
 PS_FAB_MAC=""
 PS_MAX=1007
+PS_POD_PREFIX=${PS_POD_PREFIX:-26}
 
 # Address BASE (dotted quad) plus N.
 ps_ip_add() {
@@ -42,7 +45,7 @@ ps_ip_add() {
 	printf '%d.%d.%d.%d' $((n >> 24 & 255)) $((n >> 16 & 255)) $((n >> 8 & 255)) $((n & 255))
 }
 
-ps_pod_ip() { ps_ip_add 198.18.4.0 $((($1 - 1) * 64 + $2)); }
+ps_pod_ip() { ps_ip_add 198.18.4.0 $((($1 - 1) * (1 << (32 - PS_POD_PREFIX)) + $2)); }
 
 # The simulator's addresses, one batch for ip(8): a thousand calls take seconds.
 ps_mgmt_addrs() {
@@ -95,7 +98,7 @@ ps_sim() {
 	nm_in "$PS_NS" "$PS_SIM" --certs "$PS_CERTS" --trust-domain "$PS_TD" \
 		--daemon "$NM_NODE_NAME" --server 198.19.4.1:7400 --ctl "$NM_SOCK" \
 		--mgmt-base 198.19.4.10 --fabric-base 198.19.0.10 --pod-base 198.18.4.0 \
-		--pod-prefix 26 --fabric-iface fab0 --fabric-mac "$PS_FAB_MAC" \
+		--pod-prefix "$PS_POD_PREFIX" --fabric-iface fab0 --fabric-mac "$PS_FAB_MAC" \
 		--fabric-dst 198.19.0.1 "$@"
 }
 

@@ -7,17 +7,23 @@
 # ways. The daemon has tunnel.max_peers 200 and a handshake budget of 50 a
 # second, burst 10.
 #
-# 15 peers, 10 pods each, policy default deny and one rule allowing
-# sim/sim-001 to reach the local pod test/sa-1 on UDP:
+# 200 peers, 100 pods each (20,000 remote pods in the ipcache; each peer's
+# pod CIDR a /25), policy default deny and one rule allowing sim/sim-001 to
+# reach the local pod test/sa-1 on UDP:
+#   - the daemon applies all 20,000 without a refusal; `stats` counts them
+#     in its ipcache, with its bytes per remote pod; `pod list remote`
+#     pages them (limit=, peer=, total);
 #   - sealed records from pod 1 of sim-001 reach the local pod (its
 #     listener counts them), those of sim-002 do not (policy_denied grows
 #     by as many);
-#   - sim-015 withdraws its 10 pods (the daemon holds 140) and announces
-#     them again (150);
-#   - sim-015's session restarts: a new session and a new epoch, its pods
+#   - sim-200 withdraws its 100 pods (the daemon holds 19,900) and
+#     announces them again (20,000);
+#   - sim-200's session restarts: a new session and a new epoch, its pods
 #     but one re-announced without a refusal, then pods_synced: the daemon
 #     removes the one not announced again (a full resync);
-# 200 peers, one pod each, once the 15 are deleted:
+#   - the policy was compiled once per identity a batch brought, not per
+#     pod: the pod table's generation grew by at most a few per peer.
+# 200 peers, one pod each, once those are deleted:
 #   - the 200th is added, the 201st refused with "200 peers already";
 #   - all 200 come up; `tunnel list limit=64` pages through them in name
 #     order (after= the answer's next), peer=NAME answers one;
@@ -37,9 +43,11 @@ export NM_IPV6=1
 nm_require_root
 nm_trap
 export NM_POLICY_DEFAULT=deny
-PEERS=15
-PODS=10
+PEERS=200
+PODS=100
 COUNT=20
+LAST=$(printf 'sim-%03d' "$PEERS")
+export PS_POD_PREFIX=25
 MANY=200
 RATE=50
 BURST=10
@@ -58,8 +66,9 @@ for ((i = 0; i < 50; i++)); do [[ -e $ready ]] && break; sleep 0.1; done
 [[ -e $ready ]] || nm_fail "UDP listener in pod 1 did not start"
 
 denied0=$(nm_drop policy_denied)
+gen0=$(nm_ctl --json stats | nm_json "j['pod_table_generation']")
 out=$NM_TMP/sim.out
-ps_sim -n "$PEERS" -p "$PODS" --rate 50 --timeout 20 \
+ps_sim -n "$PEERS" -p "$PODS" --rate 50 --timeout 60 \
 	--send "${NM_POD_IP[1]}:9999" --send-from 1,2 --send-count "$COUNT" \
 	--withdraw --restart --hold 1 >"$out" 2>&1 ||
 	nm_fail "nm-peersim failed: $(cat "$out")"
@@ -72,8 +81,28 @@ field() { ps_field "$result" "$1"; }
 [[ $(field pods_applied) == $((PEERS * PODS)) ]] || nm_fail "daemon applied $(field pods_applied) of $((PEERS * PODS)) pods"
 [[ $(field announcements_refused) == 0 ]] || nm_fail "daemon refused $(field announcements_refused) announcements"
 n=$(nm_ctl --json tunnel list | nm_json "sum(t['sessions'] for t in j['tunnels'] if t['name'].startswith('sim-'))")
-((n == PEERS + 1)) || nm_fail "tunnel list counts $n sessions of the simulated peers, expected $((PEERS + 1)) (one each, and sim-015's restart)"
-nm_ok "$PEERS simulated peers up (TLS 1.3, keys both ways), $((PEERS * PODS)) remote pods applied in $(field announce_ms) ms"
+((n == PEERS + 1)) || nm_fail "tunnel list counts $n sessions of the simulated peers, expected $((PEERS + 1)) (one each, and $LAST's restart)"
+nm_ok "$PEERS simulated peers up (TLS 1.3, keys both ways), $((PEERS * PODS)) remote pods applied in $(field announce_ms) ms ($(field pods_per_s) pods/s)"
+
+# 1b. The ipcache holds them (less the one $LAST's restart did not announce
+# again, section 3); pod list remote pages them.
+held=$((PEERS * PODS - 1))
+ipc=$(nm_ctl --json stats | nm_json "j['ipcache']")
+got=$(nm_json "[j['remote_pods'], j['refused'], j['max_remote_pods']]" <<<"$ipc")
+[[ $got == "[$held, 0, 131072]" ]] || nm_fail "stats ipcache: $ipc"
+page=$(nm_ctl --json pod list remote)
+got=$(nm_json "[len(j['remote_pods']), j['total']]" <<<"$page")
+[[ $got == "[1000, $held]" ]] || nm_fail "pod list remote: [shown, total] $got, expected the default 1000 of $held"
+page=$(nm_ctl --json pod list remote peer=sim-001 limit=5000)
+got=$(nm_json "[len(j['remote_pods']), j['total'], sorted(set(p['serviceaccount'] for p in j['remote_pods']))]" <<<"$page")
+[[ $got == "[$PODS, $PODS, [\"sim-001\"]]" ]] || nm_fail "pod list remote peer=sim-001: $got"
+m=$(nm_ctl metrics | awk '$1 == "nodemesh_remote_pods" {print $2}')
+((m == held)) || nm_fail "metrics: nodemesh_remote_pods '$m', expected $held"
+gen=$(($(nm_ctl --json stats | nm_json "j['pod_table_generation']") - gen0))
+# One compilation per new identity's batch (200) and the restart's; a
+# table copy per pod would be 20,000.
+((gen <= 2 * PEERS + 10)) || nm_fail "the pod table was published $gen times for $((PEERS * PODS)) remote pods of $PEERS identities"
+nm_ok "ipcache: $held remote pods, $(nm_json "j['bytes_per_remote_pod']" <<<"$ipc") bytes per slot of $(nm_json "j['max_remote_pods']" <<<"$ipc"); pod list remote pages (1000 of $held, peer=); $gen publications"
 
 # 2. Policy by identity across the tunnel.
 sleep 1
@@ -90,19 +119,23 @@ nm_ok "sealed records: sim/sim-001 -> test/sa-1 allowed ($got of $COUNT), sim/si
 # 3. Withdraw and re-announce; session restart.
 [[ $(field withdraw_left) == 0 && $(field reannounced) == "$PODS" ]] ||
 	nm_fail "withdraw: left $(field withdraw_left), re-announced $(field reannounced) of $PODS"
-nm_ok "sim-015 withdrew its $PODS pods in $(field withdraw_ms) ms and announced them again in $(field reannounce_ms) ms"
+nm_ok "$LAST withdrew its $PODS pods in $(field withdraw_ms) ms and announced them again in $(field reannounce_ms) ms"
 [[ $(field restart_sessions) -ge 1 ]] || nm_fail "restart: no new session on the daemon"
-refused=$(nm_ctl --json tunnel list | nm_json "[t['announcements_refused'] for t in j['tunnels'] if t['name'] == 'sim-015'][0]")
-((refused == 0)) || nm_fail "restart: the daemon refused $refused of sim-015's re-announcements"
-[[ $(field stale_after_resync) == 0 ]] || nm_fail "restart: $(field stale_after_resync) pods of sim-015's old session kept after its pods_synced"
-removed=$(nm_ctl --json tunnel list | nm_json "[t['resync_removed'] for t in j['tunnels'] if t['name'] == 'sim-015'][0]")
+refused=$(nm_ctl --json tunnel list | nm_json "[t['announcements_refused'] for t in j['tunnels'] if t['name'] == '$LAST'][0]")
+((refused == 0)) || nm_fail "restart: the daemon refused $refused of $LAST's re-announcements"
+[[ $(field stale_after_resync) == 0 ]] || nm_fail "restart: $(field stale_after_resync) pods of $LAST's old session kept after its pods_synced"
+removed=$(nm_ctl --json tunnel list | nm_json "[t['resync_removed'] for t in j['tunnels'] if t['name'] == '$LAST'][0]")
 ((removed == 1)) || nm_fail "restart: the daemon's resync removed $removed pods, expected the 1 not announced again"
-nm_ok "sim-015's session restarted: new session and epoch in $(field restart_ms) ms, $(field restart_held) pods held, the one not announced again removed by the resync"
+left=$(nm_ctl --json tunnel list | nm_json "[t['remote_pods'] for t in j['tunnels'] if t['name'] == '$LAST'][0]")
+((left == PODS - 1)) || nm_fail "restart: $LAST holds $left pods in the ipcache, expected $((PODS - 1))"
+nm_ok "$LAST's session restarted: new session and epoch in $(field restart_ms) ms, $(field restart_held) pods held, the one not announced again removed by the resync"
 
-# The 15 go, with their pods, so that 200 fit in the pod table.
+# They go, with their pods, so that the 200 below fit in tunnel.max_peers.
 for ((i = 1; i <= PEERS; i++)); do
 	nm_ctl peer del "name=$(printf 'sim-%03d' "$i")" >/dev/null
 done
+n=$(nm_ctl --json stats | nm_json "j['ipcache']['remote_pods']")
+((n == 0)) || nm_fail "peer del of every simulated peer left $n remote pods in the ipcache"
 
 # 4. 200 peers: the cap, their handshakes, tunnel list in pages.
 hold=$NM_TMP/hold.out

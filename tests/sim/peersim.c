@@ -18,10 +18,10 @@
  *   handshakes  dial at --rate, mutual TLS 1.3, hello, keys both ways;
  *               done when the daemon's `tunnel list` says every peer is up
  *   announce    P pod_add per peer (identity NS/PEERNAME); done when the
- *               daemon's `pod list remote` holds them all (pods/s); with
- *               --batch B, B at a time, each batch timed, and the rate in
- *               each quarter of the run: the clone-per-pod cost as the
- *               pod table fills
+ *               daemon's `tunnel list` counts them all in its peers'
+ *               remote_pods (pods/s); with --batch B, B at a time, each
+ *               batch timed, and the rate in each quarter of the run:
+ *               whether the cost per pod grows as the ipcache fills
  *   send        --send: sealed UDP records on the fabric from pod 1 of the
  *               --send-from peers to a real local pod
  *   withdraw    --withdraw: the last peer withdraws its pods, then
@@ -277,7 +277,7 @@ wait_remote(struct sim *s, const char *only, long want, uint64_t t0, double stal
 		if (asks != NULL)
 			(*asks)++;
 		if (have < 0) {
-			printf("pod list remote failed: %s\n", err);
+			printf("tunnel list failed: %s\n", err);
 			return -1;
 		}
 		if (settled_ms != NULL && have != last)
@@ -295,7 +295,7 @@ wait_remote(struct sim *s, const char *only, long want, uint64_t t0, double stal
 }
 
 /*
- * Mean round trip of `pod list remote` on a quiet daemon, the baseline of a
+ * Mean round trip of `tunnel list` on a quiet daemon, the baseline of a
  * batch's time, and (*busy_ms) the control thread's busy time per answer:
  * a batch's busy time includes one or more of them.
  */
@@ -353,7 +353,7 @@ report_quarters(struct sim *s, const double *batch_ms, const double *batch_busy,
  * Announce every pod of every up peer. Without --batch all at once, timed
  * until the daemon holds them all. With --batch B, B pods at a time taken
  * round-robin over the peers, each batch timed until the daemon holds it:
- * the time per pod as the pod table fills, the clone-per-pod cost.
+ * the time per pod as the ipcache fills (it must not grow: no copy per pod).
  */
 static int
 phase_announce(struct sim *s)
@@ -393,7 +393,7 @@ phase_announce(struct sim *s)
 		have = wait_remote(s, NULL, sent, tb, s->batch > 0 ? 500 : 2000,
 				   s->batch > 0 ? 0 : CTL_FAST_NS, &settled_ms, &asks);
 		if (nb < MAX_SAMPLES) {
-			/* Asked after the batch, so it includes the last `pod list remote`. */
+			/* Asked after the batch, so it includes the last `tunnel list`. */
 			double busy = s->batch > 0 ? sim_ctl_busy_ms(s->ctl, err, sizeof(err)) : 0;
 			batch_ms[nb] = settled_ms;
 			batch_busy[nb] = busy - busy0;
@@ -425,7 +425,7 @@ phase_announce(struct sim *s)
 	       s->batch > 0 ? "in batches" : "all at once", refused);
 	/*
 	 * Less the control requests the simulator made per batch, each costing
-	 * what a `pod list remote` costs at that fill (between the two measured).
+	 * what a `tunnel list` costs at that fill (between the two measured).
 	 */
 	for (unsigned int k = 0; k < nb && have > 0; k++)
 		batch_busy[k] -=
@@ -438,7 +438,7 @@ phase_announce(struct sim *s)
 		       write_ms, (double)want * 1000 / write_ms);
 		result_add(s, "sim_write_pods_per_s", "%.0f", (double)want * 1000 / write_ms);
 	}
-	printf("announce: baseline: `pod list remote` answers in %.2f ms with none of our pods "
+	printf("announce: baseline: `tunnel list` answers in %.2f ms with none of our pods "
 	       "(busy %.3f ms), %.2f ms with %ld (busy %.3f ms)\n",
 	       rtt0, list_busy0, rtt1, have, list_busy1);
 	result_add(s, "list_busy_full_ms", "%.3f", list_busy1);

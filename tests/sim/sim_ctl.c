@@ -2,9 +2,9 @@
 /*
  * What the daemon says, through its control socket (the same client code
  * as nodemeshctl, ctrl/ctl_client.c): registering the simulated peers
- * (`peer add`), and counting what it applied (`pod list remote`, `tunnel
- * list`, `peer list`). The simulator measures against these answers, not
- * against what it sent.
+ * (`peer add`), and counting what it applied (`tunnel list`: each peer's
+ * pods in the ipcache, its sessions and refusals; `peer list`). The simulator measures against
+ * these answers, not against what it sent.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,21 +53,8 @@ long
 sim_ctl_remote_pods(const char *sock, const char *prefix, const char *only, char *err,
 		    size_t errlen)
 {
-	json_t *j = sim_ctl(sock, "pod list remote", err, errlen);
-	json_t *pod;
-	size_t i;
-	long n = 0;
-
-	if (j == NULL)
-		return -1;
-	json_array_foreach(json_object_get(j, "remote_pods"), i, pod)
-	{
-		const char *node = json_string_value(json_object_get(pod, "node"));
-		if (only != NULL ? (node != NULL && strcmp(node, only) == 0) : ours(node, prefix))
-			n++;
-	}
-	json_decref(j);
-	return n;
+	/* Each peer's count in the ipcache: `pod list remote` pages 100 k pods. */
+	return sim_ctl_tunnels(sock, prefix, only, NULL, "remote_pods", err, errlen);
 }
 
 long

@@ -60,6 +60,14 @@ fabric_up(void)
 	node->dp.params.udp_port = UDP_PORT;
 	node->dp.tnl_mtu = 1500 - NM_TNL_IP_OVERHEAD;
 	node->default_allow = 1; /* tables node_tunnel.c publishes allow all, as the harness's do */
+	/* What nm_node_tunnel_init makes for a fabric, small (nm_node_tunnel_fini frees it). */
+	cr_assert_eq(nm_ipcache_create(&node->ipc, 64, node->dp.qsbr, 7, err, sizeof(err)), 0, "%s",
+		     err);
+	node->dp.ipcache = node->ipc.h;
+	node->remote_session = calloc(node->dp.tnl->max_peers, sizeof(*node->remote_session));
+	node->remote_count = calloc(node->dp.tnl->max_peers, sizeof(*node->remote_count));
+	cr_assert_not_null(node->remote_session);
+	cr_assert_not_null(node->remote_count);
 
 	spec.fabric_ip = rte_cpu_to_be_32(PEER_IP);
 	spec.pod_cidr.net = rte_cpu_to_be_32(IP4(198, 18, 2, 0));
@@ -539,27 +547,34 @@ Test(fabric, udp_reject_of_a_remote_sender_answers_through_the_tunnel)
 	cr_assert_eq(inner[21], 13, "administratively prohibited");
 }
 
-/* How many of node-b's pods the published table holds. */
+/* How many of node-b's (peer 0's) pods the ipcache holds. */
 static unsigned int
 remote_pods(void)
 {
-	unsigned int n = 0;
+	struct nm_ipcache_entry e;
+	uint32_t iter = 0, ip, n = 0;
 
-	for (int i = 0; i < NM_MAX_PODS; i++)
-		n += node->dp.pods->pods[i].remote && node->dp.pods->pods[i].peer == 0;
+	while (nm_ipcache_next(&node->ipc, &iter, &ip, &e) == 0)
+		n += e.peer == 0;
 	return n;
 }
 
-Test(fabric, announcements_of_a_batch_are_one_publication_and_a_resync_drops_the_rest)
+static uint64_t
+ipc_gen(void)
+{
+	return __atomic_load_n(&node->dp.ipc_gen, __ATOMIC_RELAXED);
+}
+
+Test(fabric, announcements_of_known_identities_publish_nothing_and_a_resync_drops_the_rest)
 {
 	struct nm_announce a = {.type = NM_ANNOUNCE_POD_ADD};
-	uint32_t keep[2];
 	char err[256] = "";
 
 	snprintf(a.ns, sizeof(a.ns), "remote");
-	snprintf(a.sa, sizeof(a.sa), "sa-r");
+	snprintf(a.sa, sizeof(a.sa), "sa-r"); /* REMOTE_POD's identity: known */
 	cr_assert_eq(remote_pods(), 1, "REMOTE_POD from the fixture");
-	uint64_t gen0 = node->dp.pods->generation;
+	uint64_t gen0 = node->dp.pods->generation, ipc0 = ipc_gen();
+	nm_node_remote_session_begin(node, 0);
 	nm_node_remote_begin(node);
 	for (unsigned int k = 10; k < 14; k++) {
 		a.ip = rte_cpu_to_be_32(IP4(198, 18, 2, k));
@@ -567,24 +582,141 @@ Test(fabric, announcements_of_a_batch_are_one_publication_and_a_resync_drops_the
 	}
 	a.ip = rte_cpu_to_be_32(IP4(198, 18, 2, 10));
 	cr_assert_eq(nm_node_remote_pod_add(node, 0, &a, err, sizeof(err)), 0,
-		     "re-announced within the batch: replaced, not a second slot");
+		     "re-announced within the batch: replaced in place");
+	cr_expect_eq(remote_pods(), 5, "visible at once: REMOTE_POD and .10-.13");
+	cr_assert_eq(nm_node_remote_end(node, err, sizeof(err)), 0, "%s", err);
+	cr_expect_eq(node->dp.pods->generation, gen0, "no new identity: no table, no compilation");
+	cr_expect_eq(ipc_gen(), ipc0, "new addresses: no flow re-judges");
+
+	nm_node_remote_begin(node);
 	cr_assert_eq(nm_node_remote_pod_del(node, 0, rte_cpu_to_be_32(IP4(198, 18, 2, 13)), err,
 					    sizeof(err)),
 		     0, "%s", err);
-	cr_expect_eq(node->dp.pods->generation, gen0, "nothing published inside the batch");
-	cr_expect_eq(remote_pods(), 1);
+	cr_expect_eq(nm_node_remote_pod_del(node, 0, rte_cpu_to_be_32(IP4(198, 18, 2, 13)), err,
+					    sizeof(err)),
+		     -ENOENT, "withdrawn twice");
+	cr_expect_eq(ipc_gen(), ipc0, "inside the batch: not yet");
 	cr_assert_eq(nm_node_remote_end(node, err, sizeof(err)), 0, "%s", err);
-	cr_expect_eq(node->dp.pods->generation, gen0 + 1, "one publication for the batch");
-	cr_expect_eq(remote_pods(), 4, "REMOTE_POD and .10-.12");
+	cr_expect_eq(ipc_gen(), ipc0 + 1, "a withdrawal: flows re-judge, once per batch");
+	cr_expect_eq(node->dp.pods->generation, gen0, "the identity still has holders");
+	cr_expect_eq(remote_pods(), 4);
 
 	/* A new session announced only .10 and REMOTE_POD, then pods_synced. */
-	keep[0] = rte_cpu_to_be_32(IP4(198, 18, 2, 10));
-	keep[1] = rte_cpu_to_be_32(REMOTE_POD);
-	cr_expect_eq(nm_node_remote_pods_keep(node, 0, keep, 2), 2, ".11 and .12 go");
+	nm_node_remote_session_begin(node, 0);
+	nm_node_remote_begin(node);
+	a.ip = rte_cpu_to_be_32(IP4(198, 18, 2, 10));
+	cr_assert_eq(nm_node_remote_pod_add(node, 0, &a, err, sizeof(err)), 0, "%s", err);
+	a.ip = rte_cpu_to_be_32(REMOTE_POD);
+	cr_assert_eq(nm_node_remote_pod_add(node, 0, &a, err, sizeof(err)), 0, "%s", err);
+	cr_expect_eq(nm_node_remote_pods_keep(node, 0), 2, ".11 and .12 go");
+	cr_assert_eq(nm_node_remote_end(node, err, sizeof(err)), 0, "%s", err);
 	cr_expect_eq(remote_pods(), 2);
-	cr_expect_eq(nm_node_remote_pods_keep(node, 0, keep, 2), 0, "nothing left to drop");
-	cr_expect_eq(nm_node_remote_end(node, err, sizeof(err)), 0,
-		     "an empty batch publishes nothing");
+	cr_expect_eq(node->remote_count[0], 2, "tunnel list's count agrees");
+	cr_expect_eq(nm_node_remote_pods_keep(node, 0), 0, "nothing left to drop");
+}
+
+Test(fabric, a_new_remote_identity_compiles_once_and_its_last_holder_frees_it)
+{
+	struct nm_announce a = {.type = NM_ANNOUNCE_POD_ADD};
+	char err[256] = "";
+
+	snprintf(a.ns, sizeof(a.ns), "remote");
+	snprintf(a.sa, sizeof(a.sa), "sa-new");
+	uint64_t gen0 = node->dp.pods->generation, ipc0 = ipc_gen();
+	uint32_t live0 = node->idreg.live;
+	nm_node_remote_begin(node);
+	for (unsigned int k = 20; k < 30; k++) {
+		a.ip = rte_cpu_to_be_32(IP4(198, 18, 2, k));
+		cr_assert_eq(nm_node_remote_pod_add(node, 0, &a, err, sizeof(err)), 0, "%s", err);
+	}
+	cr_assert_eq(nm_node_remote_end(node, err, sizeof(err)), 0, "%s", err);
+	cr_expect_eq(node->dp.pods->generation, gen0 + 1, "one compilation for ten pods");
+	cr_expect_eq(node->idreg.live, live0 + 1);
+	struct nm_ipcache_entry e;
+	cr_assert_eq(nm_ipcache_get(&node->ipc, rte_cpu_to_be_32(IP4(198, 18, 2, 20)), &e), 0);
+	cr_expect_neq(e.identity, 0);
+	cr_expect_lt(e.identity, node->dp.pods->policy->n_ids, "the published policy knows it");
+
+	/* Re-announced with another service account: the entry changes, flows re-judge. */
+	snprintf(a.sa, sizeof(a.sa), "sa-r");
+	a.ip = rte_cpu_to_be_32(IP4(198, 18, 2, 20));
+	cr_assert_eq(nm_node_remote_pod_add(node, 0, &a, err, sizeof(err)), 0, "%s", err);
+	cr_expect_eq(ipc_gen(), ipc0 + 1);
+	cr_expect_eq(node->dp.pods->generation, gen0 + 1, "sa-new still has nine holders");
+
+	nm_node_remote_begin(node);
+	for (unsigned int k = 21; k < 30; k++)
+		cr_assert_eq(nm_node_remote_pod_del(node, 0, rte_cpu_to_be_32(IP4(198, 18, 2, k)),
+						    err, sizeof(err)),
+			     0, "%s", err);
+	cr_assert_eq(nm_node_remote_end(node, err, sizeof(err)), 0, "%s", err);
+	cr_expect_eq(node->dp.pods->generation, gen0 + 2, "the last holder went: compiled again");
+	cr_expect_eq(node->idreg.live, live0, "and its id freed");
+}
+
+Test(fabric, a_remote_pod_that_changes_identity_or_goes_is_judged_again)
+{
+	static const struct udp_spec to_remote = {IP_A, REMOTE_POD, 64, 1, 0, 100, 0};
+	struct nm_announce a = {.type = NM_ANNOUNCE_POD_ADD};
+	struct rte_mbuf *m[MAX_OUT];
+	uint8_t inner[64], f[256];
+	char err[256] = "";
+	uint32_t id;
+
+	cr_assert_eq(
+	    nm_node_policy_add(node, "deny from remote/sa-bad to *", &id, err, sizeof(err)), 0,
+	    "%s", err);
+	size_t n = remote_echo(inner, REMOTE_POD);
+	fabric_feed(peer_frame(inner, n, RX_EPOCH, 0, PEER_IP));
+	cr_assert_eq(sent_to(POD_A, m), 1, "remote/sa-r: allowed by default");
+	rte_pktmbuf_free(m[0]);
+	uint64_t rejudged = w0->flows.c.reevaluated;
+
+	/* Announced again with the denied identity: the live flow is judged again. */
+	a.ip = rte_cpu_to_be_32(REMOTE_POD);
+	snprintf(a.ns, sizeof(a.ns), "remote");
+	snprintf(a.sa, sizeof(a.sa), "sa-bad");
+	cr_assert_eq(nm_node_remote_pod_add(node, 0, &a, err, sizeof(err)), 0, "%s", err);
+	fabric_feed(peer_frame(inner, n, RX_EPOCH, 1, PEER_IP));
+	cr_assert_eq(sent_to(POD_A, m), 0, "remote/sa-bad: denied");
+	assert_drops(0, NM_DROP_POLICY_DENIED, 1);
+	cr_expect_eq(w0->flows.c.reevaluated, rejudged + 1, "the flow, not a new one");
+
+	/* Withdrawn: neither from it nor to it. */
+	cr_assert_eq(nm_node_remote_pod_del(node, 0, a.ip, err, sizeof(err)), 0, "%s", err);
+	fabric_feed(peer_frame(inner, n, RX_EPOCH, 2, PEER_IP));
+	cr_assert_eq(sent_to(POD_A, m), 0);
+	cr_assert_eq(w0->c.drops[NM_DROP_TNL_INNER_SPOOFED], 1);
+	size_t len = udp_frame(f, PORT_MAC_A, MAC_A, &to_remote);
+	feed(POD_A, f, len);
+	cr_assert_eq(rte_ring_count(fab.tx), 0, "nothing sealed for a withdrawn pod");
+	cr_assert_eq(w0->c.drops[NM_DROP_NO_POD], 1);
+	rte_pktmbuf_free_bulk(m, sent_to(POD_A, m)); /* the ICMP host unreachable */
+}
+
+Test(fabric, an_announcement_over_the_ipcache_size_is_refused_and_counted)
+{
+	struct nm_announce a = {.type = NM_ANNOUNCE_POD_ADD};
+	char err[256] = "";
+	uint32_t room = node->ipc.max - node->ipc.n;
+
+	snprintf(a.ns, sizeof(a.ns), "remote");
+	snprintf(a.sa, sizeof(a.sa), "sa-r");
+	nm_node_remote_begin(node);
+	for (uint32_t k = 0; k < room; k++) {
+		a.ip = rte_cpu_to_be_32(IP4(198, 18, 2, 100) + k);
+		cr_assert_eq(nm_node_remote_pod_add(node, 0, &a, err, sizeof(err)), 0, "%u: %s", k,
+			     err);
+	}
+	a.ip = rte_cpu_to_be_32(IP4(198, 18, 2, 100) + room);
+	cr_expect_eq(nm_node_remote_pod_add(node, 0, &a, err, sizeof(err)), -ENOSPC);
+	cr_expect(strstr(err, "ipcache full") != NULL, "%s", err);
+	cr_expect_eq(node->ipc.refused, 1);
+	a.ip = rte_cpu_to_be_32(IP4(198, 18, 2, 100));
+	cr_expect_eq(nm_node_remote_pod_add(node, 0, &a, err, sizeof(err)), 0,
+		     "a present address is replaced, full or not");
+	cr_assert_eq(nm_node_remote_end(node, err, sizeof(err)), 0, "%s", err);
+	cr_expect_eq(node->ipc.n, node->ipc.max);
 }
 
 /* ---- the fabric-address index of the tunnel state (nodemesh/tnl_state.h) ---- */

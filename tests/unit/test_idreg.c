@@ -3,7 +3,8 @@
  * Unit tests of the security identity registry (ctrl/idreg.c): one id per
  * (namespace, service account, label set) whatever the labels' order, the
  * unknown identity, ids kept across rounds while used and reused once
- * free, chains intact across growth and frees, and label normalisation.
+ * free, chains intact across growth and frees, label normalisation, and
+ * ids held by remote pods across rounds (nm_idreg_hold, nm_idreg_release).
  */
 #include <stdio.h>
 #include <string.h>
@@ -138,5 +139,48 @@ Test(idreg, many_identities_through_growth_and_frees)
 	}
 	nm_idreg_end(&r);
 	cr_expect_eq(r.n_free, 2500, "no new ids for known identities");
+	nm_idreg_free(&r);
+}
+
+Test(idreg, a_held_id_survives_rounds_until_its_last_holder_lets_go)
+{
+	struct nm_idreg r = {0};
+	struct nm_pod_spec remote = spec("sim", "sim-001", "app=x");
+	struct nm_pod_spec none = spec("sim", "", "");
+	bool created;
+
+	cr_expect_eq(nm_idreg_hold(&r, &none, &created), NM_IDENTITY_NONE);
+	cr_expect_not(created, "the unknown identity is never new");
+	cr_expect_not(nm_idreg_release(&r, NM_IDENTITY_NONE));
+
+	uint32_t id = nm_idreg_hold(&r, &remote, &created);
+	cr_assert_neq(id, NM_IDENTITY_NONE);
+	cr_expect(created, "a new id: the policy must learn it");
+	cr_expect_eq(nm_idreg_hold(&r, &remote, &created), id);
+	cr_expect_not(created, "held twice, one id");
+
+	/* A round in which no local pod has it: kept, it is held. */
+	nm_idreg_begin(&r);
+	nm_idreg_end(&r);
+	cr_expect_not_null(nm_idreg_get(&r, id));
+	cr_expect_eq(r.live, 1);
+
+	cr_expect_not(nm_idreg_release(&r, id), "one holder left");
+	cr_expect(nm_idreg_release(&r, id), "the last holder: compile again");
+	cr_expect_not(nm_idreg_release(&r, id), "released more often than held: ignored");
+	cr_expect_not_null(nm_idreg_get(&r, id), "freed only by the next round");
+	nm_idreg_begin(&r);
+	nm_idreg_end(&r);
+	cr_expect_null(nm_idreg_get(&r, id));
+	cr_expect_eq(r.live, 0);
+
+	/* A local pod interning it in the round keeps it after its holders went. */
+	id = nm_idreg_hold(&r, &remote, &created);
+	cr_expect(created);
+	cr_expect(nm_idreg_release(&r, id));
+	nm_idreg_begin(&r);
+	cr_expect_eq(nm_idreg_intern(&r, &remote), id);
+	nm_idreg_end(&r);
+	cr_expect_not_null(nm_idreg_get(&r, id));
 	nm_idreg_free(&r);
 }
