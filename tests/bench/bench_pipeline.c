@@ -205,8 +205,11 @@ main(int argc, char **argv)
 	/* Warm caches and pools, then alternate halves so drift hits both alike. */
 	run_pipeline(node, mp, BENCH_WARMUP_BURSTS, &warm);
 	run_macswap(bp.port_b, mp, BENCH_WARMUP_BURSTS, &warm);
-	if (bench_start_wait("bench_pipeline", start_at) != 0)
+	if (bench_start_wait("bench_pipeline", start_at) != 0) {
+		free(nm.per_burst);
+		free(base.per_burst);
 		return 1;
+	}
 	double wall_start = bench_wall_now();
 	uint64_t tx0 = w->c.tx_packets;
 	for (int half = 0; half < 2; half++) {
