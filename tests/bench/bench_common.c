@@ -6,6 +6,7 @@
  * benchmark program; workers are never launched, so the node's pod table
  * is replaced by hand without a grace period.
  */
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,14 +47,37 @@ bench_mean_per_pkt(const struct bench_timing *t)
 	return t->pkts ? (double)t->work / (double)t->pkts : 0;
 }
 
+/*
+ * The first CPU this process may run on. EAL pins its lcores to the CPUs
+ * --lcores names, overriding the affinity `taskset -c N` gave the process:
+ * a fixed "0@0" put every bench on CPU 0 whatever the script asked, and two
+ * copies meant for two cores on the same one.
+ */
+static int
+first_allowed_cpu(void)
+{
+	cpu_set_t set;
+
+	if (sched_getaffinity(0, sizeof(set), &set) != 0)
+		return 0;
+	for (int cpu = 0; cpu < CPU_SETSIZE; cpu++)
+		if (CPU_ISSET(cpu, &set))
+			return cpu;
+	return 0;
+}
+
 int
 bench_eal_init(const char *prog, char *argv0, char *mem, char *prefix)
 {
+	char lcores[32];
+	int cpu = first_allowed_cpu();
+
+	snprintf(lcores, sizeof(lcores), "0@%d,1@%d", cpu, cpu);
 	/* One option and its value per line. */
 	// clang-format off
 	char *eal_argv[] = {
 		argv0,
-		"--lcores", "0@0,1@0",
+		"--lcores", lcores,
 		"--no-huge",
 		"-m", mem,
 		"--no-pci",

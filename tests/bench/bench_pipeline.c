@@ -18,7 +18,12 @@
  * With -s RULES the node loads that signature file first, so every
  * datagram's payload is also scanned (block database) by the pipeline.
  *
- * Usage: bench_pipeline [-n MILLION_PACKETS] [-p FILE_PREFIX] [-s RULES]
+ * With -a START_AT the timed loops wait for that wall-clock instant
+ * (seconds since the epoch) after set-up, so that copies of this bench, one
+ * per core, run their loops together (scripts/bench scale: 1 vs 2 workers);
+ * the RESULT line gives the loops' wall-clock span to check the overlap.
+ *
+ * Usage: bench_pipeline [-n MILLION_PACKETS] [-p FILE_PREFIX] [-s RULES] [-a START_AT]
  * (EAL arguments are built in:
  * --no-huge -m 512 --no-pci, own --file-prefix; --in-memory is refused
  * together with --no-huge by DPDK 22.11)
@@ -39,6 +44,7 @@
 #include <rte_udp.h>
 
 #include "bench_common.h"
+#include "bench_start.h"
 #include "node_priv.h"
 #include "pod_table.h"
 #include "nodemesh/worker.h"
@@ -120,10 +126,10 @@ main(int argc, char **argv)
 {
 	char prefix[64] = "";
 	const char *sigs = NULL;
-	double mpkts = 4.0;
+	double mpkts = 4.0, start_at = 0;
 	int c;
 
-	while ((c = getopt(argc, argv, "n:p:s:h")) != -1) {
+	while ((c = getopt(argc, argv, "n:p:s:a:h")) != -1) {
 		switch (c) {
 		case 'n':
 			mpkts = atof(optarg);
@@ -134,9 +140,14 @@ main(int argc, char **argv)
 		case 's':
 			sigs = optarg;
 			break;
+		case 'a':
+			if (bench_start_parse("bench_pipeline", optarg, &start_at) != 0)
+				return 2;
+			break;
 		default:
 			fprintf(stderr,
-				"usage: %s [-n MILLION_PACKETS] [-p FILE_PREFIX] [-s RULES]\n",
+				"usage: %s [-n MILLION_PACKETS] [-p FILE_PREFIX] [-s RULES] "
+				"[-a START_AT]\n",
 				argv[0]);
 			return c == 'h' ? 0 : 2;
 		}
@@ -194,11 +205,18 @@ main(int argc, char **argv)
 	/* Warm caches and pools, then alternate halves so drift hits both alike. */
 	run_pipeline(node, mp, BENCH_WARMUP_BURSTS, &warm);
 	run_macswap(bp.port_b, mp, BENCH_WARMUP_BURSTS, &warm);
+	if (bench_start_wait("bench_pipeline", start_at) != 0) {
+		free(nm.per_burst);
+		free(base.per_burst);
+		return 1;
+	}
+	double wall_start = bench_wall_now();
 	uint64_t tx0 = w->c.tx_packets;
 	for (int half = 0; half < 2; half++) {
 		run_pipeline(node, mp, bursts / 2, &nm);
 		run_macswap(bp.port_b, mp, bursts / 2, &base);
 	}
+	double wall_end = bench_wall_now();
 	uint64_t forwarded = w->c.tx_packets - tx0;
 	uint64_t dropped = bench_dropped(w);
 
@@ -224,9 +242,10 @@ main(int argc, char **argv)
 	       nm.pkts, dropped);
 	printf("RESULT nm_cycles_per_pkt=%.1f base_cycles_per_pkt=%.1f ratio=%.2f "
 	       "nm_mean_cycles_per_pkt=%.1f base_mean_cycles_per_pkt=%.1f "
-	       "refill_cycles_per_pkt=%.1f forwarded=%" PRIu64 " sent=%" PRIu64 " tsc_hz=%.0f\n",
+	       "refill_cycles_per_pkt=%.1f forwarded=%" PRIu64 " sent=%" PRIu64 " tsc_hz=%.0f "
+	       "wall_start=%.3f wall_end=%.3f\n",
 	       nm_cpp, base_cpp, nm_cpp / base_cpp, nm_mean, base_mean, refill_cpp, forwarded,
-	       nm.pkts, hz);
+	       nm.pkts, hz, wall_start, wall_end);
 
 	int rc = forwarded == nm.pkts ? 0 : 1;
 	nm_node_destroy(node);

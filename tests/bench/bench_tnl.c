@@ -14,15 +14,21 @@
  * opens every packet (as a node that sends and receives the same traffic);
  * each direction alone is also printed.
  *
- * Usage: bench_tnl [-t SECONDS] [-c CIPHER] [-e ENGINE]
+ * "wall" figures count every round over the whole timed loop's wall-clock
+ * time instead: what the core delivered, preemption by other work included.
+ *
+ * Usage: bench_tnl [-t SECONDS] [-c CIPHER] [-e ENGINE] [-a START_AT]
  *   -t timed seconds per cipher and size (default 0.5), -c one cipher
  *   (aes-128-gcm, aes-256-gcm, chacha20-poly1305; default all three),
  *   -e the AEAD engine: auto (default: what the daemon picks),
  *   intel-ipsec-mb, or openssl (the EVP fallback, the record layer before
- *   intel-ipsec-mb).
+ *   intel-ipsec-mb), -a wait for this wall-clock instant (seconds since
+ *   the epoch) before the first timed loop: several copies, one per core,
+ *   then run together (scripts/bench scale).
  * One machine-readable line per cipher and size:
  *   "RESULT engine=... cipher=... size=... seal_mpps=... open_mpps=...
- *    seal_open_mpps=... seal_open_gbps=..."
+ *    seal_open_mpps=... seal_open_gbps=... wall_gbps=... wall_start=...
+ *    wall_end=..."
  */
 #include <errno.h>
 #include <stdio.h>
@@ -31,6 +37,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_start.h"
 #include "nodemesh/tunnel.h"
 #include "tnl_priv.h" /* nm_tnl_key_create_engine: to measure either engine */
 
@@ -171,7 +178,9 @@ bench(unsigned int cipher, const struct profile *prof, double seconds)
 	for (unsigned int i = 0; i < WARMUP_ROUNDS; i++)
 		round_run(&t, &s, &o);
 
-	uint64_t deadline = now_ns() + (uint64_t)(seconds * 1e9);
+	double wall_start = bench_wall_now();
+	uint64_t loop_start = now_ns();
+	uint64_t deadline = loop_start + (uint64_t)(seconds * 1e9);
 
 	while (rounds < MAX_ROUNDS && (rounds < 100 || now_ns() < deadline)) {
 		/* Rekey before the AES-GCM usage limit, untimed, as the daemon will. */
@@ -181,6 +190,8 @@ bench(unsigned int cipher, const struct profile *prof, double seconds)
 		both_ns[rounds] = seal_ns[rounds] + open_ns[rounds];
 		rounds++;
 	}
+	uint64_t loop_ns = now_ns() - loop_start;
+	double wall_end = bench_wall_now();
 
 	double seal_med = (double)median(seal_ns, rounds);
 	double open_med = (double)median(open_ns, rounds);
@@ -189,14 +200,17 @@ bench(unsigned int cipher, const struct profile *prof, double seconds)
 	double both_mpps = ROUND_PKTS / both_med * 1e3;
 	double seal_gbps = (double)bytes * 8 / seal_med, open_gbps = (double)bytes * 8 / open_med;
 	double both_gbps = (double)bytes * 8 / both_med;
+	double wall_gbps = (double)bytes * (double)rounds * 8 / (double)loop_ns;
 
 	printf("%-18s %5s %8.2f %8.2f %8.2f %8.2f %10.2f %10.2f %8zu\n", nm_tnl_cipher_name(cipher),
 	       prof->name, seal_mpps, seal_gbps, open_mpps, open_gbps, both_mpps, both_gbps,
 	       rounds);
 	printf("RESULT engine=%s cipher=%s size=%s seal_mpps=%.3f seal_gbps=%.3f open_mpps=%.3f "
-	       "open_gbps=%.3f seal_open_mpps=%.3f seal_open_gbps=%.3f\n",
+	       "open_gbps=%.3f seal_open_mpps=%.3f seal_open_gbps=%.3f wall_gbps=%.3f "
+	       "wall_start=%.3f wall_end=%.3f\n",
 	       nm_tnl_key_engine(t.seal), nm_tnl_cipher_name(cipher), prof->name, seal_mpps,
-	       seal_gbps, open_mpps, open_gbps, both_mpps, both_gbps);
+	       seal_gbps, open_mpps, open_gbps, both_mpps, both_gbps, wall_gbps, wall_start,
+	       wall_end);
 	fflush(stdout);
 	nm_tnl_key_free(t.seal);
 	nm_tnl_key_free(t.open);
@@ -205,11 +219,11 @@ bench(unsigned int cipher, const struct profile *prof, double seconds)
 int
 main(int argc, char **argv)
 {
-	double seconds = 0.5;
+	double seconds = 0.5, start_at = 0;
 	int only = -1;
 	int c;
 
-	while ((c = getopt(argc, argv, "t:c:e:h")) != -1) {
+	while ((c = getopt(argc, argv, "t:c:e:a:h")) != -1) {
 		switch (c) {
 		case 't':
 			seconds = atof(optarg);
@@ -238,8 +252,13 @@ main(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 'a':
+			if (bench_start_parse("bench_tnl", optarg, &start_at) != 0)
+				return 2;
+			break;
 		default:
-			fprintf(stderr, "usage: %s [-t SECONDS] [-c CIPHER] [-e ENGINE]\n",
+			fprintf(stderr,
+				"usage: %s [-t SECONDS] [-c CIPHER] [-e ENGINE] [-a START_AT]\n",
 				argv[0]);
 			return c == 'h' ? 0 : 2;
 		}
@@ -259,6 +278,8 @@ main(int argc, char **argv)
 	       : engine == NM_TNL_ENGINE_EVP ? "openssl"
 					     : "intel-ipsec-mb",
 	       desc);
+	if (bench_start_wait("bench_tnl", start_at) != 0)
+		return 1;
 	printf("%-18s %5s %8s %8s %8s %8s %10s %10s %8s\n", "cipher", "size", "seal", "seal",
 	       "open", "open", "seal+open", "seal+open", "rounds");
 	printf("%-18s %5s %8s %8s %8s %8s %10s %10s %8s\n", "", "bytes", "Mpps", "Gbit/s", "Mpps",
