@@ -409,6 +409,9 @@ nm_node_remote_pod_add(struct nm_node *node, unsigned int peer, const struct nm_
 			 node->ipc.max);
 		return -ENOSPC;
 	}
+	if (nm_ipcache_set_image(&node->ipc, a->ip, a->image) < 0)
+		RTE_LOG(WARNING, USER1, "remote pod %s: no memory to keep its image '%s'\n",
+			inet_ntoa((struct in_addr){.s_addr = a->ip}), a->image);
 	node->remote_recompile |= created;
 	node->remote_count[peer] += !had;
 	if (had) {
@@ -504,9 +507,10 @@ remote_json(const struct nm_node *node, uint32_t ip, const struct nm_ipcache_ent
 
 	inet_ntop(AF_INET, &ip, addr, sizeof(addr));
 	snprintf(name, sizeof(name), "%s/%s", peer, addr);
-	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:I}", "name", name, "node", peer, "ip",
-			 addr, "namespace", id ? id->ns : "", "serviceaccount", id ? id->sa : "",
-			 "labels", id ? id->labels : "", "identity", (json_int_t)e->identity);
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I}", "name", name, "node", peer,
+			 "ip", addr, "namespace", id ? id->ns : "", "serviceaccount",
+			 id ? id->sa : "", "labels", id ? id->labels : "", "image",
+			 nm_ipcache_image(&node->ipc, ip), "identity", (json_int_t)e->identity);
 }
 
 json_t *
@@ -544,6 +548,7 @@ nm_node_remote_pod_spec(const struct nm_node *node, uint32_t ip, struct nm_pod_s
 		snprintf(spec->sa, sizeof(spec->sa), "%s", id->sa);
 		snprintf(spec->labels, sizeof(spec->labels), "%s", id->labels);
 	}
+	snprintf(spec->image, sizeof(spec->image), "%s", nm_ipcache_image(&node->ipc, ip));
 	return spec;
 }
 
@@ -552,11 +557,12 @@ nm_node_ipcache_json(const struct nm_node *node)
 {
 	uint32_t max = node->ipc.max;
 
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "remote_pods", (json_int_t)node->ipc.n,
-			 "max_remote_pods", (json_int_t)max, "refused",
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "remote_pods",
+			 (json_int_t)node->ipc.n, "max_remote_pods", (json_int_t)max, "refused",
 			 (json_int_t)node->ipc.refused, "bytes", (json_int_t)node->ipc.bytes,
 			 "bytes_per_remote_pod", (json_int_t)(max ? node->ipc.bytes / max : 0),
-			 "recompiles", (json_int_t)node->remote_recompiles);
+			 "image_bytes", (json_int_t)node->ipc.image_bytes, "recompiles",
+			 (json_int_t)node->remote_recompiles);
 }
 
 void

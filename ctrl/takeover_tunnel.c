@@ -178,8 +178,8 @@ remote_put(struct nm_twire_writer *w, const struct remote_wire *r)
 
 /*
  * The pods the peers announced (the ipcache), one record each, their
- * identity's namespace, service account and labels from the registry. The
- * image is not kept for remote pods: it goes out empty.
+ * identity's namespace, service account and labels from the registry and
+ * the image the ipcache keeps beside the entry.
  */
 static void
 remotes_put(const struct nm_node *node, struct nm_twire_writer *w)
@@ -202,6 +202,7 @@ remotes_put(const struct nm_node *node, struct nm_twire_writer *w)
 			snprintf(r.a.sa, sizeof(r.a.sa), "%s", id->sa);
 			snprintf(r.a.labels, sizeof(r.a.labels), "%s", id->labels);
 		}
+		snprintf(r.a.image, sizeof(r.a.image), "%s", nm_ipcache_image(&node->ipc, ip));
 		remote_put(w, &r);
 	}
 }

@@ -59,7 +59,10 @@ nm2_takeover a
 took=$(grep -o 'forwarding [0-9.]* ms after asking' "${NM2_LOG[a]}")
 grep -q "takeover: 1 peers' keys in force (.*), 2 remote pods" "${NM2_LOG[a]}" ||
 	nm_fail "the new daemon did not put the peer's keys and pods in force: $(grep takeover: "${NM2_LOG[a]}")"
-nm_ok "node a taken over: pid $old_pid -> ${NM2_PID[a]}, $took"
+images=$(nm2_ctl a --json pod list remote | nm_json "sorted(p['image'] for p in j['remote_pods'])")
+[[ $images == '["example/b1:1", "example/b2:1"]' ]] ||
+	nm_fail "the remote pods' images after the takeover: $images, expected b1's and b2's"
+nm_ok "node a taken over: pid $old_pid -> ${NM2_PID[a]}, $took; b's pods with their images"
 
 # 3. The traffic through it.
 wait "$pinger" || true

@@ -44,12 +44,12 @@ got=$(nm2_ctl a --json stats | nm_json "j['tunnel_engine']")
 [[ $got == "$engine" ]] || nm_fail "stats on a: tunnel_engine '$got', version said '$engine'"
 nm_ok "tunnel engine on a: $engine (log, version, stats)"
 
-# 2. pod list remote on a: b's pods with identity and labels (the ipcache keeps no image).
+# 2. pod list remote on a: b's pods with identity, labels and image.
 remote=$(nm2_ctl a --json pod list remote)
 for n in 1 2; do
-	got=$(nm_json "[(p['node'], p['namespace'], p['serviceaccount'], p['labels'], 'image' in p)
+	got=$(nm_json "[(p['node'], p['namespace'], p['serviceaccount'], p['labels'], p['image'])
 		for p in j['remote_pods'] if p['ip'] == '${NM2_POD_IP[b$n]}']" <<<"$remote")
-	want="[[\"node-b\", \"test\", \"sa-b$n\", \"app=b$n\", false]]"
+	want="[[\"node-b\", \"test\", \"sa-b$n\", \"app=b$n\", \"example/b$n:1\"]]"
 	[[ $got == "$want" ]] || nm_fail "pod list remote on a, pod b$n: $got, expected $want ($remote)"
 done
 n=$(nm_json "len(j['remote_pods'])" <<<"$remote")
@@ -58,7 +58,7 @@ n=$(nm_json "j['total']" <<<"$remote")
 ((n == 2)) || nm_fail "pod list remote on a: total $n, expected 2: $remote"
 n=$(nm2_ctl a --json pod list remote limit=1 | nm_json "[len(j['remote_pods']), j['total']]")
 [[ $n == "[1, 2]" ]] || nm_fail "pod list remote limit=1 on a: (shown, total) $n, expected [1, 2]"
-nm_ok "pod list remote on a: b1 and b2 with node, identity, labels; limit=1 pages"
+nm_ok "pod list remote on a: b1 and b2 with node, identity, labels, image; limit=1 pages"
 
 # 3. Plaintext markers and the captures. Both fabric ends are captured
 #    (each sees what it receives), and each pod's eth0 as the control that
