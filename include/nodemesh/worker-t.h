@@ -84,8 +84,12 @@ struct nm_worker_counters {
 	uint64_t icmp_suppressed; /* ICMP errors not sent: rate limit */
 	uint64_t reassembled;	  /* datagrams rebuilt from fragments */
 	uint64_t fragmented;	  /* datagrams split for the pod MTU */
-	uint64_t idle_sleeps;
-	uint64_t events_lost; /* observation events the event ring had no room for */
+	uint64_t idle_sleeps;	  /* sleep mode: fixed sleeps taken */
+	uint64_t idle_waits;	  /* wake mode: blocks in epoll_pwait2() */
+	uint64_t idle_wakeups;	  /* of which ended by traffic or a doorbell, not the time limit */
+	uint64_t idle_errors;	  /* of which failed (EINTR) */
+	uint64_t doorbells;	  /* doorbells rung for a sleeping worker after a handoff */
+	uint64_t events_lost;	  /* observation events the event ring had no room for */
 	uint64_t drops[NM_DROP_MAX];
 };
 
@@ -162,7 +166,20 @@ struct nm_worker {
 	uint64_t replay_tsc;
 	struct nm_pod_poll
 	    poll; /* which owned pods to poll (epfd: the control thread adds to it) */
+	/*
+	 * Wake mode (dataplane/idle.c): idle_epfd holds poll.epfd (nested) and
+	 * doorbell, an eventfd that other workers (after a handoff) and the
+	 * control thread (stop, reload, flush, a new table) write to wake it.
+	 */
+	int idle_epfd;
+	int doorbell;
 	struct nm_worker_counters c;
+	/*
+	 * Non-zero while this worker is about to block or blocked in wake
+	 * mode. Written by this worker, read by every worker that hands it
+	 * packets: on a cache line of its own. The orders are in idle.c.
+	 */
+	uint32_t asleep __rte_cache_aligned;
 } __rte_cache_aligned;
 
 #endif
