@@ -757,6 +757,14 @@ worker_json(const struct nm_worker *w)
 		      "wakeups", (json_int_t)LOAD(c->idle_wakeups), "errors",
 		      (json_int_t)LOAD(c->idle_errors), "doorbells", (json_int_t)LOAD(c->doorbells),
 		      "asleep", LOAD(w->asleep) != 0));
+	if (w->fabric_bell != NULL) {
+		json_t *idle = json_object_get(o, "idle");
+
+		json_object_set_new(idle, "fabric_rearms",
+				    json_integer((json_int_t)LOAD(w->fabric_bell->rearms)));
+		json_object_set_new(idle, "fabric_wakeups",
+				    json_integer((json_int_t)LOAD(w->fabric_bell->wakeups)));
+	}
 	json_object_set_new(o, "flows", flows_json(&w->flows));
 	json_object_set_new(o, "pod_poll",
 			    json_pack("{s:i, s:I, s:I, s:I, s:I}", "hot", (int)LOAD(w->poll.n_hot),

@@ -76,6 +76,8 @@ struct nm_node {
 	bool remote_batch;		  /* inside nm_node_remote_begin/_end */
 	struct nm_pod_table *remote_next; /* the batch's copy of the table, once changed */
 	struct nm_peers *peers;		  /* control connections to other nodes (peers.c) */
+	struct nm_fabric_bell
+	    *fabric_bell;      /* wakes the fabric worker (fabric_bell.h); NULL: none */
 	char tnl_engine[160];  /* the AEAD engine tunnel keys get (nm_tnl_engine_describe) */
 	struct nm_rule *rules; /* NM_MAX_RULES, the first n_rules in force, in order */
 	unsigned int n_rules;

@@ -18,13 +18,21 @@
  *              this one writes it when this one says it sleeps (below),
  *              and the control thread writes it after stop, a reload, a
  *              flow flush request or a new pod table.
- *          Ethdevs have no fd here: DPDK 22.11's net_af_packet (the fabric
- *          port) and net_af_xdp implement no Rx interrupts, and memif's
- *          are not enabled by nodemesh. A worker that owns one blocks at
- *          most sleep_us, so such a port is polled as often as in sleep
- *          mode; any other worker blocks at most wait_max_us, so that flow
- *          expiry, reassembly timeouts and the heartbeat the watchdog
- *          reads still move while nothing arrives.
+ *            - the fabric port's doorbell (struct nm_fabric_bell): DPDK
+ *              22.11's net_af_packet implements no Rx interrupts, so a
+ *              second packet socket on the fabric interface takes a byte
+ *              of each frame into a small ring. Before a wait the worker
+ *              gives every slot back and polls once more (one more empty
+ *              turn): a frame that came before the re-arm is found by that
+ *              poll, any later one makes the socket readable.
+ *          Other ethdevs have no fd here: net_af_xdp implements no Rx
+ *          interrupts in 22.11 either, and memif's are not enabled by
+ *          nodemesh. A worker that owns such a pod (or a fabric port
+ *          without its doorbell) blocks at most sleep_us, so the port is
+ *          polled as often as in sleep mode; any other worker blocks at
+ *          most wait_max_us, so that flow expiry, reassembly timeouts and
+ *          the heartbeat the watchdog reads still move while nothing
+ *          arrives.
  *
  * The worker is RCU-offline while it sleeps or blocks, so a table swap
  * does not wait for it.
@@ -44,6 +52,7 @@
 #include <unistd.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <linux/if_packet.h>
 
 #include <rte_pause.h>
 #include <rte_rcu_qsbr.h>
@@ -53,7 +62,8 @@
 #include "nodemesh/tnl_state-t.h"
 #include "nodemesh/worker.h"
 
-#define DOORBELL_TAG UINT64_MAX /* epoll data of the doorbell; the pods' set is 0 */
+/* epoll data in the idle set: the pods' set 0, the fabric's NM_FABRIC_BELL_EPOLL_TAG. */
+#define DOORBELL_TAG UINT64_MAX
 
 int
 nm_idle_init(struct nm_worker *w)
@@ -123,11 +133,15 @@ sleep_fixed(struct nm_worker *w, uint32_t sleep_us)
 	w->c.idle_sleeps++;
 }
 
-/* Something this worker polls that cannot wake it: the fabric port, an ethdev pod. */
+/* Something this worker polls that cannot wake it: an ethdev pod, a fabric port without doorbell.
+ */
 static bool
 polls_ethdev(const struct nm_worker *w, const struct nm_pod_table *tbl)
 {
-	if (w->idx == NM_FABRIC_WORKER && w->dp->has_fabric)
+	/* Without a doorbell, or while peers' MACs are being learnt a few slots a turn (fabric.c).
+	 */
+	if (w->idx == NM_FABRIC_WORKER && w->dp->has_fabric &&
+	    (w->fabric_bell == NULL || w->fabric_resolving))
 		return true;
 	for (uint16_t i = 0; i < tbl->n_owned[w->idx]; i++)
 		if (tbl->pods[tbl->owned[w->idx][i]].io == NULL)
@@ -150,7 +164,7 @@ wait_for_work(struct nm_worker *w, uint32_t limit_us)
 {
 	struct timespec limit = {.tv_sec = limit_us / 1000000,
 				 .tv_nsec = limit_us % 1000000 * 1000};
-	struct epoll_event ev[2];
+	struct epoll_event ev[3];
 	uint64_t rung;
 	int n;
 
@@ -175,9 +189,30 @@ wait_for_work(struct nm_worker *w, uint32_t limit_us)
 	}
 	if (n > 0)
 		w->c.idle_wakeups++;
-	for (int i = 0; i < n; i++)
+	for (int i = 0; i < n; i++) {
 		if (ev[i].data.u64 == DOORBELL_TAG)
 			(void)read(w->doorbell, &rung, sizeof(rung)); /* reset it; EAGAIN: raced */
+		else if (ev[i].data.u64 == NM_FABRIC_BELL_EPOLL_TAG && w->fabric_bell != NULL)
+			w->fabric_bell->wakeups++;
+	}
+}
+
+/*
+ * Every doorbell slot back to the kernel, so the socket is readable again
+ * only for frames that come after. Release: the kernel reads the status
+ * before it writes the slot.
+ */
+static void
+bell_rearm(struct nm_fabric_bell *b)
+{
+	for (uint32_t i = 0; i < b->frames; i++) {
+		struct tpacket2_hdr *h =
+		    (struct tpacket2_hdr *)(b->ring + (size_t)i * b->frame_size);
+
+		if (__atomic_load_n(&h->tp_status, __ATOMIC_ACQUIRE) != TP_STATUS_KERNEL)
+			__atomic_store_n(&h->tp_status, TP_STATUS_KERNEL, __ATOMIC_RELEASE);
+	}
+	b->rearms++;
 }
 
 void
@@ -197,6 +232,13 @@ nm_idle_backoff(struct nm_worker *w, const struct nm_pod_table *tbl, uint32_t em
 	}
 	if (mode == NM_IDLE_SLEEP) {
 		sleep_fixed(w, sleep_us);
+		return;
+	}
+	/* Re-armed on the turn before, or the wait could sleep through a frame (top of file). */
+	struct nm_fabric_bell *bell = w->fabric_bell;
+	if (bell != NULL && bell->armed_at + 1 != empty_polls) {
+		bell_rearm(bell);
+		bell->armed_at = empty_polls;
 		return;
 	}
 	if (polls_ethdev(w, tbl))
