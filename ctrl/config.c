@@ -44,6 +44,7 @@ nm_config_defaults(struct nm_config *cfg)
 	cfg->idle_sleep_us = 50;
 	cfg->idle_mode = NM_CONFIG_IDLE_WAKE;
 	cfg->idle_wait_max_us = 1000;
+	cfg->idle_linger_us = 0;
 	cfg->frag_max_flows = 4096;
 	cfg->frag_timeout_ms = 2000;
 	cfg->pod_mtu = 1500;
@@ -354,8 +355,8 @@ load_dataplane(struct ctx *c, const config_setting_t *dp, struct nm_config *cfg)
 {
 	static const char *const known[] = {"mbufs", "pod_mtu",	  "max_pods", "af_packet",
 					    "idle",  "fragments", NULL};
-	static const char *const idle_known[] = {"pause_after", "sleep_after", "sleep_us",
-						 "mode",	"wait_max_us", NULL};
+	static const char *const idle_known[] = {"pause_after", "sleep_after", "sleep_us", "mode",
+						 "wait_max_us", "linger_us",   NULL};
 	static const char *const frag_known[] = {"max_flows", "timeout_ms", NULL};
 
 	if (check_members(c, dp, known) < 0 ||
@@ -375,6 +376,7 @@ load_dataplane(struct ctx *c, const config_setting_t *dp, struct nm_config *cfg)
 	     get_uint(c, idle, "sleep_after", &cfg->idle_sleep_after, 0, UINT32_MAX >> 1) < 0 ||
 	     get_uint(c, idle, "sleep_us", &cfg->idle_sleep_us, 0, 100000) < 0 ||
 	     get_uint(c, idle, "wait_max_us", &cfg->idle_wait_max_us, 1, 100000) < 0 ||
+	     get_uint(c, idle, "linger_us", &cfg->idle_linger_us, 0, 1000000) < 0 ||
 	     get_idle_mode(c, idle, &cfg->idle_mode) < 0))
 		return -EINVAL;
 	if (idle != NULL && cfg->idle_sleep_after != 0 &&

@@ -80,6 +80,7 @@ struct nm_config {
 	uint32_t idle_sleep_us;	   /* microseconds of one idle sleep */
 	uint32_t idle_mode;	   /* NM_CONFIG_IDLE_*: poll, sleep or wake (dataplane.idle.mode) */
 	uint32_t idle_wait_max_us; /* wake mode: longest block without traffic, microseconds */
+	uint32_t idle_linger_us;   /* wake mode: first idle microseconds with short waits */
 	uint32_t frag_max_flows;   /* IPv4 reassembly slots per worker */
 	uint32_t frag_timeout_ms;  /* reassembly timeout, milliseconds */
 	uint32_t pod_mtu;	   /* bytes of IP packet a pod port carries */

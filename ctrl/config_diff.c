@@ -65,6 +65,7 @@ static const struct setting settings[] = {
     S("dataplane.idle.sleep_us", idle_sleep_us, BYTES, NM_CONFIG_LIVE),
     S("dataplane.idle.mode", idle_mode, BYTES, NM_CONFIG_LIVE),
     S("dataplane.idle.wait_max_us", idle_wait_max_us, BYTES, NM_CONFIG_LIVE),
+    S("dataplane.idle.linger_us", idle_linger_us, BYTES, NM_CONFIG_LIVE),
     S("dataplane.fragments.max_flows", frag_max_flows, BYTES, NM_CONFIG_RESTART),
     S("dataplane.fragments.timeout_ms", frag_timeout_ms, BYTES, NM_CONFIG_RESTART),
     S("conntrack.capacity", flow_capacity, BYTES, NM_CONFIG_RESTART),

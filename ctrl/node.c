@@ -76,6 +76,7 @@ params_from_config(struct nm_dp_params *p, const struct nm_config *cfg)
 		       "dataplane.idle.mode numbered as the workers read it");
 	p->idle_mode = cfg->idle_mode;
 	p->idle_wait_max_us = cfg->idle_wait_max_us;
+	p->idle_linger_us = cfg->idle_linger_us;
 	p->frag_max_flows = cfg->frag_max_flows;
 	p->frag_timeout_ms = cfg->frag_timeout_ms;
 	p->flow_capacity = cfg->flow_capacity;

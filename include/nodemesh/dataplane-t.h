@@ -71,6 +71,7 @@ struct nm_dp_params {
 	uint32_t pod_mtu;	   /* bytes of IP packet a pod port carries */
 	uint32_t idle_mode;	   /* enum nm_idle_mode */
 	uint32_t idle_wait_max_us; /* wake: longest block (housekeeping, heartbeat), microseconds */
+	uint32_t idle_linger_us;   /* wake: idle time with waits of at most idle_sleep_us */
 	uint32_t idle_pause_after; /* empty polls before rte_pause() */
 	uint32_t idle_sleep_after; /* empty polls before sleeping; 0: never */
 	uint32_t idle_sleep_us;	   /* microseconds of one idle sleep */

@@ -197,6 +197,7 @@ struct nm_worker {
 	 */
 	int idle_epfd;
 	int doorbell;
+	uint64_t idle_since_tsc; /* wake mode: TSC of the first wait since the last work; 0: none */
 	struct nm_fabric_bell *fabric_bell; /* fabric worker with a fabric port; else NULL */
 	struct nm_worker_counters c;
 	/*

@@ -65,6 +65,7 @@ static const struct {
     {"dataplane.idle.mode", NM_CONFIG_LIVE, "", "dataplane: { idle: { mode = \"poll\"; }; };"},
     {"dataplane.idle.wait_max_us", NM_CONFIG_LIVE, "",
      "dataplane: { idle: { wait_max_us = 5; }; };"},
+    {"dataplane.idle.linger_us", NM_CONFIG_LIVE, "", "dataplane: { idle: { linger_us = 5; }; };"},
     {"dataplane.fragments.max_flows", NM_CONFIG_RESTART, "",
      "dataplane: { fragments: { max_flows = 16; }; };"},
     {"dataplane.fragments.timeout_ms", NM_CONFIG_RESTART, "",
