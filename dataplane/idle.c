@@ -165,7 +165,7 @@ static void
 wait_for_work(struct nm_worker *w, uint32_t limit_us)
 {
 	struct timespec limit = {.tv_sec = limit_us / 1000000,
-				 .tv_nsec = limit_us % 1000000 * 1000};
+				 .tv_nsec = (long)(limit_us % 1000000) * 1000};
 	struct epoll_event ev[3];
 	uint64_t rung;
 	int n;
