@@ -43,6 +43,9 @@ nm_config_defaults(struct nm_config *cfg)
 	cfg->idle_pause_after = 16;
 	cfg->idle_sleep_after = 256;
 	cfg->idle_sleep_us = 50;
+	cfg->idle_mode = NM_CONFIG_IDLE_WAKE;
+	cfg->idle_wait_max_us = 1000;
+	cfg->idle_linger_us = 0;
 	cfg->frag_max_flows = 4096;
 	cfg->frag_timeout_ms = 2000;
 	cfg->pod_mtu = 1500;
@@ -325,12 +328,37 @@ load_af_packet(struct ctx *c, const config_setting_t *afp, struct nm_config *cfg
 	return 0;
 }
 
+/* dataplane.idle.mode: one of the names below, in enum nm_config_idle_mode's order. */
+static int
+get_idle_mode(struct ctx *c, const config_setting_t *idle, uint32_t *dst)
+{
+	static const char *const modes[] = {"poll", "sleep", "wake"};
+	const config_setting_t *s = config_setting_get_member(idle, "mode");
+	char v[32] = "";
+
+	if (s == NULL)
+		return 0;
+	if (get_string(c, idle, "mode", v, sizeof(v)) < 0)
+		return -EINVAL;
+	for (uint32_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+		if (strcmp(v, modes[i]) == 0) {
+			*dst = i;
+			return 0;
+		}
+	}
+	snprintf(c->err, c->errlen,
+		 "%s:%d: dataplane.idle.mode must be \"poll\", \"sleep\" or \"wake\", not \"%s\"",
+		 c->file, line_of(s), v);
+	return -EINVAL;
+}
+
 static int
 load_dataplane(struct ctx *c, const config_setting_t *dp, struct nm_config *cfg)
 {
 	static const char *const known[] = {"mbufs", "pod_mtu",	  "max_pods", "af_packet",
 					    "idle",  "fragments", NULL};
-	static const char *const idle_known[] = {"pause_after", "sleep_after", "sleep_us", NULL};
+	static const char *const idle_known[] = {"pause_after", "sleep_after", "sleep_us", "mode",
+						 "wait_max_us", "linger_us",   NULL};
 	static const char *const frag_known[] = {"max_flows", "timeout_ms", NULL};
 
 	if (check_members(c, dp, known) < 0 ||
@@ -348,7 +376,10 @@ load_dataplane(struct ctx *c, const config_setting_t *dp, struct nm_config *cfg)
 	    (check_members(c, idle, idle_known) < 0 ||
 	     get_uint(c, idle, "pause_after", &cfg->idle_pause_after, 0, UINT32_MAX >> 1) < 0 ||
 	     get_uint(c, idle, "sleep_after", &cfg->idle_sleep_after, 0, UINT32_MAX >> 1) < 0 ||
-	     get_uint(c, idle, "sleep_us", &cfg->idle_sleep_us, 0, 100000) < 0))
+	     get_uint(c, idle, "sleep_us", &cfg->idle_sleep_us, 0, 100000) < 0 ||
+	     get_uint(c, idle, "wait_max_us", &cfg->idle_wait_max_us, 1, 100000) < 0 ||
+	     get_uint(c, idle, "linger_us", &cfg->idle_linger_us, 0, 1000000) < 0 ||
+	     get_idle_mode(c, idle, &cfg->idle_mode) < 0))
 		return -EINVAL;
 	if (idle != NULL && cfg->idle_sleep_after != 0 &&
 	    cfg->idle_sleep_after < cfg->idle_pause_after) {

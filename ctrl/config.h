@@ -58,6 +58,13 @@ struct nm_tunnel_config {
 	uint32_t handshake_burst;  /* ... and at most this many at once */
 };
 
+/* dataplane.idle.mode, the same numbers as enum nm_idle_mode (nodemesh/dataplane-t.h). */
+enum nm_config_idle_mode {
+	NM_CONFIG_IDLE_POLL = 0,
+	NM_CONFIG_IDLE_SLEEP,
+	NM_CONFIG_IDLE_WAKE,
+};
+
 struct nm_config {
 	char node_name[NM_NAME_LEN];
 	char lcores[NM_CFG_ARG_LEN];   /* EAL -l list: first is the control lcore */
@@ -68,14 +75,17 @@ struct nm_config {
 	char socket_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	char admin_group[NM_NAME_LEN]; /* group allowed on the socket besides root */
 
-	uint32_t mbufs;		      /* mbufs in the packet pool */
-	uint32_t idle_pause_after;    /* empty polls before rte_pause() between polls */
-	uint32_t idle_sleep_after;    /* empty polls before sleeping between polls */
-	uint32_t idle_sleep_us;	      /* microseconds of one idle sleep */
-	uint32_t frag_max_flows;      /* IPv4 reassembly slots per worker */
-	uint32_t frag_timeout_ms;     /* reassembly timeout, milliseconds */
-	uint32_t pod_mtu;	      /* bytes of IP packet a pod port carries */
-	uint32_t max_pods;	      /* local pods at most (dataplane.max_pods <= NM_MAX_PODS) */
+	uint32_t mbufs;		   /* mbufs in the packet pool */
+	uint32_t idle_pause_after; /* empty polls before rte_pause() between polls */
+	uint32_t idle_sleep_after; /* empty polls before sleeping between polls */
+	uint32_t idle_sleep_us;	   /* microseconds of one idle sleep */
+	uint32_t idle_mode;	   /* NM_CONFIG_IDLE_*: poll, sleep or wake (dataplane.idle.mode) */
+	uint32_t idle_wait_max_us; /* wake mode: longest block without traffic, microseconds */
+	uint32_t idle_linger_us;   /* wake mode: first idle microseconds with short waits */
+	uint32_t frag_max_flows;   /* IPv4 reassembly slots per worker */
+	uint32_t frag_timeout_ms;  /* reassembly timeout, milliseconds */
+	uint32_t pod_mtu;	   /* bytes of IP packet a pod port carries */
+	uint32_t max_pods;	   /* local pods at most (dataplane.max_pods <= NM_MAX_PODS) */
 	struct nm_podio_params podio; /* af_packet pods' ring sizes (dataplane.af_packet) */
 
 	uint32_t flow_capacity;		 /* tracked flows per worker */

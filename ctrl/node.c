@@ -70,6 +70,13 @@ params_from_config(struct nm_dp_params *p, const struct nm_config *cfg)
 	p->idle_pause_after = cfg->idle_pause_after;
 	p->idle_sleep_after = cfg->idle_sleep_after;
 	p->idle_sleep_us = cfg->idle_sleep_us;
+	_Static_assert((int)NM_CONFIG_IDLE_POLL == (int)NM_IDLE_POLL &&
+			   (int)NM_CONFIG_IDLE_SLEEP == (int)NM_IDLE_SLEEP &&
+			   (int)NM_CONFIG_IDLE_WAKE == (int)NM_IDLE_WAKE,
+		       "dataplane.idle.mode numbered as the workers read it");
+	p->idle_mode = cfg->idle_mode;
+	p->idle_wait_max_us = cfg->idle_wait_max_us;
+	p->idle_linger_us = cfg->idle_linger_us;
 	p->frag_max_flows = cfg->frag_max_flows;
 	p->frag_timeout_ms = cfg->frag_timeout_ms;
 	p->flow_capacity = cfg->flow_capacity;
@@ -307,10 +314,18 @@ nm_node_start(struct nm_node *node)
 }
 
 void
+nm_node_wake_workers(struct nm_node *node)
+{
+	for (unsigned int i = 0; i < node->dp.n_workers; i++)
+		nm_worker_wake(node->dp.workers[i]);
+}
+
+void
 nm_node_stop(struct nm_node *node)
 {
 	/* Workers poll this flag once per turn; relaxed is enough for a one-way stop. */
 	__atomic_store_n(&node->dp.stop, true, __ATOMIC_RELAXED);
+	nm_node_wake_workers(node);
 	rte_eal_mp_wait_lcore();
 	nm_node_drain_records(node);
 	nm_node_drain_alerts(node);
@@ -338,6 +353,8 @@ nm_node_publish(struct nm_node *node, struct nm_pod_table *next)
 
 	/* Release: every store into *next happens-before a worker's acquire load of it. */
 	__atomic_store_n(&node->dp.pods, next, __ATOMIC_RELEASE);
+	/* A blocked worker may now own an ethdev pod, which cannot wake it: a turn at once. */
+	nm_node_wake_workers(node);
 	rte_rcu_qsbr_synchronize(node->dp.qsbr, RTE_QSBR_THRID_INVALID);
 	nm_pod_table_free(old);
 }
@@ -752,6 +769,20 @@ worker_json(const struct nm_worker *w)
 	    "reassembled", (json_int_t)LOAD(c->reassembled), "fragmented",
 	    (json_int_t)LOAD(c->fragmented), "idle_sleeps", (json_int_t)LOAD(c->idle_sleeps),
 	    "drops", drops_json(c->drops));
+	json_object_set_new(
+	    o, "idle",
+	    json_pack("{s:I, s:I, s:I, s:I, s:b}", "waits", (json_int_t)LOAD(c->idle_waits),
+		      "wakeups", (json_int_t)LOAD(c->idle_wakeups), "errors",
+		      (json_int_t)LOAD(c->idle_errors), "doorbells", (json_int_t)LOAD(c->doorbells),
+		      "asleep", LOAD(w->asleep) != 0));
+	if (w->fabric_bell != NULL) {
+		json_t *idle = json_object_get(o, "idle");
+
+		json_object_set_new(idle, "fabric_rearms",
+				    json_integer((json_int_t)LOAD(w->fabric_bell->rearms)));
+		json_object_set_new(idle, "fabric_wakeups",
+				    json_integer((json_int_t)LOAD(w->fabric_bell->wakeups)));
+	}
 	json_object_set_new(o, "flows", flows_json(&w->flows));
 	json_object_set_new(o, "pod_poll",
 			    json_pack("{s:i, s:I, s:I, s:I, s:I}", "hot", (int)LOAD(w->poll.n_hot),

@@ -29,6 +29,8 @@ void nm_node_start(struct nm_node *node);
 
 /* Stop the workers and wait for them. */
 void nm_node_stop(struct nm_node *node);
+/* Wake the workers that block in idle wait mode: they see new shared state at once. */
+void nm_node_wake_workers(struct nm_node *node);
 
 /* Detach every pod and free everything; workers must be stopped. NULL is fine. */
 void nm_node_destroy(struct nm_node *node);

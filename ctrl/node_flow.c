@@ -247,6 +247,7 @@ flush(struct nm_node *node, const char *pod, uint8_t end, char *err, size_t errl
 	__atomic_store_n(&node->dp.flush_end, end, __ATOMIC_RELAXED);
 	/* Release: workers that see the new sequence also see flush_pod_id. */
 	uint64_t seq = __atomic_add_fetch(&node->dp.flush_seq, 1, __ATOMIC_RELEASE);
+	nm_node_wake_workers(node);
 
 	for (int waited = 0; waited < FLUSH_WAIT_MS; waited++) {
 		unsigned int done = 0;

@@ -100,6 +100,11 @@ store_dataplane(struct nm_node *node, const struct nm_config *next)
 	__atomic_store_n(&p->idle_pause_after, next->idle_pause_after, __ATOMIC_RELAXED);
 	__atomic_store_n(&p->idle_sleep_after, next->idle_sleep_after, __ATOMIC_RELAXED);
 	__atomic_store_n(&p->idle_sleep_us, next->idle_sleep_us, __ATOMIC_RELAXED);
+	__atomic_store_n(&p->idle_wait_max_us, next->idle_wait_max_us, __ATOMIC_RELAXED);
+	__atomic_store_n(&p->idle_linger_us, next->idle_linger_us, __ATOMIC_RELAXED);
+	__atomic_store_n(&p->idle_mode, next->idle_mode, __ATOMIC_RELAXED);
+	/* A worker blocked in wake mode takes the new values now, not at its time limit. */
+	nm_node_wake_workers(node);
 }
 
 /* Load, check and apply; the caller tells the service manager around it. */

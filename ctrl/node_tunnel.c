@@ -21,6 +21,7 @@
 #include <rte_malloc.h>
 #include <rte_rcu_qsbr.h>
 
+#include "fabric_bell.h"
 #include "node_priv.h"
 #include "port.h"
 #include "pod_table.h"
@@ -77,6 +78,13 @@ nm_node_tunnel_init(struct nm_node *node, char *err, size_t errlen)
 		return rc;
 	node->dp.has_fabric = true;
 	node->dp.tnl_mtu = tc->fabric_mtu - NM_TNL_IP_OVERHEAD;
+	/* Without it the fabric worker's idle waits are bounded by sleep_us, as for any ethdev. */
+	char bell_err[256];
+	node->fabric_bell = nm_fabric_bell_open(
+	    tc->fabric_iface, node->dp.workers[NM_FABRIC_WORKER], bell_err, sizeof(bell_err));
+	if (node->fabric_bell == NULL)
+		fprintf(stderr, "nodemeshd: %s; the fabric worker's idle waits last sleep_us\n",
+			bell_err);
 	return 0;
 }
 
@@ -109,6 +117,13 @@ nm_node_tunnel_fini(struct nm_node *node)
 		free(node->dp.tnl);
 		node->dp.tnl = NULL;
 	}
+	if (node->fabric_bell != NULL) {
+		/* The workers may be freed already (nm_node_free): then nothing points at it. */
+		if (node->dp.workers[NM_FABRIC_WORKER] != NULL)
+			node->dp.workers[NM_FABRIC_WORKER]->fabric_bell = NULL;
+		nm_fabric_bell_close(node->fabric_bell);
+		node->fabric_bell = NULL;
+	}
 	if (node->dp.has_fabric)
 		nm_port_detach(node->dp.fabric_port);
 	node->dp.has_fabric = false;
@@ -129,6 +144,8 @@ tnl_publish(struct nm_node *node, struct nm_tnl_state *next)
 
 	next->generation = old->generation + 1;
 	__atomic_store_n(&node->dp.tnl, next, __ATOMIC_RELEASE);
+	/* A blocked fabric worker starts learning a new peer's MAC now (fabric.c). */
+	nm_node_wake_workers(node);
 	rte_rcu_qsbr_synchronize(node->dp.qsbr, RTE_QSBR_THRID_INVALID);
 	free(old);
 }

@@ -234,13 +234,29 @@ nm_fabric_flush(struct nm_worker *w, uint64_t now)
 	w->n_fabric_pending = 0;
 	if (now == 0)
 		return;
-	/* Learn keyed peers' MACs before their first packet needs them, a few slots a turn. */
+	/*
+	 * Learn keyed peers' MACs before their first packet needs them, a few
+	 * slots a turn. Until a whole pass finds every keyed peer resolved
+	 * (again after each new tunnel state), fabric_resolving keeps the idle
+	 * waits short (idle.c), so that the pass does not slow to the pace of
+	 * idle turns.
+	 */
+	if (unlikely(tnl->generation != w->fabric_arp_generation)) {
+		w->fabric_arp_generation = tnl->generation;
+		w->fabric_resolving = true;
+	}
 	for (unsigned int k = 0; k < ARP_CHECKS_PER_FLUSH && k < tnl->max_peers; k++) {
 		const struct nm_tnl_peer *p = &tnl->peers[w->fabric_arp_cursor];
 		w->fabric_arp_cursor =
 		    w->fabric_arp_cursor + 1 >= tnl->max_peers ? 0 : w->fabric_arp_cursor + 1;
-		if (unlikely(p->in_use && p->tx != NULL && !p->live->mac_known))
+		if (unlikely(p->in_use && p->tx != NULL && !p->live->mac_known)) {
 			resolve_peer(w, p, now);
+			w->fabric_unresolved++;
+		}
+		if (w->fabric_arp_cursor == 0) {
+			w->fabric_resolving = w->fabric_unresolved > 0;
+			w->fabric_unresolved = 0;
+		}
 	}
 }
 

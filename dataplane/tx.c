@@ -9,6 +9,7 @@
 #include <rte_ethdev.h>
 #include <rte_ring.h>
 
+#include "idle.h"
 #include "podio.h"
 #include "tx.h"
 
@@ -55,6 +56,8 @@ nm_handoff_flush(struct nm_worker *w, unsigned int d)
 		nm_drop(w, NULL, w->handoff[d][i], NM_DROP_RING_FULL);
 	w->c.handoff_out += done;
 	w->n_handoff[d] = 0;
+	if (done > 0)
+		nm_idle_after_handoff(w, w->dp->workers[d]);
 }
 
 void

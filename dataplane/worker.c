@@ -16,15 +16,16 @@
  *   6. housekeeping: expire a few flows (track.c), serve a flow flush
  *      request, expire incomplete fragments (frag.c),
  *   7. report a quiescent state and a heartbeat (the control thread's
- *      watchdog), then back off if the turn found no work.
+ *      watchdog), then back off if the turn found no work (idle.c).
  *
  * Stages return what they produced (opened packets, packets a reject
  * made) to their caller; none calls back into this loop. Nothing here
- * allocates from the heap or takes a lock. Its syscalls: the idle sleep
- * when there is no traffic at all (and the stall test hook), one sendto() per burst that kicks an
- * af_packet pod's TX ring (podio.c), and the epoll_wait() that finds cold
- * pods with traffic (pod_poll.c); none while hot pods keep it busy, but
- * that epoll check every NM_POLL_EPOLL_EVERY turns.
+ * allocates from the heap or takes a lock. Its syscalls: the idle sleep or
+ * wait when there is no traffic at all (idle.c; and the stall test hook),
+ * an eventfd write that wakes a sleeping worker it handed packets to, one
+ * sendto() per burst that kicks an af_packet pod's TX ring (podio.c), and the epoll_wait() that
+ * finds cold pods with traffic (pod_poll.c); none while hot pods keep it busy, but that epoll check
+ * every NM_POLL_EPOLL_EVERY turns.
  */
 #include <stdio.h>
 #include <unistd.h>
@@ -36,7 +37,6 @@
 #include <rte_ip_frag.h>
 #include <rte_lcore.h>
 #include <rte_malloc.h>
-#include <rte_pause.h>
 #include <rte_rcu_qsbr.h>
 #include <rte_ring.h>
 #include <rte_ring_elem.h>
@@ -46,6 +46,7 @@
 #include "frag.h"
 #include "http_authz.h"
 #include "http_body.h"
+#include "idle.h"
 #include "ingress.h"
 #include "inspect.h"
 #include "nodemesh/flow.h"
@@ -61,7 +62,6 @@
 static uint32_t poll_pods(struct nm_worker *w, const struct nm_pod_table *tbl, uint64_t now);
 static uint32_t poll_fabric(struct nm_worker *w, const struct nm_pod_table *tbl);
 static uint32_t poll_handoffs(struct nm_worker *w, const struct nm_pod_table *tbl);
-static void idle(struct nm_worker *w, uint32_t empty_polls);
 
 int
 nm_worker_main(void *arg)
@@ -100,7 +100,7 @@ nm_worker_main(void *arg)
 			empty_polls = 0;
 		} else {
 			empty_polls++;
-			idle(w, empty_polls);
+			nm_idle_backoff(w, tbl, empty_polls);
 		}
 	}
 
@@ -232,25 +232,6 @@ nm_worker_housekeeping(struct nm_worker *w, uint64_t now)
 }
 
 static void
-idle(struct nm_worker *w, uint32_t empty_polls)
-{
-	const struct nm_dp_params *prm = &w->dp->params;
-	/* Relaxed: a config reload may store new values; each is used on its own. */
-	uint32_t sleep_after = __atomic_load_n(&prm->idle_sleep_after, __ATOMIC_RELAXED);
-	uint32_t pause_after = __atomic_load_n(&prm->idle_pause_after, __ATOMIC_RELAXED);
-
-	if (sleep_after != 0 && empty_polls >= sleep_after) {
-		/* Offline while asleep, so a table swap need not wait for us. */
-		rte_rcu_qsbr_thread_offline(w->dp->qsbr, w->idx);
-		rte_delay_us_sleep(__atomic_load_n(&prm->idle_sleep_us, __ATOMIC_RELAXED));
-		rte_rcu_qsbr_thread_online(w->dp->qsbr, w->idx);
-		w->c.idle_sleeps++;
-	} else if (empty_polls >= pause_after) {
-		rte_pause();
-	}
-}
-
-static void
 insp_pool_fini(struct nm_worker *w)
 {
 	nm_sig_stream_pool_free(w->stream_pool);
@@ -344,6 +325,8 @@ nm_worker_create(struct nm_dataplane *dp, unsigned int idx, unsigned int lcore)
 	w->poll.epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (w->poll.epfd < 0)
 		goto fail_epoll;
+	if (nm_idle_init(w) < 0)
+		goto fail_idle;
 
 	uint64_t max_cycles = dp->tsc_hz * dp->params.frag_timeout_ms / 1000;
 	uint32_t entries_per_bucket = 8;
@@ -400,6 +383,8 @@ fail_rec_ring:
 fail_flows:
 	rte_ip_frag_table_destroy(w->frag_tbl);
 fail_frag:
+	nm_idle_fini(w);
+fail_idle:
 	close(w->poll.epfd);
 fail_epoll:
 	rte_free(w);
@@ -418,6 +403,7 @@ nm_worker_free(struct nm_worker *w)
 		if (w->flows.e[i].in_use)
 			nm_inspect_release(w, &w->flows.e[i], false);
 	nm_flow_table_fini(&w->flows);
+	nm_idle_fini(w);
 	close(w->poll.epfd);
 	w->poll.epfd = -1;
 	rte_ring_free(w->rec_ring);

@@ -56,15 +56,29 @@ enum nm_midstream {
 	NM_MIDSTREAM_PICKUP,   /* open a stream at this segment and inspect from here on */
 };
 
+/*
+ * What an idle worker does once it has found nothing for idle_sleep_after
+ * polls (dataplane/idle.c, README "Configuration").
+ */
+enum nm_idle_mode {
+	NM_IDLE_POLL = 0, /* keep polling (rte_pause between polls): a core always busy */
+	NM_IDLE_SLEEP,	  /* sleep idle_sleep_us between polls, whatever arrives */
+	NM_IDLE_WAKE,	  /* block until a pod, a handoff or the control thread has work */
+	NM_IDLE_MODES,
+};
+
 struct nm_dp_params {
-	uint32_t mbufs;				 /* mbufs in the packet pool */
-	uint32_t pod_mtu;			 /* bytes of IP packet a pod port carries */
-	uint32_t idle_pause_after;		 /* empty polls before rte_pause() */
-	uint32_t idle_sleep_after;		 /* empty polls before sleeping; 0: never */
-	uint32_t idle_sleep_us;			 /* microseconds of one idle sleep */
-	uint32_t frag_max_flows;		 /* IPv4 reassembly slots per worker */
-	uint32_t frag_timeout_ms;		 /* reassembly timeout */
-	uint32_t flow_capacity;			 /* tracked flows per worker */
+	uint32_t mbufs;		   /* mbufs in the packet pool */
+	uint32_t pod_mtu;	   /* bytes of IP packet a pod port carries */
+	uint32_t idle_mode;	   /* enum nm_idle_mode */
+	uint32_t idle_wait_max_us; /* wake: longest block (housekeeping, heartbeat), microseconds */
+	uint32_t idle_linger_us;   /* wake: idle time with waits of at most idle_sleep_us */
+	uint32_t idle_pause_after; /* empty polls before rte_pause() */
+	uint32_t idle_sleep_after; /* empty polls before sleeping; 0: never */
+	uint32_t idle_sleep_us;	   /* microseconds of one idle sleep */
+	uint32_t frag_max_flows;   /* IPv4 reassembly slots per worker */
+	uint32_t frag_timeout_ms;  /* reassembly timeout */
+	uint32_t flow_capacity;	   /* tracked flows per worker */
 	uint32_t flow_timeout_s[NM_FLOW_STATES]; /* by enum nm_flow_state */
 	uint32_t sig_max_streams;		 /* open TCP inspection streams per worker */
 	uint32_t sig_stream_state_max;		 /* bytes of one stream's state (pool chunk) */

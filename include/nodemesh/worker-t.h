@@ -72,6 +72,27 @@ struct nm_fabric_out {
 	struct rte_mbuf *pkts[NM_BURST];
 };
 
+/*
+ * The fabric port's doorbell for wake mode: net_af_packet has no Rx
+ * interrupt, so a second PF_PACKET socket on the fabric interface takes
+ * one byte of every frame into a small RX ring (TPACKET_V2) and is
+ * readable while a slot holds one. The control thread opens it
+ * (ctrl/fabric_bell.c) before the workers start; the fabric worker
+ * re-arms it (every slot back to the kernel) before it blocks
+ * (dataplane/idle.c).
+ */
+#define NM_FABRIC_BELL_EPOLL_TAG 1 /* its epoll data in the fabric worker's idle set */
+
+struct nm_fabric_bell {
+	int fd;
+	uint8_t *ring; /* frames slots of frame_size bytes */
+	uint32_t frames;
+	uint32_t frame_size;
+	uint32_t armed_at; /* fabric worker: its empty_polls when it last re-armed the ring */
+	uint64_t rearms;   /* fabric worker: re-arms so far */
+	uint64_t wakeups;  /* fabric worker: idle waits it ended */
+};
+
 struct nm_worker_counters {
 	uint64_t rx_packets;
 	uint64_t rx_bytes;
@@ -85,8 +106,12 @@ struct nm_worker_counters {
 	uint64_t icmp_suppressed; /* ICMP errors not sent: rate limit */
 	uint64_t reassembled;	  /* datagrams rebuilt from fragments */
 	uint64_t fragmented;	  /* datagrams split for the pod MTU */
-	uint64_t idle_sleeps;
-	uint64_t events_lost; /* observation events the event ring had no room for */
+	uint64_t idle_sleeps;	  /* sleep mode: fixed sleeps taken */
+	uint64_t idle_waits;	  /* wake mode: blocks in epoll_pwait2() */
+	uint64_t idle_wakeups;	  /* of which ended by traffic or a doorbell, not the time limit */
+	uint64_t idle_errors;	  /* of which failed (EINTR) */
+	uint64_t doorbells;	  /* doorbells rung for a sleeping worker after a handoff */
+	uint64_t events_lost;	  /* observation events the event ring had no room for */
 	uint64_t drops[NM_DROP_MAX];
 };
 
@@ -128,7 +153,10 @@ struct nm_worker {
 	struct nm_fabric_out *fabric_out;
 	uint16_t *fabric_pending;
 	uint32_t n_fabric_pending;
-	uint32_t fabric_arp_cursor;		  /* next slot whose MAC the flush checks */
+	uint32_t fabric_arp_cursor;	/* next slot whose MAC the flush checks */
+	uint32_t fabric_unresolved;	/* keyed peers without a MAC seen in this pass */
+	bool fabric_resolving;		/* the last pass (or this tunnel state) had some */
+	uint64_t fabric_arp_generation; /* of the tunnel state the pass runs over */
 	uint64_t tnl_rejected[NM_TNL_REASON_MAX]; /* fabric worker: records refused, by reason */
 	struct rte_ring *alert_ring;		  /* alerts to the control thread */
 	struct rte_ring *http_ring; /* http transaction records to the control thread */
@@ -164,7 +192,22 @@ struct nm_worker {
 	uint64_t replay_tsc;
 	struct nm_pod_poll
 	    poll; /* which owned pods to poll (epfd: the control thread adds to it) */
+	/*
+	 * Wake mode (dataplane/idle.c): idle_epfd holds poll.epfd (nested) and
+	 * doorbell, an eventfd that other workers (after a handoff) and the
+	 * control thread (stop, reload, flush, a new table) write to wake it.
+	 */
+	int idle_epfd;
+	int doorbell;
+	uint64_t idle_since_tsc; /* wake mode: TSC of the first wait since the last work; 0: none */
+	struct nm_fabric_bell *fabric_bell; /* fabric worker with a fabric port; else NULL */
 	struct nm_worker_counters c;
+	/*
+	 * Non-zero while this worker is about to block or blocked in wake
+	 * mode. Written by this worker, read by every worker that hands it
+	 * packets: on a cache line of its own. The orders are in idle.c.
+	 */
+	uint32_t asleep __rte_cache_aligned;
 } __rte_cache_aligned;
 
 #endif

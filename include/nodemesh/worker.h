@@ -29,6 +29,12 @@ struct nm_worker *nm_worker_create(struct nm_dataplane *dp, unsigned int idx, un
 void nm_worker_free(struct nm_worker *w);
 /* The loop (lcore function); returns when dp->stop is set. */
 int nm_worker_main(void *arg);
+/*
+ * Wake w if it blocks in idle wait mode (dataplane/idle.c), so that it
+ * sees at once what the control thread just stored: stop, new params, a
+ * flush request, a new table. Harmless when it does not block.
+ */
+void nm_worker_wake(struct nm_worker *w);
 
 /* A burst from the pod at slot, which w owns: egress, then delivery or handoff. */
 void nm_worker_rx_pod(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t slot,

@@ -156,7 +156,8 @@ nm_pod_create() {
 # NM_ICMP_TIMEOUT, NM_OTHER_TIMEOUT. NM_MAX_PODS sets dataplane.max_pods,
 # NM_AF_PACKET_VERSION dataplane.af_packet.version (2 or 3), NM_SIG_VARS the
 # body of signatures.vars (NAME = "value"; settings), NM_SIG_HTTP_EVENTS
-# signatures.http_events (with_rules or all). NM_CONFIG_EXTRA is
+# signatures.http_events (with_rules or all), NM_IDLE_MODE
+# dataplane.idle.mode (poll, sleep or wake; unset: the default). NM_CONFIG_EXTRA is
 # appended at the top level (a tunnel group, say).
 nm_write_config() {
 	local file=$1 lcores=${2:-0-1} timeouts="" t var
@@ -179,8 +180,8 @@ control: { socket = "$NM_SOCK"; group = "root"; };
 dataplane: {
   max_pods = ${NM_MAX_PODS:-256};
   af_packet: { version = ${NM_AF_PACKET_VERSION:-2}; };
-  # Sleep when idle: on two cores the clients need the other core's time.
-  idle: { pause_after = 16; sleep_after = 256; sleep_us = 50; };
+  # Back off when idle: on two cores the clients need the other core's time.
+  idle: { ${NM_IDLE_MODE:+mode = \"$NM_IDLE_MODE\"; }pause_after = 16; sleep_after = 256; sleep_us = 50; };
 };
 # Forwarding tests run with default allow; policy tests set NM_POLICY_DEFAULT=deny.
 policy: { default = "${NM_POLICY_DEFAULT:-allow}"; };

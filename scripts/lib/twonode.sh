@@ -24,6 +24,8 @@
 # level (after peers), e.g. 'signatures: { file = "/path/rules"; };'.
 # NM2_LCORES[NODE] sets NODE's eal.lcores (default "0-1": main lcore on CPU
 # 0, worker on CPU 1, for both nodes); "0@1,1@0" puts the worker on CPU 0.
+# NM2_IDLE_MODE sets dataplane.idle.mode (poll, sleep or wake; unset: the default),
+# NM2_IDLE_LINGER_US dataplane.idle.linger_us.
 #
 # Pod N of node a is 198.18.1.N, of node b 198.18.2.N; namespaces nm2pa$N$SFX.
 
@@ -84,7 +86,7 @@ eal: {
   args = ["--no-huge", "-m", "512", "--no-pci", "--log-level=lib.eal:warning"];
 };
 control: { socket = "${NM2_SOCK[$node]}"; group = "root"; };
-dataplane: { idle: { pause_after = 16; sleep_after = 256; sleep_us = 50; }; };
+dataplane: { idle: { ${NM2_IDLE_MODE:+mode = \"$NM2_IDLE_MODE\"; }${NM2_IDLE_LINGER_US:+linger_us = $NM2_IDLE_LINGER_US; }pause_after = 16; sleep_after = 256; sleep_us = 50; }; };
 policy: { default = "${NM_POLICY_DEFAULT:-allow}"; };
 conntrack: { timeouts: { tcp_closed = ${NM_TCP_CLOSED_TIMEOUT:-5}; }; };
 logs: { flows = "$NM_TMP/flows-$node.jsonl"; alerts = "$NM_TMP/alerts-$node.jsonl";

@@ -10,7 +10,8 @@
 # and ARP; `pod list remote` shows the other node's pods with identity,
 # labels and image; policy selectors match remote identities on the
 # receiving node (ingress) and on the sending node (egress); the start-up
-# log, `version` and `stats` name the same tunnel AEAD engine.
+# log, `version` and `stats` name the same tunnel AEAD engine; an idle
+# worker blocked in wake mode is woken by the fabric port's doorbell.
 set -euo pipefail
 # shellcheck source=tests/integration/tunnel_common.sh
 . "$(dirname "$0")/tunnel_common.sh"
@@ -32,6 +33,16 @@ tx=$(tn_peer a "t['tx_packets']")
 rx=$(tn_peer a "t['rx_packets']")
 ((tx > 0 && rx > 0)) || nm_fail "node a tunnel counters after cross-node pings: tx $tx rx $rx"
 nm_ok "node a's tunnel to node-b: tx_packets $tx, rx_packets $rx"
+
+# Idle wake mode (the default): node b's worker, blocked between pings 0.2 s
+# apart, is woken by the fabric port's doorbell (dataplane/idle.c).
+fw0=$(nm2_ctl b --json stats | nm_json "j['workers'][0]['idle'].get('fabric_wakeups', -1)")
+((fw0 >= 0)) || nm_fail "node b's fabric worker has no fabric doorbell (stats idle: no fabric_wakeups)"
+nm_in "${NM2_POD_NS[a1]}" ping -n -c 5 -i 0.2 -W 2 "${NM2_POD_IP[b1]}" >/dev/null ||
+	nm_fail "5 pings a1 -> b1 0.2 s apart were not all answered"
+fw1=$(nm2_ctl b --json stats | nm_json "j['workers'][0]['idle']['fabric_wakeups']")
+((fw1 > fw0)) || nm_fail "node b's fabric doorbell woke no idle wait over 5 pings: $fw0 -> $fw1"
+nm_ok "fabric doorbell: node b's worker woken by the fabric $fw0 -> $fw1 times over 5 pings"
 
 # The AEAD engine the records went through: one string in the start-up
 # log, `version` and `stats` (intel-ipsec-mb when built in, else openssl).

@@ -138,6 +138,13 @@ static const struct {
      "'rx_blocks' = 1 is outside 2..4096"},
     {"sleep_us above maximum", "dataplane: { idle: { sleep_us = 100001; }; };\n", 1,
      "'sleep_us' = 100001 is outside 0..100000"},
+    {"idle mode unknown", "dataplane: {\n  idle: {\n    mode = \"spin\";\n  };\n};\n", 3,
+     "dataplane.idle.mode must be \"poll\", \"sleep\" or \"wake\", not \"spin\""},
+    {"idle mode not a string", "dataplane: { idle: { mode = 2; }; };\n", 1, "'mode'"},
+    {"wait_max_us zero", "dataplane: { idle: { wait_max_us = 0; }; };\n", 1,
+     "'wait_max_us' = 0 is outside 1..100000"},
+    {"linger_us above maximum", "dataplane: { idle: { linger_us = 1000001; }; };\n", 1,
+     "'linger_us' = 1000001 is outside 0..1000000"},
     {"pause_after negative", "dataplane: { idle: { pause_after = -5; }; };\n", 1,
      "'pause_after' = -5 is outside 0..2147483647"},
     {"max_flows below minimum", "dataplane: { fragments: { max_flows = 15; }; };\n", 1,
@@ -331,6 +338,9 @@ assert_defaults(const struct nm_config *c)
 	cr_assert_eq(c->idle_pause_after, 16);
 	cr_assert_eq(c->idle_sleep_after, 256);
 	cr_assert_eq(c->idle_sleep_us, 50);
+	cr_assert_eq(c->idle_mode, NM_CONFIG_IDLE_WAKE);
+	cr_assert_eq(c->idle_wait_max_us, 1000);
+	cr_assert_eq(c->idle_linger_us, 0);
 	cr_assert_eq(c->frag_max_flows, 4096);
 	cr_assert_eq(c->frag_timeout_ms, 2000);
 	cr_assert_eq(c->max_pods, 256);
@@ -388,7 +398,8 @@ Test(config_load, every_setting_is_read)
 	    "  mbufs = 2048; pod_mtu = 9000; max_pods = 250;\n"
 	    "  af_packet: { version = 3; rx_block_size = 65536; rx_blocks = 8; rx_block_ms = 4;\n"
 	    "               frame_size = 16384; tx_frames = 64; };\n"
-	    "  idle: { pause_after = 0; sleep_after = 0; sleep_us = 100000; };\n"
+	    "  idle: { pause_after = 0; sleep_after = 0; sleep_us = 100000; mode = \"sleep\";\n"
+	    "          wait_max_us = 100000; linger_us = 1000000; };\n"
 	    "  fragments: { max_flows = 16; timeout_ms = 60000; };\n"
 	    "};\n"
 	    "tunnel: { fabric_iface = \"fab0\"; fabric_ip = \"10.9.0.1\"; fabric_mtu = 1600;\n"
@@ -421,6 +432,9 @@ Test(config_load, every_setting_is_read)
 	cr_assert_eq(cfg.idle_pause_after, 0);
 	cr_assert_eq(cfg.idle_sleep_after, 0);
 	cr_assert_eq(cfg.idle_sleep_us, 100000);
+	cr_assert_eq(cfg.idle_mode, NM_CONFIG_IDLE_SLEEP);
+	cr_assert_eq(cfg.idle_wait_max_us, 100000);
+	cr_assert_eq(cfg.idle_linger_us, 1000000);
 	cr_assert_eq(cfg.frag_max_flows, 16);
 	cr_assert_eq(cfg.frag_timeout_ms, 60000);
 	cr_assert_str_eq(cfg.tunnel.fabric_iface, "fab0");
