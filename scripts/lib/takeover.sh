@@ -18,11 +18,24 @@ nm_takeover_await() {
 		sleep 0.1
 	done
 	grep -q "ready:" "$log" || nm_fail "$what: not ready after 20 s: $(tail -n 5 "$log")"
-	timeout 10 tail --pid="$old" -f /dev/null || nm_fail "$what: old daemon $old still runs"
+	timeout 10 tail --pid="$old" -f /dev/null ||
+		nm_fail "$what: old daemon $old still runs: $(nm_proc_where "$old")"
 	wait "$old" || rc=$?
 	((rc == 0)) || nm_fail "$what: the old daemon exited with status $rc"
 	grep -q "handed over to the new daemon; exiting" "$old_log" ||
 		nm_fail "$what: the old daemon's log does not say it handed over"
+}
+
+# nm_proc_where PID: each thread's state and kernel wait channel, to tell a
+# daemon stuck in its own code from one held in the kernel (a process exit
+# waits in synchronize_rcu_expedited when the kernel's RCU stalls; dmesg
+# then has "blocked for more than 120 seconds").
+nm_proc_where() {
+	local t
+	for t in /proc/"$1"/task/*; do
+		printf '%s %s %s; ' "$(cat "$t/comm" 2>/dev/null)" \
+			"$(cut -d' ' -f3 "$t/stat" 2>/dev/null)" "$(cat "$t/wchan" 2>/dev/null)"
+	done
 }
 
 # nm_takeover N: `nodemeshd --takeover` with the running one's command line;
@@ -42,8 +55,11 @@ nm_takeover() {
 nm_probes_start() {
 	rm -f "$NM_TMP/probe-ready" "$NM_TMP/probe-r.json" "$NM_TMP/probe-sent"
 	local probe=$NM_SRC/tests/integration/udp_probe.py
+	# --sent-file: a sender stalled past --idle (the machine's load, a kernel
+	# stall) must not end the count early and pass for a forwarding stop.
 	nm_bg "$NM_PROBE_TO" "$NM_TMP/probe-r.log" "$NM_PY" "$probe" recv --addr "$NM_PROBE_ADDR" \
-		--port 9000 --out "$NM_TMP/probe-r.json" --ready-file "$NM_TMP/probe-ready" --idle 2
+		--port 9000 --out "$NM_TMP/probe-r.json" --ready-file "$NM_TMP/probe-ready" --idle 2 \
+		--sent-file "$NM_TMP/probe-sent"
 	NM_PROBE_RECEIVER=$NM_LAST_BG
 	nm_wait_file "$NM_TMP/probe-ready" || nm_fail "UDP probe receiver did not start"
 	nm_bg "$NM_PROBE_FROM" "$NM_TMP/probe-s.log" "$NM_PY" "$probe" send --addr "$NM_PROBE_ADDR" \

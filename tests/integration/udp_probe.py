@@ -4,10 +4,18 @@
 numbered datagram every INTERVAL seconds for DURATION seconds and writes the
 count sent to --out; `recv` counts them until IDLE seconds pass without one
 (or TOTAL seconds) and writes one JSON summary to --out: received, unique,
-duplicates, lost (with --sent), longest gap between two datagrams in a row
-(ms) and the sequence numbers around it."""
+duplicates, longest gap between two datagrams in a row (ms) and the
+sequence numbers around it.
+
+With --sent-file (the sender's --out), idle ends the count only once the
+sender has written that file: a sender that stalls longer than IDLE (a
+loaded machine, a kernel stall) would otherwise end the count early, and
+every datagram it sent after would be reported lost as if forwarding had
+stopped. The summary says how the count ended ("ended": idle, total) and
+whether the sender was done then ("sender_done")."""
 import argparse
 import json
+import os
 import socket
 import time
 
@@ -21,6 +29,7 @@ ap.add_argument("--duration", type=float, default=5.0)
 ap.add_argument("--ready-file")
 ap.add_argument("--idle", type=float, default=2.0)
 ap.add_argument("--total", type=float, default=30.0)
+ap.add_argument("--sent-file", help="recv: the sender's --out; idle counts only once it exists")
 a = ap.parse_args()
 
 
@@ -39,8 +48,10 @@ def send():
             time.sleep(due - now)
         s.sendto(b"%d" % n, (a.addr, a.port))
         n += 1
-    with open(a.out, "w") as f:
+    # Written whole, then renamed: a receiver watching for it never reads half.
+    with open(a.out + ".tmp", "w") as f:
         f.write("%d\n" % n)
+    os.replace(a.out + ".tmp", a.out)
 
 
 def recv():
@@ -53,18 +64,33 @@ def recv():
     seen = {}
     last_t = last_seq = None
     gap = (0.0, None, None)
+    ended = "total"
+    sender_done = a.sent_file is None
+    done_t = None  # when the sender's file was first seen
     while True:
         now = time.monotonic()
         left = a.total - (now - start)
-        if last_t is not None:
-            left = min(left, a.idle - (now - last_t))
         if left <= 0:
             break
-        s.settimeout(left)
+        if not sender_done and os.path.exists(a.sent_file):
+            sender_done, done_t = True, now
+        idle_left = None
+        # Idle from the last datagram or the sender's end, whichever is later.
+        since = max(t for t in (last_t, done_t) if t is not None) if (last_t or done_t) else None
+        if sender_done and since is not None:
+            idle_left = a.idle - (now - since)
+            if idle_left <= 0:
+                ended = "idle"
+                break
+        # A sender still running is looked for again every 100 ms.
+        wait = left if idle_left is None else min(left, idle_left)
+        if not sender_done:
+            wait = min(wait, 0.1)
+        s.settimeout(max(wait, 0.001))
         try:
             data, _ = s.recvfrom(64)
         except socket.timeout:
-            break
+            continue
         t = time.monotonic()
         seq = int(data)
         seen[seq] = seen.get(seq, 0) + 1
@@ -79,6 +105,8 @@ def recv():
         "longest_gap_ms": round(gap[0] * 1000, 2),
         "gap_after_seq": gap[1],
         "gap_before_seq": gap[2],
+        "ended": ended,
+        "sender_done": sender_done,
     }
     with open(a.out, "w") as f:
         json.dump(summary, f)
