@@ -130,16 +130,17 @@ nm_ipcache_create(struct nm_ipcache *ic, uint32_t max, struct rte_rcu_qsbr *qsbr
 	ic->max = max;
 	ic->bytes = heap_used() - before;
 	ic->image_slots = (uint32_t)rte_hash_max_key_id(ic->h) + 1;
-	ic->image = calloc(ic->image_slots, sizeof(*ic->image));
-	ic->image_bucket = calloc(NM_IPCACHE_IMAGE_BUCKETS, sizeof(*ic->image_bucket));
+	/* Arrays of pointers (sizeof of a pointer to a struct, as meant). */
+	ic->image = calloc(ic->image_slots, sizeof(struct nm_ipcache_image *));
+	ic->image_bucket = calloc(NM_IPCACHE_IMAGE_BUCKETS, sizeof(struct nm_ipcache_image *));
 	if (ic->image == NULL || ic->image_bucket == NULL) {
 		snprintf(err, errlen, "no memory for the ipcache's %u image slots",
 			 ic->image_slots);
 		nm_ipcache_destroy(ic);
 		return -ENOMEM;
 	}
-	ic->image_bytes = (size_t)ic->image_slots * sizeof(*ic->image) +
-			  NM_IPCACHE_IMAGE_BUCKETS * sizeof(*ic->image_bucket);
+	ic->image_bytes = ((size_t)ic->image_slots + NM_IPCACHE_IMAGE_BUCKETS) *
+			  sizeof(struct nm_ipcache_image *);
 	return 0;
 }
 
