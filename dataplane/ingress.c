@@ -177,19 +177,19 @@ link_or_lookup(struct nm_worker *w, const struct nm_ingress_burst *in, struct nm
 		const struct nm_flow *sf = in->src_flow[i];
 		struct nm_flow *linked = sf != NULL ? nm_flow_linked(&w->flows, sf) : NULL;
 
-		if (linked != NULL) {
+		if (linked != NULL)
 			found[i] = linked;
-			continue;
-		}
-		miss[n] = i;
-		refs[n++] = in->ref[i];
+		else
+			miss[n++] = i;
 	}
 	if (n == 0)
 		return;
-	if (n == in->n) {
+	if (n == in->n) { /* none linked (handoff, fabric): the refs as they are */
 		nm_track_lookup_bulk(w, in->ref, n, found);
 		return;
 	}
+	for (uint16_t k = 0; k < n; k++)
+		refs[k] = in->ref[miss[k]];
 	nm_track_lookup_bulk(w, refs, n, got);
 	for (uint16_t k = 0; k < n; k++)
 		found[miss[k]] = got[k];
