@@ -315,6 +315,12 @@ fabric_up(void)
 	node->cfg.tunnel.udp_port = UDP_PORT;
 	node->dp.params.udp_port = UDP_PORT;
 	node->dp.tnl_mtu = 1500 - NM_TNL_IP_OVERHEAD;
+	/* What nm_node_tunnel_init makes for a fabric, small (as test_fabric.c does). */
+	CHECK(nm_ipcache_create(&node->ipc, 64, node->dp.qsbr, 7, err, sizeof(err)) == 0);
+	node->dp.ipcache = node->ipc.h;
+	node->remote_session = calloc(node->dp.tnl->max_peers, sizeof(*node->remote_session));
+	node->remote_count = calloc(node->dp.tnl->max_peers, sizeof(*node->remote_count));
+	CHECK(node->remote_session != NULL && node->remote_count != NULL);
 
 	spec.fabric_ip = rte_cpu_to_be_32(PEER_IP);
 	spec.pod_cidr.net = rte_cpu_to_be_32(IP4(198, 18, 2, 0));
