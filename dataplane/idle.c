@@ -7,10 +7,11 @@
  *   poll   rte_pause() between polls after pause_after empty turns: the
  *          lowest latency, a core always at 100 %.
  *   sleep  after sleep_after empty turns, sleep sleep_us between polls
- *          (nanosleep, plus the thread's timer slack, 50 us by default). A packet that arrives
- * meanwhile waits for the sleep to end: that wait is the tail latency of this mode. wake   after
- * sleep_after empty turns, block in epoll_pwait2() on what can bring work, and poll again as soon
- * as it does:
+ *          (nanosleep, plus the thread's timer slack, 50 us by default).
+ *          A packet that arrives meanwhile waits for the sleep to end:
+ *          that wait is the tail latency of this mode.
+ *   wake   after sleep_after empty turns, block in epoll_pwait2() on what
+ *          can bring work, and poll again as soon as it does:
  *            - the af_packet pods' sockets, through the pod poller's epoll
  *              set (nested; a packet socket with an RX ring is readable
  *              while a frame waits in the ring),
