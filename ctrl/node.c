@@ -783,6 +783,9 @@ worker_json(const struct nm_worker *w)
 		json_object_set_new(idle, "fabric_wakeups",
 				    json_integer((json_int_t)LOAD(w->fabric_bell->wakeups)));
 	}
+	json_object_set_new(o, "tunnel",
+			    json_pack("{s:I, s:I}", "sealed", (json_int_t)LOAD(c->tnl_sealed),
+				      "opened", (json_int_t)LOAD(c->tnl_opened)));
 	json_object_set_new(o, "flows", flows_json(&w->flows));
 	json_object_set_new(o, "pod_poll",
 			    json_pack("{s:i, s:I, s:I, s:I, s:I}", "hot", (int)LOAD(w->poll.n_hot),

@@ -259,25 +259,34 @@ void nm_node_tnl_drop_prev_rx(struct nm_node *node, unsigned int idx);
  * peer's, and the node frees them from then on. 0 or -ENOMEM (then they
  * are still the caller's).
  */
-struct nm_tnl_key;
-struct nm_tnl_rx;
-int nm_node_tnl_keys_set(struct nm_node *node, unsigned int idx, struct nm_tnl_key *tx,
-			 struct nm_tnl_rx *rx0, struct nm_tnl_rx *rx1);
-/* Free a receive epoch (its key wiped) that no published state holds. NULL is fine. */
-void nm_node_tnl_rx_free(struct nm_tnl_rx *rx);
+struct nm_tnl_keyset;
+int nm_node_tnl_keys_set(struct nm_node *node, unsigned int idx, struct nm_tnl_keyset *tx,
+			 struct nm_tnl_keyset *rx0, struct nm_tnl_keyset *rx1);
+/* The peer's fabric MAC as the workers learnt it: true and *mac, or false (not yet). */
+struct nm_tnl_peer;
+struct nm_peer_live;
+struct rte_ether_addr;
+bool nm_node_tnl_peer_mac(const struct nm_tnl_peer *p, struct rte_ether_addr *mac);
+/* Set it (a takeover's restore, before the workers run). */
+void nm_node_tnl_peer_mac_set(const struct nm_tnl_peer *p, const struct rte_ether_addr *mac);
+/* The workers' counters for peer p, summed (arp_sent_tsc 0). */
+void nm_node_tnl_live_sum(const struct nm_node *node, const struct nm_tnl_peer *p,
+			  struct nm_peer_live *sum);
 /* Drop every key of the peer: nothing is sealed for it or opened from it. */
 void nm_node_tnl_withdraw(struct nm_node *node, unsigned int idx);
 bool nm_node_tnl_tx_should_rotate(const struct nm_node *node, unsigned int idx);
 json_t *nm_node_tnl_peer_json(struct nm_node *node, unsigned int idx);
 /*
  * Dataplane bytes per peer slot, reserved at start for tunnel.max_peers
- * (tunnel state with its index, the fabric worker's buffers), and bytes
- * a keyed peer adds (its counters, two receive epochs' replay windows);
- * the key contexts' engine state is the crypto library's (not counted:
- * `scripts/bench peers` measures the process's growth per peer).
+ * (tunnel state with its index, every worker's buffers), and bytes a
+ * keyed peer adds (its per-worker counters, three key sets with their
+ * shared counter and replay windows); the key contexts' engine state is
+ * the crypto library's (not counted: `scripts/bench peers` measures the
+ * process's growth per peer). dyn: the per-peer block the workers write.
  */
 size_t nm_node_tnl_slot_bytes(const struct nm_node *node);
-size_t nm_node_tnl_peer_bytes(void);
+size_t nm_node_tnl_peer_bytes(const struct nm_node *node);
+size_t nm_node_tnl_peer_dyn_bytes(const struct nm_node *node);
 /*
  * Pods a peer announced (inside its pod CIDR only), kept in the ipcache
  * (nodemesh/ipcache-t.h). Each change is visible to the workers at once;

@@ -82,8 +82,8 @@ struct nm_node {
 	uint16_t *remote_session;   /* by peer: its current session (nodemesh/ipcache-t.h) */
 	uint32_t *remote_count;	    /* by peer: its pods in the ipcache */
 	struct nm_peers *peers;	    /* control connections to other nodes (peers.c) */
-	struct nm_fabric_bell
-	    *fabric_bell;      /* wakes the fabric worker (fabric_bell.h); NULL: none */
+	/* wakes worker i when its fabric queue has traffic (fabric_bell.h); NULL: none */
+	struct nm_fabric_bell *fabric_bell[NM_MAX_WORKERS];
 	char tnl_engine[160];  /* the AEAD engine tunnel keys get (nm_tnl_engine_describe) */
 	struct nm_rule *rules; /* NM_MAX_RULES, the first n_rules in force, in order */
 	unsigned int n_rules;

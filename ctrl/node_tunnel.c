@@ -71,20 +71,28 @@ nm_node_tunnel_init(struct nm_node *node, char *err, size_t errlen)
 	struct nm_pod_spec fab = {.driver = NM_DRV_AF_PACKET};
 	snprintf(fab.name, sizeof(fab.name), "fabric");
 	snprintf(fab.iface, sizeof(fab.iface), "%s", tc->fabric_iface);
-	/* Pod ids start at 1: 0 names the fabric port's ethdev. */
-	rc = nm_port_attach(&fab, 0, node->dp.pool, &node->dp.fabric_port, &node->dp.fabric_mac,
-			    err, errlen);
+	/*
+	 * Pod ids start at 1: 0 names the fabric port's ethdev. A queue pair
+	 * per worker: every worker seals what it routes and opens what its
+	 * queue receives (the kernel's fanout spreads datagrams by the outer
+	 * UDP source port, which carries the inner flow's hash).
+	 */
+	rc = nm_port_attach(&fab, 0, (uint16_t)node->dp.n_workers, node->dp.pool,
+			    &node->dp.fabric_port, &node->dp.fabric_mac, err, errlen);
 	if (rc < 0)
 		return rc;
 	node->dp.has_fabric = true;
 	node->dp.tnl_mtu = tc->fabric_mtu - NM_TNL_IP_OVERHEAD;
-	/* Without it the fabric worker's idle waits are bounded by sleep_us, as for any ethdev. */
-	char bell_err[256];
-	node->fabric_bell = nm_fabric_bell_open(
-	    tc->fabric_iface, node->dp.workers[NM_FABRIC_WORKER], bell_err, sizeof(bell_err));
-	if (node->fabric_bell == NULL)
-		fprintf(stderr, "nodemeshd: %s; the fabric worker's idle waits last sleep_us\n",
-			bell_err);
+	/* Without one a worker's idle waits are bounded by sleep_us, as for any ethdev. */
+	for (unsigned int i = 0; i < node->dp.n_workers; i++) {
+		char bell_err[256];
+
+		node->fabric_bell[i] = nm_fabric_bell_open(tc->fabric_iface, node->dp.workers[i],
+							   bell_err, sizeof(bell_err));
+		if (node->fabric_bell[i] == NULL)
+			fprintf(stderr, "nodemeshd: %s; worker %u's idle waits last sleep_us\n",
+				bell_err, i);
+	}
 	return 0;
 }
 
@@ -95,34 +103,27 @@ nm_node_tnl_engine(const struct nm_node *node)
 }
 
 void
-nm_node_tnl_rx_free(struct nm_tnl_rx *rx)
-{
-	if (rx == NULL)
-		return;
-	nm_tnl_key_free(rx->key);
-	rte_free(rx);
-}
-
-void
 nm_node_tunnel_fini(struct nm_node *node)
 {
 	if (node->dp.tnl != NULL) {
 		for (uint32_t i = 0; i < node->dp.tnl->max_peers; i++) {
 			struct nm_tnl_peer *p = &node->dp.tnl->peers[i];
-			nm_tnl_key_free(p->tx);
-			nm_node_tnl_rx_free(p->rx[0]);
-			nm_node_tnl_rx_free(p->rx[1]);
-			rte_free(p->live);
+			nm_tnl_keyset_free(p->tx);
+			nm_tnl_keyset_free(p->rx[0]);
+			nm_tnl_keyset_free(p->rx[1]);
+			rte_free(p->dyn);
 		}
 		free(node->dp.tnl);
 		node->dp.tnl = NULL;
 	}
-	if (node->fabric_bell != NULL) {
+	for (unsigned int i = 0; i < NM_MAX_WORKERS; i++) {
+		if (node->fabric_bell[i] == NULL)
+			continue;
 		/* The workers may be freed already (nm_node_free): then nothing points at it. */
-		if (node->dp.workers[NM_FABRIC_WORKER] != NULL)
-			node->dp.workers[NM_FABRIC_WORKER]->fabric_bell = NULL;
-		nm_fabric_bell_close(node->fabric_bell);
-		node->fabric_bell = NULL;
+		if (node->dp.workers[i] != NULL)
+			node->dp.workers[i]->fabric_bell = NULL;
+		nm_fabric_bell_close(node->fabric_bell[i]);
+		node->fabric_bell[i] = NULL;
 	}
 	if (node->dp.has_fabric)
 		nm_port_detach(node->dp.fabric_port);
@@ -144,7 +145,7 @@ tnl_publish(struct nm_node *node, struct nm_tnl_state *next)
 
 	next->generation = old->generation + 1;
 	__atomic_store_n(&node->dp.tnl, next, __ATOMIC_RELEASE);
-	/* A blocked fabric worker starts learning a new peer's MAC now (fabric.c). */
+	/* A blocked worker 0 starts learning a new peer's MAC now (fabric.c). */
 	nm_node_wake_workers(node);
 	rte_rcu_qsbr_synchronize(node->dp.qsbr, RTE_QSBR_THRID_INVALID);
 	free(old);
@@ -175,10 +176,11 @@ nm_node_tnl_peer_set(struct nm_node *node, unsigned int idx, const struct nm_pee
 		return -ENOSPC;
 	}
 	struct nm_tnl_state *next = tnl_copy(node);
-	struct nm_peer_live *live = rte_zmalloc("nm_peer_live", sizeof(*live), RTE_CACHE_LINE_SIZE);
-	if (next == NULL || live == NULL) {
+	struct nm_peer_dyn *dyn =
+	    rte_zmalloc("nm_peer_dyn", nm_node_tnl_peer_dyn_bytes(node), RTE_CACHE_LINE_SIZE);
+	if (next == NULL || dyn == NULL) {
 		free(next);
-		rte_free(live);
+		rte_free(dyn);
 		snprintf(err, errlen, "out of memory for the peer");
 		return -ENOMEM;
 	}
@@ -187,7 +189,7 @@ nm_node_tnl_peer_set(struct nm_node *node, unsigned int idx, const struct nm_pee
 	p->in_use = 1;
 	p->fabric_ip = spec->fabric_ip;
 	p->pod_cidr = spec->pod_cidr;
-	p->live = live;
+	p->dyn = dyn;
 	snprintf(p->name, sizeof(p->name), "%s", spec->name);
 	nm_tnl_index_build(next);
 	tnl_publish(node, next);
@@ -196,17 +198,17 @@ nm_node_tnl_peer_set(struct nm_node *node, unsigned int idx, const struct nm_pee
 
 /* Replace (tx, rx0, rx1) of peer idx; what is replaced is freed after publication. */
 static int
-keys_swap(struct nm_node *node, unsigned int idx, struct nm_tnl_key *tx, struct nm_tnl_rx *rx0,
-	  struct nm_tnl_rx *rx1, bool free_live)
+keys_swap(struct nm_node *node, unsigned int idx, struct nm_tnl_keyset *tx,
+	  struct nm_tnl_keyset *rx0, struct nm_tnl_keyset *rx1, bool free_live)
 {
 	struct nm_tnl_state *next = tnl_copy(node);
 
 	if (next == NULL)
 		return -ENOMEM;
 	struct nm_tnl_peer *p = &next->peers[idx];
-	struct nm_tnl_key *old_tx = p->tx;
-	struct nm_tnl_rx *old_rx[2] = {p->rx[0], p->rx[1]};
-	struct nm_peer_live *old_live = p->live;
+	struct nm_tnl_keyset *old_tx = p->tx;
+	struct nm_tnl_keyset *old_rx[2] = {p->rx[0], p->rx[1]};
+	struct nm_peer_dyn *old_dyn = p->dyn;
 
 	p->tx = tx;
 	p->rx[0] = rx0;
@@ -217,12 +219,12 @@ keys_swap(struct nm_node *node, unsigned int idx, struct nm_tnl_key *tx, struct 
 	}
 	tnl_publish(node, next);
 	if (old_tx != tx)
-		nm_tnl_key_free(old_tx);
+		nm_tnl_keyset_free(old_tx);
 	for (int k = 0; k < 2; k++)
 		if (old_rx[k] != rx0 && old_rx[k] != rx1)
-			nm_node_tnl_rx_free(old_rx[k]);
+			nm_tnl_keyset_free(old_rx[k]);
 	if (free_live)
-		rte_free(old_live);
+		rte_free(old_dyn);
 	return 0;
 }
 
@@ -238,15 +240,15 @@ int
 nm_node_tnl_set_tx(struct nm_node *node, unsigned int idx, const struct nm_tnl_key_params *kp,
 		   char *err, size_t errlen)
 {
-	struct nm_tnl_key *key = nm_tnl_key_create(kp);
+	struct nm_tnl_keyset *key = nm_tnl_keyset_create(kp, node->dp.n_workers);
 
 	if (key == NULL) {
-		snprintf(err, errlen, "creating the sending key failed");
+		snprintf(err, errlen, "creating the sending key failed: %s", strerror(errno));
 		return -ENOMEM;
 	}
 	const struct nm_tnl_peer *p = &node->dp.tnl->peers[idx];
 	if (keys_swap(node, idx, key, p->rx[0], p->rx[1], false) < 0) {
-		nm_tnl_key_free(key);
+		nm_tnl_keyset_free(key);
 		snprintf(err, errlen, "out of memory for the tunnel state");
 		return -ENOMEM;
 	}
@@ -257,20 +259,21 @@ int
 nm_node_tnl_set_rx(struct nm_node *node, unsigned int idx, const struct nm_tnl_key_params *kp,
 		   char *err, size_t errlen)
 {
-	struct nm_tnl_rx *rx = rte_zmalloc("nm_tnl_rx", sizeof(*rx), RTE_CACHE_LINE_SIZE);
+	struct nm_tnl_keyset *rx = nm_tnl_keyset_create(kp, node->dp.n_workers);
 
-	if (rx != NULL)
-		rx->key = nm_tnl_key_create(kp);
-	if (rx == NULL || rx->key == NULL) {
-		nm_node_tnl_rx_free(rx);
-		snprintf(err, errlen, "creating the receiving key failed");
+	if (rx == NULL) {
+		snprintf(err, errlen, "creating the receiving key failed: %s", strerror(errno));
 		return -ENOMEM;
 	}
-	nm_tnl_replay_init(&rx->replay);
 	const struct nm_tnl_peer *p = &node->dp.tnl->peers[idx];
-	/* The new epoch becomes current; the current one stays for the grace period. */
+	/*
+	 * The new epoch becomes current; the current one stays for the grace
+	 * period. After the publication every worker has seen it (tnl_publish
+	 * waits for their grace period), so the peer may seal under it as soon
+	 * as it hears back: no record of the new epoch finds a worker without it.
+	 */
 	if (keys_swap(node, idx, p->tx, rx, p->rx[0], false) < 0) {
-		nm_node_tnl_rx_free(rx);
+		nm_tnl_keyset_free(rx);
 		snprintf(err, errlen, "out of memory for the tunnel state");
 		return -ENOMEM;
 	}
@@ -278,8 +281,8 @@ nm_node_tnl_set_rx(struct nm_node *node, unsigned int idx, const struct nm_tnl_k
 }
 
 int
-nm_node_tnl_keys_set(struct nm_node *node, unsigned int idx, struct nm_tnl_key *tx,
-		     struct nm_tnl_rx *rx0, struct nm_tnl_rx *rx1)
+nm_node_tnl_keys_set(struct nm_node *node, unsigned int idx, struct nm_tnl_keyset *tx,
+		     struct nm_tnl_keyset *rx0, struct nm_tnl_keyset *rx1)
 {
 	return keys_swap(node, idx, tx, rx0, rx1, false);
 }
@@ -303,9 +306,9 @@ nm_node_tnl_withdraw(struct nm_node *node, unsigned int idx)
 bool
 nm_node_tnl_tx_should_rotate(const struct nm_node *node, unsigned int idx)
 {
-	const struct nm_tnl_key *tx = node->dp.tnl->peers[idx].tx;
+	const struct nm_tnl_keyset *tx = node->dp.tnl->peers[idx].tx;
 
-	return tx != NULL && nm_tnl_key_should_rotate(tx);
+	return tx != NULL && nm_tnl_keyset_should_rotate(tx);
 }
 
 /* ---- remote pods (announced by peers): the ipcache --------------------------- */
@@ -596,13 +599,61 @@ nm_node_tnl_slot_bytes(const struct nm_node *node)
 {
 	uint32_t n = node->dp.tnl->max_peers;
 
-	return nm_tnl_state_size(n) / n + sizeof(struct nm_fabric_out) + sizeof(uint16_t);
+	return nm_tnl_state_size(n) / n +
+	       node->dp.n_workers * (sizeof(struct nm_fabric_out) + sizeof(uint16_t));
 }
 
 size_t
-nm_node_tnl_peer_bytes(void)
+nm_node_tnl_peer_dyn_bytes(const struct nm_node *node)
 {
-	return sizeof(struct nm_peer_live) + 2 * sizeof(struct nm_tnl_rx);
+	return sizeof(struct nm_peer_dyn) + node->dp.n_workers * sizeof(struct nm_peer_live);
+}
+
+size_t
+nm_node_tnl_peer_bytes(const struct nm_node *node)
+{
+	return nm_node_tnl_peer_dyn_bytes(node) + 3 * sizeof(struct nm_tnl_keyset);
+}
+
+bool
+nm_node_tnl_peer_mac(const struct nm_tnl_peer *p, struct rte_ether_addr *mac)
+{
+	uint64_t v = __atomic_load_n(&p->dyn->mac, __ATOMIC_RELAXED);
+
+	memcpy(mac->addr_bytes, &v, RTE_ETHER_ADDR_LEN); /* as fabric.c stores it */
+	return (v & NM_PEER_MAC_KNOWN) != 0;
+}
+
+void
+nm_node_tnl_peer_mac_set(const struct nm_tnl_peer *p, const struct rte_ether_addr *mac)
+{
+	uint64_t v = NM_PEER_MAC_KNOWN;
+
+	memcpy(&v, mac->addr_bytes, RTE_ETHER_ADDR_LEN);
+	__atomic_store_n(&p->dyn->mac, v, __ATOMIC_RELAXED);
+}
+
+/* The workers' counters for a peer, summed (relaxed reads of counters they write). */
+void
+nm_node_tnl_live_sum(const struct nm_node *node, const struct nm_tnl_peer *p,
+		     struct nm_peer_live *sum)
+{
+	memset(sum, 0, sizeof(*sum));
+	for (unsigned int i = 0; i < node->dp.n_workers; i++) {
+		const struct nm_peer_live *l = &p->dyn->w[i];
+
+		sum->tx_packets += LOAD(l->tx_packets);
+		sum->tx_bytes += LOAD(l->tx_bytes);
+		sum->tx_bursts += LOAD(l->tx_bursts);
+		sum->tx_packable += LOAD(l->tx_packable);
+		sum->rx_packets += LOAD(l->rx_packets);
+		sum->rx_bytes += LOAD(l->rx_bytes);
+		sum->no_key += LOAD(l->no_key);
+		sum->unresolved += LOAD(l->unresolved);
+		sum->inner_spoofed += LOAD(l->inner_spoofed);
+		for (unsigned int r = 0; r < NM_TNL_REASON_MAX; r++)
+			sum->rejected[r] += LOAD(l->rejected[r]);
+	}
 }
 
 /* Dataplane view of peer idx for `tunnel list`. */
@@ -616,23 +667,30 @@ nm_node_tnl_peer_json(struct nm_node *node, unsigned int idx)
 		return o;
 	json_object_set_new(o, "remote_pods",
 			    json_integer(node->remote_count ? node->remote_count[idx] : 0));
-	const struct nm_peer_live *l = p->live;
-	char mac[RTE_ETHER_ADDR_FMT_SIZE];
-	rte_ether_format_addr(mac, sizeof(mac), &l->mac);
-	json_object_set_new(o, "fabric_mac", LOAD(l->mac_known) ? json_string(mac) : json_null());
-	json_object_set_new(o, "tx_packets", json_integer((json_int_t)LOAD(l->tx_packets)));
-	json_object_set_new(o, "tx_bytes", json_integer((json_int_t)LOAD(l->tx_bytes)));
-	json_object_set_new(o, "tx_bursts", json_integer((json_int_t)LOAD(l->tx_bursts)));
-	json_object_set_new(o, "tx_packable", json_integer((json_int_t)LOAD(l->tx_packable)));
-	json_object_set_new(o, "rx_packets", json_integer((json_int_t)LOAD(l->rx_packets)));
-	json_object_set_new(o, "rx_bytes", json_integer((json_int_t)LOAD(l->rx_bytes)));
-	json_object_set_new(o, "dropped_no_key", json_integer((json_int_t)LOAD(l->no_key)));
-	json_object_set_new(o, "dropped_unresolved", json_integer((json_int_t)LOAD(l->unresolved)));
-	json_object_set_new(o, "inner_spoofed", json_integer((json_int_t)LOAD(l->inner_spoofed)));
+	struct nm_peer_live sum;
+	nm_node_tnl_live_sum(node, p, &sum);
+	const struct nm_peer_live *l = &sum;
+	struct rte_ether_addr ea;
+	if (nm_node_tnl_peer_mac(p, &ea)) {
+		char mac[RTE_ETHER_ADDR_FMT_SIZE];
+		rte_ether_format_addr(mac, sizeof(mac), &ea);
+		json_object_set_new(o, "fabric_mac", json_string(mac));
+	} else {
+		json_object_set_new(o, "fabric_mac", json_null());
+	}
+	json_object_set_new(o, "tx_packets", json_integer((json_int_t)l->tx_packets));
+	json_object_set_new(o, "tx_bytes", json_integer((json_int_t)l->tx_bytes));
+	json_object_set_new(o, "tx_bursts", json_integer((json_int_t)l->tx_bursts));
+	json_object_set_new(o, "tx_packable", json_integer((json_int_t)l->tx_packable));
+	json_object_set_new(o, "rx_packets", json_integer((json_int_t)l->rx_packets));
+	json_object_set_new(o, "rx_bytes", json_integer((json_int_t)l->rx_bytes));
+	json_object_set_new(o, "dropped_no_key", json_integer((json_int_t)l->no_key));
+	json_object_set_new(o, "dropped_unresolved", json_integer((json_int_t)l->unresolved));
+	json_object_set_new(o, "inner_spoofed", json_integer((json_int_t)l->inner_spoofed));
 	json_t *rej = json_object();
 	uint64_t failures = 0;
 	for (unsigned int r = 1; r < NM_TNL_REASON_MAX; r++) {
-		uint64_t v = LOAD(l->rejected[r]);
+		uint64_t v = l->rejected[r];
 		failures += v;
 		json_object_set_new(rej, nm_tnl_reason_name(r), json_integer((json_int_t)v));
 	}
@@ -640,8 +698,8 @@ nm_node_tnl_peer_json(struct nm_node *node, unsigned int idx)
 	json_object_set_new(o, "rejected_total", json_integer((json_int_t)failures));
 	if (p->tx != NULL) {
 		struct nm_tnl_key_stats ks;
-		nm_tnl_key_stats_get(p->tx, &ks);
-		json_object_set_new(o, "tx_epoch", json_integer(nm_tnl_key_epoch(p->tx)));
+		nm_tnl_keyset_stats_get(p->tx, &ks);
+		json_object_set_new(o, "tx_epoch", json_integer(p->tx->epoch));
 		json_object_set_new(o, "tx_epoch_records", json_integer((json_int_t)ks.records));
 	} else {
 		json_object_set_new(o, "tx_epoch", json_null());
@@ -649,7 +707,7 @@ nm_node_tnl_peer_json(struct nm_node *node, unsigned int idx)
 	json_t *rx = json_array();
 	for (int k = 0; k < 2; k++)
 		if (p->rx[k] != NULL)
-			json_array_append_new(rx, json_integer(nm_tnl_key_epoch(p->rx[k]->key)));
+			json_array_append_new(rx, json_integer(p->rx[k]->epoch));
 	json_object_set_new(o, "rx_epochs", rx);
 	return o;
 }

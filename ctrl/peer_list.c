@@ -147,8 +147,9 @@ nm_peers_summary_json(const struct nm_peers *ps)
 			 "max_peers", ps != NULL ? (int)ps->max_peers : 0, "configured", configured,
 			 "up", up, "keying", keying, "connecting", connecting, "idle", idle,
 			 "memory", "bytes_per_slot", (json_int_t)slot, "bytes_per_keyed_peer",
-			 (json_int_t)nm_node_tnl_peer_bytes(), "handshakes", "rate",
-			 hs != NULL ? (int)hs->rate : 0, "burst", hs != NULL ? (int)hs->burst : 0,
-			 "started", (json_int_t)(hs != NULL ? hs->taken : 0), "deferred",
+			 (json_int_t)(ps != NULL ? nm_node_tnl_peer_bytes(ps->node) : 0),
+			 "handshakes", "rate", hs != NULL ? (int)hs->rate : 0, "burst",
+			 hs != NULL ? (int)hs->burst : 0, "started",
+			 (json_int_t)(hs != NULL ? hs->taken : 0), "deferred",
 			 (json_int_t)(hs != NULL ? hs->deferred : 0));
 }

@@ -4,8 +4,9 @@
  * rings on the host end of the pod's veth (podio_setup.c): no DPDK ethdev,
  * so the number of pods is not bounded by RTE_MAX_ETHPORTS. af_xdp and
  * memif pods, and the fabric port, are hot-plugged DPDK virtual devices
- * (net_af_xdp, net_memif, net_af_packet), one RX and one TX queue each,
- * because only the owner worker ever touches the port; a process has at
+ * (net_af_xdp, net_memif, net_af_packet), a pod's with one RX and one TX
+ * queue because only the owner worker ever touches it, the fabric's with
+ * a queue pair per worker (every worker seals and opens); a process has at
  * most RTE_MAX_ETHPORTS of them (32 in Debian's DPDK), the fabric
  * included. Control thread only.
  */
@@ -41,8 +42,9 @@ devname(char *buf, size_t len, uint8_t driver, uint32_t pod_id)
 }
 
 int
-nm_port_attach(const struct nm_pod_spec *spec, uint32_t pod_id, struct rte_mempool *pool,
-	       uint16_t *port_id, struct rte_ether_addr *mac, char *err, size_t errlen)
+nm_port_attach(const struct nm_pod_spec *spec, uint32_t pod_id, uint16_t nq,
+	       struct rte_mempool *pool, uint16_t *port_id, struct rte_ether_addr *mac, char *err,
+	       size_t errlen)
 {
 	struct rte_eth_conf conf;
 	char name[64], args[256];
@@ -61,7 +63,7 @@ nm_port_attach(const struct nm_pod_spec *spec, uint32_t pod_id, struct rte_mempo
 			 name, spec->memif_socket);
 		break;
 	default:
-		snprintf(args, sizeof(args), "%s,iface=%s,qpairs=1", name, spec->iface);
+		snprintf(args, sizeof(args), "%s,iface=%s,qpairs=%u", name, spec->iface, nq);
 		break;
 	}
 
@@ -89,12 +91,14 @@ nm_port_attach(const struct nm_pod_spec *spec, uint32_t pod_id, struct rte_mempo
 	}
 
 	memset(&conf, 0, sizeof(conf));
-	rc = rte_eth_dev_configure(pid, 1, 1, &conf);
-	if (rc == 0)
-		rc = rte_eth_rx_queue_setup(pid, 0, NM_PORT_DESC, rte_eth_dev_socket_id(pid), NULL,
+	rc = rte_eth_dev_configure(pid, nq, nq, &conf);
+	for (uint16_t q = 0; q < nq && rc == 0; q++) {
+		rc = rte_eth_rx_queue_setup(pid, q, NM_PORT_DESC, rte_eth_dev_socket_id(pid), NULL,
 					    pool);
-	if (rc == 0)
-		rc = rte_eth_tx_queue_setup(pid, 0, NM_PORT_DESC, rte_eth_dev_socket_id(pid), NULL);
+		if (rc == 0)
+			rc = rte_eth_tx_queue_setup(pid, q, NM_PORT_DESC,
+						    rte_eth_dev_socket_id(pid), NULL);
+	}
 	if (rc == 0)
 		rc = rte_eth_dev_start(pid);
 	if (rc == 0)
@@ -131,7 +135,7 @@ nm_port_pod_attach(const struct nm_pod_spec *spec, struct rte_mempool *pool,
 		   size_t errlen)
 {
 	if (spec->driver != NM_DRV_AF_PACKET)
-		return nm_port_attach(spec, pod->id, pool, &pod->port_id, &pod->port_mac, err,
+		return nm_port_attach(spec, pod->id, 1, pool, &pod->port_id, &pod->port_mac, err,
 				      errlen);
 	pod->io = nm_podio_open(spec->iface, io_params, &pod->port_mac, err, errlen);
 	return pod->io != NULL ? 0 : -errno;

@@ -17,8 +17,14 @@
 #include "nodemesh/pod_table-t.h"
 #include "nodemesh/podio-t.h"
 
-int nm_port_attach(const struct nm_pod_spec *spec, uint32_t pod_id, struct rte_mempool *pool,
-		   uint16_t *port_id, struct rte_ether_addr *mac, char *err, size_t errlen);
+/*
+ * Hot-plug a DPDK ethdev for spec with nq RX and TX queues (1 for a pod;
+ * one per worker for the fabric, af_packet only: its qpairs, the kernel's
+ * PACKET_FANOUT spreading frames by flow hash). 0, or -errno with err.
+ */
+int nm_port_attach(const struct nm_pod_spec *spec, uint32_t pod_id, uint16_t nq,
+		   struct rte_mempool *pool, uint16_t *port_id, struct rte_ether_addr *mac,
+		   char *err, size_t errlen);
 void nm_port_detach(uint16_t port_id);
 /*
  * Attach the I/O of pod (its id set): fills pod->io or pod->port_id, and

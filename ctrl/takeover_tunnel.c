@@ -59,11 +59,18 @@
 #include "nodemesh/ipcache-t.h"
 #include "nodemesh/tunnel.h"
 
-/* One key as a TUNNEL record carries it (key_put()); present 0: the slot is empty. */
+/*
+ * One key as a TUNNEL record carries it (key_put()); present 0: the slot
+ * is empty. A key set is carried as one key: its parameters, the counters
+ * summed over its worker contexts, the shared sequence counter, and a
+ * receiving key's window in RFC 6479's form (nm_tnl_replay_export), which
+ * the release before wrote and reads.
+ */
 struct key_wire {
 	struct nm_tnl_key_params params;
 	struct nm_tnl_key_stats stats;
-	struct nm_tnl_replay replay; /* receiving keys: the window of that epoch */
+	uint64_t replay_top; /* receiving keys: the window of that epoch */
+	uint64_t replay_bits[NM_TNL_REPLAY_WORDS];
 	uint8_t present;
 };
 
@@ -73,7 +80,9 @@ struct peer_wire {
 	struct key_wire tx;
 	struct key_wire rx[2]; /* current receive epoch, previous */
 	struct nm_peer_keying keying;
-	struct nm_peer_live live; /* its MAC and counters (`tunnel list`) */
+	struct rte_ether_addr mac; /* its fabric MAC */
+	uint8_t mac_known;
+	struct nm_peer_live live; /* its counters, summed over the workers (`tunnel list`) */
 };
 
 /* A pod a peer announced (the ipcache), as its announcement. */
@@ -90,13 +99,13 @@ enum record_kind {
 /* ---- the old daemon ---------------------------------------------------------- */
 
 static void
-key_to_wire(const struct nm_tnl_key *key, const struct nm_tnl_replay *replay, struct key_wire *w)
+key_to_wire(const struct nm_tnl_keyset *ks, struct key_wire *w)
 {
-	if (key == NULL)
+	if (ks == NULL)
 		return;
-	nm_tnl_key_export(key, &w->params, &w->stats);
-	if (replay != NULL)
-		w->replay = *replay;
+	nm_tnl_keyset_export(ks, &w->params, &w->stats);
+	if (ks->dir == NM_TNL_OPEN)
+		nm_tnl_replay_export(&ks->replay, &w->replay_top, w->replay_bits);
 	w->present = 1;
 }
 
@@ -119,17 +128,19 @@ key_put(struct nm_twire_writer *w, const struct key_wire *k)
 	nm_twire_put_u64(w, k->stats.records);
 	nm_twire_put_u64(w, k->stats.forgeries);
 	nm_twire_put_u64(w, k->stats.next_seq);
-	nm_twire_put_u64(w, k->replay.top);
+	nm_twire_put_u64(w, k->replay_top);
 	nm_twire_put_u16(w, NM_TNL_REPLAY_WORDS);
 	for (unsigned int i = 0; i < NM_TNL_REPLAY_WORDS; i++)
-		nm_twire_put_u64(w, k->replay.bits[i]);
+		nm_twire_put_u64(w, k->replay_bits[i]);
 }
 
 static void
-live_put(struct nm_twire_writer *w, const struct nm_peer_live *l)
+live_put(struct nm_twire_writer *w, const struct peer_wire *p)
 {
-	nm_twire_put_bytes(w, l->mac.addr_bytes, RTE_ETHER_ADDR_LEN);
-	nm_twire_put_u8(w, l->mac_known);
+	const struct nm_peer_live *l = &p->live;
+
+	nm_twire_put_bytes(w, p->mac.addr_bytes, RTE_ETHER_ADDR_LEN);
+	nm_twire_put_u8(w, p->mac_known);
 	nm_twire_put_u64(w, l->tx_packets);
 	nm_twire_put_u64(w, l->tx_bytes);
 	nm_twire_put_u64(w, l->rx_packets);
@@ -156,7 +167,7 @@ peer_put(struct nm_twire_writer *w, const struct peer_wire *p)
 	key_put(w, &p->tx);
 	key_put(w, &p->rx[0]);
 	key_put(w, &p->rx[1]);
-	live_put(w, &p->live);
+	live_put(w, p);
 	nm_twire_record_end(w);
 }
 
@@ -225,11 +236,11 @@ nm_takeover_tunnel_send(struct nm_node *node, int conn, unsigned int *n_peers)
 		if (!tp->in_use || nm_peers_keying_get(node->peers, i, &name, &p.keying) < 0)
 			continue;
 		snprintf(p.name, sizeof(p.name), "%s", name);
-		key_to_wire(tp->tx, NULL, &p.tx);
-		for (int k = 0; k < 2; k++)
-			if (tp->rx[k] != NULL)
-				key_to_wire(tp->rx[k]->key, &tp->rx[k]->replay, &p.rx[k]);
-		p.live = *tp->live;
+		key_to_wire(tp->tx, &p.tx);
+		key_to_wire(tp->rx[0], &p.rx[0]);
+		key_to_wire(tp->rx[1], &p.rx[1]);
+		p.mac_known = nm_node_tnl_peer_mac(tp, &p.mac);
+		nm_node_tnl_live_sum(node, tp, &p.live);
 		peer_put(&w, &p);
 		n++;
 	}
@@ -253,17 +264,15 @@ nm_takeover_tunnel_resume(struct nm_node *node)
 	unsigned int n = 0;
 
 	for (unsigned int i = 0; st != NULL && i < st->max_peers; i++) {
-		struct nm_tnl_key *tx = st->peers[i].tx;
-		struct nm_tnl_key_params kp;
+		struct nm_tnl_keyset *tx = st->peers[i].tx;
 		struct nm_tnl_key_stats ks;
 
 		if (!st->peers[i].in_use || tx == NULL)
 			continue;
-		/* Workers stopped: the fabric worker reads next_seq after the launch barrier. */
-		nm_tnl_key_export(tx, &kp, &ks);
-		OPENSSL_cleanse(&kp, sizeof(kp));
+		/* Workers stopped: they read the counter after the launch barrier. */
+		nm_tnl_keyset_stats_get(tx, &ks);
 		ks.next_seq += NM_TAKEOVER_SEQ_SKIP;
-		nm_tnl_key_stats_set(tx, &ks);
+		nm_tnl_keyset_stats_set(tx, &ks);
 		n++;
 	}
 	nm_peers_rekey_all(node->peers);
@@ -276,38 +285,27 @@ nm_takeover_tunnel_resume(struct nm_node *node)
 
 /* ---- the new daemon ---------------------------------------------------------- */
 
-/* A key context from w (NULL when absent); 0 or -errno. */
+/*
+ * A key set of this node's workers from w (NULL when absent): the old
+ * daemon may have had another number of workers; the key, its counters,
+ * its sequence counter and its window are the key's, not a worker's.
+ * 0 or -errno.
+ */
 static int
-key_from_wire(const struct key_wire *w, uint8_t dir, struct nm_tnl_key **key)
+key_from_wire(const struct nm_node *node, const struct key_wire *w, uint8_t dir,
+	      struct nm_tnl_keyset **out)
 {
-	*key = NULL;
+	*out = NULL;
 	if (!w->present)
 		return 0;
 	if (w->params.dir != dir)
 		return -EPROTO;
-	*key = nm_tnl_key_create(&w->params);
-	if (*key == NULL)
+	*out = nm_tnl_keyset_create(&w->params, node->dp.n_workers);
+	if (*out == NULL)
 		return -errno;
-	nm_tnl_key_stats_set(*key, &w->stats);
-	return 0;
-}
-
-static int
-rx_from_wire(const struct key_wire *w, struct nm_tnl_rx **out)
-{
-	struct nm_tnl_key *key;
-	int rc = key_from_wire(w, NM_TNL_OPEN, &key);
-
-	*out = NULL;
-	if (rc < 0 || key == NULL)
-		return rc;
-	*out = rte_zmalloc("nm_tnl_rx", sizeof(**out), RTE_CACHE_LINE_SIZE);
-	if (*out == NULL) {
-		nm_tnl_key_free(key);
-		return -ENOMEM;
-	}
-	(*out)->key = key;
-	(*out)->replay = w->replay;
+	nm_tnl_keyset_stats_set(*out, &w->stats);
+	if (dir == NM_TNL_OPEN)
+		nm_tnl_replay_import(&(*out)->replay, w->replay_top, w->replay_bits);
 	return 0;
 }
 
@@ -315,8 +313,8 @@ rx_from_wire(const struct key_wire *w, struct nm_tnl_rx **out)
 static int
 restore_peer(struct nm_node *node, const struct peer_wire *w, char *err, size_t errlen)
 {
-	struct nm_tnl_key *tx = NULL;
-	struct nm_tnl_rx *rx[2] = {NULL, NULL};
+	struct nm_tnl_keyset *tx = NULL;
+	struct nm_tnl_keyset *rx[2] = {NULL, NULL};
 	unsigned int idx;
 	int rc;
 
@@ -329,30 +327,32 @@ restore_peer(struct nm_node *node, const struct peer_wire *w, char *err, size_t 
 			 w->name);
 		return -ENOENT;
 	}
-	rc = key_from_wire(&w->tx, NM_TNL_SEAL, &tx);
+	rc = key_from_wire(node, &w->tx, NM_TNL_SEAL, &tx);
 	if (rc == 0)
-		rc = rx_from_wire(&w->rx[0], &rx[0]);
+		rc = key_from_wire(node, &w->rx[0], NM_TNL_OPEN, &rx[0]);
 	if (rc == 0)
-		rc = rx_from_wire(&w->rx[1], &rx[1]);
+		rc = key_from_wire(node, &w->rx[1], NM_TNL_OPEN, &rx[1]);
 	if (rc == 0)
 		rc = nm_node_tnl_keys_set(node, idx, tx, rx[0], rx[1]);
 	if (rc < 0) {
 		snprintf(err, errlen, "peer '%s': making its keys failed: %s", w->name,
 			 strerror(-rc));
-		nm_tnl_key_free(tx);
-		nm_node_tnl_rx_free(rx[0]);
-		nm_node_tnl_rx_free(rx[1]);
+		nm_tnl_keyset_free(tx);
+		nm_tnl_keyset_free(rx[0]);
+		nm_tnl_keyset_free(rx[1]);
 		return rc;
 	}
 	/*
 	 * The MAC (no ARP before the first record) and the counters, so that
-	 * `tunnel list` goes on counting. No worker runs yet: the fabric
-	 * worker reads this after its launch. The ARP timer is this
+	 * `tunnel list` goes on counting (credited to worker 0). No worker
+	 * runs yet: they read this after their launch. The ARP timer is this
 	 * process's TSC reading: not carried.
 	 */
-	struct nm_peer_live *live = node->dp.tnl->peers[idx].live;
-	*live = w->live;
-	live->arp_sent_tsc = 0;
+	const struct nm_tnl_peer *tp = &node->dp.tnl->peers[idx];
+	tp->dyn->w[0] = w->live;
+	tp->dyn->w[0].arp_sent_tsc = 0;
+	if (w->mac_known)
+		nm_node_tnl_peer_mac_set(tp, &w->mac);
 	return 0;
 }
 
@@ -394,19 +394,21 @@ key_get(struct nm_twire_reader *r, struct key_wire *k)
 	k->stats.records = nm_twire_get_u64(r);
 	k->stats.forgeries = nm_twire_get_u64(r);
 	k->stats.next_seq = nm_twire_get_u64(r);
-	k->replay.top = nm_twire_get_u64(r);
+	k->replay_top = nm_twire_get_u64(r);
 	/* A window of another size cannot be used safely (RFC 6479's ring): refused. */
 	if (nm_twire_get_u16(r) != NM_TNL_REPLAY_WORDS)
 		r->short_ = true;
 	for (unsigned int i = 0; i < NM_TNL_REPLAY_WORDS && nm_twire_reader_ok(r); i++)
-		k->replay.bits[i] = nm_twire_get_u64(r);
+		k->replay_bits[i] = nm_twire_get_u64(r);
 }
 
 static void
-live_get(struct nm_twire_reader *r, struct nm_peer_live *l)
+live_get(struct nm_twire_reader *r, struct peer_wire *p)
 {
-	nm_twire_get_bytes(r, l->mac.addr_bytes, RTE_ETHER_ADDR_LEN);
-	l->mac_known = nm_twire_get_u8(r) != 0;
+	struct nm_peer_live *l = &p->live;
+
+	nm_twire_get_bytes(r, p->mac.addr_bytes, RTE_ETHER_ADDR_LEN);
+	p->mac_known = nm_twire_get_u8(r) != 0;
 	l->tx_packets = nm_twire_get_u64(r);
 	l->tx_bytes = nm_twire_get_u64(r);
 	l->rx_packets = nm_twire_get_u64(r);
@@ -440,7 +442,7 @@ record_get(struct nm_twire_reader *r, struct peer_wire *p, struct remote_wire *q
 		key_get(r, &p->tx);
 		key_get(r, &p->rx[0]);
 		key_get(r, &p->rx[1]);
-		live_get(r, &p->live);
+		live_get(r, p);
 	} else if (kind == REC_REMOTE) {
 		str_get(r, q->peer, sizeof(q->peer));
 		q->a.type = nm_twire_get_u8(r);
@@ -526,17 +528,33 @@ restore_remote(struct nm_node *node, const struct remote_wire *r, char *err, siz
 struct key_wire_v1 {
 	struct nm_tnl_key_params params;
 	struct nm_tnl_key_stats stats;
-	struct nm_tnl_replay replay;
+	uint64_t replay_top; /* struct nm_tnl_replay of that release: RFC 6479's ring */
+	uint64_t replay_bits[NM_TNL_REPLAY_WORDS];
 	uint8_t present;
 	uint8_t pad[7];
 };
+
+/* struct nm_peer_live of that release, frozen here (the current one is per worker). */
+struct peer_live_v1 {
+	struct rte_ether_addr mac;
+	bool mac_known;
+	uint64_t arp_sent_tsc;
+	uint64_t tx_packets;
+	uint64_t tx_bytes;
+	uint64_t rx_packets;
+	uint64_t rx_bytes;
+	uint64_t no_key;
+	uint64_t unresolved;
+	uint64_t inner_spoofed;
+	uint64_t rejected[19]; /* that release's NM_TNL_REASON_MAX: 18 reasons and OK */
+} __rte_cache_aligned;
 
 struct peer_wire_v1 {
 	char name[NM_NAME_LEN];
 	struct key_wire_v1 tx;
 	struct key_wire_v1 rx[2];
 	struct nm_peer_keying keying;
-	struct nm_peer_live live;
+	struct peer_live_v1 live;
 };
 
 #define SECTION_V1_HDR (2 * sizeof(uint32_t)) /* record size, count */
@@ -571,7 +589,8 @@ key_from_v1(const struct key_wire_v1 *v, struct key_wire *k)
 {
 	k->params = v->params;
 	k->stats = v->stats;
-	k->replay = v->replay;
+	k->replay_top = v->replay_top;
+	memcpy(k->replay_bits, v->replay_bits, sizeof(k->replay_bits));
 	k->present = v->present;
 }
 
@@ -610,7 +629,17 @@ restore_v1(struct nm_node *node, const uint8_t *payload, uint32_t len, unsigned 
 		key_from_v1(&v.rx[0], &p.rx[0]);
 		key_from_v1(&v.rx[1], &p.rx[1]);
 		p.keying = v.keying;
-		p.live = v.live;
+		p.mac = v.live.mac;
+		p.mac_known = v.live.mac_known;
+		p.live.tx_packets = v.live.tx_packets;
+		p.live.tx_bytes = v.live.tx_bytes;
+		p.live.rx_packets = v.live.rx_packets;
+		p.live.rx_bytes = v.live.rx_bytes;
+		p.live.no_key = v.live.no_key;
+		p.live.unresolved = v.live.unresolved;
+		p.live.inner_spoofed = v.live.inner_spoofed;
+		for (unsigned int r = 0; r < RTE_DIM(v.live.rejected) && r < NM_TNL_REASON_MAX; r++)
+			p.live.rejected[r] = v.live.rejected[r];
 		rc = restore_peer(node, &p, err, errlen);
 		*n_peers += rc == 0;
 		OPENSSL_cleanse(&v, sizeof(v));

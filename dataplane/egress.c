@@ -110,7 +110,7 @@ to_fabric(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t slot, ui
 	if (meta->ip_proto == IPPROTO_TCP && (meta->tcp_flags & RTE_TCP_SYN_FLAG))
 		nm_tcp_mss_clamp(m, meta, (uint16_t)(mtu - 40));
 	if (likely(meta->ip_len <= mtu)) {
-		nm_fabric_send(w, peer, m, hash);
+		nm_fabric_enqueue(w, peer, m, hash);
 		return;
 	}
 	if (meta->flags & NM_PKT_F_DF) {
@@ -122,7 +122,7 @@ to_fabric(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t slot, ui
 	struct rte_mbuf *frags[NM_FRAG_MAX];
 	unsigned int nf = nm_frag_split(w, m, meta->l2_len, mtu, frags);
 	for (unsigned int i = 0; i < nf; i++)
-		nm_fabric_send(w, peer, frags[i], hash);
+		nm_fabric_enqueue(w, peer, frags[i], hash);
 }
 
 /*

@@ -1,10 +1,14 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The fabric worker's side of the node-to-node tunnels: sealing packets
- * for remote pods into records, per peer and per burst, and opening the
- * records other nodes send. Only NM_FABRIC_WORKER runs this code, so each
- * key context (and its sequence counter) and each replay window has one
- * writer; the control thread creates and frees them (node_tunnel.c).
+ * The workers' side of the node-to-node tunnels: sealing packets for
+ * remote pods into records, per peer and per burst, and opening the
+ * records other nodes send. Every worker runs this code on its own fabric
+ * queue (issue 14 part 1): it seals what it routes, with its own context
+ * of the peer's key and sequence numbers from the key's one counter, and
+ * opens what its queue receives, with its own context and the key's one
+ * replay window (both shared safely: nodemesh/tunnel.h); it hands an
+ * opened packet to the destination pod's owner as any other packet. The
+ * control thread creates and frees the keys (node_tunnel.c).
  *
  * On the fabric a tunnel datagram is outer Ethernet / IPv4 (DF, no
  * options) / UDP (destination tunnel.udp_port, source 49152 + 14 bits of
@@ -43,15 +47,48 @@
  */
 #define ARP_CHECKS_PER_FLUSH 16
 
-/* Ask for a peer's fabric MAC, at most twice a second. */
+/* This worker's counters for peer p. */
+static inline struct nm_peer_live *
+live_of(const struct nm_worker *w, const struct nm_tnl_peer *p)
+{
+	return &p->dyn->w[w->idx];
+}
+
+static inline bool
+mac_known(const struct nm_tnl_peer *p)
+{
+	return (__atomic_load_n(&p->dyn->mac, __ATOMIC_RELAXED) & NM_PEER_MAC_KNOWN) != 0;
+}
+
+static inline void
+mac_get(const struct nm_tnl_peer *p, struct rte_ether_addr *mac)
+{
+	uint64_t v = __atomic_load_n(&p->dyn->mac, __ATOMIC_RELAXED);
+
+	memcpy(mac->addr_bytes, &v, RTE_ETHER_ADDR_LEN); /* little-endian: bytes 0-5 */
+}
+
+/* Learn (or correct) the peer's MAC; any worker, one atomic store. */
+static inline void
+mac_learn(const struct nm_tnl_peer *p, const struct rte_ether_addr *mac)
+{
+	uint64_t v = NM_PEER_MAC_KNOWN;
+
+	memcpy(&v, mac->addr_bytes, RTE_ETHER_ADDR_LEN);
+	if (__atomic_load_n(&p->dyn->mac, __ATOMIC_RELAXED) != v)
+		__atomic_store_n(&p->dyn->mac, v, __ATOMIC_RELAXED);
+}
+
+/* Ask for a peer's fabric MAC, at most twice a second per worker. */
 static void
 resolve_peer(struct nm_worker *w, const struct nm_tnl_peer *p, uint64_t now)
 {
 	const struct nm_dataplane *dp = w->dp;
+	struct nm_peer_live *l = live_of(w, p);
 
-	if (now - p->live->arp_sent_tsc < dp->tsc_hz / 2)
+	if (now - l->arp_sent_tsc < dp->tsc_hz / 2)
 		return;
-	p->live->arp_sent_tsc = now;
+	l->arp_sent_tsc = now;
 	struct rte_mbuf *m = nm_arp_request(dp->pool, &dp->fabric_mac, p->fabric_ip);
 	if (m == NULL) {
 		w->c.drops[NM_DROP_NO_MBUF]++;
@@ -61,7 +98,7 @@ resolve_peer(struct nm_worker *w, const struct nm_tnl_peer *p, uint64_t now)
 	    rte_pktmbuf_mtod_offset(m, struct rte_arp_hdr *, sizeof(struct rte_ether_hdr));
 	arp->arp_data.arp_sip = dp->params.fabric_ip;
 	w->c.arp_requests++;
-	if (rte_eth_tx_burst(dp->fabric_port, 0, &m, 1) != 1)
+	if (rte_eth_tx_burst(dp->fabric_port, (uint16_t)w->idx, &m, 1) != 1)
 		nm_drop(w, NULL, m, NM_DROP_TX_FULL);
 }
 
@@ -72,13 +109,13 @@ nm_fabric_enqueue(struct nm_worker *w, uint16_t idx, struct rte_mbuf *m, uint16_
 
 	if (unlikely(idx >= w->tnl->max_peers || !p->in_use || p->tx == NULL)) {
 		/* max_peers never changes: the check only guards a handoff's stale index. */
-		if (idx < w->tnl->max_peers && p->live != NULL)
-			p->live->no_key++;
+		if (idx < w->tnl->max_peers && p->dyn != NULL)
+			live_of(w, p)->no_key++;
 		nm_drop(w, NULL, m, NM_DROP_TNL_NO_KEY);
 		return;
 	}
-	if (unlikely(!p->live->mac_known)) {
-		p->live->unresolved++;
+	if (unlikely(!mac_known(p))) {
+		live_of(w, p)->unresolved++;
 		resolve_peer(w, p, rte_rdtsc());
 		nm_drop(w, NULL, m, NM_DROP_TNL_UNRESOLVED);
 		return;
@@ -126,7 +163,7 @@ write_outer(const struct nm_dataplane *dp, const struct nm_tnl_peer *p, struct r
 	struct outer_hdrs h;
 	uint16_t udp_len = (uint16_t)(sizeof(h.udp) + rec_len);
 
-	rte_ether_addr_copy(&p->live->mac, &h.eth.dst_addr);
+	mac_get(p, &h.eth.dst_addr);
 	rte_ether_addr_copy(&dp->fabric_mac, &h.eth.src_addr);
 	h.eth.ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
 	h.ip.version_ihl = RTE_IPV4_VHL_DEF;
@@ -198,7 +235,7 @@ flush_peer(struct nm_worker *w, unsigned int idx)
 			nm_drop(w, NULL, ok[i], NM_DROP_TNL_NO_KEY);
 		return;
 	}
-	nm_tnl_seal_burst(p->tx, bufs, n);
+	nm_tnl_seal_burst(nm_tnl_keyset_ctx(p->tx, w->idx), bufs, n);
 	uint16_t k = 0;
 	for (uint16_t i = 0; i < n; i++) {
 		if (unlikely(bufs[i].reason != NM_TNL_OK)) {
@@ -210,15 +247,17 @@ flush_peer(struct nm_worker *w, unsigned int idx)
 		bufs[k] = bufs[i];
 		ok[k++] = ok[i];
 	}
-	p->live->tx_bursts++;
-	p->live->tx_packable += packable_records(bufs, k, w->dp->tnl_mtu);
-	sent = rte_eth_tx_burst(w->dp->fabric_port, 0, ok, k);
+	struct nm_peer_live *l = live_of(w, p);
+	l->tx_bursts++;
+	l->tx_packable += packable_records(bufs, k, w->dp->tnl_mtu);
+	sent = rte_eth_tx_burst(w->dp->fabric_port, (uint16_t)w->idx, ok, k);
 	for (uint16_t i = sent; i < k; i++) {
 		bytes -= ok[i]->pkt_len;
 		nm_drop(w, NULL, ok[i], NM_DROP_TX_FULL);
 	}
-	p->live->tx_packets += sent;
-	p->live->tx_bytes += bytes;
+	l->tx_packets += sent;
+	l->tx_bytes += bytes;
+	w->c.tnl_sealed += sent;
 	w->c.tx_packets += sent;
 	w->c.tx_bytes += bytes;
 }
@@ -232,7 +271,8 @@ nm_fabric_flush(struct nm_worker *w, uint64_t now)
 	for (uint32_t k = 0; k < w->n_fabric_pending; k++)
 		flush_peer(w, w->fabric_pending[k]);
 	w->n_fabric_pending = 0;
-	if (now == 0)
+	/* One worker learns MACs ahead of need; the others ask when a packet needs one. */
+	if (now == 0 || w->idx != 0)
 		return;
 	/*
 	 * Learn keyed peers' MACs before their first packet needs them, a few
@@ -249,7 +289,7 @@ nm_fabric_flush(struct nm_worker *w, uint64_t now)
 		const struct nm_tnl_peer *p = &tnl->peers[w->fabric_arp_cursor];
 		w->fabric_arp_cursor =
 		    w->fabric_arp_cursor + 1 >= tnl->max_peers ? 0 : w->fabric_arp_cursor + 1;
-		if (unlikely(p->in_use && p->tx != NULL && !p->live->mac_known)) {
+		if (unlikely(p->in_use && p->tx != NULL && !mac_known(p))) {
 			resolve_peer(w, p, now);
 			w->fabric_unresolved++;
 		}
@@ -276,15 +316,12 @@ fabric_arp(struct nm_worker *w, struct rte_mbuf *m, const struct nm_pkt_meta *me
 	    rte_pktmbuf_mtod_offset(m, const struct rte_arp_hdr *, meta->l2_len);
 
 	int idx = peer_of(w->tnl, meta->src.v4);
-	if (idx >= 0) {
-		struct nm_peer_live *l = w->tnl->peers[idx].live;
-		rte_ether_addr_copy(&arp->arp_data.arp_sha, &l->mac);
-		l->mac_known = true;
-	}
+	if (idx >= 0 && w->tnl->peers[idx].dyn != NULL)
+		mac_learn(&w->tnl->peers[idx], &arp->arp_data.arp_sha);
 	if (meta->arp_op == RTE_ARP_OP_REQUEST && meta->dst.v4 == dp->params.fabric_ip) {
 		nm_arp_reply_inplace(m, meta->l2_len, &dp->fabric_mac);
 		w->c.arp_replies++;
-		if (rte_eth_tx_burst(dp->fabric_port, 0, &m, 1) != 1)
+		if (rte_eth_tx_burst(dp->fabric_port, (uint16_t)w->idx, &m, 1) != 1)
 			nm_drop(w, NULL, m, NM_DROP_TX_FULL);
 		return;
 	}
@@ -292,7 +329,7 @@ fabric_arp(struct nm_worker *w, struct rte_mbuf *m, const struct nm_pkt_meta *me
 }
 
 struct open_group {
-	struct nm_tnl_rx *rx;
+	struct nm_tnl_keyset *rx;
 	uint16_t peer;
 	uint16_t n;
 	struct rte_mbuf *pkts[NM_BURST];
@@ -303,7 +340,7 @@ static void
 reject(struct nm_worker *w, const struct nm_tnl_peer *p, struct rte_mbuf *m, unsigned int reason)
 {
 	if (reason < NM_TNL_REASON_MAX) {
-		p->live->rejected[reason]++;
+		live_of(w, p)->rejected[reason]++;
 		w->tnl_rejected[reason]++;
 	}
 	nm_drop(w, NULL, m, NM_DROP_TNL_REJECTED);
@@ -355,9 +392,9 @@ classify(struct nm_worker *w, struct rte_mbuf *m, struct open_group *g, unsigned
 		reject(w, p, m, (unsigned int)-rc);
 		return -1;
 	}
-	struct nm_tnl_rx *rx = NULL;
+	struct nm_tnl_keyset *rx = NULL;
 	for (int k = 0; k < 2 && rx == NULL; k++)
-		if (p->rx[k] != NULL && nm_tnl_key_epoch(p->rx[k]->key) == h.epoch)
+		if (p->rx[k] != NULL && p->rx[k]->epoch == h.epoch)
 			rx = p->rx[k];
 	if (rx == NULL) {
 		reject(w, p, m, NM_TNL_E_WRONG_EPOCH);
@@ -397,14 +434,12 @@ deliver_inner(struct nm_worker *w, const struct nm_pod_table *tbl, const struct 
 	uint32_t inner = g->bufs[i].len - NM_TNL_HDRS_LEN;
 	const struct rte_ether_hdr *oeth = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
 
+	struct nm_peer_live *l = live_of(w, p);
+
 	/* The frame is authentic: its source is the peer's MAC now. */
-	if (unlikely(!p->live->mac_known ||
-		     !rte_is_same_ether_addr(&p->live->mac, &oeth->src_addr))) {
-		rte_ether_addr_copy(&oeth->src_addr, &p->live->mac);
-		p->live->mac_known = true;
-	}
-	p->live->rx_packets++;
-	p->live->rx_bytes += m->pkt_len;
+	mac_learn(p, &oeth->src_addr);
+	l->rx_packets++;
+	l->rx_bytes += m->pkt_len;
 
 	/* Keep 14 bytes in front of the inner packet for its Ethernet header. */
 	uint32_t lead = (uint32_t)(g->bufs[i].data - rte_pktmbuf_mtod(m, uint8_t *)) +
@@ -434,7 +469,7 @@ deliver_inner(struct nm_worker *w, const struct nm_pod_table *tbl, const struct 
 	struct nm_ipcache_entry e;
 	if (w->dp->ipcache == NULL || nm_ipcache_lookup(w->dp->ipcache, meta->src.v4, &e) < 0 ||
 	    e.peer != g->peer) {
-		p->live->inner_spoofed++;
+		l->inner_spoofed++;
 		nm_drop(w, NULL, m, NM_DROP_TNL_INNER_SPOOFED);
 		return;
 	}
@@ -464,7 +499,8 @@ nm_fabric_rx(struct nm_worker *w, const struct nm_pod_table *tbl, struct rte_mbu
 	for (unsigned int k = 0; k < ng; k++) {
 		const struct nm_tnl_peer *p = &w->tnl->peers[g[k].peer];
 
-		nm_tnl_open_burst(g[k].rx->key, &g[k].rx->replay, g[k].bufs, g[k].n);
+		w->c.tnl_opened += nm_tnl_open_burst(nm_tnl_keyset_ctx(g[k].rx, w->idx),
+						     &g[k].rx->replay, g[k].bufs, g[k].n);
 		for (uint16_t i = 0; i < g[k].n; i++) {
 			if (unlikely(g[k].bufs[i].reason != NM_TNL_OK)) {
 				reject(w, p, g[k].pkts[i], g[k].bufs[i].reason);
@@ -474,19 +510,6 @@ nm_fabric_rx(struct nm_worker *w, const struct nm_pod_table *tbl, struct rte_mbu
 				      &out->src_slot[out->n], out->pkts, &out->n);
 		}
 	}
-}
-
-void
-nm_fabric_send(struct nm_worker *w, uint16_t peer, struct rte_mbuf *m, uint16_t flow_hash)
-{
-	if (w->idx == NM_FABRIC_WORKER) {
-		nm_fabric_enqueue(w, peer, m, flow_hash);
-		return;
-	}
-	nm_mbuf_meta(w->dp, m)->flow_hash = flow_hash;
-	/* A fabric handoff's slot is the peer's index (nodemesh/worker-t.h). */
-	nm_handoff(w, NM_FABRIC_WORKER, m, NM_POD_ID_REMOTE, peer, NM_SLOT_REMOTE,
-		   NM_HANDOFF_FABRIC);
 }
 
 void

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * The fabric worker's side of the tunnels (dataplane/fabric.c): records
- * sealed per peer in bursts, and datagrams from the fabric opened into
- * inner packets that the loop hands to ingress.
+ * The workers' side of the tunnels (dataplane/fabric.c): records sealed
+ * per peer in bursts, and datagrams from a worker's fabric queue opened
+ * into inner packets that the loop hands to ingress.
  */
 #ifndef NM_FABRIC_H
 #define NM_FABRIC_H
@@ -25,21 +25,19 @@ struct nm_fabric_opened {
 };
 
 /*
- * A burst from the fabric port (fabric worker): ARP answered, tunnel
+ * A burst from the worker's fabric queue: ARP answered, tunnel
  * datagrams opened per (peer, epoch) group, inner packets checked against
  * the sending peer's pods. What may go on to ingress is in *out; the rest
  * was dropped and counted.
  */
 void nm_fabric_rx(struct nm_worker *w, const struct nm_pod_table *tbl, struct rte_mbuf **pkts,
 		  uint16_t n, struct nm_fabric_opened *out);
-/* Queue m for sealing to the node at peer (its index in the tunnel state; fabric worker). */
-void nm_fabric_enqueue(struct nm_worker *w, uint16_t peer, struct rte_mbuf *m, uint16_t flow_hash);
 /*
- * A packet for a remote pod of peer (the ipcache's), from any worker:
- * queued here or handed to the fabric worker.
+ * Queue m, a packet for a remote pod of the node at peer (its index in the
+ * tunnel state, from the ipcache), for sealing on this worker.
  */
-void nm_fabric_send(struct nm_worker *w, uint16_t peer, struct rte_mbuf *m, uint16_t flow_hash);
-/* Seal and send what is queued for each peer (fabric worker, end of turn). */
+void nm_fabric_enqueue(struct nm_worker *w, uint16_t peer, struct rte_mbuf *m, uint16_t flow_hash);
+/* Seal and send what this worker queued for each peer (end of turn). */
 void nm_fabric_flush(struct nm_worker *w, uint64_t now);
 /* Clamp the MSS option of a SYN leaving through the tunnel to mss. */
 void nm_tcp_mss_clamp(struct rte_mbuf *m, const struct nm_pkt_meta *meta, uint16_t mss);

@@ -25,7 +25,10 @@
  *              of each frame into a small ring. Before a wait the worker
  *              gives every slot back and polls once more (one more empty
  *              turn): a frame that came before the re-arm is found by that
- *              poll, any later one makes the socket readable.
+ *              poll, any later one makes the socket readable. Each
+ *              worker has its own (it polls its own fabric queue): every
+ *              idle worker wakes for any fabric frame, since the bell
+ *              cannot tell which queue the kernel's fanout chose.
  *          Other ethdevs have no fd here: net_af_xdp implements no Rx
  *          interrupts in 22.11 either, and memif's are not enabled by
  *          nodemesh. A worker that owns such a pod (or a fabric port
@@ -141,10 +144,11 @@ sleep_fixed(struct nm_worker *w, uint32_t sleep_us)
 static bool
 polls_ethdev(const struct nm_worker *w, const struct nm_pod_table *tbl)
 {
-	/* Without a doorbell, or while peers' MACs are being learnt a few slots a turn (fabric.c).
+	/*
+	 * A fabric queue without a doorbell, or worker 0 while peers' MACs are
+	 * being learnt a few slots a turn (fabric.c).
 	 */
-	if (w->idx == NM_FABRIC_WORKER && w->dp->has_fabric &&
-	    (w->fabric_bell == NULL || w->fabric_resolving))
+	if (w->dp->has_fabric && (w->fabric_bell == NULL || w->fabric_resolving))
 		return true;
 	for (uint16_t i = 0; i < tbl->n_owned[w->idx]; i++)
 		if (tbl->pods[tbl->owned[w->idx][i]].io == NULL)

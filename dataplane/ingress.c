@@ -130,7 +130,7 @@ send_made(struct nm_worker *w, const struct nm_pod_table *tbl, uint16_t slot, ui
 			nm_drop(w, NULL, m, NM_DROP_POD_GONE); /* withdrawn since */
 			return;
 		}
-		nm_fabric_send(w, e.peer, m, 0);
+		nm_fabric_enqueue(w, e.peer, m, 0);
 		return;
 	}
 	if (pod->worker != w->idx) {
@@ -271,11 +271,6 @@ nm_worker_rx_handoff(struct nm_worker *w, const struct nm_pod_table *tbl, struct
 		struct rte_mbuf *m = pkts[i];
 		const struct nm_mbuf_meta *hm = nm_mbuf_meta(w->dp, m);
 
-		if (hm->kind == NM_HANDOFF_FABRIC) {
-			/* hm->slot is the peer: enqueue checks it still has keys. */
-			nm_fabric_enqueue(w, hm->slot, m, hm->flow_hash);
-			continue;
-		}
 		const struct nm_pod *pod = &tbl->pods[hm->slot];
 		/* The pod may have been deleted, or its slot reused, since the handoff. */
 		if (unlikely(pod->live == NULL || pod->id != hm->pod_id || pod->worker != w->idx)) {

@@ -126,6 +126,9 @@ nm_tnl_key_create_engine(const struct nm_tnl_key_params *p, enum nm_tnl_engine e
 	key->epoch = p->epoch;
 	key->record_limit =
 	    p->cipher == NM_TNL_CHACHA20_POLY1305 ? UINT64_MAX : NM_TNL_AES_GCM_RECORD_LIMIT;
+	key->forgery_limit = NM_TNL_FORGERY_LIMIT;
+	key->seq = &key->next_seq;
+	key->seq_limit = NM_TNL_SEQ_LIMIT;
 	return key;
 
 fail:
@@ -160,7 +163,7 @@ nm_tnl_key_stats_get(const struct nm_tnl_key *key, struct nm_tnl_key_stats *stat
 {
 	stats->records = key->records;
 	stats->forgeries = key->forgeries;
-	stats->next_seq = key->next_seq;
+	stats->next_seq = key->dir == NM_TNL_SEAL ? __atomic_load_n(key->seq, __ATOMIC_RELAXED) : 0;
 }
 
 void
@@ -181,14 +184,105 @@ nm_tnl_key_stats_set(struct nm_tnl_key *key, const struct nm_tnl_key_stats *stat
 {
 	key->records = stats->records;
 	key->forgeries = stats->forgeries;
-	key->next_seq = key->dir == NM_TNL_SEAL ? stats->next_seq : 0;
+	*key->seq = key->dir == NM_TNL_SEAL ? stats->next_seq : 0;
 }
 
 bool
 nm_tnl_key_should_rotate(const struct nm_tnl_key *key)
 {
 	if (key->dir == NM_TNL_OPEN)
-		return key->forgeries >= NM_TNL_FORGERY_LIMIT / 2;
+		return key->forgeries >= key->forgery_limit / 2;
 	/* ChaCha20-Poly1305 has no record limit below the sequence space. */
-	return key->records >= key->record_limit / 2 || key->next_seq >= NM_TNL_SEQ_LIMIT / 2;
+	uint64_t next = __atomic_load_n(key->seq, __ATOMIC_RELAXED);
+
+	return key->records >= key->record_limit / 2 || next >= key->seq_limit / 2;
+}
+
+struct nm_tnl_keyset *
+nm_tnl_keyset_create(const struct nm_tnl_key_params *p, unsigned int n)
+{
+	if (n == 0 || n > NM_TNL_CTX_MAX) {
+		errno = EINVAL;
+		return NULL;
+	}
+	/* Cache-line aligned: the shared counter and window have lines of their own. */
+	struct nm_tnl_keyset *ks = aligned_alloc(64, sizeof(*ks));
+	if (ks == NULL) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	memset(ks, 0, sizeof(*ks));
+	ks->epoch = p->epoch;
+	ks->dir = p->dir;
+	for (unsigned int i = 0; i < n; i++) {
+		struct nm_tnl_key *k = nm_tnl_key_create(p);
+
+		if (k == NULL) {
+			int err = errno;
+
+			nm_tnl_keyset_free(ks);
+			errno = err;
+			return NULL;
+		}
+		/* One sequence space for the key; its record limit bounds it, over all workers. */
+		k->seq = &ks->next_seq;
+		k->seq_limit =
+		    k->record_limit < NM_TNL_SEQ_LIMIT ? k->record_limit : NM_TNL_SEQ_LIMIT;
+		k->forgery_limit = NM_TNL_FORGERY_LIMIT / n;
+		ks->ctx[ks->n++] = k;
+	}
+	nm_tnl_replay_init(&ks->replay);
+	return ks;
+}
+
+void
+nm_tnl_keyset_free(struct nm_tnl_keyset *ks)
+{
+	if (ks == NULL)
+		return;
+	for (unsigned int i = 0; i < ks->n; i++)
+		nm_tnl_key_free(ks->ctx[i]);
+	OPENSSL_cleanse(ks, sizeof(*ks));
+	free(ks);
+}
+
+void
+nm_tnl_keyset_stats_get(const struct nm_tnl_keyset *ks, struct nm_tnl_key_stats *stats)
+{
+	memset(stats, 0, sizeof(*stats));
+	for (unsigned int i = 0; i < ks->n; i++) {
+		const struct nm_tnl_key *k = ks->ctx[i];
+
+		stats->records += __atomic_load_n(&k->records, __ATOMIC_RELAXED);
+		stats->forgeries += __atomic_load_n(&k->forgeries, __ATOMIC_RELAXED);
+	}
+	if (ks->dir == NM_TNL_SEAL)
+		stats->next_seq = __atomic_load_n(&ks->next_seq, __ATOMIC_RELAXED);
+}
+
+void
+nm_tnl_keyset_export(const struct nm_tnl_keyset *ks, struct nm_tnl_key_params *p,
+		     struct nm_tnl_key_stats *stats)
+{
+	nm_tnl_key_export(ks->ctx[0], p, stats);
+	nm_tnl_keyset_stats_get(ks, stats);
+}
+
+void
+nm_tnl_keyset_stats_set(struct nm_tnl_keyset *ks, const struct nm_tnl_key_stats *stats)
+{
+	for (unsigned int i = 0; i < ks->n; i++) {
+		ks->ctx[i]->records = i == 0 ? stats->records : 0;
+		ks->ctx[i]->forgeries = i == 0 ? stats->forgeries : 0;
+	}
+	ks->next_seq = ks->dir == NM_TNL_SEAL ? stats->next_seq : 0;
+}
+
+bool
+nm_tnl_keyset_should_rotate(const struct nm_tnl_keyset *ks)
+{
+	for (unsigned int i = 0; i < ks->n; i++)
+		if (nm_tnl_key_should_rotate(ks->ctx[i]))
+			return true;
+	return false;
 }

@@ -99,10 +99,18 @@ struct nm_tnl_key {
 	uint8_t cipher; /* enum nm_tnl_cipher */
 	uint8_t dir;	/* enum nm_tnl_dir */
 	uint16_t epoch;
-	uint64_t next_seq;     /* seal: sequence number of the next record */
-	uint64_t records;      /* sealed, or opened with a valid tag */
-	uint64_t forgeries;    /* open: records whose tag failed */
-	uint64_t record_limit; /* seal: refuse once records reaches it (UINT64_MAX: none) */
+	uint64_t next_seq; /* seal: sequence number of the next record, unless shared */
+	/*
+	 * seal: the counter numbers are taken from (atomically, seq_take in
+	 * tnl_record.c): &next_seq, or the next_seq of the key set whose
+	 * contexts share one sequence space.
+	 */
+	uint64_t *seq;
+	uint64_t records;	/* sealed, or opened with a valid tag */
+	uint64_t forgeries;	/* open: records whose tag failed */
+	uint64_t record_limit;	/* seal: refuse once records reaches it (UINT64_MAX: none) */
+	uint64_t forgery_limit; /* open: refuse every record once forgeries reaches it */
+	uint64_t seq_limit;	/* seal: *seq never passes it (a key set's record limit) */
 };
 
 /*

@@ -101,33 +101,58 @@ nm_tnl_hdr_parse(const uint8_t *buf, uint32_t len, struct nm_tnl_hdr *hdr)
 }
 
 /*
- * Seal, first step: check b, spend a sequence number, write the header and
- * the content type byte, and describe the AEAD work in req. pending counts
- * the records of this chunk already prepared, so that the usage limit
- * holds inside a burst as across bursts.
+ * Seal, first step: the checks that spend nothing. pending counts the
+ * records of this chunk already accepted, so that the usage limit holds
+ * inside a burst as across bursts.
  */
 static unsigned int
-seal_prepare(struct nm_tnl_key *key, uint64_t pending, struct nm_tnl_buf *b,
-	     struct nm_tnl_aead_req *req)
+seal_check(const struct nm_tnl_key *key, uint64_t pending, const struct nm_tnl_buf *b)
 {
 	if (tnl_unlikely(b->len < NM_TNL_HDRS_LEN))
 		return NM_TNL_E_SHORT;
-
-	uint32_t inner_len = b->len - NM_TNL_HDRS_LEN;
-
-	if (tnl_unlikely(inner_len > NM_TNL_INNER_MAX))
+	if (tnl_unlikely(b->len - NM_TNL_HDRS_LEN > NM_TNL_INNER_MAX))
 		return NM_TNL_E_TOO_BIG;
 	if (tnl_unlikely(b->room < b->len || b->room - b->len < NM_TNL_TRAILER_LEN))
 		return NM_TNL_E_NO_ROOM;
-	if (tnl_unlikely(key->next_seq == NM_TNL_SEQ_LIMIT ||
-			 key->records + pending >= key->record_limit))
+	if (tnl_unlikely(key->records + pending >= key->record_limit))
 		return NM_TNL_E_KEY_EXHAUSTED;
+	return NM_TNL_OK;
+}
 
-	uint64_t seq = key->next_seq;
+/*
+ * Take up to want sequence numbers from the key's counter, which the
+ * sealing contexts of a key set share (one per worker): a compare and
+ * swap, so that the counter never passes key->seq_limit (at most
+ * NM_TNL_SEQ_LIMIT, never sealed) and a number is
+ * handed out once, whichever worker asks. Returns how many were taken,
+ * from *first on.
+ */
+static unsigned int
+seq_take(struct nm_tnl_key *key, unsigned int want, uint64_t *first)
+{
+	uint64_t cur = __atomic_load_n(key->seq, __ATOMIC_RELAXED);
+	uint64_t take;
+
+	do {
+		uint64_t left = cur < key->seq_limit ? key->seq_limit - cur : 0;
+
+		take = want < left ? want : left;
+		if (take == 0)
+			break;
+	} while (!__atomic_compare_exchange_n(key->seq, &cur, cur + take, true, __ATOMIC_RELAXED,
+					      __ATOMIC_RELAXED));
+	*first = cur;
+	return (unsigned int)take;
+}
+
+/* Seal, second step: write b's header and content type byte under seq, describe the AEAD work. */
+static void
+seal_prepare(const struct nm_tnl_key *key, uint64_t seq, struct nm_tnl_buf *b,
+	     struct nm_tnl_aead_req *req)
+{
+	uint32_t inner_len = b->len - NM_TNL_HDRS_LEN;
 	uint8_t *body = b->data + NM_TNL_HDRS_LEN;
 
-	/* Spent before the AEAD runs: a number is never offered to it twice. */
-	key->next_seq = seq + 1;
 	b->seq = seq;
 	nm_tnl_hdr_build(b->data, key->epoch, seq, inner_len);
 	body[inner_len] = NM_TNL_CONTENT_TYPE;
@@ -136,10 +161,14 @@ seal_prepare(struct nm_tnl_key *key, uint64_t pending, struct nm_tnl_buf *b,
 	req->body = body;
 	req->len = inner_len + 1; /* TLSInnerPlaintext: content, type; no padding */
 	req->tag = body + req->len;
-	return NM_TNL_OK;
 }
 
-/* Seal bufs[0..n), n at most NM_TNL_CHUNK: prepare each, one AEAD call for all, finish. */
+/*
+ * Seal bufs[0..n), n at most NM_TNL_CHUNK: check each, take the sequence
+ * numbers for those that passed in one step, one AEAD call for all,
+ * finish. A number is spent before the AEAD runs (never offered to it
+ * twice); a buffer refused before it spends none.
+ */
 static uint16_t
 seal_chunk(struct nm_tnl_key *key, struct nm_tnl_buf *bufs, unsigned int n)
 {
@@ -147,16 +176,26 @@ seal_chunk(struct nm_tnl_key *key, struct nm_tnl_buf *bufs, unsigned int n)
 	struct nm_tnl_buf *of[NM_TNL_CHUNK]; /* the buffer of each request */
 	unsigned int m = 0;
 	uint16_t sealed = 0;
+	uint64_t seq;
 
 	for (unsigned int i = 0; i < n; i++) {
-		if (i + 1 < n)
-			__builtin_prefetch(bufs[i + 1].data, 1);
-		bufs[i].reason = (uint16_t)seal_prepare(key, m, &bufs[i], &reqs[m]);
+		bufs[i].reason = (uint16_t)seal_check(key, m, &bufs[i]);
 		if (tnl_likely(bufs[i].reason == NM_TNL_OK))
 			of[m++] = &bufs[i];
 	}
 	if (m == 0)
 		return 0;
+	unsigned int got = seq_take(key, m, &seq);
+	for (unsigned int j = got; j < m; j++)
+		of[j]->reason = NM_TNL_E_KEY_EXHAUSTED; /* the sequence space is spent */
+	m = got;
+	if (m == 0)
+		return 0;
+	for (unsigned int j = 0; j < m; j++) {
+		if (j + 1 < m)
+			__builtin_prefetch(of[j + 1]->data, 1);
+		seal_prepare(key, seq + j, of[j], &reqs[j]);
+	}
 	key->ops->seal_burst(key, reqs, m);
 	for (unsigned int j = 0; j < m; j++) {
 		of[j]->reason = reqs[j].reason;
@@ -206,7 +245,7 @@ open_prepare(const struct nm_tnl_key *key, const struct nm_tnl_replay *replay, s
 	b->seq = hdr.seq;
 	if (tnl_unlikely(hdr.epoch != key->epoch))
 		return NM_TNL_E_WRONG_EPOCH;
-	if (tnl_unlikely(key->forgeries >= NM_TNL_FORGERY_LIMIT))
+	if (tnl_unlikely(key->forgeries >= key->forgery_limit))
 		return NM_TNL_E_KEY_EXHAUSTED;
 
 	unsigned int reason = nm_tnl_replay_check(replay, hdr.seq);
@@ -230,7 +269,7 @@ static unsigned int
 open_finish(struct nm_tnl_key *key, struct nm_tnl_replay *replay, struct nm_tnl_buf *b,
 	    const struct nm_tnl_aead_req *req)
 {
-	if (tnl_unlikely(key->forgeries >= NM_TNL_FORGERY_LIMIT))
+	if (tnl_unlikely(key->forgeries >= key->forgery_limit))
 		return NM_TNL_E_KEY_EXHAUSTED;
 	if (tnl_unlikely(req->reason != NM_TNL_OK)) {
 		if (req->reason == NM_TNL_E_BAD_TAG)

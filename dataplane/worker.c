@@ -8,8 +8,8 @@
  *      and run egress (egress.c), which delivers locally (ingress.c),
  *      hands packets to the destination's owner, or queues them for the
  *      tunnel (fabric.c),
- *   3. the fabric worker: RX a burst from the fabric port, open it, and
- *      run the inner packets through ingress,
+ *   3. RX a burst from its queue of the fabric port, open it, and run
+ *      the inner packets through ingress,
  *   4. drain the handoff rings other workers fill for it (ingress.c),
  *   5. flush sealed records, buffered TX and handoffs (tx.c), so that
  *      nothing refers to this table's ports past the end of the turn,
@@ -86,7 +86,7 @@ nm_worker_main(void *arg)
 		uint32_t work = 0;
 
 		work += poll_pods(w, tbl, now);
-		if (w->idx == NM_FABRIC_WORKER && dp->has_fabric)
+		if (dp->has_fabric)
 			work += poll_fabric(w, tbl);
 		work += poll_handoffs(w, tbl);
 		nm_worker_flush(w, tbl);
@@ -165,12 +165,12 @@ nm_worker_rx_fabric(struct nm_worker *w, const struct nm_pod_table *tbl, struct 
 			      opened.n, now);
 }
 
-/* Step 3 (fabric worker): one RX burst from the fabric port. */
+/* Step 3: one RX burst from this worker's queue of the fabric port. */
 static uint32_t
 poll_fabric(struct nm_worker *w, const struct nm_pod_table *tbl)
 {
 	struct rte_mbuf *pkts[NM_BURST];
-	uint16_t n = rte_eth_rx_burst(w->dp->fabric_port, 0, pkts, NM_BURST);
+	uint16_t n = rte_eth_rx_burst(w->dp->fabric_port, (uint16_t)w->idx, pkts, NM_BURST);
 
 	if (n > 0)
 		nm_worker_rx_fabric(w, tbl, pkts, n);
@@ -200,7 +200,7 @@ poll_handoffs(struct nm_worker *w, const struct nm_pod_table *tbl)
 void
 nm_worker_flush(struct nm_worker *w, const struct nm_pod_table *tbl)
 {
-	if (w->idx == NM_FABRIC_WORKER && w->dp->has_fabric)
+	if (w->dp->has_fabric)
 		nm_fabric_flush(w, rte_rdtsc());
 	nm_tx_flush(w, tbl);
 }
@@ -284,15 +284,16 @@ insp_pool_init(struct nm_worker *w, int socket)
 }
 
 /*
- * The fabric worker's per-peer buffers, one per tunnel.max_peers slot (a
- * few hundred bytes each), and the list of those holding packets.
+ * The worker's per-peer buffers of packets to seal, one per
+ * tunnel.max_peers slot (a few hundred bytes each), and the list of those
+ * holding packets.
  */
 static int
 fabric_bufs_init(struct nm_worker *w, int socket)
 {
 	uint32_t n = w->dp->params.max_peers;
 
-	if (w->idx != NM_FABRIC_WORKER || n == 0)
+	if (n == 0)
 		return 0;
 	w->fabric_out = rte_zmalloc_socket("nm_fabric_out", (size_t)n * sizeof(*w->fabric_out),
 					   RTE_CACHE_LINE_SIZE, socket);

@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
  * Tunnel state: the peers' keys and replay windows as the control thread
- * publishes them (ctrl/node_tunnel.c) and the fabric worker uses them
+ * publishes them (ctrl/node_tunnel.c) and the workers use them
  * (dataplane/fabric.c). Wire format and record layer: nodemesh/tunnel-t.h.
  *
- * The fabric port is owned by one worker (NM_FABRIC_WORKER): it seals
- * every packet to other nodes and opens every packet from them, so each
- * key context, sequence counter and replay window has one writer. Other
- * workers hand their packets for remote pods to it.
+ * No worker owns the fabric (issue 14 part 1): the fabric port has an RX
+ * and a TX queue per worker; a worker seals the packets for remote pods it
+ * routes and opens the records its queue receives. A key is therefore a
+ * key set (struct nm_tnl_keyset) with a context per worker, one shared
+ * sequence counter per sending key and one shared replay window per
+ * receiving key; the per-peer counters are per worker.
  */
 #ifndef NM_TNL_STATE_T_H
 #define NM_TNL_STATE_T_H
@@ -19,27 +21,28 @@
 #include <rte_ether.h>
 
 #include "nodemesh/cidr-t.h"
+#include "nodemesh/dataplane-t.h"
 #include "nodemesh/pod-t.h"
 #include "nodemesh/tunnel-t.h"
 
-#define NM_FABRIC_WORKER 0
 #define NM_TNL_OUTER_LEN (RTE_ETHER_HDR_LEN + 20 + 8) /* outer Ethernet, IPv4, UDP */
 /* Bytes a tunnel adds to an inner IP packet on the fabric (outer IPv4 + UDP + record). */
 #define NM_TNL_IP_OVERHEAD (20 + 8 + NM_TNL_OVERHEAD)
 
-struct nm_tnl_key;
+_Static_assert(NM_TNL_CTX_MAX >= NM_MAX_WORKERS, "a key set has a context per worker");
 
-/* One receive epoch of a peer: its key and replay window (fabric worker writes both). */
-struct nm_tnl_rx {
-	struct nm_tnl_key *key;
-	struct nm_tnl_replay replay;
-};
+/* A peer's fabric MAC in one word, so that any worker may learn it and any read it. */
+#define NM_PEER_MAC_KNOWN (1ull << 48)
 
-/* Per-peer state the fabric worker writes; lives as long as the peer slot. */
+/*
+ * Per peer, what the workers write; lives as long as the peer slot. The
+ * counters are per worker (w[i] written by worker i only, summed by the
+ * control thread); the MAC is one atomic word (bits 0-47 the address in
+ * wire order, NM_PEER_MAC_KNOWN once learnt) that any worker stores when an
+ * ARP reply or an authentic record shows it.
+ */
 struct nm_peer_live {
-	struct rte_ether_addr mac; /* the peer's fabric MAC */
-	bool mac_known;
-	uint64_t arp_sent_tsc;
+	uint64_t arp_sent_tsc; /* this worker's last ARP request for the peer */
 	uint64_t tx_packets;
 	uint64_t tx_bytes;
 	/*
@@ -58,13 +61,18 @@ struct nm_peer_live {
 	uint64_t rejected[NM_TNL_REASON_MAX]; /* records refused, by reason */
 } __rte_cache_aligned;
 
+struct nm_peer_dyn {
+	uint64_t mac;				     /* atomic, see above */
+	struct nm_peer_live w[] __rte_cache_aligned; /* one per worker */
+};
+
 struct nm_tnl_peer {
 	uint8_t in_use;
 	uint32_t fabric_ip; /* network order */
 	struct nm_cidr pod_cidr;
-	struct nm_tnl_key *tx;	   /* NULL: no keys yet, every packet to it is dropped */
-	struct nm_tnl_rx *rx[2];   /* receive epochs: the current one and the previous */
-	struct nm_peer_live *live; /* allocated with the slot */
+	struct nm_tnl_keyset *tx;    /* NULL: no keys yet, every packet to it is dropped */
+	struct nm_tnl_keyset *rx[2]; /* receive epochs: the current one and the previous */
+	struct nm_peer_dyn *dyn;     /* allocated with the slot */
 	char name[NM_NAME_LEN];
 };
 

@@ -189,4 +189,32 @@ struct nm_tnl_replay {
 	uint64_t bits[NM_TNL_REPLAY_WORDS]; /* bit (s + 1) % 4096 set: s received */
 };
 
+/*
+ * Worker contexts one key set holds at most: one per worker, so at least
+ * NM_MAX_WORKERS (nodemesh/tnl_state-t.h checks).
+ */
+#define NM_TNL_CTX_MAX 8
+
+/*
+ * One key (one direction, peer and epoch) used by several workers at once:
+ * every worker seals the packets it routes and opens the records it
+ * receives (issue 14 part 1: no fabric worker). Each worker has its own
+ * context (engine state and counters are not shared), keyed from the same
+ * parameters. Sealing contexts take their sequence numbers from next_seq,
+ * one counter for the key, so a nonce never repeats under it whichever
+ * worker seals (the wire format is that of one sender); opening contexts
+ * share replay, one window for the key, which any worker may update.
+ * Created and freed by the control thread (nm_tnl_keyset_create()).
+ */
+struct nm_tnl_keyset {
+	uint16_t epoch;
+	uint8_t dir; /* enum nm_tnl_dir */
+	uint8_t n;   /* contexts: ctx[0..n) */
+	struct nm_tnl_key *ctx[NM_TNL_CTX_MAX];
+	/* seal: the next sequence number (atomic); its own cache line, workers take from it */
+	uint64_t next_seq __attribute__((aligned(64)));
+	/* open: the window of every context (atomic updates, nodemesh/tunnel.h) */
+	struct nm_tnl_replay replay __attribute__((aligned(64)));
+};
+
 #endif

@@ -122,6 +122,58 @@ uint16_t nm_tnl_open_burst(struct nm_tnl_key *key, struct nm_tnl_replay *replay,
 			   struct nm_tnl_buf *bufs, uint16_t n);
 
 /*
+ * A key set of n contexts (1..NM_TNL_CTX_MAX) for p, one per worker: all
+ * keyed here. Sealing contexts share one sequence counter (from 0), opening
+ * contexts one replay window (empty). The AES-GCM record limit bounds the
+ * shared counter (sequence numbers handed out, over all workers); each
+ * opening context refuses records after NM_TNL_FORGERY_LIMIT / n
+ * forgeries, so that the key as a whole stays within both limits. NULL
+ * with errno as nm_tnl_key_create(), or EINVAL for n out of range.
+ * Control thread.
+ */
+struct nm_tnl_keyset *nm_tnl_keyset_create(const struct nm_tnl_key_params *p, unsigned int n);
+
+/* Free a key set and wipe its contexts. NULL is ignored. Control thread, after a grace period. */
+void nm_tnl_keyset_free(struct nm_tnl_keyset *ks);
+
+/* The context worker i uses (i < ks->n). */
+static inline struct nm_tnl_key *
+nm_tnl_keyset_ctx(const struct nm_tnl_keyset *ks, unsigned int i)
+{
+	return ks->ctx[i];
+}
+
+/*
+ * The key's counters over all its contexts: records and forgeries summed,
+ * next_seq the shared counter (0 for an opening key). Relaxed reads of
+ * counters the workers write: a snapshot for `tunnel list` and rotation.
+ */
+void nm_tnl_keyset_stats_get(const struct nm_tnl_keyset *ks, struct nm_tnl_key_stats *stats);
+
+/*
+ * A takeover's copy of the key: its parameters and counters as one key
+ * (nm_tnl_key_export of the first context, the counters summed). The
+ * workers are stopped.
+ */
+void nm_tnl_keyset_export(const struct nm_tnl_keyset *ks, struct nm_tnl_key_params *p,
+			  struct nm_tnl_key_stats *stats);
+
+/*
+ * The other end: a key set just created from exported parameters goes on
+ * from the exported counters (the sequence counter from next_seq; records
+ * and forgeries credited to the first context, so the whole key keeps
+ * counting toward its limits). Before the key set is published.
+ */
+void nm_tnl_keyset_stats_set(struct nm_tnl_keyset *ks, const struct nm_tnl_key_stats *stats);
+
+/*
+ * True once the key has used half of a usage limit: the shared sequence
+ * counter half of the record limit (AES-GCM) or of the sequence space, or
+ * an opening context half of its share of the forgery limit.
+ */
+bool nm_tnl_keyset_should_rotate(const struct nm_tnl_keyset *ks);
+
+/*
  * Anti-replay window, RFC 6479. Sequence s is kept as bit (s + 1) of the
  * ring, so that top == 0 means "nothing yet" and sequence 0 is valid.
  * Behaviour, with H the highest sequence accepted so far:
@@ -192,5 +244,15 @@ nm_tnl_replay_update(struct nm_tnl_replay *replay, uint64_t seq)
 	replay->bits[word & (NM_TNL_REPLAY_WORDS - 1)] |= 1ull << (pos % 64);
 	return NM_TNL_OK;
 }
+
+/*
+ * A window in RFC 6479's own form (top, and the ring of NM_TNL_REPLAY_WORDS
+ * words) and back: what a takeover carries, as the release before wrote it.
+ * Not while a worker updates the window.
+ */
+void nm_tnl_replay_export(const struct nm_tnl_replay *r, uint64_t *top,
+			  uint64_t bits[NM_TNL_REPLAY_WORDS]);
+void nm_tnl_replay_import(struct nm_tnl_replay *r, uint64_t top,
+			  const uint64_t bits[NM_TNL_REPLAY_WORDS]);
 
 #endif

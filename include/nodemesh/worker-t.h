@@ -46,7 +46,7 @@ struct nm_sig_thresh_table;
 /* Where a packet handed to another worker is going (mbuf dynamic field). */
 struct nm_mbuf_meta {
 	uint32_t pod_id;    /* destination pod */
-	uint16_t slot;	    /* its slot; NM_HANDOFF_FABRIC: the peer's index */
+	uint16_t slot;	    /* its slot */
 	uint16_t src_slot;  /* slot of the pod that sent it */
 	uint8_t kind;	    /* enum nm_handoff_kind */
 	uint8_t has_pkt;    /* the sender's parse of it is in the mbuf's private area */
@@ -56,7 +56,6 @@ struct nm_mbuf_meta {
 enum nm_handoff_kind {
 	NM_HANDOFF_POD = 0, /* to a local pod: ingress conntrack, policy, inspection */
 	NM_HANDOFF_RAW,	    /* made by nodemesh (reset, ICMP error): deliver, do not track */
-	NM_HANDOFF_FABRIC,  /* to a remote pod: the fabric worker seals and sends it */
 };
 
 /* Packets queued for one pod port, sent as a burst. */
@@ -66,7 +65,7 @@ struct nm_txbuf {
 	struct rte_mbuf *pkts[NM_BURST];
 };
 
-/* Packets for one peer, sealed as a burst (fabric worker). */
+/* Packets for one peer, sealed as a burst (every worker, its own). */
 struct nm_fabric_out {
 	uint16_t n; /* 0: not listed in fabric_pending */
 	struct rte_mbuf *pkts[NM_BURST];
@@ -112,6 +111,8 @@ struct nm_worker_counters {
 	uint64_t idle_errors;	  /* of which failed (EINTR) */
 	uint64_t doorbells;	  /* doorbells rung for a sleeping worker after a handoff */
 	uint64_t events_lost;	  /* observation events the event ring had no room for */
+	uint64_t tnl_sealed;	  /* tunnel records this worker sealed and sent */
+	uint64_t tnl_opened;	  /* tunnel records this worker's fabric queue got and opened */
 	uint64_t drops[NM_DROP_MAX];
 };
 

@@ -77,9 +77,9 @@ fabric_up(void)
 	cr_assert_eq(nm_node_tnl_set_tx(node, 0, &kp, err, sizeof(err)), 0, "%s", err);
 	key_params(&kp, RX_EPOCH, NM_TNL_OPEN, 0x40);
 	cr_assert_eq(nm_node_tnl_set_rx(node, 0, &kp, err, sizeof(err)), 0, "%s", err);
-	struct nm_peer_live *pl = node->dp.tnl->peers[0].live;
-	memcpy(pl->mac.addr_bytes, PEER_MAC, 6);
-	pl->mac_known = true;
+	struct rte_ether_addr pm;
+	memcpy(pm.addr_bytes, PEER_MAC, 6);
+	nm_node_tnl_peer_mac_set(&node->dp.tnl->peers[0], &pm);
 
 	a.ip = rte_cpu_to_be_32(REMOTE_POD);
 	snprintf(a.ns, sizeof(a.ns), "remote");
@@ -188,10 +188,17 @@ remote_echo(uint8_t *ip, uint32_t src)
 	return (size_t)(p - ip);
 }
 
+/* Worker 0's counters for peer slot i (the only worker here). */
+static struct nm_peer_live *
+peer_live(unsigned int i)
+{
+	return &node->dp.tnl->peers[i].dyn->w[0];
+}
+
 static uint64_t
 rejected(unsigned int reason)
 {
-	return node->dp.tnl->peers[0].live->rejected[reason];
+	return peer_live(0)->rejected[reason];
 }
 
 Test(fabric, packet_to_a_remote_pod_is_sealed_for_its_node)
@@ -209,7 +216,7 @@ Test(fabric, packet_to_a_remote_pod_is_sealed_for_its_node)
 	cr_assert_arr_eq(inner + 20, f + ETH_LEN + 20, 108, "UDP header and payload intact");
 	rte_pktmbuf_free(m[0]);
 	assert_drops(0, NM_DROP_NONE, 0);
-	cr_assert_eq(node->dp.tnl->peers[0].live->tx_packets, 1);
+	cr_assert_eq(peer_live(0)->tx_packets, 1);
 }
 
 /*
@@ -234,7 +241,7 @@ Test(fabric, a_burst_counts_its_records_and_what_packing_would_need)
 	cr_assert_eq(rte_ring_dequeue_burst(fab.tx, (void **)m, MAX_OUT, NULL), 4);
 	for (unsigned int i = 0; i < 4; i++)
 		rte_pktmbuf_free(m[i]);
-	const struct nm_peer_live *l = node->dp.tnl->peers[0].live;
+	const struct nm_peer_live *l = peer_live(0);
 	cr_assert_eq(l->tx_packets, 4, "one record per inner packet");
 	cr_assert_eq(l->tx_bursts, 1);
 	cr_assert_eq(l->tx_packable, 2, "1028 + 328 in one record, 128 + 1028 in the next");
@@ -263,7 +270,7 @@ Test(fabric, no_keys_means_no_packet_leaves)
 	feed(POD_A, f, len);
 	cr_assert_eq(rte_ring_count(fab.tx), 0, "nothing on the fabric, not even in the clear");
 	assert_drops(0, NM_DROP_TNL_NO_KEY, 1);
-	cr_assert_eq(node->dp.tnl->peers[1].live->no_key, 1);
+	cr_assert_eq(peer_live(1)->no_key, 1);
 }
 
 Test(fabric, the_last_peer_slot_is_sealed_for_and_one_past_it_refused)
@@ -285,9 +292,9 @@ Test(fabric, the_last_peer_slot_is_sealed_for_and_one_past_it_refused)
 	cr_assert_eq(nm_node_tnl_peer_set(node, last, &spec, err, sizeof(err)), 0, "%s", err);
 	key_params(&kp, TX_EPOCH, NM_TNL_SEAL, 0x20);
 	cr_assert_eq(nm_node_tnl_set_tx(node, last, &kp, err, sizeof(err)), 0, "%s", err);
-	struct nm_peer_live *pl = node->dp.tnl->peers[last].live;
-	memcpy(pl->mac.addr_bytes, PEER_MAC, 6);
-	pl->mac_known = true;
+	struct rte_ether_addr pm;
+	memcpy(pm.addr_bytes, PEER_MAC, 6);
+	nm_node_tnl_peer_mac_set(&node->dp.tnl->peers[last], &pm);
 	a.ip = rte_cpu_to_be_32(IP4(198, 18, 5, 1));
 	snprintf(a.ns, sizeof(a.ns), "remote");
 	snprintf(a.sa, sizeof(a.sa), "sa-z");
@@ -298,7 +305,7 @@ Test(fabric, the_last_peer_slot_is_sealed_for_and_one_past_it_refused)
 	feed(POD_A, f, len);
 	cr_assert_eq(rte_ring_count(fab.tx), 1, "sealed for the peer in slot %u", last);
 	assert_drops(0, NM_DROP_NONE, 0);
-	cr_assert_eq(node->dp.tnl->peers[last].live->tx_packets, 1);
+	cr_assert_eq(peer_live(last)->tx_packets, 1);
 	cr_assert_eq(nm_tnl_peer_by_ip(node->dp.tnl, spec.fabric_ip), (int)last);
 }
 
@@ -317,7 +324,7 @@ Test(fabric, sealed_packet_from_the_peer_reaches_the_pod)
 	cr_assert_arr_eq(e + ETH_LEN, inner, n);
 	rte_pktmbuf_free(m[0]);
 	assert_drops(0, NM_DROP_NONE, 0);
-	cr_assert_eq(node->dp.tnl->peers[0].live->rx_packets, 1);
+	cr_assert_eq(peer_live(0)->rx_packets, 1);
 }
 
 Test(fabric, replayed_flipped_and_wrong_epoch_records_are_refused)
