@@ -9,7 +9,8 @@
  * LLVMFuzzerInitialize brings up an EAL without hugepages or PCI, a node
  * with two workers that are never launched (this thread plays both, as
  * the unit tests' harness does), two local pods A and B on net_ring ports,
- * A on worker 0 (also the fabric worker) and B on worker 1, so that
+ * A on worker 0 and B on worker 1 (each seals what it routes; a fabric
+ * burst goes to either, as the fanout would), so that
  * traffic between them and to and from B crosses the handoff rings; a
  * policy (default allow, a deny and a metered allow), six signatures (TCP
  * and UDP content, a two-content rule, a pcre, ICMP) and a fabric port with
@@ -292,10 +293,10 @@ node_tx_key(uint16_t epoch)
 static void
 peer_mac_reset(void)
 {
-	struct nm_peer_live *pl = node->dp.tnl->peers[0].live;
+	struct rte_ether_addr mac;
 
-	memcpy(pl->mac.addr_bytes, PEER_MAC, 6);
-	pl->mac_known = true;
+	memcpy(mac.addr_bytes, PEER_MAC, 6);
+	nm_node_tnl_peer_mac_set(&node->dp.tnl->peers[0], &mac);
 }
 
 /* The fabric port, node-b with its keys and its one pod (as test_fabric.c sets them up). */
@@ -669,8 +670,10 @@ turn_run(struct turn *t, uint64_t advance)
 		nm_worker_rx_pod(wk[0], tbl, slot_a, t->from_a, t->n_a);
 	if (t->n_b > 0)
 		nm_worker_rx_pod(wk[1], tbl, slot_b, t->from_b, t->n_b);
+	/* Any worker's fabric queue may get a record: which one follows the input. */
 	if (t->n_fabric > 0)
-		nm_worker_rx_fabric(wk[NM_FABRIC_WORKER], tbl, t->from_fabric, t->n_fabric);
+		nm_worker_rx_fabric(wk[(t->n_a + t->n_fabric) % N_WORKERS], tbl, t->from_fabric,
+				    t->n_fabric);
 	flush_all(tbl);
 
 	uint64_t now = rte_rdtsc();
