@@ -258,6 +258,28 @@ bl_proc_ticks() {
 	printf '%s\n' "$sum"
 }
 
+# bl_proc_ticks_split PID...: "utime stime" summed over the processes, in
+# clock ticks: what the carrying processes spent in their own code and in
+# the kernel on their behalf (system calls: for nodemeshd, the sendto()
+# kicks that copy af_packet frames out, and the idle waits).
+bl_proc_ticks_split() {
+	local pid u=0 s=0 rest
+	local -a f
+	for pid in "$@"; do
+		rest=$(cat "/proc/$pid/stat" 2>/dev/null) || continue
+		read -r -a f <<<"${rest##*) }"
+		u=$((u + f[11]))
+		s=$((s + f[12]))
+	done
+	printf '%s %s\n' "$u" "$s"
+}
+
+# bl_softirq_ticks: the machine's softirq ticks (/proc/stat), where the
+# kernel moves frames between veths and into packet sockets.
+bl_softirq_ticks() {
+	awk '$1 == "cpu" { print $8; exit }' /proc/stat
+}
+
 bl_stat_ticks() {
 	# user nice system idle iowait irq softirq steal (guest is inside user)
 	awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9, $4 + $7 + $8; exit }' /proc/stat
