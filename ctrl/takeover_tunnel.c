@@ -119,10 +119,13 @@ key_put(struct nm_twire_writer *w, const struct key_wire *k)
 	nm_twire_put_u64(w, k->stats.records);
 	nm_twire_put_u64(w, k->stats.forgeries);
 	nm_twire_put_u64(w, k->stats.next_seq);
-	nm_twire_put_u64(w, k->replay.top);
+	uint64_t top, bits[NM_TNL_REPLAY_WORDS];
+
+	nm_tnl_replay_export(&k->replay, &top, bits); /* RFC 6479's layout, as releases before */
+	nm_twire_put_u64(w, top);
 	nm_twire_put_u16(w, NM_TNL_REPLAY_WORDS);
 	for (unsigned int i = 0; i < NM_TNL_REPLAY_WORDS; i++)
-		nm_twire_put_u64(w, k->replay.bits[i]);
+		nm_twire_put_u64(w, bits[i]);
 }
 
 static void
@@ -394,12 +397,14 @@ key_get(struct nm_twire_reader *r, struct key_wire *k)
 	k->stats.records = nm_twire_get_u64(r);
 	k->stats.forgeries = nm_twire_get_u64(r);
 	k->stats.next_seq = nm_twire_get_u64(r);
-	k->replay.top = nm_twire_get_u64(r);
+	uint64_t top = nm_twire_get_u64(r), bits[NM_TNL_REPLAY_WORDS] = {0};
+
 	/* A window of another size cannot be used safely (RFC 6479's ring): refused. */
 	if (nm_twire_get_u16(r) != NM_TNL_REPLAY_WORDS)
 		r->short_ = true;
 	for (unsigned int i = 0; i < NM_TNL_REPLAY_WORDS && nm_twire_reader_ok(r); i++)
-		k->replay.bits[i] = nm_twire_get_u64(r);
+		bits[i] = nm_twire_get_u64(r);
+	nm_tnl_replay_import(&k->replay, top, bits);
 }
 
 static void
@@ -523,10 +528,15 @@ restore_remote(struct nm_node *node, const struct remote_wire *r, char *err, siz
  * a host-order u32 record size, a u32 count and count records of these
  * layouts, memcpy'd. Kept only to take over from that release.
  */
+struct replay_v1 { /* struct nm_tnl_replay of that release: RFC 6479's layout */
+	uint64_t top;
+	uint64_t bits[NM_TNL_REPLAY_WORDS];
+};
+
 struct key_wire_v1 {
 	struct nm_tnl_key_params params;
 	struct nm_tnl_key_stats stats;
-	struct nm_tnl_replay replay;
+	struct replay_v1 replay;
 	uint8_t present;
 	uint8_t pad[7];
 };
@@ -571,7 +581,7 @@ key_from_v1(const struct key_wire_v1 *v, struct key_wire *k)
 {
 	k->params = v->params;
 	k->stats = v->stats;
-	k->replay = v->replay;
+	nm_tnl_replay_import(&k->replay, v->replay.top, v->replay.bits);
 	k->present = v->present;
 }
 
