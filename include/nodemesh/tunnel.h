@@ -146,7 +146,7 @@ uint16_t nm_tnl_open_burst(struct nm_tnl_key *key, struct nm_tnl_replay *replay,
 __extension__ typedef unsigned __int128 nm_tnl_replay_pair __attribute__((may_alias));
 
 /* pos's round: which absolute word of its ring slot (pos / 4096). */
-#define NM_TNL_REPLAY_ROUND(pos) ((pos) / (64 * NM_TNL_REPLAY_WORDS))
+#define NM_TNL_REPLAY_ROUND(pos) ((pos) / (UINT64_C(64) * NM_TNL_REPLAY_WORDS))
 #define NM_TNL_REPLAY_SLOT(pos)	 (((pos) / 64) & (NM_TNL_REPLAY_WORDS - 1))
 
 static inline void

@@ -503,7 +503,8 @@ Test(replay_threads, a_sequence_is_accepted_by_at_most_one_thread)
 			seq += 4096 * (1 + (r >> 8) % 300); /* rounds ahead, past the ring too */
 		else if (r % 20000 == 7)
 			seq += 1000000;
-		list[i] = (struct seq_item){.seq = seq++, .id = i};
+		list[i] = (struct seq_item){.seq = seq, .id = i};
+		seq++;
 	}
 	for (unsigned int t = 1; t < THREADS; t++)
 		memcpy(race->order[t], list, SEQ_COUNT * sizeof(*list));
