@@ -176,17 +176,37 @@ struct nm_tnl_key_stats {
 };
 
 /*
- * Anti-replay window (RFC 6479): a ring of 64-bit words, of which the one
- * holding the highest sequence is partly filled, so the window guaranteed
- * is one word less than the ring. Moving the window clears whole words; the
- * bitmap is never shifted.
+ * Anti-replay window (RFC 6479), shared by every worker that opens the
+ * records of one peer and epoch. Position pos = sequence + 1 (so that 0
+ * means "nothing yet") lives in ring word (pos / 64) % 64, bit pos % 64, as
+ * in RFC 6479's ring; the word holding the highest position is partly
+ * filled, so the window guaranteed is one word less than the ring.
+ *
+ * Instead of clearing the words the window slides over, each word carries
+ * the round it holds (pos / 4096, which absolute word of that slot): a word
+ * of an older round reads as empty and is recycled by the update that
+ * lands in it. Round and bits change together in one 16-byte
+ * compare-and-swap, so several workers update one window without a lock
+ * and a sequence is accepted at most once over all of them (see
+ * nm_tnl_replay_update). A window costs 1 KiB of words plus top (1040
+ * bytes, 16-byte aligned) where the single-writer RFC 6479 ring took 520.
  */
 #define NM_TNL_REPLAY_WORDS  64						/* power of two */
 #define NM_TNL_REPLAY_WINDOW ((NM_TNL_REPLAY_WORDS - 1) * UINT64_C(64)) /* 4032 sequences */
 
+/* One ring word: 64 positions of one round. Changed only by a 16-byte CAS. */
+struct nm_tnl_replay_word {
+	uint64_t round; /* pos / 4096 of the positions the bits stand for */
+	uint64_t bits;	/* bit pos % 64 set: position pos received */
+} __attribute__((aligned(16)));
+
 struct nm_tnl_replay {
-	uint64_t top; /* highest accepted sequence + 1; 0 before the first record */
-	uint64_t bits[NM_TNL_REPLAY_WORDS]; /* bit (s + 1) % 4096 set: s received */
+	/*
+	 * Highest accepted position (sequence + 1); 0 before the first record.
+	 * Only raised (CAS-max), after the word; a hint for refusing old ones.
+	 */
+	uint64_t top;
+	struct nm_tnl_replay_word ring[NM_TNL_REPLAY_WORDS];
 };
 
 /*

@@ -8,8 +8,9 @@
  * allocates after nm_tnl_key_create(), and nothing depends on DPDK, so the
  * layer is tested and fuzzed on its own.
  *
- * Threads: a key context (struct nm_tnl_key) and a replay window belong to
- * one worker; neither is safe to share. A sealing key must exist exactly
+ * Threads: a key context (struct nm_tnl_key) belongs to one worker and is
+ * not safe to share; a replay window may be shared by the workers opening
+ * one key's records (see nm_tnl_replay_update). A sealing key must exist exactly
  * once for its (key, IV): two contexts sealing with the same key bytes
  * would reuse nonces. The control thread creates and frees keys; workers
  * only use them.
@@ -174,8 +175,8 @@ void nm_tnl_keyset_stats_set(struct nm_tnl_keyset *ks, const struct nm_tnl_key_s
 bool nm_tnl_keyset_should_rotate(const struct nm_tnl_keyset *ks);
 
 /*
- * Anti-replay window, RFC 6479. Sequence s is kept as bit (s + 1) of the
- * ring, so that top == 0 means "nothing yet" and sequence 0 is valid.
+ * Anti-replay window, RFC 6479. Sequence s is kept as position s + 1, so
+ * that top == 0 means "nothing yet" and sequence 0 is valid.
  * Behaviour, with H the highest sequence accepted so far:
  *   - s == 2^64 - 1: refused (REPLAY_SEQ_LIMIT); s + 1 would wrap, and a
  *     sender never uses it (it rekeys long before);
@@ -183,17 +184,73 @@ bool nm_tnl_keyset_should_rotate(const struct nm_tnl_keyset *ks);
  *     however far ahead s is (an authenticated jump; everything at or below
  *     s - NM_TNL_REPLAY_WINDOW is then too old);
  *   - H - s >= NM_TNL_REPLAY_WINDOW: REPLAY_TOO_OLD;
- *   - otherwise new unless its bit is set (REPLAY_DUPLICATE).
+ *   - otherwise new unless already received (REPLAY_DUPLICATE).
  * Check before decrypting (cheap refusal), update only after the tag has
  * verified, so that a forged record cannot move the window.
+ *
+ * Threads: any number of workers may check and update one window at once,
+ * without a lock; each sequence is accepted by at most one update over all
+ * of them (see nm_tnl_replay_update). Init, export and import only while
+ * no worker uses the window.
  */
+
+/* A ring word as the operand of the 16-byte compare-and-swap (cmpxchg16b). */
+__extension__ typedef unsigned __int128 nm_tnl_replay_pair __attribute__((may_alias));
+
+/* pos's round: which absolute word of its ring slot (pos / 4096). */
+#define NM_TNL_REPLAY_ROUND(pos) ((pos) / (UINT64_C(64) * NM_TNL_REPLAY_WORDS))
+#define NM_TNL_REPLAY_SLOT(pos)	 (((pos) / 64) & (NM_TNL_REPLAY_WORDS - 1))
+
 static inline void
 nm_tnl_replay_init(struct nm_tnl_replay *replay)
 {
 	memset(replay, 0, sizeof(*replay));
 }
 
-/* NM_TNL_OK if seq would be accepted now, else the reason. Changes nothing. */
+/*
+ * Read a word without a lock. Another worker's CAS may land between the two
+ * loads; the round is read first (acquire), so the bits read are of that
+ * round or of a later state of the word, never older. A torn pair then
+ * either tells the truth or pairs an old round with a newer round's bits:
+ * a refusal (DUPLICATE instead of TOO_OLD, both refusals and both true of
+ * the word by then) or a CAS that fails and reads the word again. It never
+ * makes a sequence not yet received look received.
+ */
+static inline struct nm_tnl_replay_word
+nm_tnl_replay_word_read(const struct nm_tnl_replay_word *w)
+{
+	struct nm_tnl_replay_word v;
+
+	v.round = __atomic_load_n(&w->round, __ATOMIC_ACQUIRE);
+	v.bits = __atomic_load_n(&w->bits, __ATOMIC_RELAXED);
+	return v;
+}
+
+/*
+ * Replace *w by want if it still holds *seen (both halves): true if it did,
+ * else false with *seen set to what *w holds. A full barrier (lock
+ * cmpxchg16b, inlined by -march=native; the record layer stays free of
+ * DPDK, hence no rte_atomic128_cmp_exchange).
+ */
+static inline bool
+nm_tnl_replay_word_cas(struct nm_tnl_replay_word *w, struct nm_tnl_replay_word *seen,
+		       struct nm_tnl_replay_word want)
+{
+	nm_tnl_replay_pair expect, desired, found;
+
+	memcpy(&expect, seen, sizeof(expect));
+	memcpy(&desired, &want, sizeof(desired));
+	found = __sync_val_compare_and_swap((nm_tnl_replay_pair *)w, expect, desired);
+	if (found == expect)
+		return true;
+	memcpy(seen, &found, sizeof(*seen));
+	return false;
+}
+
+/*
+ * NM_TNL_OK if seq would be accepted now, else the reason. Changes nothing.
+ * A hint when workers share the window: the update decides.
+ */
 static inline unsigned int
 nm_tnl_replay_check(const struct nm_tnl_replay *replay, uint64_t seq)
 {
@@ -201,15 +258,19 @@ nm_tnl_replay_check(const struct nm_tnl_replay *replay, uint64_t seq)
 		return NM_TNL_E_REPLAY_SEQ_LIMIT;
 
 	uint64_t pos = seq + 1;
+	/* Relaxed: top is only compared with pos; no other data hangs on it. */
+	uint64_t top = __atomic_load_n(&replay->top, __ATOMIC_RELAXED);
 
-	if (__builtin_expect(pos > replay->top, 1))
-		return NM_TNL_OK;
-	if (__builtin_expect(replay->top - pos >= NM_TNL_REPLAY_WINDOW, 0))
+	if (__builtin_expect(pos <= top && top - pos >= NM_TNL_REPLAY_WINDOW, 0))
 		return NM_TNL_E_REPLAY_TOO_OLD;
 
-	uint64_t word = replay->bits[(pos / 64) & (NM_TNL_REPLAY_WORDS - 1)];
+	struct nm_tnl_replay_word w =
+	    nm_tnl_replay_word_read(&replay->ring[NM_TNL_REPLAY_SLOT(pos)]);
+	uint64_t round = NM_TNL_REPLAY_ROUND(pos);
 
-	if (__builtin_expect(((word >> (pos % 64)) & 1) != 0, 0))
+	if (__builtin_expect(w.round > round, 0))
+		return NM_TNL_E_REPLAY_TOO_OLD;
+	if (__builtin_expect(w.round == round && ((w.bits >> (pos % 64)) & 1) != 0, 0))
 		return NM_TNL_E_REPLAY_DUPLICATE;
 	return NM_TNL_OK;
 }
@@ -217,38 +278,71 @@ nm_tnl_replay_check(const struct nm_tnl_replay *replay, uint64_t seq)
 /*
  * Check seq again and, if accepted, mark it received (moving the window
  * when it is the highest). Returns NM_TNL_OK or the reason, as check: two
- * copies of one record in a burst both pass the check, only one the update.
+ * copies of one record, in one burst or on two workers at the same
+ * instant, both pass the check, only one the update.
+ *
+ * Alone, this is RFC 6479's ring exactly. Call a_j the absolute word
+ * (pos / 64) that RFC 6479's slot j holds: the largest a <= top / 64 with
+ * a % 64 == j, cleared when top first reached it, so its bits are the
+ * positions accepted in a_j. Here slot j's round is at most a_j / 64 (only
+ * accepted positions, all <= top, set a round); if equal, its bits are
+ * those same positions (the first of them recycled the word, the others
+ * were or-ed in), if lower, nothing in a_j was accepted yet and the word
+ * reads as empty, as RFC 6479's cleared one. A position in the window, or
+ * above top, lies in a_j or above it, so both answer alike; a word of a
+ * later round than pos only exists when top is 4033 or more ahead of pos,
+ * which the top test already refuses.
+ *
+ * Shared, each sequence is accepted at most once: a position's bit is set
+ * only by a CAS that found its slot on an older round or on its round with
+ * the bit clear; a word's round never decreases (every CAS writes the same
+ * or a higher one) and within a round bits are only added, so after that
+ * CAS no state the slot will ever hold lets another CAS accept it. top
+ * only adds refusals (TOO_OLD), and may lag an accepted word: a worker that
+ * read a stale top accepts at most what it would have before that record.
  */
 static inline unsigned int
 nm_tnl_replay_update(struct nm_tnl_replay *replay, uint64_t seq)
 {
-	unsigned int reason = nm_tnl_replay_check(replay, seq);
-
-	if (reason != NM_TNL_OK)
-		return reason;
+	if (__builtin_expect(seq == NM_TNL_SEQ_LIMIT, 0))
+		return NM_TNL_E_REPLAY_SEQ_LIMIT;
 
 	uint64_t pos = seq + 1;
-	uint64_t word = pos / 64;
+	uint64_t top = __atomic_load_n(&replay->top, __ATOMIC_RELAXED);
 
-	if (pos > replay->top) {
-		/* Clear the words the window slides over; at most the whole ring. */
-		uint64_t top_word = replay->top / 64;
-		uint64_t steps = word - top_word;
+	if (__builtin_expect(pos <= top && top - pos >= NM_TNL_REPLAY_WINDOW, 0))
+		return NM_TNL_E_REPLAY_TOO_OLD;
 
-		if (steps > NM_TNL_REPLAY_WORDS)
-			steps = NM_TNL_REPLAY_WORDS;
-		for (uint64_t i = 1; i <= steps; i++)
-			replay->bits[(top_word + i) & (NM_TNL_REPLAY_WORDS - 1)] = 0;
-		replay->top = pos;
-	}
-	replay->bits[word & (NM_TNL_REPLAY_WORDS - 1)] |= 1ull << (pos % 64);
+	struct nm_tnl_replay_word *slot = &replay->ring[NM_TNL_REPLAY_SLOT(pos)];
+	struct nm_tnl_replay_word seen = nm_tnl_replay_word_read(slot), want;
+	uint64_t round = NM_TNL_REPLAY_ROUND(pos), bit = 1ull << (pos % 64);
+
+	do {
+		if (__builtin_expect(seen.round > round, 0))
+			return NM_TNL_E_REPLAY_TOO_OLD;
+		if (seen.round == round) {
+			if (__builtin_expect((seen.bits & bit) != 0, 0))
+				return NM_TNL_E_REPLAY_DUPLICATE;
+			want = (struct nm_tnl_replay_word){.round = round, .bits = seen.bits | bit};
+		} else {
+			/* An older round: the window has left it, recycle the word. */
+			want = (struct nm_tnl_replay_word){.round = round, .bits = bit};
+		}
+	} while (!nm_tnl_replay_word_cas(slot, &seen, want));
+
+	/* Raise top to pos unless another worker raised it higher (CAS-max). */
+	while (top < pos && !__atomic_compare_exchange_n(&replay->top, &top, pos, false,
+							 __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		;
 	return NM_TNL_OK;
 }
 
 /*
- * A window in RFC 6479's own form (top, and the ring of NM_TNL_REPLAY_WORDS
- * words) and back: what a takeover carries, as the release before wrote it.
- * Not while a worker updates the window.
+ * The window in RFC 6479's layout, as a takeover carries it (an older
+ * release reads and writes that): top, and ring word j = the bits of the
+ * absolute word a_j = the largest a <= top / 64 with a % 64 == j (0 when
+ * there is none, or when the slot holds an older round). Import gives
+ * slot j round a_j / 64 and those bits.
  */
 void nm_tnl_replay_export(const struct nm_tnl_replay *r, uint64_t *top,
 			  uint64_t bits[NM_TNL_REPLAY_WORDS]);

@@ -5,7 +5,10 @@
  * packets and duplicates, its edges and word boundaries, jumps far ahead,
  * the end of the sequence space, and every order inside the window.
  */
+#include <pthread.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include <criterion/criterion.h>
 
@@ -190,4 +193,350 @@ Test(replay, every_order_inside_the_window_is_accepted_once)
 	for (uint64_t i = 0; i < W; i++)
 		cr_assert_eq(nm_tnl_replay_check(&r, seqs[i]), NM_TNL_E_REPLAY_DUPLICATE);
 	cr_assert_eq(nm_tnl_replay_check(&r, base - W), NM_TNL_E_REPLAY_TOO_OLD);
+}
+
+/* ---- against RFC 6479's ring, and across threads ---- */
+
+/*
+ * RFC 6479's single-writer ring, as the record layer had it before the
+ * tagged words: the reference the window must agree with, and the layout
+ * a takeover carries.
+ */
+struct ref_replay {
+	uint64_t top; /* highest accepted sequence + 1 */
+	uint64_t bits[NM_TNL_REPLAY_WORDS];
+};
+
+static unsigned int
+ref_check(const struct ref_replay *r, uint64_t seq)
+{
+	if (seq == NM_TNL_SEQ_LIMIT)
+		return NM_TNL_E_REPLAY_SEQ_LIMIT;
+
+	uint64_t pos = seq + 1;
+
+	if (pos > r->top)
+		return NM_TNL_OK;
+	if (r->top - pos >= NM_TNL_REPLAY_WINDOW)
+		return NM_TNL_E_REPLAY_TOO_OLD;
+	if ((r->bits[(pos / 64) % NM_TNL_REPLAY_WORDS] >> (pos % 64)) & 1)
+		return NM_TNL_E_REPLAY_DUPLICATE;
+	return NM_TNL_OK;
+}
+
+static unsigned int
+ref_update(struct ref_replay *r, uint64_t seq)
+{
+	unsigned int reason = ref_check(r, seq);
+
+	if (reason != NM_TNL_OK)
+		return reason;
+
+	uint64_t pos = seq + 1, word = pos / 64;
+
+	if (pos > r->top) {
+		for (uint64_t w = r->top / 64 + 1;
+		     w <= word && w <= r->top / 64 + NM_TNL_REPLAY_WORDS; w++)
+			r->bits[w % NM_TNL_REPLAY_WORDS] = 0;
+		r->top = pos;
+	}
+	r->bits[word % NM_TNL_REPLAY_WORDS] |= 1ull << (pos % 64);
+	return NM_TNL_OK;
+}
+
+static uint64_t
+rnd_next(uint64_t *state)
+{
+	/* xorshift64*: reproducible, and good enough to mix histories. */
+	*state ^= *state >> 12;
+	*state ^= *state << 25;
+	*state ^= *state >> 27;
+	return *state * 0x2545F4914F6CDD1Dull;
+}
+
+/*
+ * The next sequence of a history: mostly the next one, else one a little
+ * back (reordering and duplicates), a step ahead inside the window, a jump
+ * across one or many rounds, or one far back. base is the sender's highest.
+ */
+static uint64_t
+history_next(uint64_t *base, uint64_t *rnd)
+{
+	uint64_t r = rnd_next(rnd), pick = r % 1000, arg = r >> 20;
+
+	if (pick < 600)
+		return ++*base;
+	if (pick < 850)
+		return *base - arg % 80 < *base ? *base - arg % 80 : 0;
+	if (pick < 950)
+		return *base >= arg % (NM_TNL_REPLAY_WINDOW + 200)
+			   ? *base - arg % (NM_TNL_REPLAY_WINDOW + 200)
+			   : 0;
+	if (pick < 980)
+		return *base += arg % 3000;
+	if (pick < 997)
+		return *base +=
+		       4096 * (1 + arg % 70) + arg % 64; /* whole rounds, some past the ring */
+	return *base += 1000000 + arg % 1000;
+}
+
+Test(replay, agrees_with_rfc6479_ring_over_a_random_history)
+{
+	struct nm_tnl_replay r;
+	struct ref_replay ref = {0};
+	uint64_t rnd = 0x9e3779b97f4a7c15ull, base = 0;
+	unsigned int accepted = 0;
+
+	nm_tnl_replay_init(&r);
+	for (unsigned int i = 0; i < 100000; i++) {
+		uint64_t seq = history_next(&base, &rnd);
+		unsigned int want = ref_check(&ref, seq);
+
+		cr_assert_eq(nm_tnl_replay_check(&r, seq), want, "step %u seq %llu: check", i,
+			     (unsigned long long)seq);
+		cr_assert_eq(nm_tnl_replay_update(&r, seq), ref_update(&ref, seq),
+			     "step %u seq %llu: update", i, (unsigned long long)seq);
+		accepted += want == NM_TNL_OK;
+	}
+	/* The history must exercise every answer, not only the in-order one. */
+	cr_assert_gt(accepted, 50000);
+	cr_assert_lt(accepted, 95000);
+	cr_assert_eq(r.top, ref.top);
+}
+
+/* Histories for the takeover's layout: which kind of step each one takes. */
+enum history_kind { IN_ORDER, GAPS, JUMP_MILLION, JUMP_ROUNDS, RANDOM };
+
+static void
+history_play(enum history_kind kind, struct nm_tnl_replay *r, struct ref_replay *ref)
+{
+	uint64_t rnd = 0x1234567ull + kind, base = 0;
+
+	nm_tnl_replay_init(r);
+	for (uint64_t i = 0; i < 20000; i++) {
+		uint64_t seq;
+
+		switch (kind) {
+		case IN_ORDER:
+			seq = i;
+			break;
+		case GAPS: /* every third skipped, some late */
+			seq = i % 3 == 0 ? i : i % 7 == 0 ? i - 50 : i + 1;
+			break;
+		case JUMP_MILLION:
+			seq = i < 10000 ? i : i + 1000000;
+			break;
+		case JUMP_ROUNDS: /* ahead by 70 rounds every 1000, gaps between */
+			seq = i / 1000 * 4096 * 70 + (i % 1000) * 2;
+			break;
+		default:
+			seq = history_next(&base, &rnd);
+			break;
+		}
+		nm_tnl_replay_update(r, seq);
+		ref_update(ref, seq);
+	}
+}
+
+Test(replay, export_import_round_trip_keeps_every_answer)
+{
+	static const enum history_kind kinds[] = {IN_ORDER, GAPS, JUMP_MILLION, JUMP_ROUNDS,
+						  RANDOM};
+
+	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+		struct nm_tnl_replay r, back, from_ref;
+		struct ref_replay ref = {0};
+		uint64_t top, bits[NM_TNL_REPLAY_WORDS];
+
+		history_play(kinds[k], &r, &ref);
+		nm_tnl_replay_export(&r, &top, bits);
+
+		/* The export is RFC 6479's ring, word for word: what an older release wrote. */
+		cr_assert_eq(top, ref.top, "history %zu", k);
+		for (unsigned int j = 0; j < NM_TNL_REPLAY_WORDS; j++)
+			cr_assert_eq(bits[j], ref.bits[j], "history %zu word %u", k, j);
+
+		nm_tnl_replay_import(&back, top, bits);
+		nm_tnl_replay_import(&from_ref, ref.top, ref.bits);
+		uint64_t lo = top > 5001 ? top - 5001 : 0; /* top is the highest seq + 1 */
+		for (uint64_t seq = lo; seq <= top - 1 + 100; seq++) {
+			unsigned int want = nm_tnl_replay_check(&r, seq);
+
+			cr_assert_eq(want, ref_check(&ref, seq), "history %zu seq %llu", k,
+				     (unsigned long long)seq);
+			cr_assert_eq(nm_tnl_replay_check(&back, seq), want, "history %zu seq %llu",
+				     k, (unsigned long long)seq);
+			cr_assert_eq(nm_tnl_replay_check(&from_ref, seq), want,
+				     "history %zu seq %llu", k, (unsigned long long)seq);
+		}
+	}
+}
+
+Test(replay, import_of_an_empty_window_accepts_anything)
+{
+	struct nm_tnl_replay r;
+	uint64_t top = 7, bits[NM_TNL_REPLAY_WORDS] = {0};
+
+	nm_tnl_replay_import(&r, 0, bits);
+	cr_assert_eq(nm_tnl_replay_check(&r, 0), NM_TNL_OK);
+	cr_assert_eq(nm_tnl_replay_update(&r, 0), NM_TNL_OK);
+	cr_assert_eq(nm_tnl_replay_update(&r, 0), NM_TNL_E_REPLAY_DUPLICATE);
+	nm_tnl_replay_init(&r);
+	nm_tnl_replay_export(&r, &top, bits);
+	cr_assert_eq(top, 0);
+	for (unsigned int j = 0; j < NM_TNL_REPLAY_WORDS; j++)
+		cr_assert_eq(bits[j], 0);
+}
+
+/*
+ * Threads. Each of THREADS updates one shared window with the same list of
+ * sequences, in its own order; every sequence has an id (a duplicate in
+ * the list shares its id) and accepted[id] counts the OKs over all threads.
+ */
+#define THREADS	  4
+#define SEQ_COUNT 200000
+
+struct seq_item {
+	uint64_t seq;
+	uint32_t id;
+};
+
+struct race {
+	struct nm_tnl_replay window;
+	struct seq_item *order[THREADS];
+	uint32_t accepted[SEQ_COUNT];
+	unsigned int ready; /* threads at the start line */
+};
+
+struct racer {
+	struct race *race;
+	unsigned int index;
+};
+
+static void *
+racer_run(void *arg)
+{
+	struct racer *me = arg;
+	struct race *race = me->race;
+	const struct seq_item *order = race->order[me->index];
+
+	/* All start together, so that they really overlap on 2 cores. */
+	__atomic_add_fetch(&race->ready, 1, __ATOMIC_ACQ_REL);
+	while (__atomic_load_n(&race->ready, __ATOMIC_ACQUIRE) < THREADS)
+		;
+	for (unsigned int i = 0; i < SEQ_COUNT; i++)
+		if (nm_tnl_replay_update(&race->window, order[i].seq) == NM_TNL_OK)
+			__atomic_add_fetch(&race->accepted[order[i].id], 1, __ATOMIC_RELAXED);
+	return NULL;
+}
+
+static void
+race_run(struct race *race)
+{
+	pthread_t tid[THREADS];
+	struct racer racers[THREADS];
+
+	nm_tnl_replay_init(&race->window);
+	race->ready = 0;
+	for (unsigned int t = 0; t < THREADS; t++) {
+		racers[t] = (struct racer){.race = race, .index = t};
+		cr_assert_eq(pthread_create(&tid[t], NULL, racer_run, &racers[t]), 0);
+	}
+	for (unsigned int t = 0; t < THREADS; t++)
+		cr_assert_eq(pthread_join(tid[t], NULL), 0);
+}
+
+/* Shuffle list[0..n) within blocks of block entries (reordering inside the window). */
+static void
+shuffle_blocks(struct seq_item *list, unsigned int n, unsigned int block, uint64_t seed)
+{
+	for (unsigned int start = 0; start < n; start += block) {
+		unsigned int len = n - start < block ? n - start : block;
+
+		for (unsigned int i = len - 1; i > 0; i--) {
+			unsigned int j = (unsigned int)(rnd_next(&seed) % (i + 1));
+			struct seq_item t = list[start + i];
+
+			list[start + i] = list[start + j];
+			list[start + j] = t;
+		}
+	}
+}
+
+static struct race *
+race_new(void)
+{
+	struct race *race = calloc(1, sizeof(*race));
+
+	cr_assert_not_null(race);
+	for (unsigned int t = 0; t < THREADS; t++) {
+		race->order[t] = calloc(SEQ_COUNT, sizeof(struct seq_item));
+		cr_assert_not_null(race->order[t]);
+	}
+	return race;
+}
+
+static void
+race_free(struct race *race)
+{
+	for (unsigned int t = 0; t < THREADS; t++)
+		free(race->order[t]);
+	free(race);
+}
+
+Test(replay_threads, a_sequence_is_accepted_by_at_most_one_thread)
+{
+	struct race *race = race_new();
+	struct seq_item *list = race->order[0];
+	uint64_t rnd = 42, seq = 0;
+	unsigned int total = 0;
+
+	/* Mostly in order, with duplicates of recent ones and jumps far ahead. */
+	for (uint32_t i = 0; i < SEQ_COUNT; i++) {
+		uint64_t r = rnd_next(&rnd);
+
+		if (i > 0 && r % 100 < 5) {
+			list[i] = list[i - 1 - (r >> 8) % (i < 100 ? i : 100)];
+			continue;
+		}
+		if (r % 5000 == 999)
+			seq += 4096 * (1 + (r >> 8) % 300); /* rounds ahead, past the ring too */
+		else if (r % 20000 == 7)
+			seq += 1000000;
+		list[i] = (struct seq_item){.seq = seq, .id = i};
+		seq++;
+	}
+	for (unsigned int t = 1; t < THREADS; t++)
+		memcpy(race->order[t], list, SEQ_COUNT * sizeof(*list));
+	for (unsigned int t = 0; t < THREADS; t++)
+		shuffle_blocks(race->order[t], SEQ_COUNT, 32 << t, 1000 + t);
+
+	race_run(race);
+	for (uint32_t id = 0; id < SEQ_COUNT; id++) {
+		cr_assert_leq(race->accepted[id], 1, "id %u accepted %u times", id,
+			      race->accepted[id]);
+		total += race->accepted[id];
+	}
+	/* Most of a mostly in-order stream gets through: the race was real. */
+	cr_assert_gt(total, SEQ_COUNT / 2, "only %u accepted", total);
+	cr_log_info("%u of %u accepted", total, SEQ_COUNT);
+	for (uint32_t i = 0; i < SEQ_COUNT; i++)
+		if (race->accepted[list[i].id] == 1)
+			cr_assert_neq(nm_tnl_replay_check(&race->window, list[i].seq), NM_TNL_OK);
+	race_free(race);
+}
+
+Test(replay_threads, one_in_order_stream_is_accepted_exactly_once)
+{
+	struct race *race = race_new();
+
+	for (unsigned int t = 0; t < THREADS; t++)
+		for (uint32_t i = 0; i < SEQ_COUNT; i++)
+			race->order[t][i] = (struct seq_item){.seq = i, .id = i};
+	race_run(race);
+	for (uint32_t id = 0; id < SEQ_COUNT; id++)
+		cr_assert_eq(race->accepted[id], 1, "seq %u accepted %u times", id,
+			     race->accepted[id]);
+	cr_assert_eq(race->window.top, SEQ_COUNT);
+	race_free(race);
 }
