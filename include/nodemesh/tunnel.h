@@ -10,10 +10,11 @@
  *
  * Threads: a key context (struct nm_tnl_key) belongs to one worker and is
  * not safe to share; a replay window may be shared by the workers opening
- * one key's records (see nm_tnl_replay_update). A sealing key must exist exactly
- * once for its (key, IV): two contexts sealing with the same key bytes
- * would reuse nonces. The control thread creates and frees keys; workers
- * only use them.
+ * one key's records (see nm_tnl_replay_update). Two contexts sealing with
+ * the same key bytes would reuse nonces unless they draw sequence numbers
+ * from one counter: a key set's sealing contexts do (nm_tnl_keyset_create),
+ * any other sealing key must exist exactly once. The control thread
+ * creates and frees keys; workers only use them.
  */
 #ifndef NM_TUNNEL_H
 #define NM_TUNNEL_H
