@@ -24,6 +24,7 @@ struct tnl_mb_key; /* tnl_aead_mb.c: pre-expanded key, its manager, the library'
 
 /* Records a burst hands the engine at once; longer bursts go in chunks of it. */
 #define NM_TNL_CHUNK 32
+_Static_assert(NM_TNL_CHUNK <= NM_TNL_REPLAY_BURST_MAX, "a chunk's window update is one burst");
 
 /*
  * One record's AEAD work in a burst, in place: what tnl_record.c prepared

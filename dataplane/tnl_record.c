@@ -261,13 +261,12 @@ open_prepare(const struct nm_tnl_key *key, const struct nm_tnl_replay *replay, s
 }
 
 /*
- * Open, last step, in the order the records came: what the AEAD said. A
+ * Open, third step, in the order the records came: what the AEAD said. A
  * record after the one that reached the forgery limit is refused as if it
  * had been checked after it (as one record at a time would be).
  */
 static unsigned int
-open_finish(struct nm_tnl_key *key, struct nm_tnl_replay *replay, struct nm_tnl_buf *b,
-	    const struct nm_tnl_aead_req *req)
+open_verdict(struct nm_tnl_key *key, const struct nm_tnl_aead_req *req)
 {
 	if (tnl_unlikely(key->forgeries >= key->forgery_limit))
 		return NM_TNL_E_KEY_EXHAUSTED;
@@ -276,16 +275,13 @@ open_finish(struct nm_tnl_key *key, struct nm_tnl_replay *replay, struct nm_tnl_
 			key->forgeries++;
 		return req->reason;
 	}
+	return NM_TNL_OK;
+}
 
-	/*
-	 * Authentic: mark the sequence used even if the content type turns out
-	 * wrong, so that a replay of this record is a duplicate like any other.
-	 * The update checks again: an earlier copy in this burst may have won.
-	 */
-	unsigned int reason = nm_tnl_replay_update(replay, b->seq);
-
-	if (tnl_unlikely(reason != NM_TNL_OK))
-		return reason;
+/* Open, last step, for a record the window took: its content type. */
+static unsigned int
+open_finish(struct nm_tnl_key *key, struct nm_tnl_buf *b, const struct nm_tnl_aead_req *req)
+{
 	key->records++;
 	if (tnl_unlikely(req->body[req->len - 1] != NM_TNL_CONTENT_TYPE))
 		return NM_TNL_E_BAD_CONTENT_TYPE;
@@ -313,8 +309,31 @@ open_chunk(struct nm_tnl_key *key, struct nm_tnl_replay *replay, struct nm_tnl_b
 	if (m == 0)
 		return 0;
 	key->ops->open_burst(key, reqs, m);
+
+	/*
+	 * Authentic records: mark their sequences used, all at once (the window
+	 * may be shared by other workers: one compare-and-swap per ring word),
+	 * even if a content type turns out wrong, so that a replay of such a
+	 * record is a duplicate like any other. The update checks again: an
+	 * earlier copy in this burst, or on another worker, may have won.
+	 */
+	uint64_t seqs[NM_TNL_CHUNK];
+	uint16_t why[NM_TNL_CHUNK];
+	unsigned int auth[NM_TNL_CHUNK], na = 0;
+
 	for (unsigned int j = 0; j < m; j++) {
-		of[j]->reason = (uint16_t)open_finish(key, replay, of[j], &reqs[j]);
+		of[j]->reason = (uint16_t)open_verdict(key, &reqs[j]);
+		if (tnl_likely(of[j]->reason == NM_TNL_OK)) {
+			seqs[na] = of[j]->seq;
+			auth[na++] = j;
+		}
+	}
+	nm_tnl_replay_update_burst(replay, seqs, na, why);
+	for (unsigned int a = 0; a < na; a++) {
+		unsigned int j = auth[a];
+
+		of[j]->reason =
+		    why[a] != NM_TNL_OK ? why[a] : (uint16_t)open_finish(key, of[j], &reqs[j]);
 		opened += of[j]->reason == NM_TNL_OK;
 	}
 	return opened;

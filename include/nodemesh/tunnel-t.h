@@ -191,8 +191,9 @@ struct nm_tnl_key_stats {
  * nm_tnl_replay_update). A window costs 1 KiB of words plus top (1040
  * bytes, 16-byte aligned) where the single-writer RFC 6479 ring took 520.
  */
-#define NM_TNL_REPLAY_WORDS  64						/* power of two */
-#define NM_TNL_REPLAY_WINDOW ((NM_TNL_REPLAY_WORDS - 1) * UINT64_C(64)) /* 4032 sequences */
+#define NM_TNL_REPLAY_WORDS	64					   /* power of two */
+#define NM_TNL_REPLAY_WINDOW	((NM_TNL_REPLAY_WORDS - 1) * UINT64_C(64)) /* 4032 sequences */
+#define NM_TNL_REPLAY_BURST_MAX 64 /* records one nm_tnl_replay_update_burst() takes at most */
 
 /* One ring word: 64 positions of one round. Changed only by a 16-byte CAS. */
 struct nm_tnl_replay_word {

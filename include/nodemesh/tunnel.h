@@ -339,6 +339,17 @@ nm_tnl_replay_update(struct nm_tnl_replay *replay, uint64_t seq)
 }
 
 /*
+ * nm_tnl_replay_update() of seqs[0..n) in that order (n at most
+ * NM_TNL_REPLAY_BURST_MAX), each answer in reasons[i]: the same answers,
+ * one by one, as n updates would give, but the records of one ring word
+ * are marked with one compare-and-swap and top is raised once, so workers
+ * that share a window write its cache lines once per word a burst covers,
+ * not once per record (tnl_replay.c).
+ */
+void nm_tnl_replay_update_burst(struct nm_tnl_replay *replay, const uint64_t *seqs, unsigned int n,
+				uint16_t *reasons);
+
+/*
  * The window in RFC 6479's layout, as a takeover carries it (an older
  * release reads and writes that): top, and ring word j = the bits of the
  * absolute word a_j = the largest a <= top / 64 with a % 64 == j (0 when

@@ -14,11 +14,14 @@
  *              at one rate keep them; cycles are the wall clock's per update
  *              of one thread;
  *   private    the same two threads with a window each: the baseline
- *              "shared" is paid against (no line bouncing between cores).
+ *              "shared" is paid against (no line bouncing between cores);
+ *   shared32   "shared" through nm_tnl_replay_update_burst, 32 sequences a
+ *              call, as a worker opens a chunk of records (one CAS per ring
+ *              word a burst covers, top raised once).
  *
- * The threads are pinned to CPUs 0 and 1. Only the record layer's inline
- * functions are used, so this file also builds against a tree before the
- * shared window (the single-thread numbers of the RFC 6479 ring, -s):
+ * The threads are pinned to CPUs 0 and 1. The single-thread cases use only
+ * the record layer's inline functions, so they also build against a tree
+ * before the shared window (the RFC 6479 ring, -s; drop shared32's code):
  *   cc -O2 -march=native -D_GNU_SOURCE -I OLD/include tests/bench/bench_replay.c -lpthread
  * Run: taskset -c 1 build/tests/bench/bench_replay [-n SEQUENCES] [-r REPS] [-s]
  * One line per case: "RESULT case=... cycles_per_seq=... min=... accepted_min=..."
@@ -52,6 +55,8 @@ struct run {
 	uint64_t accepted;
 	volatile unsigned int *ready; /* start line */
 	struct progress *mine, *other;
+	unsigned int
+	    burst; /* 0: nm_tnl_replay_update per sequence; else update_burst of this many */
 };
 
 static uint64_t
@@ -61,6 +66,26 @@ updates(struct nm_tnl_replay *w, uint64_t first, uint64_t step, uint64_t n)
 
 	for (uint64_t i = 0; i < n; i++)
 		ok += nm_tnl_replay_update(w, first + i * step) == NM_TNL_OK;
+	return ok;
+}
+
+/* The same sequences through nm_tnl_replay_update_burst, burst of them a call. */
+static uint64_t
+burst_updates(struct nm_tnl_replay *w, uint64_t first, uint64_t step, uint64_t n,
+	      unsigned int burst)
+{
+	uint64_t seqs[NM_TNL_REPLAY_BURST_MAX], ok = 0;
+	uint16_t why[NM_TNL_REPLAY_BURST_MAX];
+
+	for (uint64_t i = 0; i < n; i += burst) {
+		unsigned int k = n - i < burst ? (unsigned int)(n - i) : burst;
+
+		for (unsigned int j = 0; j < k; j++)
+			seqs[j] = first + (i + j) * step;
+		nm_tnl_replay_update_burst(w, seqs, k, why);
+		for (unsigned int j = 0; j < k; j++)
+			ok += why[j] == NM_TNL_OK;
+	}
 	return ok;
 }
 
@@ -116,7 +141,9 @@ run_thread(void *arg)
 		while (i > __atomic_load_n(&r->other->done, __ATOMIC_RELAXED) + LEAD / 2)
 			;
 		uint64_t batch = r->n - i < BATCH ? r->n - i : BATCH;
-		r->accepted += updates(r->window, r->first + 2 * i, 2, batch);
+		r->accepted += r->burst == 0
+				   ? updates(r->window, r->first + 2 * i, 2, batch)
+				   : burst_updates(r->window, r->first + 2 * i, 2, batch, r->burst);
 		__atomic_store_n(&r->mine->done, i + batch, __ATOMIC_RELAXED);
 	}
 	return NULL;
@@ -157,9 +184,9 @@ cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-enum bench_case { ALONE, CHECK_UPDATE, REORDERED, SHARED, PRIVATE, CASES };
-static const char *const case_names[CASES] = {"alone", "check+upd", "reordered", "shared",
-					      "private"};
+enum bench_case { ALONE, CHECK_UPDATE, REORDERED, SHARED, PRIVATE, SHARED_BURST, CASES };
+static const char *const case_names[CASES] = {"alone",	"check+upd", "reordered",
+					      "shared", "private",   "shared32"};
 
 /* One run of a case over n sequences: cycles per sequence; *accepted what the window took. */
 static double
@@ -167,10 +194,15 @@ case_run(enum bench_case c, struct nm_tnl_replay w[2], uint64_t n, uint64_t *acc
 {
 	nm_tnl_replay_init(&w[0]);
 	nm_tnl_replay_init(&w[1]);
-	if (c == SHARED || c == PRIVATE) {
+	if (c == SHARED || c == PRIVATE || c == SHARED_BURST) {
+		unsigned int burst = c == SHARED_BURST ? 32 : 0;
 		struct run runs[2] = {
-		    {.window = &w[0], .first = 0, .n = n / 2, .cpu = 0},
-		    {.window = &w[c == SHARED ? 0 : 1], .first = 1, .n = n / 2, .cpu = 1}};
+		    {.window = &w[0], .first = 0, .n = n / 2, .cpu = 0, .burst = burst},
+		    {.window = &w[c == PRIVATE ? 1 : 0],
+		     .first = 1,
+		     .n = n / 2,
+		     .cpu = 1,
+		     .burst = burst}};
 		uint64_t cycles = pair(runs);
 
 		*accepted = runs[0].accepted + runs[1].accepted;
