@@ -813,6 +813,27 @@ podio_json(const struct nm_pod *p)
 	    "tx_kick_errors", (json_int_t)LOAD(io->tx_kick_errors));
 }
 
+/*
+ * The fabric port (DPDK af_packet, a queue pair per worker): what its
+ * queues took and sent. Frames the kernel dropped for want of a free slot
+ * in a queue's RX ring are not here: DPDK 22.11's net_af_packet never
+ * reads PACKET_STATISTICS (README "Known problems").
+ */
+static json_t *
+fabric_port_json(const struct nm_node *node)
+{
+	struct rte_eth_stats st;
+
+	memset(&st, 0, sizeof(st));
+	rte_eth_stats_get(node->dp.fabric_port, &st);
+	return json_pack("{s:i, s:s, s:s, s:s, s:i, s:I, s:I, s:I, s:I, s:I}", "port_id",
+			 node->dp.fabric_port, "name", "fabric", "iface",
+			 node->cfg.tunnel.fabric_iface, "pod", "", "queues", (int)node->dp.n_workers,
+			 "rx_packets", (json_int_t)st.ipackets, "rx_bytes", (json_int_t)st.ibytes,
+			 "tx_packets", (json_int_t)st.opackets, "tx_bytes", (json_int_t)st.obytes,
+			 "tx_errors", (json_int_t)st.oerrors);
+}
+
 static json_t *
 port_json(const struct nm_pod *p)
 {
@@ -853,6 +874,8 @@ nm_node_stats_json(struct nm_node *node)
 	for (int slot = 0; slot < NM_MAX_PODS; slot++)
 		if (node->dp.pods->pods[slot].live != NULL)
 			json_array_append_new(ports, port_json(&node->dp.pods->pods[slot]));
+	if (node->dp.has_fabric)
+		json_array_append_new(ports, fabric_port_json(node));
 
 	uint64_t active = 0, refused = 0;
 	for (unsigned int i = 0; i < node->dp.n_workers; i++) {

@@ -86,7 +86,8 @@ eal: {
   args = ["--no-huge", "-m", "512", "--no-pci", "--log-level=lib.eal:warning"];
 };
 control: { socket = "${NM2_SOCK[$node]}"; group = "root"; };
-dataplane: { idle: { ${NM2_IDLE_MODE:+mode = \"$NM2_IDLE_MODE\"; }${NM2_IDLE_LINGER_US:+linger_us = $NM2_IDLE_LINGER_US; }pause_after = 16; sleep_after = 256; sleep_us = 50; }; };
+dataplane: { idle: { ${NM2_IDLE_MODE:+mode = \"$NM2_IDLE_MODE\"; }${NM2_IDLE_LINGER_US:+linger_us = $NM2_IDLE_LINGER_US; }pause_after = 16; sleep_after = 256; sleep_us = 50; };
+             ${NM2_AFP_RX_BLOCKS:+af_packet: { rx_blocks = $NM2_AFP_RX_BLOCKS; \};} };
 policy: { default = "${NM_POLICY_DEFAULT:-allow}"; };
 conntrack: { timeouts: { tcp_closed = ${NM_TCP_CLOSED_TIMEOUT:-5}; }; };
 logs: { flows = "$NM_TMP/flows-$node.jsonl"; alerts = "$NM_TMP/alerts-$node.jsonl";
