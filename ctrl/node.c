@@ -828,10 +828,10 @@ fabric_port_json(const struct nm_node *node)
 	rte_eth_stats_get(node->dp.fabric_port, &st);
 	return json_pack("{s:i, s:s, s:s, s:s, s:i, s:I, s:I, s:I, s:I, s:I}", "port_id",
 			 node->dp.fabric_port, "name", "fabric", "iface",
-			 node->cfg.tunnel.fabric_iface, "pod", "", "queues", (int)node->dp.n_workers,
-			 "rx_packets", (json_int_t)st.ipackets, "rx_bytes", (json_int_t)st.ibytes,
-			 "tx_packets", (json_int_t)st.opackets, "tx_bytes", (json_int_t)st.obytes,
-			 "tx_errors", (json_int_t)st.oerrors);
+			 node->cfg.tunnel.fabric_iface, "pod", "", "queues",
+			 (int)node->dp.n_workers, "rx_packets", (json_int_t)st.ipackets, "rx_bytes",
+			 (json_int_t)st.ibytes, "tx_packets", (json_int_t)st.opackets, "tx_bytes",
+			 (json_int_t)st.obytes, "tx_errors", (json_int_t)st.oerrors);
 }
 
 static json_t *

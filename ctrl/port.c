@@ -63,7 +63,14 @@ nm_port_attach(const struct nm_pod_spec *spec, uint32_t pod_id, uint16_t nq,
 			 name, spec->memif_socket);
 		break;
 	default:
-		snprintf(args, sizeof(args), "%s,iface=%s,qpairs=%u", name, spec->iface, nq);
+		/* Pod id 0 is the fabric: rings deeper than the PMD's 512 frames (dataplane-t.h).
+		 */
+		if (pod_id == 0)
+			snprintf(args, sizeof(args), "%s,iface=%s,qpairs=%u,framecnt=%d", name,
+				 spec->iface, nq, NM_FABRIC_RING_FRAMES);
+		else
+			snprintf(args, sizeof(args), "%s,iface=%s,qpairs=%u", name, spec->iface,
+				 nq);
 		break;
 	}
 

@@ -29,6 +29,14 @@
 #define NM_BURST       32
 #define NM_RING_SIZE   1024 /* mbufs per handoff ring */
 #define NM_PORT_DESC   1024 /* RX/TX descriptors per pod port */
+/*
+ * Frames of each fabric queue's kernel ring (net_af_packet's framecnt; its
+ * default is 512). The PMD does not count what the kernel drops when a
+ * ring is full (README "Known problems"); at 512 frames a bulk TCP stream
+ * across two nodes of the 2-CPU test machine lost frames there that only
+ * its retransmissions showed. 2,048 frames of 2 KiB: 4 MiB per queue.
+ */
+#define NM_FABRIC_RING_FRAMES 2048
 /* Every pod's default gateway. Unsigned: DPDK 22.11's RTE_IPV4 shifts its
  * argument as given, and 169 << 24 overflows an int. */
 #define NM_GATEWAY_IP	       RTE_IPV4(169u, 254u, 1u, 1u)

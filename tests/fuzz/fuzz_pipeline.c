@@ -293,7 +293,7 @@ node_tx_key(uint16_t epoch)
 static void
 peer_mac_reset(void)
 {
-	struct rte_ether_addr mac;
+	struct rte_ether_addr mac = {0};
 
 	memcpy(mac.addr_bytes, PEER_MAC, 6);
 	nm_node_tnl_peer_mac_set(&node->dp.tnl->peers[0], &mac);

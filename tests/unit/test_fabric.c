@@ -77,7 +77,7 @@ fabric_up(void)
 	cr_assert_eq(nm_node_tnl_set_tx(node, 0, &kp, err, sizeof(err)), 0, "%s", err);
 	key_params(&kp, RX_EPOCH, NM_TNL_OPEN, 0x40);
 	cr_assert_eq(nm_node_tnl_set_rx(node, 0, &kp, err, sizeof(err)), 0, "%s", err);
-	struct rte_ether_addr pm;
+	struct rte_ether_addr pm = {0};
 	memcpy(pm.addr_bytes, PEER_MAC, 6);
 	nm_node_tnl_peer_mac_set(&node->dp.tnl->peers[0], &pm);
 
@@ -292,7 +292,7 @@ Test(fabric, the_last_peer_slot_is_sealed_for_and_one_past_it_refused)
 	cr_assert_eq(nm_node_tnl_peer_set(node, last, &spec, err, sizeof(err)), 0, "%s", err);
 	key_params(&kp, TX_EPOCH, NM_TNL_SEAL, 0x20);
 	cr_assert_eq(nm_node_tnl_set_tx(node, last, &kp, err, sizeof(err)), 0, "%s", err);
-	struct rte_ether_addr pm;
+	struct rte_ether_addr pm = {0};
 	memcpy(pm.addr_bytes, PEER_MAC, 6);
 	nm_node_tnl_peer_mac_set(&node->dp.tnl->peers[last], &pm);
 	a.ip = rte_cpu_to_be_32(IP4(198, 18, 5, 1));
