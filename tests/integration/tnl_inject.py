@@ -20,14 +20,16 @@ that the receiving kernel's fanout spreads the copies over a node's
 fabric queues; the outer UDP checksum is 0, nothing else changes).
 
 Prints one line: what was sent, with the captured epochs and sequences.
-Frames are bytes, edited in place: scapy only reads the capture and sends,
-so none of its dissectors (it takes UDP 4790 for VXLAN-GPE) rewrites them.
+Frames are bytes, edited in place: scapy only reads the capture (raw) and
+sends, so none of its dissectors (it takes UDP 4790 for VXLAN-GPE)
+rewrites them.
 """
 import argparse
 import socket
 import struct
 
-from scapy.all import Raw, conf, rdpcap, sendp
+from scapy.all import Raw, conf, sendp
+from scapy.utils import RawPcapReader
 
 ap = argparse.ArgumentParser()
 ap.add_argument("--pcap", required=True)
@@ -44,13 +46,17 @@ ap.add_argument("--port", type=int, default=4791)
 a = ap.parse_args()
 
 conf.verb = 0
-packets = rdpcap(a.pcap)[-a.frames :]
+# Raw frames: dissecting them (UDP 4790 as VXLAN-GPE, ciphertext as
+# whatever it looks like) only logs errors.
+reader = RawPcapReader(a.pcap)
+packets = list(reader)[-a.frames :]
+reader.close()
 if len(packets) < a.frames:
     raise SystemExit("%s holds %d frames, not %d" % (a.pcap, len(packets), a.frames))
-for p in packets:
-    if p.wirelen is not None and len(p) < p.wirelen:
-        raise SystemExit("%s: a frame cut to %d of its %d bytes (snap length)" % (a.pcap, len(p), p.wirelen))
-captured = [bytes(p) for p in packets]
+for data, meta in packets:
+    if len(data) < meta.wirelen:
+        raise SystemExit("%s: a frame cut to %d of its %d bytes (snap length)" % (a.pcap, len(data), meta.wirelen))
+captured = [bytes(data) for data, _ in packets]
 ETH = 14
 
 
