@@ -50,32 +50,37 @@ nm_takeover() {
 	nm_log "takeover $n: pid $NM_DAEMON_PID took over from $old: $(grep -o 'forwarding .* after asking.*' "$log")"
 }
 
-# nm_probes_start SECONDS: UDP probes every 1 ms from NM_PROBE_FROM to
-# NM_PROBE_ADDR:9000 in NM_PROBE_TO (namespaces), for SECONDS.
+# nm_probes_start SECONDS [NAME]: UDP probes every 1 ms from NM_PROBE_FROM
+# to NM_PROBE_ADDR:9000 in NM_PROBE_TO (namespaces), for SECONDS. NAME
+# (default "probe") names the run's files and pids, so that probes in both
+# directions can run at once, each started with its own NM_PROBE_* set.
+declare -A NM_PROBE_PIDS
 nm_probes_start() {
-	rm -f "$NM_TMP/probe-ready" "$NM_TMP/probe-r.json" "$NM_TMP/probe-sent"
-	local probe=$NM_SRC/tests/integration/udp_probe.py
+	local secs=$1 name=${2:-probe}
+	local probe=$NM_SRC/tests/integration/udp_probe.py f=$NM_TMP/$name
+	rm -f "$f-ready" "$f-r.json" "$f-sent"
 	# --sent-file: a sender stalled past --idle (the machine's load, a kernel
 	# stall) must not end the count early and pass for a forwarding stop.
-	nm_bg "$NM_PROBE_TO" "$NM_TMP/probe-r.log" "$NM_PY" "$probe" recv --addr "$NM_PROBE_ADDR" \
-		--port 9000 --out "$NM_TMP/probe-r.json" --ready-file "$NM_TMP/probe-ready" --idle 2 \
-		--sent-file "$NM_TMP/probe-sent"
-	NM_PROBE_RECEIVER=$NM_LAST_BG
-	nm_wait_file "$NM_TMP/probe-ready" || nm_fail "UDP probe receiver did not start"
-	nm_bg "$NM_PROBE_FROM" "$NM_TMP/probe-s.log" "$NM_PY" "$probe" send --addr "$NM_PROBE_ADDR" \
-		--port 9000 --out "$NM_TMP/probe-sent" --interval 0.001 --duration "$1"
-	NM_PROBE_SENDER=$NM_LAST_BG
+	nm_bg "$NM_PROBE_TO" "$f-r.log" "$NM_PY" "$probe" recv --addr "$NM_PROBE_ADDR" \
+		--port 9000 --out "$f-r.json" --ready-file "$f-ready" --idle 2 \
+		--sent-file "$f-sent"
+	NM_PROBE_PIDS[$name-r]=$NM_LAST_BG
+	nm_wait_file "$f-ready" || nm_fail "UDP probe receiver ($name) did not start"
+	nm_bg "$NM_PROBE_FROM" "$f-s.log" "$NM_PY" "$probe" send --addr "$NM_PROBE_ADDR" \
+		--port 9000 --out "$f-sent" --interval 0.001 --duration "$secs"
+	NM_PROBE_PIDS[$name-s]=$NM_LAST_BG
 }
 
-# nm_probes_result: wait for the probes to end; NM_PROBE_SENT, NM_PROBE_LOST,
-# NM_PROBE_DUPS, NM_PROBE_GAP_MS (longest gap between two probes received,
-# or the probes missing after the last one at 1 ms each if that is longer),
-# NM_PROBE_JSON.
+# nm_probes_result [NAME]: wait for the probes NAME to end; NM_PROBE_SENT,
+# NM_PROBE_LOST, NM_PROBE_DUPS, NM_PROBE_GAP_MS (longest gap between two
+# probes received, or the probes missing after the last one at 1 ms each
+# if that is longer), NM_PROBE_JSON.
 nm_probes_result() {
-	wait "$NM_PROBE_SENDER" || nm_fail "UDP probe sender failed: $(cat "$NM_TMP/probe-s.log")"
-	wait "$NM_PROBE_RECEIVER" || nm_fail "UDP probe receiver failed: $(cat "$NM_TMP/probe-r.log")"
-	NM_PROBE_SENT=$(cat "$NM_TMP/probe-sent")
-	NM_PROBE_JSON=$(cat "$NM_TMP/probe-r.json")
+	local name=${1:-probe} f=$NM_TMP/${1:-probe}
+	wait "${NM_PROBE_PIDS[$name-s]}" || nm_fail "UDP probe sender ($name) failed: $(cat "$f-s.log")"
+	wait "${NM_PROBE_PIDS[$name-r]}" || nm_fail "UDP probe receiver ($name) failed: $(cat "$f-r.log")"
+	NM_PROBE_SENT=$(cat "$f-sent")
+	NM_PROBE_JSON=$(cat "$f-r.json")
 	NM_PROBE_DUPS=$(nm_json "j['duplicates']" <<<"$NM_PROBE_JSON")
 	NM_PROBE_LOST=$(nm_json "$NM_PROBE_SENT - j['unique']" <<<"$NM_PROBE_JSON")
 	# Probes that never came after the last one received are a gap too (the
@@ -84,9 +89,10 @@ nm_probes_result() {
 		<<<"$NM_PROBE_JSON")
 }
 
-# nm_probes_check WHAT MAX_LOST: no probe twice, at most MAX_LOST lost, a gap under 2 s.
+# nm_probes_check WHAT MAX_LOST [NAME]: no probe twice, at most MAX_LOST
+# lost, a gap under 2 s.
 nm_probes_check() {
-	nm_probes_result
+	nm_probes_result "${3:-probe}"
 	((NM_PROBE_DUPS == 0)) || nm_fail "$1: $NM_PROBE_DUPS UDP probes arrived twice: $NM_PROBE_JSON"
 	((NM_PROBE_LOST <= $2)) ||
 		nm_fail "$1: $NM_PROBE_LOST of $NM_PROBE_SENT UDP probes lost (at most $2): $NM_PROBE_JSON"

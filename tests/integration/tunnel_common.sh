@@ -20,8 +20,10 @@
 #                                 entry for the other node), e.g. "t['epoch']"
 #   tn_rej NODE REASON            NODE's rejected.REASON toward the other node
 #   tn_drop NODE REASON           NODE's stats drops.REASON
-#   tn_cap_start NS IFACE FILE    tcpdump -w FILE on IFACE in NS, ready when
-#                                 it returns (pid in TN_CAP_PID)
+#   tn_cap_start NS IFACE FILE [ARGS...]
+#                                 tcpdump -w FILE on IFACE in NS (ARGS: more
+#                                 options, a filter), ready when it returns
+#                                 (pid in TN_CAP_PID); its log in FILE.log
 #   tn_cap_stop PID               stop a capture and wait for it
 #   tn_pcap_count FILE FILTER     packets in FILE matching a tcpdump filter
 #   tn_host_v6                    a tcpdump filter matching the nodes' kernels'
@@ -79,7 +81,8 @@ tn_drop() { nm2_ctl "$1" --json stats | nm_json "j['drops']['$2']"; }
 # sent after this returns is missed. -U writes every packet at once.
 tn_cap_start() {
 	local ns=$1 ifc=$2 file=$3 i
-	nm_bg "$ns" "$file.log" tcpdump -U -n -i "$ifc" -w "$file"
+	shift 3
+	nm_bg "$ns" "$file.log" tcpdump -U -n -i "$ifc" -w "$file" "$@"
 	TN_CAP_PID=$NM_LAST_BG
 	for ((i = 0; i < 100; i++)); do
 		grep -q "listening on" "$file.log" 2>/dev/null && return 0
