@@ -108,7 +108,7 @@ nm_fabric_enqueue(struct nm_worker *w, uint16_t idx, struct rte_mbuf *m, uint16_
 	const struct nm_tnl_peer *p = &w->tnl->peers[idx];
 
 	if (unlikely(idx >= w->tnl->max_peers || !p->in_use || p->tx == NULL)) {
-		/* max_peers never changes: the check only guards a handoff's stale index. */
+		/* max_peers never changes: the check only guards an index from a stale entry. */
 		if (idx < w->tnl->max_peers && p->dyn != NULL)
 			live_of(w, p)->no_key++;
 		nm_drop(w, NULL, m, NM_DROP_TNL_NO_KEY);
