@@ -24,6 +24,8 @@
 # level (after peers), e.g. 'signatures: { file = "/path/rules"; };'.
 # NM2_LCORES[NODE] sets NODE's eal.lcores (default "0-1": main lcore on CPU
 # 0, worker on CPU 1, for both nodes); "0@1,1@0" puts the worker on CPU 0.
+# NM2_WORKERS=2 gives each node two workers instead (nm2_lcores below).
+# NM2_AFP_RX_BLOCKS sets dataplane.af_packet.rx_blocks (the pods' RX rings).
 # NM2_IDLE_MODE sets dataplane.idle.mode (poll, sleep or wake; unset: the default),
 # NM2_IDLE_LINGER_US dataplane.idle.linger_us.
 #
@@ -74,6 +76,17 @@ nm2_pod() {
 }
 declare -A NM2_POD_IF
 
+# A node's eal.lcores unless NM2_LCORES[NODE] says: one worker (main lcore
+# on CPU 0, worker on CPU 1), or with NM2_WORKERS=2 two, node a's first
+# worker on CPU 1 and node b's on CPU 0, so that each CPU has one of each.
+nm2_lcores() {
+	if [[ ${NM2_WORKERS:-1} == 2 ]]; then
+		[[ $1 == a ]] && echo "0@0,1@1,2@0" || echo "0@1,1@0,2@1"
+	else
+		echo "0-1"
+	fi
+}
+
 # nm2_config NODE FILE [EXTRA]: EXTRA is appended inside the tunnel group.
 nm2_config() {
 	local node=$1 file=$2 extra=${3:-} other
@@ -81,7 +94,7 @@ nm2_config() {
 	cat >"$file" <<EOF
 node: { name = "node-$node"; };
 eal: {
-  lcores = "${NM2_LCORES[$node]:-0-1}";
+  lcores = "${NM2_LCORES[$node]:-$(nm2_lcores "$node")}";
   file_prefix = "${NM2_PREFIX[$node]}";
   args = ["--no-huge", "-m", "512", "--no-pci", "--log-level=lib.eal:warning"];
 };

@@ -114,6 +114,18 @@ nopod_a=$(tn_drop a no_pod)
 	nm_fail "the new daemon dropped $nopod_a packets as no_pod and $((spoofed_a1 - spoofed_a0)) as inner_spoofed: b's pods not handed over?"
 rej_a=$(tn_peer a "{k: v for k, v in t['rejected'].items() if v}")
 nm_ok "after: tunnel up both ways, a seals with epoch $epoch1 (was $epoch0), b's sessions $sessions_b0 -> $sessions_b1, b rejected 0 records and lacked no key; rejected on a (new daemon): $rej_a"
+
+# With two workers per node (NM2_WORKERS=2, meson's takeover_tunnel_2workers)
+# both of the new daemon's workers sealed with the keys handed over: a1 and
+# a2 are on different workers.
+if [[ ${NM2_WORKERS:-1} == 2 ]]; then
+	sealed=$(nm2_ctl a --json stats | nm_json "[w['tunnel']['sealed'] for w in j['workers']]")
+	owners=$(nm2_ctl a --json pod list | nm_json "sorted(p['worker'] for p in j['pods'])")
+	[[ $owners == "[0, 1]" ]] || nm_fail "node a's pods on workers $owners, not one on each"
+	nm_json "all(x > 0 for x in $sealed) and len($sealed) == 2" <<<'{}' | grep -q True ||
+		nm_fail "new daemon's workers sealed $sealed: not both"
+	nm_ok "two workers per node: the new daemon's workers sealed $sealed records"
+fi
 nm_ping_ok "${NM2_POD_NS[a1]}" "${NM2_POD_IP[b1]}" || nm_fail "ping a1 -> b1 after the takeover"
 nm_ping_ok "${NM2_POD_NS[b1]}" "${NM2_POD_IP[a1]}" || nm_fail "ping b1 -> a1 after the takeover"
 pods1=$(nm2_ctl a --json pod list | nm_json "sorted(p['name'] for p in j['pods'])")
