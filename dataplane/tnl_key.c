@@ -195,7 +195,17 @@ nm_tnl_key_should_rotate(const struct nm_tnl_key *key)
 	/* ChaCha20-Poly1305 has no record limit below the sequence space. */
 	uint64_t next = __atomic_load_n(key->seq, __ATOMIC_RELAXED);
 
-	return key->records >= key->record_limit / 2 || next >= key->seq_limit / 2;
+	return key->records >= key->record_limit / 2 ||
+	       next - key->seq_base >= (key->seq_limit - key->seq_base) / 2;
+}
+
+/* A key set context's counter bounds: the record limit from base, within the sequence space. */
+static void
+seq_bound(struct nm_tnl_key *k, uint64_t base)
+{
+	k->seq_base = base;
+	k->seq_limit =
+	    k->record_limit < NM_TNL_SEQ_LIMIT - base ? base + k->record_limit : NM_TNL_SEQ_LIMIT;
 }
 
 struct nm_tnl_keyset *
@@ -226,8 +236,7 @@ nm_tnl_keyset_create(const struct nm_tnl_key_params *p, unsigned int n)
 		}
 		/* One sequence space for the key; its record limit bounds it, over all workers. */
 		k->seq = &ks->next_seq;
-		k->seq_limit =
-		    k->record_limit < NM_TNL_SEQ_LIMIT ? k->record_limit : NM_TNL_SEQ_LIMIT;
+		seq_bound(k, 0);
 		k->forgery_limit = NM_TNL_FORGERY_LIMIT / n;
 		ks->ctx[ks->n++] = k;
 	}
@@ -276,6 +285,10 @@ nm_tnl_keyset_stats_set(struct nm_tnl_keyset *ks, const struct nm_tnl_key_stats 
 		ks->ctx[i]->forgeries = i == 0 ? stats->forgeries : 0;
 	}
 	ks->next_seq = ks->dir == NM_TNL_SEAL ? stats->next_seq : 0;
+	/* Numbers skipped (a resume after a failed takeover) spend no record budget. */
+	uint64_t used = stats->records < ks->next_seq ? stats->records : ks->next_seq;
+	for (unsigned int i = 0; i < ks->n; i++)
+		seq_bound(ks->ctx[i], ks->next_seq - used);
 }
 
 bool

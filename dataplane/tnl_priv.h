@@ -111,7 +111,15 @@ struct nm_tnl_key {
 	uint64_t forgeries;	/* open: records whose tag failed */
 	uint64_t record_limit;	/* seal: refuse once records reaches it (UINT64_MAX: none) */
 	uint64_t forgery_limit; /* open: refuse every record once forgeries reaches it */
-	uint64_t seq_limit;	/* seal: *seq never passes it (a key set's record limit) */
+	/*
+	 * seal: *seq never passes seq_limit. A key set bounds its shared
+	 * counter by the AES-GCM record limit counted from seq_base, the
+	 * counter's value when the key had sealed nothing (0; after a
+	 * takeover or a resume that skipped numbers, the counter less the
+	 * records sealed), so that a skip spends no record budget.
+	 */
+	uint64_t seq_base;
+	uint64_t seq_limit;
 };
 
 /*
