@@ -118,19 +118,8 @@ nm_tnl_replay_update_burst(struct nm_tnl_replay *replay, const uint64_t *seqs, u
 			    NM_TNL_REPLAY_ROUND(seqs[k] + 1) == round)
 				mask |= 1ull << ((seqs[k] + 1) % 64);
 
-		struct nm_tnl_replay_word *w = &replay->ring[slot];
-		struct nm_tnl_replay_word seen = nm_tnl_replay_word_read(w), want;
 		uint64_t dup = 0;
-		bool old = false;
-
-		do {
-			old = seen.round > round;
-			if (old)
-				break;
-			dup = seen.round == round ? seen.bits & mask : 0;
-			want = (struct nm_tnl_replay_word){
-			    .round = round, .bits = (seen.round == round ? seen.bits : 0) | mask};
-		} while (!nm_tnl_replay_word_cas(w, &seen, want));
+		bool old = !nm_tnl_replay_mark(replay, slot, round, mask, &dup);
 
 		for (unsigned int k = i; k < n; k++) {
 			uint64_t p = seqs[k] + 1;
@@ -147,8 +136,5 @@ nm_tnl_replay_update_burst(struct nm_tnl_replay *replay, const uint64_t *seqs, u
 				best = p;
 		}
 	}
-	/* Raise top to the highest accepted unless another worker raised it higher (CAS-max). */
-	while (top < best && !__atomic_compare_exchange_n(&replay->top, &top, best, false,
-							  __ATOMIC_RELAXED, __ATOMIC_RELAXED))
-		;
+	nm_tnl_replay_raise_top(replay, top, best);
 }

@@ -277,6 +277,43 @@ nm_tnl_replay_check(const struct nm_tnl_replay *replay, uint64_t seq)
 }
 
 /*
+ * Mark the positions in mask (bits of ring word slot) received in round:
+ * one compare-and-swap for all of them, none when every one is marked
+ * already. Returns false, marking nothing, when the slot holds a later
+ * round (all of them too old); else true, with *dup the positions of mask
+ * an earlier update had marked (duplicates; the others are marked now).
+ * A word of an older round is recycled: the window has left it. What the
+ * update below and nm_tnl_replay_update_burst() share.
+ */
+static inline bool
+nm_tnl_replay_mark(struct nm_tnl_replay *replay, uint64_t slot, uint64_t round, uint64_t mask,
+		   uint64_t *dup)
+{
+	struct nm_tnl_replay_word *w = &replay->ring[slot];
+	struct nm_tnl_replay_word seen = nm_tnl_replay_word_read(w), want;
+
+	do {
+		if (__builtin_expect(seen.round > round, 0))
+			return false;
+		*dup = seen.round == round ? seen.bits & mask : 0;
+		if (__builtin_expect(*dup == mask, 0))
+			return true;
+		want = (struct nm_tnl_replay_word){
+		    .round = round, .bits = (seen.round == round ? seen.bits : 0) | mask};
+	} while (!nm_tnl_replay_word_cas(w, &seen, want));
+	return true;
+}
+
+/* Raise top from top_seen to pos unless another worker raised it higher (CAS-max). */
+static inline void
+nm_tnl_replay_raise_top(struct nm_tnl_replay *replay, uint64_t top_seen, uint64_t pos)
+{
+	while (top_seen < pos && !__atomic_compare_exchange_n(&replay->top, &top_seen, pos, false,
+							      __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		;
+}
+
+/*
  * Check seq again and, if accepted, mark it received (moving the window
  * when it is the highest). Returns NM_TNL_OK or the reason, as check: two
  * copies of one record, in one burst or on two workers at the same
@@ -310,31 +347,16 @@ nm_tnl_replay_update(struct nm_tnl_replay *replay, uint64_t seq)
 
 	uint64_t pos = seq + 1;
 	uint64_t top = __atomic_load_n(&replay->top, __ATOMIC_RELAXED);
+	uint64_t dup;
 
 	if (__builtin_expect(pos <= top && top - pos >= NM_TNL_REPLAY_WINDOW, 0))
 		return NM_TNL_E_REPLAY_TOO_OLD;
-
-	struct nm_tnl_replay_word *slot = &replay->ring[NM_TNL_REPLAY_SLOT(pos)];
-	struct nm_tnl_replay_word seen = nm_tnl_replay_word_read(slot), want;
-	uint64_t round = NM_TNL_REPLAY_ROUND(pos), bit = 1ull << (pos % 64);
-
-	do {
-		if (__builtin_expect(seen.round > round, 0))
-			return NM_TNL_E_REPLAY_TOO_OLD;
-		if (seen.round == round) {
-			if (__builtin_expect((seen.bits & bit) != 0, 0))
-				return NM_TNL_E_REPLAY_DUPLICATE;
-			want = (struct nm_tnl_replay_word){.round = round, .bits = seen.bits | bit};
-		} else {
-			/* An older round: the window has left it, recycle the word. */
-			want = (struct nm_tnl_replay_word){.round = round, .bits = bit};
-		}
-	} while (!nm_tnl_replay_word_cas(slot, &seen, want));
-
-	/* Raise top to pos unless another worker raised it higher (CAS-max). */
-	while (top < pos && !__atomic_compare_exchange_n(&replay->top, &top, pos, false,
-							 __ATOMIC_RELAXED, __ATOMIC_RELAXED))
-		;
+	if (!nm_tnl_replay_mark(replay, NM_TNL_REPLAY_SLOT(pos), NM_TNL_REPLAY_ROUND(pos),
+				1ull << (pos % 64), &dup))
+		return NM_TNL_E_REPLAY_TOO_OLD;
+	if (__builtin_expect(dup != 0, 0))
+		return NM_TNL_E_REPLAY_DUPLICATE;
+	nm_tnl_replay_raise_top(replay, top, pos);
 	return NM_TNL_OK;
 }
 
