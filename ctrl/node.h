@@ -262,13 +262,8 @@ void nm_node_tnl_drop_prev_rx(struct nm_node *node, unsigned int idx);
 struct nm_tnl_keyset;
 int nm_node_tnl_keys_set(struct nm_node *node, unsigned int idx, struct nm_tnl_keyset *tx,
 			 struct nm_tnl_keyset *rx0, struct nm_tnl_keyset *rx1);
-/* The peer's fabric MAC as the workers learnt it: true and *mac, or false (not yet). */
 struct nm_tnl_peer;
 struct nm_peer_live;
-struct rte_ether_addr;
-bool nm_node_tnl_peer_mac(const struct nm_tnl_peer *p, struct rte_ether_addr *mac);
-/* Set it (a takeover's restore, before the workers run). */
-void nm_node_tnl_peer_mac_set(const struct nm_tnl_peer *p, const struct rte_ether_addr *mac);
 /* The workers' counters for peer p, summed (arp_sent_tsc 0). */
 void nm_node_tnl_live_sum(const struct nm_node *node, const struct nm_tnl_peer *p,
 			  struct nm_peer_live *sum);

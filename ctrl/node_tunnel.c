@@ -615,24 +615,6 @@ nm_node_tnl_peer_bytes(const struct nm_node *node)
 	return nm_node_tnl_peer_dyn_bytes(node) + 3 * sizeof(struct nm_tnl_keyset);
 }
 
-bool
-nm_node_tnl_peer_mac(const struct nm_tnl_peer *p, struct rte_ether_addr *mac)
-{
-	uint64_t v = __atomic_load_n(&p->dyn->mac, __ATOMIC_RELAXED);
-
-	memcpy(mac->addr_bytes, &v, RTE_ETHER_ADDR_LEN); /* as fabric.c stores it */
-	return (v & NM_PEER_MAC_KNOWN) != 0;
-}
-
-void
-nm_node_tnl_peer_mac_set(const struct nm_tnl_peer *p, const struct rte_ether_addr *mac)
-{
-	uint64_t v = NM_PEER_MAC_KNOWN;
-
-	memcpy(&v, mac->addr_bytes, RTE_ETHER_ADDR_LEN);
-	__atomic_store_n(&p->dyn->mac, v, __ATOMIC_RELAXED);
-}
-
 /* The workers' counters for a peer, summed (relaxed reads of counters they write). */
 void
 nm_node_tnl_live_sum(const struct nm_node *node, const struct nm_tnl_peer *p,
@@ -671,7 +653,7 @@ nm_node_tnl_peer_json(struct nm_node *node, unsigned int idx)
 	nm_node_tnl_live_sum(node, p, &sum);
 	const struct nm_peer_live *l = &sum;
 	struct rte_ether_addr ea;
-	if (nm_node_tnl_peer_mac(p, &ea)) {
+	if (nm_peer_mac_get(p, &ea)) {
 		char mac[RTE_ETHER_ADDR_FMT_SIZE];
 		rte_ether_format_addr(mac, sizeof(mac), &ea);
 		json_object_set_new(o, "fabric_mac", json_string(mac));

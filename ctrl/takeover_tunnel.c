@@ -57,6 +57,7 @@
 #include "takeover_msg.h"
 #include "takeover_wire.h"
 #include "nodemesh/ipcache-t.h"
+#include "nodemesh/tnl_state.h"
 #include "nodemesh/tunnel.h"
 
 /*
@@ -239,7 +240,7 @@ nm_takeover_tunnel_send(struct nm_node *node, int conn, unsigned int *n_peers)
 		key_to_wire(tp->tx, &p.tx);
 		key_to_wire(tp->rx[0], &p.rx[0]);
 		key_to_wire(tp->rx[1], &p.rx[1]);
-		p.mac_known = nm_node_tnl_peer_mac(tp, &p.mac);
+		p.mac_known = nm_peer_mac_get(tp, &p.mac);
 		nm_node_tnl_live_sum(node, tp, &p.live);
 		peer_put(&w, &p);
 		n++;
@@ -352,7 +353,7 @@ restore_peer(struct nm_node *node, const struct peer_wire *w, char *err, size_t 
 	tp->dyn->w[0] = w->live;
 	tp->dyn->w[0].arp_sent_tsc = 0;
 	if (w->mac_known)
-		nm_node_tnl_peer_mac_set(tp, &w->mac);
+		nm_peer_mac_set(tp, &w->mac);
 	return 0;
 }
 

@@ -54,31 +54,6 @@ live_of(const struct nm_worker *w, const struct nm_tnl_peer *p)
 	return &p->dyn->w[w->idx];
 }
 
-static inline bool
-mac_known(const struct nm_tnl_peer *p)
-{
-	return (__atomic_load_n(&p->dyn->mac, __ATOMIC_RELAXED) & NM_PEER_MAC_KNOWN) != 0;
-}
-
-static inline void
-mac_get(const struct nm_tnl_peer *p, struct rte_ether_addr *mac)
-{
-	uint64_t v = __atomic_load_n(&p->dyn->mac, __ATOMIC_RELAXED);
-
-	memcpy(mac->addr_bytes, &v, RTE_ETHER_ADDR_LEN); /* little-endian: bytes 0-5 */
-}
-
-/* Learn (or correct) the peer's MAC; any worker, one atomic store. */
-static inline void
-mac_learn(const struct nm_tnl_peer *p, const struct rte_ether_addr *mac)
-{
-	uint64_t v = NM_PEER_MAC_KNOWN;
-
-	memcpy(&v, mac->addr_bytes, RTE_ETHER_ADDR_LEN);
-	if (__atomic_load_n(&p->dyn->mac, __ATOMIC_RELAXED) != v)
-		__atomic_store_n(&p->dyn->mac, v, __ATOMIC_RELAXED);
-}
-
 /* Ask for a peer's fabric MAC, at most twice a second per worker. */
 static void
 resolve_peer(struct nm_worker *w, const struct nm_tnl_peer *p, uint64_t now)
@@ -114,7 +89,7 @@ nm_fabric_enqueue(struct nm_worker *w, uint16_t idx, struct rte_mbuf *m, uint16_
 		nm_drop(w, NULL, m, NM_DROP_TNL_NO_KEY);
 		return;
 	}
-	if (unlikely(!mac_known(p))) {
+	if (unlikely(!nm_peer_mac_known(p))) {
 		live_of(w, p)->unresolved++;
 		resolve_peer(w, p, rte_rdtsc());
 		nm_drop(w, NULL, m, NM_DROP_TNL_UNRESOLVED);
@@ -126,7 +101,7 @@ nm_fabric_enqueue(struct nm_worker *w, uint16_t idx, struct rte_mbuf *m, uint16_
 		w->fabric_pending[w->n_fabric_pending++] = idx;
 	out->pkts[out->n++] = m;
 	if (unlikely(out->n == NM_BURST))
-		nm_fabric_flush(w, 0);
+		nm_fabric_flush(w, false);
 }
 
 /* Turn m (Ethernet + inner IPv4) into room for the outer headers and the record around it. */
@@ -163,7 +138,7 @@ write_outer(const struct nm_dataplane *dp, const struct nm_tnl_peer *p, struct r
 	struct outer_hdrs h;
 	uint16_t udp_len = (uint16_t)(sizeof(h.udp) + rec_len);
 
-	mac_get(p, &h.eth.dst_addr);
+	nm_peer_mac_get(p, &h.eth.dst_addr);
 	rte_ether_addr_copy(&dp->fabric_mac, &h.eth.src_addr);
 	h.eth.ether_type = rte_cpu_to_be_16(RTE_ETHER_TYPE_IPV4);
 	h.ip.version_ihl = RTE_IPV4_VHL_DEF;
@@ -263,7 +238,7 @@ flush_peer(struct nm_worker *w, unsigned int idx)
 }
 
 void
-nm_fabric_flush(struct nm_worker *w, uint64_t now)
+nm_fabric_flush(struct nm_worker *w, bool turn_end)
 {
 	const struct nm_tnl_state *tnl = w->tnl;
 
@@ -271,9 +246,13 @@ nm_fabric_flush(struct nm_worker *w, uint64_t now)
 	for (uint32_t k = 0; k < w->n_fabric_pending; k++)
 		flush_peer(w, w->fabric_pending[k]);
 	w->n_fabric_pending = 0;
-	/* One worker learns MACs ahead of need; the others ask when a packet needs one. */
-	if (now == 0 || w->idx != 0)
+	/*
+	 * One worker learns MACs ahead of need, at the end of its turn; the
+	 * others ask when a packet needs one (and read no clock here).
+	 */
+	if (!turn_end || w->idx != 0)
 		return;
+	uint64_t now = rte_rdtsc();
 	/*
 	 * Learn keyed peers' MACs before their first packet needs them, a few
 	 * slots a turn. Until a whole pass finds every keyed peer resolved
@@ -289,7 +268,7 @@ nm_fabric_flush(struct nm_worker *w, uint64_t now)
 		const struct nm_tnl_peer *p = &tnl->peers[w->fabric_arp_cursor];
 		w->fabric_arp_cursor =
 		    w->fabric_arp_cursor + 1 >= tnl->max_peers ? 0 : w->fabric_arp_cursor + 1;
-		if (unlikely(p->in_use && p->tx != NULL && !mac_known(p))) {
+		if (unlikely(p->in_use && p->tx != NULL && !nm_peer_mac_known(p))) {
 			resolve_peer(w, p, now);
 			w->fabric_unresolved++;
 		}
@@ -317,7 +296,7 @@ fabric_arp(struct nm_worker *w, struct rte_mbuf *m, const struct nm_pkt_meta *me
 
 	int idx = peer_of(w->tnl, meta->src.v4);
 	if (idx >= 0 && w->tnl->peers[idx].dyn != NULL)
-		mac_learn(&w->tnl->peers[idx], &arp->arp_data.arp_sha);
+		nm_peer_mac_set(&w->tnl->peers[idx], &arp->arp_data.arp_sha);
 	if (meta->arp_op == RTE_ARP_OP_REQUEST && meta->dst.v4 == dp->params.fabric_ip) {
 		nm_arp_reply_inplace(m, meta->l2_len, &dp->fabric_mac);
 		w->c.arp_replies++;
@@ -437,7 +416,7 @@ deliver_inner(struct nm_worker *w, const struct nm_pod_table *tbl, const struct 
 	struct nm_peer_live *l = live_of(w, p);
 
 	/* The frame is authentic: its source is the peer's MAC now. */
-	mac_learn(p, &oeth->src_addr);
+	nm_peer_mac_set(p, &oeth->src_addr);
 	l->rx_packets++;
 	l->rx_bytes += m->pkt_len;
 

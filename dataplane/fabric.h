@@ -7,6 +7,7 @@
 #ifndef NM_FABRIC_H
 #define NM_FABRIC_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <rte_mbuf.h>
@@ -37,8 +38,11 @@ void nm_fabric_rx(struct nm_worker *w, const struct nm_pod_table *tbl, struct rt
  * tunnel state, from the ipcache), for sealing on this worker.
  */
 void nm_fabric_enqueue(struct nm_worker *w, uint16_t peer, struct rte_mbuf *m, uint16_t flow_hash);
-/* Seal and send what this worker queued for each peer (end of turn). */
-void nm_fabric_flush(struct nm_worker *w, uint64_t now);
+/*
+ * Seal and send what this worker queued for each peer; at the end of a
+ * turn (turn_end) worker 0 also asks for a few keyed peers' unknown MACs.
+ */
+void nm_fabric_flush(struct nm_worker *w, bool turn_end);
 /* Clamp the MSS option of a SYN leaving through the tunnel to mss. */
 void nm_tcp_mss_clamp(struct rte_mbuf *m, const struct nm_pkt_meta *meta, uint16_t mss);
 

@@ -201,7 +201,7 @@ void
 nm_worker_flush(struct nm_worker *w, const struct nm_pod_table *tbl)
 {
 	if (w->dp->has_fabric)
-		nm_fabric_flush(w, rte_rdtsc());
+		nm_fabric_flush(w, true);
 	nm_tx_flush(w, tbl);
 }
 

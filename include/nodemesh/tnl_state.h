@@ -10,8 +10,10 @@
 #ifndef NM_TNL_STATE_H
 #define NM_TNL_STATE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "nodemesh/tnl_state-t.h"
 
@@ -89,6 +91,39 @@ nm_tnl_index_build(struct nm_tnl_state *st)
 			h = (h + 1) & st->ip_mask;
 		ix[h] = (uint16_t)(i + 1);
 	}
+}
+
+/*
+ * The peer's fabric MAC word (struct nm_peer_dyn): the address in bytes
+ * 0-5 of the word as memory holds it, NM_PEER_MAC_KNOWN once learnt. Any
+ * worker stores it when an ARP reply or an authentic record shows it; the
+ * control thread reads it for `tunnel list` and a takeover. True and *mac
+ * when known.
+ */
+static inline bool
+nm_peer_mac_get(const struct nm_tnl_peer *p, struct rte_ether_addr *mac)
+{
+	uint64_t v = __atomic_load_n(&p->dyn->mac, __ATOMIC_RELAXED);
+
+	memcpy(mac->addr_bytes, &v, RTE_ETHER_ADDR_LEN);
+	return (v & NM_PEER_MAC_KNOWN) != 0;
+}
+
+static inline bool
+nm_peer_mac_known(const struct nm_tnl_peer *p)
+{
+	return (__atomic_load_n(&p->dyn->mac, __ATOMIC_RELAXED) & NM_PEER_MAC_KNOWN) != 0;
+}
+
+/* Learn (or correct) the peer's MAC: one atomic store, none when it is known already. */
+static inline void
+nm_peer_mac_set(const struct nm_tnl_peer *p, const struct rte_ether_addr *mac)
+{
+	uint64_t v = NM_PEER_MAC_KNOWN;
+
+	memcpy(&v, mac->addr_bytes, RTE_ETHER_ADDR_LEN);
+	if (__atomic_load_n(&p->dyn->mac, __ATOMIC_RELAXED) != v)
+		__atomic_store_n(&p->dyn->mac, v, __ATOMIC_RELAXED);
 }
 
 #endif

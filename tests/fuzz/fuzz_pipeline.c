@@ -69,6 +69,7 @@
 #include "frag.h"
 #include "node.h"
 #include "node_priv.h"
+#include "nodemesh/tnl_state.h"
 #include "nodemesh/tunnel.h"
 #include "nodemesh/worker.h"
 #include "peer_msg.h"
@@ -296,7 +297,7 @@ peer_mac_reset(void)
 	struct rte_ether_addr mac = {0};
 
 	memcpy(mac.addr_bytes, PEER_MAC, 6);
-	nm_node_tnl_peer_mac_set(&node->dp.tnl->peers[0], &mac);
+	nm_peer_mac_set(&node->dp.tnl->peers[0], &mac);
 }
 
 /* The fabric port, node-b with its keys and its one pod (as test_fabric.c sets them up). */

@@ -79,7 +79,7 @@ fabric_up(void)
 	cr_assert_eq(nm_node_tnl_set_rx(node, 0, &kp, err, sizeof(err)), 0, "%s", err);
 	struct rte_ether_addr pm = {0};
 	memcpy(pm.addr_bytes, PEER_MAC, 6);
-	nm_node_tnl_peer_mac_set(&node->dp.tnl->peers[0], &pm);
+	nm_peer_mac_set(&node->dp.tnl->peers[0], &pm);
 
 	a.ip = rte_cpu_to_be_32(REMOTE_POD);
 	snprintf(a.ns, sizeof(a.ns), "remote");
@@ -294,7 +294,7 @@ Test(fabric, the_last_peer_slot_is_sealed_for_and_one_past_it_refused)
 	cr_assert_eq(nm_node_tnl_set_tx(node, last, &kp, err, sizeof(err)), 0, "%s", err);
 	struct rte_ether_addr pm = {0};
 	memcpy(pm.addr_bytes, PEER_MAC, 6);
-	nm_node_tnl_peer_mac_set(&node->dp.tnl->peers[last], &pm);
+	nm_peer_mac_set(&node->dp.tnl->peers[last], &pm);
 	a.ip = rte_cpu_to_be_32(IP4(198, 18, 5, 1));
 	snprintf(a.ns, sizeof(a.ns), "remote");
 	snprintf(a.sa, sizeof(a.sa), "sa-z");
